@@ -16,6 +16,8 @@ public enum ErrorCode: String, Sendable, Codable, CaseIterable {
     case denied = "DENIED"
     case unsupported = "UNSUPPORTED"
     case tooManyRequests = "TOOMANYREQUESTS"
+    /// Not in the spec's table; the code Distribution uses for a server-side fault.
+    case unknown = "UNKNOWN"
 }
 
 /// A validation failure on OCI input: a name, tag, digest, media type or manifest that breaks the spec.

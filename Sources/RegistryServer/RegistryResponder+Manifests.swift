@@ -1,0 +1,63 @@
+import Hummingbird
+import OCI
+import RegistryStore
+
+extension RegistryResponder {
+    func getManifest(_ name: RepositoryName, _ rawReference: String, head: Bool) async throws -> Response {
+        let reference = try Reference(rawReference)
+        if head {
+            let info = try await store.manifestInfo(repository: name, reference: reference)
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: info.mediaType, .contentLength: String(info.size),
+                    .dockerContentDigest: info.digest.string, .eTag: "\"\(info.digest)\"",
+                ],
+                body: ResponseBody())
+        }
+        let manifest = try await store.manifest(repository: name, reference: reference)
+        metrics.sent(manifest.size)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: manifest.mediaType, .dockerContentDigest: manifest.digest.string,
+                .eTag: "\"\(manifest.digest)\"",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: manifest.bytes)))
+    }
+
+    func putManifest(_ name: RepositoryName, _ rawReference: String, _ request: Request) async throws -> Response {
+        let reference = try Reference(rawReference)
+        let limit = store.options.maxManifestBytes
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw StoreError(.tooLarge, "manifest of \(declared) bytes exceeds the \(limit)-byte limit")
+        }
+        var bytes: [UInt8] = []
+        for try await buffer in request.body {
+            guard bytes.count + buffer.readableBytes <= limit else {
+                throw StoreError(.tooLarge, "manifest exceeds the \(limit)-byte limit")
+            }
+            bytes.append(contentsOf: buffer.readableBytesView)
+        }
+        metrics.received(Int64(bytes.count))
+        let result = try await store.putManifest(
+            repository: name, reference: reference, bytes: bytes, contentType: request.headers[.contentType])
+        var headers: HTTPFields = [
+            .location: "/v2/\(name)/manifests/\(result.digest)",
+            .dockerContentDigest: result.digest.string,
+        ]
+        if let subject = result.subject {
+            headers[.ociSubject] = subject.string
+        }
+        return .empty(.created, headers: headers)
+    }
+
+    /// Deleting by digest removes the manifest and its tags; by tag, only the tag.
+    func deleteManifest(_ name: RepositoryName, _ rawReference: String) async throws -> Response {
+        switch try Reference(rawReference) {
+        case .digest(let digest): try await store.deleteManifest(repository: name, digest: digest)
+        case .tag(let tag): try await store.deleteTag(repository: name, tag: tag)
+        }
+        return .empty(.accepted)
+    }
+}

@@ -1,0 +1,88 @@
+import GRDB
+import Logging
+import OCI
+
+/// What one garbage collection pass did.
+public struct GarbageCollectionReport: Sendable, Equatable {
+    public var blobsDeleted = 0
+    public var bytesFreed: Int64 = 0
+    public var orphanFilesDeleted = 0
+}
+
+extension RegistryStore {
+    /// Deletes blobs that no manifest needs and that are older than the grace period, and blob
+    /// files no row records (left by a crash between rename and commit). Safe while serving.
+    public func collectGarbage() async throws(StoreError) -> GarbageCollectionReport {
+        var report = GarbageCollectionReport()
+        let cutoff = options.clock() - options.garbageGracePeriod
+        let layout = self.layout
+        while true {
+            // Batches keep each write transaction short, so pushes are not held up.
+            let batch: [(String, Int64)] = try await write { db in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                    SELECT digest, size FROM blobs b
+                    WHERE created_at < ?
+                      AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest)
+                      AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.digest = b.digest)
+                    LIMIT 256
+                    """,
+                    arguments: [cutoff])
+                var deleted: [(String, Int64)] = []
+                for row in rows {
+                    let raw: String = row[0]
+                    try db.execute(sql: "DELETE FROM blobs WHERE digest = ?", arguments: [raw])
+                    try db.execute(sql: "DELETE FROM repository_blobs WHERE digest = ?", arguments: [raw])
+                    // Unlinked inside the transaction: a commit of the same digest waits for it.
+                    if let digest = try? Digest(raw) { FileSystem.remove(layout.blobPath(digest)) }
+                    deleted.append((raw, row[1]))
+                }
+                return deleted
+            }
+            report.blobsDeleted += batch.count
+            report.bytesFreed += batch.reduce(0) { $0 + $1.1 }
+            if batch.count < 256 { break }
+        }
+        report.orphanFilesDeleted = try await deleteOrphanFiles(olderThan: cutoff)
+        if report.blobsDeleted > 0 || report.orphanFilesDeleted > 0 {
+            logger.info(
+                "garbage collected",
+                metadata: [
+                    "blobs": "\(report.blobsDeleted)", "bytes": "\(report.bytesFreed)",
+                    "orphans": "\(report.orphanFilesDeleted)",
+                ])
+        }
+        return report
+    }
+
+    private func deleteOrphanFiles(olderThan cutoff: Double) async throws(StoreError) -> Int {
+        var deleted = 0
+        for algorithm in Digest.Algorithm.allCases {
+            let algorithmDirectory = layout.algorithmDirectory(algorithm)
+            for prefix in FileSystem.list(algorithmDirectory) {
+                let directory = algorithmDirectory + "/" + prefix
+                let candidates = FileSystem.list(directory).compactMap { name -> Digest? in
+                    guard let digest = try? Digest("\(algorithm.rawValue):\(name)"),
+                          let status = FileSystem.status(directory + "/" + name), status.modified < cutoff
+                    else { return nil }
+                    return digest
+                }
+                guard !candidates.isEmpty else { continue }
+                let layout = self.layout
+                deleted += try await write { db in
+                    var count = 0
+                    for digest in candidates {
+                        let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [digest.string]) ?? false
+                        if !known {
+                            FileSystem.remove(layout.blobPath(digest))
+                            count += 1
+                        }
+                    }
+                    return count
+                }
+            }
+        }
+        return deleted
+    }
+}

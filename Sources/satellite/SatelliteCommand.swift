@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The satellite: an edge OCI registry kept in line with a desired state.
+@main
+struct SatelliteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "satellite",
+        abstract: "An edge OCI registry that keeps serving when the network is gone.",
+        subcommands: [ServeCommand.self])
+}
