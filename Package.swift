@@ -6,6 +6,9 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// Tests skip MemberImportVisibility: they lean on many re-exported conveniences.
+let testSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
 let package = Package(
     name: "harbor-satellite",
     platforms: [.macOS(.v15)],
@@ -83,11 +86,11 @@ let package = Package(
             path: "Tests/Helpers/store-crash-helper",
             swiftSettings: strict
         ),
-        .testTarget(name: "OCITests", dependencies: ["OCI"], swiftSettings: strict),
+        .testTarget(name: "OCITests", dependencies: ["OCI"], swiftSettings: testSettings),
         .testTarget(
             name: "RegistryStoreTests",
             dependencies: ["RegistryStore", "OCI"],
-            swiftSettings: strict
+            swiftSettings: testSettings
         ),
         .testTarget(
             name: "RegistryServerTests",
@@ -95,12 +98,12 @@ let package = Package(
                 "RegistryServer", "RegistryStore", "OCI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            swiftSettings: strict
+            swiftSettings: testSettings
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["OCI"],
-            swiftSettings: strict
+            swiftSettings: testSettings
         ),
     ]
 )

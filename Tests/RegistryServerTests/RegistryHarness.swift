@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import OCI
+@testable import RegistryServer
+import RegistryStore
+import Testing
+
+/// A registry on a fresh temporary store, driven in-process through Hummingbird's test client.
+struct RegistryHarness {
+    let client: any TestClientProtocol
+    let store: RegistryStore
+
+    /// Runs `body` against a new registry; the store's directory is removed afterwards.
+    static func run(
+        options: RegistryStore.Options = RegistryStore.Options(),
+        setup: TestingSetup = .router,
+        _ body: @Sendable (RegistryHarness) async throws -> Void
+    ) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("registry-test-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let store = try RegistryStore(directory: directory, options: options, logger: logger)
+        let app = try RegistryServer.makeApplication(
+            store: store, metrics: RegistryMetrics(), configuration: .init(host: "127.0.0.1", port: 0), logger: logger)
+        try await app.test(setup) { client in
+            try await body(RegistryHarness(client: client, store: store))
+        }
+    }
+
+    @discardableResult
+    func request(
+        _ method: HTTPRequest.Method, _ uri: String, headers: HTTPFields = [:], body: [UInt8]? = nil
+    ) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+    }
+
+    /// Pushes a blob with POST then PUT and returns its digest.
+    @discardableResult
+    func pushBlob(_ repository: String, _ bytes: [UInt8]) async throws -> Digest {
+        let digest = DigestHasher.digest(of: bytes)
+        let start = try await request(.post, "/v2/\(repository)/blobs/uploads/")
+        #expect(start.status == .accepted)
+        let location = try #require(start.headers[.location])
+        let put = try await request(.put, "\(location)?digest=\(digest)", body: bytes)
+        #expect(put.status == .created)
+        return digest
+    }
+
+    /// Pushes a manifest and returns its digest.
+    @discardableResult
+    func pushManifest(_ repository: String, _ reference: String, _ json: String, mediaType: String = MediaType.ociManifest) async throws -> Digest {
+        let response = try await request(.put, "/v2/\(repository)/manifests/\(reference)", headers: [.contentType: mediaType], body: Array(json.utf8))
+        #expect(response.status == .created, "\(String(buffer: response.body))")
+        return try Digest(try #require(response.headers[.dockerContentDigest]))
+    }
+
+    /// Pushes a config and one layer, then an image manifest naming them; returns the manifest JSON.
+    func pushImage(_ repository: String, tag: String, layer: String = "layer", extra: String = "") async throws -> (json: String, digest: Digest) {
+        let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\"}".utf8)
+        let configDigest = try await pushBlob(repository, config)
+        let layerBytes = Array(layer.utf8)
+        let layerDigest = try await pushBlob(repository, layerBytes)
+        let json = Fixtures.imageManifest(config: (configDigest, config.count), layers: [(layerDigest, layerBytes.count)], extra: extra)
+        let digest = try await pushManifest(repository, tag, json)
+        return (json, digest)
+    }
+
+    /// Asserts an OCI error reply with a status and code.
+    func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, _ code: ErrorCode, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        #expect(response.status == status, sourceLocation: sourceLocation)
+        let body = try JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: response.body))
+        #expect(body.errors.first?.code == code.rawValue, "\(body)", sourceLocation: sourceLocation)
+    }
+}
+
+enum Fixtures {
+    static func imageManifest(
+        config: (Digest, Int), layers: [(Digest, Int)], mediaType: String = MediaType.ociManifest,
+        layerType: String = "application/vnd.oci.image.layer.v1.tar+gzip", extra: String = ""
+    ) -> String {
+        let layerList = layers.map { "{\"mediaType\":\"\(layerType)\",\"digest\":\"\($0.0)\",\"size\":\($0.1)}" }.joined(separator: ",")
+        return """
+        {"schemaVersion":2,"mediaType":"\(mediaType)","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(config.0)","size":\(config.1)},"layers":[\(layerList)]\(extra)}
+        """
+    }
+
+    static func bytes(_ count: Int, seed: UInt8 = 1) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
+    }
+}
