@@ -82,14 +82,20 @@ let package = Package(
         ),
         .executableTarget(
             name: "store-crash-helper",
-            dependencies: ["RegistryStore", "OCI"],
+            dependencies: ["RegistryStore", "OCI", "TestSupport"],
             path: "Tests/Helpers/store-crash-helper",
-            swiftSettings: strict
+            swiftSettings: testSettings
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/TestSupport",
+            swiftSettings: testSettings
         ),
         .testTarget(name: "OCITests", dependencies: ["OCI"], swiftSettings: testSettings),
         .testTarget(
             name: "RegistryStoreTests",
-            dependencies: ["RegistryStore", "OCI"],
+            dependencies: ["RegistryStore", "OCI", "TestSupport"],
             swiftSettings: testSettings
         ),
         .testTarget(
@@ -102,7 +108,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["OCI"],
+            dependencies: ["OCI", "TestSupport"],
             swiftSettings: testSettings
         ),
     ]

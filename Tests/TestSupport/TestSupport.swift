@@ -1,0 +1,81 @@
+import Foundation
+
+/// Where `swift build` put this package's executables (beside the test bundle).
+public let productsDirectory: URL = {
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var directory = executable.deletingLastPathComponent()
+    // The test runner may sit inside a bundle directory; walk up to the build products.
+    while directory.path != "/" && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("satellite").path) {
+        directory = directory.deletingLastPathComponent()
+    }
+    return directory
+}()
+
+/// The path of one of this package's executables; fails with the build step when missing.
+public func productPath(_ name: String) throws -> String {
+    let path = productsDirectory.appendingPathComponent(name).path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw TestSupportError("\(name) is not built in \(productsDirectory.path): run `swift build --build-tests` first")
+    }
+    return path
+}
+
+/// A failure of the test harness itself, with a message saying what to do.
+public struct TestSupportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A fresh directory under the system temp directory, removed by `remove()`.
+public struct TemporaryDirectory: Sendable {
+    public let path: String
+
+    public init(_ label: String = "test") throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    public func appending(_ component: String) -> String { path + "/" + component }
+
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes; throws with `what` on timeout.
+public func poll(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw TestSupportError("timed out after \(timeout) waiting for \(what)")
+}
+
+/// A TCP port that was free a moment ago on 127.0.0.1.
+public func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestSupportError("socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+    }
+    guard bound == 0 else { throw TestSupportError("bind() failed") }
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Finds a command on PATH (plus the sbin directories), or fails naming the package to install.
+public func requireTool(_ name: String, package: String) throws -> String {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+    for directory in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin", "/usr/local/sbin"] {
+        let candidate = directory + "/" + name
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+    }
+    throw TestSupportError("\(name) is not installed: run scripts/test.sh, which installs it (apt-get install \(package))")
+}
