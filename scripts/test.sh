@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Installs what the tests drive (real registry clients and peers)
+# when it is missing, so it works on a fresh machine that has only Swift, gcc and Python.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# command -> Debian package
+declare -A tools=(
+  [skopeo]=skopeo [podman]=podman [umoci]=umoci [containerd]=containerd [ctr]=containerd
+  [docker-registry]=docker-registry [curl]=curl [openssl]=openssl
+)
+missing=()
+for tool in "${!tools[@]}"; do
+  if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null 2>&1; then
+    missing+=("${tools[$tool]}")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  echo "test.sh: installing $packages"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
+fi
+if ! python3 -c 'import oras' >/dev/null 2>&1; then
+  echo "test.sh: installing python oras"
+  python3 -m pip install -q oras
+fi
+
+swift build --build-tests
+swift test --skip-build "$@"
