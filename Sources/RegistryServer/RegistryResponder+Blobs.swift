@@ -37,11 +37,11 @@ extension RegistryResponder {
         let metrics = self.metrics
         let selected = range
         let body = ResponseBody(contentLength: Int(length)) { writer in
-            let allocator = ByteBufferAllocator()
+            var buffer = ByteBufferAllocator().buffer(capacity: chunk)
             var offset = selected.lowerBound
             while offset < selected.upperBound {
                 let want = Int(min(Int64(chunk), selected.upperBound - offset))
-                let buffer = try reader.read(at: offset, maxLength: want, allocator: allocator)
+                try reader.read(at: offset, maxLength: want, into: &buffer)
                 // A blob shorter than its record: stop; the client sees a short body and retries.
                 if buffer.readableBytes == 0 { break }
                 offset += Int64(buffer.readableBytes)

@@ -37,11 +37,7 @@ extension RegistryResponder {
     func uploadStatus(_ name: RepositoryName, _ rawID: String) async throws -> Response {
         let id = try uploadID(rawID)
         let offset = try store.uploadOffset(repository: name, id: id)
-        return .empty(.noContent, headers: [
-            .location: Self.uploadLocation(name, id),
-            .dockerUploadUUID: id.value,
-            .range: Self.uploadRange(offset),
-        ])
+        return uploadProgress(.noContent, name, id, offset: offset)
     }
 
     /// `PATCH`: a chunk with `Content-Range`, or a streamed body without one.
@@ -62,11 +58,7 @@ extension RegistryResponder {
         let before = try store.uploadOffset(repository: name, id: id)
         let offset = try await store.appendToUpload(repository: name, id: id, expectedStart: expectedStart, body: request.body)
         metrics.received(offset - before)
-        return .empty(.accepted, headers: [
-            .location: Self.uploadLocation(name, id),
-            .dockerUploadUUID: id.value,
-            .range: Self.uploadRange(offset),
-        ])
+        return uploadProgress(.accepted, name, id, offset: offset)
     }
 
     /// `PUT ?digest=`: the last chunk (possibly empty), then verify and commit.
@@ -89,6 +81,15 @@ extension RegistryResponder {
         let id = try uploadID(rawID)
         try await store.cancelUpload(repository: name, id: id)
         return .empty(.noContent)
+    }
+
+    /// The reply that tells a client where its upload is and how much it holds.
+    private func uploadProgress(_ status: HTTPResponse.Status, _ name: RepositoryName, _ id: UploadID, offset: Int64) -> Response {
+        .empty(status, headers: [
+            .location: Self.uploadLocation(name, id),
+            .dockerUploadUUID: id.value,
+            .range: Self.uploadRange(offset),
+        ])
     }
 
     private func uploadID(_ raw: String) throws -> UploadID {

@@ -14,7 +14,7 @@ public struct RegistryResponder: HTTPResponder {
     let metrics: RegistryMetrics
     let logger: Logger
     /// Bytes per read when streaming a blob out.
-    let readChunkSize = 512 * 1024
+    let readChunkSize = 1024 * 1024
 
     public init(store: RegistryStore, metrics: RegistryMetrics, logger: Logger) {
         self.store = store

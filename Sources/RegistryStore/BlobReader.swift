@@ -9,9 +9,14 @@ public struct BlobReader: Sendable {
     /// The blob's length in bytes.
     public let size: Int64
 
-    /// Reads up to `maxLength` bytes at `offset` into a new buffer; an empty buffer means the end.
-    public func read(at offset: Int64, maxLength: Int, allocator: ByteBufferAllocator) throws(StoreError) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: maxLength)
+    /// Replaces the contents of `buffer` with up to `maxLength` bytes read at `offset`; an empty
+    /// buffer means the end.
+    ///
+    /// Reusing one buffer keeps a blob stream from allocating (and page-faulting) a fresh chunk
+    /// per read: once the channel has written the previous chunk, the buffer is uniquely owned
+    /// again and is refilled in place; if not, copy-on-write gives it fresh storage.
+    public func read(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws(StoreError) {
+        buffer.clear(minimumCapacity: maxLength)
         let file = self.file
         var failure: StoreError?
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maxLength) { raw in
@@ -26,6 +31,5 @@ public struct BlobReader: Sendable {
             }
         }
         if let failure { throw failure }
-        return buffer
     }
 }

@@ -50,23 +50,21 @@ public final class RegistryStore: Sendable {
 
     /// Runs a write transaction, mapping database failures to `StoreError`.
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T {
-        do {
-            return try await database.write(body)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError(.io, "database write failed: \(error)")
-        }
+        try await Self.mappingDatabaseErrors("write") { try await database.write(body) }
     }
 
     /// Runs a read, mapping database failures to `StoreError`.
     func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T {
+        try await Self.mappingDatabaseErrors("read") { try await database.read(body) }
+    }
+
+    private static func mappingDatabaseErrors<T>(_ operation: String, _ body: () async throws -> T) async throws(StoreError) -> T {
         do {
-            return try await database.read(body)
+            return try await body()
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(.io, "database read failed: \(error)")
+            throw StoreError(.io, "database \(operation) failed: \(error)")
         }
     }
 

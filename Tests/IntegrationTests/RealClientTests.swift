@@ -29,6 +29,15 @@ import TestSupport
         return image
     }
 
+    /// Builds the single-image layout and copies it into the satellite as `repository:v1`.
+    func pushSingleImage(_ satellite: SatelliteProcess, _ work: TemporaryDirectory, as repository: String) async throws -> Descriptor {
+        let skopeo = try requireTool("skopeo", package: "skopeo")
+        let image = try singleImageLayout(work.appending("layout"))
+        try await runChecked(skopeo, ["copy", "--preserve-digests", "--dest-tls-verify=false", "oci:\(work.appending("layout")):v1",
+                                      "docker://\(satellite.host)/\(repository):v1"])
+        return image
+    }
+
     @Test func skopeoCopiesAnImageInAndOutByteExact() async throws {
         let skopeo = try requireTool("skopeo", package: "skopeo")
         try await withSatellite { satellite, work in
@@ -78,12 +87,9 @@ import TestSupport
     }
 
     @Test func podmanPullsWithVFSStorage() async throws {
-        let skopeo = try requireTool("skopeo", package: "skopeo")
         let podman = try requireTool("podman", package: "podman")
         try await withSatellite { satellite, work in
-            let image = try singleImageLayout(work.appending("layout"))
-            try await runChecked(skopeo, ["copy", "--preserve-digests", "--dest-tls-verify=false", "oci:\(work.appending("layout")):v1",
-                                          "docker://\(satellite.host)/edge/podman:v1"])
+            let image = try await pushSingleImage(satellite, work, as: "edge/podman")
             let common = ["--root", work.appending("podman-root"), "--runroot", work.appending("podman-run"),
                           "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
             try await runChecked(podman, common + ["pull", "--tls-verify=false", "\(satellite.host)/edge/podman:v1"])
@@ -93,13 +99,10 @@ import TestSupport
     }
 
     @Test func containerdPullsWithCtr() async throws {
-        let skopeo = try requireTool("skopeo", package: "skopeo")
         let containerd = try requireTool("containerd", package: "containerd")
         let ctr = try requireTool("ctr", package: "containerd")
         try await withSatellite { satellite, work in
-            let image = try singleImageLayout(work.appending("layout"))
-            try await runChecked(skopeo, ["copy", "--preserve-digests", "--dest-tls-verify=false", "oci:\(work.appending("layout")):v1",
-                                          "docker://\(satellite.host)/edge/containerd:v1"])
+            let image = try await pushSingleImage(satellite, work, as: "edge/containerd")
             let root = work.appending("containerd")
             let socket = root + "/containerd.sock"
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -131,12 +134,9 @@ import TestSupport
     }
 
     @Test func orasPushesAnArtifactWithASubject() async throws {
-        let skopeo = try requireTool("skopeo", package: "skopeo")
         let python = try requireTool("python3", package: "python3")
         try await withSatellite { satellite, work in
-            let image = try singleImageLayout(work.appending("layout"))
-            try await runChecked(skopeo, ["copy", "--preserve-digests", "--dest-tls-verify=false", "oci:\(work.appending("layout")):v1",
-                                          "docker://\(satellite.host)/edge/oras:v1"])
+            let image = try await pushSingleImage(satellite, work, as: "edge/oras")
             let sbom = work.appending("sbom.json")
             try Data("{\"packages\":[]}".utf8).write(to: URL(fileURLWithPath: sbom))
             let output = try await runChecked(python, ["\(Self.scripts)/oras-push-referrer.py", satellite.host, "edge/oras",

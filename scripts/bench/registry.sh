@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Registry benchmarks: the satellite against Debian's docker-registry (distribution 2.8) and
+# nginx (sendfile) on this machine, in one run, printing ratios. Not a test.
+#
+#   scripts/bench/registry.sh [SIZE_MIB]      (default 1024)
+#
+# Measures: blob GET throughput, manifest GET rate at 50 connections (wrk), monolithic blob PUT
+# time, and the satellite's peak RSS while streaming blobs in and out (small vs large blob).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SIZE_MIB=${1:-1024}
+RUNS=${RUNS:-3}
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+need=()
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v nginx >/dev/null || PATH="$PATH:/usr/sbin" command -v nginx >/dev/null || need+=(nginx-light)
+command -v wrk >/dev/null || need+=(wrk)
+command -v curl >/dev/null || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+export PATH="$PATH:/usr/sbin"
+
+swift build -c release --product satellite >/dev/null
+SATELLITE=$(swift build -c release --show-bin-path)/satellite
+
+WORK=$(mktemp -d /tmp/bench-registry.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
+rss_peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+
+start_satellite() {
+  SAT_PORT=$(free_port)
+  rm -rf "$WORK/satellite"
+  "$SATELLITE" serve --data-dir "$WORK/satellite" --listen "127.0.0.1:$SAT_PORT" --log-level error >/dev/null 2>&1 &
+  SAT_PID=$!; PIDS+=("$SAT_PID")
+  wait_http "http://127.0.0.1:$SAT_PORT/v2/"
+}
+
+DR_PORT=$(free_port)
+mkdir -p "$WORK/dr"
+cat > "$WORK/dr.yml" <<YML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage:
+  filesystem: {rootdirectory: $WORK/dr}
+  delete: {enabled: true}
+http: {addr: 127.0.0.1:$DR_PORT}
+YML
+docker-registry serve "$WORK/dr.yml" >/dev/null 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$DR_PORT/v2/"
+
+NGINX_PORT=$(free_port)
+mkdir -p "$WORK/nginx/www" "$WORK/nginx/tmp"
+cat > "$WORK/nginx.conf" <<NGX
+worker_processes 1;
+daemon off;
+user root;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path $WORK/nginx/tmp;
+  proxy_temp_path $WORK/nginx/tmp;
+  fastcgi_temp_path $WORK/nginx/tmp;
+  uwsgi_temp_path $WORK/nginx/tmp;
+  scgi_temp_path $WORK/nginx/tmp;
+  server { listen 127.0.0.1:$NGINX_PORT; root $WORK/nginx/www; }
+}
+NGX
+nginx -c "$WORK/nginx.conf" >/dev/null 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$NGINX_PORT/"
+
+start_satellite
+
+echo "== making a ${SIZE_MIB} MiB random blob"
+BLOB="$WORK/nginx/www/blob"
+head -c "$((SIZE_MIB * 1024 * 1024))" /dev/urandom > "$BLOB"
+DIGEST="sha256:$(sha256sum "$BLOB" | cut -d' ' -f1)"
+SMALL="$WORK/small"
+head -c $((64 * 1024 * 1024)) /dev/urandom > "$SMALL"
+SMALL_DIGEST="sha256:$(sha256sum "$SMALL" | cut -d' ' -f1)"
+
+# push BASE REPO FILE DIGEST -> prints seconds of the monolithic PUT
+push() {
+  local base=$1 repo=$2 file=$3 digest=$4 location sep
+  location=$(curl -sf -D - -o /dev/null -X POST "$base/v2/$repo/blobs/uploads/" | tr -d '\r' | awk 'tolower($1)=="location:" {print $2}')
+  case "$location" in http*) ;; *) location="$base$location" ;; esac
+  case "$location" in *\?*) sep='&' ;; *) sep='?' ;; esac
+  curl -sf -o /dev/null -w '%{time_total}\n' -X PUT -H 'Content-Type: application/octet-stream' -T "$file" "$location${sep}digest=$digest"
+}
+best_put() {
+  local best=""
+  for _ in $(seq 1 "$RUNS"); do
+    curl -s -o /dev/null -X DELETE "$1/v2/$2/blobs/$4" || true
+    t=$(push "$@")
+    best=$(python3 -c "print(min(float('$t'), float('${best:-1e9}')))")
+  done
+  echo "$best"
+}
+best_get() {
+  local best=0
+  for _ in $(seq 1 "$RUNS"); do
+    s=$(curl -sf -o /dev/null -w '%{speed_download}' "$1")
+    best=$(python3 -c "print(max(float('$s'), float('$best')))")
+  done
+  echo "$best"
+}
+mib() { python3 -c "print(f'{float($1)/1048576:.0f}')"; }
+ratio() { python3 -c "print(f'{float($1)/float($2):.2f}')"; }
+
+echo "== monolithic PUT of ${SIZE_MIB} MiB (best of $RUNS)"
+SAT_PUT=$(best_put "http://127.0.0.1:$SAT_PORT" bench/blob "$BLOB" "$DIGEST")
+DR_PUT=$(best_put "http://127.0.0.1:$DR_PORT" bench/blob "$BLOB" "$DIGEST")
+echo "satellite ${SAT_PUT}s  docker-registry ${DR_PUT}s  speed ratio $(ratio "$DR_PUT" "$SAT_PUT")x"
+
+echo "== blob GET of ${SIZE_MIB} MiB (best of $RUNS)"
+SAT_GET=$(best_get "http://127.0.0.1:$SAT_PORT/v2/bench/blob/blobs/$DIGEST")
+DR_GET=$(best_get "http://127.0.0.1:$DR_PORT/v2/bench/blob/blobs/$DIGEST")
+NGX_GET=$(best_get "http://127.0.0.1:$NGINX_PORT/blob")
+echo "satellite $(mib "$SAT_GET") MiB/s  docker-registry $(mib "$DR_GET") MiB/s  nginx $(mib "$NGX_GET") MiB/s"
+echo "ratio vs docker-registry $(ratio "$SAT_GET" "$DR_GET")x  vs nginx $(ratio "$SAT_GET" "$NGX_GET")x"
+
+echo "== manifest GET rate, 50 connections, 10 s (wrk)"
+CONFIG='{"architecture":"amd64","os":"linux"}'
+CONFIG_DIGEST="sha256:$(printf '%s' "$CONFIG" | sha256sum | cut -d' ' -f1)"
+MANIFEST="{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"$CONFIG_DIGEST\",\"size\":${#CONFIG}},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"$DIGEST\",\"size\":$((SIZE_MIB * 1024 * 1024))}]}"
+printf '%s' "$CONFIG" > "$WORK/config.json"
+for base in "http://127.0.0.1:$SAT_PORT" "http://127.0.0.1:$DR_PORT"; do
+  push "$base" bench/blob "$WORK/config.json" "$CONFIG_DIGEST" >/dev/null
+  curl -sf -o /dev/null -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary "$MANIFEST" "$base/v2/bench/blob/manifests/latest"
+done
+rate() { wrk -t2 -c50 -d10s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$1" | awk '/Requests\/sec/ {print $2}'; }
+SAT_RATE=$(rate "http://127.0.0.1:$SAT_PORT/v2/bench/blob/manifests/latest")
+DR_RATE=$(rate "http://127.0.0.1:$DR_PORT/v2/bench/blob/manifests/latest")
+echo "satellite ${SAT_RATE} req/s  docker-registry ${DR_RATE} req/s  ratio $(ratio "$SAT_RATE" "$DR_RATE")x"
+
+echo "== satellite peak RSS streaming blobs in and out (fresh process per size)"
+start_satellite
+push "http://127.0.0.1:$SAT_PORT" bench/small "$SMALL" "$SMALL_DIGEST" >/dev/null
+curl -sf -o /dev/null "http://127.0.0.1:$SAT_PORT/v2/bench/small/blobs/$SMALL_DIGEST"
+SMALL_RSS=$(rss_peak_kib "$SAT_PID")
+start_satellite
+push "http://127.0.0.1:$SAT_PORT" bench/blob "$BLOB" "$DIGEST" >/dev/null
+curl -sf -o /dev/null "http://127.0.0.1:$SAT_PORT/v2/bench/blob/blobs/$DIGEST"
+LARGE_RSS=$(rss_peak_kib "$SAT_PID")
+echo "64 MiB blob: $((SMALL_RSS / 1024)) MiB peak RSS   ${SIZE_MIB} MiB blob: $((LARGE_RSS / 1024)) MiB peak RSS"
+
+echo
+echo "| measure | satellite | docker-registry | nginx | ratio |"
+echo "| --- | --- | --- | --- | --- |"
+echo "| blob GET ${SIZE_MIB} MiB (MiB/s) | $(mib "$SAT_GET") | $(mib "$DR_GET") | $(mib "$NGX_GET") | $(ratio "$SAT_GET" "$DR_GET")x dr, $(ratio "$SAT_GET" "$NGX_GET")x nginx |"
+echo "| manifest GET, 50 conns (req/s) | $SAT_RATE | $DR_RATE | — | $(ratio "$SAT_RATE" "$DR_RATE")x |"
+echo "| blob PUT ${SIZE_MIB} MiB (s) | $SAT_PUT | $DR_PUT | — | $(ratio "$DR_PUT" "$SAT_PUT")x faster |"
+echo "| peak RSS, 64 MiB vs ${SIZE_MIB} MiB in+out (MiB) | $((SMALL_RSS / 1024)) / $((LARGE_RSS / 1024)) | — | — | — |"
