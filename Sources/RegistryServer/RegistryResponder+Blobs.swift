@@ -37,6 +37,8 @@ extension RegistryResponder {
         let metrics = self.metrics
         let selected = range
         let body = ResponseBody(contentLength: Int(length)) { writer in
+            // One buffer, refilled in place once the channel has written it (measured: 1 MiB
+            // chunks beat 64 KiB to 4 MiB, and larger write watermarks only slowed streams).
             var buffer = ByteBufferAllocator().buffer(capacity: chunk)
             var offset = selected.lowerBound
             while offset < selected.upperBound {

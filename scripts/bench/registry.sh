@@ -32,6 +32,8 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 rss_peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 
 start_satellite() {
@@ -53,7 +55,7 @@ storage:
 http: {addr: 127.0.0.1:$DR_PORT}
 YML
 docker-registry serve "$WORK/dr.yml" >/dev/null 2>&1 &
-PIDS+=($!)
+DR_PID=$!; PIDS+=("$DR_PID")
 wait_http "http://127.0.0.1:$DR_PORT/v2/"
 
 NGINX_PORT=$(free_port)
@@ -61,6 +63,7 @@ mkdir -p "$WORK/nginx/www" "$WORK/nginx/tmp"
 cat > "$WORK/nginx.conf" <<NGX
 worker_processes 1;
 daemon off;
+master_process off;
 user root;
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/error.log;
@@ -78,7 +81,7 @@ http {
 }
 NGX
 nginx -c "$WORK/nginx.conf" >/dev/null 2>&1 &
-PIDS+=($!)
+NGX_PID=$!; PIDS+=("$NGX_PID")
 wait_http "http://127.0.0.1:$NGINX_PORT/"
 
 start_satellite
@@ -99,37 +102,34 @@ push() {
   case "$location" in *\?*) sep='&' ;; *) sep='?' ;; esac
   curl -sf -o /dev/null -w '%{time_total}\n' -X PUT -H 'Content-Type: application/octet-stream' -T "$file" "$location${sep}digest=$digest"
 }
-best_put() {
-  local best=""
-  for _ in $(seq 1 "$RUNS"); do
-    curl -s -o /dev/null -X DELETE "$1/v2/$2/blobs/$4" || true
-    t=$(push "$@")
-    best=$(python3 -c "print(min(float('$t'), float('${best:-1e9}')))")
-  done
-  echo "$best"
-}
-best_get() {
-  local best=0
-  for _ in $(seq 1 "$RUNS"); do
-    s=$(curl -sf -o /dev/null -w '%{speed_download}' "$1")
-    best=$(python3 -c "print(max(float('$s'), float('$best')))")
-  done
-  echo "$best"
-}
+median() { python3 -c "import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
+put_once() { curl -s -o /dev/null -X DELETE "$1/v2/$2/blobs/$4" || true; push "$@"; }
+get_once() { curl -sf -o /dev/null -w '%{speed_download}' "$1"; }
 mib() { python3 -c "print(f'{float($1)/1048576:.0f}')"; }
 ratio() { python3 -c "print(f'{float($1)/float($2):.2f}')"; }
 
-echo "== monolithic PUT of ${SIZE_MIB} MiB (best of $RUNS)"
-SAT_PUT=$(best_put "http://127.0.0.1:$SAT_PORT" bench/blob "$BLOB" "$DIGEST")
-DR_PUT=$(best_put "http://127.0.0.1:$DR_PORT" bench/blob "$BLOB" "$DIGEST")
-echo "satellite ${SAT_PUT}s  docker-registry ${DR_PUT}s  speed ratio $(ratio "$DR_PUT" "$SAT_PUT")x"
+echo "== monolithic PUT of ${SIZE_MIB} MiB (median of $RUNS interleaved rounds)"
+GIB_MOVED=$(python3 -c "print($RUNS * $SIZE_MIB / 1024)")
+sat_cpu=0; dr_cpu=0; sat_times=(); dr_times=()
+for _ in $(seq 1 "$RUNS"); do
+  b=$(cpu_seconds "$SAT_PID"); sat_times+=("$(put_once "http://127.0.0.1:$SAT_PORT" bench/blob "$BLOB" "$DIGEST")"); sat_cpu=$(python3 -c "print($sat_cpu + $(cpu_seconds "$SAT_PID") - $b)")
+  b=$(cpu_seconds "$DR_PID"); dr_times+=("$(put_once "http://127.0.0.1:$DR_PORT" bench/blob "$BLOB" "$DIGEST")"); dr_cpu=$(python3 -c "print($dr_cpu + $(cpu_seconds "$DR_PID") - $b)")
+done
+SAT_PUT=$(median "${sat_times[@]}"); DR_PUT=$(median "${dr_times[@]}")
+SAT_PUT_CPU=$(python3 -c "print('%.2f' % ($sat_cpu / $GIB_MOVED))"); DR_PUT_CPU=$(python3 -c "print('%.2f' % ($dr_cpu / $GIB_MOVED))")
+echo "satellite ${SAT_PUT}s (${SAT_PUT_CPU} CPU s/GiB)  docker-registry ${DR_PUT}s (${DR_PUT_CPU} CPU s/GiB)  speed ratio $(ratio "$DR_PUT" "$SAT_PUT")x  CPU ratio $(ratio "$DR_PUT_CPU" "$SAT_PUT_CPU")x"
 
-echo "== blob GET of ${SIZE_MIB} MiB (best of $RUNS)"
-SAT_GET=$(best_get "http://127.0.0.1:$SAT_PORT/v2/bench/blob/blobs/$DIGEST")
-DR_GET=$(best_get "http://127.0.0.1:$DR_PORT/v2/bench/blob/blobs/$DIGEST")
-NGX_GET=$(best_get "http://127.0.0.1:$NGINX_PORT/blob")
-echo "satellite $(mib "$SAT_GET") MiB/s  docker-registry $(mib "$DR_GET") MiB/s  nginx $(mib "$NGX_GET") MiB/s"
-echo "ratio vs docker-registry $(ratio "$SAT_GET" "$DR_GET")x  vs nginx $(ratio "$SAT_GET" "$NGX_GET")x"
+echo "== blob GET of ${SIZE_MIB} MiB (median of $RUNS interleaved rounds)"
+sat_cpu=0; dr_cpu=0; ngx_cpu=0; sat_speeds=(); dr_speeds=(); ngx_speeds=()
+for _ in $(seq 1 "$RUNS"); do
+  b=$(cpu_seconds "$SAT_PID"); sat_speeds+=("$(get_once "http://127.0.0.1:$SAT_PORT/v2/bench/blob/blobs/$DIGEST")"); sat_cpu=$(python3 -c "print($sat_cpu + $(cpu_seconds "$SAT_PID") - $b)")
+  b=$(cpu_seconds "$DR_PID"); dr_speeds+=("$(get_once "http://127.0.0.1:$DR_PORT/v2/bench/blob/blobs/$DIGEST")"); dr_cpu=$(python3 -c "print($dr_cpu + $(cpu_seconds "$DR_PID") - $b)")
+  b=$(cpu_seconds "$NGX_PID"); ngx_speeds+=("$(get_once "http://127.0.0.1:$NGINX_PORT/blob")"); ngx_cpu=$(python3 -c "print($ngx_cpu + $(cpu_seconds "$NGX_PID") - $b)")
+done
+SAT_GET=$(median "${sat_speeds[@]}"); DR_GET=$(median "${dr_speeds[@]}"); NGX_GET=$(median "${ngx_speeds[@]}")
+SAT_GET_CPU=$(python3 -c "print('%.2f' % ($sat_cpu / $GIB_MOVED))"); DR_GET_CPU=$(python3 -c "print('%.2f' % ($dr_cpu / $GIB_MOVED))"); NGX_GET_CPU=$(python3 -c "print('%.2f' % ($ngx_cpu / $GIB_MOVED))")
+echo "satellite $(mib "$SAT_GET") MiB/s (${SAT_GET_CPU} CPU s/GiB)  docker-registry $(mib "$DR_GET") MiB/s (${DR_GET_CPU})  nginx $(mib "$NGX_GET") MiB/s (${NGX_GET_CPU})"
+echo "throughput ratio vs docker-registry $(ratio "$SAT_GET" "$DR_GET")x  vs nginx $(ratio "$SAT_GET" "$NGX_GET")x;  CPU efficiency vs docker-registry $(ratio "$DR_GET_CPU" "$SAT_GET_CPU")x  vs nginx $(ratio "$NGX_GET_CPU" "$SAT_GET_CPU")x"
 
 echo "== manifest GET rate, 50 connections, 10 s (wrk)"
 CONFIG='{"architecture":"amd64","os":"linux"}'
@@ -159,7 +159,9 @@ echo "64 MiB blob: $((SMALL_RSS / 1024)) MiB peak RSS   ${SIZE_MIB} MiB blob: $(
 echo
 echo "| measure | satellite | docker-registry | nginx | ratio |"
 echo "| --- | --- | --- | --- | --- |"
-echo "| blob GET ${SIZE_MIB} MiB (MiB/s) | $(mib "$SAT_GET") | $(mib "$DR_GET") | $(mib "$NGX_GET") | $(ratio "$SAT_GET" "$DR_GET")x dr, $(ratio "$SAT_GET" "$NGX_GET")x nginx |"
+echo "| blob GET ${SIZE_MIB} MiB (MiB/s, median of $RUNS) | $(mib "$SAT_GET") | $(mib "$DR_GET") | $(mib "$NGX_GET") | $(ratio "$SAT_GET" "$DR_GET")x dr, $(ratio "$SAT_GET" "$NGX_GET")x nginx |"
+echo "| blob GET server CPU (s/GiB) | $SAT_GET_CPU | $DR_GET_CPU | $NGX_GET_CPU | $(ratio "$DR_GET_CPU" "$SAT_GET_CPU")x dr, $(ratio "$NGX_GET_CPU" "$SAT_GET_CPU")x nginx |"
 echo "| manifest GET, 50 conns (req/s) | $SAT_RATE | $DR_RATE | — | $(ratio "$SAT_RATE" "$DR_RATE")x |"
-echo "| blob PUT ${SIZE_MIB} MiB (s) | $SAT_PUT | $DR_PUT | — | $(ratio "$DR_PUT" "$SAT_PUT")x faster |"
+echo "| blob PUT ${SIZE_MIB} MiB (s, median of $RUNS) | $SAT_PUT | $DR_PUT | — | $(ratio "$DR_PUT" "$SAT_PUT")x |"
+echo "| blob PUT server CPU (s/GiB) | $SAT_PUT_CPU | $DR_PUT_CPU | — | $(ratio "$DR_PUT_CPU" "$SAT_PUT_CPU")x |"
 echo "| peak RSS, 64 MiB vs ${SIZE_MIB} MiB in+out (MiB) | $((SMALL_RSS / 1024)) / $((LARGE_RSS / 1024)) | — | — | — |"
