@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func streamedPatchWithoutContentRange() async throws {
-        try await RegistryHarness.run(setup: .live) { r in
+        try await RegistryHarness.run(live: true) { r in
             let bytes = Fixtures.bytes(3 * 1024 * 1024)
             let digest = DigestHasher.digest(of: bytes)
             let start = try await r.request(.post, "/v2/repo/blobs/uploads/")
@@ -170,6 +170,29 @@ import Testing
                 #expect(Array(buffer: response.body) == Array(bytes[slice]))
                 #expect(response.headers[.contentLength] == "\(slice.count)")
             }
+        }
+    }
+
+    /// Over a real socket: whole and ranged reads of a multi-chunk blob, on one kept-alive connection.
+    @Test func liveWholeAndRangedBlobReads() async throws {
+        try await RegistryHarness.run(live: true) { r in
+            let bytes = Fixtures.bytes(3 * 1024 * 1024 + 5)
+            let digest = try await r.pushBlob("repo", bytes)
+            let whole = try await r.request(.get, "/v2/repo/blobs/\(digest)")
+            #expect(whole.status == .ok)
+            #expect(whole.headers[.contentLength] == "\(bytes.count)")
+            #expect(Array(buffer: whole.body) == bytes)
+            let ranged = try await r.request(.get, "/v2/repo/blobs/\(digest)", headers: [.range: "bytes=1000000-1000099"])
+            #expect(ranged.status == .partialContent)
+            #expect(Array(buffer: ranged.body) == Array(bytes[1_000_000..<1_000_100]))
+            // Keep-alive requests follow on the same connection.
+            for _ in 0..<3 {
+                #expect(Array(buffer: try await r.request(.get, "/v2/repo/blobs/\(digest)").body) == bytes)
+            }
+            let empty = try await r.pushBlob("repo", [])
+            let none = try await r.request(.get, "/v2/repo/blobs/\(empty)")
+            #expect(none.status == .ok)
+            #expect(none.body.readableBytes == 0)
         }
     }
 

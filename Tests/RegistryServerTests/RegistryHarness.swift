@@ -14,9 +14,10 @@ struct RegistryHarness {
     let store: RegistryStore
 
     /// Runs `body` against a new registry; the store's directory is removed afterwards.
+    /// `live` serves over a real socket; otherwise requests run in-process.
     static func run(
         options: RegistryStore.Options = RegistryStore.Options(),
-        setup: TestingSetup = .router,
+        live: Bool = false,
         _ body: @Sendable (RegistryHarness) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("registry-test-\(UUID().uuidString)").path
@@ -26,7 +27,7 @@ struct RegistryHarness {
         let store = try RegistryStore(directory: directory, options: options, logger: logger)
         let app = try RegistryServer.makeApplication(
             store: store, metrics: RegistryMetrics(), configuration: .init(host: "127.0.0.1", port: 0), logger: logger)
-        try await app.test(setup) { client in
+        try await app.test(live ? .live : .router) { client in
             try await body(RegistryHarness(client: client, store: store))
         }
     }
