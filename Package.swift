@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "OCI", targets: ["OCI"]),
         .library(name: "RegistryStore", targets: ["RegistryStore"]),
         .library(name: "RegistryServer", targets: ["RegistryServer"]),
+        .library(name: "SatelliteProtocol", targets: ["SatelliteProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -29,12 +30,27 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(
             name: "OCI",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(name: "SatelliteProtocol", dependencies: ["OCI"], swiftSettings: strict),
+        .target(
+            name: "RegistryClient",
+            dependencies: [
+                "OCI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -66,9 +82,30 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "Replication",
+            dependencies: [
+                "OCI", "RegistryStore", "RegistryClient", "SatelliteProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Satellite",
+            dependencies: [
+                "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "satellite",
             dependencies: [
+                "Satellite",
+                "Replication",
                 "RegistryServer",
                 "RegistryStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -93,6 +130,9 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .testTarget(name: "OCITests", dependencies: ["OCI"], swiftSettings: testSettings),
+        .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "OCI"], swiftSettings: testSettings),
+        .testTarget(name: "SatelliteTests", dependencies: ["Satellite", "SatelliteProtocol", "OCI", "TestSupport"], swiftSettings: testSettings),
+        .testTarget(name: "SatelliteProtocolTests", dependencies: ["SatelliteProtocol", "OCI"], swiftSettings: testSettings),
         .testTarget(
             name: "RegistryStoreTests",
             dependencies: ["RegistryStore", "OCI", "TestSupport"],

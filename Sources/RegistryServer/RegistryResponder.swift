@@ -13,13 +13,16 @@ public struct RegistryResponder: HTTPResponder {
     let store: RegistryStore
     let metrics: RegistryMetrics
     let logger: Logger
+    /// Only GET and HEAD are served.
+    let readOnly: Bool
     /// Bytes per read when streaming a blob out.
     let readChunkSize = 1024 * 1024
 
-    public init(store: RegistryStore, metrics: RegistryMetrics, logger: Logger) {
+    public init(store: RegistryStore, metrics: RegistryMetrics, logger: Logger, readOnly: Bool = false) {
         self.store = store
         self.metrics = metrics
         self.logger = logger
+        self.readOnly = readOnly
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -68,6 +71,9 @@ public struct RegistryResponder: HTTPResponder {
         }
         label = route.metricLabel
         let method = request.method
+        if readOnly, method != .get, method != .head {
+            throw RegistryError(.methodNotAllowed, .unsupported, "this registry is read-only: its content comes from the satellite's desired state")
+        }
         switch route {
         case .base:
             guard method == .get || method == .head else { break }

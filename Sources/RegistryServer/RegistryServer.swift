@@ -15,12 +15,15 @@ public enum RegistryServer {
         /// PEM certificate chain and key; both or neither.
         public var tlsCertificatePath: String?
         public var tlsKeyPath: String?
+        /// Refuse pushes and deletes: the content comes from the desired state, not from clients.
+        public var readOnly: Bool
 
-        public init(host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil) {
+        public init(host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, readOnly: Bool = false) {
             self.host = host
             self.port = port
             self.tlsCertificatePath = tlsCertificatePath
             self.tlsKeyPath = tlsKeyPath
+            self.readOnly = readOnly
         }
     }
 
@@ -29,7 +32,7 @@ public enum RegistryServer {
         store: RegistryStore, metrics: RegistryMetrics, configuration: Configuration, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let responder = RegistryResponder(store: store, metrics: metrics, logger: logger)
+        let responder = RegistryResponder(store: store, metrics: metrics, logger: logger, readOnly: configuration.readOnly)
         let server: HTTPServerBuilder
         switch (configuration.tlsCertificatePath, configuration.tlsKeyPath) {
         case (nil, nil):

@@ -8,8 +8,12 @@ extension RegistryStore {
     /// Everything the manifest names must already be present (blobs anywhere in the store, child
     /// manifests in this repository), except non-distributable layers and the subject. The
     /// manifest row, its references and the tag change commit in one transaction.
+    ///
+    /// `requireChildManifests: false` accepts an index whose children are absent: a mirror that
+    /// keeps only some platforms stores the index byte-exact but not every child.
     public func putManifest(
-        repository: RepositoryName, reference: Reference, bytes: [UInt8], contentType: String?
+        repository: RepositoryName, reference: Reference, bytes: [UInt8], contentType: String?,
+        requireChildManifests: Bool = true
     ) async throws(StoreError) -> ManifestPutResult {
         guard bytes.count <= options.maxManifestBytes else {
             throw StoreError(.tooLarge, "manifest of \(bytes.count) bytes exceeds the \(options.maxManifestBytes)-byte limit")
@@ -31,7 +35,7 @@ extension RegistryStore {
             digest = DigestHasher.digest(of: bytes)
         }
 
-        try await checkReferencesPresent(parsed, repository: repository)
+        try await checkReferencesPresent(parsed, repository: repository, children: requireChildManifests)
         try await storeBlobBytes(bytes, digest: digest)
 
         let now = options.clock()
@@ -45,7 +49,7 @@ extension RegistryStore {
         let size = Int64(bytes.count)
         try await write { db in
             // Checked again inside the transaction: garbage collection may have run since.
-            try Self.requireReferences(db, parsed, repository: repository)
+            try Self.requireReferences(db, parsed, repository: repository, children: requireChildManifests)
             try Self.recordBlob(db, digest: digest, size: size, now: now)
             try Self.ensureRepository(db, repository, now: now)
             try db.execute(
@@ -133,19 +137,19 @@ extension RegistryStore {
         }
     }
 
-    private func checkReferencesPresent(_ parsed: ParsedManifest, repository: RepositoryName) async throws(StoreError) {
-        try await read { db in try Self.requireReferences(db, parsed, repository: repository) }
+    private func checkReferencesPresent(_ parsed: ParsedManifest, repository: RepositoryName, children: Bool) async throws(StoreError) {
+        try await read { db in try Self.requireReferences(db, parsed, repository: repository, children: children) }
     }
 
     /// Throws `manifestBlobUnknown` naming the first required blob or child manifest not present.
-    static func requireReferences(_ db: Database, _ parsed: ParsedManifest, repository: RepositoryName) throws {
+    static func requireReferences(_ db: Database, _ parsed: ParsedManifest, repository: RepositoryName, children: Bool) throws {
         for blob in parsed.requiredBlobs {
             let present = try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [blob.digest.string]) ?? false
             guard present else {
                 throw StoreError(.manifestBlobUnknown, "blob \(blob.digest) named by the manifest is not in the registry")
             }
         }
-        for child in parsed.manifests {
+        for child in parsed.manifests where children {
             let present = try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM manifests WHERE repository = ? AND digest = ?",
                 arguments: [repository.value, child.digest.string]) ?? false

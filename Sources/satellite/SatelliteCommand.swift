@@ -6,5 +6,5 @@ struct SatelliteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satellite",
         abstract: "An edge OCI registry that keeps serving when the network is gone.",
-        subcommands: [ServeCommand.self])
+        subcommands: [ServeCommand.self, RunCommand.self, StatusCommand.self])
 }

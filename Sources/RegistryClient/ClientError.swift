@@ -1,0 +1,36 @@
+/// A failure talking to a remote registry.
+public struct ClientError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: Sendable, Equatable {
+        /// The registry refused our credentials (or we had none it accepts).
+        case unauthorized
+        /// The manifest, blob or repository does not exist upstream.
+        case notFound
+        /// The connection failed or dropped; worth retrying later.
+        case network
+        /// The registry answered with a status we cannot use.
+        case unexpectedStatus(Int)
+        /// Content did not match its digest: never stored.
+        case digestMismatch
+        /// The registry's reply broke the protocol (bad header, bad JSON, too large).
+        case invalidResponse
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// Whether trying again later may succeed.
+    public var isTransient: Bool {
+        switch code {
+        case .network: true
+        case .unexpectedStatus(let status): status == 429 || status >= 500
+        default: false
+        }
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,100 @@
+import GRDB
+import NIOCore
+import OCI
+
+/// A blob arriving from elsewhere (a download), written to `uploads/` and hashed as it arrives,
+/// then committed whole or not at all. `offset` is where a resumed transfer must continue.
+///
+/// Used by one task at a time; not for concurrent appends.
+public final class BlobIngest: @unchecked Sendable {
+    public let digest: Digest
+    public private(set) var offset: Int64 = 0
+    private var hasher: DigestHasher
+    private let file: PosixFile
+    private let path: String
+    private let store: RegistryStore
+    private var finished = false
+
+    init(store: RegistryStore, digest: Digest) throws(StoreError) {
+        let id = UploadID()
+        self.store = store
+        self.digest = digest
+        self.path = store.layout.uploadPath(id)
+        self.file = try PosixFile.create(path)
+        self.hasher = DigestHasher(digest.algorithm)
+    }
+
+    deinit {
+        if !finished { FileSystem.remove(path) }
+    }
+
+    /// Appends bytes that continue the blob at `offset`.
+    public func append(_ buffer: ByteBuffer) throws(StoreError) {
+        var failure: StoreError?
+        buffer.withUnsafeReadableBytes { raw in
+            hasher.update(raw)
+            do { try file.write(raw) } catch let error as StoreError { failure = error } catch {}
+        }
+        if let failure { throw failure }
+        offset += Int64(buffer.readableBytes)
+    }
+
+    /// Throws away what arrived, to start over from byte 0.
+    public func restart() throws(StoreError) {
+        try file.truncate(to: 0)
+        hasher = DigestHasher(digest.algorithm)
+        offset = 0
+    }
+
+    /// Verifies the digest and commits the blob into `repository`. A mismatch discards it.
+    public func commit(into repository: RepositoryName) async throws(StoreError) {
+        let actual = hasher.finalize()
+        guard actual == digest else {
+            discard()
+            throw StoreError(.digestMismatch, "downloaded content has digest \(actual), not \(digest)")
+        }
+        finished = true
+        do {
+            try await store.commitBlob(temporaryPath: path, file: file, digest: digest, size: offset, repository: repository, upload: nil)
+        } catch {
+            FileSystem.remove(path)
+            throw error
+        }
+    }
+
+    /// Deletes what arrived.
+    public func discard() {
+        finished = true
+        FileSystem.remove(path)
+    }
+}
+
+extension RegistryStore {
+    /// Starts receiving a blob whose digest is known in advance.
+    public func beginIngest(of digest: Digest) throws(StoreError) -> BlobIngest {
+        try BlobIngest(store: self, digest: digest)
+    }
+
+    /// Whether the store holds a blob, in any repository.
+    public func hasBlob(_ digest: Digest) async throws(StoreError) -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [digest.string]) ?? false
+        }
+    }
+
+    /// Every tag of every repository with the digest it points to.
+    public func allTags() async throws(StoreError) -> [(repository: String, tag: String, digest: String)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT repository, tag, digest FROM tags ORDER BY repository, tag").map {
+                ($0[0], $0[1], $0[2])
+            }
+        }
+    }
+
+    /// Every manifest of every repository.
+    public func allManifests() async throws(StoreError) -> [(repository: String, digest: String)] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT repository, digest FROM manifests ORDER BY repository, digest").map { ($0[0], $0[1]) }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import GRDB
+import OCI
+
+/// What a mirror (the satellite's replication) needs beyond the distribution API.
+extension RegistryStore {
+    /// Whether `repository` holds the manifest `digest`.
+    public func hasManifest(_ repository: RepositoryName, _ digest: Digest) async throws(StoreError) -> Bool {
+        try await read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM manifests WHERE repository = ? AND digest = ?",
+                arguments: [repository.value, digest.string]) ?? false
+        }
+    }
+
+    /// Points a tag at a manifest already held.
+    public func setTag(_ repository: RepositoryName, _ tag: Tag, to digest: Digest) async throws(StoreError) {
+        let now = options.clock()
+        try await write { db in
+            guard try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM manifests WHERE repository = ? AND digest = ?",
+                arguments: [repository.value, digest.string]) ?? false
+            else {
+                throw StoreError(.manifestUnknown, "manifest \(digest) is not in \(repository)")
+            }
+            try Self.setTag(db, repository: repository, tag: tag, digest: digest, now: now)
+        }
+    }
+
+    /// Makes the store hold exactly the given tags and what their manifests reach: removes every
+    /// other tag, then every manifest not reachable from a kept tag or an extra root, through
+    /// index children and referrers. Blobs are left to garbage collection. One transaction.
+    ///
+    /// Returns the number of tags and manifests removed.
+    public func retainOnly(
+        tags keep: Set<TagReference>, roots extra: Set<ManifestReference>
+    ) async throws(StoreError) -> (tags: Int, manifests: Int) {
+        try await write { db in
+            var removedTags = 0
+            for row in try Row.fetchAll(db, sql: "SELECT repository, tag FROM tags") {
+                let reference = TagReference(repository: row[0], tag: row[1])
+                if !keep.contains(reference) {
+                    try db.execute(sql: "DELETE FROM tags WHERE repository = ? AND tag = ?", arguments: [reference.repository, reference.tag])
+                    removedTags += 1
+                }
+            }
+            // Reachability from the kept tags and extra roots.
+            var reachable = Set<ManifestReference>()
+            var frontier = extra.union(try Row.fetchAll(db, sql: "SELECT repository, digest FROM tags").map {
+                ManifestReference(repository: $0[0], digest: $0[1])
+            })
+            while let next = frontier.popFirst() {
+                guard reachable.insert(next).inserted else { continue }
+                let children = try String.fetchAll(
+                    db,
+                    sql: """
+                    SELECT r.digest FROM manifest_references r
+                    JOIN manifests m ON m.repository = r.repository AND m.digest = r.digest
+                    WHERE r.repository = ? AND r.manifest = ?
+                    """,
+                    arguments: [next.repository, next.digest])
+                let referrers = try String.fetchAll(
+                    db, sql: "SELECT digest FROM manifests WHERE repository = ? AND subject = ?",
+                    arguments: [next.repository, next.digest])
+                for digest in children + referrers {
+                    frontier.insert(ManifestReference(repository: next.repository, digest: digest))
+                }
+            }
+            var removedManifests = 0
+            for row in try Row.fetchAll(db, sql: "SELECT repository, digest FROM manifests") {
+                let reference = ManifestReference(repository: row[0], digest: row[1])
+                guard !reachable.contains(reference) else { continue }
+                let args: StatementArguments = [reference.repository, reference.digest]
+                try db.execute(sql: "DELETE FROM manifests WHERE repository = ? AND digest = ?", arguments: args)
+                try db.execute(sql: "DELETE FROM manifest_references WHERE repository = ? AND manifest = ?", arguments: args)
+                try db.execute(sql: "DELETE FROM repository_blobs WHERE repository = ? AND digest = ?", arguments: args)
+                removedManifests += 1
+            }
+            return (removedTags, removedManifests)
+        }
+    }
+}
+
+/// A tag in a repository, as plain strings.
+public struct TagReference: Hashable, Sendable {
+    public let repository: String
+    public let tag: String
+    public init(repository: String, tag: String) {
+        self.repository = repository
+        self.tag = tag
+    }
+}
+
+/// A manifest in a repository, as plain strings.
+public struct ManifestReference: Hashable, Sendable {
+    public let repository: String
+    public let digest: String
+    public init(repository: String, digest: String) {
+        self.repository = repository
+        self.digest = digest
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Replication
+
+/// What `satellite status` shows, written by the agent to `status.json` in the data directory
+/// after every sync and every state-file change.
+public struct SatelliteStatus: Codable, Sendable {
+    public struct Tagged: Codable, Sendable, Equatable {
+        public var repository: String
+        public var tag: String
+        public var digest: String
+    }
+
+    public var updatedAt: Date
+    public var stateSource: String
+    /// Why the current state file was refused, if it was; the last good state is still applied.
+    public var stateError: String?
+    public var lastSync: SyncReport?
+    public var inventory: [Tagged]
+
+    static func path(in dataDirectory: String) -> String { dataDirectory + "/status.json" }
+
+    /// Writes atomically: a reader never sees half a file.
+    func write(to dataDirectory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(self)
+        let path = Self.path(in: dataDirectory)
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// Reads the status a running or stopped agent left in `dataDirectory`.
+    public static func read(from dataDirectory: String) throws -> SatelliteStatus {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(SatelliteStatus.self, from: Data(contentsOf: URL(fileURLWithPath: path(in: dataDirectory))))
+    }
+
+    /// The human-readable report `satellite status` prints.
+    public var text: String {
+        var lines: [String] = []
+        if let sync = lastSync {
+            let synced = sync.artifacts.filter { $0.outcome == .synced }.count
+            lines.append("last sync: \(ISO8601DateFormatter().string(from: sync.finishedAt)), generation \(sync.generation), "
+                + "\(synced)/\(sync.artifacts.count) artifacts synced in \(String(format: "%.2f", sync.durationSeconds)) s; "
+                + "fetched \(sync.manifestsFetched) manifests, \(sync.blobsFetched) blobs, \(sync.bytesFetched) bytes")
+        } else {
+            lines.append("last sync: none yet")
+        }
+        lines.append("state: \(stateSource)" + (stateError.map { " (refused: \($0); applying the last good state)" } ?? ""))
+        lines.append("inventory (\(inventory.count) tags):")
+        for item in inventory {
+            lines.append("  \(item.repository):\(item.tag)  \(item.digest)")
+        }
+        let problems = lastSync?.artifacts.filter { $0.outcome != .synced } ?? []
+        lines.append("missing or stale (\(problems.count)):")
+        for problem in problems {
+            let held = problem.digest.map { "serving \($0)" } ?? "not held"
+            lines.append("  \(problem.reference)  \(problem.outcome.rawValue), \(held): \(problem.error ?? "")")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

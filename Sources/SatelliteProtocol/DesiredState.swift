@@ -1,0 +1,78 @@
+import OCI
+
+/// What a satellite must hold: upstream registries and the artifacts to mirror from them.
+///
+/// The same document comes from Ground Control or from a local `--state-file` (DESIGN.md §5.2).
+/// Fields may be added; none removed or renamed without a new `schemaVersion`.
+public struct DesiredState: Codable, Sendable, Equatable {
+    /// The only schema version this code reads.
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    /// Increases on every change; a satellite reports the generation it has applied.
+    public var generation: Int64
+    public var upstreams: [Upstream]
+    public var artifacts: [Artifact]
+
+    public init(schemaVersion: Int = DesiredState.currentSchemaVersion, generation: Int64, upstreams: [Upstream], artifacts: [Artifact]) {
+        self.schemaVersion = schemaVersion
+        self.generation = generation
+        self.upstreams = upstreams
+        self.artifacts = artifacts
+    }
+
+    /// A registry to pull from.
+    public struct Upstream: Codable, Sendable, Equatable, CustomStringConvertible {
+        public var name: String
+        /// Base URL, `http(s)://host[:port]`.
+        public var url: String
+        /// Skip TLS certificate verification.
+        public var insecure: Bool?
+        public var username: String?
+        /// Never logged; see `description`.
+        public var password: String?
+        /// A file holding the password, read when the state is applied.
+        public var passwordFile: String?
+        /// A PEM file of CA certificates to trust for this upstream.
+        public var caFile: String?
+
+        public init(name: String, url: String, insecure: Bool? = nil, username: String? = nil, password: String? = nil,
+                    passwordFile: String? = nil, caFile: String? = nil) {
+            self.name = name
+            self.url = url
+            self.insecure = insecure
+            self.username = username
+            self.password = password
+            self.passwordFile = passwordFile
+            self.caFile = caFile
+        }
+
+        /// A description safe for logs: the password is never shown.
+        public var description: String {
+            "\(name) (\(url)\(username.map { ", user \($0)" } ?? "")\(password != nil || passwordFile != nil ? ", password set" : ""))"
+        }
+    }
+
+    /// One image or artifact to mirror: by tag, by digest, or both (the digest pins; the tag is set to it).
+    public struct Artifact: Codable, Sendable, Equatable, Hashable {
+        public var upstream: String
+        public var repository: RepositoryName
+        public var tag: Tag?
+        public var digest: Digest?
+        /// Only these platforms of an index (`linux/amd64`); all when absent.
+        public var platforms: [String]?
+
+        public init(upstream: String, repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil, platforms: [String]? = nil) {
+            self.upstream = upstream
+            self.repository = repository
+            self.tag = tag
+            self.digest = digest
+            self.platforms = platforms
+        }
+
+        /// `repository:tag@digest`, for logs and status.
+        public var reference: String {
+            repository.value + (tag.map { ":\($0)" } ?? "") + (digest.map { "@\($0)" } ?? "")
+        }
+    }
+}

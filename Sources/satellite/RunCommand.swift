@@ -1,0 +1,65 @@
+import ArgumentParser
+import Replication
+import Satellite
+
+/// `satellite run`: the agent. Serves a read-only registry and keeps it in line with a desired state.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Mirror a desired state into the local registry and serve it, online or not.")
+
+    @OptionGroup var registry: RegistryOptions
+
+    @Option(name: .customLong("state-file"), help: "Desired state, YAML or JSON; re-read when it changes.")
+    var stateFile: String?
+
+    @Option(name: .customLong("sync-interval"), help: "Seconds between syncs when nothing changes (default 300).")
+    var syncInterval: String?
+
+    @Option(name: .customLong("max-concurrent-blobs"), help: "Blobs downloaded at once (default 4).")
+    var maxConcurrentBlobs: String?
+
+    @Option(name: .customLong("bandwidth-limit"), help: "Download cap for the whole satellite, bytes/s; K, M, G suffixes allowed.")
+    var bandwidthLimit: String?
+
+    func run() async throws {
+        let runtime = try RegistryRuntime(registry, readOnly: true)
+        let settings = runtime.settings
+        guard let stateFile = settings.string("state-file", flag: stateFile) else {
+            throw SettingsError("state-file is required (--state-file, SATELLITE_STATE_FILE or state-file: in --config)")
+        }
+        var options = Replicator.Options()
+        if let raw = settings.string("max-concurrent-blobs", flag: maxConcurrentBlobs) {
+            guard let count = Int(raw), (1...64).contains(count) else {
+                throw SettingsError("max-concurrent-blobs must be a whole number from 1 to 64, not '\(raw)'")
+            }
+            options.maxConcurrentBlobs = count
+        }
+        if let raw = settings.string("bandwidth-limit", flag: bandwidthLimit) {
+            options.bandwidthLimit = try ByteCount.parse(raw, setting: "bandwidth-limit")
+        }
+        var service = ReplicationService.Options(stateFile: stateFile, dataDirectory: runtime.directory)
+        service.syncInterval = .seconds(try settings.seconds("sync-interval", flag: syncInterval, default: 300))
+        let replicator = Replicator(store: runtime.store, options: options, logger: runtime.logger)
+        try await runtime.run(adding: [
+            ReplicationService(options: service, replicator: replicator, store: runtime.store, logger: runtime.logger),
+        ])
+    }
+}
+
+/// Byte counts written like `500000`, `512K`, `10M` or `1G` (powers of 1024).
+enum ByteCount {
+    static func parse(_ raw: String, setting: String) throws -> Int64 {
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        var digits = Substring(raw)
+        var multiplier: Int64 = 1
+        if let last = raw.uppercased().last, let unit = units[last] {
+            multiplier = unit
+            digits = digits.dropLast()
+        }
+        guard let value = Int64(digits), value > 0 else {
+            throw SettingsError("\(setting) must be a positive number of bytes (K, M, G allowed), not '\(raw)'")
+        }
+        return value * multiplier
+    }
+}

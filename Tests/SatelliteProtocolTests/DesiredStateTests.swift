@@ -1,0 +1,36 @@
+import Foundation
+import OCI
+import SatelliteProtocol
+import Testing
+
+@Suite struct DesiredStateTests {
+    func state(upstreams: [DesiredState.Upstream], artifacts: [DesiredState.Artifact]) -> DesiredState {
+        DesiredState(generation: 1, upstreams: upstreams, artifacts: artifacts)
+    }
+
+    @Test func duplicateUpstreamNamesAreRefused() {
+        let u = DesiredState.Upstream(name: "u", url: "http://a")
+        #expect(throws: DesiredStateError(field: "upstreams[1].name", "'u' is listed twice")) {
+            try state(upstreams: [u, u], artifacts: []).validate()
+        }
+    }
+
+    @Test func passwordNeedsAUser() {
+        let u = DesiredState.Upstream(name: "u", url: "http://a", password: "x")
+        #expect(throws: DesiredStateError.self) { try state(upstreams: [u], artifacts: []).validate() }
+    }
+
+    @Test func roundTripsThroughJSON() throws {
+        let original = state(
+            upstreams: [.init(name: "u", url: "http://a")],
+            artifacts: [.init(upstream: "u", repository: try RepositoryName("a/b"), tag: try Tag("v1"), platforms: ["linux/arm64/v8"])])
+        let data = try JSONEncoder().encode(original)
+        #expect(try JSONDecoder().decode(DesiredState.self, from: data) == original)
+    }
+
+    @Test(arguments: [("linux/amd64", "linux/amd64", true), ("linux/arm64", "linux/arm64/v8", true),
+                      ("linux/arm64/v8", "linux/arm64", false), ("linux/amd64", "windows/amd64", false)])
+    func platformSelection(selector: String, candidate: String, selected: Bool) throws {
+        #expect(try Platform(parsing: selector).selects(try Platform(parsing: candidate)) == selected)
+    }
+}
