@@ -9,7 +9,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # command -> Debian package
 declare -A tools=(
   [skopeo]=skopeo [podman]=podman [umoci]=umoci [containerd]=containerd [ctr]=containerd
-  [docker-registry]=docker-registry [curl]=curl [openssl]=openssl
+  [docker-registry]=docker-registry [curl]=curl [openssl]=openssl [htpasswd]=apache2-utils
 )
 missing=()
 for tool in "${!tools[@]}"; do

@@ -22,14 +22,16 @@ public final class RegistryClient: Sendable {
         /// PEM file of CA certificates to trust.
         public var caFile: String?
         public var retry: RetryPolicy
-        /// Longest wait for a connection, and between bytes of a reply.
-        public var connectTimeout: Duration
+        /// Longest wait for a reply to start, connection attempts included (the HTTP client keeps
+        /// retrying a refused connection until then).
+        public var responseTimeout: Duration
+        /// Longest wait between bytes of a reply body.
         public var readTimeout: Duration
 
         public init(
             baseURL: String, username: String? = nil, password: String? = nil, insecure: Bool = false,
             caFile: String? = nil, retry: RetryPolicy = RetryPolicy(),
-            connectTimeout: Duration = .seconds(10), readTimeout: Duration = .seconds(60)
+            responseTimeout: Duration = .seconds(20), readTimeout: Duration = .seconds(60)
         ) {
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.username = username
@@ -37,7 +39,7 @@ public final class RegistryClient: Sendable {
             self.insecure = insecure
             self.caFile = caFile
             self.retry = retry
-            self.connectTimeout = connectTimeout
+            self.responseTimeout = responseTimeout
             self.readTimeout = readTimeout
         }
     }
@@ -65,11 +67,15 @@ public final class RegistryClient: Sendable {
         }
         client.tlsConfiguration = tls
         client.timeout = .init(
-            connect: .nanoseconds(Int64(configuration.connectTimeout.components.seconds) * 1_000_000_000),
-            read: .nanoseconds(Int64(configuration.readTimeout.components.seconds) * 1_000_000_000))
+            connect: Self.timeAmount(min(configuration.responseTimeout, .seconds(10))),
+            read: Self.timeAmount(configuration.readTimeout))
         client.redirectConfiguration = .follow(max: 5, allowCycles: false)
         client.decompression = .disabled
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
+    }
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// Releases connections; call once done.
@@ -102,11 +108,14 @@ public final class RegistryClient: Sendable {
                 request.headers.replaceOrAdd(name: "Authorization", value: authorization)
             }
             let response: HTTPClientResponse
+            let started = ContinuousClock.now
             do {
-                response = try await http.execute(request, timeout: .seconds(Int64(configuration.readTimeout.components.seconds)))
+                response = try await http.execute(request, timeout: Self.timeAmount(configuration.responseTimeout))
             } catch {
                 retry += 1
-                guard retry < configuration.retry.attempts else {
+                // A failure that took the whole timeout already had the connection retried.
+                let spent = ContinuousClock.now - started >= configuration.responseTimeout / 2
+                guard retry < configuration.retry.attempts, !spent else {
                     throw ClientError(.network, "\(method) \(configuration.baseURL)\(path): \(error)")
                 }
                 try await pause(configuration.retry.delay(beforeRetry: retry))

@@ -20,6 +20,8 @@ public final class Replicator: Sendable {
         /// Cap on download bytes per second for the whole satellite; nil for none.
         public var bandwidthLimit: Int64?
         public var retry: RetryPolicy = RetryPolicy()
+        /// Longest wait for an upstream to start answering a request.
+        public var upstreamTimeout: Duration = .seconds(20)
 
         public init() {}
     }
@@ -306,7 +308,8 @@ public final class Replicator: Sendable {
         let client = try RegistryClient(
             .init(
                 baseURL: upstream.url, username: upstream.username, password: password,
-                insecure: upstream.insecure ?? false, caFile: upstream.caFile, retry: options.retry),
+                insecure: upstream.insecure ?? false, caFile: upstream.caFile, retry: options.retry,
+                responseTimeout: options.upstreamTimeout),
             logger: logger)
         let replaced = clients.withLock { clients in
             defer { clients[upstream.name] = (upstream, client) }

@@ -22,6 +22,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("bandwidth-limit"), help: "Download cap for the whole satellite, bytes/s; K, M, G suffixes allowed.")
     var bandwidthLimit: String?
 
+    @Option(name: .customLong("upstream-timeout"), help: "Seconds to wait for an upstream to start answering (default 20).")
+    var upstreamTimeout: String?
+
     func run() async throws {
         let runtime = try RegistryRuntime(registry, readOnly: true)
         let settings = runtime.settings
@@ -38,6 +41,7 @@ struct RunCommand: AsyncParsableCommand {
         if let raw = settings.string("bandwidth-limit", flag: bandwidthLimit) {
             options.bandwidthLimit = try ByteCount.parse(raw, setting: "bandwidth-limit")
         }
+        options.upstreamTimeout = .seconds(try settings.seconds("upstream-timeout", flag: upstreamTimeout, default: 20))
         var service = ReplicationService.Options(stateFile: stateFile, dataDirectory: runtime.directory)
         service.syncInterval = .seconds(try settings.seconds("sync-interval", flag: syncInterval, default: 300))
         let replicator = Replicator(store: runtime.store, options: options, logger: runtime.logger)

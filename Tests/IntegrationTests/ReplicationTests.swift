@@ -1,0 +1,294 @@
+import Foundation
+import OCI
+import Testing
+import TestSupport
+
+/// `satellite run` against a real upstream: Debian's docker-registry with htpasswd Basic auth,
+/// filled with skopeo.
+@Suite(.serialized) struct ReplicationTests {
+    /// Images for the tests: a two-platform index sharing a layer, another image sharing it too,
+    /// and images that differ, all in one OCI layout.
+    struct Images {
+        let layout: String
+        let amd64: Descriptor
+        let arm64: Descriptor
+        let index: Descriptor
+        let other: Descriptor
+        let first: Descriptor
+        let second: Descriptor
+        let big: Descriptor
+
+        init(in directory: TemporaryDirectory) throws {
+            layout = directory.appending("layout")
+            var builder = try OCILayoutBuilder(path: layout)
+            let shared = ["shared/lib": "bytes every image here has\n"]
+            amd64 = try builder.image(architecture: "amd64", layers: [shared, ["arch": "amd64\n"]])
+            arm64 = try builder.image(architecture: "arm64", layers: [shared, ["arch": "arm64\n"]])
+            index = try builder.index([amd64, arm64])
+            other = try builder.image(architecture: "amd64", layers: [shared, ["app": "other\n"]])
+            first = try builder.image(architecture: "amd64", layers: [shared, ["version": "first\n"]])
+            second = try builder.image(architecture: "amd64", layers: [shared, ["version": "second\n"]])
+            let chunk = { (seed: UInt64) in Data(patternBytes(3 * 1024 * 1024, seed: seed)).base64EncodedString() }
+            big = try builder.image(architecture: "amd64", layers: [["a": chunk(1)], ["b": chunk(2)], ["c": chunk(3)]])
+            try builder.tag(index, as: "multi")
+            try builder.tag(other, as: "other")
+            try builder.tag(first, as: "first")
+            try builder.tag(second, as: "second")
+            try builder.tag(big, as: "big")
+        }
+
+        /// Sum of the sizes of a manifest and all it names, read from the layout.
+        func contentSize(of image: Descriptor) throws -> Int64 {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(image.digest.encoded)")))
+            let parsed = try ParsedManifest(bytes: bytes, contentType: image.mediaType)
+            return Int64(bytes.count) + parsed.blobs.reduce(0) { $0 + $1.size }
+        }
+
+        func blobs(of image: Descriptor) throws -> [Descriptor] {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(image.digest.encoded)")))
+            return try ParsedManifest(bytes: bytes, contentType: image.mediaType).blobs
+        }
+    }
+
+    /// Runs `body` with a work directory, the test images and a fresh upstream, cleaning up after.
+    func withUpstream(_ body: (TemporaryDirectory, Images, UpstreamRegistry) async throws -> Void) async throws {
+        let work = try TemporaryDirectory("replication")
+        defer { work.remove() }
+        let images = try Images(in: work)
+        let upstream = try await UpstreamRegistry()
+        do {
+            try await body(work, images, upstream)
+        } catch {
+            await upstream.cleanUp()
+            throw error
+        }
+        await upstream.cleanUp()
+    }
+
+    /// Pushes a small artifact whose subject is `subject` straight through the distribution API.
+    func pushReferrer(to upstream: UpstreamRegistry, repository: String, subject: Descriptor) async throws -> Digest {
+        let auth = "Basic " + Data(upstream.credentials.utf8).base64EncodedString()
+        func pushBlob(_ bytes: Data) async throws -> Digest {
+            let digest = DigestHasher.digest(of: [UInt8](bytes))
+            let start = try await httpSend("POST", "\(upstream.url)/v2/\(repository)/blobs/uploads/", headers: ["Authorization": auth])
+            let location = try require(start.headers["location"], "no upload location")
+            let separator = location.contains("?") ? "&" : "?"
+            let put = try await httpSend("PUT", "\(location)\(separator)digest=\(digest)", headers: ["Authorization": auth, "Content-Type": "application/octet-stream"], body: bytes)
+            #expect(put.status == 201)
+            return digest
+        }
+        let config = try await pushBlob(Data("{}".utf8))
+        let layer = try await pushBlob(Data("{\"sbom\":true}".utf8))
+        let manifest = """
+        {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","artifactType":"application/vnd.example.sbom",\
+        "config":{"mediaType":"\(MediaType.ociEmpty)","digest":"\(config)","size":2},\
+        "layers":[{"mediaType":"application/json","digest":"\(layer)","size":13}],\
+        "subject":{"mediaType":"\(subject.mediaType)","digest":"\(subject.digest)","size":\(subject.size)}}
+        """
+        let put = try await httpSend("PUT", "\(upstream.url)/v2/\(repository)/manifests/sbom", headers: ["Authorization": auth, "Content-Type": MediaType.ociManifest], body: Data(manifest.utf8))
+        #expect(put.status == 201, "\(String(decoding: put.body, as: UTF8.self))")
+        let digest = DigestHasher.digest(of: Array(manifest.utf8))
+        // distribution 2.8 has no referrers API; OCI 1.1 clients then keep an index under the
+        // tag `<alg>-<hex>` of the subject, as this does.
+        let fallback = """
+        {"schemaVersion":2,"mediaType":"\(MediaType.ociIndex)","manifests":[{"mediaType":"\(MediaType.ociManifest)",\
+        "digest":"\(digest)","size":\(manifest.utf8.count),"artifactType":"application/vnd.example.sbom"}]}
+        """
+        let tagged = try await httpSend("PUT", "\(upstream.url)/v2/\(repository)/manifests/\(subject.digest.tagSchemaForm)",
+                                        headers: ["Authorization": auth, "Content-Type": MediaType.ociIndex], body: Data(fallback.utf8))
+        #expect(tagged.status == 201, "\(String(decoding: tagged.body, as: UTF8.self))")
+        return digest
+    }
+
+    @Test func mirrorsIndexesReferrersAndSharedLayersThenServesOffline() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "multi", to: "apps/multi:v1", all: true)
+            try await upstream.push(layout: images.layout, name: "other", to: "apps/other:v1")
+            let sbom = try await pushReferrer(to: upstream, repository: "apps/multi", subject: images.amd64)
+
+            let agent = try await SatelliteAgent(state: stateYAML(generation: 1, upstream: upstream, artifacts: [
+                "repository: apps/multi\ntag: v1",
+                "repository: apps/other\ndigest: \(images.other.digest)",
+            ]))
+            defer { agent.terminate() }
+            let status = try await agent.waitForStatus("the first sync") { $0.allSynced }
+            #expect(status.digest(of: "apps/multi", tag: "v1") == images.index.digest.string)
+            // Shared layers are fetched once: index, 2 platform manifests, other, the referrer.
+            let sync = try require(status.lastSync)
+            let uniqueBlobs = Set(try (images.blobs(of: images.amd64) + images.blobs(of: images.arm64) + images.blobs(of: images.other)).map(\.digest))
+            #expect(sync.blobsFetched == uniqueBlobs.count + 2)
+            #expect(sync.manifestsFetched == 5)
+
+            // Everything is served byte-exact, including the referrer.
+            for manifest in [images.index, images.amd64, images.arm64] {
+                let reply = try await httpGet("\(agent.baseURL)/v2/apps/multi/manifests/\(manifest.digest)")
+                #expect(reply.status == 200)
+                #expect(DigestHasher.digest(of: [UInt8](reply.body)) == manifest.digest)
+            }
+            let referrers = try await httpGet("\(agent.baseURL)/v2/apps/multi/referrers/\(images.amd64.digest)")
+            let index = try JSONDecoder().decode(ImageIndex.self, from: referrers.body)
+            #expect(index.manifests.map(\.digest) == [sbom])
+
+            // The satellite's registry is read-only.
+            let push = try await httpSend("POST", "\(agent.baseURL)/v2/apps/multi/blobs/uploads/")
+            #expect(push.status == 405)
+
+            // With the upstream gone, clients still pull everything.
+            await upstream.stop()
+            let skopeo = try requireTool("skopeo", package: "skopeo")
+            try await runChecked(skopeo, ["copy", "--all", "--preserve-digests", "--src-tls-verify=false",
+                                          "docker://\(agent.host)/apps/multi:v1", "oci:\(work.appending("out")):multi"])
+            try await runChecked(skopeo, ["copy", "--preserve-digests", "--src-tls-verify=false",
+                                          "docker://\(agent.host)/apps/other@\(images.other.digest)", "oci:\(work.appending("out")):other"])
+            let copied = try String(contentsOfFile: work.appending("out/index.json"), encoding: .utf8)
+            #expect(copied.contains(images.index.digest.string))
+        }
+    }
+
+    @Test func platformsSelectPartOfAnIndex() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "multi", to: "apps/multi:v1", all: true)
+            let agent = try await SatelliteAgent(state: stateYAML(generation: 1, upstream: upstream, artifacts: [
+                "repository: apps/multi\ntag: v1\nplatforms: [linux/arm64]",
+            ]))
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the sync") { $0.allSynced }
+            // The index is kept byte-exact; only the selected platform's image is held.
+            let top = try await httpGet("\(agent.baseURL)/v2/apps/multi/manifests/v1")
+            #expect(DigestHasher.digest(of: [UInt8](top.body)) == images.index.digest)
+            #expect(try await httpGet("\(agent.baseURL)/v2/apps/multi/manifests/\(images.arm64.digest)").status == 200)
+            #expect(try await httpGet("\(agent.baseURL)/v2/apps/multi/manifests/\(images.amd64.digest)").status == 404)
+        }
+    }
+
+    @Test func followsTagMovesAndDropsRemovedArtifacts() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "apps/app:v1")
+            try await upstream.push(layout: images.layout, name: "other", to: "apps/keep:v1")
+            let artifacts = ["repository: apps/app\ntag: v1", "repository: apps/keep\ntag: v1"]
+            let agent = try await SatelliteAgent(
+                state: stateYAML(generation: 1, upstream: upstream, artifacts: artifacts),
+                arguments: ["--sync-interval", "1", "--gc-interval", "1", "--gc-grace", "1"])
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the first sync") { $0.digest(of: "apps/app", tag: "v1") == images.first.digest.string }
+
+            try await upstream.push(layout: images.layout, name: "second", to: "apps/app:v1")
+            try await agent.waitForStatus("the tag to follow upstream") { $0.digest(of: "apps/app", tag: "v1") == images.second.digest.string }
+
+            try agent.writeState(stateYAML(generation: 2, upstream: upstream, artifacts: [artifacts[1]]))
+            try await agent.waitForStatus("apps/app to be dropped") { status in
+                status.lastSync?.generation == 2 && status.digest(of: "apps/app", tag: "v1") == nil
+                    && status.digest(of: "apps/keep", tag: "v1") != nil
+            }
+            // After the grace period, garbage collection frees what only the dropped image used,
+            // and keeps the layer the remaining image shares.
+            let unique = try require(images.blobs(of: images.second).last).digest
+            let shared = try require(images.blobs(of: images.other).dropFirst().first).digest
+            try await poll("the dropped image's own layer to be collected") {
+                try await httpGet("\(agent.baseURL)/v2/apps/app/blobs/\(unique)").status == 404
+            }
+            #expect(try await httpGet("\(agent.baseURL)/v2/apps/keep/blobs/\(shared)").status == 200)
+            #expect(try await httpGet("\(agent.baseURL)/v2/apps/keep/manifests/v1").status == 200)
+        }
+    }
+
+    @Test func waitsForAnUpstreamThatIsDownAndKeepsTheLastGoodState() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "apps/app:v1")
+            await upstream.stop()
+
+            let agent = try await SatelliteAgent(
+                state: stateYAML(generation: 1, upstream: upstream, artifacts: ["repository: apps/app\ntag: v1"]),
+                arguments: ["--upstream-timeout", "2"])
+            defer { agent.terminate() }
+            let down = try await agent.waitForStatus("a failed sync") { $0.lastSync != nil }
+            #expect(down.lastSync?.artifacts.first?.outcome == "missing")
+            #expect(down.lastSync?.artifacts.first?.error != nil)
+
+            try await upstream.start()
+            try await agent.waitForStatus("the sync after the upstream returns") { $0.allSynced }
+
+            // A broken state file is refused with its line; the last good state stays served.
+            try agent.writeState("schemaVersion: 1\ngeneration: 2\nupstreams: []\nartifacts:\n  - upstream: central\n    repository: BAD\n    tag: v1\n")
+            let refused = try await agent.waitForStatus("the bad state to be refused") { $0.stateError != nil }
+            #expect(refused.stateError?.contains("state.yaml:6: artifacts[0].repository") == true, "\(refused)")
+            await upstream.stop()
+            #expect(try await httpGet("\(agent.baseURL)/v2/apps/app/manifests/v1").status == 200)
+            #expect(refused.digest(of: "apps/app", tag: "v1") == images.first.digest.string)
+        }
+    }
+
+    @Test func refusesABlobWhoseBytesDoNotMatchItsDigest() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "apps/app:v1")
+            // Corrupt one layer inside the upstream's storage, keeping its size.
+            let layer = try require(images.blobs(of: images.first).last)
+            let path = "\(upstream.storage)/docker/registry/v2/blobs/sha256/\(layer.digest.encoded.prefix(2))/\(layer.digest.encoded)/data"
+            try Data(repeating: UInt8(ascii: "x"), count: Int(layer.size)).write(to: URL(fileURLWithPath: path))
+
+            let agent = try await SatelliteAgent(state: stateYAML(generation: 1, upstream: upstream, artifacts: ["repository: apps/app\ntag: v1"]))
+            defer { agent.terminate() }
+            let status = try await agent.waitForStatus("the failed sync") { $0.lastSync != nil }
+            let artifact = try require(status.lastSync?.artifacts.first)
+            #expect(artifact.outcome == "missing")
+            #expect(artifact.error?.contains("digest") == true, "\(artifact.error ?? "")")
+            #expect(try await httpGet("\(agent.baseURL)/v2/apps/app/blobs/\(layer.digest)").status == 404)
+            #expect(try await httpGet("\(agent.baseURL)/v2/apps/app/manifests/v1").status == 404)
+        }
+    }
+
+    @Test func resumesBlobsAcrossCutConnections() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "big", to: "apps/big:v1")
+
+            let python = try requireTool("python3", package: "python3")
+            let relay = try ChildProcess(python, ["\(RealClientTests.scripts)/cutting-relay.py", String(upstream.port), String(1_500_000), "3"], logDirectory: work.path)
+            defer { relay.signal(SIGKILL) }
+            try await poll("the relay to listen") { relay.output.hasPrefix("port ") }
+            let relayPort = try require(relay.output.split(separator: "\n").first?.split(separator: " ").last.flatMap { Int($0) }, "relay port in '\(relay.output)'")
+
+            let agent = try await SatelliteAgent(state: stateYAML(
+                generation: 1, upstream: upstream, url: "http://127.0.0.1:\(relayPort)", artifacts: ["repository: apps/big\ntag: v1"]))
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the sync through the cutting relay", timeout: .seconds(120)) { $0.allSynced }
+            #expect(agent.child.errorOutput.contains("resuming blob download"))
+
+            relay.signal(SIGTERM)
+            try await relay.waitForExit()
+            let relayed = try require(relay.output.split(separator: "\n").last { $0.hasPrefix("relayed ") }?.split(separator: " ").last.flatMap { Int64($0) },
+                                      "relay count in '\(relay.output)' / '\(relay.errorOutput)' running=\(relay.isRunning)")
+            let content = try images.contentSize(of: images.big)
+            #expect(Double(relayed) < 1.2 * Double(content), "relayed \(relayed) bytes for \(content) bytes of content")
+            for blob in try images.blobs(of: images.big) {
+                let reply = try await httpGet("\(agent.baseURL)/v2/apps/big/blobs/\(blob.digest)")
+                #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
+            }
+        }
+    }
+
+    @Test func completesAfterKillNineMidSync() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "big", to: "apps/big:v1")
+            let state = stateYAML(generation: 1, upstream: upstream, artifacts: ["repository: apps/big\ntag: v1"])
+
+            // Slowed to 2 MiB/s so the kill lands while layers are arriving.
+            let started = ContinuousClock.now
+            let first = try await SatelliteAgent(state: state, arguments: ["--bandwidth-limit", "2M", "--max-concurrent-blobs", "1"])
+            try await poll("the config and a first layer to arrive", timeout: .seconds(60)) {
+                first.child.errorOutput.components(separatedBy: "blob fetched").count > 2
+            }
+            // The bandwidth cap holds: a 4 MiB layer at 2 MiB/s (one second's burst) takes over a second.
+            #expect(ContinuousClock.now - started > .seconds(1))
+            first.child.signal(SIGKILL)
+            _ = try await first.child.waitForExit()
+
+            let second = try await SatelliteAgent(state: nil, directory: first.directory)
+            defer { second.terminate() }
+            try await second.waitForStatus("the sync after the restart") { $0.allSynced }
+            for blob in try images.blobs(of: images.big) {
+                let reply = try await httpGet("\(second.baseURL)/v2/apps/big/blobs/\(blob.digest)")
+                #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
+            }
+        }
+    }
+}
