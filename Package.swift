@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "OCI", "TestSupport",
+                "OCI", "TestSupport", "RegistryStore", "Replication", "SatelliteProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],

@@ -24,7 +24,7 @@ final class UpstreamRegistry: @unchecked Sendable {
         try Data(entry.utf8).write(to: URL(fileURLWithPath: directory.appending("htpasswd")))
         let config = """
         version: 0.1
-        log: {level: error, accesslog: {disabled: true}}
+        log: {level: error}
         storage:
           filesystem: {rootdirectory: \(storage)}
           delete: {enabled: true}
@@ -45,6 +45,11 @@ final class UpstreamRegistry: @unchecked Sendable {
             guard child.isRunning else { throw TestSupportError("docker-registry exited: \(child.errorOutput)") }
             return (try? await httpGet("\(url)/v2/"))?.status == 401
         }
+    }
+
+    /// Requests the registry has logged (its access log, one line per request, on stdout).
+    var requestLog: [String] {
+        (child?.output ?? "").split(separator: "\n").map(String.init).filter { $0.contains("\" ") && $0.contains(" HTTP/1.1\"") }
     }
 
     func stop() async {

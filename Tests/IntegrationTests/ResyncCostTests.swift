@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import OCI
+import RegistryStore
+import Replication
+import SatelliteProtocol
+import Testing
+import TestSupport
+
+/// What a sync costs the upstream when nothing changed: the replicator in-process against
+/// docker-registry, whose access log counts the requests.
+@Suite(.serialized) struct ResyncCostTests {
+    @Test func aRepeatedSyncOnlyResolvesTags() async throws {
+        try await ReplicationTests().withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "apps/app:v1")
+            try await upstream.push(layout: images.layout, name: "multi", to: "apps/multi:v1", all: true)
+            try await upstream.push(layout: images.layout, name: "other", to: "apps/other:v1")
+            var logger = Logger(label: "test")
+            logger.logLevel = .warning
+            let store = try RegistryStore(directory: work.appending("store"), logger: logger)
+            let replicator = Replicator(store: store, logger: logger)
+            let state = DesiredState(
+                generation: 1,
+                upstreams: [.init(name: "central", url: upstream.url, username: UpstreamRegistry.username, password: UpstreamRegistry.password)],
+                artifacts: [
+                    .init(upstream: "central", repository: try RepositoryName("apps/app"), tag: try Tag("v1")),
+                    .init(upstream: "central", repository: try RepositoryName("apps/multi"), tag: try Tag("v1")),
+                    .init(upstream: "central", repository: try RepositoryName("apps/other"), digest: images.other.digest),
+                ])
+            let first = await replicator.sync(state)
+            #expect(first.succeeded, "\(first.artifacts)")
+            #expect(first.blobsFetched > 0)
+
+            let before = upstream.requestLog.count
+            let second = await replicator.sync(state)
+            #expect(second.succeeded)
+            #expect(second.manifestsFetched == 0)
+            #expect(second.blobsFetched == 0)
+            #expect(second.bytesFetched == 0)
+            try await poll("the resync's requests to be logged") { upstream.requestLog.count >= before + 2 }
+            let requests = upstream.requestLog.dropFirst(before)
+            // One HEAD per tag; nothing for the digest-pinned artifact.
+            #expect(requests.count == 2, "\(Array(requests))")
+            #expect(requests.allSatisfy { $0.contains("\"HEAD /v2/apps/") && $0.contains("/manifests/v1 ") })
+            await replicator.shutdown()
+        }
+    }
+}
