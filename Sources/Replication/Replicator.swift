@@ -17,6 +17,8 @@ public final class Replicator: Sendable {
     public struct Options: Sendable {
         /// Blobs downloaded at once, across all artifacts.
         public var maxConcurrentBlobs: Int = 4
+        /// Tags resolved at once (each is one small request).
+        public var maxConcurrentResolves: Int = 16
         /// Cap on download bytes per second for the whole satellite; nil for none.
         public var bandwidthLimit: Int64?
         public var retry: RetryPolicy = RetryPolicy()
@@ -53,8 +55,8 @@ public final class Replicator: Sendable {
         let started = Date()
         var run = SyncRun()
         var works: [ArtifactWork] = []
-        for artifact in state.artifacts {
-            works.append(await plan(artifact, state: state, run: &run))
+        for (artifact, resolution) in zip(state.artifacts, await resolveAll(state)) {
+            works.append(await plan(artifact, resolution, run: &run))
         }
         let failedBlobs = await fetchBlobs(works, run: &run)
 
@@ -115,17 +117,65 @@ public final class Replicator: Sendable {
         var error: String?
     }
 
-    private func plan(_ artifact: DesiredState.Artifact, state: DesiredState, run: inout SyncRun) async -> ArtifactWork {
+    /// Where an artifact's tag points upstream, resolved before planning.
+    struct Resolution {
+        var client: RegistryClient?
+        var digest: Digest?
+        var error: String?
+    }
+
+    /// Resolves every artifact's digest, several tags at once; digest-pinned ones cost nothing.
+    private func resolveAll(_ state: DesiredState) async -> [Resolution] {
+        var made: [String: (client: RegistryClient?, error: String?)] = [:]
+        for upstream in state.upstreams {
+            do {
+                made[upstream.name] = (try client(for: upstream), nil)
+            } catch {
+                made[upstream.name] = (nil, "upstream \(upstream.name): \(error)")
+            }
+        }
+        let clients = made
+        var resolutions = [Resolution](repeating: Resolution(), count: state.artifacts.count)
+        await withTaskGroup(of: (Int, Resolution).self) { group in
+            var next = 0
+            func launch() {
+                guard next < state.artifacts.count else { return }
+                let index = next
+                let artifact = state.artifacts[index]
+                next += 1
+                group.addTask {
+                    guard let entry = clients[artifact.upstream] else {
+                        return (index, Resolution(error: "upstream \(artifact.upstream) is not in the state"))
+                    }
+                    guard let client = entry.client else {
+                        return (index, Resolution(error: entry.error))
+                    }
+                    do {
+                        return (index, Resolution(client: client, digest: try await self.resolve(artifact, client: client)))
+                    } catch {
+                        return (index, Resolution(client: client, error: "\(error)"))
+                    }
+                }
+            }
+            for _ in 0..<max(options.maxConcurrentResolves, 1) { launch() }
+            for await (index, resolution) in group {
+                resolutions[index] = resolution
+                launch()
+            }
+        }
+        return resolutions
+    }
+
+    private func plan(_ artifact: DesiredState.Artifact, _ resolution: Resolution, run: inout SyncRun) async -> ArtifactWork {
         var work = ArtifactWork(artifact: artifact)
-        guard let upstream = state.upstream(named: artifact.upstream) else {
-            work.error = "upstream \(artifact.upstream) is not in the state"
+        work.client = resolution.client
+        work.digest = resolution.digest
+        guard let client = resolution.client, let digest = resolution.digest else {
+            work.error = resolution.error ?? "cannot resolve \(artifact.reference)"
+            logger.warning("cannot resolve \(artifact.reference)", metadata: ["error": "\(work.error ?? "")"])
             return work
         }
         do {
-            let client = try client(for: upstream)
-            work.client = client
-            let digest = try await resolve(artifact, client: client)
-            work.digest = digest
             let platforms = try (artifact.platforms ?? []).map { raw throws(OCIError) in try Platform(parsing: raw) }
             try await fetchTree(artifact.repository, digest, platforms: platforms, referrers: true, client: client, work: &work, run: &run)
         } catch {
