@@ -136,32 +136,22 @@ public final class Replicator: Sendable {
         }
         let clients = made
         var resolutions = [Resolution](repeating: Resolution(), count: state.artifacts.count)
-        await withTaskGroup(of: (Int, Resolution).self) { group in
-            var next = 0
-            func launch() {
-                guard next < state.artifacts.count else { return }
-                let index = next
-                let artifact = state.artifacts[index]
-                next += 1
-                group.addTask {
-                    guard let entry = clients[artifact.upstream] else {
-                        return (index, Resolution(error: "upstream \(artifact.upstream) is not in the state"))
-                    }
-                    guard let client = entry.client else {
-                        return (index, Resolution(error: entry.error))
-                    }
-                    do {
-                        return (index, Resolution(client: client, digest: try await self.resolve(artifact, client: client)))
-                    } catch {
-                        return (index, Resolution(client: client, error: "\(error)"))
-                    }
-                }
+        let artifacts = state.artifacts
+        await forEachConcurrently(count: artifacts.count, limit: options.maxConcurrentResolves) { index in
+            let artifact = artifacts[index]
+            guard let entry = clients[artifact.upstream] else {
+                return Resolution(error: "upstream \(artifact.upstream) is not in the state")
             }
-            for _ in 0..<max(options.maxConcurrentResolves, 1) { launch() }
-            for await (index, resolution) in group {
-                resolutions[index] = resolution
-                launch()
+            guard let client = entry.client else {
+                return Resolution(error: entry.error)
             }
+            do {
+                return Resolution(client: client, digest: try await self.resolve(artifact, client: client))
+            } catch {
+                return Resolution(client: client, error: "\(error)")
+            }
+        } completed: { index, resolution in
+            resolutions[index] = resolution
         }
         return resolutions
     }
@@ -254,34 +244,26 @@ public final class Replicator: Sendable {
         var failures: [Digest: String] = [:]
         var done = 0
         var doneBytes: Int64 = 0
-        await withTaskGroup(of: (Descriptor, String?).self) { group in
-            var next = 0
-            func launch() {
-                guard next < jobs.count else { return }
-                let (descriptor, repository, client) = jobs[next]
-                next += 1
-                group.addTask {
-                    do {
-                        try await self.fetchBlob(descriptor, from: repository, client: client)
-                        return (descriptor, nil)
-                    } catch {
-                        return (descriptor, "\(error)")
-                    }
-                }
+        let work = jobs
+        await forEachConcurrently(count: work.count, limit: options.maxConcurrentBlobs) { index in
+            let (descriptor, repository, client) = work[index]
+            do {
+                try await self.fetchBlob(descriptor, from: repository, client: client)
+                return nil as String?
+            } catch {
+                return "\(error)"
             }
-            for _ in 0..<max(options.maxConcurrentBlobs, 1) { launch() }
-            for await (descriptor, failure) in group {
-                done += 1
-                if let failure {
-                    failures[descriptor.digest] = failure
-                    logger.warning("blob failed", metadata: ["digest": "\(descriptor.digest)", "error": "\(failure)"])
-                } else {
-                    doneBytes += descriptor.size
-                    logger.info("blob fetched", metadata: [
-                        "digest": "\(descriptor.digest)", "blobs": "\(done)/\(jobs.count)", "bytes": "\(doneBytes)/\(total)",
-                    ])
-                }
-                launch()
+        } completed: { index, failure in
+            let descriptor = work[index].0
+            done += 1
+            if let failure {
+                failures[descriptor.digest] = failure
+                logger.warning("blob failed", metadata: ["digest": "\(descriptor.digest)", "error": "\(failure)"])
+            } else {
+                doneBytes += descriptor.size
+                logger.info("blob fetched", metadata: [
+                    "digest": "\(descriptor.digest)", "blobs": "\(done)/\(work.count)", "bytes": "\(doneBytes)/\(total)",
+                ])
             }
         }
         run.blobsFetched += jobs.count - failures.count

@@ -94,10 +94,18 @@ wait_sync_count() { # N -> waits until N syncs have finished (counted by finishe
   done
   echo "sync did not finish" >&2; exit 1
 }
-start_satellite() { # STATE_FILE
+wait_next_sync() { # waits until lastSync.finishedAt differs from what it is now
+  local was; was=$(last_sync finishedAt)
+  for _ in $(seq 1 6000); do
+    [ "$(last_sync finishedAt)" != "$was" ] && [ -n "$(last_sync finishedAt)" ] && return 0
+    sleep 0.02
+  done
+  echo "sync did not finish" >&2; exit 1
+}
+start_satellite() { # STATE_FILE [SYNC_INTERVAL]
   SAT_PORT=$(free_port)
   "$SATELLITE" run --data-dir "$WORK/sat/data" --listen "127.0.0.1:$SAT_PORT" --state-file "$1" \
-    --sync-interval 3600 --log-level warning >/dev/null 2>"$WORK/sat/err.log" &
+    --sync-interval "${2:-3600}" --log-level warning >/dev/null 2>"$WORK/sat/err.log" &
   SAT_PID=$!; PIDS+=("$SAT_PID")
 }
 
@@ -124,19 +132,20 @@ for r in $(seq 0 $((REPOS - 1))); do
   done
 done
 
-resync() { # STATE_FILE LABEL
+resync() { # STATE_FILE LABEL: the second sync of a running agent, one second after the first
   local before after
-  start_satellite "$1"
-  before=$(wc -l < "$WORK/source/access.log")
+  rm -f "$WORK/sat/data/status.json"
+  start_satellite "$1" 1
   wait_sync_count 1
+  before=$(wc -l < "$WORK/source/access.log")
+  wait_next_sync
   after=$(wc -l < "$WORK/source/access.log")
   echo "$2: $(python3 -c "print('%.0f' % (float('$(last_sync durationSeconds)') * 1000))") ms, $((after - before)) upstream requests, $(last_sync manifestsFetched) manifests and $(last_sync blobsFetched) blobs fetched"
   kill "$SAT_PID"; wait "$SAT_PID" 2>/dev/null || true
 }
-echo "== repeated sync with nothing changed (restart on the same data directory)"
+echo "== repeated sync with nothing changed (second sync of a running agent)"
 RESYNC20=$(resync "$WORK/sat/state20.yaml" "20 artifacts by tag"); echo "$RESYNC20"
 state_file tag 5 > "$WORK/sat/state100.yaml"
-resync "$WORK/sat/state100.yaml" "100 artifacts by tag (first sight of 80 new tags)" >/dev/null
 RESYNC100=$(resync "$WORK/sat/state100.yaml" "100 artifacts by tag"); echo "$RESYNC100"
 state_file digest 5 > "$WORK/sat/state100d.yaml"
 RESYNC100D=$(resync "$WORK/sat/state100d.yaml" "100 artifacts by digest"); echo "$RESYNC100D"
