@@ -23,10 +23,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
 fi
-if ! python3 -c 'import oras' >/dev/null 2>&1; then
-  echo "test.sh: installing python oras"
-  python3 -m pip install -q oras
-fi
+for module in oras cryptography; do
+  if ! python3 -c "import $module" >/dev/null 2>&1; then
+    echo "test.sh: installing python $module"
+    python3 -m pip install -q "$module"
+  fi
+done
 
 swift build --build-tests
 swift test --skip-build "$@"

@@ -51,11 +51,11 @@ import TestSupport
     }
 
     /// Runs `body` with a work directory, the test images and a fresh upstream, cleaning up after.
-    func withUpstream(_ body: (TemporaryDirectory, Images, UpstreamRegistry) async throws -> Void) async throws {
+    func withUpstream(auth: UpstreamRegistry.Auth = .basic, _ body: (TemporaryDirectory, Images, UpstreamRegistry) async throws -> Void) async throws {
         let work = try TemporaryDirectory("replication")
         defer { work.remove() }
         let images = try Images(in: work)
-        let upstream = try await UpstreamRegistry()
+        let upstream = try await UpstreamRegistry(auth: auth)
         do {
             try await body(work, images, upstream)
         } catch {

@@ -1,27 +1,47 @@
 import Foundation
 import TestSupport
 
-/// Debian's docker-registry (distribution 2.8) as an upstream, with htpasswd Basic auth, on a
-/// free port and a temporary storage directory. It can be stopped and started again in place.
+/// Debian's docker-registry (distribution 2.8) as an upstream, on a free port and a temporary
+/// storage directory, with htpasswd Basic auth or Bearer tokens from `token-server.py` (the
+/// stand-in for Harbor's token service). It can be stopped and started again in place.
 final class UpstreamRegistry: @unchecked Sendable {
+    enum Auth {
+        case basic
+        case token
+    }
+
     static let username = "robot"
     static let password = "s3cret-pass"
 
     let directory: TemporaryDirectory
     let port: Int
     private(set) var child: ChildProcess?
+    private var tokenServer: ChildProcess?
+
+    /// The scopes of the tokens the token service has issued, in order.
+    var tokensIssued: [String] {
+        (tokenServer?.output ?? "").split(separator: "\n").filter { $0.hasPrefix("issued ") }.map { String($0.dropFirst(7)) }
+    }
 
     var host: String { "127.0.0.1:\(port)" }
     var url: String { "http://\(host)" }
     var credentials: String { "\(Self.username):\(Self.password)" }
     var storage: String { directory.appending("storage") }
 
-    init() async throws {
+    init(auth: Auth = .basic) async throws {
         directory = try TemporaryDirectory("upstream")
         port = try freePort()
-        let htpasswd = try requireTool("htpasswd", package: "apache2-utils")
-        let entry = try await runChecked(htpasswd, ["-Bbn", Self.username, Self.password])
-        try Data(entry.utf8).write(to: URL(fileURLWithPath: directory.appending("htpasswd")))
+        let authConfig: String
+        switch auth {
+        case .basic:
+            let htpasswd = try requireTool("htpasswd", package: "apache2-utils")
+            let entry = try await runChecked(htpasswd, ["-Bbn", Self.username, Self.password])
+            try Data(entry.utf8).write(to: URL(fileURLWithPath: directory.appending("htpasswd")))
+            authConfig = "htpasswd: {realm: upstream, path: \(directory.appending("htpasswd"))}"
+        case .token:
+            let realm = try await startTokenServer()
+            authConfig = "token: {realm: \"\(realm)\", service: upstream, issuer: test-issuer, rootcertbundle: \(directory.appending("token-cert.pem"))}"
+        }
         let config = """
         version: 0.1
         log: {level: error}
@@ -29,11 +49,32 @@ final class UpstreamRegistry: @unchecked Sendable {
           filesystem: {rootdirectory: \(storage)}
           delete: {enabled: true}
         auth:
-          htpasswd: {realm: upstream, path: \(directory.appending("htpasswd"))}
+          \(authConfig)
         http: {addr: 127.0.0.1:\(port)}
         """
         try Data(config.utf8).write(to: URL(fileURLWithPath: directory.appending("config.yml")))
         try await start()
+    }
+
+    /// Starts the token service with a fresh signing key; returns its realm URL.
+    private func startTokenServer() async throws -> String {
+        let openssl = try requireTool("openssl", package: "openssl")
+        let python = try requireTool("python3", package: "python3")
+        try await runChecked(openssl, [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=token-issuer",
+            "-keyout", directory.appending("token-key.pem"), "-out", directory.appending("token-cert.pem"),
+        ])
+        let server = try ChildProcess(python, [
+            "\(RealClientTests.scripts)/token-server.py", directory.appending("token-cert.pem"), directory.appending("token-key.pem"),
+            Self.username, Self.password, "upstream", "test-issuer",
+        ], logDirectory: directory.path)
+        tokenServer = server
+        try await poll("the token service to listen") {
+            guard server.isRunning else { throw TestSupportError("token-server.py exited: \(server.errorOutput)") }
+            return server.output.hasPrefix("port ")
+        }
+        let port = try require(server.output.split(separator: "\n").first?.split(separator: " ").last, "no token port")
+        return "http://127.0.0.1:\(port)/token"
     }
 
     func start() async throws {
@@ -66,6 +107,7 @@ final class UpstreamRegistry: @unchecked Sendable {
 
     func cleanUp() async {
         await stop()
+        await tokenServer?.stop()
         directory.remove()
     }
 }
