@@ -21,7 +21,7 @@ import TestSupport
     }
 
     @Test func bearerTokensAreFetchedOncePerRepositoryAndReused() async throws {
-        try await ReplicationTests().withUpstream(auth: .token) { work, images, upstream in
+        try await withUpstream(auth: .token) { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "first", to: "apps/app:v1")
             try await upstream.push(layout: images.layout, name: "other", to: "apps/other:v1")
             let pushTokens = upstream.tokensIssued.count
@@ -47,7 +47,7 @@ import TestSupport
     }
 
     @Test func aRepeatedSyncOnlyResolvesTags() async throws {
-        try await ReplicationTests().withUpstream { work, images, upstream in
+        try await withUpstream { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "first", to: "apps/app:v1")
             try await upstream.push(layout: images.layout, name: "multi", to: "apps/multi:v1", all: true)
             try await upstream.push(layout: images.layout, name: "other", to: "apps/other:v1")

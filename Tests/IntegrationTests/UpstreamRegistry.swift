@@ -23,14 +23,29 @@ final class UpstreamRegistry: @unchecked Sendable {
         (tokenServer?.output ?? "").split(separator: "\n").filter { $0.hasPrefix("issued ") }.map { String($0.dropFirst(7)) }
     }
 
+    /// Serves HTTPS with a certificate signed by nobody but `caFile`.
+    let tls: Bool
     var host: String { "127.0.0.1:\(port)" }
-    var url: String { "http://\(host)" }
+    var url: String { "\(tls ? "https" : "http")://\(host)" }
+    /// The certificate clients must trust to verify a TLS upstream.
+    var caFile: String { directory.appending("tls-cert.pem") }
     var credentials: String { "\(Self.username):\(Self.password)" }
     var storage: String { directory.appending("storage") }
 
-    init(auth: Auth = .basic) async throws {
+    init(auth: Auth = .basic, tls: Bool = false) async throws {
         directory = try TemporaryDirectory("upstream")
         port = try freePort()
+        self.tls = tls
+        var tlsConfig = ""
+        if tls {
+            let openssl = try requireTool("openssl", package: "openssl")
+            try await runChecked(openssl, [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1",
+                "-keyout", directory.appending("tls-key.pem"), "-out", directory.appending("tls-cert.pem"),
+            ])
+            tlsConfig = ", tls: {certificate: \(directory.appending("tls-cert.pem")), key: \(directory.appending("tls-key.pem"))}"
+        }
         let authConfig: String
         switch auth {
         case .basic:
@@ -50,7 +65,7 @@ final class UpstreamRegistry: @unchecked Sendable {
           delete: {enabled: true}
         auth:
           \(authConfig)
-        http: {addr: 127.0.0.1:\(port)}
+        http: {addr: 127.0.0.1:\(port)\(tlsConfig)}
         """
         try Data(config.utf8).write(to: URL(fileURLWithPath: directory.appending("config.yml")))
         try await start()
@@ -84,7 +99,7 @@ final class UpstreamRegistry: @unchecked Sendable {
         let url = self.url
         try await poll("docker-registry to listen") {
             guard child.isRunning else { throw TestSupportError("docker-registry exited: \(child.errorOutput)") }
-            return (try? await httpGet("\(url)/v2/"))?.status == 401
+            return (try? await httpGet("\(url)/v2/", insecure: true))?.status == 401
         }
     }
 
