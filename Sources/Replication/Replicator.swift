@@ -53,13 +53,22 @@ public final class Replicator: Sendable {
     /// One reconciliation of the store against `state`.
     public func sync(_ state: DesiredState) async -> SyncReport {
         let started = Date()
+        var phases = PhaseClock()
         var run = SyncRun()
         var works: [ArtifactWork] = []
-        for (artifact, resolution) in zip(state.artifacts, await resolveAll(state)) {
+        let resolutions = await resolveAll(state)
+        phases.mark("resolve")
+        for (artifact, resolution) in zip(state.artifacts, resolutions) {
             works.append(await plan(artifact, resolution, run: &run))
         }
+        phases.mark("plan")
         let failedBlobs = await fetchBlobs(works, run: &run)
+        phases.mark("fetch")
 
+        // Tags as they stand, so that a tag already in place costs no write.
+        let currentTags = Dictionary(
+            ((try? await store.allTags()) ?? []).map { (TagReference(repository: $0.repository, tag: $0.tag), $0.digest) },
+            uniquingKeysWith: { first, _ in first })
         var statuses: [SyncReport.ArtifactStatus] = []
         var keepTags = Set<TagReference>()
         var roots = Set<ManifestReference>()
@@ -68,10 +77,11 @@ public final class Replicator: Sendable {
                 work.error = failure
             }
             if work.error == nil {
-                work.error = await commit(work)
+                work.error = await commit(work, currentTags: currentTags)
             }
             statuses.append(await settle(work, keepTags: &keepTags, roots: &roots))
         }
+        phases.mark("commit")
 
         var removed = (tags: 0, manifests: 0)
         do {
@@ -79,6 +89,7 @@ public final class Replicator: Sendable {
         } catch {
             logger.error("could not drop content the state no longer names", metadata: ["error": "\(error)"])
         }
+        phases.mark("prune")
         let finished = Date()
         let report = SyncReport(
             generation: state.generation, startedAt: started, finishedAt: finished, artifacts: statuses,
@@ -91,9 +102,29 @@ public final class Replicator: Sendable {
                 "generation": "\(state.generation)",
                 "synced": "\(statuses.filter { $0.outcome == .synced }.count)/\(statuses.count)",
                 "manifests": "\(run.manifestsFetched)", "blobs": "\(run.blobsFetched)", "bytes": "\(run.bytesFetched)",
-                "seconds": "\(String(format: "%.2f", report.durationSeconds))",
+                "seconds": "\(String(format: "%.3f", report.durationSeconds))",
+                "phases": "\(phases.summary)",
             ])
         return report
+    }
+
+    /// Wall time per phase of a sync, for the log.
+    struct PhaseClock {
+        private var last = ContinuousClock.now
+        private var entries: [(String, Duration)] = []
+
+        mutating func mark(_ phase: String) {
+            let now = ContinuousClock.now
+            entries.append((phase, now - last))
+            last = now
+        }
+
+        var summary: String {
+            entries.map { name, duration in
+                let ms = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+                return "\(name)=\(String(format: "%.1f", ms))ms"
+            }.joined(separator: " ")
+        }
     }
 
     // MARK: - Planning
@@ -285,7 +316,7 @@ public final class Replicator: Sendable {
     }
 
     /// Stores an artifact's manifests, children first, then moves its tag. Returns an error text.
-    private func commit(_ work: ArtifactWork) async -> String? {
+    private func commit(_ work: ArtifactWork, currentTags: [TagReference: String]) async -> String? {
         let repository = work.artifact.repository
         do {
             for (manifest, requireChildren) in work.manifests {
@@ -293,7 +324,8 @@ public final class Replicator: Sendable {
                     repository: repository, reference: .digest(manifest.digest), bytes: manifest.bytes,
                     contentType: manifest.mediaType, requireChildManifests: requireChildren)
             }
-            if let tag = work.artifact.tag, let digest = work.digest {
+            if let tag = work.artifact.tag, let digest = work.digest,
+               currentTags[TagReference(repository: repository.value, tag: tag.value)] != digest.string {
                 try await store.setTag(repository, tag, to: digest)
             }
             return nil

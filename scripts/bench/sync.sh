@@ -105,7 +105,7 @@ wait_next_sync() { # waits until lastSync.finishedAt differs from what it is now
 start_satellite() { # STATE_FILE [SYNC_INTERVAL]
   SAT_PORT=$(free_port)
   "$SATELLITE" run --data-dir "$WORK/sat/data" --listen "127.0.0.1:$SAT_PORT" --state-file "$1" \
-    --sync-interval "${2:-3600}" --log-level warning >/dev/null 2>"$WORK/sat/err.log" &
+    --sync-interval "${2:-3600}" --log-level info >/dev/null 2>"$WORK/sat/err.log" &
   SAT_PID=$!; PIDS+=("$SAT_PID")
 }
 
@@ -141,6 +141,7 @@ resync() { # STATE_FILE LABEL: the second sync of a running agent, one second af
   wait_next_sync
   after=$(wc -l < "$WORK/source/access.log")
   echo "$2: $(python3 -c "print('%.0f' % (float('$(last_sync durationSeconds)') * 1000))") ms, $((after - before)) upstream requests, $(last_sync manifestsFetched) manifests and $(last_sync blobsFetched) blobs fetched"
+  grep "sync finished" "$WORK/sat/err.log" | tail -1 | grep -o 'phases=[^]]*' | sed 's/^/    /' >&2
   kill "$SAT_PID"; wait "$SAT_PID" 2>/dev/null || true
 }
 echo "== repeated sync with nothing changed (second sync of a running agent)"
