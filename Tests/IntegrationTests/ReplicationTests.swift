@@ -159,6 +159,31 @@ import TestSupport
         }
     }
 
+    @Test func upstreamStoppedMidSyncThenRestarted() async throws {
+        try await withUpstream { _, images, upstream in
+            try await upstream.push(layout: images.layout, name: "big", to: "apps/big:v1")
+            // Slowed to 2 MiB/s so that the upstream goes away while layers are arriving.
+            let agent = try await SatelliteAgent(
+                state: stateYAML(generation: 1, upstream: upstream, artifacts: ["repository: apps/big\ntag: v1"]),
+                arguments: ["--bandwidth-limit", "2M", "--max-concurrent-blobs", "1", "--upstream-timeout", "2"])
+            defer { agent.terminate() }
+            try await poll("the config and a first layer to arrive", timeout: .seconds(60)) {
+                agent.child.errorOutput.components(separatedBy: "blob fetched").count > 2
+            }
+            await upstream.stop()
+            let failed = try await agent.waitForStatus("the interrupted sync to end") { $0.lastSync != nil }
+            #expect(failed.lastSync?.artifacts.first?.outcome == "missing")
+            #expect(failed.inventory.isEmpty)
+
+            try await upstream.start()
+            try await agent.waitForStatus("the sync to complete after the restart", timeout: .seconds(90)) { $0.allSynced }
+            for blob in try images.blobs(of: images.big) {
+                let reply = try await httpGet("\(agent.baseURL)/v2/apps/big/blobs/\(blob.digest)")
+                #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
+            }
+        }
+    }
+
     @Test func refusesABlobWhoseBytesDoNotMatchItsDigest() async throws {
         try await withUpstream { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "first", to: "apps/app:v1")
