@@ -6,6 +6,18 @@ import TestSupport
 /// `satellite run` against a real upstream: Debian's docker-registry with htpasswd Basic auth,
 /// filled with skopeo.
 @Suite(.serialized) struct ReplicationTests {
+    /// Starts an agent syncing `apps/big:v1` at 2 MiB/s, one blob at a time, and returns once the
+    /// config and a first layer have arrived: the moment to interrupt it.
+    func startSlowedAgentAfterFirstLayer(_ upstream: UpstreamRegistry, extraArguments: [String] = []) async throws -> SatelliteAgent {
+        let agent = try await SatelliteAgent(
+            state: stateYAML(generation: 1, upstream: upstream, artifacts: ["repository: apps/big\ntag: v1"]),
+            arguments: ["--bandwidth-limit", "2M", "--max-concurrent-blobs", "1"] + extraArguments)
+        try await poll("the config and a first layer to arrive", timeout: .seconds(60)) {
+            agent.child.errorOutput.components(separatedBy: "blob fetched").count > 2
+        }
+        return agent
+    }
+
     /// Pushes a small artifact whose subject is `subject` straight through the distribution API.
     func pushReferrer(to upstream: UpstreamRegistry, repository: String, subject: Descriptor) async throws -> Digest {
         let auth = "Basic " + Data(upstream.credentials.utf8).base64EncodedString()
@@ -162,14 +174,9 @@ import TestSupport
     @Test func upstreamStoppedMidSyncThenRestarted() async throws {
         try await withUpstream { _, images, upstream in
             try await upstream.push(layout: images.layout, name: "big", to: "apps/big:v1")
-            // Slowed to 2 MiB/s so that the upstream goes away while layers are arriving.
-            let agent = try await SatelliteAgent(
-                state: stateYAML(generation: 1, upstream: upstream, artifacts: ["repository: apps/big\ntag: v1"]),
-                arguments: ["--bandwidth-limit", "2M", "--max-concurrent-blobs", "1", "--upstream-timeout", "2"])
+            // The upstream goes away while layers are arriving.
+            let agent = try await startSlowedAgentAfterFirstLayer(upstream, extraArguments: ["--upstream-timeout", "2"])
             defer { agent.terminate() }
-            try await poll("the config and a first layer to arrive", timeout: .seconds(60)) {
-                agent.child.errorOutput.components(separatedBy: "blob fetched").count > 2
-            }
             await upstream.stop()
             let failed = try await agent.waitForStatus("the interrupted sync to end") { $0.lastSync != nil }
             #expect(failed.lastSync?.artifacts.first?.outcome == "missing")
@@ -235,14 +242,9 @@ import TestSupport
     @Test func completesAfterKillNineMidSync() async throws {
         try await withUpstream { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "big", to: "apps/big:v1")
-            let state = stateYAML(generation: 1, upstream: upstream, artifacts: ["repository: apps/big\ntag: v1"])
-
-            // Slowed to 2 MiB/s so the kill lands while layers are arriving.
+            // The kill lands while layers are arriving.
             let started = ContinuousClock.now
-            let first = try await SatelliteAgent(state: state, arguments: ["--bandwidth-limit", "2M", "--max-concurrent-blobs", "1"])
-            try await poll("the config and a first layer to arrive", timeout: .seconds(60)) {
-                first.child.errorOutput.components(separatedBy: "blob fetched").count > 2
-            }
+            let first = try await startSlowedAgentAfterFirstLayer(upstream)
             // The bandwidth cap holds: a 4 MiB layer at 2 MiB/s (one second's burst) takes over a second.
             #expect(ContinuousClock.now - started > .seconds(1))
             first.child.signal(SIGKILL)

@@ -11,27 +11,8 @@ cd "$(dirname "$0")/../.."
 SIZE_MIB=${1:-1024}
 RUNS=${RUNS:-3}
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-need=()
-command -v docker-registry >/dev/null || need+=(docker-registry)
-command -v nginx >/dev/null || PATH="$PATH:/usr/sbin" command -v nginx >/dev/null || need+=(nginx-light)
-command -v wrk >/dev/null || need+=(wrk)
-command -v curl >/dev/null || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-export PATH="$PATH:/usr/sbin"
-
-swift build -c release --product satellite >/dev/null
-SATELLITE=$(swift build -c release --show-bin-path)/satellite
-
-WORK=$(mktemp -d /tmp/bench-registry.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
+. scripts/bench/common.sh
+bench_setup registry docker-registry:docker-registry nginx:nginx-light wrk:wrk curl:curl
 # CPU seconds (user + system) a process has used so far.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 rss_peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }

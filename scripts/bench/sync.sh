@@ -13,24 +13,8 @@ UNIQUE_MIB=${2:-20}
 REPOS=4
 TAGS=5
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
-need=()
-command -v docker-registry >/dev/null || need+=(docker-registry)
-command -v skopeo >/dev/null || need+=(skopeo)
-command -v curl >/dev/null || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then
-  as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-swift build -c release --product satellite >/dev/null
-SATELLITE=$(swift build -c release --show-bin-path)/satellite
-
-WORK=$(mktemp -d /tmp/bench-sync.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
+. scripts/bench/common.sh
+bench_setup sync docker-registry:docker-registry skopeo:skopeo curl:curl
 now() { python3 -c 'import time; print(time.time())'; }
 elapsed() { python3 -c "print('%.2f' % ($(now) - $1))"; }
 
