@@ -55,9 +55,8 @@ extension RegistryResponder {
             }
             expectedStart = chunk.start
         }
-        let before = try store.uploadOffset(repository: name, id: id)
-        let offset = try await store.appendToUpload(repository: name, id: id, expectedStart: expectedStart, body: request.body)
-        metrics.received(offset - before)
+        let (offset, received) = try await store.appendToUpload(repository: name, id: id, expectedStart: expectedStart, body: request.body)
+        metrics.received(received)
         return uploadProgress(.accepted, name, id, offset: offset)
     }
 
@@ -68,9 +67,8 @@ extension RegistryResponder {
             throw RegistryError(.badRequest, .digestInvalid, "the digest query parameter is required to finish an upload")
         }
         let digest = try Digest(raw)
-        let before = try store.uploadOffset(repository: name, id: id)
-        let size = try await store.finishUpload(repository: name, id: id, digest: digest, body: request.body)
-        metrics.received(size - before)
+        let (_, received) = try await store.finishUpload(repository: name, id: id, digest: digest, body: request.body)
+        metrics.received(received)
         return .empty(.created, headers: [
             .location: "/v2/\(name)/blobs/\(digest)",
             .dockerContentDigest: digest.string,

@@ -26,10 +26,12 @@ extension RegistryStore {
     }
 
     /// Appends a chunk to an upload. With `expectedStart`, the chunk must begin where the upload
-    /// ends. A chunk is kept whole or not at all. Returns the new length of the upload.
+    /// ends. A chunk is kept whole or not at all. Returns the new length of the upload and the
+    /// bytes this chunk added.
+    @discardableResult
     public func appendToUpload<Body: AsyncSequence>(
         repository: RepositoryName, id: UploadID, expectedStart: Int64?, body: Body
-    ) async throws -> Int64 where Body.Element == ByteBuffer {
+    ) async throws -> (offset: Int64, received: Int64) where Body.Element == ByteBuffer {
         let state = try acquire(id, repository: repository)
         if let expectedStart, expectedStart != state.offset {
             sessions.release(id, state: state)
@@ -39,17 +41,18 @@ extension RegistryStore {
         }
         let (newState, _) = try await appendKeepingWhole(id, state: state, body: body)
         sessions.release(id, state: newState)
-        return newState.offset
+        return (newState.offset, newState.offset - state.offset)
     }
 
     /// Appends an optional last chunk, verifies the digest, and commits the blob into `repository`.
     /// A digest mismatch discards the upload.
-    /// Returns the blob's size.
+    /// Returns the blob's size and the bytes the last chunk added.
     @discardableResult
     public func finishUpload<Body: AsyncSequence>(
         repository: RepositoryName, id: UploadID, digest: Digest, body: Body?
-    ) async throws -> Int64 where Body.Element == ByteBuffer {
+    ) async throws -> (size: Int64, received: Int64) where Body.Element == ByteBuffer {
         var state = try acquire(id, repository: repository)
+        let before = state.offset
         let file: PosixFile
         if let body {
             (state, file) = try await appendKeepingWhole(id, state: state, body: body)
@@ -85,7 +88,7 @@ extension RegistryStore {
             throw error
         }
         sessions.remove(id)
-        return state.offset
+        return (state.offset, state.offset - before)
     }
 
     /// Cancels an upload session and deletes what it received.

@@ -6,6 +6,14 @@ import TestSupport
 /// `satellite run` against a real upstream: Debian's docker-registry with htpasswd Basic auth,
 /// filled with skopeo.
 @Suite(.serialized) struct ReplicationTests {
+    /// Expects every blob of `image` to be served from `base`, hashing to its digest.
+    func expectServesWhole(_ image: Descriptor, in repository: String, images: TestImages, from base: String) async throws {
+        for blob in try images.blobs(of: image) {
+            let reply = try await httpGet("\(base)/v2/\(repository)/blobs/\(blob.digest)")
+            #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
+        }
+    }
+
     /// Starts an agent syncing `apps/big:v1` at 2 MiB/s, one blob at a time, and returns once the
     /// config and a first layer have arrived: the moment to interrupt it.
     func startSlowedAgentAfterFirstLayer(_ upstream: UpstreamRegistry, extraArguments: [String] = []) async throws -> SatelliteAgent {
@@ -184,10 +192,7 @@ import TestSupport
 
             try await upstream.start()
             try await agent.waitForStatus("the sync to complete after the restart", timeout: .seconds(90)) { $0.allSynced }
-            for blob in try images.blobs(of: images.big) {
-                let reply = try await httpGet("\(agent.baseURL)/v2/apps/big/blobs/\(blob.digest)")
-                #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
-            }
+            try await expectServesWhole(images.big, in: "apps/big", images: images, from: agent.baseURL)
         }
     }
 
@@ -232,10 +237,7 @@ import TestSupport
                                       "relay count in '\(relay.output)' / '\(relay.errorOutput)' running=\(relay.isRunning)")
             let content = try images.contentSize(of: images.big)
             #expect(Double(relayed) < 1.2 * Double(content), "relayed \(relayed) bytes for \(content) bytes of content")
-            for blob in try images.blobs(of: images.big) {
-                let reply = try await httpGet("\(agent.baseURL)/v2/apps/big/blobs/\(blob.digest)")
-                #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
-            }
+            try await expectServesWhole(images.big, in: "apps/big", images: images, from: agent.baseURL)
         }
     }
 
@@ -253,10 +255,7 @@ import TestSupport
             let second = try await SatelliteAgent(state: nil, directory: first.directory)
             defer { second.terminate() }
             try await second.waitForStatus("the sync after the restart") { $0.allSynced }
-            for blob in try images.blobs(of: images.big) {
-                let reply = try await httpGet("\(second.baseURL)/v2/apps/big/blobs/\(blob.digest)")
-                #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
-            }
+            try await expectServesWhole(images.big, in: "apps/big", images: images, from: second.baseURL)
         }
     }
 }
