@@ -1,9 +1,8 @@
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
 import Logging
+import ProgramSupport
 import NIOCore
-import NIOSSL
 import RegistryStore
 
 /// Builds the HTTP application that serves a store.
@@ -33,34 +32,13 @@ public enum RegistryServer {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let responder = RegistryResponder(store: store, metrics: metrics, logger: logger, readOnly: configuration.readOnly)
-        let server: HTTPServerBuilder
-        switch (configuration.tlsCertificatePath, configuration.tlsKeyPath) {
-        case (nil, nil):
-            server = .http1()
-        case (let certificate?, let key?):
-            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
-            let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
-            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
-            server = try .tls(.http1(), tlsConfiguration: tls)
-        default:
-            throw RegistryServerError.incompleteTLS
-        }
+        let server = try HTTPServerBuilder.http1(
+            tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath)
         return Application(
             responder: responder,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: onServerRunning,
             logger: logger)
-    }
-}
-
-/// Misconfiguration found while building the server.
-public enum RegistryServerError: Error, CustomStringConvertible {
-    case incompleteTLS
-
-    public var description: String {
-        switch self {
-        case .incompleteTLS: "--tls-cert and --tls-key must be given together"
-        }
     }
 }

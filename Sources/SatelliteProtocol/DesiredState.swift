@@ -13,12 +13,16 @@ public struct DesiredState: Codable, Sendable, Equatable {
     public var generation: Int64
     public var upstreams: [Upstream]
     public var artifacts: [Artifact]
+    /// Sync and heartbeat intervals and log level, when Ground Control sets them.
+    public var settings: SatelliteSettings?
 
-    public init(schemaVersion: Int = DesiredState.currentSchemaVersion, generation: Int64, upstreams: [Upstream], artifacts: [Artifact]) {
+    public init(schemaVersion: Int = DesiredState.currentSchemaVersion, generation: Int64, upstreams: [Upstream], artifacts: [Artifact],
+                settings: SatelliteSettings? = nil) {
         self.schemaVersion = schemaVersion
         self.generation = generation
         self.upstreams = upstreams
         self.artifacts = artifacts
+        self.settings = settings
     }
 
     /// A registry to pull from.

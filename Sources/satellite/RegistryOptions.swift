@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import ProgramSupport
 import RegistryServer
 import RegistryStore
 import ServiceLifecycle
@@ -43,11 +44,8 @@ struct RegistryRuntime {
     let services: [any Service]
 
     init(_ options: RegistryOptions, readOnly: Bool) throws {
-        settings = try Settings(configPath: options.config)
-        let levelName = settings.string("log-level", flag: options.logLevel, default: "info")
-        guard let level = Logger.Level(rawValue: levelName) else {
-            throw SettingsError("log-level must be one of trace, debug, info, notice, warning, error, critical; not '\(levelName)'")
-        }
+        settings = try Settings(configPath: options.config, environmentPrefix: "SATELLITE_")
+        let level = try settings.logLevel(flag: options.logLevel)
         var logger = Logger(label: "satellite")
         logger.logLevel = level
         self.logger = logger

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProgramSupport
 import Satellite
 
 /// `satellite status`: what the agent holds, how its last sync went, and what is missing.

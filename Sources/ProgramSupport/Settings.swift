@@ -1,16 +1,23 @@
 import Foundation
+import Logging
 import Yams
 
-/// Looks up each setting in order: command-line flag, `SATELLITE_*` environment variable,
-/// the YAML `--config` file, then the default.
-struct Settings {
+/// Looks up each setting in order: command-line flag, environment variable (`SATELLITE_*` or
+/// `GROUND_CONTROL_*`), the YAML `--config` file, then the default (DESIGN.md §5.4).
+public struct Settings {
     private let file: [String: Any]
     private let environment: [String: String]
+    /// Prepended to the upper-cased setting name to make its environment variable.
+    private let environmentPrefix: String
 
     /// Loads the YAML file, if any; its top level must be a mapping of setting names (as the flags
     /// are spelled, without dashes: `data-dir: /var/lib/satellite`).
-    init(configPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public init(
+        configPath: String?, environmentPrefix: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         self.environment = environment
+        self.environmentPrefix = environmentPrefix
         guard let configPath else {
             file = [:]
             return
@@ -34,20 +41,20 @@ struct Settings {
     }
 
     /// The value of setting `name` (spelled like its flag), or nil when no source sets it.
-    func string(_ name: String, flag: String?) -> String? {
+    public func string(_ name: String, flag: String?) -> String? {
         if let flag { return flag }
-        let variable = "SATELLITE_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+        let variable = environmentPrefix + name.uppercased().replacingOccurrences(of: "-", with: "_")
         if let value = environment[variable], !value.isEmpty { return value }
         if let value = file[name] { return "\(value)" }
         return nil
     }
 
-    func string(_ name: String, flag: String?, default fallback: String) -> String {
+    public func string(_ name: String, flag: String?, default fallback: String) -> String {
         string(name, flag: flag) ?? fallback
     }
 
     /// A duration setting in seconds, with a clear error naming the setting.
-    func seconds(_ name: String, flag: String?, default fallback: Double) throws -> Double {
+    public func seconds(_ name: String, flag: String?, default fallback: Double) throws -> Double {
         guard let raw = string(name, flag: flag) else { return fallback }
         guard let value = Double(raw), value >= 0 else {
             throw SettingsError("\(name) must be a number of seconds, not '\(raw)'")
@@ -57,17 +64,17 @@ struct Settings {
 }
 
 /// A setting that cannot be used, with a message naming it.
-struct SettingsError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct SettingsError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A `host:port` to listen on.
-struct ListenAddress {
-    let host: String
-    let port: Int
+public struct ListenAddress: Sendable {
+    public let host: String
+    public let port: Int
 
-    init(_ raw: String) throws {
+    public init(_ raw: String) throws {
         guard let colon = raw.lastIndex(of: ":"), let port = Int(raw[raw.index(after: colon)...]), (0...65535).contains(port) else {
             throw SettingsError("listen must be host:port, not '\(raw)'")
         }
@@ -75,5 +82,16 @@ struct ListenAddress {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         self.host = host.isEmpty ? "0.0.0.0" : host
         self.port = port
+    }
+}
+
+extension Settings {
+    /// The `log-level` setting as a swift-log level, with an error listing the choices.
+    public func logLevel(flag: String?) throws -> Logger.Level {
+        let name = string("log-level", flag: flag, default: "info")
+        guard let level = Logger.Level(rawValue: name) else {
+            throw SettingsError("log-level must be one of trace, debug, info, notice, warning, error, critical; not '\(name)'")
+        }
+        return level
     }
 }

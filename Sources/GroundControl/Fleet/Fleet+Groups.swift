@@ -1,0 +1,136 @@
+import Foundation
+import OCI
+import SatelliteProtocol
+
+extension Fleet {
+    /// Creates or replaces a group. A tag kept from the previous version keeps its resolved digest
+    /// until the resolver looks again.
+    public func putGroup(_ name: ResourceName, _ definition: GroupDefinition, by actor: Actor = .admin) async throws -> (GroupView, created: Bool) {
+        let registry = try ResourceName(definition.registry, kind: "registry")
+        let validated = try Self.validatedArtifacts(definition.artifacts)
+        let at = Self.milliseconds(now())
+        return try await store.transaction { session in
+            var artifacts = validated
+            guard try await !session.query("SELECT 1 FROM registries WHERE name = ?", .text(registry.value)).isEmpty else {
+                throw GroundControlError(.registryUnknown, "registry: '\(registry)' does not exist")
+            }
+            let previous = try await session.query("SELECT \(GroupRecord.columns) FROM image_groups WHERE name = ?", .text(name.value))
+                .first.map(GroupRecord.init)
+            if let previous, previous.registry == registry.value {
+                for index in artifacts.indices where artifacts[index].digest == nil {
+                    artifacts[index].resolvedDigest = previous.artifacts.first {
+                        $0.repository == artifacts[index].repository && $0.tag == artifacts[index].tag
+                    }?.resolvedDigest
+                }
+            }
+            let revision = try await nextRevision(session)
+            try await session.query(
+                """
+                INSERT INTO image_groups (name, registry, artifacts, revision, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET registry = excluded.registry, artifacts = excluded.artifacts,
+                    revision = excluded.revision, updated_at = excluded.updated_at
+                """,
+                .text(name.value), .text(registry.value), .text(try Self.json(artifacts)), .integer(revision), .integer(at))
+            try await audit(session, actor, "group.put", name.value, "registry \(registry), \(artifacts.count) artifact(s)")
+            let view = GroupView(name: name.value, registry: registry.value, artifacts: artifacts, revision: revision, updatedAt: Self.date(at))
+            return (view, previous == nil)
+        }
+    }
+
+    public func group(_ name: ResourceName) async throws -> GroupView {
+        let record = try await store.read { session in
+            try await session.query("SELECT \(GroupRecord.columns) FROM image_groups WHERE name = ?", .text(name.value)).first.map(GroupRecord.init)
+        }
+        guard let record else { throw GroundControlError(.groupUnknown, "group '\(name)' does not exist") }
+        return record.view
+    }
+
+    public func groups() async throws -> [GroupView] {
+        try await groupRecords().map(\.view)
+    }
+
+    func groupRecords() async throws -> [GroupRecord] {
+        try await store.read { session in
+            try await session.query("SELECT \(GroupRecord.columns) FROM image_groups ORDER BY name").map(GroupRecord.init)
+        }
+    }
+
+    /// Deletes a group no satellite uses.
+    public func deleteGroup(_ name: ResourceName, by actor: Actor = .admin) async throws {
+        try await store.transaction { session in
+            let users = try await session.query(
+                "SELECT satellite FROM satellite_groups WHERE group_name = ? ORDER BY satellite LIMIT 11", .text(name.value))
+            guard users.isEmpty else {
+                var names = try users.prefix(10).map { try $0.text(0) }.joined(separator: ", ")
+                if users.count > 10 { names += ", …" }
+                throw GroundControlError(.inUse, "group '\(name)' is used by satellite(s) \(names)")
+            }
+            let deleted = try await session.query("DELETE FROM image_groups WHERE name = ? RETURNING name", .text(name.value))
+            guard !deleted.isEmpty else { throw GroundControlError(.groupUnknown, "group '\(name)' does not exist") }
+            _ = try await nextRevision(session)
+            try await audit(session, actor, "group.delete", name.value)
+        }
+    }
+
+    /// Records what the group's tags resolve to, unless the group changed since `revision` was read.
+    /// Returns whether it was recorded.
+    func recordResolutions(group name: String, readAt revision: Int64, artifacts: [GroupArtifact]) async throws -> Bool {
+        try await store.transaction { session in
+            let current = try await session.query("SELECT revision FROM image_groups WHERE name = ?", .text(name)).first?.integer(0)
+            guard current == revision else { return false }
+            let next = try await nextRevision(session)
+            try await session.query(
+                "UPDATE image_groups SET artifacts = ?, revision = ? WHERE name = ?",
+                .text(try Self.json(artifacts)), .integer(next), .text(name))
+            return true
+        }
+    }
+
+    static func validatedArtifacts(_ artifacts: [GroupArtifact]) throws(GroundControlError) -> [GroupArtifact] {
+        var seen = Set<GroupArtifact>()
+        var result: [GroupArtifact] = []
+        for (index, artifact) in artifacts.enumerated() {
+            let field = "artifacts[\(index)]"
+            guard artifact.tag != nil || artifact.digest != nil else {
+                throw GroundControlError(.invalidField, "\(field): needs a tag, a digest, or both")
+            }
+            for (platformIndex, platform) in (artifact.platforms ?? []).enumerated() {
+                do {
+                    _ = try Platform(parsing: platform)
+                } catch {
+                    throw GroundControlError(.invalidField, "\(field).platforms[\(platformIndex)]: \(error.message)")
+                }
+            }
+            var cleaned = artifact
+            cleaned.resolvedDigest = nil
+            guard seen.insert(cleaned).inserted else {
+                throw GroundControlError(.duplicate, "\(field): \(artifact.repository)\(artifact.tag.map { ":\($0)" } ?? "") is listed twice")
+            }
+            result.append(cleaned)
+        }
+        return result
+    }
+}
+
+/// A group row with its artifacts decoded.
+struct GroupRecord: Sendable {
+    static let columns = "name, registry, artifacts, revision, updated_at"
+
+    let name: String
+    let registry: String
+    let artifacts: [GroupArtifact]
+    let revision: Int64
+    let updatedAt: Int64
+
+    init(_ row: SQLRow) throws {
+        name = try row.text(0)
+        registry = try row.text(1)
+        artifacts = try Fleet.decode([GroupArtifact].self, try row.text(2))
+        revision = try row.integer(3)
+        updatedAt = try row.integer(4)
+    }
+
+    var view: GroupView {
+        GroupView(name: name, registry: registry, artifacts: artifacts, revision: revision, updatedAt: Fleet.date(updatedAt))
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import SatelliteProtocol
+
+extension Fleet {
+    /// Creates or replaces a registry; returns it and whether it is new.
+    public func putRegistry(_ name: ResourceName, _ definition: RegistryDefinition, by actor: Actor = .admin) async throws -> (RegistryView, created: Bool) {
+        let kind = definition.kind ?? "oci"
+        guard kind == "oci" else {
+            throw GroundControlError(.invalidField, "kind: '\(kind.prefix(40))' is not supported; use 'oci' (any Distribution API registry)")
+        }
+        try Self.validateRegistryURL(definition.url)
+        if definition.password != nil && (definition.username ?? "").isEmpty {
+            throw GroundControlError(.invalidField, "username: is required with a password")
+        }
+        let at = Self.milliseconds(now())
+        return try await store.transaction { session in
+            let revision = try await nextRevision(session)
+            let existed = try await !session.query("SELECT 1 FROM registries WHERE name = ?", .text(name.value)).isEmpty
+            try await session.query(
+                """
+                INSERT INTO registries (name, url, kind, username, password, insecure, revision, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET url = excluded.url, kind = excluded.kind, username = excluded.username,
+                    password = excluded.password, insecure = excluded.insecure, revision = excluded.revision,
+                    updated_at = excluded.updated_at
+                """,
+                .text(name.value), .text(definition.url), .text(kind), .optional(definition.username),
+                .optional(definition.password), .bool(definition.insecure ?? false), .integer(revision), .integer(at))
+            try await audit(session, actor, "registry.put", name.value, definition.url)
+            let view = RegistryView(
+                name: name.value, url: definition.url, kind: kind, username: definition.username,
+                passwordSet: definition.password != nil, insecure: definition.insecure ?? false, updatedAt: Self.date(at))
+            return (view, !existed)
+        }
+    }
+
+    public func registry(_ name: ResourceName) async throws -> RegistryView {
+        guard let record = try await registryRecord(name.value) else {
+            throw GroundControlError(.registryUnknown, "registry '\(name)' does not exist")
+        }
+        return record.view
+    }
+
+    public func registries() async throws -> [RegistryView] {
+        try await store.read { session in
+            try await session.query("SELECT \(RegistryRecord.columns) FROM registries ORDER BY name").map(RegistryRecord.init).map(\.view)
+        }
+    }
+
+    /// Deletes a registry no group uses.
+    public func deleteRegistry(_ name: ResourceName, by actor: Actor = .admin) async throws {
+        try await store.transaction { session in
+            let users = try await session.query("SELECT name FROM image_groups WHERE registry = ? ORDER BY name", .text(name.value))
+            guard users.isEmpty else {
+                let names = try users.map { try $0.text(0) }.joined(separator: ", ")
+                throw GroundControlError(.inUse, "registry '\(name)' is used by group(s) \(names)")
+            }
+            let deleted = try await session.query("DELETE FROM registries WHERE name = ? RETURNING name", .text(name.value))
+            guard !deleted.isEmpty else { throw GroundControlError(.registryUnknown, "registry '\(name)' does not exist") }
+            _ = try await nextRevision(session)
+            try await audit(session, actor, "registry.delete", name.value)
+        }
+    }
+
+    func registryRecord(_ name: String) async throws -> RegistryRecord? {
+        try await store.read { session in
+            try await session.query("SELECT \(RegistryRecord.columns) FROM registries WHERE name = ?", .text(name)).first.map(RegistryRecord.init)
+        }
+    }
+
+    static func validateRegistryURL(_ url: String) throws(GroundControlError) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme,
+              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
+              components.query == nil, components.fragment == nil, components.user == nil
+        else {
+            throw GroundControlError(.invalidField, "url: must be http(s)://host[:port] with no credentials, query or fragment, not '\(url.prefix(200))'")
+        }
+    }
+}
+
+/// A registry row, password included (it is handed to satellites, never shown by the API).
+struct RegistryRecord: Sendable {
+    static let columns = "name, url, kind, username, password, insecure, revision, updated_at"
+
+    let name: String
+    let url: String
+    let kind: String
+    let username: String?
+    let password: String?
+    let insecure: Bool
+    let revision: Int64
+    let updatedAt: Int64
+
+    init(_ row: SQLRow) throws {
+        name = try row.text(0)
+        url = try row.text(1)
+        kind = try row.text(2)
+        username = try row.optionalText(3)
+        password = try row.optionalText(4)
+        insecure = try row.bool(5)
+        revision = try row.integer(6)
+        updatedAt = try row.integer(7)
+    }
+
+    var view: RegistryView {
+        RegistryView(
+            name: name, url: url, kind: kind, username: username, passwordSet: password != nil,
+            insecure: insecure, updatedAt: Fleet.date(updatedAt))
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import SatelliteProtocol
+
+extension Fleet {
+    /// The satellite's current generation, in one query (cheap enough for every long-poll wake-up).
+    public func generation(of name: ResourceName) async throws -> Int64 {
+        try await store.read { session in
+            try await session.query(
+                """
+                SELECT MAX(r) FROM (
+                    SELECT revision AS r FROM satellites WHERE name = ?
+                    UNION ALL SELECT g.revision FROM satellite_groups s JOIN image_groups g ON g.name = s.group_name WHERE s.satellite = ?
+                    UNION ALL SELECT r.revision FROM satellite_groups s JOIN image_groups g ON g.name = s.group_name
+                        JOIN registries r ON r.name = g.registry WHERE s.satellite = ?
+                ) AS revisions
+                """, .text(name.value), .text(name.value), .text(name.value)).first?.optionalInteger(0) ?? 0
+        }
+    }
+
+    /// The satellite's desired state (DESIGN.md §5.2), read in one consistent view.
+    public func desiredState(of name: ResourceName) async throws -> DesiredState {
+        let snapshot = try await store.read { session in try await FleetSnapshot.load(session, satellite: name.value) }
+        guard let record = snapshot.satellites.first else {
+            throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
+        }
+        return snapshot.desiredState(of: record)
+    }
+
+    /// Admin changes and registrations, newest first.
+    public func auditLog(limit: Int = 100, before: Int64? = nil) async throws -> [AuditEntry] {
+        let limit = max(1, min(limit, 1000))
+        return try await store.read { session in
+            try await session.query(
+                "SELECT id, at, actor, action, target, detail FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?",
+                .integer(before ?? Int64.max), .integer(Int64(limit))
+            ).map { row in
+                AuditEntry(
+                    id: try row.integer(0), at: Self.date(try row.integer(1)), actor: try row.text(2),
+                    action: try row.text(3), target: try row.text(4), detail: try row.optionalText(5))
+            }
+        }
+    }
+}
+
+extension Fleet {
+    /// How many satellites are pending, registered and revoked (for the metrics).
+    public func satelliteCounts() async throws -> [String: Int] {
+        try await store.read { session in
+            var counts: [String: Int] = [:]
+            for row in try await session.query("SELECT status, COUNT(*) FROM satellites GROUP BY status") {
+                counts[try row.text(0)] = Int(try row.integer(1))
+            }
+            return counts
+        }
+    }
+}

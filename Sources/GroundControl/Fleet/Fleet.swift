@@ -1,0 +1,76 @@
+import Foundation
+import SatelliteProtocol
+
+/// The fleet's domain: registries, groups, satellites, registration, status and desired state.
+///
+/// Every operation that changes more than one row runs in one `FleetStore` transaction. Every
+/// change that can alter a satellite's desired state takes a new value from the fleet-wide
+/// revision counter and stamps it on what changed; a satellite's generation is the highest stamp
+/// among itself, its groups and their registries, so it increases exactly when its state may have.
+public struct Fleet: Sendable {
+    public let store: any FleetStore
+    /// How long a registration token stays usable.
+    public let tokenLifetime: TimeInterval
+    let now: @Sendable () -> Date
+
+    public init(store: any FleetStore, tokenLifetime: TimeInterval = 24 * 3600, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.tokenLifetime = tokenLifetime
+        self.now = now
+    }
+
+    /// Brings the schema up to date; run before serving.
+    public func prepare() async throws {
+        try await FleetSchema.migrate(store)
+    }
+
+    /// The fleet-wide revision: it changes whenever any satellite's desired state may have.
+    public func revision() async throws -> Int64 {
+        try await store.read { session in
+            try await session.query("SELECT value FROM fleet_revision WHERE id = 1").first?.integer(0) ?? 0
+        }
+    }
+
+    /// Takes the next revision; the row lock also orders concurrent changes across processes.
+    func nextRevision(_ session: any FleetSession) async throws -> Int64 {
+        guard let row = try await session.query("UPDATE fleet_revision SET value = value + 1 WHERE id = 1 RETURNING value").first else {
+            throw FleetStoreError.corrupt("fleet_revision has no row")
+        }
+        return try row.integer(0)
+    }
+
+    /// Who made a change, as the audit log names them.
+    public enum Actor: Sendable, Equatable, CustomStringConvertible {
+        case admin
+        case satellite(String)
+
+        public var description: String {
+            switch self {
+            case .admin: "admin"
+            case .satellite(let name): "satellite:\(name)"
+            }
+        }
+    }
+
+    func audit(_ session: any FleetSession, _ actor: Actor, _ action: String, _ target: String, _ detail: String? = nil) async throws {
+        try await session.query(
+            "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+            .integer(Self.milliseconds(now())), .text(actor.description), .text(action), .text(target), .optional(detail))
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+
+    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try APIJSON.encoder().encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        do {
+            return try APIJSON.decoder().decode(type, from: Data(text.utf8))
+        } catch {
+            throw FleetStoreError.corrupt("stored JSON does not decode as \(type): \(error)")
+        }
+    }
+}

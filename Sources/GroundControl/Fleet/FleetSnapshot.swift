@@ -1,0 +1,149 @@
+import Foundation
+import OCI
+import SatelliteProtocol
+
+/// A satellite row (secrets excluded).
+struct SatelliteRecord: Sendable {
+    static let columns =
+        "name, status, labels, settings, revision, created_at, registered_at, last_seen, applied_generation, report, rotate_requested"
+
+    let name: String
+    /// `pending`, `registered` or `revoked`; `online` and `stale` are worked out from `lastSeen`.
+    let status: String
+    let labels: [String: String]
+    let settings: SatelliteSettings
+    let revision: Int64
+    let createdAt: Int64
+    let registeredAt: Int64?
+    let lastSeen: Int64?
+    let appliedGeneration: Int64?
+    let report: StatusReport?
+    let rotateRequested: Bool
+
+    init(_ row: SQLRow) throws {
+        name = try row.text(0)
+        status = try row.text(1)
+        labels = try Fleet.decode([String: String].self, try row.text(2))
+        settings = try Fleet.decode(SatelliteSettings.self, try row.text(3))
+        revision = try row.integer(4)
+        createdAt = try row.integer(5)
+        registeredAt = try row.optionalInteger(6)
+        lastSeen = try row.optionalInteger(7)
+        appliedGeneration = try row.optionalInteger(8)
+        report = try row.optionalText(9).map { try Fleet.decode(StatusReport.self, $0) }
+        rotateRequested = try row.bool(10)
+    }
+
+    /// `online` until three heartbeats are missed, then `stale`.
+    func state(now: Date) -> String {
+        guard status == "registered" else { return status }
+        guard let since = lastSeen ?? registeredAt else { return "stale" }
+        let silence = now.timeIntervalSince(Fleet.date(since))
+        return silence > 3 * Double(settings.heartbeatIntervalSeconds) ? "stale" : "online"
+    }
+}
+
+/// What one or all satellites' desired states are made of, read in one go.
+struct FleetSnapshot: Sendable {
+    var satellites: [SatelliteRecord] = []
+    var membership: [String: [String]] = [:]
+    var groups: [String: GroupRecord] = [:]
+    var registries: [String: RegistryRecord] = [:]
+
+    /// Loads one satellite (`satellite` given) or the whole fleet, with the groups and registries they use.
+    static func load(_ session: any FleetSession, satellite: String?) async throws -> FleetSnapshot {
+        var snapshot = FleetSnapshot()
+        if let satellite {
+            snapshot.satellites = try await session.query(
+                "SELECT \(SatelliteRecord.columns) FROM satellites WHERE name = ?", .text(satellite)).map(SatelliteRecord.init)
+            guard !snapshot.satellites.isEmpty else { return snapshot }
+            for row in try await session.query("SELECT group_name FROM satellite_groups WHERE satellite = ? ORDER BY group_name", .text(satellite)) {
+                snapshot.membership[satellite, default: []].append(try row.text(0))
+            }
+            let groupColumns = GroupRecord.columns.split(separator: ", ").map { "g.\($0)" }.joined(separator: ", ")
+            for row in try await session.query(
+                "SELECT \(groupColumns) FROM image_groups g JOIN satellite_groups s ON s.group_name = g.name WHERE s.satellite = ?",
+                .text(satellite)) {
+                let group = try GroupRecord(row)
+                snapshot.groups[group.name] = group
+            }
+            let registryColumns = RegistryRecord.columns.split(separator: ", ").map { "r.\($0)" }.joined(separator: ", ")
+            for row in try await session.query(
+                """
+                SELECT DISTINCT \(registryColumns) FROM registries r JOIN image_groups g ON g.registry = r.name
+                JOIN satellite_groups s ON s.group_name = g.name WHERE s.satellite = ?
+                """, .text(satellite)) {
+                let registry = try RegistryRecord(row)
+                snapshot.registries[registry.name] = registry
+            }
+        } else {
+            snapshot.satellites = try await session.query("SELECT \(SatelliteRecord.columns) FROM satellites ORDER BY name")
+                .map(SatelliteRecord.init)
+            for row in try await session.query("SELECT satellite, group_name FROM satellite_groups ORDER BY satellite, group_name") {
+                snapshot.membership[try row.text(0), default: []].append(try row.text(1))
+            }
+            for row in try await session.query("SELECT \(GroupRecord.columns) FROM image_groups") {
+                let group = try GroupRecord(row)
+                snapshot.groups[group.name] = group
+            }
+            for row in try await session.query("SELECT \(RegistryRecord.columns) FROM registries") {
+                let registry = try RegistryRecord(row)
+                snapshot.registries[registry.name] = registry
+            }
+        }
+        return snapshot
+    }
+
+    private func groups(of satellite: SatelliteRecord) -> [GroupRecord] {
+        (membership[satellite.name] ?? []).compactMap { groups[$0] }
+    }
+
+    /// The highest revision among the satellite, its groups and their registries.
+    func generation(of satellite: SatelliteRecord) -> Int64 {
+        var generation = satellite.revision
+        for group in groups(of: satellite) {
+            generation = max(generation, group.revision, registries[group.registry]?.revision ?? 0)
+        }
+        return generation
+    }
+
+    /// The DESIGN.md §5.2 document for the satellite: its groups' artifacts, tags pinned to the
+    /// digests last resolved, and the registries they come from with their pull credentials.
+    func desiredState(of satellite: SatelliteRecord) -> DesiredState {
+        var upstreams: [String: DesiredState.Upstream] = [:]
+        var artifacts: [DesiredState.Artifact] = []
+        var seen = Set<DesiredState.Artifact>()
+        for group in groups(of: satellite) {
+            guard let registry = registries[group.registry] else { continue }
+            upstreams[registry.name] = DesiredState.Upstream(
+                name: registry.name, url: registry.url, insecure: registry.insecure ? true : nil,
+                username: registry.username, password: registry.password)
+            for artifact in group.artifacts {
+                let entry = DesiredState.Artifact(
+                    upstream: registry.name, repository: artifact.repository, tag: artifact.tag,
+                    digest: artifact.digest ?? artifact.resolvedDigest, platforms: artifact.platforms)
+                if seen.insert(entry).inserted { artifacts.append(entry) }
+            }
+        }
+        return DesiredState(
+            generation: generation(of: satellite),
+            upstreams: upstreams.values.sorted { $0.name < $1.name },
+            artifacts: artifacts,
+            settings: satellite.settings)
+    }
+
+    func view(of satellite: SatelliteRecord, now: Date) -> SatelliteView {
+        let desired = desiredState(of: satellite)
+        let held = Set(satellite.report?.inventory ?? [])
+        let missing = desired.artifacts.compactMap(\.digest).filter { !held.contains($0) }.map(\.string)
+        let generation = desired.generation
+        return SatelliteView(
+            name: satellite.name, state: satellite.state(now: now), groups: membership[satellite.name] ?? [],
+            labels: satellite.labels, settings: satellite.settings, createdAt: Fleet.date(satellite.createdAt),
+            registeredAt: satellite.registeredAt.map(Fleet.date), lastSeen: satellite.lastSeen.map(Fleet.date),
+            desiredGeneration: generation, appliedGeneration: satellite.appliedGeneration,
+            drift: Drift(behind: (satellite.appliedGeneration ?? -1) < generation, missing: Array(Set(missing)).sorted()),
+            diskUsedBytes: satellite.report?.diskUsedBytes, diskFreeBytes: satellite.report?.diskFreeBytes,
+            lastSync: satellite.report?.lastSync, version: satellite.report?.version)
+    }
+}

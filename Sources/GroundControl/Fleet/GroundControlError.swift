@@ -1,0 +1,42 @@
+import SatelliteProtocol
+
+/// Every refusal Ground Control gives: a stable code, the HTTP status it maps to, and a message
+/// naming the problem. The HTTP layer renders it once, as `{"code", "message"}`.
+public struct GroundControlError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: Sendable, Equatable, CustomStringConvertible {
+        public let name: String
+        public let status: Int
+
+        public static let invalidBody = Code(name: "BODY_INVALID", status: 400)
+        public static let invalidName = Code(name: "NAME_INVALID", status: 400)
+        public static let invalidField = Code(name: "FIELD_INVALID", status: 400)
+        public static let bodyTooLarge = Code(name: "BODY_TOO_LARGE", status: 413)
+        public static let unauthorized = Code(name: "UNAUTHORIZED", status: 401)
+        public static let tokenInvalid = Code(name: "TOKEN_INVALID", status: 401)
+        public static let tokenExpired = Code(name: "TOKEN_EXPIRED", status: 401)
+        public static let registryUnknown = Code(name: "REGISTRY_UNKNOWN", status: 404)
+        public static let groupUnknown = Code(name: "GROUP_UNKNOWN", status: 404)
+        public static let satelliteUnknown = Code(name: "SATELLITE_UNKNOWN", status: 404)
+        public static let notFound = Code(name: "NOT_FOUND", status: 404)
+        public static let methodNotAllowed = Code(name: "METHOD_NOT_ALLOWED", status: 405)
+        public static let duplicate = Code(name: "DUPLICATE", status: 409)
+        public static let inUse = Code(name: "IN_USE", status: 409)
+        public static let revoked = Code(name: "SATELLITE_REVOKED", status: 403)
+        public static let unavailable = Code(name: "UNAVAILABLE", status: 503)
+        public static let internalError = Code(name: "INTERNAL", status: 500)
+
+        public var description: String { name }
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.name): \(message)" }
+
+    var body: APIErrorBody { APIErrorBody(code: code.name, message: message) }
+}

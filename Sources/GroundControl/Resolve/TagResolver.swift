@@ -1,0 +1,120 @@
+import Foundation
+import Logging
+import OCI
+import SatelliteProtocol
+import ServiceLifecycle
+
+/// Keeps every group's tags resolved to digests, so each satellite's state names exact content.
+///
+/// A pass runs every `interval`, and soon after an admin changes a group or registry. A tag that
+/// cannot be resolved keeps its last digest; a tag that moved upstream changes the group's
+/// revision, which raises the generation of every satellite in the group.
+public final class TagResolver: Service {
+    public typealias AdapterFactory = @Sendable (_ url: String, _ username: String?, _ password: String?, _ insecure: Bool) throws -> any RegistryAdapter
+
+    private let fleet: Fleet
+    private let interval: Duration
+    private let logger: Logger
+    private let makeAdapter: AdapterFactory
+    private let wakeUps: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+    /// Called after a pass recorded new digests (the watcher polls at once).
+    private let onChange: @Sendable () async -> Void
+    private let ready: @Sendable () async -> Void
+
+    /// - Parameter ready: returns once the database can be read.
+    public init(
+        fleet: Fleet, interval: Duration = .seconds(60), logger: Logger,
+        ready: @escaping @Sendable () async -> Void = {},
+        makeAdapter: @escaping AdapterFactory = { try OCIRegistryAdapter(url: $0, username: $1, password: $2, insecure: $3) },
+        onChange: @escaping @Sendable () async -> Void = {}
+    ) {
+        self.fleet = fleet
+        self.interval = interval
+        self.logger = logger
+        self.makeAdapter = makeAdapter
+        self.onChange = onChange
+        self.ready = ready
+        (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks for a pass soon.
+    public func poke() { wake.yield() }
+
+    public func run() async throws {
+        await ready()
+        let ticker = Task { [wake, interval] in
+            while !Task.isCancelled {
+                wake.yield()
+                try? await Task.sleep(for: interval)
+            }
+        }
+        defer { ticker.cancel() }
+        await cancelWhenGracefulShutdown {
+            for await _ in self.wakeUps {
+                await self.pass()
+            }
+        }
+    }
+
+    /// Resolves every tag of every group once; returns how many groups got new digests.
+    @discardableResult
+    public func pass() async -> Int {
+        let groups: [GroupRecord]
+        do {
+            groups = try await fleet.groupRecords()
+        } catch {
+            logger.warning("tag resolution: cannot read groups", metadata: ["error": "\(error)"])
+            return 0
+        }
+        var adapters: [String: any RegistryAdapter] = [:]
+        var resolved: [String: Digest] = [:]
+        var changed = 0
+        for group in groups where group.artifacts.contains(where: { $0.digest == nil && $0.tag != nil }) {
+            guard let adapter = await adapter(for: group.registry, cache: &adapters) else { continue }
+            var artifacts = group.artifacts
+            for index in artifacts.indices {
+                guard artifacts[index].digest == nil, let tag = artifacts[index].tag else { continue }
+                let key = "\(group.registry)/\(artifacts[index].repository):\(tag)"
+                if resolved[key] == nil {
+                    do {
+                        resolved[key] = try await adapter.resolve(artifacts[index].repository, tag: tag)
+                    } catch {
+                        if Task.isCancelled { break }
+                        logger.warning("cannot resolve \(artifacts[index].repository):\(tag) in registry \(group.registry)",
+                                       metadata: ["error": "\(error)"])
+                        continue
+                    }
+                }
+                artifacts[index].resolvedDigest = resolved[key]
+            }
+            guard artifacts != group.artifacts else { continue }
+            do {
+                if try await fleet.recordResolutions(group: group.name, readAt: group.revision, artifacts: artifacts) {
+                    changed += 1
+                    logger.info("group \(group.name): tags resolved to new digests")
+                } else {
+                    poke()  // the group changed meanwhile: look again
+                }
+            } catch {
+                logger.warning("tag resolution: cannot record group \(group.name)", metadata: ["error": "\(error)"])
+            }
+        }
+        for adapter in adapters.values { await adapter.shutdown() }
+        if changed > 0 { await onChange() }
+        return changed
+    }
+
+    private func adapter(for registry: String, cache: inout [String: any RegistryAdapter]) async -> (any RegistryAdapter)? {
+        if let adapter = cache[registry] { return adapter }
+        do {
+            guard let record = try await fleet.registryRecord(registry) else { return nil }
+            let adapter = try makeAdapter(record.url, record.username, record.password, record.insecure)
+            cache[registry] = adapter
+            return adapter
+        } catch {
+            logger.warning("tag resolution: no client for registry \(registry)", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Hummingbird
+import SatelliteProtocol
+
+extension GroundControlAPI {
+    /// Registries, groups, satellites and the audit log: admin token only.
+    func addAdminRoutes(to router: Router<BasicRequestContext>) {
+        let api = router.group("api/v1")
+
+        api.get("registries") { request, _ in
+            try await requireAdmin(request)
+            return try APIBody.json(try await fleet.registries())
+        }
+        api.put("registries/:name") { request, context in
+            try await requireAdmin(request)
+            let name = try Self.name(context, kind: "registry name")
+            let definition = try await APIBody.decode(RegistryDefinition.self, from: request, limit: bodyLimit)
+            let (view, created) = try await fleet.putRegistry(name, definition)
+            await changed(resolveTags: true)
+            return try APIBody.json(view, status: created ? .created : .ok)
+        }
+        api.get("registries/:name") { request, context in
+            try await requireAdmin(request)
+            return try APIBody.json(try await fleet.registry(try Self.name(context, kind: "registry name")))
+        }
+        api.delete("registries/:name") { request, context in
+            try await requireAdmin(request)
+            try await fleet.deleteRegistry(try Self.name(context, kind: "registry name"))
+            await changed()
+            return APIBody.noContent()
+        }
+
+        api.get("groups") { request, _ in
+            try await requireAdmin(request)
+            return try APIBody.json(try await fleet.groups())
+        }
+        api.put("groups/:name") { request, context in
+            try await requireAdmin(request)
+            let name = try Self.name(context, kind: "group name")
+            let definition = try await APIBody.decode(GroupDefinition.self, from: request, limit: bodyLimit)
+            let (view, created) = try await fleet.putGroup(name, definition)
+            await changed(resolveTags: true)
+            return try APIBody.json(view, status: created ? .created : .ok)
+        }
+        api.get("groups/:name") { request, context in
+            try await requireAdmin(request)
+            return try APIBody.json(try await fleet.group(try Self.name(context, kind: "group name")))
+        }
+        api.delete("groups/:name") { request, context in
+            try await requireAdmin(request)
+            try await fleet.deleteGroup(try Self.name(context, kind: "group name"))
+            await changed()
+            return APIBody.noContent()
+        }
+
+        api.post("satellites") { request, _ in
+            try await requireAdmin(request)
+            let definition = try await APIBody.decode(SatelliteDefinition.self, from: request, limit: bodyLimit)
+            let token = try await fleet.createSatellite(definition)
+            await changed()
+            return try APIBody.json(token, status: .created)
+        }
+        api.get("satellites") { request, _ in
+            try await requireAdmin(request)
+            return try APIBody.json(try await fleet.satellites())
+        }
+        api.get("satellites/:name") { request, context in
+            try await requireAdmin(request)
+            return try APIBody.json(try await fleet.satellite(try Self.name(context, kind: "satellite name")))
+        }
+        api.delete("satellites/:name") { request, context in
+            try await requireAdmin(request)
+            try await fleet.deleteSatellite(try Self.name(context, kind: "satellite name"))
+            return APIBody.noContent()
+        }
+        api.post("satellites/:name/token") { request, context in
+            try await requireAdmin(request)
+            return try APIBody.json(try await fleet.issueToken(try Self.name(context, kind: "satellite name")), status: .created)
+        }
+        api.post("satellites/:name/revoke") { request, context in
+            try await requireAdmin(request)
+            try await fleet.revokeSatellite(try Self.name(context, kind: "satellite name"))
+            return APIBody.noContent()
+        }
+        api.post("satellites/:name/rotate") { request, context in
+            try await requireAdmin(request)
+            try await fleet.requestRotation(try Self.name(context, kind: "satellite name"))
+            return Response(status: .accepted)
+        }
+        api.put("satellites/:name/settings") { request, context in
+            try await requireAdmin(request)
+            let name = try Self.name(context, kind: "satellite name")
+            let settings = try await APIBody.decode(SatelliteSettings.self, from: request, limit: bodyLimit)
+            try await fleet.updateSettings(settings, of: name)
+            await changed()
+            return try APIBody.json(try await fleet.satellite(name))
+        }
+        api.put("satellites/:name/groups/:group") { request, context in
+            try await requireAdmin(request)
+            let name = try Self.name(context, kind: "satellite name")
+            try await fleet.addGroup(try Self.name(context, "group", kind: "group name"), to: name)
+            await changed()
+            return try APIBody.json(try await fleet.satellite(name))
+        }
+        api.delete("satellites/:name/groups/:group") { request, context in
+            try await requireAdmin(request)
+            let name = try Self.name(context, kind: "satellite name")
+            try await fleet.removeGroup(try Self.name(context, "group", kind: "group name"), from: name)
+            await changed()
+            return try APIBody.json(try await fleet.satellite(name))
+        }
+
+        api.get("audit") { request, _ in
+            try await requireAdmin(request)
+            let query = request.uri.queryParameters
+            let limit = try Self.integer(query.get("limit"), field: "limit", range: 1...1000) ?? 100
+            let before = try Self.integer(query.get("before"), field: "before", range: 1...Int.max)
+            return try APIBody.json(try await fleet.auditLog(limit: limit, before: before.map(Int64.init)))
+        }
+    }
+
+    /// A whole-number query parameter in `range`, or nil when absent.
+    static func integer(_ raw: String?, field: String, range: ClosedRange<Int>) throws(GroundControlError) -> Int? {
+        guard let raw else { return nil }
+        guard let value = Int(raw), range.contains(value) else {
+            throw GroundControlError(.invalidField, "\(field): must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(raw.prefix(40))'")
+        }
+        return value
+    }
+}

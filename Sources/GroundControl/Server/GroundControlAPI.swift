@@ -1,0 +1,72 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import SatelliteProtocol
+import Synchronization
+
+/// The handlers of API v1 (DESIGN.md §5.3), shared by the admin and satellite routes.
+struct GroundControlAPI: Sendable {
+    let fleet: Fleet
+    let watcher: RevisionWatcher
+    let resolver: TagResolver
+    let metrics: GroundControlMetrics
+    let keys: SigningKeys
+    let bodyLimit: Int
+    /// Longest `?wait=` a long-poll may ask for, in seconds.
+    let longestWait: Int
+
+    /// Admin routes accept only the admin token.
+    func requireAdmin(_ request: Request) async throws {
+        guard let token = Self.bearer(request), try await fleet.isAdmin(token: token) else {
+            throw GroundControlError(.unauthorized, "an admin token is required (Authorization: Bearer <token>)")
+        }
+    }
+
+    /// Satellite routes accept only satellite credentials.
+    func requireSatellite(_ request: Request) async throws -> ResourceName {
+        guard let credential = Self.bearer(request) else {
+            throw GroundControlError(.unauthorized, "a satellite credential is required (Authorization: Bearer <credential>)")
+        }
+        return try await fleet.authenticateSatellite(credential: credential)
+    }
+
+    static func bearer(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    /// The `{name}` path parameter, validated.
+    static func name(_ context: some RequestContext, _ parameter: String = "name", kind: String) throws -> ResourceName {
+        try ResourceName(context.parameters.get(parameter) ?? "", kind: kind)
+    }
+
+    /// Something changed here: wake long-polls now rather than at the next poll.
+    func changed(resolveTags: Bool = false) async {
+        if resolveTags { resolver.poke() }
+        await watcher.poll()
+    }
+}
+
+/// The Ed25519 key pair, loaded from the database when the server starts.
+/// The key's raw bytes are kept, not the key: swift-crypto's key type is not `Sendable`.
+final class SigningKeys: Sendable {
+    private let state = Mutex<(raw: Data, publicKey: String)?>(nil)
+
+    func set(_ key: Curve25519.Signing.PrivateKey) {
+        let value = (key.rawRepresentation, key.publicKey.rawRepresentation.base64EncodedString())
+        state.withLock { $0 = value }
+    }
+
+    func get() throws -> Curve25519.Signing.PrivateKey {
+        guard let raw = state.withLock({ $0?.raw }), let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
+            throw GroundControlError(.unavailable, "Ground Control is still starting")
+        }
+        return key
+    }
+
+    var publicKey: String? { state.withLock { $0?.publicKey } }
+}

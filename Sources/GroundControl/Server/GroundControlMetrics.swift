@@ -1,0 +1,39 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+
+/// Ground Control's Prometheus metrics: requests and latency by route, satellites by state,
+/// long-polls waiting.
+public final class GroundControlMetrics: Sendable {
+    public let prometheus: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    public init(prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.prometheus = prometheus
+        factory = PrometheusMetricsFactory(registry: prometheus)
+    }
+
+    func recordRequest(route: String, method: String, status: Int, seconds: Double) {
+        CoreMetrics.Counter(
+            label: "ground_control_requests_total",
+            dimensions: [("route", route), ("method", method), ("status", String(status))],
+            factory: factory
+        ).increment()
+        CoreMetrics.Timer(
+            label: "ground_control_request_duration_seconds", dimensions: [("route", route), ("method", method)],
+            factory: factory
+        ).recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    /// Renders the exposition after refreshing the gauges that are read on demand.
+    func render(satellitesByState: [String: Int], longPolls: Int) -> [UInt8] {
+        for state in ["pending", "registered", "revoked"] {
+            CoreMetrics.Gauge(label: "ground_control_satellites", dimensions: [("status", state)], factory: factory)
+                .record(satellitesByState[state] ?? 0)
+        }
+        CoreMetrics.Gauge(label: "ground_control_long_polls", factory: factory).record(longPolls)
+        var buffer: [UInt8] = []
+        prometheus.emit(into: &buffer)
+        return buffer
+    }
+}

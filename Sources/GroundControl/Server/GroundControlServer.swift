@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import ProgramSupport
+import ServiceLifecycle
+
+/// Builds Ground Control: the API on a fleet store, the revision watcher and the tag resolver,
+/// as one application whose services share its lifetime.
+public enum GroundControlServer {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var tlsCertificatePath: String?
+        public var tlsKeyPath: String?
+        /// The admin token to accept (`GROUND_CONTROL_ADMIN_TOKEN`); nil makes one on first start.
+        public var adminToken: String?
+        /// How long a registration token stays usable.
+        public var tokenLifetime: TimeInterval = 24 * 3600
+        /// How often tags are resolved again.
+        public var resolveInterval: Duration = .seconds(60)
+        /// How often the fleet revision is read for changes made by other processes.
+        public var revisionPollInterval: Duration = .milliseconds(250)
+        /// Longest `?wait=` a long-poll may ask for.
+        public var longestWaitSeconds = 300
+        public var bodyLimit = APIBody.defaultLimit
+
+        public init(host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, adminToken: String? = nil) {
+            self.host = host
+            self.port = port
+            self.tlsCertificatePath = tlsCertificatePath
+            self.tlsKeyPath = tlsKeyPath
+            self.adminToken = adminToken
+        }
+    }
+
+    /// The application; run it (it is a `Service`) to migrate the database, then serve.
+    /// - Parameter onAdminTokenCreated: receives the admin token made on first start, to show once.
+    public static func makeApplication(
+        store: any FleetStore, configuration: Configuration, logger: Logger,
+        metrics: GroundControlMetrics = GroundControlMetrics(),
+        onAdminTokenCreated: @escaping @Sendable (String) -> Void = { _ in },
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let fleet = Fleet(store: store, tokenLifetime: configuration.tokenLifetime)
+        let gate = StartupGate()
+        let watcher = RevisionWatcher(fleet: fleet, interval: configuration.revisionPollInterval, logger: logger, ready: gate.wait)
+        let resolver = TagResolver(
+            fleet: fleet, interval: configuration.resolveInterval, logger: logger, ready: gate.wait, onChange: { await watcher.poll() })
+        let api = GroundControlAPI(
+            fleet: fleet, watcher: watcher, resolver: resolver, metrics: metrics, keys: SigningKeys(),
+            bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds)
+
+        let router = Router()
+        router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
+        api.addOperationsRoutes(to: router)
+        api.addAdminRoutes(to: router)
+        api.addSatelliteRoutes(to: router)
+
+        var application = Application(
+            router: router,
+            server: try HTTPServerBuilder.http1(tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [store, watcher, resolver],
+            onServerRunning: onServerRunning,
+            logger: logger)
+        application.beforeServerStarts {
+            // Open the gate even on failure, so the services see the cancellation and stop.
+            defer { gate.open() }
+            try await fleet.prepare()
+            if let token = try await fleet.ensureAdminToken(environmentToken: configuration.adminToken) {
+                onAdminTokenCreated(token)
+            }
+            api.keys.set(try await fleet.signingKey())
+        }
+        return application
+    }
+}

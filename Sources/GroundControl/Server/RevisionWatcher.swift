@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Follows the fleet-wide revision so long-polls wake when anything changes, whichever process
+/// made the change: it reads the revision every `interval`, and at once when this process pokes it.
+public actor RevisionWatcher: Service {
+    private let fleet: Fleet
+    private let interval: Duration
+    private let logger: Logger
+    /// The last revision read; -1 before the first read.
+    public private(set) var current: Int64 = -1
+    private var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+    private var nextWaiter = 0
+    private let ready: @Sendable () async -> Void
+
+    /// - Parameter ready: returns once the database can be read.
+    public init(fleet: Fleet, interval: Duration = .milliseconds(250), logger: Logger, ready: @escaping @Sendable () async -> Void = {}) {
+        self.fleet = fleet
+        self.interval = interval
+        self.logger = logger
+        self.ready = ready
+    }
+
+    public func run() async throws {
+        await ready()
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await poll()
+            try? await Task.sleep(for: interval)
+        }
+        wakeAll(changed: false)
+    }
+
+    /// Reads the revision now (after a change made by this process).
+    public func poll() async {
+        do {
+            let revision = try await fleet.revision()
+            if revision != current {
+                current = revision
+                wakeAll(changed: true)
+            }
+        } catch {
+            logger.warning("cannot read the fleet revision", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Waits until the revision differs from `revision` (true) or `timeout` passes (false).
+    public func waitForChange(from revision: Int64, timeout: Duration) async -> Bool {
+        if current != revision { return true }
+        let id = nextWaiter
+        nextWaiter += 1
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.resume(id, changed: false)
+        }
+        defer { timer.cancel() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                waiters[id] = continuation
+            }
+        } onCancel: {
+            Task { await self.resume(id, changed: false) }
+        }
+    }
+
+    private func resume(_ id: Int, changed: Bool) {
+        waiters.removeValue(forKey: id)?.resume(returning: changed)
+    }
+
+    private func wakeAll(changed: Bool) {
+        let woken = waiters
+        waiters.removeAll()
+        for continuation in woken.values { continuation.resume(returning: changed) }
+    }
+
+    /// Long-polls now waiting, for the metrics.
+    public var waiting: Int { waiters.count }
+}

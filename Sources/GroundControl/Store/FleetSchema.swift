@@ -1,0 +1,74 @@
+import Foundation
+
+/// The fleet's tables, as numbered migrations per dialect. Append new versions; never edit old ones.
+enum FleetSchema {
+    static func migrations(_ dialect: SQLDialect) -> [[String]] {
+        // Types differ only in name: timestamps are Unix milliseconds, flags 0/1, JSON is text.
+        let integer = dialect == .postgres ? "BIGINT" : "INTEGER"
+        let serial = dialect == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+        return [
+            [
+                "CREATE TABLE fleet_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                "CREATE TABLE fleet_revision (id INTEGER PRIMARY KEY CHECK (id = 1), value \(integer) NOT NULL)",
+                "INSERT INTO fleet_revision (id, value) VALUES (1, 0)",
+                """
+                CREATE TABLE registries (
+                    name TEXT PRIMARY KEY, url TEXT NOT NULL, kind TEXT NOT NULL, username TEXT, password TEXT,
+                    insecure INTEGER NOT NULL, revision \(integer) NOT NULL, updated_at \(integer) NOT NULL)
+                """,
+                """
+                CREATE TABLE image_groups (
+                    name TEXT PRIMARY KEY, registry TEXT NOT NULL REFERENCES registries(name),
+                    artifacts TEXT NOT NULL, revision \(integer) NOT NULL, updated_at \(integer) NOT NULL)
+                """,
+                "CREATE INDEX image_groups_by_registry ON image_groups(registry)",
+                """
+                CREATE TABLE satellites (
+                    name TEXT PRIMARY KEY, status TEXT NOT NULL, labels TEXT NOT NULL, settings TEXT NOT NULL,
+                    revision \(integer) NOT NULL, created_at \(integer) NOT NULL,
+                    token_hash TEXT UNIQUE, token_expires_at \(integer),
+                    credential_hash TEXT UNIQUE, next_credential_hash TEXT UNIQUE,
+                    rotate_requested INTEGER NOT NULL DEFAULT 0,
+                    registered_at \(integer), last_seen \(integer), applied_generation \(integer), report TEXT)
+                """,
+                """
+                CREATE TABLE satellite_groups (
+                    satellite TEXT NOT NULL REFERENCES satellites(name) ON DELETE CASCADE,
+                    group_name TEXT NOT NULL REFERENCES image_groups(name),
+                    PRIMARY KEY (satellite, group_name))
+                """,
+                "CREATE INDEX satellite_groups_by_group ON satellite_groups(group_name)",
+                """
+                CREATE TABLE audit_log (
+                    id \(serial), at \(integer) NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+                    target TEXT NOT NULL, detail TEXT)
+                """,
+            ]
+        ]
+    }
+
+    /// Applies the versions not yet recorded, all in one transaction, so concurrent starts of
+    /// several processes on one database apply each version once.
+    static func migrate(_ store: any FleetStore) async throws {
+        let migrations = migrations(store.dialect)
+        try await store.transaction { session in
+            if store.dialect == .postgres {
+                // Serialises concurrent starts; released at commit.
+                try await session.query("SELECT pg_advisory_xact_lock(7231)")
+            }
+            try await session.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            let applied = try await session.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").first?.integer(0) ?? 0
+            guard applied <= migrations.count else {
+                throw FleetStoreError.corrupt("the database is at schema version \(applied); this ground-control knows \(migrations.count): upgrade it")
+            }
+            for (offset, statements) in migrations.enumerated() where offset + 1 > applied {
+                for statement in statements {
+                    try await session.query(statement)
+                }
+                try await session.query(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    .integer(Int64(offset + 1)), .integer(Fleet.milliseconds(.now)))
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+import ServiceLifecycle
+
+/// The fleet in one SQLite file (WAL): enough for a small fleet and one Ground Control process.
+///
+/// One connection serves every statement; `AsyncLock` keeps a transaction's statements together
+/// while its body suspends between them.
+public final class SQLiteFleetStore: FleetStore {
+    public let dialect = SQLDialect.sqlite
+    private let queue: DatabaseQueue
+    private let lock = AsyncLock()
+
+    /// Opens (creating when absent) the database at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(10)
+        configuration.allowsUnsafeTransactions = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw FleetStoreError.unavailable("cannot open SQLite database \(path): \(error)")
+        }
+    }
+
+    public func run() async throws {
+        try await gracefulShutdown()
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
+        try await lock.withLock { try await body(SQLiteSession(queue: self.queue)) }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
+        try await lock.withLock {
+            let session = SQLiteSession(queue: self.queue)
+            try await session.query("BEGIN IMMEDIATE")
+            do {
+                let result = try await body(session)
+                try await session.query("COMMIT")
+                return result
+            } catch {
+                _ = try? await session.query("ROLLBACK")
+                throw error
+            }
+        }
+    }
+}
+
+private struct SQLiteSession: FleetSession {
+    let queue: DatabaseQueue
+
+    func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        let values = arguments.map(\.databaseValue)
+        do {
+            return try await queue.writeWithoutTransaction { db in
+                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(values)).map { row in
+                    SQLRow(row.databaseValues.map(SQLValue.init))
+                }
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw FleetStoreError.constraint(error.message ?? "constraint violated")
+        } catch let error as DatabaseError {
+            throw FleetStoreError.unavailable("SQLite: \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+}
+
+extension SQLValue {
+    fileprivate var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .integer(let value): value.databaseValue
+        case .real(let value): value.databaseValue
+        case .text(let value): value.databaseValue
+        }
+    }
+
+    fileprivate init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null: self = .null
+        case .int64(let value): self = .integer(value)
+        case .double(let value): self = .real(value)
+        case .string(let value): self = .text(value)
+        case .blob(let data): self = .text(String(decoding: data, as: UTF8.self))
+        }
+    }
+}

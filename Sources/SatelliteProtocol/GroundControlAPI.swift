@@ -1,0 +1,324 @@
+import Foundation
+import OCI
+
+// The JSON bodies of Ground Control's API v1 (DESIGN.md §5.3), shared by the server, satctl and
+// the satellite. `openapi.json` in the GroundControl module is the reference for their shapes.
+
+/// `PUT /api/v1/registries/{name}`: where a group's images come from.
+public struct RegistryDefinition: Codable, Sendable, Equatable {
+    public var url: String
+    /// `oci` (any Distribution API registry); `harbor` comes later.
+    public var kind: String?
+    public var username: String?
+    /// Write-only: never returned by the API.
+    public var password: String?
+    public var insecure: Bool?
+
+    public init(url: String, kind: String? = nil, username: String? = nil, password: String? = nil, insecure: Bool? = nil) {
+        self.url = url
+        self.kind = kind
+        self.username = username
+        self.password = password
+        self.insecure = insecure
+    }
+}
+
+/// A registry as the API shows it: the password is only said to be set.
+public struct RegistryView: Codable, Sendable, Equatable {
+    public var name: String
+    public var url: String
+    public var kind: String
+    public var username: String?
+    public var passwordSet: Bool
+    public var insecure: Bool
+    public var updatedAt: Date
+
+    public init(name: String, url: String, kind: String, username: String?, passwordSet: Bool, insecure: Bool, updatedAt: Date) {
+        self.name = name
+        self.url = url
+        self.kind = kind
+        self.username = username
+        self.passwordSet = passwordSet
+        self.insecure = insecure
+        self.updatedAt = updatedAt
+    }
+}
+
+/// One artifact of a group: a repository with a tag, a digest, or both.
+public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
+    public var repository: RepositoryName
+    public var tag: Tag?
+    public var digest: Digest?
+    /// Only these platforms of an index (`linux/amd64`); all when absent.
+    public var platforms: [String]?
+    /// The digest the tag pointed to when Ground Control last resolved it (read-only).
+    public var resolvedDigest: Digest?
+
+    public init(repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil, platforms: [String]? = nil, resolvedDigest: Digest? = nil) {
+        self.repository = repository
+        self.tag = tag
+        self.digest = digest
+        self.platforms = platforms
+        self.resolvedDigest = resolvedDigest
+    }
+}
+
+/// `PUT /api/v1/groups/{name}`: a named list of artifacts from one registry.
+public struct GroupDefinition: Codable, Sendable, Equatable {
+    public var registry: String
+    public var artifacts: [GroupArtifact]
+
+    public init(registry: String, artifacts: [GroupArtifact]) {
+        self.registry = registry
+        self.artifacts = artifacts
+    }
+}
+
+/// A group as the API shows it.
+public struct GroupView: Codable, Sendable, Equatable {
+    public var name: String
+    public var registry: String
+    public var artifacts: [GroupArtifact]
+    /// The fleet revision of the group's last change (including a tag resolving anew).
+    public var revision: Int64
+    public var updatedAt: Date
+
+    public init(name: String, registry: String, artifacts: [GroupArtifact], revision: Int64, updatedAt: Date) {
+        self.name = name
+        self.registry = registry
+        self.artifacts = artifacts
+        self.revision = revision
+        self.updatedAt = updatedAt
+    }
+}
+
+/// How often a satellite syncs and reports, and how much it logs.
+public struct SatelliteSettings: Codable, Sendable, Equatable {
+    public var syncIntervalSeconds: Int
+    public var heartbeatIntervalSeconds: Int
+    public var logLevel: String
+
+    public static let defaults = SatelliteSettings(syncIntervalSeconds: 60, heartbeatIntervalSeconds: 30, logLevel: "info")
+
+    public init(syncIntervalSeconds: Int, heartbeatIntervalSeconds: Int, logLevel: String) {
+        self.syncIntervalSeconds = syncIntervalSeconds
+        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+        self.logLevel = logLevel
+    }
+}
+
+/// `POST /api/v1/satellites`: a satellite to expect.
+public struct SatelliteDefinition: Codable, Sendable, Equatable {
+    public var name: String
+    public var groups: [String]
+    public var labels: [String: String]?
+    public var settings: SatelliteSettings?
+
+    public init(name: String, groups: [String], labels: [String: String]? = nil, settings: SatelliteSettings? = nil) {
+        self.name = name
+        self.groups = groups
+        self.labels = labels
+        self.settings = settings
+    }
+}
+
+/// The one-time registration token for a satellite (shown once; the server keeps only its hash).
+public struct RegistrationToken: Codable, Sendable, Equatable {
+    public var name: String
+    public var token: String
+    public var expiresAt: Date
+
+    public init(name: String, token: String, expiresAt: Date) {
+        self.name = name
+        self.token = token
+        self.expiresAt = expiresAt
+    }
+}
+
+/// `POST /api/v1/register`.
+public struct RegistrationRequest: Codable, Sendable, Equatable {
+    public var token: String
+
+    public init(token: String) { self.token = token }
+}
+
+/// The satellite's credential (shown once) and the key that signs its desired state.
+public struct RegistrationResponse: Codable, Sendable, Equatable {
+    public var name: String
+    public var credential: String
+    /// Ed25519 public key, raw 32 bytes in base64.
+    public var publicKey: String
+    public var settings: SatelliteSettings
+
+    public init(name: String, credential: String, publicKey: String, settings: SatelliteSettings) {
+        self.name = name
+        self.credential = credential
+        self.publicKey = publicKey
+        self.settings = settings
+    }
+}
+
+/// How the satellite's last sync went.
+public struct SyncResult: Codable, Sendable, Equatable {
+    public var succeeded: Bool
+    public var finishedAt: Date?
+    public var durationSeconds: Double?
+    public var error: String?
+
+    public init(succeeded: Bool, finishedAt: Date? = nil, durationSeconds: Double? = nil, error: String? = nil) {
+        self.succeeded = succeeded
+        self.finishedAt = finishedAt
+        self.durationSeconds = durationSeconds
+        self.error = error
+    }
+}
+
+/// `POST /api/v1/status`: the heartbeat.
+public struct StatusReport: Codable, Sendable, Equatable {
+    /// The desired-state generation the satellite has applied.
+    public var generation: Int64
+    /// Digests of the manifests the satellite holds.
+    public var inventory: [Digest]
+    public var diskUsedBytes: Int64?
+    public var diskFreeBytes: Int64?
+    public var lastSync: SyncResult?
+    public var version: String?
+
+    public init(generation: Int64, inventory: [Digest], diskUsedBytes: Int64? = nil, diskFreeBytes: Int64? = nil,
+                lastSync: SyncResult? = nil, version: String? = nil) {
+        self.generation = generation
+        self.inventory = inventory
+        self.diskUsedBytes = diskUsedBytes
+        self.diskFreeBytes = diskFreeBytes
+        self.lastSync = lastSync
+        self.version = version
+    }
+}
+
+/// Something Ground Control asks of a satellite in a heartbeat reply.
+public struct SatelliteInstruction: Codable, Sendable, Equatable {
+    /// `rotateCredential`: use `credential` from now on; the old one stops working once the new one is used.
+    public var type: String
+    public var credential: String?
+
+    public init(type: String, credential: String? = nil) {
+        self.type = type
+        self.credential = credential
+    }
+
+    public static let rotateCredential = "rotateCredential"
+}
+
+/// The reply to a heartbeat.
+public struct StatusReply: Codable, Sendable, Equatable {
+    public var desiredGeneration: Int64
+    public var settings: SatelliteSettings
+    public var commands: [SatelliteInstruction]
+
+    public init(desiredGeneration: Int64, settings: SatelliteSettings, commands: [SatelliteInstruction]) {
+        self.desiredGeneration = desiredGeneration
+        self.settings = settings
+        self.commands = commands
+    }
+}
+
+/// How far a satellite is from its desired state.
+public struct Drift: Codable, Sendable, Equatable {
+    /// The desired generation is newer than the applied one.
+    public var behind: Bool
+    /// Desired manifest digests missing from the last reported inventory.
+    public var missing: [String]
+
+    public init(behind: Bool, missing: [String]) {
+        self.behind = behind
+        self.missing = missing
+    }
+}
+
+/// A satellite as the fleet view shows it.
+public struct SatelliteView: Codable, Sendable, Equatable {
+    public var name: String
+    /// `pending` (not registered yet), `online`, `stale` (three heartbeats missed) or `revoked`.
+    public var state: String
+    public var groups: [String]
+    public var labels: [String: String]
+    public var settings: SatelliteSettings
+    public var createdAt: Date
+    public var registeredAt: Date?
+    public var lastSeen: Date?
+    public var desiredGeneration: Int64
+    public var appliedGeneration: Int64?
+    public var drift: Drift
+    public var diskUsedBytes: Int64?
+    public var diskFreeBytes: Int64?
+    public var lastSync: SyncResult?
+    public var version: String?
+
+    public init(name: String, state: String, groups: [String], labels: [String: String], settings: SatelliteSettings,
+                createdAt: Date, registeredAt: Date?, lastSeen: Date?, desiredGeneration: Int64, appliedGeneration: Int64?,
+                drift: Drift, diskUsedBytes: Int64?, diskFreeBytes: Int64?, lastSync: SyncResult?, version: String?) {
+        self.name = name
+        self.state = state
+        self.groups = groups
+        self.labels = labels
+        self.settings = settings
+        self.createdAt = createdAt
+        self.registeredAt = registeredAt
+        self.lastSeen = lastSeen
+        self.desiredGeneration = desiredGeneration
+        self.appliedGeneration = appliedGeneration
+        self.drift = drift
+        self.diskUsedBytes = diskUsedBytes
+        self.diskFreeBytes = diskFreeBytes
+        self.lastSync = lastSync
+        self.version = version
+    }
+}
+
+/// One admin change or registration.
+public struct AuditEntry: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var at: Date
+    /// `admin` or `satellite:<name>`.
+    public var actor: String
+    /// Such as `registry.put`, `satellite.register`.
+    public var action: String
+    public var target: String
+    public var detail: String?
+
+    public init(id: Int64, at: Date, actor: String, action: String, target: String, detail: String?) {
+        self.id = id
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.detail = detail
+    }
+}
+
+/// Every API error body: a stable code and a message naming the problem.
+public struct APIErrorBody: Codable, Sendable, Equatable {
+    public var code: String
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// The JSON coding both sides use: ISO 8601 dates, sorted keys.
+public enum APIJSON {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import GroundControl
+
+/// Ground Control: the control plane that tells a fleet of satellites what to hold.
+@main
+struct GroundControlCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ground-control",
+        abstract: "The control plane for a fleet of satellites.",
+        subcommands: [ServeCommand.self, OpenAPICommand.self])
+}
+
+/// `ground-control openapi`: prints the API's OpenAPI document.
+struct OpenAPICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "openapi", abstract: "Print the OpenAPI document of the API.")
+
+    func run() {
+        print(GroundControlDocument.openAPI, terminator: "")
+    }
+}

@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import NIOHTTP1
+import OCI
+import SatelliteProtocol
+
+/// `satctl groups …`
+struct GroupsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "groups", abstract: "Named lists of images from one registry.",
+        subcommands: [List.self, Show.self, Put.self, AddArtifact.self, RemoveArtifact.self, Delete.self])
+
+    static func table(_ groups: [GroupView]) -> [[String]] {
+        [["NAME", "REGISTRY", "ARTIFACTS", "REVISION", "UPDATED"]]
+            + groups.map { [$0.name, $0.registry, String($0.artifacts.count), String($0.revision), show($0.updatedAt)] }
+    }
+
+    static func artifactTable(_ group: GroupView) -> [[String]] {
+        [["REPOSITORY", "TAG", "DIGEST", "RESOLVED", "PLATFORMS"]]
+            + group.artifacts.map {
+                [$0.repository.value, $0.tag?.value ?? "-", $0.digest?.string ?? "-", $0.resolvedDigest?.string ?? "-",
+                 $0.platforms?.joined(separator: ",") ?? "all"]
+            }
+    }
+
+    /// `repository[:tag][@digest]`, as in `library/alpine:3.20` or `apps/web@sha256:…`.
+    static func artifact(_ raw: String, platforms: [String]) throws -> GroupArtifact {
+        var rest = Substring(raw)
+        var digest: Digest?
+        if let at = rest.firstIndex(of: "@") {
+            do {
+                digest = try Digest(String(rest[rest.index(after: at)...]))
+            } catch {
+                throw SatctlError("artifact '\(raw)': \(error)")
+            }
+            rest = rest[..<at]
+        }
+        var tag: Tag?
+        if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
+            do {
+                tag = try Tag(String(rest[rest.index(after: colon)...]))
+            } catch {
+                throw SatctlError("artifact '\(raw)': \(error)")
+            }
+            rest = rest[..<colon]
+        }
+        guard tag != nil || digest != nil else { throw SatctlError("artifact '\(raw)' needs :tag, @digest or both") }
+        do {
+            return GroupArtifact(repository: try RepositoryName(String(rest)), tag: tag, digest: digest,
+                                 platforms: platforms.isEmpty ? nil : platforms)
+        } catch {
+            throw SatctlError("artifact '\(raw)': \(error)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List groups.")
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let groups = try await APIClient.with(connection) { try await $0.get("/api/v1/groups", as: [GroupView].self) }
+            try emit(groups, connection.output, table: GroupsCommand.table)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a group's artifacts and resolved digests.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+
+        func run() async throws {
+            let group = try await APIClient.with(connection) { try await $0.get("/api/v1/groups/\(segment(name))", as: GroupView.self) }
+            try emit(group, connection.output, table: GroupsCommand.artifactTable)
+        }
+    }
+
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create or replace a group.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        @Option(help: "The registry the artifacts come from.")
+        var registry: String
+        @Option(name: .customLong("artifact"), help: "repository[:tag][@digest]; repeat for several.")
+        var artifacts: [String] = []
+        @Option(name: .customLong("platform"), help: "Only this platform of an index (os/arch[/variant]); repeat for several.")
+        var platforms: [String] = []
+
+        func run() async throws {
+            let definition = GroupDefinition(registry: registry, artifacts: try artifacts.map { try GroupsCommand.artifact($0, platforms: platforms) })
+            let group = try await APIClient.with(connection) { client in
+                try client.decode(GroupView.self, try await client.send(.PUT, "/api/v1/groups/\(segment(name))", body: definition))
+            }
+            try emit(group, connection.output, table: GroupsCommand.artifactTable)
+        }
+    }
+
+    struct AddArtifact: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add artifacts to a group.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        @Argument(help: "repository[:tag][@digest]") var artifacts: [String]
+        @Option(name: .customLong("platform"), help: "Only this platform of an index; repeat for several.")
+        var platforms: [String] = []
+
+        func run() async throws {
+            let added = try artifacts.map { try GroupsCommand.artifact($0, platforms: platforms) }
+            let group = try await GroupsCommand.edit(name, connection) { current in current + added.filter { !current.contains($0) } }
+            try emit(group, connection.output, table: GroupsCommand.artifactTable)
+        }
+    }
+
+    struct RemoveArtifact: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove artifacts from a group.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        @Argument(help: "repository[:tag][@digest], as listed") var artifacts: [String]
+
+        func run() async throws {
+            let removed = try artifacts.map { try GroupsCommand.artifact($0, platforms: []) }
+            let group = try await GroupsCommand.edit(name, connection) { current in
+                let kept = current.filter { artifact in !removed.contains { $0.repository == artifact.repository && $0.tag == artifact.tag && $0.digest == artifact.digest } }
+                guard kept.count + removed.count == current.count else {
+                    throw SatctlError("not every artifact given is in group \(name)")
+                }
+                return kept
+            }
+            try emit(group, connection.output, table: GroupsCommand.artifactTable)
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a group no satellite uses.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+
+        func run() async throws {
+            _ = try await APIClient.with(connection) { try await $0.send(.DELETE, "/api/v1/groups/\(segment(name))") }
+            print("deleted group \(name)")
+        }
+    }
+
+    /// Reads the group, changes its artifact list, and puts it back.
+    static func edit(_ name: String, _ connection: ConnectionOptions, _ change: ([GroupArtifact]) throws -> [GroupArtifact]) async throws -> GroupView {
+        try await APIClient.with(connection) { client in
+            let group = try await client.get("/api/v1/groups/\(segment(name))", as: GroupView.self)
+            let current = group.artifacts.map { artifact in
+                var kept = artifact
+                kept.resolvedDigest = nil
+                return kept
+            }
+            let definition = GroupDefinition(registry: group.registry, artifacts: try change(current))
+            return try client.decode(GroupView.self, try await client.send(.PUT, "/api/v1/groups/\(segment(name))", body: definition))
+        }
+    }
+}

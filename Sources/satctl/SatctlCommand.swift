@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+
+/// satctl: the command line for Ground Control's API.
+@main
+struct SatctlCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "satctl",
+        abstract: "Manage registries, groups and satellites through Ground Control.",
+        discussion: "--url and --token may also come from SATCTL_URL and SATCTL_TOKEN.",
+        subcommands: [RegistriesCommand.self, GroupsCommand.self, SatellitesCommand.self, AuditCommand.self])
+}
+
+/// Where Ground Control is, how to prove we are admin, and how to print.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Ground Control's base URL (or SATCTL_URL), such as http://127.0.0.1:8080.")
+    var url: String?
+
+    @Option(help: "The admin token (or SATCTL_TOKEN).")
+    var token: String?
+
+    @Option(help: "table or json (default table).")
+    var output: OutputFormat = .table
+
+    func client() throws -> APIClient {
+        let environment = ProcessInfo.processInfo.environment
+        guard let url = url ?? environment["SATCTL_URL"], !url.isEmpty else {
+            throw ValidationError("--url (or SATCTL_URL) is required, such as --url http://127.0.0.1:8080")
+        }
+        guard let token = token ?? environment["SATCTL_TOKEN"], !token.isEmpty else {
+            throw ValidationError("--token (or SATCTL_TOKEN) is required: the admin token")
+        }
+        return try APIClient(baseURL: url, token: token)
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table
+    case json
+}

@@ -1,0 +1,155 @@
+import ArgumentParser
+import Foundation
+import NIOHTTP1
+import SatelliteProtocol
+
+/// `satctl satellites …`
+struct SatellitesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "satellites", abstract: "Edge sites: create, list, show, revoke.",
+        subcommands: [Create.self, List.self, Show.self, Token.self, Rotate.self, Revoke.self, Delete.self, AddGroup.self, RemoveGroup.self])
+
+    static func table(_ satellites: [SatelliteView]) -> [[String]] {
+        [["NAME", "STATE", "GROUPS", "LAST SEEN", "DESIRED", "APPLIED", "DRIFT"]]
+            + satellites.map { satellite in
+                let drift: String
+                if satellite.drift.missing.isEmpty && !satellite.drift.behind {
+                    drift = "none"
+                } else {
+                    drift = (satellite.drift.behind ? "behind" : "") + (satellite.drift.missing.isEmpty ? "" : (satellite.drift.behind ? ", " : "") + "\(satellite.drift.missing.count) missing")
+                }
+                return [satellite.name, satellite.state, satellite.groups.joined(separator: ","), show(satellite.lastSeen),
+                        String(satellite.desiredGeneration), satellite.appliedGeneration.map(String.init) ?? "-", drift]
+            }
+    }
+
+    static func tokenTable(_ token: RegistrationToken) -> [[String]] {
+        [["NAME", "TOKEN", "EXPIRES"], [token.name, token.token, show(token.expiresAt)]]
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a satellite and print its one-time registration token.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        @Option(name: .customLong("group"), help: "A group it must hold; repeat for several.")
+        var groups: [String] = []
+        @Option(name: .customLong("label"), help: "key=value; repeat for several.")
+        var labels: [String] = []
+
+        func run() async throws {
+            var labelMap: [String: String] = [:]
+            for label in labels {
+                guard let equals = label.firstIndex(of: "=") else { throw SatctlError("--label must be key=value, not '\(label)'") }
+                labelMap[String(label[..<equals])] = String(label[label.index(after: equals)...])
+            }
+            let definition = SatelliteDefinition(name: name, groups: groups, labels: labelMap.isEmpty ? nil : labelMap)
+            let token = try await APIClient.with(connection) { client in
+                try client.decode(RegistrationToken.self, try await client.send(.POST, "/api/v1/satellites", body: definition))
+            }
+            try emit(token, connection.output, table: SatellitesCommand.tokenTable)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List satellites with state and drift.")
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let satellites = try await APIClient.with(connection) { try await $0.get("/api/v1/satellites", as: [SatelliteView].self) }
+            try emit(satellites, connection.output, table: SatellitesCommand.table)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one satellite.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+
+        func run() async throws {
+            let satellite = try await APIClient.with(connection) { try await $0.get("/api/v1/satellites/\(segment(name))", as: SatelliteView.self) }
+            try emit(satellite, connection.output) { satellite in
+                var rows = SatellitesCommand.table([satellite])
+                rows.append([])
+                if let sync = satellite.lastSync {
+                    rows.append(["last sync", sync.succeeded ? "ok" : "failed: \(sync.error ?? "")", show(sync.finishedAt)])
+                }
+                for digest in satellite.drift.missing { rows.append(["missing", digest]) }
+                return rows.filter { !$0.isEmpty }
+            }
+        }
+    }
+
+    struct Token: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue a new one-time registration token.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+
+        func run() async throws {
+            let token = try await APIClient.with(connection) { client in
+                try client.decode(RegistrationToken.self, try await client.send(.POST, "/api/v1/satellites/\(segment(name))/token"))
+            }
+            try emit(token, connection.output, table: SatellitesCommand.tokenTable)
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give the satellite a new credential at its next heartbeat.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+
+        func run() async throws {
+            _ = try await APIClient.with(connection) { try await $0.send(.POST, "/api/v1/satellites/\(segment(name))/rotate") }
+            print("satellite \(name) gets a new credential at its next heartbeat")
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke the satellite's credential and token.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+
+        func run() async throws {
+            _ = try await APIClient.with(connection) { try await $0.send(.POST, "/api/v1/satellites/\(segment(name))/revoke") }
+            print("revoked satellite \(name)")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a satellite and its record.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+
+        func run() async throws {
+            _ = try await APIClient.with(connection) { try await $0.send(.DELETE, "/api/v1/satellites/\(segment(name))") }
+            print("deleted satellite \(name)")
+        }
+    }
+
+    struct AddGroup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add-group", abstract: "Add a satellite to a group.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        @Argument var group: String
+
+        func run() async throws {
+            let satellite = try await APIClient.with(connection) { client in
+                try client.decode(SatelliteView.self, try await client.send(.PUT, "/api/v1/satellites/\(segment(name))/groups/\(segment(group))"))
+            }
+            try emit(satellite, connection.output) { SatellitesCommand.table([$0]) }
+        }
+    }
+
+    struct RemoveGroup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove-group", abstract: "Remove a satellite from a group.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        @Argument var group: String
+
+        func run() async throws {
+            let satellite = try await APIClient.with(connection) { client in
+                try client.decode(SatelliteView.self, try await client.send(.DELETE, "/api/v1/satellites/\(segment(name))/groups/\(segment(group))"))
+            }
+            try emit(satellite, connection.output) { SatellitesCommand.table([$0]) }
+        }
+    }
+}
