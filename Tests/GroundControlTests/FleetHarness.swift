@@ -1,0 +1,63 @@
+import Foundation
+import GroundControl
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+/// The two databases every fleet contract test runs against.
+enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    /// A new empty store: a SQLite file in a temp directory, or a fresh PostgreSQL database.
+    func makeStore(in directory: TemporaryDirectory) async throws -> any FleetStore {
+        switch self {
+        case .sqlite:
+            return try SQLiteFleetStore(path: directory.appending("fleet.sqlite"))
+        case .postgres:
+            var logger = Logger(label: "test-postgres")
+            logger.logLevel = .error
+            return try PostgresFleetStore(url: try await PostgresServer.shared.makeDatabase(), logger: logger)
+        }
+    }
+}
+
+/// A clock the tests move by hand (for token expiry and staleness).
+final class TestClock: Sendable {
+    private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+
+    var now: Date { current.withLock { $0 } }
+
+    func advance(_ seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// Runs `body` with a migrated fleet on `backend`, its store's service running meanwhile.
+func withFleet<T: Sendable>(
+    _ backend: Backend, clock: TestClock = TestClock(), tokenLifetime: TimeInterval = 3600,
+    _ body: @Sendable (Fleet, TestClock) async throws -> T
+) async throws -> T {
+    let directory = try TemporaryDirectory("fleet")
+    defer { directory.remove() }
+    let store = try await backend.makeStore(in: directory)
+    let service = Task { try await store.run() }
+    defer { service.cancel() }
+    let fleet = Fleet(store: store, tokenLifetime: tokenLifetime, now: { clock.now })
+    try await fleet.prepare()
+    return try await body(fleet, clock)
+}
+
+/// Asserts that `operation` fails with the Ground Control error `code`.
+func expectFailure(_ code: GroundControlError.Code, _ operation: () async throws -> Void,
+                   sourceLocation: SourceLocation = #_sourceLocation) async {
+    do {
+        try await operation()
+        Issue.record("expected \(code), but it succeeded", sourceLocation: sourceLocation)
+    } catch let error as GroundControlError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real PostgreSQL server on 127.0.0.1, a free port and a temp directory, started once per
+/// test process and stopped when the process exits. Each test takes a fresh database from it.
+public actor PostgresServer {
+    public static let shared = PostgresServer()
+
+    private var started: (port: Int, process: ChildProcess, directory: TemporaryDirectory)?
+    private var databases = 0
+
+    /// A new empty database: `postgres://postgres@127.0.0.1:PORT/NAME?sslmode=disable`.
+    public func makeDatabase() async throws -> String {
+        let port = try await start()
+        databases += 1
+        let name = "fleet_\(getpid())_\(databases)"
+        try await runChecked(try Self.binary("psql"), [
+            "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
+            "-c", "CREATE DATABASE \(name)",
+        ])
+        return "postgres://postgres@127.0.0.1:\(port)/\(name)?sslmode=disable"
+    }
+
+    private func start() async throws -> Int {
+        if let started { return started.port }
+        let initdb = try Self.binary("initdb")
+        let postgres = try Self.binary("postgres")
+        let directory = try TemporaryDirectory("postgres")
+        let data = directory.appending("data")
+        // PostgreSQL refuses to run as root: run it as the postgres user, who must own the files.
+        let asPostgres: [String] = getuid() == 0 ? [try requireTool("setpriv", package: "util-linux"), "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] : []
+        if getuid() == 0 {
+            try await runChecked("/bin/chown", ["-R", "postgres:postgres", directory.path])
+        }
+        func command(_ program: String, _ arguments: [String]) -> (String, [String]) {
+            asPostgres.isEmpty ? (program, arguments) : (asPostgres[0], Array(asPostgres.dropFirst()) + [program] + arguments)
+        }
+        let (initProgram, initArguments) = command(initdb, ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        try await runChecked(initProgram, initArguments)
+        let port = try freePort()
+        let (program, arguments) = command(postgres, [
+            "-D", data, "-p", String(port), "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
+            "-c", "fsync=off", "-c", "max_connections=200", "-c", "log_min_messages=warning",
+        ])
+        let process = try ChildProcess(program, arguments, logDirectory: directory.path)
+        let psql = try Self.binary("psql")
+        try await poll("PostgreSQL to accept connections on \(port)", timeout: .seconds(60)) {
+            guard process.isRunning else {
+                throw TestSupportError("PostgreSQL exited: \(process.errorOutput)")
+            }
+            return (try? await run(psql, ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-c", "SELECT 1"]).status) == 0
+        }
+        started = (port, process, directory)
+        Self.stopAtExit(pid: process.pid, directory: directory.path)
+        return port
+    }
+
+    /// Finds a PostgreSQL program in PATH or under /usr/lib/postgresql/<version>/bin.
+    static func binary(_ name: String) throws -> String {
+        if let path = try? requireTool(name, package: "postgresql") { return path }
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
+        for version in versions where FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/\(name)") {
+            return "\(root)/\(version)/bin/\(name)"
+        }
+        throw TestSupportError("\(name) is not installed: run scripts/test.sh, which installs it (apt-get install postgresql)")
+    }
+
+    private nonisolated(unsafe) static var serverPID: pid_t = 0
+    private nonisolated(unsafe) static var serverDirectory: UnsafeMutablePointer<CChar>?
+
+    /// Swift Testing has no process-wide teardown; `atexit` stops the server and removes its files.
+    private static func stopAtExit(pid: pid_t, directory: String) {
+        serverPID = pid
+        serverDirectory = strdup(directory)
+        atexit {
+            guard PostgresServer.serverPID > 0 else { return }
+            // SIGQUIT: immediate shutdown; the data is thrown away anyway.
+            kill(PostgresServer.serverPID, SIGQUIT)
+            var status: Int32 = 0
+            for _ in 0..<200 where waitpid(PostgresServer.serverPID, &status, WNOHANG) == 0 {
+                usleep(25_000)
+            }
+            if let directory = PostgresServer.serverDirectory {
+                try? FileManager.default.removeItem(atPath: String(cString: directory))
+            }
+        }
+    }
+}
