@@ -201,7 +201,9 @@ let package = Package(
             name: "GroundControlTests",
             dependencies: [
                 "GroundControl", "SatelliteProtocol", "OCI", "TestSupport",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSettings

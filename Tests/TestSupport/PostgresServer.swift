@@ -8,7 +8,8 @@ import Glibc
 public actor PostgresServer {
     public static let shared = PostgresServer()
 
-    private var started: (port: Int, process: ChildProcess, directory: TemporaryDirectory)?
+    /// The one start, shared by every test that asks while it runs.
+    private var starting: Task<Int, any Error>?
     private var databases = 0
 
     /// A new empty database: `postgres://postgres@127.0.0.1:PORT/NAME?sslmode=disable`.
@@ -24,9 +25,15 @@ public actor PostgresServer {
     }
 
     private func start() async throws -> Int {
-        if let started { return started.port }
-        let initdb = try Self.binary("initdb")
-        let postgres = try Self.binary("postgres")
+        if let starting { return try await starting.value }
+        let task = Task { try await Self.launch() }
+        starting = task
+        return try await task.value
+    }
+
+    private static func launch() async throws -> Int {
+        let initdb = try binary("initdb")
+        let postgres = try binary("postgres")
         let directory = try TemporaryDirectory("postgres")
         let data = directory.appending("data")
         // PostgreSQL refuses to run as root: run it as the postgres user, who must own the files.
@@ -45,15 +52,14 @@ public actor PostgresServer {
             "-c", "fsync=off", "-c", "max_connections=200", "-c", "log_min_messages=warning",
         ])
         let process = try ChildProcess(program, arguments, logDirectory: directory.path)
-        let psql = try Self.binary("psql")
+        let psql = try binary("psql")
         try await poll("PostgreSQL to accept connections on \(port)", timeout: .seconds(60)) {
             guard process.isRunning else {
                 throw TestSupportError("PostgreSQL exited: \(process.errorOutput)")
             }
             return (try? await run(psql, ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-c", "SELECT 1"]).status) == 0
         }
-        started = (port, process, directory)
-        Self.stopAtExit(pid: process.pid, directory: directory.path)
+        stopAtExit(pid: process.pid, directory: directory.path)
         return port
     }
 

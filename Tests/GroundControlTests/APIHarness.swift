@@ -1,0 +1,89 @@
+import AsyncHTTPClient
+import Foundation
+import GroundControl
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import SatelliteProtocol
+import ServiceLifecycle
+import Synchronization
+import TestSupport
+
+/// A Ground Control application on SQLite and a free port, served in-process, with an HTTP client.
+struct APIHarness: Sendable {
+    static let adminToken = "test-admin-token"
+    let baseURL: String
+
+    /// Serves a fresh Ground Control for the length of `body`.
+    static func run(
+        configure: @Sendable (inout GroundControlServer.Configuration) -> Void = { _ in },
+        _ body: @Sendable (APIHarness) async throws -> Void
+    ) async throws {
+        let directory = try TemporaryDirectory("ground-control")
+        defer { directory.remove() }
+        var logger = Logger(label: "ground-control-test")
+        logger.logLevel = .warning
+        var configuration = GroundControlServer.Configuration(host: "127.0.0.1", port: 0, adminToken: adminToken)
+        configure(&configuration)
+        let port = Mutex<Int?>(nil)
+        let application = try GroundControlServer.makeApplication(
+            store: try SQLiteFleetStore(path: directory.appending("fleet.sqlite")), configuration: configuration, logger: logger,
+            onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } })
+        let group = ServiceGroup(configuration: .init(services: [.init(service: application)], logger: logger))
+        let serving = Task { try await group.run() }
+        do {
+            try await poll("Ground Control to listen") { port.withLock { $0 } != nil }
+            let harness = APIHarness(baseURL: "http://127.0.0.1:\(port.withLock { $0 } ?? 0)")
+            try await poll("Ground Control to be ready") { (try? await harness.send("GET", "/readyz").status) == 200 }
+            try await body(harness)
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = await serving.result
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await serving.value
+    }
+
+    struct Reply: Sendable {
+        let status: Int
+        let headers: HTTPHeaders
+        let body: Data
+
+        func decode<T: Decodable>(_ type: T.Type) throws -> T { try APIJSON.decoder().decode(type, from: body) }
+
+        /// The API error body, which every refusal must carry.
+        var error: APIErrorBody? { try? decode(APIErrorBody.self) }
+    }
+
+    /// Sends a request; `token` nil sends no Authorization header.
+    func send(_ method: String, _ path: String, token: String? = nil, json: String? = nil, body: Data? = nil,
+              headers: [String: String] = [:]) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let data = json.map({ Data($0.utf8) }) ?? body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: data))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let collected = try await response.body.collect(upTo: 64 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: collected))
+    }
+
+    func admin(_ method: String, _ path: String, json: String? = nil) async throws -> Reply {
+        try await send(method, path, token: Self.adminToken, json: json)
+    }
+
+    /// A registry, a group with one digest-pinned image, and a registered satellite `s1`;
+    /// returns the satellite's registration.
+    func seedRegisteredSatellite() async throws -> RegistrationResponse {
+        let digest = "sha256:" + String(repeating: "cd", count: 32)
+        _ = try await admin("PUT", "/api/v1/registries/central", json: #"{"url":"http://127.0.0.1:5000","username":"robot","password":"s3cret"}"#)
+        _ = try await admin("PUT", "/api/v1/groups/edge", json: #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"\#(digest)"}]}"#)
+        let token = try await admin("POST", "/api/v1/satellites", json: #"{"name":"s1","groups":["edge"]}"#).decode(RegistrationToken.self)
+        return try await send("POST", "/api/v1/register", json: #"{"token":"\#(token.token)"}"#).decode(RegistrationResponse.self)
+    }
+}
