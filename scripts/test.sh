@@ -17,6 +17,10 @@ for tool in "${!tools[@]}"; do
     missing+=("${tools[$tool]}")
   fi
 done
+# PostgreSQL's server programs live outside PATH; the fleet store tests start their own server.
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || ! command -v psql >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
   echo "test.sh: installing $packages"

@@ -1,0 +1,42 @@
+import Foundation
+import TestSupport
+
+/// A `ground-control serve` the test started on a free port.
+final class GroundControlProcess: @unchecked Sendable {
+    let child: ChildProcess
+    let baseURL: String
+
+    /// Starts it on `database` (default: SQLite in `directory`) and waits until it serves.
+    init(directory: TemporaryDirectory, database: String? = nil, adminToken: String? = nil, extraArguments: [String] = []) async throws {
+        let executable = try productPath("ground-control")
+        child = try ChildProcess(
+            executable,
+            ["serve", "--listen", "127.0.0.1:0", "--database", database ?? "sqlite:\(directory.appending("fleet.sqlite"))",
+             "--log-level", "warning"] + extraArguments,
+            logDirectory: directory.path,
+            environment: adminToken.map { ["GROUND_CONTROL_ADMIN_TOKEN": $0] } ?? [:])
+        let child = self.child
+        try await poll("ground-control to start listening") {
+            guard child.isRunning else { throw TestSupportError("ground-control exited early: \(child.errorOutput)") }
+            return child.output.contains("ground-control: serving ")
+        }
+        // "ground-control: serving http://127.0.0.1:PORT"
+        let line = try require(child.output.split(separator: "\n").first { $0.hasPrefix("ground-control: serving ") }, "no serving line")
+        baseURL = String(line.split(separator: " ")[2])
+    }
+
+    /// The admin token printed on first start, if this process made one.
+    var printedAdminToken: String? {
+        child.output.split(separator: "\n").first { $0.contains("admin token") }.flatMap { $0.split(separator: " ").last.map(String.init) }
+    }
+
+    func stop() async {
+        await child.stop()
+    }
+}
+
+/// Runs satctl against `server` and returns its standard output; throws with its message on failure.
+@discardableResult
+func satctl(_ server: GroundControlProcess, token: String, _ arguments: [String]) async throws -> String {
+    try await runChecked(try productPath("satctl"), arguments + ["--url", server.baseURL, "--token", token])
+}

@@ -1,0 +1,121 @@
+import Foundation
+import SatelliteProtocol
+import TestSupport
+import Testing
+
+/// `ground-control serve` and `satctl` as programs, against docker-registry and PostgreSQL.
+@Suite("Ground Control programs")
+struct GroundControlProgramTests {
+    @Test func aFleetIsDefinedWithSatctlAndTagsResolveThroughTheRegistry() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
+            let server = try await GroundControlProcess(directory: work, extraArguments: ["--resolve-interval", "1"])
+            let admin = try require(server.printedAdminToken, "the first start prints an admin token")
+            try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
+
+            try await satctl(server, token: admin, ["registries", "put", "central", "--registry-url", upstream.url,
+                                                    "--username", UpstreamRegistry.username, "--password-file", work.appending("password")])
+            try await satctl(server, token: admin, ["groups", "put", "edge", "--registry", "central", "--artifact", "library/app:1"])
+            let created = try await satctl(server, token: admin, ["satellites", "create", "edge-01", "--group", "edge", "--label", "site=hamburg", "--output", "json"])
+            let token = try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8))
+
+            // The tag resolves through the registry with the pull credentials.
+            try await poll("the tag to resolve") {
+                let shown = try await satctl(server, token: admin, ["groups", "show", "edge", "--output", "json"])
+                return try APIJSON.decoder().decode(GroupView.self, from: Data(shown.utf8)).artifacts.first?.resolvedDigest == images.first.digest
+            }
+            let registered = try await httpSend("POST", "\(server.baseURL)/api/v1/register", body: Data(#"{"token":"\#(token.token)"}"#.utf8))
+            #expect(registered.status == 200)
+            let credential = try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body).credential
+            let bearer = ["Authorization": "Bearer \(credential)"]
+            let state = try APIJSON.decoder().decode(DesiredState.self, from: try await httpGet("\(server.baseURL)/api/v1/state", headers: bearer).body)
+            #expect(state.artifacts.map(\.digest) == [images.first.digest])
+            #expect(state.upstreams.first?.url == upstream.url && state.upstreams.first?.password == UpstreamRegistry.password)
+
+            // The tag moves upstream: the next pass changes the state and its generation.
+            try await upstream.push(layout: images.layout, name: "second", to: "library/app:1")
+            try await poll("the moved tag to reach the state") {
+                let now = try APIJSON.decoder().decode(DesiredState.self, from: try await httpGet("\(server.baseURL)/api/v1/state", headers: bearer).body)
+                return now.artifacts.first?.digest == images.second.digest && now.generation > state.generation
+            }
+
+            let heartbeat = #"{"generation":\#(state.generation),"inventory":["\#(images.first.digest)"]}"#
+            #expect(try await httpSend("POST", "\(server.baseURL)/api/v1/status", headers: bearer, body: Data(heartbeat.utf8)).status == 200)
+            let table = try await satctl(server, token: admin, ["satellites", "list"])
+            let row = try require(table.split(separator: "\n").first { $0.hasPrefix("edge-01") }, "edge-01 listed")
+            #expect(row.contains("online") && row.contains("behind") && row.contains("1 missing"), "\(table)")
+
+            try await satctl(server, token: admin, ["satellites", "revoke", "edge-01"])
+            #expect(try await httpGet("\(server.baseURL)/api/v1/state", headers: bearer).status == 401)
+            let audit = try await satctl(server, token: admin, ["audit"])
+            for action in ["registry.put", "group.put", "satellite.create", "satellite.register", "satellite.revoke"] {
+                #expect(audit.contains(action), "audit shows \(action)")
+            }
+            #expect(!audit.contains(UpstreamRegistry.password))
+
+            let refused = try await run(try productPath("satctl"), [
+                "groups", "put", "bad", "--registry", "nowhere", "--artifact", "x:1", "--url", server.baseURL, "--token", admin,
+            ])
+            #expect(refused.status != 0 && refused.error.contains("REGISTRY_UNKNOWN") && refused.error.contains("nowhere"))
+
+            // A restart keeps the admin token (only its hash is stored) and prints no new one.
+            await server.stop()
+            #expect(server.child.terminationStatus == 0)
+            let again = try await GroundControlProcess(directory: work)
+            #expect(again.printedAdminToken == nil)
+            #expect(try await satctl(again, token: admin, ["satellites", "list"]).contains("revoked"))
+            await again.stop()
+            await upstream.cleanUp()
+        }
+    }
+
+    @Test func twoProcessesOnOnePostgreSQLServeOneFleet() async throws {
+        let work = try TemporaryDirectory("ground-control-pg")
+        defer { work.remove() }
+        let database = try await PostgresServer.shared.makeDatabase()
+        let admin = "shared-admin-token"
+        // Both start at once: the migration runs once, under an advisory lock.
+        async let startingA = GroundControlProcess(directory: work, database: database, adminToken: admin)
+        async let startingB = GroundControlProcess(directory: work, database: database, adminToken: admin)
+        let (a, b) = try await (startingA, startingB)
+        defer { Task { await a.stop(); await b.stop() } }
+        let digest = "sha256:" + String(repeating: "ef", count: 32)
+        let headers = ["Authorization": "Bearer \(admin)"]
+
+        #expect(try await httpSend("PUT", "\(a.baseURL)/api/v1/registries/central", headers: headers, body: Data(#"{"url":"http://127.0.0.1:1"}"#.utf8)).status == 201)
+        let group = #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"\#(digest)"}]}"#
+        #expect(try await httpSend("PUT", "\(a.baseURL)/api/v1/groups/edge", headers: headers, body: Data(group.utf8)).status == 201)
+        let created = try await httpSend("POST", "\(a.baseURL)/api/v1/satellites", headers: headers, body: Data(#"{"name":"s1","groups":["edge"]}"#.utf8))
+        let token = try APIJSON.decoder().decode(RegistrationToken.self, from: created.body).token
+        // Registered through B with a token made by A; both sign with the one key.
+        let registered = try APIJSON.decoder().decode(
+            RegistrationResponse.self, from: try await httpSend("POST", "\(b.baseURL)/api/v1/register", body: Data(#"{"token":"\#(token)"}"#.utf8)).body)
+        #expect(try await httpGet("\(a.baseURL)/api/v1/public-key").body == (try await httpGet("\(b.baseURL)/api/v1/public-key").body))
+        let bearer = ["Authorization": "Bearer \(registered.credential)"]
+        let first = try await httpGet("\(a.baseURL)/api/v1/state", headers: bearer)
+        let etag = try require(first.headers["etag"], "an ETag")
+        let signature = try require(first.headers[StateSignature.header.lowercased()], "a signature")
+        #expect(StateSignature.isValid(signature, for: first.body, publicKey: registered.publicKey))
+
+        // A long-poll on A wakes when an admin changes the group through B.
+        async let polled = httpGet("\(a.baseURL)/api/v1/state?wait=60", headers: bearer.merging(["If-None-Match": etag]) { $1 })
+        try await poll("the long-poll on A to wait") {
+            String(decoding: try await httpGet("\(a.baseURL)/metrics").body, as: UTF8.self).contains("ground_control_long_polls 1")
+        }
+        let changedAt = ContinuousClock.now
+        #expect(try await httpSend("PUT", "\(b.baseURL)/api/v1/groups/edge", headers: headers,
+                                   body: Data(#"{"registry":"central","artifacts":[]}"#.utf8)).status == 200)
+        let woke = try await polled
+        #expect(woke.status == 200)
+        #expect(ContinuousClock.now - changedAt < .seconds(5))
+        #expect(try APIJSON.decoder().decode(DesiredState.self, from: woke.body).artifacts.isEmpty)
+
+        // A heartbeat through A shows in B's fleet view.
+        #expect(try await httpSend("POST", "\(a.baseURL)/api/v1/status", headers: bearer, body: Data(#"{"generation":1,"inventory":[]}"#.utf8)).status == 200)
+        let view = try APIJSON.decoder().decode(SatelliteView.self, from: try await httpGet("\(b.baseURL)/api/v1/satellites/s1", headers: headers).body)
+        #expect(view.state == "online" && view.appliedGeneration == 1)
+        await a.stop()
+        await b.stop()
+        #expect(a.child.terminationStatus == 0 && b.child.terminationStatus == 0)
+    }
+}
