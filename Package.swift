@@ -182,6 +182,19 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
+            name: "fleet-simulator",
+            dependencies: [
+                "SatelliteProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            path: "Benchmarks/FleetSimulator",
+            swiftSettings: testSettings
+        ),
+        .executableTarget(
             name: "store-crash-helper",
             dependencies: ["RegistryStore", "OCI", "TestSupport"],
             path: "Tests/Helpers/store-crash-helper",

@@ -1,0 +1,236 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import SatelliteProtocol
+import Synchronization
+
+/// Many simulated satellites against one Ground Control: each registers, heartbeats every
+/// `--heartbeat-seconds` (spread evenly), and holds a `?wait=` long-poll open on its state; half-way
+/// through, an admin changes their group and every long-poll must wake. Prints rates, latency
+/// percentiles and the server's RSS. A benchmark, not a test.
+@main
+struct FleetSimulator: AsyncParsableCommand {
+    @Option var url: String
+    @Option(name: .customLong("admin-token")) var adminToken: String
+    @Option var satellites = 10_000
+    @Option(name: .customLong("heartbeat-seconds")) var heartbeatSeconds = 30.0
+    @Option(help: "Seconds of steady load after setup.") var duration = 60.0
+    @Option(name: .customLong("long-polls"), help: "Satellites that also long-poll (default: all).") var longPolls: Int?
+    @Option(name: .customLong("server-pid"), help: "Ground Control's pid, to report its RSS.") var serverPID: Int32?
+    @Option(help: "Prefix of the names this run creates.") var prefix = "sim"
+
+    func run() async throws {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = satellites + 512
+        configuration.timeout.connect = .seconds(30)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            try await simulate(Client(http: http, baseURL: url))
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    private func simulate(_ client: Client) async throws {
+        let admin = ["Authorization": "Bearer \(adminToken)"]
+
+        // Setup: one registry, one group of pinned images, the satellites registered.
+        let group = "\(prefix)-edge"
+        try await client.expect(200..<300, "PUT", "/api/v1/registries/\(prefix)-central", admin, #"{"url":"http://127.0.0.1:1"}"#)
+        try await client.expect(200..<300, "PUT", "/api/v1/groups/\(group)", admin, Self.group(version: 0))
+        let setupStarted = ContinuousClock.now
+        let credentials = Mutex<[String]>([])
+        try await forEach(0..<satellites, concurrency: 32) { index in
+            let created = try await client.expect(201..<202, "POST", "/api/v1/satellites", admin, #"{"name":"\#(prefix)-\#(index)","groups":["\#(group)"]}"#)
+            let token = try APIJSON.decoder().decode(RegistrationToken.self, from: created.body).token
+            let registered = try await client.expect(200..<201, "POST", "/api/v1/register", [:], #"{"token":"\#(token)"}"#)
+            let credential = try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body).credential
+            credentials.withLock { $0.append(credential) }
+        }
+        let setup = ContinuousClock.now - setupStarted
+        let all = credentials.withLock { $0 }
+        print("setup: \(satellites) satellites created and registered in \(Self.seconds(setup)) s")
+
+        // Steady load: heartbeats and long-polls until the end; one group change half-way.
+        let stats = Stats()
+        let pollers = min(longPolls ?? satellites, satellites)
+        let started = ContinuousClock.now
+        let end = started + .seconds(duration)
+        await withTaskGroup(of: Void.self) { tasks in
+            for (index, credential) in all.enumerated() {
+                let offset = heartbeatSeconds * Double(index) / Double(all.count)
+                tasks.addTask { await self.heartbeat(client, credential, firstAt: started + .seconds(offset), until: end, stats) }
+                if index < pollers {
+                    tasks.addTask { await self.longPoll(client, credential, until: end, stats) }
+                }
+            }
+            tasks.addTask {
+                try? await Task.sleep(until: started + .seconds(duration / 2))
+                stats.markChange()
+                _ = try? await client.expect(200..<201, "PUT", "/api/v1/groups/\(group)", admin, Self.group(version: 1))
+            }
+        }
+        let elapsed = Self.seconds(ContinuousClock.now - started)
+        stats.report(elapsed: elapsed, heartbeatSeconds: heartbeatSeconds, satellites: satellites, pollers: pollers)
+        if let serverPID { print("server RSS: \(Self.rss(serverPID))") }
+
+        try await forEach(0..<satellites, concurrency: 32) { index in
+            _ = try await client.expect(200..<300, "DELETE", "/api/v1/satellites/\(prefix)-\(index)", admin, nil)
+        }
+    }
+
+    /// Heartbeats on schedule; latency is measured from when each was due.
+    private func heartbeat(_ client: Client, _ credential: String, firstAt: ContinuousClock.Instant, until end: ContinuousClock.Instant, _ stats: Stats) async {
+        var due = firstAt
+        let body = #"{"generation":1,"inventory":[],"diskUsedBytes":1000000,"diskFreeBytes":9000000,"version":"sim"}"#
+        while due < end {
+            try? await Task.sleep(until: due)
+            let sent = ContinuousClock.now
+            let ok = (try? await client.send("POST", "/api/v1/status", ["Authorization": "Bearer \(credential)"], body).status) == 200
+            stats.record(.heartbeat, ContinuousClock.now - sent, ok: ok)
+            due = due + .seconds(heartbeatSeconds)
+        }
+    }
+
+    /// Long-polls with the last ETag; records how fast each poll wakes after the group change.
+    private func longPoll(_ client: Client, _ credential: String, until end: ContinuousClock.Instant, _ stats: Stats) async {
+        var etag: String?
+        let bearer = ["Authorization": "Bearer \(credential)"]
+        while ContinuousClock.now < end {
+            let wait = max(1, min(25, Int((end - ContinuousClock.now).components.seconds)))
+            var headers = bearer
+            if let etag { headers["If-None-Match"] = etag }
+            let sent = ContinuousClock.now
+            guard let reply = try? await client.send("GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(wait)"), headers, nil) else {
+                stats.record(.state, .zero, ok: false)
+                continue
+            }
+            if etag == nil {
+                stats.record(.state, ContinuousClock.now - sent, ok: reply.status == 200)
+            } else if reply.status == 200, let changed = stats.changedAt {
+                stats.record(.wake, ContinuousClock.now - changed, ok: true)
+            }
+            if reply.status == 200 { etag = reply.headers["etag"] }
+        }
+    }
+
+    static func group(version: Int) -> String {
+        let artifacts = (0..<5).map { index in
+            #"{"repository":"apps/app\#(index)","digest":"sha256:\#(String(format: "%064x", version * 10 + index))"}"#
+        }
+        return #"{"registry":"sim-central","artifacts":[\#(artifacts.joined(separator: ","))]}"#
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.1f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+
+    static func rss(_ pid: Int32) -> String {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return "unknown" }
+        return status.split(separator: "\n").filter { $0.hasPrefix("VmRSS") || $0.hasPrefix("VmHWM") }
+            .map { $0.replacingOccurrences(of: "\t", with: "").replacingOccurrences(of: "  ", with: "") }.joined(separator: ", ")
+    }
+}
+
+/// Runs `body` for each element, `concurrency` at a time.
+func forEach(_ range: Range<Int>, concurrency: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var next = range.lowerBound
+        while next < range.upperBound && next - range.lowerBound < concurrency {
+            let index = next
+            group.addTask { try await body(index) }
+            next += 1
+        }
+        while try await group.next() != nil {
+            if next < range.upperBound {
+                let index = next
+                group.addTask { try await body(index) }
+                next += 1
+            }
+        }
+    }
+}
+
+/// A thin HTTP client with the simulator's error handling.
+struct Client: Sendable {
+    let http: HTTPClient
+    let baseURL: String
+
+    struct Reply: Sendable {
+        let status: Int
+        let headers: [String: String]
+        let body: Data
+    }
+
+    func send(_ method: String, _ path: String, _ headers: [String: String], _ body: String?) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await http.execute(request, timeout: .seconds(120))
+        let collected = try await response.body.collect(upTo: 16 << 20)
+        var fields: [String: String] = [:]
+        for (name, value) in response.headers { fields[name.lowercased()] = value }
+        return Reply(status: Int(response.status.code), headers: fields, body: Data(buffer: collected))
+    }
+
+    @discardableResult
+    func expect(_ statuses: Range<Int>, _ method: String, _ path: String, _ headers: [String: String], _ body: String?) async throws -> Reply {
+        let reply = try await send(method, path, headers, body)
+        guard statuses.contains(reply.status) else {
+            throw ValidationError("\(method) \(path) answered \(reply.status): \(String(decoding: reply.body, as: UTF8.self))")
+        }
+        return reply
+    }
+}
+
+/// Latencies by kind, in milliseconds.
+final class Stats: Sendable {
+    enum Kind: String, CaseIterable, Sendable {
+        case heartbeat = "heartbeat"
+        case state = "state (first GET)"
+        case wake = "long-poll wake after change"
+    }
+
+    private let samples = Mutex<[Kind: [Double]]>([:])
+    private let failures = Mutex<[Kind: Int]>([:])
+    private let change = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// When the admin changed the group (long-poll wake-ups are measured from it).
+    var changedAt: ContinuousClock.Instant? { change.withLock { $0 } }
+
+    func markChange() { change.withLock { $0 = .now } }
+
+    func record(_ kind: Kind, _ latency: Duration, ok: Bool) {
+        if !ok {
+            failures.withLock { $0[kind, default: 0] += 1 }
+            return
+        }
+        let milliseconds = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
+        samples.withLock { $0[kind, default: []].append(milliseconds) }
+    }
+
+    func report(elapsed: String, heartbeatSeconds: Double, satellites: Int, pollers: Int) {
+        let all = samples.withLock { $0 }
+        let failed = failures.withLock { $0 }
+        print("load: \(satellites) satellites, heartbeat every \(heartbeatSeconds) s (target \(String(format: "%.0f", Double(satellites) / heartbeatSeconds))/s), \(pollers) long-polls, \(elapsed) s")
+        for kind in Kind.allCases {
+            let values = (all[kind] ?? []).sorted()
+            guard !values.isEmpty else {
+                print("\(kind.rawValue): none (\(failed[kind] ?? 0) failed)")
+                continue
+            }
+            func percentile(_ p: Double) -> String { String(format: "%.1f", values[min(values.count - 1, Int(Double(values.count) * p))]) }
+            let rate = kind == .heartbeat ? String(format: ", %.0f/s", Double(values.count) / (Double(elapsed) ?? 1)) : ""
+            print("\(kind.rawValue): \(values.count) ok, \(failed[kind] ?? 0) failed\(rate); ms p50 \(percentile(0.5)) p90 \(percentile(0.9)) p99 \(percentile(0.99)) max \(percentile(1))")
+        }
+    }
+}
