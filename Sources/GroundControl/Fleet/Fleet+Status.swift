@@ -10,8 +10,7 @@ extension Fleet {
         }
         let at = Self.milliseconds(now())
         let encoded = try Self.json(report)
-        // One statement, so a heartbeat costs no explicit transaction.
-        let row = try await store.read { session in
+        let row = try await store.transaction { session in
             try await session.query(
                 """
                 UPDATE satellites SET last_seen = ?, applied_generation = ?, report = ?

@@ -43,14 +43,13 @@ struct SatelliteRecord: Sendable {
     }
 }
 
-/// What one or all satellites' desired states are made of, read in one go.
+/// One or all satellites with the fleet configuration, read together for the fleet view.
 struct FleetSnapshot: Sendable {
     var satellites: [SatelliteRecord] = []
     var membership: [String: [String]] = [:]
-    var groups: [String: GroupRecord] = [:]
-    var registries: [String: RegistryRecord] = [:]
+    var configuration = FleetConfiguration(revision: 0, groups: [:], registries: [:])
 
-    /// Loads one satellite (`satellite` given) or the whole fleet, with the groups and registries they use.
+    /// Loads one satellite (`satellite` given) or the whole fleet, and the configuration.
     static func load(_ session: any FleetSession, satellite: String?) async throws -> FleetSnapshot {
         var snapshot = FleetSnapshot()
         if let satellite {
@@ -60,76 +59,20 @@ struct FleetSnapshot: Sendable {
             for row in try await session.query("SELECT group_name FROM satellite_groups WHERE satellite = ? ORDER BY group_name", .text(satellite)) {
                 snapshot.membership[satellite, default: []].append(try row.text(0))
             }
-            let groupColumns = GroupRecord.columns.split(separator: ", ").map { "g.\($0)" }.joined(separator: ", ")
-            for row in try await session.query(
-                "SELECT \(groupColumns) FROM image_groups g JOIN satellite_groups s ON s.group_name = g.name WHERE s.satellite = ?",
-                .text(satellite)) {
-                let group = try GroupRecord(row)
-                snapshot.groups[group.name] = group
-            }
-            let registryColumns = RegistryRecord.columns.split(separator: ", ").map { "r.\($0)" }.joined(separator: ", ")
-            for row in try await session.query(
-                """
-                SELECT DISTINCT \(registryColumns) FROM registries r JOIN image_groups g ON g.registry = r.name
-                JOIN satellite_groups s ON s.group_name = g.name WHERE s.satellite = ?
-                """, .text(satellite)) {
-                let registry = try RegistryRecord(row)
-                snapshot.registries[registry.name] = registry
-            }
         } else {
             snapshot.satellites = try await session.query("SELECT \(SatelliteRecord.columns) FROM satellites ORDER BY name")
                 .map(SatelliteRecord.init)
             for row in try await session.query("SELECT satellite, group_name FROM satellite_groups ORDER BY satellite, group_name") {
                 snapshot.membership[try row.text(0), default: []].append(try row.text(1))
             }
-            for row in try await session.query("SELECT \(GroupRecord.columns) FROM image_groups") {
-                let group = try GroupRecord(row)
-                snapshot.groups[group.name] = group
-            }
-            for row in try await session.query("SELECT \(RegistryRecord.columns) FROM registries") {
-                let registry = try RegistryRecord(row)
-                snapshot.registries[registry.name] = registry
-            }
         }
+        snapshot.configuration = try await FleetConfiguration.load(session)
         return snapshot
     }
 
-    private func groups(of satellite: SatelliteRecord) -> [GroupRecord] {
-        (membership[satellite.name] ?? []).compactMap { groups[$0] }
-    }
-
-    /// The highest revision among the satellite, its groups and their registries.
-    func generation(of satellite: SatelliteRecord) -> Int64 {
-        var generation = satellite.revision
-        for group in groups(of: satellite) {
-            generation = max(generation, group.revision, registries[group.registry]?.revision ?? 0)
-        }
-        return generation
-    }
-
-    /// The DESIGN.md §5.2 document for the satellite: its groups' artifacts, tags pinned to the
-    /// digests last resolved, and the registries they come from with their pull credentials.
     func desiredState(of satellite: SatelliteRecord) -> DesiredState {
-        var upstreams: [String: DesiredState.Upstream] = [:]
-        var artifacts: [DesiredState.Artifact] = []
-        var seen = Set<DesiredState.Artifact>()
-        for group in groups(of: satellite) {
-            guard let registry = registries[group.registry] else { continue }
-            upstreams[registry.name] = DesiredState.Upstream(
-                name: registry.name, url: registry.url, insecure: registry.insecure ? true : nil,
-                username: registry.username, password: registry.password)
-            for artifact in group.artifacts {
-                let entry = DesiredState.Artifact(
-                    upstream: registry.name, repository: artifact.repository, tag: artifact.tag,
-                    digest: artifact.digest ?? artifact.resolvedDigest, platforms: artifact.platforms)
-                if seen.insert(entry).inserted { artifacts.append(entry) }
-            }
-        }
-        return DesiredState(
-            generation: generation(of: satellite),
-            upstreams: upstreams.values.sorted { $0.name < $1.name },
-            artifacts: artifacts,
-            settings: satellite.settings)
+        configuration.desiredState(
+            satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [], settings: satellite.settings)
     }
 
     func view(of satellite: SatelliteRecord, now: Date) -> SatelliteView {

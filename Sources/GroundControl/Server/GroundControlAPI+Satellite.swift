@@ -33,27 +33,31 @@ extension GroundControlAPI {
     private func state(for name: ResourceName, request: Request) async throws -> Response {
         let wait = try Self.integer(request.uri.queryParameters.get("wait"), field: "wait", range: 0...longestWait) ?? 0
         let known = request.headers[.ifNoneMatch]
-        // Read the watcher before the generation, so a change between the two still wakes us.
+        // Read the watcher before the database, so a change between the two still wakes us.
         var observed = await watcher.current
-        var generation = try await fleet.generation(of: name)
-        if let known, Self.matches(known, generation) {
+        var satellite = try await fleet.stateInputs(of: name)
+        var configuration = try await publisher.configuration(key: observed, covering: satellite)
+        if let known, Self.matches(known, configuration.generation(of: satellite)) {
             let deadline = ContinuousClock.now + .seconds(wait)
             while true {
                 let remaining = deadline - ContinuousClock.now
                 guard remaining > .zero, await watcher.waitForChange(from: observed, timeout: remaining) else {
-                    return Response(status: .notModified, headers: [.eTag: Self.etag(generation)])
+                    return Response(status: .notModified, headers: [.eTag: Self.etag(configuration.generation(of: satellite))])
                 }
                 observed = await watcher.current
-                generation = try await fleet.generation(of: name)
-                if !Self.matches(known, generation) { break }
+                // Its groups and settings change only with its own revision: one key lookup to check.
+                guard let revision = try await fleet.satelliteRevision(of: name) else {
+                    throw GroundControlError(.unauthorized, "satellite '\(name)' no longer exists")
+                }
+                if revision != satellite.revision { satellite = try await fleet.stateInputs(of: name) }
+                configuration = try await publisher.configuration(key: observed, covering: satellite)
+                if !Self.matches(known, configuration.generation(of: satellite)) { break }
             }
         }
-        let state = try await fleet.desiredState(of: name)
-        let document = try APIJSON.encoder().encode(state)
-        let signature = try StateSignature.sign(document, with: keys.get())
-        var headers: HTTPFields = [.eTag: Self.etag(state.generation), .cacheControl: "no-store"]
-        if let field = HTTPField.Name(StateSignature.header) { headers[field] = signature }
-        return APIBody.raw(document, headers: headers)
+        let signed = try await publisher.signedState(satellite, configuration)
+        var headers: HTTPFields = [.eTag: Self.etag(signed.generation), .cacheControl: "no-store"]
+        if let field = HTTPField.Name(StateSignature.header) { headers[field] = signed.signature }
+        return APIBody.raw(signed.document, headers: headers)
     }
 
     static func etag(_ generation: Int64) -> String { "\"\(generation)\"" }

@@ -10,6 +10,7 @@ struct GroundControlAPI: Sendable {
     let fleet: Fleet
     let watcher: RevisionWatcher
     let resolver: TagResolver
+    let publisher: StatePublisher
     let metrics: GroundControlMetrics
     let keys: SigningKeys
     let bodyLimit: Int

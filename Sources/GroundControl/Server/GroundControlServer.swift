@@ -48,8 +48,10 @@ public enum GroundControlServer {
         let watcher = RevisionWatcher(fleet: fleet, interval: configuration.revisionPollInterval, logger: logger, ready: gate.wait)
         let resolver = TagResolver(
             fleet: fleet, interval: configuration.resolveInterval, logger: logger, ready: gate.wait, onChange: { await watcher.poll() })
+        let keys = SigningKeys()
         let api = GroundControlAPI(
-            fleet: fleet, watcher: watcher, resolver: resolver, metrics: metrics, keys: SigningKeys(),
+            fleet: fleet, watcher: watcher, resolver: resolver, publisher: StatePublisher(fleet: fleet, keys: keys),
+            metrics: metrics, keys: keys,
             bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds)
 
         let router = Router()

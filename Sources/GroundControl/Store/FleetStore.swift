@@ -26,7 +26,8 @@ extension FleetSession {
 public protocol FleetStore: Service {
     var dialect: SQLDialect { get }
 
-    /// Runs `body` on a consistent view of the database.
+    /// Runs `body` outside a transaction: each statement sees the latest committed data (reads
+    /// may run concurrently). Use `transaction` to write or to see one snapshot.
     func read<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T
 
     /// Runs `body` in one transaction: all of its changes commit, or none do when it throws.

@@ -4,11 +4,12 @@ import ServiceLifecycle
 
 /// The fleet in one SQLite file (WAL): enough for a small fleet and one Ground Control process.
 ///
-/// One connection serves every statement; `AsyncLock` keeps a transaction's statements together
-/// while its body suspends between them.
+/// Reads run concurrently on a pool of reader connections, each statement on the latest
+/// committed data; transactions run on the single writer, where `AsyncLock` keeps a transaction's
+/// statements together while its body suspends between them.
 public final class SQLiteFleetStore: FleetStore {
     public let dialect = SQLDialect.sqlite
-    private let queue: DatabaseQueue
+    private let pool: DatabasePool
     private let lock = AsyncLock()
 
     /// Opens (creating when absent) the database at `path`.
@@ -17,11 +18,12 @@ public final class SQLiteFleetStore: FleetStore {
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
         configuration.allowsUnsafeTransactions = true
+        configuration.maximumReaderCount = 4
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
+            pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
             throw FleetStoreError.unavailable("cannot open SQLite database \(path): \(error)")
         }
@@ -32,12 +34,12 @@ public final class SQLiteFleetStore: FleetStore {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
-        try await lock.withLock { try await body(SQLiteSession(queue: self.queue)) }
+        try await body(SQLiteSession(pool: pool, writer: false))
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
         try await lock.withLock {
-            let session = SQLiteSession(queue: self.queue)
+            let session = SQLiteSession(pool: self.pool, writer: true)
             try await session.query("BEGIN IMMEDIATE")
             do {
                 let result = try await body(session)
@@ -52,16 +54,19 @@ public final class SQLiteFleetStore: FleetStore {
 }
 
 private struct SQLiteSession: FleetSession {
-    let queue: DatabaseQueue
+    let pool: DatabasePool
+    /// Whether statements go to the writer connection (inside a transaction) or to a reader.
+    let writer: Bool
 
     func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
         let values = arguments.map(\.databaseValue)
-        do {
-            return try await queue.writeWithoutTransaction { db in
-                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(values)).map { row in
-                    SQLRow(row.databaseValues.map(SQLValue.init))
-                }
+        let fetch = { @Sendable (db: Database) throws -> [SQLRow] in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(values)).map { row in
+                SQLRow(row.databaseValues.map(SQLValue.init))
             }
+        }
+        do {
+            return writer ? try await pool.writeWithoutTransaction(fetch) : try await pool.read(fetch)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw FleetStoreError.constraint(error.message ?? "constraint violated")
         } catch let error as DatabaseError {

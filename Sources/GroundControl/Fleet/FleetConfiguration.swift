@@ -1,0 +1,113 @@
+import Foundation
+import SatelliteProtocol
+
+/// The registries and groups of the whole fleet at one revision: everything a satellite's state
+/// is made of besides the satellite's own row. Small, so it is loaded whole and shared.
+public struct FleetConfiguration: Sendable {
+    /// The fleet revision read before the rows: every change up to it is included.
+    public let revision: Int64
+    let groups: [String: GroupRecord]
+    let registries: [String: RegistryRecord]
+
+    init(revision: Int64, groups: [String: GroupRecord], registries: [String: RegistryRecord]) {
+        self.revision = revision
+        self.groups = groups
+        self.registries = registries
+    }
+
+    /// Whether this configuration is at least as new as what `satellite` was read at.
+    func covers(_ satellite: SatelliteStateInputs) -> Bool {
+        satellite.revision <= revision && satellite.groups.allSatisfy { groups[$0] != nil }
+    }
+
+    /// The highest revision among the satellite, its groups and their registries.
+    func generation(satelliteRevision: Int64, groups names: [String]) -> Int64 {
+        var generation = satelliteRevision
+        for group in names.compactMap({ groups[$0] }) {
+            generation = max(generation, group.revision, registries[group.registry]?.revision ?? 0)
+        }
+        return generation
+    }
+
+    func generation(of satellite: SatelliteStateInputs) -> Int64 {
+        generation(satelliteRevision: satellite.revision, groups: satellite.groups)
+    }
+
+    /// The DESIGN.md §5.2 document: the groups' artifacts with tags pinned to the digests last
+    /// resolved, and the registries they come from with their pull credentials.
+    func desiredState(satelliteRevision: Int64, groups names: [String], settings: SatelliteSettings) -> DesiredState {
+        var upstreams: [String: DesiredState.Upstream] = [:]
+        var artifacts: [DesiredState.Artifact] = []
+        var seen = Set<DesiredState.Artifact>()
+        for group in names.sorted().compactMap({ groups[$0] }) {
+            guard let registry = registries[group.registry] else { continue }
+            upstreams[registry.name] = DesiredState.Upstream(
+                name: registry.name, url: registry.url, insecure: registry.insecure ? true : nil,
+                username: registry.username, password: registry.password)
+            for artifact in group.artifacts {
+                let entry = DesiredState.Artifact(
+                    upstream: registry.name, repository: artifact.repository, tag: artifact.tag,
+                    digest: artifact.digest ?? artifact.resolvedDigest, platforms: artifact.platforms)
+                if seen.insert(entry).inserted { artifacts.append(entry) }
+            }
+        }
+        return DesiredState(
+            generation: generation(satelliteRevision: satelliteRevision, groups: names),
+            upstreams: upstreams.values.sorted { $0.name < $1.name },
+            artifacts: artifacts,
+            settings: settings)
+    }
+
+    static func load(_ session: any FleetSession) async throws -> FleetConfiguration {
+        let revision = try await session.query("SELECT value FROM fleet_revision WHERE id = 1").first?.integer(0) ?? 0
+        var groups: [String: GroupRecord] = [:]
+        for row in try await session.query("SELECT \(GroupRecord.columns) FROM image_groups") {
+            let group = try GroupRecord(row)
+            groups[group.name] = group
+        }
+        var registries: [String: RegistryRecord] = [:]
+        for row in try await session.query("SELECT \(RegistryRecord.columns) FROM registries") {
+            let registry = try RegistryRecord(row)
+            registries[registry.name] = registry
+        }
+        return FleetConfiguration(revision: revision, groups: groups, registries: registries)
+    }
+}
+
+/// A satellite's own part of its state: its revision, settings and groups.
+public struct SatelliteStateInputs: Sendable, Equatable {
+    public let name: String
+    public let revision: Int64
+    /// The settings as stored (JSON), which also keys the document cache.
+    let settingsJSON: String
+    public let groups: [String]
+}
+
+extension Fleet {
+    /// The whole fleet's registries and groups, read now.
+    public func configuration() async throws -> FleetConfiguration {
+        try await store.read { session in try await FleetConfiguration.load(session) }
+    }
+
+    /// The satellite's revision, settings and groups, in one query.
+    public func stateInputs(of name: ResourceName) async throws -> SatelliteStateInputs {
+        let rows = try await store.read { session in
+            try await session.query(
+                """
+                SELECT s.revision, s.settings, m.group_name FROM satellites s
+                LEFT JOIN satellite_groups m ON m.satellite = s.name WHERE s.name = ? ORDER BY m.group_name
+                """, .text(name.value))
+        }
+        guard let first = rows.first else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
+        return SatelliteStateInputs(
+            name: name.value, revision: try first.integer(0), settingsJSON: try first.text(1),
+            groups: try rows.compactMap { try $0.optionalText(2) })
+    }
+
+    /// The satellite's own revision (it changes with its settings and groups), or nil once deleted.
+    public func satelliteRevision(of name: ResourceName) async throws -> Int64? {
+        try await store.read { session in
+            try await session.query("SELECT revision FROM satellites WHERE name = ?", .text(name.value)).first?.integer(0)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Fleet benchmark: the fleet simulator against ground-control on SQLite, then on PostgreSQL (a
+# server this script starts), in one run. Not a test. There is no peer control plane to run here,
+# so the figures are compared with the target: 10,000 satellites at a 30 s heartbeat (~333/s)
+# with p99 under 50 ms.
+#
+#   scripts/bench/fleet.sh [SATELLITES] [DURATION_SECONDS]     (defaults 10000 and 90)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SATELLITES=${1:-10000}
+DURATION=${2:-90}
+
+. scripts/bench/common.sh
+bench_setup fleet curl:curl psql:postgresql
+swift build -c release --product ground-control >/dev/null
+swift build -c release --product fleet-simulator >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+ulimit -n "$(ulimit -Hn)"
+
+run_fleet() { # LABEL DATABASE
+  local label=$1 database=$2 port pid
+  port=$(free_port)
+  GROUND_CONTROL_ADMIN_TOKEN=bench-admin "$BIN/ground-control" serve --listen "127.0.0.1:$port" \
+    --database "$database" --log-level error > "$WORK/gc-$label.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait_http "http://127.0.0.1:$port/readyz"
+  echo "== $label: $SATELLITES satellites, ${DURATION}s"
+  "$BIN/fleet-simulator" --url "http://127.0.0.1:$port" --admin-token bench-admin --satellites "$SATELLITES" \
+    --heartbeat-seconds 30 --duration "$DURATION" --server-pid "$pid"
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+run_fleet sqlite "sqlite:$WORK/fleet.sqlite"
+
+# PostgreSQL on a temp directory and a free port; as the postgres user when run as root.
+chmod 755 "$WORK"
+mkdir -p "$WORK/pg"
+AS=()
+if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$WORK/pg"; AS=(setpriv --reuid=postgres --regid=postgres --init-groups --); fi
+"${AS[@]}" "$PGBIN/initdb" -D "$WORK/pg/data" -U postgres --auth=trust -E UTF8 >/dev/null
+PGPORT=$(free_port)
+"${AS[@]}" "$PGBIN/postgres" -D "$WORK/pg/data" -p "$PGPORT" -k "$WORK/pg" -c listen_addresses=127.0.0.1 \
+  -c max_connections=200 > "$WORK/pg/log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 200); do psql -h 127.0.0.1 -p "$PGPORT" -U postgres -c 'select 1' >/dev/null 2>&1 && break; sleep 0.05; done
+psql -h 127.0.0.1 -p "$PGPORT" -U postgres -qc 'CREATE DATABASE fleet'
+run_fleet postgres "postgres://postgres@127.0.0.1:$PGPORT/fleet?sslmode=disable"
