@@ -66,7 +66,8 @@ struct FleetSimulator: AsyncParsableCommand {
                 let offset = heartbeatSeconds * Double(index) / Double(all.count)
                 tasks.addTask { await self.heartbeat(client, credential, firstAt: started + .seconds(offset), until: end, stats) }
                 if index < pollers {
-                    tasks.addTask { await self.longPoll(client, credential, until: end, stats) }
+                    // Satellites start at different moments: the first GETs spread like the heartbeats.
+                    tasks.addTask { await self.longPoll(client, credential, from: started + .seconds(offset), until: end, stats) }
                 }
             }
             tasks.addTask {
@@ -98,7 +99,9 @@ struct FleetSimulator: AsyncParsableCommand {
     }
 
     /// Long-polls with the last ETag; records how fast each poll wakes after the group change.
-    private func longPoll(_ client: Client, _ credential: String, until end: ContinuousClock.Instant, _ stats: Stats) async {
+    private func longPoll(_ client: Client, _ credential: String, from start: ContinuousClock.Instant, until end: ContinuousClock.Instant,
+                          _ stats: Stats) async {
+        try? await Task.sleep(until: start)
         var etag: String?
         let bearer = ["Authorization": "Bearer \(credential)"]
         while ContinuousClock.now < end {
@@ -196,7 +199,7 @@ struct Client: Sendable {
 final class Stats: Sendable {
     enum Kind: String, CaseIterable, Sendable {
         case heartbeat = "heartbeat"
-        case state = "state (first GET)"
+        case state = "state, first GET"
         case wake = "long-poll wake after change"
     }
 

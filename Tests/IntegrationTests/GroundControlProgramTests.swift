@@ -41,9 +41,11 @@ struct GroundControlProgramTests {
 
             let heartbeat = #"{"generation":\#(state.generation),"inventory":["\#(images.first.digest)"]}"#
             #expect(try await httpSend("POST", "\(server.baseURL)/api/v1/status", headers: bearer, body: Data(heartbeat.utf8)).status == 200)
-            let table = try await satctl(server, token: admin, ["satellites", "list"])
-            let row = try require(table.split(separator: "\n").first { $0.hasPrefix("edge-01") }, "edge-01 listed")
-            #expect(row.contains("online") && row.contains("behind") && row.contains("1 missing"), "\(table)")
+            try await poll("the heartbeat to show in the fleet view") {
+                let table = try await satctl(server, token: admin, ["satellites", "list"])
+                let row = table.split(separator: "\n").first { $0.hasPrefix("edge-01") } ?? ""
+                return row.contains("online") && row.contains("behind") && row.contains("1 missing")
+            }
 
             try await satctl(server, token: admin, ["satellites", "revoke", "edge-01"])
             #expect(try await httpGet("\(server.baseURL)/api/v1/state", headers: bearer).status == 401)
@@ -112,8 +114,10 @@ struct GroundControlProgramTests {
 
         // A heartbeat through A shows in B's fleet view.
         #expect(try await httpSend("POST", "\(a.baseURL)/api/v1/status", headers: bearer, body: Data(#"{"generation":1,"inventory":[]}"#.utf8)).status == 200)
-        let view = try APIJSON.decoder().decode(SatelliteView.self, from: try await httpGet("\(b.baseURL)/api/v1/satellites/s1", headers: headers).body)
-        #expect(view.state == "online" && view.appliedGeneration == 1)
+        try await poll("the heartbeat to show through B") {
+            let view = try APIJSON.decoder().decode(SatelliteView.self, from: try await httpGet("\(b.baseURL)/api/v1/satellites/s1", headers: headers).body)
+            return view.state == "online" && view.appliedGeneration == 1
+        }
         await a.stop()
         await b.stop()
         #expect(a.child.terminationStatus == 0 && b.child.terminationStatus == 0)

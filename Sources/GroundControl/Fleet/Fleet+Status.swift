@@ -2,30 +2,58 @@ import Foundation
 import SatelliteProtocol
 
 extension Fleet {
-    /// Records a heartbeat and answers with the desired generation, the settings, and any command.
+    /// A heartbeat as received, waiting to be written.
+    public struct Heartbeat: Sendable {
+        public let name: String
+        public let report: StatusReport
+        public let at: Date
+    }
+
+    /// Records a heartbeat now and answers it (`acceptHeartbeat` then `storeHeartbeats`).
     public func recordHeartbeat(_ name: ResourceName, _ report: StatusReport) async throws -> StatusReply {
+        let (reply, heartbeat) = try await acceptHeartbeat(name, report)
+        try await storeHeartbeats([heartbeat])
+        return reply
+    }
+
+    /// Checks a heartbeat and answers it with the desired generation, the settings, and any
+    /// command, without writing it: the caller stores heartbeats in batches.
+    public func acceptHeartbeat(_ name: ResourceName, _ report: StatusReport) async throws -> (StatusReply, Heartbeat) {
         guard report.generation >= 0 else { throw GroundControlError(.invalidField, "generation: must not be negative") }
         guard (report.diskUsedBytes ?? 0) >= 0, (report.diskFreeBytes ?? 0) >= 0 else {
             throw GroundControlError(.invalidField, "diskUsedBytes, diskFreeBytes: must not be negative")
         }
-        let at = Self.milliseconds(now())
-        let encoded = try Self.json(report)
-        let row = try await store.transaction { session in
-            try await session.query(
-                """
-                UPDATE satellites SET last_seen = ?, applied_generation = ?, report = ?
-                WHERE name = ? AND status = 'registered' RETURNING rotate_requested, settings
-                """, .integer(at), .integer(report.generation), .text(encoded), .text(name.value)).first
+        let row = try await store.read { session in
+            try await session.query("SELECT status, rotate_requested, settings FROM satellites WHERE name = ?", .text(name.value)).first
         }
-        guard let row else { throw GroundControlError(.revoked, "satellite '\(name)' is not registered") }
+        guard let row, try row.text(0) == "registered" else {
+            throw GroundControlError(.revoked, "satellite '\(name)' is not registered")
+        }
         var commands: [SatelliteInstruction] = []
-        if try row.bool(0), let credential = try await rotateCredential(name) {
+        if try row.bool(1), let credential = try await rotateCredential(name) {
             commands.append(SatelliteInstruction(type: SatelliteInstruction.rotateCredential, credential: credential))
         }
-        return StatusReply(
+        let reply = StatusReply(
             desiredGeneration: try await generation(of: name),
-            settings: try Self.decode(SatelliteSettings.self, try row.text(1)),
+            settings: try Self.decode(SatelliteSettings.self, try row.text(2)),
             commands: commands)
+        return (reply, Heartbeat(name: name.value, report: report, at: now()))
+    }
+
+    /// Writes heartbeats in one transaction (a revoked satellite's are dropped).
+    public func storeHeartbeats(_ heartbeats: [Heartbeat]) async throws {
+        guard !heartbeats.isEmpty else { return }
+        let rows = try heartbeats.map { heartbeat -> [SQLValue] in
+            [.integer(Self.milliseconds(heartbeat.at)), .integer(heartbeat.report.generation), .text(try Self.json(heartbeat.report)),
+             .text(heartbeat.name)]
+        }
+        try await store.transaction { session in
+            for arguments in rows {
+                try await session.query(
+                    "UPDATE satellites SET last_seen = ?, applied_generation = ?, report = ? WHERE name = ? AND status = 'registered'",
+                    arguments)
+            }
+        }
     }
 
     /// Makes the next credential; both work until the satellite first uses the new one.

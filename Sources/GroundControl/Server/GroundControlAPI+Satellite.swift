@@ -24,7 +24,9 @@ extension GroundControlAPI {
         api.post("status") { request, _ in
             let name = try await requireSatellite(request)
             let report = try await APIBody.decode(StatusReport.self, from: request, limit: bodyLimit * 8)
-            return try APIBody.json(try await fleet.recordHeartbeat(name, report))
+            let (reply, heartbeat) = try await fleet.acceptHeartbeat(name, report)
+            await heartbeats.add(heartbeat)
+            return try APIBody.json(reply)
         }
     }
 

@@ -11,6 +11,7 @@ struct GroundControlAPI: Sendable {
     let watcher: RevisionWatcher
     let resolver: TagResolver
     let publisher: StatePublisher
+    let heartbeats: HeartbeatWriter
     let metrics: GroundControlMetrics
     let keys: SigningKeys
     let bodyLimit: Int

@@ -22,6 +22,8 @@ public enum GroundControlServer {
         public var resolveInterval: Duration = .seconds(60)
         /// How often the fleet revision is read for changes made by other processes.
         public var revisionPollInterval: Duration = .milliseconds(250)
+        /// How often received heartbeats are written, in one transaction.
+        public var heartbeatFlushInterval: Duration = .milliseconds(500)
         /// Longest `?wait=` a long-poll may ask for.
         public var longestWaitSeconds = 300
         public var bodyLimit = APIBody.defaultLimit
@@ -49,8 +51,10 @@ public enum GroundControlServer {
         let resolver = TagResolver(
             fleet: fleet, interval: configuration.resolveInterval, logger: logger, ready: gate.wait, onChange: { await watcher.poll() })
         let keys = SigningKeys()
+        let heartbeats = HeartbeatWriter(fleet: fleet, interval: configuration.heartbeatFlushInterval, logger: logger)
         let api = GroundControlAPI(
             fleet: fleet, watcher: watcher, resolver: resolver, publisher: StatePublisher(fleet: fleet, keys: keys),
+            heartbeats: heartbeats,
             metrics: metrics, keys: keys,
             bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds)
 
@@ -63,8 +67,10 @@ public enum GroundControlServer {
         var application = Application(
             router: router,
             server: try HTTPServerBuilder.http1(tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [store, watcher, resolver],
+            // A fleet reconnects at once after a restart: a short accept queue drops SYNs, and
+            // each drop costs the client a second or more of TCP retransmission.
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: 4096),
+            services: [store, watcher, resolver, heartbeats],
             onServerRunning: onServerRunning,
             logger: logger)
         application.beforeServerStarts {

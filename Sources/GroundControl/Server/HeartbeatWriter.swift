@@ -1,0 +1,43 @@
+import Logging
+import ServiceLifecycle
+
+/// Writes heartbeats in batches: a thousand satellites heartbeating every few seconds would
+/// otherwise cost a durable commit each. A heartbeat is acknowledged before it is written; one
+/// lost in a crash is repeated by the satellite at its next interval. The latest per satellite wins.
+public actor HeartbeatWriter: Service {
+    private let fleet: Fleet
+    private let interval: Duration
+    private let logger: Logger
+    private var pending: [String: Fleet.Heartbeat] = [:]
+
+    public init(fleet: Fleet, interval: Duration = .milliseconds(500), logger: Logger) {
+        self.fleet = fleet
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func add(_ heartbeat: Fleet.Heartbeat) {
+        pending[heartbeat.name] = heartbeat
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: interval)
+            await flush()
+        }
+        await flush()
+    }
+
+    /// Writes what is pending now.
+    public func flush() async {
+        guard !pending.isEmpty else { return }
+        let batch = Array(pending.values)
+        pending.removeAll()
+        do {
+            try await fleet.storeHeartbeats(batch)
+        } catch {
+            logger.warning("cannot store \(batch.count) heartbeat(s); keeping them for the next try", metadata: ["error": "\(error)"])
+            for heartbeat in batch where pending[heartbeat.name] == nil { pending[heartbeat.name] = heartbeat }
+        }
+    }
+}
