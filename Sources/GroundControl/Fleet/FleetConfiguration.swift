@@ -104,6 +104,14 @@ extension Fleet {
             groups: try rows.compactMap { try $0.optionalText(2) })
     }
 
+    /// Satellites whose own revision is above `revision`, with it.
+    public func satelliteRevisions(after revision: Int64) async throws -> [(String, Int64)] {
+        try await store.read { session in
+            try await session.query("SELECT name, revision FROM satellites WHERE revision > ?", .integer(revision))
+                .map { (try $0.text(0), try $0.integer(1)) }
+        }
+    }
+
     /// The satellite's own revision (it changes with its settings and groups), or nil once deleted.
     public func satelliteRevision(of name: ResourceName) async throws -> Int64? {
         try await store.read { session in

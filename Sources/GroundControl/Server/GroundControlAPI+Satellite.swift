@@ -47,12 +47,13 @@ extension GroundControlAPI {
                     return Response(status: .notModified, headers: [.eTag: Self.etag(configuration.generation(of: satellite))])
                 }
                 observed = await watcher.current
-                // Its groups and settings change only with its own revision: one key lookup to check.
-                guard let revision = try await fleet.satelliteRevision(of: name) else {
-                    throw GroundControlError(.unauthorized, "satellite '\(name)' no longer exists")
-                }
-                if revision != satellite.revision { satellite = try await fleet.stateInputs(of: name) }
                 configuration = try await publisher.configuration(key: observed, covering: satellite)
+                // Its groups and settings change only with its own revision, which the publisher
+                // tracks: the satellite's row is read again only when that moved.
+                if let revision = await publisher.knownRevision(of: name.value), revision > satellite.revision {
+                    satellite = try await fleet.stateInputs(of: name)
+                    configuration = try await publisher.configuration(key: observed, covering: satellite)
+                }
                 if !Self.matches(known, configuration.generation(of: satellite)) { break }
             }
         }

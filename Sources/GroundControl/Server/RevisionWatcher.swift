@@ -67,11 +67,27 @@ public actor RevisionWatcher: Service {
         waiters.removeValue(forKey: id)?.resume(returning: changed)
     }
 
+    /// Wakes every waiter. After a change they are woken a batch at a time, a few milliseconds
+    /// apart: ten thousand long-polls answered at once would starve heartbeats of CPU, and the
+    /// satellites would all fetch their images from the registry in the same instant.
     private func wakeAll(changed: Bool) {
-        let woken = waiters
+        let woken = Array(waiters.values)
         waiters.removeAll()
-        for continuation in woken.values { continuation.resume(returning: changed) }
+        guard changed, woken.count > Self.wakeBatch else {
+            for continuation in woken { continuation.resume(returning: changed) }
+            return
+        }
+        Task {
+            for start in stride(from: 0, to: woken.count, by: Self.wakeBatch) {
+                for continuation in woken[start..<min(start + Self.wakeBatch, woken.count)] {
+                    continuation.resume(returning: true)
+                }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
     }
+
+    private static let wakeBatch = 100
 
     /// Long-polls now waiting, for the metrics.
     public var waiting: Int { waiters.count }

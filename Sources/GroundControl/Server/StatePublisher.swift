@@ -18,6 +18,9 @@ actor StatePublisher {
     private var current: (key: Int64, configuration: FleetConfiguration)?
     private var loading: (key: Int64, task: Task<FleetConfiguration, any Error>)?
     private var documents: [String: Signed] = [:]
+    /// Each satellite's revision as of the last load; only changed rows are read after the first.
+    private var satelliteRevisions: [String: Int64] = [:]
+    private var satelliteRevisionsAt: Int64 = -1
 
     init(fleet: Fleet, keys: SigningKeys) {
         self.fleet = fleet
@@ -39,8 +42,19 @@ actor StatePublisher {
         if (current?.configuration.revision ?? -1) < configuration.revision {
             current = (key, configuration)
             documents.removeAll()
+            let since = satelliteRevisionsAt
+            for (name, revision) in try await fleet.satelliteRevisions(after: since) {
+                satelliteRevisions[name] = max(satelliteRevisions[name] ?? 0, revision)
+            }
+            satelliteRevisionsAt = max(satelliteRevisionsAt, configuration.revision)
         }
         return configuration
+    }
+
+    /// The satellite's revision as of the last configuration load, without a query: a woken
+    /// long-poll needs its own row again only when this moved.
+    func knownRevision(of name: String) -> Int64? {
+        satelliteRevisions[name]
     }
 
     /// The satellite's signed document under `configuration`.
