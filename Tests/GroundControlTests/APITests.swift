@@ -114,6 +114,14 @@ struct APITests {
             #expect(try woke.decode(DesiredState.self).generation > state.generation)
             #expect(try woke.decode(DesiredState.self).artifacts.isEmpty)
 
+            // Changes to the satellite's own row reach its next request (the cache follows its revision).
+            let settings = #"{"syncIntervalSeconds":5,"heartbeatIntervalSeconds":10,"logLevel":"debug"}"#
+            #expect(try await api.admin("PUT", "/api/v1/satellites/s1/settings", json: settings).status == 200)
+            let updated = try await api.send("GET", "/api/v1/state", token: satellite.credential).decode(DesiredState.self)
+            #expect(updated.settings?.syncIntervalSeconds == 5)
+            #expect(try await api.admin("DELETE", "/api/v1/satellites/s1/groups/edge").status == 200)
+            #expect(try await api.send("GET", "/api/v1/state", token: satellite.credential).decode(DesiredState.self).upstreams.isEmpty)
+
             let badWait = try await api.send("GET", "/api/v1/state?wait=soon", token: satellite.credential)
             #expect(badWait.status == 400 && badWait.error?.message.contains("wait") == true)
         }

@@ -102,7 +102,7 @@ struct FleetContractTests {
             let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge"]))
             let registration = try await fleet.register(token: token.token, publicKey: "key")
             #expect(registration.name == "s1" && registration.credential.hasPrefix("gcs_") && registration.publicKey == "key")
-            #expect(try await fleet.authenticateSatellite(credential: registration.credential).value == "s1")
+            #expect(try await fleet.authenticateSatellite(credential: registration.credential).name.value == "s1")
             await expectFailure(.tokenInvalid) { _ = try await fleet.register(token: token.token, publicKey: "key") }
             await expectFailure(.unauthorized) { _ = try await fleet.authenticateSatellite(credential: token.token) }
 
@@ -140,7 +140,7 @@ struct FleetContractTests {
             let again = try await fleet.issueToken(try Self.name("s1"))
             #expect(try await fleet.satellite(try Self.name("s1")).state == "pending")
             let fresh = try await fleet.register(token: again.token, publicKey: "k").credential
-            #expect(try await fleet.authenticateSatellite(credential: fresh).value == "s1")
+            #expect(try await fleet.authenticateSatellite(credential: fresh).name.value == "s1")
             await expectFailure(.satelliteUnknown) { try await fleet.revokeSatellite(try Self.name("nope")) }
         }
     }
@@ -158,10 +158,10 @@ struct FleetContractTests {
             let new = try #require(command.credential)
             #expect(try await fleet.recordHeartbeat(s1, StatusReport(generation: 0, inventory: [])).commands.isEmpty)
             // Both work until the new one is used; then only the new one.
-            #expect(try await fleet.authenticateSatellite(credential: old).value == "s1")
-            #expect(try await fleet.authenticateSatellite(credential: new).value == "s1")
+            #expect(try await fleet.authenticateSatellite(credential: old).name.value == "s1")
+            #expect(try await fleet.authenticateSatellite(credential: new).name.value == "s1")
             await expectFailure(.unauthorized) { _ = try await fleet.authenticateSatellite(credential: old) }
-            #expect(try await fleet.authenticateSatellite(credential: new).value == "s1")
+            #expect(try await fleet.authenticateSatellite(credential: new).name.value == "s1")
         }
     }
 

@@ -28,31 +28,43 @@ extension Fleet {
             guard !updated.isEmpty else {
                 throw GroundControlError(.tokenInvalid, "token: unknown or already used; ask for a new one (satctl satellites token \(name))")
             }
+            try await touch(try ResourceName(name), session)
             try await audit(session, .satellite(name), "satellite.register", name)
             let settings = try Self.decode(SatelliteSettings.self, try row.text(2))
             return RegistrationResponse(name: name, credential: credential, publicKey: publicKey, settings: settings)
         }
     }
 
+    /// Who a credential belongs to, and the satellite's revision when it was checked.
+    public struct SatelliteIdentity: Sendable, Equatable {
+        public let name: ResourceName
+        public let revision: Int64
+        /// This use retired the previous credential (so caches of it must be dropped).
+        public var retiredPrevious = false
+    }
+
     /// The satellite a credential belongs to. The first use of a rotated credential retires the old one.
-    public func authenticateSatellite(credential: String) async throws -> ResourceName {
+    public func authenticateSatellite(credential: String) async throws -> SatelliteIdentity {
         let hash = Secret.hash(credential)
         let row = try await store.read { session in
             try await session.query(
-                "SELECT name, CASE WHEN next_credential_hash = ? THEN 1 ELSE 0 END FROM satellites WHERE credential_hash = ? OR next_credential_hash = ?",
-                .text(hash), .text(hash), .text(hash)).first
+                """
+                SELECT name, revision, CASE WHEN next_credential_hash = ? THEN 1 ELSE 0 END FROM satellites
+                WHERE credential_hash = ? OR next_credential_hash = ?
+                """, .text(hash), .text(hash), .text(hash)).first
         }
         guard let row else { throw GroundControlError(.unauthorized, "the satellite credential is unknown or revoked") }
         let name = try ResourceName(try row.text(0))
-        if try row.bool(1) {
-            try await store.transaction { session in
-                try await session.query(
-                    "UPDATE satellites SET credential_hash = next_credential_hash, next_credential_hash = NULL WHERE name = ? AND next_credential_hash = ?",
-                    .text(name.value), .text(hash))
-                try await audit(session, .satellite(name.value), "satellite.credential.rotated", name.value)
-            }
+        guard try row.bool(2) else { return SatelliteIdentity(name: name, revision: try row.integer(1)) }
+        let revision = try await store.transaction { session in
+            try await session.query(
+                "UPDATE satellites SET credential_hash = next_credential_hash, next_credential_hash = NULL WHERE name = ? AND next_credential_hash = ?",
+                .text(name.value), .text(hash))
+            try await touch(name, session)
+            try await audit(session, .satellite(name.value), "satellite.credential.rotated", name.value)
+            return try await session.query("SELECT revision FROM satellites WHERE name = ?", .text(name.value)).first?.integer(0) ?? 0
         }
-        return name
+        return SatelliteIdentity(name: name, revision: revision, retiredPrevious: true)
     }
 
     /// Sets the admin token's hash from `environmentToken`, or makes a token on first start.

@@ -67,6 +67,7 @@ extension Fleet {
                 WHERE name = ? RETURNING name
                 """, .text(name.value))
             guard !updated.isEmpty else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
+            try await touch(name, session)
             try await audit(session, actor, "satellite.revoke", name.value)
         }
     }
@@ -84,6 +85,7 @@ extension Fleet {
                 WHERE name = ? RETURNING name
                 """, .text(Secret.hash(token)), .integer(Self.milliseconds(expires)), .text(name.value))
             guard !updated.isEmpty else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
+            try await touch(name, session)
             try await audit(session, actor, "satellite.token", name.value)
         }
         return RegistrationToken(name: name.value, token: token, expiresAt: expires)
@@ -98,6 +100,7 @@ extension Fleet {
                 try await Self.requireSatellite(name, session)
                 throw GroundControlError(.invalidField, "satellite '\(name)' is not registered; nothing to rotate")
             }
+            try await touch(name, session)
             try await audit(session, actor, "satellite.rotate", name.value)
         }
     }
@@ -138,8 +141,9 @@ extension Fleet {
         }
     }
 
-    /// Marks the satellite's own part of its state as changed.
-    private func touch(_ name: ResourceName, _ session: any FleetSession) async throws {
+    /// Stamps the satellite's row with a new revision: its settings, groups, status or secrets
+    /// changed, so caches of it (in every process) must read it again.
+    func touch(_ name: ResourceName, _ session: any FleetSession) async throws {
         let revision = try await nextRevision(session)
         try await session.query("UPDATE satellites SET revision = ? WHERE name = ?", .integer(revision), .text(name.value))
     }

@@ -19,25 +19,26 @@ extension Fleet {
     /// Checks a heartbeat and answers it with the desired generation, the settings, and any
     /// command, without writing it: the caller stores heartbeats in batches.
     public func acceptHeartbeat(_ name: ResourceName, _ report: StatusReport) async throws -> (StatusReply, Heartbeat) {
+        try await acceptHeartbeat(report, from: try await stateInputs(of: name), configuration: try await configuration())
+    }
+
+    /// `acceptHeartbeat` from what the caller already holds: no query unless a rotation is due.
+    public func acceptHeartbeat(
+        _ report: StatusReport, from satellite: SatelliteStateInputs, configuration: FleetConfiguration
+    ) async throws -> (StatusReply, Heartbeat) {
         guard report.generation >= 0 else { throw GroundControlError(.invalidField, "generation: must not be negative") }
         guard (report.diskUsedBytes ?? 0) >= 0, (report.diskFreeBytes ?? 0) >= 0 else {
             throw GroundControlError(.invalidField, "diskUsedBytes, diskFreeBytes: must not be negative")
         }
-        let row = try await store.read { session in
-            try await session.query("SELECT status, rotate_requested, settings FROM satellites WHERE name = ?", .text(name.value)).first
-        }
-        guard let row, try row.text(0) == "registered" else {
-            throw GroundControlError(.revoked, "satellite '\(name)' is not registered")
+        guard satellite.status == "registered" else {
+            throw GroundControlError(.revoked, "satellite '\(satellite.name)' is not registered")
         }
         var commands: [SatelliteInstruction] = []
-        if try row.bool(1), let credential = try await rotateCredential(name) {
+        if satellite.rotateRequested, let credential = try await rotateCredential(try ResourceName(satellite.name)) {
             commands.append(SatelliteInstruction(type: SatelliteInstruction.rotateCredential, credential: credential))
         }
-        let reply = StatusReply(
-            desiredGeneration: try await generation(of: name),
-            settings: try Self.decode(SatelliteSettings.self, try row.text(2)),
-            commands: commands)
-        return (reply, Heartbeat(name: name.value, report: report, at: now()))
+        let reply = StatusReply(desiredGeneration: configuration.generation(of: satellite), settings: satellite.settings, commands: commands)
+        return (reply, Heartbeat(name: satellite.name, report: report, at: now()))
     }
 
     /// Writes heartbeats in one transaction (a revoked satellite's are dropped).
@@ -63,8 +64,10 @@ extension Fleet {
             let rows = try await session.query(
                 "UPDATE satellites SET next_credential_hash = ?, rotate_requested = 0 WHERE name = ? AND rotate_requested = 1 RETURNING name",
                 .text(Secret.hash(credential)), .text(name.value))
-            if !rows.isEmpty { try await audit(session, .satellite(name.value), "satellite.credential.issued", name.value) }
-            return !rows.isEmpty
+            guard !rows.isEmpty else { return false }
+            try await touch(name, session)
+            try await audit(session, .satellite(name.value), "satellite.credential.issued", name.value)
+            return true
         }
         return updated ? credential : nil
     }

@@ -74,10 +74,14 @@ public struct FleetConfiguration: Sendable {
     }
 }
 
-/// A satellite's own part of its state: its revision, settings and groups.
+/// A satellite's own row as its requests need it: revision, status, settings and groups.
 public struct SatelliteStateInputs: Sendable, Equatable {
     public let name: String
     public let revision: Int64
+    /// `pending`, `registered` or `revoked`.
+    public let status: String
+    public let rotateRequested: Bool
+    public let settings: SatelliteSettings
     /// The settings as stored (JSON), which also keys the document cache.
     let settingsJSON: String
     public let groups: [String]
@@ -94,13 +98,15 @@ extension Fleet {
         let rows = try await store.read { session in
             try await session.query(
                 """
-                SELECT s.revision, s.settings, m.group_name FROM satellites s
+                SELECT s.revision, s.settings, m.group_name, s.status, s.rotate_requested FROM satellites s
                 LEFT JOIN satellite_groups m ON m.satellite = s.name WHERE s.name = ? ORDER BY m.group_name
                 """, .text(name.value))
         }
         guard let first = rows.first else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
+        let settingsJSON = try first.text(1)
         return SatelliteStateInputs(
-            name: name.value, revision: try first.integer(0), settingsJSON: try first.text(1),
+            name: name.value, revision: try first.integer(0), status: try first.text(3), rotateRequested: try first.bool(4),
+            settings: try Self.decode(SatelliteSettings.self, settingsJSON), settingsJSON: settingsJSON,
             groups: try rows.compactMap { try $0.optionalText(2) })
     }
 

@@ -71,20 +71,25 @@ extension GroundControlAPI {
         api.delete("satellites/:name") { request, context in
             try await requireAdmin(request)
             try await fleet.deleteSatellite(try Self.name(context, kind: "satellite name"))
+            await changed()
             return APIBody.noContent()
         }
         api.post("satellites/:name/token") { request, context in
             try await requireAdmin(request)
-            return try APIBody.json(try await fleet.issueToken(try Self.name(context, kind: "satellite name")), status: .created)
+            let token = try await fleet.issueToken(try Self.name(context, kind: "satellite name"))
+            await changed()
+            return try APIBody.json(token, status: .created)
         }
         api.post("satellites/:name/revoke") { request, context in
             try await requireAdmin(request)
             try await fleet.revokeSatellite(try Self.name(context, kind: "satellite name"))
+            await changed()
             return APIBody.noContent()
         }
         api.post("satellites/:name/rotate") { request, context in
             try await requireAdmin(request)
             try await fleet.requestRotation(try Self.name(context, kind: "satellite name"))
+            await changed()
             return Response(status: .accepted)
         }
         api.put("satellites/:name/settings") { request, context in

@@ -11,53 +11,48 @@ extension GroundControlAPI {
         api.post("register") { request, _ in
             let body = try await APIBody.decode(RegistrationRequest.self, from: request, limit: bodyLimit)
             guard let publicKey = keys.publicKey else { throw GroundControlError(.unavailable, "Ground Control is still starting") }
-            return try APIBody.json(try await fleet.register(token: body.token, publicKey: publicKey))
+            let registration = try await fleet.register(token: body.token, publicKey: publicKey)
+            await changed()
+            return try APIBody.json(registration)
         }
         api.get("public-key") { _, _ in
             guard let publicKey = keys.publicKey else { throw GroundControlError(.unavailable, "Ground Control is still starting") }
             return try APIBody.json(["publicKey": publicKey, "algorithm": "ed25519"])
         }
         api.get("state") { request, _ in
-            let name = try await requireSatellite(request)
-            return try await state(for: name, request: request)
+            try await state(for: try await requireSatellite(request), request: request)
         }
         api.post("status") { request, _ in
-            let name = try await requireSatellite(request)
+            let satellite = try await requireSatellite(request)
             let report = try await APIBody.decode(StatusReport.self, from: request, limit: bodyLimit * 8)
-            let (reply, heartbeat) = try await fleet.acceptHeartbeat(name, report)
+            let (reply, heartbeat) = try await fleet.acceptHeartbeat(report, from: satellite.satellite, configuration: satellite.configuration)
             await heartbeats.add(heartbeat)
+            if !reply.commands.isEmpty { await changed() }
             return try APIBody.json(reply)
         }
     }
 
     /// The signed desired state; with `If-None-Match` naming the current generation, 304 — after
     /// waiting up to `?wait=` seconds for it to change.
-    private func state(for name: ResourceName, request: Request) async throws -> Response {
-        let wait = try Self.integer(request.uri.queryParameters.get("wait"), field: "wait", range: 0...longestWait) ?? 0
-        let known = request.headers[.ifNoneMatch]
-        // Read the watcher before the database, so a change between the two still wakes us.
-        var observed = await watcher.current
-        var satellite = try await fleet.stateInputs(of: name)
-        var configuration = try await publisher.configuration(key: observed, covering: satellite)
-        if let known, Self.matches(known, configuration.generation(of: satellite)) {
+    private func state(for request: SatelliteRequest, request http: Request) async throws -> Response {
+        let wait = try Self.integer(http.uri.queryParameters.get("wait"), field: "wait", range: 0...longestWait) ?? 0
+        var current = request
+        if let known = http.headers[.ifNoneMatch], Self.matches(known, current.configuration.generation(of: current.satellite)) {
             let deadline = ContinuousClock.now + .seconds(wait)
             while true {
                 let remaining = deadline - ContinuousClock.now
-                guard remaining > .zero, await watcher.waitForChange(from: observed, timeout: remaining) else {
-                    return Response(status: .notModified, headers: [.eTag: Self.etag(configuration.generation(of: satellite))])
+                guard remaining > .zero, await watcher.waitForChange(from: current.observed, timeout: remaining) else {
+                    return Response(status: .notModified, headers: [.eTag: Self.etag(current.configuration.generation(of: current.satellite))])
                 }
-                observed = await watcher.current
-                configuration = try await publisher.configuration(key: observed, covering: satellite)
-                // Its groups and settings change only with its own revision, which the publisher
-                // tracks: the satellite's row is read again only when that moved.
-                if let revision = await publisher.knownRevision(of: name.value), revision > satellite.revision {
-                    satellite = try await fleet.stateInputs(of: name)
-                    configuration = try await publisher.configuration(key: observed, covering: satellite)
-                }
-                if !Self.matches(known, configuration.generation(of: satellite)) { break }
+                current.observed = await watcher.current
+                current.configuration = try await cache.configuration(key: current.observed)
+                // Its groups and settings change only with its own revision, which the cache tracks.
+                current.satellite = try await inputs(of: current.name)
+                current.configuration = try await cache.configuration(key: current.observed, covering: current.satellite)
+                if !Self.matches(known, current.configuration.generation(of: current.satellite)) { break }
             }
         }
-        let signed = try await publisher.signedState(satellite, configuration)
+        let signed = try await cache.signedState(current.satellite, current.configuration)
         var headers: HTTPFields = [.eTag: Self.etag(signed.generation), .cacheControl: "no-store"]
         if let field = HTTPField.Name(StateSignature.header) { headers[field] = signed.signature }
         return APIBody.raw(signed.document, headers: headers)

@@ -10,7 +10,7 @@ struct GroundControlAPI: Sendable {
     let fleet: Fleet
     let watcher: RevisionWatcher
     let resolver: TagResolver
-    let publisher: StatePublisher
+    let cache: FleetCache
     let heartbeats: HeartbeatWriter
     let metrics: GroundControlMetrics
     let keys: SigningKeys
@@ -25,12 +25,44 @@ struct GroundControlAPI: Sendable {
         }
     }
 
+    /// A satellite's request: who it is, its row, and the configuration, mostly from the cache.
+    struct SatelliteRequest: Sendable {
+        let name: ResourceName
+        var satellite: SatelliteStateInputs
+        var configuration: FleetConfiguration
+        /// The watcher's revision when these were read.
+        var observed: Int64
+    }
+
     /// Satellite routes accept only satellite credentials.
-    func requireSatellite(_ request: Request) async throws -> ResourceName {
+    func requireSatellite(_ request: Request) async throws -> SatelliteRequest {
         guard let credential = Self.bearer(request) else {
             throw GroundControlError(.unauthorized, "a satellite credential is required (Authorization: Bearer <credential>)")
         }
-        return try await fleet.authenticateSatellite(credential: credential)
+        // Read the watcher first, so a change made meanwhile still wakes a long-poll.
+        let observed = await watcher.current
+        // Bring the cache's satellite revisions up to this fleet revision before trusting it.
+        _ = try await cache.configuration(key: observed)
+        let hash = Secret.hash(credential)
+        let identity: Fleet.SatelliteIdentity
+        if let known = await cache.identity(credentialHash: hash) {
+            identity = known
+        } else {
+            identity = try await fleet.authenticateSatellite(credential: credential)
+            await cache.remember(identity, credentialHash: hash)
+            if identity.retiredPrevious { await watcher.poll() }
+        }
+        let satellite = try await inputs(of: identity.name)
+        let configuration = try await cache.configuration(key: observed, covering: satellite)
+        return SatelliteRequest(name: identity.name, satellite: satellite, configuration: configuration, observed: observed)
+    }
+
+    /// The satellite's row, from the cache while its revision has not moved.
+    func inputs(of name: ResourceName) async throws -> SatelliteStateInputs {
+        if let known = await cache.inputs(of: name.value) { return known }
+        let satellite = try await fleet.stateInputs(of: name)
+        await cache.remember(satellite)
+        return satellite
     }
 
     static func bearer(_ request: Request) -> String? {

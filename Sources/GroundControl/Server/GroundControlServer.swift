@@ -53,7 +53,7 @@ public enum GroundControlServer {
         let keys = SigningKeys()
         let heartbeats = HeartbeatWriter(fleet: fleet, interval: configuration.heartbeatFlushInterval, logger: logger)
         let api = GroundControlAPI(
-            fleet: fleet, watcher: watcher, resolver: resolver, publisher: StatePublisher(fleet: fleet, keys: keys),
+            fleet: fleet, watcher: watcher, resolver: resolver, cache: FleetCache(fleet: fleet, keys: keys),
             heartbeats: heartbeats,
             metrics: metrics, keys: keys,
             bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds)
