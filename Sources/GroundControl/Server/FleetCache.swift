@@ -1,5 +1,6 @@
 import Foundation
 import SatelliteProtocol
+import Synchronization
 
 /// What satellite requests need, held in memory: the fleet configuration (loaded once per fleet
 /// revision), each satellite's revision, its row, the credentials seen, and signed documents
@@ -9,89 +10,127 @@ import SatelliteProtocol
 /// it, and every change to a satellite's groups, settings, status or secrets stamps a new revision,
 /// which reaches this cache with the next fleet revision the watcher reads. So ten thousand
 /// long-polls woken by one change, and steady heartbeats, cost no queries.
-actor FleetCache {
+///
+/// A lock rather than an actor: every access is a few dictionary operations, and a woken herd of
+/// long-polls queued on an actor would hold heartbeats up behind it.
+final class FleetCache: Sendable {
     struct Signed: Sendable {
         let document: Data
         let signature: String
         let generation: Int64
     }
 
+    private struct State {
+        /// The configuration and the watcher revision it was loaded for.
+        var current: (key: Int64, configuration: FleetConfiguration)?
+        var loading: (key: Int64, task: Task<Loaded, any Error>)?
+        var documents: [String: Signed] = [:]
+        /// Each satellite's revision as of the last load; only changed rows are read after the first.
+        var revisions: [String: Int64] = [:]
+        var revisionsAt: Int64 = -1
+        var identities: [String: Fleet.SatelliteIdentity] = [:]
+        var inputs: [String: SatelliteStateInputs] = [:]
+
+        func isCurrent(_ name: String, _ revision: Int64) -> Bool { (revisions[name] ?? 0) <= revision }
+    }
+
     private let fleet: Fleet
     private let keys: SigningKeys
-    /// The configuration and the watcher revision it was loaded for.
-    private var current: (key: Int64, configuration: FleetConfiguration)?
-    private var loading: (key: Int64, task: Task<FleetConfiguration, any Error>)?
-    private var documents: [String: Signed] = [:]
-    /// Each satellite's revision as of the last load; only changed rows are read after the first.
-    private var revisions: [String: Int64] = [:]
-    private var revisionsAt: Int64 = -1
-    private var identities: [String: Fleet.SatelliteIdentity] = [:]
-    private var inputs: [String: SatelliteStateInputs] = [:]
+    private let state = Mutex(State())
 
     init(fleet: Fleet, keys: SigningKeys) {
         self.fleet = fleet
         self.keys = keys
     }
 
-    /// The configuration for watcher revision `key`, reloaded when older than `satellite` needs.
-    func configuration(key: Int64, covering satellite: SatelliteStateInputs? = nil) async throws -> FleetConfiguration {
-        if let current, current.key == key, satellite.map(current.configuration.covers) ?? true {
-            return current.configuration
-        }
-        if let loading, loading.key == key {
-            let configuration = try await loading.task.value
-            if satellite.map(configuration.covers) ?? true { return configuration }
-        }
-        let task = Task { [fleet] in try await fleet.configuration() }
-        loading = (key, task)
-        let configuration = try await task.value
-        if (current?.configuration.revision ?? -1) < configuration.revision {
-            current = (key, configuration)
-            documents.removeAll()
-            for (name, revision) in try await fleet.satelliteRevisions(after: revisionsAt) {
-                revisions[name] = max(revisions[name] ?? 0, revision)
-            }
-            revisionsAt = max(revisionsAt, configuration.revision)
-        }
-        return configuration
+    /// A configuration and the satellites whose revision moved since the last one.
+    private struct Loaded: Sendable {
+        let configuration: FleetConfiguration
+        let revisions: [(String, Int64)]
     }
 
-    /// Whether what was read of a satellite at `revision` is still current.
-    private func isCurrent(_ name: String, _ revision: Int64) -> Bool {
-        (revisions[name] ?? 0) <= revision
+    /// The configuration for watcher revision `key`, reloaded when older than `satellite` needs.
+    func configuration(key: Int64, covering satellite: SatelliteStateInputs? = nil) async throws -> FleetConfiguration {
+        let known: FleetConfiguration? = state.withLock { state in
+            guard let current = state.current, current.key == key, satellite.map(current.configuration.covers) ?? true else { return nil }
+            return current.configuration
+        }
+        if let known { return known }
+        // One load per key, shared by every request that arrives meanwhile.
+        let task = state.withLock { state in
+            if let loading = state.loading, loading.key == key { return loading.task }
+            let task = load(since: state.revisionsAt)
+            state.loading = (key, task)
+            return task
+        }
+        var loaded = try await task.value
+        if let satellite, !loaded.configuration.covers(satellite) {
+            // That load predates this satellite's latest change: read once more.
+            loaded = try await load(since: state.withLock { $0.revisionsAt }).value
+        }
+        install(loaded, key: key)
+        return loaded.configuration
+    }
+
+    private func load(since: Int64) -> Task<Loaded, any Error> {
+        Task { [fleet] in
+            let configuration = try await fleet.configuration()
+            return Loaded(configuration: configuration, revisions: try await fleet.satelliteRevisions(after: since))
+        }
+    }
+
+    private func install(_ loaded: Loaded, key: Int64) {
+        state.withLock { state in
+            for (name, revision) in loaded.revisions { state.revisions[name] = max(state.revisions[name] ?? 0, revision) }
+            state.revisionsAt = max(state.revisionsAt, loaded.configuration.revision)
+            if (state.current?.configuration.revision ?? -1) <= loaded.configuration.revision {
+                if state.current?.configuration.revision != loaded.configuration.revision { state.documents.removeAll() }
+                state.current = (key, loaded.configuration)
+            }
+        }
     }
 
     func identity(credentialHash: String) -> Fleet.SatelliteIdentity? {
-        guard let identity = identities[credentialHash], isCurrent(identity.name.value, identity.revision) else { return nil }
-        return identity
+        state.withLock { state in
+            guard let identity = state.identities[credentialHash], state.isCurrent(identity.name.value, identity.revision) else { return nil }
+            return identity
+        }
     }
 
     func remember(_ identity: Fleet.SatelliteIdentity, credentialHash: String) {
-        if identities.count >= 200_000 { identities.removeAll() }
-        identities[credentialHash] = identity
-        revisions[identity.name.value] = max(revisions[identity.name.value] ?? 0, identity.revision)
+        state.withLock { state in
+            if state.identities.count >= 200_000 { state.identities.removeAll() }
+            state.identities[credentialHash] = identity
+            state.revisions[identity.name.value] = max(state.revisions[identity.name.value] ?? 0, identity.revision)
+        }
     }
 
     func inputs(of name: String) -> SatelliteStateInputs? {
-        guard let satellite = inputs[name], isCurrent(name, satellite.revision) else { return nil }
-        return satellite
+        state.withLock { state in
+            guard let satellite = state.inputs[name], state.isCurrent(name, satellite.revision) else { return nil }
+            return satellite
+        }
     }
 
     func remember(_ satellite: SatelliteStateInputs) {
-        inputs[satellite.name] = satellite
-        revisions[satellite.name] = max(revisions[satellite.name] ?? 0, satellite.revision)
+        state.withLock { state in
+            state.inputs[satellite.name] = satellite
+            state.revisions[satellite.name] = max(state.revisions[satellite.name] ?? 0, satellite.revision)
+        }
     }
 
-    /// The satellite's signed document under `configuration`.
+    /// The satellite's signed document under `configuration` (encoded and signed outside the lock).
     func signedState(_ satellite: SatelliteStateInputs, _ configuration: FleetConfiguration) throws -> Signed {
         let generation = configuration.generation(of: satellite)
         let key = "\(configuration.revision)|\(generation)|\(satellite.groups.joined(separator: ","))|\(satellite.settingsJSON)"
-        if let signed = documents[key] { return signed }
-        let state = configuration.desiredState(satelliteRevision: satellite.revision, groups: satellite.groups, settings: satellite.settings)
-        let document = try APIJSON.encoder().encode(state)
+        if let signed = state.withLock({ $0.documents[key] }) { return signed }
+        let desired = configuration.desiredState(satelliteRevision: satellite.revision, groups: satellite.groups, settings: satellite.settings)
+        let document = try APIJSON.encoder().encode(desired)
         let signed = Signed(document: document, signature: try StateSignature.sign(document, with: keys.get()), generation: generation)
-        if documents.count >= 10_000 { documents.removeAll() }
-        documents[key] = signed
+        state.withLock { state in
+            if state.documents.count >= 10_000 { state.documents.removeAll() }
+            state.documents[key] = signed
+        }
         return signed
     }
 }

@@ -44,7 +44,7 @@ extension GroundControlAPI {
                 guard remaining > .zero, await watcher.waitForChange(from: current.observed, timeout: remaining) else {
                     return Response(status: .notModified, headers: [.eTag: Self.etag(current.configuration.generation(of: current.satellite))])
                 }
-                current.observed = await watcher.current
+                current.observed = watcher.latest
                 current.configuration = try await cache.configuration(key: current.observed)
                 // Its groups and settings change only with its own revision, which the cache tracks.
                 current.satellite = try await inputs(of: current.name)
@@ -52,7 +52,7 @@ extension GroundControlAPI {
                 if !Self.matches(known, current.configuration.generation(of: current.satellite)) { break }
             }
         }
-        let signed = try await cache.signedState(current.satellite, current.configuration)
+        let signed = try cache.signedState(current.satellite, current.configuration)
         var headers: HTTPFields = [.eTag: Self.etag(signed.generation), .cacheControl: "no-store"]
         if let field = HTTPField.Name(StateSignature.header) { headers[field] = signed.signature }
         return APIBody.raw(signed.document, headers: headers)

@@ -40,16 +40,16 @@ struct GroundControlAPI: Sendable {
             throw GroundControlError(.unauthorized, "a satellite credential is required (Authorization: Bearer <credential>)")
         }
         // Read the watcher first, so a change made meanwhile still wakes a long-poll.
-        let observed = await watcher.current
+        let observed = watcher.latest
         // Bring the cache's satellite revisions up to this fleet revision before trusting it.
         _ = try await cache.configuration(key: observed)
         let hash = Secret.hash(credential)
         let identity: Fleet.SatelliteIdentity
-        if let known = await cache.identity(credentialHash: hash) {
+        if let known = cache.identity(credentialHash: hash) {
             identity = known
         } else {
             identity = try await fleet.authenticateSatellite(credential: credential)
-            await cache.remember(identity, credentialHash: hash)
+            cache.remember(identity, credentialHash: hash)
             if identity.retiredPrevious { await watcher.poll() }
         }
         let satellite = try await inputs(of: identity.name)
@@ -59,9 +59,9 @@ struct GroundControlAPI: Sendable {
 
     /// The satellite's row, from the cache while its revision has not moved.
     func inputs(of name: ResourceName) async throws -> SatelliteStateInputs {
-        if let known = await cache.inputs(of: name.value) { return known }
+        if let known = cache.inputs(of: name.value) { return known }
         let satellite = try await fleet.stateInputs(of: name)
-        await cache.remember(satellite)
+        cache.remember(satellite)
         return satellite
     }
 

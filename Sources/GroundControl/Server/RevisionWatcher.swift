@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Follows the fleet-wide revision so long-polls wake when anything changes, whichever process
 /// made the change: it reads the revision every `interval`, and at once when this process pokes it.
@@ -9,7 +10,13 @@ public actor RevisionWatcher: Service {
     private let interval: Duration
     private let logger: Logger
     /// The last revision read; -1 before the first read.
-    public private(set) var current: Int64 = -1
+    public private(set) var current: Int64 = -1 {
+        didSet { published.store(current, ordering: .releasing) }
+    }
+    private let published = Atomic<Int64>(-1)
+
+    /// `current`, readable without waiting for the actor (requests read it on every call).
+    public nonisolated var latest: Int64 { published.load(ordering: .acquiring) }
     private var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
     private var nextWaiter = 0
     private let ready: @Sendable () async -> Void
