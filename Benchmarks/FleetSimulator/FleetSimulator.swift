@@ -79,6 +79,10 @@ struct FleetSimulator: AsyncParsableCommand {
         let elapsed = Self.seconds(ContinuousClock.now - started)
         stats.report(elapsed: elapsed, heartbeatSeconds: heartbeatSeconds, satellites: satellites, pollers: pollers)
         if let serverPID { print("server RSS: \(Self.rss(serverPID))") }
+        // The server's own view: its request-duration histogram, without the client's queueing.
+        if let metrics = try? await client.send("GET", "/metrics", [:], nil) {
+            print(Self.serverSide(String(decoding: metrics.body, as: UTF8.self), route: "/api/v1/status", method: "POST", label: "heartbeat"))
+        }
 
         try await forEach(0..<satellites, concurrency: 32) { index in
             _ = try await client.expect(200..<300, "DELETE", "/api/v1/satellites/\(prefix)-\(index)", admin, nil)
@@ -127,6 +131,23 @@ struct FleetSimulator: AsyncParsableCommand {
             #"{"repository":"apps/app\#(index)","digest":"sha256:\#(String(format: "%064x", version * 10 + index))"}"#
         }
         return #"{"registry":"sim-central","artifacts":[\#(artifacts.joined(separator: ","))]}"#
+    }
+
+    /// What share of a route's requests the server answered within 10, 50 and 100 ms.
+    static func serverSide(_ metrics: String, route: String, method: String, label: String) -> String {
+        var buckets: [String: Double] = [:]
+        var count = 0.0
+        for line in metrics.split(separator: "\n") where line.contains("route=\"\(route)\"") && line.contains("method=\"\(method)\"") {
+            guard let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            if line.hasPrefix("ground_control_request_duration_seconds_count") { count = value }
+            if line.hasPrefix("ground_control_request_duration_seconds_bucket"), let range = line.range(of: "le=\"") {
+                let bound = line[range.upperBound...].prefix { $0 != "\"" }
+                buckets[String(bound)] = value
+            }
+        }
+        guard count > 0 else { return "server side, \(label): no data" }
+        let share = { (bound: String) in String(format: "%.2f%%", 100 * (buckets[bound] ?? 0) / count) }
+        return "server side, \(label): \(Int(count)) answered; within 10 ms \(share("0.01")), 50 ms \(share("0.05")), 100 ms \(share("0.1"))"
     }
 
     static func seconds(_ duration: Duration) -> String {

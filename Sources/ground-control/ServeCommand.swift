@@ -68,12 +68,15 @@ struct ServeCommand: AsyncParsableCommand {
                 // One machine-readable line on stdout: tests and scripts wait for it.
                 FileHandle.standardOutput.write(Data("ground-control: serving \(scheme)://\(address.host):\(port)\n".utf8))
             })
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: application)],
-                gracefulShutdownSignals: [UnixSignal.sigterm, UnixSignal.sigint],
-                logger: logger))
-        try await group.run()
+        var lifecycle = ServiceGroupConfiguration(
+            services: [.init(service: application)],
+            gracefulShutdownSignals: [UnixSignal.sigterm, UnixSignal.sigint],
+            logger: logger)
+        // Long-polls get their 304 at shutdown; anything still running after this is cancelled,
+        // and the process exits even if something ignores the cancellation.
+        lifecycle.maximumGracefulShutdownDuration = .seconds(30)
+        lifecycle.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: lifecycle).run()
     }
 
     static func store(_ url: String, logger: Logger) throws -> any FleetStore {

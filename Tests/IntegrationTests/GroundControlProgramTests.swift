@@ -123,3 +123,29 @@ struct GroundControlProgramTests {
         #expect(a.child.terminationStatus == 0 && b.child.terminationStatus == 0)
     }
 }
+
+extension GroundControlProgramTests {
+    @Test func sigtermAnswersWaitingLongPollsAndExitsCleanly() async throws {
+        let work = try TemporaryDirectory("ground-control-stop")
+        defer { work.remove() }
+        let server = try await GroundControlProcess(directory: work, adminToken: "admin")
+        let admin = ["Authorization": "Bearer admin"]
+        _ = try await httpSend("PUT", "\(server.baseURL)/api/v1/registries/central", headers: admin, body: Data(#"{"url":"http://127.0.0.1:1"}"#.utf8))
+        _ = try await httpSend("PUT", "\(server.baseURL)/api/v1/groups/edge", headers: admin, body: Data(#"{"registry":"central","artifacts":[]}"#.utf8))
+        let created = try await httpSend("POST", "\(server.baseURL)/api/v1/satellites", headers: admin, body: Data(#"{"name":"s1","groups":["edge"]}"#.utf8))
+        let token = try APIJSON.decoder().decode(RegistrationToken.self, from: created.body).token
+        let registered = try await httpSend("POST", "\(server.baseURL)/api/v1/register", body: Data(#"{"token":"\#(token)"}"#.utf8))
+        let bearer = ["Authorization": "Bearer \(try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body).credential)"]
+        let etag = try require(try await httpGet("\(server.baseURL)/api/v1/state", headers: bearer).headers["etag"], "an ETag")
+
+        async let polled = httpGet("\(server.baseURL)/api/v1/state?wait=300", headers: bearer.merging(["If-None-Match": etag]) { $1 })
+        try await poll("the long-poll to wait") {
+            String(decoding: try await httpGet("\(server.baseURL)/metrics").body, as: UTF8.self).contains("ground_control_long_polls 1")
+        }
+        let stoppedAt = ContinuousClock.now
+        server.child.signal(SIGTERM)
+        #expect(try await polled.status == 304)
+        #expect(try await server.child.waitForExit(timeout: .seconds(20)) == 0)
+        #expect(ContinuousClock.now - stoppedAt < .seconds(10))
+    }
+}

@@ -61,11 +61,17 @@ public actor RevisionWatcher: Service {
             await self?.resume(id, changed: false)
         }
         defer { timer.cancel() }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                waiters[id] = continuation
+        // Ends early when the request is cancelled or the server begins a graceful shutdown (the
+        // server waits for requests in flight, and a long-poll may have minutes left).
+        return await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { continuation in
+                    waiters[id] = continuation
+                }
+            } onCancel: {
+                Task { await self.resume(id, changed: false) }
             }
-        } onCancel: {
+        } onGracefulShutdown: {
             Task { await self.resume(id, changed: false) }
         }
     }
