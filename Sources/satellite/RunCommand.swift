@@ -14,6 +14,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("state-file"), help: "Desired state, YAML or JSON; re-read when it changes.")
     var stateFile: String?
 
+    @Option(name: .customLong("ground-control"), help: "Ground Control's URL: take the desired state from it instead of a file.")
+    var groundControl: String?
+
+    @Option(help: "One-time registration token for --ground-control (needed on the first start only).")
+    var token: String?
+
     @Option(name: .customLong("sync-interval"), help: "Seconds between syncs when nothing changes (default 300).")
     var syncInterval: String?
 
@@ -29,8 +35,23 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = try RegistryRuntime(registry, readOnly: true)
         let settings = runtime.settings
-        guard let stateFile = settings.string("state-file", flag: stateFile) else {
-            throw SettingsError("state-file is required (--state-file, SATELLITE_STATE_FILE or state-file: in --config)")
+        let groundControlURL = settings.string("ground-control", flag: groundControl)
+        var link: GroundControlLink?
+        let stateFile: String
+        switch (settings.string("state-file", flag: self.stateFile), groundControlURL) {
+        case (let file?, nil):
+            stateFile = file
+        case (nil, let url?):
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw SettingsError("ground-control must be an http:// or https:// URL, not '\(url)'")
+            }
+            let options = GroundControlLink.Options(url: url, dataDirectory: runtime.directory, token: settings.string("token", flag: token))
+            link = GroundControlLink(options: options, store: runtime.store, logger: runtime.logger)
+            stateFile = GroundControlLink.stateFile(in: runtime.directory)
+        case (.some, .some):
+            throw SettingsError("give state-file or ground-control, not both")
+        case (nil, nil):
+            throw SettingsError("a desired state is required: --state-file FILE, or --ground-control URL with --token on the first start")
         }
         var options = Replicator.Options()
         if let raw = settings.string("max-concurrent-blobs", flag: maxConcurrentBlobs) {
@@ -48,7 +69,7 @@ struct RunCommand: AsyncParsableCommand {
         let replicator = Replicator(store: runtime.store, options: options, logger: runtime.logger)
         try await runtime.run(adding: [
             ReplicationService(options: service, replicator: replicator, store: runtime.store, logger: runtime.logger),
-        ])
+        ] + (link.map { [$0] } ?? []))
     }
 }
 

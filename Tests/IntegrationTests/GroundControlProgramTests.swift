@@ -149,3 +149,57 @@ extension GroundControlProgramTests {
         #expect(ContinuousClock.now - stoppedAt < .seconds(10))
     }
 }
+
+extension GroundControlProgramTests {
+    @Test func aSatelliteRegistersFollowsItsSignedStateAndReportsToTheFleet() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
+            try await upstream.push(layout: images.layout, name: "other", to: "library/other:1")
+            let server = try await GroundControlProcess(directory: work, adminToken: "admin")
+            try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
+            try await satctl(server, token: "admin", ["registries", "put", "central", "--registry-url", upstream.url,
+                                                      "--username", UpstreamRegistry.username, "--password-file", work.appending("password")])
+            try await satctl(server, token: "admin", ["groups", "put", "edge", "--registry", "central", "--artifact", "library/app:1"])
+            let created = try await satctl(server, token: "admin", ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"])
+            let token = try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
+            let settings = #"{"syncIntervalSeconds":60,"heartbeatIntervalSeconds":1,"logLevel":"info"}"#
+            #expect(try await httpSend("PUT", "\(server.baseURL)/api/v1/satellites/edge-01/settings", headers: ["Authorization": "Bearer admin"],
+                                       body: Data(settings.utf8)).status == 200)
+
+            let agent = try await SatelliteAgent(state: nil, source: ["--ground-control", server.baseURL, "--token", token])
+            defer { Task { await agent.child.stop(); agent.directory.remove() } }
+            func served(_ path: String) async -> String? {
+                try? await httpGet("\(agent.baseURL)/v2/\(path)", headers: ["Accept": images.first.mediaType]).headers["docker-content-digest"]
+            }
+            try await poll("the satellite to serve library/app:1", timeout: .seconds(60)) { await served("library/app/manifests/1") == images.first.digest.string }
+
+            // The fleet view shows it online and in step: applied generation = desired, nothing missing.
+            try await poll("the fleet view to show edge-01 in step") {
+                let view = try APIJSON.decoder().decode(SatelliteView.self, from: try await httpGet(
+                    "\(server.baseURL)/api/v1/satellites/edge-01", headers: ["Authorization": "Bearer admin"]).body)
+                return view.state == "online" && !view.drift.behind && view.drift.missing.isEmpty && view.lastSync?.succeeded == true
+            }
+            let credentialsFile = agent.dataDirectory + "/ground-control.json"
+            let mode = try FileManager.default.attributesOfItem(atPath: credentialsFile)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+
+            // A group change reaches the satellite through its long-poll.
+            try await satctl(server, token: "admin", ["groups", "add", "edge", "library/other:1"])
+            try await poll("the satellite to serve library/other:1", timeout: .seconds(60)) {
+                await served("library/other/manifests/1") == images.other.digest.string
+            }
+
+            // Restarted without a token, it uses its saved credential (no second registration).
+            await agent.child.stop()
+            let again = try await SatelliteAgent(state: nil, directory: agent.directory, source: ["--ground-control", server.baseURL])
+            defer { Task { await again.child.stop() } }
+            #expect(try await httpGet("\(again.baseURL)/v2/library/app/manifests/1", headers: ["Accept": images.first.mediaType]).status == 200)
+            let audit = try await satctl(server, token: "admin", ["audit", "--output", "json"])
+            let registrations = try APIJSON.decoder().decode([AuditEntry].self, from: Data(audit.utf8)).filter { $0.action == "satellite.register" }
+            #expect(registrations.count == 1)
+            await again.child.stop()
+            await server.stop()
+            await upstream.cleanUp()
+        }
+    }
+}

@@ -12,14 +12,15 @@ final class SatelliteAgent: @unchecked Sendable {
     var stateFile: String { directory.appending("state.yaml") }
 
     /// Starts the agent; `state` is written to the state file first (unless nil: keep the file).
-    init(state: String?, directory existing: TemporaryDirectory? = nil, arguments: [String] = []) async throws {
+    /// - Parameter source: where the state comes from, instead of the state file (`--ground-control URL`).
+    init(state: String?, directory existing: TemporaryDirectory? = nil, arguments: [String] = [], source: [String]? = nil) async throws {
         directory = try existing ?? TemporaryDirectory("agent")
         if let state { try Data(state.utf8).write(to: URL(fileURLWithPath: directory.appending("state.yaml"))) }
         port = try freePort()
         child = try ChildProcess(
             try productPath("satellite"),
-            ["run", "--data-dir", directory.appending("data"), "--listen", "127.0.0.1:\(port)",
-             "--state-file", directory.appending("state.yaml"), "--log-level", "info"] + arguments,
+            ["run", "--data-dir", directory.appending("data"), "--listen", "127.0.0.1:\(port)", "--log-level", "info"]
+                + (source ?? ["--state-file", directory.appending("state.yaml")]) + arguments,
             logDirectory: directory.path)
         let child = self.child
         try await poll("satellite run to listen") {

@@ -1,0 +1,37 @@
+import Foundation
+
+/// What a satellite keeps after registering: who it is to Ground Control, the credential it
+/// authenticates with, and the key that must have signed its desired state. Kept in
+/// `ground-control.json` in the data directory, readable by its owner only (0600).
+public struct GroundControlCredentials: Codable, Sendable, Equatable {
+    public var url: String
+    public var name: String
+    public var credential: String
+    /// Ed25519, raw 32 bytes in base64.
+    public var publicKey: String
+
+    static func path(in dataDirectory: String) -> String { dataDirectory + "/ground-control.json" }
+
+    static func load(from dataDirectory: String) throws -> GroundControlCredentials? {
+        let path = path(in: dataDirectory)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try JSONDecoder().decode(GroundControlCredentials.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Writes the file whole (temp file, then rename), created with mode 0600.
+    func save(to dataDirectory: String) throws {
+        let path = Self.path(in: dataDirectory)
+        let temporary = path + ".tmp"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(self)
+        FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600])
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temporary, path) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+}

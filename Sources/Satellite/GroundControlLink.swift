@@ -1,0 +1,226 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import OCI
+import RegistryStore
+import Replication
+import SatelliteProtocol
+import ServiceLifecycle
+
+/// The satellite's side of Ground Control: registers once with a one-time token, long-polls the
+/// signed desired state and hands it to replication through a state file, and heartbeats.
+///
+/// Every state is checked against the key received at registration before it is used, and kept
+/// on disk, so a restart with Ground Control out of reach goes on serving the last good state.
+public struct GroundControlLink: Service {
+    public struct Options: Sendable {
+        public var url: String
+        public var dataDirectory: String
+        /// The one-time registration token; unused once `ground-control.json` exists.
+        public var token: String?
+        /// Seconds each long-poll may wait for a change.
+        public var wait = 60
+        public var maximumBackoff: Duration = .seconds(120)
+
+        public init(url: String, dataDirectory: String, token: String?) {
+            self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+            self.dataDirectory = dataDirectory
+            self.token = token
+        }
+    }
+
+    /// The state file the link writes and `ReplicationService` reads.
+    public static func stateFile(in dataDirectory: String) -> String { dataDirectory + "/ground-control-state.json" }
+
+    let options: Options
+    let store: RegistryStore
+    let logger: Logger
+    private let http = HTTPClient(eventLoopGroupProvider: .singleton)
+
+    public init(options: Options, store: RegistryStore, logger: Logger) {
+        self.options = options
+        self.store = store
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        defer { Task { [http] in try? await http.shutdown() } }
+        guard let credentials = try await registered() else { return }
+        let session = Session(credentials: credentials)
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.followState(session) }
+                group.addTask { await self.heartbeat(session) }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// The saved credentials, or new ones from registering with the token (retried while Ground
+    /// Control is out of reach; a refused token stops the satellite with the reason).
+    private func registered() async throws -> GroundControlCredentials? {
+        if let saved = try GroundControlCredentials.load(from: options.dataDirectory) {
+            if saved.url != options.url {
+                logger.warning("registered with \(saved.url); using it, not \(options.url)")
+            }
+            return saved
+        }
+        guard let token = options.token else {
+            throw LinkError("not registered with Ground Control yet: give --token with the one-time registration token")
+        }
+        var failures = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let reply = try await send("POST", "/api/v1/register", credential: nil, body: try APIJSON.encoder().encode(RegistrationRequest(token: token)))
+                guard reply.status == 200 else {
+                    throw LinkError("Ground Control refused the registration token: \(reply.errorMessage)")
+                }
+                let registration = try APIJSON.decoder().decode(RegistrationResponse.self, from: reply.body)
+                let credentials = GroundControlCredentials(
+                    url: options.url, name: registration.name, credential: registration.credential, publicKey: registration.publicKey)
+                try credentials.save(to: options.dataDirectory)
+                logger.info("registered with Ground Control as \(registration.name)")
+                return credentials
+            } catch let error as LinkError {
+                throw error
+            } catch {
+                failures += 1
+                logger.warning("cannot reach Ground Control to register; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: RetryDelay.after(failures: failures, maximum: options.maximumBackoff))
+            }
+        }
+        return nil
+    }
+
+    /// Long-polls the state; each new one is verified, then written where replication reads it.
+    private func followState(_ session: Session) async {
+        let path = Self.stateFile(in: options.dataDirectory)
+        var etag = (try? StateFile.load(path)).map { "\"\($0.generation)\"" }
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let credentials = await session.credentials
+                let reply = try await send(
+                    "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(options.wait)"), credential: credentials.credential,
+                    headers: etag.map { ["If-None-Match": $0] } ?? [:], timeout: .seconds(Int64(options.wait + 30)))
+                switch reply.status {
+                case 304:
+                    failures = 0
+                    continue
+                case 200:
+                    guard let signature = reply.headers[StateSignature.header.lowercased()],
+                          StateSignature.isValid(signature, for: reply.body, publicKey: credentials.publicKey)
+                    else {
+                        throw LinkError("the desired state is not signed by Ground Control's key; refused")
+                    }
+                    let state = try APIJSON.decoder().decode(DesiredState.self, from: reply.body)
+                    try state.validate()
+                    try reply.body.write(to: URL(fileURLWithPath: path + ".tmp"))
+                    try Data(signature.utf8).write(to: URL(fileURLWithPath: path + ".sig"), options: .atomic)
+                    guard rename(path + ".tmp", path) == 0 else { throw LinkError("cannot write \(path)") }
+                    etag = reply.headers["etag"]
+                    await session.setSettings(state.settings)
+                    logger.info("desired state received", metadata: ["generation": "\(state.generation)", "artifacts": "\(state.artifacts.count)"])
+                    failures = 0
+                default:
+                    throw LinkError("Ground Control answered \(reply.status) for the state: \(reply.errorMessage)")
+                }
+            } catch {
+                if Task.isCancelled { return }
+                failures += 1
+                logger.warning("cannot get the desired state; serving what is held", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: RetryDelay.after(failures: failures, maximum: options.maximumBackoff))
+            }
+        }
+    }
+
+    /// Reports what replication last did, every heartbeat interval; follows credential rotation.
+    private func heartbeat(_ session: Session) async {
+        var applied: Int64 = 0
+        while !Task.isCancelled {
+            let status = try? SatelliteStatus.read(from: options.dataDirectory)
+            if let sync = status?.lastSync, sync.succeeded { applied = max(applied, sync.generation) }
+            let inventory = (status?.lastSync?.artifacts ?? []).filter { $0.outcome != .missing }.compactMap { $0.digest.flatMap { try? Digest($0) } }
+            let report = StatusReport(
+                generation: applied, inventory: Array(Set(inventory)).sorted(),
+                diskUsedBytes: try? await store.totalBlobBytes(), diskFreeBytes: store.diskCapacity()?.free,
+                lastSync: status?.lastSync.map {
+                    SyncResult(succeeded: $0.succeeded, finishedAt: $0.finishedAt, durationSeconds: $0.durationSeconds,
+                               error: $0.artifacts.first { $0.error != nil }?.error)
+                },
+                version: "0.1.0")
+            do {
+                let credentials = await session.credentials
+                let reply = try await send("POST", "/api/v1/status", credential: credentials.credential, body: try APIJSON.encoder().encode(report))
+                guard reply.status == 200 else { throw LinkError("Ground Control answered \(reply.status): \(reply.errorMessage)") }
+                let answer = try APIJSON.decoder().decode(StatusReply.self, from: reply.body)
+                await session.setSettings(answer.settings)
+                for command in answer.commands where command.type == SatelliteInstruction.rotateCredential {
+                    guard let credential = command.credential else { continue }
+                    var rotated = credentials
+                    rotated.credential = credential
+                    try rotated.save(to: options.dataDirectory)
+                    await session.setCredentials(rotated)
+                    logger.info("credential rotated")
+                }
+            } catch {
+                logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(await session.heartbeatInterval))
+        }
+    }
+
+    struct Reply {
+        let status: Int
+        let headers: [String: String]
+        let body: Data
+
+        var errorMessage: String {
+            (try? APIJSON.decoder().decode(APIErrorBody.self, from: body)).map { "\($0.code): \($0.message)" }
+                ?? String(decoding: body.prefix(200), as: UTF8.self)
+        }
+    }
+
+    private func send(
+        _ method: String, _ path: String, credential: String?, headers: [String: String] = [:], body: Data? = nil,
+        timeout: TimeAmount = .seconds(30)
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: options.url + path)
+        request.method = HTTPMethod(rawValue: method)
+        if let credential { request.headers.add(name: "Authorization", value: "Bearer \(credential)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: body))
+        }
+        let response = try await http.execute(request, timeout: timeout)
+        let collected = try await response.body.collect(upTo: 16 << 20)
+        var fields: [String: String] = [:]
+        for (name, value) in response.headers { fields[name.lowercased()] = value }
+        return Reply(status: Int(response.status.code), headers: fields, body: Data(buffer: collected))
+    }
+}
+
+/// The link's changing part: the credential (rotated) and the settings Ground Control sends.
+actor Session {
+    private(set) var credentials: GroundControlCredentials
+    private var settings: SatelliteSettings?
+
+    init(credentials: GroundControlCredentials) { self.credentials = credentials }
+
+    func setCredentials(_ value: GroundControlCredentials) { credentials = value }
+
+    func setSettings(_ value: SatelliteSettings?) { if let value { settings = value } }
+
+    var heartbeatInterval: Int64 { Int64(settings?.heartbeatIntervalSeconds ?? 30) }
+}
+
+/// A failure talking to Ground Control that retrying will not fix.
+struct LinkError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
