@@ -203,3 +203,27 @@ extension GroundControlProgramTests {
         }
     }
 }
+
+extension GroundControlProgramTests {
+    @Test func servesTheAPIOverTLS() async throws {
+        let openssl = try requireTool("openssl", package: "openssl")
+        let curl = try requireTool("curl", package: "curl")
+        let work = try TemporaryDirectory("ground-control-tls")
+        defer { work.remove() }
+        try await runChecked(openssl, [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", work.appending("tls.key"), "-out", work.appending("tls.crt"),
+        ])
+        let server = try await GroundControlProcess(
+            directory: work, adminToken: "admin",
+            extraArguments: ["--tls-cert", work.appending("tls.crt"), "--tls-key", work.appending("tls.key")])
+        #expect(server.baseURL.hasPrefix("https://"))
+        // curl verifies the certificate against the test's own CA file.
+        let listed = try await runChecked(curl, ["-sf", "--cacert", work.appending("tls.crt"), "-H", "Authorization: Bearer admin",
+                                                 "\(server.baseURL)/api/v1/satellites"])
+        #expect(listed == "[]")
+        let unverified = try await run(curl, ["-sf", "\(server.baseURL)/healthz"])
+        #expect(unverified.status != 0, "an unknown certificate is refused")
+        await server.stop()
+    }
+}
