@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "satellite", targets: ["satellite"]),
         .executable(name: "ground-control", targets: ["ground-control"]),
         .executable(name: "satctl", targets: ["satctl"]),
+        .library(name: "GroundControlClient", targets: ["GroundControlClient"]),
         .library(name: "OCI", targets: ["OCI"]),
         .library(name: "RegistryStore", targets: ["RegistryStore"]),
         .library(name: "RegistryServer", targets: ["RegistryServer"]),
@@ -46,6 +47,17 @@ let package = Package(
         .target(
             name: "SatelliteProtocol",
             dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "GroundControlClient",
+            dependencies: [
+                "SatelliteProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -115,11 +127,9 @@ let package = Package(
             name: "Satellite",
             dependencies: [
                 "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
+                "GroundControlClient",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -176,24 +186,18 @@ let package = Package(
         .executableTarget(
             name: "satctl",
             dependencies: [
-                "OCI", "SatelliteProtocol",
+                "OCI", "SatelliteProtocol", "GroundControlClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "fleet-simulator",
             dependencies: [
-                "SatelliteProtocol",
+                "SatelliteProtocol", "GroundControlClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
             path: "Benchmarks/FleetSimulator",
             swiftSettings: testSettings

@@ -1,9 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOFoundationCompat
-import NIOHTTP1
+import GroundControlClient
 import SatelliteProtocol
 import Synchronization
 
@@ -28,7 +26,7 @@ struct FleetSimulator: AsyncParsableCommand {
         configuration.timeout.connect = .seconds(30)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
-            try await simulate(Client(http: http, baseURL: url))
+            try await simulate(GroundControlClient(baseURL: url, http: http))
         } catch {
             try? await http.shutdown()
             throw error
@@ -36,7 +34,7 @@ struct FleetSimulator: AsyncParsableCommand {
         try await http.shutdown()
     }
 
-    private func simulate(_ client: Client) async throws {
+    private func simulate(_ client: GroundControlClient) async throws {
         let admin = ["Authorization": "Bearer \(adminToken)"]
 
         // Setup: one registry, one group of pinned images, the satellites registered.
@@ -80,7 +78,7 @@ struct FleetSimulator: AsyncParsableCommand {
         stats.report(elapsed: elapsed, heartbeatSeconds: heartbeatSeconds, satellites: satellites, pollers: pollers)
         if let serverPID { print("server RSS: \(Self.rss(serverPID))") }
         // The server's own view: its request-duration histogram, without the client's queueing.
-        if let metrics = try? await client.send("GET", "/metrics", [:], nil) {
+        if let metrics = try? await client.send("GET", "/metrics") {
             print(Self.serverSide(String(decoding: metrics.body, as: UTF8.self), route: "/api/v1/status", method: "POST", label: "heartbeat"))
         }
 
@@ -90,20 +88,20 @@ struct FleetSimulator: AsyncParsableCommand {
     }
 
     /// Heartbeats on schedule; latency is measured from when each was due.
-    private func heartbeat(_ client: Client, _ credential: String, firstAt: ContinuousClock.Instant, until end: ContinuousClock.Instant, _ stats: Stats) async {
+    private func heartbeat(_ client: GroundControlClient, _ credential: String, firstAt: ContinuousClock.Instant, until end: ContinuousClock.Instant, _ stats: Stats) async {
         var due = firstAt
         let body = #"{"generation":1,"inventory":[],"diskUsedBytes":1000000,"diskFreeBytes":9000000,"version":"sim"}"#
         while due < end {
             try? await Task.sleep(until: due)
             let sent = ContinuousClock.now
-            let ok = (try? await client.send("POST", "/api/v1/status", ["Authorization": "Bearer \(credential)"], body).status) == 200
+            let ok = (try? await client.send("POST", "/api/v1/status", bearer: credential, body: Data(body.utf8)).status) == 200
             stats.record(.heartbeat, ContinuousClock.now - sent, ok: ok)
             due = due + .seconds(heartbeatSeconds)
         }
     }
 
     /// Long-polls with the last ETag; records how fast each poll wakes after the group change.
-    private func longPoll(_ client: Client, _ credential: String, from start: ContinuousClock.Instant, until end: ContinuousClock.Instant,
+    private func longPoll(_ client: GroundControlClient, _ credential: String, from start: ContinuousClock.Instant, until end: ContinuousClock.Instant,
                           _ stats: Stats) async {
         try? await Task.sleep(until: start)
         var etag: String?
@@ -113,7 +111,7 @@ struct FleetSimulator: AsyncParsableCommand {
             var headers = bearer
             if let etag { headers["If-None-Match"] = etag }
             let sent = ContinuousClock.now
-            guard let reply = try? await client.send("GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(wait)"), headers, nil) else {
+            guard let reply = try? await client.send("GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(wait)"), headers: headers, timeout: .seconds(120)) else {
                 stats.record(.state, .zero, ok: false)
                 continue
             }
@@ -180,37 +178,13 @@ func forEach(_ range: Range<Int>, concurrency: Int, _ body: @escaping @Sendable 
     }
 }
 
-/// A thin HTTP client with the simulator's error handling.
-struct Client: Sendable {
-    let http: HTTPClient
-    let baseURL: String
-
-    struct Reply: Sendable {
-        let status: Int
-        let headers: [String: String]
-        let body: Data
-    }
-
-    func send(_ method: String, _ path: String, _ headers: [String: String], _ body: String?) async throws -> Reply {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = HTTPMethod(rawValue: method)
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
-        }
-        let response = try await http.execute(request, timeout: .seconds(120))
-        let collected = try await response.body.collect(upTo: 16 << 20)
-        var fields: [String: String] = [:]
-        for (name, value) in response.headers { fields[name.lowercased()] = value }
-        return Reply(status: Int(response.status.code), headers: fields, body: Data(buffer: collected))
-    }
-
+extension GroundControlClient {
+    /// `send`, failing unless the status is in `statuses`.
     @discardableResult
     func expect(_ statuses: Range<Int>, _ method: String, _ path: String, _ headers: [String: String], _ body: String?) async throws -> Reply {
-        let reply = try await send(method, path, headers, body)
+        let reply = try await send(method, path, headers: headers, body: body.map { Data($0.utf8) }, timeout: .seconds(120))
         guard statuses.contains(reply.status) else {
-            throw ValidationError("\(method) \(path) answered \(reply.status): \(String(decoding: reply.body, as: UTF8.self))")
+            throw ValidationError("\(method) \(path) answered \(reply.status): \(reply.errorMessage)")
         }
         return reply
     }

@@ -1,9 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import GroundControlClient
 import Logging
-import NIOCore
-import NIOFoundationCompat
-import NIOHTTP1
 import OCI
 import RegistryStore
 import Replication
@@ -39,11 +37,13 @@ public struct GroundControlLink: Service {
     let store: RegistryStore
     let logger: Logger
     private let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    private let client: GroundControlClient
 
     public init(options: Options, store: RegistryStore, logger: Logger) {
         self.options = options
         self.store = store
         self.logger = logger
+        client = GroundControlClient(baseURL: options.url, http: http)
     }
 
     public func run() async throws {
@@ -75,11 +75,11 @@ public struct GroundControlLink: Service {
         var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let reply = try await send("POST", "/api/v1/register", credential: nil, body: try APIJSON.encoder().encode(RegistrationRequest(token: token)))
+                let reply = try await client.send("POST", "/api/v1/register", json: RegistrationRequest(token: token))
                 guard reply.status == 200 else {
                     throw LinkError("Ground Control refused the registration token: \(reply.errorMessage)")
                 }
-                let registration = try APIJSON.decoder().decode(RegistrationResponse.self, from: reply.body)
+                let registration = try reply.decode(RegistrationResponse.self)
                 let credentials = GroundControlCredentials(
                     url: options.url, name: registration.name, credential: registration.credential, publicKey: registration.publicKey)
                 try credentials.save(to: options.dataDirectory)
@@ -104,9 +104,9 @@ public struct GroundControlLink: Service {
         while !Task.isCancelled {
             do {
                 let credentials = await session.credentials
-                let reply = try await send(
-                    "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(options.wait)"), credential: credentials.credential,
-                    headers: etag.map { ["If-None-Match": $0] } ?? [:], timeout: .seconds(Int64(options.wait + 30)))
+                let reply = try await client.send(
+                    "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(options.wait)"), bearer: credentials.credential,
+                    headers: etag.map { ["If-None-Match": $0] } ?? [:], timeout: .seconds(options.wait + 30))
                 switch reply.status {
                 case 304:
                     failures = 0
@@ -155,9 +155,9 @@ public struct GroundControlLink: Service {
                 version: "0.1.0")
             do {
                 let credentials = await session.credentials
-                let reply = try await send("POST", "/api/v1/status", credential: credentials.credential, body: try APIJSON.encoder().encode(report))
+                let reply = try await client.send("POST", "/api/v1/status", bearer: credentials.credential, json: report)
                 guard reply.status == 200 else { throw LinkError("Ground Control answered \(reply.status): \(reply.errorMessage)") }
-                let answer = try APIJSON.decoder().decode(StatusReply.self, from: reply.body)
+                let answer = try reply.decode(StatusReply.self)
                 await session.setSettings(answer.settings)
                 for command in answer.commands where command.type == SatelliteInstruction.rotateCredential {
                     guard let credential = command.credential else { continue }
@@ -172,36 +172,6 @@ public struct GroundControlLink: Service {
             }
             try? await Task.sleep(for: .seconds(await session.heartbeatInterval))
         }
-    }
-
-    struct Reply {
-        let status: Int
-        let headers: [String: String]
-        let body: Data
-
-        var errorMessage: String {
-            (try? APIJSON.decoder().decode(APIErrorBody.self, from: body)).map { "\($0.code): \($0.message)" }
-                ?? String(decoding: body.prefix(200), as: UTF8.self)
-        }
-    }
-
-    private func send(
-        _ method: String, _ path: String, credential: String?, headers: [String: String] = [:], body: Data? = nil,
-        timeout: TimeAmount = .seconds(30)
-    ) async throws -> Reply {
-        var request = HTTPClientRequest(url: options.url + path)
-        request.method = HTTPMethod(rawValue: method)
-        if let credential { request.headers.add(name: "Authorization", value: "Bearer \(credential)") }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: body))
-        }
-        let response = try await http.execute(request, timeout: timeout)
-        let collected = try await response.body.collect(upTo: 16 << 20)
-        var fields: [String: String] = [:]
-        for (name, value) in response.headers { fields[name.lowercased()] = value }
-        return Reply(status: Int(response.status.code), headers: fields, body: Data(buffer: collected))
     }
 }
 

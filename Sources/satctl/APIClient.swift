@@ -1,52 +1,42 @@
 import AsyncHTTPClient
 import Foundation
-import NIOCore
-import NIOFoundationCompat
-import NIOHTTP1
+import GroundControlClient
 import SatelliteProtocol
 
-/// A small JSON client for Ground Control's admin API.
+/// Ground Control's admin API for satctl: the admin token on every call, and any reply other
+/// than 2xx turned into its API error.
 struct APIClient {
-    let baseURL: String
-    let token: String
     private let http: HTTPClient
+    private let client: GroundControlClient
+    let token: String
 
     init(baseURL: String, token: String) throws {
         guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
             throw SatctlError("--url must start with http:// or https://, not '\(baseURL.prefix(80))'")
         }
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.token = token
         http = HTTPClient(eventLoopGroupProvider: .singleton)
+        client = GroundControlClient(baseURL: baseURL, http: http)
+        self.token = token
     }
 
-    /// Sends a request and returns the body of a 2xx reply; any other reply becomes its API error.
-    func send(_ method: HTTPMethod, _ path: String, body: (some Encodable)? = Optional<Empty>.none) async throws -> Data {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: try APIJSON.encoder().encode(body)))
-        }
-        let response: HTTPClientResponse
+    /// Sends a request and returns the body of a 2xx reply.
+    func send(_ method: String, _ path: String, body: (any Encodable)? = nil) async throws -> Data {
+        let reply: GroundControlClient.Reply
         do {
-            response = try await http.execute(request, timeout: .seconds(30))
-        } catch {
-            throw SatctlError("cannot reach Ground Control at \(baseURL): \(error)")
-        }
-        let data = Data(buffer: try await response.body.collect(upTo: 64 << 20))
-        guard (200..<300).contains(response.status.code) else {
-            if let failure = try? APIJSON.decoder().decode(APIErrorBody.self, from: data) {
-                throw SatctlError("\(failure.code): \(failure.message)")
+            if let body {
+                reply = try await client.send(method, path, bearer: token, json: body)
+            } else {
+                reply = try await client.send(method, path, bearer: token)
             }
-            throw SatctlError("Ground Control answered \(response.status.code) \(response.status.reasonPhrase)")
+        } catch {
+            throw SatctlError("cannot reach Ground Control at \(client.baseURL): \(error)")
         }
-        return data
+        guard (200..<300).contains(reply.status) else { throw SatctlError(reply.errorMessage) }
+        return reply.body
     }
 
     func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
-        try decode(type, try await send(.GET, path))
+        try decode(type, try await send("GET", path))
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
@@ -73,8 +63,6 @@ struct APIClient {
             throw error
         }
     }
-
-    struct Empty: Encodable {}
 }
 
 /// A failure satctl reports as one line and exit status 1.

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOHTTP1
 import OCI
 import SatelliteProtocol
 
@@ -88,7 +87,7 @@ struct GroupsCommand: AsyncParsableCommand {
         func run() async throws {
             let definition = GroupDefinition(registry: registry, artifacts: try artifacts.map { try GroupsCommand.artifact($0, platforms: platforms) })
             let group = try await APIClient.with(connection) { client in
-                try client.decode(GroupView.self, try await client.send(.PUT, "/api/v1/groups/\(segment(name))", body: definition))
+                try client.decode(GroupView.self, try await client.send("PUT", "/api/v1/groups/\(segment(name))", body: definition))
             }
             try emit(group, connection.output, table: GroupsCommand.artifactTable)
         }
@@ -134,7 +133,7 @@ struct GroupsCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            _ = try await APIClient.with(connection) { try await $0.send(.DELETE, "/api/v1/groups/\(segment(name))") }
+            _ = try await APIClient.with(connection) { try await $0.send("DELETE", "/api/v1/groups/\(segment(name))") }
             print("deleted group \(name)")
         }
     }
@@ -149,7 +148,7 @@ struct GroupsCommand: AsyncParsableCommand {
                 return kept
             }
             let definition = GroupDefinition(registry: group.registry, artifacts: try change(current))
-            return try client.decode(GroupView.self, try await client.send(.PUT, "/api/v1/groups/\(segment(name))", body: definition))
+            return try client.decode(GroupView.self, try await client.send("PUT", "/api/v1/groups/\(segment(name))", body: definition))
         }
     }
 }

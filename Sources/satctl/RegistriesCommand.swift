@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOHTTP1
 import SatelliteProtocol
 
 /// `satctl registries …`
@@ -60,7 +59,7 @@ struct RegistriesCommand: AsyncParsableCommand {
             }
             let definition = RegistryDefinition(url: registryURL, kind: "oci", username: username, password: password, insecure: insecure)
             let registry = try await APIClient.with(connection) { client in
-                let data = try await client.send(.PUT, "/api/v1/registries/\(segment(name))", body: definition)
+                let data = try await client.send("PUT", "/api/v1/registries/\(segment(name))", body: definition)
                 return try client.decode(RegistryView.self, data)
             }
             try emit(registry, connection.output) { RegistriesCommand.table([$0]) }
@@ -73,7 +72,7 @@ struct RegistriesCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            _ = try await APIClient.with(connection) { try await $0.send(.DELETE, "/api/v1/registries/\(segment(name))") }
+            _ = try await APIClient.with(connection) { try await $0.send("DELETE", "/api/v1/registries/\(segment(name))") }
             print("deleted registry \(name)")
         }
     }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import NIOHTTP1
 import SatelliteProtocol
 
 /// `satctl satellites …`
@@ -44,7 +43,7 @@ struct SatellitesCommand: AsyncParsableCommand {
             }
             let definition = SatelliteDefinition(name: name, groups: groups, labels: labelMap.isEmpty ? nil : labelMap)
             let token = try await APIClient.with(connection) { client in
-                try client.decode(RegistrationToken.self, try await client.send(.POST, "/api/v1/satellites", body: definition))
+                try client.decode(RegistrationToken.self, try await client.send("POST", "/api/v1/satellites", body: definition))
             }
             try emit(token, connection.output, table: SatellitesCommand.tokenTable)
         }
@@ -86,7 +85,7 @@ struct SatellitesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let token = try await APIClient.with(connection) { client in
-                try client.decode(RegistrationToken.self, try await client.send(.POST, "/api/v1/satellites/\(segment(name))/token"))
+                try client.decode(RegistrationToken.self, try await client.send("POST", "/api/v1/satellites/\(segment(name))/token"))
             }
             try emit(token, connection.output, table: SatellitesCommand.tokenTable)
         }
@@ -98,7 +97,7 @@ struct SatellitesCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            _ = try await APIClient.with(connection) { try await $0.send(.POST, "/api/v1/satellites/\(segment(name))/rotate") }
+            _ = try await APIClient.with(connection) { try await $0.send("POST", "/api/v1/satellites/\(segment(name))/rotate") }
             print("satellite \(name) gets a new credential at its next heartbeat")
         }
     }
@@ -109,7 +108,7 @@ struct SatellitesCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            _ = try await APIClient.with(connection) { try await $0.send(.POST, "/api/v1/satellites/\(segment(name))/revoke") }
+            _ = try await APIClient.with(connection) { try await $0.send("POST", "/api/v1/satellites/\(segment(name))/revoke") }
             print("revoked satellite \(name)")
         }
     }
@@ -120,7 +119,7 @@ struct SatellitesCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            _ = try await APIClient.with(connection) { try await $0.send(.DELETE, "/api/v1/satellites/\(segment(name))") }
+            _ = try await APIClient.with(connection) { try await $0.send("DELETE", "/api/v1/satellites/\(segment(name))") }
             print("deleted satellite \(name)")
         }
     }
@@ -133,7 +132,7 @@ struct SatellitesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let satellite = try await APIClient.with(connection) { client in
-                try client.decode(SatelliteView.self, try await client.send(.PUT, "/api/v1/satellites/\(segment(name))/groups/\(segment(group))"))
+                try client.decode(SatelliteView.self, try await client.send("PUT", "/api/v1/satellites/\(segment(name))/groups/\(segment(group))"))
             }
             try emit(satellite, connection.output) { SatellitesCommand.table([$0]) }
         }
@@ -147,7 +146,7 @@ struct SatellitesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let satellite = try await APIClient.with(connection) { client in
-                try client.decode(SatelliteView.self, try await client.send(.DELETE, "/api/v1/satellites/\(segment(name))/groups/\(segment(group))"))
+                try client.decode(SatelliteView.self, try await client.send("DELETE", "/api/v1/satellites/\(segment(name))/groups/\(segment(group))"))
             }
             try emit(satellite, connection.output) { SatellitesCommand.table([$0]) }
         }

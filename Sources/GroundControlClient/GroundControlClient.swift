@@ -1,0 +1,61 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import SatelliteProtocol
+
+/// HTTP to Ground Control's API: what satctl, the satellite and the fleet simulator share.
+/// Each call gives back the status, headers and body; callers decide what a status means.
+public struct GroundControlClient: Sendable {
+    public let baseURL: String
+    private let http: HTTPClient
+
+    /// - Parameter http: the client to send with (its lifetime is the caller's).
+    public init(baseURL: String, http: HTTPClient = .shared) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.http = http
+    }
+
+    /// A reply, whatever its status.
+    public struct Reply: Sendable {
+        public let status: Int
+        /// Header names in lower case.
+        public let headers: [String: String]
+        public let body: Data
+
+        public func decode<T: Decodable>(_ type: T.Type) throws -> T { try APIJSON.decoder().decode(type, from: body) }
+
+        /// `CODE: message` from an API error body, or the start of the body.
+        public var errorMessage: String {
+            (try? decode(APIErrorBody.self)).map { "\($0.code): \($0.message)" } ?? String(decoding: body.prefix(200), as: UTF8.self)
+        }
+    }
+
+    /// Sends one request; `bearer` is the admin token or the satellite credential.
+    public func send(
+        _ method: String, _ path: String, bearer: String? = nil, headers: [String: String] = [:], body: Data? = nil,
+        timeout: Duration = .seconds(30)
+    ) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = HTTPMethod(rawValue: method)
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: body))
+        }
+        let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+        let collected = try await response.body.collect(upTo: 64 << 20)
+        var fields: [String: String] = [:]
+        for (name, value) in response.headers { fields[name.lowercased()] = value }
+        return Reply(status: Int(response.status.code), headers: fields, body: Data(buffer: collected))
+    }
+
+    /// `send` with a JSON-encoded body.
+    public func send(
+        _ method: String, _ path: String, bearer: String? = nil, json: some Encodable, timeout: Duration = .seconds(30)
+    ) async throws -> Reply {
+        try await send(method, path, bearer: bearer, body: try APIJSON.encoder().encode(json), timeout: timeout)
+    }
+}
