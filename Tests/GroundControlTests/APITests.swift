@@ -174,3 +174,33 @@ struct APITests {
         }
     }
 }
+
+extension APITests {
+    @Test func changesToOneSatelliteDoNotWakeTheOthers() async throws {
+        try await APIHarness.run { api in
+            let first = try await api.seedRegisteredSatellite()
+            let etag = try #require(try await api.send("GET", "/api/v1/state", token: first.credential).headers.first(name: "ETag"))
+            async let polled = api.send("GET", "/api/v1/state?wait=3", token: first.credential, headers: ["If-None-Match": etag])
+            try await poll("the long-poll to wait") {
+                String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self).contains("ground_control_long_polls 1")
+            }
+            // Another satellite is created, registered and given settings: s1's state is untouched.
+            let token = try await api.admin("POST", "/api/v1/satellites", json: #"{"name":"s2","groups":["edge"]}"#).decode(RegistrationToken.self)
+            #expect(try await api.send("POST", "/api/v1/register", json: #"{"token":"\#(token.token)"}"#).status == 200)
+            let settings = #"{"syncIntervalSeconds":5,"heartbeatIntervalSeconds":10,"logLevel":"debug"}"#
+            #expect(try await api.admin("PUT", "/api/v1/satellites/s2/settings", json: settings).status == 200)
+            #expect(String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self).contains("ground_control_long_polls 1"))
+            #expect(try await polled.status == 304)
+
+            // Its own settings do wake it.
+            async let again = api.send("GET", "/api/v1/state?wait=30", token: first.credential, headers: ["If-None-Match": etag])
+            try await poll("the long-poll to wait") {
+                String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self).contains("ground_control_long_polls 1")
+            }
+            #expect(try await api.admin("PUT", "/api/v1/satellites/s1/settings", json: settings).status == 200)
+            let woke = try await again
+            #expect(woke.status == 200)
+            #expect(try woke.decode(DesiredState.self).settings?.logLevel == "debug")
+        }
+    }
+}

@@ -8,11 +8,14 @@ public struct FleetConfiguration: Sendable {
     public let revision: Int64
     let groups: [String: GroupRecord]
     let registries: [String: RegistryRecord]
+    /// The latest change to any group or registry (a change above it touched only satellites' rows).
+    let contentRevision: Int64
 
     init(revision: Int64, groups: [String: GroupRecord], registries: [String: RegistryRecord]) {
         self.revision = revision
         self.groups = groups
         self.registries = registries
+        contentRevision = max(groups.values.map(\.revision).max() ?? 0, registries.values.map(\.revision).max() ?? 0)
     }
 
     /// Whether this configuration is at least as new as what `satellite` was read at.

@@ -90,6 +90,15 @@ final class FleetCache: Sendable {
         }
     }
 
+    /// The satellites whose state may differ between fleet revisions `from` and `to`: those whose
+    /// own row changed, or nil (all of them) when a group or registry changed.
+    func affectedSatellites(from: Int64, to: Int64) async -> Set<String>? {
+        guard let configuration = try? await configuration(key: to), configuration.contentRevision <= from else { return nil }
+        return state.withLock { state in
+            Set(state.revisions.filter { $0.value > from }.keys)
+        }
+    }
+
     func identity(credentialHash: String) -> Fleet.SatelliteIdentity? {
         state.withLock { state in
             guard let identity = state.identities[credentialHash], state.isCurrent(identity.name.value, identity.revision) else { return nil }

@@ -41,7 +41,7 @@ extension GroundControlAPI {
             let deadline = ContinuousClock.now + .seconds(wait)
             while true {
                 let remaining = deadline - ContinuousClock.now
-                guard remaining > .zero, await watcher.waitForChange(from: current.observed, timeout: remaining) else {
+                guard remaining > .zero, await watcher.waitForChange(from: current.observed, satellite: current.name.value, timeout: remaining) else {
                     return Response(status: .notModified, headers: [.eTag: Self.etag(current.configuration.generation(of: current.satellite))])
                 }
                 current.observed = watcher.latest

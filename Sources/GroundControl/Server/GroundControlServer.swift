@@ -73,7 +73,9 @@ public enum GroundControlServer {
             services: [store, watcher, resolver, heartbeats],
             onServerRunning: onServerRunning,
             logger: logger)
+        let cache = api.cache
         application.beforeServerStarts {
+            await watcher.narrowWakeUps { from, to in await cache.affectedSatellites(from: from, to: to) }
             // Open the gate even on failure, so the services see the cancellation and stop.
             defer { gate.open() }
             try await fleet.prepare()

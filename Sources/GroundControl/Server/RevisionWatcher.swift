@@ -5,7 +5,13 @@ import Synchronization
 
 /// Follows the fleet-wide revision so long-polls wake when anything changes, whichever process
 /// made the change: it reads the revision every `interval`, and at once when this process pokes it.
+///
+/// When told which satellites a change touched (`affected`), it wakes only their long-polls: a
+/// satellite registering or changing settings does not wake the rest of the fleet.
 public actor RevisionWatcher: Service {
+    /// The satellites whose state may differ between two revisions, or nil for "any".
+    public typealias AffectedSatellites = @Sendable (_ from: Int64, _ to: Int64) async -> Set<String>?
+
     private let fleet: Fleet
     private let interval: Duration
     private let logger: Logger
@@ -17,7 +23,8 @@ public actor RevisionWatcher: Service {
 
     /// `current`, readable without waiting for the actor (requests read it on every call).
     public nonisolated var latest: Int64 { published.load(ordering: .acquiring) }
-    private var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+    private var waiters: [Int: (satellite: String?, continuation: CheckedContinuation<Bool, Never>)] = [:]
+    private var affected: AffectedSatellites?
     private var nextWaiter = 0
     private let ready: @Sendable () async -> Void
 
@@ -27,6 +34,11 @@ public actor RevisionWatcher: Service {
         self.interval = interval
         self.logger = logger
         self.ready = ready
+    }
+
+    /// Narrows the wake-ups after a change to the satellites it touched.
+    public func narrowWakeUps(_ affected: @escaping AffectedSatellites) {
+        self.affected = affected
     }
 
     public func run() async throws {
@@ -43,16 +55,25 @@ public actor RevisionWatcher: Service {
         do {
             let revision = try await fleet.revision()
             if revision != current {
+                let previous = current
                 current = revision
-                wakeAll(changed: true)
+                guard previous >= 0, let affected, let names = await affected(previous, revision) else {
+                    wakeAll(changed: true)
+                    return
+                }
+                for (id, waiter) in waiters where waiter.satellite.map(names.contains) ?? true {
+                    waiters.removeValue(forKey: id)
+                    waiter.continuation.resume(returning: true)
+                }
             }
         } catch {
             logger.warning("cannot read the fleet revision", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Waits until the revision differs from `revision` (true) or `timeout` passes (false).
-    public func waitForChange(from revision: Int64, timeout: Duration) async -> Bool {
+    /// Waits until the revision differs from `revision` in a way that may touch `satellite` (true),
+    /// or `timeout` passes (false).
+    public func waitForChange(from revision: Int64, satellite: String? = nil, timeout: Duration) async -> Bool {
         if current != revision { return true }
         let id = nextWaiter
         nextWaiter += 1
@@ -66,7 +87,7 @@ public actor RevisionWatcher: Service {
         return await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { continuation in
-                    waiters[id] = continuation
+                    waiters[id] = (satellite, continuation)
                 }
             } onCancel: {
                 Task { await self.resume(id, changed: false) }
@@ -77,14 +98,14 @@ public actor RevisionWatcher: Service {
     }
 
     private func resume(_ id: Int, changed: Bool) {
-        waiters.removeValue(forKey: id)?.resume(returning: changed)
+        waiters.removeValue(forKey: id)?.continuation.resume(returning: changed)
     }
 
     /// Wakes every waiter. After a change they are woken a batch at a time, a few milliseconds
     /// apart: ten thousand long-polls answered at once would starve heartbeats of CPU, and the
     /// satellites would all fetch their images from the registry in the same instant.
     private func wakeAll(changed: Bool) {
-        let woken = Array(waiters.values)
+        let woken = waiters.values.map(\.continuation)
         waiters.removeAll()
         guard changed, woken.count > Self.wakeBatch else {
             for continuation in woken { continuation.resume(returning: changed) }
