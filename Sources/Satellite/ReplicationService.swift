@@ -73,7 +73,8 @@ public struct ReplicationService: Service {
                 await writeStatus(report, stateError: stateError)
                 if report.succeeded {
                     failures = 0
-                    nextSync = .now + options.syncInterval
+                    // Ground Control's setting for this satellite, when the state carries one.
+                    nextSync = .now + (state.settings.map { .seconds($0.syncIntervalSeconds) } ?? options.syncInterval)
                 } else {
                     failures += 1
                     let backoff = RetryDelay.after(failures: failures, maximum: options.maximumBackoff)
