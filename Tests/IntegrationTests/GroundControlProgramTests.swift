@@ -227,3 +227,27 @@ extension GroundControlProgramTests {
         await server.stop()
     }
 }
+
+extension GroundControlProgramTests {
+    @Test func settingsComeFromFlagsEnvironmentAndConfigFile() async throws {
+        let work = try TemporaryDirectory("ground-control-settings")
+        defer { work.remove() }
+        let executable = try productPath("ground-control")
+        try Data("listen: 127.0.0.1:0\ndatabase: sqlite:\(work.appending("from-file.sqlite"))\n".utf8)
+            .write(to: URL(fileURLWithPath: work.appending("config.yaml")))
+        // The environment beats the file.
+        let child = try ChildProcess(
+            executable, ["serve", "--config", work.appending("config.yaml")], logDirectory: work.path,
+            environment: ["GROUND_CONTROL_DATABASE": "sqlite:\(work.appending("from-env.sqlite"))", "GROUND_CONTROL_ADMIN_TOKEN": "admin"])
+        try await poll("ground-control to serve") { child.output.contains("ground-control: serving http://127.0.0.1:") }
+        #expect(FileManager.default.fileExists(atPath: work.appending("from-env.sqlite")))
+        #expect(!FileManager.default.fileExists(atPath: work.appending("from-file.sqlite")))
+        await child.stop()
+
+        // A database that is neither SQLite nor PostgreSQL is refused by name.
+        let refused = try await run(executable, ["serve", "--listen", "127.0.0.1:0", "--database", "mysql://x"])
+        #expect(refused.status != 0 && refused.error.contains("database must be sqlite:PATH or postgres://"))
+        let badListen = try await run(executable, ["serve", "--listen", "nowhere", "--database", "sqlite:\(work.appending("x.sqlite"))"])
+        #expect(badListen.status != 0 && badListen.error.contains("listen must be host:port"))
+    }
+}
