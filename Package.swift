@@ -198,6 +198,7 @@ let package = Package(
                 "SatelliteProtocol", "GroundControlClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Benchmarks/FleetSimulator",
             swiftSettings: testSettings

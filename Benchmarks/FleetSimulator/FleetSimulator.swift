@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import GroundControlClient
+import NIOPosix
 import SatelliteProtocol
 import Synchronization
 
@@ -25,16 +26,23 @@ struct FleetSimulator: AsyncParsableCommand {
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = satellites + 512
         configuration.timeout.connect = .seconds(30)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        // Heartbeats get their own client thread: real satellites are separate machines, and
+        // queued behind ten thousand long-poll replies in one client they would measure the simulator.
+        let heartbeatThreads = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let heartbeatHTTP = HTTPClient(eventLoopGroupProvider: .shared(heartbeatThreads), configuration: configuration)
         do {
-            try await simulate(GroundControlClient(baseURL: url, http: http))
+            try await simulate(GroundControlClient(baseURL: url, http: http), heartbeats: GroundControlClient(baseURL: url, http: heartbeatHTTP))
         } catch {
             try? await http.shutdown()
+            try? await heartbeatHTTP.shutdown()
             throw error
         }
         try await http.shutdown()
+        try await heartbeatHTTP.shutdown()
+        try await heartbeatThreads.shutdownGracefully()
     }
 
-    private func simulate(_ client: GroundControlClient) async throws {
+    private func simulate(_ client: GroundControlClient, heartbeats: GroundControlClient) async throws {
         let admin = ["Authorization": "Bearer \(adminToken)"]
 
         // Setup: one registry, one group of pinned images, the satellites registered.
@@ -62,7 +70,7 @@ struct FleetSimulator: AsyncParsableCommand {
         await withTaskGroup(of: Void.self) { tasks in
             for (index, credential) in all.enumerated() {
                 let offset = heartbeatSeconds * Double(index) / Double(all.count)
-                tasks.addTask { await self.heartbeat(client, credential, firstAt: started + .seconds(offset), until: end, stats) }
+                tasks.addTask { await self.heartbeat(heartbeats, credential, firstAt: started + .seconds(offset), until: end, stats) }
                 if index < pollers {
                     // Satellites start at different moments: the first GETs spread like the heartbeats.
                     tasks.addTask { await self.longPoll(client, credential, from: started + .seconds(offset), until: end, stats) }
@@ -94,6 +102,7 @@ struct FleetSimulator: AsyncParsableCommand {
         while due < end {
             try? await Task.sleep(until: due)
             let sent = ContinuousClock.now
+            stats.counted()
             let ok = (try? await client.send("POST", "/api/v1/status", bearer: credential, body: Data(body.utf8)).status) == 200
             stats.record(.heartbeat, ContinuousClock.now - sent, ok: ok)
             due = due + .seconds(heartbeatSeconds)
@@ -111,6 +120,7 @@ struct FleetSimulator: AsyncParsableCommand {
             var headers = bearer
             if let etag { headers["If-None-Match"] = etag }
             let sent = ContinuousClock.now
+            stats.counted()
             guard let reply = try? await client.send("GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(wait)"), headers: headers, timeout: .seconds(120)) else {
                 stats.record(.state, .zero, ok: false)
                 continue
@@ -201,6 +211,10 @@ final class Stats: Sendable {
     private let samples = Mutex<[Kind: [Double]]>([:])
     private let failures = Mutex<[Kind: Int]>([:])
     private let change = Mutex<ContinuousClock.Instant?>(nil)
+    private let requests = Atomic<Int>(0)
+
+    /// Counts every request of the load phase, whatever its answer.
+    func counted() { requests.add(1, ordering: .relaxed) }
 
     /// When the admin changed the group (long-poll wake-ups are measured from it).
     var changedAt: ContinuousClock.Instant? { change.withLock { $0 } }
@@ -219,6 +233,8 @@ final class Stats: Sendable {
     func report(elapsed: String, heartbeatSeconds: Double, satellites: Int, pollers: Int) {
         let all = samples.withLock { $0 }
         let failed = failures.withLock { $0 }
+        let total = requests.load(ordering: .relaxed)
+        print("requests: \(total) in \(elapsed) s, \(String(format: "%.0f", Double(total) / (Double(elapsed) ?? 1)))/s")
         print("load: \(satellites) satellites, heartbeat every \(heartbeatSeconds) s (target \(String(format: "%.0f", Double(satellites) / heartbeatSeconds))/s), \(pollers) long-polls, \(elapsed) s")
         for kind in Kind.allCases {
             let values = (all[kind] ?? []).sorted()
