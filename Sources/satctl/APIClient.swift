@@ -20,14 +20,11 @@ struct APIClient {
     }
 
     /// Sends a request and returns the body of a 2xx reply.
-    func send(_ method: String, _ path: String, body: (any Encodable)? = nil) async throws -> Data {
+    func send(_ method: String, _ path: String, body: (any Encodable)? = nil, headers: [String: String] = [:]) async throws -> Data {
         let reply: GroundControlClient.Reply
         do {
-            if let body {
-                reply = try await client.send(method, path, bearer: token, json: body)
-            } else {
-                reply = try await client.send(method, path, bearer: token)
-            }
+            let encoded = try body.map { try APIJSON.encoder().encode($0) }
+            reply = try await client.send(method, path, bearer: token, headers: headers, body: encoded)
         } catch {
             throw SatctlError("cannot reach Ground Control at \(client.baseURL): \(error)")
         }

@@ -138,17 +138,27 @@ struct GroupsCommand: AsyncParsableCommand {
         }
     }
 
-    /// Reads the group, changes its artifact list, and puts it back.
+    /// Reads the group, changes its artifact list, and puts it back unless someone changed it
+    /// meanwhile (`If-Match`); then reads it again, up to three times.
     static func edit(_ name: String, _ connection: ConnectionOptions, _ change: ([GroupArtifact]) throws -> [GroupArtifact]) async throws -> GroupView {
         try await APIClient.with(connection) { client in
-            let group = try await client.get("/api/v1/groups/\(segment(name))", as: GroupView.self)
-            let current = group.artifacts.map { artifact in
-                var kept = artifact
-                kept.resolvedDigest = nil
-                return kept
+            for attempt in 1...3 {
+                let group = try await client.get("/api/v1/groups/\(segment(name))", as: GroupView.self)
+                let current = group.artifacts.map { artifact in
+                    var kept = artifact
+                    kept.resolvedDigest = nil
+                    return kept
+                }
+                let definition = GroupDefinition(registry: group.registry, artifacts: try change(current))
+                do {
+                    let data = try await client.send(
+                        "PUT", "/api/v1/groups/\(segment(name))", body: definition, headers: ["If-Match": "\"\(group.revision)\""])
+                    return try client.decode(GroupView.self, data)
+                } catch let error as SatctlError where error.description.hasPrefix("CHANGED") && attempt < 3 {
+                    continue
+                }
             }
-            let definition = GroupDefinition(registry: group.registry, artifacts: try change(current))
-            return try client.decode(GroupView.self, try await client.send("PUT", "/api/v1/groups/\(segment(name))", body: definition))
+            throw SatctlError("group \(name) kept changing while it was being edited; try again")
         }
     }
 }

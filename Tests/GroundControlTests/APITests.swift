@@ -50,6 +50,8 @@ struct APITests {
         .init(method: "PUT", path: "/api/v1/satellites/s1/groups/ghost", json: nil, status: 404, code: "GROUP_UNKNOWN", mentions: "ghost"),
         .init(method: "GET", path: "/api/v1/audit?limit=0", json: nil, status: 400, code: "FIELD_INVALID", mentions: "limit"),
         .init(method: "GET", path: "/api/v1/nothing-here", json: nil, status: 404, code: "NOT_FOUND", mentions: "nothing-here"),
+        .init(method: "PUT", path: "/api/v1/groups/edge?if-match", json: #"{"registry":"central","artifacts":[]}"#, status: 412, code: "CHANGED",
+              mentions: "read it again"),
     ]
 
     @Test func badInputGetsA4xxNamingTheProblemAndChangesNothing() async throws {
@@ -57,7 +59,10 @@ struct APITests {
             _ = try await api.seedRegisteredSatellite()
             let before = try await api.admin("GET", "/api/v1/audit").decode([AuditEntry].self).count
             for request in Self.badRequests {
-                let reply = try await api.admin(request.method, request.path, json: request.json)
+                // `?if-match` marks the one request sent with a stale If-Match.
+                let reply = try await api.send(
+                    request.method, request.path.replacingOccurrences(of: "?if-match", with: ""), token: APIHarness.adminToken,
+                    json: request.json, headers: request.path.hasSuffix("?if-match") ? ["If-Match": "\"1\""] : [:])
                 #expect(reply.status == request.status, "\(request.testDescription): \(String(decoding: reply.body, as: UTF8.self))")
                 #expect(reply.error?.code == request.code, "\(request.testDescription)")
                 #expect(reply.error?.message.contains(request.mentions) == true, "\(request.testDescription): \(reply.error?.message ?? "no message")")

@@ -271,3 +271,21 @@ struct FleetContractTests {
         }
     }
 }
+
+extension FleetContractTests {
+    @Test(arguments: Backend.allCases)
+    func aGroupEditBasedOnAnOldRevisionIsRefused(_ backend: Backend) async throws {
+        try await withFleet(backend) { fleet, _ in
+            try await Self.seed(fleet)
+            let edge = try Self.name("edge")
+            let read = try await fleet.group(edge)
+            let (updated, _) = try await fleet.putGroup(
+                edge, GroupDefinition(registry: "central", artifacts: [try Self.artifact("a", tag: "1")]), expectedRevision: read.revision)
+            await expectFailure(.changed) {
+                _ = try await fleet.putGroup(edge, GroupDefinition(registry: "central", artifacts: []), expectedRevision: read.revision)
+            }
+            #expect(try await fleet.group(edge).artifacts.count == 1)
+            #expect(try await fleet.group(edge).revision == updated.revision)
+        }
+    }
+}

@@ -5,7 +5,11 @@ import SatelliteProtocol
 extension Fleet {
     /// Creates or replaces a group. A tag kept from the previous version keeps its resolved digest
     /// until the resolver looks again.
-    public func putGroup(_ name: ResourceName, _ definition: GroupDefinition, by actor: Actor = .admin) async throws -> (GroupView, created: Bool) {
+    /// - Parameter expectedRevision: when given, the change is refused (`CHANGED`) unless the group
+    ///   is still at this revision, so read-modify-write edits do not overwrite each other.
+    public func putGroup(
+        _ name: ResourceName, _ definition: GroupDefinition, expectedRevision: Int64? = nil, by actor: Actor = .admin
+    ) async throws -> (GroupView, created: Bool) {
         let registry = try ResourceName(definition.registry, kind: "registry")
         let validated = try Self.validatedArtifacts(definition.artifacts)
         let at = Self.milliseconds(now())
@@ -16,6 +20,10 @@ extension Fleet {
             }
             let previous = try await session.query("SELECT \(GroupRecord.columns) FROM image_groups WHERE name = ?", .text(name.value))
                 .first.map(GroupRecord.init)
+            if let expectedRevision, previous?.revision != expectedRevision {
+                throw GroundControlError(
+                    .changed, "group '\(name)' is at revision \(previous.map { String($0.revision) } ?? "none"), not \(expectedRevision); read it again")
+            }
             if let previous, previous.registry == registry.value {
                 for index in artifacts.indices where artifacts[index].digest == nil {
                     artifacts[index].resolvedDigest = previous.artifacts.first {

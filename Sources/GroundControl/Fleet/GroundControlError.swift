@@ -22,6 +22,7 @@ public struct GroundControlError: Error, Sendable, Equatable, CustomStringConver
         public static let duplicate = Code(name: "DUPLICATE", status: 409)
         public static let inUse = Code(name: "IN_USE", status: 409)
         public static let revoked = Code(name: "SATELLITE_REVOKED", status: 403)
+        public static let changed = Code(name: "CHANGED", status: 412)
         public static let unavailable = Code(name: "UNAVAILABLE", status: 503)
         public static let internalError = Code(name: "INTERNAL", status: 500)
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import SatelliteProtocol
 
@@ -38,13 +39,15 @@ extension GroundControlAPI {
             try await requireAdmin(request)
             let name = try Self.name(context, kind: "group name")
             let definition = try await APIBody.decode(GroupDefinition.self, from: request, limit: bodyLimit)
-            let (view, created) = try await fleet.putGroup(name, definition)
+            let expected = try request.headers[.ifMatch].map(Self.revision(ifMatch:))
+            let (view, created) = try await fleet.putGroup(name, definition, expectedRevision: expected)
             await changed(resolveTags: true)
-            return try APIBody.json(view, status: created ? .created : .ok)
+            return try APIBody.json(view, status: created ? .created : .ok, headers: [.eTag: "\"\(view.revision)\""])
         }
         api.get("groups/:name") { request, context in
             try await requireAdmin(request)
-            return try APIBody.json(try await fleet.group(try Self.name(context, kind: "group name")))
+            let group = try await fleet.group(try Self.name(context, kind: "group name"))
+            return try APIBody.json(group, headers: [.eTag: "\"\(group.revision)\""])
         }
         api.delete("groups/:name") { request, context in
             try await requireAdmin(request)
@@ -122,6 +125,16 @@ extension GroundControlAPI {
             let before = try Self.integer(query.get("before"), field: "before", range: 1...Int.max)
             return try APIBody.json(try await fleet.auditLog(limit: limit, before: before.map(Int64.init)))
         }
+    }
+
+    /// The revision an `If-Match: "<revision>"` names.
+    static func revision(ifMatch header: String) throws(GroundControlError) -> Int64 {
+        var tag = header.trimmingCharacters(in: .whitespaces)
+        if tag.hasPrefix("W/") { tag.removeFirst(2) }
+        guard tag.count >= 3, tag.hasPrefix("\""), tag.hasSuffix("\""), let revision = Int64(tag.dropFirst().dropLast()) else {
+            throw GroundControlError(.invalidField, "If-Match: must be the group's ETag, such as \"42\", not '\(header.prefix(40))'")
+        }
+        return revision
     }
 
     /// A whole-number query parameter in `range`, or nil when absent.
