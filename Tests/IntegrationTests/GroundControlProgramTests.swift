@@ -251,3 +251,40 @@ extension GroundControlProgramTests {
         #expect(badListen.status != 0 && badListen.error.contains("listen must be host:port"))
     }
 }
+
+extension GroundControlProgramTests {
+    /// `tampering-proxy.py` changes each state's bytes on the way and keeps the signature.
+    @Test func aSatelliteRefusesAStateChangedOnTheWay() async throws {
+        let python = try requireTool("python3", package: "python3")
+        let work = try TemporaryDirectory("ground-control-tamper")
+        defer { work.remove() }
+        let server = try await GroundControlProcess(directory: work, adminToken: "admin")
+        let admin = ["Authorization": "Bearer admin"]
+        _ = try await httpSend("PUT", "\(server.baseURL)/api/v1/registries/central", headers: admin, body: Data(#"{"url":"http://127.0.0.1:1"}"#.utf8))
+        let group = #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"sha256:\#(String(repeating: "ab", count: 32))"}]}"#
+        _ = try await httpSend("PUT", "\(server.baseURL)/api/v1/groups/edge", headers: admin, body: Data(group.utf8))
+        let created = try await httpSend("POST", "\(server.baseURL)/api/v1/satellites", headers: admin, body: Data(#"{"name":"s1","groups":["edge"]}"#.utf8))
+        let token = try APIJSON.decoder().decode(RegistrationToken.self, from: created.body).token
+        let serverPort = try require(server.baseURL.split(separator: ":").last.map(String.init), "a port")
+        let proxy = try ChildProcess(python, ["\(RealClientTests.scripts)/tampering-proxy.py", serverPort], logDirectory: work.path)
+        defer { Task { await proxy.stop() } }
+        try await poll("the proxy to listen") { proxy.output.hasPrefix("port ") }
+        let proxyPort = try require(proxy.output.split(separator: "\n").first?.split(separator: " ").last, "a proxy port")
+
+        let agent = try await SatelliteAgent(state: nil, source: ["--ground-control", "http://127.0.0.1:\(proxyPort)", "--token", token])
+        defer { Task { await agent.child.stop(); agent.directory.remove() } }
+        try await poll("the satellite to refuse the tampered state") {
+            agent.child.errorOutput.contains("not signed by Ground Control's key")
+        }
+        #expect(proxy.output.contains("tampered"))
+        #expect(!FileManager.default.fileExists(atPath: agent.dataDirectory + "/ground-control-state.json"))
+        // Its heartbeats still arrive: the fleet view shows it online, with nothing applied.
+        try await poll("the refusing satellite to show as behind") {
+            let view = try APIJSON.decoder().decode(SatelliteView.self, from: try await httpGet("\(server.baseURL)/api/v1/satellites/s1", headers: admin).body)
+            return view.state == "online" && view.drift.behind && view.appliedGeneration == 0
+        }
+        await agent.child.stop()
+        await proxy.stop()
+        await server.stop()
+    }
+}
