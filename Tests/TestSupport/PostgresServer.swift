@@ -63,14 +63,15 @@ public actor PostgresServer {
         return port
     }
 
-    /// Finds a PostgreSQL program in PATH or under /usr/lib/postgresql/<version>/bin.
+    /// Finds a PostgreSQL program under /usr/lib/postgresql/<newest version>/bin (Debian's layout,
+    /// which skips the version-picking wrappers in /usr/bin), else in PATH.
     static func binary(_ name: String) throws -> String {
-        if let path = try? requireTool(name, package: "postgresql") { return path }
         let root = "/usr/lib/postgresql"
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
         for version in versions where FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/\(name)") {
             return "\(root)/\(version)/bin/\(name)"
         }
+        if let path = try? requireTool(name, package: "postgresql") { return path }
         throw TestSupportError("\(name) is not installed: run scripts/test.sh, which installs it (apt-get install postgresql)")
     }
 
