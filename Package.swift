@@ -222,9 +222,7 @@ let package = Package(
         .testTarget(
             name: "GroundControlTests",
             dependencies: [
-                "GroundControl", "SatelliteProtocol", "OCI", "TestSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                "GroundControl", "GroundControlClient", "SatelliteProtocol", "OCI", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

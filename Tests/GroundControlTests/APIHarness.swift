@@ -1,10 +1,7 @@
-import AsyncHTTPClient
 import Foundation
 import GroundControl
+import GroundControlClient
 import Logging
-import NIOCore
-import NIOFoundationCompat
-import NIOHTTP1
 import SatelliteProtocol
 import ServiceLifecycle
 import Synchronization
@@ -46,34 +43,14 @@ struct APIHarness: Sendable {
         try await serving.value
     }
 
-    struct Reply: Sendable {
-        let status: Int
-        let headers: HTTPHeaders
-        let body: Data
-
-        func decode<T: Decodable>(_ type: T.Type) throws -> T { try APIJSON.decoder().decode(type, from: body) }
-
-        /// The API error body, which every refusal must carry.
-        var error: APIErrorBody? { try? decode(APIErrorBody.self) }
-    }
-
     /// Sends a request; `token` nil sends no Authorization header.
     func send(_ method: String, _ path: String, token: String? = nil, json: String? = nil, body: Data? = nil,
-              headers: [String: String] = [:]) async throws -> Reply {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = HTTPMethod(rawValue: method)
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let data = json.map({ Data($0.utf8) }) ?? body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(data: data))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        let collected = try await response.body.collect(upTo: 64 << 20)
-        return Reply(status: Int(response.status.code), headers: response.headers, body: Data(buffer: collected))
+              headers: [String: String] = [:]) async throws -> GroundControlClient.Reply {
+        try await GroundControlClient(baseURL: baseURL).send(
+            method, path, bearer: token, headers: headers, body: json.map { Data($0.utf8) } ?? body, timeout: .seconds(60))
     }
 
-    func admin(_ method: String, _ path: String, json: String? = nil) async throws -> Reply {
+    func admin(_ method: String, _ path: String, json: String? = nil) async throws -> GroundControlClient.Reply {
         try await send(method, path, token: Self.adminToken, json: json)
     }
 
@@ -86,4 +63,9 @@ struct APIHarness: Sendable {
         let token = try await admin("POST", "/api/v1/satellites", json: #"{"name":"s1","groups":["edge"]}"#).decode(RegistrationToken.self)
         return try await send("POST", "/api/v1/register", json: #"{"token":"\#(token.token)"}"#).decode(RegistrationResponse.self)
     }
+}
+
+extension GroundControlClient.Reply {
+    /// The API error body, which every refusal must carry.
+    var error: APIErrorBody? { try? decode(APIErrorBody.self) }
 }

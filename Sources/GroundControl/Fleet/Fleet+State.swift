@@ -2,19 +2,9 @@ import Foundation
 import SatelliteProtocol
 
 extension Fleet {
-    /// The satellite's current generation, in one query (cheap enough for every long-poll wake-up).
+    /// The satellite's current generation, by the same rule the served state uses.
     public func generation(of name: ResourceName) async throws -> Int64 {
-        try await store.read { session in
-            try await session.query(
-                """
-                SELECT MAX(r) FROM (
-                    SELECT revision AS r FROM satellites WHERE name = ?
-                    UNION ALL SELECT g.revision FROM satellite_groups s JOIN image_groups g ON g.name = s.group_name WHERE s.satellite = ?
-                    UNION ALL SELECT r.revision FROM satellite_groups s JOIN image_groups g ON g.name = s.group_name
-                        JOIN registries r ON r.name = g.registry WHERE s.satellite = ?
-                ) AS revisions
-                """, .text(name.value), .text(name.value), .text(name.value)).first?.optionalInteger(0) ?? 0
-        }
+        try await configuration().generation(of: try await stateInputs(of: name))
     }
 
     /// The satellite's desired state (DESIGN.md §5.2), read in one consistent view.

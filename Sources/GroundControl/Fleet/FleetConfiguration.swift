@@ -120,11 +120,4 @@ extension Fleet {
                 .map { (try $0.text(0), try $0.integer(1)) }
         }
     }
-
-    /// The satellite's own revision (it changes with its settings and groups), or nil once deleted.
-    public func satelliteRevision(of name: ResourceName) async throws -> Int64? {
-        try await store.read { session in
-            try await session.query("SELECT revision FROM satellites WHERE name = ?", .text(name.value)).first?.integer(0)
-        }
-    }
 }

@@ -10,7 +10,6 @@ public enum SQLValue: Sendable, Equatable {
 
     public static func optional(_ value: String?) -> SQLValue { value.map { .text($0) } ?? .null }
 
-    public static func optional(_ value: Int64?) -> SQLValue { value.map { .integer($0) } ?? .null }
 }
 
 /// One result row, read by column position with a typed accessor.
