@@ -2,7 +2,8 @@ import CoreMetrics
 import Prometheus
 import RegistryStore
 
-/// The registry's Prometheus metrics: requests and latency by route, bytes in and out, store size.
+/// The registry's Prometheus metrics: requests and latency by route, bytes in and out, store size,
+/// blob reads that had to wait for the disk.
 public final class RegistryMetrics: Sendable {
     /// The registry the metrics live in; `/metrics` renders it.
     public let prometheus: PrometheusCollectorRegistry
@@ -10,6 +11,7 @@ public final class RegistryMetrics: Sendable {
     private let bytesReceived: CoreMetrics.Counter
     private let bytesSent: CoreMetrics.Counter
     private let storeBytes: CoreMetrics.Gauge
+    private let blobDiskReads: CoreMetrics.Counter
 
     public init(prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.prometheus = prometheus
@@ -17,6 +19,7 @@ public final class RegistryMetrics: Sendable {
         bytesReceived = CoreMetrics.Counter(label: "registry_received_bytes_total", factory: factory)
         bytesSent = CoreMetrics.Counter(label: "registry_sent_bytes_total", factory: factory)
         storeBytes = CoreMetrics.Gauge(label: "registry_store_bytes", factory: factory)
+        blobDiskReads = CoreMetrics.Counter(label: "registry_blob_disk_reads_total", factory: factory)
     }
 
     func recordRequest(route: String, method: String, status: Int, seconds: Double) {
@@ -33,6 +36,8 @@ public final class RegistryMetrics: Sendable {
 
     func received(_ bytes: Int64) { bytesReceived.increment(by: bytes) }
     func sent(_ bytes: Int64) { bytesSent.increment(by: bytes) }
+    /// A blob chunk the page cache could not supply, read on the blocking-I/O pool instead.
+    func blobReadFromDisk() { blobDiskReads.increment() }
 
     /// Renders the Prometheus text exposition, refreshing the store size first.
     func render(store: RegistryStore) async -> [UInt8] {

@@ -1,9 +1,10 @@
 import Hummingbird
+import NIOCore
 import OCI
 import RegistryStore
 
 extension RegistryResponder {
-    func getBlob(_ name: RepositoryName, _ rawDigest: String, _ request: Request, head: Bool) async throws -> Response {
+    func getBlob(_ name: RepositoryName, _ rawDigest: String, _ request: Request, channel: any Channel, head: Bool) async throws -> Response {
         let digest = try Digest(rawDigest)
         var headers: HTTPFields = [
             .dockerContentDigest: digest.string,
@@ -33,23 +34,10 @@ extension RegistryResponder {
         }
         let length = range.upperBound - range.lowerBound
         headers[.contentLength] = String(length)
-        let chunk = readChunkSize
-        let metrics = self.metrics
-        let selected = range
+        // Bypasses `writer` for the bytes (see `BlobSender`); the writer still ends the response.
+        let sender = BlobSender(channel: channel, reader: reader, range: range, chunkSize: readChunkSize, metrics: metrics)
         let body = ResponseBody(contentLength: Int(length)) { writer in
-            // One buffer, refilled in place once the channel has written it (measured: 1 MiB
-            // chunks beat 64 KiB to 4 MiB, and larger write watermarks only slowed streams).
-            var buffer = ByteBufferAllocator().buffer(capacity: chunk)
-            var offset = selected.lowerBound
-            while offset < selected.upperBound {
-                let want = Int(min(Int64(chunk), selected.upperBound - offset))
-                try reader.read(at: offset, maxLength: want, into: &buffer)
-                // A blob shorter than its record: stop; the client sees a short body and retries.
-                if buffer.readableBytes == 0 { break }
-                offset += Int64(buffer.readableBytes)
-                try await writer.write(buffer)
-            }
-            metrics.sent(offset - selected.lowerBound)
+            try await sender.send()
             try await writer.finish(nil)
         }
         return Response(status: status, headers: headers, body: body)

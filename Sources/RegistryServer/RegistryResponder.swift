@@ -8,7 +8,7 @@ import RegistryStore
 ///
 /// Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md
 public struct RegistryResponder: HTTPResponder {
-    public typealias Context = BasicRequestContext
+    public typealias Context = RegistryRequestContext
 
     let store: RegistryStore
     let metrics: RegistryMetrics
@@ -16,7 +16,7 @@ public struct RegistryResponder: HTTPResponder {
     /// Only GET and HEAD are served.
     let readOnly: Bool
     /// Bytes per read when streaming a blob out.
-    let readChunkSize = 1024 * 1024
+    let readChunkSize = 512 * 1024
 
     public init(store: RegistryStore, metrics: RegistryMetrics, logger: Logger, readOnly: Bool = false) {
         self.store = store
@@ -30,7 +30,7 @@ public struct RegistryResponder: HTTPResponder {
         var label = "other"
         var response: Response
         do {
-            response = try await dispatch(request, label: &label)
+            response = try await dispatch(request, context: context, label: &label)
         } catch {
             let failure = RegistryError(error)
             if failure.isServerFault {
@@ -47,7 +47,7 @@ public struct RegistryResponder: HTTPResponder {
         return response
     }
 
-    private func dispatch(_ request: Request, label: inout String) async throws -> Response {
+    private func dispatch(_ request: Request, context: Context, label: inout String) async throws -> Response {
         let path = request.uri.path
         switch path {
         case "/healthz":
@@ -94,8 +94,8 @@ public struct RegistryResponder: HTTPResponder {
             }
         case .blob(let name, let digest):
             switch method {
-            case .get: return try await getBlob(name, digest, request, head: false)
-            case .head: return try await getBlob(name, digest, request, head: true)
+            case .get: return try await getBlob(name, digest, request, channel: context.channel, head: false)
+            case .head: return try await getBlob(name, digest, request, channel: context.channel, head: true)
             case .delete: return try await deleteBlob(name, digest)
             default: break
             }

@@ -16,20 +16,28 @@ public struct BlobReader: Sendable {
     /// per read: once the channel has written the previous chunk, the buffer is uniquely owned
     /// again and is refilled in place; if not, copy-on-write gives it fresh storage.
     public func read(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws(StoreError) {
+        _ = try fill(&buffer, maxLength) { file, raw throws(StoreError) in try file.read(into: raw, at: offset) }
+    }
+
+    /// Like `read(at:maxLength:into:)`, but only from the page cache, so that it can run on an
+    /// event loop: false, with `buffer` empty, when the bytes would have to come from the disk.
+    public func readIfCached(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws(StoreError) -> Bool {
+        try fill(&buffer, maxLength) { file, raw throws(StoreError) in try file.readIfCached(into: raw, at: offset) }
+    }
+
+    /// Empties `buffer` and appends what `read` puts in its first `maxLength` writable bytes;
+    /// false when `read` returns nil.
+    private func fill(
+        _ buffer: inout ByteBuffer, _ maxLength: Int,
+        _ read: (PosixFile, UnsafeMutableRawBufferPointer) throws(StoreError) -> Int?
+    ) throws(StoreError) -> Bool {
         buffer.clear(minimumCapacity: maxLength)
         let file = self.file
-        var failure: StoreError?
+        var outcome: Result<Int?, StoreError> = .success(0)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maxLength) { raw in
-            do {
-                return try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<maxLength]), at: offset)
-            } catch let error as StoreError {
-                failure = error
-                return 0
-            } catch {
-                failure = StoreError(.io, "read failed: \(error)")
-                return 0
-            }
+            outcome = Result { () throws(StoreError) in try read(file, UnsafeMutableRawBufferPointer(rebasing: raw[0..<maxLength])) }
+            return (try? outcome.get()) ?? 0
         }
-        if let failure { throw failure }
+        return try outcome.get() != nil
     }
 }

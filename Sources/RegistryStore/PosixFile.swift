@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemShims
 
 /// A thin owner of a POSIX file descriptor: full writes, positioned reads, fsync.
 ///
@@ -21,8 +22,12 @@ final class PosixFile: @unchecked Sendable {
 
     deinit { _ = close(descriptor) }
 
+    /// Opens for reading front to back, which is how the store reads every file: the kernel is
+    /// told so, and reads further ahead.
     static func openForReading(_ path: String) throws(StoreError) -> PosixFile {
-        try open(path, flags: O_RDONLY | O_CLOEXEC)
+        let file = try open(path, flags: O_RDONLY | O_CLOEXEC)
+        _ = posix_fadvise(file.descriptor, 0, 0, POSIX_FADV_SEQUENTIAL)
+        return file
     }
 
     /// Opens for appending, creating the file if needed.
@@ -65,6 +70,20 @@ final class PosixFile: @unchecked Sendable {
                 throw PosixFile.error("read", path)
             }
             return n
+        }
+    }
+
+    /// Reads like `read(into:at:)` but only from the page cache: nil when the read would wait
+    /// for the disk, or when the system cannot read without waiting (then every call is nil).
+    func readIfCached(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(StoreError) -> Int? {
+        while true {
+            let n = satellite_pread_if_cached(descriptor, buffer.baseAddress, buffer.count, off_t(offset))
+            if n >= 0 { return n }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EOPNOTSUPP, EINVAL, ENOSYS: return nil
+            default: throw PosixFile.error("read", path)
+            }
         }
     }
 

@@ -192,6 +192,18 @@ import TestSupport
         try await runChecked(skopeo, ["copy", "--preserve-digests", "--dest-cert-dir", certificates.path, "oci:\(work.appending("layout")):v1",
                                       "docker://\(satellite.host)/edge/tls:v1"])
         try await runChecked(skopeo, ["inspect", "--raw", "--cert-dir", certificates.path, "docker://\(satellite.host)/edge/tls:v1"])
+
+        // A blob of several chunks out through TLS: blob bodies are written into the channel
+        // below the HTTP codec, so they pass through the TLS handler and its backpressure.
+        let curl = try requireTool("curl", package: "curl")
+        let bytes = patternBytes(3 * 1024 * 1024 + 11, seed: 5)
+        let digest = DigestHasher.digest(of: bytes)
+        try Data(bytes).write(to: URL(fileURLWithPath: work.appending("blob")))
+        let tls = ["-sf", "--cacert", certificates.appending("ca.crt")]
+        try await runChecked(curl, tls + ["-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary", "@\(work.appending("blob"))",
+                                          "\(satellite.baseURL)/v2/edge/tls/blobs/uploads/?digest=\(digest)"])
+        try await runChecked(curl, tls + ["-o", work.appending("pulled"), "\(satellite.baseURL)/v2/edge/tls/blobs/\(digest)"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: work.appending("pulled"))) == Data(bytes))
         await satellite.cleanUp()
     }
 

@@ -8,16 +8,19 @@ import OCI
 import RegistryStore
 import Testing
 
-/// A registry on a fresh temporary store, driven in-process through Hummingbird's test client.
+/// A registry on a fresh temporary store, served on a loopback socket and driven through
+/// Hummingbird's test client. Always over a real connection: blob bodies are written straight
+/// into the connection's channel (`BlobSender`), which Hummingbird's in-process router mode
+/// does not provide.
 struct RegistryHarness {
     let client: any TestClientProtocol
     let store: RegistryStore
+    /// The store's directory.
+    let directory: String
 
     /// Runs `body` against a new registry; the store's directory is removed afterwards.
-    /// `live` serves over a real socket; otherwise requests run in-process.
     static func run(
         options: RegistryStore.Options = RegistryStore.Options(),
-        live: Bool = false,
         _ body: @Sendable (RegistryHarness) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("registry-test-\(UUID().uuidString)").path
@@ -27,8 +30,8 @@ struct RegistryHarness {
         let store = try RegistryStore(directory: directory, options: options, logger: logger)
         let app = try RegistryServer.makeApplication(
             store: store, metrics: RegistryMetrics(), configuration: .init(host: "127.0.0.1", port: 0), logger: logger)
-        try await app.test(live ? .live : .router) { client in
-            try await body(RegistryHarness(client: client, store: store))
+        try await app.test(.live) { client in
+            try await body(RegistryHarness(client: client, store: store, directory: directory))
         }
     }
 

@@ -1,0 +1,12 @@
+#ifndef SATELLITE_SYSTEM_SHIMS_H
+#define SATELLITE_SYSTEM_SHIMS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/// Reads like pread(2), but only what the page cache already holds: -1 with errno EAGAIN when
+/// the read would wait for the disk (Linux preadv2 with RWF_NOWAIT), -1 with EOPNOTSUPP where
+/// the system or file system cannot tell.
+ssize_t satellite_pread_if_cached(int fd, void *buffer, size_t count, off_t offset);
+
+#endif
