@@ -8,9 +8,7 @@ import OCI
 /// Used by one task at a time; not for concurrent appends.
 public final class BlobIngest: @unchecked Sendable {
     public let digest: Digest
-    public private(set) var offset: Int64 = 0
-    private var hasher: DigestHasher
-    private let file: PosixFile
+    private var writer: HashingFileWriter
     private let path: String
     private let store: RegistryStore
     private var finished = false
@@ -20,9 +18,11 @@ public final class BlobIngest: @unchecked Sendable {
         self.store = store
         self.digest = digest
         self.path = store.layout.uploadPath(id)
-        self.file = try PosixFile.create(path)
-        self.hasher = DigestHasher(digest.algorithm)
+        self.writer = HashingFileWriter(file: try PosixFile.create(path), hasher: DigestHasher(digest.algorithm))
     }
+
+    /// Where the blob continues: the bytes received so far.
+    public var offset: Int64 { writer.written }
 
     deinit {
         if !finished { FileSystem.remove(path) }
@@ -30,32 +30,25 @@ public final class BlobIngest: @unchecked Sendable {
 
     /// Appends bytes that continue the blob at `offset`.
     public func append(_ buffer: ByteBuffer) throws(StoreError) {
-        var failure: StoreError?
-        buffer.withUnsafeReadableBytes { raw in
-            hasher.update(raw)
-            do { try file.write(raw) } catch let error as StoreError { failure = error } catch {}
-        }
-        if let failure { throw failure }
-        offset += Int64(buffer.readableBytes)
+        try writer.append(buffer)
     }
 
     /// Throws away what arrived, to start over from byte 0.
     public func restart() throws(StoreError) {
-        try file.truncate(to: 0)
-        hasher = DigestHasher(digest.algorithm)
-        offset = 0
+        try writer.file.truncate(to: 0)
+        writer = HashingFileWriter(file: writer.file, hasher: DigestHasher(digest.algorithm))
     }
 
     /// Verifies the digest and commits the blob into `repository`. A mismatch discards it.
     public func commit(into repository: RepositoryName) async throws(StoreError) {
-        let actual = hasher.finalize()
+        let actual = writer.hasher.finalize()
         guard actual == digest else {
             discard()
             throw StoreError(.digestMismatch, "downloaded content has digest \(actual), not \(digest)")
         }
         finished = true
         do {
-            try await store.commitBlob(temporaryPath: path, file: file, digest: digest, size: offset, repository: repository, upload: nil)
+            try await store.commitBlob(temporaryPath: path, file: writer.file, digest: digest, size: offset, repository: repository, upload: nil)
         } catch {
             FileSystem.remove(path)
             throw error

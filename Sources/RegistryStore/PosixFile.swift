@@ -87,6 +87,11 @@ final class PosixFile: @unchecked Sendable {
         }
     }
 
+    /// Starts writing the file's dirty pages back to the disk, without waiting; best effort.
+    func startWriteback() {
+        _ = satellite_start_writeback(descriptor, 0, 0)
+    }
+
     /// Reads the whole file.
     func readAll() throws(StoreError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: Int(try size()))

@@ -8,15 +8,12 @@ extension RegistryStore {
     func ingest<Body: AsyncSequence>(
         _ body: Body, into file: PosixFile, hasher: inout DigestHasher
     ) async throws -> Int64 where Body.Element == ByteBuffer {
-        var written: Int64 = 0
+        var writer = HashingFileWriter(file: file, hasher: hasher)
         for try await buffer in body {
-            try buffer.withUnsafeReadableBytes { raw in
-                hasher.update(raw)
-                try file.write(raw)
-            }
-            written += Int64(buffer.readableBytes)
+            try writer.append(buffer)
         }
-        return written
+        hasher = writer.hasher
+        return writer.written
     }
 
     /// Hashes a whole file; used only when a resumed or sha512 upload has no running hash.

@@ -1,9 +1,10 @@
-// Glibc declares preadv2 and RWF_NOWAIT only with _GNU_SOURCE, which Swift's Glibc module is
-// not built with; so the call lives here.
+// Glibc declares preadv2, RWF_NOWAIT and sync_file_range only with _GNU_SOURCE, which Swift's
+// Glibc module is not built with; so the calls live here.
 #define _GNU_SOURCE
 #include "SystemShims.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/uio.h>
 
 ssize_t satellite_pread_if_cached(int fd, void *buffer, size_t count, off_t offset) {
@@ -14,5 +15,14 @@ ssize_t satellite_pread_if_cached(int fd, void *buffer, size_t count, off_t offs
     (void)fd; (void)buffer; (void)count; (void)offset;
     errno = EOPNOTSUPP;
     return -1;
+#endif
+}
+
+int satellite_start_writeback(int fd, off_t offset, off_t length) {
+#if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
+    return sync_file_range(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd; (void)offset; (void)length;
+    return 0;
 #endif
 }

@@ -92,8 +92,12 @@ ratio() { python3 -c "print(f'{float($1)/float($2):.2f}')"; }
 echo "== monolithic PUT of ${SIZE_MIB} MiB (median of $RUNS interleaved rounds)"
 GIB_MOVED=$(python3 -c "print($RUNS * $SIZE_MIB / 1024)")
 sat_cpu=0; dr_cpu=0; sat_times=(); dr_times=()
+# `sync` before each push: docker-registry does not fsync, and the disk flushing its last gigabyte
+# would otherwise slow whichever push came next.
 for _ in $(seq 1 "$RUNS"); do
+  sync
   b=$(cpu_seconds "$SAT_PID"); sat_times+=("$(put_once "http://127.0.0.1:$SAT_PORT" bench/blob "$BLOB" "$DIGEST")"); sat_cpu=$(python3 -c "print($sat_cpu + $(cpu_seconds "$SAT_PID") - $b)")
+  sync
   b=$(cpu_seconds "$DR_PID"); dr_times+=("$(put_once "http://127.0.0.1:$DR_PORT" bench/blob "$BLOB" "$DIGEST")"); dr_cpu=$(python3 -c "print($dr_cpu + $(cpu_seconds "$DR_PID") - $b)")
 done
 SAT_PUT=$(median "${sat_times[@]}"); DR_PUT=$(median "${dr_times[@]}")

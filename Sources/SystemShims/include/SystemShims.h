@@ -9,4 +9,9 @@
 /// the system or file system cannot tell.
 ssize_t satellite_pread_if_cached(int fd, void *buffer, size_t count, off_t offset);
 
+/// Starts writing a file range back to the disk without waiting for it (Linux sync_file_range
+/// with SYNC_FILE_RANGE_WRITE), so that a later fsync has less left to do. A length of 0 means
+/// to the end of the file. A no-op returning 0 elsewhere.
+int satellite_start_writeback(int fd, off_t offset, off_t length);
+
 #endif
