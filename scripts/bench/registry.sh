@@ -2,14 +2,17 @@
 # Registry benchmarks: the satellite against Debian's docker-registry (distribution 2.8) and
 # nginx (sendfile) on this machine, in one run, printing ratios. Not a test.
 #
-#   scripts/bench/registry.sh [SIZE_MIB]      (default 1024)
+#   [RUNS=7] [PARTS="put get manifest rss"] scripts/bench/registry.sh [SIZE_MIB]   (default 1024)
 #
-# Measures: blob GET throughput, manifest GET rate at 50 connections (wrk), monolithic blob PUT
-# time, and the satellite's peak RSS while streaming blobs in and out (small vs large blob).
+# Measures (PARTS picks a subset): monolithic blob PUT time (put), blob GET throughput (get),
+# manifest GET rate at 50 connections with wrk (manifest), and the satellite's peak RSS while
+# streaming blobs in and out, small vs large blob (rss).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZE_MIB=${1:-1024}
 RUNS=${RUNS:-3}
+PARTS=${PARTS:-put get manifest rss}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 . scripts/bench/common.sh
 bench_setup registry docker-registry:docker-registry nginx:nginx-light wrk:wrk curl:curl
@@ -89,8 +92,9 @@ get_once() { curl -sf -o /dev/null -w '%{speed_download}' "$1"; }
 mib() { python3 -c "print(f'{float($1)/1048576:.0f}')"; }
 ratio() { python3 -c "print(f'{float($1)/float($2):.2f}')"; }
 
-echo "== monolithic PUT of ${SIZE_MIB} MiB (median of $RUNS interleaved rounds)"
 GIB_MOVED=$(python3 -c "print($RUNS * $SIZE_MIB / 1024)")
+if part put; then
+echo "== monolithic PUT of ${SIZE_MIB} MiB (median of $RUNS interleaved rounds)"
 sat_cpu=0; dr_cpu=0; sat_times=(); dr_times=()
 # `sync` before each push: docker-registry does not fsync, and the disk flushing its last gigabyte
 # would otherwise slow whichever push came next.
@@ -103,7 +107,13 @@ done
 SAT_PUT=$(median "${sat_times[@]}"); DR_PUT=$(median "${dr_times[@]}")
 SAT_PUT_CPU=$(python3 -c "print('%.2f' % ($sat_cpu / $GIB_MOVED))"); DR_PUT_CPU=$(python3 -c "print('%.2f' % ($dr_cpu / $GIB_MOVED))")
 echo "satellite ${SAT_PUT}s (${SAT_PUT_CPU} CPU s/GiB)  docker-registry ${DR_PUT}s (${DR_PUT_CPU} CPU s/GiB)  speed ratio $(ratio "$DR_PUT" "$SAT_PUT")x  CPU ratio $(ratio "$DR_PUT_CPU" "$SAT_PUT_CPU")x"
+else
+  # The other parts read the blob from both registries.
+  push "http://127.0.0.1:$SAT_PORT" bench/blob "$BLOB" "$DIGEST" >/dev/null
+  push "http://127.0.0.1:$DR_PORT" bench/blob "$BLOB" "$DIGEST" >/dev/null
+fi
 
+if part get; then
 echo "== blob GET of ${SIZE_MIB} MiB (median of $RUNS interleaved rounds)"
 sat_cpu=0; dr_cpu=0; ngx_cpu=0; sat_speeds=(); dr_speeds=(); ngx_speeds=()
 for _ in $(seq 1 "$RUNS"); do
@@ -115,7 +125,9 @@ SAT_GET=$(median "${sat_speeds[@]}"); DR_GET=$(median "${dr_speeds[@]}"); NGX_GE
 SAT_GET_CPU=$(python3 -c "print('%.2f' % ($sat_cpu / $GIB_MOVED))"); DR_GET_CPU=$(python3 -c "print('%.2f' % ($dr_cpu / $GIB_MOVED))"); NGX_GET_CPU=$(python3 -c "print('%.2f' % ($ngx_cpu / $GIB_MOVED))")
 echo "satellite $(mib "$SAT_GET") MiB/s (${SAT_GET_CPU} CPU s/GiB)  docker-registry $(mib "$DR_GET") MiB/s (${DR_GET_CPU})  nginx $(mib "$NGX_GET") MiB/s (${NGX_GET_CPU})"
 echo "throughput ratio vs docker-registry $(ratio "$SAT_GET" "$DR_GET")x  vs nginx $(ratio "$SAT_GET" "$NGX_GET")x;  CPU efficiency vs docker-registry $(ratio "$DR_GET_CPU" "$SAT_GET_CPU")x  vs nginx $(ratio "$NGX_GET_CPU" "$SAT_GET_CPU")x"
+fi
 
+if part manifest; then
 echo "== manifest GET rate, 50 connections, 10 s (wrk)"
 CONFIG='{"architecture":"amd64","os":"linux"}'
 CONFIG_DIGEST="sha256:$(printf '%s' "$CONFIG" | sha256sum | cut -d' ' -f1)"
@@ -129,7 +141,9 @@ rate() { wrk -t2 -c50 -d10s -H 'Accept: application/vnd.oci.image.manifest.v1+js
 SAT_RATE=$(rate "http://127.0.0.1:$SAT_PORT/v2/bench/blob/manifests/latest")
 DR_RATE=$(rate "http://127.0.0.1:$DR_PORT/v2/bench/blob/manifests/latest")
 echo "satellite ${SAT_RATE} req/s  docker-registry ${DR_RATE} req/s  ratio $(ratio "$SAT_RATE" "$DR_RATE")x"
+fi
 
+if part rss; then
 echo "== satellite peak RSS streaming blobs in and out (fresh process per size)"
 start_satellite
 push "http://127.0.0.1:$SAT_PORT" bench/small "$SMALL" "$SMALL_DIGEST" >/dev/null
@@ -140,13 +154,22 @@ push "http://127.0.0.1:$SAT_PORT" bench/blob "$BLOB" "$DIGEST" >/dev/null
 curl -sf -o /dev/null "http://127.0.0.1:$SAT_PORT/v2/bench/blob/blobs/$DIGEST"
 LARGE_RSS=$(rss_peak_kib "$SAT_PID")
 echo "64 MiB blob: $((SMALL_RSS / 1024)) MiB peak RSS   ${SIZE_MIB} MiB blob: $((LARGE_RSS / 1024)) MiB peak RSS"
+fi
 
 echo
 echo "| measure | satellite | docker-registry | nginx | ratio |"
 echo "| --- | --- | --- | --- | --- |"
+if part get; then
 echo "| blob GET ${SIZE_MIB} MiB (MiB/s, median of $RUNS) | $(mib "$SAT_GET") | $(mib "$DR_GET") | $(mib "$NGX_GET") | $(ratio "$SAT_GET" "$DR_GET")x dr, $(ratio "$SAT_GET" "$NGX_GET")x nginx |"
 echo "| blob GET server CPU (s/GiB) | $SAT_GET_CPU | $DR_GET_CPU | $NGX_GET_CPU | $(ratio "$DR_GET_CPU" "$SAT_GET_CPU")x dr, $(ratio "$NGX_GET_CPU" "$SAT_GET_CPU")x nginx |"
+fi
+if part manifest; then
 echo "| manifest GET, 50 conns (req/s) | $SAT_RATE | $DR_RATE | — | $(ratio "$SAT_RATE" "$DR_RATE")x |"
+fi
+if part put; then
 echo "| blob PUT ${SIZE_MIB} MiB (s, median of $RUNS) | $SAT_PUT | $DR_PUT | — | $(ratio "$DR_PUT" "$SAT_PUT")x |"
 echo "| blob PUT server CPU (s/GiB) | $SAT_PUT_CPU | $DR_PUT_CPU | — | $(ratio "$DR_PUT_CPU" "$SAT_PUT_CPU")x |"
+fi
+if part rss; then
 echo "| peak RSS, 64 MiB vs ${SIZE_MIB} MiB in+out (MiB) | $((SMALL_RSS / 1024)) / $((LARGE_RSS / 1024)) | — | — | — |"
+fi
