@@ -244,6 +244,8 @@ let package = Package(
             dependencies: [
                 "RegistryServer", "RegistryStore", "OCI", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             swiftSettings: testSettings
         ),

@@ -26,9 +26,11 @@ public enum RegistryServer {
         }
     }
 
-    /// Makes the application (a `Service`) serving `store`.
+    /// Makes the application (a `Service`) serving `store`, on NIO's shared event loops unless
+    /// `eventLoopGroup` names others.
     public static func makeApplication(
         store: RegistryStore, metrics: RegistryMetrics, configuration: Configuration, logger: Logger,
+        eventLoopGroup: EventLoopGroupProvider = .singleton,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let responder = RegistryResponder(store: store, metrics: metrics, logger: logger, readOnly: configuration.readOnly)
@@ -39,6 +41,7 @@ public enum RegistryServer {
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: onServerRunning,
+            eventLoopGroupProvider: eventLoopGroup,
             logger: logger)
     }
 }

@@ -1,9 +1,14 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOEmbedded
+import NIOHTTPTypes
+import NIOPosix
 import OCI
 @testable import RegistryServer
 @testable import RegistryStore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -49,6 +54,94 @@ import Testing
             #expect(Array(buffer: try await r.request(.get, "/v2/repo/blobs/\(digest)").body) == bytes)
         }
     }
+
+    /// On a channel that takes every write at once, the pump sends one turn's worth and then
+    /// waits for its scheduled pause; without that bound it would send everything in one go.
+    @Test func pumpYieldsAfterEachTurn() async throws {
+        try await RegistryHarness.run { r in
+            let size = 2 * Int(BlobSender.bytesPerTurn) + 12345
+            let digest = try await r.pushBlob("repo", [UInt8](repeating: 0x33, count: size))
+            let reader = try await r.store.openBlob(repository: RepositoryName("repo"), digest: digest)
+            let channel = NIOAsyncTestingChannel()
+            try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 5050))
+            let sender = BlobSender(
+                channel: channel, reader: reader, range: 0..<Int64(size), chunkSize: 512 * 1024, metrics: RegistryMetrics())
+            let sending = Task { try await sender.send() }
+
+            var sent = 0
+            func drainOutbound() async throws {
+                while let part = try await channel.readOutbound(as: HTTPResponsePart.self) {
+                    if case .body(let buffer) = part { sent += buffer.readableBytes }
+                }
+            }
+            // The first turn starts once `send()` has queued it.
+            try await poll("the first turn", timeout: .seconds(10)) {
+                await channel.testingEventLoop.run()
+                try await drainOutbound()
+                return sent > 0
+            }
+            #expect(sent == Int(BlobSender.bytesPerTurn))
+            await channel.testingEventLoop.advanceTime(by: BlobSender.pauseBetweenTurns)
+            try await drainOutbound()
+            #expect(sent == 2 * Int(BlobSender.bytesPerTurn))
+            await channel.testingEventLoop.advanceTime(by: BlobSender.pauseBetweenTurns)
+            try await drainOutbound()
+            #expect(sent == size)
+            try await sending.value
+        }
+    }
+
+    /// A client that reads as fast as the server writes (a runtime on the same host) never makes
+    /// the socket push back, so only the pump's own turns let other connections in.
+    @Test func largeGetLeavesTheEventLoopToOtherRequests() async throws {
+        // One event loop: the small request cannot be served by another.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        try await RegistryHarness.run(eventLoopGroup: .shared(group)) { r in
+            let size = 256 * 1024 * 1024
+            let digest = try await r.pushBlob("repo", [UInt8](repeating: 0x5a, count: size))
+            let port = try #require(r.client.port)
+
+            let large = try RawConnection(port: port)
+            try large.send("GET /v2/repo/blobs/\(digest) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            let drain = Drain(large)
+            let deadline = ContinuousClock.now + .seconds(30)
+            while drain.received < 1024 * 1024, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            try #require(!drain.isFinished, "the GET ended before the small request could be sent")
+
+            #expect(try await r.request(.get, "/v2/").status == .ok)
+            let smallAnswered = drain.isFinished
+
+            try await poll("the large GET to end") { drain.isFinished }
+            #expect(drain.received > size)
+            #expect(!smallAnswered, "the small request waited for the whole large GET")
+        }
+        try await group.shutdownGracefully()
+    }
+}
+
+/// Reads a connection to its end on a thread of its own, as fast as the kernel hands bytes over.
+private final class Drain: Sendable {
+    private let count = Atomic<Int>(0)
+    private let ended = Atomic<Bool>(false)
+
+    init(_ connection: RawConnection) {
+        let box = UncheckedBox(connection)
+        Thread.detachNewThread { [self] in
+            while let n = try? box.value.receiveSome(), n > 0 {
+                count.add(n, ordering: .relaxed)
+            }
+            ended.store(true, ordering: .releasing)
+        }
+    }
+
+    var received: Int { count.load(ordering: .relaxed) }
+    var isFinished: Bool { ended.load(ordering: .acquiring) }
+}
+
+/// Hands a connection to the one thread that reads it.
+private struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 extension RegistryHarness {
@@ -69,6 +162,7 @@ private func openFiles() -> Set<String> {
 /// A bare TCP connection, for requests a well-behaved HTTP client would not make.
 private final class RawConnection {
     private var descriptor: Int32
+    private var scratch = [UInt8](repeating: 0, count: 1024 * 1024)
 
     init(port: Int) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -92,13 +186,26 @@ private final class RawConnection {
     /// Reads until at least `count` bytes have come; returns how many did.
     func receive(atLeast count: Int) throws -> Int {
         var total = 0
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while total < count {
-            let n = recv(descriptor, &buffer, buffer.count, 0)
+            let n = try receiveSome()
             guard n > 0 else { throw TestSupportError("connection ended after \(total) bytes") }
             total += n
         }
         return total
+    }
+
+    /// Reads until the server closes; returns how many bytes came.
+    func receiveToEnd() throws -> Int {
+        var total = 0
+        while case let n = try receiveSome(), n > 0 { total += n }
+        return total
+    }
+
+    /// Reads what has arrived, waiting for something; 0 when the server has closed.
+    func receiveSome() throws -> Int {
+        let n = recv(descriptor, &scratch, scratch.count, 0)
+        guard n >= 0 else { throw TestSupportError("recv failed: errno \(errno)") }
+        return n
     }
 
     func close() {

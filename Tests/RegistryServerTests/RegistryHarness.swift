@@ -21,6 +21,7 @@ struct RegistryHarness {
     /// Runs `body` against a new registry; the store's directory is removed afterwards.
     static func run(
         options: RegistryStore.Options = RegistryStore.Options(),
+        eventLoopGroup: EventLoopGroupProvider = .singleton,
         _ body: @Sendable (RegistryHarness) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("registry-test-\(UUID().uuidString)").path
@@ -29,7 +30,8 @@ struct RegistryHarness {
         logger.logLevel = .warning
         let store = try RegistryStore(directory: directory, options: options, logger: logger)
         let app = try RegistryServer.makeApplication(
-            store: store, metrics: RegistryMetrics(), configuration: .init(host: "127.0.0.1", port: 0), logger: logger)
+            store: store, metrics: RegistryMetrics(), configuration: .init(host: "127.0.0.1", port: 0), logger: logger,
+            eventLoopGroup: eventLoopGroup)
         try await app.test(.live) { client in
             try await body(RegistryHarness(client: client, store: store, directory: directory))
         }
