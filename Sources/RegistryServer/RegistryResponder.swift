@@ -15,7 +15,7 @@ public struct RegistryResponder: HTTPResponder {
     let logger: Logger
     /// Only GET and HEAD are served.
     let readOnly: Bool
-    /// Bytes per read when streaming a blob out.
+    /// Bytes per read when streaming a blob out (512 KiB measured fastest; BENCHMARKS.md).
     let readChunkSize = 512 * 1024
 
     public init(store: RegistryStore, metrics: RegistryMetrics, logger: Logger, readOnly: Bool = false) {
