@@ -1,7 +1,11 @@
 import Foundation
 
-/// Where `swift build` put this package's executables (beside the test bundle).
+/// Where `swift build` put this package's executables: `SATELLITE_PRODUCTS` when set (CI points
+/// it at a release build), else beside the test bundle.
 public let productsDirectory: URL = {
+    if let override = ProcessInfo.processInfo.environment["SATELLITE_PRODUCTS"], !override.isEmpty {
+        return URL(fileURLWithPath: override)
+    }
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     var directory = executable.deletingLastPathComponent()
     // The test runner may sit inside a bundle directory; walk up to the build products.
@@ -15,7 +19,9 @@ public let productsDirectory: URL = {
 public func productPath(_ name: String) throws -> String {
     let path = productsDirectory.appendingPathComponent(name).path
     guard FileManager.default.isExecutableFile(atPath: path) else {
-        throw TestSupportError("\(name) is not built in \(productsDirectory.path): run `swift build --build-tests` first")
+        let build = ProcessInfo.processInfo.environment["SATELLITE_PRODUCTS"] == nil
+            ? "run `swift build --build-tests` first" : "SATELLITE_PRODUCTS names that directory; build the product there"
+        throw TestSupportError("\(name) is not built in \(productsDirectory.path): \(build)")
     }
     return path
 }
