@@ -36,13 +36,19 @@ public struct GroundControlLink: Service {
     let options: Options
     let store: RegistryStore
     let logger: Logger
+    /// Applies the log level Ground Control sets for this satellite.
+    let setLogLevel: @Sendable (Logger.Level) -> Void
     private let http = HTTPClient(eventLoopGroupProvider: .singleton)
     private let client: GroundControlClient
 
-    public init(options: Options, store: RegistryStore, logger: Logger) {
+    public init(
+        options: Options, store: RegistryStore, logger: Logger,
+        setLogLevel: @escaping @Sendable (Logger.Level) -> Void = { _ in }
+    ) {
         self.options = options
         self.store = store
         self.logger = logger
+        self.setLogLevel = setLogLevel
         client = GroundControlClient(baseURL: options.url, http: http)
     }
 
@@ -123,7 +129,7 @@ public struct GroundControlLink: Service {
                     try Data(signature.utf8).write(to: URL(fileURLWithPath: path + ".sig"), options: .atomic)
                     guard rename(path + ".tmp", path) == 0 else { throw LinkError("cannot write \(path)") }
                     etag = reply.headers["etag"]
-                    await session.setSettings(state.settings)
+                    await adopt(state.settings, in: session)
                     logger.info("desired state received", metadata: ["generation": "\(state.generation)", "artifacts": "\(state.artifacts.count)"])
                     failures = 0
                 default:
@@ -158,7 +164,7 @@ public struct GroundControlLink: Service {
                 let reply = try await client.send("POST", "/api/v1/status", bearer: credentials.credential, json: report)
                 guard reply.status == 200 else { throw LinkError("Ground Control answered \(reply.status): \(reply.errorMessage)") }
                 let answer = try reply.decode(StatusReply.self)
-                await session.setSettings(answer.settings)
+                await adopt(answer.settings, in: session)
                 for command in answer.commands where command.type == SatelliteInstruction.rotateCredential {
                     guard let credential = command.credential else { continue }
                     var rotated = credentials
@@ -175,6 +181,31 @@ public struct GroundControlLink: Service {
     }
 }
 
+extension GroundControlLink {
+    /// Takes the settings Ground Control sent, with the state or a heartbeat reply.
+    func adopt(_ settings: SatelliteSettings?, in session: Session) async {
+        guard let settings, await session.setSettings(settings) else { return }
+        guard let level = Logger.Level(rawValue: settings.logLevel) else {
+            logger.warning("Ground Control sent an unknown log level; keeping the current one", metadata: ["logLevel": "\(settings.logLevel)"])
+            return
+        }
+        let announce = {
+            logger.notice("settings from Ground Control", metadata: [
+                "logLevel": "\(level)", "syncIntervalSeconds": "\(settings.syncIntervalSeconds)",
+                "heartbeatIntervalSeconds": "\(settings.heartbeatIntervalSeconds)",
+            ])
+        }
+        // Announced under whichever level lets the line through: the old one when going quieter.
+        if level > .notice {
+            announce()
+            setLogLevel(level)
+        } else {
+            setLogLevel(level)
+            announce()
+        }
+    }
+}
+
 /// The link's changing part: the credential (rotated) and the settings Ground Control sends.
 actor Session {
     private(set) var credentials: GroundControlCredentials
@@ -184,7 +215,11 @@ actor Session {
 
     func setCredentials(_ value: GroundControlCredentials) { credentials = value }
 
-    func setSettings(_ value: SatelliteSettings?) { if let value { settings = value } }
+    /// Keeps `value`; true when it differs from what was kept.
+    func setSettings(_ value: SatelliteSettings) -> Bool {
+        defer { settings = value }
+        return settings != value
+    }
 
     var heartbeatInterval: Int64 { Int64(settings?.heartbeatIntervalSeconds ?? 30) }
 }

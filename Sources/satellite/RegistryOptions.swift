@@ -39,16 +39,16 @@ struct RegistryOptions: ParsableArguments {
 struct RegistryRuntime {
     let settings: Settings
     let logger: Logger
+    /// The level every logger of the process follows; Ground Control may change it.
+    let logLevel: LogLevelControl
     let store: RegistryStore
     let directory: String
     let services: [any Service]
 
     init(_ options: RegistryOptions, readOnly: Bool) throws {
         settings = try Settings(configPath: options.config, environmentPrefix: "SATELLITE_")
-        let level = try settings.logLevel(flag: options.logLevel)
-        var logger = Logger(label: "satellite")
-        logger.logLevel = level
-        self.logger = logger
+        logLevel = LogLevelControl(try settings.logLevel(flag: options.logLevel))
+        logger = logLevel.logger(label: "satellite")
 
         let address = try ListenAddress(settings.string("listen", flag: options.listen, default: "127.0.0.1:5050"))
         var storeOptions = RegistryStore.Options()

@@ -46,7 +46,9 @@ struct RunCommand: AsyncParsableCommand {
                 throw SettingsError("ground-control must be an http:// or https:// URL, not '\(url)'")
             }
             let options = GroundControlLink.Options(url: url, dataDirectory: runtime.directory, token: settings.string("token", flag: token))
-            link = GroundControlLink(options: options, store: runtime.store, logger: runtime.logger)
+            let logLevel = runtime.logLevel
+            link = GroundControlLink(
+                options: options, store: runtime.store, logger: runtime.logger, setLogLevel: { logLevel.current = $0 })
             stateFile = GroundControlLink.stateFile(in: runtime.directory)
         case (.some, .some):
             throw SettingsError("give state-file or ground-control, not both")

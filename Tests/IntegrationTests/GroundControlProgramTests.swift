@@ -189,6 +189,21 @@ extension GroundControlProgramTests {
                 await served("library/other/manifests/1") == images.other.digest.string
             }
 
+            // The log level Ground Control sets applies at once: at "warning", the next state
+            // arrives and is synced without a single info line.
+            let quiet = #"{"syncIntervalSeconds":60,"heartbeatIntervalSeconds":1,"logLevel":"warning"}"#
+            #expect(try await httpSend("PUT", "\(server.baseURL)/api/v1/satellites/edge-01/settings", headers: ["Authorization": "Bearer admin"],
+                                       body: Data(quiet.utf8)).status == 200)
+            try await poll("the satellite to announce the new log level") {
+                agent.child.errorOutput.contains("settings from Ground Control") && agent.child.errorOutput.contains("logLevel=warning")
+            }
+            let infoLines = agent.child.errorOutput.components(separatedBy: " info ").count
+            try await satctl(server, token: "admin", ["groups", "remove", "edge", "library/other:1"])
+            try await poll("the satellite to stop serving library/other:1", timeout: .seconds(60)) {
+                await served("library/other/manifests/1") == nil
+            }
+            #expect(agent.child.errorOutput.components(separatedBy: " info ").count == infoLines, "\(agent.child.errorOutput.suffix(2000))")
+
             // Restarted without a token, it uses its saved credential (no second registration).
             await agent.child.stop()
             let again = try await SatelliteAgent(state: nil, directory: agent.directory, source: ["--ground-control", server.baseURL])
