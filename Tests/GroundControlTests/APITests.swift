@@ -181,6 +181,37 @@ struct APITests {
 }
 
 extension APITests {
+    @Test func aGroupChangeWakesOnlyItsMembers() async throws {
+        try await APIHarness.run { api in
+            let first = try await api.seedRegisteredSatellite()
+            func group(_ name: String, digest byte: String) -> String {
+                #"{"registry":"central","artifacts":[{"repository":"apps/\#(name)","digest":"sha256:\#(String(repeating: byte, count: 32))"}]}"#
+            }
+            func metrics() async throws -> String { String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self) }
+            func wakeUps() async throws -> Int {
+                let line = try await metrics().split(separator: "\n").first { $0.hasPrefix("ground_control_long_poll_wakeups_total ") }
+                return line.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+            }
+            #expect(try await api.admin("PUT", "/api/v1/groups/other", json: group("db", digest: "ef")).status == 201)
+            let etag = try #require(try await api.send("GET", "/api/v1/state", token: first.credential).headers["etag"])
+
+            // A group s1 does not use changes: its long-poll is not woken and runs to its end.
+            async let polled = api.send("GET", "/api/v1/state?wait=2", token: first.credential, headers: ["If-None-Match": etag])
+            try await poll("the long-poll to wait") { try await metrics().contains("ground_control_long_polls 1") }
+            let before = try await wakeUps()
+            #expect(try await api.admin("PUT", "/api/v1/groups/other", json: group("db", digest: "aa")).status == 200)
+            #expect(try await polled.status == 304)
+            #expect(try await wakeUps() == before)
+
+            // Its own group does wake it.
+            async let again = api.send("GET", "/api/v1/state?wait=30", token: first.credential, headers: ["If-None-Match": etag])
+            try await poll("the long-poll to wait") { try await metrics().contains("ground_control_long_polls 1") }
+            #expect(try await api.admin("PUT", "/api/v1/groups/edge", json: group("web", digest: "bb")).status == 200)
+            #expect(try await again.status == 200)
+            #expect(try await wakeUps() == before + 1)
+        }
+    }
+
     @Test func changesToOneSatelliteDoNotWakeTheOthers() async throws {
         try await APIHarness.run { api in
             let first = try await api.seedRegisteredSatellite()

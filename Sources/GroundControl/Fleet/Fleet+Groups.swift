@@ -63,6 +63,17 @@ extension Fleet {
         }
     }
 
+    /// The satellites that use any of `groups`.
+    func members(of groups: [String]) async throws -> Set<String> {
+        guard !groups.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: groups.count).joined(separator: ", ")
+        let rows = try await store.read { session in
+            try await session.query(
+                "SELECT DISTINCT satellite FROM satellite_groups WHERE group_name IN (\(placeholders))", groups.map { .text($0) })
+        }
+        return Set(try rows.map { try $0.text(0) })
+    }
+
     /// Deletes a group no satellite uses.
     public func deleteGroup(_ name: ResourceName, by actor: Actor = .admin) async throws {
         try await store.transaction { session in

@@ -36,6 +36,11 @@ public struct FleetConfiguration: Sendable {
         generation(satelliteRevision: satellite.revision, groups: satellite.groups)
     }
 
+    /// The groups whose content changed after `revision`: their own row, or their registry's.
+    func groupsChanged(after revision: Int64) -> [String] {
+        groups.values.filter { max($0.revision, registries[$0.registry]?.revision ?? 0) > revision }.map(\.name)
+    }
+
     /// The DESIGN.md §5.2 document: the groups' artifacts with tags pinned to the digests last
     /// resolved, and the registries they come from with their pull credentials.
     func desiredState(satelliteRevision: Int64, groups names: [String], settings: SatelliteSettings) -> DesiredState {

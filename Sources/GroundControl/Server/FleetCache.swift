@@ -91,12 +91,14 @@ final class FleetCache: Sendable {
     }
 
     /// The satellites whose state may differ between fleet revisions `from` and `to`: those whose
-    /// own row changed, or nil (all of them) when a group or registry changed.
+    /// own row changed, and the members of the groups that changed (or whose registry did); nil
+    /// (all of them) when that cannot be read.
     func affectedSatellites(from: Int64, to: Int64) async -> Set<String>? {
-        guard let configuration = try? await configuration(key: to), configuration.contentRevision <= from else { return nil }
-        return state.withLock { state in
-            Set(state.revisions.filter { $0.value > from }.keys)
-        }
+        guard let configuration = try? await configuration(key: to) else { return nil }
+        let changedRows = state.withLock { state in Set(state.revisions.filter { $0.value > from }.keys) }
+        guard configuration.contentRevision > from else { return changedRows }
+        guard let members = try? await fleet.members(of: configuration.groupsChanged(after: from)) else { return nil }
+        return changedRows.union(members)
     }
 
     func identity(credentialHash: String) -> Fleet.SatelliteIdentity? {

@@ -3,7 +3,7 @@ import Foundation
 import Prometheus
 
 /// Ground Control's Prometheus metrics: requests and latency by route, satellites by state,
-/// long-polls waiting.
+/// long-polls waiting, and long-polls woken by changes.
 public final class GroundControlMetrics: Sendable {
     public let prometheus: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
@@ -23,6 +23,11 @@ public final class GroundControlMetrics: Sendable {
             label: "ground_control_request_duration_seconds", dimensions: [("route", route), ("method", method)],
             factory: factory
         ).recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    /// Long-polls woken because the fleet changed in a way that may touch their satellite.
+    func longPollsWoken(_ count: Int) {
+        CoreMetrics.Counter(label: "ground_control_long_poll_wakeups_total", factory: factory).increment(by: count)
     }
 
     /// Renders the exposition after refreshing the gauges that are read on demand.

@@ -47,7 +47,8 @@ public enum GroundControlServer {
     ) throws -> some ApplicationProtocol {
         let fleet = Fleet(store: store, tokenLifetime: configuration.tokenLifetime)
         let gate = StartupGate()
-        let watcher = RevisionWatcher(fleet: fleet, interval: configuration.revisionPollInterval, logger: logger, ready: gate.wait)
+        let watcher = RevisionWatcher(
+            fleet: fleet, interval: configuration.revisionPollInterval, logger: logger, metrics: metrics, ready: gate.wait)
         let resolver = TagResolver(
             fleet: fleet, interval: configuration.resolveInterval, logger: logger, ready: gate.wait, onChange: { await watcher.poll() })
         let keys = SigningKeys()

@@ -7,7 +7,8 @@ import Synchronization
 /// made the change: it reads the revision every `interval`, and at once when this process pokes it.
 ///
 /// When told which satellites a change touched (`affected`), it wakes only their long-polls: a
-/// satellite registering or changing settings does not wake the rest of the fleet.
+/// satellite registering or changing settings, or a group changing, does not wake satellites
+/// the change cannot touch.
 public actor RevisionWatcher: Service {
     /// The satellites whose state may differ between two revisions, or nil for "any".
     public typealias AffectedSatellites = @Sendable (_ from: Int64, _ to: Int64) async -> Set<String>?
@@ -15,6 +16,7 @@ public actor RevisionWatcher: Service {
     private let fleet: Fleet
     private let interval: Duration
     private let logger: Logger
+    private let metrics: GroundControlMetrics?
     /// The last revision read; -1 before the first read.
     public private(set) var current: Int64 = -1 {
         didSet { published.store(current, ordering: .releasing) }
@@ -29,10 +31,14 @@ public actor RevisionWatcher: Service {
     private let ready: @Sendable () async -> Void
 
     /// - Parameter ready: returns once the database can be read.
-    public init(fleet: Fleet, interval: Duration = .milliseconds(250), logger: Logger, ready: @escaping @Sendable () async -> Void = {}) {
+    public init(
+        fleet: Fleet, interval: Duration = .milliseconds(250), logger: Logger, metrics: GroundControlMetrics? = nil,
+        ready: @escaping @Sendable () async -> Void = {}
+    ) {
         self.fleet = fleet
         self.interval = interval
         self.logger = logger
+        self.metrics = metrics
         self.ready = ready
     }
 
@@ -61,10 +67,9 @@ public actor RevisionWatcher: Service {
                     wakeAll(changed: true)
                     return
                 }
-                for (id, waiter) in waiters where waiter.satellite.map(names.contains) ?? true {
-                    waiters.removeValue(forKey: id)
-                    waiter.continuation.resume(returning: true)
-                }
+                let touched = waiters.filter { $0.value.satellite.map(names.contains) ?? true }
+                for id in touched.keys { waiters.removeValue(forKey: id) }
+                wakeChanged(touched.values.map(\.continuation))
             }
         } catch {
             logger.warning("cannot read the fleet revision", metadata: ["error": "\(error)"])
@@ -101,14 +106,24 @@ public actor RevisionWatcher: Service {
         waiters.removeValue(forKey: id)?.continuation.resume(returning: changed)
     }
 
-    /// Wakes every waiter. After a change they are woken a batch at a time, a few milliseconds
-    /// apart: ten thousand long-polls answered at once would starve heartbeats of CPU, and the
-    /// satellites would all fetch their images from the registry in the same instant.
+    /// Wakes every waiter: `changed` after a change, not when the watcher stops.
     private func wakeAll(changed: Bool) {
         let woken = waiters.values.map(\.continuation)
         waiters.removeAll()
-        guard changed, woken.count > Self.wakeBatch else {
-            for continuation in woken { continuation.resume(returning: changed) }
+        if changed {
+            wakeChanged(woken)
+        } else {
+            for continuation in woken { continuation.resume(returning: false) }
+        }
+    }
+
+    /// Wakes long-polls whose state may have changed, a batch at a time, a few milliseconds apart:
+    /// ten thousand long-polls answered at once would starve heartbeats of CPU, and the
+    /// satellites would all fetch their images from the registry in the same instant.
+    private func wakeChanged(_ woken: [CheckedContinuation<Bool, Never>]) {
+        metrics?.longPollsWoken(woken.count)
+        guard woken.count > Self.wakeBatch else {
+            for continuation in woken { continuation.resume(returning: true) }
             return
         }
         Task {
