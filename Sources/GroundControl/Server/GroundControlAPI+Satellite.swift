@@ -45,8 +45,10 @@ extension GroundControlAPI {
                     return Response(status: .notModified, headers: [.eTag: Self.etag(current.configuration.generation(of: current.satellite))])
                 }
                 current.observed = watcher.latest
+                // Loading the configuration for the new key also refreshes the satellites' revisions,
+                // which `inputs(of:)` checks its cached row against (groups and settings change only
+                // with the satellite's own revision).
                 current.configuration = try await cache.configuration(key: current.observed)
-                // Its groups and settings change only with its own revision, which the cache tracks.
                 current.satellite = try await inputs(of: current.name)
                 current.configuration = try await cache.configuration(key: current.observed, covering: current.satellite)
                 if !Self.matches(known, current.configuration.generation(of: current.satellite)) { break }
