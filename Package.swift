@@ -40,9 +40,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
     ],
     targets: [
+        .target(name: "StrictJSON", swiftSettings: strict),
         .target(
             name: "OCI",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["StrictJSON", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(
@@ -64,12 +65,24 @@ let package = Package(
         .target(
             name: "ProgramSupport",
             dependencies: [
+                "HTTPServerSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "HTTPServerSupport",
+            dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict
         ),
@@ -106,7 +119,7 @@ let package = Package(
             dependencies: [
                 "OCI",
                 "RegistryStore",
-                "ProgramSupport",
+                "HTTPServerSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -160,7 +173,7 @@ let package = Package(
         .target(
             name: "GroundControl",
             dependencies: [
-                "OCI", "SatelliteProtocol", "RegistryClient", "ProgramSupport",
+                "OCI", "SatelliteProtocol", "StrictJSON", "RegistryClient", "HTTPServerSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -211,7 +224,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "store-crash-helper",
-            dependencies: ["RegistryStore", "OCI", "TestSupport"],
+            dependencies: ["RegistryStore", "OCI", "TestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/Helpers/store-crash-helper",
             swiftSettings: testSettings
         ),
@@ -222,6 +235,7 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .testTarget(name: "OCITests", dependencies: ["OCI"], swiftSettings: testSettings),
+        .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: testSettings),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "OCI"], swiftSettings: testSettings),
         .testTarget(name: "SatelliteTests", dependencies: ["Satellite", "SatelliteProtocol", "OCI", "TestSupport"], swiftSettings: testSettings),
         .testTarget(name: "SatelliteProtocolTests", dependencies: ["SatelliteProtocol", "OCI"], swiftSettings: testSettings),

@@ -1,4 +1,5 @@
 import Foundation
+import StrictJSON
 
 /// A manifest checked against the image and distribution specs, with what a registry must know of it.
 ///
@@ -44,7 +45,11 @@ public struct ParsedManifest: Sendable, Equatable {
     public init(bytes: some Collection<UInt8> & Sendable, contentType: String?) throws(OCIError) {
         let document: Document
         do {
-            document = try JSONDecoder().decode(Document.self, from: Data(bytes))
+            // Strict: what other clients would read differently (a duplicate `layers`, UTF-16, a
+            // byte-order mark) must not be accepted; unknown fields are the spec's extension point.
+            document = try StrictJSONDecoder(rejectsUnknownFields: false).decode(Document.self, from: bytes)
+        } catch let error as StrictJSONError {
+            throw OCIError(.manifestInvalid, "manifest is not valid: \(error)")
         } catch let DecodingError.dataCorrupted(context) {
             throw OCIError(.manifestInvalid, "manifest is not valid: \(context.debugDescription) at \(Self.path(context.codingPath))")
         } catch let DecodingError.typeMismatch(_, context) {

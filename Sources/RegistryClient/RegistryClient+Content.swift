@@ -75,9 +75,17 @@ extension RegistryClient {
                 try Self.check(response, "blob \(digest) in \(repository)")
             }
             do {
-                for try await buffer in response.body {
-                    countReceived(buffer.readableBytes)
-                    try await sink.receive(buffer)
+                // The sink is used by the reading task alone while this one waits for it.
+                let exclusive = ExclusiveSink(sink: sink)
+                try await withStallWatch(configuration.stallTimeout, what: "blob \(digest)") { watch in
+                    watch.waiting()
+                    for try await buffer in response.body {
+                        watch.arrived()
+                        self.countReceived(buffer.readableBytes)
+                        try await exclusive.sink.receive(buffer)
+                        watch.waiting()
+                    }
+                    watch.arrived()
                 }
                 if let size, sink.offset < size {
                     throw ClientError(.network, "blob \(digest) ended after \(sink.offset) of \(size) bytes")
@@ -145,6 +153,11 @@ extension RegistryClient {
 }
 
 /// Where a download's bytes go: the store's ingest session, or anything that can take them in order.
+/// Hands a sink to the one task that reads a body while its owner waits.
+private struct ExclusiveSink<Sink: BlobSink>: @unchecked Sendable {
+    let sink: Sink
+}
+
 public protocol BlobSink: AnyObject {
     /// Bytes held so far.
     var offset: Int64 { get }

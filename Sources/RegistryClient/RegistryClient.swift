@@ -25,13 +25,18 @@ public final class RegistryClient: Sendable {
         /// Longest wait for a reply to start, connection attempts included (the HTTP client keeps
         /// retrying a refused connection until then).
         public var responseTimeout: Duration
-        /// Longest wait between bytes of a reply body.
+        /// Longest wait between bytes of a reply body at the socket (a backstop; blob downloads
+        /// watch their own progress with `stallTimeout`).
         public var readTimeout: Duration
+        /// A blob download that receives no byte for this long is abandoned and resumed with
+        /// `Range` on a new connection: a link that comes back after a cut often leaves the old
+        /// connection dead without either side noticing.
+        public var stallTimeout: Duration
 
         public init(
             baseURL: String, username: String? = nil, password: String? = nil, insecure: Bool = false,
             caFile: String? = nil, retry: RetryPolicy = RetryPolicy(),
-            responseTimeout: Duration = .seconds(20), readTimeout: Duration = .seconds(60)
+            responseTimeout: Duration = .seconds(20), readTimeout: Duration = .seconds(60), stallTimeout: Duration = .seconds(15)
         ) {
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.username = username
@@ -41,6 +46,7 @@ public final class RegistryClient: Sendable {
             self.retry = retry
             self.responseTimeout = responseTimeout
             self.readTimeout = readTimeout
+            self.stallTimeout = stallTimeout
         }
     }
 

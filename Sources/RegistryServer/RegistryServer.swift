@@ -1,7 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import Logging
-import ProgramSupport
+import HTTPServerSupport
 import NIOCore
 import RegistryStore
 
@@ -16,6 +16,8 @@ public enum RegistryServer {
         public var tlsKeyPath: String?
         /// Refuse pushes and deletes: the content comes from the desired state, not from clients.
         public var readOnly: Bool
+        /// Header and idle timeouts and the connection ceiling.
+        public var limits = ServerLimits(descriptorsPerConnection: 2)
 
         public init(host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, readOnly: Bool = false) {
             self.host = host
@@ -35,7 +37,7 @@ public enum RegistryServer {
     ) throws -> some ApplicationProtocol {
         let responder = RegistryResponder(store: store, metrics: metrics, logger: logger, readOnly: configuration.readOnly)
         let server = try HTTPServerBuilder.http1(
-            tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath)
+            tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath, limits: configuration.limits)
         return Application(
             responder: responder,
             server: server,

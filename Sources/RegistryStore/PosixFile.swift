@@ -128,6 +128,9 @@ final class PosixFile: @unchecked Sendable {
     static func error(_ operation: String, _ path: String) -> StoreError {
         let code = errno
         let reason = String(cString: strerror(code))
+        if code == ENOSPC || code == EDQUOT {
+            return StoreError(.diskFull, "the disk holding the registry is full (\(operation) \(path): \(reason))")
+        }
         return StoreError(.io, "\(operation) \(path): \(reason)")
     }
 }

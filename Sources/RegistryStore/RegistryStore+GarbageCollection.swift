@@ -12,13 +12,15 @@ public struct GarbageCollectionReport: Sendable, Equatable {
 extension RegistryStore {
     /// Deletes blobs that no manifest needs and that are older than the grace period, and blob
     /// files no row records (left by a crash between rename and commit). Safe while serving.
+    ///
+    /// Rows go first, files after the commit: a crash in between leaves files without rows, which
+    /// the next pass removes, never a row without its file (a `HEAD` would answer 200 for it).
     public func collectGarbage() async throws(StoreError) -> GarbageCollectionReport {
         var report = GarbageCollectionReport()
         let cutoff = options.clock() - options.garbageGracePeriod
-        let layout = self.layout
         while true {
             // Batches keep each write transaction short, so pushes are not held up.
-            let batch: [(String, Int64)] = try await write { db in
+            let batch: [(Digest, Int64)] = try await write { db in
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
@@ -29,17 +31,16 @@ extension RegistryStore {
                     LIMIT 256
                     """,
                     arguments: [cutoff])
-                var deleted: [(String, Int64)] = []
+                var deleted: [(Digest, Int64)] = []
                 for row in rows {
-                    let raw: String = row[0]
+                    let raw: String = row["digest"]
                     try db.execute(sql: "DELETE FROM blobs WHERE digest = ?", arguments: [raw])
                     try db.execute(sql: "DELETE FROM repository_blobs WHERE digest = ?", arguments: [raw])
-                    // Unlinked inside the transaction: a commit of the same digest waits for it.
-                    if let digest = try? Digest(raw) { FileSystem.remove(layout.blobPath(digest)) }
-                    deleted.append((raw, row[1]))
+                    if let digest = try? Digest(raw) { deleted.append((digest, row["size"])) }
                 }
                 return deleted
             }
+            _ = try await removeFilesWithoutRows(batch.map(\.0))
             report.blobsDeleted += batch.count
             report.bytesFreed += batch.reduce(0) { $0 + $1.1 }
             if batch.count < 256 { break }
@@ -56,6 +57,25 @@ extension RegistryStore {
         return report
     }
 
+    /// Unlinks the files of `digests` that no row records. Inside a write transaction, because a
+    /// blob commit renames its file and records its row in one: a digest committed again since its
+    /// row was deleted keeps its file.
+    private func removeFilesWithoutRows(_ digests: [Digest]) async throws(StoreError) -> Int {
+        guard !digests.isEmpty else { return 0 }
+        let layout = self.layout
+        return try await write { db in
+            var count = 0
+            for digest in digests {
+                let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [digest.string]) ?? false
+                if !known, FileSystem.exists(layout.blobPath(digest)) {
+                    FileSystem.remove(layout.blobPath(digest))
+                    count += 1
+                }
+            }
+            return count
+        }
+    }
+
     private func deleteOrphanFiles(olderThan cutoff: Double) async throws(StoreError) -> Int {
         var deleted = 0
         for algorithm in Digest.Algorithm.allCases {
@@ -68,19 +88,7 @@ extension RegistryStore {
                     else { return nil }
                     return digest
                 }
-                guard !candidates.isEmpty else { continue }
-                let layout = self.layout
-                deleted += try await write { db in
-                    var count = 0
-                    for digest in candidates {
-                        let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [digest.string]) ?? false
-                        if !known {
-                            FileSystem.remove(layout.blobPath(digest))
-                            count += 1
-                        }
-                    }
-                    return count
-                }
+                deleted += try await removeFilesWithoutRows(candidates)
             }
         }
         return deleted

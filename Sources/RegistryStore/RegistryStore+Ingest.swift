@@ -16,8 +16,8 @@ extension RegistryStore {
         return writer.written
     }
 
-    /// Hashes a whole file; used only when a resumed or sha512 upload has no running hash.
-    func hashFile(_ file: PosixFile, algorithm: Digest.Algorithm) throws(StoreError) -> DigestHasher {
+    /// Hashes a whole file; used when a resumed or sha512 upload has no running hash, and by inspection.
+    static func hashFile(_ file: PosixFile, algorithm: Digest.Algorithm) throws(StoreError) -> DigestHasher {
         var hasher = DigestHasher(algorithm)
         var offset: Int64 = 0
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)

@@ -7,12 +7,19 @@ extension RegistryStore {
     /// Opens an upload session in `repository`.
     public func startUpload(repository: RepositoryName) async throws(StoreError) -> UploadID {
         let id = UploadID()
-        _ = try PosixFile.create(layout.uploadPath(id))
+        let path = layout.uploadPath(id)
+        _ = try PosixFile.create(path)
         let now = options.clock()
-        try await write { db in
-            try db.execute(
-                sql: "INSERT INTO uploads(id, repository, created_at) VALUES (?, ?, ?)",
-                arguments: [id.value, repository.value, now])
+        do {
+            try await write { db in
+                try db.execute(
+                    sql: "INSERT INTO uploads(id, repository, created_at) VALUES (?, ?, ?)",
+                    arguments: [id.value, repository.value, now])
+            }
+        } catch {
+            // A session that could not be recorded (a full disk) leaves no file behind.
+            FileSystem.remove(path)
+            throw error
         }
         sessions.open(id, repository: repository)
         return id
@@ -69,7 +76,7 @@ extension RegistryStore {
             if digest.algorithm == .sha256, let hasher = state.hasher {
                 actual = hasher.finalize()
             } else {
-                actual = try hashFile(try PosixFile.openForReading(layout.uploadPath(id)), algorithm: digest.algorithm).finalize()
+                actual = try Self.hashFile(try PosixFile.openForReading(layout.uploadPath(id)), algorithm: digest.algorithm).finalize()
             }
         } catch {
             sessions.release(id, state: state)
@@ -152,7 +159,7 @@ extension RegistryStore {
         do {
             let opened = try PosixFile.openForAppending(layout.uploadPath(id))
             file = opened
-            var hasher = try state.hasher ?? hashFile(try PosixFile.openForReading(layout.uploadPath(id)), algorithm: .sha256)
+            var hasher = try state.hasher ?? Self.hashFile(try PosixFile.openForReading(layout.uploadPath(id)), algorithm: .sha256)
             let written = try await ingest(body, into: opened, hasher: &hasher)
             var newState = state
             newState.offset += written

@@ -31,7 +31,8 @@ public final class RegistryStore: Sendable {
     public let options: Options
     let logger: Logger
 
-    /// Opens (creating if needed) the store under `directory`, then sweeps what a crash may have left.
+    /// Opens (creating if needed) the store under `directory`, then sweeps what a crash may have
+    /// left and repairs what an older version's crash may have left.
     public init(directory: String, options: Options = Options(), logger: Logger = Logger(label: "registry-store")) throws(StoreError) {
         self.layout = StoreLayout(root: directory)
         self.options = options
@@ -43,6 +44,7 @@ public final class RegistryStore: Sendable {
             throw StoreError(.io, "cannot open \(layout.databasePath): \(error)")
         }
         try sweepUploads(startup: true)
+        try repairRowsWithoutFiles()
     }
 
     /// The data directory this store lives in.
@@ -63,6 +65,8 @@ public final class RegistryStore: Sendable {
             return try await body()
         } catch let error as StoreError {
             throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw StoreError(.diskFull, "the disk holding the registry is full (database \(operation): \(error.message ?? "full"))")
         } catch {
             throw StoreError(.io, "database \(operation) failed: \(error)")
         }

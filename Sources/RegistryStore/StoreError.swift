@@ -19,6 +19,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case sizeMismatch
         /// More bytes than the store allows for this kind of content.
         case tooLarge
+        /// The disk holding the store is full; the operation left nothing behind, reads go on,
+        /// and writes succeed again once space is freed.
+        case diskFull
         /// The disk or database failed; the operation left nothing behind.
         case io
     }

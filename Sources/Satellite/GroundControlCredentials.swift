@@ -20,20 +20,8 @@ public struct GroundControlCredentials: Codable, Sendable, Equatable {
 
     /// Writes the file whole (temp file, then rename), created with mode 0600.
     func save(to dataDirectory: String) throws {
-        let path = Self.path(in: dataDirectory)
-        let temporary = path + ".tmp"
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(self)
-        guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary])
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary, path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
+        try SecretFile.write(try encoder.encode(self), to: Self.path(in: dataDirectory))
     }
 }

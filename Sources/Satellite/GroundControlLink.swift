@@ -69,6 +69,8 @@ public struct GroundControlLink: Service {
     /// The saved credentials, or new ones from registering with the token (retried while Ground
     /// Control is out of reach; a refused token stops the satellite with the reason).
     private func registered() async throws -> GroundControlCredentials? {
+        let state = Self.stateFile(in: options.dataDirectory)
+        try SecretFile.restrict([GroundControlCredentials.path(in: options.dataDirectory), state, state + ".sig"])
         if let saved = try GroundControlCredentials.load(from: options.dataDirectory) {
             if saved.url != options.url {
                 logger.warning("registered with \(saved.url); using it, not \(options.url)")
@@ -125,9 +127,8 @@ public struct GroundControlLink: Service {
                     }
                     let state = try APIJSON.decoder().decode(DesiredState.self, from: reply.body)
                     try state.validate()
-                    try reply.body.write(to: URL(fileURLWithPath: path + ".tmp"))
-                    try Data(signature.utf8).write(to: URL(fileURLWithPath: path + ".sig"), options: .atomic)
-                    guard rename(path + ".tmp", path) == 0 else { throw LinkError("cannot write \(path)") }
+                    try SecretFile.write(Data(signature.utf8), to: path + ".sig")
+                    try SecretFile.write(reply.body, to: path)
                     etag = reply.headers["etag"]
                     await adopt(state.settings, in: session)
                     logger.info("desired state received", metadata: ["generation": "\(state.generation)", "artifacts": "\(state.artifacts.count)"])

@@ -41,6 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "YAML file of settings, named like the flags (listen, database, ...).")
     var config: String?
 
+    @OptionGroup var connections: ConnectionOptions
+
     func run() async throws {
         let settings = try Settings(configPath: config, environmentPrefix: "GROUND_CONTROL_")
         var logger = Logger(label: "ground-control")
@@ -56,6 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
             adminToken: ProcessInfo.processInfo.environment["GROUND_CONTROL_ADMIN_TOKEN"])
         configuration.resolveInterval = .seconds(max(1, try settings.seconds("resolve-interval", flag: resolveInterval, default: 60)))
         configuration.tokenLifetime = max(1, try settings.seconds("token-lifetime", flag: tokenLifetime, default: 86400))
+        configuration.limits = try settings.serverLimits(connections, descriptorsPerConnection: 1)
         let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
         let application = try GroundControlServer.makeApplication(
             store: store, configuration: configuration, logger: logger,

@@ -33,6 +33,8 @@ struct RegistryOptions: ParsableArguments {
 
     @Option(help: "YAML file of settings, named like the flags (data-dir, listen, ...).")
     var config: String?
+
+    @OptionGroup var connections: ConnectionOptions
 }
 
 /// The registry part of a running satellite: store, HTTP application, garbage collector.
@@ -60,12 +62,14 @@ struct RegistryRuntime {
         store = try RegistryStore(directory: directory, options: storeOptions, logger: logger)
         let certificate = settings.string("tls-cert", flag: options.tlsCertificate)
         let scheme = certificate == nil ? "http" : "https"
+        var configuration = RegistryServer.Configuration(
+            host: address.host, port: address.port, tlsCertificatePath: certificate,
+            tlsKeyPath: settings.string("tls-key", flag: options.tlsKey), readOnly: readOnly)
+        configuration.limits = try settings.serverLimits(options.connections, descriptorsPerConnection: 2)
         let application = try RegistryServer.makeApplication(
             store: store,
             metrics: RegistryMetrics(),
-            configuration: .init(
-                host: address.host, port: address.port, tlsCertificatePath: certificate,
-                tlsKeyPath: settings.string("tls-key", flag: options.tlsKey), readOnly: readOnly),
+            configuration: configuration,
             logger: logger,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port

@@ -118,6 +118,13 @@ struct GroundControlProgramTests {
             let view = try APIJSON.decoder().decode(SatelliteView.self, from: try await httpGet("\(b.baseURL)/api/v1/satellites/s1", headers: headers).body)
             return view.state == "online" && view.appliedGeneration == 1
         }
+
+        // Deleted through B, the satellite's credential stops working on A at once, though A has it cached.
+        #expect(try await httpSend("DELETE", "\(b.baseURL)/api/v1/satellites/s1", headers: headers).status == 204)
+        try await poll("A to refuse the deleted satellite's credential", timeout: .seconds(5)) {
+            try await httpGet("\(a.baseURL)/api/v1/state", headers: bearer).status == 401
+        }
+        #expect(try await httpSend("POST", "\(a.baseURL)/api/v1/status", headers: bearer, body: Data(#"{"generation":1,"inventory":[]}"#.utf8)).status == 401)
         await a.stop()
         await b.stop()
         #expect(a.child.terminationStatus == 0 && b.child.terminationStatus == 0)
@@ -179,9 +186,16 @@ extension GroundControlProgramTests {
                     "\(server.baseURL)/api/v1/satellites/edge-01", headers: ["Authorization": "Bearer admin"]).body)
                 return view.state == "online" && !view.drift.behind && view.drift.missing.isEmpty && view.lastSync?.succeeded == true
             }
-            let credentialsFile = agent.dataDirectory + "/ground-control.json"
-            let mode = try FileManager.default.attributesOfItem(atPath: credentialsFile)[.posixPermissions] as? Int
-            #expect(mode == 0o600)
+            // Files holding secrets are the owner's only: the credential, the state (upstream
+            // password) and its signature here; the signing key and passwords in Ground Control's database.
+            for file in ["ground-control.json", "ground-control-state.json", "ground-control-state.json.sig"] {
+                let mode = try FileManager.default.attributesOfItem(atPath: agent.dataDirectory + "/" + file)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(file) is \(String(mode ?? 0, radix: 8))")
+            }
+            for file in ["fleet.sqlite", "fleet.sqlite-wal"] {
+                let mode = try FileManager.default.attributesOfItem(atPath: work.appending(file))[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(file) is \(String(mode ?? 0, radix: 8))")
+            }
 
             // A group change reaches the satellite through its long-poll.
             try await satctl(server, token: "admin", ["groups", "add", "edge", "library/other:1"])

@@ -77,6 +77,27 @@ import Testing
         }
     }
 
+    /// What clients would read differently from what the registry checked is refused, naming why.
+    @Test func refusesDuplicateKeysUTF16AndByteOrderMarks() throws {
+        let missing = "sha256:" + String(repeating: "f", count: 64)
+        let duplicateLayers = Self.image(extra: #","layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\#(missing)","size":1}]"#)
+        let utf16 = Array(Self.image().utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        let cases: [([UInt8], String)] = [
+            (Array(duplicateLayers.utf8), #"layers: the key "layers" appears twice"#),
+            ([0xEF, 0xBB, 0xBF] + Array(Self.image().utf8), "byte-order mark"),
+            ([0xFF, 0xFE] + utf16, "UTF-16"),
+            (Array(Self.image().replacingOccurrences(of: #""size":2}"#, with: #""size":2,"size":3}"#).utf8), "config.size"),
+        ]
+        for (bytes, mentions) in cases {
+            do {
+                _ = try ParsedManifest(bytes: bytes, contentType: MediaType.ociManifest)
+                Issue.record("accepted: \(mentions)")
+            } catch {
+                #expect(error.code == .manifestInvalid && error.message.contains(mentions), "\(error.message)")
+            }
+        }
+    }
+
     @Test func errorBodyShape() throws {
         let body = ErrorResponse(.blobUnknown, message: "blob unknown to registry")
         #expect(body.errors.first?.code == "BLOB_UNKNOWN")

@@ -8,7 +8,8 @@ import TestSupport
 /// the store reopens clean: every commit the process reported is there, and no blob file holds
 /// anything but the bytes its name promises.
 @Suite struct CrashTests {
-    @Test func killNineAtAnyInstantLeavesAConsistentStore() async throws {
+    @Test(arguments: [false, true])
+    func killNineAtAnyInstantLeavesAConsistentStore(collecting: Bool) async throws {
         let helper = try productPath("store-crash-helper")
         let directory = try TemporaryDirectory("crash")
         defer { directory.remove() }
@@ -16,16 +17,24 @@ import TestSupport
         var committed: [(tag: String, digest: String)] = []
         var generator = SystemRandomNumberGenerator()
 
-        for round in 0..<6 {
-            let child = try ChildProcess(helper, [data, String(round * 100_000)], logDirectory: directory.path)
-            // Let it commit a few images, then kill it at a random moment in the next stretch.
-            try await poll("the helper to commit", timeout: .seconds(60)) {
-                child.output.split(separator: "\n").count >= 3 || !child.isRunning
+        for round in 0..<(collecting ? 4 : 6) {
+            let child = try ChildProcess(helper, [data, String(round * 100_000)] + (collecting ? ["gc"] : []), logDirectory: directory.path)
+            if collecting {
+                // It kills itself inside its first garbage collection pass.
+                try await poll("the helper to kill itself while collecting", timeout: .seconds(120)) { !child.isRunning }
+            } else {
+                // Let it commit a few images, then kill it at a random moment in the next stretch.
+                try await poll("the helper to commit", timeout: .seconds(60)) {
+                    child.output.split(separator: "\n").count >= 3 || !child.isRunning
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 0..<150, using: &generator)))
+                child.signal(SIGKILL)
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 0..<150, using: &generator)))
-            child.signal(SIGKILL)
             try await child.waitForExit()
             #expect(child.errorOutput.isEmpty, "helper failed: \(child.errorOutput)")
+            // Checked as the kill left it, before a reopen could repair anything.
+            let inspection = try StoreInspection.inspect(directory: data)
+            #expect(inspection.problems.isEmpty, "round \(round): \(inspection.problems.prefix(5))")
             for line in child.output.split(separator: "\n") {
                 let parts = line.split(separator: " ")
                 // A line cut by the kill is not a report of a commit.
@@ -34,7 +43,7 @@ import TestSupport
                 }
             }
         }
-        #expect(committed.count >= 18)
+        #expect(committed.count >= (collecting ? 4 : 18))
 
         let store = try RegistryStore(directory: data)
         let repository = try RepositoryName("crash/test")

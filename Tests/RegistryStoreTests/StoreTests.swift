@@ -151,6 +151,31 @@ final class ManualClock: Sendable {
         #expect(try await store.tags(repository: repository, after: nil, limit: 10) == ["keep"])
         #expect(try await store.manifest(repository: repository, reference: .digest(digest)).digest == digest)
     }
+
+    /// A store an older version's crash left with rows whose files are gone reopens repaired:
+    /// the blob is unknown (so clients upload it again), a manifest without its bytes goes with its tags.
+    @Test func reopeningDropsRowsWhoseFilesAreGone() async throws {
+        let directory = try TemporaryDirectory("store-repair")
+        defer { directory.remove() }
+        let layer = patternBytes(4096, seed: 7)
+        let layerDigest = DigestHasher.digest(of: layer)
+        let manifestDigest: Digest
+        do {
+            let store = try RegistryStore(directory: directory.path)
+            manifestDigest = try await image(store, tag: "kept", layer: layer)
+        }
+        for digest in [layerDigest, manifestDigest] {
+            try FileManager.default.removeItem(atPath: directory.path + "/blobs/sha256/\(digest.encoded.prefix(2))/\(digest.encoded)")
+        }
+        let inspection = try StoreInspection.inspect(directory: directory.path)
+        #expect(Set(inspection.rowsWithoutFiles) == [layerDigest.string, manifestDigest.string])
+        #expect(inspection.incompleteTags.count == 1)
+
+        let store = try RegistryStore(directory: directory.path)
+        #expect(try await !store.hasBlob(layerDigest))
+        await #expect(throws: StoreError.self) { _ = try await store.manifest(repository: repository, reference: .tag(try Tag("kept"))) }
+        #expect(try StoreInspection.inspect(directory: directory.path).problems.isEmpty)
+    }
 }
 
 /// A body that delivers some bytes, then fails like a dropped connection.

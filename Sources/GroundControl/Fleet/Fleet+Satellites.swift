@@ -53,6 +53,12 @@ extension Fleet {
             guard try await !session.query("DELETE FROM satellites WHERE name = ? RETURNING name", .text(name.value)).isEmpty else {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
             }
+            // The tombstone's revision is what tells every process's cache that credentials it
+            // holds for this name are void.
+            let revision = try await nextRevision(session)
+            try await session.query(
+                "INSERT INTO deleted_satellites (name, revision) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET revision = excluded.revision",
+                .text(name.value), .integer(revision))
             try await audit(session, actor, "satellite.delete", name.value)
         }
     }

@@ -118,10 +118,13 @@ extension Fleet {
             groups: try rows.compactMap { try $0.optionalText(2) })
     }
 
-    /// Satellites whose own revision is above `revision`, with it.
+    /// Satellites whose own revision is above `revision`, with it; deleted ones with the
+    /// revision of their deletion.
     public func satelliteRevisions(after revision: Int64) async throws -> [(String, Int64)] {
         try await store.read { session in
-            try await session.query("SELECT name, revision FROM satellites WHERE revision > ?", .integer(revision))
+            try await session.query(
+                "SELECT name, revision FROM satellites WHERE revision > ? UNION ALL SELECT name, revision FROM deleted_satellites WHERE revision > ?",
+                .integer(revision), .integer(revision))
                 .map { (try $0.text(0), try $0.integer(1)) }
         }
     }

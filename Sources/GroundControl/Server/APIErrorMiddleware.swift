@@ -13,6 +13,12 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         let started = ContinuousClock.now
         let response: Response
         do {
+            // The router ignores a trailing '/', so `registries/` would reach the list: a name is
+            // missing there, and an empty name names nothing.
+            let path = request.uri.path
+            if path.count > 1, path.hasSuffix("/") {
+                throw GroundControlError(.notFound, "no such endpoint: \(request.method) \(path) (a name is missing after the last '/')")
+            }
             response = try await next(request, context)
         } catch {
             response = render(error, request: request)

@@ -3,14 +3,17 @@ import Hummingbird
 import NIOCore
 import NIOFoundationCompat
 import SatelliteProtocol
+import StrictJSON
 
 /// JSON in and out of the API, with errors that name the offending field.
 enum APIBody {
     /// Request bodies larger than this are refused with 413 before they are read further.
     static let defaultLimit = 1 << 20
 
-    /// Decodes a JSON body of at most `limit` bytes.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+    /// Decodes a JSON body of at most `limit` bytes. Duplicate keys are refused everywhere; unknown
+    /// fields only where `strict` (admin requests: a misspelt field must not be lost without a
+    /// word), not from satellites (a newer satellite may send fields this server does not know).
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, strict: Bool = true) async throws -> T {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -18,7 +21,9 @@ enum APIBody {
             throw GroundControlError(.bodyTooLarge, "the body is larger than \(limit) bytes")
         }
         do {
-            return try APIJSON.decoder().decode(type, from: Data(buffer: buffer))
+            return try StrictJSONDecoder(rejectsUnknownFields: strict).decode(type, from: buffer.readableBytesView)
+        } catch let error as StrictJSONError {
+            throw GroundControlError(.invalidBody, error.description)
         } catch let error as DecodingError {
             throw GroundControlError(.invalidBody, describe(error))
         } catch {
@@ -28,17 +33,7 @@ enum APIBody {
 
     /// `artifacts[0].repository: …` rather than Foundation's debug text.
     static func describe(_ error: DecodingError) -> String {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            var text = ""
-            for key in codingPath {
-                if let index = key.intValue {
-                    text += "[\(index)]"
-                } else {
-                    text += (text.isEmpty ? "" : ".") + key.stringValue
-                }
-            }
-            return text.isEmpty ? "body" : text
-        }
+        func path(_ codingPath: [any CodingKey]) -> String { StrictJSONError.path(codingPath) }
         switch error {
         case .keyNotFound(let key, let context):
             return "\(path(context.codingPath + [key])): is required"

@@ -9,7 +9,7 @@ extension GroundControlAPI {
         let api = router.group("api/v1")
 
         api.post("register") { request, _ in
-            let body = try await APIBody.decode(RegistrationRequest.self, from: request, limit: bodyLimit)
+            let body = try await APIBody.decode(RegistrationRequest.self, from: request, limit: bodyLimit, strict: false)
             guard let publicKey = keys.publicKey else { throw GroundControlError(.unavailable, "Ground Control is still starting") }
             let registration = try await fleet.register(token: body.token, publicKey: publicKey)
             await changed()
@@ -24,7 +24,7 @@ extension GroundControlAPI {
         }
         api.post("status") { request, _ in
             let satellite = try await requireSatellite(request)
-            let report = try await APIBody.decode(StatusReport.self, from: request, limit: bodyLimit * 8)
+            let report = try await APIBody.decode(StatusReport.self, from: request, limit: bodyLimit * 8, strict: false)
             let (reply, heartbeat) = try await fleet.acceptHeartbeat(report, from: satellite.satellite, configuration: satellite.configuration)
             await heartbeats.add(heartbeat)
             if !reply.commands.isEmpty { await changed() }

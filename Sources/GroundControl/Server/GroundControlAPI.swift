@@ -57,10 +57,16 @@ struct GroundControlAPI: Sendable {
         return SatelliteRequest(name: identity.name, satellite: satellite, configuration: configuration, observed: observed)
     }
 
-    /// The satellite's row, from the cache while its revision has not moved.
+    /// The satellite's row, from the cache while its revision has not moved. A satellite deleted
+    /// while its request waited is a credential that no longer works, not a missing resource.
     func inputs(of name: ResourceName) async throws -> SatelliteStateInputs {
         if let known = cache.inputs(of: name.value) { return known }
-        let satellite = try await fleet.stateInputs(of: name)
+        let satellite: SatelliteStateInputs
+        do {
+            satellite = try await fleet.stateInputs(of: name)
+        } catch let error as GroundControlError where error.code == .satelliteUnknown {
+            throw GroundControlError(.unauthorized, "the satellite credential is unknown or revoked")
+        }
         cache.remember(satellite)
         return satellite
     }

@@ -3,7 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
-import ProgramSupport
+import HTTPServerSupport
 import ServiceLifecycle
 
 /// Builds Ground Control: the API on a fleet store, the revision watcher and the tag resolver,
@@ -27,6 +27,9 @@ public enum GroundControlServer {
         /// Longest `?wait=` a long-poll may ask for.
         public var longestWaitSeconds = 300
         public var bodyLimit = APIBody.defaultLimit
+        /// Header and idle timeouts and the connection ceiling (a long-poll holds one connection
+        /// per satellite, and no file).
+        public var limits = ServerLimits(descriptorsPerConnection: 1)
 
         public init(host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, adminToken: String? = nil) {
             self.host = host
@@ -67,7 +70,8 @@ public enum GroundControlServer {
 
         var application = Application(
             router: router,
-            server: try HTTPServerBuilder.http1(tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath),
+            server: try HTTPServerBuilder.http1(
+                tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath, limits: configuration.limits),
             // A fleet reconnects at once after a restart: a short accept queue drops SYNs, and
             // each drop costs the client a second or more of TCP retransmission.
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: 4096),

@@ -43,7 +43,12 @@ enum FleetSchema {
                     id \(serial), at \(integer) NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
                     target TEXT NOT NULL, detail TEXT)
                 """,
-            ]
+            ],
+            [
+                // A deleted satellite's name with the revision of its deletion, so every process's
+                // cache of its credential sees the change (the row itself is gone).
+                "CREATE TABLE deleted_satellites (name TEXT PRIMARY KEY, revision \(integer) NOT NULL)",
+            ],
         ]
     }
 

@@ -22,10 +22,38 @@ public final class SQLiteFleetStore: FleetStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        try Self.restrictAccess(path)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
             throw FleetStoreError.unavailable("cannot open SQLite database \(path): \(error)")
+        }
+    }
+
+    /// The file holds the signing key and registry passwords: it is created, and an existing one
+    /// (with its WAL files) tightened, to owner-only access before SQLite opens it, and a
+    /// directory made for it is 0700. SQLite gives the WAL files its mode.
+    static func restrictAccess(_ path: String) throws {
+        let manager = FileManager.default
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !manager.fileExists(atPath: directory) {
+            do {
+                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw FleetStoreError.unavailable("cannot create the directory of \(path): \(error.localizedDescription)")
+            }
+        }
+        if !manager.fileExists(atPath: path) {
+            let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 || errno == EEXIST else {
+                throw FleetStoreError.unavailable("cannot create SQLite database \(path): \(String(cString: strerror(errno)))")
+            }
+            if descriptor >= 0 { close(descriptor) }
+        }
+        for file in [path, path + "-wal", path + "-shm", path + "-journal"] where manager.fileExists(atPath: file) {
+            guard chmod(file, 0o600) == 0 else {
+                throw FleetStoreError.unavailable("cannot restrict \(file) to its owner (chmod 0600): \(String(cString: strerror(errno)))")
+            }
         }
     }
 

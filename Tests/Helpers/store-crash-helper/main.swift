@@ -1,17 +1,25 @@
 // Pushes images into a store forever, printing "committed <tag> <digest>" after each manifest
 // commit returns. The crash test kills it with SIGKILL at arbitrary moments and then checks
 // that every printed commit survived and that the store holds no partial blob.
+// With "gc" as third argument it also leaves hundreds of unreferenced blobs behind each image and
+// collects them at once (no grace), so kills land inside garbage collection too.
 import Foundation
+import Logging
 import OCI
 import RegistryStore
 import TestSupport
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3, let first = Int(arguments[2]) else {
-    FileHandle.standardError.write(Data("usage: store-crash-helper <data-dir> <first-index>\n".utf8))
+guard arguments.count >= 3, let first = Int(arguments[2]) else {
+    FileHandle.standardError.write(Data("usage: store-crash-helper <data-dir> <first-index> [gc]\n".utf8))
     exit(2)
 }
-let store = try RegistryStore(directory: arguments[1])
+let collecting = arguments.count > 3 && arguments[3] == "gc"
+var options = RegistryStore.Options()
+if collecting { options.garbageGracePeriod = 0 }
+var logger = Logger(label: "store-crash-helper")
+logger.logLevel = .warning
+let store = try RegistryStore(directory: arguments[1], options: options, logger: logger)
 let repository = try RepositoryName("crash/test")
 let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\"}".utf8)
 let configDigest = DigestHasher.digest(of: config)
@@ -42,5 +50,18 @@ while true {
     let tag = try Tag("t\(index)")
     let result = try await store.putManifest(repository: repository, reference: .tag(tag), bytes: Array(manifest.utf8), contentType: MediaType.ociManifest)
     FileHandle.standardOutput.write(Data("committed \(tag) \(result.digest)\n".utf8))
+    if collecting {
+        for junk in 0..<1000 {
+            let bytes = patternBytes(512, seed: UInt64(index * 1000 + junk) | 1 << 40)
+            try await store.putBlob(repository: repository, digest: DigestHasher.digest(of: bytes), body: ByteChunks(bytes))
+        }
+        // The kill lands inside a pass: a thread of this process sends it at a random instant
+        // of the first pass, so no poll from outside has to catch the window.
+        if index == first {
+            let delay = Double.random(in: 0..<0.04)
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) { kill(getpid(), SIGKILL) }
+        }
+        _ = try await store.collectGarbage()
+    }
     index += 1
 }

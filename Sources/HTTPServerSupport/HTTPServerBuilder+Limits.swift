@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOCore
+import NIOSSL
+
+/// What a connection may cost the server: how long it may take to send a request's head, how
+/// long it may sit idle, and how many may be open at once. Without these, slow or idle
+/// connections are held forever and enough of them exhaust the file limit.
+public struct ServerLimits: Sendable {
+    /// Seconds from a connection's start, or the end of its last response, to a complete request head.
+    public var headerTimeout: TimeAmount = .seconds(30)
+    /// Seconds without a request part read (between requests, or a stalled request body).
+    public var idleTimeout: TimeAmount = .seconds(60)
+    /// Connections open at once; more are answered 503 and closed at once.
+    public var maximumConnections: Int
+    /// How long a connection answered before its request body was read may still drain it.
+    public var lingerTimeout: TimeAmount = .seconds(2)
+
+    /// - Parameter descriptorsPerConnection: file descriptors a busy connection holds (a blob
+    ///   download holds its socket and the blob's file), so the default ceiling stays below the file limit.
+    public init(descriptorsPerConnection: Int = 1) {
+        maximumConnections = Self.defaultMaximumConnections(descriptorsPerConnection: descriptorsPerConnection)
+    }
+
+    /// The open-file limit less a reserve for the database and logs, shared out per connection.
+    public static func defaultMaximumConnections(descriptorsPerConnection: Int) -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int32.max) else { return 4096 }
+        return max(16, (Int(limit.rlim_cur) - 256) / max(1, descriptorsPerConnection))
+    }
+
+    /// Raises the soft open-file limit to the hard one, as servers that hold many sockets should.
+    public static func raiseFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
+
+/// The TLS files were given wrong.
+public struct ServerTLSError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 within `limits`: plain, or HTTPS when both PEM files are given.
+    public static func http1(tlsCertificatePath: String?, tlsKeyPath: String?, limits: ServerLimits) throws -> HTTPServerBuilder {
+        let ceiling = ConnectionCeiling(maximum: limits.maximumConnections)
+        let configuration = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [
+                ConnectionCeilingHandler(ceiling: ceiling),
+                RequestHeadTimeoutHandler(timeout: limits.headerTimeout),
+                EarlyResponseCloseHandler(linger: limits.lingerTimeout),
+            ],
+            idleTimeout: limits.idleTimeout)
+        switch (tlsCertificatePath, tlsKeyPath) {
+        case (nil, nil):
+            return .http1(configuration: configuration)
+        case (let certificate?, let key?):
+            let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
+            let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+            return try .tls(.http1(configuration: configuration), tlsConfiguration: tls)
+        default:
+            throw ServerTLSError(description: "--tls-cert and --tls-key must be given together")
+        }
+    }
+}

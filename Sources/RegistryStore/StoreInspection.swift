@@ -1,0 +1,67 @@
+import GRDB
+import OCI
+
+/// What a read-only check of a store's data directory found wrong: the promises of DESIGN.md §5.1
+/// that a crash must never break. Empty when the store is sound.
+public struct StoreInspection: Sendable, Equatable {
+    /// Blob rows whose file is missing.
+    public var rowsWithoutFiles: [String] = []
+    /// Blob files whose bytes do not hash to their name.
+    public var corruptFiles: [String] = []
+    /// "repository:tag → digest" whose manifest, or something the manifest names, is not held.
+    public var incompleteTags: [String] = []
+    /// Blobs checked by hash.
+    public var filesHashed = 0
+
+    public var problems: [String] {
+        rowsWithoutFiles.map { "row without file: \($0)" } + corruptFiles.map { "corrupt file: \($0)" }
+            + incompleteTags.map { "incomplete tag: \($0)" }
+    }
+
+    /// Reads the store under `directory` without changing it (it must not be open elsewhere for
+    /// writing), hashing every blob file.
+    public static func inspect(directory: String) throws -> StoreInspection {
+        let layout = StoreLayout(root: directory)
+        var configuration = Configuration()
+        configuration.readonly = true
+        let database = try DatabaseQueue(path: layout.databasePath, configuration: configuration)
+        defer { try? database.close() }
+        var inspection = StoreInspection()
+        var held = Set<String>()
+        try database.read { db in
+            let digests = try String.fetchAll(db, sql: "SELECT digest FROM blobs")
+            for raw in digests {
+                if let digest = try? Digest(raw), FileSystem.exists(layout.blobPath(digest)) {
+                    held.insert(raw)
+                } else {
+                    inspection.rowsWithoutFiles.append(raw)
+                }
+            }
+            let tags = try Row.fetchAll(db, sql: "SELECT repository, tag, digest FROM tags")
+            for tag in tags {
+                let digest: String = tag["digest"]
+                let references = try String.fetchAll(
+                    db, sql: "SELECT digest FROM manifest_references WHERE repository = ? AND manifest = ?",
+                    arguments: [tag["repository"], digest])
+                if !held.contains(digest) || references.contains(where: { !held.contains($0) }) {
+                    inspection.incompleteTags.append("\(tag["repository"] as String):\(tag["tag"] as String) → \(digest)")
+                }
+            }
+        }
+        for algorithm in Digest.Algorithm.allCases {
+            for prefix in FileSystem.list(layout.algorithmDirectory(algorithm)) {
+                let folder = layout.algorithmDirectory(algorithm) + "/" + prefix
+                for name in FileSystem.list(folder) {
+                    inspection.filesHashed += 1
+                    guard let digest = try? Digest("\(algorithm.rawValue):\(name)"),
+                          try RegistryStore.hashFile(PosixFile.openForReading(folder + "/" + name), algorithm: algorithm).finalize() == digest
+                    else {
+                        inspection.corruptFiles.append(folder + "/" + name)
+                        continue
+                    }
+                }
+            }
+        }
+        return inspection
+    }
+}
