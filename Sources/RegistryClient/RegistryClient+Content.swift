@@ -62,19 +62,22 @@ extension RegistryClient {
     /// the registry will not resume. The caller verifies the digest when the sink commits.
     public func download<Sink: BlobSink>(_ repository: RepositoryName, digest: Digest, size: Int64?, into sink: Sink) async throws {
         var attempt = 0
+        // A blob's reply starts at once on a healthy link: waiting longer than a stall for it
+        // means the request went out on a connection that died with a cut.
+        let headTimeout = min(configuration.responseTimeout, configuration.stallTimeout)
         while true {
             let start = sink.offset
             if let size, start >= size { return }
             var headers: HTTPHeaders = [:]
             if start > 0 { headers.add(name: "Range", value: "bytes=\(start)-") }
-            let response = try await send(.GET, "/v2/\(repository)/blobs/\(digest)", headers: headers, repository: repository)
-            if response.status == .ok, start > 0 {
-                // The registry ignored Range: start over from the first byte.
-                try sink.restart()
-            } else if response.status != .partialContent || start == 0 {
-                try Self.check(response, "blob \(digest) in \(repository)")
-            }
             do {
+                let response = try await send(.GET, "/v2/\(repository)/blobs/\(digest)", headers: headers, repository: repository, timeout: headTimeout)
+                if response.status == .ok, start > 0 {
+                    // The registry ignored Range: start over from the first byte.
+                    try sink.restart()
+                } else if response.status != .partialContent || start == 0 {
+                    try Self.check(response, "blob \(digest) in \(repository)")
+                }
                 // The sink is used by the reading task alone while this one waits for it.
                 let exclusive = ExclusiveSink(sink: sink)
                 try await withStallWatch(configuration.stallTimeout, what: "blob \(digest)") { watch in
@@ -93,12 +96,14 @@ extension RegistryClient {
                 return
             } catch let error as SinkError {
                 throw error.underlying
+            } catch let error as ClientError where error.code != .network {
+                throw error
             } catch {
                 attempt += 1
                 guard attempt < configuration.retry.attempts else {
                     throw ClientError(.network, "blob \(digest) from \(repository) kept failing at byte \(sink.offset): \(error)")
                 }
-                logger.info("resuming blob download", metadata: ["digest": "\(digest)", "offset": "\(sink.offset)"])
+                logger.info("resuming blob download", metadata: ["digest": "\(digest)", "offset": "\(sink.offset)", "reason": "\(error)"])
                 try await pause(configuration.retry.delay(beforeRetry: attempt))
             }
         }
@@ -152,12 +157,12 @@ extension RegistryClient {
     }
 }
 
-/// Where a download's bytes go: the store's ingest session, or anything that can take them in order.
 /// Hands a sink to the one task that reads a body while its owner waits.
 private struct ExclusiveSink<Sink: BlobSink>: @unchecked Sendable {
     let sink: Sink
 }
 
+/// Where a download's bytes go: the store's ingest session, or anything that can take them in order.
 public protocol BlobSink: AnyObject {
     /// Bytes held so far.
     var offset: Int64 { get }

@@ -101,8 +101,9 @@ public final class RegistryClient: Sendable {
     /// Sends a request for `path` (starting `/v2/`), handling auth challenges and retrying
     /// transient failures. Returns the first usable response, whatever its status.
     func send(
-        _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], repository: RepositoryName?
+        _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], repository: RepositoryName?, timeout: Duration? = nil
     ) async throws(ClientError) -> HTTPClientResponse {
+        let timeout = timeout ?? configuration.responseTimeout
         let scope = repository.map { "repository:\($0):pull" }
         var retry = 0
         var triedAuth = false
@@ -116,11 +117,11 @@ public final class RegistryClient: Sendable {
             let response: HTTPClientResponse
             let started = ContinuousClock.now
             do {
-                response = try await http.execute(request, timeout: Self.timeAmount(configuration.responseTimeout))
+                response = try await http.execute(request, timeout: Self.timeAmount(timeout))
             } catch {
                 retry += 1
                 // A failure that took the whole timeout already had the connection retried.
-                let spent = ContinuousClock.now - started >= configuration.responseTimeout / 2
+                let spent = ContinuousClock.now - started >= timeout / 2
                 guard retry < configuration.retry.attempts, !spent else {
                     throw ClientError(.network, "\(method) \(configuration.baseURL)\(path): \(error)")
                 }

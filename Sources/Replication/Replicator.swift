@@ -24,6 +24,8 @@ public final class Replicator: Sendable {
         public var retry: RetryPolicy = RetryPolicy()
         /// Longest wait for an upstream to start answering a request.
         public var upstreamTimeout: Duration = .seconds(20)
+        /// A download that receives no byte for this long resumes on a new connection.
+        public var stallTimeout: Duration = .seconds(15)
 
         public init() {}
     }
@@ -373,7 +375,8 @@ public final class Replicator: Sendable {
             .init(
                 baseURL: upstream.url, username: upstream.username, password: password,
                 insecure: upstream.insecure ?? false, caFile: upstream.caFile, retry: options.retry,
-                responseTimeout: options.upstreamTimeout),
+                responseTimeout: options.upstreamTimeout, readTimeout: max(.seconds(60), options.stallTimeout * 2),
+                stallTimeout: options.stallTimeout),
             logger: logger)
         let replaced = clients.withLock { clients in
             defer { clients[upstream.name] = (upstream, client) }

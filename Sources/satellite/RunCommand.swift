@@ -32,6 +32,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("upstream-timeout"), help: "Seconds to wait for an upstream to start answering (default 20).")
     var upstreamTimeout: String?
 
+    @Option(name: .customLong("stall-timeout"), help: "Seconds without a byte before a download resumes on a new connection (default 15).")
+    var stallTimeout: String?
+
     func run() async throws {
         let runtime = try RegistryRuntime(registry, readOnly: true)
         let settings = runtime.settings
@@ -66,6 +69,7 @@ struct RunCommand: AsyncParsableCommand {
             options.bandwidthLimit = try ByteCount.parse(raw, setting: "bandwidth-limit")
         }
         options.upstreamTimeout = .seconds(try settings.seconds("upstream-timeout", flag: upstreamTimeout, default: 20))
+        options.stallTimeout = .milliseconds(Int64(1000 * max(0.1, try settings.seconds("stall-timeout", flag: stallTimeout, default: 15))))
         var service = ReplicationService.Options(stateFile: stateFile, dataDirectory: runtime.directory)
         service.syncInterval = .seconds(try settings.seconds("sync-interval", flag: syncInterval, default: 300))
         let replicator = Replicator(store: runtime.store, options: options, logger: runtime.logger)
