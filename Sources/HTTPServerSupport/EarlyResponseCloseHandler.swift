@@ -13,8 +13,12 @@ final class EarlyResponseCloseHandler: ChannelDuplexHandler, RemovableChannelHan
     typealias OutboundOut = HTTPResponsePart
 
     private let linger: TimeAmount
-    private var requestOpen = false
-    /// The response in progress was started while the request body was still coming.
+    /// Requests whose head has arrived, and responses begun; a pipelining client may be ahead.
+    private var requestsReceived = 0
+    private var responsesStarted = 0
+    /// Whether the last request received has ended (its body read in full).
+    private var lastRequestEnded = true
+    /// The response in progress was begun while its request's body was still coming.
     private var closing = false
     private var responseEnded = false
     private var lingering: Scheduled<Void>?
@@ -25,10 +29,13 @@ final class EarlyResponseCloseHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: requestOpen = true
-        case .body: break
+        case .head:
+            requestsReceived += 1
+            lastRequestEnded = false
+        case .body:
+            break
         case .end:
-            requestOpen = false
+            lastRequestEnded = true
             if closing, responseEnded {
                 context.fireChannelRead(data)
                 close(context)
@@ -40,9 +47,14 @@ final class EarlyResponseCloseHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(var head) where requestOpen:
-            closing = true
-            head.headerFields[.connection] = "close"
+        case .head(var head):
+            responsesStarted += 1
+            // Responses go in request order: this one answers the last request received only
+            // when no later request has arrived, and that request may still be sending its body.
+            if responsesStarted == requestsReceived, !lastRequestEnded {
+                closing = true
+                head.headerFields[.connection] = "close"
+            }
             context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .end where closing:
             responseEnded = true
@@ -50,10 +62,10 @@ final class EarlyResponseCloseHandler: ChannelDuplexHandler, RemovableChannelHan
             if let promise { written.futureResult.cascade(to: promise) }
             context.writeAndFlush(data, promise: written)
             written.futureResult.assumeIsolated().whenComplete { [self] _ in
-                if requestOpen {
-                    lingering = context.eventLoop.assumeIsolated().scheduleTask(in: linger) { [self] in close(context) }
-                } else {
+                if lastRequestEnded {
                     close(context)
+                } else {
+                    lingering = context.eventLoop.assumeIsolated().scheduleTask(in: linger) { [self] in close(context) }
                 }
             }
         default:

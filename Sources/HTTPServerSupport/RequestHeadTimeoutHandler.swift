@@ -12,7 +12,8 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
 
     private let timeout: TimeAmount
     private var timer: Scheduled<Void>?
-    private var requestOpen = false
+    /// Requests received and not yet answered in full (a pipelining client may send several).
+    private var unanswered = 0
 
     init(timeout: TimeAmount) {
         self.timeout = timeout
@@ -40,17 +41,18 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
         switch unwrapInboundIn(data) {
         case .head:
             stop()
-            requestOpen = true
-        case .end:
-            requestOpen = false
-        case .body:
+            unanswered += 1
+        case .end, .body:
             break
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data), !requestOpen { start(context) }
+        if case .end = unwrapOutboundIn(data) {
+            unanswered -= 1
+            if unanswered == 0 { start(context) }
+        }
         context.write(data, promise: promise)
     }
 

@@ -54,7 +54,7 @@ struct DiskFullTests {
         // An image pushed while there is room.
         let layer = Data(patternBytes(1 << 20, seed: 1))
         let config = Data(#"{"architecture":"amd64","os":"linux"}"#.utf8)
-        let manifest = try await push(layer: layer, config: config, to: satellite.baseURL, repository: "full/app", tag: "v1")
+        let manifest = try await pushImage(layer: layer, config: config, to: satellite.baseURL, repository: "full/app", tag: "v1")
 
         // Fill what is left of the disk.
         let filler = satellite.path("filler")
@@ -95,19 +95,5 @@ struct DiskFullTests {
                                           headers: ["Content-Type": "application/octet-stream"], body: big)
         #expect(accepted.status == 201, "\(accepted.status) \(String(decoding: accepted.body, as: UTF8.self))")
         #expect(satellite.child.isRunning)
-    }
-
-    /// Pushes a one-layer image with monolithic uploads; returns the manifest's digest.
-    func push(layer: Data, config: Data, to baseURL: String, repository: String, tag: String) async throws -> Digest {
-        for blob in [layer, config] {
-            let reply = try await httpSend("POST", "\(baseURL)/v2/\(repository)/blobs/uploads/?digest=\(DigestHasher.digest(of: blob))", body: blob)
-            guard reply.status == 201 else { throw TestSupportError("blob push answered \(reply.status)") }
-        }
-        let manifest = """
-        {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(DigestHasher.digest(of: config))","size":\(config.count)},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(DigestHasher.digest(of: layer))","size":\(layer.count)}]}
-        """
-        let reply = try await httpSend("PUT", "\(baseURL)/v2/\(repository)/manifests/\(tag)", headers: ["Content-Type": MediaType.ociManifest], body: Data(manifest.utf8))
-        guard reply.status == 201 else { throw TestSupportError("manifest push answered \(reply.status)") }
-        return DigestHasher.digest(of: Data(manifest.utf8))
     }
 }
