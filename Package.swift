@@ -120,6 +120,8 @@ let package = Package(
                 "OCI",
                 "RegistryStore",
                 "HTTPServerSupport",
+                "SystemShims",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),

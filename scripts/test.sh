@@ -9,7 +9,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # command -> Debian package
 declare -A tools=(
   [skopeo]=skopeo [podman]=podman [umoci]=umoci [containerd]=containerd [ctr]=containerd
-  [docker-registry]=docker-registry [curl]=curl [openssl]=openssl [htpasswd]=apache2-utils
+  [docker-registry]=docker-registry [curl]=curl [openssl]=openssl [htpasswd]=apache2-utils [unshare]=util-linux
 )
 missing=()
 for tool in "${!tools[@]}"; do
@@ -27,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
 fi
-for module in oras cryptography; do
+for module in oras cryptography schemathesis; do
   if ! python3 -c "import $module" >/dev/null 2>&1; then
     echo "test.sh: installing python $module"
     python3 -m pip install -q "$module"

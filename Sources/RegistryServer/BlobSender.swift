@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTPTypes
 import NIOPosix
 import RegistryStore
+import Synchronization
 
 /// Streams a blob range into a connection from the connection's own event loop.
 ///
@@ -18,7 +19,19 @@ final class BlobSender: @unchecked Sendable {
     private let reader: BlobReader
     private let metrics: RegistryMetrics
     private let end: Int64
+    /// The largest chunk, for readers that keep up.
     private let chunkSize: Int
+    /// The chunk read next: it starts at `firstChunk`, doubles while the connection takes each
+    /// write at once, and falls back when the reader makes the pump wait; it never exceeds this
+    /// GET's share of `sharedBudget`. A crowd of slow readers then holds about 64 KiB each
+    /// (read buffer plus the write the kernel has not taken yet) rather than the fast path's
+    /// 512 KiB twice (measured in BENCHMARKS.md: 200 slow readers).
+    private var currentChunk: Int
+    static let firstChunk = 64 * 1024
+    /// Bytes of chunks all blob GETs of the process may size themselves to, together.
+    static let sharedBudget = 16 * 1024 * 1024
+    /// Blob GETs streaming now, in this process.
+    private static let active = Atomic<Int>(0)
     private var offset: Int64
     private var buffer: ByteBuffer
     private let done: EventLoopPromise<Void>
@@ -32,7 +45,8 @@ final class BlobSender: @unchecked Sendable {
         self.end = range.upperBound
         self.offset = range.lowerBound
         self.chunkSize = chunkSize
-        self.buffer = channel.allocator.buffer(capacity: Int(min(Int64(chunkSize), range.upperBound - range.lowerBound)))
+        self.currentChunk = min(Self.firstChunk, chunkSize)
+        self.buffer = channel.allocator.buffer(capacity: Int(min(Int64(currentChunk), range.upperBound - range.lowerBound)))
         self.done = channel.eventLoop.makePromise()
     }
 
@@ -40,6 +54,8 @@ final class BlobSender: @unchecked Sendable {
     /// short body and retries).
     func send() async throws {
         let start = offset
+        Self.active.add(1, ordering: .relaxed)
+        defer { Self.active.subtract(1, ordering: .relaxed) }
         eventLoop.execute { self.pump() }
         try await done.futureResult.get()
         metrics.sent(offset - start)
@@ -54,8 +70,11 @@ final class BlobSender: @unchecked Sendable {
     /// back to back before polling for I/O, and a pause, however short, ends that run.
     static let pauseBetweenTurns = TimeAmount.microseconds(20)
 
+    /// Where the current turn of the pump ends; chunks stop there, so each turn sends exactly its share.
+    private var turnEnd: Int64 = 0
+
     private func pump() {
-        let turnEnd = offset + Self.bytesPerTurn
+        turnEnd = offset + Self.bytesPerTurn
         while offset < end, !finished {
             if offset >= turnEnd {
                 eventLoop.scheduleTask(in: Self.pauseBetweenTurns) { self.pump() }
@@ -74,7 +93,7 @@ final class BlobSender: @unchecked Sendable {
         finish(.success(()))
     }
 
-    private var nextLength: Int { Int(min(Int64(chunkSize), end - offset)) }
+    private var nextLength: Int { Int(min(Int64(currentChunk), end - offset, max(turnEnd - offset, 1))) }
 
     /// Hands `buffer` to the channel; true when the pump may read on at once, false when it
     /// resumes once the channel has drained (or the stream is over).
@@ -85,7 +104,16 @@ final class BlobSender: @unchecked Sendable {
         }
         offset += Int64(buffer.readableBytes)
         let written = channel.writeAndFlush(HTTPResponsePart.body(buffer))
-        if channel.isWritable, offset < end { return true }
+        if channel.isWritable {
+            let share = Self.sharedBudget / max(1, Self.active.load(ordering: .relaxed))
+            currentChunk = max(Self.firstChunk, min(currentChunk * 2, chunkSize, share))
+            if offset < end { return true }
+        } else if currentChunk > Self.firstChunk {
+            // A reader slower than the pump: smaller chunks, and a buffer to match once the
+            // channel lets go of this one.
+            currentChunk = Self.firstChunk
+            buffer = channel.allocator.buffer(capacity: currentChunk)
+        }
         written.whenComplete { result in
             switch result {
             case .failure(let error): self.finish(.failure(error))

@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/uio.h>
+#if defined(__linux__) && defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 ssize_t satellite_pread_if_cached(int fd, void *buffer, size_t count, off_t offset) {
 #if defined(__linux__) && defined(RWF_NOWAIT)
@@ -24,5 +27,17 @@ int satellite_start_writeback(int fd, off_t offset, off_t length) {
 #else
     (void)fd; (void)offset; (void)length;
     return 0;
+#endif
+}
+
+void satellite_tune_allocator(void) {
+#if defined(__linux__) && defined(__GLIBC__)
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
+}
+
+void satellite_release_free_memory(void) {
+#if defined(__linux__) && defined(__GLIBC__)
+    malloc_trim(0);
 #endif
 }

@@ -78,7 +78,8 @@ struct RegistryRuntime {
                 FileHandle.standardOutput.write(Data(line.utf8))
             })
         let collector = GarbageCollectionService(store: store, interval: .seconds(max(interval, 1)), logger: logger)
-        services = [application, collector]
+        ProcessMemory.tune()
+        services = [application, collector, MemoryReturnService()]
     }
 
     /// Runs the services (and any extra) until SIGTERM or SIGINT.

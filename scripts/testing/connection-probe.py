@@ -5,6 +5,8 @@ message naming the failed check, 0 when every check holds.
 
     connection-probe.py early-answers PORT PID     requests answered before their body is read
     connection-probe.py slow-head PORT SECONDS     a head sent a byte at a time must be cut off
+    connection-probe.py idle PORT SECONDS          a connection idle after a response, or in the
+                                                   middle of a request body, must be closed
     connection-probe.py ceiling PORT MAXIMUM [PATH] connections beyond MAXIMUM get 503 at once
                                                    (PATH answers 200 on this server; default /v2/)
 """
@@ -117,6 +119,25 @@ def slow_head(port, limit):
         fail(f"cut off after {elapsed:.1f} s, before the {limit} s header timeout")
 
 
+def idle(port, limit):
+    """After a response the connection is kept alive, and a request body that stops coming is
+    stalled: each must be closed once the idle timeout passes (and not much before)."""
+    kept = socket.create_connection(("127.0.0.1", port))
+    kept.sendall(b"GET /v2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    if status_of(kept) not in (200, 401, 404):
+        fail("GET /v2/ got no answer")
+    stalled = socket.create_connection(("127.0.0.1", port))
+    stalled.sendall(b"POST /v2/probe/app/blobs/uploads/?digest=sha256:" + b"0" * 64 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nabc")
+    started = time.monotonic()
+    for name, sock in (("kept-alive", kept), ("stalled body", stalled)):
+        if not closed_by_server(sock, limit + 10 - (time.monotonic() - started)):
+            fail(f"a {name} connection was still open {limit + 10:.0f} s later (idle timeout {limit} s)")
+        elapsed = time.monotonic() - started
+        print(f"{name} connection closed after {elapsed:.1f} s (idle timeout {limit} s)", flush=True)
+        if elapsed < limit - 0.5:
+            fail(f"a {name} connection was closed after {elapsed:.1f} s, before the {limit} s idle timeout")
+
+
 def ceiling(port, maximum, path):
     """MAXIMUM idle connections are held; the next gets 503 at once; requests on the held ones
     are still served; once one closes, a new connection is served again."""
@@ -156,6 +177,8 @@ if __name__ == "__main__":
         early_answers(port, int(argument))
     elif command == "slow-head":
         slow_head(port, float(argument))
+    elif command == "idle":
+        idle(port, float(argument))
     elif command == "ceiling":
         ceiling(port, int(argument), sys.argv[4] if len(sys.argv) > 4 else "/v2/")
     else:

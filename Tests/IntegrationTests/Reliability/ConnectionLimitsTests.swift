@@ -24,6 +24,12 @@ struct ConnectionLimitsTests {
         try await probe(["slow-head", String(satellite.port), "2"])
     }
 
+    @Test func idleConnectionsAndStalledBodiesAreClosedAtTheIdleTimeout() async throws {
+        let satellite = try await SatelliteProcess(extraArguments: ["--idle-timeout", "2"])
+        defer { Task { await satellite.cleanUp() } }
+        try await probe(["idle", String(satellite.port), "2"])
+    }
+
     @Test func connectionsBeyondTheCeilingGet503AtOnce() async throws {
         let satellite = try await SatelliteProcess(extraArguments: ["--max-connections", "8"])
         defer { Task { await satellite.cleanUp() } }
