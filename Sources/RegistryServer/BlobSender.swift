@@ -55,7 +55,10 @@ final class BlobSender: @unchecked Sendable {
     func send() async throws {
         let start = offset
         Self.active.add(1, ordering: .relaxed)
-        defer { Self.active.subtract(1, ordering: .relaxed) }
+        defer {
+            Self.active.subtract(1, ordering: .relaxed)
+            ProcessMemory.noteFreed()
+        }
         eventLoop.execute { self.pump() }
         try await done.futureResult.get()
         metrics.sent(offset - start)

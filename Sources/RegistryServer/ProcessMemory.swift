@@ -1,26 +1,29 @@
 import ServiceLifecycle
+import Synchronization
 import SystemShims
 
 /// Keeps what a crowd of blob downloads allocated from staying with the process after it leaves.
 public enum ProcessMemory {
-    /// Large buffers from mmap, so freeing them returns them; call once at start.
-    public static func tune() {
-        satellite_tune_allocator()
-    }
-
     /// Hands free heap memory back to the system.
     public static func releaseFree() {
         satellite_release_free_memory()
     }
+
+    /// Something freed buffers worth returning (a blob download ended).
+    static func noteFreed() {
+        freed.store(true, ordering: .relaxed)
+    }
+
+    fileprivate static let freed = Atomic<Bool>(false)
 }
 
-/// Returns free heap memory to the system every `interval`: after a burst of downloads the
-/// allocator's heaps keep their high-water mark otherwise (measured in BENCHMARKS.md). A pass
-/// over idle heaps costs well under a millisecond.
+/// Returns free heap memory to the system within `interval` of a blob download ending: after a
+/// burst of downloads the allocator's heaps keep their high-water mark otherwise (measured in
+/// BENCHMARKS.md). Nothing is done while no download has ended.
 public struct MemoryReturnService: Service {
     let interval: Duration
 
-    public init(interval: Duration = .seconds(10)) {
+    public init(interval: Duration = .seconds(2)) {
         self.interval = interval
     }
 
@@ -28,7 +31,7 @@ public struct MemoryReturnService: Service {
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: interval)
-                ProcessMemory.releaseFree()
+                if ProcessMemory.freed.exchange(false, ordering: .relaxed) { ProcessMemory.releaseFree() }
             }
         }
     }

@@ -30,12 +30,6 @@ int satellite_start_writeback(int fd, off_t offset, off_t length) {
 #endif
 }
 
-void satellite_tune_allocator(void) {
-#if defined(__linux__) && defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-#endif
-}
-
 void satellite_release_free_memory(void) {
 #if defined(__linux__) && defined(__GLIBC__)
     malloc_trim(0);

@@ -78,7 +78,6 @@ struct RegistryRuntime {
                 FileHandle.standardOutput.write(Data(line.utf8))
             })
         let collector = GarbageCollectionService(store: store, interval: .seconds(max(interval, 1)), logger: logger)
-        ProcessMemory.tune()
         services = [application, collector, MemoryReturnService()]
     }
 

@@ -218,10 +218,16 @@ extension GroundControlProgramTests {
             }
             #expect(agent.child.errorOutput.components(separatedBy: " info ").count == infoLines, "\(agent.child.errorOutput.suffix(2000))")
 
-            // Restarted without a token, it uses its saved credential (no second registration).
+            // Restarted without a token, it uses its saved credential (no second registration),
+            // and tightens secret files an older version left readable by others.
             await agent.child.stop()
+            let secrets = ["ground-control.json", "ground-control-state.json", "ground-control-state.json.sig"].map { agent.dataDirectory + "/" + $0 }
+            for file in secrets { chmod(file, 0o644) }
             let again = try await SatelliteAgent(state: nil, directory: agent.directory, source: ["--ground-control", server.baseURL])
             defer { Task { await again.child.stop() } }
+            for file in secrets {
+                #expect(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int == 0o600, "\(file)")
+            }
             #expect(try await httpGet("\(again.baseURL)/v2/library/app/manifests/1", headers: ["Accept": images.first.mediaType]).status == 200)
             let audit = try await satctl(server, token: "admin", ["audit", "--output", "json"])
             let registrations = try APIJSON.decoder().decode([AuditEntry].self, from: Data(audit.utf8)).filter { $0.action == "satellite.register" }

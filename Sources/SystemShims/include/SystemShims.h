@@ -14,11 +14,6 @@ ssize_t satellite_pread_if_cached(int fd, void *buffer, size_t count, off_t offs
 /// to the end of the file. A no-op returning 0 elsewhere.
 int satellite_start_writeback(int fd, off_t offset, off_t length);
 
-/// Makes allocations of 256 KiB and more always come from mmap, so a blob stream's large
-/// buffers go back to the system when freed (glibc otherwise raises that threshold after the
-/// first large free and serves them from its heaps, which hold on to them). A no-op elsewhere.
-void satellite_tune_allocator(void);
-
 /// Returns free heap memory to the system (glibc malloc_trim); a no-op elsewhere.
 void satellite_release_free_memory(void);
 

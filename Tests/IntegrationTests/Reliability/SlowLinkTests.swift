@@ -30,7 +30,7 @@ struct SlowLinkTests {
             // The connections the cut left dead were given up after 3 s without a byte, not after
             // the 60 s a read timeout would wait; the cut itself lasts 5 s.
             #expect(agent.child.errorOutput.contains("no byte received for"), "no stall was detected")
-            #expect(elapsed < .seconds(40), "the sync took \(elapsed)")
+            #expect(elapsed < .seconds(50), "the sync took \(elapsed)")
             print("SlowLinkTests: 12 MiB at 4 MB/s with a 5 s cut synced in \(elapsed)")
             for blob in try images.blobs(of: images.big) {
                 let reply = try await httpGet("\(agent.baseURL)/v2/apps/big/blobs/\(blob.digest)")
