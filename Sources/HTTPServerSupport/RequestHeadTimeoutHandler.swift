@@ -4,6 +4,9 @@ import NIOHTTPTypes
 /// Closes a connection whose request head has not arrived in full within `timeout` of the
 /// connection's start or the end of its previous response: a client that sends its headers a
 /// byte at a time holds nothing for long.
+///
+/// One timer per connection at most, re-armed from a timestamp when it fires: a keep-alive
+/// connection answering thousands of requests a second sets a deadline per request, not a timer.
 final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -12,6 +15,8 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
 
     private let timeout: TimeAmount
     private var timer: Scheduled<Void>?
+    /// When the connection began to wait for a head; nil while a request is being served.
+    private var waitingSince: NIODeadline?
     /// Requests received and not yet answered in full (a pipelining client may send several).
     private var unanswered = 0
 
@@ -20,30 +25,29 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { start(context) }
+        if context.channel.isActive { wait(context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        stop()
+        timer?.cancel()
+        timer = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        start(context)
+        wait(context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        stop()
+        timer?.cancel()
+        timer = nil
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head:
-            stop()
+        if case .head = unwrapInboundIn(data) {
+            waitingSince = nil
             unanswered += 1
-        case .end, .body:
-            break
         }
         context.fireChannelRead(data)
     }
@@ -51,21 +55,26 @@ final class RequestHeadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHan
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) {
             unanswered -= 1
-            if unanswered == 0 { start(context) }
+            if unanswered == 0 { wait(context) }
         }
         context.write(data, promise: promise)
     }
 
-    private func start(_ context: ChannelHandlerContext) {
-        guard timer == nil else { return }
-        timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            self?.timer = nil
-            context.close(promise: nil)
-        }
+    private func wait(_ context: ChannelHandlerContext) {
+        waitingSince = .now()
+        if timer == nil { arm(context, at: .now() + timeout) }
     }
 
-    private func stop() {
-        timer?.cancel()
-        timer = nil
+    private func arm(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
+            guard let self else { return }
+            self.timer = nil
+            guard let since = self.waitingSince else { return }
+            if NIODeadline.now() >= since + self.timeout {
+                context.close(promise: nil)
+            } else {
+                self.arm(context, at: since + self.timeout)
+            }
+        }
     }
 }
