@@ -46,6 +46,7 @@ final class BlobSender: @unchecked Sendable {
         self.offset = range.lowerBound
         self.chunkSize = chunkSize
         self.currentChunk = min(Self.firstChunk, chunkSize)
+        self.turnEnd = range.lowerBound + Self.bytesPerTurn
         self.buffer = channel.allocator.buffer(capacity: Int(min(Int64(currentChunk), range.upperBound - range.lowerBound)))
         self.done = channel.eventLoop.makePromise()
     }
@@ -73,13 +74,14 @@ final class BlobSender: @unchecked Sendable {
     /// back to back before polling for I/O, and a pause, however short, ends that run.
     static let pauseBetweenTurns = TimeAmount.microseconds(20)
 
-    /// Where the current turn of the pump ends; chunks stop there, so each turn sends exactly its share.
+    /// Where the current turn of the pump ends; chunks stop there, so each turn sends exactly its
+    /// share, however often it waited for the channel or the disk on the way.
     private var turnEnd: Int64 = 0
 
     private func pump() {
-        turnEnd = offset + Self.bytesPerTurn
         while offset < end, !finished {
             if offset >= turnEnd {
+                turnEnd = offset + Self.bytesPerTurn
                 eventLoop.scheduleTask(in: Self.pauseBetweenTurns) { self.pump() }
                 return
             }

@@ -3,65 +3,67 @@ import OCI
 import Testing
 import TestSupport
 
-/// Malformed requests by the thousand against both servers; `FUZZ_SEED` replays a run.
-@Suite("Reliability: fuzzing")
-struct FuzzTests {
-    static var seed: String { ProcessInfo.processInfo.environment["FUZZ_SEED"] ?? "20261126" }
+extension Reliability {
+    /// Malformed requests by the thousand against both servers; `FUZZ_SEED` replays a run.
+    @Suite("fuzzing")
+    struct FuzzTests {
+        static var seed: String { ProcessInfo.processInfo.environment["FUZZ_SEED"] ?? "20261126" }
 
-    @Test func theRegistryRefusesMalformedRequestsStoresNothingAndKeepsServing() async throws {
-        let python = try requireTool("python3", package: "python3")
-        let satellite = try await SatelliteProcess()
-        defer { Task { await satellite.cleanUp() } }
-        let layer = Data(patternBytes(256 * 1024, seed: 3))
-        let config = Data(#"{"architecture":"amd64","os":"linux"}"#.utf8)
-        let manifest = try await pushImage(layer: layer, config: config, to: satellite.baseURL, repository: "known/app", tag: "v1")
-        let blobsBefore = try blobFiles(in: satellite.dataDirectory)
-        let catalogBefore = try await httpGet("\(satellite.baseURL)/v2/_catalog").body
+        @Test func theRegistryRefusesMalformedRequestsStoresNothingAndKeepsServing() async throws {
+            let python = try requireTool("python3", package: "python3")
+            let satellite = try await SatelliteProcess()
+            defer { Task { await satellite.cleanUp() } }
+            let layer = Data(patternBytes(256 * 1024, seed: 3))
+            let config = Data(#"{"architecture":"amd64","os":"linux"}"#.utf8)
+            let manifest = try await pushImage(layer: layer, config: config, to: satellite.baseURL, repository: "known/app", tag: "v1")
+            let blobsBefore = try blobFiles(in: satellite.dataDirectory)
+            let catalogBefore = try await httpGet("\(satellite.baseURL)/v2/_catalog").body
 
-        let result = try await run(python, ["\(RealClientTests.scripts)/registry-fuzz.py", String(satellite.port), Self.seed, "4000"], timeout: .seconds(300))
-        #expect(result.status == 0, "\(result.output)\(result.error)")
-        print("FuzzTests (registry, seed \(Self.seed)): \(result.output.split(separator: "\n").first ?? "")")
+            let result = try await run(python, ["\(RealClientTests.scripts)/registry-fuzz.py", String(satellite.port), Self.seed, "4000"], timeout: .seconds(300))
+            #expect(result.status == 0, "\(result.output)\(result.error)")
+            print("FuzzTests (registry, seed \(Self.seed)): \(result.output.split(separator: "\n").first ?? "")")
 
-        // Nothing stored, and the server alive and serving what it held.
-        #expect(satellite.child.isRunning)
-        #expect(try blobFiles(in: satellite.dataDirectory) == blobsBefore)
-        #expect(try await httpGet("\(satellite.baseURL)/v2/_catalog").body == catalogBefore)
-        let pulled = try await httpGet("\(satellite.baseURL)/v2/known/app/manifests/v1", headers: ["Accept": MediaType.ociManifest])
-        #expect(pulled.status == 200 && DigestHasher.digest(of: [UInt8](pulled.body)) == manifest)
-        let blob = try await httpGet("\(satellite.baseURL)/v2/known/app/blobs/\(DigestHasher.digest(of: layer))")
-        #expect(blob.body == layer)
-    }
-
-    /// schemathesis (PyPI) generates requests from Ground Control's OpenAPI document: no 5xx, and
-    /// every response matches the schema.
-    @Test func groundControlAnswersEveryGeneratedRequestWithinItsSchema() async throws {
-        let python = try requireTool("python3", package: "python3")
-        guard try await run(python, ["-c", "import schemathesis"]).status == 0 else {
-            throw TestSupportError("python's schemathesis is not installed: run scripts/test.sh, which installs it (pip install schemathesis)")
+            // Nothing stored, and the server alive and serving what it held.
+            #expect(satellite.child.isRunning)
+            #expect(try blobFiles(in: satellite.dataDirectory) == blobsBefore)
+            #expect(try await httpGet("\(satellite.baseURL)/v2/_catalog").body == catalogBefore)
+            let pulled = try await httpGet("\(satellite.baseURL)/v2/known/app/manifests/v1", headers: ["Accept": MediaType.ociManifest])
+            #expect(pulled.status == 200 && DigestHasher.digest(of: [UInt8](pulled.body)) == manifest)
+            let blob = try await httpGet("\(satellite.baseURL)/v2/known/app/blobs/\(DigestHasher.digest(of: layer))")
+            #expect(blob.body == layer)
         }
-        let work = try TemporaryDirectory("ground-control-fuzz")
-        defer { work.remove() }
-        let server = try await GroundControlProcess(directory: work, adminToken: "fuzz-admin")
-        defer { Task { await server.stop() } }
-        // Through python, not the `schemathesis` script: pip may put scripts outside PATH.
-        let entry = "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'schemathesis'; schemathesis()"
-        let result = try await run(python, [
-            "-c", entry, "run", "\(server.baseURL)/openapi.json", "--url", server.baseURL,
-            "--header", "Authorization: Bearer fuzz-admin",
-            "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-            "--max-examples", "30", "--seed", Self.seed, "--no-color",
-        ], environment: ["SCHEMATHESIS_HOOKS": ""], timeout: .seconds(600))
-        #expect(result.status == 0, "\(result.output.suffix(6000))\(result.error.suffix(2000))")
-        print("FuzzTests (Ground Control, seed \(Self.seed)): \(result.output.split(separator: "\n").last { $0.contains("passed") || $0.contains("failed") } ?? "")")
-        #expect(server.child.isRunning)
-    }
 
-    func blobFiles(in dataDirectory: String) throws -> Set<String> {
-        var files = Set<String>()
-        let root = dataDirectory + "/blobs/sha256"
-        for prefix in try FileManager.default.contentsOfDirectory(atPath: root) {
-            for name in try FileManager.default.contentsOfDirectory(atPath: root + "/" + prefix) { files.insert(name) }
+        /// schemathesis (PyPI) generates requests from Ground Control's OpenAPI document: no 5xx, and
+        /// every response matches the schema.
+        @Test func groundControlAnswersEveryGeneratedRequestWithinItsSchema() async throws {
+            let python = try requireTool("python3", package: "python3")
+            guard try await run(python, ["-c", "import schemathesis"]).status == 0 else {
+                throw TestSupportError("python's schemathesis is not installed: run scripts/test.sh, which installs it (pip install schemathesis)")
+            }
+            let work = try TemporaryDirectory("ground-control-fuzz")
+            defer { work.remove() }
+            let server = try await GroundControlProcess(directory: work, adminToken: "fuzz-admin")
+            defer { Task { await server.stop() } }
+            // Through python, not the `schemathesis` script: pip may put scripts outside PATH.
+            let entry = "import sys; from schemathesis.cli import schemathesis; sys.argv[0] = 'schemathesis'; schemathesis()"
+            let result = try await run(python, [
+                "-c", entry, "run", "\(server.baseURL)/openapi.json", "--url", server.baseURL,
+                "--header", "Authorization: Bearer fuzz-admin",
+                "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+                "--max-examples", "30", "--seed", Self.seed, "--no-color",
+            ], environment: ["SCHEMATHESIS_HOOKS": ""], timeout: .seconds(600))
+            #expect(result.status == 0, "\(result.output.suffix(6000))\(result.error.suffix(2000))")
+            print("FuzzTests (Ground Control, seed \(Self.seed)): \(result.output.split(separator: "\n").last { $0.contains("passed") || $0.contains("failed") } ?? "")")
+            #expect(server.child.isRunning)
         }
-        return files
+
+        func blobFiles(in dataDirectory: String) throws -> Set<String> {
+            var files = Set<String>()
+            let root = dataDirectory + "/blobs/sha256"
+            for prefix in try FileManager.default.contentsOfDirectory(atPath: root) {
+                for name in try FileManager.default.contentsOfDirectory(atPath: root + "/" + prefix) { files.insert(name) }
+            }
+            return files
+        }
     }
 }
