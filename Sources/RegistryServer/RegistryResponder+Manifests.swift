@@ -4,7 +4,11 @@ import RegistryStore
 
 extension RegistryResponder {
     func getManifest(_ name: RepositoryName, _ rawReference: String, head: Bool) async throws -> Response {
-        let reference = try Reference(rawReference)
+        // A reference that could never have been pushed names no manifest: 404, as the
+        // distribution spec's conformance suite expects, not 400.
+        guard let reference = try? Reference(rawReference) else {
+            throw RegistryError(.notFound, .manifestUnknown, "manifest '\(rawReference.prefix(100))' is unknown: it is neither a valid tag nor a digest")
+        }
         if head {
             let info = try await store.manifestInfo(repository: name, reference: reference)
             return Response(

@@ -43,18 +43,7 @@ extension RegistryResponder {
     /// `PATCH`: a chunk with `Content-Range`, or a streamed body without one.
     func patchUpload(_ name: RepositoryName, _ rawID: String, _ request: Request) async throws -> Response {
         let id = try uploadID(rawID)
-        var expectedStart: Int64?
-        if let header = request.headers[.contentRange] {
-            guard let chunk = ChunkRange(header: header) else {
-                throw RegistryError(.badRequest, .blobUploadInvalid, "Content-Range '\(header.prefix(100))' is not start-end")
-            }
-            if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length != chunk.length {
-                throw RegistryError(
-                    .badRequest, .blobUploadInvalid,
-                    "Content-Range covers \(chunk.length) bytes but Content-Length is \(length)")
-            }
-            expectedStart = chunk.start
-        }
+        let expectedStart = try Self.chunkStart(request)
         let (offset, received) = try await store.appendToUpload(repository: name, id: id, expectedStart: expectedStart, body: request.body)
         metrics.received(received)
         return uploadProgress(.accepted, name, id, offset: offset)
@@ -67,12 +56,30 @@ extension RegistryResponder {
             throw RegistryError(.badRequest, .digestInvalid, "the digest query parameter is required to finish an upload")
         }
         let digest = try Digest(raw)
-        let (_, received) = try await store.finishUpload(repository: name, id: id, digest: digest, body: request.body)
+        // A last chunk with a Content-Range must start where the upload ends, as a PATCH must:
+        // otherwise 416 with the Range held, not a digest error after the fact.
+        let expectedStart = try Self.chunkStart(request)
+        let (_, received) = try await store.finishUpload(
+            repository: name, id: id, digest: digest, expectedStart: expectedStart, body: request.body)
         metrics.received(received)
         return .empty(.created, headers: [
             .location: "/v2/\(name)/blobs/\(digest)",
             .dockerContentDigest: digest.string,
         ])
+    }
+
+    /// Where a chunk says it starts (`Content-Range: start-end`), checked against its length; nil without the header.
+    private static func chunkStart(_ request: Request) throws -> Int64? {
+        guard let header = request.headers[.contentRange] else { return nil }
+        guard let chunk = ChunkRange(header: header) else {
+            throw RegistryError(.badRequest, .blobUploadInvalid, "Content-Range '\(header.prefix(100))' is not start-end")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length != chunk.length {
+            throw RegistryError(
+                .badRequest, .blobUploadInvalid,
+                "Content-Range covers \(chunk.length) bytes but Content-Length is \(length)")
+        }
+        return chunk.start
     }
 
     func cancelUpload(_ name: RepositoryName, _ rawID: String) async throws -> Response {

@@ -52,13 +52,20 @@ extension RegistryStore {
     }
 
     /// Appends an optional last chunk, verifies the digest, and commits the blob into `repository`.
-    /// A digest mismatch discards the upload.
+    /// With `expectedStart`, the chunk must begin where the upload ends. A digest mismatch
+    /// discards the upload.
     /// Returns the blob's size and the bytes the last chunk added.
     @discardableResult
     public func finishUpload<Body: AsyncSequence>(
-        repository: RepositoryName, id: UploadID, digest: Digest, body: Body?
+        repository: RepositoryName, id: UploadID, digest: Digest, expectedStart: Int64? = nil, body: Body?
     ) async throws -> (size: Int64, received: Int64) where Body.Element == ByteBuffer {
         var state = try acquire(id, repository: repository)
+        if let expectedStart, expectedStart != state.offset {
+            sessions.release(id, state: state)
+            throw StoreError(
+                .rangeNotSatisfiable, "last chunk starts at \(expectedStart) but the upload holds \(state.offset) bytes",
+                uploadOffset: state.offset)
+        }
         let before = state.offset
         let file: PosixFile
         if let body {

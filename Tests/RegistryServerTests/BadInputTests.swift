@@ -14,8 +14,12 @@ import Testing
     @Test(arguments: [
         (HTTPRequest.Method.get, "/v2/UPPER/manifests/latest", 400, ErrorCode.nameInvalid),
         (.get, "/v2/a//b/manifests/latest", 400, .nameInvalid),
-        (.get, "/v2/a/manifests/bad:digest", 400, .digestInvalid),
-        (.get, "/v2/a/manifests/-tag", 400, .manifestInvalid),
+        // A pull of a reference that is neither a tag nor a digest names no manifest (the
+        // distribution spec's conformance suite expects 404); a push to one is refused.
+        (.get, "/v2/a/manifests/bad:digest", 404, .manifestUnknown),
+        (.get, "/v2/a/manifests/-tag", 404, .manifestUnknown),
+        (.put, "/v2/a/manifests/bad:digest", 400, .digestInvalid),
+        (.put, "/v2/a/manifests/-tag", 400, .manifestInvalid),
         (.get, "/v2/a/blobs/sha256:123", 400, .digestInvalid),
         (.get, "/v2/a/blobs/md5:d41d8cd98f00b204e9800998ecf8427e", 400, .digestInvalid),
         (.get, "/v2/a/blobs/\(digest)", 404, .blobUnknown),

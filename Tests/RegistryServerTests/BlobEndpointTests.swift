@@ -87,6 +87,26 @@ import Testing
         }
     }
 
+    /// Distribution spec conformance: a closing PUT whose Content-Range does not start where the
+    /// upload ends is 416 with the Range held, and the upload can still be finished.
+    @Test func closingPutWithAWrongContentRangeIs416() async throws {
+        try await RegistryHarness.run { r in
+            let bytes = Fixtures.bytes(20_000)
+            let digest = DigestHasher.digest(of: bytes)
+            let location = try #require(try await r.request(.post, "/v2/repo/blobs/uploads/").headers[.location])
+            #expect(try await r.request(.patch, location, headers: [.contentRange: "0-9999", .contentLength: "10000"],
+                                        body: Array(bytes[0..<10000])).status == .accepted)
+            let wrong = try await r.request(.put, "\(location)?digest=\(digest)", headers: [.contentRange: "12000-19999", .contentLength: "8000"],
+                                            body: Array(bytes[12000...]))
+            try r.expectError(wrong, .rangeNotSatisfiable, .blobUploadInvalid)
+            #expect(wrong.headers[.range] == "0-9999")
+            let right = try await r.request(.put, "\(location)?digest=\(digest)", headers: [.contentRange: "10000-19999", .contentLength: "10000"],
+                                            body: Array(bytes[10000...]))
+            #expect(right.status == .created)
+            #expect(Array(buffer: try await r.request(.get, "/v2/repo/blobs/\(digest)").body) == bytes)
+        }
+    }
+
     @Test func streamedPatchWithoutContentRange() async throws {
         try await RegistryHarness.run() { r in
             let bytes = Fixtures.bytes(3 * 1024 * 1024)

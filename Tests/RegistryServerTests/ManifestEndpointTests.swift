@@ -28,6 +28,20 @@ import Testing
         }
     }
 
+    /// Distribution spec conformance: GET or HEAD of a reference that is neither a tag nor a
+    /// digest names no manifest: 404 MANIFEST_UNKNOWN (a PUT to it stays a 400).
+    @Test(arguments: ["bad..tag!", "sha256:short", "-lead", String(repeating: "t", count: 200)])
+    func pullingAnInvalidReferenceIsManifestUnknown(_ reference: String) async throws {
+        try await RegistryHarness.run { r in
+            _ = try await r.pushImage("repo", tag: "v1")
+            let escaped = reference.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? reference
+            try r.expectError(try await r.request(.get, "/v2/repo/manifests/\(escaped)"), .notFound, .manifestUnknown)
+            #expect(try await r.request(.head, "/v2/repo/manifests/\(escaped)").status == .notFound)
+            let put = try await r.request(.put, "/v2/repo/manifests/\(escaped)", headers: [.contentType: MediaType.ociManifest], body: Array("{}".utf8))
+            #expect(put.status == .badRequest)
+        }
+    }
+
     @Test func bytesAreKeptExactly() async throws {
         try await RegistryHarness.run { r in
             let config = try await r.pushBlob("repo", Array("{}".utf8))
