@@ -107,7 +107,8 @@ public struct GroundControlLink: Service {
     /// Long-polls the state; each new one is verified, then written where replication reads it.
     private func followState(_ session: Session) async {
         let path = Self.stateFile(in: options.dataDirectory)
-        var etag = (try? StateFile.load(path)).map { "\"\($0.generation)\"" }
+        // A saved state that does not verify is not asked about: Ground Control sends it anew.
+        var etag = SavedState.load(path, publicKey: await session.credentials.publicKey).map { "\"\($0.generation)\"" }
         var failures = 0
         while !Task.isCancelled {
             do {

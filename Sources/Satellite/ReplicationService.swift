@@ -18,6 +18,9 @@ public struct ReplicationService: Service {
         /// How often the state file is checked for changes.
         public var pollInterval: Duration = .seconds(1)
         public var maximumBackoff: Duration = .seconds(300)
+        /// For a state Ground Control signed: the key its signature must verify with (nil until
+        /// registered). A state file an operator writes has none.
+        public var signingKey: (@Sendable () -> String?)?
 
         public init(stateFile: String, dataDirectory: String) {
             self.stateFile = stateFile
@@ -47,11 +50,16 @@ public struct ReplicationService: Service {
         defer { Task { [replicator] in await replicator.shutdown() } }
 
         while !Task.isShuttingDownGracefully {
-            let text = try? String(contentsOfFile: options.stateFile, encoding: .utf8)
+            let data = try? Data(contentsOf: URL(fileURLWithPath: options.stateFile))
+            let text = data.map { String(decoding: $0, as: UTF8.self) }
             if text != lastText {
                 lastText = text
                 do {
-                    let loaded = try StateFile.load(options.stateFile)
+                    guard let data, let text else { throw StateFile.LoadError(path: options.stateFile, line: nil, field: nil, reason: "cannot read it") }
+                    if let signingKey = options.signingKey {
+                        try SavedState.verify(data, path: options.stateFile, publicKey: signingKey())
+                    }
+                    let loaded = try StateFile.parse(text, path: options.stateFile)
                     if loaded != state {
                         logger.info("desired state loaded", metadata: [
                             "generation": "\(loaded.generation)", "artifacts": "\(loaded.artifacts.count)",
@@ -62,7 +70,7 @@ public struct ReplicationService: Service {
                     }
                     stateError = nil
                 } catch {
-                    stateError = error.description
+                    stateError = "\(error)"
                     logger.error("state file refused; keeping the last good state", metadata: ["error": "\(error)"])
                 }
                 await writeStatus(lastReport, stateError: stateError)

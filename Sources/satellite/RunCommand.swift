@@ -71,6 +71,10 @@ struct RunCommand: AsyncParsableCommand {
         options.upstreamTimeout = .seconds(try settings.seconds("upstream-timeout", flag: upstreamTimeout, default: 20))
         options.stallTimeout = .milliseconds(Int64(1000 * max(0.1, try settings.seconds("stall-timeout", flag: stallTimeout, default: 15))))
         var service = ReplicationService.Options(stateFile: stateFile, dataDirectory: runtime.directory)
+        if link != nil {
+            let directory = runtime.directory
+            service.signingKey = { GroundControlCredentials.publicKey(in: directory) }
+        }
         service.syncInterval = .seconds(try settings.seconds("sync-interval", flag: syncInterval, default: 300))
         let replicator = Replicator(store: runtime.store, options: options, logger: runtime.logger)
         try await runtime.run(adding: [

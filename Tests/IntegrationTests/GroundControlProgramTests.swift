@@ -323,3 +323,43 @@ extension GroundControlProgramTests {
         await server.stop()
     }
 }
+
+extension GroundControlProgramTests {
+    /// A saved state changed on disk while the satellite was stopped is refused after a restart
+    /// (its signature no longer verifies): nothing is applied or pruned, what the store holds is
+    /// served, and `satellite status` says why.
+    @Test func aTamperedSavedStateIsRefusedAfterARestart() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
+            let server = try await GroundControlProcess(directory: work, adminToken: "admin")
+            try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
+            try await satctl(server, token: "admin", ["registries", "put", "central", "--registry-url", upstream.url,
+                                                      "--username", UpstreamRegistry.username, "--password-file", work.appending("password")])
+            try await satctl(server, token: "admin", ["groups", "put", "edge", "--registry", "central", "--artifact", "library/app:1"])
+            let created = try await satctl(server, token: "admin", ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"])
+            let token = try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
+            let agent = try await SatelliteAgent(state: nil, source: ["--ground-control", server.baseURL, "--token", token])
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the first sync", timeout: .seconds(60)) { $0.allSynced && $0.digest(of: "library/app", tag: "1") != nil }
+            await agent.child.stop()
+            await server.stop()
+
+            // The saved state now names nothing: applied, it would prune library/app.
+            let saved = agent.dataDirectory + "/ground-control-state.json"
+            var state = try APIJSON.decoder().decode(DesiredState.self, from: Data(contentsOf: URL(fileURLWithPath: saved)))
+            state.artifacts = []
+            try APIJSON.encoder().encode(state).write(to: URL(fileURLWithPath: saved))
+
+            let again = try await SatelliteAgent(state: nil, directory: agent.directory, source: ["--ground-control", server.baseURL])
+            defer { again.child.signal(SIGKILL) }
+            let status = try await again.waitForStatus("the refusal") { $0.stateError != nil }
+            #expect(status.stateError?.contains("signature does not verify") == true, "\(status)")
+            try await poll("the refusal in the log") { again.child.errorOutput.contains("signature does not verify") }
+            // Nothing was pruned: the image is still served and still in the inventory.
+            let pulled = try await httpGet("\(again.baseURL)/v2/library/app/manifests/1", headers: ["Accept": images.first.mediaType])
+            #expect(pulled.status == 200 && pulled.headers["docker-content-digest"] == images.first.digest.string)
+            #expect(try await again.status().digest(of: "library/app", tag: "1") == images.first.digest.string)
+            await upstream.cleanUp()
+        }
+    }
+}
