@@ -30,9 +30,11 @@ struct APIHarness: Sendable {
         let group = ServiceGroup(configuration: .init(services: [.init(service: application)], logger: logger))
         let serving = Task { try await group.run() }
         do {
-            try await poll("Ground Control to listen") { port.withLock { $0 } != nil }
+            // Generous: the whole suite starts at once on two cores, and an in-process server's
+            // start waits for cooperative threads that the heaviest tests hold for a while.
+            try await poll("Ground Control to listen", timeout: .seconds(120)) { port.withLock { $0 } != nil }
             let harness = APIHarness(baseURL: "http://127.0.0.1:\(port.withLock { $0 } ?? 0)")
-            try await poll("Ground Control to be ready") { (try? await harness.send("GET", "/readyz").status) == 200 }
+            try await poll("Ground Control to be ready", timeout: .seconds(120)) { (try? await harness.send("GET", "/readyz").status) == 200 }
             try await body(harness)
         } catch {
             await group.triggerGracefulShutdown()

@@ -59,7 +59,7 @@ extension Reliability {
 
             // Fill what is left of the disk.
             let filler = satellite.path("filler")
-            FileManager.default.createFile(atPath: filler, contents: nil)
+            _ = FileManager.default.createFile(atPath: filler, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
             let chunk = Data(count: 1 << 20)
             while (try? handle.write(contentsOf: chunk)) != nil {}
