@@ -232,7 +232,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["OCI", .product(name: "NIOCore", package: "swift-nio")],
             path: "Tests/TestSupport",
             swiftSettings: testSettings
         ),

@@ -1,4 +1,5 @@
 import NIOCore
+import OCI
 
 /// Bytes served as an async sequence of buffers, the shape request bodies have.
 public struct ByteChunks: AsyncSequence, Sendable {
@@ -17,6 +18,39 @@ public struct ByteChunks: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: buffers[...]) }
+}
+
+/// One buffer served `count` times: a large body without holding it in memory.
+public struct RepeatedChunks: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+    let buffer: ByteBuffer
+    let count: Int
+
+    public init(_ buffer: ByteBuffer, count: Int) {
+        self.buffer = buffer
+        self.count = count
+    }
+
+    /// The digest of the whole body.
+    public var digest: Digest {
+        var hasher = DigestHasher(.sha256)
+        for _ in 0..<count { buffer.withUnsafeReadableBytes { hasher.update($0) } }
+        return hasher.finalize()
+    }
+
+    public var totalBytes: Int { buffer.readableBytes * count }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let buffer: ByteBuffer
+        var remaining: Int
+        public mutating func next() async -> ByteBuffer? {
+            guard remaining > 0 else { return nil }
+            remaining -= 1
+            return buffer
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer, remaining: count) }
 }
 
 /// Deterministic pseudo-random bytes, different for every seed.
