@@ -150,6 +150,8 @@ let package = Package(
                 "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
                 "GroundControlClient",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -165,9 +167,6 @@ let package = Package(
                 "RegistryStore",
                 "ProgramSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -239,6 +238,14 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI"], swiftSettings: testSettings),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: testSettings),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "OCI"], swiftSettings: testSettings),
+        .testTarget(
+            name: "ReplicationTests",
+            dependencies: [
+                "Replication", "RegistryStore", "RegistryClient", "SatelliteProtocol", "OCI", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: testSettings
+        ),
         .testTarget(name: "SatelliteTests", dependencies: ["Satellite", "SatelliteProtocol", "OCI", "TestSupport"], swiftSettings: testSettings),
         .testTarget(name: "SatelliteProtocolTests", dependencies: ["SatelliteProtocol", "OCI"], swiftSettings: testSettings),
         .testTarget(

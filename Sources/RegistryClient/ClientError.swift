@@ -3,6 +3,8 @@ public struct ClientError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: Sendable, Equatable {
         /// The registry refused our credentials (or we had none it accepts).
         case unauthorized
+        /// The registry accepted who we are and denies us this content (403).
+        case forbidden
         /// The manifest, blob or repository does not exist upstream.
         case notFound
         /// The connection failed or dropped; worth retrying later.
@@ -11,8 +13,10 @@ public struct ClientError: Error, Sendable, Equatable, CustomStringConvertible {
         case unexpectedStatus(Int)
         /// Content did not match its digest: never stored.
         case digestMismatch
-        /// The registry's reply broke the protocol (bad header, bad JSON, too large).
+        /// The registry's reply broke the protocol (bad header, bad JSON).
         case invalidResponse
+        /// A manifest or listing over the size we accept.
+        case tooLarge
     }
 
     public let code: Code

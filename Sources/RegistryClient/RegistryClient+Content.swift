@@ -11,6 +11,17 @@ public struct RemoteManifest: Sendable, Equatable {
     public let bytes: [UInt8]
     public let mediaType: String
     public let digest: Digest
+
+    init(bytes: [UInt8], mediaType: String, digest: Digest) {
+        self.bytes = bytes
+        self.mediaType = mediaType
+        self.digest = digest
+    }
+
+    /// A manifest from any other source: its digest is computed from the bytes.
+    public init(bytes: [UInt8], mediaType: String, algorithm: Digest.Algorithm = .sha256) {
+        self.init(bytes: bytes, mediaType: mediaType, digest: DigestHasher.digest(of: bytes, algorithm: algorithm))
+    }
 }
 
 extension RegistryClient {
@@ -40,8 +51,10 @@ extension RegistryClient {
         let body: ByteBuffer
         do {
             body = try await response.body.collect(upTo: Self.maxManifestBytes)
+        } catch is NIOTooManyBytesError {
+            throw ClientError(.tooLarge, "manifest \(repository):\(reference) is larger than 4 MiB")
         } catch {
-            throw ClientError(.invalidResponse, "manifest \(repository):\(reference) is larger than 4 MiB or was cut off: \(error)")
+            throw ClientError(.network, "manifest \(repository):\(reference) was cut off: \(error)")
         }
         countReceived(body.readableBytes)
         let bytes = Array(body.readableBytesView)
@@ -150,7 +163,8 @@ extension RegistryClient {
     static func check(_ response: HTTPClientResponse, _ what: String) throws(ClientError) {
         switch response.status.code {
         case 200, 206: return
-        case 401, 403: throw ClientError(.unauthorized, "\(what): access denied (\(response.status.code))")
+        case 401: throw ClientError(.unauthorized, "\(what): the upstream wants credentials it accepts (401)")
+        case 403: throw ClientError(.forbidden, "\(what): access denied (403)")
         case 404: throw ClientError(.notFound, "\(what): not found upstream")
         default: throw ClientError(.unexpectedStatus(Int(response.status.code)), "\(what): upstream answered \(response.status.code)")
         }

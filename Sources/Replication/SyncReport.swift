@@ -1,4 +1,5 @@
 import Foundation
+import SatelliteProtocol
 
 /// What one reconciliation did, written to `status.json` and reported upstream.
 public struct SyncReport: Codable, Sendable, Equatable {
@@ -17,6 +18,16 @@ public struct SyncReport: Codable, Sendable, Equatable {
         public var digest: String?
         public var outcome: Outcome
         public var error: String?
+        /// Why it is not synced, when it is not.
+        public var reason: FailureReason?
+
+        public init(reference: String, digest: String?, outcome: Outcome, error: String?, reason: FailureReason?) {
+            self.reference = reference
+            self.digest = digest
+            self.outcome = outcome
+            self.error = error
+            self.reason = reason
+        }
     }
 
     public var generation: Int64
@@ -30,6 +41,15 @@ public struct SyncReport: Codable, Sendable, Equatable {
     public var manifestsRemoved: Int
     /// Wall time of the sync (stored: the dates above are written to whole seconds).
     public var durationSeconds: Double
+
+    /// The artifacts not held at their desired digest, with why, as the heartbeat carries them.
+    public var failures: [ArtifactFailure] {
+        artifacts.compactMap { status in
+            guard status.outcome != .synced else { return nil }
+            return ArtifactFailure(
+                reference: status.reference, reason: status.reason ?? .storeError, message: status.error ?? "", serving: status.digest)
+        }
+    }
 
     /// True when every artifact is held at its desired digest.
     public var succeeded: Bool { artifacts.allSatisfy { $0.outcome == .synced } }

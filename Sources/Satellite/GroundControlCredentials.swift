@@ -27,6 +27,6 @@ public struct GroundControlCredentials: Codable, Sendable, Equatable {
     func save(to dataDirectory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try SecretFile.write(try encoder.encode(self), to: Self.path(in: dataDirectory))
+        try DurableFile.write(try encoder.encode(self), to: Self.path(in: dataDirectory), secret: true)
     }
 }

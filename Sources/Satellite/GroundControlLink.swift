@@ -9,10 +9,12 @@ import SatelliteProtocol
 import ServiceLifecycle
 
 /// The satellite's side of Ground Control: registers once with a one-time token, long-polls the
-/// signed desired state and hands it to replication through a state file, and heartbeats.
+/// signed desired state and posts it to the replication service's inbox, and heartbeats what the
+/// status snapshot holds, at once when a sync ends and on its interval.
 ///
 /// Every state is checked against the key received at registration before it is used, and kept
-/// on disk, so a restart with Ground Control out of reach goes on serving the last good state.
+/// on disk with its signature, so a restart with Ground Control out of reach goes on serving the
+/// last good state, and applies it only if it still verifies.
 public struct GroundControlLink: Service {
     public struct Options: Sendable {
         public var url: String
@@ -30,11 +32,9 @@ public struct GroundControlLink: Service {
         }
     }
 
-    /// The state file the link writes and `ReplicationService` reads.
-    public static func stateFile(in dataDirectory: String) -> String { dataDirectory + "/ground-control-state.json" }
-
     let options: Options
-    let store: RegistryStore
+    let inbox: DesiredStateInbox
+    let snapshot: StatusSnapshot
     let logger: Logger
     /// Applies the log level Ground Control sets for this satellite.
     let setLogLevel: @Sendable (Logger.Level) -> Void
@@ -42,11 +42,12 @@ public struct GroundControlLink: Service {
     private let client: GroundControlClient
 
     public init(
-        options: Options, store: RegistryStore, logger: Logger,
+        options: Options, inbox: DesiredStateInbox, snapshot: StatusSnapshot, logger: Logger,
         setLogLevel: @escaping @Sendable (Logger.Level) -> Void = { _ in }
     ) {
         self.options = options
-        self.store = store
+        self.inbox = inbox
+        self.snapshot = snapshot
         self.logger = logger
         self.setLogLevel = setLogLevel
         client = GroundControlClient(baseURL: options.url, http: http)
@@ -56,9 +57,10 @@ public struct GroundControlLink: Service {
         defer { Task { [http] in try? await http.shutdown() } }
         guard let credentials = try await registered() else { return }
         let session = Session(credentials: credentials)
+        let saved = takeSavedState(publicKey: credentials.publicKey)
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await self.followState(session) }
+                group.addTask { await self.followState(session, savedGeneration: saved) }
                 group.addTask { await self.heartbeat(session) }
                 try await group.next()
                 group.cancelAll()
@@ -69,8 +71,11 @@ public struct GroundControlLink: Service {
     /// The saved credentials, or new ones from registering with the token (retried while Ground
     /// Control is out of reach; a refused token stops the satellite with the reason).
     private func registered() async throws -> GroundControlCredentials? {
-        let state = Self.stateFile(in: options.dataDirectory)
-        try SecretFile.restrict([GroundControlCredentials.path(in: options.dataDirectory), state, state + ".sig"])
+        let legacy = SavedState.legacyPaths(in: options.dataDirectory)
+        try DurableFile.restrict([
+            GroundControlCredentials.path(in: options.dataDirectory), SavedState.path(in: options.dataDirectory),
+            legacy.document, legacy.signature,
+        ])
         if let saved = try GroundControlCredentials.load(from: options.dataDirectory) {
             if saved.url != options.url {
                 logger.warning("registered with \(saved.url); using it, not \(options.url)")
@@ -104,11 +109,26 @@ public struct GroundControlLink: Service {
         return nil
     }
 
-    /// Long-polls the state; each new one is verified, then written where replication reads it.
-    private func followState(_ session: Session) async {
-        let path = Self.stateFile(in: options.dataDirectory)
+    /// Posts the state saved by the last run if it still verifies, or its refusal. Returns its
+    /// generation, to ask Ground Control only for something newer.
+    private func takeSavedState(publicKey: String) -> Int64? {
+        switch SavedState.load(in: options.dataDirectory, publicKey: publicKey) {
+        case .nothing:
+            return nil
+        case .verified(let state, _):
+            inbox.post(.state(VerifiedState(state, origin: options.url)))
+            return state.generation
+        case .refused(let reason):
+            logger.error("saved state refused", metadata: ["error": "\(reason)"])
+            inbox.post(.refused(reason))
+            return nil
+        }
+    }
+
+    /// Long-polls the state; each new one is verified, saved, then posted to replication.
+    private func followState(_ session: Session, savedGeneration: Int64?) async {
         // A saved state that does not verify is not asked about: Ground Control sends it anew.
-        var etag = SavedState.load(path, publicKey: await session.credentials.publicKey).map { "\"\($0.generation)\"" }
+        var etag = savedGeneration.map { "\"\($0)\"" }
         var failures = 0
         while !Task.isCancelled {
             do {
@@ -128,8 +148,8 @@ public struct GroundControlLink: Service {
                     }
                     let state = try APIJSON.decoder().decode(DesiredState.self, from: reply.body)
                     try state.validate()
-                    try SecretFile.write(Data(signature.utf8), to: path + ".sig")
-                    try SecretFile.write(reply.body, to: path)
+                    try SavedState.save(reply.body, signature: signature, in: options.dataDirectory)
+                    inbox.post(.state(VerifiedState(state, origin: options.url)))
                     etag = reply.headers["etag"]
                     await adopt(state.settings, in: session)
                     logger.info("desired state received", metadata: ["generation": "\(state.generation)", "artifacts": "\(state.artifacts.count)"])
@@ -146,21 +166,12 @@ public struct GroundControlLink: Service {
         }
     }
 
-    /// Reports what replication last did, every heartbeat interval; follows credential rotation.
+    /// Reports what the status snapshot holds: at once when a sync ends or a state is refused,
+    /// else every heartbeat interval. Follows credential rotation.
     private func heartbeat(_ session: Session) async {
-        var applied: Int64 = 0
         while !Task.isCancelled {
-            let status = try? SatelliteStatus.read(from: options.dataDirectory)
-            if let sync = status?.lastSync, sync.succeeded { applied = max(applied, sync.generation) }
-            let inventory = (status?.lastSync?.artifacts ?? []).filter { $0.outcome != .missing }.compactMap { $0.digest.flatMap { try? Digest($0) } }
-            let report = StatusReport(
-                generation: applied, inventory: Array(Set(inventory)).sorted(),
-                diskUsedBytes: try? await store.totalBlobBytes(), diskFreeBytes: store.diskCapacity()?.free,
-                lastSync: status?.lastSync.map {
-                    SyncResult(succeeded: $0.succeeded, finishedAt: $0.finishedAt, durationSeconds: $0.durationSeconds,
-                               error: $0.artifacts.first { $0.error != nil }?.error)
-                },
-                version: "0.1.0")
+            let seen = snapshot.changed.version
+            let report = await snapshot.heartbeat(version: "0.1.0")
             do {
                 let credentials = await session.credentials
                 let reply = try await client.send("POST", "/api/v1/status", bearer: credentials.credential, json: report)
@@ -178,7 +189,7 @@ public struct GroundControlLink: Service {
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(await session.heartbeatInterval))
+            await snapshot.changed.wait(beyond: seen, timeout: .seconds(await session.heartbeatInterval))
         }
     }
 }

@@ -1,84 +1,66 @@
 import Foundation
 import Logging
 import Replication
-import RegistryStore
 import SatelliteProtocol
 import ServiceLifecycle
 
-/// The agent loop: reads the desired state, reconciles the store against it, and keeps doing so.
+/// The agent loop: takes verified states from the inbox, reconciles the store against the latest,
+/// and reports each sync to the status snapshot.
 ///
 /// Syncs when the state changes and every `syncInterval` (tags move upstream). A sync that leaves
-/// anything unsynced is retried with backoff and jitter, forever. A state file that cannot be used
-/// is refused with its error and the last good state stays applied.
+/// anything unsynced is retried with backoff and jitter, forever. A refused state leaves the last
+/// good one applied.
 public struct ReplicationService: Service {
     public struct Options: Sendable {
-        public var stateFile: String
-        public var dataDirectory: String
         public var syncInterval: Duration = .seconds(300)
-        /// How often the state file is checked for changes.
-        public var pollInterval: Duration = .seconds(1)
         public var maximumBackoff: Duration = .seconds(300)
-        /// For a state Ground Control signed: the key its signature must verify with (nil until
-        /// registered). A state file an operator writes has none.
-        public var signingKey: (@Sendable () -> String?)?
 
-        public init(stateFile: String, dataDirectory: String) {
-            self.stateFile = stateFile
-            self.dataDirectory = dataDirectory
-        }
+        public init() {}
     }
 
     let options: Options
+    let inbox: DesiredStateInbox
     let replicator: Replicator
-    let store: RegistryStore
+    let snapshot: StatusSnapshot
     let logger: Logger
 
-    public init(options: Options, replicator: Replicator, store: RegistryStore, logger: Logger) {
+    public init(options: Options, inbox: DesiredStateInbox, replicator: Replicator, snapshot: StatusSnapshot, logger: Logger) {
         self.options = options
+        self.inbox = inbox
         self.replicator = replicator
-        self.store = store
+        self.snapshot = snapshot
         self.logger = logger
     }
 
     public func run() async throws {
-        var lastText: String?
+        var seen = 0
         var state: DesiredState?
-        var stateError: String?
-        var lastReport: SyncReport?
-        var nextSync = ContinuousClock.now
+        var nextSync: ContinuousClock.Instant?
         var failures = 0
         defer { Task { [replicator] in await replicator.shutdown() } }
 
         while !Task.isShuttingDownGracefully {
-            let data = try? Data(contentsOf: URL(fileURLWithPath: options.stateFile))
-            let text = data.map { String(decoding: $0, as: UTF8.self) }
-            if text != lastText {
-                lastText = text
-                do {
-                    guard let data, let text else { throw StateFile.LoadError(path: options.stateFile, line: nil, field: nil, reason: "cannot read it") }
-                    if let signingKey = options.signingKey {
-                        try SavedState.verify(data, path: options.stateFile, publicKey: signingKey())
-                    }
-                    let loaded = try StateFile.parse(text, path: options.stateFile)
-                    if loaded != state {
-                        logger.info("desired state loaded", metadata: [
-                            "generation": "\(loaded.generation)", "artifacts": "\(loaded.artifacts.count)",
+            if let (version, news) = inbox.news(after: seen) {
+                seen = version
+                switch news {
+                case .state(let verified):
+                    await snapshot.accepted(verified)
+                    if verified.state != state {
+                        logger.info("desired state taken", metadata: [
+                            "from": "\(verified.origin)", "generation": "\(verified.state.generation)",
+                            "artifacts": "\(verified.state.artifacts.count)",
                         ])
-                        state = loaded
+                        state = verified.state
                         nextSync = .now
                         failures = 0
                     }
-                    stateError = nil
-                } catch {
-                    stateError = "\(error)"
-                    logger.error("state file refused; keeping the last good state", metadata: ["error": "\(error)"])
+                case .refused(let reason):
+                    await snapshot.refused(reason)
                 }
-                await writeStatus(lastReport, stateError: stateError)
             }
-            if let state, ContinuousClock.now >= nextSync {
+            if let state, let due = nextSync, ContinuousClock.now >= due {
                 let report = await replicator.sync(state)
-                lastReport = report
-                await writeStatus(report, stateError: stateError)
+                await snapshot.record(report)
                 if report.succeeded {
                     failures = 0
                     // Ground Control's setting for this satellite, when the state carries one.
@@ -89,29 +71,17 @@ public struct ReplicationService: Service {
                     logger.warning("sync incomplete; retrying", metadata: ["in": "\(backoff)", "failures": "\(failures)"])
                     nextSync = .now + backoff
                 }
+                continue
             }
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: options.pollInterval) }
-            } catch {
-                return
-            }
-        }
-    }
-
-    private func writeStatus(_ report: SyncReport?, stateError: String?) async {
-        let tags = (try? await store.allTags()) ?? []
-        let status = SatelliteStatus(
-            updatedAt: Date(), stateSource: options.stateFile, stateError: stateError, lastSync: report,
-            inventory: tags.map { .init(repository: $0.repository, tag: $0.tag, digest: $0.digest) })
-        do {
-            try status.write(to: options.dataDirectory)
-        } catch {
-            logger.error("cannot write status.json", metadata: ["error": "\(error)"])
+            // Until news arrives or the next sync is due.
+            let wait = nextSync.map { max($0 - .now, .zero) } ?? .seconds(3600)
+            let seenNow = seen
+            await cancelWhenGracefulShutdown { await inbox.changed.wait(beyond: seenNow, timeout: wait) }
         }
     }
 }
 
-/// Backoff between failed syncs: doubling from one second, with jitter, up to a maximum.
+/// Backoff between failed attempts: doubling from one second, with jitter, up to a maximum.
 enum RetryDelay {
     static func after(failures: Int, maximum: Duration) -> Duration {
         let ceiling = min(Duration.seconds(1) * (1 << min(failures - 1, 16)), maximum)

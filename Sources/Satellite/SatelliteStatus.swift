@@ -1,8 +1,8 @@
 import Foundation
 import Replication
 
-/// What `satellite status` shows, written by the agent to `status.json` in the data directory
-/// after every sync and every state-file change.
+/// What `satellite status` shows: the agent's `StatusSnapshot` as written to `status.json` in the
+/// data directory after every sync and every change of state.
 public struct SatelliteStatus: Codable, Sendable {
     public struct Tagged: Codable, Sendable, Equatable {
         public var repository: String
@@ -19,14 +19,12 @@ public struct SatelliteStatus: Codable, Sendable {
 
     static func path(in dataDirectory: String) -> String { dataDirectory + "/status.json" }
 
-    /// Writes atomically: a reader never sees half a file.
+    /// Replaces the file whole: a reader never sees half of it, a crash leaves the old one.
     func write(to dataDirectory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(self)
-        let path = Self.path(in: dataDirectory)
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        try DurableFile.write(try encoder.encode(self), to: Self.path(in: dataDirectory), secret: false)
     }
 
     /// Reads the status a running or stopped agent left in `dataDirectory`.
@@ -56,7 +54,8 @@ public struct SatelliteStatus: Codable, Sendable {
         lines.append("missing or stale (\(problems.count)):")
         for problem in problems {
             let held = problem.digest.map { "serving \($0)" } ?? "not held"
-            lines.append("  \(problem.reference)  \(problem.outcome.rawValue), \(held): \(problem.error ?? "")")
+            let reason = problem.reason.map { "[\($0)] " } ?? ""
+            lines.append("  \(problem.reference)  \(problem.outcome.rawValue), \(held): \(reason)\(problem.error ?? "")")
         }
         return lines.joined(separator: "\n")
     }

@@ -1,32 +1,59 @@
 import Foundation
 import SatelliteProtocol
 
-/// The last state Ground Control sent, as the satellite keeps it for restarts: trusted only while
-/// its signature (`<file>.sig`) verifies with the key received at registration, so a state changed
-/// on disk is never applied, nor its generation used to ask Ground Control for changes.
+/// The last state Ground Control sent, as the satellite keeps it for restarts: one owner-only
+/// file, the signature on its first line and the document's exact bytes after it, so the two are
+/// replaced together. It is trusted only while the signature verifies with the key received at
+/// registration: a state changed on disk is never applied, nor its generation used to ask Ground
+/// Control for changes.
 enum SavedState {
-    /// Throws, naming the file, unless `signature` verifies `document` with `publicKey`.
-    static func verify(_ document: Data, path: String, publicKey: String?) throws(StateFile.LoadError) {
-        guard let publicKey else {
-            throw StateFile.LoadError(path: path, line: nil, field: nil, reason: "not registered with Ground Control: no key to check the saved state with; refused")
-        }
-        guard let signature = try? String(contentsOfFile: path + ".sig", encoding: .utf8),
-              StateSignature.isValid(signature.trimmingCharacters(in: .whitespacesAndNewlines), for: document, publicKey: publicKey)
-        else {
-            throw StateFile.LoadError(
-                path: path, line: nil, field: nil,
-                reason: "its signature does not verify with Ground Control's key: the saved state was changed or damaged; refused, serving what the store holds until Ground Control sends a fresh state")
-        }
+    static func path(in dataDirectory: String) -> String { dataDirectory + "/ground-control-state.signed" }
+
+    /// Where versions before 0.2 kept the document and its signature, as two files.
+    static func legacyPaths(in dataDirectory: String) -> (document: String, signature: String) {
+        (dataDirectory + "/ground-control-state.json", dataDirectory + "/ground-control-state.json.sig")
     }
 
-    /// The saved state if its signature verifies, else nil.
-    static func load(_ path: String, publicKey: String?) -> DesiredState? {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return nil }
-        do throws(StateFile.LoadError) {
-            try verify(data, path: path, publicKey: publicKey)
-            return try StateFile.parse(String(decoding: data, as: UTF8.self), path: path)
+    /// What a restart finds.
+    enum Found {
+        case nothing
+        case verified(DesiredState, document: Data)
+        /// A saved state that must not be used, and why.
+        case refused(String)
+    }
+
+    /// Replaces the saved state (temp file, fsync, rename).
+    static func save(_ document: Data, signature: String, in dataDirectory: String) throws {
+        try DurableFile.write(Data((signature + "\n").utf8) + document, to: path(in: dataDirectory), secret: true)
+        let legacy = legacyPaths(in: dataDirectory)
+        unlink(legacy.document)
+        unlink(legacy.signature)
+    }
+
+    /// The saved state, checked against `publicKey`.
+    static func load(in dataDirectory: String, publicKey: String) -> Found {
+        let path = path(in: dataDirectory)
+        let document: Data
+        let signature: String
+        if let contents = FileManager.default.contents(atPath: path) {
+            guard let newline = contents.firstIndex(of: UInt8(ascii: "\n")) else {
+                return .refused("\(path): damaged (no signature line); refused, serving what the store holds until Ground Control sends a fresh state")
+            }
+            signature = String(decoding: contents[..<newline], as: UTF8.self)
+            document = Data(contents[(newline + 1)...])
+        } else {
+            let legacy = legacyPaths(in: dataDirectory)
+            guard let old = FileManager.default.contents(atPath: legacy.document) else { return .nothing }
+            document = old
+            signature = (FileManager.default.contents(atPath: legacy.signature)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+        guard StateSignature.isValid(signature.trimmingCharacters(in: .whitespacesAndNewlines), for: document, publicKey: publicKey) else {
+            return .refused("\(path): its signature does not verify with Ground Control's key: the saved state was changed or damaged; refused, serving what the store holds until Ground Control sends a fresh state")
+        }
+        do {
+            return .verified(try StateFile.parse(String(decoding: document, as: UTF8.self), path: path), document: document)
         } catch {
-            return nil
+            return .refused("\(error)")
         }
     }
 }

@@ -164,12 +164,18 @@ public struct SyncResult: Codable, Sendable, Equatable {
     public var finishedAt: Date?
     public var durationSeconds: Double?
     public var error: String?
+    /// Each artifact the sync could not bring in line, with why.
+    public var failures: [ArtifactFailure]?
 
-    public init(succeeded: Bool, finishedAt: Date? = nil, durationSeconds: Double? = nil, error: String? = nil) {
+    public init(
+        succeeded: Bool, finishedAt: Date? = nil, durationSeconds: Double? = nil, error: String? = nil,
+        failures: [ArtifactFailure]? = nil
+    ) {
         self.succeeded = succeeded
         self.finishedAt = finishedAt
         self.durationSeconds = durationSeconds
         self.error = error
+        self.failures = failures
     }
 }
 

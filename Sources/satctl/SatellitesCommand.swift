@@ -71,6 +71,9 @@ struct SatellitesCommand: AsyncParsableCommand {
                 rows.append([])
                 if let sync = satellite.lastSync {
                     rows.append(["last sync", sync.succeeded ? "ok" : "failed: \(sync.error ?? "")", show(sync.finishedAt)])
+                    for failure in sync.failures ?? [] {
+                        rows.append(["failed", failure.reference, failure.reason.rawValue, failure.serving.map { "serving \($0)" } ?? "not held", failure.message])
+                    }
                 }
                 for digest in satellite.drift.missing { rows.append(["missing", digest]) }
                 return rows.filter { !$0.isEmpty }

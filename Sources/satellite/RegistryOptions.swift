@@ -1,12 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
-import NIOCore
 import ProgramSupport
 import RegistryServer
 import RegistryStore
-import ServiceLifecycle
-import UnixSignals
+import Satellite
 
 /// The flags every registry-serving command shares.
 struct RegistryOptions: ParsableArguments {
@@ -37,15 +35,16 @@ struct RegistryOptions: ParsableArguments {
     @OptionGroup var connections: ConnectionOptions
 }
 
-/// The registry part of a running satellite: store, HTTP application, garbage collector.
-struct RegistryRuntime {
+/// The registry settings read from flags, environment and the settings file, with the logger
+/// they configure.
+struct RegistrySettings {
     let settings: Settings
     let logger: Logger
     /// The level every logger of the process follows; Ground Control may change it.
     let logLevel: LogLevelControl
-    let store: RegistryStore
-    let directory: String
-    let services: [any Service]
+    let registry: SatelliteRuntime.Registry
+    let scheme: String
+    let host: String
 
     init(_ options: RegistryOptions, readOnly: Bool) throws {
         settings = try Settings(configPath: options.config, environmentPrefix: "SATELLITE_")
@@ -53,38 +52,28 @@ struct RegistryRuntime {
         logger = logLevel.logger(label: "satellite")
 
         let address = try ListenAddress(settings.string("listen", flag: options.listen, default: "127.0.0.1:5050"))
-        var storeOptions = RegistryStore.Options()
-        storeOptions.garbageGracePeriod = try settings.seconds("gc-grace", flag: options.gcGrace, default: 3600)
-        let interval = try settings.seconds("gc-interval", flag: options.gcInterval, default: 3600)
-        let directory = settings.string("data-dir", flag: options.dataDirectory, default: "satellite-data")
-        self.directory = directory
-
-        store = try RegistryStore(directory: directory, options: storeOptions, logger: logger)
         let certificate = settings.string("tls-cert", flag: options.tlsCertificate)
-        let scheme = certificate == nil ? "http" : "https"
-        var configuration = RegistryServer.Configuration(
+        scheme = certificate == nil ? "http" : "https"
+        host = address.host
+        var server = RegistryServer.Configuration(
             host: address.host, port: address.port, tlsCertificatePath: certificate,
             tlsKeyPath: settings.string("tls-key", flag: options.tlsKey), readOnly: readOnly)
-        configuration.limits = try settings.serverLimits(options.connections, descriptorsPerConnection: 2)
-        let application = try RegistryServer.makeApplication(
-            store: store,
-            metrics: RegistryMetrics(),
-            configuration: configuration,
-            logger: logger,
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? address.port
-                // One machine-readable line on stdout: tests and scripts wait for it.
-                let line = "satellite: serving \(scheme)://\(address.host):\(port) from \(directory)\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
-            })
-        let collector = GarbageCollectionService(store: store, interval: .seconds(max(interval, 1)), logger: logger)
-        services = [application, collector, MemoryReturnService()]
+        server.limits = try settings.serverLimits(options.connections, descriptorsPerConnection: 2)
+        var registry = SatelliteRuntime.Registry(
+            directory: settings.string("data-dir", flag: options.dataDirectory, default: "satellite-data"), server: server)
+        registry.store.garbageGracePeriod = try settings.seconds("gc-grace", flag: options.gcGrace, default: 3600)
+        registry.garbageCollectionInterval = .seconds(max(try settings.seconds("gc-interval", flag: options.gcInterval, default: 3600), 1))
+        self.registry = registry
     }
 
-    /// Runs the services (and any extra) until SIGTERM or SIGINT.
-    func run(adding extra: [any Service] = []) async throws {
-        let group = ServiceGroup(
-            configuration: .init(services: services + extra, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+    /// Builds the runtime; once it listens, prints the one machine-readable line tests and
+    /// scripts wait for.
+    func runtime(agent: SatelliteRuntime.Agent? = nil) throws -> SatelliteRuntime {
+        let (scheme, host, directory, logLevel) = (scheme, host, registry.directory, logLevel)
+        return try SatelliteRuntime(
+            registry: registry, agent: agent, logger: logger, setLogLevel: { logLevel.current = $0 },
+            onServing: { port in
+                FileHandle.standardOutput.write(Data("satellite: serving \(scheme)://\(host):\(port) from \(directory)\n".utf8))
+            })
     }
 }

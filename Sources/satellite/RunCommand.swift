@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ProgramSupport
 import Replication
 import Satellite
@@ -35,51 +36,62 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("stall-timeout"), help: "Seconds without a byte before a download resumes on a new connection (default 15).")
     var stallTimeout: String?
 
+    @Option(name: .customLong("state-public-key"), help: "File with the Ed25519 public key (base64) that --state-file's signature (FILE.sig) must verify with.")
+    var statePublicKey: String?
+
     func run() async throws {
-        let runtime = try RegistryRuntime(registry, readOnly: true)
-        let settings = runtime.settings
+        let registry = try RegistrySettings(self.registry, readOnly: true)
+        let settings = registry.settings
         let groundControlURL = settings.string("ground-control", flag: groundControl)
-        var link: GroundControlLink?
-        let stateFile: String
+        var agent: SatelliteRuntime.Agent
         switch (settings.string("state-file", flag: self.stateFile), groundControlURL) {
         case (let file?, nil):
-            stateFile = file
+            var options = StateFileSource.Options(path: file)
+            if let keyFile = settings.string("state-public-key", flag: statePublicKey) {
+                options.publicKey = try StatePublicKey.read(keyFile)
+            }
+            agent = .init(source: .file(options))
         case (nil, let url?):
             guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
                 throw SettingsError("ground-control must be an http:// or https:// URL, not '\(url)'")
             }
-            let options = GroundControlLink.Options(url: url, dataDirectory: runtime.directory, token: settings.string("token", flag: token))
-            let logLevel = runtime.logLevel
-            link = GroundControlLink(
-                options: options, store: runtime.store, logger: runtime.logger, setLogLevel: { logLevel.current = $0 })
-            stateFile = GroundControlLink.stateFile(in: runtime.directory)
+            guard settings.string("state-public-key", flag: statePublicKey) == nil else {
+                throw SettingsError("state-public-key is for --state-file; Ground Control's key comes with registration")
+            }
+            agent = .init(source: .groundControl(.init(
+                url: url, dataDirectory: registry.registry.directory, token: settings.string("token", flag: token))))
         case (.some, .some):
             throw SettingsError("give state-file or ground-control, not both")
         case (nil, nil):
             throw SettingsError("a desired state is required: --state-file FILE, or --ground-control URL with --token on the first start")
         }
-        var options = Replicator.Options()
         if let raw = settings.string("max-concurrent-blobs", flag: maxConcurrentBlobs) {
             guard let count = Int(raw), (1...64).contains(count) else {
                 throw SettingsError("max-concurrent-blobs must be a whole number from 1 to 64, not '\(raw)'")
             }
-            options.maxConcurrentBlobs = count
+            agent.replicator.maxConcurrentBlobs = count
         }
         if let raw = settings.string("bandwidth-limit", flag: bandwidthLimit) {
-            options.bandwidthLimit = try ByteCount.parse(raw, setting: "bandwidth-limit")
+            agent.replicator.bandwidthLimit = try ByteCount.parse(raw, setting: "bandwidth-limit")
         }
-        options.upstreamTimeout = .seconds(try settings.seconds("upstream-timeout", flag: upstreamTimeout, default: 20))
-        options.stallTimeout = .milliseconds(Int64(1000 * max(0.1, try settings.seconds("stall-timeout", flag: stallTimeout, default: 15))))
-        var service = ReplicationService.Options(stateFile: stateFile, dataDirectory: runtime.directory)
-        if link != nil {
-            let directory = runtime.directory
-            service.signingKey = { GroundControlCredentials.publicKey(in: directory) }
+        agent.upstreams.responseTimeout = .seconds(try settings.seconds("upstream-timeout", flag: upstreamTimeout, default: 20))
+        agent.upstreams.stallTimeout = .milliseconds(Int64(1000 * max(0.1, try settings.seconds("stall-timeout", flag: stallTimeout, default: 15))))
+        agent.replication.syncInterval = .seconds(try settings.seconds("sync-interval", flag: syncInterval, default: 300))
+        try await registry.runtime(agent: agent).run()
+    }
+}
+
+/// The key an operator's state files are signed with, as `satctl state keygen` writes it.
+enum StatePublicKey {
+    static func read(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SettingsError("state-public-key: cannot read \(path)")
         }
-        service.syncInterval = .seconds(try settings.seconds("sync-interval", flag: syncInterval, default: 300))
-        let replicator = Replicator(store: runtime.store, options: options, logger: runtime.logger)
-        try await runtime.run(adding: [
-            ReplicationService(options: service, replicator: replicator, store: runtime.store, logger: runtime.logger),
-        ] + (link.map { [$0] } ?? []))
+        let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let raw = Data(base64Encoded: key), raw.count == 32 else {
+            throw SettingsError("state-public-key: \(path) must hold an Ed25519 public key, 32 bytes in base64")
+        }
+        return key
     }
 }
 

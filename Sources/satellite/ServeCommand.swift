@@ -1,4 +1,5 @@
 import ArgumentParser
+import Satellite
 
 /// `satellite serve`: a plain read-write OCI registry on local disk, with no agent.
 struct ServeCommand: AsyncParsableCommand {
@@ -9,6 +10,6 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryOptions
 
     func run() async throws {
-        try await RegistryRuntime(registry, readOnly: false).run()
+        try await RegistrySettings(registry, readOnly: false).runtime().run()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SatelliteProtocol
 import TestSupport
 
 /// A `ground-control serve` the test started on a free port.
@@ -39,4 +40,17 @@ final class GroundControlProcess: @unchecked Sendable {
 @discardableResult
 func satctl(_ server: GroundControlProcess, token: String, _ arguments: [String]) async throws -> String {
     try await runChecked(try productPath("satctl"), arguments + ["--url", server.baseURL, "--token", token])
+}
+
+/// With satctl: registry "central" (the upstream, its password in a file), group "edge" of
+/// `artifacts`, and satellite "edge-01" in it. Returns the satellite's registration token.
+func defineFleet(
+    _ server: GroundControlProcess, token: String = "admin", upstream: UpstreamRegistry, work: TemporaryDirectory, artifacts: [String]
+) async throws -> String {
+    try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
+    try await satctl(server, token: token, ["registries", "put", "central", "--registry-url", upstream.url,
+                                            "--username", UpstreamRegistry.username, "--password-file", work.appending("password")])
+    try await satctl(server, token: token, ["groups", "put", "edge", "--registry", "central"] + artifacts.flatMap { ["--artifact", $0] })
+    let created = try await satctl(server, token: token, ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"])
+    return try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
 }

@@ -163,12 +163,7 @@ extension GroundControlProgramTests {
             try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
             try await upstream.push(layout: images.layout, name: "other", to: "library/other:1")
             let server = try await GroundControlProcess(directory: work, adminToken: "admin")
-            try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
-            try await satctl(server, token: "admin", ["registries", "put", "central", "--registry-url", upstream.url,
-                                                      "--username", UpstreamRegistry.username, "--password-file", work.appending("password")])
-            try await satctl(server, token: "admin", ["groups", "put", "edge", "--registry", "central", "--artifact", "library/app:1"])
-            let created = try await satctl(server, token: "admin", ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"])
-            let token = try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
+            let token = try await defineFleet(server, upstream: upstream, work: work, artifacts: ["library/app:1"])
             let settings = #"{"syncIntervalSeconds":60,"heartbeatIntervalSeconds":1,"logLevel":"info"}"#
             #expect(try await httpSend("PUT", "\(server.baseURL)/api/v1/satellites/edge-01/settings", headers: ["Authorization": "Bearer admin"],
                                        body: Data(settings.utf8)).status == 200)
@@ -187,8 +182,8 @@ extension GroundControlProgramTests {
                 return view.state == "online" && !view.drift.behind && view.drift.missing.isEmpty && view.lastSync?.succeeded == true
             }
             // Files holding secrets are the owner's only: the credential, the state (upstream
-            // password) and its signature here; the signing key and passwords in Ground Control's database.
-            for file in ["ground-control.json", "ground-control-state.json", "ground-control-state.json.sig"] {
+            // password) with its signature here; the signing key and passwords in Ground Control's database.
+            for file in ["ground-control.json", "ground-control-state.signed"] {
                 let mode = try FileManager.default.attributesOfItem(atPath: agent.dataDirectory + "/" + file)[.posixPermissions] as? Int
                 #expect(mode == 0o600, "\(file) is \(String(mode ?? 0, radix: 8))")
             }
@@ -221,7 +216,7 @@ extension GroundControlProgramTests {
             // Restarted without a token, it uses its saved credential (no second registration),
             // and tightens secret files an older version left readable by others.
             await agent.child.stop()
-            let secrets = ["ground-control.json", "ground-control-state.json", "ground-control-state.json.sig"].map { agent.dataDirectory + "/" + $0 }
+            let secrets = ["ground-control.json", "ground-control-state.signed"].map { agent.dataDirectory + "/" + $0 }
             for file in secrets { chmod(file, 0o644) }
             let again = try await SatelliteAgent(state: nil, directory: agent.directory, source: ["--ground-control", server.baseURL])
             defer { Task { await again.child.stop() } }
@@ -312,7 +307,7 @@ extension GroundControlProgramTests {
             agent.child.errorOutput.contains("not signed by Ground Control's key")
         }
         #expect(proxy.output.contains("tampered"))
-        #expect(!FileManager.default.fileExists(atPath: agent.dataDirectory + "/ground-control-state.json"))
+        #expect(!FileManager.default.fileExists(atPath: agent.dataDirectory + "/ground-control-state.signed"))
         // Its heartbeats still arrive: the fleet view shows it online, with nothing applied.
         try await poll("the refusing satellite to show as behind") {
             let view = try APIJSON.decoder().decode(SatelliteView.self, from: try await httpGet("\(server.baseURL)/api/v1/satellites/s1", headers: admin).body)
@@ -332,12 +327,7 @@ extension GroundControlProgramTests {
         try await withUpstream { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
             let server = try await GroundControlProcess(directory: work, adminToken: "admin")
-            try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
-            try await satctl(server, token: "admin", ["registries", "put", "central", "--registry-url", upstream.url,
-                                                      "--username", UpstreamRegistry.username, "--password-file", work.appending("password")])
-            try await satctl(server, token: "admin", ["groups", "put", "edge", "--registry", "central", "--artifact", "library/app:1"])
-            let created = try await satctl(server, token: "admin", ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"])
-            let token = try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
+            let token = try await defineFleet(server, upstream: upstream, work: work, artifacts: ["library/app:1"])
             let agent = try await SatelliteAgent(state: nil, source: ["--ground-control", server.baseURL, "--token", token])
             defer { agent.terminate() }
             try await agent.waitForStatus("the first sync", timeout: .seconds(60)) { $0.allSynced && $0.digest(of: "library/app", tag: "1") != nil }
@@ -345,10 +335,13 @@ extension GroundControlProgramTests {
             await server.stop()
 
             // The saved state now names nothing: applied, it would prune library/app.
-            let saved = agent.dataDirectory + "/ground-control-state.json"
-            var state = try APIJSON.decoder().decode(DesiredState.self, from: Data(contentsOf: URL(fileURLWithPath: saved)))
+            // It is one file: the signature's line, then the document as Ground Control sent it.
+            let saved = agent.dataDirectory + "/ground-control-state.signed"
+            let contents = try Data(contentsOf: URL(fileURLWithPath: saved))
+            let newline = try require(contents.firstIndex(of: UInt8(ascii: "\n")), "a signature line")
+            var state = try APIJSON.decoder().decode(DesiredState.self, from: contents[(newline + 1)...])
             state.artifacts = []
-            try APIJSON.encoder().encode(state).write(to: URL(fileURLWithPath: saved))
+            try (contents[...newline] + APIJSON.encoder().encode(state)).write(to: URL(fileURLWithPath: saved))
 
             let again = try await SatelliteAgent(state: nil, directory: agent.directory, source: ["--ground-control", server.baseURL])
             defer { again.child.signal(SIGKILL) }

@@ -75,6 +75,7 @@ struct AgentStatus: Decodable, CustomStringConvertible {
             let digest: String?
             let outcome: String
             let error: String?
+            let reason: String?
         }
         let generation: Int64
         let artifacts: [Artifact]

@@ -12,10 +12,10 @@ import TestSupport
     func sync(_ upstream: DesiredState.Upstream, in directory: String) async throws -> Replication.SyncReport {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        var options = Replicator.Options()
+        var options = UpstreamSources.Options()
         // A refused handshake is retried until this timeout; the test need not wait long.
-        options.upstreamTimeout = .seconds(2)
-        let replicator = Replicator(store: try RegistryStore(directory: directory, logger: logger), options: options, logger: logger)
+        options.responseTimeout = .seconds(2)
+        let replicator = Replicator(store: try RegistryStore(directory: directory, logger: logger), upstreams: options, logger: logger)
         let state = DesiredState(generation: 1, upstreams: [upstream], artifacts: [
             .init(upstream: upstream.name, repository: try RepositoryName("apps/app"), tag: try Tag("v1")),
         ])

@@ -56,6 +56,16 @@ public func poll(_ what: String, timeout: Duration = .seconds(30), _ condition: 
     throw TestSupportError("timed out after \(timeout) waiting for \(what)")
 }
 
+/// Polls until `value` gives something, or fails after `timeout`; returns what it gave.
+public func pollFor<T>(_ what: String, timeout: Duration = .seconds(30), _ value: () async throws -> T?) async throws -> T {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let found = try await value() { return found }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw TestSupportError("timed out after \(timeout) waiting for \(what)")
+}
+
 /// A TCP port that was free a moment ago on 127.0.0.1.
 public func freePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

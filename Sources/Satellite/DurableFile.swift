@@ -1,14 +1,15 @@
 import Foundation
 
-/// Files in the data directory that hold secrets (the Ground Control credential, upstream
-/// passwords in the desired state): owner-only, and replaced whole so a crash leaves the old
-/// file or the new one, never a mix.
-enum SecretFile {
-    /// Writes `data` to a 0600 temp file, syncs it, renames it over `path` and syncs the directory.
-    static func write(_ data: Data, to path: String) throws {
+/// The files the agent keeps for restarts, replaced whole so a crash leaves the old file or the
+/// new one, never a mix. Those that hold secrets (the Ground Control credential, upstream
+/// passwords in the desired state) are owner-only.
+enum DurableFile {
+    /// Writes `data` to a temp file, syncs it, renames it over `path` and syncs the directory.
+    /// `secret` files are created 0600, others 0644.
+    static func write(_ data: Data, to path: String, secret: Bool) throws {
         let temporary = path + ".tmp"
         unlink(temporary)
-        let descriptor = open(temporary, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        let descriptor = open(temporary, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, secret ? 0o600 : 0o644)
         guard descriptor >= 0 else { throw failure("create", temporary) }
         var written = 0
         let ok = data.withUnsafeBytes { bytes -> Bool in

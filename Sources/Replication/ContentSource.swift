@@ -1,0 +1,24 @@
+import OCI
+import RegistryClient
+import SatelliteProtocol
+
+/// Where a sync's content comes from: an upstream registry today; site peers and bundles plug in
+/// behind the same protocol.
+public protocol ContentSource: Sendable {
+    /// The digest a tag points at.
+    func resolve(_ repository: RepositoryName, tag: Tag) async throws -> Digest
+    /// A manifest by digest; its bytes hash to `digest`.
+    func manifest(_ repository: RepositoryName, digest: Digest) async throws -> RemoteManifest
+    /// The manifests that name `digest` as their subject (signatures, SBOMs).
+    func referrers(_ repository: RepositoryName, of digest: Digest) async throws -> [Descriptor]
+    /// Streams a blob into `sink`, continuing from `sink.offset`.
+    func download(_ repository: RepositoryName, digest: Digest, size: Int64, into sink: any BlobSink) async throws
+}
+
+/// Makes the content source for each upstream a desired state names.
+public protocol ContentSources: Sendable {
+    /// The source for `upstream`; the same one while the upstream's settings stay the same.
+    func source(for upstream: DesiredState.Upstream) throws -> any ContentSource
+    /// Closes whatever the sources hold open.
+    func shutdown() async
+}

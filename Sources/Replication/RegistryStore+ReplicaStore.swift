@@ -1,0 +1,57 @@
+import NIOCore
+import OCI
+import RegistryClient
+import RegistryStore
+
+extension RegistryStore: ReplicaStore {
+    public func ingest(
+        _ digest: Digest, into repository: RepositoryName, _ receive: (any BlobSink) async throws -> Void
+    ) async throws {
+        let ingest = try beginIngest(of: digest)
+        do {
+            try await receive(IngestSink(ingest))
+            try await ingest.commit(into: repository)
+        } catch {
+            ingest.discard()
+            throw error
+        }
+    }
+
+    public func putManifest(_ manifest: RemoteManifest, in repository: RepositoryName, requireChildren: Bool) async throws {
+        _ = try await putManifest(
+            repository: repository, reference: .digest(manifest.digest), bytes: manifest.bytes,
+            contentType: manifest.mediaType, requireChildManifests: requireChildren)
+    }
+
+    public func tags() async throws -> [TagReference: Digest] {
+        var tags: [TagReference: Digest] = [:]
+        for entry in try await allTags() {
+            tags[TagReference(repository: entry.repository, tag: entry.tag)] = try Digest(entry.digest)
+        }
+        return tags
+    }
+}
+
+/// The store's ingest session as a download's sink.
+final class IngestSink: BlobSink {
+    let ingest: BlobIngest
+    init(_ ingest: BlobIngest) { self.ingest = ingest }
+
+    var offset: Int64 { ingest.offset }
+
+    func receive(_ buffer: ByteBuffer) async throws {
+        do {
+            try ingest.append(buffer)
+        } catch {
+            throw SinkError(error)
+        }
+    }
+
+    func restart() throws {
+        do {
+            try ingest.restart()
+        } catch {
+            throw SinkError(error)
+        }
+    }
+}

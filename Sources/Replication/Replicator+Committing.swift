@@ -1,0 +1,139 @@
+import Logging
+import OCI
+import RegistryClient
+import RegistryStore
+import SatelliteProtocol
+
+extension Replicator {
+    /// Downloads every planned blob once, a few at a time.
+    func fetchBlobs(_ plans: [ArtifactPlan]) async -> (failures: [Digest: ReplicationError], fetched: Int, bytes: Int64) {
+        var jobs: [(Descriptor, RepositoryName, any ContentSource)] = []
+        var seen = Set<Digest>()
+        for plan in plans where plan.error == nil {
+            guard let source = plan.source else { continue }
+            for descriptor in plan.blobs where seen.insert(descriptor.digest).inserted {
+                jobs.append((descriptor, plan.artifact.repository, source))
+            }
+        }
+        let total = jobs.reduce(Int64(0)) { $0 + $1.0.size }
+        var failures: [Digest: ReplicationError] = [:]
+        var done = 0
+        var doneBytes: Int64 = 0
+        let work = jobs
+        await forEachConcurrently(count: work.count, limit: options.maxConcurrentBlobs) { index in
+            let (descriptor, repository, source) = work[index]
+            do {
+                try await self.fetchBlob(descriptor, from: repository, source: source)
+                return nil as ReplicationError?
+            } catch {
+                return ReplicationError(error)
+            }
+        } completed: { index, failure in
+            let descriptor = work[index].0
+            done += 1
+            if let failure {
+                failures[descriptor.digest] = failure
+                logger.warning("blob failed", metadata: ["digest": "\(descriptor.digest)", "reason": "\(failure.reason)", "error": "\(failure)"])
+            } else {
+                doneBytes += descriptor.size
+                logger.info("blob fetched", metadata: [
+                    "digest": "\(descriptor.digest)", "blobs": "\(done)/\(work.count)", "bytes": "\(doneBytes)/\(total)",
+                ])
+            }
+        }
+        return (failures, jobs.count - failures.count, doneBytes)
+    }
+
+    private func fetchBlob(_ descriptor: Descriptor, from repository: RepositoryName, source: any ContentSource) async throws {
+        // Another artifact's sync, or a push, may have brought it since planning.
+        if try await store.hasBlob(descriptor.digest) { return }
+        try await store.ingest(descriptor.digest, into: repository) { sink in
+            let limited = LimitedSink(sink, digest: descriptor.digest, expectedSize: descriptor.size, limiter: limiter)
+            try await source.download(repository, digest: descriptor.digest, size: descriptor.size, into: limited)
+        }
+    }
+
+    /// What the commits leave: each artifact's status and what pruning must keep.
+    struct Commits {
+        var statuses: [SyncReport.ArtifactStatus] = []
+        var keepTags = Set<TagReference>()
+        var roots = Set<ManifestReference>()
+    }
+
+    /// Commits every plan whose content all arrived, in the state's order.
+    func commitAll(_ plans: [ArtifactPlan], failedBlobs: [Digest: ReplicationError]) async -> Commits {
+        // Tags as they stand: a tag already in place costs no write, and a failed artifact keeps
+        // the tag it had.
+        let currentTags: [TagReference: Digest]
+        do {
+            currentTags = try await store.tags()
+        } catch {
+            logger.error("cannot read the store's tags; nothing is committed or pruned this time", metadata: ["error": "\(error)"])
+            let failure = ReplicationError(error)
+            var commits = Commits()
+            commits.statuses = plans.map { .init(reference: $0.artifact.reference, digest: nil, outcome: .missing, error: failure.message, reason: failure.reason) }
+            return commits
+        }
+        var commits = Commits()
+        var committed = Set<Digest>()
+        for var plan in plans {
+            if plan.error == nil, let failure = plan.blobs.lazy.compactMap({ failedBlobs[$0.digest] }).first {
+                plan.error = failure
+            }
+            if plan.error == nil {
+                plan.error = await commit(plan, currentTags: currentTags, committed: &committed)
+            }
+            commits.statuses.append(await settle(plan, currentTags: currentTags, into: &commits))
+        }
+        return commits
+    }
+
+    /// Stores an artifact's manifests, children first, then moves its tag.
+    private func commit(_ plan: ArtifactPlan, currentTags: [TagReference: Digest], committed: inout Set<Digest>) async -> ReplicationError? {
+        let repository = plan.artifact.repository
+        do {
+            for (manifest, requireChildren) in plan.manifests where !committed.contains(manifest.digest) {
+                try await store.putManifest(manifest, in: repository, requireChildren: requireChildren)
+                committed.insert(manifest.digest)
+            }
+            if let tag = plan.artifact.tag, let digest = plan.digest,
+               currentTags[TagReference(repository: repository.value, tag: tag.value)] != digest {
+                try await store.setTag(repository, tag, to: digest)
+            }
+            return nil
+        } catch {
+            let failure = ReplicationError(error)
+            logger.warning("cannot commit \(plan.artifact.reference)", metadata: ["reason": "\(failure.reason)", "error": "\(failure)"])
+            return failure
+        }
+    }
+
+    /// Decides what the artifact keeps: its new digest, or on failure what the store already has.
+    private func settle(_ plan: ArtifactPlan, currentTags: [TagReference: Digest], into commits: inout Commits) async -> SyncReport.ArtifactStatus {
+        let artifact = plan.artifact
+        let repository = artifact.repository.value
+        if plan.error == nil, let digest = plan.digest {
+            commits.roots.insert(ManifestReference(repository: repository, digest: digest.string))
+            if let tag = artifact.tag { commits.keepTags.insert(TagReference(repository: repository, tag: tag.value)) }
+            return .init(reference: artifact.reference, digest: digest.string, outcome: .synced, error: nil, reason: nil)
+        }
+        // Keep serving what we hold: the tag where it points now, or the pinned digest.
+        var held: Digest?
+        if let tag = artifact.tag {
+            let reference = TagReference(repository: repository, tag: tag.value)
+            if let digest = currentTags[reference] {
+                held = digest
+                commits.keepTags.insert(reference)
+            }
+        } else if let digest = artifact.digest, (try? await store.hasManifest(artifact.repository, digest)) == true {
+            held = digest
+        }
+        if let held {
+            commits.roots.insert(ManifestReference(repository: repository, digest: held.string))
+        }
+        let failure = plan.error ?? ReplicationError(.configuration, "cannot resolve \(artifact.reference)")
+        return .init(
+            reference: artifact.reference, digest: held?.string, outcome: held == nil ? .missing : .kept,
+            error: failure.message, reason: failure.reason)
+    }
+}

@@ -1,0 +1,166 @@
+import Logging
+import OCI
+import RegistryClient
+import RegistryStore
+import SatelliteProtocol
+
+/// One artifact's part of a sync: what to fetch and commit, or why it cannot be.
+struct ArtifactPlan: Sendable {
+    let artifact: DesiredState.Artifact
+    var source: (any ContentSource)?
+    var digest: Digest?
+    /// Manifests to store, children before parents; each once.
+    var manifests: [(manifest: RemoteManifest, requireChildren: Bool)] = []
+    /// Blobs the store lacks, each once.
+    var blobs: [Descriptor] = []
+    var error: ReplicationError?
+}
+
+extension Replicator {
+    /// Resolves and plans every artifact, several at a time.
+    func planAll(_ state: DesiredState, fetches: ManifestFetches) async -> [ArtifactPlan] {
+        var sources: [String: Result<any ContentSource, ReplicationError>] = [:]
+        for upstream in state.upstreams {
+            do {
+                sources[upstream.name] = .success(try self.sources.source(for: upstream))
+            } catch {
+                let failure = ReplicationError(error)
+                sources[upstream.name] = .failure(ReplicationError(failure.reason == .unreachable ? .configuration : failure.reason, "upstream \(upstream.name): \(failure.message)"))
+            }
+        }
+        let known = sources
+        let artifacts = state.artifacts
+        var plans = artifacts.map { ArtifactPlan(artifact: $0) }
+        await forEachConcurrently(count: artifacts.count, limit: options.maxConcurrentPlans) { index in
+            let artifact = artifacts[index]
+            switch known[artifact.upstream] {
+            case .success(let source)?:
+                return await self.plan(artifact, source: source, fetches: fetches)
+            case .failure(let error)?:
+                var plan = ArtifactPlan(artifact: artifact)
+                plan.error = error
+                return plan
+            case nil:
+                var plan = ArtifactPlan(artifact: artifact)
+                plan.error = ReplicationError(.configuration, "upstream \(artifact.upstream) is not in the state")
+                return plan
+            }
+        } completed: { index, plan in
+            plans[index] = plan
+            if let error = plan.error {
+                logger.warning("cannot sync \(plan.artifact.reference)", metadata: ["reason": "\(error.reason)", "error": "\(error)"])
+            }
+        }
+        return plans
+    }
+
+    private func plan(_ artifact: DesiredState.Artifact, source: any ContentSource, fetches: ManifestFetches) async -> ArtifactPlan {
+        var plan = ArtifactPlan(artifact: artifact)
+        plan.source = source
+        do {
+            let digest: Digest
+            if let pinned = artifact.digest {
+                digest = pinned
+            } else if let tag = artifact.tag {
+                digest = try await source.resolve(artifact.repository, tag: tag)
+            } else {
+                throw ReplicationError(.configuration, "artifact has neither tag nor digest")
+            }
+            plan.digest = digest
+            let platforms = try (artifact.platforms ?? []).map { raw throws(OCIError) in try Platform(parsing: raw) }
+            var tree = TreeWalk(upstream: artifact.upstream, repository: artifact.repository, source: source, fetches: fetches)
+            try await addTree(digest, platforms: platforms, referrers: true, to: &tree)
+            plan.manifests = tree.manifests
+            plan.blobs = tree.blobs
+        } catch {
+            plan.error = ReplicationError(error)
+        }
+        return plan
+    }
+
+    /// What one artifact's manifest tree adds to its plan.
+    struct TreeWalk {
+        let upstream: String
+        let repository: RepositoryName
+        let source: any ContentSource
+        let fetches: ManifestFetches
+        var visited = Set<Digest>()
+        var manifests: [(manifest: RemoteManifest, requireChildren: Bool)] = []
+        var blobs: [Descriptor] = []
+        var blobDigests = Set<Digest>()
+    }
+
+    /// Adds a manifest and everything under it that the store lacks.
+    private func addTree(_ digest: Digest, platforms: [Platform], referrers: Bool, to walk: inout TreeWalk) async throws {
+        guard walk.visited.insert(digest).inserted else { return }
+        // The store commits children before parents, so a manifest present is a tree complete.
+        if try await store.hasManifest(walk.repository, digest) { return }
+
+        let manifest = try await walk.fetches.manifest(walk.repository, digest, upstream: walk.upstream, from: walk.source)
+        let parsed = try ParsedManifest(bytes: manifest.bytes, contentType: manifest.mediaType)
+        var requireChildren = true
+        switch parsed.kind {
+        case .index:
+            let children = platforms.isEmpty
+                ? parsed.manifests
+                : parsed.manifests.filter { child in
+                    child.platform.map { platform in platforms.contains { $0.selects(platform) } } ?? false
+                }
+            requireChildren = children.count == parsed.manifests.count
+            for child in children {
+                try await addTree(child.digest, platforms: [], referrers: referrers, to: &walk)
+            }
+        case .image:
+            for blob in parsed.requiredBlobs where !walk.blobDigests.contains(blob.digest) {
+                if try await !store.hasBlob(blob.digest) {
+                    walk.blobDigests.insert(blob.digest)
+                    walk.blobs.append(blob)
+                }
+            }
+        }
+        walk.manifests.append((manifest, requireChildren))
+        guard referrers else { return }
+        // Signatures, SBOMs and other artifacts about this manifest come along; failing to list
+        // or fetch them does not fail the image.
+        do {
+            for referrer in try await walk.fetches.referrers(walk.repository, of: digest, upstream: walk.upstream, from: walk.source) {
+                try await addTree(referrer.digest, platforms: [], referrers: false, to: &walk)
+            }
+        } catch {
+            logger.warning("cannot bring the referrers along", metadata: ["manifest": "\(walk.repository)@\(digest)", "error": "\(error)"])
+        }
+    }
+}
+
+/// The manifests and referrer lists of one sync, each fetched once however many artifacts ask
+/// for it at the same time.
+actor ManifestFetches {
+    private struct Key: Hashable {
+        let upstream: String
+        let repository: RepositoryName
+        let digest: Digest
+    }
+
+    private var manifests: [Key: Task<RemoteManifest, any Error>] = [:]
+    private var referrerLists: [Key: Task<[Descriptor], any Error>] = [:]
+    private(set) var counts: (count: Int, bytes: Int64) = (0, 0)
+
+    func manifest(_ repository: RepositoryName, _ digest: Digest, upstream: String, from source: any ContentSource) async throws -> RemoteManifest {
+        let key = Key(upstream: upstream, repository: repository, digest: digest)
+        if let running = manifests[key] { return try await running.value }
+        let task = Task { try await source.manifest(repository, digest: digest) }
+        manifests[key] = task
+        let manifest = try await task.value
+        counts.count += 1
+        counts.bytes += Int64(manifest.bytes.count)
+        return manifest
+    }
+
+    func referrers(_ repository: RepositoryName, of digest: Digest, upstream: String, from source: any ContentSource) async throws -> [Descriptor] {
+        let key = Key(upstream: upstream, repository: repository, digest: digest)
+        if let running = referrerLists[key] { return try await running.value }
+        let task = Task { try await source.referrers(repository, of: digest) }
+        referrerLists[key] = task
+        return try await task.value
+    }
+}

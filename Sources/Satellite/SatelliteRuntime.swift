@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import NIOCore
+import RegistryServer
+import RegistryStore
+import Replication
+import ServiceLifecycle
+import UnixSignals
+
+/// A satellite's running parts, wired into one `ServiceGroup`: the store and the registry that
+/// serves it, the garbage collector, and for an agent the desired-state source, replication, the
+/// status snapshot and the Ground Control link.
+public struct SatelliteRuntime {
+    /// The registry every satellite serves.
+    public struct Registry: Sendable {
+        public var directory: String
+        public var store = RegistryStore.Options()
+        public var server: RegistryServer.Configuration
+        public var garbageCollectionInterval: Duration = .seconds(3600)
+
+        public init(directory: String, server: RegistryServer.Configuration) {
+            self.directory = directory
+            self.server = server
+        }
+    }
+
+    /// Where an agent's desired state comes from.
+    public enum StateSource: Sendable {
+        case file(StateFileSource.Options)
+        case groundControl(GroundControlLink.Options)
+    }
+
+    /// What an agent adds to the registry.
+    public struct Agent: Sendable {
+        public var source: StateSource
+        public var replicator = Replicator.Options()
+        public var upstreams = UpstreamSources.Options()
+        public var replication = ReplicationService.Options()
+
+        public init(source: StateSource) { self.source = source }
+    }
+
+    public let store: RegistryStore
+    let logger: Logger
+    let services: [any Service]
+
+    /// A plain registry, or an agent when `agent` is given. `onServing` hears the address once
+    /// the server listens; `setLogLevel` applies the level Ground Control asks for.
+    public init(
+        registry: Registry, agent: Agent? = nil, logger: Logger,
+        setLogLevel: @escaping @Sendable (Logger.Level) -> Void = { _ in },
+        onServing: @escaping @Sendable (_ port: Int) -> Void = { _ in }
+    ) throws {
+        self.logger = logger
+        store = try RegistryStore(directory: registry.directory, options: registry.store, logger: logger)
+        let configuredPort = registry.server.port
+        let application = try RegistryServer.makeApplication(
+            store: store, metrics: RegistryMetrics(), configuration: registry.server, logger: logger,
+            onServerRunning: { channel in onServing(channel.localAddress?.port ?? configuredPort) })
+        let collector = GarbageCollectionService(store: store, interval: registry.garbageCollectionInterval, logger: logger)
+        var services: [any Service] = [application, collector, MemoryReturnService()]
+        if let agent {
+            services += Self.agentServices(agent, registry: registry, store: store, logger: logger, setLogLevel: setLogLevel)
+        }
+        self.services = services
+    }
+
+    private static func agentServices(
+        _ agent: Agent, registry: Registry, store: RegistryStore, logger: Logger,
+        setLogLevel: @escaping @Sendable (Logger.Level) -> Void
+    ) -> [any Service] {
+        let inbox = DesiredStateInbox()
+        let origin = switch agent.source {
+        case .file(let options): options.path
+        case .groundControl(let options): options.url
+        }
+        let snapshot = StatusSnapshot(dataDirectory: registry.directory, stateSource: origin, store: store, logger: logger)
+        let source: any Service = switch agent.source {
+        case .file(let options):
+            StateFileSource(options: options, inbox: inbox, logger: logger)
+        case .groundControl(let options):
+            GroundControlLink(options: options, inbox: inbox, snapshot: snapshot, logger: logger, setLogLevel: setLogLevel)
+        }
+        let replicator = Replicator(
+            store: store, sources: UpstreamSources(options: agent.upstreams, logger: logger), options: agent.replicator, logger: logger)
+        let replication = ReplicationService(options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot, logger: logger)
+        return [source, replication]
+    }
+
+    /// Runs every service until SIGTERM or SIGINT.
+    public func run() async throws {
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
