@@ -209,6 +209,7 @@ let package = Package(
                 "OCI", "SatelliteProtocol", "GroundControlClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -246,7 +247,14 @@ let package = Package(
             ],
             swiftSettings: testSettings
         ),
-        .testTarget(name: "SatelliteTests", dependencies: ["Satellite", "SatelliteProtocol", "OCI", "TestSupport"], swiftSettings: testSettings),
+        .testTarget(
+            name: "SatelliteTests",
+            dependencies: [
+                "Satellite", "SatelliteProtocol", "OCI", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: testSettings
+        ),
         .testTarget(name: "SatelliteProtocolTests", dependencies: ["SatelliteProtocol", "OCI"], swiftSettings: testSettings),
         .testTarget(
             name: "GroundControlTests",

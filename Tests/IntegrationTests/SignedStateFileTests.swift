@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `satellite run --state-file F --state-public-key K`: a state file is applied only with a
+/// signature (`F.sig`, from `satctl state sign`) that verifies with the operator's key.
+@Suite struct SignedStateFileTests {
+    @Test func onlyAStateSignedWithTheOperatorsKeyIsApplied() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "apps/app:v1")
+            try await upstream.push(layout: images.layout, name: "other", to: "apps/other:v1")
+            let satctl = try productPath("satctl")
+            let keys = work.appending("operator")
+            _ = try await runChecked(satctl, ["state", "keygen", "--out", keys])
+            #expect(try FileManager.default.attributesOfItem(atPath: keys + ".key")[.posixPermissions] as? Int == 0o600)
+            // A second keygen to the same place never replaces a key.
+            let again = try await run(satctl, ["state", "keygen", "--out", keys])
+            #expect(again.status != 0 && again.error.contains("cannot create"), "\(again)")
+
+            let agent = try await SatelliteAgent(
+                state: stateYAML(generation: 1, upstream: upstream, artifacts: ["repository: apps/app\ntag: v1"]),
+                arguments: ["--state-public-key", keys + ".pub"])
+            defer { agent.terminate() }
+            // Unsigned: refused, nothing synced.
+            try await agent.waitForStatus("the unsigned state to be refused") { $0.stateError?.contains("no signature") == true }
+            #expect(try await agent.status().lastSync == nil)
+
+            _ = try await runChecked(satctl, ["state", "sign", "--key", keys + ".key", agent.stateFile])
+            try await agent.waitForStatus("the signed state to be applied") { $0.stateError == nil && $0.digest(of: "apps/app", tag: "v1") == images.first.digest.string }
+
+            // Changed without a new signature: refused, and the last good state stays applied.
+            try agent.writeState(stateYAML(generation: 2, upstream: upstream, artifacts: ["repository: apps/other\ntag: v1"]))
+            let refused = try await agent.waitForStatus("the changed state to be refused") { $0.stateError?.contains("does not verify") == true }
+            #expect(refused.digest(of: "apps/app", tag: "v1") == images.first.digest.string && refused.digest(of: "apps/other", tag: "v1") == nil)
+            #expect(try await httpGet("\(agent.baseURL)/v2/apps/app/manifests/v1", headers: ["Accept": images.first.mediaType]).status == 200)
+
+            // Signed by another key: still refused.
+            let stranger = work.appending("stranger")
+            _ = try await runChecked(satctl, ["state", "keygen", "--out", stranger])
+            _ = try await runChecked(satctl, ["state", "sign", "--key", stranger + ".key", agent.stateFile])
+            try await poll("the stranger's signature to be looked at") { agent.child.errorOutput.components(separatedBy: "does not verify").count > 2 }
+            #expect(try await agent.status().digest(of: "apps/other", tag: "v1") == nil)
+
+            // Signed with the operator's key: applied.
+            _ = try await runChecked(satctl, ["state", "sign", "--key", keys + ".key", agent.stateFile])
+            try await agent.waitForStatus("the re-signed state to be applied") {
+                $0.stateError == nil && $0.digest(of: "apps/other", tag: "v1") == images.other.digest.string && $0.digest(of: "apps/app", tag: "v1") == nil
+            }
+        }
+    }
+}
