@@ -87,7 +87,7 @@ extension RegistryClient {
                 let response = try await send(.GET, "/v2/\(repository)/blobs/\(digest)", headers: headers, repository: repository, timeout: headTimeout)
                 if response.status == .ok, start > 0 {
                     // The registry ignored Range: start over from the first byte.
-                    try sink.restart()
+                    try await sink.restart()
                 } else if response.status != .partialContent || start == 0 {
                     try Self.check(response, "blob \(digest) in \(repository)")
                 }
@@ -183,7 +183,7 @@ public protocol BlobSink: AnyObject {
     /// Appends the next bytes (and may pause, to limit bandwidth).
     func receive(_ buffer: ByteBuffer) async throws
     /// Empties the sink to start over.
-    func restart() throws
+    func restart() async throws
 }
 
 /// A failure of the sink itself (disk), which must not be retried as a network error.

@@ -36,7 +36,7 @@ extension RegistryResponder {
 
     func uploadStatus(_ name: RepositoryName, _ rawID: String) async throws -> Response {
         let id = try uploadID(rawID)
-        let offset = try store.uploadOffset(repository: name, id: id)
+        let offset = try await store.uploadOffset(repository: name, id: id)
         return uploadProgress(.noContent, name, id, offset: offset)
     }
 

@@ -29,21 +29,22 @@ public final class BlobIngest: @unchecked Sendable {
     }
 
     /// Appends bytes that continue the blob at `offset`.
-    public func append(_ buffer: ByteBuffer) throws(StoreError) {
-        try writer.append(buffer)
+    public func append(_ buffer: ByteBuffer) async throws(StoreError) {
+        try await writer.append(buffer)
     }
 
     /// Throws away what arrived, to start over from byte 0.
-    public func restart() throws(StoreError) {
+    public func restart() async throws(StoreError) {
+        await writer.abandon()
         try writer.file.truncate(to: 0)
         writer = HashingFileWriter(file: writer.file, hasher: DigestHasher(digest.algorithm))
     }
 
     /// Verifies the digest and commits the blob into `repository`. A mismatch discards it.
     public func commit(into repository: RepositoryName) async throws(StoreError) {
-        let actual = writer.hasher.finalize()
+        let actual = try await writer.finish().finalize()
         guard actual == digest else {
-            discard()
+            await discard()
             throw StoreError(.digestMismatch, "downloaded content has digest \(actual), not \(digest)")
         }
         finished = true
@@ -56,7 +57,8 @@ public final class BlobIngest: @unchecked Sendable {
     }
 
     /// Deletes what arrived.
-    public func discard() {
+    public func discard() async {
+        await writer.abandon()
         finished = true
         FileSystem.remove(path)
     }

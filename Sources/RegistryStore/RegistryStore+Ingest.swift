@@ -5,14 +5,20 @@ import OCI
 
 extension RegistryStore {
     /// Streams a request body into `file`, hashing while receiving. Returns the bytes written.
+    /// On failure the file may hold part of the body: the caller truncates or removes it.
     func ingest<Body: AsyncSequence>(
         _ body: Body, into file: PosixFile, hasher: inout DigestHasher
     ) async throws -> Int64 where Body.Element == ByteBuffer {
-        var writer = HashingFileWriter(file: file, hasher: hasher)
-        for try await buffer in body {
-            try writer.append(buffer)
+        let writer = HashingFileWriter(file: file, hasher: hasher)
+        do {
+            for try await buffer in body {
+                try await writer.append(buffer)
+            }
+            hasher = try await writer.finish()
+        } catch {
+            await writer.abandon()
+            throw error
         }
-        hasher = writer.hasher
         return writer.written
     }
 

@@ -1,6 +1,7 @@
 import GRDB
 import Logging
 import NIOCore
+import NIOPosix
 import OCI
 
 extension RegistryStore {
@@ -26,10 +27,8 @@ extension RegistryStore {
     }
 
     /// The number of bytes an upload session holds.
-    public func uploadOffset(repository: RepositoryName, id: UploadID) throws(StoreError) -> Int64 {
-        let state = try acquire(id, repository: repository)
-        sessions.release(id, state: state)
-        return state.offset
+    public func uploadOffset(repository: RepositoryName, id: UploadID) async throws(StoreError) -> Int64 {
+        try await withUpload(id, repository: repository) { upload in upload.state.offset }
     }
 
     /// Appends a chunk to an upload. With `expectedStart`, the chunk must begin where the upload
@@ -39,16 +38,12 @@ extension RegistryStore {
     public func appendToUpload<Body: AsyncSequence>(
         repository: RepositoryName, id: UploadID, expectedStart: Int64?, body: Body
     ) async throws -> (offset: Int64, received: Int64) where Body.Element == ByteBuffer {
-        let state = try acquire(id, repository: repository)
-        if let expectedStart, expectedStart != state.offset {
-            sessions.release(id, state: state)
-            throw StoreError(
-                .rangeNotSatisfiable, "chunk starts at \(expectedStart) but the upload holds \(state.offset) bytes",
-                uploadOffset: state.offset)
+        try await withUpload(id, repository: repository) { upload in
+            let before = upload.state.offset
+            try Self.check(expectedStart, of: "chunk", against: before)
+            _ = try await appendKeepingWhole(upload, body: body)
+            return (upload.state.offset, upload.state.offset - before)
         }
-        let (newState, _) = try await appendKeepingWhole(id, state: state, body: body)
-        sessions.release(id, state: newState)
-        return (newState.offset, newState.offset - state.offset)
     }
 
     /// Appends an optional last chunk, verifies the digest, and commits the blob into `repository`.
@@ -59,57 +54,41 @@ extension RegistryStore {
     public func finishUpload<Body: AsyncSequence>(
         repository: RepositoryName, id: UploadID, digest: Digest, expectedStart: Int64? = nil, body: Body?
     ) async throws -> (size: Int64, received: Int64) where Body.Element == ByteBuffer {
-        var state = try acquire(id, repository: repository)
-        if let expectedStart, expectedStart != state.offset {
-            sessions.release(id, state: state)
-            throw StoreError(
-                .rangeNotSatisfiable, "last chunk starts at \(expectedStart) but the upload holds \(state.offset) bytes",
-                uploadOffset: state.offset)
-        }
-        let before = state.offset
-        let file: PosixFile
-        if let body {
-            (state, file) = try await appendKeepingWhole(id, state: state, body: body)
-        } else {
-            do {
-                file = try PosixFile.openForAppending(layout.uploadPath(id))
-            } catch {
-                sessions.release(id, state: state)
-                throw error
+        try await withUpload(id, repository: repository) { upload in
+            let before = upload.state.offset
+            try Self.check(expectedStart, of: "last chunk", against: before)
+            let file = if let body {
+                try await appendKeepingWhole(upload, body: body)
+            } else {
+                try PosixFile.openForAppending(layout.uploadPath(id))
             }
-        }
-        let actual: Digest
-        do {
-            if digest.algorithm == .sha256, let hasher = state.hasher {
+            let actual: Digest
+            if let hasher = upload.state.hasher, hasher.algorithm == digest.algorithm {
                 actual = hasher.finalize()
             } else {
-                actual = try Self.hashFile(try PosixFile.openForReading(layout.uploadPath(id)), algorithm: digest.algorithm).finalize()
+                // Only the client's last request names the algorithm: a sha512 upload is
+                // hashed from the file, once, on the I/O pool.
+                actual = try await hashFile(at: layout.uploadPath(id), algorithm: digest.algorithm).finalize()
             }
-        } catch {
-            sessions.release(id, state: state)
-            throw error
-        }
-        guard actual == digest else {
-            await discardUpload(id)
-            throw StoreError(.digestMismatch, "upload content has digest \(actual), not \(digest)")
-        }
-        do {
+            guard actual == digest else {
+                await discardUpload(id)
+                upload.end()
+                throw StoreError(.digestMismatch, "upload content has digest \(actual), not \(digest)")
+            }
             try await commitBlob(
-                temporaryPath: layout.uploadPath(id), file: file, digest: digest, size: state.offset,
+                temporaryPath: layout.uploadPath(id), file: file, digest: digest, size: upload.state.offset,
                 repository: repository, upload: id)
-        } catch {
-            sessions.release(id, state: state)
-            throw error
+            upload.end()
+            return (upload.state.offset, upload.state.offset - before)
         }
-        sessions.remove(id)
-        return (state.offset, state.offset - before)
     }
 
     /// Cancels an upload session and deletes what it received.
     public func cancelUpload(repository: RepositoryName, id: UploadID) async throws(StoreError) {
-        let state = try acquire(id, repository: repository)
-        _ = state
-        await discardUpload(id)
+        try await withUpload(id, repository: repository) { upload in
+            await discardUpload(id)
+            upload.end()
+        }
     }
 
     /// Stores a whole blob from one request body, verifying it against `digest`.
@@ -138,6 +117,24 @@ extension RegistryStore {
 
     // MARK: - Internals
 
+    /// Runs `body` with exclusive use of a session, and releases it when `body` returns or
+    /// throws, with the state `body` left: this is the one place a session is released.
+    private func withUpload<T>(
+        _ id: UploadID, repository: RepositoryName, _ body: (UploadLease) async throws -> T
+    ) async throws(StoreError) -> T {
+        let lease = UploadLease(id: id, state: try acquire(id, repository: repository))
+        defer {
+            if lease.ended { sessions.remove(id) } else { sessions.release(id, state: lease.state) }
+        }
+        do {
+            return try await body(lease)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.io, "upload \(id): \(error)")
+        }
+    }
+
     private func acquire(_ id: UploadID, repository: RepositoryName) throws(StoreError) -> UploadSessions.State {
         let layout = self.layout
         let database = self.database
@@ -158,24 +155,43 @@ extension RegistryStore {
         }
     }
 
-    /// Appends a body; on any failure the file and hash go back to where they were.
+    private static func check(_ expectedStart: Int64?, of what: String, against offset: Int64) throws(StoreError) {
+        if let expectedStart, expectedStart != offset {
+            throw StoreError(
+                .rangeNotSatisfiable, "\(what) starts at \(expectedStart) but the upload holds \(offset) bytes", uploadOffset: offset)
+        }
+    }
+
+    /// Appends a body and advances the lease; on any failure the file goes back to where it was
+    /// and the lease is unchanged.
     private func appendKeepingWhole<Body: AsyncSequence>(
-        _ id: UploadID, state: UploadSessions.State, body: Body
-    ) async throws -> (UploadSessions.State, PosixFile) where Body.Element == ByteBuffer {
-        var file: PosixFile?
+        _ upload: UploadLease, body: Body
+    ) async throws -> PosixFile where Body.Element == ByteBuffer {
+        let path = layout.uploadPath(upload.id)
+        let file = try PosixFile.openForAppending(path)
         do {
-            let opened = try PosixFile.openForAppending(layout.uploadPath(id))
-            file = opened
-            var hasher = try state.hasher ?? Self.hashFile(try PosixFile.openForReading(layout.uploadPath(id)), algorithm: .sha256)
-            let written = try await ingest(body, into: opened, hasher: &hasher)
-            var newState = state
-            newState.offset += written
-            newState.hasher = hasher
-            return (newState, opened)
+            // A session resumed after a restart has no running hash: it is rebuilt from the file.
+            var hasher = if let running = upload.state.hasher { running } else { try await hashFile(at: path, algorithm: .sha256) }
+            let written = try await ingest(body, into: file, hasher: &hasher)
+            upload.state.offset += written
+            upload.state.hasher = hasher
+            return file
         } catch {
-            try? file?.truncate(to: state.offset)
-            sessions.release(id, state: state)
+            try? file.truncate(to: upload.state.offset)
             throw error
+        }
+    }
+
+    /// Hashes a whole upload file on the I/O pool.
+    private func hashFile(at path: String, algorithm: Digest.Algorithm) async throws(StoreError) -> DigestHasher {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive {
+                try Self.hashFile(try PosixFile.openForReading(path), algorithm: algorithm)
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.io, "cannot hash \(path): \(error)")
         }
     }
 
@@ -233,4 +249,19 @@ extension RegistryStore {
         }
         logger.info("swept stale uploads", metadata: ["count": "\(expired.count)"])
     }
+}
+
+/// A session held by one request: its state as the request changes it, and whether the request
+/// ended it (finished, cancelled or discarded).
+final class UploadLease: @unchecked Sendable {
+    let id: UploadID
+    var state: UploadSessions.State
+    private(set) var ended = false
+
+    init(id: UploadID, state: UploadSessions.State) {
+        self.id = id
+        self.state = state
+    }
+
+    func end() { ended = true }
 }

@@ -28,5 +28,5 @@ final class LimitedSink: BlobSink {
         await limiter?.consume(buffer.readableBytes)
     }
 
-    func restart() throws { try inner.restart() }
+    func restart() async throws { try await inner.restart() }
 }

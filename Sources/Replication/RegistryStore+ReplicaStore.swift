@@ -12,7 +12,7 @@ extension RegistryStore: ReplicaStore {
             try await receive(IngestSink(ingest))
             try await ingest.commit(into: repository)
         } catch {
-            ingest.discard()
+            await ingest.discard()
             throw error
         }
     }
@@ -41,15 +41,15 @@ final class IngestSink: BlobSink {
 
     func receive(_ buffer: ByteBuffer) async throws {
         do {
-            try ingest.append(buffer)
+            try await ingest.append(buffer)
         } catch {
             throw SinkError(error)
         }
     }
 
-    func restart() throws {
+    func restart() async throws {
         do {
-            try ingest.restart()
+            try await ingest.restart()
         } catch {
             throw SinkError(error)
         }

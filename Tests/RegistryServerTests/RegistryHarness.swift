@@ -29,8 +29,13 @@ struct RegistryHarness {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         let store = try RegistryStore(directory: directory, options: options, logger: logger)
+        var configuration = RegistryServer.Configuration(host: "127.0.0.1", port: 0)
+        // The test client opens its connection at once and may first use it only after slow
+        // setup on a loaded machine; the timeouts themselves are tested on the programs.
+        configuration.limits.headerTimeout = .seconds(600)
+        configuration.limits.idleTimeout = .seconds(600)
         let app = try RegistryServer.makeApplication(
-            store: store, metrics: RegistryMetrics(), configuration: .init(host: "127.0.0.1", port: 0), logger: logger,
+            store: store, metrics: RegistryMetrics(), configuration: configuration, logger: logger,
             eventLoopGroup: eventLoopGroup)
         try await app.test(.live) { client in
             try await body(RegistryHarness(client: client, store: store, directory: directory))

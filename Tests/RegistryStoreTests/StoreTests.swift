@@ -63,7 +63,7 @@ final class ManualClock: Sendable {
             _ = try await store.appendToUpload(repository: repository, id: id, expectedStart: 0, body: ByteChunks(Array(bytes[..<100_000])))
         }
         let reopened = try RegistryStore(directory: directory.path)
-        #expect(try reopened.uploadOffset(repository: repository, id: id) == 100_000)
+        #expect(try await reopened.uploadOffset(repository: repository, id: id) == 100_000)
         _ = try await reopened.appendToUpload(repository: repository, id: id, expectedStart: 100_000, body: ByteChunks(Array(bytes[100_000..<200_000])))
         try await reopened.finishUpload(repository: repository, id: id, digest: digest, body: ByteChunks(Array(bytes[200_000...])))
         let reader = try await reopened.openBlob(repository: repository, digest: digest)
@@ -80,7 +80,7 @@ final class ManualClock: Sendable {
             await #expect(throws: (any Error).self) {
                 try await store.appendToUpload(repository: repository, id: id, expectedStart: 1000, body: FailingBody())
             }
-            #expect(try store.uploadOffset(repository: repository, id: id) == 1000)
+            #expect(try await store.uploadOffset(repository: repository, id: id) == 1000)
         }
     }
 

@@ -91,5 +91,5 @@ private final class CollectingSink: BlobSink {
     var bytes: [UInt8] = []
     var offset: Int64 { Int64(bytes.count) }
     func receive(_ buffer: ByteBuffer) async throws { bytes += buffer.readableBytesView }
-    func restart() throws { bytes = [] }
+    func restart() async throws { bytes = [] }
 }

@@ -15,8 +15,8 @@ extension Fleet {
             else {
                 throw GroundControlError(.tokenInvalid, "token: unknown or already used; ask for a new one (satctl satellites token NAME)")
             }
-            let name = try row.text(0)
-            guard let expires = try row.optionalInteger(1), expires > at else {
+            let name = try row.text("name")
+            guard let expires = try row.optionalInteger("token_expires_at"), expires > at else {
                 throw GroundControlError(.tokenExpired, "token: expired; ask for a new one (satctl satellites token \(name))")
             }
             let updated = try await session.query(
@@ -30,7 +30,7 @@ extension Fleet {
             }
             try await touch(try ResourceName(name), session)
             try await audit(session, .satellite(name), "satellite.register", name)
-            let settings = try Self.decode(SatelliteSettings.self, try row.text(2))
+            let settings = try Self.decode(SatelliteSettings.self, try row.text("settings"))
             return RegistrationResponse(name: name, credential: credential, publicKey: publicKey, settings: settings)
         }
     }
@@ -49,20 +49,20 @@ extension Fleet {
         let row = try await store.read { session in
             try await session.query(
                 """
-                SELECT name, revision, CASE WHEN next_credential_hash = ? THEN 1 ELSE 0 END FROM satellites
+                SELECT name, revision, CASE WHEN next_credential_hash = ? THEN 1 ELSE 0 END AS is_next FROM satellites
                 WHERE credential_hash = ? OR next_credential_hash = ?
                 """, .text(hash), .text(hash), .text(hash)).first
         }
         guard let row else { throw GroundControlError(.unauthorized, "the satellite credential is unknown or revoked") }
-        let name = try ResourceName(try row.text(0))
-        guard try row.bool(2) else { return SatelliteIdentity(name: name, revision: try row.integer(1)) }
+        let name = try ResourceName(try row.text("name"))
+        guard try row.bool("is_next") else { return SatelliteIdentity(name: name, revision: try row.integer("revision")) }
         let revision = try await store.transaction { session in
             try await session.query(
                 "UPDATE satellites SET credential_hash = next_credential_hash, next_credential_hash = NULL WHERE name = ? AND next_credential_hash = ?",
                 .text(name.value), .text(hash))
             try await touch(name, session)
             try await audit(session, .satellite(name.value), "satellite.credential.rotated", name.value)
-            return try await session.query("SELECT revision FROM satellites WHERE name = ?", .text(name.value)).first?.integer(0) ?? 0
+            return try await session.query("SELECT revision FROM satellites WHERE name = ?", .text(name.value)).first?.integer("revision") ?? 0
         }
         return SatelliteIdentity(name: name, revision: revision, retiredPrevious: true)
     }
@@ -89,7 +89,7 @@ extension Fleet {
 
     public func isAdmin(token: String) async throws -> Bool {
         let stored = try await store.read { session in
-            try await session.query("SELECT value FROM fleet_meta WHERE key = 'admin_token_hash'").first?.text(0)
+            try await session.query("SELECT value FROM fleet_meta WHERE key = 'admin_token_hash'").first?.text("value")
         }
         return stored == Secret.hash(token)
     }
@@ -102,7 +102,7 @@ extension Fleet {
             try await session.query(
                 "INSERT INTO fleet_meta (key, value) VALUES ('signing_key', ?) ON CONFLICT (key) DO NOTHING",
                 .text(candidate))
-            return try await session.query("SELECT value FROM fleet_meta WHERE key = 'signing_key'").first?.text(0)
+            return try await session.query("SELECT value FROM fleet_meta WHERE key = 'signing_key'").first?.text("value")
         }
         guard let stored, let raw = Data(base64Encoded: stored),
               let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)

@@ -71,7 +71,7 @@ extension Fleet {
             try await session.query(
                 "SELECT DISTINCT satellite FROM satellite_groups WHERE group_name IN (\(placeholders))", groups.map { .text($0) })
         }
-        return Set(try rows.map { try $0.text(0) })
+        return Set(try rows.map { try $0.text("satellite") })
     }
 
     /// Deletes a group no satellite uses.
@@ -80,7 +80,7 @@ extension Fleet {
             let users = try await session.query(
                 "SELECT satellite FROM satellite_groups WHERE group_name = ? ORDER BY satellite LIMIT 11", .text(name.value))
             guard users.isEmpty else {
-                var names = try users.prefix(10).map { try $0.text(0) }.joined(separator: ", ")
+                var names = try users.prefix(10).map { try $0.text("satellite") }.joined(separator: ", ")
                 if users.count > 10 { names += ", …" }
                 throw GroundControlError(.inUse, "group '\(name)' is used by satellite(s) \(names)")
             }
@@ -95,7 +95,7 @@ extension Fleet {
     /// Returns whether it was recorded.
     func recordResolutions(group name: String, readAt revision: Int64, artifacts: [GroupArtifact]) async throws -> Bool {
         try await store.transaction { session in
-            let current = try await session.query("SELECT revision FROM image_groups WHERE name = ?", .text(name)).first?.integer(0)
+            let current = try await session.query("SELECT revision FROM image_groups WHERE name = ?", .text(name)).first?.integer("revision")
             guard current == revision else { return false }
             let next = try await nextRevision(session)
             try await session.query(
@@ -142,11 +142,11 @@ struct GroupRecord: Sendable {
     let updatedAt: Int64
 
     init(_ row: SQLRow) throws {
-        name = try row.text(0)
-        registry = try row.text(1)
-        artifacts = try Fleet.decode([GroupArtifact].self, try row.text(2))
-        revision = try row.integer(3)
-        updatedAt = try row.integer(4)
+        name = try row.text("name")
+        registry = try row.text("registry")
+        artifacts = try Fleet.decode([GroupArtifact].self, try row.text("artifacts"))
+        revision = try row.integer("revision")
+        updatedAt = try row.integer("updated_at")
     }
 
     var view: GroupView {

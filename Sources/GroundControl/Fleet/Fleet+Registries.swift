@@ -52,7 +52,7 @@ extension Fleet {
         try await store.transaction { session in
             let users = try await session.query("SELECT name FROM image_groups WHERE registry = ? ORDER BY name", .text(name.value))
             guard users.isEmpty else {
-                let names = try users.map { try $0.text(0) }.joined(separator: ", ")
+                let names = try users.map { try $0.text("name") }.joined(separator: ", ")
                 throw GroundControlError(.inUse, "registry '\(name)' is used by group(s) \(names)")
             }
             let deleted = try await session.query("DELETE FROM registries WHERE name = ? RETURNING name", .text(name.value))
@@ -92,14 +92,14 @@ struct RegistryRecord: Sendable {
     let updatedAt: Int64
 
     init(_ row: SQLRow) throws {
-        name = try row.text(0)
-        url = try row.text(1)
-        kind = try row.text(2)
-        username = try row.optionalText(3)
-        password = try row.optionalText(4)
-        insecure = try row.bool(5)
-        revision = try row.integer(6)
-        updatedAt = try row.integer(7)
+        name = try row.text("name")
+        url = try row.text("url")
+        kind = try row.text("kind")
+        username = try row.optionalText("username")
+        password = try row.optionalText("password")
+        insecure = try row.bool("insecure")
+        revision = try row.integer("revision")
+        updatedAt = try row.integer("updated_at")
     }
 
     var view: RegistryView {

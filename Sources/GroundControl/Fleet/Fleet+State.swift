@@ -25,8 +25,8 @@ extension Fleet {
                 .integer(before ?? Int64.max), .integer(Int64(limit))
             ).map { row in
                 AuditEntry(
-                    id: try row.integer(0), at: Self.date(try row.integer(1)), actor: try row.text(2),
-                    action: try row.text(3), target: try row.text(4), detail: try row.optionalText(5))
+                    id: try row.integer("id"), at: Self.date(try row.integer("at")), actor: try row.text("actor"),
+                    action: try row.text("action"), target: try row.text("target"), detail: try row.optionalText("detail"))
             }
         }
     }
@@ -37,8 +37,8 @@ extension Fleet {
     public func satelliteCounts() async throws -> [String: Int] {
         try await store.read { session in
             var counts: [String: Int] = [:]
-            for row in try await session.query("SELECT status, COUNT(*) FROM satellites GROUP BY status") {
-                counts[try row.text(0)] = Int(try row.integer(1))
+            for row in try await session.query("SELECT status, COUNT(*) AS count FROM satellites GROUP BY status") {
+                counts[try row.text("status")] = Int(try row.integer("count"))
             }
             return counts
         }

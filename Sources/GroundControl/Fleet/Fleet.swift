@@ -27,7 +27,7 @@ public struct Fleet: Sendable {
     /// The fleet-wide revision: it changes whenever any satellite's desired state may have.
     public func revision() async throws -> Int64 {
         try await store.read { session in
-            try await session.query("SELECT value FROM fleet_revision WHERE id = 1").first?.integer(0) ?? 0
+            try await session.query("SELECT value FROM fleet_revision WHERE id = 1").first?.integer("value") ?? 0
         }
     }
 
@@ -36,7 +36,7 @@ public struct Fleet: Sendable {
         guard let row = try await session.query("UPDATE fleet_revision SET value = value + 1 WHERE id = 1 RETURNING value").first else {
             throw FleetStoreError.corrupt("fleet_revision has no row")
         }
-        return try row.integer(0)
+        return try row.integer("value")
     }
 
     /// Who made a change, as the audit log names them.

@@ -67,7 +67,7 @@ public struct FleetConfiguration: Sendable {
     }
 
     static func load(_ session: any FleetSession) async throws -> FleetConfiguration {
-        let revision = try await session.query("SELECT value FROM fleet_revision WHERE id = 1").first?.integer(0) ?? 0
+        let revision = try await session.query("SELECT value FROM fleet_revision WHERE id = 1").first?.integer("value") ?? 0
         var groups: [String: GroupRecord] = [:]
         for row in try await session.query("SELECT \(GroupRecord.columns) FROM image_groups") {
             let group = try GroupRecord(row)
@@ -106,16 +106,18 @@ extension Fleet {
         let rows = try await store.read { session in
             try await session.query(
                 """
-                SELECT s.revision, s.settings, m.group_name, s.status, s.rotate_requested FROM satellites s
+                SELECT s.revision AS revision, s.settings AS settings, m.group_name AS group_name, s.status AS status,
+                       s.rotate_requested AS rotate_requested FROM satellites s
                 LEFT JOIN satellite_groups m ON m.satellite = s.name WHERE s.name = ? ORDER BY m.group_name
                 """, .text(name.value))
         }
         guard let first = rows.first else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
-        let settingsJSON = try first.text(1)
+        let settingsJSON = try first.text("settings")
         return SatelliteStateInputs(
-            name: name.value, revision: try first.integer(0), status: try first.text(3), rotateRequested: try first.bool(4),
+            name: name.value, revision: try first.integer("revision"), status: try first.text("status"),
+            rotateRequested: try first.bool("rotate_requested"),
             settings: try Self.decode(SatelliteSettings.self, settingsJSON), settingsJSON: settingsJSON,
-            groups: try rows.compactMap { try $0.optionalText(2) })
+            groups: try rows.compactMap { try $0.optionalText("group_name") })
     }
 
     /// Satellites whose own revision is above `revision`, with it; deleted ones with the
@@ -125,7 +127,7 @@ extension Fleet {
             try await session.query(
                 "SELECT name, revision FROM satellites WHERE revision > ? UNION ALL SELECT name, revision FROM deleted_satellites WHERE revision > ?",
                 .integer(revision), .integer(revision))
-                .map { (try $0.text(0), try $0.integer(1)) }
+                .map { (try $0.text("name"), try $0.integer("revision")) }
         }
     }
 }

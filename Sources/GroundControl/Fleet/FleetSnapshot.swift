@@ -21,17 +21,17 @@ struct SatelliteRecord: Sendable {
     let rotateRequested: Bool
 
     init(_ row: SQLRow) throws {
-        name = try row.text(0)
-        status = try row.text(1)
-        labels = try Fleet.decode([String: String].self, try row.text(2))
-        settings = try Fleet.decode(SatelliteSettings.self, try row.text(3))
-        revision = try row.integer(4)
-        createdAt = try row.integer(5)
-        registeredAt = try row.optionalInteger(6)
-        lastSeen = try row.optionalInteger(7)
-        appliedGeneration = try row.optionalInteger(8)
-        report = try row.optionalText(9).map { try Fleet.decode(StatusReport.self, $0) }
-        rotateRequested = try row.bool(10)
+        name = try row.text("name")
+        status = try row.text("status")
+        labels = try Fleet.decode([String: String].self, try row.text("labels"))
+        settings = try Fleet.decode(SatelliteSettings.self, try row.text("settings"))
+        revision = try row.integer("revision")
+        createdAt = try row.integer("created_at")
+        registeredAt = try row.optionalInteger("registered_at")
+        lastSeen = try row.optionalInteger("last_seen")
+        appliedGeneration = try row.optionalInteger("applied_generation")
+        report = try row.optionalText("report").map { try Fleet.decode(StatusReport.self, $0) }
+        rotateRequested = try row.bool("rotate_requested")
     }
 
     /// `online` until three heartbeats are missed, then `stale`.
@@ -57,13 +57,13 @@ struct FleetSnapshot: Sendable {
                 "SELECT \(SatelliteRecord.columns) FROM satellites WHERE name = ?", .text(satellite)).map(SatelliteRecord.init)
             guard !snapshot.satellites.isEmpty else { return snapshot }
             for row in try await session.query("SELECT group_name FROM satellite_groups WHERE satellite = ? ORDER BY group_name", .text(satellite)) {
-                snapshot.membership[satellite, default: []].append(try row.text(0))
+                snapshot.membership[satellite, default: []].append(try row.text("group_name"))
             }
         } else {
             snapshot.satellites = try await session.query("SELECT \(SatelliteRecord.columns) FROM satellites ORDER BY name")
                 .map(SatelliteRecord.init)
             for row in try await session.query("SELECT satellite, group_name FROM satellite_groups ORDER BY satellite, group_name") {
-                snapshot.membership[try row.text(0), default: []].append(try row.text(1))
+                snapshot.membership[try row.text("satellite"), default: []].append(try row.text("group_name"))
             }
         }
         snapshot.configuration = try await FleetConfiguration.load(session)

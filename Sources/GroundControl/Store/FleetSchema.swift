@@ -62,7 +62,7 @@ enum FleetSchema {
                 try await session.query("SELECT pg_advisory_xact_lock(7231)")
             }
             try await session.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
-            let applied = try await session.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").first?.integer(0) ?? 0
+            let applied = try await session.query("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").first?.integer("version") ?? 0
             guard applied <= migrations.count else {
                 throw FleetStoreError.corrupt("the database is at schema version \(applied); this ground-control knows \(migrations.count): upgrade it")
             }

@@ -103,8 +103,11 @@ private struct PostgresSession: FleetSession {
         do {
             let rows = try await connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: bindings), logger: logger)
             var result: [SQLRow] = []
+            var columns: [String]?
             for try await row in rows {
-                result.append(SQLRow(try row.map(Self.value)))
+                let names = columns ?? row.map { $0.columnName.lowercased() }
+                columns = names
+                result.append(SQLRow(columns: names, values: try row.map(Self.value)))
             }
             return result
         } catch let error as PSQLError {

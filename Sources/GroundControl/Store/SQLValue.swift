@@ -12,19 +12,24 @@ public enum SQLValue: Sendable, Equatable {
 
 }
 
-/// One result row, read by column position with a typed accessor.
+/// One result row, read by column name with typed accessors: the domain never depends on the
+/// order of a `SELECT`'s columns. Names are lower case (PostgreSQL folds unquoted ones).
 public struct SQLRow: Sendable {
+    public let columns: [String]
     public let values: [SQLValue]
 
-    public init(_ values: [SQLValue]) { self.values = values }
+    public init(columns: [String], values: [SQLValue]) {
+        self.columns = columns
+        self.values = values
+    }
 
-    public func integer(_ column: Int) throws(FleetStoreError) -> Int64 {
+    public func integer(_ column: String) throws(FleetStoreError) -> Int64 {
         guard let value = try optionalInteger(column) else { throw .corrupt("column \(column) is NULL, an integer was expected") }
         return value
     }
 
-    public func optionalInteger(_ column: Int) throws(FleetStoreError) -> Int64? {
-        switch value(column) {
+    public func optionalInteger(_ column: String) throws(FleetStoreError) -> Int64? {
+        switch try value(column) {
         case .null: return nil
         case .integer(let value): return value
         case .real(let value): return Int64(value)
@@ -34,13 +39,13 @@ public struct SQLRow: Sendable {
         }
     }
 
-    public func text(_ column: Int) throws(FleetStoreError) -> String {
+    public func text(_ column: String) throws(FleetStoreError) -> String {
         guard let value = try optionalText(column) else { throw .corrupt("column \(column) is NULL, text was expected") }
         return value
     }
 
-    public func optionalText(_ column: Int) throws(FleetStoreError) -> String? {
-        switch value(column) {
+    public func optionalText(_ column: String) throws(FleetStoreError) -> String? {
+        switch try value(column) {
         case .null: return nil
         case .text(let value): return value
         case .integer(let value): return String(value)
@@ -48,10 +53,13 @@ public struct SQLRow: Sendable {
         }
     }
 
-    public func bool(_ column: Int) throws(FleetStoreError) -> Bool { try integer(column) != 0 }
+    public func bool(_ column: String) throws(FleetStoreError) -> Bool { try integer(column) != 0 }
 
-    private func value(_ column: Int) -> SQLValue {
-        values.indices.contains(column) ? values[column] : .null
+    private func value(_ column: String) throws(FleetStoreError) -> SQLValue {
+        guard let index = columns.firstIndex(of: column), values.indices.contains(index) else {
+            throw .corrupt("the result has no column \(column) (it has \(columns.joined(separator: ", ")))")
+        }
+        return values[index]
     }
 }
 

@@ -89,9 +89,10 @@ private struct SQLiteSession: FleetSession {
     func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
         let values = arguments.map(\.databaseValue)
         let fetch = { @Sendable (db: Database) throws -> [SQLRow] in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(values)).map { row in
-                SQLRow(row.databaseValues.map(SQLValue.init))
-            }
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(values))
+            guard let first = rows.first else { return [] }
+            let columns = Array(first.columnNames).map { $0.lowercased() }
+            return rows.map { SQLRow(columns: columns, values: $0.databaseValues.map(SQLValue.init)) }
         }
         do {
             return writer ? try await pool.writeWithoutTransaction(fetch) : try await pool.read(fetch)
