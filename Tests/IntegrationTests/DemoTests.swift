@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `scripts/demo.sh`, the README's first command, with the programs this test run built: it
+/// brings the whole system up, a real client pulls from a satellite, and Ctrl-C stops it all.
+@Suite struct DemoTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../scripts/demo.sh").standardized.path
+
+    @Test func theDemoShowsTheFleetServesPullsAndStopsCleanlyOnCtrlC() async throws {
+        let products = URL(fileURLWithPath: try productPath("satctl")).deletingLastPathComponent().path
+        let logs = try TemporaryDirectory("demo-test")
+        defer { logs.remove() }
+        let demo = try ChildProcess("/bin/bash", [Self.script], logDirectory: logs.path, environment: ["DEMO_PRODUCTS": products])
+        defer { demo.signal(SIGKILL) }
+        try await poll("the demo to be up", timeout: .seconds(120)) {
+            guard demo.isRunning else { throw TestSupportError("the demo exited:\n\(demo.output)\n\(demo.errorOutput)") }
+            return demo.output.contains("Ctrl-C stops everything")
+        }
+        let output = demo.output
+        // Both satellites synced and shown in line by Ground Control.
+        let fleet = output.split(separator: "\n").filter { $0.hasPrefix("store-") }
+        #expect(fleet.count == 2 && fleet.allSatisfy { $0.contains("online") && $0.hasSuffix("none") }, "\(output)")
+
+        // The printed skopeo command works: the multi-arch image comes from the satellite.
+        let inspect = try require(output.split(separator: "\n").first { $0.contains("skopeo inspect") }, "a skopeo line")
+        let arguments = inspect.split(separator: " ").dropFirst().map(String.init) + ["--raw"]
+        let index = try await runChecked("/usr/bin/skopeo", arguments)
+        #expect(index.contains("arm64") && index.contains("amd64"), "\(index)")
+
+        let workDirectory = try require(output.split(separator: "\n").first { $0.hasPrefix("Logs are in ") }?
+            .dropFirst("Logs are in ".count).prefix { $0 != " " }.dropLast(), "the work directory")
+        demo.signal(SIGINT)
+        let status = try await demo.waitForExit(timeout: .seconds(30))
+        #expect(status == 0, "\(demo.errorOutput)")
+        #expect(!FileManager.default.fileExists(atPath: String(workDirectory)), "\(workDirectory) was left behind")
+    }
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The whole system on one machine, offline: an upstream registry seeded with generated images,
+# Ground Control on SQLite with a registry and a group, and two satellites at two sites that
+# register with one-time tokens, sync, report to the fleet and serve pulls. Runs until Ctrl-C,
+# then stops everything it started and removes its temporary directory.
+#
+#   scripts/demo.sh            build (release) and run
+#   DEMO_CHECK=1 scripts/demo.sh   set up, show, then stop at once (used by the tests)
+#   DEMO_PRODUCTS=DIR          use already built programs from DIR instead of building
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fail() { echo "demo: $*" >&2; exit 1; }
+for tool in python3 curl; do
+  command -v "$tool" >/dev/null || fail "$tool is needed: install it (Debian: apt-get install $tool)"
+done
+
+if [ -n "${DEMO_PRODUCTS:-}" ]; then
+  BIN=$DEMO_PRODUCTS
+else
+  echo "== building satellite, ground-control and satctl (release; the first build takes a while)"
+  for product in satellite ground-control satctl; do
+    swift build -c release --product "$product" 2>&1 | grep -E "error|Compiling|Build" | tail -1
+  done
+  BIN=$(swift build -c release --show-bin-path)
+fi
+for program in satellite ground-control satctl; do
+  [ -x "$BIN/$program" ] || fail "$BIN/$program is missing: build failed?"
+done
+
+WORK=$(mktemp -d /tmp/satellite-demo.XXXXXX)
+PIDS=()
+cleanup() {
+  trap - EXIT INT TERM
+  echo
+  echo "== stopping the demo"
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+  exit 0
+}
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { # URL WHAT
+  for _ in $(seq 1 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
+  fail "$2 did not start; its log: $(ls "$WORK"/*.log | tr '\n' ' ')"
+}
+
+UPSTREAM_PORT=$(free_port)
+echo "== upstream registry (satellite serve) on 127.0.0.1:$UPSTREAM_PORT"
+"$BIN/satellite" serve --data-dir "$WORK/upstream" --listen "127.0.0.1:$UPSTREAM_PORT" --log-level warning >"$WORK/upstream.log" 2>&1 &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$UPSTREAM_PORT/v2/" "the upstream registry"
+python3 scripts/demo/seed-images.py "http://127.0.0.1:$UPSTREAM_PORT"
+
+GC_PORT=$(free_port)
+export SATCTL_URL="http://127.0.0.1:$GC_PORT"
+SATCTL_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+export SATCTL_TOKEN
+echo "== Ground Control (SQLite) on $SATCTL_URL"
+GROUND_CONTROL_ADMIN_TOKEN=$SATCTL_TOKEN "$BIN/ground-control" serve --listen "127.0.0.1:$GC_PORT" \
+  --database "sqlite:$WORK/ground-control.sqlite" --resolve-interval 5 --log-level warning >"$WORK/ground-control.log" 2>&1 &
+PIDS+=($!)
+wait_for "$SATCTL_URL/healthz" "Ground Control"
+
+echo "== the fleet: registry 'central', group 'edge', two satellites at two sites"
+"$BIN/satctl" registries put central --registry-url "http://127.0.0.1:$UPSTREAM_PORT" >/dev/null
+"$BIN/satctl" groups put edge --registry central --artifact demo/hello:1 --artifact demo/web:1.0 >/dev/null
+declare -A SAT_PORT
+for site in a b; do
+  name="store-$site"
+  token=$("$BIN/satctl" satellites create "$name" --group edge --label "site=$site" --output json \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+  port=$(free_port)
+  SAT_PORT[$site]=$port
+  echo "   $name (site=$site) registers with its one-time token and serves 127.0.0.1:$port"
+  SATELLITE_TOKEN=$token "$BIN/satellite" run --data-dir "$WORK/$name" --listen "127.0.0.1:$port" \
+    --ground-control "$SATCTL_URL" --log-level info >"$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+done
+
+echo "== syncing"
+for site in a b; do
+  name="store-$site"
+  for _ in $(seq 1 600); do
+    if "$BIN/satellite" status --data-dir "$WORK/$name" --output json 2>/dev/null \
+      | python3 -c 'import json, sys; s = json.load(sys.stdin)["lastSync"]; sys.exit(0 if s and all(a["outcome"] == "synced" for a in s["artifacts"]) else 1)' 2>/dev/null; then
+      break
+    fi
+    sleep 0.1
+  done
+  "$BIN/satellite" status --data-dir "$WORK/$name" | sed -n 1p | sed "s/^/   $name: /"
+done
+# Each satellite reports the moment its sync ends: wait for the fleet view to show both in line.
+for _ in $(seq 1 100); do
+  "$BIN/satctl" satellites list --output json | python3 -c '
+import json, sys
+views = json.load(sys.stdin)
+sys.exit(0 if len(views) == 2 and all(v["state"] == "online" and not v["drift"]["behind"] for v in views) else 1)' && break
+  sleep 0.1
+done
+echo
+"$BIN/satctl" satellites list
+echo
+
+A=${SAT_PORT[a]}
+cat <<TEXT
+== pull from a satellite (store-a serves 127.0.0.1:$A; store-b 127.0.0.1:${SAT_PORT[b]})
+   curl -s http://127.0.0.1:$A/v2/_catalog
+   skopeo inspect --tls-verify=false docker://127.0.0.1:$A/demo/web:1.0
+   skopeo copy --src-tls-verify=false docker://127.0.0.1:$A/demo/hello:1 oci:/tmp/hello:1
+   ctr images pull --plain-http 127.0.0.1:$A/demo/hello:1
+   podman pull --tls-verify=false 127.0.0.1:$A/demo/hello:1
+
+== change the group and watch both satellites follow (in another shell)
+   export SATCTL_URL=$SATCTL_URL SATCTL_TOKEN=$SATCTL_TOKEN
+   $BIN/satctl groups add edge demo/tools:1
+   $BIN/satctl satellites list
+   $BIN/satellite status --data-dir $WORK/store-a
+
+Logs are in $WORK. Ctrl-C stops everything and removes it.
+TEXT
+
+if [ -n "${DEMO_CHECK:-}" ]; then exit 0; fi
+# Waited on in the background so that Ctrl-C (or a SIGINT to this script alone) runs the cleanup at once.
+sleep infinity &
+PIDS+=($!)
+wait $!
