@@ -117,6 +117,7 @@ cat <<TEXT
    export SATCTL_URL=$SATCTL_URL SATCTL_TOKEN=$SATCTL_TOKEN
    $BIN/satctl groups add edge demo/tools:1
    $BIN/satctl satellites list
+   $BIN/satctl satellites show store-a       # last sync, and any artifact that failed with its reason
    $BIN/satellite status --data-dir $WORK/store-a
 
 Logs are in $WORK. Ctrl-C stops everything and removes it.

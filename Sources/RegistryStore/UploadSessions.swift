@@ -56,8 +56,4 @@ final class UploadSessions: Sendable {
         states.withLock { _ = $0.removeValue(forKey: id) }
         busy.withLock { _ = $0.remove(id) }
     }
-
-    func isOpen(_ id: UploadID) -> Bool {
-        states.withLock { $0[id] != nil }
-    }
 }

@@ -24,8 +24,8 @@ extension Replicator {
             do {
                 sources[upstream.name] = .success(try self.sources.source(for: upstream))
             } catch {
-                let failure = ReplicationError(error)
-                sources[upstream.name] = .failure(ReplicationError(failure.reason == .unreachable ? .configuration : failure.reason, "upstream \(upstream.name): \(failure.message)"))
+                // A source that cannot be made (bad URL, CA file, password file) is the state's fault.
+                sources[upstream.name] = .failure(ReplicationError(.configuration, "upstream \(upstream.name): \(ReplicationError(error).message)"))
             }
         }
         let known = sources

@@ -18,11 +18,6 @@ public struct GroundControlCredentials: Codable, Sendable, Equatable {
         return try JSONDecoder().decode(GroundControlCredentials.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
-    /// The key Ground Control signs states with, as saved at registration; nil before.
-    public static func publicKey(in dataDirectory: String) -> String? {
-        (try? load(from: dataDirectory))??.publicKey
-    }
-
     /// Writes the file whole (temp file, then rename), created with mode 0600.
     func save(to dataDirectory: String) throws {
         let encoder = JSONEncoder()

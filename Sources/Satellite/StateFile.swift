@@ -18,17 +18,6 @@ public enum StateFile {
         }
     }
 
-    /// Loads, decodes and validates the state in `path`.
-    public static func load(_ path: String) throws(LoadError) -> DesiredState {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw LoadError(path: path, line: nil, field: nil, reason: "cannot read: \(error.localizedDescription)")
-        }
-        return try parse(text, path: path)
-    }
-
     /// Decodes and validates state text; `path` only labels errors.
     public static func parse(_ text: String, path: String = "<state>") throws(LoadError) -> DesiredState {
         let root: Node

@@ -49,3 +49,32 @@ import TestSupport
         }
     }
 }
+
+extension SignedStateFileTests {
+    /// A key that cannot be read or is not a key, or one given where it does not apply, is refused
+    /// naming the setting, and signing with a bad key writes no signature.
+    @Test func badKeysAreRefusedByNameAndNothingIsWritten() async throws {
+        let work = try TemporaryDirectory("state-keys")
+        defer { work.remove() }
+        let state = work.appending("state.yaml")
+        try Data("schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\n".utf8).write(to: URL(fileURLWithPath: state))
+        let garbage = work.appending("garbage.key")
+        try Data("not a key\n".utf8).write(to: URL(fileURLWithPath: garbage))
+        let satellite = try productPath("satellite")
+        let common = ["run", "--data-dir", work.appending("data"), "--listen", "127.0.0.1:0"]
+        for (arguments, field) in [
+            (["--state-file", state, "--state-public-key", work.appending("missing.pub")], "state-public-key"),
+            (["--state-file", state, "--state-public-key", garbage], "state-public-key"),
+            (["--ground-control", "http://127.0.0.1:9", "--state-public-key", garbage], "state-public-key"),
+        ] {
+            let result = try await run(satellite, common + arguments, timeout: .seconds(30))
+            #expect(result.status != 0 && result.error.contains(field), "\(arguments): \(result.error)")
+        }
+        let satctl = try productPath("satctl")
+        for key in [work.appending("missing.key"), garbage] {
+            let result = try await run(satctl, ["state", "sign", "--key", key, state])
+            #expect(result.status != 0 && result.error.contains("--key"), "\(key): \(result.error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: state + ".sig"))
+    }
+}
