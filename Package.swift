@@ -41,9 +41,11 @@ let package = Package(
     ],
     targets: [
         .target(name: "StrictJSON", swiftSettings: strict),
+        // SHA-256 with a state that can be saved; its code is the BoringSSL inside swift-crypto.
+        .target(name: "ResumableHash", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "OCI",
-            dependencies: ["StrictJSON", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["StrictJSON", "ResumableHash", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(
@@ -236,7 +238,8 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: testSettings
         ),
-        .testTarget(name: "OCITests", dependencies: ["OCI"], swiftSettings: testSettings),
+        .testTarget(
+            name: "OCITests", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: testSettings),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: testSettings),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "OCI"], swiftSettings: testSettings),
         .testTarget(

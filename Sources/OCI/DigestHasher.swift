@@ -1,12 +1,13 @@
 import Crypto
 
-/// Incremental hashing for a digest algorithm, fed as bytes arrive.
+/// Incremental hashing for a digest algorithm, fed as bytes arrive. A SHA-256 hash can be saved
+/// and resumed (`savedState`, `init(resuming:)`).
 ///
 /// `@unchecked Sendable`: swift-crypto's hash functions are copy-on-write values without shared
 /// mutable state, but are not marked Sendable.
 public struct DigestHasher: @unchecked Sendable {
     private enum State {
-        case sha256(SHA256)
+        case sha256(ResumableSHA256)
         case sha512(SHA512)
     }
 
@@ -18,7 +19,7 @@ public struct DigestHasher: @unchecked Sendable {
     public init(_ algorithm: Digest.Algorithm) {
         self.algorithm = algorithm
         switch algorithm {
-        case .sha256: state = .sha256(SHA256())
+        case .sha256: state = .sha256(ResumableSHA256())
         case .sha512: state = .sha512(SHA512())
         }
     }
@@ -40,6 +41,23 @@ public struct DigestHasher: @unchecked Sendable {
         let done: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
         if done == nil {
             Array(bytes).withUnsafeBytes { update($0) }
+        }
+    }
+
+    /// Continues a SHA-256 hash from `ResumableSHA256.saved()` bytes; nil when they are not a
+    /// valid state.
+    public init?(resuming saved: some Collection<UInt8>) {
+        guard let hash = ResumableSHA256(saved: saved) else { return nil }
+        algorithm = .sha256
+        state = .sha256(hash)
+    }
+
+    /// The running state to resume from after a restart, with the number of bytes it covers;
+    /// nil for algorithms whose state cannot be saved.
+    public var savedState: (bytes: [UInt8], count: Int64)? {
+        switch state {
+        case .sha256(let h): (h.saved(), h.count)
+        case .sha512: nil
         }
     }
 

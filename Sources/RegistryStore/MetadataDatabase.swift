@@ -69,6 +69,10 @@ enum MetadataDatabase {
             ) WITHOUT ROWID;
             """)
         }
+        migrator.registerMigration("v2: upload hash state") { db in
+            // The running SHA-256 of an upload session, so that a restart does not read it back.
+            try db.execute(sql: "ALTER TABLE uploads ADD COLUMN hash_state BLOB")
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Logging
 import NIOCore
@@ -66,8 +67,9 @@ extension RegistryStore {
             if let hasher = upload.state.hasher, hasher.algorithm == digest.algorithm {
                 actual = hasher.finalize()
             } else {
-                // Only the client's last request names the algorithm: a sha512 upload is
-                // hashed from the file, once, on the I/O pool.
+                // Only the client's last request names the algorithm, and hashing every push
+                // with SHA-512 as well would cost more than half again its CPU: a chunked sha512
+                // upload is hashed from its file, once, on the I/O pool.
                 actual = try await hashFile(at: layout.uploadPath(id), algorithm: digest.algorithm).finalize()
             }
             guard actual == digest else {
@@ -140,19 +142,38 @@ extension RegistryStore {
         let database = self.database
         return try sessions.acquire(id, repository: repository) { () throws(StoreError) -> UploadSessions.State? in
             // Not in memory: a session from before a restart, if its row and file survived.
-            let owner: String?
+            let row: Row?
             do {
-                owner = try database.read { db in
-                    try String.fetchOne(db, sql: "SELECT repository FROM uploads WHERE id = ?", arguments: [id.value])
+                row = try database.read { db in
+                    try Row.fetchOne(db, sql: "SELECT repository, hash_state FROM uploads WHERE id = ?", arguments: [id.value])
                 }
             } catch {
                 throw StoreError(.io, "database read failed: \(error)")
             }
-            guard let owner, let name = try? RepositoryName(owner),
-                  let status = FileSystem.status(layout.uploadPath(id))
+            let path = layout.uploadPath(id)
+            guard let row, let owner: String = row["repository"], let name = try? RepositoryName(owner),
+                  let status = FileSystem.status(path)
             else { return nil }
-            return UploadSessions.State(repository: name, offset: status.size, hasher: nil)
+            return Self.resumedState(repository: name, path: path, fileSize: status.size, savedHash: row["hash_state"])
         }
+    }
+
+    /// A session after a restart continues from its saved hash, which covers the bytes that were
+    /// acknowledged: anything after them in the file (a request cut by the crash) is dropped and
+    /// the client resends it from the offset it is told. Without a usable saved hash (a session
+    /// from an older version, or a file that lost bytes to a power cut) the offset is the file's
+    /// size and the hash is rebuilt from the file at the next append.
+    private static func resumedState(
+        repository: RepositoryName, path: String, fileSize: Int64, savedHash: Data?
+    ) -> UploadSessions.State {
+        let rebuilt = UploadSessions.State(repository: repository, offset: fileSize, hasher: nil)
+        guard let savedHash, let hasher = DigestHasher(resuming: savedHash), let count = hasher.savedState?.count,
+              count <= fileSize
+        else { return rebuilt }
+        if count < fileSize {
+            do { try PosixFile.openForAppending(path).truncate(to: count) } catch { return rebuilt }
+        }
+        return UploadSessions.State(repository: repository, offset: count, hasher: hasher)
     }
 
     private static func check(_ expectedStart: Int64?, of what: String, against offset: Int64) throws(StoreError) {
@@ -163,16 +184,22 @@ extension RegistryStore {
     }
 
     /// Appends a body and advances the lease; on any failure the file goes back to where it was
-    /// and the lease is unchanged.
+    /// and the lease is unchanged. The running hash is saved with the session's row before the
+    /// chunk is acknowledged, so that a restart continues it.
     private func appendKeepingWhole<Body: AsyncSequence>(
         _ upload: UploadLease, body: Body
     ) async throws -> PosixFile where Body.Element == ByteBuffer {
         let path = layout.uploadPath(upload.id)
         let file = try PosixFile.openForAppending(path)
         do {
-            // A session resumed after a restart has no running hash: it is rebuilt from the file.
             var hasher = if let running = upload.state.hasher { running } else { try await hashFile(at: path, algorithm: .sha256) }
             let written = try await ingest(body, into: file, hasher: &hasher)
+            if let saved = hasher.savedState {
+                try await write { db in
+                    try db.execute(
+                        sql: "UPDATE uploads SET hash_state = ? WHERE id = ?", arguments: [Data(saved.bytes), upload.id.value])
+                }
+            }
             upload.state.offset += written
             upload.state.hasher = hasher
             return file

@@ -3,13 +3,13 @@ import Synchronization
 
 /// In-memory state of open upload sessions: who owns them, how far they are, and the running hash.
 ///
-/// The rows in `uploads` make a session survive a restart; the running hash does not, and is
-/// rebuilt from the file when a resumed session next receives bytes.
+/// The rows in `uploads` make a session survive a restart, with the running hash as it was after
+/// the last acknowledged chunk.
 final class UploadSessions: Sendable {
     struct State: Sendable {
         var repository: RepositoryName
         var offset: Int64
-        /// The SHA-256 of the bytes so far, or nil after a restart until rebuilt from the file.
+        /// The SHA-256 of the bytes so far; nil after a restart when none was saved (rebuilt from the file).
         var hasher: DigestHasher?
     }
 
