@@ -164,6 +164,7 @@ let package = Package(
             name: "satellite",
             dependencies: [
                 "Satellite",
+                "SatelliteProtocol",
                 "Replication",
                 "RegistryServer",
                 "RegistryStore",
@@ -196,7 +197,7 @@ let package = Package(
         .executableTarget(
             name: "ground-control",
             dependencies: [
-                "GroundControl", "ProgramSupport",
+                "GroundControl", "ProgramSupport", "SatelliteProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -292,6 +293,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // Databases made by earlier releases, for the upgrade tests; read by path.
+            exclude: ["Fixtures"],
             swiftSettings: testSettings
         ),
     ]

@@ -171,7 +171,7 @@ public struct GroundControlLink: Service {
     private func heartbeat(_ session: Session) async {
         while !Task.isCancelled {
             let seen = snapshot.changed.version
-            let report = await snapshot.heartbeat(version: "0.1.0")
+            let report = await snapshot.heartbeat(version: ReleaseVersion.current)
             do {
                 let credentials = await session.credentials
                 let reply = try await client.send("POST", "/api/v1/status", bearer: credentials.credential, json: report)

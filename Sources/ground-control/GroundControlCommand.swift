@@ -1,4 +1,5 @@
 import ArgumentParser
+import SatelliteProtocol
 import GroundControl
 
 /// Ground Control: the control plane that tells a fleet of satellites what to hold.
@@ -7,7 +8,8 @@ struct GroundControlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ground-control",
         abstract: "The control plane for a fleet of satellites.",
-        subcommands: [ServeCommand.self, OpenAPICommand.self])
+        version: ReleaseVersion.current,
+        subcommands: [ServeCommand.self, BackupCommand.self, RestoreCommand.self, OpenAPICommand.self])
 }
 
 /// `ground-control openapi`: prints the API's OpenAPI document.

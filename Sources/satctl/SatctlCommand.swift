@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SatelliteProtocol
 
 /// satctl: the command line for Ground Control's API.
 @main
@@ -8,6 +9,7 @@ struct SatctlCommand: AsyncParsableCommand {
         commandName: "satctl",
         abstract: "Manage registries, groups and satellites through Ground Control.",
         discussion: "--url and --token may also come from SATCTL_URL and SATCTL_TOKEN.",
+        version: ReleaseVersion.current,
         subcommands: [RegistriesCommand.self, GroupsCommand.self, SatellitesCommand.self, AuditCommand.self, StateCommand.self])
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SatelliteProtocol
 
 /// The satellite: an edge OCI registry kept in line with a desired state.
 @main
@@ -6,5 +7,6 @@ struct SatelliteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satellite",
         abstract: "An edge OCI registry that keeps serving when the network is gone.",
+        version: ReleaseVersion.current,
         subcommands: [ServeCommand.self, RunCommand.self, StatusCommand.self])
 }

@@ -17,11 +17,27 @@ public actor PostgresServer {
         let port = try await start()
         databases += 1
         let name = "fleet_\(getpid())_\(databases)"
-        try await runChecked(try Self.binary("psql"), [
-            "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1",
-            "-c", "CREATE DATABASE \(name)",
-        ])
+        try await Self.psql(port: port, database: "postgres", ["-c", "CREATE DATABASE \(name)"])
         return "postgres://postgres@127.0.0.1:\(port)/\(name)?sslmode=disable"
+    }
+
+    /// Runs a PostgreSQL client program (psql, pg_dump, pg_restore) against a database URL made
+    /// by `makeDatabase`; returns its standard output.
+    @discardableResult
+    public nonisolated func client(_ program: String, database url: String, _ arguments: [String]) async throws -> String {
+        guard let components = URLComponents(string: url), let port = components.port else {
+            throw TestSupportError("not a database URL of this server: \(url)")
+        }
+        let name = String(components.path.dropFirst())
+        let database = program == "pg_restore" ? ["--dbname", name] : program == "psql" ? ["-d", name] : [name]
+        return try await runChecked(
+            try Self.binary(program), ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres"] + arguments + database)
+    }
+
+    private static func psql(port: Int, database: String, _ arguments: [String]) async throws {
+        try await runChecked(try binary("psql"), [
+            "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1",
+        ] + arguments)
     }
 
     private func start() async throws -> Int {
@@ -65,7 +81,7 @@ public actor PostgresServer {
 
     /// Finds a PostgreSQL program under /usr/lib/postgresql/<newest version>/bin (Debian's layout,
     /// which skips the version-picking wrappers in /usr/bin), else in PATH.
-    static func binary(_ name: String) throws -> String {
+    public static func binary(_ name: String) throws -> String {
         let root = "/usr/lib/postgresql"
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
         for version in versions where FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/\(name)") {
