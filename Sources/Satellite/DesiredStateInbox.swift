@@ -24,6 +24,9 @@ public final class DesiredStateInbox: Sendable {
         case state(VerifiedState)
         /// The source has a state that cannot be used; the last good one stays applied.
         case refused(String)
+        /// The source cut this satellite off (Ground Control revoked it): sync nothing more,
+        /// prune nothing, keep serving what the store holds.
+        case revoked(String)
     }
 
     private let latest = Mutex<(version: Int, news: News?)>((0, nil))

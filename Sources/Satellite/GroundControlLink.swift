@@ -15,6 +15,10 @@ import ServiceLifecycle
 /// Every state is checked against the key received at registration before it is used, and kept
 /// on disk with its signature, so a restart with Ground Control out of reach goes on serving the
 /// last good state, and applies it only if it still verifies.
+///
+/// When Ground Control refuses the credential (the satellite was revoked or deleted), the link
+/// says so once, stops following and reporting, and tells replication to sync nothing more; the
+/// store keeps serving what it holds.
 public struct GroundControlLink: Service {
     public struct Options: Sendable {
         public var url: String
@@ -58,14 +62,28 @@ public struct GroundControlLink: Service {
         guard let credentials = try await registered() else { return }
         let session = Session(credentials: credentials)
         let saved = takeSavedState(publicKey: credentials.publicKey)
+        // The intervals Ground Control set hold from the start, even while it is out of reach.
+        await adopt(saved?.settings, in: session)
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await self.followState(session, savedGeneration: saved) }
+                group.addTask { await self.followState(session, savedGeneration: saved?.generation) }
                 group.addTask { await self.heartbeat(session) }
                 try await group.next()
                 group.cancelAll()
             }
+            // Revoked: nothing more to do, but returning would stop the whole satellite.
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
         }
+    }
+
+    /// Ground Control answered 401 to the credential: the satellite was revoked or deleted.
+    private func revoke(_ session: Session, credentials: GroundControlCredentials) async {
+        guard await session.revoke() else { return }
+        let reason = "Ground Control refused the credential of \(credentials.name): the satellite was revoked or deleted"
+        logger.error("\(reason). Syncing and reporting stop; the store keeps serving what it holds. To rejoin, create a registration token (satctl satellites token \(credentials.name)), remove \(GroundControlCredentials.path(in: options.dataDirectory)) and start again with --token")
+        // A restart must not sync the last state again.
+        SavedState.remove(in: options.dataDirectory)
+        inbox.post(.revoked(reason))
     }
 
     /// The saved credentials, or new ones from registering with the token (retried while Ground
@@ -109,15 +127,15 @@ public struct GroundControlLink: Service {
         return nil
     }
 
-    /// Posts the state saved by the last run if it still verifies, or its refusal. Returns its
-    /// generation, to ask Ground Control only for something newer.
-    private func takeSavedState(publicKey: String) -> Int64? {
+    /// Posts the state saved by the last run if it still verifies, or its refusal. Returns it, to
+    /// ask Ground Control only for something newer.
+    private func takeSavedState(publicKey: String) -> DesiredState? {
         switch SavedState.load(in: options.dataDirectory, publicKey: publicKey) {
         case .nothing:
             return nil
         case .verified(let state, _):
             inbox.post(.state(VerifiedState(state, origin: options.url)))
-            return state.generation
+            return state
         case .refused(let reason):
             logger.error("saved state refused", metadata: ["error": "\(reason)"])
             inbox.post(.refused(reason))
@@ -140,6 +158,9 @@ public struct GroundControlLink: Service {
                 case 304:
                     failures = 0
                     continue
+                case 401:
+                    await revoke(session, credentials: credentials)
+                    return
                 case 200:
                     guard let signature = reply.headers[StateSignature.header.lowercased()],
                           StateSignature.isValid(signature, for: reply.body, publicKey: credentials.publicKey)
@@ -161,7 +182,10 @@ public struct GroundControlLink: Service {
                 if Task.isCancelled { return }
                 failures += 1
                 logger.warning("cannot get the desired state; serving what is held", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: RetryDelay.after(failures: failures, maximum: options.maximumBackoff))
+                // Never slower than the heartbeat: a satellite hears of Ground Control's return
+                // within one interval, not after a backoff grown through a long outage.
+                let ceiling = min(options.maximumBackoff, .seconds(await session.heartbeatInterval))
+                try? await Task.sleep(for: RetryDelay.after(failures: failures, maximum: ceiling))
             }
         }
     }
@@ -175,6 +199,10 @@ public struct GroundControlLink: Service {
             do {
                 let credentials = await session.credentials
                 let reply = try await client.send("POST", "/api/v1/status", bearer: credentials.credential, json: report)
+                if reply.status == 401 {
+                    await revoke(session, credentials: credentials)
+                    return
+                }
                 guard reply.status == 200 else { throw LinkError("Ground Control answered \(reply.status): \(reply.errorMessage)") }
                 let answer = try reply.decode(StatusReply.self)
                 await adopt(answer.settings, in: session)
@@ -223,8 +251,15 @@ extension GroundControlLink {
 actor Session {
     private(set) var credentials: GroundControlCredentials
     private var settings: SatelliteSettings?
+    private var revoked = false
 
     init(credentials: GroundControlCredentials) { self.credentials = credentials }
+
+    /// Marks the session revoked; true the first time only.
+    func revoke() -> Bool {
+        defer { revoked = true }
+        return !revoked
+    }
 
     func setCredentials(_ value: GroundControlCredentials) { credentials = value }
 

@@ -8,8 +8,9 @@ import ServiceLifecycle
 /// and reports each sync to the status snapshot.
 ///
 /// Syncs when the state changes and every `syncInterval` (tags move upstream). A sync that leaves
-/// anything unsynced is retried with backoff and jitter, forever. A refused state leaves the last
-/// good one applied.
+/// anything unsynced is retried with backoff and jitter, forever, but never later than the next
+/// regular sync would be: once an upstream is back, the satellite is in line within one interval. A refused state leaves the last
+/// good one applied; a revocation stops syncing, and the store keeps what it holds.
 public struct ReplicationService: Service {
     public struct Options: Sendable {
         public var syncInterval: Duration = .seconds(300)
@@ -56,18 +57,23 @@ public struct ReplicationService: Service {
                     }
                 case .refused(let reason):
                     await snapshot.refused(reason)
+                case .revoked(let reason):
+                    state = nil
+                    nextSync = nil
+                    await snapshot.revoked(reason)
                 }
             }
             if let state, let due = nextSync, ContinuousClock.now >= due {
                 let report = await replicator.sync(state)
                 await snapshot.record(report)
+                // Ground Control's setting for this satellite, when the state carries one.
+                let interval = state.settings.map { Duration.seconds($0.syncIntervalSeconds) } ?? options.syncInterval
                 if report.succeeded {
                     failures = 0
-                    // Ground Control's setting for this satellite, when the state carries one.
-                    nextSync = .now + (state.settings.map { .seconds($0.syncIntervalSeconds) } ?? options.syncInterval)
+                    nextSync = .now + interval
                 } else {
                     failures += 1
-                    let backoff = RetryDelay.after(failures: failures, maximum: options.maximumBackoff)
+                    let backoff = RetryDelay.after(failures: failures, maximum: min(options.maximumBackoff, interval))
                     logger.warning("sync incomplete; retrying", metadata: ["in": "\(backoff)", "failures": "\(failures)"])
                     nextSync = .now + backoff
                 }

@@ -14,6 +14,9 @@ public struct SatelliteStatus: Codable, Sendable {
     public var stateSource: String
     /// Why the current state file was refused, if it was; the last good state is still applied.
     public var stateError: String?
+    /// Why the satellite no longer follows a desired state (Ground Control revoked it); it keeps
+    /// serving what it holds.
+    public var revoked: String?
     public var lastSync: SyncReport?
     public var inventory: [Tagged]
 
@@ -44,6 +47,9 @@ public struct SatelliteStatus: Codable, Sendable {
                 + "fetched \(sync.manifestsFetched) manifests, \(sync.blobsFetched) blobs, \(sync.bytesFetched) bytes")
         } else {
             lines.append("last sync: none yet")
+        }
+        if let revoked {
+            lines.append("REVOKED: \(revoked)")
         }
         lines.append("state: \(stateSource)" + (stateError.map { " (refused: \($0); applying the last good state)" } ?? ""))
         lines.append("inventory (\(inventory.count) tags):")

@@ -30,6 +30,11 @@ enum SavedState {
         unlink(legacy.signature)
     }
 
+    /// Forgets the saved state, so that a restart has nothing to apply.
+    static func remove(in dataDirectory: String) {
+        unlink(path(in: dataDirectory))
+    }
+
     /// The saved state, checked against `publicKey`.
     static func load(in dataDirectory: String, publicKey: String) -> Found {
         let path = path(in: dataDirectory)

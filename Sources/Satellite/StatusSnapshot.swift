@@ -15,6 +15,7 @@ public actor StatusSnapshot {
     private(set) var stateSource: String
     private(set) var stateError: String?
     private(set) var lastReport: SyncReport?
+    private(set) var revokedReason: String?
     /// The newest generation a sync brought fully in line.
     private(set) var appliedGeneration: Int64 = 0
     nonisolated let changed = ChangeSignal()
@@ -45,6 +46,12 @@ public actor StatusSnapshot {
         changed.notify()
     }
 
+    /// The source will give no more states: nothing is synced or reported from now on.
+    func revoked(_ reason: String) async {
+        revokedReason = reason
+        await writeFile()
+    }
+
     /// A sync ended, in line or not.
     func record(_ report: SyncReport) async {
         lastReport = report
@@ -72,7 +79,7 @@ public actor StatusSnapshot {
     private func writeFile() async {
         let tags = (try? await store.allTags()) ?? []
         let status = SatelliteStatus(
-            updatedAt: Date(), stateSource: stateSource, stateError: stateError, lastSync: lastReport,
+            updatedAt: Date(), stateSource: stateSource, stateError: stateError, revoked: revokedReason, lastSync: lastReport,
             inventory: tags.map { .init(repository: $0.repository, tag: $0.tag, digest: $0.digest) })
         do {
             try status.write(to: dataDirectory)

@@ -34,6 +34,12 @@ struct SatellitesCommand: AsyncParsableCommand {
         var groups: [String] = []
         @Option(name: .customLong("label"), help: "key=value; repeat for several.")
         var labels: [String] = []
+        @Option(name: .customLong("sync-interval"), help: "Seconds between its syncs when nothing changes (default 60).")
+        var syncInterval: Int?
+        @Option(name: .customLong("heartbeat-interval"), help: "Seconds between its reports (default 30).")
+        var heartbeatInterval: Int?
+        @Option(name: .customLong("log-level"), help: "Its log level (default info).")
+        var logLevel: String?
 
         func run() async throws {
             var labelMap: [String: String] = [:]
@@ -41,7 +47,16 @@ struct SatellitesCommand: AsyncParsableCommand {
                 guard let equals = label.firstIndex(of: "=") else { throw SatctlError("--label must be key=value, not '\(label)'") }
                 labelMap[String(label[..<equals])] = String(label[label.index(after: equals)...])
             }
-            let definition = SatelliteDefinition(name: name, groups: groups, labels: labelMap.isEmpty ? nil : labelMap)
+            var settings: SatelliteSettings?
+            if syncInterval != nil || heartbeatInterval != nil || logLevel != nil {
+                let defaults = SatelliteSettings.defaults
+                settings = SatelliteSettings(
+                    syncIntervalSeconds: syncInterval ?? defaults.syncIntervalSeconds,
+                    heartbeatIntervalSeconds: heartbeatInterval ?? defaults.heartbeatIntervalSeconds,
+                    logLevel: logLevel ?? defaults.logLevel)
+            }
+            let definition = SatelliteDefinition(
+                name: name, groups: groups, labels: labelMap.isEmpty ? nil : labelMap, settings: settings)
             let token = try await APIClient.with(connection) { client in
                 try client.decode(RegistrationToken.self, try await client.send("POST", "/api/v1/satellites", body: definition))
             }

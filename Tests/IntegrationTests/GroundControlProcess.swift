@@ -8,11 +8,14 @@ final class GroundControlProcess: @unchecked Sendable {
     let baseURL: String
 
     /// Starts it on `database` (default: SQLite in `directory`) and waits until it serves.
-    init(directory: TemporaryDirectory, database: String? = nil, adminToken: String? = nil, extraArguments: [String] = []) async throws {
+    /// `port`: a fixed one, to start it again where its satellites look for it (default: any free).
+    init(
+        directory: TemporaryDirectory, database: String? = nil, adminToken: String? = nil, port: Int = 0, extraArguments: [String] = []
+    ) async throws {
         let executable = try productPath("ground-control")
         child = try ChildProcess(
             executable,
-            ["serve", "--listen", "127.0.0.1:0", "--database", database ?? "sqlite:\(directory.appending("fleet.sqlite"))",
+            ["serve", "--listen", "127.0.0.1:\(port)", "--database", database ?? "sqlite:\(directory.appending("fleet.sqlite"))",
              "--log-level", "warning"] + extraArguments,
             logDirectory: directory.path,
             environment: adminToken.map { ["GROUND_CONTROL_ADMIN_TOKEN": $0] } ?? [:])
@@ -44,13 +47,15 @@ func satctl(_ server: GroundControlProcess, token: String, _ arguments: [String]
 
 /// With satctl: registry "central" (the upstream, its password in a file), group "edge" of
 /// `artifacts`, and satellite "edge-01" in it. Returns the satellite's registration token.
+/// `satelliteOptions`: more `satctl satellites create` flags (settings, labels).
 func defineFleet(
-    _ server: GroundControlProcess, token: String = "admin", upstream: UpstreamRegistry, work: TemporaryDirectory, artifacts: [String]
+    _ server: GroundControlProcess, token: String = "admin", upstream: UpstreamRegistry, work: TemporaryDirectory, artifacts: [String],
+    satelliteOptions: [String] = []
 ) async throws -> String {
     try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
     try await satctl(server, token: token, ["registries", "put", "central", "--registry-url", upstream.url,
                                             "--username", UpstreamRegistry.username, "--password-file", work.appending("password")])
     try await satctl(server, token: token, ["groups", "put", "edge", "--registry", "central"] + artifacts.flatMap { ["--artifact", $0] })
-    let created = try await satctl(server, token: token, ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"])
+    let created = try await satctl(server, token: token, ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"] + satelliteOptions)
     return try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
 }

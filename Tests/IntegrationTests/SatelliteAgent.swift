@@ -13,10 +13,14 @@ final class SatelliteAgent: @unchecked Sendable {
 
     /// Starts the agent; `state` is written to the state file first (unless nil: keep the file).
     /// - Parameter source: where the state comes from, instead of the state file (`--ground-control URL`).
-    init(state: String?, directory existing: TemporaryDirectory? = nil, arguments: [String] = [], source: [String]? = nil) async throws {
+    /// - Parameter port: a fixed port, to restart where devices pull from (default: a free one).
+    init(
+        state: String?, directory existing: TemporaryDirectory? = nil, arguments: [String] = [], source: [String]? = nil,
+        port fixedPort: Int? = nil
+    ) async throws {
         directory = try existing ?? TemporaryDirectory("agent")
         if let state { try Data(state.utf8).write(to: URL(fileURLWithPath: directory.appending("state.yaml"))) }
-        port = try freePort()
+        port = try fixedPort ?? freePort()
         child = try ChildProcess(
             try productPath("satellite"),
             ["run", "--data-dir", directory.appending("data"), "--listen", "127.0.0.1:\(port)", "--log-level", "info"]
@@ -78,6 +82,7 @@ struct AgentStatus: Decodable, CustomStringConvertible {
             let reason: String?
         }
         let generation: Int64
+        let finishedAt: Date
         let artifacts: [Artifact]
         let bytesFetched: Int64
         let manifestsFetched: Int
@@ -89,6 +94,7 @@ struct AgentStatus: Decodable, CustomStringConvertible {
         let digest: String
     }
     let stateError: String?
+    let revoked: String?
     let lastSync: Sync?
     let inventory: [Tagged]
 
