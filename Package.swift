@@ -292,6 +292,7 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
             ],
             // Databases made by earlier releases, for the upgrade tests; read by path.
             exclude: ["Fixtures"],

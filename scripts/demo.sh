@@ -19,10 +19,7 @@ if [ -n "${DEMO_PRODUCTS:-}" ]; then
   BIN=$DEMO_PRODUCTS
 else
   echo "== building satellite, ground-control and satctl (release; the first build takes a while)"
-  for product in satellite ground-control satctl; do
-    swift build -c release --product "$product" 2>&1 | grep -E "error|Compiling|Build" | tail -1
-  done
-  BIN=$(swift build -c release --show-bin-path)
+  BIN=$(scripts/release-build.sh)
 fi
 for program in satellite ground-control satctl; do
   [ -x "$BIN/$program" ] || fail "$BIN/$program is missing: build failed?"

@@ -55,7 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
             host: address.host, port: address.port,
             tlsCertificatePath: settings.string("tls-cert", flag: tlsCertificate),
             tlsKeyPath: settings.string("tls-key", flag: tlsKey),
-            adminToken: ProcessInfo.processInfo.environment["GROUND_CONTROL_ADMIN_TOKEN"])
+            // Empty counts as unset, as an example env file leaves it.
+            adminToken: ProcessInfo.processInfo.environment["GROUND_CONTROL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
         configuration.resolveInterval = .seconds(max(1, try settings.seconds("resolve-interval", flag: resolveInterval, default: 60)))
         configuration.tokenLifetime = max(1, try settings.seconds("token-lifetime", flag: tokenLifetime, default: 86400))
         configuration.limits = try settings.serverLimits(connections, descriptorsPerConnection: 1)
