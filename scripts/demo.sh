@@ -58,7 +58,8 @@ export SATCTL_TOKEN
 echo "== Ground Control (SQLite) on $SATCTL_URL"
 GROUND_CONTROL_ADMIN_TOKEN=$SATCTL_TOKEN "$BIN/ground-control" serve --listen "127.0.0.1:$GC_PORT" \
   --database "sqlite:$WORK/ground-control.sqlite" --resolve-interval 5 --log-level warning >"$WORK/ground-control.log" 2>&1 &
-PIDS+=($!)
+GC_PID=$!
+PIDS+=($GC_PID)
 wait_for "$SATCTL_URL/healthz" "Ground Control"
 
 echo "== the fleet: registry 'central', group 'edge', two satellites at two sites"
@@ -116,6 +117,15 @@ cat <<TEXT
    $BIN/satctl satellites list
    $BIN/satctl satellites show store-a       # last sync, and any artifact that failed with its reason
    $BIN/satellite status --data-dir $WORK/store-a
+
+== revoke a satellite: it stops syncing and reporting, says REVOKED, and keeps serving
+   $BIN/satctl satellites revoke store-b
+   $BIN/satellite status --data-dir $WORK/store-b
+
+== cut the sites off: stop Ground Control (kill $GC_PID), then pull again from 127.0.0.1:$A
+
+== day 2: back up Ground Control while it serves (docs/operating.md says more)
+   $BIN/ground-control backup --database sqlite:$WORK/ground-control.sqlite --to $WORK/backup.sqlite
 
 Logs are in $WORK. Ctrl-C stops everything and removes it.
 TEXT
