@@ -19,7 +19,7 @@ import Testing
     @Test func blobOutOfThePageCacheIsReadOnTheIOPool() async throws {
         try await RegistryHarness.run { r in
             let bytes = Fixtures.bytes(2 * 1024 * 1024 + 3, seed: 7)
-            let digest = try await r.pushBlob("repo", bytes)
+            let digest = try await r.storeBlob("repo", bytes)
             let path = r.store.layout.blobPath(digest)
             let descriptor = open(path, O_RDONLY)
             try #require(descriptor >= 0)
@@ -37,7 +37,7 @@ import Testing
     @Test func clientGoneMidBlobReleasesTheBlob() async throws {
         try await RegistryHarness.run { r in
             let bytes = Fixtures.bytes(16 * 1024 * 1024, seed: 9)
-            let digest = try await r.pushBlob("repo", bytes)
+            let digest = try await r.storeBlob("repo", bytes)
             let port = try #require(r.client.port)
             let blobPath = r.store.layout.blobPath(digest)
 
@@ -61,7 +61,7 @@ import Testing
     @Test func pumpYieldsAfterEachTurn() async throws {
         try await RegistryHarness.run { r in
             let size = 2 * Int(BlobSender.bytesPerTurn) + 12345
-            let digest = try await r.pushBlob("repo", [UInt8](repeating: 0x33, count: size))
+            let digest = try await r.storeBlob("repo", [UInt8](repeating: 0x33, count: size))
             let reader = try await r.store.openBlob(repository: RepositoryName("repo"), digest: digest)
             let channel = NIOAsyncTestingChannel()
             try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 5050))

@@ -7,6 +7,7 @@ import OCI
 @testable import RegistryServer
 import RegistryStore
 import Testing
+import TestSupport
 
 /// A registry on a fresh temporary store, served on a loopback socket and driven through
 /// Hummingbird's test client. Always over a real connection: blob bodies are written straight
@@ -58,6 +59,14 @@ struct RegistryHarness {
         let location = try #require(start.headers[.location])
         let put = try await request(.put, "\(location)?digest=\(digest)", body: bytes)
         #expect(put.status == .created)
+        return digest
+    }
+
+    /// Puts a blob straight into the store, for tests about serving it: a push over HTTP can
+    /// outlast the test client's fixed 20 s read timeout when the whole suite loads the machine.
+    func storeBlob(_ repository: String, _ bytes: [UInt8]) async throws -> Digest {
+        let digest = DigestHasher.digest(of: bytes)
+        try await store.putBlob(repository: try RepositoryName(repository), digest: digest, body: ByteChunks(bytes))
         return digest
     }
 
