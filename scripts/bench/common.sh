@@ -15,8 +15,8 @@ bench_setup() {
   if [ ${#need[@]} -gt 0 ]; then
     as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   fi
-  swift build -c release --product satellite >/dev/null
-  SATELLITE=$(swift build -c release --show-bin-path)/satellite
+  # What ships: the release build package.sh uses (or BENCH_PRODUCTS, a directory holding it).
+  SATELLITE=${BENCH_PRODUCTS:-$(scripts/release-build.sh)}/satellite
   WORK=$(mktemp -d "/tmp/bench-$name.XXXXXX")
   PIDS=()
   trap bench_cleanup EXIT
