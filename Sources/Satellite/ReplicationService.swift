@@ -9,8 +9,9 @@ import ServiceLifecycle
 ///
 /// Syncs when the state changes and every `syncInterval` (tags move upstream). A sync that leaves
 /// anything unsynced is retried with backoff and jitter, forever, but never later than the next
-/// regular sync would be: once an upstream is back, the satellite is in line within one interval. A refused state leaves the last
-/// good one applied; a revocation stops syncing, and the store keeps what it holds.
+/// regular sync would be: once an upstream is back, the satellite is in line within one interval.
+/// A refused state leaves the last good one applied; a revocation stops syncing, and the store
+/// keeps what it holds.
 public struct ReplicationService: Service {
     public struct Options: Sendable {
         public var syncInterval: Duration = .seconds(300)
