@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         .target(name: "StrictJSON", swiftSettings: strict),
@@ -102,6 +103,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "SystemShims"),
+        .target(
+            name: "RuntimeConfig",
+            dependencies: [
+                "StrictJSON",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "RegistryStore",
             dependencies: [
@@ -242,6 +253,15 @@ let package = Package(
         .testTarget(
             name: "OCITests", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: testSettings),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: testSettings),
+        .testTarget(
+            name: "RuntimeConfigTests",
+            dependencies: [
+                "RuntimeConfig", "TestSupport",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            exclude: ["Fixtures"],
+            swiftSettings: testSettings),
         .testTarget(name: "RegistryClientTests", dependencies: ["RegistryClient", "OCI"], swiftSettings: testSettings),
         .testTarget(
             name: "ReplicationTests",

@@ -30,6 +30,11 @@ public struct RepositoryName: Hashable, Sendable, Comparable, CustomStringConver
         (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
     }
 
+    /// True when `component` could be one `/`-separated part of a repository name.
+    public static func isValidComponent(_ component: String) -> Bool {
+        isValidComponent(Array(component.utf8))
+    }
+
     private static func isValidComponent(_ bytes: Substring.UTF8View.SubSequence) -> Bool {
         isValidComponent(Array(bytes))
     }

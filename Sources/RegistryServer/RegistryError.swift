@@ -61,7 +61,9 @@ struct RegistryError: Error {
 
     func response() -> Response {
         let body = ErrorResponse(code, message: message)
-        let bytes = (try? JSONEncoder().encode(body)) ?? Data("{\"errors\":[]}".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let bytes = (try? encoder.encode(body)) ?? Data("{\"errors\":[]}".utf8)
         var headers = self.headers
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -13,17 +13,20 @@ extension RegistryResponder {
     }
 
     /// `GET /v2/<name>/tags/list?n=&last=`, with a `Link` to the next page when there is one.
-    func tags(_ name: RepositoryName, _ request: Request) async throws -> Response {
+    /// The reply names the repository as the client did; `stored` is where it is kept.
+    func tags(_ name: RepositoryName, stored: RepositoryName, _ request: Request) async throws -> Response {
         let (limit, last) = try pagination(request)
         // One extra row tells whether another page follows.
-        guard var tags = try await store.tags(repository: name, after: last, limit: (limit ?? Int.max - 1) + 1) else {
+        guard var tags = try await store.tags(repository: stored, after: last, limit: (limit ?? Int.max - 1) + 1) else {
             throw StoreError(.nameUnknown, "repository \(name) is unknown")
         }
         var headers: HTTPFields = [:]
         if let limit, tags.count > limit {
             tags.removeLast(tags.count - limit)
             if let lastTag = tags.last {
-                headers[.link] = "</v2/\(name)/tags/list?n=\(limit)&last=\(lastTag)>; rel=\"next\""
+                // `ns` resolved, so it is the host of an upstream: safe to repeat in a URL.
+                let namespace = request.uri.queryParameters.get("ns").map { "&ns=\($0)" } ?? ""
+                headers[.link] = "</v2/\(name)/tags/list?n=\(limit)&last=\(lastTag)\(namespace)>; rel=\"next\""
             }
         }
         return try .json(encoding: TagList(name: name.value, tags: tags), headers: headers)

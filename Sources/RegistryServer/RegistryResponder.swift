@@ -15,14 +15,20 @@ public struct RegistryResponder: HTTPResponder {
     let logger: Logger
     /// Only GET and HEAD are served.
     let readOnly: Bool
+    /// Where a requested name is kept.
+    let namespaces: any RepositoryNamespaces
     /// Bytes per read when streaming a blob out (512 KiB measured fastest; BENCHMARKS.md).
     let readChunkSize = 512 * 1024
 
-    public init(store: RegistryStore, metrics: RegistryMetrics, logger: Logger, readOnly: Bool = false) {
+    public init(
+        store: RegistryStore, metrics: RegistryMetrics, logger: Logger, readOnly: Bool = false,
+        namespaces: any RepositoryNamespaces = FlatNamespaces()
+    ) {
         self.store = store
         self.metrics = metrics
         self.logger = logger
         self.readOnly = readOnly
+        self.namespaces = namespaces
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -74,6 +80,9 @@ public struct RegistryResponder: HTTPResponder {
         if readOnly, method != .get, method != .head {
             throw RegistryError(.methodNotAllowed, .unsupported, "this registry is read-only: its content comes from the satellite's desired state")
         }
+        let stored = { (name: RepositoryName) throws(RegistryError) -> RepositoryName in
+            try self.stored(name, request)
+        }
         switch route {
         case .base:
             guard method == .get || method == .head else { break }
@@ -83,19 +92,19 @@ public struct RegistryResponder: HTTPResponder {
             return try await catalog(request)
         case .tags(let name):
             guard method == .get else { break }
-            return try await tags(name, request)
+            return try await tags(name, stored: stored(name), request)
         case .manifest(let name, let reference):
             switch method {
-            case .get: return try await getManifest(name, reference, head: false)
-            case .head: return try await getManifest(name, reference, head: true)
+            case .get: return try await getManifest(stored(name), reference, head: false)
+            case .head: return try await getManifest(stored(name), reference, head: true)
             case .put: return try await putManifest(name, reference, request)
             case .delete: return try await deleteManifest(name, reference)
             default: break
             }
         case .blob(let name, let digest):
             switch method {
-            case .get: return try await getBlob(name, digest, request, channel: context.channel, head: false)
-            case .head: return try await getBlob(name, digest, request, channel: context.channel, head: true)
+            case .get: return try await getBlob(stored(name), digest, request, channel: context.channel, head: false)
+            case .head: return try await getBlob(stored(name), digest, request, channel: context.channel, head: true)
             case .delete: return try await deleteBlob(name, digest)
             default: break
             }
@@ -112,13 +121,21 @@ public struct RegistryResponder: HTTPResponder {
             }
         case .referrers(let name, let digest):
             guard method == .get else { break }
-            return try await referrers(name, digest, request)
+            return try await referrers(stored(name), digest, request)
         }
         throw RegistryError(.methodNotAllowed, .unsupported, "\(method.rawValue) is not supported on \(path.prefix(200))")
     }
 }
 
 extension RegistryResponder {
+    /// The repository a read of `name` is served from.
+    private func stored(_ name: RepositoryName, _ request: Request) throws(RegistryError) -> RepositoryName {
+        let resolution = namespaces.resolve(name, namespace: request.uri.queryParameters.get("ns"))
+        if let failure = RegistryError(resolution) { throw failure }
+        guard case .repository(let repository) = resolution else { return name }
+        return repository
+    }
+
     static func uploadLocation(_ name: RepositoryName, _ id: UploadID) -> String {
         "/v2/\(name)/blobs/uploads/\(id)"
     }

@@ -75,6 +75,10 @@ extension RegistryStore {
                 try db.execute(sql: "DELETE FROM repository_blobs WHERE repository = ? AND digest = ?", arguments: args)
                 removedManifests += 1
             }
+            // A repository left without manifests is gone from the catalog, and name resolution
+            // no longer sees it. Its blobs stay until garbage collection finds them unused.
+            try db.execute(sql: "DELETE FROM repository_blobs WHERE repository NOT IN (SELECT repository FROM manifests)")
+            try db.execute(sql: "DELETE FROM repositories WHERE name NOT IN (SELECT repository FROM manifests)")
             return (removedTags, removedManifests)
         }
     }

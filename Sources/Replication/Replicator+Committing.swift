@@ -7,12 +7,12 @@ import SatelliteProtocol
 extension Replicator {
     /// Downloads every planned blob once, a few at a time.
     func fetchBlobs(_ plans: [ArtifactPlan]) async -> (failures: [Digest: ReplicationError], fetched: Int, bytes: Int64) {
-        var jobs: [(Descriptor, RepositoryName, any ContentSource)] = []
+        var jobs: [(Descriptor, ArtifactPlan, any ContentSource)] = []
         var seen = Set<Digest>()
         for plan in plans where plan.error == nil {
             guard let source = plan.source else { continue }
             for descriptor in plan.blobs where seen.insert(descriptor.digest).inserted {
-                jobs.append((descriptor, plan.artifact.repository, source))
+                jobs.append((descriptor, plan, source))
             }
         }
         let total = jobs.reduce(Int64(0)) { $0 + $1.0.size }
@@ -21,9 +21,10 @@ extension Replicator {
         var doneBytes: Int64 = 0
         let work = jobs
         await forEachConcurrently(count: work.count, limit: options.maxConcurrentBlobs) { index in
-            let (descriptor, repository, source) = work[index]
+            let (descriptor, plan, source) = work[index]
             do {
-                try await self.fetchBlob(descriptor, from: repository, source: source)
+                guard let local = plan.local else { throw ReplicationError(.configuration, "no local repository") }
+                try await self.fetchBlob(descriptor, from: plan.artifact.repository, into: local, source: source)
                 return nil as ReplicationError?
             } catch {
                 return ReplicationError(error)
@@ -44,10 +45,12 @@ extension Replicator {
         return (failures, jobs.count - failures.count, doneBytes)
     }
 
-    private func fetchBlob(_ descriptor: Descriptor, from repository: RepositoryName, source: any ContentSource) async throws {
+    private func fetchBlob(
+        _ descriptor: Descriptor, from repository: RepositoryName, into local: RepositoryName, source: any ContentSource
+    ) async throws {
         // Another artifact's sync, or a push, may have brought it since planning.
         if try await store.hasBlob(descriptor.digest) { return }
-        try await store.ingest(descriptor.digest, into: repository) { sink in
+        try await store.ingest(descriptor.digest, into: local) { sink in
             let limited = LimitedSink(sink, digest: descriptor.digest, expectedSize: descriptor.size, limiter: limiter)
             try await source.download(repository, digest: descriptor.digest, size: descriptor.size, into: limited)
         }
@@ -71,7 +74,7 @@ extension Replicator {
             logger.error("cannot read the store's tags; nothing is committed or pruned this time", metadata: ["error": "\(error)"])
             let failure = ReplicationError(error)
             var commits = Commits()
-            commits.statuses = plans.map { .init(reference: $0.artifact.reference, digest: nil, outcome: .missing, error: failure.message, reason: failure.reason) }
+            commits.statuses = plans.map { .init(upstream: $0.artifact.upstream, reference: $0.artifact.reference, digest: nil, outcome: .missing, error: failure.message, reason: failure.reason) }
             return commits
         }
         var commits = Commits()
@@ -90,8 +93,8 @@ extension Replicator {
 
     /// Stores an artifact's manifests, children first, then moves its tag.
     private func commit(_ plan: ArtifactPlan, currentTags: [TagReference: Digest], committed: inout Set<Digest>) async -> ReplicationError? {
-        let repository = plan.artifact.repository
         do {
+            guard let repository = plan.local else { throw ReplicationError(.configuration, "no local repository") }
             for (manifest, requireChildren) in plan.manifests where !committed.contains(manifest.digest) {
                 try await store.putManifest(manifest, in: repository, requireChildren: requireChildren)
                 committed.insert(manifest.digest)
@@ -111,11 +114,11 @@ extension Replicator {
     /// Decides what the artifact keeps: its new digest, or on failure what the store already has.
     private func settle(_ plan: ArtifactPlan, currentTags: [TagReference: Digest], into commits: inout Commits) async -> SyncReport.ArtifactStatus {
         let artifact = plan.artifact
-        let repository = artifact.repository.value
+        let repository = plan.local?.value ?? ""
         if plan.error == nil, let digest = plan.digest {
             commits.roots.insert(ManifestReference(repository: repository, digest: digest.string))
             if let tag = artifact.tag { commits.keepTags.insert(TagReference(repository: repository, tag: tag.value)) }
-            return .init(reference: artifact.reference, digest: digest.string, outcome: .synced, error: nil, reason: nil)
+            return .init(upstream: artifact.upstream, reference: artifact.reference, digest: digest.string, outcome: .synced, error: nil, reason: nil)
         }
         // Keep serving what we hold: the tag where it points now, or the pinned digest.
         var held: Digest?
@@ -125,7 +128,7 @@ extension Replicator {
                 held = digest
                 commits.keepTags.insert(reference)
             }
-        } else if let digest = artifact.digest, (try? await store.hasManifest(artifact.repository, digest)) == true {
+        } else if let digest = artifact.digest, let local = plan.local, (try? await store.hasManifest(local, digest)) == true {
             held = digest
         }
         if let held {
@@ -133,7 +136,7 @@ extension Replicator {
         }
         let failure = plan.error ?? ReplicationError(.configuration, "cannot resolve \(artifact.reference)")
         return .init(
-            reference: artifact.reference, digest: held?.string, outcome: held == nil ? .missing : .kept,
+            upstream: artifact.upstream, reference: artifact.reference, digest: held?.string, outcome: held == nil ? .missing : .kept,
             error: failure.message, reason: failure.reason)
     }
 }

@@ -7,6 +7,8 @@ import SatelliteProtocol
 /// One artifact's part of a sync: what to fetch and commit, or why it cannot be.
 struct ArtifactPlan: Sendable {
     let artifact: DesiredState.Artifact
+    /// Where the satellite keeps it: `<upstream>/<repository>`, so upstreams never mix.
+    let local: RepositoryName?
     var source: (any ContentSource)?
     var digest: Digest?
     /// Manifests to store, children before parents; each once.
@@ -14,6 +16,11 @@ struct ArtifactPlan: Sendable {
     /// Blobs the store lacks, each once.
     var blobs: [Descriptor] = []
     var error: ReplicationError?
+
+    init(_ artifact: DesiredState.Artifact) {
+        self.artifact = artifact
+        local = try? artifact.localRepository()
+    }
 }
 
 extension Replicator {
@@ -30,18 +37,18 @@ extension Replicator {
         }
         let known = sources
         let artifacts = state.artifacts
-        var plans = artifacts.map { ArtifactPlan(artifact: $0) }
+        var plans = artifacts.map(ArtifactPlan.init)
         await forEachConcurrently(count: artifacts.count, limit: options.maxConcurrentPlans) { index in
             let artifact = artifacts[index]
             switch known[artifact.upstream] {
             case .success(let source)?:
                 return await self.plan(artifact, source: source, fetches: fetches)
             case .failure(let error)?:
-                var plan = ArtifactPlan(artifact: artifact)
+                var plan = ArtifactPlan(artifact)
                 plan.error = error
                 return plan
             case nil:
-                var plan = ArtifactPlan(artifact: artifact)
+                var plan = ArtifactPlan(artifact)
                 plan.error = ReplicationError(.configuration, "upstream \(artifact.upstream) is not in the state")
                 return plan
             }
@@ -55,9 +62,12 @@ extension Replicator {
     }
 
     private func plan(_ artifact: DesiredState.Artifact, source: any ContentSource, fetches: ManifestFetches) async -> ArtifactPlan {
-        var plan = ArtifactPlan(artifact: artifact)
+        var plan = ArtifactPlan(artifact)
         plan.source = source
         do {
+            guard let local = plan.local else {
+                throw ReplicationError(.configuration, "\(artifact.upstream)/\(artifact.repository) is longer than a repository name may be")
+            }
             let digest: Digest
             if let pinned = artifact.digest {
                 digest = pinned
@@ -68,7 +78,7 @@ extension Replicator {
             }
             plan.digest = digest
             let platforms = try (artifact.platforms ?? []).map { raw throws(OCIError) in try Platform(parsing: raw) }
-            var tree = TreeWalk(upstream: artifact.upstream, repository: artifact.repository, source: source, fetches: fetches)
+            var tree = TreeWalk(upstream: artifact.upstream, repository: artifact.repository, local: local, source: source, fetches: fetches)
             try await addTree(digest, platforms: platforms, referrers: true, to: &tree)
             plan.manifests = tree.manifests
             plan.blobs = tree.blobs
@@ -81,7 +91,10 @@ extension Replicator {
     /// What one artifact's manifest tree adds to its plan.
     struct TreeWalk {
         let upstream: String
+        /// The name upstream.
         let repository: RepositoryName
+        /// The name in the store.
+        let local: RepositoryName
         let source: any ContentSource
         let fetches: ManifestFetches
         var visited = Set<Digest>()
@@ -94,7 +107,7 @@ extension Replicator {
     private func addTree(_ digest: Digest, platforms: [Platform], referrers: Bool, to walk: inout TreeWalk) async throws {
         guard walk.visited.insert(digest).inserted else { return }
         // The store commits children before parents, so a manifest present is a tree complete.
-        if try await store.hasManifest(walk.repository, digest) { return }
+        if try await store.hasManifest(walk.local, digest) { return }
 
         let manifest = try await walk.fetches.manifest(walk.repository, digest, upstream: walk.upstream, from: walk.source)
         let parsed = try ParsedManifest(bytes: manifest.bytes, contentType: manifest.mediaType)

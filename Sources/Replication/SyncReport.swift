@@ -14,6 +14,8 @@ public struct SyncReport: Codable, Sendable, Equatable {
     }
 
     public struct ArtifactStatus: Codable, Sendable, Equatable {
+        /// The upstream the state names: two upstreams may hold the same reference.
+        public var upstream: String?
         public var reference: String
         public var digest: String?
         public var outcome: Outcome
@@ -21,7 +23,8 @@ public struct SyncReport: Codable, Sendable, Equatable {
         /// Why it is not synced, when it is not.
         public var reason: FailureReason?
 
-        public init(reference: String, digest: String?, outcome: Outcome, error: String?, reason: FailureReason?) {
+        public init(upstream: String? = nil, reference: String, digest: String?, outcome: Outcome, error: String?, reason: FailureReason?) {
+            self.upstream = upstream
             self.reference = reference
             self.digest = digest
             self.outcome = outcome
@@ -47,7 +50,8 @@ public struct SyncReport: Codable, Sendable, Equatable {
         artifacts.compactMap { status in
             guard status.outcome != .synced else { return nil }
             return ArtifactFailure(
-                reference: status.reference, reason: status.reason ?? .storeError, message: status.error ?? "", serving: status.digest)
+                reference: status.reference, reason: status.reason ?? .storeError, message: status.error ?? "", serving: status.digest,
+                upstream: status.upstream)
         }
     }
 

@@ -24,13 +24,18 @@ public struct ReplicationService: Service {
     let inbox: DesiredStateInbox
     let replicator: Replicator
     let snapshot: StatusSnapshot
+    let observers: [any SyncObserver]
     let logger: Logger
 
-    public init(options: Options, inbox: DesiredStateInbox, replicator: Replicator, snapshot: StatusSnapshot, logger: Logger) {
+    public init(
+        options: Options, inbox: DesiredStateInbox, replicator: Replicator, snapshot: StatusSnapshot,
+        observers: [any SyncObserver] = [], logger: Logger
+    ) {
         self.options = options
         self.inbox = inbox
         self.replicator = replicator
         self.snapshot = snapshot
+        self.observers = observers
         self.logger = logger
     }
 
@@ -40,6 +45,9 @@ public struct ReplicationService: Service {
         var nextSync: ContinuousClock.Instant?
         var failures = 0
         defer { Task { [replicator] in await replicator.shutdown() } }
+        for observer in observers {
+            await observer.starting()
+        }
 
         while !Task.isShuttingDownGracefully {
             if let (version, news) = inbox.news(after: seen) {
@@ -66,6 +74,9 @@ public struct ReplicationService: Service {
             }
             if let state, let due = nextSync, ContinuousClock.now >= due {
                 let report = await replicator.sync(state)
+                for observer in observers {
+                    await observer.synced(state)
+                }
                 await snapshot.record(report)
                 // Ground Control's setting for this satellite, when the state carries one.
                 let interval = state.settings.map { Duration.seconds($0.syncIntervalSeconds) } ?? options.syncInterval
@@ -86,6 +97,18 @@ public struct ReplicationService: Service {
             await cancelWhenGracefulShutdown { await inbox.changed.wait(beyond: seenNow, timeout: wait) }
         }
     }
+}
+
+/// A part of the agent that follows what each sync leaves in the store.
+public protocol SyncObserver: Sendable {
+    /// Called once when the agent starts, before any state is taken.
+    func starting() async
+    /// Called after every sync of `state`, whether or not it brought everything in line.
+    func synced(_ state: DesiredState) async
+}
+
+extension SyncObserver {
+    public func starting() async {}
 }
 
 /// Backoff between failed attempts: doubling from one second, with jitter, up to a maximum.

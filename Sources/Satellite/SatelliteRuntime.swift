@@ -54,19 +54,23 @@ public struct SatelliteRuntime {
         self.logger = logger
         store = try RegistryStore(directory: registry.directory, options: registry.store, logger: logger)
         let configuredPort = registry.server.port
+        // An agent keeps each upstream's content apart; a plain registry keeps names as pushed.
+        let namespaces = agent.map { _ in UpstreamNamespaces() }
         let application = try RegistryServer.makeApplication(
             store: store, metrics: RegistryMetrics(), configuration: registry.server, logger: logger,
+            namespaces: namespaces ?? FlatNamespaces(),
             onServerRunning: { channel in onServing(channel.localAddress?.port ?? configuredPort) })
         let collector = GarbageCollectionService(store: store, interval: registry.garbageCollectionInterval, logger: logger)
         var services: [any Service] = [application, collector, MemoryReturnService()]
-        if let agent {
-            services += Self.agentServices(agent, registry: registry, store: store, logger: logger, setLogLevel: setLogLevel)
+        if let agent, let namespaces {
+            services += Self.agentServices(
+                agent, registry: registry, store: store, namespaces: namespaces, logger: logger, setLogLevel: setLogLevel)
         }
         self.services = services
     }
 
     private static func agentServices(
-        _ agent: Agent, registry: Registry, store: RegistryStore, logger: Logger,
+        _ agent: Agent, registry: Registry, store: RegistryStore, namespaces: UpstreamNamespaces, logger: Logger,
         setLogLevel: @escaping @Sendable (Logger.Level) -> Void
     ) -> [any Service] {
         let inbox = DesiredStateInbox()
@@ -83,7 +87,9 @@ public struct SatelliteRuntime {
         }
         let replicator = Replicator(
             store: store, sources: UpstreamSources(options: agent.upstreams, logger: logger), options: agent.replicator, logger: logger)
-        let replication = ReplicationService(options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot, logger: logger)
+        let replication = ReplicationService(
+            options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot,
+            observers: [NamespaceRefresh(namespaces: namespaces, store: store, logger: logger)], logger: logger)
         return [source, replication]
     }
 

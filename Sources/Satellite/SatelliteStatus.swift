@@ -61,7 +61,8 @@ public struct SatelliteStatus: Codable, Sendable {
         for problem in problems {
             let held = problem.digest.map { "serving \($0)" } ?? "not held"
             let reason = problem.reason.map { "[\($0)] " } ?? ""
-            lines.append("  \(problem.reference)  \(problem.outcome.rawValue), \(held): \(reason)\(problem.error ?? "")")
+            let upstream = problem.upstream.map { "\($0): " } ?? ""
+            lines.append("  \(upstream)\(problem.reference)  \(problem.outcome.rawValue), \(held): \(reason)\(problem.error ?? "")")
         }
         return lines.joined(separator: "\n")
     }

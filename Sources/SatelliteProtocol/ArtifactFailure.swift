@@ -52,11 +52,14 @@ public struct ArtifactFailure: Codable, Sendable, Equatable {
     public var message: String
     /// The digest still served for it, if the store holds an older one.
     public var serving: String?
+    /// The upstream the state names for it: two upstreams may hold the same reference.
+    public var upstream: String?
 
-    public init(reference: String, reason: FailureReason, message: String, serving: String? = nil) {
+    public init(reference: String, reason: FailureReason, message: String, serving: String? = nil, upstream: String? = nil) {
         self.reference = reference
         self.reason = reason
         self.message = message
         self.serving = serving
+        self.upstream = upstream
     }
 }

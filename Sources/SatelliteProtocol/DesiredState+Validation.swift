@@ -27,10 +27,11 @@ extension DesiredState {
         var names = Set<String>()
         for (index, upstream) in upstreams.enumerated() {
             let field = "upstreams[\(index)]"
-            guard !upstream.name.isEmpty, upstream.name.count <= 63,
-                  upstream.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") })
-            else {
-                throw DesiredStateError(field: field + ".name", "must be 1 to 63 letters, digits, '-', '_' or '.'")
+            // The name opens the path its content is kept and served under (`/v2/<name>/<repository>`).
+            guard upstream.name.utf8.count <= 63, RepositoryName.isValidComponent(upstream.name) else {
+                throw DesiredStateError(
+                    field: field + ".name",
+                    "must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-' (it opens repository paths), not '\(upstream.name.prefix(100))'")
             }
             guard names.insert(upstream.name).inserted else {
                 throw DesiredStateError(field: field + ".name", "'\(upstream.name)' is listed twice")

@@ -3,10 +3,13 @@
 public struct StrictJSONError: Error, Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let reason: String
+    /// The byte of the document the parser stopped at, when it was parsing.
+    public let offset: Int?
 
-    public init(path: String, reason: String) {
+    public init(path: String, reason: String, offset: Int? = nil) {
         self.path = path
         self.reason = reason
+        self.offset = offset
     }
 
     public var description: String { "\(path): \(reason)" }

@@ -28,7 +28,7 @@ public struct StrictJSONParser {
     }
 
     private func failure(_ reason: String) -> StrictJSONError {
-        StrictJSONError(path: StrictJSONError.path(path), reason: "not valid JSON: \(reason) (at byte \(offset))")
+        StrictJSONError(path: StrictJSONError.path(path), reason: "not valid JSON: \(reason) (at byte \(offset))", offset: offset)
     }
 
     private func checkEncoding() throws(StrictJSONError) {

@@ -87,7 +87,7 @@ struct SatellitesCommand: AsyncParsableCommand {
                 if let sync = satellite.lastSync {
                     rows.append(["last sync", sync.succeeded ? "ok" : "failed: \(sync.error ?? "")", show(sync.finishedAt)])
                     for failure in sync.failures ?? [] {
-                        rows.append(["failed", failure.reference, failure.reason.rawValue, failure.serving.map { "serving \($0)" } ?? "not held", failure.message])
+                        rows.append(["failed", (failure.upstream.map { "\($0): " } ?? "") + failure.reference, failure.reason.rawValue, failure.serving.map { "serving \($0)" } ?? "not held", failure.message])
                     }
                 }
                 for digest in satellite.drift.missing { rows.append(["missing", digest]) }

@@ -330,7 +330,7 @@ extension GroundControlProgramTests {
             let token = try await defineFleet(server, upstream: upstream, work: work, artifacts: ["library/app:1"])
             let agent = try await SatelliteAgent(state: nil, source: ["--ground-control", server.baseURL, "--token", token])
             defer { agent.terminate() }
-            try await agent.waitForStatus("the first sync", timeout: .seconds(60)) { $0.allSynced && $0.digest(of: "library/app", tag: "1") != nil }
+            try await agent.waitForStatus("the first sync", timeout: .seconds(60)) { $0.allSynced && $0.digest(of: "central/library/app", tag: "1") != nil }
             await agent.child.stop()
             await server.stop()
 
@@ -351,7 +351,7 @@ extension GroundControlProgramTests {
             // Nothing was pruned: the image is still served and still in the inventory.
             let pulled = try await httpGet("\(again.baseURL)/v2/library/app/manifests/1", headers: ["Accept": images.first.mediaType])
             #expect(pulled.status == 200 && pulled.headers["docker-content-digest"] == images.first.digest.string)
-            #expect(try await again.status().digest(of: "library/app", tag: "1") == images.first.digest.string)
+            #expect(try await again.status().digest(of: "central/library/app", tag: "1") == images.first.digest.string)
             await upstream.cleanUp()
         }
     }

@@ -73,7 +73,7 @@ import TestSupport
             ]))
             defer { agent.terminate() }
             let status = try await agent.waitForStatus("the first sync") { $0.allSynced }
-            #expect(status.digest(of: "apps/multi", tag: "v1") == images.index.digest.string)
+            #expect(status.digest(of: "central/apps/multi", tag: "v1") == images.index.digest.string)
             // Shared layers are fetched once: index, 2 platform manifests, other, the referrer.
             let sync = try require(status.lastSync)
             let uniqueBlobs = Set(try (images.blobs(of: images.amd64) + images.blobs(of: images.arm64) + images.blobs(of: images.other)).map(\.digest))
@@ -131,15 +131,15 @@ import TestSupport
                 state: stateYAML(generation: 1, upstream: upstream, artifacts: artifacts),
                 arguments: ["--sync-interval", "1", "--gc-interval", "1", "--gc-grace", "1"])
             defer { agent.terminate() }
-            try await agent.waitForStatus("the first sync") { $0.digest(of: "apps/app", tag: "v1") == images.first.digest.string }
+            try await agent.waitForStatus("the first sync") { $0.digest(of: "central/apps/app", tag: "v1") == images.first.digest.string }
 
             try await upstream.push(layout: images.layout, name: "second", to: "apps/app:v1")
-            try await agent.waitForStatus("the tag to follow upstream") { $0.digest(of: "apps/app", tag: "v1") == images.second.digest.string }
+            try await agent.waitForStatus("the tag to follow upstream") { $0.digest(of: "central/apps/app", tag: "v1") == images.second.digest.string }
 
             try agent.writeState(stateYAML(generation: 2, upstream: upstream, artifacts: [artifacts[1]]))
             try await agent.waitForStatus("apps/app to be dropped") { status in
-                status.lastSync?.generation == 2 && status.digest(of: "apps/app", tag: "v1") == nil
-                    && status.digest(of: "apps/keep", tag: "v1") != nil
+                status.lastSync?.generation == 2 && status.digest(of: "central/apps/app", tag: "v1") == nil
+                    && status.digest(of: "central/apps/keep", tag: "v1") != nil
             }
             // After the grace period, garbage collection frees what only the dropped image used,
             // and keeps the layer the remaining image shares.
@@ -175,7 +175,7 @@ import TestSupport
             #expect(refused.stateError?.contains("state.yaml:6: artifacts[0].repository") == true, "\(refused)")
             await upstream.stop()
             #expect(try await httpGet("\(agent.baseURL)/v2/apps/app/manifests/v1").status == 200)
-            #expect(refused.digest(of: "apps/app", tag: "v1") == images.first.digest.string)
+            #expect(refused.digest(of: "central/apps/app", tag: "v1") == images.first.digest.string)
         }
     }
 

@@ -75,6 +75,7 @@ final class SatelliteAgent: @unchecked Sendable {
 struct AgentStatus: Decodable, CustomStringConvertible {
     struct Sync: Decodable {
         struct Artifact: Decodable {
+            let upstream: String?
             let reference: String
             let digest: String?
             let outcome: String

@@ -40,7 +40,7 @@ import TestSupport
                 artifacts: [.init(upstream: "edge", repository: try RepositoryName("apps/app"), tag: try Tag("v1"))]))
             await replicator.shutdown()
             #expect(report.succeeded, "\(report.artifacts)")
-            let referrers = try await store.referrers(repository: try RepositoryName("apps/app"), subject: images.first.digest, artifactType: nil)
+            let referrers = try await store.referrers(repository: try RepositoryName("edge/apps/app"), subject: images.first.digest, artifactType: nil)
             #expect(referrers.map(\.digest) == [signature])
             #expect(referrers.first?.artifactType == "application/vnd.example.signature")
         } catch {

@@ -26,12 +26,12 @@ import TestSupport
             #expect(try await agent.status().lastSync == nil)
 
             _ = try await runChecked(satctl, ["state", "sign", "--key", keys + ".key", agent.stateFile])
-            try await agent.waitForStatus("the signed state to be applied") { $0.stateError == nil && $0.digest(of: "apps/app", tag: "v1") == images.first.digest.string }
+            try await agent.waitForStatus("the signed state to be applied") { $0.stateError == nil && $0.digest(of: "central/apps/app", tag: "v1") == images.first.digest.string }
 
             // Changed without a new signature: refused, and the last good state stays applied.
             try agent.writeState(stateYAML(generation: 2, upstream: upstream, artifacts: ["repository: apps/other\ntag: v1"]))
             let refused = try await agent.waitForStatus("the changed state to be refused") { $0.stateError?.contains("does not verify") == true }
-            #expect(refused.digest(of: "apps/app", tag: "v1") == images.first.digest.string && refused.digest(of: "apps/other", tag: "v1") == nil)
+            #expect(refused.digest(of: "central/apps/app", tag: "v1") == images.first.digest.string && refused.digest(of: "central/apps/other", tag: "v1") == nil)
             #expect(try await httpGet("\(agent.baseURL)/v2/apps/app/manifests/v1", headers: ["Accept": images.first.mediaType]).status == 200)
 
             // Signed by another key: still refused.
@@ -39,12 +39,12 @@ import TestSupport
             _ = try await runChecked(satctl, ["state", "keygen", "--out", stranger])
             _ = try await runChecked(satctl, ["state", "sign", "--key", stranger + ".key", agent.stateFile])
             try await poll("the stranger's signature to be looked at") { agent.child.errorOutput.components(separatedBy: "does not verify").count > 2 }
-            #expect(try await agent.status().digest(of: "apps/other", tag: "v1") == nil)
+            #expect(try await agent.status().digest(of: "central/apps/other", tag: "v1") == nil)
 
             // Signed with the operator's key: applied.
             _ = try await runChecked(satctl, ["state", "sign", "--key", keys + ".key", agent.stateFile])
             try await agent.waitForStatus("the re-signed state to be applied") {
-                $0.stateError == nil && $0.digest(of: "apps/other", tag: "v1") == images.other.digest.string && $0.digest(of: "apps/app", tag: "v1") == nil
+                $0.stateError == nil && $0.digest(of: "central/apps/other", tag: "v1") == images.other.digest.string && $0.digest(of: "central/apps/app", tag: "v1") == nil
             }
         }
     }

@@ -61,8 +61,8 @@ import TestSupport
         let first = await fixture.sync([try Self.artifact("apps/app", tag: "v1")])
         #expect(first.succeeded)
         #expect(first.manifestsFetched == 1 && first.blobsFetched == 3)
-        #expect(try await fixture.tags()[TagReference(repository: "apps/app", tag: "v1")] == image.digest)
-        #expect(try await fixture.store.hasManifest(try RepositoryName("apps/app"), image.digest))
+        #expect(try await fixture.tags()[TagReference(repository: "central/apps/app", tag: "v1")] == image.digest)
+        #expect(try await fixture.store.hasManifest(try RepositoryName("central/apps/app"), image.digest))
 
         let second = await fixture.sync(generation: 2, [try Self.artifact("apps/app", tag: "v1")])
         #expect(second.succeeded && second.manifestsFetched == 0 && second.blobsFetched == 0 && second.bytesFetched == 0)
@@ -97,8 +97,8 @@ import TestSupport
         #expect(report.failures.map(\.reference).sorted() == ["apps/corrupt:1", "apps/denied:1", "apps/missing:1"])
         // Nothing of a failed artifact is half there: no tag, no manifest, no corrupt blob.
         let tags = try await fixture.tags()
-        #expect(tags.keys.map(\.repository) == ["apps/good"])
-        #expect(try await !fixture.store.hasManifest(try RepositoryName("apps/corrupt"), corrupt.digest))
+        #expect(tags.keys.map(\.repository) == ["central/apps/good"])
+        #expect(try await !fixture.store.hasManifest(try RepositoryName("central/apps/corrupt"), corrupt.digest))
         #expect(try await !fixture.store.hasBlob(corruptLayer.digest))
     }
 
@@ -140,8 +140,8 @@ import TestSupport
         #expect(report.tagsRemoved == 1 && report.manifestsRemoved == 1)
         let status = try #require(report.artifacts.first)
         #expect(status.outcome == .kept && status.digest == two.digest.string && status.reason == .upstreamError)
-        #expect(try await fixture.tags() == [TagReference(repository: "apps/two", tag: "1"): two.digest])
-        #expect(try await !fixture.store.hasManifest(try RepositoryName("apps/one"), one.digest))
+        #expect(try await fixture.tags() == [TagReference(repository: "central/apps/two", tag: "1"): two.digest])
+        #expect(try await !fixture.store.hasManifest(try RepositoryName("central/apps/one"), one.digest))
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -157,7 +157,7 @@ import TestSupport
 
         let report = await fixture.sync([try Self.artifact("apps/multi", tag: "1", platforms: ["linux/arm64"])])
         #expect(report.succeeded && report.manifestsFetched == 2)
-        let repository = try RepositoryName("apps/multi")
+        let repository = try RepositoryName("central/apps/multi")
         #expect(try await fixture.store.hasManifest(repository, index.digest))
         #expect(try await fixture.store.hasManifest(repository, arm64.digest))
         #expect(try await !fixture.store.hasManifest(repository, amd64.digest))
@@ -177,12 +177,12 @@ import TestSupport
 
         let report = await fixture.sync([try Self.artifact("apps/signed", tag: "1"), try Self.artifact("apps/unsigned", tag: "1")])
         #expect(report.succeeded)
-        #expect(try await fixture.store.hasManifest(try RepositoryName("apps/signed"), signature.digest))
+        #expect(try await fixture.store.hasManifest(try RepositoryName("central/apps/signed"), signature.digest))
 
         // The referrer stays while its subject does.
         let again = await fixture.sync(generation: 2, [try Self.artifact("apps/signed", tag: "1")])
         #expect(again.succeeded && again.manifestsRemoved == 1)
-        #expect(try await fixture.store.hasManifest(try RepositoryName("apps/signed"), signature.digest))
+        #expect(try await fixture.store.hasManifest(try RepositoryName("central/apps/signed"), signature.digest))
     }
 
     @Test(arguments: StoreKind.allCases)
