@@ -161,7 +161,7 @@ let package = Package(
             name: "Satellite",
             dependencies: [
                 "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
-                "GroundControlClient",
+                "GroundControlClient", "RuntimeConfig",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -175,6 +175,7 @@ let package = Package(
             name: "satellite",
             dependencies: [
                 "Satellite",
+                "RuntimeConfig",
                 "SatelliteProtocol",
                 "Replication",
                 "RegistryServer",

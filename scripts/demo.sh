@@ -103,6 +103,14 @@ echo
 echo
 
 A=${SAT_PORT[a]}
+echo "== point a node's containerd and podman at store-a ($WORK/node stands in for the node's /)"
+mkdir -p "$WORK/node"
+"$BIN/satellite" runtime configure --runtime containerd,podman --root "$WORK/node" \
+  --data-dir "$WORK/store-a" --advertise "http://127.0.0.1:$A" | sed 's/^/   /'
+echo "   -- etc/containerd/certs.d/127.0.0.1:$UPSTREAM_PORT/hosts.toml:"
+grep -v '^#' "$WORK/node/etc/containerd/certs.d/127.0.0.1:$UPSTREAM_PORT/hosts.toml" | sed '/^$/d; s/^/      /'
+echo
+
 cat <<TEXT
 == pull from a satellite (store-a serves 127.0.0.1:$A; store-b 127.0.0.1:${SAT_PORT[b]})
    curl -s http://127.0.0.1:$A/v2/_catalog
@@ -117,6 +125,9 @@ cat <<TEXT
    $BIN/satctl satellites list
    $BIN/satctl satellites show store-a       # last sync, and any artifact that failed with its reason
    $BIN/satellite status --data-dir $WORK/store-a
+
+== undo the node's runtime configuration, byte for byte (docs/runtimes.md)
+   $BIN/satellite runtime restore --runtime containerd,podman --root $WORK/node
 
 == revoke a satellite: it stops syncing and reporting, says REVOKED, and keeps serving
    $BIN/satctl satellites revoke store-b

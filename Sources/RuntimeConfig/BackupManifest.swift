@@ -21,7 +21,8 @@ struct BackupManifest: Codable, Equatable {
 
     var version = 1
     var files: [String: Entry] = [:]
-    /// Directories made to hold the backup itself, outermost first.
+    /// Directories made to hold the backup itself, and those made for files since put back
+    /// that were not empty yet; each is removed once it is empty.
     var createdDirectories: [String] = []
 
     /// The name of a file's original copy: a hash of its path, so no path is built from it.

@@ -75,7 +75,8 @@ struct RootFileSystem {
 
     func remove(_ path: String) throws(RuntimeConfigError) {
         let full = absolutePath(path)
-        guard unlink(full) == 0 || errno == ENOENT else {
+        // ENOTDIR: a file where a parent directory should be, so there is nothing to remove.
+        guard unlink(full) == 0 || errno == ENOENT || errno == ENOTDIR else {
             throw RuntimeConfigError(.io, "cannot remove \(full): \(String(cString: strerror(errno)))")
         }
         syncDirectory((full as NSString).deletingLastPathComponent)

@@ -65,12 +65,10 @@ public struct RuntimeConfigurator: Sendable {
                 }
             }
             // Files an earlier plan needed and this one does not (an upstream left the state).
-            var emptied: [String] = []
             for (path, entry) in manifest.files.sorted(by: { $0.key < $1.key })
             where entry.runtimes.contains(runtime.rawValue) && !wanted.contains(path) {
-                try release(path, from: runtime, in: &manifest, outcome: &outcome, emptied: &emptied)
+                try release(path, from: runtime, in: &manifest, outcome: &outcome)
             }
-            files.removeEmptyDirectories(emptied)
             if manifest != saved { try saveManifest(manifest) }
             return outcome
         }
@@ -81,11 +79,9 @@ public struct RuntimeConfigurator: Sendable {
         try locked { () throws(RuntimeConfigError) in
             var manifest = try loadManifest()
             var outcome = Outcome()
-            var emptied: [String] = []
             for (path, entry) in manifest.files.sorted(by: { $0.key < $1.key }) where entry.runtimes.contains(runtime.rawValue) {
-                try release(path, from: runtime, in: &manifest, outcome: &outcome, emptied: &emptied)
+                try release(path, from: runtime, in: &manifest, outcome: &outcome)
             }
-            files.removeEmptyDirectories(emptied)
             if outcome.restored.isEmpty && outcome.unchanged.isEmpty {
                 outcome.notes.append("nothing to restore: \(runtime) was not configured under \(root)")
             } else {
@@ -97,10 +93,10 @@ public struct RuntimeConfigurator: Sendable {
     }
 
     /// Drops `runtime` from a file's managers; the last one out puts the file back. Directories
-    /// made for a removed file are added to `emptied`, to remove once every file is handled
-    /// (two files may share one).
+    /// made for a removed file join the manifest's, removed whenever they are empty (another
+    /// runtime's file may still be in one).
     private func release(
-        _ path: String, from runtime: Runtime, in manifest: inout BackupManifest, outcome: inout Outcome, emptied: inout [String]
+        _ path: String, from runtime: Runtime, in manifest: inout BackupManifest, outcome: inout Outcome
     ) throws(RuntimeConfigError) {
         guard var entry = manifest.files[path] else { return }
         entry.runtimes.removeAll { $0 == runtime.rawValue }
@@ -118,7 +114,7 @@ public struct RuntimeConfigurator: Sendable {
             try files.remove(originals + name)
         } else {
             try files.remove(path)
-            emptied.append(contentsOf: entry.createdDirectories)
+            manifest.createdDirectories.append(contentsOf: entry.createdDirectories.filter { !manifest.createdDirectories.contains($0) })
         }
         manifest.files[path] = nil
         outcome.restored.append(files.absolutePath(path))
@@ -145,9 +141,12 @@ public struct RuntimeConfigurator: Sendable {
     }
 
     /// Writes the manifest, or removes it and what was made for it once nothing is managed.
+    /// Directories made for files since removed go as soon as they are empty.
     private func saveManifest(_ manifest: BackupManifest) throws(RuntimeConfigError) {
         guard manifest.files.isEmpty else {
             try files.write(manifestPath, try manifest.encoded(), mode: 0o600)
+            // The ones holding the manifest are not empty, so only those of files put back go.
+            files.removeEmptyDirectories(manifest.createdDirectories)
             return
         }
         guard files.exists(manifestPath) else { return }

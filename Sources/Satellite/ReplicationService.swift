@@ -63,6 +63,9 @@ public struct ReplicationService: Service {
                         state = verified.state
                         nextSync = .now
                         failures = 0
+                        for observer in observers {
+                            await observer.accepted(verified.state)
+                        }
                     }
                 case .refused(let reason):
                     await snapshot.refused(reason)
@@ -103,12 +106,15 @@ public struct ReplicationService: Service {
 public protocol SyncObserver: Sendable {
     /// Called once when the agent starts, before any state is taken.
     func starting() async
+    /// Called when a state differing from the last one is taken, before it is synced.
+    func accepted(_ state: DesiredState) async
     /// Called after every sync of `state`, whether or not it brought everything in line.
     func synced(_ state: DesiredState) async
 }
 
 extension SyncObserver {
     public func starting() async {}
+    public func accepted(_ state: DesiredState) async {}
 }
 
 /// Backoff between failed attempts: doubling from one second, with jitter, up to a maximum.

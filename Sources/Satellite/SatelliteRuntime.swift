@@ -36,6 +36,8 @@ public struct SatelliteRuntime {
         public var replicator = Replicator.Options()
         public var upstreams = UpstreamSources.Options()
         public var replication = ReplicationService.Options()
+        /// The node's runtimes to point at this satellite (`--configure-runtime`).
+        public var runtimes = RuntimeMirrors.AgentOptions(runtimes: [], advertised: nil)
 
         public init(source: StateSource) { self.source = source }
     }
@@ -89,7 +91,11 @@ public struct SatelliteRuntime {
             store: store, sources: UpstreamSources(options: agent.upstreams, logger: logger), options: agent.replicator, logger: logger)
         let replication = ReplicationService(
             options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot,
-            observers: [NamespaceRefresh(namespaces: namespaces, store: store, logger: logger)], logger: logger)
+            observers: [
+                NamespaceRefresh(namespaces: namespaces, store: store, logger: logger),
+                RuntimeConfiguring(options: agent.runtimes, logger: logger),
+            ],
+            logger: logger)
         return [source, replication]
     }
 

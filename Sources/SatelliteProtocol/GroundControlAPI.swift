@@ -97,13 +97,20 @@ public struct SatelliteSettings: Codable, Sendable, Equatable {
     public var syncIntervalSeconds: Int
     public var heartbeatIntervalSeconds: Int
     public var logLevel: String
+    /// The node runtimes the satellite points at itself (`containerd`, `crio`, `podman`, `docker`,
+    /// `k3s`, `rke2`); when set, it replaces the satellite's `--configure-runtime`.
+    public var runtimes: [String]?
+
+    /// The runtimes a satellite knows how to configure.
+    public static let knownRuntimes = ["containerd", "crio", "podman", "docker", "k3s", "rke2"]
 
     public static let defaults = SatelliteSettings(syncIntervalSeconds: 60, heartbeatIntervalSeconds: 30, logLevel: "info")
 
-    public init(syncIntervalSeconds: Int, heartbeatIntervalSeconds: Int, logLevel: String) {
+    public init(syncIntervalSeconds: Int, heartbeatIntervalSeconds: Int, logLevel: String, runtimes: [String]? = nil) {
         self.syncIntervalSeconds = syncIntervalSeconds
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.logLevel = logLevel
+        self.runtimes = runtimes
     }
 }
 

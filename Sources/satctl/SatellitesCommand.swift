@@ -6,7 +6,10 @@ import SatelliteProtocol
 struct SatellitesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satellites", abstract: "Edge sites: create, list, show, revoke.",
-        subcommands: [Create.self, List.self, Show.self, Token.self, Rotate.self, Revoke.self, Delete.self, AddGroup.self, RemoveGroup.self])
+        subcommands: [
+            Create.self, List.self, Show.self, Settings.self, Token.self, Rotate.self, Revoke.self, Delete.self, AddGroup.self,
+            RemoveGroup.self,
+        ])
 
     static func table(_ satellites: [SatelliteView]) -> [[String]] {
         [["NAME", "STATE", "GROUPS", "LAST SEEN", "DESIRED", "APPLIED", "DRIFT"]]
@@ -34,12 +37,7 @@ struct SatellitesCommand: AsyncParsableCommand {
         var groups: [String] = []
         @Option(name: .customLong("label"), help: "key=value; repeat for several.")
         var labels: [String] = []
-        @Option(name: .customLong("sync-interval"), help: "Seconds between its syncs when nothing changes (default 60).")
-        var syncInterval: Int?
-        @Option(name: .customLong("heartbeat-interval"), help: "Seconds between its reports (default 30).")
-        var heartbeatInterval: Int?
-        @Option(name: .customLong("log-level"), help: "Its log level (default info).")
-        var logLevel: String?
+        @OptionGroup var settingOptions: SettingOptions
 
         func run() async throws {
             var labelMap: [String: String] = [:]
@@ -47,14 +45,7 @@ struct SatellitesCommand: AsyncParsableCommand {
                 guard let equals = label.firstIndex(of: "=") else { throw SatctlError("--label must be key=value, not '\(label)'") }
                 labelMap[String(label[..<equals])] = String(label[label.index(after: equals)...])
             }
-            var settings: SatelliteSettings?
-            if syncInterval != nil || heartbeatInterval != nil || logLevel != nil {
-                let defaults = SatelliteSettings.defaults
-                settings = SatelliteSettings(
-                    syncIntervalSeconds: syncInterval ?? defaults.syncIntervalSeconds,
-                    heartbeatIntervalSeconds: heartbeatInterval ?? defaults.heartbeatIntervalSeconds,
-                    logLevel: logLevel ?? defaults.logLevel)
-            }
+            let settings = settingOptions.isEmpty ? nil : settingOptions.applied(to: .defaults)
             let definition = SatelliteDefinition(
                 name: name, groups: groups, labels: labelMap.isEmpty ? nil : labelMap, settings: settings)
             let token = try await APIClient.with(connection) { client in

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ProgramSupport
 import Replication
+import RuntimeConfig
 import Satellite
 
 /// `satellite run`: the agent. Serves a read-only registry and keeps it in line with a desired state.
@@ -38,6 +39,18 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("state-public-key"), help: "File with the Ed25519 public key (base64) that --state-file's signature (FILE.sig) must verify with.")
     var statePublicKey: String?
+
+    @Option(name: .customLong("configure-runtime"), help: "Runtimes on this node to point at the satellite, comma-separated (containerd, crio, podman, docker, k3s, rke2); done at start and when the upstreams change.")
+    var configureRuntime: String?
+
+    @Option(help: "Where devices reach this satellite, http(s)://HOST[:PORT], for --configure-runtime; repeat for the site's other satellites, in order.")
+    var advertise: [String] = []
+
+    @Option(name: .customLong("advertise-ca"), help: "PEM file with the CA of the satellites' TLS certificates, for the runtimes to trust.")
+    var advertiseCA: String?
+
+    @Option(name: .customLong("runtime-root"), help: "The directory the runtimes' files are under (default /).")
+    var runtimeRoot: String?
 
     func run() async throws {
         let registry = try RegistrySettings(self.registry, readOnly: true)
@@ -77,7 +90,23 @@ struct RunCommand: AsyncParsableCommand {
         agent.upstreams.responseTimeout = .seconds(try settings.seconds("upstream-timeout", flag: upstreamTimeout, default: 20))
         agent.upstreams.stallTimeout = .milliseconds(Int64(1000 * max(0.1, try settings.seconds("stall-timeout", flag: stallTimeout, default: 15))))
         agent.replication.syncInterval = .seconds(try settings.seconds("sync-interval", flag: syncInterval, default: 300))
+        agent.runtimes = try runtimeOptions(settings)
         try await registry.runtime(agent: agent).run()
+    }
+}
+
+extension RunCommand {
+    /// `--configure-runtime` and what goes with it; an address is checked here, before serving.
+    private func runtimeOptions(_ settings: Settings) throws -> RuntimeMirrors.AgentOptions {
+        let runtimes = try Runtime.list(settings.string("configure-runtime", flag: configureRuntime) ?? "")
+        // Several addresses from the environment or the config file are comma-separated.
+        let addresses = advertise.isEmpty
+            ? (settings.string("advertise", flag: nil) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            : advertise
+        let advertised = addresses.isEmpty && runtimes.isEmpty
+            ? nil
+            : try RuntimeMirrors.Advertised(addresses, caFile: settings.string("advertise-ca", flag: advertiseCA))
+        return .init(runtimes: runtimes, advertised: advertised, root: settings.string("runtime-root", flag: runtimeRoot) ?? "/")
     }
 }
 

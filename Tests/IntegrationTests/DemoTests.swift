@@ -29,6 +29,12 @@ import TestSupport
         let index = try await runChecked("/usr/bin/skopeo", arguments)
         #expect(index.contains("arm64") && index.contains("amd64"), "\(index)")
 
+        // The node's containerd was pointed at store-a, and the printed restore undoes it.
+        #expect(output.contains("[host.\"http://127.0.0.1:") && output.contains("capabilities = [\"pull\", \"resolve\"]"), "\(output)")
+        let restore = try require(output.split(separator: "\n").first { $0.contains("satellite runtime restore") }, "a restore line")
+        let restored = try await runChecked(String(restore.split(separator: " ")[0]), restore.split(separator: " ").dropFirst().map(String.init))
+        #expect(restored.contains("restored"), "\(restored)")
+
         let workDirectory = try require(output.split(separator: "\n").first { $0.hasPrefix("Logs are in ") }?
             .dropFirst("Logs are in ".count).prefix { $0 != " " }.dropLast(), "the work directory")
         demo.signal(SIGINT)

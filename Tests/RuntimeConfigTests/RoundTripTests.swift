@@ -93,3 +93,35 @@ import TestSupport
         #expect(try root.snapshot() == before)
     }
 }
+
+extension RoundTripTests {
+    /// Directories made for one runtime's file may hold another's: each goes once it is empty.
+    @Test func runtimesRestoredOneByOneLeaveNothing() throws {
+        let root = try NodeRoot()
+        defer { root.directory.remove() }
+        let configurator = RuntimeConfigurator(root: root.path)
+        for runtime in [Runtime.podman, .containerd, .docker] {
+            _ = try configurator.configure(runtime, plan: try samplePlan())
+        }
+        for runtime in [Runtime.podman, .containerd, .docker] {
+            _ = try configurator.restore(runtime)
+        }
+        #expect(try root.snapshot().keys.sorted() == [])
+    }
+}
+
+extension RoundTripTests {
+    /// A write that fails part way (here a file sits where a directory must go) leaves what was
+    /// written recorded, so `restore` still gives back the tree as it was.
+    @Test func aFailurePartWayIsUndoneByRestore() throws {
+        let root = try NodeRoot(["etc/containerd/config.toml": "containerd-1.x-config.toml"])
+        defer { root.directory.remove() }
+        try root.put("etc/containerd/certs.d/docker.io", Data("in the way\n".utf8))
+        let before = try root.snapshot()
+        let configurator = RuntimeConfigurator(root: root.path)
+        #expect(throws: RuntimeConfigError.self) { try configurator.configure(.containerd, plan: try samplePlan()) }
+        #expect(root.read("etc/containerd/certs.d/127.0.0.1:5000/hosts.toml") != nil, "the first file was written before the failure")
+        _ = try configurator.restore(.containerd)
+        #expect(try root.snapshot() == before, "not as before after the restore")
+    }
+}

@@ -202,6 +202,13 @@ extension Fleet {
         guard levels.contains(settings.logLevel) else {
             throw GroundControlError(.invalidField, "settings.logLevel: must be one of \(levels.joined(separator: ", ")), not '\(settings.logLevel.prefix(40))'")
         }
+        for (index, runtime) in (settings.runtimes ?? []).enumerated() where !SatelliteSettings.knownRuntimes.contains(runtime) {
+            throw GroundControlError(
+                .invalidField, "settings.runtimes[\(index)]: must be one of \(SatelliteSettings.knownRuntimes.joined(separator: ", ")), not '\(runtime.prefix(40))'")
+        }
+        if let runtimes = settings.runtimes, Set(runtimes).count != runtimes.count {
+            throw GroundControlError(.invalidField, "settings.runtimes: lists a runtime twice")
+        }
         return settings
     }
 }

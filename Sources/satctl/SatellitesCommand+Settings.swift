@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import SatelliteProtocol
+
+/// The per-satellite settings Ground Control hands out with the state.
+struct SettingOptions: ParsableArguments {
+    @Option(name: .customLong("sync-interval"), help: "Seconds between its syncs when nothing changes (default 60).")
+    var syncInterval: Int?
+    @Option(name: .customLong("heartbeat-interval"), help: "Seconds between its reports (default 30).")
+    var heartbeatInterval: Int?
+    @Option(name: .customLong("log-level"), help: "Its log level (default info).")
+    var logLevel: String?
+    @Option(help: "Runtimes it points at itself, comma-separated (containerd, crio, podman, docker, k3s, rke2); replaces its --configure-runtime. An empty string restores them all.")
+    var runtimes: String?
+    @Flag(name: .customLong("local-runtimes"), help: "Let the satellite's own --configure-runtime decide again.")
+    var localRuntimes = false
+
+    var isEmpty: Bool { syncInterval == nil && heartbeatInterval == nil && logLevel == nil && runtimes == nil && !localRuntimes }
+
+    func applied(to base: SatelliteSettings) -> SatelliteSettings {
+        var settings = base
+        if let syncInterval { settings.syncIntervalSeconds = syncInterval }
+        if let heartbeatInterval { settings.heartbeatIntervalSeconds = heartbeatInterval }
+        if let logLevel { settings.logLevel = logLevel }
+        if let runtimes {
+            settings.runtimes = runtimes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if localRuntimes { settings.runtimes = nil }
+        return settings
+    }
+}
+
+extension SatellitesCommand {
+    struct Settings: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Change a satellite's settings; what is not given stays.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        @OptionGroup var settingOptions: SettingOptions
+
+        func run() async throws {
+            guard !settingOptions.isEmpty else { throw SatctlError("give at least one setting to change") }
+            let view = try await APIClient.with(connection) { client in
+                let current = try client.decode(SatelliteView.self, try await client.send("GET", "/api/v1/satellites/\(name)"))
+                return try client.decode(
+                    SatelliteView.self,
+                    try await client.send("PUT", "/api/v1/satellites/\(name)/settings", body: settingOptions.applied(to: current.settings)))
+            }
+            try emit(view, connection.output, table: { SatellitesCommand.table([$0]) })
+        }
+    }
+}
