@@ -8,12 +8,7 @@ import TestSupport
 /// and a plain name is served only while one upstream alone holds it (DESIGN.md §5.2).
 @Suite("Upstream namespacing") struct NamespacingTests {
     @Test func twoUpstreamsWithTheSameRepositoryNeverMix() async throws {
-        try await withUpstream { work, images, central in
-            let branch = try await UpstreamRegistry()
-            defer { Task { await branch.cleanUp() } }
-            try await central.push(layout: images.layout, name: "first", to: "apps/web:1")
-            try await branch.push(layout: images.layout, name: "second", to: "apps/web:1")
-            try await central.push(layout: images.layout, name: "other", to: "apps/only:1")
+        try await NamespacingTests.withTwoUpstreams { work, images, central, branch in
             let agent = try await SatelliteAgent(state: Self.state(generation: 1, central: central, branch: branch, branchHasWeb: true))
             defer { agent.terminate() }
             let synced = try await agent.waitForStatus("both upstreams synced") { $0.allSynced && $0.inventory.count == 3 }
@@ -60,6 +55,21 @@ import TestSupport
     private func digest(_ agent: SatelliteAgent, _ path: String) async throws -> String? {
         let reply = try await httpGet(agent.baseURL + path, headers: ["Accept": MediaType.ociManifest])
         return reply.status == 200 ? reply.headers["docker-content-digest"] : nil
+    }
+
+    /// Two upstreams, `central` and `branch`, that both hold `apps/web:1` (the first image and the
+    /// second); `central` also holds `apps/only:1`.
+    static func withTwoUpstreams(
+        _ body: (TemporaryDirectory, TestImages, UpstreamRegistry, UpstreamRegistry) async throws -> Void
+    ) async throws {
+        try await withUpstream { work, images, central in
+            let branch = try await UpstreamRegistry()
+            defer { Task { await branch.cleanUp() } }
+            try await central.push(layout: images.layout, name: "first", to: "apps/web:1")
+            try await branch.push(layout: images.layout, name: "second", to: "apps/web:1")
+            try await central.push(layout: images.layout, name: "other", to: "apps/only:1")
+            try await body(work, images, central, branch)
+        }
     }
 
     static func state(generation: Int, central: UpstreamRegistry, branch: UpstreamRegistry, branchHasWeb: Bool) -> String {

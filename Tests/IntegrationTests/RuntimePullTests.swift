@@ -11,12 +11,7 @@ import TestSupport
     @Test func containerdAndPodmanPullEachUpstreamsCopyWithTheUpstreamsStopped() async throws {
         let ctr = try requireTool("ctr", package: "containerd")
         let podman = try requireTool("podman", package: "podman")
-        try await withUpstream { work, images, central in
-            let branch = try await UpstreamRegistry()
-            defer { Task { await branch.cleanUp() } }
-            try await central.push(layout: images.layout, name: "first", to: "apps/web:1")
-            try await branch.push(layout: images.layout, name: "second", to: "apps/web:1")
-            try await central.push(layout: images.layout, name: "other", to: "apps/only:1")
+        try await NamespacingTests.withTwoUpstreams { work, images, central, branch in
 
             // A node root with a containerd that has a configuration of its own, and podman's.
             let node = work.appending("node")
