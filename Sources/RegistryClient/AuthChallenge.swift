@@ -2,21 +2,21 @@
 ///
 /// Spec: RFC 9110 §11.6.1; the Bearer flow of the Docker token specification
 /// (https://distribution.github.io/distribution/spec/auth/token/).
-struct AuthChallenge: Equatable, Sendable {
-    enum Scheme: Equatable, Sendable {
+package struct AuthChallenge: Equatable, Sendable {
+    package enum Scheme: Equatable, Sendable {
         case basic
         case bearer
     }
 
-    let scheme: Scheme
-    let parameters: [String: String]
+    package let scheme: Scheme
+    package let parameters: [String: String]
 
-    var realm: String? { parameters["realm"] }
-    var service: String? { parameters["service"] }
-    var scope: String? { parameters["scope"] }
+    package var realm: String? { parameters["realm"] }
+    package var service: String? { parameters["service"] }
+    package var scope: String? { parameters["scope"] }
 
     /// Parses `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`; nil for other schemes.
-    init?(header: String) {
+    package init?(header: String) {
         let trimmed = header.drop(while: { $0 == " " })
         guard let space = trimmed.firstIndex(of: " ") ?? (trimmed.isEmpty ? nil : trimmed.endIndex) else { return nil }
         switch trimmed[..<space].lowercased() {

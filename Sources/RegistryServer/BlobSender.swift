@@ -12,7 +12,7 @@ import Synchronization
 /// Only reads the page cache can answer at once happen on the event loop; a read that would wait
 /// for the disk goes to NIO's blocking-I/O thread pool, so a cold blob never stalls the loop's
 /// other connections.
-final class BlobSender: @unchecked Sendable {
+package final class BlobSender: @unchecked Sendable {
     // Everything below is touched only on `eventLoop` once `send()` has started.
     private let channel: any Channel
     private let eventLoop: any EventLoop
@@ -37,7 +37,7 @@ final class BlobSender: @unchecked Sendable {
     private let done: EventLoopPromise<Void>
     private var finished = false
 
-    init(channel: any Channel, reader: BlobReader, range: Range<Int64>, chunkSize: Int, metrics: RegistryMetrics) {
+    package init(channel: any Channel, reader: BlobReader, range: Range<Int64>, chunkSize: Int, metrics: RegistryMetrics) {
         self.channel = channel
         self.eventLoop = channel.eventLoop
         self.reader = reader
@@ -53,7 +53,7 @@ final class BlobSender: @unchecked Sendable {
 
     /// Sends the range, or less when the blob file is shorter than its record (the client sees a
     /// short body and retries).
-    func send() async throws {
+    package func send() async throws {
         let start = offset
         Self.active.add(1, ordering: .relaxed)
         defer {
@@ -69,10 +69,10 @@ final class BlobSender: @unchecked Sendable {
     /// A loopback client reads as fast as the pump writes, so the socket never pushes back; without
     /// a bound, one large GET would hold the loop until it ended (measured: small requests on the
     /// same server waited up to 1.8 s behind 1 GiB GETs).
-    static let bytesPerTurn: Int64 = 8 * 1024 * 1024
+    package static let bytesPerTurn: Int64 = 8 * 1024 * 1024
     /// The next turn is scheduled this far ahead rather than queued at once: NIO runs queued tasks
     /// back to back before polling for I/O, and a pause, however short, ends that run.
-    static let pauseBetweenTurns = TimeAmount.microseconds(20)
+    package static let pauseBetweenTurns = TimeAmount.microseconds(20)
 
     /// Where the current turn of the pump ends; chunks stop there, so each turn sends exactly its
     /// share, however often it waited for the channel or the disk on the way.

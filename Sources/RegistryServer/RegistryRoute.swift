@@ -4,7 +4,7 @@ import OCI
 ///
 /// Repository names contain slashes, so the path is read from its end: the last one or two
 /// components say which endpoint it is, and everything before them is the name.
-enum RegistryRoute: Equatable, Sendable {
+package enum RegistryRoute: Equatable, Sendable {
     case base
     case catalog
     case tags(RepositoryName)
@@ -15,7 +15,7 @@ enum RegistryRoute: Equatable, Sendable {
     case referrers(RepositoryName, digest: String)
 
     /// A short, fixed label for metrics.
-    var metricLabel: String {
+    package var metricLabel: String {
         switch self {
         case .base: "base"
         case .catalog: "catalog"
@@ -28,7 +28,7 @@ enum RegistryRoute: Equatable, Sendable {
     }
 
     /// Parses a path; nil when it is not a distribution API path. Throws for an invalid name.
-    init?(path: String) throws(OCIError) {
+    package init?(path: String) throws(OCIError) {
         guard path == "/v2" || path.hasPrefix("/v2/") else { return nil }
         var components = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(2).map {
             String($0).removingPercentEncoding ?? String($0)

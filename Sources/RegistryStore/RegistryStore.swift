@@ -25,7 +25,7 @@ public final class RegistryStore: Sendable {
         public init() {}
     }
 
-    let layout: StoreLayout
+    package let layout: StoreLayout
     let database: DatabasePool
     let sessions = UploadSessions()
     public let options: Options

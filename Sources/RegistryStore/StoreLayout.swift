@@ -3,7 +3,7 @@ import OCI
 /// Where the store keeps things under its data directory (DESIGN.md §5.1).
 ///
 /// Every path is built from a validated `Digest` or an `UploadID` the store made, never from raw input.
-struct StoreLayout: Sendable {
+package struct StoreLayout: Sendable {
     let root: String
 
     var blobsDirectory: String { root + "/blobs" }
@@ -18,7 +18,7 @@ struct StoreLayout: Sendable {
         algorithmDirectory(digest.algorithm) + "/" + String(digest.encoded.prefix(2))
     }
 
-    func blobPath(_ digest: Digest) -> String {
+    package func blobPath(_ digest: Digest) -> String {
         blobDirectory(digest) + "/" + digest.encoded
     }
 

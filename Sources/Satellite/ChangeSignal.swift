@@ -3,7 +3,7 @@ import Synchronization
 /// A counter that tasks can wait on: `notify` bumps it and wakes every waiter.
 ///
 /// Waiters pass the count they last saw, so a change between looking and waiting is never missed.
-final class ChangeSignal: Sendable {
+package final class ChangeSignal: Sendable {
     private struct State {
         var version = 0
         var nextWaiter = 0
@@ -12,11 +12,13 @@ final class ChangeSignal: Sendable {
 
     private let state = Mutex(State())
 
+    package init() {}
+
     /// The number of changes so far.
-    var version: Int { state.withLock { $0.version } }
+    package var version: Int { state.withLock { $0.version } }
 
     /// Records a change and wakes every waiter.
-    func notify() {
+    package func notify() {
         let woken = state.withLock { state in
             state.version += 1
             defer { state.waiters.removeAll() }
@@ -26,7 +28,7 @@ final class ChangeSignal: Sendable {
     }
 
     /// Returns once the count passes `seen`, or when the task is cancelled.
-    func wait(beyond seen: Int) async {
+    package func wait(beyond seen: Int) async {
         let id = state.withLock { state in
             defer { state.nextWaiter += 1 }
             return state.nextWaiter
@@ -46,7 +48,7 @@ final class ChangeSignal: Sendable {
     }
 
     /// Returns once the count passes `seen`, after `timeout`, or when the task is cancelled.
-    func wait(beyond seen: Int, timeout: Duration) async {
+    package func wait(beyond seen: Int, timeout: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.wait(beyond: seen) }
             group.addTask { try? await Task.sleep(for: timeout) }

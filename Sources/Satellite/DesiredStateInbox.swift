@@ -8,7 +8,7 @@ public struct VerifiedState: Sendable, Equatable {
     /// Where it came from, for status and logs: a file path or Ground Control's URL.
     public let origin: String
 
-    init(_ state: DesiredState, origin: String) {
+    package init(_ state: DesiredState, origin: String) {
         self.state = state
         self.origin = origin
     }
@@ -35,13 +35,13 @@ public final class DesiredStateInbox: Sendable {
     public init() {}
 
     /// Hands over news, replacing any the service has not taken yet.
-    func post(_ news: News) {
+    package func post(_ news: News) {
         latest.withLock { $0 = ($0.version + 1, news) }
         changed.notify()
     }
 
     /// The latest news if newer than `seen`, with its number.
-    func news(after seen: Int) -> (version: Int, news: News)? {
+    package func news(after seen: Int) -> (version: Int, news: News)? {
         latest.withLock { latest in
             guard latest.version > seen, let news = latest.news else { return nil }
             return (latest.version, news)

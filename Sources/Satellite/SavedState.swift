@@ -6,16 +6,16 @@ import SatelliteProtocol
 /// replaced together. It is trusted only while the signature verifies with the key received at
 /// registration: a state changed on disk is never applied, nor its generation used to ask Ground
 /// Control for changes.
-enum SavedState {
-    static func path(in dataDirectory: String) -> String { dataDirectory + "/ground-control-state.signed" }
+package enum SavedState {
+    package static func path(in dataDirectory: String) -> String { dataDirectory + "/ground-control-state.signed" }
 
     /// Where versions before 0.2 kept the document and its signature, as two files.
-    static func legacyPaths(in dataDirectory: String) -> (document: String, signature: String) {
+    package static func legacyPaths(in dataDirectory: String) -> (document: String, signature: String) {
         (dataDirectory + "/ground-control-state.json", dataDirectory + "/ground-control-state.json.sig")
     }
 
     /// What a restart finds.
-    enum Found {
+    package enum Found {
         case nothing
         case verified(DesiredState, document: Data)
         /// A saved state that must not be used, and why.
@@ -23,7 +23,7 @@ enum SavedState {
     }
 
     /// Replaces the saved state (temp file, fsync, rename).
-    static func save(_ document: Data, signature: String, in dataDirectory: String) throws {
+    package static func save(_ document: Data, signature: String, in dataDirectory: String) throws {
         try DurableFile.write(Data((signature + "\n").utf8) + document, to: path(in: dataDirectory), secret: true)
         let legacy = legacyPaths(in: dataDirectory)
         unlink(legacy.document)
@@ -31,12 +31,12 @@ enum SavedState {
     }
 
     /// Forgets the saved state, so that a restart has nothing to apply.
-    static func remove(in dataDirectory: String) {
+    package static func remove(in dataDirectory: String) {
         unlink(path(in: dataDirectory))
     }
 
     /// The saved state, checked against `publicKey`.
-    static func load(in dataDirectory: String, publicKey: String) -> Found {
+    package static func load(in dataDirectory: String, publicKey: String) -> Found {
         let path = path(in: dataDirectory)
         let document: Data
         let signature: String

@@ -55,7 +55,7 @@ public struct StateFileSource: Service {
     }
 
     /// Parses and, with a key, verifies one version of the file.
-    func read(_ document: Data?, signature: Data?) throws(StateFile.LoadError) -> VerifiedState {
+    package func read(_ document: Data?, signature: Data?) throws(StateFile.LoadError) -> VerifiedState {
         let path = options.path
         guard let document else { throw StateFile.LoadError(path: path, line: nil, field: nil, reason: "cannot read it") }
         if let publicKey = options.publicKey {

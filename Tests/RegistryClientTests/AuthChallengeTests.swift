@@ -1,4 +1,4 @@
-@testable import RegistryClient
+import RegistryClient
 import Testing
 
 @Suite struct AuthChallengeTests {

@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import RegistryStore
 import OCI
-@testable import RegistryServer
+import RegistryServer
 import Testing
 
 /// Every malformed request gets a 4xx with the spec's error body, and stores nothing.

@@ -6,8 +6,8 @@ import NIOEmbedded
 import NIOHTTPTypes
 import NIOPosix
 import OCI
-@testable import RegistryServer
-@testable import RegistryStore
+import RegistryServer
+import RegistryStore
 import Synchronization
 import TestSupport
 import Testing

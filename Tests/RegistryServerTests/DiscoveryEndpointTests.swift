@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import RegistryStore
 import OCI
-@testable import RegistryServer
+import RegistryServer
 import Testing
 
 @Suite struct DiscoveryEndpointTests {

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import OCI
-@testable import RegistryServer
+import RegistryServer
 import RegistryStore
 import Synchronization
 import Testing

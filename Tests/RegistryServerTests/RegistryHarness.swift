@@ -4,7 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import OCI
-@testable import RegistryServer
+import RegistryServer
 import RegistryStore
 import Testing
 import TestSupport

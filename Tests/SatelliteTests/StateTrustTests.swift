@@ -4,7 +4,7 @@ import Logging
 import SatelliteProtocol
 import Testing
 import TestSupport
-@testable import Satellite
+import Satellite
 
 /// How states are trusted before the agent applies them: operator files with a detached
 /// signature, and the state Ground Control sent, as saved for restarts.
