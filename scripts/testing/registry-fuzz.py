@@ -160,11 +160,19 @@ def check(status, headers, body, method, path):
     return None
 
 
+def with_namespace(method, path):
+    """Reads sometimes name the upstream they mean, as containerd's mirror requests do."""
+    if method not in ("GET", "HEAD") or not path.startswith("/v2/") or rng.randrange(4):
+        return path
+    ns = rng.choice(["", "127.0.0.1:1", "docker.io", "DOCKER.IO", "%00", "[::1]:5000", "a" * 300, "x y", "ns=", "&", "127.0.0.1:1/../x"])
+    return path + ("&" if "?" in path else "?") + "ns=" + ns
+
+
 connection = None
 statuses = {}
 for index in range(count):
     method, path, headers, body = request()
-    path = quote_path(path)
+    path = quote_path(with_namespace(method, path))
     for attempt in range(2):
         if connection is None:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)

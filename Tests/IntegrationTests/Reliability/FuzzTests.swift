@@ -33,6 +33,29 @@ extension Reliability {
             #expect(blob.body == layer)
         }
 
+        /// The agent's registry resolves every name through its upstreams (`?ns=`, qualified paths):
+        /// malformed names and hosts get 4xx with the error JSON, and it keeps serving.
+        @Test func theAgentsNameResolutionRefusesMalformedRequestsAndKeepsServing() async throws {
+            let python = try requireTool("python3", package: "python3")
+            // Two upstreams that cannot be reached: the agent serves, its names resolve through them.
+            let agent = try await SatelliteAgent(state: """
+                schemaVersion: 1
+                generation: 1
+                upstreams:
+                  - {name: central, url: "http://127.0.0.1:1"}
+                  - {name: hub, url: "https://registry-1.docker.io"}
+                artifacts:
+                  - {upstream: central, repository: known/app, tag: v1}
+                """)
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the first sync attempt") { $0.lastSync != nil }
+            let result = try await run(python, ["\(RealClientTests.scripts)/registry-fuzz.py", String(agent.port), Self.seed, "1500"], timeout: .seconds(300))
+            #expect(result.status == 0, "\(result.output)\(result.error)")
+            print("FuzzTests (agent registry, seed \(Self.seed)): \(result.output.split(separator: "\n").first ?? "")")
+            #expect(agent.child.isRunning)
+            #expect(try await httpGet("\(agent.baseURL)/v2/").status == 200)
+        }
+
         /// schemathesis (PyPI) generates requests from Ground Control's OpenAPI document: no 5xx, and
         /// every response matches the schema.
         @Test func groundControlAnswersEveryGeneratedRequestWithinItsSchema() async throws {
