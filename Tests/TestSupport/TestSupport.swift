@@ -1,11 +1,7 @@
 import Foundation
 
-/// Where `swift build` put this package's executables: `SATELLITE_PRODUCTS` when set (CI points
-/// it at a release build), else beside the test bundle.
-public let productsDirectory: URL = {
-    if let override = ProcessInfo.processInfo.environment["SATELLITE_PRODUCTS"], !override.isEmpty {
-        return URL(fileURLWithPath: override)
-    }
+/// Where `swift build` put this package's executables, beside the test bundle.
+public let builtProductsDirectory: URL = {
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     var directory = executable.deletingLastPathComponent()
     // The test runner may sit inside a bundle directory; walk up to the build products.
@@ -15,15 +11,25 @@ public let productsDirectory: URL = {
     return directory
 }()
 
-/// The path of one of this package's executables; fails with the build step when missing.
-public func productPath(_ name: String) throws -> String {
-    let path = productsDirectory.appendingPathComponent(name).path
-    guard FileManager.default.isExecutableFile(atPath: path) else {
-        let build = ProcessInfo.processInfo.environment["SATELLITE_PRODUCTS"] == nil
-            ? "run `swift build --build-tests` first" : "SATELLITE_PRODUCTS names that directory; build the product there"
-        throw TestSupportError("\(name) is not built in \(productsDirectory.path): \(build)")
+/// Where the programs under test are: `SATELLITE_PRODUCTS` when set (CI points it at the release
+/// programs the packages ship), else beside the test bundle.
+public let productsDirectory: URL = {
+    if let override = ProcessInfo.processInfo.environment["SATELLITE_PRODUCTS"], !override.isEmpty {
+        return URL(fileURLWithPath: override)
     }
-    return path
+    return builtProductsDirectory
+}()
+
+/// The path of one of this package's executables; fails with the build step when missing. Test
+/// helpers, which `SATELLITE_PRODUCTS` does not hold, come from beside the test bundle.
+public func productPath(_ name: String) throws -> String {
+    for directory in [productsDirectory, builtProductsDirectory] {
+        let path = directory.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    let build = ProcessInfo.processInfo.environment["SATELLITE_PRODUCTS"] == nil
+        ? "run `swift build --build-tests` first" : "SATELLITE_PRODUCTS names that directory; build the product there"
+    throw TestSupportError("\(name) is not built in \(productsDirectory.path): \(build)")
 }
 
 /// A failure of the test harness itself, with a message saying what to do.
