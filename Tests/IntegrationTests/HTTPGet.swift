@@ -25,7 +25,15 @@ func httpSend(
     request.method = HTTPMethod(rawValue: method)
     for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body { request.body = .bytes(ByteBuffer(data: body)) }
-    let response = try await (insecure ? insecureTestHTTPClient : testHTTPClient).execute(request, timeout: .seconds(60))
+    let client = insecure ? insecureTestHTTPClient : testHTTPClient
+    let response: HTTPClientResponse
+    do {
+        response = try await client.execute(request, timeout: .seconds(60))
+    } catch let error as ChannelError where error == .ioOnClosedChannel && (method == "GET" || method == "HEAD") {
+        // A pooled keep-alive connection the server closed as the request went out: any client
+        // sends an idempotent request again on a new one.
+        response = try await client.execute(request, timeout: .seconds(60))
+    }
     let collected = try await response.body.collect(upTo: 512 * 1024 * 1024)
     var fields: [String: String] = [:]
     for (name, value) in response.headers { fields[name.lowercased()] = value }

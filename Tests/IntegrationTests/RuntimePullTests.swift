@@ -42,7 +42,14 @@ import TestSupport
             await central.stop()
             await branch.stop()
 
-            // containerd: the daemon reads the rewritten config.toml; ctr resolves through the hosts files.
+            // containerd reads config_path from the rewritten config.toml (its CRI plugin, which the
+            // daemon here runs without, is what uses it); ctr resolves through the same hosts files.
+            let written = try String(contentsOfFile: containerd.configFile, encoding: .utf8)
+            let withCRI = work.appending("config-with-cri.toml")
+            try Data(written.replacingOccurrences(of: #"disabled_plugins = \[[^\]]*\]"#, with: "disabled_plugins = []", options: .regularExpression).utf8)
+                .write(to: URL(fileURLWithPath: withCRI))
+            let dump = try await runChecked(try requireTool("containerd", package: "containerd"), ["--config", withCRI, "config", "dump"])
+            #expect(dump.contains("config_path = \"\(node)/etc/containerd/certs.d\""), "\(dump)")
             try await containerd.start()
             defer { containerd.stop() }
             for (upstream, image) in [(central, images.first), (branch, images.second)] {

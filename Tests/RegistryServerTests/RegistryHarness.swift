@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,15 +10,25 @@ import RegistryStore
 import Testing
 import TestSupport
 
-/// A registry on a fresh temporary store, served on a loopback socket and driven through
-/// Hummingbird's test client. Always over a real connection: blob bodies are written straight
-/// into the connection's channel (`BlobSender`), which Hummingbird's in-process router mode
-/// does not provide.
+/// A registry on a fresh temporary store, served on a loopback socket. Always over a real
+/// connection: blob bodies are written straight into the connection's channel (`BlobSender`),
+/// which Hummingbird's in-process router mode does not provide. Requests go through
+/// AsyncHTTPClient with a generous deadline: Hummingbird's test clients give up after 15–20 s,
+/// which a push can outlast when the whole suite loads the machine.
 struct RegistryHarness {
-    let client: any TestClientProtocol
+    let port: Int
     let store: RegistryStore
     /// The store's directory.
     let directory: String
+
+    /// What a request got back.
+    struct Response {
+        let status: HTTPResponse.Status
+        let headers: HTTPFields
+        let body: ByteBuffer
+    }
+
+    private static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
 
     /// Runs `body` against a new registry; the store's directory is removed afterwards.
     static func run(
@@ -39,15 +50,27 @@ struct RegistryHarness {
             store: store, metrics: RegistryMetrics(), configuration: configuration, logger: logger,
             eventLoopGroup: eventLoopGroup)
         try await app.test(.live) { client in
-            try await body(RegistryHarness(client: client, store: store, directory: directory))
+            try await body(RegistryHarness(port: try #require(client.port), store: store, directory: directory))
         }
     }
 
     @discardableResult
     func request(
         _ method: HTTPRequest.Method, _ uri: String, headers: HTTPFields = [:], body: [UInt8]? = nil
-    ) async throws -> TestResponse {
-        try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+    ) async throws -> Response {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(uri)")
+        request.method = .init(rawValue: method.rawValue)
+        for field in headers where !(body != nil && field.name == .contentLength) {
+            request.headers.add(name: field.name.rawName, value: field.value)
+        }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await Self.client.execute(request, timeout: .seconds(120))
+        var fields = HTTPFields()
+        for header in response.headers {
+            if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
+        }
+        let collected = try await response.body.collect(upTo: 256 * 1024 * 1024)
+        return Response(status: .init(code: Int(response.status.code)), headers: fields, body: collected)
     }
 
     /// Pushes a blob with POST then PUT and returns its digest.
@@ -90,7 +113,7 @@ struct RegistryHarness {
     }
 
     /// Asserts an OCI error reply with a status and code.
-    func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, _ code: ErrorCode, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectError(_ response: Response, _ status: HTTPResponse.Status, _ code: ErrorCode, sourceLocation: SourceLocation = #_sourceLocation) throws {
         #expect(response.status == status, sourceLocation: sourceLocation)
         let body = try JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: response.body))
         #expect(body.errors.first?.code == code.rawValue, "\(body)", sourceLocation: sourceLocation)

@@ -23,8 +23,8 @@ for product in products:
     if not key:
         sys.exit(f"static-relink: no link command for {product} in {manifest_path}; build it first")
     args = json.loads(key.group(1))
-    output = args.index("-o") + 1
-    args[output] = os.path.join(out_dir, product)
+    target = os.path.join(out_dir, product)
+    args[args.index("-o") + 1] = target
     args.insert(1, "-static-stdlib")
     # Objects compiled for the shared runtime do not name Foundation's own static dependencies;
     # each archive goes before the ones it uses.
@@ -32,4 +32,4 @@ for product in products:
     result = subprocess.run(args)
     if result.returncode != 0:
         sys.exit(f"static-relink: linking {product} failed")
-    print(f"static-relink: {args[output]}", file=sys.stderr)
+    print(f"static-relink: {target}", file=sys.stderr)
