@@ -40,10 +40,10 @@ extension SatellitesCommand {
         func run() async throws {
             guard !settingOptions.isEmpty else { throw SatctlError("give at least one setting to change") }
             let view = try await APIClient.with(connection) { client in
-                let current = try client.decode(SatelliteView.self, try await client.send("GET", "/api/v1/satellites/\(name)"))
+                let current = try client.decode(SatelliteView.self, try await client.send("GET", "/api/v1/satellites/\(segment(name))"))
                 return try client.decode(
                     SatelliteView.self,
-                    try await client.send("PUT", "/api/v1/satellites/\(name)/settings", body: settingOptions.applied(to: current.settings)))
+                    try await client.send("PUT", "/api/v1/satellites/\(segment(name))/settings", body: settingOptions.applied(to: current.settings)))
             }
             try emit(view, connection.output, table: { SatellitesCommand.table([$0]) })
         }

@@ -75,6 +75,9 @@ struct SatellitesCommand: AsyncParsableCommand {
             try emit(satellite, connection.output) { satellite in
                 var rows = SatellitesCommand.table([satellite])
                 rows.append([])
+                let settings = satellite.settings
+                rows.append(["settings", "sync every \(settings.syncIntervalSeconds) s, heartbeat every \(settings.heartbeatIntervalSeconds) s, log \(settings.logLevel)",
+                             settings.runtimes.map { "runtimes: " + ($0.isEmpty ? "none" : $0.joined(separator: ",")) } ?? "runtimes: the node's own"])
                 if let sync = satellite.lastSync {
                     rows.append(["last sync", sync.succeeded ? "ok" : "failed: \(sync.error ?? "")", show(sync.finishedAt)])
                     for failure in sync.failures ?? [] {

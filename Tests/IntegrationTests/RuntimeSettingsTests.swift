@@ -31,6 +31,8 @@ import TestSupport
             }
             let text = try String(contentsOfFile: dropIn, encoding: .utf8)
             #expect(text.contains("location = \"127.0.0.1:\(port)/central\""), "\(text)")
+            let shown = try await satctl(server, token: "admin", ["satellites", "show", "edge-01"])
+            #expect(shown.contains("runtimes: podman,containerd"), "\(shown)")
 
             // Taken back: every file restored, nothing left under the root.
             try await satctl(server, token: "admin", ["satellites", "settings", "edge-01", "--runtimes", ""])
