@@ -48,6 +48,22 @@ extension DesiredState {
                 throw DesiredStateError(field: field + ".username", "is required with a password")
             }
         }
+        var proxied = Set<String>()
+        for (index, rule) in (proxy ?? []).enumerated() {
+            let field = "proxy[\(index)]"
+            guard names.contains(rule.upstream) else {
+                throw DesiredStateError(field: field + ".upstream", "'\(rule.upstream)' is not among the upstreams")
+            }
+            guard proxied.insert(rule.upstream).inserted else {
+                throw DesiredStateError(field: field + ".upstream", "'\(rule.upstream)' has a rule already; list all its repositories in one")
+            }
+            guard !rule.repositories.isEmpty else {
+                throw DesiredStateError(field: field + ".repositories", "must allow at least one repository pattern")
+            }
+            if let ttl = rule.tagTTL, !(0...31_536_000).contains(ttl) {
+                throw DesiredStateError(field: field + ".tagTTL", "must be 0 to 31536000 seconds, not \(ttl)")
+            }
+        }
         for (index, artifact) in artifacts.enumerated() {
             let field = "artifacts[\(index)]"
             guard names.contains(artifact.upstream) else {
@@ -64,6 +80,11 @@ extension DesiredState {
                 }
             }
         }
+    }
+
+    /// The rule for an upstream's pull-through, if it has one.
+    public func proxyRule(for upstream: String) -> ProxyRule? {
+        proxy?.first { $0.upstream == upstream }
     }
 
     /// The upstream an artifact names (present once `validate()` passed).

@@ -15,14 +15,40 @@ public struct DesiredState: Codable, Sendable, Equatable {
     public var artifacts: [Artifact]
     /// Sync and heartbeat intervals and log level, when Ground Control sets them.
     public var settings: SatelliteSettings?
+    /// Pull-through for what no artifact names: per upstream, the repositories that may be
+    /// fetched on first pull. Anything else is denied, never fetched. None: no pull-through.
+    public var proxy: [ProxyRule]?
 
     public init(schemaVersion: Int = DesiredState.currentSchemaVersion, generation: Int64, upstreams: [Upstream], artifacts: [Artifact],
-                settings: SatelliteSettings? = nil) {
+                settings: SatelliteSettings? = nil, proxy: [ProxyRule]? = nil) {
         self.schemaVersion = schemaVersion
         self.generation = generation
         self.upstreams = upstreams
         self.artifacts = artifacts
         self.settings = settings
+        self.proxy = proxy
+    }
+
+    /// Which repositories of an upstream may be pulled through, and how long a cached tag is
+    /// served before one `HEAD` revalidates it.
+    public struct ProxyRule: Codable, Sendable, Equatable {
+        public var upstream: String
+        public var repositories: [RepositoryPattern]
+        /// Seconds; 300 when absent.
+        public var tagTTL: Int?
+
+        public static let defaultTagTTL = 300
+
+        public init(upstream: String, repositories: [RepositoryPattern], tagTTL: Int? = nil) {
+            self.upstream = upstream
+            self.repositories = repositories
+            self.tagTTL = tagTTL
+        }
+
+        /// Whether `repository` may be fetched on demand under this rule.
+        public func allows(_ repository: RepositoryName) -> Bool {
+            repositories.contains { $0.matches(repository) }
+        }
     }
 
     /// A registry to pull from.

@@ -67,10 +67,26 @@ public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
 public struct GroupDefinition: Codable, Sendable, Equatable {
     public var registry: String
     public var artifacts: [GroupArtifact]
+    /// Pull-through from the group's registry for repositories no artifact names.
+    public var proxy: GroupProxy?
 
-    public init(registry: String, artifacts: [GroupArtifact]) {
+    public init(registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil) {
         self.registry = registry
         self.artifacts = artifacts
+        self.proxy = proxy
+    }
+}
+
+/// A group's pull-through rules: the repositories of its registry that satellites may fetch on
+/// first pull, and how long they serve a cached tag before revalidating it.
+public struct GroupProxy: Codable, Sendable, Equatable {
+    public var repositories: [RepositoryPattern]
+    /// Seconds; the satellite's default (300) when absent.
+    public var tagTTL: Int?
+
+    public init(repositories: [RepositoryPattern], tagTTL: Int? = nil) {
+        self.repositories = repositories
+        self.tagTTL = tagTTL
     }
 }
 
@@ -79,14 +95,16 @@ public struct GroupView: Codable, Sendable, Equatable {
     public var name: String
     public var registry: String
     public var artifacts: [GroupArtifact]
+    public var proxy: GroupProxy?
     /// The fleet revision of the group's last change (including a tag resolving anew).
     public var revision: Int64
     public var updatedAt: Date
 
-    public init(name: String, registry: String, artifacts: [GroupArtifact], revision: Int64, updatedAt: Date) {
+    public init(name: String, registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil, revision: Int64, updatedAt: Date) {
         self.name = name
         self.registry = registry
         self.artifacts = artifacts
+        self.proxy = proxy
         self.revision = revision
         self.updatedAt = updatedAt
     }

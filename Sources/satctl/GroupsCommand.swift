@@ -20,6 +20,9 @@ struct GroupsCommand: AsyncParsableCommand {
                 [$0.repository.value, $0.tag?.value ?? "-", $0.digest?.string ?? "-", $0.resolvedDigest?.string ?? "-",
                  $0.platforms?.joined(separator: ",") ?? "all"]
             }
+            + (group.proxy.map { proxy in
+                [[], ["pull-through", proxy.repositories.map(\.value).joined(separator: " "), "tag TTL \(proxy.tagTTL ?? DesiredState.ProxyRule.defaultTagTTL) s"]]
+            } ?? [])
     }
 
     /// `repository[:tag][@digest]`, as in `library/alpine:3.20` or `apps/web@sha256:…`.
@@ -83,9 +86,20 @@ struct GroupsCommand: AsyncParsableCommand {
         var artifacts: [String] = []
         @Option(name: .customLong("platform"), help: "Only this platform of an index (os/arch[/variant]); repeat for several.")
         var platforms: [String] = []
+        @Option(name: .customLong("proxy-allow"), help: "A repository pattern satellites may pull through on first pull (library/*, apps/**); repeat for several. Anything else is denied.")
+        var proxyAllow: [String] = []
+        @Option(name: .customLong("proxy-tag-ttl"), help: "Seconds a pulled-through tag is served before one HEAD revalidates it (default 300).")
+        var proxyTagTTL: Int?
 
         func run() async throws {
-            let definition = GroupDefinition(registry: registry, artifacts: try artifacts.map { try GroupsCommand.artifact($0, platforms: platforms) })
+            guard proxyTagTTL == nil || !proxyAllow.isEmpty else { throw SatctlError("--proxy-tag-ttl needs at least one --proxy-allow") }
+            let proxy = proxyAllow.isEmpty ? nil : GroupProxy(
+                repositories: try proxyAllow.map { raw in
+                    do { return try RepositoryPattern(raw) } catch { throw SatctlError("--proxy-allow: \(error)") }
+                },
+                tagTTL: proxyTagTTL)
+            let definition = GroupDefinition(
+                registry: registry, artifacts: try artifacts.map { try GroupsCommand.artifact($0, platforms: platforms) }, proxy: proxy)
             let group = try await APIClient.with(connection) { client in
                 try client.decode(GroupView.self, try await client.send("PUT", "/api/v1/groups/\(segment(name))", body: definition))
             }
@@ -149,7 +163,7 @@ struct GroupsCommand: AsyncParsableCommand {
                     kept.resolvedDigest = nil
                     return kept
                 }
-                let definition = GroupDefinition(registry: group.registry, artifacts: try change(current))
+                let definition = GroupDefinition(registry: group.registry, artifacts: try change(current), proxy: group.proxy)
                 do {
                     let data = try await client.send(
                         "PUT", "/api/v1/groups/\(segment(name))", body: definition, headers: ["If-Match": "\"\(group.revision)\""])

@@ -12,6 +12,7 @@ extension Fleet {
     ) async throws -> (GroupView, created: Bool) {
         let registry = try ResourceName(definition.registry, kind: "registry")
         let validated = try Self.validatedArtifacts(definition.artifacts)
+        let proxy = try Self.validatedProxy(definition.proxy)
         let at = Self.milliseconds(now())
         return try await store.transaction { session in
             var artifacts = validated
@@ -34,13 +35,16 @@ extension Fleet {
             let revision = try await nextRevision(session)
             try await session.query(
                 """
-                INSERT INTO image_groups (name, registry, artifacts, revision, updated_at) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO image_groups (name, registry, artifacts, proxy, revision, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET registry = excluded.registry, artifacts = excluded.artifacts,
-                    revision = excluded.revision, updated_at = excluded.updated_at
+                    proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at
                 """,
-                .text(name.value), .text(registry.value), .text(try Self.json(artifacts)), .integer(revision), .integer(at))
-            try await audit(session, actor, "group.put", name.value, "registry \(registry), \(artifacts.count) artifact(s)")
-            let view = GroupView(name: name.value, registry: registry.value, artifacts: artifacts, revision: revision, updatedAt: Self.date(at))
+                .text(name.value), .text(registry.value), .text(try Self.json(artifacts)), try proxy.map { .text(try Self.json($0)) } ?? .null,
+                .integer(revision), .integer(at))
+            let rules = proxy.map { ", pull-through \($0.repositories.map(\.value).joined(separator: " "))" } ?? ""
+            try await audit(session, actor, "group.put", name.value, "registry \(registry), \(artifacts.count) artifact(s)\(rules)")
+            let view = GroupView(
+                name: name.value, registry: registry.value, artifacts: artifacts, proxy: proxy, revision: revision, updatedAt: Self.date(at))
             return (view, previous == nil)
         }
     }
@@ -105,6 +109,20 @@ extension Fleet {
         }
     }
 
+    /// Pull-through rules with at least one pattern, each once, and a sane tag TTL; none stays none.
+    static func validatedProxy(_ proxy: GroupProxy?) throws(GroundControlError) -> GroupProxy? {
+        guard var proxy else { return nil }
+        guard !proxy.repositories.isEmpty else {
+            throw GroundControlError(.invalidField, "proxy.repositories: must allow at least one repository pattern")
+        }
+        if let ttl = proxy.tagTTL, !(0...31_536_000).contains(ttl) {
+            throw GroundControlError(.invalidField, "proxy.tagTTL: must be 0 to 31536000 seconds, not \(ttl)")
+        }
+        var seen = Set<RepositoryPattern>()
+        proxy.repositories = proxy.repositories.filter { seen.insert($0).inserted }
+        return proxy
+    }
+
     static func validatedArtifacts(_ artifacts: [GroupArtifact]) throws(GroundControlError) -> [GroupArtifact] {
         var seen = Set<GroupArtifact>()
         var result: [GroupArtifact] = []
@@ -133,11 +151,12 @@ extension Fleet {
 
 /// A group row with its artifacts decoded.
 struct GroupRecord: Sendable {
-    static let columns = "name, registry, artifacts, revision, updated_at"
+    static let columns = "name, registry, artifacts, proxy, revision, updated_at"
 
     let name: String
     let registry: String
     let artifacts: [GroupArtifact]
+    let proxy: GroupProxy?
     let revision: Int64
     let updatedAt: Int64
 
@@ -145,11 +164,12 @@ struct GroupRecord: Sendable {
         name = try row.text("name")
         registry = try row.text("registry")
         artifacts = try Fleet.decode([GroupArtifact].self, try row.text("artifacts"))
+        proxy = try row.optionalText("proxy").map { try Fleet.decode(GroupProxy.self, $0) }
         revision = try row.integer("revision")
         updatedAt = try row.integer("updated_at")
     }
 
     var view: GroupView {
-        GroupView(name: name, registry: registry, artifacts: artifacts, revision: revision, updatedAt: Fleet.date(updatedAt))
+        GroupView(name: name, registry: registry, artifacts: artifacts, proxy: proxy, revision: revision, updatedAt: Fleet.date(updatedAt))
     }
 }

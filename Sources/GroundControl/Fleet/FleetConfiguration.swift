@@ -47,8 +47,17 @@ public struct FleetConfiguration: Sendable {
         var upstreams: [String: DesiredState.Upstream] = [:]
         var artifacts: [DesiredState.Artifact] = []
         var seen = Set<DesiredState.Artifact>()
+        var proxy: [String: DesiredState.ProxyRule] = [:]
         for group in names.sorted().compactMap({ groups[$0] }) {
             guard let registry = registries[group.registry] else { continue }
+            if let rules = group.proxy {
+                // Groups on one registry allow the union of their patterns, revalidating as
+                // often as the strictest of them asks.
+                var rule = proxy[registry.name] ?? DesiredState.ProxyRule(upstream: registry.name, repositories: [])
+                rule.repositories += rules.repositories.filter { !rule.repositories.contains($0) }
+                if let ttl = rules.tagTTL { rule.tagTTL = min(rule.tagTTL ?? ttl, ttl) }
+                proxy[registry.name] = rule
+            }
             upstreams[registry.name] = DesiredState.Upstream(
                 name: registry.name, url: registry.url, insecure: registry.insecure ? true : nil,
                 username: registry.username, password: registry.password)
@@ -63,7 +72,8 @@ public struct FleetConfiguration: Sendable {
             generation: generation(satelliteRevision: satelliteRevision, groups: names),
             upstreams: upstreams.values.sorted { $0.name < $1.name },
             artifacts: artifacts,
-            settings: settings)
+            settings: settings,
+            proxy: proxy.isEmpty ? nil : proxy.values.sorted { $0.upstream < $1.upstream })
     }
 
     static func load(_ session: any FleetSession) async throws -> FleetConfiguration {

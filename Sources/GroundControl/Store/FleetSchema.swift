@@ -49,6 +49,10 @@ enum FleetSchema {
                 // cache of its credential sees the change (the row itself is gone).
                 "CREATE TABLE deleted_satellites (name TEXT PRIMARY KEY, revision \(integer) NOT NULL)",
             ],
+            [
+                // A group's pull-through rules, JSON; NULL for none.
+                "ALTER TABLE image_groups ADD COLUMN proxy TEXT",
+            ],
         ]
     }
 
