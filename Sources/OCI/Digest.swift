@@ -87,18 +87,7 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 }
 
-extension Digest: Codable {
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do {
-            try self.init(raw)
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(string)
-    }
+extension Digest: ValidatedString {
+    public var text: String { string }
+    public init(validating raw: String) throws(OCIError) { try self.init(raw) }
 }

@@ -65,16 +65,7 @@ public struct RepositoryName: Hashable, Sendable, Comparable, CustomStringConver
     }
 }
 
-extension RepositoryName: Codable {
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
+extension RepositoryName: ValidatedString {
+    public var text: String { value }
+    public init(validating raw: String) throws(OCIError) { try self.init(raw) }
 }

@@ -30,18 +30,9 @@ public struct Tag: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 }
 
-extension Tag: Codable {
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
+extension Tag: ValidatedString {
+    public var text: String { value }
+    public init(validating raw: String) throws(OCIError) { try self.init(raw) }
 }
 
 /// The `<reference>` of a manifest URL: a tag or a digest.

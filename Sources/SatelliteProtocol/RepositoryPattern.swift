@@ -5,20 +5,20 @@ import OCI
 ///
 /// `*` matches any run of characters within one component, `**` any run of components
 /// (at least one). Anything else must be what a repository name may hold.
-public struct RepositoryPattern: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct RepositoryPattern: Sendable, Hashable, ValidatedString, CustomStringConvertible {
     public let value: String
     private let components: [Substring]
 
-    public init(_ raw: String) throws(DesiredStateError) {
+    public init(_ raw: String) throws(OCIError) {
         guard !raw.isEmpty, raw.utf8.count <= RepositoryName.maxLength else {
-            throw DesiredStateError(field: "pattern", "must be 1 to \(RepositoryName.maxLength) characters")
+            throw OCIError(.nameInvalid, "a repository pattern must be 1 to \(RepositoryName.maxLength) characters")
         }
         let parts = raw.split(separator: "/", omittingEmptySubsequences: false)
         for part in parts {
             let literal = String(part.map { $0 == "*" ? "a" : $0 })
             guard !part.isEmpty, part == "**" || !part.contains("**"), RepositoryName.isValidComponent(literal) || part.allSatisfy({ $0 == "*" }) else {
-                throw DesiredStateError(
-                    field: "pattern",
+                throw OCIError(
+                    .nameInvalid,
                     "'\(raw.prefix(100))' is not a repository pattern: components of lower-case letters and digits joined by '.', '_', '__' or '-', with '*' for any run of them and '**' for any number of components")
             }
         }
@@ -58,17 +58,8 @@ public struct RepositoryPattern: Sendable, Hashable, Codable, CustomStringConver
 
     public var description: String { value }
 
-    public init(from decoder: any Decoder) throws {
-        let raw = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(raw) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
+    public var text: String { value }
+    public init(validating raw: String) throws(OCIError) { try self.init(raw) }
 
     public static func == (lhs: RepositoryPattern, rhs: RepositoryPattern) -> Bool { lhs.value == rhs.value }
     public func hash(into hasher: inout Hasher) { hasher.combine(value) }

@@ -95,7 +95,7 @@ struct GroupsCommand: AsyncParsableCommand {
             guard proxyTagTTL == nil || !proxyAllow.isEmpty else { throw SatctlError("--proxy-tag-ttl needs at least one --proxy-allow") }
             let proxy = proxyAllow.isEmpty ? nil : GroupProxy(
                 repositories: try proxyAllow.map { raw in
-                    do { return try RepositoryPattern(raw) } catch { throw SatctlError("--proxy-allow: \(error)") }
+                    do { return try RepositoryPattern(raw) } catch { throw SatctlError("--proxy-allow: \((error as? OCIError)?.message ?? "\(error)")") }
                 },
                 tagTTL: proxyTagTTL)
             let definition = GroupDefinition(

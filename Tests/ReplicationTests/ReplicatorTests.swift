@@ -48,7 +48,7 @@ import TestSupport
     }
 
     static func artifact(_ repository: String, tag: String? = nil, digest: Digest? = nil, platforms: [String]? = nil) throws -> DesiredState.Artifact {
-        .init(upstream: "central", repository: try RepositoryName(repository), tag: try tag.map(Tag.init), digest: digest, platforms: platforms)
+        .init(upstream: "central", repository: try RepositoryName(repository), tag: try tag.map { try Tag($0) }, digest: digest, platforms: platforms)
     }
 
     @Test(arguments: StoreKind.allCases)

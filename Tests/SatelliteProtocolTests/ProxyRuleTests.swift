@@ -27,7 +27,7 @@ import Testing
 
     @Test(arguments: ["", "Library/*", "apps//web", "apps/***", "a**/b", "/apps", "apps/", "apps/we b"])
     func malformedPatternsAreRefused(raw: String) {
-        #expect(throws: DesiredStateError.self) { try RepositoryPattern(raw) }
+        #expect(throws: OCIError.self) { try RepositoryPattern(raw) }
     }
 
     static let upstream = DesiredState.Upstream(name: "central", url: "http://a")
