@@ -25,6 +25,11 @@ struct RegistryError: Error {
             self.init(error.code == .nameUnknown ? .notFound : .badRequest, error.code, error.message)
         case let error as StoreError:
             self.init(store: error)
+        case let error as OnDemandRefusal:
+            switch error.reason {
+            case .denied: self.init(.forbidden, .denied, error.message)
+            case .unavailable: self.init(.notFound, .manifestUnknown, error.message)
+            }
         case let error as any HTTPResponseError:
             // Hummingbird's own limits (body too large and the like).
             self.init(error.status, error.status == .contentTooLarge ? .sizeInvalid : .unsupported, "\(error)")

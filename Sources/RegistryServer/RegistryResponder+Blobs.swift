@@ -6,6 +6,15 @@ import RegistryStore
 extension RegistryResponder {
     func getBlob(_ name: RepositoryName, _ rawDigest: String, _ request: Request, channel: any Channel, head: Bool) async throws -> Response {
         let digest = try Digest(rawDigest)
+        do {
+            return try await readBlob(name, digest, request, channel: channel, head: head)
+        } catch let error as StoreError where error.isMiss {
+            guard try await onDemand.fetchBlob(name, digest: digest) else { throw error }
+            return try await readBlob(name, digest, request, channel: channel, head: head)
+        }
+    }
+
+    private func readBlob(_ name: RepositoryName, _ digest: Digest, _ request: Request, channel: any Channel, head: Bool) async throws -> Response {
         var headers: HTTPFields = [
             .dockerContentDigest: digest.string,
             .contentType: "application/octet-stream",

@@ -9,6 +9,16 @@ extension RegistryResponder {
         guard let reference = try? Reference(rawReference) else {
             throw RegistryError(.notFound, .manifestUnknown, "manifest '\(rawReference.prefix(100))' is unknown: it is neither a valid tag nor a digest")
         }
+        if case .tag(let tag) = reference { await onDemand.refresh(name, tag: tag) }
+        do {
+            return try await readManifest(name, reference, head: head)
+        } catch let error as StoreError where error.isMiss {
+            guard try await onDemand.fetchManifest(name, reference: reference) else { throw error }
+            return try await readManifest(name, reference, head: head)
+        }
+    }
+
+    private func readManifest(_ name: RepositoryName, _ reference: Reference, head: Bool) async throws -> Response {
         if head {
             let info = try await store.manifestInfo(repository: name, reference: reference)
             return Response(

@@ -17,18 +17,21 @@ public struct RegistryResponder: HTTPResponder {
     let readOnly: Bool
     /// Where a requested name is kept.
     let namespaces: any RepositoryNamespaces
+    /// What fetches content the store lacks (the satellite's pull-through).
+    let onDemand: any ContentOnDemand
     /// Bytes per read when streaming a blob out (512 KiB measured fastest; BENCHMARKS.md).
     let readChunkSize = 512 * 1024
 
     public init(
         store: RegistryStore, metrics: RegistryMetrics, logger: Logger, readOnly: Bool = false,
-        namespaces: any RepositoryNamespaces = FlatNamespaces()
+        namespaces: any RepositoryNamespaces = FlatNamespaces(), onDemand: any ContentOnDemand = NoContentOnDemand()
     ) {
         self.store = store
         self.metrics = metrics
         self.logger = logger
         self.readOnly = readOnly
         self.namespaces = namespaces
+        self.onDemand = onDemand
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {

@@ -32,12 +32,12 @@ public enum RegistryServer {
     /// `eventLoopGroup` names others.
     public static func makeApplication(
         store: RegistryStore, metrics: RegistryMetrics, configuration: Configuration, logger: Logger,
-        namespaces: any RepositoryNamespaces = FlatNamespaces(),
+        namespaces: any RepositoryNamespaces = FlatNamespaces(), onDemand: any ContentOnDemand = NoContentOnDemand(),
         eventLoopGroup: EventLoopGroupProvider = .singleton,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let responder = RegistryResponder(
-            store: store, metrics: metrics, logger: logger, readOnly: configuration.readOnly, namespaces: namespaces)
+            store: store, metrics: metrics, logger: logger, readOnly: configuration.readOnly, namespaces: namespaces, onDemand: onDemand)
         let server = try HTTPServerBuilder.http1(
             tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath, limits: configuration.limits)
         return Application(

@@ -13,7 +13,7 @@ extension RegistryStore {
     /// keeps only some platforms stores the index byte-exact but not every child.
     public func putManifest(
         repository: RepositoryName, reference: Reference, bytes: [UInt8], contentType: String?,
-        requireChildManifests: Bool = true
+        requireChildManifests: Bool = true, requireBlobs: Bool = true
     ) async throws(StoreError) -> ManifestPutResult {
         guard bytes.count <= options.maxManifestBytes else {
             throw StoreError(.tooLarge, "manifest of \(bytes.count) bytes exceeds the \(options.maxManifestBytes)-byte limit")
@@ -35,7 +35,7 @@ extension RegistryStore {
             digest = DigestHasher.digest(of: bytes)
         }
 
-        try await checkReferencesPresent(parsed, repository: repository, children: requireChildManifests)
+        try await checkReferencesPresent(parsed, repository: repository, children: requireChildManifests, blobs: requireBlobs)
         try await storeBlobBytes(bytes, digest: digest)
 
         let now = options.clock()
@@ -49,7 +49,7 @@ extension RegistryStore {
         let size = Int64(bytes.count)
         try await write { db in
             // Checked again inside the transaction: garbage collection may have run since.
-            try Self.requireReferences(db, parsed, repository: repository, children: requireChildManifests)
+            try Self.requireReferences(db, parsed, repository: repository, children: requireChildManifests, blobs: requireBlobs)
             try Self.recordBlob(db, digest: digest, size: size, now: now)
             try Self.ensureRepository(db, repository, now: now)
             try db.execute(
@@ -69,7 +69,10 @@ extension RegistryStore {
                     sql: "INSERT OR IGNORE INTO manifest_references(repository, manifest, digest) VALUES (?, ?, ?)",
                     arguments: [repository.value, digest.string, descriptor.digest.string])
             }
-            for descriptor in parsed.requiredBlobs {
+            // Blobs held are linked now; one a pulled-through manifest names and the store lacks
+            // is linked when it arrives.
+            for descriptor in parsed.requiredBlobs
+            where try requireBlobs || Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [descriptor.digest.string]) == true {
                 try Self.link(db, descriptor.digest, into: repository)
             }
             try Self.link(db, digest, into: repository)
@@ -137,13 +140,14 @@ extension RegistryStore {
         }
     }
 
-    private func checkReferencesPresent(_ parsed: ParsedManifest, repository: RepositoryName, children: Bool) async throws(StoreError) {
-        try await read { db in try Self.requireReferences(db, parsed, repository: repository, children: children) }
+    private func checkReferencesPresent(_ parsed: ParsedManifest, repository: RepositoryName, children: Bool, blobs: Bool) async throws(StoreError) {
+        try await read { db in try Self.requireReferences(db, parsed, repository: repository, children: children, blobs: blobs) }
     }
 
     /// Throws `manifestBlobUnknown` naming the first required blob or child manifest not present.
-    static func requireReferences(_ db: Database, _ parsed: ParsedManifest, repository: RepositoryName, children: Bool) throws {
-        for blob in parsed.requiredBlobs {
+    /// A pulled-through manifest requires neither: its blobs and children come on demand.
+    static func requireReferences(_ db: Database, _ parsed: ParsedManifest, repository: RepositoryName, children: Bool, blobs: Bool) throws {
+        for blob in parsed.requiredBlobs where blobs {
             let present = try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [blob.digest.string]) ?? false
             guard present else {
                 throw StoreError(.manifestBlobUnknown, "blob \(blob.digest) named by the manifest is not in the registry")

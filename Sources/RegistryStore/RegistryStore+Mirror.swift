@@ -32,13 +32,13 @@ extension RegistryStore {
     ///
     /// Returns the number of tags and manifests removed.
     public func retainOnly(
-        tags keep: Set<TagReference>, roots extra: Set<ManifestReference>
+        tags keep: Set<TagReference>, roots extra: Set<ManifestReference>, sparing spare: @escaping @Sendable (String) -> Bool = { _ in false }
     ) async throws(StoreError) -> (tags: Int, manifests: Int) {
         try await write { db in
             var removedTags = 0
             for row in try Row.fetchAll(db, sql: "SELECT repository, tag FROM tags") {
                 let reference = TagReference(repository: row[0], tag: row[1])
-                if !keep.contains(reference) {
+                if !keep.contains(reference) && !spare(reference.repository) {
                     try db.execute(sql: "DELETE FROM tags WHERE repository = ? AND tag = ?", arguments: [reference.repository, reference.tag])
                     removedTags += 1
                 }
@@ -68,7 +68,7 @@ extension RegistryStore {
             var removedManifests = 0
             for row in try Row.fetchAll(db, sql: "SELECT repository, digest FROM manifests") {
                 let reference = ManifestReference(repository: row[0], digest: row[1])
-                guard !reachable.contains(reference) else { continue }
+                guard !reachable.contains(reference) && !spare(reference.repository) else { continue }
                 let args: StatementArguments = [reference.repository, reference.digest]
                 try db.execute(sql: "DELETE FROM manifests WHERE repository = ? AND digest = ?", arguments: args)
                 try db.execute(sql: "DELETE FROM manifest_references WHERE repository = ? AND manifest = ?", arguments: args)

@@ -44,3 +44,13 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(code): \(message)" }
 }
+
+extension StoreError {
+    /// The store does not hold what was asked for: a manifest, a blob or a repository.
+    public var isMiss: Bool {
+        switch code {
+        case .blobUnknown, .manifestUnknown, .nameUnknown: true
+        default: false
+        }
+    }
+}

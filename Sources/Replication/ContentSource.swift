@@ -13,6 +13,9 @@ public protocol ContentSource: Sendable {
     func referrers(_ repository: RepositoryName, of digest: Digest) async throws -> [Descriptor]
     /// Streams a blob into `sink`, continuing from `sink.offset`.
     func download(_ repository: RepositoryName, digest: Digest, size: Int64, into sink: any BlobSink) async throws
+    /// The same for a blob whose size no descriptor gave (one pulled through on a client's
+    /// request): it ends where the upstream's answer ends, and its digest still decides.
+    func downloadUnsized(_ repository: RepositoryName, digest: Digest, into sink: any BlobSink) async throws
 }
 
 /// Makes the content source for each upstream a desired state names.

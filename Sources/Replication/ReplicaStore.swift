@@ -21,6 +21,9 @@ public protocol ReplicaStore: Sendable {
     /// Every tag and where it points.
     func tags() async throws -> [TagReference: Digest]
     /// Drops every tag not in `tags`, then every manifest not reachable from a kept tag or from
-    /// `roots` (through index children and referrers). Returns how many of each went.
-    func retainOnly(tags: Set<TagReference>, roots: Set<ManifestReference>) async throws -> (tags: Int, manifests: Int)
+    /// `roots` (through index children and referrers). Repositories `spare` says yes to are left
+    /// as they are (pulled-through content). Returns how many of each went.
+    func retainOnly(
+        tags: Set<TagReference>, roots: Set<ManifestReference>, sparing spare: @escaping @Sendable (String) -> Bool
+    ) async throws -> (tags: Int, manifests: Int)
 }

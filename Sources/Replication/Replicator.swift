@@ -65,7 +65,14 @@ public final class Replicator: Sendable {
 
         var removed = (tags: 0, manifests: 0)
         do {
-            removed = try await store.retainOnly(tags: commits.keepTags, roots: commits.roots)
+            // What pull-through brought in is a cache, not the state's to prune.
+            let proxy = state.proxy ?? []
+            removed = try await store.retainOnly(tags: commits.keepTags, roots: commits.roots) { stored in
+                guard let slash = stored.firstIndex(of: "/"), let rule = proxy.first(where: { $0.upstream == stored[..<slash] }),
+                      let repository = try? RepositoryName(String(stored[stored.index(after: slash)...]))
+                else { return false }
+                return rule.allows(repository)
+            }
         } catch {
             logger.error("could not drop content the state no longer names", metadata: ["error": "\(error)"])
         }

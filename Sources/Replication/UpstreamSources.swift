@@ -71,4 +71,8 @@ extension RegistryClient: ContentSource {
     public func download(_ repository: RepositoryName, digest: Digest, size: Int64, into sink: any BlobSink) async throws {
         try await download(repository, digest: digest, size: Optional(size), into: sink)
     }
+
+    public func downloadUnsized(_ repository: RepositoryName, digest: Digest, into sink: any BlobSink) async throws {
+        try await download(repository, digest: digest, size: nil as Int64?, into: sink)
+    }
 }

@@ -54,25 +54,31 @@ public struct SatelliteRuntime {
         onServing: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) throws {
         self.logger = logger
-        store = try RegistryStore(directory: registry.directory, options: registry.store, logger: logger)
+        let store = try RegistryStore(directory: registry.directory, options: registry.store, logger: logger)
+        self.store = store
         let configuredPort = registry.server.port
-        // An agent keeps each upstream's content apart; a plain registry keeps names as pushed.
+        // An agent keeps each upstream's content apart and pulls through what its rules allow; a
+        // plain registry keeps names as pushed.
         let namespaces = agent.map { _ in UpstreamNamespaces() }
+        let sources = agent.map { UpstreamSources(options: $0.upstreams, logger: logger) }
+        let pullThrough = sources.map { PullThrough(sources: $0, store: store, logger: logger) }
         let application = try RegistryServer.makeApplication(
             store: store, metrics: RegistryMetrics(), configuration: registry.server, logger: logger,
-            namespaces: namespaces ?? FlatNamespaces(),
+            namespaces: namespaces ?? FlatNamespaces(), onDemand: pullThrough ?? NoContentOnDemand(),
             onServerRunning: { channel in onServing(channel.localAddress?.port ?? configuredPort) })
         let collector = GarbageCollectionService(store: store, interval: registry.garbageCollectionInterval, logger: logger)
         var services: [any Service] = [application, collector, MemoryReturnService()]
-        if let agent, let namespaces {
+        if let agent, let namespaces, let sources, let pullThrough {
             services += Self.agentServices(
-                agent, registry: registry, store: store, namespaces: namespaces, logger: logger, setLogLevel: setLogLevel)
+                agent, registry: registry, store: store, namespaces: namespaces, sources: sources, pullThrough: pullThrough,
+                logger: logger, setLogLevel: setLogLevel)
         }
         self.services = services
     }
 
     private static func agentServices(
-        _ agent: Agent, registry: Registry, store: RegistryStore, namespaces: UpstreamNamespaces, logger: Logger,
+        _ agent: Agent, registry: Registry, store: RegistryStore, namespaces: UpstreamNamespaces,
+        sources: UpstreamSources, pullThrough: PullThrough, logger: Logger,
         setLogLevel: @escaping @Sendable (Logger.Level) -> Void
     ) -> [any Service] {
         let inbox = DesiredStateInbox()
@@ -87,12 +93,12 @@ public struct SatelliteRuntime {
         case .groundControl(let options):
             GroundControlLink(options: options, inbox: inbox, snapshot: snapshot, logger: logger, setLogLevel: setLogLevel)
         }
-        let replicator = Replicator(
-            store: store, sources: UpstreamSources(options: agent.upstreams, logger: logger), options: agent.replicator, logger: logger)
+        let replicator = Replicator(store: store, sources: sources, options: agent.replicator, logger: logger)
         let replication = ReplicationService(
             options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot,
             observers: [
                 NamespaceRefresh(namespaces: namespaces, store: store, logger: logger),
+                pullThrough,
                 RuntimeConfiguring(options: agent.runtimes, logger: logger),
             ],
             logger: logger)

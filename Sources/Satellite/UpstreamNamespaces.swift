@@ -27,6 +27,8 @@ public final class UpstreamNamespaces: RepositoryNamespaces {
         /// Every upstream name content is kept under: the state's, and the first part of each
         /// repository held, so that what is held resolves even while no state is verified.
         var names: Set<String> = []
+        /// Pull-through rules by upstream: what is not held yet may still be fetched.
+        var proxy: [String: DesiredState.ProxyRule] = [:]
     }
 
     private let snapshot = Mutex(Snapshot())
@@ -34,15 +36,16 @@ public final class UpstreamNamespaces: RepositoryNamespaces {
     public init() {}
 
     /// Takes the state's upstreams and the repositories the store now holds.
-    public func update(upstreams: [DesiredState.Upstream], store: RegistryStore) async throws(StoreError) {
+    public func update(upstreams: [DesiredState.Upstream], proxy: [DesiredState.ProxyRule] = [], store: RegistryStore) async throws(StoreError) {
         let held = Set(try await store.repositories(after: nil, limit: Int.max))
-        update(upstreams: upstreams, held: held)
+        update(upstreams: upstreams, proxy: proxy, held: held)
     }
 
-    package func update(upstreams: [DesiredState.Upstream], held: Set<String>) {
+    package func update(upstreams: [DesiredState.Upstream], proxy: [DesiredState.ProxyRule] = [], held: Set<String>) {
         let entries = upstreams.map { Upstream(name: $0.name, hosts: $0.hostAliases, pathAlias: $0.pathAlias) }
         let names = Set(entries.map(\.name)).union(held.compactMap { name in name.firstIndex(of: "/").map { String(name[..<$0]) } })
-        snapshot.withLock { $0 = Snapshot(upstreams: entries, held: held, names: names) }
+        let rules = Dictionary(proxy.map { ($0.upstream, $0) }, uniquingKeysWith: { first, _ in first })
+        snapshot.withLock { $0 = Snapshot(upstreams: entries, held: held, names: names, proxy: rules) }
     }
 
     public func resolve(_ name: RepositoryName, namespace: String?) -> NamespaceResolution {
@@ -61,18 +64,26 @@ public final class UpstreamNamespaces: RepositoryNamespaces {
         if let slash = name.value.firstIndex(of: "/") {
             let first = name.value[..<slash]
             let rest = name.value[name.value.index(after: slash)...]
-            if current.names.contains(String(first)), current.held.contains(name.value) {
+            // Held, or to be pulled through from that upstream.
+            if current.names.contains(String(first)), current.held.contains(name.value) || current.proxy[String(first)] != nil {
                 return .repository(name)
             }
             if let upstream = current.upstreams.first(where: { $0.pathAlias.map { $0 == first } ?? false }),
-               let repository = kept(upstream.name, rest), current.held.contains(repository.value) {
+               let repository = kept(upstream.name, rest),
+               current.held.contains(repository.value) || current.proxy[upstream.name] != nil {
                 return .repository(repository)
             }
         }
-        // A plain name: whichever upstream alone holds it.
+        // A plain name: whichever upstream alone holds it, or alone may pull it through.
         let holders = current.names.filter { current.held.contains("\($0)/\(name.value)") }.sorted()
         switch holders.count {
-        case 0: return .repository(name)
+        case 0:
+            let proxies = current.proxy.values.filter { $0.allows(name) }.map(\.upstream).sorted()
+            switch proxies.count {
+            case 0: return .repository(name)
+            case 1: return kept(proxies[0], name.value[...]).map { .repository($0) } ?? .repository(name)
+            default: return .ambiguous(name, upstreams: proxies)
+            }
         case 1: return kept(holders[0], name.value[...]).map { .repository($0) } ?? .repository(name)
         default: return .ambiguous(name, upstreams: holders)
         }
@@ -86,16 +97,20 @@ struct NamespaceRefresh: SyncObserver {
     let logger: Logger
 
     func starting() async {
-        await update([])
+        await update([], proxy: [])
+    }
+
+    func accepted(_ state: DesiredState) async {
+        await update(state.upstreams, proxy: state.proxy ?? [])
     }
 
     func synced(_ state: DesiredState) async {
-        await update(state.upstreams)
+        await update(state.upstreams, proxy: state.proxy ?? [])
     }
 
-    private func update(_ upstreams: [DesiredState.Upstream]) async {
+    private func update(_ upstreams: [DesiredState.Upstream], proxy: [DesiredState.ProxyRule]) async {
         do {
-            try await namespaces.update(upstreams: upstreams, store: store)
+            try await namespaces.update(upstreams: upstreams, proxy: proxy, store: store)
         } catch {
             logger.error("cannot list the store's repositories; names resolve as before", metadata: ["error": "\(error)"])
         }

@@ -115,6 +115,10 @@ final class InMemoryRegistry: ContentSource {
         return contents.withLock { $0.referrers[digest] ?? [] }
     }
 
+    func downloadUnsized(_ repository: RepositoryName, digest: Digest, into sink: any BlobSink) async throws {
+        try await download(repository, digest: digest, size: 0, into: sink)
+    }
+
     func download(_ repository: RepositoryName, digest: Digest, size: Int64, into sink: any BlobSink) async throws {
         contents.withLock { $0.blobRequests[digest, default: 0] += 1 }
         try fault(digest.string)

@@ -60,9 +60,11 @@ final class InMemoryReplicaStore: ReplicaStore {
         contents.withLock { $0.tags }
     }
 
-    func retainOnly(tags keep: Set<TagReference>, roots: Set<ManifestReference>) async throws -> (tags: Int, manifests: Int) {
+    func retainOnly(
+        tags keep: Set<TagReference>, roots: Set<ManifestReference>, sparing spare: @escaping @Sendable (String) -> Bool
+    ) async throws -> (tags: Int, manifests: Int) {
         contents.withLock { contents in
-            let droppedTags = contents.tags.keys.filter { !keep.contains($0) }
+            let droppedTags = contents.tags.keys.filter { !keep.contains($0) && !spare($0.repository) }
             for tag in droppedTags { contents.tags[tag] = nil }
             var reachable = Set<ManifestReference>()
             var frontier = roots.union(contents.tags.map { ManifestReference(repository: $0.key.repository, digest: $0.value.string) })
@@ -74,7 +76,7 @@ final class InMemoryReplicaStore: ReplicaStore {
                     frontier.insert(reference)
                 }
             }
-            let droppedManifests = contents.manifests.keys.filter { !reachable.contains($0) }
+            let droppedManifests = contents.manifests.keys.filter { !reachable.contains($0) && !spare($0.repository) }
             for manifest in droppedManifests { contents.manifests[manifest] = nil }
             return (droppedTags.count, droppedManifests.count)
         }

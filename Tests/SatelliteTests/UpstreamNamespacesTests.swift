@@ -67,3 +67,26 @@ import Testing
         #expect(UpstreamNamespaces().resolve(name, namespace: nil) == .repository(name))
     }
 }
+
+extension UpstreamNamespacesTests {
+    /// What is not held yet resolves to the upstream whose pull-through rules allow it.
+    @Test func namesNotHeldResolveToTheUpstreamThatMayPullThemThrough() throws {
+        let namespaces = UpstreamNamespaces()
+        namespaces.update(
+            upstreams: Self.upstreams,
+            proxy: [
+                .init(upstream: "hub", repositories: [try RepositoryPattern("library/*")]),
+                .init(upstream: "harbor", repositories: [try RepositoryPattern("apps/**"), try RepositoryPattern("library/busybox")]),
+            ],
+            held: Self.held)
+        let resolve = { (name: String, ns: String?) in namespaces.resolve(try RepositoryName(name), namespace: ns) }
+        #expect(try resolve("library/nginx", nil) == .repository(try RepositoryName("hub/library/nginx")))
+        #expect(try resolve("apps/new", nil) == .repository(try RepositoryName("harbor/apps/new")))
+        #expect(try resolve("library/busybox", nil) == .ambiguous(try RepositoryName("library/busybox"), upstreams: ["harbor", "hub"]))
+        #expect(try resolve("docker.io/library/nginx", nil) == .repository(try RepositoryName("hub/library/nginx")))
+        #expect(try resolve("harbor/apps/new", nil) == .repository(try RepositoryName("harbor/apps/new")))
+        // Held wins over what could be pulled through; no rule, no upstream.
+        #expect(try resolve("library/alpine", nil) == .repository(try RepositoryName("hub/library/alpine")))
+        #expect(try resolve("tools/x", nil) == .repository(try RepositoryName("tools/x")))
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import OCI
+import RegistryClient
+import RegistryServer
+import RegistryStore
+import Replication
+import SatelliteProtocol
+import Synchronization
+
+/// The satellite's pull-through (DESIGN.md §5.2 `proxy:`): what no artifact names is fetched
+/// from its upstream on first pull, when the state's rules allow the repository, and kept.
+///
+/// - Local-first: a held digest never touches the upstream; a held tag is served as it is within
+///   its `tagTTL`, then one `HEAD` (with a short deadline) checks it. An upstream that cannot be
+///   asked leaves the held copy served.
+/// - Default deny: a repository outside the rules gets `DENIED`, and nothing is fetched.
+/// - One fetch per manifest or blob however many clients ask at once.
+/// - Manifests are fetched whole and verified before they are stored; blobs are verified while
+///   they are written, and committed only when their digest matches.
+public final class PullThrough: ContentOnDemand, SyncObserver {
+    /// What the current state says.
+    struct Rules: Sendable {
+        var upstreams: [String: DesiredState.Upstream] = [:]
+        var proxy: [String: DesiredState.ProxyRule] = [:]
+        /// Repositories the state's artifacts live in: their tags are the sync's, not the cache's.
+        var pinned: Set<String> = []
+    }
+
+    private let rules = Mutex(Rules())
+    /// When each pulled-through tag (`repository:tag`) was last checked against its upstream.
+    private let checked = Mutex([String: ContinuousClock.Instant]())
+    private let flights = Flights()
+    private let sources: any ContentSources
+    private let store: RegistryStore
+    private let logger: Logger
+    /// How long a tag check may take before the held copy is served instead.
+    let revalidationDeadline: Duration
+
+    public init(sources: any ContentSources, store: RegistryStore, logger: Logger, revalidationDeadline: Duration = .seconds(3)) {
+        self.sources = sources
+        self.store = store
+        self.logger = logger
+        self.revalidationDeadline = revalidationDeadline
+    }
+
+    // MARK: Following the state
+
+    public func accepted(_ state: DesiredState) async {
+        var next = Rules()
+        for upstream in state.upstreams { next.upstreams[upstream.name] = upstream }
+        for rule in state.proxy ?? [] { next.proxy[rule.upstream] = rule }
+        next.pinned = Set(state.artifacts.compactMap { try? $0.localRepository().value })
+        rules.withLock { $0 = next }
+    }
+
+    public func synced(_ state: DesiredState) async {}
+
+    // MARK: ContentOnDemand
+
+    /// The upstream a stored repository comes from, when pull-through is on for it: its source,
+    /// its name there and its rule. Nil when the repository is no upstream's cache; `DENIED`
+    /// when the upstream pulls through but not this repository.
+    private func origin(_ stored: RepositoryName) throws -> (source: any ContentSource, repository: RepositoryName, rule: DesiredState.ProxyRule)? {
+        let current = rules.withLock { $0 }
+        guard let slash = stored.value.firstIndex(of: "/"),
+              let upstream = current.upstreams[String(stored.value[..<slash])],
+              let rule = current.proxy[upstream.name],
+              let repository = try? RepositoryName(String(stored.value[stored.value.index(after: slash)...]))
+        else { return nil }
+        guard rule.allows(repository) else {
+            throw OnDemandRefusal(.denied, "\(repository) is not in \(upstream.name)'s pull-through rules; nothing was fetched")
+        }
+        return (try sources.source(for: upstream), repository, rule)
+    }
+
+    public func fetchManifest(_ stored: RepositoryName, reference: Reference) async throws -> Bool {
+        guard let (source, repository, _) = try origin(stored) else { return false }
+        do {
+            try await flights.run("manifest \(stored):\(reference)") {
+                let digest: Digest
+                switch reference {
+                case .digest(let pinned): digest = pinned
+                case .tag(let tag): digest = try await source.resolve(repository, tag: tag)
+                }
+                let tag: Tag? = if case .tag(let tag) = reference { tag } else { nil }
+                try await self.storeManifest(source, repository, digest, into: stored, tag: tag)
+            }
+            logger.info("pulled through", metadata: ["repository": "\(stored)", "reference": "\(reference)"])
+            return true
+        } catch let error as OnDemandRefusal {
+            throw error
+        } catch {
+            logger.warning("cannot pull through", metadata: ["repository": "\(stored)", "reference": "\(reference)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    public func fetchBlob(_ stored: RepositoryName, digest: Digest) async throws -> Bool {
+        guard let (source, repository, _) = try origin(stored) else { return false }
+        do {
+            try await flights.run("blob \(digest)") {
+                // Held for another repository: linked, not fetched again.
+                if try await self.store.mountBlob(digest, from: nil, into: stored) { return }
+                try await self.store.ingest(digest, into: stored) { sink in
+                    try await source.downloadUnsized(repository, digest: digest, into: sink)
+                }
+            }
+            // A client of another repository that waited on the same fetch gets its link here.
+            _ = try await store.mountBlob(digest, from: nil, into: stored)
+            return true
+        } catch {
+            logger.warning("cannot pull through", metadata: ["repository": "\(stored)", "blob": "\(digest)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    public func refresh(_ stored: RepositoryName, tag: Tag) async {
+        let key = "\(stored):\(tag)"
+        guard !rules.withLock({ $0.pinned.contains(stored.value) }),
+              let (source, repository, rule) = try? origin(stored)
+        else { return }
+        let ttl = Duration.seconds(rule.tagTTL ?? DesiredState.ProxyRule.defaultTagTTL)
+        let now = ContinuousClock.now
+        let due = checked.withLock { checked in
+            guard let last = checked[key], now - last < ttl else {
+                checked[key] = now
+                return true
+            }
+            return false
+        }
+        guard due, let held = try? await store.manifestInfo(repository: stored, reference: .tag(tag)).digest else { return }
+        do {
+            let current = try await withDeadline(revalidationDeadline) { try await source.resolve(repository, tag: tag) }
+            guard current != held else { return }
+            try await flights.run("manifest \(stored):\(tag)") {
+                try await self.storeManifest(source, repository, current, into: stored, tag: tag)
+            }
+            logger.info("pulled-through tag moved upstream", metadata: ["repository": "\(stored)", "tag": "\(tag)", "digest": "\(current)"])
+        } catch {
+            logger.notice("serving a pulled-through tag without checking it: the upstream did not answer in time", metadata: [
+                "repository": "\(stored)", "tag": "\(tag)", "error": "\(error)",
+            ])
+        }
+    }
+
+    private func storeManifest(
+        _ source: any ContentSource, _ repository: RepositoryName, _ digest: Digest, into stored: RepositoryName, tag: Tag?
+    ) async throws {
+        // Verified against its digest by the source; its blobs and children come when asked for.
+        let manifest = try await source.manifest(repository, digest: digest)
+        _ = try await store.putManifest(
+            repository: stored, reference: .digest(digest), bytes: manifest.bytes, contentType: manifest.mediaType,
+            requireChildManifests: false, requireBlobs: false)
+        if let tag {
+            try await store.setTag(stored, tag, to: digest)
+            let key = "\(stored):\(tag)"
+            checked.withLock { $0[key] = .now }
+        }
+    }
+}
+
+/// Operations in flight by key: a second caller with the same key waits for the first one's
+/// outcome instead of starting its own.
+actor Flights {
+    private var running: [String: Task<Void, any Error>] = [:]
+
+    func run(_ key: String, _ operation: @escaping @Sendable () async throws -> Void) async throws {
+        if let existing = running[key] {
+            return try await existing.value
+        }
+        let task = Task { try await operation() }
+        running[key] = task
+        defer { running[key] = nil }
+        try await task.value
+    }
+}
+
+/// Runs `operation`, giving up after `deadline`.
+func withDeadline<T: Sendable>(_ deadline: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: deadline)
+            throw CancellationError()
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw CancellationError() }
+        return first
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import OCI
+import Testing
+import TestSupport
+
+/// Pull-through: what the rules allow is fetched from the upstream (docker-registry with Basic
+/// auth) on first pull, kept, and served from the store after that, the upstream stopped or not;
+/// what they do not allow is denied without a request upstream.
+@Suite("Pull-through") struct PullThroughTests {
+    @Test func skopeoPullsThroughThenFromTheCacheWithTheUpstreamStopped() async throws {
+        let skopeo = try requireTool("skopeo", package: "skopeo")
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
+            try await upstream.push(layout: images.layout, name: "other", to: "apps/secret:1")
+            try await upstream.push(layout: images.layout, name: "second", to: "apps/pinned:1")
+            let state = stateYAML(generation: 1, upstream: upstream, artifacts: ["repository: apps/pinned\ntag: \"1\""])
+                + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n    tagTTL: 1\n"
+            let agent = try await SatelliteAgent(state: state)
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the listed artifact synced") { $0.allSynced && $0.inventory.count == 1 }
+
+            // First pull: fetched from the upstream, by the qualified name and by the plain one.
+            let copy = { (reference: String, to: String) in
+                try await runChecked(skopeo, ["copy", "--src-tls-verify=false", "docker://\(agent.host)/\(reference)", "oci:\(work.appending(to)):x"])
+            }
+            try await copy("central/library/app:1", "first-pull")
+            #expect(try await digest(agent, "/v2/central/library/app/manifests/1") == images.first.digest.string)
+            #expect(try await digest(agent, "/v2/library/app/manifests/1") == images.first.digest.string)
+            let blobGets = { upstream.requestLog.filter { $0.contains("GET /v2/library/app/blobs/") }.count }
+            let fetched = blobGets()
+            // Each blob the store lacked fetched once; the layer the listed image shares was held.
+            let lacked = Set(try images.blobs(of: images.first).map(\.digest)).subtracting(try images.blobs(of: images.second).map(\.digest))
+            #expect(fetched == lacked.count, "\(upstream.requestLog)")
+
+            // Again: served from the store, no blob asked of the upstream.
+            try await copy("library/app:1", "second-pull")
+            #expect(blobGets() == fetched)
+
+            // Outside the rules: denied, and nothing asked upstream.
+            let asked = upstream.requestLog.count
+            let denied = try await httpGet(agent.baseURL + "/v2/central/apps/secret/manifests/1", headers: ["Accept": MediaType.ociManifest])
+            #expect(denied.status == 403 && String(decoding: denied.body, as: UTF8.self).contains("DENIED"))
+            #expect(!upstream.requestLog.dropFirst(asked).contains { $0.contains("apps/secret") })
+
+            // A new state and its sync prune nothing pulled through.
+            try agent.writeState(state.replacingOccurrences(of: "generation: 1", with: "generation: 2"))
+            try await agent.waitForStatus("the second sync") { $0.lastSync?.generation == 2 }
+
+            // The upstream gone: the tag (past its 1 s TTL) is served as held, blobs from disk.
+            await upstream.stop()
+            try await Task.sleep(for: .milliseconds(1100))  // past the tag's TTL, so a check is due
+            try await copy("library/app:1", "offline-pull")
+            #expect(try await digest(agent, "/v2/library/app/manifests/1") == images.first.digest.string)
+            #expect(try await digest(agent, "/v2/central/apps/pinned/manifests/1") == images.second.digest.string)
+        }
+    }
+
+    private func digest(_ agent: SatelliteAgent, _ path: String) async throws -> String? {
+        let reply = try await httpGet(agent.baseURL + path, headers: ["Accept": MediaType.ociManifest])
+        return reply.status == 200 ? reply.headers["docker-content-digest"] : nil
+    }
+}
