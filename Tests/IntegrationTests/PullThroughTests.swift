@@ -60,3 +60,40 @@ import TestSupport
         return reply.status == 200 ? reply.headers["docker-content-digest"] : nil
     }
 }
+
+extension PullThroughTests {
+    /// Twenty clients asking at once for what is not held yet cause one upstream fetch of each.
+    @Test func concurrentFirstPullsShareOneUpstreamFetch() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "big", to: "library/big:1")
+            let state = stateYAML(generation: 1, upstream: upstream, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
+                + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+            let agent = try await SatelliteAgent(state: state)
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
+
+            let manifests = try await withThrowingTaskGroup(of: String?.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        try await httpGet(agent.baseURL + "/v2/library/big/manifests/1", headers: ["Accept": MediaType.ociManifest]).headers["docker-content-digest"]
+                    }
+                }
+                return try await group.reduce(into: [String?]()) { $0.append($1) }
+            }
+            #expect(manifests.allSatisfy { $0 == images.big.digest.string })
+            let layer = try #require(try images.blobs(of: images.big).max { $0.size < $1.size })
+            let expected = try Data(contentsOf: URL(fileURLWithPath: "\(images.layout)/blobs/sha256/\(layer.digest.encoded)"))
+            let bodies = try await withThrowingTaskGroup(of: Data.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { try await httpGet(agent.baseURL + "/v2/library/big/blobs/\(layer.digest)").body }
+                }
+                return try await group.reduce(into: [Data]()) { $0.append($1) }
+            }
+            #expect(bodies.count == 20 && bodies.allSatisfy { $0 == expected })
+            let log = upstream.requestLog
+            #expect(log.filter { $0.contains("GET /v2/library/big/blobs/\(layer.digest)") }.count == 1, "\(log)")
+            #expect(log.filter { $0.contains("GET /v2/library/big/manifests/") }.count == 1, "\(log)")
+            _ = work
+        }
+    }
+}
