@@ -97,3 +97,38 @@ extension PullThroughTests {
         }
     }
 }
+
+extension PullThroughTests {
+    /// podman and containerd pull through the satellite, then from its cache once the upstream
+    /// is stopped; the digests are the upstream's.
+    @Test func podmanAndContainerdPullThroughThenFromTheCache() async throws {
+        let podman = try requireTool("podman", package: "podman")
+        let ctr = try requireTool("ctr", package: "containerd")
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "multi", to: "library/multi:1", all: true)
+            let state = stateYAML(generation: 1, upstream: upstream, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
+                + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+            let agent = try await SatelliteAgent(state: state)
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
+            let reference = "\(agent.host)/central/library/multi:1"
+            let podmanPull = { (root: String) in
+                let common = ["--root", work.appending(root), "--runroot", work.appending(root + "-run"), "--storage-driver", "vfs"]
+                try await runChecked(podman, common + ["pull", "-q", "--tls-verify=false", reference])
+                return try await runChecked(podman, common + ["image", "inspect", "--format", "{{.Digest}}", reference])
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            #expect(try await podmanPull("podman-1") == images.index.digest.string)
+
+            await upstream.stop()
+            #expect(try await podmanPull("podman-2") == images.index.digest.string)
+            let containerd = try ContainerdDaemon(root: work.appending("containerd"), configFile: work.appending("containerd/config.toml"))
+            try await containerd.start()
+            defer { containerd.stop() }
+            // containerd takes this machine's platform, which podman brought: all from the cache.
+            try await runChecked(ctr, ["--address", containerd.socket, "images", "pull", "--plain-http", "--snapshotter", "native", reference])
+            let listing = try await runChecked(ctr, ["--address", containerd.socket, "images", "ls"])
+            #expect(listing.contains(images.index.digest.string), "\(listing)")
+        }
+    }
+}
