@@ -132,3 +132,27 @@ extension PullThroughTests {
         }
     }
 }
+
+extension PullThroughTests {
+    /// An upstream whose blob bytes do not match their digest: the client is refused and nothing
+    /// is stored (docker-registry serves the corrupted file as it is).
+    @Test func aBlobWhoseBytesDoNotMatchIsNeitherServedNorStored() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
+            let layer = try require(images.blobs(of: images.first).last)
+            let path = "\(upstream.storage)/docker/registry/v2/blobs/sha256/\(layer.digest.encoded.prefix(2))/\(layer.digest.encoded)/data"
+            try Data(repeating: UInt8(ascii: "x"), count: Int(layer.size)).write(to: URL(fileURLWithPath: path))
+            let state = stateYAML(generation: 1, upstream: upstream, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
+                + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+            let agent = try await SatelliteAgent(state: state)
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
+            let blob = agent.baseURL + "/v2/library/app/blobs/\(layer.digest)"
+            #expect(try await httpGet(blob).status == 404)
+            #expect(try await httpSend("HEAD", blob).status == 404, "nothing stored")
+            let files = FileManager.default.enumerator(atPath: agent.dataDirectory + "/blobs")?.allObjects.compactMap { $0 as? String } ?? []
+            #expect(!files.contains { $0.hasSuffix(layer.digest.encoded) }, "\(files)")
+            _ = work
+        }
+    }
+}
