@@ -1,4 +1,7 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOFoundationCompat
 import OCI
 import Testing
 import TestSupport
@@ -72,11 +75,21 @@ extension PullThroughTests {
             defer { agent.terminate() }
             try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
 
+            // Twenty connections at once (the shared test client keeps eight per host).
+            var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(60), read: .seconds(120)))
+            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            defer { _ = client.shutdown() }
+            let get = { @Sendable (path: String, accept: String?) async throws -> (String?, Data) in
+                var request = HTTPClientRequest(url: agent.baseURL + path)
+                if let accept { request.headers.add(name: "Accept", value: accept) }
+                let response = try await client.execute(request, timeout: .seconds(120))
+                let body = try await response.body.collect(upTo: 64 * 1024 * 1024)
+                return (response.headers.first(name: "docker-content-digest"), Data(buffer: body))
+            }
             let manifests = try await withThrowingTaskGroup(of: String?.self) { group in
                 for _ in 0..<20 {
-                    group.addTask {
-                        try await httpGet(agent.baseURL + "/v2/library/big/manifests/1", headers: ["Accept": MediaType.ociManifest]).headers["docker-content-digest"]
-                    }
+                    group.addTask { try await get("/v2/library/big/manifests/1", MediaType.ociManifest).0 }
                 }
                 return try await group.reduce(into: [String?]()) { $0.append($1) }
             }
@@ -85,7 +98,7 @@ extension PullThroughTests {
             let expected = try Data(contentsOf: URL(fileURLWithPath: "\(images.layout)/blobs/sha256/\(layer.digest.encoded)"))
             let bodies = try await withThrowingTaskGroup(of: Data.self) { group in
                 for _ in 0..<20 {
-                    group.addTask { try await httpGet(agent.baseURL + "/v2/library/big/blobs/\(layer.digest)").body }
+                    group.addTask { try await get("/v2/library/big/blobs/\(layer.digest)", nil).1 }
                 }
                 return try await group.reduce(into: [Data]()) { $0.append($1) }
             }
