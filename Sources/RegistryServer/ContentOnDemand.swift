@@ -8,27 +8,18 @@ public protocol ContentOnDemand: Sendable {
     /// what is held stays served.
     func refresh(_ repository: RepositoryName, tag: Tag) async
     /// A manifest the store lacks: fetched and stored when the rules allow it. Returns whether it
-    /// is held now. Throws `OnDemandRefusal` for a repository outside the rules.
+    /// is held now (false: the miss stays a miss). Throws `OnDemandRefusal` for a repository
+    /// outside the rules.
     func fetchManifest(_ repository: RepositoryName, reference: Reference) async throws -> Bool
     /// A blob the store lacks, likewise.
     func fetchBlob(_ repository: RepositoryName, digest: Digest) async throws -> Bool
 }
 
-/// Why content was not fetched on demand, as the client is told.
+/// A repository outside the pull-through rules: nothing was fetched (403 `DENIED`).
 public struct OnDemandRefusal: Error, Sendable {
-    public enum Reason: Sendable {
-        /// Outside the allow rules: nothing was fetched (403 `DENIED`).
-        case denied
-        /// The upstream could not be asked and nothing is held (502 would mislead a client that
-        /// falls back to the upstream; 404 `NAME_UNKNOWN`/`MANIFEST_UNKNOWN`/`BLOB_UNKNOWN` lets it).
-        case unavailable
-    }
-
-    public let reason: Reason
     public let message: String
 
-    public init(_ reason: Reason, _ message: String) {
-        self.reason = reason
+    public init(_ message: String) {
         self.message = message
     }
 }

@@ -26,10 +26,7 @@ struct RegistryError: Error {
         case let error as StoreError:
             self.init(store: error)
         case let error as OnDemandRefusal:
-            switch error.reason {
-            case .denied: self.init(.forbidden, .denied, error.message)
-            case .unavailable: self.init(.notFound, .manifestUnknown, error.message)
-            }
+            self.init(.forbidden, .denied, error.message)
         case let error as any HTTPResponseError:
             // Hummingbird's own limits (body too large and the like).
             self.init(error.status, error.status == .contentTooLarge ? .sizeInvalid : .unsupported, "\(error)")

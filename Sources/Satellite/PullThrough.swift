@@ -58,10 +58,17 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
 
     // MARK: ContentOnDemand
 
-    /// The upstream a stored repository comes from, when pull-through is on for it: its source,
-    /// its name there and its rule. Nil when the repository is no upstream's cache; `DENIED`
-    /// when the upstream pulls through but not this repository.
-    private func origin(_ stored: RepositoryName) throws -> (source: any ContentSource, repository: RepositoryName, rule: DesiredState.ProxyRule)? {
+    /// Where a pulled-through repository comes from: the upstream, the name there, the rule.
+    private struct Origin {
+        let upstream: DesiredState.Upstream
+        let repository: RepositoryName
+        let rule: DesiredState.ProxyRule
+    }
+
+    /// The origin of a stored repository, when pull-through is on for it. Nil when the
+    /// repository is no upstream's cache; `DENIED` when the upstream pulls through but not this
+    /// repository. No client is made here: a tag read on the hot path often needs none.
+    private func origin(_ stored: RepositoryName) throws(OnDemandRefusal) -> Origin? {
         let current = rules.withLock { $0 }
         guard let slash = stored.value.firstIndex(of: "/"),
               let upstream = current.upstreams[String(stored.value[..<slash])],
@@ -69,13 +76,14 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
               let repository = try? RepositoryName(String(stored.value[stored.value.index(after: slash)...]))
         else { return nil }
         guard rule.allows(repository) else {
-            throw OnDemandRefusal(.denied, "\(repository) is not in \(upstream.name)'s pull-through rules; nothing was fetched")
+            throw OnDemandRefusal("\(repository) is not in \(upstream.name)'s pull-through rules; nothing was fetched")
         }
-        return (try sources.source(for: upstream), repository, rule)
+        return Origin(upstream: upstream, repository: repository, rule: rule)
     }
 
     public func fetchManifest(_ stored: RepositoryName, reference: Reference) async throws -> Bool {
-        guard let (source, repository, _) = try origin(stored) else { return false }
+        guard let found = try origin(stored) else { return false }
+        let (source, repository) = (try sources.source(for: found.upstream), found.repository)
         do {
             try await flights.run("manifest \(stored):\(reference)") {
                 let digest: Digest
@@ -97,7 +105,8 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     }
 
     public func fetchBlob(_ stored: RepositoryName, digest: Digest) async throws -> Bool {
-        guard let (source, repository, _) = try origin(stored) else { return false }
+        guard let found = try origin(stored) else { return false }
+        let (source, repository) = (try sources.source(for: found.upstream), found.repository)
         do {
             try await flights.run("blob \(digest)") {
                 // Held for another repository: linked, not fetched again.
@@ -117,10 +126,8 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
 
     public func refresh(_ stored: RepositoryName, tag: Tag) async {
         let key = "\(stored):\(tag)"
-        guard !rules.withLock({ $0.pinned.contains(stored.value) }),
-              let (source, repository, rule) = try? origin(stored)
-        else { return }
-        let ttl = Duration.seconds(rule.tagTTL ?? DesiredState.ProxyRule.defaultTagTTL)
+        guard !rules.withLock({ $0.pinned.contains(stored.value) }), let found = try? origin(stored) else { return }
+        let ttl = Duration.seconds(found.rule.tagTTL ?? DesiredState.ProxyRule.defaultTagTTL)
         let now = ContinuousClock.now
         let due = checked.withLock { checked in
             guard let last = checked[key], now - last < ttl else {
@@ -130,7 +137,9 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
             return false
         }
         guard due, let held = try? await store.manifestInfo(repository: stored, reference: .tag(tag)).digest else { return }
+        let repository = found.repository
         do {
+            let source = try sources.source(for: found.upstream)
             let current = try await withDeadline(revalidationDeadline) { try await source.resolve(repository, tag: tag) }
             guard current != held else { return }
             try await flights.run("manifest \(stored):\(tag)") {
