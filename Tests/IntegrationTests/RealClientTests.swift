@@ -99,37 +99,16 @@ import TestSupport
     }
 
     @Test func containerdPullsWithCtr() async throws {
-        let containerd = try requireTool("containerd", package: "containerd")
         let ctr = try requireTool("ctr", package: "containerd")
         try await withSatellite { satellite, work in
             let image = try await pushSingleImage(satellite, work, as: "edge/containerd")
-            let root = work.appending("containerd")
-            let socket = root + "/containerd.sock"
-            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-            let config = """
-            version = 2
-            root = "\(root)/root"
-            state = "\(root)/state"
-            disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
-            [grpc]
-              address = "\(socket)"
-            [ttrpc]
-              address = "\(root)/ttrpc.sock"
-            [debug]
-              address = "\(root)/debug.sock"
-            """
-            try Data(config.utf8).write(to: URL(fileURLWithPath: root + "/config.toml"))
-            let daemon = try ChildProcess(containerd, ["--config", root + "/config.toml"], logDirectory: root)
-            defer { daemon.signal(SIGKILL) }
-            try await poll("containerd to listen") {
-                guard daemon.isRunning else { throw TestSupportError("containerd exited: \(daemon.errorOutput)") }
-                return FileManager.default.fileExists(atPath: socket)
-            }
-            try await runChecked(ctr, ["--address", socket, "images", "pull", "--plain-http", "--snapshotter", "native",
+            let daemon = try ContainerdDaemon(root: work.appending("containerd"), configFile: work.appending("containerd/config.toml"))
+            try await daemon.start()
+            defer { daemon.stop() }
+            try await runChecked(ctr, ["--address", daemon.socket, "images", "pull", "--plain-http", "--snapshotter", "native",
                                        "\(satellite.host)/edge/containerd:v1"])
-            let listing = try await runChecked(ctr, ["--address", socket, "images", "ls"])
+            let listing = try await runChecked(ctr, ["--address", daemon.socket, "images", "ls"])
             #expect(listing.contains(image.digest.string))
-            await daemon.stop()
         }
     }
 
