@@ -91,6 +91,7 @@ extension RegistryClient {
                 } else if response.status != .partialContent || start == 0 {
                     try Self.check(response, "blob \(digest) in \(repository)")
                 }
+                if let announced = Self.blobLength(response) { try await sink.expect(size: announced) }
                 // The sink is used by the reading task alone while this one waits for it.
                 let exclusive = ExclusiveSink(sink: sink)
                 try await withStallWatch(configuration.stallTimeout, what: "blob \(digest)") { watch in
@@ -159,6 +160,17 @@ extension RegistryClient {
         }
     }
 
+    /// The whole blob's length as a 200's `Content-Length` or a 206's `Content-Range` gives it.
+    static func blobLength(_ response: HTTPClientResponse) -> Int64? {
+        let length: Int64?
+        switch response.status {
+        case .ok: length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
+        case .partialContent: length = response.headers.first(name: "Content-Range")?.split(separator: "/").last.flatMap { Int64($0) }
+        default: length = nil
+        }
+        return length.flatMap { $0 >= 0 ? $0 : nil }
+    }
+
     /// Throws for any status but 200 and 206, naming what was asked for.
     static func check(_ response: HTTPClientResponse, _ what: String) throws(ClientError) {
         switch response.status.code {
@@ -184,6 +196,13 @@ public protocol BlobSink: AnyObject {
     func receive(_ buffer: ByteBuffer) async throws
     /// Empties the sink to start over.
     func restart() async throws
+    /// The length the upstream announced for the whole blob, before its bytes (once per answer).
+    /// Its digest still decides whether the bytes are right.
+    func expect(size: Int64) async throws
+}
+
+extension BlobSink {
+    public func expect(size: Int64) async throws {}
 }
 
 /// A failure of the sink itself (disk), which must not be retried as a network error.

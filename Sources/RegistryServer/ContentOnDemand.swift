@@ -1,3 +1,4 @@
+import NIOCore
 import OCI
 
 /// Content the store lacks, fetched when a client asks for it: the satellite's pull-through.
@@ -11,8 +12,32 @@ public protocol ContentOnDemand: Sendable {
     /// is held now (false: the miss stays a miss). Throws `OnDemandRefusal` for a repository
     /// outside the rules.
     func fetchManifest(_ repository: RepositoryName, reference: Reference) async throws -> Bool
-    /// A blob the store lacks, likewise.
-    func fetchBlob(_ repository: RepositoryName, digest: Digest) async throws -> Bool
+    /// A blob the store lacks, likewise: nil for a miss, `.held` when the store has it now,
+    /// `.arriving` while it streams in (to be sent as it arrives).
+    func fetchBlob(_ repository: RepositoryName, digest: Digest) async throws -> OnDemandBlob?
+}
+
+/// A blob fetched for a client.
+public enum OnDemandBlob: Sendable {
+    /// In the store: read it there.
+    case held
+    /// On its way in.
+    case arriving(any ArrivingBlob)
+}
+
+/// A blob still arriving from elsewhere, readable as it comes: the first client of a missing
+/// blob is not made to wait for all of it, and clients that ask meanwhile share the one fetch.
+public protocol ArrivingBlob: Sendable {
+    /// Its length, as the other side announced it.
+    var size: Int64 { get }
+    /// Waits until bytes past `offset` may be sent, and returns where they end. Every byte but
+    /// the last is released once it is on disk; the last only once the whole blob matched its
+    /// digest, so that a client never receives a complete-looking wrong blob. Throws when the
+    /// fetch failed: the response must be cut off.
+    func released(beyond offset: Int64) async throws -> Int64
+    /// Up to `maxLength` released bytes at `offset`, into `buffer` (emptied first). May block on
+    /// the disk: called off the event loops.
+    func read(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws
 }
 
 /// A repository outside the pull-through rules: nothing was fetched (403 `DENIED`).
@@ -29,5 +54,5 @@ public struct NoContentOnDemand: ContentOnDemand {
     public init() {}
     public func refresh(_ repository: RepositoryName, tag: Tag) async {}
     public func fetchManifest(_ repository: RepositoryName, reference: Reference) async throws -> Bool { false }
-    public func fetchBlob(_ repository: RepositoryName, digest: Digest) async throws -> Bool { false }
+    public func fetchBlob(_ repository: RepositoryName, digest: Digest) async throws -> OnDemandBlob? { nil }
 }

@@ -12,13 +12,21 @@ public final class BlobIngest: @unchecked Sendable {
     private let path: String
     private let store: RegistryStore
     private var finished = false
+    private let onWritten: (@Sendable (Int64) -> Void)?
 
-    init(store: RegistryStore, digest: Digest) throws(StoreError) {
+    init(store: RegistryStore, digest: Digest, onWritten: (@Sendable (Int64) -> Void)?) throws(StoreError) {
         let id = UploadID()
         self.store = store
         self.digest = digest
         self.path = store.layout.uploadPath(id)
-        self.writer = HashingFileWriter(file: try PosixFile.create(path), hasher: DigestHasher(digest.algorithm))
+        self.onWritten = onWritten
+        self.writer = HashingFileWriter(file: try PosixFile.create(path), hasher: DigestHasher(digest.algorithm), onWritten: onWritten)
+    }
+
+    /// Reads what has reached the file so far, to stream a blob while it arrives; `size` is what
+    /// the blob will hold. The reader goes on working once the blob is committed (or discarded).
+    public func openReader(size: Int64) throws(StoreError) -> BlobReader {
+        BlobReader(file: try PosixFile.openForReading(path), digest: digest, size: size)
     }
 
     /// Where the blob continues: the bytes received so far.
@@ -37,7 +45,8 @@ public final class BlobIngest: @unchecked Sendable {
     public func restart() async throws(StoreError) {
         await writer.abandon()
         try writer.file.truncate(to: 0)
-        writer = HashingFileWriter(file: writer.file, hasher: DigestHasher(digest.algorithm))
+        onWritten?(0)
+        writer = HashingFileWriter(file: writer.file, hasher: DigestHasher(digest.algorithm), onWritten: onWritten)
     }
 
     /// Verifies the digest and commits the blob into `repository`. A mismatch discards it.
@@ -65,9 +74,11 @@ public final class BlobIngest: @unchecked Sendable {
 }
 
 extension RegistryStore {
-    /// Starts receiving a blob whose digest is known in advance.
-    public func beginIngest(of digest: Digest) throws(StoreError) -> BlobIngest {
-        try BlobIngest(store: self, digest: digest)
+    /// Starts receiving a blob whose digest is known in advance. `onWritten` is told (on a
+    /// blocking-I/O thread) how many bytes the file holds each time more reach it, and 0 when
+    /// the ingest restarts.
+    public func beginIngest(of digest: Digest, onWritten: (@Sendable (Int64) -> Void)? = nil) throws(StoreError) -> BlobIngest {
+        try BlobIngest(store: self, digest: digest, onWritten: onWritten)
     }
 
     /// Whether the store holds a blob, in any repository.

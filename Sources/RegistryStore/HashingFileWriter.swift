@@ -27,10 +27,15 @@ final class HashingFileWriter: @unchecked Sendable {
     private var pending: [ByteBuffer] = []
     private var pendingBytes = 0
     private var inFlight: Task<Void, any Error>?
+    /// Bytes in the file; touched by the batch in flight only.
+    private var inFile: Int64 = 0
+    /// Told, on the pool, how many bytes the file holds each time a batch is in it.
+    private let writtenObserver: (@Sendable (Int64) -> Void)?
 
-    init(file: PosixFile, hasher: DigestHasher) {
+    init(file: PosixFile, hasher: DigestHasher, onWritten: (@Sendable (Int64) -> Void)? = nil) {
         self.file = file
         self.hasher = hasher
+        self.writtenObserver = onWritten
     }
 
     /// Takes the next bytes.
@@ -90,7 +95,9 @@ final class HashingFileWriter: @unchecked Sendable {
             }
             if let failure { throw failure }
             unflushed += Int64(buffer.readableBytes)
+            inFile += Int64(buffer.readableBytes)
         }
+        writtenObserver?(inFile)
         if unflushed >= Self.writebackStep {
             file.startWriteback()
             unflushed = 0

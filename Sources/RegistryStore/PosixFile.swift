@@ -194,8 +194,11 @@ enum FileSystem {
 }
 
 extension PosixFile {
-    /// Cuts the file back to `length` bytes, undoing a failed append.
+    /// Cuts the file back to `length` bytes, undoing a failed append, and writes on from there
+    /// (without the seek, a file not opened for appending would go on at its old end, after a
+    /// hole of zeros).
     func truncate(to length: Int64) throws(StoreError) {
         guard ftruncate(descriptor, off_t(length)) == 0 else { throw PosixFile.error("truncate", path) }
+        guard lseek(descriptor, off_t(length), SEEK_SET) >= 0 else { throw PosixFile.error("seek", path) }
     }
 }

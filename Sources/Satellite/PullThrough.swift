@@ -31,6 +31,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     /// When each pulled-through tag (`repository:tag`) was last checked against its upstream.
     private let checked = Mutex([String: ContinuousClock.Instant]())
     private let flights = Flights()
+    private let arrivals = BlobArrivals()
     private let sources: any ContentSources
     private let store: RegistryStore
     private let logger: Logger
@@ -104,24 +105,56 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         }
     }
 
-    public func fetchBlob(_ stored: RepositoryName, digest: Digest) async throws -> Bool {
-        guard let found = try origin(stored) else { return false }
-        let (source, repository) = (try sources.source(for: found.upstream), found.repository)
+    public func fetchBlob(_ stored: RepositoryName, digest: Digest) async throws -> OnDemandBlob? {
+        guard let found = try origin(stored) else { return nil }
+        let (arrival, started) = await arrivals.join(digest)
+        if started {
+            let source = try sources.source(for: found.upstream)
+            let repository = found.repository
+            Task { await self.arrive(arrival, from: source, repository, into: stored) }
+        }
         do {
-            try await flights.run("blob \(digest)") {
-                // Held for another repository: linked, not fetched again.
-                if try await self.store.mountBlob(digest, from: nil, into: stored) { return }
-                try await self.store.ingest(digest, into: stored) { sink in
-                    try await source.downloadUnsized(repository, digest: digest, into: sink)
-                }
+            switch try await arrival.announcement() {
+            case .stored:
+                if !started { _ = try await store.mountBlob(digest, from: nil, into: stored) }
+                return .held
+            case .size:
+                if !started, !arrival.link(stored) { _ = try await store.mountBlob(digest, from: nil, into: stored) }
+                return .arriving(arrival)
             }
-            // A client of another repository that waited on the same fetch gets its link here.
-            _ = try await store.mountBlob(digest, from: nil, into: stored)
-            return true
         } catch {
             logger.warning("cannot pull through", metadata: ["repository": "\(stored)", "blob": "\(digest)", "error": "\(error)"])
-            return false
+            return nil
         }
+    }
+
+    /// Downloads a blob into the store while clients read it (see `BlobArrival`). Runs on its
+    /// own, so that a client that goes away does not stop it for the others.
+    private func arrive(_ arrival: BlobArrival, from source: any ContentSource, _ repository: RepositoryName, into stored: RepositoryName) async {
+        let digest = arrival.digest
+        do {
+            // Held for another repository: linked, not fetched again.
+            if try await store.mountBlob(digest, from: nil, into: stored) {
+                arrival.end(.stored)
+            } else {
+                let ingest = try arrival.begin(in: store)
+                do {
+                    try await source.downloadUnsized(repository, digest: digest, into: arrival)
+                    try await ingest.commit(into: stored)
+                } catch {
+                    await ingest.discard()
+                    throw error
+                }
+                arrival.end(.stored)
+            }
+            for joined in arrival.takeLinks() {
+                if let name = try? RepositoryName(joined) { _ = try await store.mountBlob(digest, from: nil, into: name) }
+            }
+        } catch {
+            logger.warning("cannot pull through", metadata: ["repository": "\(stored)", "blob": "\(digest)", "error": "\(error)"])
+            arrival.end(.failed(error))
+        }
+        await arrivals.remove(digest)
     }
 
     public func refresh(_ stored: RepositoryName, tag: Tag) async {

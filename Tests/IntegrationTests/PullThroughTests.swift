@@ -147,8 +147,8 @@ extension PullThroughTests {
 }
 
 extension PullThroughTests {
-    /// An upstream whose blob bytes do not match their digest: the client is refused and nothing
-    /// is stored (docker-registry serves the corrupted file as it is).
+    /// An upstream whose blob bytes do not match their digest: the client never gets the whole
+    /// blob, and nothing is stored (docker-registry serves the corrupted file as it is).
     @Test func aBlobWhoseBytesDoNotMatchIsNeitherServedNorStored() async throws {
         try await withUpstream { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
@@ -161,11 +161,70 @@ extension PullThroughTests {
             defer { agent.terminate() }
             try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
             let blob = agent.baseURL + "/v2/library/app/blobs/\(layer.digest)"
-            #expect(try await httpGet(blob).status == 404)
+            // Streamed as it arrives, and cut off before its last byte once the digest fails.
+            let answer = try? await httpGet(blob)
+            #expect(answer == nil || answer?.status == 404 || (answer?.body.count ?? 0) < Int(layer.size), "a whole wrong blob was served")
             #expect(try await httpSend("HEAD", blob).status == 404, "nothing stored")
             let files = FileManager.default.enumerator(atPath: agent.dataDirectory + "/blobs")?.allObjects.compactMap { $0 as? String } ?? []
             #expect(!files.contains { $0.hasSuffix(layer.digest.encoded) }, "\(files)")
             _ = work
+        }
+    }
+}
+
+extension PullThroughTests {
+    /// Over a slow link the first client receives a blob's bytes as they arrive, not after the
+    /// whole download; a client asking half-way joins the same fetch (what is on disk, then the
+    /// rest), and both get exactly the upstream's bytes.
+    @Test func aBlobStreamsToItsFirstClientAndAJoinerWhileItArrives() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "big", to: "library/big:1")
+            let python = try requireTool("python3", package: "python3")
+            let relay = try ChildProcess(
+                python, ["\(RealClientTests.scripts)/link-relay.py", String(upstream.port), "--rate", "3000000"], logDirectory: work.path)
+            defer { relay.signal(SIGKILL) }
+            try await poll("the relay to listen") { relay.output.hasPrefix("port ") }
+            let relayPort = try require(relay.output.split(separator: "\n").first?.split(separator: " ").last.flatMap { Int($0) }, "relay port")
+            let state = stateYAML(generation: 1, upstream: upstream, url: "http://127.0.0.1:\(relayPort)", artifacts: [])
+                .replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
+                + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+            let agent = try await SatelliteAgent(state: state)
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
+
+            let layer = try #require(try images.blobs(of: images.big).max { $0.size < $1.size })
+            let expected = try Data(contentsOf: URL(fileURLWithPath: "\(images.layout)/blobs/sha256/\(layer.digest.encoded)"))
+            let url = agent.baseURL + "/v2/library/big/blobs/\(layer.digest)"
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            defer { _ = client.shutdown() }
+            let firstBytes = AsyncStream<Int>.makeStream()
+            let started = ContinuousClock.now
+            async let first: (Data, Duration) = {
+                let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
+                var body = Data()
+                var firstByte: Duration?
+                for try await chunk in response.body {
+                    if firstByte == nil { firstByte = ContinuousClock.now - started }
+                    body.append(contentsOf: chunk.readableBytesView)
+                    firstBytes.continuation.yield(body.count)
+                }
+                firstBytes.continuation.finish()
+                return (body, firstByte ?? .zero)
+            }()
+            // The joiner starts once the first client holds a quarter of the blob.
+            for await received in firstBytes.stream where received >= expected.count / 4 { break }
+            let joinedAt = ContinuousClock.now - started
+            let joiner = try await httpGet(url)
+            let (body, firstByte) = try await first
+            let total = ContinuousClock.now - started
+            print("PullThroughTests: \(expected.count) bytes at 3 MB/s: first byte after \(firstByte), joiner at \(joinedAt), all after \(total)")
+            #expect(body == expected)
+            #expect(joiner.status == 200 && joiner.body == expected)
+            #expect(firstByte < total / 3, "the first byte came after \(firstByte) of \(total): not streamed")
+            #expect(joinedAt < total * 0.8, "the joiner came too late to test joining")
+            let log = upstream.requestLog
+            // The first request asks without credentials and is told which to bring (401).
+            #expect(log.filter { $0.contains("GET /v2/library/big/blobs/\(layer.digest)") && !$0.contains("\" 401 ") }.count == 1, "\(log)")
         }
     }
 }
