@@ -68,10 +68,10 @@ public final class Replicator: Sendable {
             // What pull-through brought in is a cache, not the state's to prune.
             let proxy = state.proxy ?? []
             removed = try await store.retainOnly(tags: commits.keepTags, roots: commits.roots) { stored in
-                guard let slash = stored.firstIndex(of: "/"), let rule = proxy.first(where: { $0.upstream == stored[..<slash] }),
-                      let repository = try? RepositoryName(String(stored[stored.index(after: slash)...]))
+                guard let name = try? RepositoryName(stored), let origin = DesiredState.Artifact.upstreamAndRepository(name),
+                      let rule = proxy.first(where: { $0.upstream == origin.upstream })
                 else { return false }
-                return rule.allows(repository)
+                return rule.allows(origin.repository)
             }
         } catch {
             logger.error("could not drop content the state no longer names", metadata: ["error": "\(error)"])

@@ -27,7 +27,17 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         var pinned: Set<String> = []
     }
 
+    /// How a stored repository's name says where it comes from.
+    public enum Naming: Sendable {
+        /// `<upstream>/<repository>`: an agent's store, each upstream apart (DESIGN.md §5.2).
+        case qualified
+        /// Every name the rule allows is this upstream's, as it is named there; the others are
+        /// the registry's own (`satellite serve --proxy-upstream`).
+        case flat(upstream: String)
+    }
+
     private let rules = Mutex(Rules())
+    private let naming: Naming
     /// When each pulled-through tag (`repository:tag`) was last checked against its upstream.
     private let checked = Mutex([String: ContinuousClock.Instant]())
     private let flights = Flights()
@@ -38,8 +48,12 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     /// How long a tag check may take before the held copy is served instead.
     let revalidationDeadline: Duration
 
-    public init(sources: any ContentSources, store: RegistryStore, logger: Logger, revalidationDeadline: Duration = .seconds(3)) {
+    public init(
+        sources: any ContentSources, store: RegistryStore, logger: Logger, naming: Naming = .qualified,
+        revalidationDeadline: Duration = .seconds(3)
+    ) {
         self.sources = sources
+        self.naming = naming
         self.store = store
         self.logger = logger
         self.revalidationDeadline = revalidationDeadline
@@ -48,6 +62,11 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     // MARK: Following the state
 
     public func accepted(_ state: DesiredState) async {
+        follow(state)
+    }
+
+    /// Takes the upstreams and rules of `state` (verified by the caller).
+    public func follow(_ state: DesiredState) {
         var next = Rules()
         for upstream in state.upstreams { next.upstreams[upstream.name] = upstream }
         for rule in state.proxy ?? [] { next.proxy[rule.upstream] = rule }
@@ -71,12 +90,16 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     /// repository. No client is made here: a tag read on the hot path often needs none.
     private func origin(_ stored: RepositoryName) throws(OnDemandRefusal) -> Origin? {
         let current = rules.withLock { $0 }
-        guard let slash = stored.value.firstIndex(of: "/"),
-              let upstream = current.upstreams[String(stored.value[..<slash])],
-              let rule = current.proxy[upstream.name],
-              let repository = try? RepositoryName(String(stored.value[stored.value.index(after: slash)...]))
-        else { return nil }
+        let named: (upstream: String, repository: RepositoryName)?
+        switch naming {
+        case .qualified: named = DesiredState.Artifact.upstreamAndRepository(stored)
+        case .flat(let upstream): named = (upstream, stored)
+        }
+        guard let named, let upstream = current.upstreams[named.upstream], let rule = current.proxy[upstream.name] else { return nil }
+        let repository = named.repository
         guard rule.allows(repository) else {
+            // A plain registry's other names are its own, pushed there: a miss is a miss.
+            if case .flat = naming { return nil }
             throw OnDemandRefusal("\(repository) is not in \(upstream.name)'s pull-through rules; nothing was fetched")
         }
         return Origin(upstream: upstream, repository: repository, rule: rule)

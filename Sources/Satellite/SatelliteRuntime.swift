@@ -4,6 +4,7 @@ import NIOCore
 import RegistryServer
 import RegistryStore
 import Replication
+import SatelliteProtocol
 import ServiceLifecycle
 import UnixSignals
 
@@ -17,10 +18,25 @@ public struct SatelliteRuntime {
         public var store = RegistryStore.Options()
         public var server: RegistryServer.Configuration
         public var garbageCollectionInterval: Duration = .seconds(3600)
+        /// A plain registry's pull-through (`satellite serve --proxy-upstream`); an agent's
+        /// comes with its desired state.
+        public var proxy: ServeProxy?
 
         public init(directory: String, server: RegistryServer.Configuration) {
             self.directory = directory
             self.server = server
+        }
+    }
+
+    /// One upstream a plain registry pulls through, its names kept as they are there.
+    public struct ServeProxy: Sendable {
+        public var upstream: DesiredState.Upstream
+        public var rule: DesiredState.ProxyRule
+        public var sources = UpstreamSources.Options()
+
+        public init(upstream: DesiredState.Upstream, rule: DesiredState.ProxyRule) {
+            self.upstream = upstream
+            self.rule = rule
         }
     }
 
@@ -60,8 +76,18 @@ public struct SatelliteRuntime {
         // An agent keeps each upstream's content apart and pulls through what its rules allow; a
         // plain registry keeps names as pushed.
         let namespaces = agent.map { _ in UpstreamNamespaces() }
-        let sources = agent.map { UpstreamSources(options: $0.upstreams, logger: logger) }
-        let pullThrough = sources.map { PullThrough(sources: $0, store: store, logger: logger) }
+        let sources: UpstreamSources?
+        let pullThrough: PullThrough?
+        if let agent {
+            sources = UpstreamSources(options: agent.upstreams, logger: logger)
+            pullThrough = sources.map { PullThrough(sources: $0, store: store, logger: logger) }
+        } else if let proxy = registry.proxy {
+            sources = UpstreamSources(options: proxy.sources, logger: logger)
+            pullThrough = sources.map { PullThrough(sources: $0, store: store, logger: logger, naming: .flat(upstream: proxy.upstream.name)) }
+            pullThrough?.follow(DesiredState(generation: 0, upstreams: [proxy.upstream], artifacts: [], proxy: [proxy.rule]))
+        } else {
+            (sources, pullThrough) = (nil, nil)
+        }
         let application = try RegistryServer.makeApplication(
             store: store, metrics: RegistryMetrics(), configuration: registry.server, logger: logger,
             namespaces: namespaces ?? FlatNamespaces(), onDemand: pullThrough ?? NoContentOnDemand(),

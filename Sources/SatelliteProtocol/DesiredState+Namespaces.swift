@@ -39,4 +39,13 @@ extension DesiredState.Artifact {
     public func localRepository() throws(OCIError) -> RepositoryName {
         try RepositoryName("\(upstream)/\(repository.value)")
     }
+
+    /// The inverse of `localRepository()`: the upstream's name and the repository there, for a
+    /// stored name with at least two components.
+    public static func upstreamAndRepository(_ stored: RepositoryName) -> (upstream: String, repository: RepositoryName)? {
+        guard let slash = stored.value.firstIndex(of: "/"),
+              let repository = try? RepositoryName(String(stored.value[stored.value.index(after: slash)...]))
+        else { return nil }
+        return (String(stored.value[..<slash]), repository)
+    }
 }

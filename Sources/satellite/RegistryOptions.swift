@@ -42,7 +42,7 @@ struct RegistrySettings {
     let logger: Logger
     /// The level every logger of the process follows; Ground Control may change it.
     let logLevel: LogLevelControl
-    let registry: SatelliteRuntime.Registry
+    var registry: SatelliteRuntime.Registry
     let scheme: String
     let host: String
 

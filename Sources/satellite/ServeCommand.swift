@@ -1,7 +1,11 @@
 import ArgumentParser
+import OCI
+import ProgramSupport
 import Satellite
+import SatelliteProtocol
 
-/// `satellite serve`: a plain read-write OCI registry on local disk, with no agent.
+/// `satellite serve`: a plain read-write OCI registry on local disk, with no agent; with
+/// `--proxy-upstream`, also a pull-through cache of that registry.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
@@ -9,7 +13,60 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
+    @Option(name: .customLong("proxy-upstream"), help: "Registry URL to pull through from: what a client asks for and the store lacks is fetched from there, under the same name, and kept.")
+    var proxyUpstream: String?
+
+    @Option(name: .customLong("proxy-allow"), help: "Repository pattern that may be pulled through (* within a path component, ** across); repeatable. Default: every repository.")
+    var proxyAllow: [String] = []
+
+    @Option(name: .customLong("proxy-tag-ttl"), help: "Seconds a pulled-through tag is served before one HEAD checks it upstream (default 300).")
+    var proxyTagTTL: String?
+
+    @Option(name: .customLong("proxy-username"), help: "User name for the upstream.")
+    var proxyUsername: String?
+
+    @Option(name: .customLong("proxy-password-file"), help: "File holding the upstream's password (never on the command line).")
+    var proxyPasswordFile: String?
+
+    @Flag(name: .customLong("proxy-insecure"), help: "Skip TLS certificate verification for the upstream.")
+    var proxyInsecure = false
+
     func run() async throws {
-        try await RegistrySettings(registry, readOnly: false).runtime().run()
+        var settings = try RegistrySettings(registry, readOnly: false)
+        settings.registry.proxy = try proxy(settings.settings)
+        try await settings.runtime().run()
+    }
+
+    /// The pull-through the flags ask for, validated as a desired state's would be.
+    func proxy(_ settings: Settings) throws -> SatelliteRuntime.ServeProxy? {
+        guard let url = settings.string("proxy-upstream", flag: proxyUpstream) else {
+            guard proxyAllow.isEmpty, proxyTagTTL == nil, proxyUsername == nil, proxyPasswordFile == nil, !proxyInsecure else {
+                throw SettingsError("the --proxy-* flags need --proxy-upstream URL")
+            }
+            return nil
+        }
+        let patterns: [RepositoryPattern]
+        do {
+            patterns = try (proxyAllow.isEmpty ? ["**"] : proxyAllow).map { try RepositoryPattern($0) }
+        } catch {
+            throw SettingsError("proxy-allow: \(error)")
+        }
+        var ttl: Int?
+        if let raw = settings.string("proxy-tag-ttl", flag: proxyTagTTL) {
+            guard let seconds = Int(raw) else { throw SettingsError("proxy-tag-ttl must be a whole number of seconds, not '\(raw)'") }
+            ttl = seconds
+        }
+        let upstream = DesiredState.Upstream(
+            name: "upstream", url: url, insecure: proxyInsecure ? true : nil,
+            username: settings.string("proxy-username", flag: proxyUsername),
+            passwordFile: settings.string("proxy-password-file", flag: proxyPasswordFile))
+        let rule = DesiredState.ProxyRule(upstream: upstream.name, repositories: patterns, tagTTL: ttl)
+        do {
+            try DesiredState(generation: 0, upstreams: [upstream], artifacts: [], proxy: [rule]).validate()
+        } catch {
+            let flag = error.field.hasPrefix("upstreams") ? "proxy-upstream" : "proxy-allow / proxy-tag-ttl"
+            throw SettingsError("\(flag): \(error.message)")
+        }
+        return SatelliteRuntime.ServeProxy(upstream: upstream, rule: rule)
     }
 }

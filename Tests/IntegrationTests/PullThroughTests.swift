@@ -24,7 +24,7 @@ import TestSupport
 
             // First pull: fetched from the upstream, by the qualified name and by the plain one.
             let copy = { (reference: String, to: String) in
-                try await runChecked(skopeo, ["copy", "--src-tls-verify=false", "docker://\(agent.host)/\(reference)", "oci:\(work.appending(to)):x"])
+                _ = try await runChecked(skopeo, ["copy", "--src-tls-verify=false", "docker://\(agent.host)/\(reference)", "oci:\(work.appending(to)):x"])
             }
             try await copy("central/library/app:1", "first-pull")
             #expect(try await digest(agent, "/v2/central/library/app/manifests/1") == images.first.digest.string)
@@ -225,6 +225,50 @@ extension PullThroughTests {
             let log = upstream.requestLog
             // The first request asks without credentials and is told which to bring (401).
             #expect(log.filter { $0.contains("GET /v2/library/big/blobs/\(layer.digest)") && !$0.contains("\" 401 ") }.count == 1, "\(log)")
+        }
+    }
+}
+
+extension PullThroughTests {
+    /// `satellite serve --proxy-upstream`: a registry that takes pushes and pulls through from
+    /// one upstream (with Basic auth from a password file), under the upstream's own names.
+    @Test func serveWithOneFlagPullsThroughAndStillTakesPushes() async throws {
+        let skopeo = try requireTool("skopeo", package: "skopeo")
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
+            try await upstream.push(layout: images.layout, name: "other", to: "private/app:1")
+            let passwordFile = work.appending("upstream-password")
+            try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: passwordFile))
+            let satellite = try await SatelliteProcess(extraArguments: [
+                "--proxy-upstream", upstream.url, "--proxy-allow", "library/*", "--proxy-tag-ttl", "1",
+                "--proxy-username", UpstreamRegistry.username, "--proxy-password-file", passwordFile,
+            ])
+            defer { Task { await satellite.cleanUp() } }
+            _ = try await runChecked(skopeo, ["copy", "--src-tls-verify=false", "docker://\(satellite.host)/library/app:1", "oci:\(work.appending("pulled")):x"])
+            let reply = try await httpGet(satellite.baseURL + "/v2/library/app/manifests/1", headers: ["Accept": MediaType.ociManifest])
+            #expect(reply.headers["docker-content-digest"] == images.first.digest.string)
+            // The tag moves upstream: served as held within its TTL, moved at the first read after.
+            try await upstream.push(layout: images.layout, name: "second", to: "library/app:1")
+            let moved = try await httpGet(upstream.url + "/v2/library/app/manifests/1", headers: [
+                "Accept": MediaType.ociManifest, "Authorization": "Basic " + Data(upstream.credentials.utf8).base64EncodedString(),
+            ]).headers["docker-content-digest"]
+            try await poll("the moved tag to be served", timeout: .seconds(15)) {
+                try await httpGet(satellite.baseURL + "/v2/library/app/manifests/1", headers: ["Accept": MediaType.ociManifest])
+                    .headers["docker-content-digest"] == moved
+            }
+            let asked = upstream.requestLog.count
+            let denied = try await httpGet(satellite.baseURL + "/v2/private/app/manifests/1", headers: ["Accept": MediaType.ociManifest])
+            #expect(denied.status == 404, "outside --proxy-allow: the registry's own name, not the upstream's")
+            #expect(!upstream.requestLog.dropFirst(asked).contains { $0.contains("private/app") })
+            // Pushes go on as in any `satellite serve`.
+            _ = try await runChecked(skopeo, [
+                "copy", "--dest-tls-verify=false", "oci:\(images.layout):second", "docker://\(satellite.host)/mine/app:1",
+            ])
+            let pushed = try await httpGet(satellite.baseURL + "/v2/mine/app/manifests/1", headers: ["Accept": MediaType.ociManifest])
+            #expect(pushed.status == 200)
+            // The flag's value is checked before anything starts.
+            let refused = try await run(try productPath("satellite"), ["serve", "--listen", "127.0.0.1:0", "--proxy-upstream", "ftp://nowhere"])
+            #expect(refused.status != 0 && refused.error.contains("proxy-upstream"), "\(refused.error)")
         }
     }
 }
