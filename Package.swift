@@ -163,6 +163,8 @@ let package = Package(
                 "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
                 "GroundControlClient", "RuntimeConfig",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

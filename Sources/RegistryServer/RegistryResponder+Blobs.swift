@@ -8,27 +8,32 @@ extension RegistryResponder {
     func getBlob(_ name: RepositoryName, _ rawDigest: String, _ request: Request, channel: any Channel, head: Bool) async throws -> Response {
         let digest = try Digest(rawDigest)
         do {
-            return try await readBlob(name, digest, request, channel: channel, head: head)
+            return try await readBlob(name, digest, request, channel: channel, head: head, held: true)
         } catch let error as StoreError where error.isMiss {
             switch try await onDemand.fetchBlob(name, digest: digest) {
             case nil: throw error
-            case .held: return try await readBlob(name, digest, request, channel: channel, head: head)
+            case .held: return try await readBlob(name, digest, request, channel: channel, head: head, held: false)
             case .arriving(let blob): return try await sendArriving(blob, digest, request, head: head)
             }
         }
     }
 
-    private func readBlob(_ name: RepositoryName, _ digest: Digest, _ request: Request, channel: any Channel, head: Bool) async throws -> Response {
+    /// `held`: the store had it at the first try (counted as served from the store).
+    private func readBlob(
+        _ name: RepositoryName, _ digest: Digest, _ request: Request, channel: any Channel, head: Bool, held: Bool
+    ) async throws -> Response {
         if head {
             guard let size = try await store.blobSize(repository: name, digest: digest) else {
                 throw StoreError(.blobUnknown, "blob \(digest) is unknown to repository \(name)")
             }
+            if held { onDemand.servedHeld(name, bytes: 0) }
             var headers = Self.blobHeaders(digest)
             headers[.contentLength] = String(size)
             return Response(status: .ok, headers: headers, body: ResponseBody())
         }
         let reader = try await store.openBlob(repository: name, digest: digest)
         let (status, range, headers) = try Self.rangeAnswer(request, digest: digest, size: reader.size)
+        if held { onDemand.servedHeld(name, bytes: Int64(range.count)) }
         // Bypasses `writer` for the bytes (see `BlobSender`); the writer still ends the response.
         let sender = BlobSender(channel: channel, reader: reader, range: range, chunkSize: readChunkSize, metrics: metrics)
         let body = ResponseBody(contentLength: Int(range.count)) { writer in

@@ -11,16 +11,18 @@ extension RegistryResponder {
         }
         if case .tag(let tag) = reference { await onDemand.refresh(name, tag: tag) }
         do {
-            return try await readManifest(name, reference, head: head)
+            return try await readManifest(name, reference, head: head, held: true)
         } catch let error as StoreError where error.isMiss {
             guard try await onDemand.fetchManifest(name, reference: reference) else { throw error }
-            return try await readManifest(name, reference, head: head)
+            return try await readManifest(name, reference, head: head, held: false)
         }
     }
 
-    private func readManifest(_ name: RepositoryName, _ reference: Reference, head: Bool) async throws -> Response {
+    /// `held`: the store had it at the first try (counted as served from the store).
+    private func readManifest(_ name: RepositoryName, _ reference: Reference, head: Bool, held: Bool) async throws -> Response {
         if head {
             let info = try await store.manifestInfo(repository: name, reference: reference)
+            if held { onDemand.servedHeld(name, bytes: 0) }
             return Response(
                 status: .ok,
                 headers: [
@@ -31,6 +33,7 @@ extension RegistryResponder {
         }
         let manifest = try await store.manifest(repository: name, reference: reference)
         metrics.sent(manifest.size)
+        if held { onDemand.servedHeld(name, bytes: manifest.size) }
         return Response(
             status: .ok,
             headers: [

@@ -41,15 +41,18 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
     private let progress = Mutex(Progress())
     /// Set before the download starts; touched by the downloading task only.
     private var ingest: BlobIngest?
+    private var received: (@Sendable (Int64) -> Void)?
 
     init(digest: Digest) {
         self.digest = digest
     }
 
     /// Starts writing into the store; the ingest tells this arrival as bytes reach its file.
-    func begin(in store: RegistryStore) throws(StoreError) -> BlobIngest {
+    /// `received` hears the length of every piece the upstream sends.
+    func begin(in store: RegistryStore, received: @escaping @Sendable (Int64) -> Void) throws(StoreError) -> BlobIngest {
         let ingest = try store.beginIngest(of: digest) { [weak self] inFile in self?.reached(inFile) }
         self.ingest = ingest
+        self.received = received
         return ingest
     }
 
@@ -59,6 +62,7 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
 
     func receive(_ buffer: ByteBuffer) async throws {
         guard let ingest else { return }
+        received?(Int64(buffer.readableBytes))
         do { try await ingest.append(buffer) } catch { throw SinkError(error) }
     }
 

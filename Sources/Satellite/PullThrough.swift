@@ -45,14 +45,16 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     private let sources: any ContentSources
     private let store: RegistryStore
     private let logger: Logger
+    private let metrics: PullThroughMetrics?
     /// How long a tag check may take before the held copy is served instead.
     let revalidationDeadline: Duration
 
     public init(
         sources: any ContentSources, store: RegistryStore, logger: Logger, naming: Naming = .qualified,
-        revalidationDeadline: Duration = .seconds(3)
+        metrics: PullThroughMetrics? = nil, revalidationDeadline: Duration = .seconds(3)
     ) {
         self.sources = sources
+        self.metrics = metrics
         self.naming = naming
         self.store = store
         self.logger = logger
@@ -105,11 +107,26 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         return Origin(upstream: upstream, repository: repository, rule: rule)
     }
 
+    /// `origin(_:)` for a client's miss: a refusal is counted.
+    private func originOfMiss(_ stored: RepositoryName) throws(OnDemandRefusal) -> Origin? {
+        do {
+            return try origin(stored)
+        } catch {
+            metrics?.refused()
+            throw error
+        }
+    }
+
+    public func servedHeld(_ stored: RepositoryName, bytes: Int64) {
+        guard let metrics, !rules.withLock({ $0.pinned.contains(stored.value) }), (try? origin(stored)) != nil else { return }
+        metrics.hit(bytes: bytes)
+    }
+
     public func fetchManifest(_ stored: RepositoryName, reference: Reference) async throws -> Bool {
-        guard let found = try origin(stored) else { return false }
+        guard let found = try originOfMiss(stored) else { return false }
         let (source, repository) = (try sources.source(for: found.upstream), found.repository)
         do {
-            try await flights.run("manifest \(stored):\(reference)") {
+            let started = try await flights.run("manifest \(stored):\(reference)") {
                 let digest: Digest
                 switch reference {
                 case .digest(let pinned): digest = pinned
@@ -118,6 +135,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
                 let tag: Tag? = if case .tag(let tag) = reference { tag } else { nil }
                 try await self.storeManifest(source, repository, digest, into: stored, tag: tag)
             }
+            if started { metrics?.missed() } else { metrics?.joined() }
             logger.info("pulled through", metadata: ["repository": "\(stored)", "reference": "\(reference)"])
             return true
         } catch let error as OnDemandRefusal {
@@ -129,8 +147,9 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     }
 
     public func fetchBlob(_ stored: RepositoryName, digest: Digest) async throws -> OnDemandBlob? {
-        guard let found = try origin(stored) else { return nil }
+        guard let found = try originOfMiss(stored) else { return nil }
         let (arrival, started) = await arrivals.join(digest)
+        if started { metrics?.missed() } else { metrics?.joined() }
         if started {
             let source = try sources.source(for: found.upstream)
             let repository = found.repository
@@ -160,7 +179,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
             if try await store.mountBlob(digest, from: nil, into: stored) {
                 arrival.end(.stored)
             } else {
-                let ingest = try arrival.begin(in: store)
+                let ingest = try arrival.begin(in: store, received: { [metrics] in metrics?.fetched(bytes: $0) })
                 do {
                     try await source.downloadUnsized(repository, digest: digest, into: arrival)
                     try await ingest.commit(into: stored)
@@ -198,11 +217,12 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
             let source = try sources.source(for: found.upstream)
             let current = try await withDeadline(revalidationDeadline) { try await source.resolve(repository, tag: tag) }
             guard current != held else { return }
-            try await flights.run("manifest \(stored):\(tag)") {
+            _ = try await flights.run("manifest \(stored):\(tag)") {
                 try await self.storeManifest(source, repository, current, into: stored, tag: tag)
             }
             logger.info("pulled-through tag moved upstream", metadata: ["repository": "\(stored)", "tag": "\(tag)", "digest": "\(current)"])
         } catch {
+            metrics?.servedStale()
             logger.notice("serving a pulled-through tag without checking it: the upstream did not answer in time", metadata: [
                 "repository": "\(stored)", "tag": "\(tag)", "error": "\(error)",
             ])
@@ -214,6 +234,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     ) async throws {
         // Verified against its digest by the source; its blobs and children come when asked for.
         let manifest = try await source.manifest(repository, digest: digest)
+        metrics?.fetched(bytes: Int64(manifest.bytes.count))
         _ = try await store.putManifest(
             repository: stored, reference: .digest(digest), bytes: manifest.bytes, contentType: manifest.mediaType,
             requireChildManifests: false, requireBlobs: false)
@@ -230,14 +251,18 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
 actor Flights {
     private var running: [String: Task<Void, any Error>] = [:]
 
-    func run(_ key: String, _ operation: @escaping @Sendable () async throws -> Void) async throws {
+    /// Returns whether this caller started the operation (false: it joined one under way).
+    @discardableResult
+    func run(_ key: String, _ operation: @escaping @Sendable () async throws -> Void) async throws -> Bool {
         if let existing = running[key] {
-            return try await existing.value
+            try await existing.value
+            return false
         }
         let task = Task { try await operation() }
         running[key] = task
         defer { running[key] = nil }
         try await task.value
+        return true
     }
 }
 

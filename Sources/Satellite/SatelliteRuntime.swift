@@ -75,21 +75,25 @@ public struct SatelliteRuntime {
         let configuredPort = registry.server.port
         // An agent keeps each upstream's content apart and pulls through what its rules allow; a
         // plain registry keeps names as pushed.
+        let metrics = RegistryMetrics()
+        let pullThroughMetrics = PullThroughMetrics(prometheus: metrics.prometheus)
         let namespaces = agent.map { _ in UpstreamNamespaces() }
         let sources: UpstreamSources?
         let pullThrough: PullThrough?
         if let agent {
             sources = UpstreamSources(options: agent.upstreams, logger: logger)
-            pullThrough = sources.map { PullThrough(sources: $0, store: store, logger: logger) }
+            pullThrough = sources.map { PullThrough(sources: $0, store: store, logger: logger, metrics: pullThroughMetrics) }
         } else if let proxy = registry.proxy {
             sources = UpstreamSources(options: proxy.sources, logger: logger)
-            pullThrough = sources.map { PullThrough(sources: $0, store: store, logger: logger, naming: .flat(upstream: proxy.upstream.name)) }
+            pullThrough = sources.map {
+                PullThrough(sources: $0, store: store, logger: logger, naming: .flat(upstream: proxy.upstream.name), metrics: pullThroughMetrics)
+            }
             pullThrough?.follow(DesiredState(generation: 0, upstreams: [proxy.upstream], artifacts: [], proxy: [proxy.rule]))
         } else {
             (sources, pullThrough) = (nil, nil)
         }
         let application = try RegistryServer.makeApplication(
-            store: store, metrics: RegistryMetrics(), configuration: registry.server, logger: logger,
+            store: store, metrics: metrics, configuration: registry.server, logger: logger,
             namespaces: namespaces ?? FlatNamespaces(), onDemand: pullThrough ?? NoContentOnDemand(),
             onServerRunning: { channel in onServing(channel.localAddress?.port ?? configuredPort) })
         let collector = GarbageCollectionService(store: store, interval: registry.garbageCollectionInterval, logger: logger)
