@@ -12,9 +12,10 @@ public protocol ContentOnDemand: Sendable {
     /// is held now (false: the miss stays a miss). Throws `OnDemandRefusal` for a repository
     /// outside the rules.
     func fetchManifest(_ repository: RepositoryName, reference: Reference) async throws -> Bool
-    /// A request the store answered at once, for counting: `bytes` is what was sent (0 for a
-    /// HEAD). Called on the request's path: it must be cheap.
-    func servedHeld(_ repository: RepositoryName, bytes: Int64)
+    /// A request the store answered at once, for counting and for the cache's recency:
+    /// `manifest` for a manifest request, `bytes` what was sent (0 for a HEAD). Called on the
+    /// request's path: it must be cheap.
+    func servedHeld(_ repository: RepositoryName, manifest: Digest?, bytes: Int64)
     /// A blob the store lacks, likewise: nil for a miss, `.held` when the store has it now,
     /// `.arriving` while it streams in (to be sent as it arrives).
     func fetchBlob(_ repository: RepositoryName, digest: Digest) async throws -> OnDemandBlob?
@@ -56,7 +57,7 @@ public struct OnDemandRefusal: Error, Sendable {
 public struct NoContentOnDemand: ContentOnDemand {
     public init() {}
     public func refresh(_ repository: RepositoryName, tag: Tag) async {}
-    public func servedHeld(_ repository: RepositoryName, bytes: Int64) {}
+    public func servedHeld(_ repository: RepositoryName, manifest: Digest?, bytes: Int64) {}
     public func fetchManifest(_ repository: RepositoryName, reference: Reference) async throws -> Bool { false }
     public func fetchBlob(_ repository: RepositoryName, digest: Digest) async throws -> OnDemandBlob? { nil }
 }

@@ -26,14 +26,14 @@ extension RegistryResponder {
             guard let size = try await store.blobSize(repository: name, digest: digest) else {
                 throw StoreError(.blobUnknown, "blob \(digest) is unknown to repository \(name)")
             }
-            if held { onDemand.servedHeld(name, bytes: 0) }
+            if held { onDemand.servedHeld(name, manifest: nil, bytes: 0) }
             var headers = Self.blobHeaders(digest)
             headers[.contentLength] = String(size)
             return Response(status: .ok, headers: headers, body: ResponseBody())
         }
         let reader = try await store.openBlob(repository: name, digest: digest)
         let (status, range, headers) = try Self.rangeAnswer(request, digest: digest, size: reader.size)
-        if held { onDemand.servedHeld(name, bytes: Int64(range.count)) }
+        if held { onDemand.servedHeld(name, manifest: nil, bytes: Int64(range.count)) }
         // Bypasses `writer` for the bytes (see `BlobSender`); the writer still ends the response.
         let sender = BlobSender(channel: channel, reader: reader, range: range, chunkSize: readChunkSize, metrics: metrics)
         let body = ResponseBody(contentLength: Int(range.count)) { writer in

@@ -22,7 +22,7 @@ extension RegistryResponder {
     private func readManifest(_ name: RepositoryName, _ reference: Reference, head: Bool, held: Bool) async throws -> Response {
         if head {
             let info = try await store.manifestInfo(repository: name, reference: reference)
-            if held { onDemand.servedHeld(name, bytes: 0) }
+            if held { onDemand.servedHeld(name, manifest: info.digest, bytes: 0) }
             return Response(
                 status: .ok,
                 headers: [
@@ -33,7 +33,7 @@ extension RegistryResponder {
         }
         let manifest = try await store.manifest(repository: name, reference: reference)
         metrics.sent(manifest.size)
-        if held { onDemand.servedHeld(name, bytes: manifest.size) }
+        if held { onDemand.servedHeld(name, manifest: manifest.digest, bytes: manifest.size) }
         return Response(
             status: .ok,
             headers: [

@@ -73,6 +73,18 @@ enum MetadataDatabase {
             // The running SHA-256 of an upload session, so that a restart does not read it back.
             try db.execute(sql: "ALTER TABLE uploads ADD COLUMN hash_state BLOB")
         }
+        migrator.registerMigration("v3: manifest pulls") { db in
+            // When each manifest was last pulled, for evicting pulled-through content least
+            // recently pulled first. Written in batches, not on every pull.
+            try db.execute(sql: """
+                CREATE TABLE manifest_pulls (
+                    repository TEXT NOT NULL,
+                    digest TEXT NOT NULL,
+                    pulled_at REAL NOT NULL,
+                    PRIMARY KEY (repository, digest)
+                ) WITHOUT ROWID
+                """)
+        }
         return migrator
     }
 }

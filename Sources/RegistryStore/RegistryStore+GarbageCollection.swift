@@ -60,7 +60,7 @@ extension RegistryStore {
     /// Unlinks the files of `digests` that no row records. Inside a write transaction, because a
     /// blob commit renames its file and records its row in one: a digest committed again since its
     /// row was deleted keeps its file.
-    private func removeFilesWithoutRows(_ digests: [Digest]) async throws(StoreError) -> Int {
+    func removeFilesWithoutRows(_ digests: [Digest]) async throws(StoreError) -> Int {
         guard !digests.isEmpty else { return 0 }
         let layout = self.layout
         return try await write { db in

@@ -25,6 +25,8 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         var proxy: [String: DesiredState.ProxyRule] = [:]
         /// Repositories the state's artifacts live in: their tags are the sync's, not the cache's.
         var pinned: Set<String> = []
+        /// Ground Control's disk budget for the cache, when it sets one.
+        var cacheMaxBytes: Int64?
     }
 
     /// How a stored repository's name says where it comes from.
@@ -40,6 +42,10 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     private let naming: Naming
     /// When each pulled-through tag (`repository:tag`) was last checked against its upstream.
     private let checked = Mutex([String: ContinuousClock.Instant]())
+    /// Pulls of cached manifests since `CacheBudget` last took them (wall-clock seconds).
+    private let pulls = Mutex([ManifestReference: Double]())
+    /// Bumped when something was added to the cache (`CacheBudget` waits on it).
+    let cacheGrew = ChangeSignal()
     private let flights = Flights()
     private let arrivals = BlobArrivals()
     private let sources: any ContentSources
@@ -73,6 +79,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         for upstream in state.upstreams { next.upstreams[upstream.name] = upstream }
         for rule in state.proxy ?? [] { next.proxy[rule.upstream] = rule }
         next.pinned = Set(state.artifacts.compactMap { try? $0.localRepository().value })
+        next.cacheMaxBytes = state.settings?.cacheMaxBytes
         rules.withLock { $0 = next }
     }
 
@@ -117,9 +124,32 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         }
     }
 
-    public func servedHeld(_ stored: RepositoryName, bytes: Int64) {
-        guard let metrics, !rules.withLock({ $0.pinned.contains(stored.value) }), (try? origin(stored)) != nil else { return }
-        metrics.hit(bytes: bytes)
+    public func servedHeld(_ stored: RepositoryName, manifest: Digest?, bytes: Int64) {
+        guard isCached(stored.value) else { return }
+        metrics?.hit(bytes: bytes)
+        if let manifest { notePull(stored, manifest) }
+    }
+
+    /// Whether a stored repository is pull-through's cache (not the state's, nor pushed).
+    func isCached(_ stored: String) -> Bool {
+        guard !rules.withLock({ $0.pinned.contains(stored) }), let name = try? RepositoryName(stored) else { return false }
+        return (try? origin(name)) != nil
+    }
+
+    /// The budget Ground Control set, if any.
+    var cacheBudget: Int64? { rules.withLock { $0.cacheMaxBytes } }
+
+    private func notePull(_ stored: RepositoryName, _ manifest: Digest) {
+        let now = store.options.clock()
+        pulls.withLock { $0[ManifestReference(repository: stored.value, digest: manifest.string)] = now }
+    }
+
+    /// The pulls noted since the last call.
+    func takePulls() -> [ManifestReference: Double] {
+        pulls.withLock { pulls in
+            defer { pulls = [:] }
+            return pulls
+        }
     }
 
     public func fetchManifest(_ stored: RepositoryName, reference: Reference) async throws -> Bool {
@@ -188,6 +218,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
                     throw error
                 }
                 arrival.end(.stored)
+                cacheGrew.notify()
             }
             for joined in arrival.takeLinks() {
                 if let name = try? RepositoryName(joined) { _ = try await store.mountBlob(digest, from: nil, into: name) }
@@ -238,6 +269,8 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         _ = try await store.putManifest(
             repository: stored, reference: .digest(digest), bytes: manifest.bytes, contentType: manifest.mediaType,
             requireChildManifests: false, requireBlobs: false)
+        notePull(stored, digest)
+        cacheGrew.notify()
         if let tag {
             try await store.setTag(stored, tag, to: digest)
             let key = "\(stored):\(tag)"

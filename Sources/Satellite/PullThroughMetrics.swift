@@ -16,6 +16,7 @@ public final class PullThroughMetrics: Sendable {
     private let denied: CoreMetrics.Counter
     private let upstreamBytes: CoreMetrics.Counter
     private let cacheBytes: CoreMetrics.Counter
+    /// Pulled-through manifests removed to keep within the disk budget.
     private let evictions: CoreMetrics.Counter
     private let evictedBytes: CoreMetrics.Counter
 
@@ -44,8 +45,8 @@ public final class PullThroughMetrics: Sendable {
     func refused() { denied.increment() }
     func fetched(bytes: Int64) { upstreamBytes.increment(by: bytes) }
 
-    func evicted(bytes: Int64) {
-        evictions.increment()
+    func evicted(manifests: Int, bytes: Int64) {
+        evictions.increment(by: Int64(manifests))
         evictedBytes.increment(by: bytes)
     }
 }

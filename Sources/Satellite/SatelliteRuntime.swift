@@ -21,6 +21,11 @@ public struct SatelliteRuntime {
         /// A plain registry's pull-through (`satellite serve --proxy-upstream`); an agent's
         /// comes with its desired state.
         public var proxy: ServeProxy?
+        /// Bytes pulled-through content may take (`--cache-max-bytes`); Ground Control's setting
+        /// replaces it for an agent.
+        public var cacheMaxBytes: Int64?
+        /// Seconds a pulled-through manifest is kept after its last pull, even over the budget.
+        public var cacheMinAge: Double = 60
 
         public init(directory: String, server: RegistryServer.Configuration) {
             self.directory = directory
@@ -98,6 +103,11 @@ public struct SatelliteRuntime {
             onServerRunning: { channel in onServing(channel.localAddress?.port ?? configuredPort) })
         let collector = GarbageCollectionService(store: store, interval: registry.garbageCollectionInterval, logger: logger)
         var services: [any Service] = [application, collector, MemoryReturnService()]
+        if let pullThrough {
+            services.append(CacheBudget(
+                options: .init(localMaxBytes: registry.cacheMaxBytes, minAge: registry.cacheMinAge), pullThrough: pullThrough, store: store,
+                metrics: pullThroughMetrics, logger: logger))
+        }
         if let agent, let namespaces, let sources, let pullThrough {
             services += Self.agentServices(
                 agent, registry: registry, store: store, namespaces: namespaces, sources: sources, pullThrough: pullThrough,
@@ -116,7 +126,9 @@ public struct SatelliteRuntime {
         case .file(let options): options.path
         case .groundControl(let options): options.url
         }
-        let snapshot = StatusSnapshot(dataDirectory: registry.directory, stateSource: origin, store: store, logger: logger)
+        let snapshot = StatusSnapshot(
+            dataDirectory: registry.directory, stateSource: origin, store: store, logger: logger,
+            isCached: { [pullThrough] in pullThrough.isCached($0) })
         let source: any Service = switch agent.source {
         case .file(let options):
             StateFileSource(options: options, inbox: inbox, logger: logger)

@@ -8,6 +8,8 @@ public struct SatelliteStatus: Codable, Sendable {
         public var repository: String
         public var tag: String
         public var digest: String
+        /// Pulled through by a client rather than named by the state (absent: pinned).
+        public var cached: Bool?
     }
 
     public var updatedAt: Date
@@ -54,7 +56,7 @@ public struct SatelliteStatus: Codable, Sendable {
         lines.append("state: \(stateSource)" + (stateError.map { " (refused: \($0); applying the last good state)" } ?? ""))
         lines.append("inventory (\(inventory.count) tags):")
         for item in inventory {
-            lines.append("  \(item.repository):\(item.tag)  \(item.digest)")
+            lines.append("  \(item.repository):\(item.tag)  \(item.digest)" + (item.cached == true ? "  (pulled through)" : ""))
         }
         let problems = lastSync?.artifacts.filter { $0.outcome != .synced } ?? []
         lines.append("missing or stale (\(problems.count)):")

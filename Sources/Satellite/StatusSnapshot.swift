@@ -19,9 +19,15 @@ public actor StatusSnapshot {
     /// The newest generation a sync brought fully in line.
     private(set) var appliedGeneration: Int64 = 0
     nonisolated let changed = ChangeSignal()
+    /// Whether a stored repository is pull-through's cache, not the state's.
+    let isCached: @Sendable (String) -> Bool
 
-    public init(dataDirectory: String, stateSource: String, store: RegistryStore, logger: Logger) {
+    public init(
+        dataDirectory: String, stateSource: String, store: RegistryStore, logger: Logger,
+        isCached: @escaping @Sendable (String) -> Bool = { _ in false }
+    ) {
         self.dataDirectory = dataDirectory
+        self.isCached = isCached
         self.stateSource = stateSource
         self.store = store
         self.logger = logger
@@ -63,8 +69,9 @@ public actor StatusSnapshot {
     /// The heartbeat's report: what is applied and held, the last sync and its failures.
     func heartbeat(version: String) async -> StatusReport {
         let held = (lastReport?.artifacts ?? []).filter { $0.outcome != .missing }.compactMap { $0.digest.flatMap { try? Digest($0) } }
+        let cached = ((try? await store.allManifests()) ?? []).filter { isCached($0.repository) }.compactMap { try? Digest($0.digest) }
         return StatusReport(
-            generation: appliedGeneration, inventory: Array(Set(held)).sorted(),
+            generation: appliedGeneration, inventory: Array(Set(held)).sorted(), cached: cached.isEmpty ? nil : Array(Set(cached)).sorted(),
             diskUsedBytes: try? await store.totalBlobBytes(), diskFreeBytes: store.diskCapacity()?.free,
             lastSync: lastReport.map { report in
                 let failures = report.failures
@@ -80,7 +87,7 @@ public actor StatusSnapshot {
         let tags = (try? await store.allTags()) ?? []
         let status = SatelliteStatus(
             updatedAt: Date(), stateSource: stateSource, stateError: stateError, revoked: revokedReason, lastSync: lastReport,
-            inventory: tags.map { .init(repository: $0.repository, tag: $0.tag, digest: $0.digest) })
+            inventory: tags.map { .init(repository: $0.repository, tag: $0.tag, digest: $0.digest, cached: isCached($0.repository) ? true : nil) })
         do {
             try status.write(to: dataDirectory)
         } catch {

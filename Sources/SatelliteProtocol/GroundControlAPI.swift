@@ -118,17 +118,21 @@ public struct SatelliteSettings: Codable, Sendable, Equatable {
     /// The node runtimes the satellite points at itself (`containerd`, `crio`, `podman`, `docker`,
     /// `k3s`, `rke2`); when set, it replaces the satellite's `--configure-runtime`.
     public var runtimes: [String]?
+    /// Bytes pulled-through content may take on disk; when set, replaces the satellite's
+    /// `--cache-max-bytes`. What the state names never counts.
+    public var cacheMaxBytes: Int64?
 
     /// The runtimes a satellite knows how to configure.
     public static let knownRuntimes = ["containerd", "crio", "podman", "docker", "k3s", "rke2"]
 
     public static let defaults = SatelliteSettings(syncIntervalSeconds: 60, heartbeatIntervalSeconds: 30, logLevel: "info")
 
-    public init(syncIntervalSeconds: Int, heartbeatIntervalSeconds: Int, logLevel: String, runtimes: [String]? = nil) {
+    public init(syncIntervalSeconds: Int, heartbeatIntervalSeconds: Int, logLevel: String, runtimes: [String]? = nil, cacheMaxBytes: Int64? = nil) {
         self.syncIntervalSeconds = syncIntervalSeconds
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.logLevel = logLevel
         self.runtimes = runtimes
+        self.cacheMaxBytes = cacheMaxBytes
     }
 }
 
@@ -208,17 +212,21 @@ public struct SyncResult: Codable, Sendable, Equatable {
 public struct StatusReport: Codable, Sendable, Equatable {
     /// The desired-state generation the satellite has applied.
     public var generation: Int64
-    /// Digests of the manifests the satellite holds.
+    /// Digests of the manifests the satellite holds because the state names them (pinned).
     public var inventory: [Digest]
+    /// Digests of the manifests it holds because a client pulled them through (cached, and
+    /// evicted when over the disk budget). Absent from satellites before pull-through.
+    public var cached: [Digest]?
     public var diskUsedBytes: Int64?
     public var diskFreeBytes: Int64?
     public var lastSync: SyncResult?
     public var version: String?
 
-    public init(generation: Int64, inventory: [Digest], diskUsedBytes: Int64? = nil, diskFreeBytes: Int64? = nil,
+    public init(generation: Int64, inventory: [Digest], cached: [Digest]? = nil, diskUsedBytes: Int64? = nil, diskFreeBytes: Int64? = nil,
                 lastSync: SyncResult? = nil, version: String? = nil) {
         self.generation = generation
         self.inventory = inventory
+        self.cached = cached
         self.diskUsedBytes = diskUsedBytes
         self.diskFreeBytes = diskFreeBytes
         self.lastSync = lastSync
@@ -284,6 +292,8 @@ public struct SatelliteView: Codable, Sendable, Equatable {
     public var diskFreeBytes: Int64?
     public var lastSync: SyncResult?
     public var version: String?
+    /// How many pulled-through manifests it reported holding.
+    public var cachedManifests: Int?
 
     public init(name: String, state: String, groups: [String], labels: [String: String], settings: SatelliteSettings,
                 createdAt: Date, registeredAt: Date?, lastSeen: Date?, desiredGeneration: Int64, appliedGeneration: Int64?,

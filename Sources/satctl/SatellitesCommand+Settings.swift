@@ -14,10 +14,14 @@ struct SettingOptions: ParsableArguments {
     var runtimes: String?
     @Flag(name: .customLong("local-runtimes"), help: "Let the satellite's own --configure-runtime decide again.")
     var localRuntimes = false
+    @Option(name: .customLong("cache-max-bytes"), help: "Disk budget for pulled-through content (500M, 20G…); replaces its --cache-max-bytes. An empty string lets its own flag decide again.")
+    var cacheMaxBytes: String?
 
-    var isEmpty: Bool { syncInterval == nil && heartbeatInterval == nil && logLevel == nil && runtimes == nil && !localRuntimes }
+    var isEmpty: Bool {
+        syncInterval == nil && heartbeatInterval == nil && logLevel == nil && runtimes == nil && !localRuntimes && cacheMaxBytes == nil
+    }
 
-    func applied(to base: SatelliteSettings) -> SatelliteSettings {
+    func applied(to base: SatelliteSettings) throws -> SatelliteSettings {
         var settings = base
         if let syncInterval { settings.syncIntervalSeconds = syncInterval }
         if let heartbeatInterval { settings.heartbeatIntervalSeconds = heartbeatInterval }
@@ -26,6 +30,16 @@ struct SettingOptions: ParsableArguments {
             settings.runtimes = runtimes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         if localRuntimes { settings.runtimes = nil }
+        if let cacheMaxBytes {
+            if cacheMaxBytes.isEmpty {
+                settings.cacheMaxBytes = nil
+            } else {
+                guard let bytes = ByteSize.parse(cacheMaxBytes) else {
+                    throw SatctlError("--cache-max-bytes must be a positive number of bytes (K, M, G, T allowed), not '\(cacheMaxBytes)'")
+                }
+                settings.cacheMaxBytes = bytes
+            }
+        }
         return settings
     }
 }
@@ -43,7 +57,7 @@ extension SatellitesCommand {
                 let current = try client.decode(SatelliteView.self, try await client.send("GET", "/api/v1/satellites/\(segment(name))"))
                 return try client.decode(
                     SatelliteView.self,
-                    try await client.send("PUT", "/api/v1/satellites/\(segment(name))/settings", body: settingOptions.applied(to: current.settings)))
+                    try await client.send("PUT", "/api/v1/satellites/\(segment(name))/settings", body: try settingOptions.applied(to: current.settings)))
             }
             try emit(view, connection.output, table: { SatellitesCommand.table([$0]) })
         }

@@ -45,7 +45,7 @@ struct SatellitesCommand: AsyncParsableCommand {
                 guard let equals = label.firstIndex(of: "=") else { throw SatctlError("--label must be key=value, not '\(label)'") }
                 labelMap[String(label[..<equals])] = String(label[label.index(after: equals)...])
             }
-            let settings = settingOptions.isEmpty ? nil : settingOptions.applied(to: .defaults)
+            let settings = settingOptions.isEmpty ? nil : try settingOptions.applied(to: .defaults)
             let definition = SatelliteDefinition(
                 name: name, groups: groups, labels: labelMap.isEmpty ? nil : labelMap, settings: settings)
             let token = try await APIClient.with(connection) { client in
@@ -77,7 +77,11 @@ struct SatellitesCommand: AsyncParsableCommand {
                 rows.append([])
                 let settings = satellite.settings
                 rows.append(["settings", "sync every \(settings.syncIntervalSeconds) s, heartbeat every \(settings.heartbeatIntervalSeconds) s, log \(settings.logLevel)",
-                             settings.runtimes.map { "runtimes: " + ($0.isEmpty ? "none" : $0.joined(separator: ",")) } ?? "runtimes: the node's own"])
+                             settings.runtimes.map { "runtimes: " + ($0.isEmpty ? "none" : $0.joined(separator: ",")) } ?? "runtimes: the node's own",
+                             settings.cacheMaxBytes.map { "cache budget: \($0) bytes" } ?? "cache budget: the node's own"])
+                if let cached = satellite.cachedManifests {
+                    rows.append(["pulled through", "\(cached) manifests held"])
+                }
                 if let sync = satellite.lastSync {
                     rows.append(["last sync", sync.succeeded ? "ok" : "failed: \(sync.error ?? "")", show(sync.finishedAt)])
                     for failure in sync.failures ?? [] {

@@ -26,6 +26,12 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("gc-grace"), help: "Seconds an unreferenced blob is kept before collection (default 3600).")
     var gcGrace: String?
 
+    @Option(name: .customLong("cache-max-bytes"), help: "Disk budget for pulled-through content (500M, 20G…): least recently pulled goes first when over it. Content a desired state names never counts.")
+    var cacheMaxBytes: String?
+
+    @Option(name: .customLong("cache-min-age"), help: "Seconds a pulled-through manifest stays after its last pull, even over the budget, so that a pull under way finds its blobs (default 60).")
+    var cacheMinAge: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
@@ -63,6 +69,10 @@ struct RegistrySettings {
             directory: settings.string("data-dir", flag: options.dataDirectory, default: "satellite-data"), server: server)
         registry.store.garbageGracePeriod = try settings.seconds("gc-grace", flag: options.gcGrace, default: 3600)
         registry.garbageCollectionInterval = .seconds(max(try settings.seconds("gc-interval", flag: options.gcInterval, default: 3600), 1))
+        if let raw = settings.string("cache-max-bytes", flag: options.cacheMaxBytes) {
+            registry.cacheMaxBytes = try ByteCount.parse(raw, setting: "cache-max-bytes")
+        }
+        registry.cacheMinAge = try settings.seconds("cache-min-age", flag: options.cacheMinAge, default: 60)
         self.registry = registry
     }
 

@@ -4,6 +4,7 @@ import ProgramSupport
 import Replication
 import RuntimeConfig
 import Satellite
+import SatelliteProtocol
 
 /// `satellite run`: the agent. Serves a read-only registry and keeps it in line with a desired state.
 struct RunCommand: AsyncParsableCommand {
@@ -127,16 +128,9 @@ enum StatePublicKey {
 /// Byte counts written like `500000`, `512K`, `10M` or `1G` (powers of 1024).
 enum ByteCount {
     static func parse(_ raw: String, setting: String) throws -> Int64 {
-        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
-        var digits = Substring(raw)
-        var multiplier: Int64 = 1
-        if let last = raw.uppercased().last, let unit = units[last] {
-            multiplier = unit
-            digits = digits.dropLast()
+        guard let value = ByteSize.parse(raw) else {
+            throw SettingsError("\(setting) must be a positive number of bytes (K, M, G, T allowed), not '\(raw)'")
         }
-        guard let value = Int64(digits), value > 0 else {
-            throw SettingsError("\(setting) must be a positive number of bytes (K, M, G allowed), not '\(raw)'")
-        }
-        return value * multiplier
+        return value
     }
 }

@@ -43,6 +43,9 @@ struct ServeCommand: AsyncParsableCommand {
             guard proxyAllow.isEmpty, proxyTagTTL == nil, proxyUsername == nil, proxyPasswordFile == nil, !proxyInsecure else {
                 throw SettingsError("the --proxy-* flags need --proxy-upstream URL")
             }
+            guard settings.string("cache-max-bytes", flag: registry.cacheMaxBytes) == nil else {
+                throw SettingsError("cache-max-bytes is the budget of pulled-through content: it needs --proxy-upstream URL")
+            }
             return nil
         }
         let patterns: [RepositoryPattern]

@@ -24,6 +24,15 @@ extension GroundControlProgramTests {
         let json = try await satctl(server, token: "admin", ["groups", "show", "proxied", "--output", "json"])
         let group = try APIJSON.decoder().decode(GroupView.self, from: Data(json.utf8))
         #expect(group.proxy?.repositories.map(\.value) == ["library/*", "apps/**"] && group.proxy?.tagTTL == 60 && group.artifacts.count == 1)
+
+        // A satellite's cache budget: set at creation, changed, handed back to the node's flag.
+        try await satctl(server, token: "admin", ["satellites", "create", "edge-01", "--group", "proxied", "--cache-max-bytes", "512M"])
+        #expect(try await satctl(server, token: "admin", ["satellites", "show", "edge-01"]).contains("cache budget: 536870912 bytes"))
+        let badBudget = try await run(try productPath("satctl"), ["satellites", "settings", "edge-01", "--cache-max-bytes", "12Q",
+                                                                  "--url", server.baseURL, "--token", "admin"])
+        #expect(badBudget.status != 0 && badBudget.error.contains("--cache-max-bytes"), "\(badBudget.error)")
+        try await satctl(server, token: "admin", ["satellites", "settings", "edge-01", "--cache-max-bytes", ""])
+        #expect(try await satctl(server, token: "admin", ["satellites", "show", "edge-01"]).contains("cache budget: the node's own"))
         await server.stop()
     }
 }

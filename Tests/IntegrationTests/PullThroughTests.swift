@@ -297,3 +297,62 @@ extension PullThroughTests {
         }
     }
 }
+
+extension PullThroughTests {
+    /// `--cache-max-bytes` below what was pulled through: the least recently pulled image goes
+    /// once past `--cache-min-age`; what the state names stays, and a blob response under way
+    /// when its blob is deleted still completes with the right bytes.
+    @Test func evictionKeepsPinnedContentAndWhatIsBeingServed() async throws {
+        let skopeo = try requireTool("skopeo", package: "skopeo")
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "big", to: "library/big:1")
+            try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
+            try await upstream.push(layout: images.layout, name: "second", to: "apps/pinned:1")
+            let state = stateYAML(generation: 1, upstream: upstream, artifacts: ["repository: apps/pinned\ntag: \"1\""])
+                + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+            let agent = try await SatelliteAgent(state: state, arguments: ["--cache-max-bytes", "1M", "--cache-min-age", "3"])
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the pinned image synced") { $0.allSynced && $0.inventory.count == 1 }
+            let pull = { (reference: String, to: String) in
+                _ = try await runChecked(skopeo, ["copy", "--src-tls-verify=false", "docker://\(agent.host)/\(reference)", "oci:\(work.appending(to)):x"])
+            }
+            try await pull("library/big:1", "big")
+            try await pull("library/app:1", "app")
+
+            // A client starts reading big's largest layer and stops after its first piece.
+            let layer = try #require(try images.blobs(of: images.big).max { $0.size < $1.size })
+            let expected = try Data(contentsOf: URL(fileURLWithPath: "\(images.layout)/blobs/sha256/\(layer.digest.encoded)"))
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            defer { _ = client.shutdown() }
+            let response = try await client.execute(HTTPClientRequest(url: agent.baseURL + "/v2/library/big/blobs/\(layer.digest)"), timeout: .seconds(60))
+            var body = response.body.makeAsyncIterator()
+            var received = Data()
+            if let piece = try await body.next() { received.append(contentsOf: piece.readableBytesView) }
+
+            // Past the minimum age, the older image goes; the newer one fits the budget.
+            try await poll("big to be evicted", timeout: .seconds(30)) {
+                try await pullThroughMetrics(agent.baseURL)["evictions_total", default: 0] >= 1
+            }
+            let catalog = String(decoding: try await httpGet(agent.baseURL + "/v2/_catalog").body, as: UTF8.self)
+            #expect(!catalog.contains("library/big") && catalog.contains("central/library/app") && catalog.contains("central/apps/pinned"), "\(catalog)")
+            let blobFile = "\(agent.dataDirectory)/blobs/sha256/\(layer.digest.encoded.prefix(2))/\(layer.digest.encoded)"
+            #expect(!FileManager.default.fileExists(atPath: blobFile), "the evicted layer is deleted at once")
+
+            // The response under way ends whole and right.
+            while let piece = try await body.next() { received.append(contentsOf: piece.readableBytesView) }
+            #expect(received == expected)
+
+            // The pinned image, which shares a layer with the kept one, is all there.
+            for blob in try images.blobs(of: images.second) {
+                let reply = try await httpGet(agent.baseURL + "/v2/central/apps/pinned/blobs/\(blob.digest)")
+                #expect(reply.status == 200 && DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
+            }
+            // Status tells pulled-through tags from the state's (written at the next sync).
+            try agent.writeState(state.replacingOccurrences(of: "generation: 1", with: "generation: 2"))
+            try await agent.waitForStatus("the second sync") { $0.lastSync?.generation == 2 }
+            let status = try await run(try productPath("satellite"), ["status", "--data-dir", agent.dataDirectory])
+            #expect(status.output.contains("central/library/app:1  \(images.first.digest)  (pulled through)"), "\(status.output)")
+            #expect(status.output.contains("central/apps/pinned:1  \(images.second.digest)\n"), "\(status.output)")
+        }
+    }
+}

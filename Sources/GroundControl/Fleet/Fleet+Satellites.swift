@@ -209,6 +209,9 @@ extension Fleet {
         if let runtimes = settings.runtimes, Set(runtimes).count != runtimes.count {
             throw GroundControlError(.invalidField, "settings.runtimes: lists a runtime twice")
         }
+        if let bytes = settings.cacheMaxBytes, bytes < 1 {
+            throw GroundControlError(.invalidField, "settings.cacheMaxBytes: must be a positive number of bytes, not \(bytes)")
+        }
         return settings
     }
 }

@@ -80,7 +80,7 @@ struct FleetSnapshot: Sendable {
         let held = Set(satellite.report?.inventory ?? [])
         let missing = desired.artifacts.compactMap(\.digest).filter { !held.contains($0) }.map(\.string)
         let generation = desired.generation
-        return SatelliteView(
+        var view = SatelliteView(
             name: satellite.name, state: satellite.state(now: now), groups: membership[satellite.name] ?? [],
             labels: satellite.labels, settings: satellite.settings, createdAt: Fleet.date(satellite.createdAt),
             registeredAt: satellite.registeredAt.map(Fleet.date), lastSeen: satellite.lastSeen.map(Fleet.date),
@@ -88,5 +88,7 @@ struct FleetSnapshot: Sendable {
             drift: Drift(behind: (satellite.appliedGeneration ?? -1) < generation, missing: Array(Set(missing)).sorted()),
             diskUsedBytes: satellite.report?.diskUsedBytes, diskFreeBytes: satellite.report?.diskFreeBytes,
             lastSync: satellite.report?.lastSync, version: satellite.report?.version)
+        view.cachedManifests = satellite.report?.cached?.count
+        return view
     }
 }
