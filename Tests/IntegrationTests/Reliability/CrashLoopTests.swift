@@ -50,5 +50,48 @@ extension Reliability {
                 print("CrashLoopTests: \(kills) kills, \(collecting) of them in runs that had collected garbage; the store sound after each")
             }
         }
+
+        /// SIGKILL while clients pull through and the cache budget evicts (a budget far below
+        /// what they pull, no minimum age): after every kill the store is sound, and left alone
+        /// the agent pulls the images through whole.
+        @Test func killNineDuringPullThroughAndEvictionNeverBreaksTheStore() async throws {
+            let skopeo = try requireTool("skopeo", package: "skopeo")
+            try await withUpstream { work, images, upstream in
+                try await upstream.push(layout: images.layout, name: "big", to: "library/big:1")
+                try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
+                let state = stateYAML(generation: 1, upstream: upstream, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
+                    + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+                let directory = try TemporaryDirectory("crash-loop-proxy")
+                defer { directory.remove() }
+                try Data(state.utf8).write(to: URL(fileURLWithPath: directory.appending("state.yaml")))
+                var generator = SystemRandomNumberGenerator()
+                var evicting = 0
+                for round in 0..<6 {
+                    let agent = try await SatelliteAgent(state: nil, directory: directory, arguments: ["--cache-max-bytes", "1M", "--cache-min-age", "0"])
+                    let clients = ["library/big:1", "library/app:1"].enumerated().map { index, reference in
+                        Task {
+                            _ = try? await run(skopeo, ["copy", "--src-tls-verify=false", "docker://\(agent.host)/\(reference)",
+                                                        "oci:\(work.appending("pull-\(round)-\(index)")):x"], timeout: .seconds(60))
+                        }
+                    }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 300..<2500, using: &generator)))
+                    agent.child.signal(SIGKILL)
+                    _ = try await agent.child.waitForExit()
+                    for client in clients { await client.value }
+                    if agent.child.errorOutput.contains("evicted pulled-through content") { evicting += 1 }
+                    let inspection = try StoreInspection.inspect(directory: agent.dataDirectory)
+                    #expect(inspection.problems.isEmpty, "after kill \(round + 1): \(inspection.problems.prefix(5))")
+                }
+                #expect(evicting > 0, "no killed run evicted anything")
+                let agent = try await SatelliteAgent(state: nil, directory: directory, arguments: ["--cache-max-bytes", "1G"])
+                defer { agent.child.signal(SIGKILL) }
+                _ = try await runChecked(skopeo, ["copy", "--src-tls-verify=false", "docker://\(agent.host)/library/big:1", "oci:\(work.appending("final")):x"])
+                for blob in try images.blobs(of: images.big) {
+                    let reply = try await httpGet("\(agent.baseURL)/v2/library/big/blobs/\(blob.digest)")
+                    #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
+                }
+                print("CrashLoopTests: 6 kills during pull-through, \(evicting) of them in runs that had evicted; the store sound after each")
+            }
+        }
     }
 }

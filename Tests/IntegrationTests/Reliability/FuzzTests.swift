@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import RegistryStore
 import Testing
 import TestSupport
 
@@ -54,6 +55,34 @@ extension Reliability {
             print("FuzzTests (agent registry, seed \(Self.seed)): \(result.output.split(separator: "\n").first ?? "")")
             #expect(agent.child.isRunning)
             #expect(try await httpGet("\(agent.baseURL)/v2/").status == 200)
+        }
+
+        /// Pull-through open to every repository of a real upstream: every fuzzed read that misses
+        /// goes upstream (names within the rules, `?ns=`, ranges on blobs being fetched); each gets
+        /// a 4xx or 2xx, nothing wrong is stored, and it keeps serving.
+        @Test func pullThroughRefusesMalformedRequestsAndKeepsServing() async throws {
+            let python = try requireTool("python3", package: "python3")
+            try await withUpstream { _, images, upstream in
+                try await upstream.push(layout: images.layout, name: "first", to: "library/alpine:v1")
+                let state = stateYAML(generation: 1, upstream: upstream, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
+                    + "\nproxy:\n  - upstream: central\n    repositories: [\"**\"]\n    tagTTL: 1\n"
+                let agent = try await SatelliteAgent(state: state, arguments: ["--cache-max-bytes", "64K", "--cache-min-age", "1"])
+                defer { agent.terminate() }
+                try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
+                let result = try await run(python, ["\(RealClientTests.scripts)/registry-fuzz.py", String(agent.port), Self.seed, "1500"], timeout: .seconds(300))
+                #expect(result.status == 0, "\(result.output)\(result.error)")
+                print("FuzzTests (pull-through, seed \(Self.seed)): \(result.output.split(separator: "\n").first ?? "")")
+                #expect(agent.child.isRunning)
+                // What it pulls through after the storm is the upstream's, byte for byte.
+                let pulled = try await httpGet("\(agent.baseURL)/v2/library/alpine/manifests/v1", headers: ["Accept": MediaType.ociManifest])
+                #expect(pulled.status == 200 && pulled.headers["docker-content-digest"] == images.first.digest.string)
+                for blob in try images.blobs(of: images.first) {
+                    let reply = try await httpGet("\(agent.baseURL)/v2/library/alpine/blobs/\(blob.digest)")
+                    #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
+                }
+                let inspection = try StoreInspection.inspect(directory: agent.dataDirectory)
+                #expect(inspection.problems.isEmpty, "\(inspection.problems.prefix(5))")
+            }
         }
 
         /// schemathesis (PyPI) generates requests from Ground Control's OpenAPI document: no 5xx, and
