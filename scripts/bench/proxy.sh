@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Pull-through benchmarks: `satellite run` with proxy rules against Debian's docker-registry in
+# proxy mode (`proxy: remoteurl:`), both in front of the same docker-registry upstream, in one
+# run, printing ratios. Not a test.
+#
+#   [RUNS=3] scripts/bench/proxy.sh [IMAGE_MIB]     (default 500: two layers of half each)
+#
+# Measures, with scripts/bench/pull.py as the client (manifest, then three blobs at a time):
+#   cold  a first pull through an empty cache, against a pull straight from the upstream;
+#   warm  the same pull again, served from the cache;
+#   crowd 20 pulls at once through an empty cache: bytes the upstream sent / the image's bytes;
+#   rss   the satellite's peak resident memory over the whole run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+IMAGE_MIB=${1:-500}
+RUNS=${RUNS:-3}
+
+. scripts/bench/common.sh
+bench_setup proxy docker-registry:docker-registry skopeo:skopeo curl:curl
+median() { python3 -c 'import statistics,sys; print("%.3f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+pull() { python3 scripts/bench/pull.py "$1" "$2" "$3" | cut -d' ' -f1; }
+
+UP_PORT=$(free_port)
+mkdir -p "$WORK/upstream"
+printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' "$WORK/upstream/data" "$UP_PORT" > "$WORK/upstream/config.yml"
+docker-registry serve "$WORK/upstream/config.yml" > "$WORK/upstream/access.log" 2>/dev/null &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$UP_PORT/v2/"
+# Bytes of blob bodies the upstream has sent so far (its access log gives each response's size).
+upstream_blob_bytes() {
+  python3 -c '
+import re, sys
+total = 0
+for line in open(sys.argv[1], errors="replace"):
+    m = re.search(r"\"GET /v2/[^ ]*/blobs/[^ ]* HTTP/1.1\" 20[06] (\d+)", line)
+    if m: total += int(m.group(1))
+print(total)' "$WORK/upstream/access.log"
+}
+
+echo "== making a ${IMAGE_MIB} MiB image (two layers) and pushing it upstream"
+python3 scripts/bench/make-images.py "$WORK/layout" 1 1 $((IMAGE_MIB / 2)) $((IMAGE_MIB / 2))
+skopeo copy -q --preserve-digests --dest-tls-verify=false "oci:$WORK/layout:r0-t0" "docker://127.0.0.1:$UP_PORT/bench/app:v1"
+IMAGE_BYTES=$(python3 scripts/bench/pull.py "127.0.0.1:$UP_PORT" bench/app v1 | cut -d' ' -f2)
+
+SAT_PID=""
+start_satellite() { # a fresh cache each time
+  stop_satellite
+  SAT_PORT=$(free_port)
+  rm -rf "$WORK/satellite"; mkdir -p "$WORK/satellite"
+  printf 'schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: central\n    url: http://127.0.0.1:%s\nartifacts: []\nproxy:\n  - upstream: central\n    repositories: ["**"]\n' "$UP_PORT" > "$WORK/satellite/state.yaml"
+  "$SATELLITE" run --data-dir "$WORK/satellite/data" --state-file "$WORK/satellite/state.yaml" --listen "127.0.0.1:$SAT_PORT" --log-level error >/dev/null 2>&1 &
+  SAT_PID=$!; PIDS+=("$SAT_PID")
+  wait_http "http://127.0.0.1:$SAT_PORT/v2/"
+}
+stop_satellite() {
+  if [ -n "$SAT_PID" ]; then
+    SAT_RSS=$(( $(awk '/VmHWM/ {print $2}' "/proc/$SAT_PID/status") ))
+    PEAK_RSS_KIB=$(( SAT_RSS > ${PEAK_RSS_KIB:-0} ? SAT_RSS : ${PEAK_RSS_KIB:-0} ))
+    kill "$SAT_PID"; wait "$SAT_PID" 2>/dev/null || true; SAT_PID=""
+  fi
+}
+DR_PID=""
+start_proxy_registry() { # docker-registry in proxy mode, a fresh cache each time
+  stop_proxy_registry
+  DR_PORT=$(free_port)
+  rm -rf "$WORK/dr"; mkdir -p "$WORK/dr"
+  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\nproxy: {remoteurl: "http://127.0.0.1:%s"}\n' "$WORK/dr/data" "$DR_PORT" "$UP_PORT" > "$WORK/dr/config.yml"
+  docker-registry serve "$WORK/dr/config.yml" >/dev/null 2>&1 &
+  DR_PID=$!; PIDS+=("$DR_PID")
+  wait_http "http://127.0.0.1:$DR_PORT/v2/"
+}
+stop_proxy_registry() { if [ -n "$DR_PID" ]; then kill "$DR_PID"; wait "$DR_PID" 2>/dev/null || true; DR_PID=""; fi; }
+
+echo "== cold and warm pulls, $RUNS runs each, median"
+direct=(); sat_cold=(); sat_warm=(); dr_cold=(); dr_warm=()
+for _ in $(seq 1 "$RUNS"); do
+  direct+=("$(pull "127.0.0.1:$UP_PORT" bench/app v1)")
+  start_satellite
+  sat_cold+=("$(pull "127.0.0.1:$SAT_PORT" bench/app v1)")
+  sat_warm+=("$(pull "127.0.0.1:$SAT_PORT" bench/app v1)")
+  start_proxy_registry
+  dr_cold+=("$(pull "127.0.0.1:$DR_PORT" bench/app v1)")
+  dr_warm+=("$(pull "127.0.0.1:$DR_PORT" bench/app v1)")
+done
+DIRECT=$(median "${direct[@]}"); SAT_COLD=$(median "${sat_cold[@]}"); SAT_WARM=$(median "${sat_warm[@]}")
+DR_COLD=$(median "${dr_cold[@]}"); DR_WARM=$(median "${dr_warm[@]}")
+echo "direct from the upstream: ${DIRECT}s   (${direct[*]})"
+echo "satellite cold: ${SAT_COLD}s (${sat_cold[*]})   warm: ${SAT_WARM}s (${sat_warm[*]})"
+echo "docker-registry proxy cold: ${DR_COLD}s (${dr_cold[*]})   warm: ${DR_WARM}s (${dr_warm[*]})"
+
+echo "== 20 pulls at once through an empty cache"
+crowd() { # HOST:PORT -> seconds for all 20; upstream blob bytes / image bytes
+  local before after start
+  before=$(upstream_blob_bytes)
+  start=$(date +%s.%N)
+  for _ in $(seq 1 20); do python3 scripts/bench/pull.py "$1" bench/app v1 >/dev/null & done
+  wait_children
+  after=$(upstream_blob_bytes)
+  echo "$(python3 -c "print('%.2f' % ($(date +%s.%N) - $start))") $(python3 -c "print('%.2f' % (($after - $before) / $IMAGE_BYTES))")"
+}
+wait_children() { for job in $(jobs -p); do case " ${PIDS[*]} " in *" $job "*) ;; *) wait "$job" ;; esac; done; }
+start_satellite
+read -r SAT_CROWD_S SAT_CROWD_X < <(crowd "127.0.0.1:$SAT_PORT")
+start_proxy_registry
+read -r DR_CROWD_S DR_CROWD_X < <(crowd "127.0.0.1:$DR_PORT")
+stop_satellite; stop_proxy_registry
+
+echo
+echo "RESULTS (image $((IMAGE_BYTES / 1048576)) MiB, medians of $RUNS)"
+echo "cold pull, satellite / direct:          $(ratio "$SAT_COLD" "$DIRECT")x   (target <= 1.1; docker-registry proxy: $(ratio "$DR_COLD" "$DIRECT")x)"
+echo "warm pull, docker-registry / satellite: $(ratio "$DR_WARM" "$SAT_WARM")x   (target >= 1.2)"
+echo "20 cold pulls at once, upstream bytes / image: satellite ${SAT_CROWD_X}x in ${SAT_CROWD_S}s, docker-registry ${DR_CROWD_X}x in ${DR_CROWD_S}s   (target 1.0)"
+echo "satellite peak RSS: $((PEAK_RSS_KIB / 1024)) MiB   (target < 100)"

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Pulls one image the way a container runtime does, discarding the bytes: the manifest (or
+index, then the first linux/amd64 manifest), then its config and layers, three at a time.
+Prints seconds and bytes. Not a test; the proxy benchmark's client.
+
+    pull.py HOST:PORT REPOSITORY REFERENCE
+"""
+import http.client
+import json
+import sys
+import threading
+import time
+
+host, repository, reference = sys.argv[1], sys.argv[2], sys.argv[3]
+ACCEPT = ", ".join([
+    "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.docker.distribution.manifest.v2+json",
+])
+
+
+def get(path, sink=None):
+    connection = http.client.HTTPConnection(host, timeout=600)
+    connection.request("GET", path, headers={"Accept": ACCEPT})
+    response = connection.getresponse()
+    if response.status != 200:
+        raise SystemExit(f"GET {path}: {response.status} {response.read()[:200]!r}")
+    total = 0
+    body = b""
+    while True:
+        chunk = response.read(1 << 20)
+        if not chunk:
+            break
+        total += len(chunk)
+        if sink is None:
+            body += chunk
+    length = response.getheader("Content-Length")
+    if length is not None and int(length) != total:
+        raise SystemExit(f"GET {path}: {total} of {length} bytes")
+    connection.close()
+    return body, total
+
+
+start = time.time()
+manifest, received = get(f"/v2/{repository}/manifests/{reference}")
+parsed = json.loads(manifest)
+if "manifests" in parsed:
+    child = next(m for m in parsed["manifests"] if m.get("platform", {}).get("architecture", "amd64") == "amd64")
+    manifest, more = get(f"/v2/{repository}/manifests/{child['digest']}")
+    received += more
+    parsed = json.loads(manifest)
+queue = [parsed["config"]["digest"]] + [layer["digest"] for layer in parsed["layers"]]
+lock = threading.Lock()
+
+
+def worker():
+    global received
+    while True:
+        with lock:
+            if not queue:
+                return
+            digest = queue.pop(0)
+        _, size = get(f"/v2/{repository}/blobs/{digest}", sink=True)
+        with lock:
+            received += size
+
+
+threads = [threading.Thread(target=worker) for _ in range(3)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(f"{time.time() - start:.3f} {received}")
