@@ -62,9 +62,10 @@ GC_PID=$!
 PIDS+=($GC_PID)
 wait_for "$SATCTL_URL/healthz" "Ground Control"
 
-echo "== the fleet: registry 'central', group 'edge', two satellites at two sites"
+echo "== the fleet: registry 'central', group 'edge' (two images listed, demo/* pulled through), two satellites at two sites"
 "$BIN/satctl" registries put central --registry-url "http://127.0.0.1:$UPSTREAM_PORT" >/dev/null
-"$BIN/satctl" groups put edge --registry central --artifact demo/hello:1 --artifact demo/web:1.0 >/dev/null
+"$BIN/satctl" groups put edge --registry central --artifact demo/hello:1 --artifact demo/web:1.0 \
+  --proxy-allow 'demo/*' --proxy-tag-ttl 60 >/dev/null
 declare -A SAT_PORT
 for site in a b; do
   name="store-$site"
@@ -74,7 +75,7 @@ for site in a b; do
   SAT_PORT[$site]=$port
   echo "   $name (site=$site) registers with its one-time token and serves 127.0.0.1:$port"
   SATELLITE_TOKEN=$token "$BIN/satellite" run --data-dir "$WORK/$name" --listen "127.0.0.1:$port" \
-    --ground-control "$SATCTL_URL" --log-level info >"$WORK/$name.log" 2>&1 &
+    --ground-control "$SATCTL_URL" --cache-max-bytes 1G --log-level info >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
 done
 
@@ -103,6 +104,16 @@ echo
 echo
 
 A=${SAT_PORT[a]}
+echo "== pull-through: demo/tools:1 is in no list, but the group's rules allow demo/* (docs/pull-through.md)"
+accept='Accept: application/vnd.oci.image.manifest.v1+json'
+first=$(curl -s -o /dev/null -w '%{http_code} in %{time_total}s' -H "$accept" "http://127.0.0.1:$A/v2/demo/tools/manifests/1")
+again=$(curl -s -o /dev/null -w '%{http_code} in %{time_total}s' -H "$accept" "http://127.0.0.1:$A/v2/demo/tools/manifests/1")
+denied=$(curl -s -H "$accept" "http://127.0.0.1:$A/v2/central/other/app/manifests/1")
+echo "   first pull from store-a: $first (fetched from the upstream and kept); again: $again (from disk)"
+echo "   outside the rules: $denied"
+curl -s "http://127.0.0.1:$A/metrics" | grep -E '^satellite_pull_through_(hits|misses|denied)_total' | sed 's/^/   /'
+echo
+
 echo "== point a node's containerd and podman at store-a ($WORK/node stands in for the node's /)"
 mkdir -p "$WORK/node"
 "$BIN/satellite" runtime configure --runtime containerd,podman --root "$WORK/node" \

@@ -29,6 +29,10 @@ import TestSupport
         let index = try await runChecked("/usr/bin/skopeo", arguments)
         #expect(index.contains("arm64") && index.contains("amd64"), "\(index)")
 
+        // An image in no list is pulled through under the group's rules; outside them, DENIED.
+        #expect(output.contains("first pull from store-a: 200") && output.contains("again: 200"), "\(output)")
+        #expect(output.contains("\"DENIED\"") && output.contains("satellite_pull_through_misses_total 1"), "\(output)")
+
         // The node's containerd was pointed at store-a, and the printed restore undoes it.
         #expect(output.contains("[host.\"http://127.0.0.1:") && output.contains("capabilities = [\"pull\", \"resolve\"]"), "\(output)")
         let restore = try require(output.split(separator: "\n").first { $0.contains("satellite runtime restore") }, "a restore line")
