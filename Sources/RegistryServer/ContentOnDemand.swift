@@ -40,8 +40,11 @@ public protocol ArrivingBlob: Sendable {
     /// fetch failed: the response must be cut off.
     func released(beyond offset: Int64) async throws -> Int64
     /// Up to `maxLength` released bytes at `offset`, into `buffer` (emptied first). May block on
-    /// the disk: called off the event loops.
+    /// the disk: called on the blocking-I/O pool.
     func read(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws
+    /// The same, only from the page cache (where bytes just written are): false, with `buffer`
+    /// empty, when they would have to come from the disk.
+    func readIfCached(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws -> Bool
 }
 
 /// A repository outside the pull-through rules: nothing was fetched (403 `DENIED`).

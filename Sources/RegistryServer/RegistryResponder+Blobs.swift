@@ -69,11 +69,15 @@ extension RegistryResponder {
                 let released = min(try await blob.released(beyond: offset), range.upperBound)
                 while offset < released {
                     let (at, length) = (offset, Int(min(Int64(chunk), released - offset)))
-                    let storage = buffer
-                    buffer = try await NIOThreadPool.singleton.runIfActive {
-                        var filled = storage
-                        try blob.read(at: at, maxLength: length, into: &filled)
-                        return filled
+                    // Just written, so nearly always in the page cache: read in place, reusing the
+                    // buffer once the channel has let go of it. The disk only on the I/O pool.
+                    if try !blob.readIfCached(at: at, maxLength: length, into: &buffer) {
+                        metrics.blobReadFromDisk()
+                        buffer = try await NIOThreadPool.singleton.runIfActive {
+                            var filled = ByteBuffer()
+                            try blob.read(at: at, maxLength: length, into: &filled)
+                            return filled
+                        }
                     }
                     guard buffer.readableBytes > 0 else {
                         throw StoreError(.io, "blob \(digest) ended at byte \(offset) of \(blob.size) while arriving")

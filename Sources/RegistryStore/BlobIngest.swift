@@ -50,12 +50,16 @@ public final class BlobIngest: @unchecked Sendable {
     }
 
     /// Verifies the digest and commits the blob into `repository`. A mismatch discards it.
-    public func commit(into repository: RepositoryName) async throws(StoreError) {
+    /// `verified` runs once the digest matched, before the file is made durable: the bytes are
+    /// known right from then on (pull-through lets its clients have the last byte there rather
+    /// than after the fsync).
+    public func commit(into repository: RepositoryName, verified: () -> Void = {}) async throws(StoreError) {
         let actual = try await writer.finish().finalize()
         guard actual == digest else {
             await discard()
             throw StoreError(.digestMismatch, "downloaded content has digest \(actual), not \(digest)")
         }
+        verified()
         finished = true
         do {
             try await store.commitBlob(temporaryPath: path, file: writer.file, digest: digest, size: offset, repository: repository, upload: nil)

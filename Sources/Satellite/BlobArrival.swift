@@ -15,6 +15,8 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
     enum Outcome {
         /// Committed to the store, or found there: read it from the store.
         case stored
+        /// Its digest matched; the store is still making it durable. Every byte may be sent.
+        case verified
         case failed(any Error)
     }
 
@@ -86,10 +88,18 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
     /// streams (they sent the wrong length); the store's copy is right and serves the next try.
     func end(_ outcome: Outcome) {
         update { progress in
-            if case .stored = outcome, let size = progress.size, let ingestOffset = ingest?.offset, ingestOffset != size {
-                progress.outcome = .failed(StoreError(.sizeMismatch, "blob \(digest) was announced as \(size) bytes and holds \(ingestOffset)"))
-            } else {
+            switch (progress.outcome, outcome) {
+            case (.verified?, .failed) where progress.size != nil:
+                // The streams' bytes matched; only the store's copy failed. They end whole.
+                return
+            case (_, .failed):
                 progress.outcome = outcome
+            default:
+                if let size = progress.size, let held = ingest?.offset, held != size {
+                    progress.outcome = .failed(StoreError(.sizeMismatch, "blob \(digest) was announced as \(size) bytes and holds \(held)"))
+                } else {
+                    progress.outcome = outcome
+                }
             }
         }
     }
@@ -120,7 +130,7 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
             switch progress.outcome {
             case .failed(let error): throw error
             case .stored: return .stored
-            case nil: return nil
+            case .verified, nil: return nil
             }
         }
     }
@@ -143,7 +153,7 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
             let limit: Int64
             switch progress.outcome {
             case .failed(let error): throw error
-            case .stored: limit = size
+            case .stored, .verified: limit = size
             case nil: limit = min(progress.onDisk, size - 1)
             }
             return limit > offset ? limit : nil
@@ -151,10 +161,18 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
     }
 
     func read(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws {
+        try openReader().read(at: offset, maxLength: maxLength, into: &buffer)
+    }
+
+    func readIfCached(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws -> Bool {
+        try openReader().readIfCached(at: offset, maxLength: maxLength, into: &buffer)
+    }
+
+    private func openReader() throws(StoreError) -> BlobReader {
         guard let reader = progress.withLock({ $0.reader }) else {
             throw StoreError(.io, "blob \(digest) is read before its length is known")
         }
-        try reader.read(at: offset, maxLength: maxLength, into: &buffer)
+        return reader
     }
 
     /// Returns what `check` finds once it finds something (nil: not yet), re-checking at every

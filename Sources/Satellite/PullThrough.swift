@@ -212,7 +212,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
                 let ingest = try arrival.begin(in: store, received: { [metrics] in metrics?.fetched(bytes: $0) })
                 do {
                     try await source.downloadUnsized(repository, digest: digest, into: arrival)
-                    try await ingest.commit(into: stored)
+                    try await ingest.commit(into: stored) { arrival.end(.verified) }
                 } catch {
                     await ingest.discard()
                     throw error

@@ -79,8 +79,11 @@ extension Reliability {
                     _ = try await agent.child.waitForExit()
                     for client in clients { await client.value }
                     if agent.child.errorOutput.contains("evicted pulled-through content") { evicting += 1 }
+                    // A pulled-through tag may lack blobs no client asked for yet: a cache holds
+                    // manifests before their blobs. Rows and files must still agree.
                     let inspection = try StoreInspection.inspect(directory: agent.dataDirectory)
-                    #expect(inspection.problems.isEmpty, "after kill \(round + 1): \(inspection.problems.prefix(5))")
+                    let broken = inspection.rowsWithoutFiles + inspection.corruptFiles
+                    #expect(broken.isEmpty, "after kill \(round + 1): \(broken.prefix(5))")
                 }
                 #expect(evicting > 0, "no killed run evicted anything")
                 let agent = try await SatelliteAgent(state: nil, directory: directory, arguments: ["--cache-max-bytes", "1G"])
