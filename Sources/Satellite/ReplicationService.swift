@@ -49,7 +49,9 @@ public struct ReplicationService: Service {
             await observer.starting()
         }
 
-        while !Task.isShuttingDownGracefully {
+        // Cancelled too when another service fails (the server cannot bind its port, say): the
+        // wait below then returns at once, and looping on would spin and keep the process up.
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if let (version, news) = inbox.news(after: seen) {
                 seen = version
                 switch news {

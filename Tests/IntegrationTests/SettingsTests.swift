@@ -51,3 +51,20 @@ import TestSupport
         #expect(result.error.contains(field), "stderr: \(result.error)")
     }
 }
+
+extension SettingsTests {
+    /// A port another process holds: `satellite run` exits at once naming the bind error, rather
+    /// than staying up without a server.
+    @Test func anAgentWhosePortIsTakenExitsWithTheReason() async throws {
+        let directory = try TemporaryDirectory("port-taken")
+        defer { directory.remove() }
+        let holder = try await SatelliteProcess()
+        defer { Task { await holder.cleanUp() } }
+        let state = directory.appending("state.yaml")
+        try Data("schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\n".utf8).write(to: URL(fileURLWithPath: state))
+        let result = try await run(try productPath("satellite"), [
+            "run", "--data-dir", directory.appending("data"), "--state-file", state, "--listen", holder.host,
+        ], timeout: .seconds(20))
+        #expect(result.status != 0 && result.error.contains("Address already in use"), "\(result.status) \(result.error.suffix(2000))")
+    }
+}
