@@ -52,8 +52,9 @@ package final class BlobSender: @unchecked Sendable {
     }
 
     /// Sends the range, or less when the blob file is shorter than its record (the client sees a
-    /// short body and retries).
-    package func send() async throws {
+    /// short body and retries). Returns the bytes sent.
+    @discardableResult
+    package func send() async throws -> Int64 {
         let start = offset
         Self.active.add(1, ordering: .relaxed)
         defer {
@@ -63,6 +64,7 @@ package final class BlobSender: @unchecked Sendable {
         eventLoop.execute { self.pump() }
         try await done.futureResult.get()
         metrics.sent(offset - start)
+        return offset - start
     }
 
     /// Bytes one turn of the pump may send before it lets the event loop serve other connections.

@@ -1,5 +1,5 @@
-import NIOCore
 import OCI
+import RegistryStore
 
 /// Content the store lacks, fetched when a client asks for it: the satellite's pull-through.
 /// The registry server defines the seam; it never knows where the content comes from.
@@ -39,12 +39,8 @@ public protocol ArrivingBlob: Sendable {
     /// digest, so that a client never receives a complete-looking wrong blob. Throws when the
     /// fetch failed: the response must be cut off.
     func released(beyond offset: Int64) async throws -> Int64
-    /// Up to `maxLength` released bytes at `offset`, into `buffer` (emptied first). May block on
-    /// the disk: called on the blocking-I/O pool.
-    func read(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws
-    /// The same, only from the page cache (where bytes just written are): false, with `buffer`
-    /// empty, when they would have to come from the disk.
-    func readIfCached(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws -> Bool
+    /// Reads the file the blob arrives in; only bytes `released` allowed may be sent.
+    func reader() throws -> BlobReader
 }
 
 /// A repository outside the pull-through rules: nothing was fetched (403 `DENIED`).

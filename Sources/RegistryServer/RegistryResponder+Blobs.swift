@@ -3,7 +3,6 @@ import NIOCore
 import NIOPosix
 import OCI
 import RegistryStore
-import Synchronization
 
 extension RegistryResponder {
     func getBlob(_ name: RepositoryName, _ rawDigest: String, _ request: Request, channel: any Channel, head: Bool) async throws -> Response {
@@ -14,7 +13,7 @@ extension RegistryResponder {
             switch try await onDemand.fetchBlob(name, digest: digest) {
             case nil: throw error
             case .held: return try await readBlob(name, digest, request, channel: channel, head: head, held: false)
-            case .arriving(let blob): return try await sendArriving(blob, digest, request, head: head)
+            case .arriving(let blob): return try await sendArriving(blob, digest, request, channel: channel, head: head)
             }
         }
     }
@@ -46,7 +45,9 @@ extension RegistryResponder {
 
     /// A blob streamed as it arrives from elsewhere. A failed arrival throws mid-body, which
     /// closes the connection: the client sees a short body, never a complete-looking wrong one.
-    private func sendArriving(_ blob: any ArrivingBlob, _ digest: Digest, _ request: Request, head: Bool) async throws -> Response {
+    private func sendArriving(
+        _ blob: any ArrivingBlob, _ digest: Digest, _ request: Request, channel: any Channel, head: Bool
+    ) async throws -> Response {
         if head {
             // A HEAD has no body to cut off: it answers once the blob is verified.
             do {
@@ -59,49 +60,26 @@ extension RegistryResponder {
             return Response(status: .ok, headers: headers, body: ResponseBody())
         }
         let (status, range, headers) = try Self.rangeAnswer(request, digest: digest, size: blob.size)
-        let metrics = metrics
-        let largest = readChunkSize
+        let reader = try blob.reader()
+        let (metrics, chunk) = (metrics, readChunkSize)
         let body = ResponseBody(contentLength: Int(range.count)) { writer in
-            // Chunks share a budget: a crowd joining one arrival holds about 8 MiB between them,
-            // not half a MiB each twice over (read buffer, and the write the channel still holds).
-            Self.arrivingStreams.add(1, ordering: .relaxed)
-            defer { Self.arrivingStreams.subtract(1, ordering: .relaxed) }
-            var offset = range.lowerBound
-            var buffer = ByteBuffer()
             // An empty blob is released only once verified, like the last byte of any other.
             if range.isEmpty { _ = try await blob.released(beyond: -1) }
+            var offset = range.lowerBound
             while offset < range.upperBound {
+                // Each released stretch goes out as a held blob's would (`BlobSender`: from the
+                // page cache on the event loop, paced by the connection).
                 let released = min(try await blob.released(beyond: offset), range.upperBound)
-                while offset < released {
-                    let share = Self.arrivingBudget / max(1, Self.arrivingStreams.load(ordering: .relaxed))
-                    let chunk = max(64 * 1024, min(largest, share))
-                    let (at, length) = (offset, Int(min(Int64(chunk), released - offset)))
-                    // Just written, so nearly always in the page cache: read in place, reusing the
-                    // buffer once the channel has let go of it. The disk only on the I/O pool.
-                    if try !blob.readIfCached(at: at, maxLength: length, into: &buffer) {
-                        metrics.blobReadFromDisk()
-                        buffer = try await NIOThreadPool.singleton.runIfActive {
-                            var filled = ByteBuffer()
-                            try blob.read(at: at, maxLength: length, into: &filled)
-                            return filled
-                        }
-                    }
-                    guard buffer.readableBytes > 0 else {
-                        throw StoreError(.io, "blob \(digest) ended at byte \(offset) of \(blob.size) while arriving")
-                    }
-                    offset += Int64(buffer.readableBytes)
-                    metrics.sent(Int64(buffer.readableBytes))
-                    try await writer.write(buffer)
+                let sender = BlobSender(channel: channel, reader: reader, range: offset..<released, chunkSize: chunk, metrics: metrics)
+                guard try await sender.send() == released - offset else {
+                    throw StoreError(.io, "blob \(digest) ended before byte \(released) while arriving")
                 }
+                offset = released
             }
             try await writer.finish(nil)
         }
         return Response(status: status, headers: headers, body: body)
     }
-
-    /// Arriving blobs being sent now, in this process, and the bytes of chunks they share.
-    private static let arrivingStreams = Atomic<Int>(0)
-    private static let arrivingBudget = 8 * 1024 * 1024
 
     /// The status, byte range and headers of a blob GET, from its `Range` header.
     private static func rangeAnswer(_ request: Request, digest: Digest, size: Int64) throws -> (HTTPResponse.Status, Range<Int64>, HTTPFields) {

@@ -160,15 +160,7 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
         }
     }
 
-    func read(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws {
-        try openReader().read(at: offset, maxLength: maxLength, into: &buffer)
-    }
-
-    func readIfCached(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws -> Bool {
-        try openReader().readIfCached(at: offset, maxLength: maxLength, into: &buffer)
-    }
-
-    private func openReader() throws(StoreError) -> BlobReader {
+    func reader() throws -> BlobReader {
         guard let reader = progress.withLock({ $0.reader }) else {
             throw StoreError(.io, "blob \(digest) is read before its length is known")
         }
