@@ -34,10 +34,13 @@ extension RegistryStore {
     /// - Content any other repository needs is never counted nor removed: what a desired state
     ///   names, or what was pushed, stays.
     /// - A manifest pulled within `spareSince` (a clock reading) stays even over the budget: a
-    ///   client pulling it now goes on to its blobs.
+    ///   client pulling it now goes on to its blobs. So does every manifest of a repository
+    ///   `activeRepositories` says was read since then (a large image's blobs take long after
+    ///   its manifest).
     /// - A response already sending a blob keeps its open file, so a deletion never cuts it.
     public func evict(
-        toFit budget: Int64, isCached: @escaping @Sendable (String) -> Bool, spareSince: Double
+        toFit budget: Int64, isCached: @escaping @Sendable (String) -> Bool, spareSince: Double,
+        activeRepositories: [String: Double] = [:]
     ) async throws(StoreError) -> EvictionReport {
         var report = EvictionReport()
         let plan: (victims: [ManifestReference], blobs: [Digest], cachedBytes: Int64) = try await read { db in
@@ -55,7 +58,8 @@ extension RegistryStore {
             for row in try Row.fetchAll(db, sql: "SELECT repository, digest, created_at FROM manifests") {
                 let reference = ManifestReference(repository: row["repository"], digest: row["digest"])
                 if isCached(reference.repository) {
-                    cachedManifests.append((reference, pulled[reference] ?? row["created_at"]))
+                    let lastPulled = max(pulled[reference] ?? row["created_at"], activeRepositories[reference.repository] ?? 0)
+                    cachedManifests.append((reference, lastPulled))
                 } else {
                     kept.insert(reference.digest)
                     kept.formUnion(needs[reference] ?? [])

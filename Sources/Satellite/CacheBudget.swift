@@ -49,9 +49,10 @@ final class CacheBudget: Service, Sendable {
         do {
             try await store.recordPulls(pullThrough.takePulls())
             guard let budget = pullThrough.cacheBudget ?? options.localMaxBytes else { return }
+            let spareSince = store.options.clock() - options.minAge
             let report = try await store.evict(
                 toFit: budget, isCached: { [pullThrough] in pullThrough.isCached($0) },
-                spareSince: store.options.clock() - options.minAge)
+                spareSince: spareSince, activeRepositories: pullThrough.recentActivity(since: spareSince))
             if report.manifestsEvicted > 0 { metrics?.evicted(manifests: report.manifestsEvicted, bytes: report.bytesFreed) }
         } catch {
             logger.error("cannot keep the pull-through cache within its budget", metadata: ["error": "\(error)"])

@@ -44,6 +44,9 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     private let checked = Mutex([String: ContinuousClock.Instant]())
     /// Pulls of cached manifests since `CacheBudget` last took them (wall-clock seconds).
     private let pulls = Mutex([ManifestReference: Double]())
+    /// When each cached repository last had a request (wall-clock seconds): its manifests are
+    /// spared while their blobs are being pulled.
+    private let activity = Mutex([String: Double]())
     /// Bumped when something was added to the cache (`CacheBudget` waits on it).
     let cacheGrew = ChangeSignal()
     private let flights = Flights()
@@ -127,7 +130,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     public func servedHeld(_ stored: RepositoryName, manifest: Digest?, bytes: Int64) {
         guard isCached(stored.value) else { return }
         metrics?.hit(bytes: bytes)
-        if let manifest { notePull(stored, manifest) }
+        if let manifest { notePull(stored, manifest) } else { noteActivity(stored) }
     }
 
     /// Whether a stored repository is pull-through's cache (not the state's, nor pushed).
@@ -142,6 +145,19 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     private func notePull(_ stored: RepositoryName, _ manifest: Digest) {
         let now = store.options.clock()
         pulls.withLock { $0[ManifestReference(repository: stored.value, digest: manifest.string)] = now }
+    }
+
+    private func noteActivity(_ stored: RepositoryName) {
+        let now = store.options.clock()
+        activity.withLock { $0[stored.value] = now }
+    }
+
+    /// When each cached repository last had a request, forgetting those before `since`.
+    func recentActivity(since: Double) -> [String: Double] {
+        activity.withLock { activity in
+            activity = activity.filter { $0.value >= since }
+            return activity
+        }
     }
 
     /// The pulls noted since the last call.
@@ -178,6 +194,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
 
     public func fetchBlob(_ stored: RepositoryName, digest: Digest) async throws -> OnDemandBlob? {
         guard let found = try originOfMiss(stored) else { return nil }
+        noteActivity(stored)
         let (arrival, started) = await arrivals.join(digest)
         if started { metrics?.missed() } else { metrics?.joined() }
         if started {
