@@ -75,6 +75,26 @@ import TestSupport
         return values
     }
 
+    /// An agent pulling `library/*` through from `upstream` by way of a relay script
+    /// (`link-relay.py`, `cutting-relay.py`) in front of the upstream's port.
+    func withRelayedProxyAgent(
+        _ script: String, _ arguments: [String], upstream: UpstreamRegistry, work: TemporaryDirectory,
+        _ body: (SatelliteAgent) async throws -> Void
+    ) async throws {
+        let python = try requireTool("python3", package: "python3")
+        let relay = try ChildProcess(python, ["\(RealClientTests.scripts)/\(script)", String(upstream.port)] + arguments, logDirectory: work.path)
+        defer { relay.signal(SIGKILL) }
+        try await poll("the relay to listen") { relay.output.hasPrefix("port ") }
+        let relayPort = try require(relay.output.split(separator: "\n").first?.split(separator: " ").last.flatMap { Int($0) }, "relay port")
+        let state = stateYAML(generation: 1, upstream: upstream, url: "http://127.0.0.1:\(relayPort)", artifacts: [])
+            .replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
+            + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+        let agent = try await SatelliteAgent(state: state)
+        defer { agent.terminate() }
+        try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
+        try await body(agent)
+    }
+
     private func digest(_ agent: SatelliteAgent, _ path: String) async throws -> String? {
         let reply = try await httpGet(agent.baseURL + path, headers: ["Accept": MediaType.ociManifest])
         return reply.status == 200 ? reply.headers["docker-content-digest"] : nil
@@ -202,54 +222,43 @@ extension PullThroughTests {
     @Test func aBlobStreamsToItsFirstClientAndAJoinerWhileItArrives() async throws {
         try await withUpstream { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "big", to: "library/big:1")
-            let python = try requireTool("python3", package: "python3")
-            let relay = try ChildProcess(
-                python, ["\(RealClientTests.scripts)/link-relay.py", String(upstream.port), "--rate", "2000000"], logDirectory: work.path)
-            defer { relay.signal(SIGKILL) }
-            try await poll("the relay to listen") { relay.output.hasPrefix("port ") }
-            let relayPort = try require(relay.output.split(separator: "\n").first?.split(separator: " ").last.flatMap { Int($0) }, "relay port")
-            let state = stateYAML(generation: 1, upstream: upstream, url: "http://127.0.0.1:\(relayPort)", artifacts: [])
-                .replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
-                + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
-            let agent = try await SatelliteAgent(state: state)
-            defer { agent.terminate() }
-            try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
-
-            let layer = try #require(try images.blobs(of: images.big).max { $0.size < $1.size })
-            let expected = try Data(contentsOf: URL(fileURLWithPath: "\(images.layout)/blobs/sha256/\(layer.digest.encoded)"))
-            let url = agent.baseURL + "/v2/library/big/blobs/\(layer.digest)"
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            defer { _ = client.shutdown() }
-            let firstBytes = AsyncStream<Int>.makeStream()
-            let started = ContinuousClock.now
-            async let first: (Data, Duration) = {
-                let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
-                var body = Data()
-                var firstByte: Duration?
-                for try await chunk in response.body {
-                    if firstByte == nil { firstByte = ContinuousClock.now - started }
-                    body.append(contentsOf: chunk.readableBytesView)
-                    firstBytes.continuation.yield(body.count)
-                }
-                firstBytes.continuation.finish()
-                return (body, firstByte ?? .zero)
-            }()
-            // The joiner starts once the first client holds a quarter of the blob.
-            for await received in firstBytes.stream where received >= expected.count / 4 { break }
-            let joinedAt = ContinuousClock.now - started
-            let joiner = try await httpGet(url)
-            let (body, firstByte) = try await first
-            let total = ContinuousClock.now - started
-            print("PullThroughTests: \(expected.count) bytes at 2 MB/s: first byte after \(firstByte), joiner at \(joinedAt), all after \(total)")
-            #expect(body == expected)
-            #expect(joiner.status == 200 && joiner.body == expected)
-            // Download-then-serve would send the first byte at about `total`; streaming sends it
-            // once the first 1 MiB batch is on disk.
-            #expect(firstByte < total / 2, "the first byte came after \(firstByte) of \(total): not streamed")
-            #expect(joinedAt < total * 0.8, "the joiner came too late to test joining")
-            let log = upstream.requestLog
-            // The first request asks without credentials and is told which to bring (401).
-            #expect(log.filter { $0.contains("GET /v2/library/big/blobs/\(layer.digest)") && !$0.contains("\" 401 ") }.count == 1, "\(log)")
+            try await withRelayedProxyAgent("link-relay.py", ["--rate", "2000000"], upstream: upstream, work: work) { agent in
+                let layer = try #require(try images.blobs(of: images.big).max { $0.size < $1.size })
+                let expected = try Data(contentsOf: URL(fileURLWithPath: "\(images.layout)/blobs/sha256/\(layer.digest.encoded)"))
+                let url = agent.baseURL + "/v2/library/big/blobs/\(layer.digest)"
+                let client = HTTPClient(eventLoopGroupProvider: .singleton)
+                defer { _ = client.shutdown() }
+                let firstBytes = AsyncStream<Int>.makeStream()
+                let started = ContinuousClock.now
+                async let first: (Data, Duration) = {
+                    let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
+                    var body = Data()
+                    var firstByte: Duration?
+                    for try await chunk in response.body {
+                        if firstByte == nil { firstByte = ContinuousClock.now - started }
+                        body.append(contentsOf: chunk.readableBytesView)
+                        firstBytes.continuation.yield(body.count)
+                    }
+                    firstBytes.continuation.finish()
+                    return (body, firstByte ?? .zero)
+                }()
+                // The joiner starts once the first client holds a quarter of the blob.
+                for await received in firstBytes.stream where received >= expected.count / 4 { break }
+                let joinedAt = ContinuousClock.now - started
+                let joiner = try await httpGet(url)
+                let (body, firstByte) = try await first
+                let total = ContinuousClock.now - started
+                print("PullThroughTests: \(expected.count) bytes at 2 MB/s: first byte after \(firstByte), joiner at \(joinedAt), all after \(total)")
+                #expect(body == expected)
+                #expect(joiner.status == 200 && joiner.body == expected)
+                // Download-then-serve would send the first byte at about `total`; streaming sends it
+                // once the first 1 MiB batch is on disk.
+                #expect(firstByte < total / 2, "the first byte came after \(firstByte) of \(total): not streamed")
+                #expect(joinedAt < total * 0.8, "the joiner came too late to test joining")
+                let log = upstream.requestLog
+                // The first request asks without credentials and is told which to bring (401).
+                #expect(log.filter { $0.contains("GET /v2/library/big/blobs/\(layer.digest)") && !$0.contains("\" 401 ") }.count == 1, "\(log)")
+            }
         }
     }
 }
@@ -367,25 +376,15 @@ extension PullThroughTests {
     @Test func aCutDownloadResumesAndTheClientGetsTheWholeBlob() async throws {
         try await withUpstream { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "big", to: "library/big:1")
-            let python = try requireTool("python3", package: "python3")
-            let relay = try ChildProcess(python, ["\(RealClientTests.scripts)/cutting-relay.py", String(upstream.port), "1500000", "2"], logDirectory: work.path)
-            defer { relay.signal(SIGKILL) }
-            try await poll("the relay to listen") { relay.output.hasPrefix("port ") }
-            let relayPort = try require(relay.output.split(separator: "\n").first?.split(separator: " ").last.flatMap { Int($0) }, "relay port")
-            let state = stateYAML(generation: 1, upstream: upstream, url: "http://127.0.0.1:\(relayPort)", artifacts: [])
-                .replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
-                + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
-            let agent = try await SatelliteAgent(state: state)
-            defer { agent.terminate() }
-            try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
-
-            for layer in try images.blobs(of: images.big) where layer.size > 1_500_000 {
-                let reply = try await httpGet(agent.baseURL + "/v2/library/big/blobs/\(layer.digest)")
-                #expect(reply.status == 200 && DigestHasher.digest(of: [UInt8](reply.body)) == layer.digest)
+            try await withRelayedProxyAgent("cutting-relay.py", ["1500000", "2"], upstream: upstream, work: work) { agent in
+                for layer in try images.blobs(of: images.big) where layer.size > 1_500_000 {
+                    let reply = try await httpGet(agent.baseURL + "/v2/library/big/blobs/\(layer.digest)")
+                    #expect(reply.status == 200 && DigestHasher.digest(of: [UInt8](reply.body)) == layer.digest)
+                }
+                let offsets = agent.child.errorOutput.split(separator: "\n").filter { $0.contains("resuming blob download") }
+                    .compactMap { line in line.split(separator: " ").first { $0.hasPrefix("offset=") }.flatMap { Int64($0.dropFirst("offset=".count)) } }
+                #expect(!offsets.isEmpty && offsets.allSatisfy { $0 > 0 }, "resume offsets \(offsets)")
             }
-            let offsets = agent.child.errorOutput.split(separator: "\n").filter { $0.contains("resuming blob download") }
-                .compactMap { line in line.split(separator: " ").first { $0.hasPrefix("offset=") }.flatMap { Int64($0.dropFirst("offset=".count)) } }
-            #expect(!offsets.isEmpty && offsets.allSatisfy { $0 > 0 }, "resume offsets \(offsets)")
         }
     }
 }
