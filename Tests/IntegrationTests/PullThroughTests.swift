@@ -86,9 +86,7 @@ import TestSupport
         defer { relay.signal(SIGKILL) }
         try await poll("the relay to listen") { relay.output.hasPrefix("port ") }
         let relayPort = try require(relay.output.split(separator: "\n").first?.split(separator: " ").last.flatMap { Int($0) }, "relay port")
-        let state = stateYAML(generation: 1, upstream: upstream, url: "http://127.0.0.1:\(relayPort)", artifacts: [])
-            .replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
-            + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+        let state = proxyStateYAML(upstream: upstream, url: "http://127.0.0.1:\(relayPort)")
         let agent = try await SatelliteAgent(state: state)
         defer { agent.terminate() }
         try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
@@ -106,8 +104,7 @@ extension PullThroughTests {
     @Test func concurrentFirstPullsShareOneUpstreamFetch() async throws {
         try await withUpstream { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "big", to: "library/big:1")
-            let state = stateYAML(generation: 1, upstream: upstream, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
-                + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+            let state = proxyStateYAML(upstream: upstream)
             let agent = try await SatelliteAgent(state: state)
             defer { agent.terminate() }
             try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
@@ -162,8 +159,7 @@ extension PullThroughTests {
         let ctr = try requireTool("ctr", package: "containerd")
         try await withUpstream { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "multi", to: "library/multi:1", all: true)
-            let state = stateYAML(generation: 1, upstream: upstream, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
-                + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+            let state = proxyStateYAML(upstream: upstream)
             let agent = try await SatelliteAgent(state: state)
             defer { agent.terminate() }
             try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
@@ -198,8 +194,7 @@ extension PullThroughTests {
             let layer = try require(images.blobs(of: images.first).last)
             let path = "\(upstream.storage)/docker/registry/v2/blobs/sha256/\(layer.digest.encoded.prefix(2))/\(layer.digest.encoded)/data"
             try Data(repeating: UInt8(ascii: "x"), count: Int(layer.size)).write(to: URL(fileURLWithPath: path))
-            let state = stateYAML(generation: 1, upstream: upstream, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
-                + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+            let state = proxyStateYAML(upstream: upstream)
             let agent = try await SatelliteAgent(state: state)
             defer { agent.terminate() }
             try await agent.waitForStatus("the first sync") { $0.lastSync != nil }

@@ -128,6 +128,13 @@ final class UpstreamRegistry: @unchecked Sendable {
 }
 
 /// A state file naming artifacts in one upstream with Basic credentials.
+/// A state of no artifacts that pulls `repositories` through from `central` (the upstream, or `url`
+/// in front of it).
+func proxyStateYAML(upstream: UpstreamRegistry, url: String? = nil, repositories: String = "library/*", tagTTL: Int? = nil) -> String {
+    stateYAML(generation: 1, upstream: upstream, url: url, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
+        + "\nproxy:\n  - upstream: central\n    repositories: [\"\(repositories)\"]\n" + (tagTTL.map { "    tagTTL: \($0)\n" } ?? "")
+}
+
 func stateYAML(generation: Int, upstream: UpstreamRegistry, url: String? = nil, artifacts: [String]) -> String {
     """
     schemaVersion: 1

@@ -59,8 +59,7 @@ extension Reliability {
             try await withUpstream { work, images, upstream in
                 try await upstream.push(layout: images.layout, name: "big", to: "library/big:1")
                 try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
-                let state = stateYAML(generation: 1, upstream: upstream, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
-                    + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
+                let state = proxyStateYAML(upstream: upstream)
                 let directory = try TemporaryDirectory("crash-loop-proxy")
                 defer { directory.remove() }
                 try Data(state.utf8).write(to: URL(fileURLWithPath: directory.appending("state.yaml")))

@@ -64,8 +64,7 @@ extension Reliability {
             let python = try requireTool("python3", package: "python3")
             try await withUpstream { _, images, upstream in
                 try await upstream.push(layout: images.layout, name: "first", to: "library/alpine:v1")
-                let state = stateYAML(generation: 1, upstream: upstream, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
-                    + "\nproxy:\n  - upstream: central\n    repositories: [\"**\"]\n    tagTTL: 1\n"
+                let state = proxyStateYAML(upstream: upstream, repositories: "**", tagTTL: 1)
                 let agent = try await SatelliteAgent(state: state, arguments: ["--cache-max-bytes", "64K", "--cache-min-age", "1"])
                 defer { agent.terminate() }
                 try await agent.waitForStatus("the first sync") { $0.lastSync != nil }
