@@ -39,7 +39,7 @@ UP_PORT=$(free_port)
 mkdir -p "$WORK/upstream"
 printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' "$WORK/upstream/data" "$UP_PORT" > "$WORK/upstream/config.yml"
 docker-registry serve "$WORK/upstream/config.yml" > "$WORK/upstream/access.log" 2>/dev/null &
-PIDS+=($!)
+UP_PID=$!; PIDS+=("$UP_PID")
 wait_http "http://127.0.0.1:$UP_PORT/v2/"
 # Bytes of blob bodies the upstream has sent so far (its access log gives each response's size).
 upstream_blob_bytes() {
@@ -93,9 +93,12 @@ start_proxy_registry() { # [UPSTREAM_PORT]: docker-registry in proxy mode, a fre
 stop_proxy_registry() { if [ -n "$DR_PID" ]; then kill "$DR_PID"; wait "$DR_PID" 2>/dev/null || true; DR_PID=""; fi; }
 
 echo "== cold and warm pulls, $RUNS runs each, median"
-direct=(); sat_cold=(); sat_warm=(); dr_cold=(); dr_warm=()
+direct=(); direct_cpu=(); sat_cold=(); sat_warm=(); dr_cold=(); dr_warm=()
 for _ in $(seq 1 "$RUNS"); do
-  direct+=("$(pull "127.0.0.1:$UP_PORT" bench/app v1)")
+  up_before=$(cpu_seconds "$UP_PID")
+  read -r seconds _ client_cpu < <(python3 scripts/bench/pull.py "127.0.0.1:$UP_PORT" bench/app v1)
+  direct+=("$seconds")
+  direct_cpu+=("$(python3 -c "print('%.3f' % ($(cpu_seconds "$UP_PID") - $up_before + $client_cpu))")")
   start_satellite
   sat_cold+=("$(pull_cpu "$SAT_PID" "127.0.0.1:$SAT_PORT")")
   sat_warm+=("$(pull_cpu "$SAT_PID" "127.0.0.1:$SAT_PORT")")
@@ -107,7 +110,23 @@ seconds_of() { for x in "$@"; do echo "${x%/*}"; done; }
 DIRECT=$(median "${direct[@]}")
 SAT_COLD=$(median $(seconds_of "${sat_cold[@]}")); SAT_WARM=$(median $(seconds_of "${sat_warm[@]}"))
 DR_COLD=$(median $(seconds_of "${dr_cold[@]}")); DR_WARM=$(median $(seconds_of "${dr_warm[@]}"))
-echo "direct from the upstream: ${DIRECT}s   (${direct[*]})"
+echo "direct from the upstream: ${DIRECT}s   (${direct[*]}; upstream + client CPU seconds: ${direct_cpu[*]})"
+# What any proxy that verifies digests adds at the least: SHA-256 over the image, on this CPU.
+HASH_CPU=$(python3 -c '
+import glob, hashlib, os, sys, time
+hashing = 0.0
+for path in glob.glob(os.path.join(sys.argv[1], "blobs/sha256/*")):
+    digest = hashlib.sha256()
+    with open(path, "rb") as blob:
+        while chunk := blob.read(1 << 20):
+            started = time.process_time()
+            digest.update(chunk)
+            hashing += time.process_time() - started
+print("%.3f" % hashing)' "$WORK/layout")
+CORES=$(nproc)
+# The floor: the direct pull's CPU plus the hash, spread over every core, as a multiple of direct.
+FLOOR=$(python3 -c "print('%.2f' % (($(median "${direct_cpu[@]}") + $HASH_CPU) / $CORES / $DIRECT))")
+echo "SHA-256 of the image: ${HASH_CPU} CPU s; $CORES cores"
 echo "satellite cold: ${SAT_COLD}s   warm: ${SAT_WARM}s   (seconds/its CPU seconds: cold ${sat_cold[*]}; warm ${sat_warm[*]})"
 echo "docker-registry proxy cold: ${DR_COLD}s   warm: ${DR_WARM}s   (cold ${dr_cold[*]}; warm ${dr_warm[*]})"
 
@@ -147,7 +166,7 @@ stop_satellite; stop_proxy_registry
 echo
 echo "RESULTS (image $((IMAGE_BYTES / 1048576)) MiB, medians of $RUNS)"
 echo "cold pull over the link, satellite / direct: $(ratio "$LINK_SAT" "$LINK_DIRECT")x   (target <= 1.1; docker-registry proxy: $(ratio "$LINK_DR" "$LINK_DIRECT")x)"
-echo "cold pull over loopback, satellite / direct: $(ratio "$SAT_COLD" "$DIRECT")x   (docker-registry proxy: $(ratio "$DR_COLD" "$DIRECT")x; CPU-bound here)"
+echo "cold pull over loopback, satellite / direct: $(ratio "$SAT_COLD" "$DIRECT")x   (docker-registry proxy: $(ratio "$DR_COLD" "$DIRECT")x; CPU-bound here: no verifying proxy can beat ${FLOOR}x on $CORES cores, the direct pull's CPU plus SHA-256 of the image)"
 echo "warm pull, docker-registry / satellite: $(ratio "$DR_WARM" "$SAT_WARM")x   (target >= 1.2)"
 echo "20 cold pulls at once, upstream bytes / image: satellite ${SAT_CROWD_X}x in ${SAT_CROWD_S}s, docker-registry ${DR_CROWD_X}x in ${DR_CROWD_S}s   (target 1.0)"
 echo "satellite peak RSS: $((PEAK_RSS_KIB / 1024)) MiB   (target < 100; per instance, cold+warm runs then the crowd: ${RSS_LOG[*]} MiB)"
