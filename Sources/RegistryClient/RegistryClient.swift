@@ -13,7 +13,7 @@ import Synchronization
 public final class RegistryClient: Sendable {
     /// Where and how to reach a registry.
     public struct Configuration: Sendable {
-        /// `http(s)://host[:port]`, without a path.
+        /// `http(s)://host[:port]`, optionally with a path the API sits under (`/v2/…` follows it).
         public var baseURL: String
         public var username: String?
         public var password: String?
@@ -32,6 +32,9 @@ public final class RegistryClient: Sendable {
         /// `Range` on a new connection: a link that comes back after a cut often leaves the old
         /// connection dead without either side noticing.
         public var stallTimeout: Duration
+        /// Send Basic credentials from the first request rather than after a challenge (for a
+        /// server known to want them, such as a peer satellite).
+        public var basicFromTheStart = false
 
         public init(
             baseURL: String, username: String? = nil, password: String? = nil, insecure: Bool = false,
@@ -56,13 +59,14 @@ public final class RegistryClient: Sendable {
     /// Bearer tokens by scope, with when they stop being good.
     private let tokens = Mutex<[String: (token: String, expires: ContinuousClock.Instant)]>([:])
     /// Whether the registry asked for Basic auth: then every request carries it.
-    private let usesBasic = Mutex(false)
+    private let usesBasic: Mutex<Bool>
     /// Bytes received in blob and manifest bodies, for tests and progress.
     private let received = Atomic<Int64>(0)
 
     public init(_ configuration: Configuration, logger: Logger = Logger(label: "registry-client")) throws {
         self.configuration = configuration
         self.logger = logger
+        usesBasic = Mutex(configuration.basicFromTheStart)
         var client = HTTPClient.Configuration()
         var tls = TLSConfiguration.makeClientConfiguration()
         if configuration.insecure {

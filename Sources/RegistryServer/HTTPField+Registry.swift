@@ -8,4 +8,5 @@ extension HTTPField.Name {
     package static let ociSubject = HTTPField.Name("OCI-Subject")!
     package static let ociFiltersApplied = HTTPField.Name("OCI-Filters-Applied")!
     package static let link = HTTPField.Name("Link")!
+    package static let satellitePlan = HTTPField.Name("Satellite-Plan")!
 }

@@ -82,7 +82,7 @@ extension RegistryResponder {
     }
 
     /// The status, byte range and headers of a blob GET, from its `Range` header.
-    private static func rangeAnswer(_ request: Request, digest: Digest, size: Int64) throws -> (HTTPResponse.Status, Range<Int64>, HTTPFields) {
+    static func rangeAnswer(_ request: Request, digest: Digest, size: Int64) throws -> (HTTPResponse.Status, Range<Int64>, HTTPFields) {
         var headers = blobHeaders(digest)
         var range: Range<Int64> = 0..<size
         var status = HTTPResponse.Status.ok
@@ -100,7 +100,7 @@ extension RegistryResponder {
         return (status, range, headers)
     }
 
-    private static func blobHeaders(_ digest: Digest) -> HTTPFields {
+    static func blobHeaders(_ digest: Digest) -> HTTPFields {
         [
             .dockerContentDigest: digest.string,
             .contentType: "application/octet-stream",

@@ -19,12 +19,15 @@ public struct RegistryResponder: HTTPResponder {
     let namespaces: any RepositoryNamespaces
     /// What fetches content the store lacks (the satellite's pull-through).
     let onDemand: any ContentOnDemand
+    /// The other satellites of the site, reading under `/_site/v2/…`.
+    let sitePeers: any SitePeers
     /// Bytes per read when streaming a blob out (512 KiB measured fastest; BENCHMARKS.md).
     let readChunkSize = 512 * 1024
 
     public init(
         store: RegistryStore, metrics: RegistryMetrics, logger: Logger, readOnly: Bool = false,
-        namespaces: any RepositoryNamespaces = FlatNamespaces(), onDemand: any ContentOnDemand = NoContentOnDemand()
+        namespaces: any RepositoryNamespaces = FlatNamespaces(), onDemand: any ContentOnDemand = NoContentOnDemand(),
+        sitePeers: any SitePeers = NoSitePeers()
     ) {
         self.store = store
         self.metrics = metrics
@@ -32,6 +35,7 @@ public struct RegistryResponder: HTTPResponder {
         self.readOnly = readOnly
         self.namespaces = namespaces
         self.onDemand = onDemand
+        self.sitePeers = sitePeers
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -73,7 +77,10 @@ public struct RegistryResponder: HTTPResponder {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         default:
-            break
+            if path.hasPrefix(Self.sitePrefix + "/") {
+                label = "site"
+                return try await respondToPeer(request, context: context)
+            }
         }
         guard let route = try RegistryRoute(path: path) else {
             throw RegistryError(.notFound, .unsupported, "no such endpoint: \(path.prefix(200))")
@@ -132,7 +139,7 @@ public struct RegistryResponder: HTTPResponder {
 
 extension RegistryResponder {
     /// The repository a read of `name` is served from.
-    private func stored(_ name: RepositoryName, _ request: Request) throws(RegistryError) -> RepositoryName {
+    func stored(_ name: RepositoryName, _ request: Request) throws(RegistryError) -> RepositoryName {
         let resolution = namespaces.resolve(name, namespace: request.uri.queryParameters.get("ns"))
         if let failure = RegistryError(resolution) { throw failure }
         guard case .repository(let repository) = resolution else { return name }

@@ -33,11 +33,13 @@ public enum RegistryServer {
     public static func makeApplication(
         store: RegistryStore, metrics: RegistryMetrics, configuration: Configuration, logger: Logger,
         namespaces: any RepositoryNamespaces = FlatNamespaces(), onDemand: any ContentOnDemand = NoContentOnDemand(),
+        sitePeers: any SitePeers = NoSitePeers(),
         eventLoopGroup: EventLoopGroupProvider = .singleton,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let responder = RegistryResponder(
-            store: store, metrics: metrics, logger: logger, readOnly: configuration.readOnly, namespaces: namespaces, onDemand: onDemand)
+            store: store, metrics: metrics, logger: logger, readOnly: configuration.readOnly, namespaces: namespaces, onDemand: onDemand,
+            sitePeers: sitePeers)
         let server = try HTTPServerBuilder.http1(
             tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath, limits: configuration.limits)
         return Application(

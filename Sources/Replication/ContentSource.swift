@@ -2,8 +2,8 @@ import OCI
 import RegistryClient
 import SatelliteProtocol
 
-/// Where a sync's content comes from: an upstream registry today; site peers and bundles plug in
-/// behind the same protocol.
+/// Where a sync's content comes from: an upstream registry, asked through the site's peers
+/// (`PeeredSource`); bundles plug in behind the same protocol.
 public protocol ContentSource: Sendable {
     /// The digest a tag points at.
     func resolve(_ repository: RepositoryName, tag: Tag) async throws -> Digest
@@ -24,4 +24,19 @@ public protocol ContentSources: Sendable {
     func source(for upstream: DesiredState.Upstream) throws -> any ContentSource
     /// Closes whatever the sources hold open.
     func shutdown() async
+    /// Told the blobs a sync is about to download; returns them in the order to download them in.
+    func willFetch(_ blobs: [Digest]) async -> [Digest]
+    /// One of them is in, or failed for this sync.
+    func finishedFetching(_ blob: Digest)
+    /// The sync's downloads are over.
+    func endFetching()
+    /// A blob's bytes did not match its digest: whether fetching it again may get the right ones.
+    func retryAfterMismatch(_ blob: Digest) -> Bool
+}
+
+extension ContentSources {
+    public func willFetch(_ blobs: [Digest]) async -> [Digest] { blobs }
+    public func finishedFetching(_ blob: Digest) {}
+    public func endFetching() {}
+    public func retryAfterMismatch(_ blob: Digest) -> Bool { false }
 }

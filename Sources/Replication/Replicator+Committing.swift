@@ -15,6 +15,11 @@ extension Replicator {
                 jobs.append((descriptor, plan, source))
             }
         }
+        // The site's peers wait on the blobs this satellite fetches for them; those go first.
+        let order = await sources.willFetch(jobs.map(\.0.digest))
+        defer { sources.endFetching() }
+        let position = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        jobs.sort { (position[$0.0.digest] ?? Int.max) < (position[$1.0.digest] ?? Int.max) }
         let total = jobs.reduce(Int64(0)) { $0 + $1.0.size }
         var failures: [Digest: ReplicationError] = [:]
         var done = 0
@@ -31,6 +36,7 @@ extension Replicator {
             }
         } completed: { index, failure in
             let descriptor = work[index].0
+            sources.finishedFetching(descriptor.digest)
             done += 1
             if let failure {
                 failures[descriptor.digest] = failure
@@ -50,6 +56,15 @@ extension Replicator {
     ) async throws {
         // Another artifact's sync, or a push, may have brought it since planning.
         if try await store.hasBlob(descriptor.digest) { return }
+        do {
+            try await ingest(descriptor, from: repository, into: local, source: source)
+        } catch where ReplicationError(error).reason == .digestMismatch && sources.retryAfterMismatch(descriptor.digest) {
+            logger.warning("blob arrived with the wrong digest; fetching it again from the upstream", metadata: ["digest": "\(descriptor.digest)"])
+            try await ingest(descriptor, from: repository, into: local, source: source)
+        }
+    }
+
+    private func ingest(_ descriptor: Descriptor, from repository: RepositoryName, into local: RepositoryName, source: any ContentSource) async throws {
         try await store.ingest(descriptor.digest, into: local) { sink in
             let limited = LimitedSink(sink, digest: descriptor.digest, expectedSize: descriptor.size, limiter: limiter)
             try await source.download(repository, digest: descriptor.digest, size: descriptor.size, into: limited)

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import RegistryServer
+import RuntimeConfig
 import RegistryStore
 import Replication
 import SatelliteProtocol
@@ -56,6 +57,8 @@ public struct SatelliteRuntime {
         public var source: StateSource
         public var replicator = Replicator.Options()
         public var upstreams = UpstreamSources.Options()
+        /// How the site's peers are asked and waited for.
+        public var site = Site.Options()
         public var replication = ReplicationService.Options()
         /// The node's runtimes to point at this satellite (`--configure-runtime`).
         public var runtimes = RuntimeMirrors.AgentOptions(runtimes: [], advertised: nil)
@@ -83,10 +86,15 @@ public struct SatelliteRuntime {
         let metrics = RegistryMetrics()
         let pullThroughMetrics = PullThroughMetrics(prometheus: metrics.prometheus)
         let namespaces = agent.map { _ in UpstreamNamespaces() }
-        let sources: UpstreamSources?
+        let sources: (any ContentSources)?
         let pullThrough: PullThrough?
+        var peering: SitePeering?
         if let agent {
-            sources = UpstreamSources(options: agent.upstreams, logger: logger)
+            // An agent asks the satellites of its site before each upstream, and serves them.
+            let siteMetrics = SiteMetrics(prometheus: metrics.prometheus)
+            let site = Site(options: agent.site, logger: logger) { siteMetrics.fetched($1, from: $0) }
+            peering = SitePeering(site: site, ownURL: agent.runtimes.advertised?.endpoints.first?.url, metrics: siteMetrics, logger: logger)
+            sources = SiteSources(upstreams: UpstreamSources(options: agent.upstreams, logger: logger), site: site)
             pullThrough = sources.map { PullThrough(sources: $0, store: store, logger: logger, metrics: pullThroughMetrics) }
         } else if let proxy = registry.proxy {
             sources = UpstreamSources(options: proxy.sources, logger: logger)
@@ -100,6 +108,7 @@ public struct SatelliteRuntime {
         let application = try RegistryServer.makeApplication(
             store: store, metrics: metrics, configuration: registry.server, logger: logger,
             namespaces: namespaces ?? FlatNamespaces(), onDemand: pullThrough ?? NoContentOnDemand(),
+            sitePeers: peering ?? NoSitePeers(),
             onServerRunning: { channel in onServing(channel.localAddress?.port ?? configuredPort) })
         let collector = GarbageCollectionService(store: store, interval: registry.garbageCollectionInterval, logger: logger)
         var services: [any Service] = [application, collector, MemoryReturnService()]
@@ -108,17 +117,17 @@ public struct SatelliteRuntime {
                 options: .init(localMaxBytes: registry.cacheMaxBytes, minAge: registry.cacheMinAge), pullThrough: pullThrough, store: store,
                 metrics: pullThroughMetrics, logger: logger))
         }
-        if let agent, let namespaces, let sources, let pullThrough {
+        if let agent, let namespaces, let sources, let pullThrough, let peering {
             services += Self.agentServices(
                 agent, registry: registry, store: store, namespaces: namespaces, sources: sources, pullThrough: pullThrough,
-                logger: logger, setLogLevel: setLogLevel)
+                peering: peering, logger: logger, setLogLevel: setLogLevel)
         }
         self.services = services
     }
 
     private static func agentServices(
         _ agent: Agent, registry: Registry, store: RegistryStore, namespaces: UpstreamNamespaces,
-        sources: UpstreamSources, pullThrough: PullThrough, logger: Logger,
+        sources: any ContentSources, pullThrough: PullThrough, peering: SitePeering, logger: Logger,
         setLogLevel: @escaping @Sendable (Logger.Level) -> Void
     ) -> [any Service] {
         let inbox = DesiredStateInbox()
@@ -128,7 +137,7 @@ public struct SatelliteRuntime {
         }
         let snapshot = StatusSnapshot(
             dataDirectory: registry.directory, stateSource: origin, store: store, logger: logger,
-            isCached: { [pullThrough] in pullThrough.isCached($0) })
+            isCached: { [pullThrough] in pullThrough.isCached($0) }, site: { [peering] in peering.report })
         let source: any Service = switch agent.source {
         case .file(let options):
             StateFileSource(options: options, inbox: inbox, logger: logger)
@@ -139,6 +148,8 @@ public struct SatelliteRuntime {
         let replication = ReplicationService(
             options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot,
             observers: [
+                // First: the sync that follows asks the peers the state names.
+                peering,
                 NamespaceRefresh(namespaces: namespaces, store: store, logger: logger),
                 pullThrough,
                 RuntimeConfiguring(options: agent.runtimes, logger: logger),

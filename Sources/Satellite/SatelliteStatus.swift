@@ -1,5 +1,6 @@
 import Foundation
 import Replication
+import SatelliteProtocol
 
 /// What `satellite status` shows: the agent's `StatusSnapshot` as written to `status.json` in the
 /// data directory after every sync and every change of state.
@@ -20,6 +21,9 @@ public struct SatelliteStatus: Codable, Sendable {
     /// serving what it holds.
     public var revoked: String?
     public var lastSync: SyncReport?
+    /// Bytes from the site's peers, from upstreams, and to peers, since the agent started
+    /// (absent: no site).
+    public var transfer: TransferCounts?
     public var inventory: [Tagged]
 
     static func path(in dataDirectory: String) -> String { dataDirectory + "/status.json" }
@@ -49,6 +53,10 @@ public struct SatelliteStatus: Codable, Sendable {
                 + "fetched \(sync.manifestsFetched) manifests, \(sync.blobsFetched) blobs, \(sync.bytesFetched) bytes")
         } else {
             lines.append("last sync: none yet")
+        }
+        if let transfer {
+            lines.append("site: \(transfer.fromPeersBytes) bytes from peers, \(transfer.fromUpstreamBytes) from upstreams, "
+                + "\(transfer.toPeersBytes) sent to peers since start")
         }
         if let revoked {
             lines.append("REVOKED: \(revoked)")

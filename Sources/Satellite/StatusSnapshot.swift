@@ -21,13 +21,17 @@ public actor StatusSnapshot {
     nonisolated let changed = ChangeSignal()
     /// Whether a stored repository is pull-through's cache, not the state's.
     let isCached: @Sendable (String) -> Bool
+    /// The site: this satellite's advertised address and its traffic with peers and upstreams.
+    let site: @Sendable () -> (advertised: String?, transfer: TransferCounts?)
 
     public init(
         dataDirectory: String, stateSource: String, store: RegistryStore, logger: Logger,
-        isCached: @escaping @Sendable (String) -> Bool = { _ in false }
+        isCached: @escaping @Sendable (String) -> Bool = { _ in false },
+        site: @escaping @Sendable () -> (advertised: String?, transfer: TransferCounts?) = { (nil, nil) }
     ) {
         self.dataDirectory = dataDirectory
         self.isCached = isCached
+        self.site = site
         self.stateSource = stateSource
         self.store = store
         self.logger = logger
@@ -70,6 +74,7 @@ public actor StatusSnapshot {
     func heartbeat(version: String) async -> StatusReport {
         let held = (lastReport?.artifacts ?? []).filter { $0.outcome != .missing }.compactMap { $0.digest.flatMap { try? Digest($0) } }
         let cached = ((try? await store.allManifests()) ?? []).filter { isCached($0.repository) }.compactMap { try? Digest($0.digest) }
+        let site = site()
         return StatusReport(
             generation: appliedGeneration, inventory: Array(Set(held)).sorted(), cached: cached.isEmpty ? nil : Array(Set(cached)).sorted(),
             diskUsedBytes: try? await store.totalBlobBytes(), diskFreeBytes: store.diskCapacity()?.free,
@@ -80,13 +85,14 @@ public actor StatusSnapshot {
                     error: stateError ?? failures.first.map { "\($0.reference): \($0.message)" },
                     failures: failures.isEmpty ? nil : failures)
             },
-            version: version)
+            version: version, advertisedURL: site.advertised, transfer: site.transfer)
     }
 
     private func writeFile() async {
         let tags = (try? await store.allTags()) ?? []
         let status = SatelliteStatus(
             updatedAt: Date(), stateSource: stateSource, stateError: stateError, revoked: revokedReason, lastSync: lastReport,
+            transfer: site().transfer,
             inventory: tags.map { .init(repository: $0.repository, tag: $0.tag, digest: $0.digest, cached: isCached($0.repository) ? true : nil) })
         do {
             try status.write(to: dataDirectory)

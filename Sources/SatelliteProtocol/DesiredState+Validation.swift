@@ -64,6 +64,7 @@ extension DesiredState {
                 throw DesiredStateError(field: field + ".tagTTL", "must be 0 to 31536000 seconds, not \(ttl)")
             }
         }
+        try validateSite()
         for (index, artifact) in artifacts.enumerated() {
             let field = "artifacts[\(index)]"
             guard names.contains(artifact.upstream) else {

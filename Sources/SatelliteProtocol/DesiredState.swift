@@ -18,15 +18,21 @@ public struct DesiredState: Codable, Sendable, Equatable {
     /// Pull-through for what no artifact names: per upstream, the repositories that may be
     /// fetched on first pull. Anything else is denied, never fetched. None: no pull-through.
     public var proxy: [ProxyRule]?
+    /// Other satellites at the same site, asked for content before the upstream.
+    public var peers: [Peer]?
+    /// The site this satellite belongs to, with the credential its satellites share.
+    public var site: Site?
 
     public init(schemaVersion: Int = DesiredState.currentSchemaVersion, generation: Int64, upstreams: [Upstream], artifacts: [Artifact],
-                settings: SatelliteSettings? = nil, proxy: [ProxyRule]? = nil) {
+                settings: SatelliteSettings? = nil, proxy: [ProxyRule]? = nil, peers: [Peer]? = nil, site: Site? = nil) {
         self.schemaVersion = schemaVersion
         self.generation = generation
         self.upstreams = upstreams
         self.artifacts = artifacts
         self.settings = settings
         self.proxy = proxy
+        self.peers = peers
+        self.site = site
     }
 
     /// Which repositories of an upstream may be pulled through, and how long a cached tag is

@@ -221,9 +221,14 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var diskFreeBytes: Int64?
     public var lastSync: SyncResult?
     public var version: String?
+    /// Where the other satellites of its site reach it (`satellite run --advertise`); Ground
+    /// Control lists it as their peer.
+    public var advertisedURL: String?
+    /// Bytes it fetched from its site's peers and from upstreams, and sent to peers, since it started.
+    public var transfer: TransferCounts?
 
     public init(generation: Int64, inventory: [Digest], cached: [Digest]? = nil, diskUsedBytes: Int64? = nil, diskFreeBytes: Int64? = nil,
-                lastSync: SyncResult? = nil, version: String? = nil) {
+                lastSync: SyncResult? = nil, version: String? = nil, advertisedURL: String? = nil, transfer: TransferCounts? = nil) {
         self.generation = generation
         self.inventory = inventory
         self.cached = cached
@@ -231,6 +236,21 @@ public struct StatusReport: Codable, Sendable, Equatable {
         self.diskFreeBytes = diskFreeBytes
         self.lastSync = lastSync
         self.version = version
+        self.advertisedURL = advertisedURL
+        self.transfer = transfer
+    }
+}
+
+/// Where a satellite's bytes came from and went to, since it started.
+public struct TransferCounts: Codable, Sendable, Equatable {
+    public var fromPeersBytes: Int64
+    public var fromUpstreamBytes: Int64
+    public var toPeersBytes: Int64
+
+    public init(fromPeersBytes: Int64, fromUpstreamBytes: Int64, toPeersBytes: Int64) {
+        self.fromPeersBytes = fromPeersBytes
+        self.fromUpstreamBytes = fromUpstreamBytes
+        self.toPeersBytes = toPeersBytes
     }
 }
 
@@ -294,6 +314,11 @@ public struct SatelliteView: Codable, Sendable, Equatable {
     public var version: String?
     /// How many pulled-through manifests it reported holding.
     public var cachedManifests: Int?
+    /// Its site (the `site` label), the address it advertises to the site's other satellites,
+    /// and the bytes it reported fetching from them and from upstreams.
+    public var site: String?
+    public var advertisedURL: String?
+    public var transfer: TransferCounts?
 
     public init(name: String, state: String, groups: [String], labels: [String: String], settings: SatelliteSettings,
                 createdAt: Date, registeredAt: Date?, lastSeen: Date?, desiredGeneration: Int64, appliedGeneration: Int64?,
@@ -361,5 +386,24 @@ public enum APIJSON {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder
+    }
+}
+
+/// A site and its satellites' traffic, summed from their last heartbeats (`GET /api/v1/sites`).
+public struct SiteView: Codable, Sendable, Equatable {
+    public var name: String
+    /// Its satellites, by name.
+    public var satellites: [String]
+    /// Those a peer can reach: registered, with an advertised address.
+    public var peers: Int
+    public var fromPeersBytes: Int64
+    public var fromUpstreamBytes: Int64
+
+    public init(name: String, satellites: [String], peers: Int, fromPeersBytes: Int64, fromUpstreamBytes: Int64) {
+        self.name = name
+        self.satellites = satellites
+        self.peers = peers
+        self.fromPeersBytes = fromPeersBytes
+        self.fromUpstreamBytes = fromUpstreamBytes
     }
 }

@@ -10,7 +10,7 @@ struct SatctlCommand: AsyncParsableCommand {
         abstract: "Manage registries, groups and satellites through Ground Control.",
         discussion: "--url and --token may also come from SATCTL_URL and SATCTL_TOKEN.",
         version: ReleaseVersion.current,
-        subcommands: [RegistriesCommand.self, GroupsCommand.self, SatellitesCommand.self, AuditCommand.self, StateCommand.self])
+        subcommands: [RegistriesCommand.self, GroupsCommand.self, SatellitesCommand.self, SitesCommand.self, AuditCommand.self, StateCommand.self])
 }
 
 /// Where Ground Control is, how to prove we are admin, and how to print.

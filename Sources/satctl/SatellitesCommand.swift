@@ -79,6 +79,13 @@ struct SatellitesCommand: AsyncParsableCommand {
                 rows.append(["settings", "sync every \(settings.syncIntervalSeconds) s, heartbeat every \(settings.heartbeatIntervalSeconds) s, log \(settings.logLevel)",
                              settings.runtimes.map { "runtimes: " + ($0.isEmpty ? "none" : $0.joined(separator: ",")) } ?? "runtimes: the node's own",
                              settings.cacheMaxBytes.map { "cache budget: \($0) bytes" } ?? "cache budget: the node's own"])
+                if let site = satellite.site {
+                    rows.append(["site", site, satellite.advertisedURL.map { "advertised at \($0)" } ?? "advertises no address (not a peer)"])
+                }
+                if let transfer = satellite.transfer {
+                    rows.append(["transfer", "\(ByteSize.show(transfer.fromPeersBytes)) from peers", "\(ByteSize.show(transfer.fromUpstreamBytes)) from upstreams",
+                                 "\(ByteSize.show(transfer.toPeersBytes)) to peers (since its start)"])
+                }
                 if let cached = satellite.cachedManifests {
                     rows.append(["pulled through", "\(cached) manifests held"])
                 }

@@ -44,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("configure-runtime"), help: "Runtimes on this node to point at the satellite, comma-separated (containerd, crio, podman, docker, k3s, rke2); done at start and when the upstreams change.")
     var configureRuntime: String?
 
-    @Option(help: "Where devices reach this satellite, http(s)://HOST[:PORT], for --configure-runtime; repeat for the site's other satellites, in order.")
+    @Option(help: "Where devices and the site's other satellites reach this satellite, http(s)://HOST[:PORT] (its peers and Ground Control know it by the first); repeat for the site's other satellites, in order, for --configure-runtime.")
     var advertise: [String] = []
 
     @Option(name: .customLong("advertise-ca"), help: "PEM file with the CA of the satellites' TLS certificates, for the runtimes to trust.")

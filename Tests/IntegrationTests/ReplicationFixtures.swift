@@ -41,8 +41,15 @@ struct TestImages {
     }
 
     func blobs(of image: Descriptor) throws -> [Descriptor] {
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(image.digest.encoded)")))
-        return try ParsedManifest(bytes: bytes, contentType: image.mediaType).blobs
+        try Self.blobs(of: [image], in: layout)
+    }
+
+    /// The blobs (config and layers) of manifests in a layout.
+    static func blobs(of manifests: [Descriptor], in layout: String) throws -> [Descriptor] {
+        try manifests.flatMap { image in
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(image.digest.encoded)")))
+            return try ParsedManifest(bytes: bytes, contentType: image.mediaType).blobs
+        }
     }
 }
 

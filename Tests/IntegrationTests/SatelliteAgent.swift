@@ -94,9 +94,15 @@ struct AgentStatus: Decodable, CustomStringConvertible {
         let tag: String
         let digest: String
     }
+    struct Transfer: Decodable {
+        let fromPeersBytes: Int64
+        let fromUpstreamBytes: Int64
+        let toPeersBytes: Int64
+    }
     let stateError: String?
     let revoked: String?
     let lastSync: Sync?
+    let transfer: Transfer?
     let inventory: [Tagged]
 
     var allSynced: Bool { lastSync.map { $0.artifacts.allSatisfy { $0.outcome == "synced" } } ?? false }

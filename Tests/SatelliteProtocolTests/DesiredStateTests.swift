@@ -34,3 +34,31 @@ import Testing
         #expect(try Platform(parsing: selector).selects(try Platform(parsing: candidate)) == selected)
     }
 }
+
+@Suite struct DesiredStateSiteTests {
+    static func state(peers: [String], site: DesiredState.Site?) -> DesiredState {
+        DesiredState(generation: 1, upstreams: [], artifacts: [], peers: peers.map { .init(url: $0) }, site: site)
+    }
+
+    @Test func peersNeedTheSiteCredential() {
+        #expect(throws: DesiredStateError(field: "site.credential", "is required with peers: peers are asked with it and refuse requests without it")) {
+            try Self.state(peers: ["http://10.0.0.2:5050"], site: nil).validate()
+        }
+        #expect(throws: DesiredStateError.self) {
+            try Self.state(peers: ["http://10.0.0.2:5050"], site: .init(name: "hamburg")).validate()
+        }
+    }
+
+    @Test func aPeerIsListedOnceWithoutPath() {
+        let site = DesiredState.Site(name: "hamburg", credential: "0123456789abcdef")
+        #expect(throws: DesiredStateError.self) { try Self.state(peers: ["http://a:1", "HTTP://A:1/"], site: site).validate() }
+        #expect(throws: DesiredStateError.self) { try Self.state(peers: ["http://a:1/v2"], site: site).validate() }
+        #expect(throws: Never.self) { try Self.state(peers: ["http://a:1", "https://b"], site: site).validate() }
+    }
+
+    @Test func credentialsStayOutOfDescriptions() {
+        let site = DesiredState.Site(name: "hamburg", credential: "0123456789abcdef-secret", previousCredential: "older-0123456789abcdef")
+        #expect(!site.description.contains("secret"))
+        #expect(!site.description.contains("older"))
+    }
+}

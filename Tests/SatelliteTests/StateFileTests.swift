@@ -52,6 +52,9 @@ import Testing
         ("schemaVersion: 1\nupstreams: []\nartifacts: []\n", 1, "generation", "required"),
         ("schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: u\n    repository: a\n    digest: sha256:123\n", 9, "artifacts[0].digest", "hex"),
         ("schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: u\n    repository: a\n    tag: v1\n    platforms: [linux]\n", 10, "artifacts[0].platforms[0]", "os/architecture"),
+        ("schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\npeers:\n  - url: ftp://x\nsite:\n  name: s\n  credential: 0123456789abcdefgh\n", 6, "peers[0].url", "http(s)://host:port"),
+        ("schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\npeers:\n  - url: http://10.0.0.2:5050\nsite:\n  name: s\n  credential: short\n", 9, "site.credential", "16 to 512"),
+        ("schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\nsite:\n  name: Hamburg\n", 6, "site.name", "lower-case"),
     ])
     func errorsNameFieldAndLine(text: String, line: Int, field: String, reason: String) {
         do {

@@ -22,7 +22,8 @@ extension Fleet {
             let updated = try await session.query(
                 """
                 UPDATE satellites SET token_hash = NULL, token_expires_at = NULL, credential_hash = ?,
-                    next_credential_hash = NULL, rotate_requested = 0, status = 'registered', registered_at = ?
+                    next_credential_hash = NULL, rotate_requested = 0, status = 'registered', registered_at = ?,
+                    advertised_url = NULL
                 WHERE name = ? AND token_hash = ? RETURNING name
                 """, .text(Secret.hash(credential)), .integer(at), .text(name), .text(tokenHash))
             guard !updated.isEmpty else {

@@ -7,6 +7,7 @@ extension Fleet {
         let name = try ResourceName(definition.name, kind: "name")
         let groups = try Self.groupNames(definition.groups)
         let labels = try Self.validatedLabels(definition.labels ?? [:])
+        let site = try Self.site(in: labels)
         let settings = try Self.validatedSettings(definition.settings ?? .defaults)
         let token = Secret.make(prefix: Secret.registrationPrefix)
         let created = now()
@@ -19,11 +20,12 @@ extension Fleet {
             let revision = try await nextRevision(session)
             try await session.query(
                 """
-                INSERT INTO satellites (name, status, labels, settings, revision, created_at, token_hash, token_expires_at)
-                VALUES (?, 'pending', ?, ?, ?, ?, ?, ?)
+                INSERT INTO satellites (name, status, labels, settings, revision, created_at, token_hash, token_expires_at, site)
+                VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?)
                 """,
                 .text(name.value), .text(try Self.json(labels)), .text(try Self.json(settings)), .integer(revision),
-                .integer(Self.milliseconds(created)), .text(Secret.hash(token)), .integer(Self.milliseconds(expires)))
+                .integer(Self.milliseconds(created)), .text(Secret.hash(token)), .integer(Self.milliseconds(expires)),
+                site.map(SQLValue.text) ?? .null)
             for group in groups {
                 try await session.query("INSERT INTO satellite_groups (satellite, group_name) VALUES (?, ?)", .text(name.value), .text(group.value))
             }
@@ -50,9 +52,12 @@ extension Fleet {
 
     public func deleteSatellite(_ name: ResourceName, by actor: Actor = .admin) async throws {
         try await store.transaction { session in
-            guard try await !session.query("DELETE FROM satellites WHERE name = ? RETURNING name", .text(name.value)).isEmpty else {
+            let deleted = try await session.query("DELETE FROM satellites WHERE name = ? RETURNING site", .text(name.value))
+            guard let row = deleted.first else {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
             }
+            // It knew the site's credential: its peers move past every credential it held.
+            if let site = try row.optionalText("site") { try await rotateSite(site, steps: 2, session) }
             // The tombstone's revision is what tells every process's cache that credentials it
             // holds for this name are void.
             let revision = try await nextRevision(session)
@@ -70,10 +75,11 @@ extension Fleet {
                 """
                 UPDATE satellites SET status = 'revoked', credential_hash = NULL, next_credential_hash = NULL,
                     token_hash = NULL, token_expires_at = NULL, rotate_requested = 0
-                WHERE name = ? RETURNING name
+                WHERE name = ? RETURNING site
                 """, .text(name.value))
-            guard !updated.isEmpty else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
+            guard let row = updated.first else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
             try await touch(name, session)
+            if let site = try row.optionalText("site") { try await rotateSite(site, steps: 2, session) }
             try await audit(session, actor, "satellite.revoke", name.value)
         }
     }
@@ -101,12 +107,14 @@ extension Fleet {
     public func requestRotation(_ name: ResourceName, by actor: Actor = .admin) async throws {
         try await store.transaction { session in
             let updated = try await session.query(
-                "UPDATE satellites SET rotate_requested = 1 WHERE name = ? AND status = 'registered' RETURNING name", .text(name.value))
-            guard !updated.isEmpty else {
+                "UPDATE satellites SET rotate_requested = 1 WHERE name = ? AND status = 'registered' RETURNING site", .text(name.value))
+            guard let row = updated.first else {
                 try await Self.requireSatellite(name, session)
                 throw GroundControlError(.invalidField, "satellite '\(name)' is not registered; nothing to rotate")
             }
             try await touch(name, session)
+            // The site's credential rotates with the satellite's own.
+            if let site = try row.optionalText("site") { try await rotateSite(site, steps: 1, session) }
             try await audit(session, actor, "satellite.rotate", name.value)
         }
     }

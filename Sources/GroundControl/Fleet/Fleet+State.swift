@@ -9,11 +9,11 @@ extension Fleet {
 
     /// The satellite's desired state (DESIGN.md §5.2), read in one consistent view.
     public func desiredState(of name: ResourceName) async throws -> DesiredState {
-        let snapshot = try await store.read { session in try await FleetSnapshot.load(session, satellite: name.value) }
-        guard let record = snapshot.satellites.first else {
-            throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
-        }
-        return snapshot.desiredState(of: record)
+        let inputs = try await stateInputs(of: name)
+        let signingKey = try await signingKey()
+        return try await configuration().desiredState(
+            satelliteRevision: inputs.revision, groups: inputs.groups, settings: inputs.settings,
+            site: inputs.site?.stateFields(signingKey: signingKey))
     }
 
     /// Admin changes and registrations, newest first.

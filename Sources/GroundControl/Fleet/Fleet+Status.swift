@@ -33,6 +33,16 @@ extension Fleet {
         guard satellite.status == "registered" else {
             throw GroundControlError(.revoked, "satellite '\(satellite.name)' is not registered")
         }
+        let advertised = try report.advertisedURL.map { raw throws(GroundControlError) in
+            guard let url = DesiredState.normalizedPeerURL(raw) else {
+                throw GroundControlError(.invalidField, "advertisedURL: must be http(s)://host:port with no path, not '\(raw.prefix(200))'")
+            }
+            return url
+        }
+        if advertised != satellite.advertisedURL {
+            // Rare (a start, a new address): the site's members list it from now on.
+            try await recordAdvertisedURL(advertised, of: try ResourceName(satellite.name))
+        }
         var commands: [SatelliteInstruction] = []
         if satellite.rotateRequested, let credential = try await rotateCredential(try ResourceName(satellite.name)) {
             commands.append(SatelliteInstruction(type: SatelliteInstruction.rotateCredential, credential: credential))

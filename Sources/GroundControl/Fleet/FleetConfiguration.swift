@@ -43,7 +43,10 @@ public struct FleetConfiguration: Sendable {
 
     /// The DESIGN.md §5.2 document: the groups' artifacts with tags pinned to the digests last
     /// resolved, and the registries they come from with their pull credentials.
-    func desiredState(satelliteRevision: Int64, groups names: [String], settings: SatelliteSettings) -> DesiredState {
+    func desiredState(
+        satelliteRevision: Int64, groups names: [String], settings: SatelliteSettings,
+        site: (site: DesiredState.Site, peers: [DesiredState.Peer])? = nil
+    ) -> DesiredState {
         var upstreams: [String: DesiredState.Upstream] = [:]
         var artifacts: [DesiredState.Artifact] = []
         var seen = Set<DesiredState.Artifact>()
@@ -73,7 +76,8 @@ public struct FleetConfiguration: Sendable {
             upstreams: upstreams.values.sorted { $0.name < $1.name },
             artifacts: artifacts,
             settings: settings,
-            proxy: proxy.isEmpty ? nil : proxy.values.sorted { $0.upstream < $1.upstream })
+            proxy: proxy.isEmpty ? nil : proxy.values.sorted { $0.upstream < $1.upstream },
+            peers: site.map { $0.peers.isEmpty ? nil : $0.peers } ?? nil, site: site?.site)
     }
 
     static func load(_ session: any FleetSession) async throws -> FleetConfiguration {
@@ -103,6 +107,10 @@ public struct SatelliteStateInputs: Sendable, Equatable {
     /// The settings as stored (JSON), which also keys the document cache.
     let settingsJSON: String
     public let groups: [String]
+    /// Its site and the site's other members; nil outside any site.
+    public var site: SiteMembership? = nil
+    /// The address it last advertised in a heartbeat.
+    public var advertisedURL: String? = nil
 }
 
 extension Fleet {
@@ -113,13 +121,19 @@ extension Fleet {
 
     /// The satellite's revision, settings and groups, in one query.
     public func stateInputs(of name: ResourceName) async throws -> SatelliteStateInputs {
-        let rows = try await store.read { session in
-            try await session.query(
+        let (rows, site) = try await store.read { session in
+            let rows = try await session.query(
                 """
                 SELECT s.revision AS revision, s.settings AS settings, m.group_name AS group_name, s.status AS status,
-                       s.rotate_requested AS rotate_requested FROM satellites s
+                       s.rotate_requested AS rotate_requested, s.site AS site, s.advertised_url AS advertised_url FROM satellites s
                 LEFT JOIN satellite_groups m ON m.satellite = s.name WHERE s.name = ? ORDER BY m.group_name
                 """, .text(name.value))
+            // Read in the same view: a member's change stamps this satellite's revision too.
+            var site: SiteMembership?
+            if let siteName = try rows.first?.optionalText("site") {
+                site = try await Self.membership(site: siteName, excluding: name.value, session)
+            }
+            return (rows, site)
         }
         guard let first = rows.first else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
         let settingsJSON = try first.text("settings")
@@ -127,7 +141,8 @@ extension Fleet {
             name: name.value, revision: try first.integer("revision"), status: try first.text("status"),
             rotateRequested: try first.bool("rotate_requested"),
             settings: try Self.decode(SatelliteSettings.self, settingsJSON), settingsJSON: settingsJSON,
-            groups: try rows.compactMap { try $0.optionalText("group_name") })
+            groups: try rows.compactMap { try $0.optionalText("group_name") },
+            site: site, advertisedURL: try first.optionalText("advertised_url"))
     }
 
     /// Satellites whose own revision is above `revision`, with it; deleted ones with the

@@ -5,7 +5,7 @@ import SatelliteProtocol
 /// A satellite row (secrets excluded).
 struct SatelliteRecord: Sendable {
     static let columns =
-        "name, status, labels, settings, revision, created_at, registered_at, last_seen, applied_generation, report, rotate_requested"
+        "name, status, labels, settings, revision, created_at, registered_at, last_seen, applied_generation, report, rotate_requested, site, advertised_url"
 
     let name: String
     /// `pending`, `registered` or `revoked`; `online` and `stale` are worked out from `lastSeen`.
@@ -19,6 +19,8 @@ struct SatelliteRecord: Sendable {
     let appliedGeneration: Int64?
     let report: StatusReport?
     let rotateRequested: Bool
+    let site: String?
+    let advertisedURL: String?
 
     init(_ row: SQLRow) throws {
         name = try row.text("name")
@@ -32,6 +34,8 @@ struct SatelliteRecord: Sendable {
         appliedGeneration = try row.optionalInteger("applied_generation")
         report = try row.optionalText("report").map { try Fleet.decode(StatusReport.self, $0) }
         rotateRequested = try row.bool("rotate_requested")
+        site = try row.optionalText("site")
+        advertisedURL = try row.optionalText("advertised_url")
     }
 
     /// `online` until three heartbeats are missed, then `stale`.
@@ -89,6 +93,9 @@ struct FleetSnapshot: Sendable {
             diskUsedBytes: satellite.report?.diskUsedBytes, diskFreeBytes: satellite.report?.diskFreeBytes,
             lastSync: satellite.report?.lastSync, version: satellite.report?.version)
         view.cachedManifests = satellite.report?.cached?.count
+        view.site = satellite.site
+        view.advertisedURL = satellite.advertisedURL
+        view.transfer = satellite.report?.transfer
         return view
     }
 }

@@ -67,6 +67,10 @@ extension GroundControlAPI {
             try await requireAdmin(request)
             return try APIBody.json(try await fleet.satellites())
         }
+        api.get("sites") { request, _ in
+            try await requireAdmin(request)
+            return try APIBody.json(try await fleet.sites())
+        }
         api.get("satellites/:name") { request, context in
             try await requireAdmin(request)
             return try APIBody.json(try await fleet.satellite(try Self.name(context, kind: "satellite name")))

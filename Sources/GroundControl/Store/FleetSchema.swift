@@ -53,6 +53,18 @@ enum FleetSchema {
                 // A group's pull-through rules, JSON; NULL for none.
                 "ALTER TABLE image_groups ADD COLUMN proxy TEXT",
             ],
+            [
+                // The `site` label, apart so that a site's members are one indexed query, and the
+                // address a satellite advertises to them (from its heartbeat).
+                "ALTER TABLE satellites ADD COLUMN site TEXT",
+                "ALTER TABLE satellites ADD COLUMN advertised_url TEXT",
+                "CREATE INDEX satellites_by_site ON satellites(site)",
+                dialect == .postgres
+                    ? "UPDATE satellites SET site = labels::json->>'site'"
+                    : "UPDATE satellites SET site = json_extract(labels, '$.site')",
+                // Each site's credential is derived from its epoch; a rotation moves the epoch on.
+                "CREATE TABLE sites (name TEXT PRIMARY KEY, epoch \(integer) NOT NULL)",
+            ],
         ]
     }
 

@@ -1,0 +1,109 @@
+import Crypto
+import Foundation
+import OCI
+import SatelliteProtocol
+
+/// A satellite's site as its desired state needs it.
+public struct SiteMembership: Sendable, Equatable {
+    public let name: String
+    /// Moves on at every rotation; the credential is derived from it.
+    public let epoch: Int64
+    /// The other registered members' advertised addresses, sorted.
+    public let peers: [String]
+
+    /// The `site:` and `peers:` of the state: the credential of this epoch, and the previous
+    /// one while members that have not taken the new state still present it.
+    func stateFields(signingKey: Curve25519.Signing.PrivateKey) -> (site: DesiredState.Site, peers: [DesiredState.Peer]) {
+        let site = DesiredState.Site(
+            name: name, credential: Self.credential(site: name, epoch: epoch, signingKey: signingKey),
+            previousCredential: epoch > 0 ? Self.credential(site: name, epoch: epoch - 1, signingKey: signingKey) : nil)
+        return (site, peers.map { DesiredState.Peer(url: $0) })
+    }
+
+    /// The credential of a site at an epoch: an HMAC under a key derived from Ground Control's
+    /// signing key, so none is stored and every Ground Control process derives the same.
+    static func credential(site: String, epoch: Int64, signingKey: Curve25519.Signing.PrivateKey) -> String {
+        let key = SymmetricKey(data: SHA256.hash(data: Data("harbor-satellite site credentials v1".utf8) + signingKey.rawRepresentation))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(site)|\(epoch)".utf8), using: key)
+        return "site_" + Data(mac).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Distinguishes documents in the signed-state cache.
+    var cacheKey: String { "\(name)|\(epoch)|\(peers.joined(separator: ","))" }
+}
+
+extension Fleet {
+    /// Every site with its satellites and their reported traffic, by name.
+    public func sites() async throws -> [SiteView] {
+        var sites: [String: SiteView] = [:]
+        for satellite in try await satellites() {
+            guard let name = satellite.site else { continue }
+            var site = sites[name] ?? SiteView(name: name, satellites: [], peers: 0, fromPeersBytes: 0, fromUpstreamBytes: 0)
+            site.satellites.append(satellite.name)
+            if satellite.advertisedURL != nil && satellite.state != "revoked" && satellite.state != "pending" { site.peers += 1 }
+            site.fromPeersBytes += satellite.transfer?.fromPeersBytes ?? 0
+            site.fromUpstreamBytes += satellite.transfer?.fromUpstreamBytes ?? 0
+            sites[name] = site
+        }
+        return sites.values.sorted { $0.name < $1.name }
+    }
+
+    /// The label whose value puts a satellite in a site.
+    public static let siteLabel = "site"
+
+    /// The site a satellite's labels put it in, checked as a state's `site.name` is.
+    static func site(in labels: [String: String]) throws(GroundControlError) -> String? {
+        guard let site = labels[siteLabel] else { return nil }
+        guard site.utf8.count <= 63, RepositoryName.isValidComponent(site) else {
+            throw GroundControlError(
+                .invalidField, "labels.site: must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-', not '\(site.prefix(80))'")
+        }
+        return site
+    }
+
+    /// A site's membership for `satellite`, read in `session`.
+    static func membership(site: String, excluding satellite: String, _ session: any FleetSession) async throws -> SiteMembership {
+        let peers = try await session.query(
+            """
+            SELECT advertised_url FROM satellites
+            WHERE site = ? AND name <> ? AND status = 'registered' AND advertised_url IS NOT NULL ORDER BY advertised_url
+            """, .text(site), .text(satellite)
+        ).map { try $0.text("advertised_url") }
+        let epoch = try await session.query("SELECT epoch FROM sites WHERE name = ?", .text(site)).first?.integer("epoch") ?? 0
+        return SiteMembership(name: site, epoch: epoch, peers: peers)
+    }
+
+    /// Stamps every member of `site` with a new revision: their states list each other.
+    func touchSite(_ site: String, _ session: any FleetSession) async throws {
+        let revision = try await nextRevision(session)
+        try await session.query("UPDATE satellites SET revision = ? WHERE site = ?", .integer(revision), .text(site))
+    }
+
+    /// Moves the site's credential on by `steps` (two leaves no credential a former member knew)
+    /// and stamps its members.
+    func rotateSite(_ site: String, steps: Int64, _ session: any FleetSession) async throws {
+        try await session.query(
+            "INSERT INTO sites (name, epoch) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET epoch = sites.epoch + ?",
+            .text(site), .integer(steps), .integer(steps))
+        try await touchSite(site, session)
+    }
+
+    /// The site of a satellite, read in `session`.
+    static func site(of name: ResourceName, _ session: any FleetSession) async throws -> String? {
+        try await session.query("SELECT site FROM satellites WHERE name = ?", .text(name.value)).first?.optionalText("site")
+    }
+
+    /// Records the address a satellite advertised, when it changed: its site's members list it.
+    func recordAdvertisedURL(_ url: String?, of name: ResourceName) async throws {
+        try await store.transaction { session in
+            let updated = try await session.query(
+                "UPDATE satellites SET advertised_url = ? WHERE name = ? AND status = 'registered' RETURNING site",
+                url.map(SQLValue.text) ?? .null, .text(name.value))
+            try await touch(name, session)
+            if let site = try updated.first?.optionalText("site") {
+                try await touchSite(site, session)
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Crypto
+import Foundation
+import Logging
+import OCI
+import RegistryServer
+import Replication
+import SatelliteProtocol
+import Synchronization
+
+/// This satellite's part in its site: follows `site:` and `peers:` of each verified state into
+/// the content sources (`Site`), and admits the peers' requests to the registry (`SitePeers`).
+///
+/// Only SHA-256 hashes of the accepted credentials are kept for the check; the current one is
+/// held by the site's peer clients, which present it.
+final class SitePeering: SitePeers, SyncObserver {
+    let site: Site
+    /// `--advertise`: the address the other satellites of the site list this one under.
+    let ownURL: String?
+    let metrics: SiteMetrics
+    let logger: Logger
+    private let acceptedHashes = Mutex<[[UInt8]]>([])
+    private let servedBytes = Atomic<Int64>(0)
+
+    init(site: Site, ownURL: String?, metrics: SiteMetrics, logger: Logger) {
+        self.site = site
+        self.ownURL = ownURL
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func accepted(_ state: DesiredState) async {
+        apply(state)
+    }
+
+    func synced(_ state: DesiredState) async {}
+
+    func apply(_ state: DesiredState) {
+        guard let described = state.site else {
+            acceptedHashes.withLock { $0 = [] }
+            site.configure(nil)
+            return
+        }
+        let credential: String
+        do {
+            credential = try Self.credential(of: described)
+        } catch {
+            logger.error("the site's peers are not used: \(error)", metadata: ["site": "\(described.name)"])
+            acceptedHashes.withLock { $0 = [] }
+            site.configure(nil)
+            return
+        }
+        let accepted = [credential] + (described.previousCredential.map { [$0] } ?? [])
+        acceptedHashes.withLock { $0 = accepted.map(Self.hash) }
+        site.configure(.init(
+            name: described.name, peers: (state.peers ?? []).map(\.url), ownURL: ownURL,
+            credential: credential, previousCredential: described.previousCredential))
+    }
+
+    /// The credential itself, or read from its file (trimmed), checked as the state's would be.
+    static func credential(of site: DesiredState.Site) throws -> String {
+        if let credential = site.credential { return credential }
+        guard let file = site.credentialFile else {
+            throw DesiredStateError(field: "site.credential", "is not set")
+        }
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw DesiredStateError(field: "site.credentialFile", "cannot read \(file)")
+        }
+        let credential = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        try DesiredState.checkCredential(credential, field: "site.credentialFile (\(file))")
+        return credential
+    }
+
+    private static func hash(_ credential: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array(credential.utf8)))
+    }
+
+    // MARK: - SitePeers
+
+    func admits(authorization: String?) -> Bool {
+        guard let authorization, let presented = Self.presentedCredential(authorization) else { return false }
+        let hash = Self.hash(presented)
+        let accepted = acceptedHashes.withLock { $0 }
+        // Compared in full every time, so the time taken says nothing about how close a guess was.
+        var admitted = false
+        for candidate in accepted {
+            var difference: UInt8 = 0
+            for (a, b) in zip(candidate, hash) { difference |= a ^ b }
+            admitted = admitted || difference == 0
+        }
+        return admitted
+    }
+
+    /// The secret in `Basic base64(user:credential)` (what registry clients send after the
+    /// challenge) or `Bearer credential`.
+    static func presentedCredential(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2 else { return nil }
+        switch parts[0].lowercased() {
+        case "basic":
+            guard let data = Data(base64Encoded: String(parts[1])), let pair = String(data: data, encoding: .utf8),
+                  let colon = pair.firstIndex(of: ":")
+            else { return nil }
+            return String(pair[pair.index(after: colon)...])
+        case "bearer":
+            return String(parts[1])
+        default:
+            return nil
+        }
+    }
+
+    func plan(for digest: OCI.Digest) -> String { site.plan(for: digest).rawValue }
+    func refused() { metrics.refused() }
+    func served(bytes: Int64) {
+        servedBytes.add(bytes, ordering: .relaxed)
+        metrics.served(bytes: bytes)
+    }
+
+    /// This satellite's address and traffic, for status and heartbeat (no traffic: no site).
+    var report: (advertised: String?, transfer: TransferCounts?) {
+        guard site.configuration != nil else { return (ownURL, nil) }
+        let bytes = site.bytes
+        return (ownURL, TransferCounts(
+            fromPeersBytes: bytes.fromPeers, fromUpstreamBytes: bytes.fromUpstream, toPeersBytes: servedBytes.load(ordering: .relaxed)))
+    }
+}
