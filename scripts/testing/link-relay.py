@@ -2,10 +2,11 @@
 """A slow, lossy link with a cut, in user space (this kernel has no netem): relays
 127.0.0.1:LISTEN to 127.0.0.1:TARGET. Prints the port it listens on, then a line per event.
 
-    link-relay.py TARGET_PORT [--rate BYTES_PER_S] [--latency MS] [--loss P]
+    link-relay.py TARGET_PORT [--rate BYTES_PER_S] [--total-rate BYTES_PER_S] [--latency MS] [--loss P]
                               [--cut-after BYTES] [--cut-for SECONDS] [--seed N]
 
 --rate      caps each connection's downstream throughput
+--total-rate caps all connections' downstream throughput together, as one site's WAN link does
 --latency   delays every chunk in both directions
 --loss      the chance that a chunk stalls for 200 ms, as a lost segment's retransmission does
 --cut-after once this many bytes have gone downstream in all, the link goes dark for --cut-for
@@ -23,6 +24,7 @@ import time
 parser = argparse.ArgumentParser()
 parser.add_argument("target", type=int)
 parser.add_argument("--rate", type=float, default=0)
+parser.add_argument("--total-rate", type=float, default=0)
 parser.add_argument("--latency", type=float, default=0)
 parser.add_argument("--loss", type=float, default=0)
 parser.add_argument("--cut-after", type=int, default=-1)
@@ -37,6 +39,28 @@ state = {"downstream": 0, "cut_at": None, "generation": 0, "generation_at_cut": 
 
 def say(line):
     print(line, flush=True)
+
+
+class Bucket:
+    """A token bucket all connections draw from; holds at most 50 ms of the rate."""
+
+    def __init__(self, rate):
+        self.rate, self.tokens, self.last, self.lock = rate, 0.0, time.monotonic(), threading.Lock()
+
+    def take(self, count):
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self.tokens = min(self.rate * 0.05, self.tokens + (now - self.last) * self.rate)
+                self.last = now
+                if self.tokens >= 0:
+                    self.tokens -= count
+                    return
+                wait = -self.tokens / self.rate
+            time.sleep(wait)
+
+
+shared = Bucket(options.total_rate) if options.total_rate else None
 
 
 def wait_for_link(generation):
@@ -74,6 +98,8 @@ def pump(source, sink, downstream, generation):
                         say(f"cut after {state['downstream']} bytes for {options.cut_for} s")
                 if options.rate:
                     time.sleep(len(data) / options.rate)
+                if shared:
+                    shared.take(len(data))
                 wait_for_link(generation)
             sink.sendall(data)
     except OSError:

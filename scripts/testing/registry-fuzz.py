@@ -4,14 +4,19 @@ references, digests, ranges, pagination, uploads and manifests, each of which mu
 with a 4xx (never a 5xx), with the spec's error JSON on every 4xx that has a body, and must store
 nothing. Exits 1 naming the first request that broke a rule (and the seed to replay it).
 
-    registry-fuzz.py PORT SEED COUNT
+    registry-fuzz.py PORT SEED COUNT [--site CREDENTIAL]
+
+With --site, a third of the requests go to the satellite's peer endpoint (`/_site/v2/…`) with the
+site credential, a wrong one, or none: refused without it, never a write, never a 5xx.
 """
+import base64
 import http.client
 import json
 import random
 import sys
 
 port, seed, count = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+site = sys.argv[sys.argv.index("--site") + 1] if "--site" in sys.argv else None
 rng = random.Random(seed)
 
 GOOD_NAMES = ["fuzz/app", "library/alpine", "a", "a/b/c", "x-y_z.w"]
@@ -145,7 +150,9 @@ def quote_path(path):
 def check(status, headers, body, method, path):
     if status >= 500:
         return f"{status} is a server error"
-    if 400 <= status < 500 and method != "HEAD" and body and path.startswith("/v2"):
+    if site_path(path) and method not in ("GET", "HEAD") and 200 <= status < 300:
+        return f"{status}: a peer request wrote"
+    if 400 <= status < 500 and method != "HEAD" and body and (path.startswith("/v2") or site_path(path)):
         if "application/json" not in (headers.get("content-type") or ""):
             return f"{status} without a JSON error body (content-type {headers.get('content-type')})"
         try:
@@ -160,6 +167,24 @@ def check(status, headers, body, method, path):
     return None
 
 
+def site_path(path):
+    return path.startswith("/_site/")
+
+
+def as_peer(path, headers):
+    """Some requests go to the peer endpoint, with the site's credential, a wrong one, or none."""
+    if site is None or not path.startswith("/v2") or rng.randrange(3):
+        return path, headers
+    headers = dict(headers)
+    secret = rng.choice([site, site, "wrong-" + site, "", site + "\x00"])
+    scheme = rng.choice(["Basic", "Basic", "Bearer", "basic", "Digest"])
+    user = rng.choice(["site", "", "x:y"])
+    token = secret if scheme.lower() == "bearer" else base64.b64encode(f"{user}:{secret}".encode()).decode()
+    if rng.randrange(5):
+        headers["Authorization"] = f"{scheme} {token}"
+    return "/_site" + path, headers
+
+
 def with_namespace(method, path):
     """Reads sometimes name the upstream they mean, as containerd's mirror requests do."""
     if method not in ("GET", "HEAD") or not path.startswith("/v2/") or rng.randrange(4):
@@ -172,7 +197,8 @@ connection = None
 statuses = {}
 for index in range(count):
     method, path, headers, body = request()
-    path = quote_path(with_namespace(method, path))
+    path, headers = as_peer(with_namespace(method, path), headers)
+    path = quote_path(path)
     for attempt in range(2):
         if connection is None:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)

@@ -47,10 +47,15 @@ extension Reliability {
                   - {name: hub, url: "https://registry-1.docker.io"}
                 artifacts:
                   - {upstream: central, repository: known/app, tag: v1}
+                peers:
+                  - {url: "http://127.0.0.1:1"}
+                site: {name: fuzz, credential: fuzz-site-credential-0123}
                 """)
             defer { agent.terminate() }
             try await agent.waitForStatus("the first sync attempt") { $0.lastSync != nil }
-            let result = try await run(python, ["\(RealClientTests.scripts)/registry-fuzz.py", String(agent.port), Self.seed, "1500"], timeout: .seconds(300))
+            // A third of the requests go to the peer endpoint (`/_site/v2/…`), with and without the credential.
+            let result = try await run(python, ["\(RealClientTests.scripts)/registry-fuzz.py", String(agent.port), Self.seed, "1500",
+                                                "--site", "fuzz-site-credential-0123"], timeout: .seconds(300))
             #expect(result.status == 0, "\(result.output)\(result.error)")
             print("FuzzTests (agent registry, seed \(Self.seed)): \(result.output.split(separator: "\n").first ?? "")")
             #expect(agent.child.isRunning)
