@@ -12,6 +12,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 declare -A tools=(
   [skopeo]=skopeo [podman]=podman [umoci]=umoci [containerd]=containerd [ctr]=containerd
   [docker-registry]=docker-registry [curl]=curl [openssl]=openssl [htpasswd]=apache2-utils [unshare]=util-linux
+  [ip]=iproute2 [tc]=iproute2
 )
 missing=()
 for tool in "${!tools[@]}"; do

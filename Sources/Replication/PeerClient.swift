@@ -7,6 +7,7 @@ import RegistryClient
 final class PeerClient: Sendable {
     let url: String
     let credentials: [String]
+    let caFile: String?
     private let clients: [RegistryClient]
 
     /// The path the peer serves other satellites under.
@@ -14,12 +15,13 @@ final class PeerClient: Sendable {
     /// The user name presented with the site credential (Basic auth); the credential decides.
     static let userName = "site"
 
-    init(url: String, credentials: [String], options: Site.Options, logger: Logger) throws {
+    init(url: String, credentials: [String], caFile: String?, options: Site.Options, logger: Logger) throws {
         self.url = url
         self.credentials = credentials
+        self.caFile = caFile
         clients = try credentials.map { credential in
             var configuration = RegistryClient.Configuration(
-                baseURL: url + Self.pathPrefix, username: Self.userName, password: credential,
+                baseURL: url + Self.pathPrefix, username: Self.userName, password: credential, caFile: caFile,
                 retry: RetryPolicy(attempts: 2, initialDelay: .milliseconds(100), maximumDelay: .seconds(1)),
                 responseTimeout: .seconds(5), readTimeout: options.stallTimeout * 2, stallTimeout: options.stallTimeout)
             configuration.basicFromTheStart = true

@@ -40,14 +40,19 @@ public final class Site: Sendable {
         public var ownURL: String?
         public var credential: String
         public var previousCredential: String?
+        /// PEM file of the CA that signs the site's satellites' TLS certificates (`--advertise-ca`).
+        public var caFile: String?
 
-        public init(name: String, peers: [String], ownURL: String?, credential: String, previousCredential: String? = nil) {
+        public init(
+            name: String, peers: [String], ownURL: String?, credential: String, previousCredential: String? = nil, caFile: String? = nil
+        ) {
             self.name = name
             let own = ownURL.flatMap(DesiredState.normalizedPeerURL)
             self.ownURL = own
             self.peers = peers.compactMap(DesiredState.normalizedPeerURL).filter { $0 != own }
             self.credential = credential
             self.previousCredential = previousCredential
+            self.caFile = caFile
         }
     }
 
@@ -94,9 +99,10 @@ public final class Site: Sendable {
             state.peers = [:]
             guard let configuration else { return Array(old.values) }
             for url in configuration.peers {
-                if let kept = old[url], kept.credentials == configuration.credentials {
+                if let kept = old[url], kept.credentials == configuration.credentials, kept.caFile == configuration.caFile {
                     state.peers[url] = kept
-                } else if let client = try? PeerClient(url: url, credentials: configuration.credentials, options: options, logger: logger) {
+                } else if let client = try? PeerClient(
+                    url: url, credentials: configuration.credentials, caFile: configuration.caFile, options: options, logger: logger) {
                     state.peers[url] = client
                 }
             }

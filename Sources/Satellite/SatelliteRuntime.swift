@@ -93,7 +93,9 @@ public struct SatelliteRuntime {
             // An agent asks the satellites of its site before each upstream, and serves them.
             let siteMetrics = SiteMetrics(prometheus: metrics.prometheus)
             let site = Site(options: agent.site, logger: logger) { siteMetrics.fetched($1, from: $0) }
-            peering = SitePeering(site: site, ownURL: agent.runtimes.advertised?.endpoints.first?.url, metrics: siteMetrics, logger: logger)
+            let advertised = agent.runtimes.advertised
+            peering = SitePeering(
+                site: site, ownURL: advertised?.endpoints.first?.url, caFile: advertised?.ca?.path, metrics: siteMetrics, logger: logger)
             sources = SiteSources(upstreams: UpstreamSources(options: agent.upstreams, logger: logger), site: site)
             pullThrough = sources.map { PullThrough(sources: $0, store: store, logger: logger, metrics: pullThroughMetrics) }
         } else if let proxy = registry.proxy {

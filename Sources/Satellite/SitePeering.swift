@@ -16,14 +16,17 @@ final class SitePeering: SitePeers, SyncObserver {
     let site: Site
     /// `--advertise`: the address the other satellites of the site list this one under.
     let ownURL: String?
+    /// `--advertise-ca`: the CA of the site's satellites' TLS certificates, trusted for peers too.
+    let caFile: String?
     let metrics: SiteMetrics
     let logger: Logger
     private let acceptedHashes = Mutex<[[UInt8]]>([])
     private let servedBytes = Atomic<Int64>(0)
 
-    init(site: Site, ownURL: String?, metrics: SiteMetrics, logger: Logger) {
+    init(site: Site, ownURL: String?, caFile: String?, metrics: SiteMetrics, logger: Logger) {
         self.site = site
         self.ownURL = ownURL
+        self.caFile = caFile
         self.metrics = metrics
         self.logger = logger
     }
@@ -53,7 +56,7 @@ final class SitePeering: SitePeers, SyncObserver {
         acceptedHashes.withLock { $0 = accepted.map(Self.hash) }
         site.configure(.init(
             name: described.name, peers: (state.peers ?? []).map(\.url), ownURL: ownURL,
-            credential: credential, previousCredential: described.previousCredential))
+            credential: credential, previousCredential: described.previousCredential, caFile: caFile))
     }
 
     /// The credential itself, or read from its file (trimmed), checked as the state's would be.

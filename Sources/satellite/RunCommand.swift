@@ -47,7 +47,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Where devices and the site's other satellites reach this satellite, http(s)://HOST[:PORT] (its peers and Ground Control know it by the first); repeat for the site's other satellites, in order, for --configure-runtime.")
     var advertise: [String] = []
 
-    @Option(name: .customLong("advertise-ca"), help: "PEM file with the CA of the satellites' TLS certificates, for the runtimes to trust.")
+    @Option(name: .customLong("advertise-ca"), help: "PEM file with the CA of the satellites' TLS certificates, for the runtimes and the site's peers to trust.")
     var advertiseCA: String?
 
     @Option(name: .customLong("runtime-root"), help: "The directory the runtimes' files are under (default /).")
