@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole system on one machine, offline: an upstream registry seeded with generated images,
 # Ground Control on SQLite with a registry and a group, and two satellites at two sites that
-# register with one-time tokens, sync, report to the fleet and serve pulls. Runs until Ctrl-C,
+# register with one-time tokens, sync, report to the fleet and serve pulls, then a second node at
+# one site that fills itself from its peer. Runs until Ctrl-C,
 # then stops everything it started and removes its temporary directory.
 #
 #   scripts/demo.sh            build (release) and run
@@ -75,20 +76,23 @@ for site in a b; do
   SAT_PORT[$site]=$port
   echo "   $name (site=$site) registers with its one-time token and serves 127.0.0.1:$port"
   SATELLITE_TOKEN=$token "$BIN/satellite" run --data-dir "$WORK/$name" --listen "127.0.0.1:$port" \
-    --ground-control "$SATCTL_URL" --cache-max-bytes 1G --log-level info >"$WORK/$name.log" 2>&1 &
+    --advertise "http://127.0.0.1:$port" --ground-control "$SATCTL_URL" --cache-max-bytes 1G --log-level info >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
 done
 
-echo "== syncing"
-for site in a b; do
-  name="store-$site"
+wait_synced() { # NAME: until its last sync brought every artifact in line
   for _ in $(seq 1 600); do
-    if "$BIN/satellite" status --data-dir "$WORK/$name" --output json 2>/dev/null \
-      | python3 -c 'import json, sys; s = json.load(sys.stdin)["lastSync"]; sys.exit(0 if s and all(a["outcome"] == "synced" for a in s["artifacts"]) else 1)' 2>/dev/null; then
-      break
+    if "$BIN/satellite" status --data-dir "$WORK/$1" --output json 2>/dev/null \
+      | python3 -c 'import json, sys; s = json.load(sys.stdin)["lastSync"]; sys.exit(0 if s and s["artifacts"] and all(a["outcome"] == "synced" for a in s["artifacts"]) else 1)' 2>/dev/null; then
+      return
     fi
     sleep 0.1
   done
+}
+echo "== syncing"
+for site in a b; do
+  name="store-$site"
+  wait_synced "$name"
   "$BIN/satellite" status --data-dir "$WORK/$name" | sed -n 1p | sed "s/^/   $name: /"
 done
 # Each satellite reports the moment its sync ends: wait for the fleet view to show both in line.
@@ -114,6 +118,24 @@ echo "   outside the rules: $denied"
 curl -s "http://127.0.0.1:$A/metrics" | grep -E '^satellite_pull_through_(hits|misses|denied)_total' | sed 's/^/   /'
 echo
 
+echo "== a second node at site a: store-a2 joins by its label and address, and fills from store-a, not the upstream (docs/sites.md)"
+token=$("$BIN/satctl" satellites create store-a2 --group edge --label site=a --output json \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+A2=$(free_port)
+SATELLITE_TOKEN=$token "$BIN/satellite" run --data-dir "$WORK/store-a2" --listen "127.0.0.1:$A2" \
+  --advertise "http://127.0.0.1:$A2" --ground-control "$SATCTL_URL" --log-level info >"$WORK/store-a2.log" 2>&1 &
+PIDS+=($!)
+wait_synced store-a2
+"$BIN/satellite" status --data-dir "$WORK/store-a2" | grep '^site:' | sed 's/^/   store-a2 /'
+for _ in $(seq 1 100); do
+  "$BIN/satctl" sites --output json | python3 -c '
+import json, sys
+sys.exit(0 if any(s["name"] == "a" and s["fromPeersBytes"] > 0 for s in json.load(sys.stdin)) else 1)' && break
+  sleep 0.1
+done
+"$BIN/satctl" sites | sed 's/^/   /'
+echo
+
 echo "== point a node's containerd and podman at store-a ($WORK/node stands in for the node's /)"
 mkdir -p "$WORK/node"
 "$BIN/satellite" runtime configure --runtime containerd,podman --root "$WORK/node" \
@@ -134,7 +156,8 @@ cat <<TEXT
    export SATCTL_URL=$SATCTL_URL SATCTL_TOKEN=$SATCTL_TOKEN
    $BIN/satctl groups add edge demo/tools:1
    $BIN/satctl satellites list
-   $BIN/satctl satellites show store-a       # last sync, and any artifact that failed with its reason
+   $BIN/satctl satellites show store-a       # last sync, any artifact that failed with its reason, its site
+   $BIN/satctl sites                         # each site's satellites, bytes from peers and from upstreams
    $BIN/satellite status --data-dir $WORK/store-a
 
 == undo the node's runtime configuration, byte for byte (docs/runtimes.md)

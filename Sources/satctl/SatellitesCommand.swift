@@ -12,7 +12,7 @@ struct SatellitesCommand: AsyncParsableCommand {
         ])
 
     static func table(_ satellites: [SatelliteView]) -> [[String]] {
-        [["NAME", "STATE", "GROUPS", "LAST SEEN", "DESIRED", "APPLIED", "DRIFT"]]
+        [["NAME", "STATE", "GROUPS", "SITE", "LAST SEEN", "DESIRED", "APPLIED", "DRIFT"]]
             + satellites.map { satellite in
                 let drift: String
                 if satellite.drift.missing.isEmpty && !satellite.drift.behind {
@@ -20,7 +20,7 @@ struct SatellitesCommand: AsyncParsableCommand {
                 } else {
                     drift = (satellite.drift.behind ? "behind" : "") + (satellite.drift.missing.isEmpty ? "" : (satellite.drift.behind ? ", " : "") + "\(satellite.drift.missing.count) missing")
                 }
-                return [satellite.name, satellite.state, satellite.groups.joined(separator: ","), show(satellite.lastSeen),
+                return [satellite.name, satellite.state, satellite.groups.joined(separator: ","), satellite.site ?? "-", show(satellite.lastSeen),
                         String(satellite.desiredGeneration), satellite.appliedGeneration.map(String.init) ?? "-", drift]
             }
     }

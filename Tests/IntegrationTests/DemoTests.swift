@@ -32,6 +32,10 @@ import TestSupport
         // An image in no list is pulled through under the group's rules; outside them, DENIED.
         #expect(output.contains("first pull from store-a: 200") && output.contains("again: 200"), "\(output)")
         #expect(output.contains("\"DENIED\"") && output.contains("satellite_pull_through_misses_total 1"), "\(output)")
+        // The second node at site a filled itself from its peer, and satctl sites says so.
+        let joined = try require(output.split(separator: "\n").first { $0.contains("store-a2 site:") }, "a site line for store-a2")
+        #expect(joined.contains(" 0 from upstreams") && !joined.contains(" 0 bytes from peers"), "\(joined)")
+        #expect(output.split(separator: "\n").contains { $0.contains("store-a,store-a2") }, "\(output)")
 
         // The node's containerd was pointed at store-a, and the printed restore undoes it.
         #expect(output.contains("[host.\"http://127.0.0.1:") && output.contains("capabilities = [\"pull\", \"resolve\"]"), "\(output)")
