@@ -15,7 +15,7 @@ import Synchronization
 public final class Site: Sendable {
     public struct Options: Sendable {
         /// Longest wait for a peer's answer to a probe (`HEAD`, ping).
-        public var probeTimeout: Duration = .seconds(1)
+        public var probeTimeout: Duration = .seconds(2)
         /// A download from a peer that receives no byte for this long moves on to the next source.
         public var stallTimeout: Duration = .seconds(5)
         /// How long a peer not yet syncing (the state has not reached it) is waited for before
