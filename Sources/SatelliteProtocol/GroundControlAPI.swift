@@ -13,13 +13,18 @@ public struct RegistryDefinition: Codable, Sendable, Equatable {
     /// Write-only: never returned by the API.
     public var password: String?
     public var insecure: Bool?
+    /// Write-only: what the registry's webhook sends as its `Authorization` header to
+    /// `POST /api/v1/events/harbor`. Only its hash is kept.
+    public var webhookSecret: String?
 
-    public init(url: String, kind: String? = nil, username: String? = nil, password: String? = nil, insecure: Bool? = nil) {
+    public init(url: String, kind: String? = nil, username: String? = nil, password: String? = nil, insecure: Bool? = nil,
+                webhookSecret: String? = nil) {
         self.url = url
         self.kind = kind
         self.username = username
         self.password = password
         self.insecure = insecure
+        self.webhookSecret = webhookSecret
     }
 }
 
@@ -32,6 +37,8 @@ public struct RegistryView: Codable, Sendable, Equatable {
     public var passwordSet: Bool
     public var insecure: Bool
     public var updatedAt: Date
+    /// Whether a webhook secret is set (push events are taken from it).
+    public var webhookSet: Bool?
 
     public init(name: String, url: String, kind: String, username: String?, passwordSet: Bool, insecure: Bool, updatedAt: Date) {
         self.name = name

@@ -9,8 +9,8 @@ struct RegistriesCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Put.self, Delete.self])
 
     static func table(_ registries: [RegistryView]) -> [[String]] {
-        [["NAME", "KIND", "URL", "USERNAME", "INSECURE"]]
-            + registries.map { [$0.name, $0.kind, $0.url, $0.username ?? "-", $0.insecure ? "yes" : "no"] }
+        [["NAME", "KIND", "URL", "USERNAME", "INSECURE", "EVENTS"]]
+            + registries.map { [$0.name, $0.kind, $0.url, $0.username ?? "-", $0.insecure ? "yes" : "no", $0.webhookSet == true ? "webhook" : "-"] }
     }
 
     struct List: AsyncParsableCommand {
@@ -49,6 +49,8 @@ struct RegistriesCommand: AsyncParsableCommand {
         var passwordStdin = false
         @Flag(help: "Skip TLS certificate verification.")
         var insecure = false
+        @Option(name: .customLong("webhook-secret-file"), help: "A file holding the secret the registry's webhook sends as its Authorization header (push events, docs/harbor.md).")
+        var webhookSecretFile: String?
 
         func run() async throws {
             var password: String?
@@ -57,7 +59,11 @@ struct RegistriesCommand: AsyncParsableCommand {
             } else if passwordStdin {
                 password = readLine(strippingNewline: true)
             }
-            let definition = RegistryDefinition(url: registryURL, kind: "oci", username: username, password: password, insecure: insecure)
+            let webhookSecret = try webhookSecretFile.map {
+                try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            let definition = RegistryDefinition(
+                url: registryURL, kind: "oci", username: username, password: password, insecure: insecure, webhookSecret: webhookSecret)
             let registry = try await APIClient.with(connection) { client in
                 let data = try await client.send("PUT", "/api/v1/registries/\(segment(name))", body: definition)
                 return try client.decode(RegistryView.self, data)

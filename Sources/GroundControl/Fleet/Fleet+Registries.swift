@@ -12,24 +12,33 @@ extension Fleet {
         if definition.password != nil && (definition.username ?? "").isEmpty {
             throw GroundControlError(.invalidField, "username: is required with a password")
         }
+        if let secret = definition.webhookSecret {
+            do {
+                try DesiredState.checkCredential(secret, field: "webhookSecret")
+            } catch {
+                throw GroundControlError(.invalidField, error.description)
+            }
+        }
         let at = Self.milliseconds(now())
         return try await store.transaction { session in
             let revision = try await nextRevision(session)
             let existed = try await !session.query("SELECT 1 FROM registries WHERE name = ?", .text(name.value)).isEmpty
             try await session.query(
                 """
-                INSERT INTO registries (name, url, kind, username, password, insecure, revision, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO registries (name, url, kind, username, password, insecure, revision, updated_at, webhook_secret_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET url = excluded.url, kind = excluded.kind, username = excluded.username,
                     password = excluded.password, insecure = excluded.insecure, revision = excluded.revision,
-                    updated_at = excluded.updated_at
+                    updated_at = excluded.updated_at, webhook_secret_hash = excluded.webhook_secret_hash
                 """,
                 .text(name.value), .text(definition.url), .text(kind), .optional(definition.username),
-                .optional(definition.password), .bool(definition.insecure ?? false), .integer(revision), .integer(at))
+                .optional(definition.password), .bool(definition.insecure ?? false), .integer(revision), .integer(at),
+                .optional(definition.webhookSecret.map(Secret.hash)))
             try await audit(session, actor, "registry.put", name.value, definition.url)
-            let view = RegistryView(
+            var view = RegistryView(
                 name: name.value, url: definition.url, kind: kind, username: definition.username,
                 passwordSet: definition.password != nil, insecure: definition.insecure ?? false, updatedAt: Self.date(at))
+            view.webhookSet = definition.webhookSecret != nil
             return (view, !existed)
         }
     }
@@ -62,6 +71,19 @@ extension Fleet {
         }
     }
 
+    /// The registry whose webhook presents `authorization` (the header as sent, or after `Bearer `).
+    public func registry(webhookAuthorization authorization: String) async throws -> String? {
+        var candidates = [authorization.trimmingCharacters(in: .whitespaces)]
+        if candidates[0].lowercased().hasPrefix("bearer ") { candidates.append(String(candidates[0].dropFirst(7)).trimmingCharacters(in: .whitespaces)) }
+        for candidate in candidates where !candidate.isEmpty {
+            let found = try await store.read { session in
+                try await session.query("SELECT name FROM registries WHERE webhook_secret_hash = ?", .text(Secret.hash(candidate))).first?.text("name")
+            }
+            if let found { return found }
+        }
+        return nil
+    }
+
     func registryRecord(_ name: String) async throws -> RegistryRecord? {
         try await store.read { session in
             try await session.query("SELECT \(RegistryRecord.columns) FROM registries WHERE name = ?", .text(name)).first.map(RegistryRecord.init)
@@ -80,7 +102,7 @@ extension Fleet {
 
 /// A registry row, password included (it is handed to satellites, never shown by the API).
 struct RegistryRecord: Sendable {
-    static let columns = "name, url, kind, username, password, insecure, revision, updated_at"
+    static let columns = "name, url, kind, username, password, insecure, revision, updated_at, webhook_secret_hash"
 
     let name: String
     let url: String
@@ -90,6 +112,7 @@ struct RegistryRecord: Sendable {
     let insecure: Bool
     let revision: Int64
     let updatedAt: Int64
+    let webhookSet: Bool
 
     init(_ row: SQLRow) throws {
         name = try row.text("name")
@@ -100,11 +123,14 @@ struct RegistryRecord: Sendable {
         insecure = try row.bool("insecure")
         revision = try row.integer("revision")
         updatedAt = try row.integer("updated_at")
+        webhookSet = try row.optionalText("webhook_secret_hash") != nil
     }
 
     var view: RegistryView {
-        RegistryView(
+        var view = RegistryView(
             name: name, url: url, kind: kind, username: username, passwordSet: password != nil,
             insecure: insecure, updatedAt: Fleet.date(updatedAt))
+        view.webhookSet = webhookSet
+        return view
     }
 }

@@ -57,9 +57,21 @@ public final class TagResolver: Service {
         }
     }
 
+    /// Resolves the tags of `repository` in every group on `registry` at once: a push event named
+    /// them. Returns how many groups got new digests.
+    @discardableResult
+    public func resolve(registry: String, repository: String) async -> Int {
+        await pass { group, artifact in group.registry == registry && artifact.repository.value == repository }
+    }
+
     /// Resolves every tag of every group once; returns how many groups got new digests.
     @discardableResult
     public func pass() async -> Int {
+        await pass(only: nil)
+    }
+
+    /// The tags `only` picks (all when nil).
+    func pass(only: (@Sendable (GroupRecord, GroupArtifact) -> Bool)?) async -> Int {
         let groups: [GroupRecord]
         do {
             groups = try await fleet.groupRecords()
@@ -70,11 +82,14 @@ public final class TagResolver: Service {
         var adapters: [String: any RegistryAdapter] = [:]
         var resolved: [String: Digest] = [:]
         var changed = 0
-        for group in groups where group.artifacts.contains(where: { $0.digest == nil && $0.tag != nil }) {
+        let wanted = { (group: GroupRecord, artifact: GroupArtifact) in
+            artifact.digest == nil && artifact.tag != nil && (only?(group, artifact) ?? true)
+        }
+        for group in groups where group.artifacts.contains(where: { wanted(group, $0) }) {
             guard let adapter = await adapter(for: group.registry, cache: &adapters) else { continue }
             var artifacts = group.artifacts
             for index in artifacts.indices {
-                guard artifacts[index].digest == nil, let tag = artifacts[index].tag else { continue }
+                guard wanted(group, artifacts[index]), let tag = artifacts[index].tag else { continue }
                 let key = "\(group.registry)/\(artifacts[index].repository):\(tag)"
                 if resolved[key] == nil {
                     do {

@@ -30,6 +30,11 @@ public final class GroundControlMetrics: Sendable {
         CoreMetrics.Counter(label: "ground_control_long_poll_wakeups_total", factory: factory).increment(by: count)
     }
 
+    /// A registry event taken (`PUSH_ARTIFACT`, …), by type.
+    func event(_ type: String) {
+        CoreMetrics.Counter(label: "ground_control_registry_events_total", dimensions: [("type", type)], factory: factory).increment()
+    }
+
     /// Renders the exposition after refreshing the gauges that are read on demand.
     func render(satellitesByState: [String: Int], longPolls: Int) -> [UInt8] {
         for state in ["pending", "registered", "revoked"] {

@@ -67,6 +67,7 @@ public enum GroundControlServer {
         api.addOperationsRoutes(to: router)
         api.addAdminRoutes(to: router)
         api.addSatelliteRoutes(to: router)
+        api.addEventRoutes(to: router)
 
         var application = Application(
             router: router,

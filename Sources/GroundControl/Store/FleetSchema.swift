@@ -65,6 +65,10 @@ enum FleetSchema {
                 // Each site's credential is derived from its epoch; a rotation moves the epoch on.
                 "CREATE TABLE sites (name TEXT PRIMARY KEY, epoch \(integer) NOT NULL)",
             ],
+            [
+                // The hash of the secret a registry's webhook presents; NULL: no events taken.
+                "ALTER TABLE registries ADD COLUMN webhook_secret_hash TEXT",
+            ],
         ]
     }
 
