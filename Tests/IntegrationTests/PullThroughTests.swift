@@ -337,11 +337,18 @@ extension PullThroughTests {
             // Past the minimum age since its last request, the older image goes; the newer one fits
             // the budget. Its layer is deleted at once, not after garbage collection's grace.
             let blobFile = "\(agent.dataDirectory)/blobs/sha256/\(layer.digest.encoded.prefix(2))/\(layer.digest.encoded)"
-            try await poll("big to be evicted", timeout: .seconds(30)) {
-                let catalog = String(decoding: try await httpGet(agent.baseURL + "/v2/_catalog").body, as: UTF8.self)
-                // The counter moves just after the store: polled too.
-                let evictions = try await pullThroughMetrics(agent.baseURL)["evictions_total", default: 0]
-                return !catalog.contains("library/big") && !FileManager.default.fileExists(atPath: blobFile) && evictions >= 1
+            var seen = ""
+            do {
+                try await poll("big to be evicted", timeout: .seconds(30)) {
+                    let catalog = String(decoding: try await httpGet(agent.baseURL + "/v2/_catalog").body, as: UTF8.self)
+                    // The counter moves just after the store: polled too.
+                    let evictions = try await pullThroughMetrics(agent.baseURL)["evictions_total", default: 0]
+                    seen = "catalog \(catalog), layer file present: \(FileManager.default.fileExists(atPath: blobFile)), evictions \(evictions)"
+                    return !catalog.contains("library/big") && !FileManager.default.fileExists(atPath: blobFile) && evictions >= 1
+                }
+            } catch {
+                // Once seen failing in a loaded CI run and never here: say what was left.
+                throw TestSupportError("\(error)\nlast seen: \(seen)\nagent log:\n\(agent.child.errorOutput.suffix(4000))")
             }
             let catalog = String(decoding: try await httpGet(agent.baseURL + "/v2/_catalog").body, as: UTF8.self)
             #expect(catalog.contains("central/library/app") && catalog.contains("central/apps/pinned"), "\(catalog)")
