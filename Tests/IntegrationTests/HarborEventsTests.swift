@@ -66,7 +66,10 @@ import TestSupport
             #expect(reply.status == 200)
             let after = try APIJSON.decoder().decode(DesiredState.self, from: reply.body)
             #expect(after.artifacts.first?.digest == second.digest)
-            #expect(waited < .seconds(1), "the new state came \(waited) after the push")
+            // 30 ms on a quiet machine. The bound leaves room for a CI run's load (one run saw 3 s
+            // with every suite at once); without the event the long-poll would run its 30 s out, and
+            // the next resolve pass is a minute away.
+            #expect(waited < .seconds(5), "the new state came \(waited) after the push")
             print("HarborEventsTests: the long-poll returned \(waited) after the push finished")
             #expect(harbor.events.contains { $0.hasPrefix("delivered PUSH_ARTIFACT") && $0.hasSuffix(": 202") }, "\(harbor.events)")
 

@@ -21,8 +21,11 @@ extension SitePeersTests {
                 + "proxy:\n  - upstream: central\n    repositories: [\"apps/*\"]\n"
             let proxy = try await Self.startMember(state, port: port, arguments: ["--upstream-timeout", "2"])
             defer { proxy.terminate() }
+            // Its rules and peers come with the state: until it is taken, a pull is a plain miss.
+            try await proxy.waitForStatus("the state taken") { $0.lastSync != nil }
             let pulled = try await httpGet("\(proxy.baseURL)/v2/apps/app/manifests/v1", headers: ["Accept": MediaType.ociManifest])
-            #expect(pulled.status == 200 && pulled.headers["docker-content-digest"] == images.app.digest.string, "\(pulled.status)")
+            #expect(pulled.status == 200 && pulled.headers["docker-content-digest"] == images.app.digest.string,
+                    "\(pulled.status) \(String(decoding: pulled.body.prefix(300), as: UTF8.self))\n\(proxy.child.errorOutput.suffix(3000))")
             for blob in try TestImages.blobs(of: [images.app], in: images.layout) {
                 let reply = try await httpGet("\(proxy.baseURL)/v2/apps/app/blobs/\(blob.digest)")
                 #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
