@@ -47,8 +47,6 @@ final class PeerClient: Sendable {
         try await withCredential { try await $0.ping(timeout: timeout) }
     }
 
-    var bytesReceived: Int64 { clients.reduce(0) { $0 + $1.bytesReceived } }
-
     func shutdown() async {
         for client in clients { await client.shutdown() }
     }

@@ -214,15 +214,9 @@ public final class Site: Sendable {
     /// satellite, the highest rendezvous weight. nil means this satellite.
     func fetcher(of digest: Digest, among peers: [PeerClient]) -> PeerClient? {
         let own = state.withLock { $0.configuration?.ownURL }
-        var best: (weight: UInt64, url: String, peer: PeerClient?)?
-        let candidates: [(String, PeerClient?)] = peers.map { ($0.url, $0) } + (own.map { [($0, nil)] } ?? [])
-        for (url, peer) in candidates {
-            let weight = Self.weight(url, digest)
-            if best == nil || weight > best!.weight || (weight == best!.weight && url > best!.url) {
-                best = (weight, url, peer)
-            }
-        }
-        return best?.peer
+        let candidates: [(url: String, peer: PeerClient?)] = peers.map { ($0.url, $0) } + (own.map { [($0, nil)] } ?? [])
+        // Ties (never seen with SHA-256) go to the greater URL, the same on every satellite.
+        return candidates.max { (Self.weight($0.url, digest), $0.url) < (Self.weight($1.url, digest), $1.url) }?.peer
     }
 
     /// Rendezvous weight: the same on every satellite for the same member and digest.

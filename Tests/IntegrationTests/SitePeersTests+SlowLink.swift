@@ -52,14 +52,7 @@ extension SitePeersTests {
         var agents: [SatelliteAgent] = []
         defer { agents.forEach { $0.terminate() } }
         for port in ports { agents.append(try await Self.startMember(state(1, false), port: port)) }
-        let sent = { () -> Int64 in
-            registry.output.split(separator: "\n").reduce(0) { total, line in
-                guard line.contains("\"GET /v2/"), line.contains("/blobs/sha256:"),
-                      let status = line.range(of: #"HTTP/1\.1" 20[06] (\d+)"#, options: .regularExpression)
-                else { return total }
-                return total + (Int64(line[status].split(separator: " ").last ?? "") ?? 0)
-            }
-        }
+        let sent = { Self.blobBytesSent(accessLog: registry.output.split(separator: "\n").map(String.init)) }
         let before = sent()
         let started = ContinuousClock.now
         for agent in agents { try agent.writeState(state(2, true)) }

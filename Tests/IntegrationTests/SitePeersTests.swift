@@ -78,7 +78,12 @@ import TestSupport
 
     /// Bytes of blob bodies the upstream has sent (its access log gives each reply's size).
     static func upstreamBlobBytes(_ upstream: UpstreamRegistry) -> Int64 {
-        upstream.requestLog.reduce(0) { total, line in
+        blobBytesSent(accessLog: upstream.requestLog)
+    }
+
+    /// Bytes of blob bodies a docker-registry's access log says it sent.
+    static func blobBytesSent(accessLog lines: [String]) -> Int64 {
+        lines.reduce(0) { total, line in
             guard line.contains("\"GET /v2/"), line.contains("/blobs/sha256:"),
                   let status = line.range(of: #"HTTP/1\.1" 20[06] (\d+)"#, options: .regularExpression)
             else { return total }

@@ -25,3 +25,24 @@ bench_setup() {
 bench_cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
+
+# start_upstream: Debian's docker-registry on a free port ($UP_PORT, $UP_PID), no auth, its access
+# log in $WORK/upstream/access.log for upstream_blob_bytes.
+start_upstream() {
+  UP_PORT=$(free_port)
+  mkdir -p "$WORK/upstream"
+  printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' "$WORK/upstream/data" "$UP_PORT" > "$WORK/upstream/config.yml"
+  docker-registry serve "$WORK/upstream/config.yml" > "$WORK/upstream/access.log" 2>/dev/null &
+  UP_PID=$!; PIDS+=("$UP_PID")
+  wait_http "http://127.0.0.1:$UP_PORT/v2/"
+}
+# Bytes of blob bodies the upstream has sent so far (its access log gives each response's size).
+upstream_blob_bytes() {
+  python3 -c '
+import re, sys
+total = 0
+for line in open(sys.argv[1], errors="replace"):
+    m = re.search(r"\"GET /v2/[^ ]*/blobs/[^ ]* HTTP/1.1\" 20[06] (\d+)", line)
+    if m: total += int(m.group(1))
+print(total)' "$WORK/upstream/access.log"
+}

@@ -35,22 +35,7 @@ pull_cpu() {
   echo "$seconds/$(python3 -c "print('%.2f' % ($(cpu_seconds "$1") - $before))")"
 }
 
-UP_PORT=$(free_port)
-mkdir -p "$WORK/upstream"
-printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' "$WORK/upstream/data" "$UP_PORT" > "$WORK/upstream/config.yml"
-docker-registry serve "$WORK/upstream/config.yml" > "$WORK/upstream/access.log" 2>/dev/null &
-UP_PID=$!; PIDS+=("$UP_PID")
-wait_http "http://127.0.0.1:$UP_PORT/v2/"
-# Bytes of blob bodies the upstream has sent so far (its access log gives each response's size).
-upstream_blob_bytes() {
-  python3 -c '
-import re, sys
-total = 0
-for line in open(sys.argv[1], errors="replace"):
-    m = re.search(r"\"GET /v2/[^ ]*/blobs/[^ ]* HTTP/1.1\" 20[06] (\d+)", line)
-    if m: total += int(m.group(1))
-print(total)' "$WORK/upstream/access.log"
-}
+start_upstream
 
 echo "== making a ${IMAGE_MIB} MiB image (two layers) and pushing it upstream"
 python3 scripts/bench/make-images.py "$WORK/layout" 1 1 $((IMAGE_MIB / 2)) $((IMAGE_MIB / 2))

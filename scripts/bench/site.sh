@@ -27,21 +27,7 @@ now() { python3 -c 'import time; print(time.time())'; }
 median() { python3 -c 'import statistics,sys; print("%.2f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
-UP_PORT=$(free_port)
-mkdir -p "$WORK/upstream"
-printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' "$WORK/upstream/data" "$UP_PORT" > "$WORK/upstream/config.yml"
-docker-registry serve "$WORK/upstream/config.yml" > "$WORK/upstream/access.log" 2>/dev/null &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$UP_PORT/v2/"
-upstream_blob_bytes() {
-  python3 -c '
-import re, sys
-total = 0
-for line in open(sys.argv[1], errors="replace"):
-    m = re.search(r"\"GET /v2/[^ ]*/blobs/[^ ]* HTTP/1.1\" 20[06] (\d+)", line)
-    if m: total += int(m.group(1))
-print(total)' "$WORK/upstream/access.log"
-}
+start_upstream
 
 echo "== making 10 images: two ${BASE_MIB} MiB bases, ${UNIQUE_MIB} MiB each of their own"
 python3 scripts/bench/make-images.py "$WORK/layout" 5 2 "$BASE_MIB" "$UNIQUE_MIB"

@@ -89,11 +89,6 @@ extension Fleet {
         try await touchSite(site, session)
     }
 
-    /// The site of a satellite, read in `session`.
-    static func site(of name: ResourceName, _ session: any FleetSession) async throws -> String? {
-        try await session.query("SELECT site FROM satellites WHERE name = ?", .text(name.value)).first?.optionalText("site")
-    }
-
     /// Records the address a satellite advertised, when it changed: its site's members list it.
     func recordAdvertisedURL(_ url: String?, of name: ResourceName) async throws {
         try await store.transaction { session in
