@@ -7,8 +7,10 @@ import OCI
 /// `PUT /api/v1/registries/{name}`: where a group's images come from.
 public struct RegistryDefinition: Codable, Sendable, Equatable {
     public var url: String
-    /// `oci` (any Distribution API registry); `harbor` comes later.
+    /// `oci` (any Distribution API registry, the default) or `harbor`.
     public var kind: String?
+    /// For `oci`, what satellites pull with; for `harbor`, an admin (or a system robot allowed
+    /// to manage robots) that Ground Control alone uses: satellites get robots of their own.
     public var username: String?
     /// Write-only: never returned by the API.
     public var password: String?
@@ -16,6 +18,8 @@ public struct RegistryDefinition: Codable, Sendable, Equatable {
     /// Write-only: what the registry's webhook sends as its `Authorization` header to
     /// `POST /api/v1/events/harbor`. Only its hash is kept.
     public var webhookSecret: String?
+    /// `harbor`: how many days a satellite's robot lives before it is refreshed (default 30).
+    public var robotDurationDays: Int?
 
     public init(url: String, kind: String? = nil, username: String? = nil, password: String? = nil, insecure: Bool? = nil,
                 webhookSecret: String? = nil) {
@@ -39,6 +43,8 @@ public struct RegistryView: Codable, Sendable, Equatable {
     public var updatedAt: Date
     /// Whether a webhook secret is set (push events are taken from it).
     public var webhookSet: Bool?
+    /// `harbor`: days a satellite's robot lives.
+    public var robotDurationDays: Int?
 
     public init(name: String, url: String, kind: String, username: String?, passwordSet: Bool, insecure: Bool, updatedAt: Date) {
         self.name = name
@@ -51,8 +57,11 @@ public struct RegistryView: Codable, Sendable, Equatable {
     }
 }
 
-/// One artifact of a group: a repository with a tag, a digest, or both.
+/// One artifact of a group: a repository with a tag, a digest, or both; or, from a registry of
+/// kind `harbor`, a repository (or every repository of a project) with a tag filter.
 public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
+    /// The repository's whole name; with `project`, the name inside the project (the project is
+    /// put before it). When `everyRepository`, the project's name stands here.
     public var repository: RepositoryName
     public var tag: Tag?
     public var digest: Digest?
@@ -60,6 +69,18 @@ public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
     public var platforms: [String]?
     /// The digest the tag pointed to when Ground Control last resolved it (read-only).
     public var resolvedDigest: Digest?
+    /// A Harbor project: `repository` is then inside it, or `*` for all of its repositories.
+    public var project: String?
+    /// `repository: "*"`: every repository of `project`.
+    public var everyRepository: Bool
+    /// Tag filters, instead of one tag (registries of kind `harbor`).
+    public var tags: String?
+    public var semver: String?
+    public var latest: Int?
+    /// What the filters chose when last resolved (read-only).
+    public var resolved: [ResolvedTag]?
+    /// What the group's scan gate withholds (read-only).
+    public var heldBack: [HeldBackArtifact]?
 
     public init(repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil, platforms: [String]? = nil, resolvedDigest: Digest? = nil) {
         self.repository = repository
@@ -67,6 +88,142 @@ public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
         self.digest = digest
         self.platforms = platforms
         self.resolvedDigest = resolvedDigest
+        everyRepository = false
+    }
+
+    /// An entry with tag filters: `repository` inside `project`, or nil for every repository.
+    public init(
+        project: String, repository: RepositoryName?, tags: String? = nil, semver: String? = nil, latest: Int? = nil
+    ) throws(OCIError) {
+        if let repository {
+            self.init(repository: repository)
+        } else {
+            self.init(repository: try RepositoryName(project))
+        }
+        self.project = project
+        everyRepository = repository == nil
+        self.tags = tags
+        self.semver = semver
+        self.latest = latest
+    }
+
+    /// Whether this entry chooses tags by filter rather than naming one.
+    public var isSelection: Bool { tags != nil || semver != nil || latest != nil || everyRepository }
+
+    /// The Harbor project the entry's repository is in: `project`, or the name's first component.
+    public var harborProject: String {
+        project ?? String(repository.value.prefix { $0 != "/" })
+    }
+
+    /// The repository name inside the project; nil for every repository.
+    public var nameInProject: String? {
+        if everyRepository { return nil }
+        if project != nil { return repository.value }
+        let project = harborProject
+        return repository.value.count > project.count ? String(repository.value.dropFirst(project.count + 1)) : repository.value
+    }
+
+    /// The whole repository name (`project/name`), or nil for every repository.
+    public var fullRepository: String? {
+        guard let name = nameInProject else { return nil }
+        return project.map { "\($0)/\(name)" } ?? repository.value
+    }
+
+    /// Whether a push to `repository` (a whole name) can change what this entry resolves to.
+    public func covers(repository name: String) -> Bool {
+        guard let full = fullRepository else { return name.hasPrefix(harborProject + "/") }
+        return full == name
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case repository, tag, digest, platforms, resolvedDigest, project, tags, semver, latest, resolved, heldBack
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let raw = try container.decode(String.self, forKey: .repository)
+        project = try container.decodeIfPresent(String.self, forKey: .project)
+        everyRepository = raw == "*"
+        if everyRepository {
+            guard let project else {
+                throw DecodingError.dataCorruptedError(forKey: .repository, in: container, debugDescription: "'*' needs a project")
+            }
+            guard let name = try? RepositoryName(project) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .project, in: container, debugDescription: "project: '\(project.prefix(80))' is not a Harbor project name")
+            }
+            repository = name
+        } else {
+            repository = try RepositoryName(raw)
+        }
+        tag = try container.decodeIfPresent(Tag.self, forKey: .tag)
+        digest = try container.decodeIfPresent(Digest.self, forKey: .digest)
+        platforms = try container.decodeIfPresent([String].self, forKey: .platforms)
+        resolvedDigest = try container.decodeIfPresent(Digest.self, forKey: .resolvedDigest)
+        tags = try container.decodeIfPresent(String.self, forKey: .tags)
+        semver = try container.decodeIfPresent(String.self, forKey: .semver)
+        latest = try container.decodeIfPresent(Int.self, forKey: .latest)
+        resolved = try container.decodeIfPresent([ResolvedTag].self, forKey: .resolved)
+        heldBack = try container.decodeIfPresent([HeldBackArtifact].self, forKey: .heldBack)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(everyRepository ? "*" : repository.value, forKey: .repository)
+        try container.encodeIfPresent(tag, forKey: .tag)
+        try container.encodeIfPresent(digest, forKey: .digest)
+        try container.encodeIfPresent(platforms, forKey: .platforms)
+        try container.encodeIfPresent(resolvedDigest, forKey: .resolvedDigest)
+        try container.encodeIfPresent(project, forKey: .project)
+        try container.encodeIfPresent(tags, forKey: .tags)
+        try container.encodeIfPresent(semver, forKey: .semver)
+        try container.encodeIfPresent(latest, forKey: .latest)
+        try container.encodeIfPresent(resolved, forKey: .resolved)
+        try container.encodeIfPresent(heldBack, forKey: .heldBack)
+    }
+}
+
+/// A tag a filter chose, with the digest it is pinned to.
+public struct ResolvedTag: Codable, Sendable, Equatable, Hashable {
+    /// The whole repository name.
+    public var repository: String
+    public var tag: String
+    public var digest: Digest
+
+    public init(repository: String, tag: String, digest: Digest) {
+        self.repository = repository
+        self.tag = tag
+        self.digest = digest
+    }
+}
+
+/// A Harbor robot Ground Control keeps for a satellite (never its secret).
+public struct RobotView: Codable, Sendable, Equatable {
+    public var registry: String
+    /// Harbor's name for it, `robot$…`.
+    public var name: String
+    public var expiresAt: Date?
+
+    public init(registry: String, name: String, expiresAt: Date?) {
+        self.registry = registry
+        self.name = name
+        self.expiresAt = expiresAt
+    }
+}
+
+/// An artifact the scan gate withholds, and why; satellites keep the last digest that passed.
+public struct HeldBackArtifact: Codable, Sendable, Equatable, Hashable {
+    public var repository: String
+    public var tag: String?
+    public var digest: Digest
+    /// `severity critical is above high`, `not scanned`, …
+    public var reason: String
+
+    public init(repository: String, tag: String?, digest: Digest, reason: String) {
+        self.repository = repository
+        self.tag = tag
+        self.digest = digest
+        self.reason = reason
     }
 }
 
@@ -76,11 +233,18 @@ public struct GroupDefinition: Codable, Sendable, Equatable {
     public var artifacts: [GroupArtifact]
     /// Pull-through from the group's registry for repositories no artifact names.
     public var proxy: GroupProxy?
+    /// The scan gate (registries of kind `harbor`): the worst severity an artifact's scan may
+    /// find (`none`, `low`, `medium`, `high`, `critical`); worse is withheld.
+    public var maxSeverity: String?
+    /// Withhold artifacts Harbor has not scanned successfully.
+    public var requireScan: Bool?
 
-    public init(registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil) {
+    public init(registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil, maxSeverity: String? = nil, requireScan: Bool? = nil) {
         self.registry = registry
         self.artifacts = artifacts
         self.proxy = proxy
+        self.maxSeverity = maxSeverity
+        self.requireScan = requireScan
     }
 }
 
@@ -103,6 +267,8 @@ public struct GroupView: Codable, Sendable, Equatable {
     public var registry: String
     public var artifacts: [GroupArtifact]
     public var proxy: GroupProxy?
+    public var maxSeverity: String?
+    public var requireScan: Bool?
     /// The fleet revision of the group's last change (including a tag resolving anew).
     public var revision: Int64
     public var updatedAt: Date
@@ -326,6 +492,10 @@ public struct SatelliteView: Codable, Sendable, Equatable {
     public var site: String?
     public var advertisedURL: String?
     public var transfer: TransferCounts?
+    /// Artifacts of its groups that a scan gate withholds, and why.
+    public var heldBack: [HeldBackArtifact]?
+    /// The Harbor robots its state hands out, one per registry of kind harbor.
+    public var robots: [RobotView]?
 
     public init(name: String, state: String, groups: [String], labels: [String: String], settings: SatelliteSettings,
                 createdAt: Date, registeredAt: Date?, lastSeen: Date?, desiredGeneration: Int64, appliedGeneration: Int64?,

@@ -32,6 +32,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("resolve-interval"), help: "Seconds between passes that resolve group tags to digests (default 60).")
     var resolveInterval: String?
 
+    @Option(name: .customLong("robot-interval"), help: "Seconds between passes over Harbor robots when nothing changed (default 30).")
+    var robotInterval: String?
+
     @Option(name: .customLong("token-lifetime"), help: "Seconds a registration token stays usable (default 86400).")
     var tokenLifetime: String?
 
@@ -58,6 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
             // Empty counts as unset, as an example env file leaves it.
             adminToken: ProcessInfo.processInfo.environment["GROUND_CONTROL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
         configuration.resolveInterval = .seconds(max(1, try settings.seconds("resolve-interval", flag: resolveInterval, default: 60)))
+        configuration.robotInterval = .seconds(max(1, try settings.seconds("robot-interval", flag: robotInterval, default: 30)))
         configuration.tokenLifetime = max(1, try settings.seconds("token-lifetime", flag: tokenLifetime, default: 86400))
         configuration.limits = try settings.serverLimits(connections, descriptorsPerConnection: 1)
         let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"

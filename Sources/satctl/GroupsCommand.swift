@@ -15,14 +15,71 @@ struct GroupsCommand: AsyncParsableCommand {
     }
 
     static func artifactTable(_ group: GroupView) -> [[String]] {
-        [["REPOSITORY", "TAG", "DIGEST", "RESOLVED", "PLATFORMS"]]
-            + group.artifacts.map {
-                [$0.repository.value, $0.tag?.value ?? "-", $0.digest?.string ?? "-", $0.resolvedDigest?.string ?? "-",
-                 $0.platforms?.joined(separator: ",") ?? "all"]
+        var rows = [["REPOSITORY", "TAG", "DIGEST", "RESOLVED", "PLATFORMS"]]
+        for artifact in group.artifacts {
+            let platforms = artifact.platforms?.joined(separator: ",") ?? "all"
+            guard artifact.isSelection else {
+                rows.append([artifact.fullRepository ?? artifact.repository.value, artifact.tag?.value ?? "-", artifact.digest?.string ?? "-",
+                             artifact.resolvedDigest?.string ?? "-", platforms])
+                continue
             }
-            + (group.proxy.map { proxy in
-                [[], ["pull-through", proxy.repositories.map(\.value).joined(separator: " "), "tag TTL \(proxy.tagTTL ?? DesiredState.ProxyRule.defaultTagTTL) s"]]
-            } ?? [])
+            let filters = [artifact.tags.map { "tags \($0)" }, artifact.semver.map { "semver \($0)" }, artifact.latest.map { "latest \($0)" }]
+                .compactMap { $0 }.joined(separator: ", ")
+            rows.append([artifact.fullRepository ?? "\(artifact.harborProject)/*", filters.isEmpty ? "every tag" : filters, "-",
+                         "\(artifact.resolved?.count ?? 0) tag(s)", platforms])
+            for chosen in artifact.resolved ?? [] {
+                rows.append(["  \(chosen.repository)", chosen.tag, "-", chosen.digest.string, ""])
+            }
+        }
+        if group.maxSeverity != nil || group.requireScan == true {
+            rows.append([])
+            rows.append(["scan gate", group.maxSeverity.map { "max severity \($0)" } ?? "any severity",
+                         group.requireScan == true ? "scan required" : "unscanned allowed"])
+        }
+        for artifact in group.artifacts {
+            for held in artifact.heldBack ?? [] {
+                rows.append(["held back", "\(held.repository)\(held.tag.map { ":\($0)" } ?? "")", held.digest.string, held.reason])
+            }
+        }
+        if let proxy = group.proxy {
+            rows += [[], ["pull-through", proxy.repositories.map(\.value).joined(separator: " "), "tag TTL \(proxy.tagTTL ?? DesiredState.ProxyRule.defaultTagTTL) s"]]
+        }
+        return rows
+    }
+
+    /// `project/repository` (or `project/*`) with `tags=1.*`, `semver=>=1.25 <2`, `latest=3`,
+    /// joined by `;`: an entry of a Harbor group choosing tags by filter.
+    static func selection(_ raw: String, platforms: [String]) throws -> GroupArtifact {
+        let parts = raw.split(separator: ";", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let path = parts[0]
+        guard let slash = path.firstIndex(of: "/") else {
+            throw SatctlError("--select '\(raw)': start with project/repository or project/*")
+        }
+        let project = String(path[..<slash])
+        let name = String(path[path.index(after: slash)...])
+        var tags: String?
+        var semver: String?
+        var latest: Int?
+        for filter in parts.dropFirst() {
+            let pair = filter.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2 else { throw SatctlError("--select '\(raw)': '\(filter)' is not key=value") }
+            switch pair[0] {
+            case "tags": tags = pair[1]
+            case "semver": semver = pair[1]
+            case "latest":
+                guard let count = Int(pair[1]) else { throw SatctlError("--select '\(raw)': latest must be a number") }
+                latest = count
+            default: throw SatctlError("--select '\(raw)': '\(pair[0])' is not tags, semver or latest")
+            }
+        }
+        do {
+            var artifact = try GroupArtifact(
+                project: project, repository: name == "*" ? nil : RepositoryName(name), tags: tags, semver: semver, latest: latest)
+            artifact.platforms = platforms.isEmpty ? nil : platforms
+            return artifact
+        } catch {
+            throw SatctlError("--select '\(raw)': \((error as? OCIError)?.message ?? "\(error)")")
+        }
     }
 
     /// `repository[:tag][@digest]`, as in `library/alpine:3.20` or `apps/web@sha256:…`.
@@ -90,6 +147,12 @@ struct GroupsCommand: AsyncParsableCommand {
         var proxyAllow: [String] = []
         @Option(name: .customLong("proxy-tag-ttl"), help: "Seconds a pulled-through tag is served before one HEAD revalidates it (default 300).")
         var proxyTagTTL: Int?
+        @Option(name: .customLong("select"), help: "Harbor: 'project/repository;tags=1.*;semver=>=1.25 <2;latest=3' (project/* for every repository); repeat for several.")
+        var selections: [String] = []
+        @Option(name: .customLong("max-severity"), help: "Harbor scan gate: none, low, medium, high or critical; worse findings are withheld.")
+        var maxSeverity: String?
+        @Flag(name: .customLong("require-scan"), help: "Harbor scan gate: withhold artifacts not scanned successfully.")
+        var requireScan = false
 
         func run() async throws {
             guard proxyTagTTL == nil || !proxyAllow.isEmpty else { throw SatctlError("--proxy-tag-ttl needs at least one --proxy-allow") }
@@ -99,7 +162,10 @@ struct GroupsCommand: AsyncParsableCommand {
                 },
                 tagTTL: proxyTagTTL)
             let definition = GroupDefinition(
-                registry: registry, artifacts: try artifacts.map { try GroupsCommand.artifact($0, platforms: platforms) }, proxy: proxy)
+                registry: registry,
+                artifacts: try artifacts.map { try GroupsCommand.artifact($0, platforms: platforms) }
+                    + selections.map { try GroupsCommand.selection($0, platforms: platforms) },
+                proxy: proxy, maxSeverity: maxSeverity, requireScan: requireScan ? true : nil)
             let group = try await APIClient.with(connection) { client in
                 try client.decode(GroupView.self, try await client.send("PUT", "/api/v1/groups/\(segment(name))", body: definition))
             }
@@ -161,9 +227,13 @@ struct GroupsCommand: AsyncParsableCommand {
                 let current = group.artifacts.map { artifact in
                     var kept = artifact
                     kept.resolvedDigest = nil
+                    kept.resolved = nil
+                    kept.heldBack = nil
                     return kept
                 }
-                let definition = GroupDefinition(registry: group.registry, artifacts: try change(current), proxy: group.proxy)
+                let definition = GroupDefinition(
+                    registry: group.registry, artifacts: try change(current), proxy: group.proxy,
+                    maxSeverity: group.maxSeverity, requireScan: group.requireScan)
                 do {
                     let data = try await client.send(
                         "PUT", "/api/v1/groups/\(segment(name))", body: definition, headers: ["If-Match": "\"\(group.revision)\""])

@@ -51,6 +51,10 @@ struct RegistriesCommand: AsyncParsableCommand {
         var insecure = false
         @Option(name: .customLong("webhook-secret-file"), help: "A file holding the secret the registry's webhook sends as its Authorization header (push events, docs/harbor.md).")
         var webhookSecretFile: String?
+        @Option(help: "oci (any Distribution API registry; satellites pull with the username and password) or harbor (the username and password are an admin's, for Ground Control alone; each satellite gets a robot of its own).")
+        var kind = "oci"
+        @Option(name: .customLong("robot-duration-days"), help: "harbor: days each satellite's robot lives; it is refreshed when a third is left (default 30).")
+        var robotDurationDays: Int?
 
         func run() async throws {
             var password: String?
@@ -62,8 +66,9 @@ struct RegistriesCommand: AsyncParsableCommand {
             let webhookSecret = try webhookSecretFile.map {
                 try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             }
-            let definition = RegistryDefinition(
-                url: registryURL, kind: "oci", username: username, password: password, insecure: insecure, webhookSecret: webhookSecret)
+            var definition = RegistryDefinition(
+                url: registryURL, kind: kind, username: username, password: password, insecure: insecure, webhookSecret: webhookSecret)
+            definition.robotDurationDays = robotDurationDays
             let registry = try await APIClient.with(connection) { client in
                 let data = try await client.send("PUT", "/api/v1/registries/\(segment(name))", body: definition)
                 return try client.decode(RegistryView.self, data)

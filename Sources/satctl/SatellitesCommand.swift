@@ -86,6 +86,12 @@ struct SatellitesCommand: AsyncParsableCommand {
                     rows.append(["transfer", "\(ByteSize.show(transfer.fromPeersBytes)) from peers", "\(ByteSize.show(transfer.fromUpstreamBytes)) from upstreams",
                                  "\(ByteSize.show(transfer.toPeersBytes)) to peers (since its start)"])
                 }
+                for robot in satellite.robots ?? [] {
+                    rows.append(["robot", "\(robot.registry): \(robot.name)", robot.expiresAt.map { "expires \(show($0))" } ?? "never expires"])
+                }
+                for held in satellite.heldBack ?? [] {
+                    rows.append(["held back", "\(held.repository)\(held.tag.map { ":\($0)" } ?? "")@\(held.digest)", held.reason])
+                }
                 if let cached = satellite.cachedManifests {
                     rows.append(["pulled through", "\(cached) manifests held"])
                 }
@@ -115,7 +121,7 @@ struct SatellitesCommand: AsyncParsableCommand {
     }
 
     struct Rotate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Give the satellite a new credential at its next heartbeat.")
+        static let configuration = CommandConfiguration(abstract: "Give the satellite a new credential at its next heartbeat (its site credential and Harbor robots are renewed too).")
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
 

@@ -35,16 +35,49 @@ final class HarborStandIn: @unchecked Sendable {
         (standIn, port) = try await Self.start(registryPort: registryPort, directory: directory)
     }
 
-    private static func start(registryPort: Int, directory: TemporaryDirectory) async throws -> (ChildProcess, Int) {
+    private static func start(registryPort: Int, directory: TemporaryDirectory, port: Int = 0) async throws -> (ChildProcess, Int) {
         let python = try requireTool("python3", package: "python3")
         let child = try ChildProcess(python, [
             "\(RealClientTests.scripts)/harbor-standin.py", String(registryPort), directory.appending("harbor-state.json"), "\(admin):\(adminPassword)",
+            String(port),
         ], logDirectory: directory.path)
         let port = try await pollFor("the Harbor stand-in's port") {
             guard child.isRunning else { throw TestSupportError("harbor-standin.py exited: \(child.errorOutput)") }
             return child.output.split(separator: "\n").first { $0.hasPrefix("port ") }.flatMap { Int($0.dropFirst(5)) }
         }
         return (child, port)
+    }
+
+    /// Harbor down: the API and the Distribution API stop answering (its state is kept).
+    func stop() async {
+        await standIn.stop()
+    }
+
+    /// Harbor back, on the same port, with the state it had.
+    func start() async throws {
+        (standIn, port) = try await Self.start(registryPort: registryPort, directory: directory, port: port)
+    }
+
+    /// Every robot with its permissions (and the hash of its secret), as the stand-in holds them.
+    func robots() async throws -> [StandInRobot] {
+        try JSONDecoder().decode([StandInRobot].self, from: try await httpGet("\(url)/standin/robots").body)
+    }
+
+    /// Whether `username`/`password` may pull `repository` from the Distribution API now.
+    func canPull(_ repository: String, tag: String, username: String, password: String) async throws -> Bool {
+        let basic = "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
+        let reply = try await httpSend(
+            "HEAD", "\(url)/v2/\(repository)/manifests/\(tag)",
+            headers: ["Authorization": basic, "Accept": "application/vnd.oci.image.manifest.v1+json"])
+        return reply.status == 200
+    }
+
+    /// Sets an artifact's scan result (the stand-in then delivers `SCANNING_COMPLETED`).
+    func setScan(_ repository: String, digest: String, severity: String) async throws {
+        let reply = try await httpSend(
+            "PUT", "\(url)/standin/scan/\(repository)@\(digest)", headers: ["Content-Type": "application/json"],
+            body: Data(#"{"severity": "\#(severity)", "scan_status": "Success"}"#.utf8))
+        guard reply.status == 200 else { throw TestSupportError("the stand-in refused a scan result: \(reply.status)") }
     }
 
     /// Events the stand-in reported (robots created, deliveries), one per line.
@@ -56,6 +89,17 @@ final class HarborStandIn: @unchecked Sendable {
             "copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", "\(Self.admin):\(Self.adminPassword)",
             "oci:\(layout):\(name)", "docker://\(host)/\(reference)",
         ])
+    }
+
+    struct StandInRobot: Decodable {
+        struct Permission: Decodable {
+            let namespace: String
+        }
+        let id: Int
+        let name: String
+        let disable: Bool
+        let permissions: [Permission]
+        let expires_at: Int
     }
 
     func cleanUp() async {

@@ -3,9 +3,9 @@
 implements the part of Harbor's v2.0 API that Ground Control uses, written from Harbor's
 published swagger, in front of a real docker-registry that serves the Distribution API.
 
-    harbor-standin.py REGISTRY_PORT STATE_FILE ADMIN_USER:ADMIN_PASSWORD
+    harbor-standin.py REGISTRY_PORT STATE_FILE ADMIN_USER:ADMIN_PASSWORD [PORT]
 
-Prints `port N`, then a line per event it delivers. State (robots, scan results, push times,
+Listens on PORT (default: a free one; give it to start again where clients look). Prints `port N`, then a line per event it delivers. State (robots, scan results, push times,
 webhook policies) is kept in STATE_FILE, so a restart (Harbor down, then back) loses nothing.
 
 Distribution API (`/v2/…`, proxied to the registry): Basic auth of the admin, or of a robot that
@@ -48,6 +48,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 registry_port, state_file, admin = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+listen_port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 # The Host header goes on: the registry builds upload locations from it, which must lead back here.
 HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade", "content-length", "authorization"}
 SCAN_MIME = "application/vnd.security.vulnerability.report; version=1.1"
@@ -429,6 +430,7 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = route
 
 
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+ThreadingHTTPServer.allow_reuse_address = True
+server = ThreadingHTTPServer(("127.0.0.1", listen_port), Handler)
 say(f"port {server.server_address[1]}")
 server.serve_forever()

@@ -11,14 +11,14 @@ extension Fleet {
         _ name: ResourceName, _ definition: GroupDefinition, expectedRevision: Int64? = nil, by actor: Actor = .admin
     ) async throws -> (GroupView, created: Bool) {
         let registry = try ResourceName(definition.registry, kind: "registry")
-        let validated = try Self.validatedArtifacts(definition.artifacts)
         let proxy = try Self.validatedProxy(definition.proxy)
         let at = Self.milliseconds(now())
         return try await store.transaction { session in
-            var artifacts = validated
-            guard try await !session.query("SELECT 1 FROM registries WHERE name = ?", .text(registry.value)).isEmpty else {
+            guard let kind = try await session.query("SELECT kind FROM registries WHERE name = ?", .text(registry.value)).first?.text("kind") else {
                 throw GroundControlError(.registryUnknown, "registry: '\(registry)' does not exist")
             }
+            var artifacts = try Self.validatedArtifacts(definition.artifacts, registryKind: kind)
+            let gate = try ScanGate.validated(definition, registryKind: kind)
             let previous = try await session.query("SELECT \(GroupRecord.columns) FROM image_groups WHERE name = ?", .text(name.value))
                 .first.map(GroupRecord.init)
             if let expectedRevision, previous?.revision != expectedRevision {
@@ -26,25 +26,29 @@ extension Fleet {
                     .changed, "group '\(name)' is at revision \(previous.map { String($0.revision) } ?? "none"), not \(expectedRevision); read it again")
             }
             if let previous, previous.registry == registry.value {
+                // What the resolver found stays until it looks again (the gate may differ now:
+                // the next pass, which a change triggers at once, judges it anew).
                 for index in artifacts.indices where artifacts[index].digest == nil {
-                    artifacts[index].resolvedDigest = previous.artifacts.first {
-                        $0.repository == artifacts[index].repository && $0.tag == artifacts[index].tag
-                    }?.resolvedDigest
+                    guard let kept = previous.artifacts.first(where: { $0.identity == artifacts[index].identity }) else { continue }
+                    artifacts[index].resolvedDigest = kept.resolvedDigest
+                    artifacts[index].resolved = kept.resolved
+                    artifacts[index].heldBack = kept.heldBack
                 }
             }
             let revision = try await nextRevision(session)
             try await session.query(
                 """
-                INSERT INTO image_groups (name, registry, artifacts, proxy, revision, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO image_groups (name, registry, artifacts, proxy, revision, updated_at, scan_gate) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET registry = excluded.registry, artifacts = excluded.artifacts,
-                    proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at
+                    proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at, scan_gate = excluded.scan_gate
                 """,
                 .text(name.value), .text(registry.value), .text(try Self.json(artifacts)), try proxy.map { .text(try Self.json($0)) } ?? .null,
-                .integer(revision), .integer(at))
+                .integer(revision), .integer(at), try gate.map { .text(try Self.json($0)) } ?? .null)
             let rules = proxy.map { ", pull-through \($0.repositories.map(\.value).joined(separator: " "))" } ?? ""
             try await audit(session, actor, "group.put", name.value, "registry \(registry), \(artifacts.count) artifact(s)\(rules)")
-            let view = GroupView(
+            var view = GroupView(
                 name: name.value, registry: registry.value, artifacts: artifacts, proxy: proxy, revision: revision, updatedAt: Self.date(at))
+            view.apply(gate)
             return (view, previous == nil)
         }
     }
@@ -123,13 +127,17 @@ extension Fleet {
         return proxy
     }
 
-    static func validatedArtifacts(_ artifacts: [GroupArtifact]) throws(GroundControlError) -> [GroupArtifact] {
+    static func validatedArtifacts(_ artifacts: [GroupArtifact], registryKind: String) throws(GroundControlError) -> [GroupArtifact] {
         var seen = Set<GroupArtifact>()
         var result: [GroupArtifact] = []
         for (index, artifact) in artifacts.enumerated() {
             let field = "artifacts[\(index)]"
-            guard artifact.tag != nil || artifact.digest != nil else {
-                throw GroundControlError(.invalidField, "\(field): needs a tag, a digest, or both")
+            if artifact.isSelection || artifact.project != nil {
+                try validateHarborEntry(artifact, field: field, registryKind: registryKind)
+            } else {
+                guard artifact.tag != nil || artifact.digest != nil else {
+                    throw GroundControlError(.invalidField, "\(field): needs a tag, a digest, or both (or tag filters, from a registry of kind harbor)")
+                }
             }
             for (platformIndex, platform) in (artifact.platforms ?? []).enumerated() {
                 do {
@@ -138,25 +146,53 @@ extension Fleet {
                     throw GroundControlError(.invalidField, "\(field).platforms[\(platformIndex)]: \(error.message)")
                 }
             }
-            var cleaned = artifact
-            cleaned.resolvedDigest = nil
+            let cleaned = artifact.identity
             guard seen.insert(cleaned).inserted else {
-                throw GroundControlError(.duplicate, "\(field): \(artifact.repository)\(artifact.tag.map { ":\($0)" } ?? "") is listed twice")
+                throw GroundControlError(.duplicate, "\(field): \(artifact.fullRepository ?? "\(artifact.harborProject)/*")\(artifact.tag.map { ":\($0)" } ?? "") is listed twice")
             }
             result.append(cleaned)
         }
         return result
     }
+
+    /// An entry naming a Harbor project or choosing tags by filter.
+    private static func validateHarborEntry(_ artifact: GroupArtifact, field: String, registryKind: String) throws(GroundControlError) {
+        guard registryKind == "harbor" else {
+            throw GroundControlError(.invalidField, "\(field): project and tag filters (tags, semver, latest) need a registry of kind harbor")
+        }
+        if let project = artifact.project {
+            guard project.utf8.count <= 255, RepositoryName.isValidComponent(project) else {
+                throw GroundControlError(.invalidField, "\(field).project: '\(project.prefix(80))' is not a Harbor project name")
+            }
+        }
+        if artifact.isSelection {
+            guard artifact.tag == nil, artifact.digest == nil else {
+                throw GroundControlError(.invalidField, "\(field): give tag filters (tags, semver, latest) or one tag or digest, not both")
+            }
+            try artifact.selection.validate(field: field)
+        }
+        if let whole = artifact.fullRepository {
+            do {
+                _ = try RepositoryName(whole)
+            } catch {
+                throw GroundControlError(.invalidField, "\(field).repository: \(error.message)")
+            }
+        }
+        guard artifact.tag != nil || artifact.digest != nil || artifact.isSelection else {
+            throw GroundControlError(.invalidField, "\(field): needs a tag, a digest, or tag filters")
+        }
+    }
 }
 
 /// A group row with its artifacts decoded.
 struct GroupRecord: Sendable {
-    static let columns = "name, registry, artifacts, proxy, revision, updated_at"
+    static let columns = "name, registry, artifacts, proxy, revision, updated_at, scan_gate"
 
     let name: String
     let registry: String
     let artifacts: [GroupArtifact]
     let proxy: GroupProxy?
+    let scanGate: ScanGate?
     let revision: Int64
     let updatedAt: Int64
 
@@ -165,11 +201,38 @@ struct GroupRecord: Sendable {
         registry = try row.text("registry")
         artifacts = try Fleet.decode([GroupArtifact].self, try row.text("artifacts"))
         proxy = try row.optionalText("proxy").map { try Fleet.decode(GroupProxy.self, $0) }
+        scanGate = try row.optionalText("scan_gate").map { try Fleet.decode(ScanGate.self, $0) }
         revision = try row.integer("revision")
         updatedAt = try row.integer("updated_at")
     }
 
+    /// Every artifact its scan gate withholds.
+    var heldBack: [HeldBackArtifact] { artifacts.flatMap { $0.heldBack ?? [] } }
+
     var view: GroupView {
-        GroupView(name: name, registry: registry, artifacts: artifacts, proxy: proxy, revision: revision, updatedAt: Fleet.date(updatedAt))
+        var view = GroupView(name: name, registry: registry, artifacts: artifacts, proxy: proxy, revision: revision, updatedAt: Fleet.date(updatedAt))
+        view.apply(scanGate)
+        return view
     }
+}
+
+extension GroupView {
+    mutating func apply(_ gate: ScanGate?) {
+        maxSeverity = gate?.maxSeverity?.name
+        requireScan = gate?.requireScan == true ? true : nil
+    }
+}
+
+extension GroupArtifact {
+    /// The entry as the admin wrote it, without what the resolver recorded.
+    var identity: GroupArtifact {
+        var entry = self
+        entry.resolvedDigest = nil
+        entry.resolved = nil
+        entry.heldBack = nil
+        return entry
+    }
+
+    /// The entry's tag filters.
+    var selection: TagSelection { TagSelection(tags: tags, semver: semver, latest: latest) }
 }

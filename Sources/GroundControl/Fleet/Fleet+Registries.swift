@@ -5,12 +5,21 @@ extension Fleet {
     /// Creates or replaces a registry; returns it and whether it is new.
     public func putRegistry(_ name: ResourceName, _ definition: RegistryDefinition, by actor: Actor = .admin) async throws -> (RegistryView, created: Bool) {
         let kind = definition.kind ?? "oci"
-        guard kind == "oci" else {
-            throw GroundControlError(.invalidField, "kind: '\(kind.prefix(40))' is not supported; use 'oci' (any Distribution API registry)")
+        guard kind == "oci" || kind == "harbor" else {
+            throw GroundControlError(
+                .invalidField, "kind: '\(kind.prefix(40))' is not supported; use 'oci' (any Distribution API registry) or 'harbor'")
         }
         try Self.validateRegistryURL(definition.url)
         if definition.password != nil && (definition.username ?? "").isEmpty {
             throw GroundControlError(.invalidField, "username: is required with a password")
+        }
+        if kind == "harbor" && definition.password == nil {
+            throw GroundControlError(
+                .invalidField, "password: a registry of kind harbor needs an admin's (or a robot-managing system robot's) username and password")
+        }
+        if let days = definition.robotDurationDays {
+            guard kind == "harbor" else { throw GroundControlError(.invalidField, "robotDurationDays: only a registry of kind harbor has robots") }
+            guard (1...365).contains(days) else { throw GroundControlError(.invalidField, "robotDurationDays: must be 1 to 365, not \(days)") }
         }
         if let secret = definition.webhookSecret {
             do {
@@ -25,20 +34,23 @@ extension Fleet {
             let existed = try await !session.query("SELECT 1 FROM registries WHERE name = ?", .text(name.value)).isEmpty
             try await session.query(
                 """
-                INSERT INTO registries (name, url, kind, username, password, insecure, revision, updated_at, webhook_secret_hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO registries (name, url, kind, username, password, insecure, revision, updated_at, webhook_secret_hash, robot_duration_days)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET url = excluded.url, kind = excluded.kind, username = excluded.username,
                     password = excluded.password, insecure = excluded.insecure, revision = excluded.revision,
-                    updated_at = excluded.updated_at, webhook_secret_hash = excluded.webhook_secret_hash
+                    updated_at = excluded.updated_at, webhook_secret_hash = excluded.webhook_secret_hash,
+                    robot_duration_days = excluded.robot_duration_days
                 """,
                 .text(name.value), .text(definition.url), .text(kind), .optional(definition.username),
                 .optional(definition.password), .bool(definition.insecure ?? false), .integer(revision), .integer(at),
-                .optional(definition.webhookSecret.map(Secret.hash)))
+                .optional(definition.webhookSecret.map(Secret.hash)),
+                definition.robotDurationDays.map { .integer(Int64($0)) } ?? .null)
             try await audit(session, actor, "registry.put", name.value, definition.url)
             var view = RegistryView(
                 name: name.value, url: definition.url, kind: kind, username: definition.username,
                 passwordSet: definition.password != nil, insecure: definition.insecure ?? false, updatedAt: Self.date(at))
             view.webhookSet = definition.webhookSecret != nil
+            if kind == "harbor" { view.robotDurationDays = definition.robotDurationDays ?? RegistryRecord.defaultRobotDays }
             return (view, !existed)
         }
     }
@@ -102,7 +114,8 @@ extension Fleet {
 
 /// A registry row, password included (it is handed to satellites, never shown by the API).
 struct RegistryRecord: Sendable {
-    static let columns = "name, url, kind, username, password, insecure, revision, updated_at, webhook_secret_hash"
+    static let columns = "name, url, kind, username, password, insecure, revision, updated_at, webhook_secret_hash, robot_duration_days"
+    static let defaultRobotDays = 30
 
     let name: String
     let url: String
@@ -113,6 +126,9 @@ struct RegistryRecord: Sendable {
     let revision: Int64
     let updatedAt: Int64
     let webhookSet: Bool
+    let robotDurationDays: Int
+
+    var isHarbor: Bool { kind == "harbor" }
 
     init(_ row: SQLRow) throws {
         name = try row.text("name")
@@ -124,6 +140,7 @@ struct RegistryRecord: Sendable {
         revision = try row.integer("revision")
         updatedAt = try row.integer("updated_at")
         webhookSet = try row.optionalText("webhook_secret_hash") != nil
+        robotDurationDays = try row.optionalInteger("robot_duration_days").map { Int($0) } ?? Self.defaultRobotDays
     }
 
     var view: RegistryView {
@@ -131,6 +148,7 @@ struct RegistryRecord: Sendable {
             name: name, url: url, kind: kind, username: username, passwordSet: password != nil,
             insecure: insecure, updatedAt: Fleet.date(updatedAt))
         view.webhookSet = webhookSet
+        if isHarbor { view.robotDurationDays = robotDurationDays }
         return view
     }
 }

@@ -113,8 +113,9 @@ extension Fleet {
                 throw GroundControlError(.invalidField, "satellite '\(name)' is not registered; nothing to rotate")
             }
             try await touch(name, session)
-            // The site's credential rotates with the satellite's own.
+            // The site's credential, and its Harbor robots' secrets, rotate with the satellite's own.
             if let site = try row.optionalText("site") { try await rotateSite(site, steps: 1, session) }
+            try await Self.requestRobotRefresh(of: name.value, session)
             try await audit(session, actor, "satellite.rotate", name.value)
         }
     }

@@ -10,10 +10,7 @@ extension Fleet {
     /// The satellite's desired state (DESIGN.md §5.2), read in one consistent view.
     public func desiredState(of name: ResourceName) async throws -> DesiredState {
         let inputs = try await stateInputs(of: name)
-        let signingKey = try await signingKey()
-        return try await configuration().desiredState(
-            satelliteRevision: inputs.revision, groups: inputs.groups, settings: inputs.settings,
-            site: inputs.site?.stateFields(signingKey: signingKey))
+        return try await configuration().desiredState(of: inputs, signingKey: try await signingKey())
     }
 
     /// Admin changes and registrations, newest first.

@@ -1,4 +1,6 @@
+import Crypto
 import Foundation
+import OCI
 import SatelliteProtocol
 
 /// The registries and groups of the whole fleet at one revision: everything a satellite's state
@@ -32,6 +34,14 @@ public struct FleetConfiguration: Sendable {
         return generation
     }
 
+    /// The satellite's document (DESIGN.md §5.2): its groups, site and robots.
+    func desiredState(of satellite: SatelliteStateInputs, signingKey: Curve25519.Signing.PrivateKey) -> DesiredState {
+        desiredState(
+            satelliteRevision: satellite.revision, groups: satellite.groups, settings: satellite.settings,
+            site: satellite.site?.stateFields(signingKey: signingKey),
+            robots: Dictionary(satellite.robots.map { ($0.registry, $0.credential(signingKey: signingKey)) }) { first, _ in first })
+    }
+
     func generation(of satellite: SatelliteStateInputs) -> Int64 {
         generation(satelliteRevision: satellite.revision, groups: satellite.groups)
     }
@@ -45,7 +55,8 @@ public struct FleetConfiguration: Sendable {
     /// resolved, and the registries they come from with their pull credentials.
     func desiredState(
         satelliteRevision: Int64, groups names: [String], settings: SatelliteSettings,
-        site: (site: DesiredState.Site, peers: [DesiredState.Peer])? = nil
+        site: (site: DesiredState.Site, peers: [DesiredState.Peer])? = nil,
+        robots: [String: RobotCredential] = [:]
     ) -> DesiredState {
         var upstreams: [String: DesiredState.Upstream] = [:]
         var artifacts: [DesiredState.Artifact] = []
@@ -61,14 +72,21 @@ public struct FleetConfiguration: Sendable {
                 if let ttl = rules.tagTTL { rule.tagTTL = min(rule.tagTTL ?? ttl, ttl) }
                 proxy[registry.name] = rule
             }
+            // A Harbor's admin credential never leaves Ground Control: each satellite pulls with
+            // a robot of its own (none until Ground Control has made it).
+            let credential = registry.isHarbor
+                ? robots[registry.name].map { ($0.username, $0.password) }
+                : registry.password.map { (registry.username ?? "", $0) }
             upstreams[registry.name] = DesiredState.Upstream(
                 name: registry.name, url: registry.url, insecure: registry.insecure ? true : nil,
-                username: registry.username, password: registry.password)
+                username: registry.isHarbor ? credential?.0 : registry.username, password: credential?.1)
             for artifact in group.artifacts {
-                let entry = DesiredState.Artifact(
-                    upstream: registry.name, repository: artifact.repository, tag: artifact.tag,
-                    digest: artifact.digest ?? artifact.resolvedDigest, platforms: artifact.platforms)
-                if seen.insert(entry).inserted { artifacts.append(entry) }
+                // Behind a scan gate a tag goes out only pinned to a digest that passed it: the
+                // satellite must not resolve the tag itself.
+                if group.scanGate != nil && artifact.digest == nil && artifact.resolvedDigest == nil && !artifact.isSelection { continue }
+                for entry in Self.stateArtifacts(of: artifact, upstream: registry.name) where seen.insert(entry).inserted {
+                    artifacts.append(entry)
+                }
             }
         }
         return DesiredState(
@@ -78,6 +96,20 @@ public struct FleetConfiguration: Sendable {
             settings: settings,
             proxy: proxy.isEmpty ? nil : proxy.values.sorted { $0.upstream < $1.upstream },
             peers: site.map { $0.peers.isEmpty ? nil : $0.peers } ?? nil, site: site?.site)
+    }
+
+    /// A group entry as the state lists it: a tag or digest as it is, a filter as every tag it chose.
+    static func stateArtifacts(of artifact: GroupArtifact, upstream: String) -> [DesiredState.Artifact] {
+        guard artifact.isSelection else {
+            let repository = artifact.fullRepository.flatMap { try? RepositoryName($0) } ?? artifact.repository
+            return [DesiredState.Artifact(
+                upstream: upstream, repository: repository, tag: artifact.tag,
+                digest: artifact.digest ?? artifact.resolvedDigest, platforms: artifact.platforms)]
+        }
+        return (artifact.resolved ?? []).compactMap { chosen in
+            guard let repository = try? RepositoryName(chosen.repository), let tag = try? Tag(chosen.tag) else { return nil }
+            return DesiredState.Artifact(upstream: upstream, repository: repository, tag: tag, digest: chosen.digest, platforms: artifact.platforms)
+        }
     }
 
     static func load(_ session: any FleetSession) async throws -> FleetConfiguration {
@@ -111,6 +143,11 @@ public struct SatelliteStateInputs: Sendable, Equatable {
     public var site: SiteMembership? = nil
     /// The address it last advertised in a heartbeat.
     public var advertisedURL: String? = nil
+    /// The Harbor robots its state hands out, one per registry of kind harbor.
+    public var robots: [IssuedRobot] = []
+
+    /// Distinguishes documents in the signed-state cache.
+    var robotsCacheKey: String { robots.map { "\($0.registry)=\($0.name)@\($0.epoch)" }.joined(separator: ",") }
 }
 
 extension Fleet {
@@ -121,7 +158,7 @@ extension Fleet {
 
     /// The satellite's revision, settings and groups, in one query.
     public func stateInputs(of name: ResourceName) async throws -> SatelliteStateInputs {
-        let (rows, site) = try await store.read { session in
+        let (rows, site, robots) = try await store.read { session in
             let rows = try await session.query(
                 """
                 SELECT s.revision AS revision, s.settings AS settings, m.group_name AS group_name, s.status AS status,
@@ -133,7 +170,7 @@ extension Fleet {
             if let siteName = try rows.first?.optionalText("site") {
                 site = try await Self.membership(site: siteName, excluding: name.value, session)
             }
-            return (rows, site)
+            return (rows, site, try await Self.issuedRobots(of: name.value, session))
         }
         guard let first = rows.first else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
         let settingsJSON = try first.text("settings")
@@ -142,7 +179,7 @@ extension Fleet {
             rotateRequested: try first.bool("rotate_requested"),
             settings: try Self.decode(SatelliteSettings.self, settingsJSON), settingsJSON: settingsJSON,
             groups: try rows.compactMap { try $0.optionalText("group_name") },
-            site: site, advertisedURL: try first.optionalText("advertised_url"))
+            site: site, advertisedURL: try first.optionalText("advertised_url"), robots: robots)
     }
 
     /// Satellites whose own revision is above `revision`, with it; deleted ones with the

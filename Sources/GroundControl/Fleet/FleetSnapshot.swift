@@ -52,6 +52,9 @@ struct FleetSnapshot: Sendable {
     var satellites: [SatelliteRecord] = []
     var membership: [String: [String]] = [:]
     var configuration = FleetConfiguration(revision: 0, groups: [:], registries: [:])
+    /// Each satellite's robots handed out, by satellite.
+    var robots: [String: [IssuedRobot]] = [:]
+    var robotExpiry: [String: Int64] = [:]
 
     /// Loads one satellite (`satellite` given) or the whole fleet, and the configuration.
     static func load(_ session: any FleetSession, satellite: String?) async throws -> FleetSnapshot {
@@ -71,6 +74,16 @@ struct FleetSnapshot: Sendable {
             }
         }
         snapshot.configuration = try await FleetConfiguration.load(session)
+        let rows = try await session.query(
+            "SELECT \(RobotRow.columns) FROM harbor_robots WHERE issued_revision IS NOT NULL\(satellite == nil ? "" : " AND satellite = ?")",
+            satellite.map { [.text($0)] } ?? []
+        ).map(RobotRow.init)
+        for (name, robots) in Dictionary(grouping: rows, by: \.satellite) {
+            snapshot.robots[name] = Fleet.issuedRobots(among: robots)
+        }
+        for row in rows {
+            if let expiresAt = row.expiresAt { snapshot.robotExpiry[row.robotName] = expiresAt }
+        }
         return snapshot
     }
 
@@ -96,6 +109,14 @@ struct FleetSnapshot: Sendable {
         view.site = satellite.site
         view.advertisedURL = satellite.advertisedURL
         view.transfer = satellite.report?.transfer
+        let withheld = (membership[satellite.name] ?? []).compactMap { configuration.groups[$0] }.flatMap(\.heldBack)
+        view.heldBack = withheld.isEmpty ? nil : withheld
+        let robots = (robots[satellite.name] ?? []).map { robot in
+            RobotView(
+                registry: robot.registry, name: robot.name,
+                expiresAt: robotExpiry[String(robot.name.dropFirst("robot$".count))].flatMap { $0 > 0 ? Date(timeIntervalSince1970: Double($0)) : nil })
+        }
+        view.robots = robots.isEmpty ? nil : robots
         return view
     }
 }

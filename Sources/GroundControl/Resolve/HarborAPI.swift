@@ -51,7 +51,7 @@ public final class HarborAPI: Sendable {
         public var description: String { message }
     }
 
-    private let baseURL: String
+    let baseURL: String
     private let authorization: String
     private let http: HTTPClient
     /// Items per page (Harbor's largest is 100).
@@ -111,26 +111,39 @@ public final class HarborAPI: Sendable {
     }
 
     private func get<Body: Decodable>(_ path: String) async throws(Failure) -> (Body, Int?) {
+        let (status, headers, body) = try await send(.GET, path)
+        guard status == 200 else { throw Self.failure(path: baseURL + path, status: status, body: body) }
+        return (try Self.decode(Body.self, body, path: baseURL + path), headers.first(name: "X-Total-Count").flatMap { Int($0) })
+    }
+
+    /// One request; any status comes back, only a failure to get an answer throws.
+    func send(_ method: HTTPMethod, _ path: String, json: Data? = nil) async throws(Failure) -> (Int, HTTPHeaders, ByteBuffer) {
         var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
         request.headers.add(name: "Authorization", value: authorization)
         request.headers.add(name: "Accept", value: "application/json")
-        let body: ByteBuffer
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, timeout: .seconds(30))
-            body = try await response.body.collect(upTo: 32 * 1024 * 1024)
-        } catch {
-            throw Failure(status: nil, message: "Harbor \(baseURL)\(path): \(error)")
-        }
-        guard response.status == .ok else {
-            let detail = String(decoding: body.readableBytesView.prefix(300), as: UTF8.self)
-            throw Failure(status: Int(response.status.code), message: "Harbor \(baseURL)\(path) answered \(response.status.code): \(detail)")
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: json))
         }
         do {
-            let decoded = try JSONDecoder().decode(Body.self, from: Data(buffer: body))
-            return (decoded, response.headers.first(name: "X-Total-Count").flatMap { Int($0) })
+            let response = try await http.execute(request, timeout: .seconds(30))
+            return (Int(response.status.code), response.headers, try await response.body.collect(upTo: 32 * 1024 * 1024))
         } catch {
-            throw Failure(status: 200, message: "Harbor \(baseURL)\(path) sent JSON this does not read: \(error)")
+            throw Failure(status: nil, message: "Harbor \(method) \(baseURL)\(path): \(error)")
+        }
+    }
+
+    static func failure(path: String, status: Int, body: ByteBuffer) -> Failure {
+        let detail = String(decoding: body.readableBytesView.prefix(300), as: UTF8.self)
+        return Failure(status: status, message: "Harbor \(path) answered \(status): \(detail)")
+    }
+
+    static func decode<Body: Decodable>(_ type: Body.Type, _ body: ByteBuffer, path: String) throws(Failure) -> Body {
+        do {
+            return try JSONDecoder().decode(Body.self, from: Data(buffer: body))
+        } catch {
+            throw Failure(status: 200, message: "Harbor \(path) sent JSON this does not read: \(error)")
         }
     }
 }

@@ -14,7 +14,7 @@ public final class TagResolver: Service {
 
     private let fleet: Fleet
     private let interval: Duration
-    private let logger: Logger
+    let logger: Logger
     private let makeAdapter: AdapterFactory
     private let wakeUps: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
@@ -61,7 +61,7 @@ public final class TagResolver: Service {
     /// them. Returns how many groups got new digests.
     @discardableResult
     public func resolve(registry: String, repository: String) async -> Int {
-        await pass { group, artifact in group.registry == registry && artifact.repository.value == repository }
+        await pass { group, artifact in group.registry == registry && artifact.covers(repository: repository) }
     }
 
     /// Resolves every tag of every group once; returns how many groups got new digests.
@@ -80,14 +80,22 @@ public final class TagResolver: Service {
             return 0
         }
         var adapters: [String: any RegistryAdapter] = [:]
+        var harbors = HarborListings()
         var resolved: [String: Digest] = [:]
         var changed = 0
         let wanted = { (group: GroupRecord, artifact: GroupArtifact) in
-            artifact.digest == nil && artifact.tag != nil && (only?(group, artifact) ?? true)
+            artifact.digest == nil && (artifact.tag != nil || artifact.isSelection) && (only?(group, artifact) ?? true)
         }
         for group in groups where group.artifacts.contains(where: { wanted(group, $0) }) {
-            guard let adapter = await adapter(for: group.registry, cache: &adapters) else { continue }
             var artifacts = group.artifacts
+            if let harbor = await harbors.client(for: group.registry, fleet: fleet, logger: logger) {
+                for index in artifacts.indices where wanted(group, artifacts[index]) {
+                    await resolveInHarbor(&artifacts[index], gate: group.scanGate, harbor: harbor, listings: &harbors)
+                }
+                if await record(group, artifacts) { changed += 1 }
+                continue
+            }
+            guard let adapter = await adapter(for: group.registry, cache: &adapters) else { continue }
             for index in artifacts.indices {
                 guard wanted(group, artifacts[index]), let tag = artifacts[index].tag else { continue }
                 let key = "\(group.registry)/\(artifacts[index].repository):\(tag)"
@@ -103,21 +111,27 @@ public final class TagResolver: Service {
                 }
                 artifacts[index].resolvedDigest = resolved[key]
             }
-            guard artifacts != group.artifacts else { continue }
-            do {
-                if try await fleet.recordResolutions(group: group.name, readAt: group.revision, artifacts: artifacts) {
-                    changed += 1
-                    logger.info("group \(group.name): tags resolved to new digests")
-                } else {
-                    poke()  // the group changed meanwhile: look again
-                }
-            } catch {
-                logger.warning("tag resolution: cannot record group \(group.name)", metadata: ["error": "\(error)"])
-            }
+            if await record(group, artifacts) { changed += 1 }
         }
         for adapter in adapters.values { await adapter.shutdown() }
+        await harbors.shutdown()
         if changed > 0 { await onChange() }
         return changed
+    }
+
+    /// Records a group's new resolutions; returns whether anything changed.
+    private func record(_ group: GroupRecord, _ artifacts: [GroupArtifact]) async -> Bool {
+        guard artifacts != group.artifacts else { return false }
+        do {
+            if try await fleet.recordResolutions(group: group.name, readAt: group.revision, artifacts: artifacts) {
+                logger.info("group \(group.name): tags resolved to new digests")
+                return true
+            }
+            poke()  // the group changed meanwhile: look again
+        } catch {
+            logger.warning("tag resolution: cannot record group \(group.name)", metadata: ["error": "\(error)"])
+        }
+        return false
     }
 
     private func adapter(for registry: String, cache: inout [String: any RegistryAdapter]) async -> (any RegistryAdapter)? {

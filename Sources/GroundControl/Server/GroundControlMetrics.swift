@@ -35,6 +35,16 @@ public final class GroundControlMetrics: Sendable {
         CoreMetrics.Counter(label: "ground_control_registry_events_total", dimensions: [("type", type)], factory: factory).increment()
     }
 
+    /// A change Ground Control made to a satellite's robot in a Harbor (`issue`, `update`, `delete`).
+    func robotChange(_ action: String) {
+        CoreMetrics.Counter(label: "ground_control_harbor_robot_changes_total", dimensions: [("action", action)], factory: factory).increment()
+    }
+
+    /// A Harbor that could not be reached or refused a request; the work is retried.
+    func harborFailure(_ registry: String) {
+        CoreMetrics.Counter(label: "ground_control_harbor_failures_total", dimensions: [("registry", registry)], factory: factory).increment()
+    }
+
     /// Renders the exposition after refreshing the gauges that are read on demand.
     func render(satellitesByState: [String: Int], longPolls: Int) -> [UInt8] {
         for state in ["pending", "registered", "revoked"] {

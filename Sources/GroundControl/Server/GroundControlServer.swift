@@ -20,6 +20,8 @@ public enum GroundControlServer {
         public var tokenLifetime: TimeInterval = 24 * 3600
         /// How often tags are resolved again.
         public var resolveInterval: Duration = .seconds(60)
+        /// How often Harbor robots are checked when nothing changed (expiry, confirmations).
+        public var robotInterval: Duration = .seconds(30)
         /// How often the fleet revision is read for changes made by other processes.
         public var revisionPollInterval: Duration = .milliseconds(250)
         /// How often received heartbeats are written, in one transaction.
@@ -54,6 +56,9 @@ public enum GroundControlServer {
             fleet: fleet, interval: configuration.revisionPollInterval, logger: logger, metrics: metrics, ready: gate.wait)
         let resolver = TagResolver(
             fleet: fleet, interval: configuration.resolveInterval, logger: logger, ready: gate.wait, onChange: { await watcher.poll() })
+        let robots = HarborRobotKeeper(
+            fleet: fleet, interval: configuration.robotInterval, logger: logger, metrics: metrics, ready: gate.wait,
+            onChange: { await watcher.poll() })
         let keys = SigningKeys()
         let heartbeats = HeartbeatWriter(fleet: fleet, interval: configuration.heartbeatFlushInterval, logger: logger)
         let api = GroundControlAPI(
@@ -76,7 +81,7 @@ public enum GroundControlServer {
             // A fleet reconnects at once after a restart: a short accept queue drops SYNs, and
             // each drop costs the client a second or more of TCP retransmission.
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: 4096),
-            services: [store, watcher, resolver, heartbeats],
+            services: [store, watcher, resolver, robots, heartbeats],
             onServerRunning: onServerRunning,
             logger: logger)
         let cache = api.cache

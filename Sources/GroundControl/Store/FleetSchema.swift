@@ -69,6 +69,23 @@ enum FleetSchema {
                 // The hash of the secret a registry's webhook presents; NULL: no events taken.
                 "ALTER TABLE registries ADD COLUMN webhook_secret_hash TEXT",
             ],
+            [
+                // A group's scan gate, JSON; NULL for none.
+                "ALTER TABLE image_groups ADD COLUMN scan_gate TEXT",
+                "ALTER TABLE registries ADD COLUMN robot_duration_days \(integer)",
+                // The robots Ground Control keeps in a Harbor for each satellite, two slots each so
+                // a refresh never leaves a gap. No secret is kept: each is derived from the epoch.
+                // No foreign key to satellites: a deleted satellite's row stays until Harbor has
+                // deleted its robot.
+                """
+                CREATE TABLE harbor_robots (
+                    registry TEXT NOT NULL, satellite TEXT NOT NULL, slot TEXT NOT NULL,
+                    robot_id \(integer), robot_name TEXT NOT NULL, epoch \(integer) NOT NULL, projects TEXT NOT NULL,
+                    expires_at \(integer), issued_revision \(integer),
+                    refresh_requested INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (registry, satellite, slot))
+                """,
+            ],
         ]
     }
 

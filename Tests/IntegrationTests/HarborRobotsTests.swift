@@ -1,0 +1,275 @@
+import Foundation
+import OCI
+import SatelliteProtocol
+import Testing
+import TestSupport
+
+/// A registry of kind `harbor`: each satellite pulls with a robot of its own that Ground Control
+/// makes in the Harbor (the stand-in, which enforces robots' permissions on its Distribution API),
+/// widens with the satellite's groups, refreshes without a gap, and deletes with the satellite.
+@Suite struct HarborRobotsTests {
+    /// Harbor, Ground Control checking robots every second and tags every two, and registry
+    /// "central" of kind harbor.
+    struct HarborFleet {
+        let harbor: HarborStandIn
+        let server: GroundControlProcess
+        let work: TemporaryDirectory
+
+        static func start(_ work: TemporaryDirectory, harbor: HarborStandIn) async throws -> HarborFleet {
+            let server = try await GroundControlProcess(directory: work, adminToken: "admin", extraArguments: ["--robot-interval", "1", "--resolve-interval", "2"])
+            try Data(HarborStandIn.adminPassword.utf8).write(to: URL(fileURLWithPath: work.appending("admin-password")))
+            let shown = try await IntegrationTests.satctl(server, token: "admin", [
+                "registries", "put", "central", "--kind", "harbor", "--registry-url", harbor.url, "--username", HarborStandIn.admin,
+                "--password-file", work.appending("admin-password"),
+            ])
+            #expect(shown.contains("harbor"), "\(shown)")
+            return HarborFleet(harbor: harbor, server: server, work: work)
+        }
+
+        @discardableResult
+        func satctl(_ arguments: [String]) async throws -> String {
+            try await IntegrationTests.satctl(server, token: "admin", arguments)
+        }
+
+        /// Creates a satellite in `groups` that reports every second; returns its registration token.
+        func create(_ name: String, groups: [String]) async throws -> String {
+            let created = try await satctl(
+                ["satellites", "create", name, "--heartbeat-interval", "1", "--sync-interval", "5", "--output", "json"] + groups.flatMap { ["--group", $0] })
+            return try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
+        }
+    }
+
+    /// The state a satellite last took, as it saved it (its signature on the first line).
+    static func savedState(_ agent: SatelliteAgent) throws -> DesiredState {
+        let saved = try Data(contentsOf: URL(fileURLWithPath: agent.dataDirectory + "/ground-control-state.signed"))
+        let newline = try #require(saved.firstIndex(of: UInt8(ascii: "\n")))
+        return try APIJSON.decoder().decode(DesiredState.self, from: saved[(newline + 1)...])
+    }
+
+    /// Runs `body` with Harbor holding `images` (each name an image, pushed to its references)
+    /// and Ground Control in front; stops and removes everything afterwards.
+    static func withHarbor(
+        _ label: String, images names: [String], pushes: [(image: String, to: String)],
+        _ body: (HarborFleet, _ layout: String, _ digests: [String: String]) async throws -> Void
+    ) async throws {
+        let harbor = try await HarborStandIn()
+        let work = try TemporaryDirectory(label)
+        defer { work.remove() }
+        do {
+            let (layout, digests) = try images(in: work, names)
+            for push in pushes { try await harbor.push(layout: layout, name: push.image, to: push.to) }
+            let fleet = try await HarborFleet.start(work, harbor: harbor)
+            defer { Task { await fleet.server.stop() } }
+            try await body(fleet, layout, digests)
+        }
+    }
+
+    static func images(in work: TemporaryDirectory, _ names: [String]) throws -> (layout: String, digests: [String: String]) {
+        var builder = try OCILayoutBuilder(path: work.appending("layout"))
+        var digests: [String: String] = [:]
+        for name in names {
+            let image = try builder.image(architecture: "amd64", layers: [["content": name + "\n"]])
+            try builder.tag(image, as: name)
+            digests[name] = image.digest.string
+        }
+        return (work.appending("layout"), digests)
+    }
+
+    @Test func aSatellitePullsWithARobotOfItsOwnThatLivesAndDiesWithIt() async throws {
+        try await Self.withHarbor(
+            "harbor-robots", images: ["app1", "app2", "secret"], pushes: [("app1", "proj/app:v1"), ("secret", "other/private:v1")]
+        ) { fleet, layout, digests in
+            let harbor = fleet.harbor
+            try await fleet.satctl(["groups", "put", "edge", "--registry", "central", "--artifact", "proj/app:v1"])
+            let token = try await fleet.create("edge-01", groups: ["edge"])
+            let agent = try await SatelliteAgent(state: nil, source: ["--ground-control", fleet.server.baseURL, "--token", token])
+            defer { agent.terminate() }
+
+            // Its own robot, with pull on the one project its group uses, and it pulled with it.
+            try await agent.waitForStatus("the satellite's sync through its robot") { $0.digest(of: "central/proj/app", tag: "v1") == digests["app1"] }
+            let robots = try await harbor.robots()
+            #expect(robots.map(\.name) == ["robot$satellite.central.edge-01.a"])
+            #expect(robots.first?.permissions.map(\.namespace) == ["proj"])
+            let state = try Self.savedState(agent)
+            let upstream = try #require(state.upstreams.first)
+            #expect(upstream.username == "robot$satellite.central.edge-01.a")
+            let secret = try #require(upstream.password)
+            #expect(secret != HarborStandIn.adminPassword, "the admin's password reached a satellite")
+            #expect(try await harbor.canPull("proj/app", tag: "v1", username: upstream.username ?? "", password: secret))
+            #expect(try await !harbor.canPull("other/private", tag: "v1", username: upstream.username ?? "", password: secret),
+                    "the robot may pull from a project its groups do not name")
+            let shown = try await fleet.satctl(["satellites", "show", "edge-01"])
+            #expect(shown.contains("robot$satellite.central.edge-01.a"), "\(shown)")
+
+            // Its groups widen: so do the robot's permissions, and the satellite pulls the new project.
+            try await fleet.satctl(["groups", "put", "edge", "--registry", "central", "--artifact", "proj/app:v1", "--artifact", "other/private:v1"])
+            try await agent.waitForStatus("the sync of the second project") { $0.digest(of: "central/other/private", tag: "v1") == digests["secret"] }
+            #expect(try await harbor.robots().first?.permissions.map(\.namespace).sorted() == ["other", "proj"])
+
+            // A refresh (with the satellite's credential rotation): a new robot in the other slot,
+            // the old one deleted only after the satellite took the new state. It never pulls
+            // with a dead secret: a tag moved meanwhile syncs, and no pull was refused.
+            try await fleet.satctl(["satellites", "rotate", "edge-01"])
+            try await poll("the refreshed robot to be handed out") { try Self.savedState(agent).upstreams.first?.username == "robot$satellite.central.edge-01.b" }
+            try await poll("the old robot to be deleted") { try await harbor.robots().map(\.name) == ["robot$satellite.central.edge-01.b"] }
+            let created = harbor.events.firstIndex { $0 == "robot created robot$satellite.central.edge-01.b" }
+            let deleted = harbor.events.firstIndex { $0 == "robot deleted robot$satellite.central.edge-01.a" }
+            #expect(created != nil && deleted != nil && created! < deleted!, "\(harbor.events)")
+            #expect(try await !harbor.canPull("proj/app", tag: "v1", username: upstream.username ?? "", password: secret), "the old secret still works")
+            try await harbor.push(layout: layout, name: "app2", to: "proj/app:v1")
+            try await agent.waitForStatus("the moved tag's sync with the new robot") { $0.digest(of: "central/proj/app", tag: "v1") == digests["app2"] && $0.allSynced }
+            #expect(!agent.child.errorOutput.contains("401"), "a pull was refused: \(agent.child.errorOutput.suffix(2000))")
+
+            // Revoked: the robot is deleted, and its secret stops working.
+            let refreshed = try #require(try Self.savedState(agent).upstreams.first)
+            try await fleet.satctl(["satellites", "revoke", "edge-01"])
+            try await poll("the revoked satellite's robot to be deleted") { try await harbor.robots().isEmpty }
+            #expect(try await !harbor.canPull("proj/app", tag: "v1", username: refreshed.username ?? "", password: refreshed.password ?? ""))
+        }
+    }
+
+    /// A refresh keeps the old robot alive until a heartbeat shows the satellite took the state
+    /// naming the new one: a satellite that has not taken it still pulls with the old.
+    @Test func theOldRobotLivesUntilTheSatelliteConfirmsTheNew() async throws {
+        try await Self.withHarbor("harbor-refresh", images: ["app1"], pushes: [("app1", "proj/app:v1")]) { fleet, _, digests in
+            let harbor = fleet.harbor
+            try await fleet.satctl(["groups", "put", "edge", "--registry", "central", "--artifact", "proj/app:v1@\(digests["app1"] ?? "")"])
+            let token = try await fleet.create("edge-01", groups: ["edge"])
+            // The satellite's side by hand, so the test decides when it confirms.
+            let registered = try await httpSend(
+                "POST", "\(fleet.server.baseURL)/api/v1/register", headers: ["Content-Type": "application/json"],
+                body: try APIJSON.encoder().encode(["token": token]))
+            let auth = ["Authorization": "Bearer \(try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body).credential)"]
+            func state() async throws -> DesiredState {
+                try APIJSON.decoder().decode(DesiredState.self, from: try await httpGet("\(fleet.server.baseURL)/api/v1/state", headers: auth).body)
+            }
+            func confirm(_ generation: Int64) async throws {
+                let reply = try await httpSend(
+                    "POST", "\(fleet.server.baseURL)/api/v1/status", headers: auth.merging(["Content-Type": "application/json"]) { $1 },
+                    body: try APIJSON.encoder().encode(StatusReport(generation: generation, inventory: [])))
+                #expect(reply.status == 200, "\(String(decoding: reply.body, as: UTF8.self))")
+            }
+            let first = try await pollFor("the first robot") { () -> DesiredState? in
+                let state = try await state()
+                return state.upstreams.first?.username == "robot$satellite.central.edge-01.a" ? state : nil
+            }
+            try await confirm(first.generation)
+
+            try await fleet.satctl(["satellites", "rotate", "edge-01"])
+            let second = try await pollFor("the refreshed robot in the state") { () -> DesiredState? in
+                let state = try await state()
+                return state.upstreams.first?.username == "robot$satellite.central.edge-01.b" ? state : nil
+            }
+            let old = try #require(first.upstreams.first)
+            // Several robot passes (one a second) go by without a confirmation: the old robot
+            // stays, and its secret still pulls. (A bounded wait: what is checked is an absence.)
+            try await Task.sleep(for: .seconds(3))
+            #expect(try await harbor.robots().map(\.name).sorted() == ["robot$satellite.central.edge-01.a", "robot$satellite.central.edge-01.b"])
+            #expect(try await harbor.canPull("proj/app", tag: "v1", username: old.username ?? "", password: old.password ?? ""))
+            let new = try #require(second.upstreams.first)
+            #expect(try await harbor.canPull("proj/app", tag: "v1", username: new.username ?? "", password: new.password ?? ""))
+
+            try await confirm(second.generation)
+            try await poll("the old robot to go once the satellite confirmed") { try await harbor.robots().map(\.name) == ["robot$satellite.central.edge-01.b"] }
+            #expect(try await !harbor.canPull("proj/app", tag: "v1", username: old.username ?? "", password: old.password ?? ""))
+        }
+    }
+
+    /// Harbor unreachable: robots wait, nothing is lost. A satellite registered meanwhile gets its
+    /// robot once Harbor is back (replacing a leftover of the same name); one deleted meanwhile
+    /// loses its robot once Harbor is back.
+    @Test func harborDownDelaysRobotsAndLosesNothing() async throws {
+        try await Self.withHarbor("harbor-down", images: ["app1"], pushes: [("app1", "proj/app:v1")]) { fleet, _, digests in
+            let harbor = fleet.harbor
+            try await fleet.satctl(["groups", "put", "edge", "--registry", "central", "--artifact", "proj/app:v1@\(digests["app1"] ?? "")"])
+            // A robot of that name already in Harbor, as when Ground Control stopped between
+            // making one and recording it: it is replaced, not trusted (its secret is unknown).
+            let basic = "Basic " + Data("\(HarborStandIn.admin):\(HarborStandIn.adminPassword)".utf8).base64EncodedString()
+            let leftover = try await httpSend(
+                "POST", "\(harbor.url)/api/v2.0/robots", headers: ["Authorization": basic, "Content-Type": "application/json"],
+                body: Data(#"{"name": "satellite.central.edge-01.a", "level": "system", "duration": 30, "permissions": []}"#.utf8))
+            #expect(leftover.status == 201)
+
+            await harbor.stop()
+            let token = try await fleet.create("edge-01", groups: ["edge"])
+            let agent = try await SatelliteAgent(state: nil, source: ["--ground-control", fleet.server.baseURL, "--token", token])
+            defer { agent.terminate() }
+            try await poll("Ground Control to count a Harbor failure") {
+                let metrics = try await httpGet("\(fleet.server.baseURL)/metrics")
+                return String(decoding: metrics.body, as: UTF8.self).contains("ground_control_harbor_failures_total{registry=\"central\"}")
+            }
+            let taken = try await pollFor("the satellite to take its state") { try? Self.savedState(agent) }
+            #expect(taken.upstreams.first?.username == nil, "a robot was handed out that Harbor never made")
+
+            try await harbor.start()
+            try await agent.waitForStatus("the sync once Harbor is back") { $0.digest(of: "central/proj/app", tag: "v1") == digests["app1"] }
+            #expect(try await harbor.robots().map(\.name) == ["robot$satellite.central.edge-01.a"])
+
+            await harbor.stop()
+            try await fleet.satctl(["satellites", "delete", "edge-01"])
+            try await harbor.start()
+            try await poll("the deleted satellite's robot to be deleted once Harbor is back") { try await harbor.robots().isEmpty }
+        }
+    }
+
+    /// Tag filters resolve through Harbor's artifact listing, and the scan gate holds back what a
+    /// scan finds too severe, keeping the digest that last passed.
+    @Test func filtersResolveAndTheScanGateHoldsBack() async throws {
+        let versions = ["1.24.9", "1.25.0", "1.25.1", "2.0", "latest"]
+        try await Self.withHarbor(
+            "harbor-filters", images: versions + ["clean", "vulnerable"],
+            pushes: versions.map { ($0, "proj/app:\($0)") } + [("clean", "proj/tools:stable")]
+        ) { fleet, layout, digests in
+            let harbor = fleet.harbor
+
+            func resolved(_ group: String) async throws -> [String: String] {
+                let view = try APIJSON.decoder().decode(GroupView.self, from: Data(try await fleet.satctl(["groups", "show", group, "--output", "json"]).utf8))
+                var tags: [String: String] = [:]
+                for chosen in view.artifacts.flatMap({ $0.resolved ?? [] }) { tags["\(chosen.repository):\(chosen.tag)"] = chosen.digest.string }
+                return tags
+            }
+            try await fleet.satctl(["groups", "put", "semver", "--registry", "central", "--select", "proj/app;semver=>=1.25 <2"])
+            try await fleet.satctl(["groups", "put", "glob", "--registry", "central", "--select", "proj/app;tags=1.*"])
+            try await fleet.satctl(["groups", "put", "newest", "--registry", "central", "--select", "proj/*;latest=1"])
+            let expected = [
+                "semver": ["proj/app:1.25.0": digests["1.25.0"], "proj/app:1.25.1": digests["1.25.1"]],
+                "glob": ["proj/app:1.24.9": digests["1.24.9"], "proj/app:1.25.0": digests["1.25.0"], "proj/app:1.25.1": digests["1.25.1"]],
+                "newest": ["proj/app:latest": digests["latest"], "proj/tools:stable": digests["clean"]],
+            ]
+            for (group, tags) in expected {
+                try await poll("group \(group) to resolve") { try await resolved(group) == tags.compactMapValues { $0 } }
+            }
+
+            // The gate: at most high. A clean artifact passes; a critical one pushed over the
+            // same tag is held back, and the tag keeps the digest that passed.
+            try await harbor.push(layout: layout, name: "clean", to: "proj/app:gated")
+            try await harbor.setScan("proj/app", digest: digests["clean"] ?? "", severity: "Low")
+            try await fleet.satctl(["groups", "put", "gated", "--registry", "central", "--artifact", "proj/app:gated", "--max-severity", "high"])
+            func gated() async throws -> GroupView {
+                try APIJSON.decoder().decode(GroupView.self, from: Data(try await fleet.satctl(["groups", "show", "gated", "--output", "json"]).utf8))
+            }
+            try await poll("the clean artifact to pass") { try await gated().artifacts.first?.resolvedDigest?.string == digests["clean"] }
+            try await harbor.push(layout: layout, name: "vulnerable", to: "proj/app:gated")
+            try await harbor.setScan("proj/app", digest: digests["vulnerable"] ?? "", severity: "Critical")
+            try await poll("the critical artifact to be held back") { try await gated().artifacts.first?.heldBack?.first?.digest.string == digests["vulnerable"] }
+            let held = try await gated()
+            #expect(held.artifacts.first?.resolvedDigest?.string == digests["clean"], "the tag left the digest that passed")
+            #expect(held.artifacts.first?.heldBack?.first?.reason == "severity critical is above the group's maxSeverity high")
+            let shown = try await fleet.satctl(["groups", "show", "gated"])
+            #expect(shown.contains("held back") && shown.contains("severity critical"), "\(shown)")
+
+            // A later scan clears it: the tag moves on.
+            try await harbor.setScan("proj/app", digest: digests["vulnerable"] ?? "", severity: "Medium")
+            try await poll("the rescanned artifact to pass") { try await gated().artifacts.first?.resolvedDigest?.string == digests["vulnerable"] }
+            #expect(try await gated().artifacts.first?.heldBack == nil)
+
+            // requireScan: an artifact never scanned is withheld.
+            try await harbor.push(layout: layout, name: "2.0", to: "proj/app:unscanned")
+            try await fleet.satctl(["groups", "put", "strict", "--registry", "central", "--artifact", "proj/app:unscanned", "--require-scan"])
+            try await poll("the unscanned artifact to be held back") {
+                let view = try APIJSON.decoder().decode(GroupView.self, from: Data(try await fleet.satctl(["groups", "show", "strict", "--output", "json"]).utf8))
+                return view.artifacts.first?.heldBack?.first?.reason == "not scanned" && view.artifacts.first?.resolvedDigest == nil
+            }
+        }
+    }
+}
