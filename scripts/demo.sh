@@ -2,7 +2,8 @@
 # The whole system on one machine, offline: an upstream registry seeded with generated images,
 # Ground Control on SQLite with a registry and a group, and two satellites at two sites that
 # register with one-time tokens, sync, report to the fleet and serve pulls, then a second node at
-# one site that fills itself from its peer. Runs until Ctrl-C,
+# one site that fills itself from its peer, and a Harbor (API stand-in) whose robots and scan gate
+# Ground Control manages. Runs until Ctrl-C,
 # then stops everything it started and removes its temporary directory.
 #
 #   scripts/demo.sh            build (release) and run
@@ -134,6 +135,36 @@ sys.exit(0 if any(s["name"] == "a" and s["fromPeersBytes"] > 0 for s in json.loa
   sleep 0.1
 done
 "$BIN/satctl" sites | sed 's/^/   /'
+echo
+
+echo "== Harbor: store-b joins a group on a Harbor, pulls with a robot of its own, and a scan gate holds back a critical image (docs/harbor.md)"
+echo "   (Harbor's API is stood in by scripts/testing/harbor-standin.py in front of the upstream: Harbor needs a container engine)"
+HARBOR_PORT=$(free_port)
+python3 scripts/testing/harbor-standin.py "$UPSTREAM_PORT" "$WORK/harbor-state.json" "admin:Harbor12345" "$HARBOR_PORT" >"$WORK/harbor.log" 2>&1 &
+PIDS+=($!)
+wait_for "http://127.0.0.1:$HARBOR_PORT/api/v2.0/ping" "the Harbor stand-in"
+(umask 077; printf 'Harbor12345' >"$WORK/harbor.password")
+"$BIN/satctl" registries put harbor --kind harbor --registry-url "http://127.0.0.1:$HARBOR_PORT" --username admin \
+  --password-file "$WORK/harbor.password" >/dev/null
+digest_of() { # REPOSITORY TAG
+  curl -s -I -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json' \
+    "http://127.0.0.1:$UPSTREAM_PORT/v2/$1/manifests/$2" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+curl -s -X PUT -d '{"severity": "Critical"}' "http://127.0.0.1:$HARBOR_PORT/standin/scan/demo/hello@$(digest_of demo/hello 1)" >/dev/null
+curl -s -X PUT -d '{"severity": "Low"}' "http://127.0.0.1:$HARBOR_PORT/standin/scan/demo/web@$(digest_of demo/web 1.0)" >/dev/null
+"$BIN/satctl" groups put harbor-edge --registry harbor --select 'demo/*;tags=1*' --max-severity high >/dev/null
+"$BIN/satctl" satellites add-group store-b harbor-edge >/dev/null
+for _ in $(seq 1 300); do
+  "$BIN/satctl" satellites show store-b | grep -q 'robot\$' && "$BIN/satctl" groups show harbor-edge | grep -q 'held back' && break
+  sleep 0.1
+done
+"$BIN/satctl" groups show harbor-edge | sed 's/^/   /'
+"$BIN/satctl" satellites show store-b | grep -E '^(robot|held back) ' | sed 's/^/   store-b /'
+for _ in $(seq 1 300); do
+  "$BIN/satellite" status --data-dir "$WORK/store-b" | grep -q 'harbor/demo/web' && break
+  sleep 0.1
+done
+"$BIN/satellite" status --data-dir "$WORK/store-b" | grep 'harbor/' | sed 's/^ */   store-b holds /'
 echo
 
 echo "== point a node's containerd and podman at store-a ($WORK/node stands in for the node's /)"

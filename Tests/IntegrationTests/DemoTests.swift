@@ -37,6 +37,11 @@ import TestSupport
         #expect(joined.contains(" 0 from upstreams") && !joined.contains(" 0 bytes from peers"), "\(joined)")
         #expect(output.split(separator: "\n").contains { $0.contains("store-a,store-a2") }, "\(output)")
 
+        // store-b pulls from the Harbor with its own robot; the scan gate held the critical image back.
+        #expect(output.contains("store-b robot      harbor: robot$satellite.harbor.store-b.a"), "\(output)")
+        #expect(output.contains("store-b held back  demo/hello:1@") && output.contains("severity critical is above"), "\(output)")
+        #expect(output.contains("store-b holds harbor/demo/web:1.0") && !output.contains("store-b holds harbor/demo/hello"), "\(output)")
+
         // The node's containerd was pointed at store-a, and the printed restore undoes it.
         #expect(output.contains("[host.\"http://127.0.0.1:") && output.contains("capabilities = [\"pull\", \"resolve\"]"), "\(output)")
         let restore = try require(output.split(separator: "\n").first { $0.contains("satellite runtime restore") }, "a restore line")

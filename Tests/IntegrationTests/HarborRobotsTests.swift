@@ -105,6 +105,9 @@ import TestSupport
             try await fleet.satctl(["groups", "put", "edge", "--registry", "central", "--artifact", "proj/app:v1", "--artifact", "other/private:v1"])
             try await agent.waitForStatus("the sync of the second project") { $0.digest(of: "central/other/private", tag: "v1") == digests["secret"] }
             #expect(try await harbor.robots().first?.permissions.map(\.namespace).sorted() == ["other", "proj"])
+            // And narrow again: the robot loses the project.
+            try await fleet.satctl(["groups", "put", "edge", "--registry", "central", "--artifact", "proj/app:v1"])
+            try await poll("the robot's permissions to narrow") { try await harbor.robots().first?.permissions.map(\.namespace) == ["proj"] }
 
             // A refresh (with the satellite's credential rotation): a new robot in the other slot,
             // the old one deleted only after the satellite took the new state. It never pulls

@@ -20,6 +20,7 @@ Harbor API (`/api/v2.0/…`, the admin only):
   GET    /projects/{p}/repositories                         paged
   GET    /projects/{p}/repositories/{r}/artifacts           paged, with_tag, with_scan_overview;
                                                             r with '/' encoded twice (a%252Fb)
+  GET    /projects/{p}/repositories/{r}/artifacts/{ref}     one artifact by tag or digest
   POST   /robots                 RobotCreate -> 201 RobotCreated (name robot$<name>, or
                                  robot$<project>+<name> at level project), 409 for a taken name
   GET    /robots, /robots/{id}   Robot (no secret)
@@ -283,6 +284,15 @@ class Handler(BaseHTTPRequestHandler):
             flag = lambda name: query.get(name, ["false"])[0] == "true"
             items, total = paged(artifacts(repository, flag("with_tag"), flag("with_scan_overview")), query)
             return self.reply(200, items, {"X-Total-Count": str(total)})
+        if len(parts) == 6 and parts[0] == "projects" and parts[2] == "repositories" and parts[4] == "artifacts" and self.command == "GET":
+            repository = parts[1] + "/" + urllib.parse.unquote(parts[3])
+            reference = urllib.parse.unquote(parts[5])
+            digest = reference if reference.startswith("sha256:") else digest_of(repository, reference)
+            flag = lambda name: query.get(name, ["false"])[0] == "true"
+            found = [a for a in artifacts(repository, flag("with_tag"), flag("with_scan_overview")) if a["digest"] == digest] if digest else []
+            if not found:
+                return self.error(404, "NOT_FOUND", f"artifact {repository}:{reference} not found")
+            return self.reply(200, found[0])
         if len(parts) == 4 and parts[0] == "projects" and parts[2:] == ["webhook", "policies"] and self.command == "POST":
             policy = json.loads(self.body() or b"{}")
             policy["project"] = parts[1]

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Keeps a robot account in each Harbor for each registered satellite whose groups use it:
 /// created with pull on exactly the projects those groups name, widened or narrowed when they
@@ -23,6 +24,8 @@ public final class HarborRobotKeeper: Service {
     private let ready: @Sendable () async -> Void
     private let onChange: @Sendable () async -> Void
     private let now: @Sendable () -> Date
+    /// The signing key, read once: it never changes for a database.
+    private let signingKey = Mutex<Data?>(nil)
 
     /// - Parameters:
     ///   - interval: how often a pass runs with nothing changed (expiry, heartbeats confirming).
@@ -70,7 +73,13 @@ public final class HarborRobotKeeper: Service {
         let signingKey: Curve25519.Signing.PrivateKey
         do {
             demand = try await fleet.robotDemand()
-            signingKey = try await fleet.signingKey()
+            if let raw = self.signingKey.withLock({ $0 }), let known = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) {
+                signingKey = known
+            } else {
+                signingKey = try await fleet.signingKey()
+                let raw = signingKey.rawRepresentation
+                self.signingKey.withLock { $0 = raw }
+            }
         } catch {
             logger.warning("harbor robots: cannot read the fleet", metadata: ["error": "\(error)"])
             return false

@@ -32,6 +32,16 @@ struct HarborListings {
         return listed
     }
 
+    mutating func artifact(
+        _ harbor: HarborAPI, project: String, repository: String, reference: String
+    ) async throws(HarborAPI.Failure) -> [HarborAPI.Artifact] {
+        let key = "\(harbor.baseURL)|\(project)/\(repository)|\(reference)"
+        if let known = artifacts[key] { return known }
+        let found = try await harbor.artifact(project: project, repository: repository, reference: reference).map { [$0] } ?? []
+        artifacts[key] = found
+        return found
+    }
+
     mutating func repositories(_ harbor: HarborAPI, project: String) async throws(HarborAPI.Failure) -> [String] {
         let key = "\(harbor.baseURL)|\(project)"
         if let known = repositories[key] { return known }
@@ -69,7 +79,12 @@ extension TagResolver {
             let repository = "\(project)/\(name)"
             let listed: [HarborAPI.Artifact]
             do {
-                listed = try await listings.artifacts(harbor, project: project, repository: name)
+                // One tag costs one request; filters need the whole listing.
+                if !entry.isSelection, let tag = entry.tag {
+                    listed = try await listings.artifact(harbor, project: project, repository: name, reference: tag.value)
+                } else {
+                    listed = try await listings.artifacts(harbor, project: project, repository: name)
+                }
             } catch {
                 logger.warning("cannot list the artifacts of \(repository) in Harbor", metadata: ["error": "\(error)"])
                 return  // one repository unread: keep everything as it was rather than drop its tags
