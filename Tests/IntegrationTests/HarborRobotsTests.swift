@@ -15,8 +15,9 @@ import TestSupport
         let server: GroundControlProcess
         let work: TemporaryDirectory
 
-        static func start(_ work: TemporaryDirectory, harbor: HarborStandIn) async throws -> HarborFleet {
-            let server = try await GroundControlProcess(directory: work, adminToken: "admin", extraArguments: ["--robot-interval", "1", "--resolve-interval", "2"])
+        static func start(_ work: TemporaryDirectory, harbor: HarborStandIn, database: String? = nil) async throws -> HarborFleet {
+            let server = try await GroundControlProcess(
+                directory: work, database: database, adminToken: "admin", extraArguments: ["--robot-interval", "1", "--resolve-interval", "2"])
             try Data(HarborStandIn.adminPassword.utf8).write(to: URL(fileURLWithPath: work.appending("admin-password")))
             let shown = try await IntegrationTests.satctl(server, token: "admin", [
                 "registries", "put", "central", "--kind", "harbor", "--registry-url", harbor.url, "--username", HarborStandIn.admin,
@@ -29,6 +30,15 @@ import TestSupport
         @discardableResult
         func satctl(_ arguments: [String]) async throws -> String {
             try await IntegrationTests.satctl(server, token: "admin", arguments)
+        }
+
+        /// Creates and registers a satellite in `groups`, acting as it; returns its auth header.
+        func register(_ name: String, groups: [String]) async throws -> [String: String] {
+            let token = try await create(name, groups: groups)
+            let registered = try await httpSend(
+                "POST", "\(server.baseURL)/api/v1/register", headers: ["Content-Type": "application/json"],
+                body: try APIJSON.encoder().encode(["token": token]))
+            return ["Authorization": "Bearer \(try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body).credential)"]
         }
 
         /// Creates a satellite in `groups` that reports every second; returns its registration token.
@@ -49,7 +59,7 @@ import TestSupport
     /// Runs `body` with Harbor holding `images` (each name an image, pushed to its references)
     /// and Ground Control in front; stops and removes everything afterwards.
     static func withHarbor(
-        _ label: String, images names: [String], pushes: [(image: String, to: String)],
+        _ label: String, images names: [String], pushes: [(image: String, to: String)], database: String? = nil,
         _ body: (HarborFleet, _ layout: String, _ digests: [String: String]) async throws -> Void
     ) async throws {
         let harbor = try await HarborStandIn()
@@ -58,7 +68,7 @@ import TestSupport
         do {
             let (layout, digests) = try images(in: work, names)
             for push in pushes { try await harbor.push(layout: layout, name: push.image, to: push.to) }
-            let fleet = try await HarborFleet.start(work, harbor: harbor)
+            let fleet = try await HarborFleet.start(work, harbor: harbor, database: database)
             defer { Task { await fleet.server.stop() } }
             try await body(fleet, layout, digests)
         }
@@ -132,17 +142,15 @@ import TestSupport
     }
 
     /// A refresh keeps the old robot alive until a heartbeat shows the satellite took the state
-    /// naming the new one: a satellite that has not taken it still pulls with the old.
-    @Test func theOldRobotLivesUntilTheSatelliteConfirmsTheNew() async throws {
-        try await Self.withHarbor("harbor-refresh", images: ["app1"], pushes: [("app1", "proj/app:v1")]) { fleet, _, digests in
+    /// naming the new one: a satellite that has not taken it still pulls with the old. On SQLite
+    /// and on PostgreSQL.
+    @Test(arguments: ["sqlite", "postgres"]) func theOldRobotLivesUntilTheSatelliteConfirmsTheNew(database: String) async throws {
+        let url = database == "postgres" ? try await PostgresServer.shared.makeDatabase() : nil
+        try await Self.withHarbor("harbor-refresh", images: ["app1"], pushes: [("app1", "proj/app:v1")], database: url) { fleet, _, digests in
             let harbor = fleet.harbor
             try await fleet.satctl(["groups", "put", "edge", "--registry", "central", "--artifact", "proj/app:v1@\(digests["app1"] ?? "")"])
-            let token = try await fleet.create("edge-01", groups: ["edge"])
             // The satellite's side by hand, so the test decides when it confirms.
-            let registered = try await httpSend(
-                "POST", "\(fleet.server.baseURL)/api/v1/register", headers: ["Content-Type": "application/json"],
-                body: try APIJSON.encoder().encode(["token": token]))
-            let auth = ["Authorization": "Bearer \(try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body).credential)"]
+            let auth = try await fleet.register("edge-01", groups: ["edge"])
             func state() async throws -> DesiredState {
                 try APIJSON.decoder().decode(DesiredState.self, from: try await httpGet("\(fleet.server.baseURL)/api/v1/state", headers: auth).body)
             }
