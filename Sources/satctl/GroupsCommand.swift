@@ -78,7 +78,7 @@ struct GroupsCommand: AsyncParsableCommand {
             artifact.platforms = platforms.isEmpty ? nil : platforms
             return artifact
         } catch {
-            throw SatctlError("--select '\(raw)': \((error as? OCIError)?.message ?? "\(error)")")
+            throw SatctlError("--select '\(raw)': \(error.message)")
         }
     }
 
