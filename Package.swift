@@ -149,6 +149,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "ImageSignatures",
+            dependencies: [
+                "OCI", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Replication",
             dependencies: [
                 "OCI", "RegistryStore", "RegistryClient", "SatelliteProtocol",
@@ -260,6 +267,7 @@ let package = Package(
         .testTarget(
             name: "OCITests", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: testSettings),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: testSettings),
+        .testTarget(name: "ImageSignaturesTests", dependencies: ["ImageSignatures", "OCI", "TestSupport"], swiftSettings: testSettings),
         .testTarget(
             name: "RuntimeConfigTests",
             dependencies: [
