@@ -138,6 +138,11 @@ import TestSupport
             try await fleet.satctl(["satellites", "revoke", "edge-01"])
             try await poll("the revoked satellite's robot to be deleted") { try await harbor.robots().isEmpty }
             #expect(try await !harbor.canPull("proj/app", tag: "v1", username: refreshed.username ?? "", password: refreshed.password ?? ""))
+            // Each change to a robot is in the audit log, made by Ground Control itself.
+            let audit = try await fleet.satctl(["audit"])
+            for action in ["robot.issue", "robot.update", "robot.delete"] {
+                #expect(audit.contains(action) && audit.contains("ground-control"), "\(action) is not in the audit log:\n\(audit)")
+            }
         }
     }
 

@@ -182,7 +182,11 @@ extension Fleet {
                 // The slot handed out before: its refresh is done.
                 try await session.query(
                     "UPDATE harbor_robots SET refresh_requested = 0 WHERE registry = ? AND satellite = ?", .text(row.registry), .text(row.satellite))
-                try await audit(session, .admin, "robot.issue", row.satellite, "registry \(row.registry), robot$\(row.robotName)")
+                try await audit(session, .groundControl, "robot.issue", row.satellite, "registry \(row.registry), robot$\(row.robotName)")
+            } else {
+                try await audit(
+                    session, .groundControl, "robot.update", row.satellite,
+                    "registry \(row.registry), robot$\(row.robotName): pull on \(row.projects.joined(separator: ", "))")
             }
             try await session.query(
                 """
@@ -202,7 +206,7 @@ extension Fleet {
         try await store.transaction { session in
             try await session.query(
                 "DELETE FROM harbor_robots WHERE registry = ? AND satellite = ? AND slot = ?", .text(row.registry), .text(row.satellite), .text(row.slot))
-            try await audit(session, .admin, "robot.delete", row.satellite, "registry \(row.registry), robot$\(row.robotName): \(reason)")
+            try await audit(session, .groundControl, "robot.delete", row.satellite, "registry \(row.registry), robot$\(row.robotName): \(reason)")
         }
     }
 

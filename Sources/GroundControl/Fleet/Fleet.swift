@@ -43,11 +43,14 @@ public struct Fleet: Sendable {
     public enum Actor: Sendable, Equatable, CustomStringConvertible {
         case admin
         case satellite(String)
+        /// Ground Control's own services (the Harbor robot keeper).
+        case groundControl
 
         public var description: String {
             switch self {
             case .admin: "admin"
             case .satellite(let name): "satellite:\(name)"
+            case .groundControl: "ground-control"
             }
         }
     }
