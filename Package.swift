@@ -158,7 +158,7 @@ let package = Package(
         .target(
             name: "Replication",
             dependencies: [
-                "OCI", "RegistryStore", "RegistryClient", "SatelliteProtocol",
+                "OCI", "RegistryStore", "RegistryClient", "SatelliteProtocol", "ImageSignatures",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

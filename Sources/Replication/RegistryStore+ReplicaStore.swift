@@ -23,6 +23,19 @@ extension RegistryStore: ReplicaStore {
             contentType: manifest.mediaType, requireChildManifests: requireChildren)
     }
 
+    public func smallBlob(_ digest: Digest, limit: Int) async throws -> [UInt8]? {
+        guard let size = try await heldBlobSize(digest), size <= Int64(limit) else { return nil }
+        let reader = try await openHeldBlob(digest)
+        var bytes: [UInt8] = []
+        var buffer = ByteBuffer()
+        while Int64(bytes.count) < size {
+            try reader.read(at: Int64(bytes.count), maxLength: Int(size) - bytes.count, into: &buffer)
+            guard buffer.readableBytes > 0 else { break }
+            bytes += buffer.readableBytesView
+        }
+        return bytes
+    }
+
     public func tags() async throws -> [TagReference: Digest] {
         var tags: [TagReference: Digest] = [:]
         for entry in try await allTags() {

@@ -18,6 +18,9 @@ public protocol ReplicaStore: Sendable {
     /// manifest it lists already stored.
     func putManifest(_ manifest: RemoteManifest, in repository: RepositoryName, requireChildren: Bool) async throws
     func setTag(_ repository: RepositoryName, _ tag: Tag, to digest: Digest) async throws
+    /// A small blob's bytes (a signature, a bundle); nil when it is not held or is larger than
+    /// `limit`.
+    func smallBlob(_ digest: Digest, limit: Int) async throws -> [UInt8]?
     /// Every tag and where it points.
     func tags() async throws -> [TagReference: Digest]
     /// Drops every tag not in `tags`, then every manifest not reachable from a kept tag or from

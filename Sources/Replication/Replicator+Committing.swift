@@ -110,6 +110,10 @@ extension Replicator {
     private func commit(_ plan: ArtifactPlan, currentTags: [TagReference: Digest], committed: inout Set<Digest>) async -> ReplicationError? {
         do {
             guard let repository = plan.local else { throw ReplicationError(.configuration, "no local repository") }
+            // Refused by the signature policy: nothing of it is stored, and the tag stays.
+            if let gate = plan.gate, let digest = plan.digest, let refusal = await refusal(of: digest, by: gate) {
+                throw ReplicationError(.signature, "\(digest) is withheld by the signature policy: \(refusal)")
+            }
             for (manifest, requireChildren) in plan.manifests where !committed.contains(manifest.digest) {
                 try await store.putManifest(manifest, in: repository, requireChildren: requireChildren)
                 committed.insert(manifest.digest)
@@ -117,6 +121,10 @@ extension Replicator {
             if let tag = plan.artifact.tag, let digest = plan.digest,
                currentTags[TagReference(repository: repository.value, tag: tag.value)] != digest {
                 try await store.setTag(repository, tag, to: digest)
+            }
+            if let signature = plan.gate?.signatureTag,
+               currentTags[TagReference(repository: repository.value, tag: signature.tag.value)] != signature.digest {
+                try await store.setTag(repository, signature.tag, to: signature.digest)
             }
             return nil
         } catch {
@@ -133,6 +141,7 @@ extension Replicator {
         if plan.error == nil, let digest = plan.digest {
             commits.roots.insert(ManifestReference(repository: repository, digest: digest.string))
             if let tag = artifact.tag { commits.keepTags.insert(TagReference(repository: repository, tag: tag.value)) }
+            keepSignatureTag(of: digest, in: repository, plan: plan, currentTags: currentTags, into: &commits)
             return .init(upstream: artifact.upstream, reference: artifact.reference, digest: digest.string, outcome: .synced, error: nil, reason: nil)
         }
         // Keep serving what we hold: the tag where it points now, or the pinned digest.
@@ -148,10 +157,21 @@ extension Replicator {
         }
         if let held {
             commits.roots.insert(ManifestReference(repository: repository, digest: held.string))
+            keepSignatureTag(of: held, in: repository, plan: nil, currentTags: currentTags, into: &commits)
         }
         let failure = plan.error ?? ReplicationError(.configuration, "cannot resolve \(artifact.reference)")
         return .init(
             upstream: artifact.upstream, reference: artifact.reference, digest: held?.string, outcome: held == nil ? .missing : .kept,
             error: failure.message, reason: failure.reason)
+    }
+
+    /// Keeps the `.sig` tag of a kept digest, set now or before: the signature stays with the image.
+    private func keepSignatureTag(
+        of digest: Digest, in repository: String, plan: ArtifactPlan?, currentTags: [TagReference: Digest], into commits: inout Commits
+    ) {
+        let reference = TagReference(repository: repository, tag: digest.tagSchemaForm + ".sig")
+        if plan?.gate?.signatureTag != nil || currentTags[reference] != nil {
+            commits.keepTags.insert(reference)
+        }
     }
 }

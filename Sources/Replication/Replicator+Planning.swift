@@ -15,6 +15,8 @@ struct ArtifactPlan: Sendable {
     var manifests: [(manifest: RemoteManifest, requireChildren: Bool)] = []
     /// Blobs the store lacks, each once.
     var blobs: [Descriptor] = []
+    /// The signature policy's part, when one applies and the digest is not admitted yet.
+    var gate: SignatureGate?
     var error: ReplicationError?
 
     init(_ artifact: DesiredState.Artifact) {
@@ -37,12 +39,14 @@ extension Replicator {
         }
         let known = sources
         let artifacts = state.artifacts
+        // What is tagged now: a digest a tag already points at was admitted when it was tagged.
+        let tagged = (try? await store.tags()) ?? [:]
         var plans = artifacts.map(ArtifactPlan.init)
         await forEachConcurrently(count: artifacts.count, limit: options.maxConcurrentPlans) { index in
             let artifact = artifacts[index]
             switch known[artifact.upstream] {
             case .success(let source)?:
-                return await self.plan(artifact, source: source, fetches: fetches)
+                return await self.plan(artifact, policy: state.verification(for: artifact), tagged: tagged, source: source, fetches: fetches)
             case .failure(let error)?:
                 var plan = ArtifactPlan(artifact)
                 plan.error = error
@@ -61,7 +65,10 @@ extension Replicator {
         return plans
     }
 
-    private func plan(_ artifact: DesiredState.Artifact, source: any ContentSource, fetches: ManifestFetches) async -> ArtifactPlan {
+    private func plan(
+        _ artifact: DesiredState.Artifact, policy: DesiredState.Verification?, tagged: [TagReference: Digest], source: any ContentSource,
+        fetches: ManifestFetches
+    ) async -> ArtifactPlan {
         var plan = ArtifactPlan(artifact)
         plan.source = source
         do {
@@ -80,12 +87,22 @@ extension Replicator {
             let platforms = try (artifact.platforms ?? []).map { raw throws(OCIError) in try Platform(parsing: raw) }
             var tree = TreeWalk(upstream: artifact.upstream, repository: artifact.repository, local: local, source: source, fetches: fetches)
             try await addTree(digest, platforms: platforms, referrers: true, to: &tree)
+            if let policy, try await !isAdmitted(digest, tag: artifact.tag, in: local, tagged: tagged) {
+                plan.gate = try await gatherSignatures(for: digest, policy: policy, walk: &tree)
+            }
             plan.manifests = tree.manifests
             plan.blobs = tree.blobs
         } catch {
             plan.error = ReplicationError(error)
         }
         return plan
+    }
+
+    /// Whether `digest` passed the policy before: its tag points at it, or (pinned by digest
+    /// alone) it is held. Such an artifact costs no signature requests on a resync.
+    private func isAdmitted(_ digest: Digest, tag: Tag?, in local: RepositoryName, tagged: [TagReference: Digest]) async throws -> Bool {
+        if let tag { return tagged[TagReference(repository: local.value, tag: tag.value)] == digest }
+        return try await store.hasManifest(local, digest)
     }
 
     /// What one artifact's manifest tree adds to its plan.
@@ -104,7 +121,7 @@ extension Replicator {
     }
 
     /// Adds a manifest and everything under it that the store lacks.
-    private func addTree(_ digest: Digest, platforms: [Platform], referrers: Bool, to walk: inout TreeWalk) async throws {
+    func addTree(_ digest: Digest, platforms: [Platform], referrers: Bool, to walk: inout TreeWalk) async throws {
         guard walk.visited.insert(digest).inserted else { return }
         // The store commits children before parents, so a manifest present is a tree complete.
         if try await store.hasManifest(walk.local, digest) { return }

@@ -28,6 +28,9 @@ public struct FailureReason: RawRepresentable, Codable, Sendable, Hashable, Cust
     public static let diskFull = FailureReason(rawValue: "diskFull")
     /// The satellite's store failed for another reason (I/O).
     public static let storeError = FailureReason(rawValue: "storeError")
+    /// The signature policy refuses it: unsigned where a signature is required, signed for
+    /// another digest, or by no trusted key.
+    public static let signature = FailureReason(rawValue: "signature")
     /// The desired state cannot be followed as written (unknown upstream, unreadable password file).
     public static let configuration = FailureReason(rawValue: "configuration")
 

@@ -65,6 +65,7 @@ extension DesiredState {
             }
         }
         try validateSite()
+        try verification?.validate(field: "verification")
         for (index, artifact) in artifacts.enumerated() {
             let field = "artifacts[\(index)]"
             guard names.contains(artifact.upstream) else {
@@ -80,6 +81,7 @@ extension DesiredState {
                     throw DesiredStateError(field: "\(field).platforms[\(platformIndex)]", error.message)
                 }
             }
+            try artifact.verification?.validate(field: field + ".verification")
         }
     }
 

@@ -22,9 +22,12 @@ public struct DesiredState: Codable, Sendable, Equatable {
     public var peers: [Peer]?
     /// The site this satellite belongs to, with the credential its satellites share.
     public var site: Site?
+    /// The signature policy for every artifact that sets none of its own.
+    public var verification: Verification?
 
     public init(schemaVersion: Int = DesiredState.currentSchemaVersion, generation: Int64, upstreams: [Upstream], artifacts: [Artifact],
-                settings: SatelliteSettings? = nil, proxy: [ProxyRule]? = nil, peers: [Peer]? = nil, site: Site? = nil) {
+                settings: SatelliteSettings? = nil, proxy: [ProxyRule]? = nil, peers: [Peer]? = nil, site: Site? = nil,
+                verification: Verification? = nil) {
         self.schemaVersion = schemaVersion
         self.generation = generation
         self.upstreams = upstreams
@@ -33,6 +36,7 @@ public struct DesiredState: Codable, Sendable, Equatable {
         self.proxy = proxy
         self.peers = peers
         self.site = site
+        self.verification = verification
     }
 
     /// Which repositories of an upstream may be pulled through, and how long a cached tag is
@@ -97,13 +101,20 @@ public struct DesiredState: Codable, Sendable, Equatable {
         public var digest: Digest?
         /// Only these platforms of an index (`linux/amd64`); all when absent.
         public var platforms: [String]?
+        /// This artifact's signature policy, in place of the state's (Ground Control sets each
+        /// group's on its artifacts).
+        public var verification: Verification?
 
-        public init(upstream: String, repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil, platforms: [String]? = nil) {
+        public init(
+            upstream: String, repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil, platforms: [String]? = nil,
+            verification: Verification? = nil
+        ) {
             self.upstream = upstream
             self.repository = repository
             self.tag = tag
             self.digest = digest
             self.platforms = platforms
+            self.verification = verification
         }
 
         /// `repository:tag@digest`, for logs and status.

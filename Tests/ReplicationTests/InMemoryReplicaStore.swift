@@ -56,6 +56,10 @@ final class InMemoryReplicaStore: ReplicaStore {
         }
     }
 
+    func smallBlob(_ digest: Digest, limit: Int) async throws -> [UInt8]? {
+        contents.withLock { $0.blobs[digest] }.flatMap { $0.count <= limit ? $0 : nil }
+    }
+
     func tags() async throws -> [TagReference: Digest] {
         contents.withLock { $0.tags }
     }
