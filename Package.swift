@@ -199,7 +199,7 @@ let package = Package(
         .target(
             name: "GroundControl",
             dependencies: [
-                "OCI", "SatelliteProtocol", "StrictJSON", "RegistryClient", "HTTPServerSupport",
+                "OCI", "SatelliteProtocol", "StrictJSON", "RegistryClient", "HTTPServerSupport", "ImageSignatures",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -238,13 +238,20 @@ public struct GroupDefinition: Codable, Sendable, Equatable {
     public var maxSeverity: String?
     /// Withhold artifacts Harbor has not scanned successfully.
     public var requireScan: Bool?
+    /// The signature policy for the group's artifacts: public keys (PEM) and whether a
+    /// signature is required. Satellites check it before they tag anything.
+    public var verification: DesiredState.Verification?
 
-    public init(registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil, maxSeverity: String? = nil, requireScan: Bool? = nil) {
+    public init(
+        registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil, maxSeverity: String? = nil, requireScan: Bool? = nil,
+        verification: DesiredState.Verification? = nil
+    ) {
         self.registry = registry
         self.artifacts = artifacts
         self.proxy = proxy
         self.maxSeverity = maxSeverity
         self.requireScan = requireScan
+        self.verification = verification
     }
 }
 
@@ -269,6 +276,7 @@ public struct GroupView: Codable, Sendable, Equatable {
     public var proxy: GroupProxy?
     public var maxSeverity: String?
     public var requireScan: Bool?
+    public var verification: DesiredState.Verification?
     /// The fleet revision of the group's last change (including a tag resolving anew).
     public var revision: Int64
     public var updatedAt: Date

@@ -41,6 +41,10 @@ struct GroupsCommand: AsyncParsableCommand {
                 rows.append(["held back", "\(held.repository)\(held.tag.map { ":\($0)" } ?? "")", held.digest.string, held.reason])
             }
         }
+        if let verification = group.verification {
+            rows += [[], ["signatures", verification.requiresSignature ? "required" : "optional (a bad one still withholds)",
+                          "\(verification.keys.count) trusted key(s)"]]
+        }
         if let proxy = group.proxy {
             rows += [[], ["pull-through", proxy.repositories.map(\.value).joined(separator: " "), "tag TTL \(proxy.tagTTL ?? DesiredState.ProxyRule.defaultTagTTL) s"]]
         }
@@ -153,9 +157,17 @@ struct GroupsCommand: AsyncParsableCommand {
         var maxSeverity: String?
         @Flag(name: .customLong("require-scan"), help: "Harbor scan gate: withhold artifacts not scanned successfully.")
         var requireScan = false
+        @Option(name: .customLong("verify-key"), help: "A PEM public key (file) whose cosign signature admits an artifact; repeat for several. Satellites then require a signature.")
+        var verifyKeys: [String] = []
+        @Flag(name: .customLong("signatures-optional"), help: "With --verify-key: admit unsigned artifacts too (a bad signature still withholds one).")
+        var signaturesOptional = false
 
         func run() async throws {
             guard proxyTagTTL == nil || !proxyAllow.isEmpty else { throw SatctlError("--proxy-tag-ttl needs at least one --proxy-allow") }
+            guard !signaturesOptional || !verifyKeys.isEmpty else { throw SatctlError("--signatures-optional needs at least one --verify-key") }
+            let keys = try verifyKeys.map { path in
+                do { return try String(contentsOfFile: path, encoding: .utf8) } catch { throw SatctlError("--verify-key \(path): cannot read it: \(error.localizedDescription)") }
+            }
             let proxy = proxyAllow.isEmpty ? nil : GroupProxy(
                 repositories: try proxyAllow.map { raw in
                     do { return try RepositoryPattern(raw) } catch { throw SatctlError("--proxy-allow: \((error as? OCIError)?.message ?? "\(error)")") }
@@ -165,7 +177,8 @@ struct GroupsCommand: AsyncParsableCommand {
                 registry: registry,
                 artifacts: try artifacts.map { try GroupsCommand.artifact($0, platforms: platforms) }
                     + selections.map { try GroupsCommand.selection($0, platforms: platforms) },
-                proxy: proxy, maxSeverity: maxSeverity, requireScan: requireScan ? true : nil)
+                proxy: proxy, maxSeverity: maxSeverity, requireScan: requireScan ? true : nil,
+                verification: keys.isEmpty ? nil : DesiredState.Verification(keys: keys, required: signaturesOptional ? false : nil))
             let group = try await APIClient.with(connection) { client in
                 try client.decode(GroupView.self, try await client.send("PUT", "/api/v1/groups/\(segment(name))", body: definition))
             }
@@ -233,7 +246,7 @@ struct GroupsCommand: AsyncParsableCommand {
                 }
                 let definition = GroupDefinition(
                     registry: group.registry, artifacts: try change(current), proxy: group.proxy,
-                    maxSeverity: group.maxSeverity, requireScan: group.requireScan)
+                    maxSeverity: group.maxSeverity, requireScan: group.requireScan, verification: group.verification)
                 do {
                     let data = try await client.send(
                         "PUT", "/api/v1/groups/\(segment(name))", body: definition, headers: ["If-Match": "\"\(group.revision)\""])

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import ImageSignatures
 import SatelliteProtocol
 
 extension Fleet {
@@ -19,6 +20,7 @@ extension Fleet {
             }
             var artifacts = try Self.validatedArtifacts(definition.artifacts, registryKind: kind)
             let gate = try ScanGate.validated(definition, registryKind: kind)
+            let verification = try Self.validatedVerification(definition.verification)
             let previous = try await session.query("SELECT \(GroupRecord.columns) FROM image_groups WHERE name = ?", .text(name.value))
                 .first.map(GroupRecord.init)
             if let expectedRevision, previous?.revision != expectedRevision {
@@ -38,17 +40,21 @@ extension Fleet {
             let revision = try await nextRevision(session)
             try await session.query(
                 """
-                INSERT INTO image_groups (name, registry, artifacts, proxy, revision, updated_at, scan_gate) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO image_groups (name, registry, artifacts, proxy, revision, updated_at, scan_gate, verification)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET registry = excluded.registry, artifacts = excluded.artifacts,
-                    proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at, scan_gate = excluded.scan_gate
+                    proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at, scan_gate = excluded.scan_gate,
+                    verification = excluded.verification
                 """,
                 .text(name.value), .text(registry.value), .text(try Self.json(artifacts)), try proxy.map { .text(try Self.json($0)) } ?? .null,
-                .integer(revision), .integer(at), try gate.map { .text(try Self.json($0)) } ?? .null)
+                .integer(revision), .integer(at), try gate.map { .text(try Self.json($0)) } ?? .null,
+                try verification.map { .text(try Self.json($0)) } ?? .null)
             let rules = proxy.map { ", pull-through \($0.repositories.map(\.value).joined(separator: " "))" } ?? ""
             try await audit(session, actor, "group.put", name.value, "registry \(registry), \(artifacts.count) artifact(s)\(rules)")
             var view = GroupView(
                 name: name.value, registry: registry.value, artifacts: artifacts, proxy: proxy, revision: revision, updatedAt: Self.date(at))
             view.apply(gate)
+            view.verification = verification
             return (view, previous == nil)
         }
     }
@@ -111,6 +117,25 @@ extension Fleet {
                 .text(try Self.json(artifacts)), .integer(next), .text(name))
             return true
         }
+    }
+
+    /// A signature policy whose every key the satellites can use (checked here, so a bad key is
+    /// a 400 now rather than a failed sync at every site).
+    static func validatedVerification(_ verification: DesiredState.Verification?) throws(GroundControlError) -> DesiredState.Verification? {
+        guard let verification else { return nil }
+        do {
+            try DesiredState(generation: 0, upstreams: [], artifacts: [], verification: verification).validate()
+        } catch {
+            throw GroundControlError(.invalidField, "\(error.field): \(error.message)")
+        }
+        for (index, pem) in verification.keys.enumerated() {
+            do {
+                _ = try TrustedKey(pem: pem)
+            } catch {
+                throw GroundControlError(.invalidField, "verification.keys[\(index)]: \(error.message)")
+            }
+        }
+        return verification
     }
 
     /// Pull-through rules with at least one pattern, each once, and a sane tag TTL; none stays none.
@@ -186,13 +211,14 @@ extension Fleet {
 
 /// A group row with its artifacts decoded.
 struct GroupRecord: Sendable {
-    static let columns = "name, registry, artifacts, proxy, revision, updated_at, scan_gate"
+    static let columns = "name, registry, artifacts, proxy, revision, updated_at, scan_gate, verification"
 
     let name: String
     let registry: String
     let artifacts: [GroupArtifact]
     let proxy: GroupProxy?
     let scanGate: ScanGate?
+    let verification: DesiredState.Verification?
     let revision: Int64
     let updatedAt: Int64
 
@@ -202,6 +228,7 @@ struct GroupRecord: Sendable {
         artifacts = try Fleet.decode([GroupArtifact].self, try row.text("artifacts"))
         proxy = try row.optionalText("proxy").map { try Fleet.decode(GroupProxy.self, $0) }
         scanGate = try row.optionalText("scan_gate").map { try Fleet.decode(ScanGate.self, $0) }
+        verification = try row.optionalText("verification").map { try Fleet.decode(DesiredState.Verification.self, $0) }
         revision = try row.integer("revision")
         updatedAt = try row.integer("updated_at")
     }
@@ -212,6 +239,7 @@ struct GroupRecord: Sendable {
     var view: GroupView {
         var view = GroupView(name: name, registry: registry, artifacts: artifacts, proxy: proxy, revision: revision, updatedAt: Fleet.date(updatedAt))
         view.apply(scanGate)
+        view.verification = verification
         return view
     }
 }

@@ -11,10 +11,13 @@ public struct IssuedRobot: Sendable, Equatable {
     /// Harbor's full name, `robot$…`.
     public let name: String
     public let epoch: Int64
+    /// The projects it may pull from, as Harbor has it now (`*` for all).
+    public let projects: [String]
 
     func credential(signingKey: Curve25519.Signing.PrivateKey) -> RobotCredential {
         RobotCredential(
-            username: name, password: Self.secret(registry: registry, satellite: satellite, slot: slot, epoch: epoch, signingKey: signingKey))
+            username: name, password: Self.secret(registry: registry, satellite: satellite, slot: slot, epoch: epoch, signingKey: signingKey),
+            projects: projects)
     }
 
     /// A robot's secret: an HMAC under a key derived from Ground Control's signing key, so no
@@ -51,10 +54,13 @@ public struct IssuedRobot: Sendable, Equatable {
     }
 }
 
-/// What a satellite pulls from a Harbor with.
+/// What a satellite pulls from a Harbor with, and where it may.
 struct RobotCredential: Sendable, Equatable {
     let username: String
     let password: String
+    let projects: [String]
+
+    func mayPull(_ project: String) -> Bool { projects.contains("*") || projects.contains(project) }
 }
 
 /// One slot of a satellite's robots in one Harbor, as Ground Control last left it.
@@ -135,7 +141,8 @@ extension Fleet {
             latest[row.registry] = row
         }
         return latest.values.sorted { $0.registry < $1.registry }.map {
-            IssuedRobot(registry: $0.registry, satellite: $0.satellite, slot: $0.slot, name: "robot$" + $0.robotName, epoch: $0.epoch)
+            IssuedRobot(
+                registry: $0.registry, satellite: $0.satellite, slot: $0.slot, name: "robot$" + $0.robotName, epoch: $0.epoch, projects: $0.projects)
         }
     }
 
@@ -168,15 +175,16 @@ extension Fleet {
         }
     }
 
-    /// Records a slot as Harbor now has it. With `issue`, the satellite's state names it from
-    /// now: the satellite's revision moves on, and the slot remembers that revision, so a
-    /// heartbeat at or past it confirms the satellite took it.
+    /// Records a slot as Harbor now has it, and moves the satellite's revision on: its state
+    /// names the robot, and only what the robot may pull. With `issue`, the state names this slot
+    /// from now, and the slot remembers that revision, so a heartbeat at or past it confirms the
+    /// satellite took it.
     func saveRobot(_ row: RobotRow, issue: Bool = false) async throws {
         try await store.transaction { session in
             var row = row
+            let revision = try await nextRevision(session)
+            try await session.query("UPDATE satellites SET revision = ? WHERE name = ?", .integer(revision), .text(row.satellite))
             if issue {
-                let revision = try await nextRevision(session)
-                try await session.query("UPDATE satellites SET revision = ? WHERE name = ?", .integer(revision), .text(row.satellite))
                 row.issuedRevision = revision
                 row.refreshRequested = false
                 // The slot handed out before: its refresh is done.

@@ -81,10 +81,16 @@ public struct FleetConfiguration: Sendable {
                 name: registry.name, url: registry.url, insecure: registry.insecure ? true : nil,
                 username: registry.isHarbor ? credential?.0 : registry.username, password: credential?.1)
             for artifact in group.artifacts {
+                // From a Harbor, only what the satellite's robot may pull yet: a group's new
+                // project reaches the state once the robot's permissions cover it (or its
+                // robot exists), so no sync is refused in between.
+                if registry.isHarbor && !(robots[registry.name]?.mayPull(artifact.harborProject) ?? false) { continue }
                 // Behind a scan gate a tag goes out only pinned to a digest that passed it: the
                 // satellite must not resolve the tag itself.
                 if group.scanGate != nil && artifact.digest == nil && artifact.resolvedDigest == nil && !artifact.isSelection { continue }
-                for entry in Self.stateArtifacts(of: artifact, upstream: registry.name) where seen.insert(entry).inserted {
+                for var entry in Self.stateArtifacts(of: artifact, upstream: registry.name) {
+                    entry.verification = group.verification
+                    guard seen.insert(entry).inserted else { continue }
                     artifacts.append(entry)
                 }
             }
@@ -147,7 +153,9 @@ public struct SatelliteStateInputs: Sendable, Equatable {
     public var robots: [IssuedRobot] = []
 
     /// Distinguishes documents in the signed-state cache.
-    var robotsCacheKey: String { robots.map { "\($0.registry)=\($0.name)@\($0.epoch)" }.joined(separator: ",") }
+    var robotsCacheKey: String {
+        robots.map { "\($0.registry)=\($0.name)@\($0.epoch):\($0.projects.joined(separator: "+"))" }.joined(separator: ",")
+    }
 }
 
 extension Fleet {

@@ -87,9 +87,12 @@ struct FleetSnapshot: Sendable {
         return snapshot
     }
 
+    /// The satellite's state as the fleet view judges drift by (robots' secrets left out).
     func desiredState(of satellite: SatelliteRecord) -> DesiredState {
-        configuration.desiredState(
-            satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [], settings: satellite.settings)
+        let robots = (robots[satellite.name] ?? []).map { ($0.registry, RobotCredential(username: $0.name, password: "", projects: $0.projects)) }
+        return configuration.desiredState(
+            satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [], settings: satellite.settings,
+            robots: Dictionary(robots) { first, _ in first })
     }
 
     func view(of satellite: SatelliteRecord, now: Date) -> SatelliteView {

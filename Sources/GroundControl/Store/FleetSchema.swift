@@ -86,6 +86,10 @@ enum FleetSchema {
                     PRIMARY KEY (registry, satellite, slot))
                 """,
             ],
+            [
+                // A group's signature policy (keys and whether one is required), JSON; NULL for none.
+                "ALTER TABLE image_groups ADD COLUMN verification TEXT",
+            ],
         ]
     }
 
