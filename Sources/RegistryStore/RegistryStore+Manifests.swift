@@ -162,4 +162,13 @@ extension RegistryStore {
             }
         }
     }
+
+    /// Whether a manifest held in `repository` lists `digest` (an index's child).
+    public func isListed(_ digest: Digest, in repository: RepositoryName) async throws(StoreError) -> Bool {
+        try await read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM manifest_references WHERE repository = ? AND digest = ? LIMIT 1",
+                arguments: [repository.value, digest.string]) ?? false
+        }
+    }
 }

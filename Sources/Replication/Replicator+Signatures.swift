@@ -65,14 +65,22 @@ extension Replicator {
 
     /// Why the policy refuses `subject`, judged by the signatures now in the store; nil: admitted.
     func refusal(of subject: Digest, by gate: SignatureGate) async -> String? {
+        let evidence = await SignatureGate.evidence(in: gate.signatureManifests) { layer in
+            try? await self.store.smallBlob(layer.digest, limit: SignatureGate.layerLimit)
+        }
+        return gate.checker.check(subject: subject, manifest: gate.subject, evidence: evidence).refusal(required: gate.required)
+    }
+}
+
+extension SignatureGate {
+    /// The signatures `manifests` hold, each layer read with `blob`.
+    static func evidence(in manifests: [RemoteManifest], blob: (Descriptor) async -> [UInt8]?) async -> [SignatureEvidence] {
         var evidence: [SignatureEvidence] = []
-        for manifest in gate.signatureManifests {
+        for manifest in manifests {
             guard let parsed = try? ParsedManifest(bytes: manifest.bytes, contentType: manifest.mediaType) else { continue }
             for layer in parsed.blobs {
                 let isSimpleSigning = layer.mediaType == SignatureEvidence.simpleSigningMediaType
-                guard isSimpleSigning || SignatureEvidence.isBundle(layer.mediaType),
-                      let bytes = try? await store.smallBlob(layer.digest, limit: SignatureGate.layerLimit)
-                else { continue }
+                guard isSimpleSigning || SignatureEvidence.isBundle(layer.mediaType), let bytes = await blob(layer) else { continue }
                 if isSimpleSigning {
                     guard let signature = layer.annotations?[SignatureEvidence.signatureAnnotation] else { continue }
                     evidence.append(.simpleSigning(payload: Data(bytes), signature: signature))
@@ -81,6 +89,6 @@ extension Replicator {
                 }
             }
         }
-        return gate.checker.check(subject: subject, manifest: gate.subject, evidence: evidence).refusal(required: gate.required)
+        return evidence
     }
 }

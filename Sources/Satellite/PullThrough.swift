@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import OCI
 import RegistryClient
 import RegistryServer
@@ -27,6 +28,8 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         var pinned: Set<String> = []
         /// Ground Control's disk budget for the cache, when it sets one.
         var cacheMaxBytes: Int64?
+        /// The signature policy of what each upstream pulls through, when one applies.
+        var verification: [String: DesiredState.Verification] = [:]
     }
 
     /// How a stored repository's name says where it comes from.
@@ -80,7 +83,10 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     public func follow(_ state: DesiredState) {
         var next = Rules()
         for upstream in state.upstreams { next.upstreams[upstream.name] = upstream }
-        for rule in state.proxy ?? [] { next.proxy[rule.upstream] = rule }
+        for rule in state.proxy ?? [] {
+            next.proxy[rule.upstream] = rule
+            next.verification[rule.upstream] = state.verification(forProxy: rule.upstream)
+        }
         next.pinned = Set(state.artifacts.compactMap { try? $0.localRepository().value })
         next.cacheMaxBytes = state.settings?.cacheMaxBytes
         rules.withLock { $0 = next }
@@ -95,6 +101,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         let upstream: DesiredState.Upstream
         let repository: RepositoryName
         let rule: DesiredState.ProxyRule
+        let verification: DesiredState.Verification?
     }
 
     /// The origin of a stored repository, when pull-through is on for it. Nil when the
@@ -114,7 +121,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
             if case .flat = naming { return nil }
             throw OnDemandRefusal("\(repository) is not in \(upstream.name)'s pull-through rules; nothing was fetched")
         }
-        return Origin(upstream: upstream, repository: repository, rule: rule)
+        return Origin(upstream: upstream, repository: repository, rule: rule, verification: current.verification[upstream.name])
     }
 
     /// `origin(_:)` for a client's miss: a refusal is counted.
@@ -179,7 +186,11 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
                 case .tag(let tag): digest = try await source.resolve(repository, tag: tag)
                 }
                 let tag: Tag? = if case .tag(let tag) = reference { tag } else { nil }
-                try await self.storeManifest(source, repository, digest, into: stored, tag: tag)
+                // An index's children are fetched by digest and carry no signature of their own:
+                // the index they belong to was checked.
+                var policy = found.verification
+                if tag == nil, (try? await self.store.isListed(digest, in: stored)) == true { policy = nil }
+                try await self.storeManifest(source, repository, digest, into: stored, tag: tag, policy: policy)
             }
             if started { metrics?.missed() } else { metrics?.joined() }
             logger.info("pulled through", metadata: ["repository": "\(stored)", "reference": "\(reference)"])
@@ -266,7 +277,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
             let current = try await withDeadline(revalidationDeadline) { try await source.resolve(repository, tag: tag) }
             guard current != held else { return }
             _ = try await flights.run("manifest \(stored):\(tag)") {
-                try await self.storeManifest(source, repository, current, into: stored, tag: tag)
+                try await self.storeManifest(source, repository, current, into: stored, tag: tag, policy: found.verification)
             }
             logger.info("pulled-through tag moved upstream", metadata: ["repository": "\(stored)", "tag": "\(tag)", "digest": "\(current)"])
         } catch {
@@ -278,11 +289,21 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
     }
 
     private func storeManifest(
-        _ source: any ContentSource, _ repository: RepositoryName, _ digest: Digest, into stored: RepositoryName, tag: Tag?
+        _ source: any ContentSource, _ repository: RepositoryName, _ digest: Digest, into stored: RepositoryName, tag: Tag?,
+        policy: DesiredState.Verification?
     ) async throws {
         // Verified against its digest by the source; its blobs and children come when asked for.
         let manifest = try await source.manifest(repository, digest: digest)
         metrics?.fetched(bytes: Int64(manifest.bytes.count))
+        if let policy {
+            // Checked before anything is stored; admitted, its signatures are kept beside it.
+            let signatures = try await FetchedSignatures.fetch(of: digest, manifest: manifest.bytes, in: repository, from: source, policy: policy)
+            if let refusal = signatures.refusal {
+                metrics?.refused()
+                throw OnDemandRefusal("\(repository)@\(digest) is withheld by the signature policy: \(refusal)")
+            }
+            try await storeSignatures(signatures.signatures, into: stored)
+        }
         _ = try await store.putManifest(
             repository: stored, reference: .digest(digest), bytes: manifest.bytes, contentType: manifest.mediaType,
             requireChildManifests: false, requireBlobs: false)
@@ -292,6 +313,29 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
             try await store.setTag(stored, tag, to: digest)
             let key = "\(stored):\(tag)"
             checked.withLock { $0[key] = .now }
+        }
+    }
+}
+
+extension PullThrough {
+    /// Stores signatures fetched for a pulled-through artifact: their blobs, their manifests, and
+    /// the `.sig` tag, so devices can verify again.
+    func storeSignatures(_ signatures: [FetchedSignatures.Signature], into stored: RepositoryName) async throws {
+        for signature in signatures {
+            for blob in signature.blobs {
+                let ingest = try store.beginIngest(of: blob.digest)
+                do {
+                    try await ingest.append(ByteBuffer(bytes: blob.bytes))
+                    try await ingest.commit(into: stored)
+                } catch {
+                    await ingest.discard()
+                    throw error
+                }
+            }
+            _ = try await store.putManifest(
+                repository: stored, reference: .digest(signature.manifest.digest), bytes: signature.manifest.bytes,
+                contentType: signature.manifest.mediaType)
+            if let tag = signature.tag { try await store.setTag(stored, tag, to: signature.manifest.digest) }
         }
     }
 }

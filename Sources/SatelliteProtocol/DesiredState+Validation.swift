@@ -63,6 +63,7 @@ extension DesiredState {
             if let ttl = rule.tagTTL, !(0...31_536_000).contains(ttl) {
                 throw DesiredStateError(field: field + ".tagTTL", "must be 0 to 31536000 seconds, not \(ttl)")
             }
+            try rule.verification?.validate(field: field + ".verification")
         }
         try validateSite()
         try verification?.validate(field: "verification")

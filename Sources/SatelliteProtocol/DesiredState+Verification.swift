@@ -38,4 +38,9 @@ extension DesiredState {
     public func verification(for artifact: Artifact) -> Verification? {
         artifact.verification ?? verification
     }
+
+    /// The policy for what is pulled through from `upstream`: its rule's, or the state's.
+    public func verification(forProxy upstream: String) -> Verification? {
+        proxyRule(for: upstream)?.verification ?? verification
+    }
 }

@@ -46,13 +46,16 @@ public struct DesiredState: Codable, Sendable, Equatable {
         public var repositories: [RepositoryPattern]
         /// Seconds; 300 when absent.
         public var tagTTL: Int?
+        /// The signature policy for what this rule pulls through; the state's when absent.
+        public var verification: Verification?
 
         public static let defaultTagTTL = 300
 
-        public init(upstream: String, repositories: [RepositoryPattern], tagTTL: Int? = nil) {
+        public init(upstream: String, repositories: [RepositoryPattern], tagTTL: Int? = nil, verification: Verification? = nil) {
             self.upstream = upstream
             self.repositories = repositories
             self.tagTTL = tagTTL
+            self.verification = verification
         }
 
         /// Whether `repository` may be fetched on demand under this rule.

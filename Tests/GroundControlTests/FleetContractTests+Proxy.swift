@@ -36,4 +36,27 @@ extension FleetContractTests {
             }
         }
     }
+
+    /// Signature policies: a group's reaches its artifacts, and the one pull-through rule of a
+    /// registry trusts every key its groups trust, requiring a signature if any of them does.
+    @Test(arguments: Backend.allCases)
+    func signaturePoliciesTravelToArtifactsAndTheMergedRule(_ backend: Backend) async throws {
+        try await withFleet(backend) { fleet, _ in
+            try await Self.seed(fleet)
+            let first = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"
+            let second = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n"
+            let library = try RepositoryPattern("library/*")
+            _ = try await fleet.putGroup(try Self.name("signed"), GroupDefinition(
+                registry: "central", artifacts: [try Self.artifact("apps/db", tag: "v1")], proxy: GroupProxy(repositories: [library]),
+                verification: .init(keys: [first], required: false)))
+            _ = try await fleet.putGroup(try Self.name("strict"), GroupDefinition(
+                registry: "central", artifacts: [], proxy: GroupProxy(repositories: [library]), verification: .init(keys: [second, first])))
+            _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge", "signed", "strict"]))
+            let state = try await fleet.desiredState(of: try Self.name("s1"))
+            try state.validate()
+            #expect(state.artifacts.first { $0.repository.value == "apps/db" }?.verification == .init(keys: [first], required: false))
+            #expect(state.artifacts.first { $0.repository.value == "library/alpine" }?.verification == nil, "another group's artifact")
+            #expect(state.proxy?.first?.verification == .init(keys: [first, second], required: true))
+        }
+    }
 }

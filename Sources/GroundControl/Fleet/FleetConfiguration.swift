@@ -70,6 +70,14 @@ public struct FleetConfiguration: Sendable {
                 var rule = proxy[registry.name] ?? DesiredState.ProxyRule(upstream: registry.name, repositories: [])
                 rule.repositories += rules.repositories.filter { !rule.repositories.contains($0) }
                 if let ttl = rules.tagTTL { rule.tagTTL = min(rule.tagTTL ?? ttl, ttl) }
+                // And under every key any of them trusts, required if any requires it: the one
+                // rule must be no weaker than the strictest group that pulls through.
+                if let policy = group.verification {
+                    var merged = rule.verification ?? DesiredState.Verification(keys: [], required: false)
+                    merged.keys += policy.keys.filter { !merged.keys.contains($0) }
+                    merged.required = (merged.required ?? true) || policy.requiresSignature
+                    rule.verification = merged
+                }
                 proxy[registry.name] = rule
             }
             // A Harbor's admin credential never leaves Ground Control: each satellite pulls with
