@@ -90,6 +90,13 @@ import TestSupport
     @Test func unreadableKeysAndEvidenceAreRefusedWithAReason() async throws {
         #expect(throws: SignatureError.self) { try TrustedKey(pem: "not a key") }
         #expect(throws: SignatureError.self) { try TrustedKey(pem: "-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----") }
+        // Keys that are not keys, and an RSA key whose inside is broken: refused, never a crash
+        // (the RSA parser of _CryptoExtras aborts the process on bad DER, so it never sees any).
+        let brokenRSA: [UInt8] = [0x30, 0x14, 0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01, 0x05, 0x00,
+                                  0x03, 0x03, 0x00, 0x01, 0x02]
+        for body in ["AAAA", Data(brokenRSA).base64EncodedString(), Data(brokenRSA.prefix(17)).base64EncodedString()] {
+            #expect(throws: SignatureError.self) { try TrustedKey(pem: "-----BEGIN PUBLIC KEY-----\n\(body)\n-----END PUBLIC KEY-----\n") }
+        }
         let directory = try TemporaryDirectory("signatures")
         defer { directory.remove() }
         let signer = try await Signer("ecdsa", in: directory, name: "key")
