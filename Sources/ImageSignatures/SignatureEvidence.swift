@@ -17,6 +17,11 @@ public enum SignatureEvidence: Sendable, Equatable {
     /// The artifact type (and layer media type) of a sigstore bundle referrer.
     public static let bundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
+    /// The tag cosign stores an artifact's simple-signing signatures under: `sha256-<hex>.sig`.
+    public static func signatureTag(of digest: String) -> String {
+        digest.replacingOccurrences(of: ":", with: "-") + ".sig"
+    }
+
     /// Whether a referrer's artifact type marks it as a sigstore bundle (v0.1 to v0.3).
     public static func isBundle(_ mediaType: String?) -> Bool {
         mediaType?.hasPrefix("application/vnd.dev.sigstore.bundle") == true

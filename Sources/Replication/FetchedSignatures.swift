@@ -28,7 +28,7 @@ public struct FetchedSignatures: Sendable {
     ) async throws -> FetchedSignatures {
         let gate = try SignatureGate(policy: policy)
         var found: [(RemoteManifest, Tag?)] = []
-        let tag = try Tag(digest.tagSchemaForm + ".sig")
+        let tag = try Tag(SignatureEvidence.signatureTag(of: digest.string))
         do {
             let signature = try await source.resolve(repository, tag: tag)
             found.append((try await source.manifest(repository, digest: signature), tag))

@@ -1,3 +1,4 @@
+import ImageSignatures
 import Logging
 import OCI
 import RegistryClient
@@ -169,7 +170,7 @@ extension Replicator {
     private func keepSignatureTag(
         of digest: Digest, in repository: String, plan: ArtifactPlan?, currentTags: [TagReference: Digest], into commits: inout Commits
     ) {
-        let reference = TagReference(repository: repository, tag: digest.tagSchemaForm + ".sig")
+        let reference = TagReference(repository: repository, tag: SignatureEvidence.signatureTag(of: digest.string))
         if plan?.gate?.signatureTag != nil || currentTags[reference] != nil {
             commits.keepTags.insert(reference)
         }

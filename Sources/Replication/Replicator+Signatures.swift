@@ -40,7 +40,7 @@ extension Replicator {
     func gatherSignatures(for digest: Digest, policy: DesiredState.Verification, walk: inout TreeWalk) async throws -> SignatureGate {
         var gate = try SignatureGate(policy: policy)
         gate.subject = Data(try await walk.fetches.manifest(walk.repository, digest, upstream: walk.upstream, from: walk.source).bytes)
-        let tag = try Tag(digest.tagSchemaForm + ".sig")
+        let tag = try Tag(SignatureEvidence.signatureTag(of: digest.string))
         do {
             let signature = try await walk.source.resolve(walk.repository, tag: tag)
             try await addTree(signature, platforms: [], referrers: false, to: &walk)

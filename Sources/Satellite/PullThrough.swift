@@ -189,7 +189,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
                 // An index's children are fetched by digest and carry no signature of their own:
                 // the index they belong to was checked.
                 var policy = found.verification
-                if tag == nil, (try? await self.store.isListed(digest, in: stored)) == true { policy = nil }
+                if policy != nil, tag == nil, (try? await self.store.isListed(digest, in: stored)) == true { policy = nil }
                 try await self.storeManifest(source, repository, digest, into: stored, tag: tag, policy: policy)
             }
             if started { metrics?.missed() } else { metrics?.joined() }

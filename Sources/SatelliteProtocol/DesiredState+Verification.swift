@@ -21,7 +21,7 @@ extension DesiredState {
 
         /// Checks the shape of each key; whether it is a key the satellite can use is checked
         /// when the policy is applied.
-        func validate(field: String) throws(DesiredStateError) {
+        public func validate(field: String) throws(DesiredStateError) {
             guard (1...Self.maximumKeys).contains(keys.count) else {
                 throw DesiredStateError(field: field + ".keys", "give 1 to \(Self.maximumKeys) public keys (PEM)")
             }

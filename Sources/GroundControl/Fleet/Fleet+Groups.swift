@@ -124,7 +124,7 @@ extension Fleet {
     static func validatedVerification(_ verification: DesiredState.Verification?) throws(GroundControlError) -> DesiredState.Verification? {
         guard let verification else { return nil }
         do {
-            try DesiredState(generation: 0, upstreams: [], artifacts: [], verification: verification).validate()
+            try verification.validate(field: "verification")
         } catch {
             throw GroundControlError(.invalidField, "\(error.field): \(error.message)")
         }
