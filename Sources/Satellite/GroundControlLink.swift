@@ -169,8 +169,13 @@ public struct GroundControlLink: Service {
                     }
                     let state = try APIJSON.decoder().decode(DesiredState.self, from: reply.body)
                     try state.validate()
-                    try SavedState.save(reply.body, signature: signature, in: options.dataDirectory)
-                    inbox.post(.state(VerifiedState(state, origin: options.url)))
+                    // A state answered just before the revocation was heard of is neither kept
+                    // nor applied: the revoked satellite would sync it, now or after a restart.
+                    let taken = try await session.unlessRevoked {
+                        try SavedState.save(reply.body, signature: signature, in: options.dataDirectory)
+                        inbox.post(.state(VerifiedState(state, origin: options.url)))
+                    }
+                    guard taken else { return }
                     etag = reply.headers["etag"]
                     await adopt(state.settings, in: session)
                     logger.info("desired state received", metadata: ["generation": "\(state.generation)", "artifacts": "\(state.artifacts.count)"])
@@ -259,6 +264,14 @@ actor Session {
     func revoke() -> Bool {
         defer { revoked = true }
         return !revoked
+    }
+
+    /// Runs `body` unless the session is revoked; whether it ran. On the actor, so a revocation
+    /// lands wholly before or wholly after it.
+    func unlessRevoked(_ body: () throws -> Void) throws -> Bool {
+        guard !revoked else { return false }
+        try body()
+        return true
     }
 
     func setCredentials(_ value: GroundControlCredentials) { credentials = value }

@@ -50,6 +50,11 @@ extension GroundControlAPI {
                 // with the satellite's own revision).
                 current.configuration = try await cache.configuration(key: current.observed)
                 current.satellite = try await inputs(of: current.name)
+                // Revoking changes the generation, so it wakes this wait; the answer is then the
+                // revocation, never a state (with its registry credentials) for a revoked satellite.
+                guard current.satellite.status == "registered" else {
+                    throw GroundControlError(.unauthorized, "the satellite credential is unknown or revoked")
+                }
                 current.configuration = try await cache.configuration(key: current.observed, covering: current.satellite)
                 if !Self.matches(known, current.configuration.generation(of: current.satellite)) { break }
             }
