@@ -158,7 +158,7 @@ let package = Package(
         .target(
             name: "Replication",
             dependencies: [
-                "OCI", "RegistryStore", "RegistryClient", "SatelliteProtocol", "ImageSignatures",
+                "OCI", "RegistryStore", "RegistryClient", "SatelliteProtocol", "ImageSignatures", "StrictJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -199,7 +199,7 @@ let package = Package(
         .target(
             name: "GroundControl",
             dependencies: [
-                "OCI", "SatelliteProtocol", "StrictJSON", "RegistryClient", "HTTPServerSupport", "ImageSignatures",
+                "OCI", "SatelliteProtocol", "StrictJSON", "RegistryClient", "HTTPServerSupport", "ImageSignatures", "Replication",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -237,6 +237,9 @@ let package = Package(
                 "OCI", "SatelliteProtocol", "GroundControlClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -49,11 +49,11 @@ public final class BlobIngest: @unchecked Sendable {
         writer = HashingFileWriter(file: writer.file, hasher: DigestHasher(digest.algorithm), onWritten: onWritten)
     }
 
-    /// Verifies the digest and commits the blob into `repository`. A mismatch discards it.
-    /// `verified` runs once the digest matched, before the file is made durable: the bytes are
-    /// known right from then on (pull-through lets its clients have the last byte there rather
-    /// than after the fsync).
-    public func commit(into repository: RepositoryName, verified: () -> Void = {}) async throws(StoreError) {
+    /// Verifies the digest and commits the blob into `repository` (nil: held, in no repository
+    /// until a manifest names it). A mismatch discards it. `verified` runs once the digest
+    /// matched, before the file is made durable: the bytes are known right from then on
+    /// (pull-through lets its clients have the last byte there rather than after the fsync).
+    public func commit(into repository: RepositoryName?, verified: () -> Void = {}) async throws(StoreError) {
         let actual = try await writer.finish().finalize()
         guard actual == digest else {
             await discard()

@@ -57,6 +57,33 @@ extension RegistryStore {
         return report
     }
 
+    /// Deletes at once, grace period or not, those of `digests` that no manifest needs and no
+    /// repository links: what a refused import brought in. Returns how many went.
+    public func discardUnneeded(_ digests: [Digest]) async throws(StoreError) -> Int {
+        var deleted: [Digest] = []
+        for batch in stride(from: 0, to: digests.count, by: 256).map({ Array(digests[$0..<min($0 + 256, digests.count)]) }) {
+            deleted += try await write { db in
+                var gone: [Digest] = []
+                for digest in batch {
+                    let needed = try Bool.fetchOne(
+                        db,
+                        sql: """
+                        SELECT 1 FROM manifests m WHERE m.digest = ?1
+                        UNION ALL SELECT 1 FROM manifest_references r WHERE r.digest = ?1
+                        UNION ALL SELECT 1 FROM repository_blobs l WHERE l.digest = ?1 LIMIT 1
+                        """,
+                        arguments: [digest.string]) ?? false
+                    guard !needed else { continue }
+                    try db.execute(sql: "DELETE FROM blobs WHERE digest = ?", arguments: [digest.string])
+                    gone.append(digest)
+                }
+                return gone
+            }
+        }
+        _ = try await removeFilesWithoutRows(deleted)
+        return deleted.count
+    }
+
     /// Unlinks the files of `digests` that no row records. Inside a write transaction, because a
     /// blob commit renames its file and records its row in one: a digest committed again since its
     /// row was deleted keeps its file.

@@ -79,8 +79,9 @@ extension Replicator {
         var roots = Set<ManifestReference>()
     }
 
-    /// Commits every plan whose content all arrived, in the state's order.
-    func commitAll(_ plans: [ArtifactPlan], failedBlobs: [Digest: ReplicationError]) async -> Commits {
+    /// Commits every plan whose content all arrived and that the signature policy admits, in the
+    /// state's order. `wholeOrNothing`: if any artifact fails, none is committed (a bundle).
+    func commitAll(_ plans: [ArtifactPlan], failedBlobs: [Digest: ReplicationError], wholeOrNothing: Bool = false) async -> Commits {
         // Tags as they stand: a tag already in place costs no write, and a failed artifact keeps
         // the tag it had.
         let currentTags: [TagReference: Digest]
@@ -93,11 +94,16 @@ extension Replicator {
             commits.statuses = plans.map { .init(upstream: $0.artifact.upstream, reference: $0.artifact.reference, digest: nil, outcome: .missing, error: failure.message, reason: failure.reason) }
             return commits
         }
+        var judged = plans
+        for index in judged.indices where judged[index].error == nil {
+            judged[index].error = await admission(of: judged[index], failedBlobs: failedBlobs)
+        }
         var commits = Commits()
         var committed = Set<Digest>()
-        for var plan in plans {
-            if plan.error == nil, let failure = plan.blobs.lazy.compactMap({ failedBlobs[$0.digest] }).first {
-                plan.error = failure
+        let firstFailure = judged.first { $0.error != nil }
+        for var plan in judged {
+            if let firstFailure, wholeOrNothing, plan.error == nil {
+                plan.error = ReplicationError(.configuration, "not applied: \(firstFailure.artifact.reference) failed, and a bundle applies whole or not at all")
             }
             if plan.error == nil {
                 plan.error = await commit(plan, currentTags: currentTags, committed: &committed)
@@ -107,14 +113,20 @@ extension Replicator {
         return commits
     }
 
+    /// Why the plan may not be committed: a blob that failed, or the signature policy's refusal.
+    private func admission(of plan: ArtifactPlan, failedBlobs: [Digest: ReplicationError]) async -> ReplicationError? {
+        if let failure = plan.blobs.lazy.compactMap({ failedBlobs[$0.digest] }).first { return failure }
+        // Refused by the signature policy: nothing of it is stored, and the tag stays.
+        if let gate = plan.gate, let digest = plan.digest, let refusal = await refusal(of: digest, by: gate) {
+            return ReplicationError(.signature, "\(digest) is withheld by the signature policy: \(refusal)")
+        }
+        return nil
+    }
+
     /// Stores an artifact's manifests, children first, then moves its tag.
     private func commit(_ plan: ArtifactPlan, currentTags: [TagReference: Digest], committed: inout Set<Digest>) async -> ReplicationError? {
         do {
             guard let repository = plan.local else { throw ReplicationError(.configuration, "no local repository") }
-            // Refused by the signature policy: nothing of it is stored, and the tag stays.
-            if let gate = plan.gate, let digest = plan.digest, let refusal = await refusal(of: digest, by: gate) {
-                throw ReplicationError(.signature, "\(digest) is withheld by the signature policy: \(refusal)")
-            }
             for (manifest, requireChildren) in plan.manifests where !committed.contains(manifest.digest) {
                 try await store.putManifest(manifest, in: repository, requireChildren: requireChildren)
                 committed.insert(manifest.digest)

@@ -51,8 +51,9 @@ public final class Replicator: Sendable {
         await sources.shutdown()
     }
 
-    /// One reconciliation of the store against `state`.
-    public func sync(_ state: DesiredState) async -> SyncReport {
+    /// One reconciliation of the store against `state`. `wholeOrNothing` (a bundle's import):
+    /// any artifact that fails leaves every artifact uncommitted and nothing pruned.
+    public func sync(_ state: DesiredState, wholeOrNothing: Bool = false) async -> SyncReport {
         let started = Date()
         var phases = PhaseClock()
         let fetches = ManifestFetches()
@@ -60,22 +61,12 @@ public final class Replicator: Sendable {
         phases.mark("plan")
         let blobs = await fetchBlobs(plans)
         phases.mark("fetch")
-        let commits = await commitAll(plans, failedBlobs: blobs.failures)
+        let commits = await commitAll(plans, failedBlobs: blobs.failures, wholeOrNothing: wholeOrNothing)
         phases.mark("commit")
 
-        var removed = (tags: 0, manifests: 0)
-        do {
-            // What pull-through brought in is a cache, not the state's to prune.
-            let proxy = state.proxy ?? []
-            removed = try await store.retainOnly(tags: commits.keepTags, roots: commits.roots) { stored in
-                guard let name = try? RepositoryName(stored), let origin = DesiredState.Artifact.upstreamAndRepository(name),
-                      let rule = proxy.first(where: { $0.upstream == origin.upstream })
-                else { return false }
-                return rule.allows(origin.repository)
-            }
-        } catch {
-            logger.error("could not drop content the state no longer names", metadata: ["error": "\(error)"])
-        }
+        // A refused bundle changes nothing, not even what the state drops.
+        let refused = wholeOrNothing && commits.statuses.contains { $0.outcome != .synced }
+        let removed = refused ? (tags: 0, manifests: 0) : await prune(to: state, keeping: commits)
         phases.mark("prune")
         let finished = Date()
         let manifests = await fetches.counts
@@ -95,6 +86,25 @@ public final class Replicator: Sendable {
                 "phases": "\(phases.summary)",
             ])
         return report
+    }
+}
+
+extension Replicator {
+    /// Drops what the state no longer names; what pull-through brought in is a cache, not the
+    /// state's to prune.
+    private func prune(to state: DesiredState, keeping commits: Commits) async -> (tags: Int, manifests: Int) {
+        let proxy = state.proxy ?? []
+        do {
+            return try await store.retainOnly(tags: commits.keepTags, roots: commits.roots) { stored in
+                guard let name = try? RepositoryName(stored), let origin = DesiredState.Artifact.upstreamAndRepository(name),
+                      let rule = proxy.first(where: { $0.upstream == origin.upstream })
+                else { return false }
+                return rule.allows(origin.repository)
+            }
+        } catch {
+            logger.error("could not drop content the state no longer names", metadata: ["error": "\(error)"])
+            return (0, 0)
+        }
     }
 }
 

@@ -66,7 +66,9 @@ public struct GroundControlLink: Service {
         await adopt(saved?.settings, in: session)
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await self.followState(session, savedGeneration: saved?.generation) }
+                // A bundle's state lacks the credentials: ask for the whole state, not only a newer one.
+                let known = SavedState.isFromBundle(in: options.dataDirectory) ? nil : saved?.generation
+                group.addTask { await self.followState(session, savedGeneration: known) }
                 group.addTask { await self.heartbeat(session) }
                 try await group.next()
                 group.cancelAll()

@@ -67,6 +67,7 @@ public struct SatelliteRuntime {
     }
 
     public let store: RegistryStore
+    let lock: DataDirectoryLock
     let logger: Logger
     let services: [any Service]
 
@@ -79,6 +80,8 @@ public struct SatelliteRuntime {
     ) throws {
         self.logger = logger
         let store = try RegistryStore(directory: registry.directory, options: registry.store, logger: logger)
+        // One process per data directory: `satellite import` must not rewrite a store being served.
+        lock = try DataDirectoryLock(directory: registry.directory, purpose: "serving it from another")
         self.store = store
         let configuredPort = registry.server.port
         // An agent keeps each upstream's content apart and pulls through what its rules allow; a

@@ -22,9 +22,21 @@ package enum SavedState {
         case refused(String)
     }
 
+    /// Marks a saved state that a bundle brought: Ground Control signs those without registry
+    /// credentials, so the link asks for the full state once it can, not only for a newer one.
+    package static func bundleMarkerPath(in dataDirectory: String) -> String { dataDirectory + "/ground-control-state.from-bundle" }
+
+    package static func isFromBundle(in dataDirectory: String) -> Bool {
+        FileManager.default.fileExists(atPath: bundleMarkerPath(in: dataDirectory))
+    }
+
     /// Replaces the saved state (temp file, fsync, rename).
-    package static func save(_ document: Data, signature: String, in dataDirectory: String) throws {
+    package static func save(_ document: Data, signature: String, fromBundle: Bool = false, in dataDirectory: String) throws {
+        if fromBundle {
+            try DurableFile.write(Data(), to: bundleMarkerPath(in: dataDirectory), secret: true)
+        }
         try DurableFile.write(Data((signature + "\n").utf8) + document, to: path(in: dataDirectory), secret: true)
+        if !fromBundle { unlink(bundleMarkerPath(in: dataDirectory)) }
         let legacy = legacyPaths(in: dataDirectory)
         unlink(legacy.document)
         unlink(legacy.signature)
@@ -33,6 +45,15 @@ package enum SavedState {
     /// Forgets the saved state, so that a restart has nothing to apply.
     package static func remove(in dataDirectory: String) {
         unlink(path(in: dataDirectory))
+    }
+
+    /// The saved document and its signature as received, unchecked (an export passes them on,
+    /// and the import checks them).
+    package static func raw(in dataDirectory: String) -> (Data, String)? {
+        guard let contents = FileManager.default.contents(atPath: path(in: dataDirectory)),
+              let newline = contents.firstIndex(of: UInt8(ascii: "\n"))
+        else { return nil }
+        return (Data(contents[(newline + 1)...]), String(decoding: contents[..<newline], as: UTF8.self).trimmingCharacters(in: .whitespaces))
     }
 
     /// The saved state, checked against `publicKey`.

@@ -1,6 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import GroundControlClient
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
 import SatelliteProtocol
 
 /// Ground Control's admin API for satctl: the admin token on every call, and any reply other
@@ -30,6 +33,44 @@ struct APIClient {
         }
         guard (200..<300).contains(reply.status) else { throw SatctlError(reply.errorMessage) }
         return reply.body
+    }
+
+    /// Streams a 200 reply's body into `path`, written as `<path>.partial` (owner-only) and
+    /// renamed when whole: a broken transfer leaves no file that looks complete. Returns the
+    /// reply's headers and the bytes written.
+    func download(_ apiPath: String, to path: String) async throws -> (headers: HTTPHeaders, bytes: Int64) {
+        var request = HTTPClientRequest(url: client.baseURL + apiPath)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .hours(24))
+        } catch {
+            throw SatctlError("cannot reach Ground Control at \(client.baseURL): \(error)")
+        }
+        guard response.status.code == 200 else {
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let error = try? APIJSON.decoder().decode(APIErrorBody.self, from: Data(buffer: body))
+            throw SatctlError(error.map { "\($0.code): \($0.message)" } ?? "Ground Control answered \(response.status.code)")
+        }
+        let partial = path + ".partial"
+        guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let handle = FileHandle(forWritingAtPath: partial)
+        else { throw SatctlError("cannot create \(partial)") }
+        var written: Int64 = 0
+        do {
+            for try await buffer in response.body {
+                try buffer.withUnsafeReadableBytes { try handle.write(contentsOf: $0) }
+                written += Int64(buffer.readableBytes)
+            }
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            try? handle.close()
+            unlink(partial)
+            throw SatctlError("the transfer broke off after \(written) bytes; nothing was kept: \(error)")
+        }
+        guard rename(partial, path) == 0 else { throw SatctlError("cannot rename \(partial) to \(path)") }
+        return (response.headers, written)
     }
 
     func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOHTTP1
 import SatelliteProtocol
 
 /// `satctl satellites …`
@@ -8,7 +9,7 @@ struct SatellitesCommand: AsyncParsableCommand {
         commandName: "satellites", abstract: "Edge sites: create, list, show, revoke.",
         subcommands: [
             Create.self, List.self, Show.self, Settings.self, Token.self, Rotate.self, Revoke.self, Delete.self, AddGroup.self,
-            RemoveGroup.self,
+            RemoveGroup.self, Bundle.self,
         ])
 
     static func table(_ satellites: [SatelliteView]) -> [[String]] {
@@ -117,6 +118,27 @@ struct SatellitesCommand: AsyncParsableCommand {
                 try client.decode(RegistrationToken.self, try await client.send("POST", "/api/v1/satellites/\(segment(name))/token"))
             }
             try emit(token, connection.output, table: SatellitesCommand.tokenTable)
+        }
+    }
+
+    struct Bundle: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the satellite's signed state and all its images to a file, for `satellite import` where there is no link.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+        // `-o` as the issue and `satellite export` have it; `--output` is the table/JSON choice.
+        @Option(name: [.customShort("o"), .customLong("file")], help: "The bundle file (created 0600; it appears only when complete).")
+        var file: String
+        @Option(help: "Leave out what the bundle of this generation carried (a delta; the satellite must have applied that one).")
+        var since: Int64?
+
+        func run() async throws {
+            let query = since.map { "?since=\($0)" } ?? ""
+            let (headers, bytes) = try await APIClient.with(connection) { client in
+                try await client.download("/api/v1/satellites/\(segment(name))/bundle\(query)", to: file)
+            }
+            let generation = headers.first(name: "Satellite-Bundle-Generation") ?? "?"
+            print("wrote \(file): generation \(generation)\(since.map { " (a delta on generation \($0))" } ?? ""), \(bytes) bytes")
         }
     }
 

@@ -8,5 +8,5 @@ struct SatelliteCommand: AsyncParsableCommand {
         commandName: "satellite",
         abstract: "An edge OCI registry that keeps serving when the network is gone.",
         version: ReleaseVersion.current,
-        subcommands: [ServeCommand.self, RunCommand.self, StatusCommand.self, RuntimeCommand.self])
+        subcommands: [ServeCommand.self, RunCommand.self, StatusCommand.self, RuntimeCommand.self, ImportCommand.self, ExportCommand.self])
 }

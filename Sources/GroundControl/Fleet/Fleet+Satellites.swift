@@ -56,6 +56,7 @@ extension Fleet {
             guard let row = deleted.first else {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
             }
+            try await session.query("DELETE FROM satellite_bundles WHERE satellite = ?", .text(name.value))
             // It knew the site's credential: its peers move past every credential it held.
             if let site = try row.optionalText("site") { try await rotateSite(site, steps: 2, session) }
             // The tombstone's revision is what tells every process's cache that credentials it

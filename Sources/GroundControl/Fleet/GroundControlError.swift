@@ -23,6 +23,8 @@ public struct GroundControlError: Error, Sendable, Equatable, CustomStringConver
         public static let inUse = Code(name: "IN_USE", status: 409)
         public static let revoked = Code(name: "SATELLITE_REVOKED", status: 403)
         public static let changed = Code(name: "CHANGED", status: 412)
+        public static let bundleBaseUnknown = Code(name: "BUNDLE_BASE_UNKNOWN", status: 409)
+        public static let upstreamFailed = Code(name: "UPSTREAM_FAILED", status: 502)
         public static let unavailable = Code(name: "UNAVAILABLE", status: 503)
         public static let internalError = Code(name: "INTERNAL", status: 500)
 

@@ -71,6 +71,7 @@ public enum GroundControlServer {
         router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
         api.addOperationsRoutes(to: router)
         api.addAdminRoutes(to: router)
+        api.addBundleRoutes(to: router)
         api.addSatelliteRoutes(to: router)
         api.addEventRoutes(to: router)
 

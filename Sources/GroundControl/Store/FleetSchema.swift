@@ -90,6 +90,16 @@ enum FleetSchema {
                 // A group's signature policy (keys and whether one is required), JSON; NULL for none.
                 "ALTER TABLE image_groups ADD COLUMN verification TEXT",
             ],
+            [
+                // What each bundle made for a satellite carried (its manifests' and blobs' digests,
+                // JSON), so a later bundle can leave it out (`--since`). No foreign key: rows of a
+                // deleted satellite are deleted with it.
+                """
+                CREATE TABLE satellite_bundles (
+                    satellite TEXT NOT NULL, generation \(integer) NOT NULL, created_at \(integer) NOT NULL, digests TEXT NOT NULL,
+                    PRIMARY KEY (satellite, generation))
+                """,
+            ],
         ]
     }
 

@@ -1,0 +1,70 @@
+
+import Foundation
+import OCI
+import SatelliteProtocol
+
+/// A bundle's state: the satellite's desired state as signed for it, without registry
+/// credentials (a bundle crosses air gaps on media that can be lost; offline, a satellite needs
+/// none), and the content a delta may leave out.
+public struct BundleState: Sendable {
+    /// The state with its credentials, to fetch the content with.
+    public let state: DesiredState
+    /// The document the bundle carries and Ground Control's signature of it.
+    public let document: [UInt8]
+    public let signature: String
+    /// The digests the base bundle carried (`since`); empty for a full bundle.
+    public let base: Set<Digest>
+}
+
+extension Fleet {
+    /// How many bundles per satellite are remembered as bases for deltas.
+    static let bundlesKept = 8
+
+    /// The satellite's state for a bundle; with `since`, what the bundle of that generation held.
+    public func bundleState(of name: ResourceName, since: Int64?) async throws -> BundleState {
+        let state = try await desiredState(of: name)
+        var carried = state
+        carried.upstreams = state.upstreams.map { upstream in
+            var stripped = upstream
+            stripped.username = nil
+            stripped.password = nil
+            stripped.passwordFile = nil
+            return stripped
+        }
+        let document = Array(try APIJSON.encoder().encode(carried))
+        let signature = try StateSignature.sign(Data(document), with: try await signingKey())
+        var base = Set<Digest>()
+        if let since {
+            let rows = try await store.read { session in
+                try await session.query(
+                    "SELECT digests FROM satellite_bundles WHERE satellite = ? AND generation = ?", .text(name.value), .integer(since))
+            }
+            guard let row = rows.first else {
+                throw GroundControlError(
+                    .bundleBaseUnknown,
+                    "no bundle of generation \(since) was made for satellite '\(name)' (or it is no longer kept): make a full bundle, without since")
+            }
+            let raw = try JSONDecoder().decode([String].self, from: Data(try row.text("digests").utf8))
+            base = Set(raw.compactMap { try? Digest($0) })
+        }
+        return BundleState(state: state, document: document, signature: signature, base: base)
+    }
+
+    /// Remembers what a bundle carried once it was written out whole; keeps the newest few.
+    public func recordBundle(of name: ResourceName, generation: Int64, digests: Set<Digest>, since: Int64?) async throws {
+        let encoded = try Self.json(digests.map(\.string).sorted())
+        try await store.transaction { session in
+            try await session.query(
+                """
+                INSERT INTO satellite_bundles (satellite, generation, created_at, digests) VALUES (?, ?, ?, ?)
+                ON CONFLICT (satellite, generation) DO UPDATE SET created_at = excluded.created_at, digests = excluded.digests
+                """, .text(name.value), .integer(generation), .integer(Self.milliseconds(now())), .text(encoded))
+            try await session.query(
+                """
+                DELETE FROM satellite_bundles WHERE satellite = ? AND generation NOT IN
+                    (SELECT generation FROM satellite_bundles WHERE satellite = ? ORDER BY generation DESC LIMIT \(Self.bundlesKept))
+                """, .text(name.value), .text(name.value))
+            try await audit(session, .admin, "satellite.bundle", name.value, since.map { "generation \(generation) since \($0)" } ?? "generation \(generation)")
+        }
+    }
+}

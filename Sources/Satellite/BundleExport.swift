@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import NIOCore
+import OCI
+import RegistryStore
+import Replication
+import SatelliteProtocol
+
+/// `satellite export`: a bundle of what this satellite holds for the state it follows, for a
+/// site that takes its images from another site. Reads the store only, so it may run while the
+/// satellite serves. The file appears only when complete.
+public struct BundleExport {
+    public struct Options: Sendable {
+        public var dataDirectory: String
+        public var output: String
+        /// A state Ground Control sent online carries registry credentials; they travel only when asked.
+        public var includeCredentials = false
+
+        public init(dataDirectory: String, output: String) {
+            self.dataDirectory = dataDirectory
+            self.output = output
+        }
+    }
+
+    let options: Options
+    let store: RegistryStore
+    let logger: Logger
+
+    public init(options: Options, store: RegistryStore, logger: Logger) {
+        self.options = options
+        self.store = store
+        self.logger = logger
+    }
+
+    public func run() async throws -> BundleAbout {
+        let (document, signature) = try signedState()
+        let state: DesiredState
+        do {
+            state = try StateFile.parse(String(decoding: document, as: UTF8.self), path: "the state this satellite follows")
+        } catch {
+            throw BundleError("\(error)")
+        }
+        if !options.includeCredentials, state.upstreams.contains(where: { $0.password != nil || $0.username != nil }) {
+            throw BundleError("the state this satellite follows carries registry credentials, and a bundle would carry them too: make the bundle at Ground Control (satctl satellites bundle), which leaves them out, or give --include-credentials")
+        }
+        let replicator = Replicator(store: NothingHeld(), sources: HeldContentSources.exporting(from: store), logger: logger)
+        let contents = await replicator.contents(of: state)
+        if let failure = contents.failures.first {
+            throw BundleError("this satellite does not hold all of its state: \(failure.reference): \(failure.error.message)")
+        }
+        let partial = options.output + ".partial"
+        guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let handle = FileHandle(forWritingAtPath: partial)
+        else { throw BundleError("cannot create \(partial)") }
+        do {
+            let writer = BundleWriter(output: FileOutput(handle: handle))
+            let about = try await BundleMaker.write(
+                state: Array(document), signature: signature, generation: state.generation, since: nil, contents: contents, to: writer)
+            try handle.synchronize()
+            try handle.close()
+            guard rename(partial, options.output) == 0 else { throw BundleError("cannot rename \(partial) to \(options.output)") }
+            return about
+        } catch {
+            try? handle.close()
+            unlink(partial)
+            throw error
+        }
+    }
+
+    /// The state and its signature as they were received: Ground Control's saved state, or the
+    /// state file an import left.
+    private func signedState() throws -> (Data, String) {
+        if let saved = SavedState.raw(in: options.dataDirectory) { return saved }
+        let path = BundleImport.stateFilePath(in: options.dataDirectory)
+        if let document = FileManager.default.contents(atPath: path), let signature = FileManager.default.contents(atPath: path + ".sig") {
+            return (document, String(decoding: signature, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        throw BundleError("\(options.dataDirectory) has no signed state to export (neither Ground Control's nor an imported one)")
+    }
+}
+
+/// A bundle written to a file.
+public struct FileOutput: BundleOutput {
+    let handle: FileHandle
+
+    public init(handle: FileHandle) { self.handle = handle }
+
+    public mutating func write(_ buffer: ByteBuffer) async throws {
+        try buffer.withUnsafeReadableBytes { try handle.write(contentsOf: $0) }
+    }
+}

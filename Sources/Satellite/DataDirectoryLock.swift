@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Exclusive use of a data directory by one process: the satellite that serves it, or an import
+/// that rewrites it. An advisory lock on `<directory>/satellite.lock`, released when the process
+/// ends however it ends.
+public final class DataDirectoryLock: Sendable {
+    private let descriptor: Int32
+
+    public init(directory: String, purpose: String) throws(DataDirectoryLockError) {
+        let path = directory + "/satellite.lock"
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw DataDirectoryLockError("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw DataDirectoryLockError("\(directory) is in use by another satellite process; stop it before \(purpose)")
+        }
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        close(descriptor)
+    }
+}
+
+public struct DataDirectoryLockError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
