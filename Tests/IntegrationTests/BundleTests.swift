@@ -151,3 +151,47 @@ import TestSupport
         }
     }
 }
+
+extension BundleTests {
+    /// A registered satellite cut off from its upstream takes a bundle with the key it got at
+    /// registration; once it reaches Ground Control again its heartbeat reports the bundle's
+    /// generation, and it asks for the whole state, whose registry credentials the bundle left out.
+    @Test func aRegisteredSatelliteReportsTheImportedGenerationWhenItIsBackInReach() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
+            try await upstream.push(layout: images.layout, name: "second", to: "library/app:2")
+            let server = try await GroundControlProcess(directory: work, adminToken: "admin")
+            defer { Task { await server.stop() } }
+            let token = try await defineFleet(
+                server, upstream: upstream, work: work, artifacts: ["library/app:1"], satelliteOptions: ["--heartbeat-interval", "1"])
+            let site = try TemporaryDirectory("bundle-registered")
+            var agent = try await SatelliteAgent(state: nil, directory: site, source: ["--ground-control", server.baseURL, "--token", token])
+            try await agent.waitForStatus("the first sync") { $0.allSynced && $0.inventory.count == 1 }
+            await agent.child.stop()
+
+            // Offline, the satellite is sent a bundle with a second image.
+            try await satctl(server, token: "admin", ["groups", "put", "edge", "--registry", "central", "--artifact", "library/app:1", "--artifact", "library/app:2"])
+            let made = try await satctl(server, token: "admin", ["satellites", "bundle", "edge-01", "-o", work.appending("b.tar")])
+            let generation = try #require(made.components(separatedBy: "generation ").dropFirst().first.flatMap { Int64($0.prefix { $0.isNumber }) })
+            await upstream.stop()
+            let imported = try await Self.importBundle(work.appending("b.tar"), into: agent.dataDirectory, key: nil)
+            #expect(imported.status == 0, "\(imported)")
+            #expect(FileManager.default.fileExists(atPath: agent.dataDirectory + "/ground-control-state.from-bundle"))
+
+            agent = try await SatelliteAgent(state: nil, directory: site, source: ["--ground-control", server.baseURL])
+            defer { agent.terminate() }
+            try await agent.waitForStatus("the bundle's state in line with no upstream") { $0.lastSync?.generation == generation && $0.allSynced }
+            let view = try await pollFor("Ground Control to see the imported generation") { () -> SatelliteView? in
+                let view = try APIJSON.decoder().decode(SatelliteView.self, from: try await httpGet(
+                    "\(server.baseURL)/api/v1/satellites/edge-01", headers: ["Authorization": "Bearer admin"]).body)
+                return view.appliedGeneration == generation ? view : nil
+            }
+            #expect(view.drift.missing.isEmpty, "\(view)")
+            // The whole state, credentials included, replaced the bundle's.
+            try await poll("the full state to replace the bundle's") {
+                !FileManager.default.fileExists(atPath: agent.dataDirectory + "/ground-control-state.from-bundle")
+            }
+            #expect(try await Self.served(agent, "central/library/app", "2") == images.second.digest.string)
+        }
+    }
+}
