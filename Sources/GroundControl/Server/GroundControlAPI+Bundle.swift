@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import OCI
+import RegistryClient
 import Replication
 import SatelliteProtocol
 
@@ -20,7 +21,10 @@ extension GroundControlAPI {
             let since = try Self.integer(request.uri.queryParameters.get("since"), field: "since", range: 1...Int.max).map(Int64.init)
             let bundle = try await fleet.bundleState(of: name, since: since)
             let logger = Logger(label: "ground-control.bundle")
-            let sources = UpstreamSources(logger: logger)
+            // Someone waits for the answer: an upstream that does not answer is reported soon.
+            var options = UpstreamSources.Options()
+            options.retry = RetryPolicy(attempts: 2)
+            let sources = UpstreamSources(options: options, logger: logger)
             let contents = await Replicator(store: NothingHeld(), sources: sources, logger: logger).contents(of: bundle.state)
             if !contents.failures.isEmpty {
                 await sources.shutdown()
