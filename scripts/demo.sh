@@ -2,8 +2,8 @@
 # The whole system on one machine, offline: an upstream registry seeded with generated images,
 # Ground Control on SQLite with a registry and a group, and two satellites at two sites that
 # register with one-time tokens, sync, report to the fleet and serve pulls, then a second node at
-# one site that fills itself from its peer, and a Harbor (API stand-in) whose robots and scan gate
-# Ground Control manages. Runs until Ctrl-C,
+# one site that fills itself from its peer, a Harbor (API stand-in) whose robots and scan gate
+# Ground Control manages, and a site with no link fed a signed bundle. Runs until Ctrl-C,
 # then stops everything it started and removes its temporary directory.
 #
 #   scripts/demo.sh            build (release) and run
@@ -165,6 +165,37 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 "$BIN/satellite" status --data-dir "$WORK/store-b" | grep 'harbor/' | sed 's/^ */   store-b holds /'
+echo
+
+echo "== signed images only, carried to a site with no link: ship-07 never comes online (docs/signatures.md, docs/bundles.md)"
+if python3 -c 'import cryptography' 2>/dev/null; then
+  # Signed in cosign's format (cosign itself is not on this machine; the tests use the same script).
+  python3 scripts/testing/cosign-sign.py keygen ecdsa "$WORK/release" >/dev/null
+  python3 scripts/testing/cosign-sign.py push-simple "http://127.0.0.1:$UPSTREAM_PORT" demo/web "$(digest_of demo/web 1.0)" "$WORK/release.key" >/dev/null
+  "$BIN/satctl" groups put ship --registry central --artifact demo/web:1.0 --verify-key "$WORK/release.pub" >/dev/null
+  "$BIN/satctl" satellites create ship-07 --group ship >/dev/null
+  curl -s "$SATCTL_URL/api/v1/public-key" | python3 -c 'import json, sys; print(json.load(sys.stdin)["publicKey"])' >"$WORK/ground-control.pub"
+  "$BIN/satctl" satellites bundle ship-07 -o "$WORK/ship-07.tar" | sed 's/^/   satctl: /'
+  generation=$(tar -xOf "$WORK/ship-07.tar" satellite/bundle.json | python3 -c 'import json, sys; print(json.load(sys.stdin)["generation"])')
+  echo "   the bundle is an OCI layout: $(tar -tf "$WORK/ship-07.tar" | head -5 | tr '\n' ' ')..."
+  "$BIN/satellite" import "$WORK/ship-07.tar" --data-dir "$WORK/ship-07" --state-public-key "$WORK/ground-control.pub" \
+    | head -1 | sed 's/^/   satellite: /'
+  SHIP=$(free_port)
+  "$BIN/satellite" run --data-dir "$WORK/ship-07" --listen "127.0.0.1:$SHIP" --state-file "$WORK/ship-07/imported-state.json" \
+    --state-public-key "$WORK/ground-control.pub" --log-level info >"$WORK/ship-07.log" 2>&1 &
+  SHIP_PID=$!
+  PIDS+=($SHIP_PID)
+  wait_synced ship-07
+  echo "   ship-07 serves demo/web:1.0 as $(curl -s -I -H "$accept" "http://127.0.0.1:$SHIP/v2/demo/web/manifests/1.0" | tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'), its signature beside it"
+  kill "$SHIP_PID"; wait "$SHIP_PID" 2>/dev/null || true
+  # demo/hello:1 is not signed: a delta that adds it is refused whole, and nothing is written.
+  "$BIN/satctl" groups put ship --registry central --artifact demo/web:1.0 --artifact demo/hello:1 --verify-key "$WORK/release.pub" >/dev/null
+  "$BIN/satctl" satellites bundle ship-07 -o "$WORK/ship-07-delta.tar" --since "$generation" | sed 's/^/   satctl: /'
+  "$BIN/satellite" import "$WORK/ship-07-delta.tar" --data-dir "$WORK/ship-07" \
+    --state-public-key "$WORK/ground-control.pub" 2>&1 | grep -o 'the bundle is refused.*not signed[^;]*' | head -1 | sed 's/^/   satellite: /' || true
+else
+  echo "   skipped: signing the demo image needs python's cryptography (pip install cryptography)"
+fi
 echo
 
 echo "== point a node's containerd and podman at store-a ($WORK/node stands in for the node's /)"

@@ -42,6 +42,10 @@ import TestSupport
         #expect(output.contains("store-b held back  demo/hello:1@") && output.contains("severity critical is above"), "\(output)")
         #expect(output.contains("store-b holds harbor/demo/web:1.0") && !output.contains("store-b holds harbor/demo/hello"), "\(output)")
 
+        // ship-07, never online, was fed a signed bundle; a delta with an unsigned image was refused.
+        #expect(output.contains("satellite: imported generation") && output.contains("ship-07 serves demo/web:1.0 as sha256:"), "\(output)")
+        #expect(output.contains("satellite: the bundle is refused") && output.contains("not signed"), "\(output)")
+
         // The node's containerd was pointed at store-a, and the printed restore undoes it.
         #expect(output.contains("[host.\"http://127.0.0.1:") && output.contains("capabilities = [\"pull\", \"resolve\"]"), "\(output)")
         let restore = try require(output.split(separator: "\n").first { $0.contains("satellite runtime restore") }, "a restore line")
