@@ -89,8 +89,9 @@ public struct BundleImport {
                     bytes += entry.size
                 }
                 if signed == nil, let document = pending.document, let signature = pending.signature {
-                    signed = try SignedBundleState(document: document, signature: signature, key: key)
-                    try refuseIfOlder(signed!.state.generation, key: key)
+                    let verified = try SignedBundleState(document: document, signature: signature, key: key)
+                    try refuseIfOlder(verified.state.generation, key: key)
+                    signed = verified
                 }
             }
             guard let signed else { throw BundleError("the bundle has no \(BundleLayout.stateFile) with its \(BundleLayout.signatureFile)") }
