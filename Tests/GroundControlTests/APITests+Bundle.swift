@@ -21,6 +21,9 @@ extension APITests {
                 #expect(reply.status == status && reply.error?.code == code, "\(path): \(reply.status) \(String(decoding: reply.body, as: UTF8.self))")
                 #expect(reply.headers["content-type"]?.contains("json") == true, "\(path)")
             }
+            #expect(try await api.admin("POST", "/api/v1/satellites/s1/revoke").status == 204)
+            let revoked = try await api.admin("GET", "/api/v1/satellites/s1/bundle")
+            #expect(revoked.status == 403 && revoked.error?.code == "SATELLITE_REVOKED")
         }
     }
 }

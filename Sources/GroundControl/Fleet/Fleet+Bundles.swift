@@ -22,7 +22,12 @@ extension Fleet {
 
     /// The satellite's state for a bundle; with `since`, what the bundle of that generation held.
     public func bundleState(of name: ResourceName, since: Int64?) async throws -> BundleState {
-        let state = try await desiredState(of: name)
+        let inputs = try await stateInputs(of: name)
+        // A revoked satellite gets nothing more, by link or by hand.
+        guard inputs.status != "revoked" else {
+            throw GroundControlError(.revoked, "satellite '\(name)' is revoked: issue a token (satctl satellites token) to let it rejoin first")
+        }
+        let state = try await configuration().desiredState(of: inputs, signingKey: try await signingKey())
         var carried = state
         carried.upstreams = state.upstreams.map { upstream in
             var stripped = upstream
