@@ -96,8 +96,22 @@ done
 SKOPEO_IN=$(elapsed "$start")
 echo "skopeo: ${SKOPEO_IN}s"
 
+echo "== one image each way: the small bundle against skopeo with one oci-archive, into an empty docker-registry"
+start_registry single
+start=$(now)
+skopeo copy -q --preserve-digests --src-tls-verify=false "docker://127.0.0.1:$PORT_source/${IMAGES[0]}" "oci-archive:$WORK/single.tar"
+ONE_OUT=$(elapsed "$start")
+sync
+start=$(now)
+skopeo copy -q --preserve-digests --dest-tls-verify=false "oci-archive:$WORK/single.tar" "docker://127.0.0.1:$PORT_single/${IMAGES[0]}"
+ONE_IN=$(elapsed "$start")
+echo "skopeo: ${ONE_OUT}s to the archive, ${ONE_IN}s from it"
+
+mibps() { python3 -c "print('%.0f' % ($1 / $2))"; }
 echo
 echo "content ${CONTENT_MIB} MiB in $((REPOS * TAGS)) images"
+echo "one image (${SMALL_MIB} MiB): make ${SMALL_MAKE}s vs skopeo ${ONE_OUT}s -> $(ratio "$ONE_OUT" "$SMALL_MAKE")x; import ${SMALL_IMPORT}s vs skopeo ${ONE_IN}s -> $(ratio "$ONE_IN" "$SMALL_IMPORT")x"
+echo "archive throughput: bundle $(mibps "$BUNDLE_MIB" "$MAKE") MiB/s written, $(mibps "$BUNDLE_MIB" "$IMPORT") MiB/s imported; skopeo $(mibps "$ARCHIVE_MIB" "$SKOPEO_OUT") MiB/s written, $(mibps "$ARCHIVE_MIB" "$SKOPEO_IN") MiB/s read (its ${ARCHIVE_MIB} MiB of archives repeat the shared bases)"
 echo "make:   bundle ${MAKE}s vs skopeo to oci-archives ${SKOPEO_OUT}s -> $(ratio "$SKOPEO_OUT" "$MAKE")x"
 echo "import: satellite ${IMPORT}s vs skopeo from oci-archives ${SKOPEO_IN}s -> $(ratio "$SKOPEO_IN" "$IMPORT")x"
 echo "memory: import peak ${SMALL_IMPORT_RSS} MiB (${SMALL_MIB} MiB bundle) and ${IMPORT_RSS} MiB (${BUNDLE_MIB} MiB); Ground Control ${GC_RSS_START} -> ${GC_RSS_SMALL} -> ${GC_RSS_FULL} MiB"

@@ -3,10 +3,10 @@
 ///
 /// Sizes from 8 GiB up are written in base-256 (the GNU extension every tar reader knows);
 /// reading also takes pax extended headers (`path`, `size`), as other tools write them.
-struct TarHeader: Equatable {
-    static let blockSize = 512
+package struct TarHeader: Equatable {
+    package static let blockSize = 512
 
-    enum Kind: Equatable {
+    package enum Kind: Equatable {
         case file
         case directory
         /// A pax extended header for the next entry (`x`) or for all that follow (`g`).
@@ -16,16 +16,22 @@ struct TarHeader: Equatable {
         case other(UInt8)
     }
 
-    var name: String
-    var size: Int64
-    var kind: Kind = .file
+    package var name: String
+    package var size: Int64
+    package var kind: Kind = .file
+
+    package init(name: String, size: Int64, kind: Kind = .file) {
+        self.name = name
+        self.size = size
+        self.kind = kind
+    }
 
     /// Blocks the entry's content takes, padding included.
     var paddedSize: Int64 { (size + Int64(Self.blockSize) - 1) / Int64(Self.blockSize) * Int64(Self.blockSize) }
 
     /// The header block. Names up to 100 bytes go in `name`; up to 255 are split at a `/` into
     /// `prefix` and `name`.
-    func encoded() throws(BundleError) -> [UInt8] {
+    package func encoded() throws(BundleError) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: Self.blockSize)
         let utf8 = Array(name.utf8)
         if utf8.count <= 100 {
@@ -63,7 +69,7 @@ struct TarHeader: Equatable {
     }
 
     /// Reads a header block; nil for an all-zero block (the archive's end).
-    static func decode(_ block: some RandomAccessCollection<UInt8>) throws(BundleError) -> TarHeader? {
+    package static func decode(_ block: some RandomAccessCollection<UInt8>) throws(BundleError) -> TarHeader? {
         let block = Array(block)
         guard block.count == blockSize else { throw BundleError("the archive ends inside a header") }
         if block.allSatisfy({ $0 == 0 }) { return nil }
