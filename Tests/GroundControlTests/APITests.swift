@@ -175,8 +175,18 @@ struct APITests {
             #expect(try await api.send("GET", "/readyz").status == 200)
             _ = try await api.seedRegisteredSatellite()
             let metrics = String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self)
-            #expect(metrics.contains(#"ground_control_satellites{status="registered"} 1"#))
+            #expect(metrics.contains(#"ground_control_satellites{state="online"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"ground_control_satellites{state="stale"} 0"#))
+            #expect(metrics.contains(#"ground_control_group_satellites{group="edge"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"ground_control_group_satellites_behind{group="edge"} 1"#), "\(metrics)")
             #expect(metrics.contains("ground_control_requests_total"))
+            // The example alerting rules name only metrics Ground Control exports.
+            let rules = try String(contentsOfFile: Self.repository + "/docs/prometheus-alerts.yaml", encoding: .utf8)
+            let named = Set(rules.matches(of: /ground_control_[a-z_]+/).map { String($0.output) })
+            #expect(named.count >= 4)
+            for metric in named {
+                #expect(metrics.contains("\n\(metric){") || metrics.contains("\n\(metric) "), "docs/prometheus-alerts.yaml names \(metric), which /metrics lacks")
+            }
 
             let served = try await api.send("GET", "/openapi.json")
             #expect(served.status == 200 && served.body == Data(GroundControlDocument.openAPI.utf8))
@@ -252,4 +262,9 @@ extension APITests {
             #expect(try woke.decode(DesiredState.self).settings?.logLevel == "debug")
         }
     }
+}
+
+extension APITests {
+    /// The checkout, for the documents tests hold the code to.
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
 }

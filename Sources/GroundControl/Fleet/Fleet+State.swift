@@ -28,16 +28,3 @@ extension Fleet {
         }
     }
 }
-
-extension Fleet {
-    /// How many satellites are pending, registered and revoked (for the metrics).
-    public func satelliteCounts() async throws -> [String: Int] {
-        try await store.read { session in
-            var counts: [String: Int] = [:]
-            for row in try await session.query("SELECT status, COUNT(*) AS count FROM satellites GROUP BY status") {
-                counts[try row.text("status")] = Int(try row.integer("count"))
-            }
-            return counts
-        }
-    }
-}

@@ -86,8 +86,7 @@ extension GroundControlAPI {
             return APIBody.raw(Data(#"{"status":"ready"}"#.utf8))
         }
         router.get("metrics") { _, _ in
-            let counts = (try? await fleet.satelliteCounts()) ?? [:]
-            let text = metrics.render(satellitesByState: counts, longPolls: await watcher.waiting)
+            let text = metrics.render(fleet: (try? await fleet.satellites()) ?? [], longPolls: await watcher.waiting)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: text)))

@@ -1,12 +1,16 @@
 import CoreMetrics
 import Foundation
 import Prometheus
+import SatelliteProtocol
+import Synchronization
 
 /// Ground Control's Prometheus metrics: requests and latency by route, satellites by state,
 /// long-polls waiting, and long-polls woken by changes.
 public final class GroundControlMetrics: Sendable {
     public let prometheus: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    /// The groups the last scrape reported, so one deleted since reads 0.
+    private let knownGroups = Mutex<Set<String>>([])
 
     public init(prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.prometheus = prometheus
@@ -45,11 +49,33 @@ public final class GroundControlMetrics: Sendable {
         CoreMetrics.Counter(label: "ground_control_harbor_failures_total", dimensions: [("registry", registry)], factory: factory).increment()
     }
 
-    /// Renders the exposition after refreshing the gauges that are read on demand.
-    func render(satellitesByState: [String: Int], longPolls: Int) -> [UInt8] {
-        for state in ["pending", "registered", "revoked"] {
-            CoreMetrics.Gauge(label: "ground_control_satellites", dimensions: [("status", state)], factory: factory)
-                .record(satellitesByState[state] ?? 0)
+    /// Renders the exposition after refreshing the gauges that are read on demand: satellites by
+    /// the state the fleet view shows, and per group its members, those behind and those missing
+    /// artifacts (a group deleted since the last scrape reads 0).
+    func render(fleet: [SatelliteView], longPolls: Int) -> [UInt8] {
+        let states = Dictionary(grouping: fleet, by: \.state).mapValues(\.count)
+        for state in ["pending", "online", "stale", "revoked"] {
+            CoreMetrics.Gauge(label: "ground_control_satellites", dimensions: [("state", state)], factory: factory).record(states[state] ?? 0)
+        }
+        var groups: [String: (members: Int, behind: Int, missing: Int)] = [:]
+        for view in fleet where view.state != "revoked" {
+            for group in view.groups {
+                var counts = groups[group, default: (0, 0, 0)]
+                counts.members += 1
+                if view.drift.behind { counts.behind += 1 }
+                if !view.drift.missing.isEmpty { counts.missing += 1 }
+                groups[group] = counts
+            }
+        }
+        let gone = knownGroups.withLock { known in
+            defer { known = Set(groups.keys) }
+            return known.subtracting(groups.keys)
+        }
+        for group in gone { groups[group] = (0, 0, 0) }
+        for (group, counts) in groups {
+            CoreMetrics.Gauge(label: "ground_control_group_satellites", dimensions: [("group", group)], factory: factory).record(counts.members)
+            CoreMetrics.Gauge(label: "ground_control_group_satellites_behind", dimensions: [("group", group)], factory: factory).record(counts.behind)
+            CoreMetrics.Gauge(label: "ground_control_group_satellites_missing", dimensions: [("group", group)], factory: factory).record(counts.missing)
         }
         CoreMetrics.Gauge(label: "ground_control_long_polls", factory: factory).record(longPolls)
         var buffer: [UInt8] = []
