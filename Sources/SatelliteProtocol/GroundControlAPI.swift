@@ -530,7 +530,7 @@ public struct SatelliteView: Codable, Sendable, Equatable {
 public struct AuditEntry: Codable, Sendable, Equatable {
     public var id: Int64
     public var at: Date
-    /// `admin` or `satellite:<name>`.
+    /// `admin` (the bootstrap token), `user:<name>`, `satellite:<name>` or `ground-control`.
     public var actor: String
     /// Such as `registry.put`, `satellite.register`.
     public var action: String

@@ -9,7 +9,7 @@ struct GroundControlCommand: AsyncParsableCommand {
         commandName: "ground-control",
         abstract: "The control plane for a fleet of satellites.",
         version: ReleaseVersion.current,
-        subcommands: [ServeCommand.self, BackupCommand.self, RestoreCommand.self, OpenAPICommand.self])
+        subcommands: [ServeCommand.self, BackupCommand.self, RestoreCommand.self, UsersCommand.self, OpenAPICommand.self])
 }
 
 /// `ground-control openapi`: prints the API's OpenAPI document.

@@ -13,21 +13,28 @@ struct APIClient {
     private let client: GroundControlClient
     let token: String
 
-    init(baseURL: String, token: String) throws {
+    /// `token` goes out as a bearer token; `authorization`, when given, is sent instead (a login).
+    init(baseURL: String, token: String, authorization: String? = nil) throws {
         guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
             throw SatctlError("--url must start with http:// or https://, not '\(baseURL.prefix(80))'")
         }
         http = HTTPClient(eventLoopGroupProvider: .singleton)
         client = GroundControlClient(baseURL: baseURL, http: http)
         self.token = token
+        self.authorization = authorization
     }
+
+    let authorization: String?
+    var baseURL: String { client.baseURL }
 
     /// Sends a request and returns the body of a 2xx reply.
     func send(_ method: String, _ path: String, body: (any Encodable)? = nil, headers: [String: String] = [:]) async throws -> Data {
         let reply: GroundControlClient.Reply
         do {
             let encoded = try body.map { try APIJSON.encoder().encode($0) }
-            reply = try await client.send(method, path, bearer: token, headers: headers, body: encoded)
+            var headers = headers
+            if let authorization { headers["Authorization"] = authorization }
+            reply = try await client.send(method, path, bearer: authorization == nil ? token : nil, headers: headers, body: encoded)
         } catch {
             throw SatctlError("cannot reach Ground Control at \(client.baseURL): \(error)")
         }

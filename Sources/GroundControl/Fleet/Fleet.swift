@@ -41,7 +41,10 @@ public struct Fleet: Sendable {
 
     /// Who made a change, as the audit log names them.
     public enum Actor: Sendable, Equatable, CustomStringConvertible {
+        /// The bootstrap admin token (automation).
         case admin
+        /// A person, by their account.
+        case user(String)
         case satellite(String)
         /// Ground Control's own services (the Harbor robot keeper).
         case groundControl
@@ -49,6 +52,7 @@ public struct Fleet: Sendable {
         public var description: String {
             switch self {
             case .admin: "admin"
+            case .user(let name): "user:\(name)"
             case .satellite(let name): "satellite:\(name)"
             case .groundControl: "ground-control"
             }

@@ -14,12 +14,20 @@ enum APIBody {
     /// fields only where `strict` (admin requests: a misspelt field must not be lost without a
     /// word), not from satellites (a newer satellite may send fields this server does not know).
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, strict: Bool = true) async throws -> T {
-        let buffer: ByteBuffer
+        try decode(type, from: try await collect(request, limit: limit), strict: strict)
+    }
+
+    /// The body, refused with 413 above `limit` bytes.
+    static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
         do {
-            buffer = try await request.body.collect(upTo: limit)
+            return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw GroundControlError(.bodyTooLarge, "the body is larger than \(limit) bytes")
         }
+    }
+
+    /// Decodes a body already read.
+    static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer, strict: Bool = true) throws -> T {
         do {
             return try StrictJSONDecoder(rejectsUnknownFields: strict).decode(type, from: buffer.readableBytesView)
         } catch let error as StrictJSONError {

@@ -4,126 +4,127 @@ import Hummingbird
 import SatelliteProtocol
 
 extension GroundControlAPI {
-    /// Registries, groups, satellites and the audit log: admin token only.
+    /// Registries, groups, satellites and the audit log, by role: any role reads; an operator
+    /// changes groups and satellites; an admin (or the bootstrap token) also registries.
     func addAdminRoutes(to router: Router<BasicRequestContext>) {
         let api = router.group("api/v1")
 
         api.get("registries") { request, _ in
-            try await requireAdmin(request)
+            _ = try await authorize(request, .viewer)
             return try APIBody.json(try await fleet.registries())
         }
         api.put("registries/:name") { request, context in
-            try await requireAdmin(request)
+            let principal = try await authorize(request, .admin)
             let name = try Self.name(context, kind: "registry name")
             let definition = try await APIBody.decode(RegistryDefinition.self, from: request, limit: bodyLimit)
-            let (view, created) = try await fleet.putRegistry(name, definition)
+            let (view, created) = try await fleet.putRegistry(name, definition, by: principal.actor)
             await changed(resolveTags: true)
             return try APIBody.json(view, status: created ? .created : .ok)
         }
         api.get("registries/:name") { request, context in
-            try await requireAdmin(request)
+            _ = try await authorize(request, .viewer)
             return try APIBody.json(try await fleet.registry(try Self.name(context, kind: "registry name")))
         }
         api.delete("registries/:name") { request, context in
-            try await requireAdmin(request)
-            try await fleet.deleteRegistry(try Self.name(context, kind: "registry name"))
+            let principal = try await authorize(request, .admin)
+            try await fleet.deleteRegistry(try Self.name(context, kind: "registry name"), by: principal.actor)
             await changed()
             return APIBody.noContent()
         }
 
         api.get("groups") { request, _ in
-            try await requireAdmin(request)
+            _ = try await authorize(request, .viewer)
             return try APIBody.json(try await fleet.groups())
         }
         api.put("groups/:name") { request, context in
-            try await requireAdmin(request)
+            let principal = try await authorize(request, .operator)
             let name = try Self.name(context, kind: "group name")
             let definition = try await APIBody.decode(GroupDefinition.self, from: request, limit: bodyLimit)
             let expected = try request.headers[.ifMatch].map(Self.revision(ifMatch:))
-            let (view, created) = try await fleet.putGroup(name, definition, expectedRevision: expected)
+            let (view, created) = try await fleet.putGroup(name, definition, expectedRevision: expected, by: principal.actor)
             await changed(resolveTags: true)
             return try APIBody.json(view, status: created ? .created : .ok, headers: [.eTag: "\"\(view.revision)\""])
         }
         api.get("groups/:name") { request, context in
-            try await requireAdmin(request)
+            _ = try await authorize(request, .viewer)
             let group = try await fleet.group(try Self.name(context, kind: "group name"))
             return try APIBody.json(group, headers: [.eTag: "\"\(group.revision)\""])
         }
         api.delete("groups/:name") { request, context in
-            try await requireAdmin(request)
-            try await fleet.deleteGroup(try Self.name(context, kind: "group name"))
+            let principal = try await authorize(request, .operator)
+            try await fleet.deleteGroup(try Self.name(context, kind: "group name"), by: principal.actor)
             await changed()
             return APIBody.noContent()
         }
 
         api.post("satellites") { request, _ in
-            try await requireAdmin(request)
+            let principal = try await authorize(request, .operator)
             let definition = try await APIBody.decode(SatelliteDefinition.self, from: request, limit: bodyLimit)
-            let token = try await fleet.createSatellite(definition)
+            let token = try await fleet.createSatellite(definition, by: principal.actor)
             await changed()
             return try APIBody.json(token, status: .created)
         }
         api.get("satellites") { request, _ in
-            try await requireAdmin(request)
+            _ = try await authorize(request, .viewer)
             return try APIBody.json(try await fleet.satellites())
         }
         api.get("sites") { request, _ in
-            try await requireAdmin(request)
+            _ = try await authorize(request, .viewer)
             return try APIBody.json(try await fleet.sites())
         }
         api.get("satellites/:name") { request, context in
-            try await requireAdmin(request)
+            _ = try await authorize(request, .viewer)
             return try APIBody.json(try await fleet.satellite(try Self.name(context, kind: "satellite name")))
         }
         api.delete("satellites/:name") { request, context in
-            try await requireAdmin(request)
-            try await fleet.deleteSatellite(try Self.name(context, kind: "satellite name"))
+            let principal = try await authorize(request, .operator)
+            try await fleet.deleteSatellite(try Self.name(context, kind: "satellite name"), by: principal.actor)
             await changed()
             return APIBody.noContent()
         }
         api.post("satellites/:name/token") { request, context in
-            try await requireAdmin(request)
-            let token = try await fleet.issueToken(try Self.name(context, kind: "satellite name"))
+            let principal = try await authorize(request, .operator)
+            let token = try await fleet.issueToken(try Self.name(context, kind: "satellite name"), by: principal.actor)
             await changed()
             return try APIBody.json(token, status: .created)
         }
         api.post("satellites/:name/revoke") { request, context in
-            try await requireAdmin(request)
-            try await fleet.revokeSatellite(try Self.name(context, kind: "satellite name"))
+            let principal = try await authorize(request, .operator)
+            try await fleet.revokeSatellite(try Self.name(context, kind: "satellite name"), by: principal.actor)
             await changed()
             return APIBody.noContent()
         }
         api.post("satellites/:name/rotate") { request, context in
-            try await requireAdmin(request)
-            try await fleet.requestRotation(try Self.name(context, kind: "satellite name"))
+            let principal = try await authorize(request, .operator)
+            try await fleet.requestRotation(try Self.name(context, kind: "satellite name"), by: principal.actor)
             await changed()
             return Response(status: .accepted)
         }
         api.put("satellites/:name/settings") { request, context in
-            try await requireAdmin(request)
+            let principal = try await authorize(request, .operator)
             let name = try Self.name(context, kind: "satellite name")
             let settings = try await APIBody.decode(SatelliteSettings.self, from: request, limit: bodyLimit)
-            try await fleet.updateSettings(settings, of: name)
+            try await fleet.updateSettings(settings, of: name, by: principal.actor)
             await changed()
             return try APIBody.json(try await fleet.satellite(name))
         }
         api.put("satellites/:name/groups/:group") { request, context in
-            try await requireAdmin(request)
+            let principal = try await authorize(request, .operator)
             let name = try Self.name(context, kind: "satellite name")
-            try await fleet.addGroup(try Self.name(context, "group", kind: "group name"), to: name)
+            try await fleet.addGroup(try Self.name(context, "group", kind: "group name"), to: name, by: principal.actor)
             await changed()
             return try APIBody.json(try await fleet.satellite(name))
         }
         api.delete("satellites/:name/groups/:group") { request, context in
-            try await requireAdmin(request)
+            let principal = try await authorize(request, .operator)
             let name = try Self.name(context, kind: "satellite name")
-            try await fleet.removeGroup(try Self.name(context, "group", kind: "group name"), from: name)
+            try await fleet.removeGroup(try Self.name(context, "group", kind: "group name"), from: name, by: principal.actor)
             await changed()
             return try APIBody.json(try await fleet.satellite(name))
         }
 
         api.get("audit") { request, _ in
-            try await requireAdmin(request)
+            _ = try await authorize(request, .viewer)
             let query = request.uri.queryParameters
             let limit = try Self.integer(query.get("limit"), field: "limit", range: 1...1000) ?? 100
             let before = try Self.integer(query.get("before"), field: "before", range: 1...Int.max)

@@ -16,7 +16,7 @@ extension GroundControlAPI {
     /// the client sees as a broken transfer.
     func addBundleRoutes(to router: Router<BasicRequestContext>) {
         router.group("api/v1").get("satellites/:name/bundle") { request, context in
-            try await requireAdmin(request)
+            _ = try await authorize(request, .operator)
             let name = try Self.name(context, kind: "satellite name")
             let since = try Self.integer(request.uri.queryParameters.get("since"), field: "since", range: 1...Int.max).map(Int64.init)
             let bundle = try await fleet.bundleState(of: name, since: since)

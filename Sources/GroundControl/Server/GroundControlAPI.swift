@@ -17,12 +17,20 @@ struct GroundControlAPI: Sendable {
     let bodyLimit: Int
     /// Longest `?wait=` a long-poll may ask for, in seconds.
     let longestWait: Int
+    /// Password guesses per person, in this process.
+    let logins = LoginThrottle()
 
-    /// Admin routes accept only the admin token.
-    func requireAdmin(_ request: Request) async throws {
-        guard let token = Self.bearer(request), try await fleet.isAdmin(token: token) else {
-            throw GroundControlError(.unauthorized, "an admin token is required (Authorization: Bearer <token>)")
+    /// Admin routes take the bootstrap admin token or a person's token whose role is at least
+    /// `needed`; returns who it is, for the audit log.
+    func authorize(_ request: Request, _ needed: Role) async throws -> Principal {
+        guard let token = Self.bearer(request), let principal = try await fleet.principal(token: token) else {
+            throw GroundControlError(
+                .unauthorized, "a token is required (Authorization: Bearer <token>): the admin token, or a personal token (satctl login)")
         }
+        guard principal.role >= needed else {
+            throw GroundControlError(.forbidden, "\(principal.actor) has the role \(principal.role.rawValue); this needs \(needed.rawValue)")
+        }
+        return principal
     }
 
     /// A satellite's request: who it is, its row, and the configuration, mostly from the cache.

@@ -72,6 +72,7 @@ public enum GroundControlServer {
         api.addOperationsRoutes(to: router)
         api.addAdminRoutes(to: router)
         api.addBundleRoutes(to: router)
+        api.addPeopleRoutes(to: router)
         api.addSatelliteRoutes(to: router)
         api.addEventRoutes(to: router)
 

@@ -100,6 +100,21 @@ enum FleetSchema {
                     PRIMARY KEY (satellite, generation))
                 """,
             ],
+            [
+                // People: a role each, a password kept only as a scrypt hash (NULL: token or
+                // OIDC login only).
+                """
+                CREATE TABLE users (
+                    name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT, created_at \(integer) NOT NULL)
+                """,
+                // Personal API tokens, kept as SHA-256 hashes, each expiring.
+                """
+                CREATE TABLE user_tokens (
+                    token_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL, description TEXT,
+                    created_at \(integer) NOT NULL, expires_at \(integer) NOT NULL)
+                """,
+                "CREATE INDEX user_tokens_by_user ON user_tokens (user_name)",
+            ],
         ]
     }
 

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import GroundControl
+import Logging
+import ProgramSupport
+import SatelliteProtocol
+import ServiceLifecycle
+
+/// `ground-control users add`: a person's account, written straight to the database — the first
+/// admin of a fleet, before anyone can log in to make others (satctl users does the rest).
+struct UsersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users", abstract: "Add or change a person's account in the fleet database.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a person, or change their role and password.")
+
+        @Argument(help: "The name they log in with.")
+        var name: String
+
+        @Option(help: "admin, operator or viewer.")
+        var role: String
+
+        @Option(name: .customLong("password-file"), help: "A file holding the password (12 characters or more), or - for standard input; never on the command line.")
+        var passwordFile: String
+
+        @Option(help: "sqlite:PATH or postgres://… (default sqlite:ground-control.sqlite); also GROUND_CONTROL_DATABASE or --config.")
+        var database: String?
+
+        @Option(help: "YAML file of settings, as for serve.")
+        var config: String?
+
+        func run() async throws {
+            guard let role = Role(rawValue: role) else { throw SettingsError("role must be admin, operator or viewer, not '\(role)'") }
+            let name = try ResourceName(name, kind: "user name")
+            let password = try Self.readPassword(passwordFile)
+            let settings = try Settings(configPath: config, environmentPrefix: "GROUND_CONTROL_")
+            let url = settings.string("database", flag: database, default: "sqlite:ground-control.sqlite")
+            let store = try ServeCommand.store(url, logger: Logger(label: "ground-control"))
+            // PostgreSQL's connection pool runs as long as the store's service does.
+            let view = try await withThrowingTaskGroup(of: (UserView, Bool)?.self) { group in
+                group.addTask {
+                    try await store.run()
+                    return nil
+                }
+                group.addTask {
+                    let fleet = Fleet(store: store)
+                    try await fleet.prepare()
+                    return try await fleet.putUser(name, role: role, password: password, by: .admin)
+                }
+                defer { group.cancelAll() }
+                while let result = try await group.next() {
+                    if let result { return result }
+                }
+                throw SettingsError("the database closed before the user was written")
+            }
+            print("ground-control: \(view.1 ? "added" : "changed") \(view.0.name) (\(view.0.role))")
+        }
+
+        static func readPassword(_ path: String) throws -> String {
+            let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+            guard let data else { throw SettingsError("password-file: cannot read \(path)") }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import GroundControl
+import SatelliteProtocol
+import Testing
+
+extension FleetContractTests {
+    /// People on both databases: passwords and tokens kept only as hashes, tokens that expire or
+    /// go with their person, roles that change.
+    @Test(arguments: Backend.allCases)
+    func peopleLogInWithPasswordsAndTokensKeptOnlyAsHashes(_ backend: Backend) async throws {
+        try await withFleet(backend) { fleet, clock in
+            let password = "correct horse battery"
+            try await fleet.putUser(try Self.name("olga"), role: .operator, password: password, by: .admin)
+            await expectFailure(.invalidField) { try await fleet.putUser(try Self.name("short"), role: .viewer, password: "tiny", by: .admin) }
+            #expect(try await fleet.principal(user: "olga", password: password) == Principal(actor: .user("olga"), role: .operator))
+            #expect(try await fleet.principal(user: "olga", password: password + "!") == nil)
+            #expect(try await fleet.principal(user: "nobody", password: password) == nil)
+
+            let token = try await fleet.issueUserToken(for: "olga", description: "laptop", days: 2)
+            #expect(token.token.hasPrefix("gcp_"))
+            #expect(try await fleet.principal(token: token.token)?.actor == .user("olga"))
+            await expectFailure(.invalidField) { _ = try await fleet.issueUserToken(for: "olga", description: nil, days: 400) }
+            // Neither secret is kept as given.
+            let dump = try await Self.text(of: ["users", "user_tokens", "audit_log"], in: fleet)
+            #expect(!dump.contains(password) && !dump.contains(token.token) && dump.contains("scrypt$"))
+
+            // A changed role counts at once; an expired token no longer does.
+            try await fleet.putUser(try Self.name("olga"), role: .viewer, password: nil, by: .admin)
+            #expect(try await fleet.principal(token: token.token)?.role == .viewer)
+            #expect(try await fleet.principal(user: "olga", password: password) != nil, "the password stays when none is given")
+            clock.advance(3 * 86400)
+            #expect(try await fleet.principal(token: token.token) == nil)
+
+            // Deleted, a person's tokens go with them.
+            let fresh = try await fleet.issueUserToken(for: "olga", description: nil, days: nil)
+            #expect(try await fleet.users().first?.tokens == 1)
+            try await fleet.deleteUser(try Self.name("olga"), by: .user("root"))
+            #expect(try await fleet.principal(token: fresh.token) == nil)
+            #expect(try await fleet.auditLog().contains { $0.actor == "user:root" && $0.action == "user.delete" })
+        }
+    }
+
+    /// Every value of `tables`, as text: to show what the database keeps.
+    static func text(of tables: [String], in fleet: Fleet) async throws -> String {
+        try await fleet.store.read { session in
+            var out = ""
+            for table in tables {
+                for row in try await session.query("SELECT * FROM \(table)") {
+                    out += row.values.map { "\($0)" }.joined(separator: " ") + "\n"
+                }
+            }
+            return out
+        }
+    }
+}
