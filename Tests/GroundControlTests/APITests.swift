@@ -217,8 +217,10 @@ extension APITests {
             #expect(try await api.admin("PUT", "/api/v1/groups/other", json: group("db", digest: "ef")).status == 201)
             let etag = try #require(try await api.send("GET", "/api/v1/state", token: first.credential).headers["etag"])
 
-            // A group s1 does not use changes: its long-poll is not woken and runs to its end.
-            async let polled = api.send("GET", "/api/v1/state?wait=2", token: first.credential, headers: ["If-None-Match": etag])
+            // A group s1 does not use changes: its long-poll is not woken and runs to its end. Six
+            // seconds, so that under a loaded CI the test sees it parked (a scrape of /metrics
+            // reads the whole fleet view) before it ends.
+            async let polled = api.send("GET", "/api/v1/state?wait=6", token: first.credential, headers: ["If-None-Match": etag])
             try await poll("the long-poll to wait") { try await metrics().contains("ground_control_long_polls 1") }
             let before = try await wakeUps()
             #expect(try await api.admin("PUT", "/api/v1/groups/other", json: group("db", digest: "aa")).status == 200)
