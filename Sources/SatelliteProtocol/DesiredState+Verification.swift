@@ -16,7 +16,7 @@ extension DesiredState {
 
         public var requiresSignature: Bool { required ?? true }
 
-        static let maximumKeys = 16
+        public static let maximumKeys = 16
         static let maximumKeyLength = 16 * 1024
 
         /// Checks the shape of each key; whether it is a key the satellite can use is checked

@@ -60,3 +60,38 @@ extension FleetContractTests {
         }
     }
 }
+
+extension FleetContractTests {
+    /// A satellite in several pull-through groups of one registry follows one merged rule, which
+    /// a state allows 16 keys: a group that would take the registry's pull-through groups past
+    /// that is refused, naming the count; groups without pull-through are not counted.
+    @Test(arguments: Backend.allCases)
+    func pullThroughGroupsOfARegistryTrustAtMostSixteenKeysBetweenThem(_ backend: Backend) async throws {
+        try await withFleet(backend) { fleet, _ in
+            try await Self.seed(fleet)
+            let keys = (0..<17).map { _ in Self.ed25519PEM() }
+            let proxy = GroupProxy(repositories: [try RepositoryPattern("library/*")])
+            func put(_ name: String, _ keys: ArraySlice<String>, proxy: GroupProxy?) async throws {
+                _ = try await fleet.putGroup(try Self.name(name), GroupDefinition(
+                    registry: "central", artifacts: [], proxy: proxy, verification: DesiredState.Verification(keys: Array(keys))))
+            }
+            try await put("first", keys[0..<10], proxy: proxy)
+            try await put("plain", keys[0..<16], proxy: nil)
+            await expectFailure(.invalidField) { try await put("second", keys[10..<17], proxy: proxy) }
+            try await put("second", keys[10..<16], proxy: proxy)
+            // Changing a group is counted without its own old keys.
+            try await put("second", keys[9..<15], proxy: proxy)
+            _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["first", "second", "plain"]))
+            let state = try await fleet.desiredState(of: try Self.name("s1"))
+            try state.validate()
+            #expect(state.proxy?.first?.verification?.keys.count == 15)
+        }
+    }
+
+    /// A fresh Ed25519 public key as PEM (SubjectPublicKeyInfo).
+    static func ed25519PEM() -> String {
+        let prefix: [UInt8] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]
+        let key = (0..<32).map { _ in UInt8.random(in: 0...255) }
+        return "-----BEGIN PUBLIC KEY-----\n\(Data(prefix + key).base64EncodedString())\n-----END PUBLIC KEY-----\n"
+    }
+}

@@ -37,6 +37,9 @@ extension Fleet {
                     artifacts[index].heldBack = kept.heldBack
                 }
             }
+            if proxy != nil, let verification {
+                try await Self.checkMergedProxyKeys(adding: verification, group: name, registry: registry, session)
+            }
             let revision = try await nextRevision(session)
             try await session.query(
                 """
@@ -121,6 +124,26 @@ extension Fleet {
 
     /// A signature policy whose every key the satellites can use (checked here, so a bad key is
     /// a 400 now rather than a failed sync at every site).
+    /// A satellite in several pull-through groups of one registry follows one rule that trusts
+    /// all of their keys; a state allows 16 per policy. So the pull-through groups of a registry
+    /// may trust at most 16 keys between them, or some satellite's state would be refused.
+    static func checkMergedProxyKeys(
+        adding verification: DesiredState.Verification, group: ResourceName, registry: ResourceName, _ session: any FleetSession
+    ) async throws {
+        var keys = Set(verification.keys)
+        for row in try await session.query(
+            "SELECT verification FROM image_groups WHERE registry = ? AND name <> ? AND proxy IS NOT NULL AND verification IS NOT NULL",
+            .text(registry.value), .text(group.value)) {
+            keys.formUnion(try decode(DesiredState.Verification.self, try row.text("verification")).keys)
+        }
+        let limit = DesiredState.Verification.maximumKeys
+        guard keys.count <= limit else {
+            throw GroundControlError(
+                .invalidField,
+                "verification.keys: the pull-through groups of registry '\(registry)' would trust \(keys.count) keys between them, and a satellite in all of them follows one rule of at most \(limit)")
+        }
+    }
+
     static func validatedVerification(_ verification: DesiredState.Verification?) throws(GroundControlError) -> DesiredState.Verification? {
         guard let verification else { return nil }
         do {

@@ -4,7 +4,7 @@ import Foundation
 
 /// How a person's password is kept: scrypt with a random salt, the parameters stored beside the
 /// hash (`scrypt$N$r$p$salt$hash`, base64) so they can be raised later without breaking old
-/// hashes. N = 2^15, r = 8, p = 1: 32 MiB and some tens of milliseconds per check, so guessing
+/// hashes. N = 2^15, r = 8, p = 1: 32 MiB and about a tenth of a second per check here, so guessing
 /// is slow and a login costs the server little.
 enum PasswordHash {
     static let rounds = 1 << 15
