@@ -21,6 +21,9 @@ public final class RegistryStore: Sendable {
         public var garbageGracePeriod: Double = 3600
         /// Wall-clock seconds since 1970; replaceable in tests.
         public var clock: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        /// Sweep upload debris and drop rows without files on opening: for the process that owns
+        /// the store, not for one that reads it while another serves (`satellite export`).
+        public var cleansUpOnOpen = true
 
         public init() {}
     }
@@ -43,8 +46,10 @@ public final class RegistryStore: Sendable {
         } catch {
             throw StoreError(.io, "cannot open \(layout.databasePath): \(error)")
         }
-        try sweepUploads(startup: true)
-        try repairRowsWithoutFiles()
+        if options.cleansUpOnOpen {
+            try sweepUploads(startup: true)
+            try repairRowsWithoutFiles()
+        }
     }
 
     /// The data directory this store lives in.

@@ -10,7 +10,12 @@ import Darwin
 public final class DataDirectoryLock: Sendable {
     private let descriptor: Int32
 
+    /// Taken before the store is opened: opening sweeps what a crash left in `uploads/`, which
+    /// would take another process's uploads in flight. Makes the directory if need be.
     public init(directory: String, purpose: String) throws(DataDirectoryLockError) {
+        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+            throw DataDirectoryLockError("cannot make \(directory): \(String(cString: strerror(errno)))")
+        }
         let path = directory + "/satellite.lock"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {

@@ -79,9 +79,9 @@ public struct SatelliteRuntime {
         onServing: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) throws {
         self.logger = logger
-        let store = try RegistryStore(directory: registry.directory, options: registry.store, logger: logger)
         // One process per data directory: `satellite import` must not rewrite a store being served.
         lock = try DataDirectoryLock(directory: registry.directory, purpose: "serving it from another")
+        let store = try RegistryStore(directory: registry.directory, options: registry.store, logger: logger)
         self.store = store
         let configuredPort = registry.server.port
         // An agent keeps each upstream's content apart and pulls through what its rules allow; a

@@ -27,9 +27,9 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try BundleCommandSupport.logger(logLevel)
         let key = try statePublicKey.map(StatePublicKey.read)
-        let store = try RegistryStore(directory: dataDirectory, logger: logger)
         let lock = try DataDirectoryLock(directory: dataDirectory, purpose: "importing a bundle into it")
         defer { withExtendedLifetime(lock) {} }
+        let store = try RegistryStore(directory: dataDirectory, logger: logger)
         let started = ContinuousClock.now
         let outcome = try await BundleImport(
             options: .init(path: file, dataDirectory: dataDirectory, publicKey: key), store: store, logger: logger
@@ -68,7 +68,10 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try BundleCommandSupport.logger(logLevel)
         guard FileManager.default.fileExists(atPath: dataDirectory) else { throw SettingsError("data-dir: \(dataDirectory) does not exist") }
-        let store = try RegistryStore(directory: dataDirectory, logger: logger)
+        // The satellite may be serving: open without the sweep that only the store's owner may do.
+        var storeOptions = RegistryStore.Options()
+        storeOptions.cleansUpOnOpen = false
+        let store = try RegistryStore(directory: dataDirectory, options: storeOptions, logger: logger)
         var options = BundleExport.Options(dataDirectory: dataDirectory, output: output)
         options.includeCredentials = includeCredentials
         let started = ContinuousClock.now

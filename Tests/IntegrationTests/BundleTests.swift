@@ -54,9 +54,7 @@ import TestSupport
             let group = ["groups", "put", "edge", "--registry", "central", "--verify-key", work.appending("trusted.pub")]
             try await satctl(server, token: "admin", group + ["--artifact", "apps/signed:v1"])
             try await satctl(server, token: "admin", ["satellites", "create", "edge-01", "--group", "edge"])
-            let key = try JSONDecoder().decode([String: String].self, from: try await httpGet("\(server.baseURL)/api/v1/public-key").body)
-            try Data(try #require(key["publicKey"]).utf8).write(to: URL(fileURLWithPath: work.appending("gc.pub")))
-            let gcKey = work.appending("gc.pub")
+            let gcKey = try await server.savePublicKey(to: work.appending("gc.pub"))
 
             func bundle(_ file: String, since: Int64? = nil) async throws -> Int64 {
                 let output = try await satctl(server, token: "admin", ["satellites", "bundle", "edge-01", "-o", work.appending(file)]

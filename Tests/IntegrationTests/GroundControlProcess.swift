@@ -37,6 +37,14 @@ final class GroundControlProcess: @unchecked Sendable {
     func stop() async {
         await child.stop()
     }
+
+    /// Writes Ground Control's state key (`GET /api/v1/public-key`) to `path`, as
+    /// `--state-public-key` reads it; returns `path`.
+    func savePublicKey(to path: String) async throws -> String {
+        let reply = try JSONDecoder().decode([String: String].self, from: try await httpGet("\(baseURL)/api/v1/public-key").body)
+        try Data(try require(reply["publicKey"], "no publicKey in the reply").utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
 }
 
 /// Runs satctl against `server` and returns its standard output; throws with its message on failure.

@@ -20,17 +20,6 @@ bench_setup bundle docker-registry:docker-registry skopeo:skopeo curl:curl
 BIN=$(dirname "$SATELLITE")
 measure() { python3 scripts/bench/measure.py "$@"; }
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
-now() { python3 -c 'import time; print(time.time())'; }
-elapsed() { python3 -c "print('%.2f' % ($(now) - $1))"; }
-start_registry() { # NAME -> sets PORT_<NAME>
-  local name=$1 port; port=$(free_port)
-  mkdir -p "$WORK/$name"
-  printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' "$WORK/$name/data" "$port" > "$WORK/$name/config.yml"
-  docker-registry serve "$WORK/$name/config.yml" > /dev/null 2>&1 &
-  PIDS+=($!)
-  wait_http "http://127.0.0.1:$port/v2/"
-  eval "PORT_$name=$port"
-}
 start_registry source
 start_registry target
 

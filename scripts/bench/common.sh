@@ -26,15 +26,26 @@ bench_cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done;
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
 
-# start_upstream: Debian's docker-registry on a free port ($UP_PORT, $UP_PID), no auth, its access
-# log in $WORK/upstream/access.log for upstream_blob_bytes.
+now() { python3 -c 'import time; print(time.time())'; }
+elapsed() { python3 -c "print('%.2f' % ($(now) - $1))"; } # START -> seconds since, two decimals
+
+# start_registry NAME: Debian's docker-registry on a free port, no auth, its data and access log
+# under $WORK/NAME; sets PORT_<NAME> and PID_<NAME>.
+start_registry() {
+  local name=$1 port pid; port=$(free_port)
+  mkdir -p "$WORK/$name"
+  printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' "$WORK/$name/data" "$port" > "$WORK/$name/config.yml"
+  docker-registry serve "$WORK/$name/config.yml" > "$WORK/$name/access.log" 2>/dev/null &
+  pid=$!; PIDS+=("$pid")
+  wait_http "http://127.0.0.1:$port/v2/"
+  eval "PORT_$name=$port PID_$name=$pid"
+}
+
+# start_upstream: the registry named upstream ($UP_PORT, $UP_PID), its access log in
+# $WORK/upstream/access.log for upstream_blob_bytes.
 start_upstream() {
-  UP_PORT=$(free_port)
-  mkdir -p "$WORK/upstream"
-  printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' "$WORK/upstream/data" "$UP_PORT" > "$WORK/upstream/config.yml"
-  docker-registry serve "$WORK/upstream/config.yml" > "$WORK/upstream/access.log" 2>/dev/null &
-  UP_PID=$!; PIDS+=("$UP_PID")
-  wait_http "http://127.0.0.1:$UP_PORT/v2/"
+  start_registry upstream
+  UP_PORT=$PORT_upstream UP_PID=$PID_upstream
 }
 # Bytes of blob bodies the upstream has sent so far (its access log gives each response's size).
 upstream_blob_bytes() {

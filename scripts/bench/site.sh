@@ -23,7 +23,6 @@ COUNT=${SATELLITES:-5}
 
 . scripts/bench/common.sh
 bench_setup site docker-registry:docker-registry skopeo:skopeo curl:curl
-now() { python3 -c 'import time; print(time.time())'; }
 median() { python3 -c 'import statistics,sys; print("%.2f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 

@@ -15,18 +15,7 @@ TAGS=5
 
 . scripts/bench/common.sh
 bench_setup sync docker-registry:docker-registry skopeo:skopeo curl:curl
-now() { python3 -c 'import time; print(time.time())'; }
-elapsed() { python3 -c "print('%.2f' % ($(now) - $1))"; }
 
-start_registry() { # NAME -> sets PORT_<NAME>, LOG_<NAME>
-  local name=$1 port; port=$(free_port)
-  mkdir -p "$WORK/$name"
-  printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: 127.0.0.1:%s}\n' "$WORK/$name/data" "$port" > "$WORK/$name/config.yml"
-  docker-registry serve "$WORK/$name/config.yml" > "$WORK/$name/access.log" 2>/dev/null &
-  PIDS+=($!)
-  wait_http "http://127.0.0.1:$port/v2/"
-  eval "PORT_$name=$port"
-}
 start_registry source
 start_registry target
 

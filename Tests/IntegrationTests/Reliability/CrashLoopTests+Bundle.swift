@@ -16,8 +16,7 @@ extension Reliability.CrashLoopTests {
             defer { Task { await server.stop() } }
             _ = try await defineFleet(server, upstream: upstream, work: work, artifacts: ["apps/big:v1", "apps/multi:v1"])
             try await satctl(server, token: "admin", ["satellites", "bundle", "edge-01", "-o", work.appending("b.tar")])
-            let key = try JSONDecoder().decode([String: String].self, from: try await httpGet("\(server.baseURL)/api/v1/public-key").body)
-            try Data(try #require(key["publicKey"]).utf8).write(to: URL(fileURLWithPath: work.appending("gc.pub")))
+            _ = try await server.savePublicKey(to: work.appending("gc.pub"))
 
             let site = try TemporaryDirectory("import-crash")
             defer { site.remove() }
