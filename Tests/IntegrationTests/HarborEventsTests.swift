@@ -71,10 +71,12 @@ import TestSupport
             #expect(reply.status == 200)
             let after = try APIJSON.decoder().decode(DesiredState.self, from: reply.body)
             #expect(after.artifacts.first?.digest == second.digest)
-            // 30 ms on a quiet machine. The bound leaves room for a CI run's load (one run saw 3 s
-            // with every suite at once); without the event the long-poll would run its 30 s out, and
-            // the next resolve pass is a minute away.
-            #expect(waited < .seconds(5), "the new state came \(waited) after the push")
+            // What proves the event is that the state came at all: without it the long-poll would
+            // run its 30 s out with a 304, and the next resolve pass is a minute away. The latency
+            // itself is 30 ms on a quiet machine, but a CI run with every suite at once has shown
+            // 3 s and 6.6 s (the resolve's registry calls wait for the CPU like everything else),
+            // so the bound is the long-poll's own end, with room to tell the two apart.
+            #expect(waited < .seconds(20), "the new state came \(waited) after the push")
             print("HarborEventsTests (\(kind)): the long-poll returned \(waited) after the push finished")
             #expect(harbor.events.contains { $0.hasPrefix("delivered PUSH_ARTIFACT") && $0.hasSuffix(": 202") }, "\(harbor.events)")
 
