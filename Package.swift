@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .target(name: "StrictJSON", swiftSettings: strict),
@@ -216,8 +217,19 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
-            resources: [.embedInCode("openapi.json")],
+            resources: [
+                .embedInCode("openapi.json"),
+                .embedInCode("Dashboard/Templates/layout.mustache"), .embedInCode("Dashboard/Templates/login.mustache"),
+                .embedInCode("Dashboard/Templates/error.mustache"), .embedInCode("Dashboard/Templates/overview.mustache"),
+                .embedInCode("Dashboard/Templates/fleet.mustache"), .embedInCode("Dashboard/Templates/satellite.mustache"),
+                .embedInCode("Dashboard/Templates/status.mustache"), .embedInCode("Dashboard/Templates/groups.mustache"),
+                .embedInCode("Dashboard/Templates/group.mustache"), .embedInCode("Dashboard/Templates/registries.mustache"),
+                .embedInCode("Dashboard/Templates/audit.mustache"),
+                .embedInCode("Dashboard/Static/dashboard.css"), .embedInCode("Dashboard/Static/dashboard.js"),
+                .embedInCode("Dashboard/Static/icon.svg"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(
@@ -305,6 +317,7 @@ let package = Package(
                 "GroundControl", "GroundControlClient", "SatelliteProtocol", "OCI", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: testSettings
         ),

@@ -12,7 +12,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 declare -A tools=(
   [skopeo]=skopeo [podman]=podman [umoci]=umoci [containerd]=containerd [ctr]=containerd
   [docker-registry]=docker-registry [curl]=curl [openssl]=openssl [htpasswd]=apache2-utils [unshare]=util-linux
-  [ip]=iproute2 [tc]=iproute2
+  [ip]=iproute2 [tc]=iproute2 [chromium]=chromium [chromedriver]=chromium-driver
 )
 missing=()
 for tool in "${!tools[@]}"; do
@@ -36,7 +36,7 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
 fi
-for module in oras cryptography schemathesis; do
+for module in oras cryptography schemathesis selenium; do
   if ! python3 -c "import $module" >/dev/null 2>&1; then
     echo "test.sh: installing python $module"
     python3 -m pip install -q "$module"

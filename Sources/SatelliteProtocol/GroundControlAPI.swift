@@ -291,6 +291,23 @@ public struct GroupView: Codable, Sendable, Equatable {
     }
 }
 
+extension GroupView {
+    /// The group as `PUT /api/v1/groups/{name}` takes it: what Ground Control worked out
+    /// (resolved digests, held-back artifacts) left out, so it can be edited and sent back.
+    public var definition: GroupDefinition {
+        let artifacts = artifacts.map { artifact in
+            var kept = artifact
+            kept.resolvedDigest = nil
+            kept.resolved = nil
+            kept.heldBack = nil
+            return kept
+        }
+        return GroupDefinition(
+            registry: registry, artifacts: artifacts, proxy: proxy, maxSeverity: maxSeverity, requireScan: requireScan,
+            verification: verification)
+    }
+}
+
 /// How often a satellite syncs and reports, and how much it logs.
 public struct SatelliteSettings: Codable, Sendable, Equatable {
     public var syncIntervalSeconds: Int

@@ -237,16 +237,8 @@ struct GroupsCommand: AsyncParsableCommand {
         try await APIClient.with(connection) { client in
             for attempt in 1...3 {
                 let group = try await client.get("/api/v1/groups/\(segment(name))", as: GroupView.self)
-                let current = group.artifacts.map { artifact in
-                    var kept = artifact
-                    kept.resolvedDigest = nil
-                    kept.resolved = nil
-                    kept.heldBack = nil
-                    return kept
-                }
-                let definition = GroupDefinition(
-                    registry: group.registry, artifacts: try change(current), proxy: group.proxy,
-                    maxSeverity: group.maxSeverity, requireScan: group.requireScan, verification: group.verification)
+                var definition = group.definition
+                definition.artifacts = try change(definition.artifacts)
                 do {
                     let data = try await client.send(
                         "PUT", "/api/v1/groups/\(segment(name))", body: definition, headers: ["If-Match": "\"\(group.revision)\""])

@@ -240,8 +240,8 @@ extension APITests {
         try await APIHarness.run { api in
             let first = try await api.seedRegisteredSatellite()
             let etag = try #require(try await api.send("GET", "/api/v1/state", token: first.credential).headers["etag"])
-            // Long enough to outlast the changes below on a loaded machine.
-            async let polled = api.send("GET", "/api/v1/state?wait=10", token: first.credential, headers: ["If-None-Match": etag])
+            // Long enough to outlast the changes below on a loaded machine (10 s was not, once).
+            async let polled = api.send("GET", "/api/v1/state?wait=20", token: first.credential, headers: ["If-None-Match": etag])
             try await poll("the long-poll to wait") {
                 String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self).contains("ground_control_long_polls 1")
             }

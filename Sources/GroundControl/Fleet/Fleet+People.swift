@@ -42,19 +42,23 @@ extension Fleet {
     /// that has not expired. Nil for anything else.
     public func principal(token: String) async throws -> Principal? {
         if token.hasPrefix(Self.userTokenPrefix) {
-            let hash = Secret.hash(token)
-            let at = Self.milliseconds(now())
-            let rows = try await store.read { session in
-                try await session.query(
-                    """
-                    SELECT u.name AS name, u.role AS role FROM user_tokens t JOIN users u ON u.name = t.user_name
-                    WHERE t.token_hash = ? AND t.expires_at > ?
-                    """, .text(hash), .integer(at))
-            }
-            guard let row = rows.first, let role = Role(rawValue: try row.text("role")) else { return nil }
-            return Principal(actor: .user(try row.text("name")), role: role)
+            return try await principal(holding: Secret.hash(token), in: "user_tokens", hashColumn: "token_hash")
         }
         return try await isAdmin(token: token) ? Principal(actor: .admin, role: .admin) : nil
+    }
+
+    /// The person whose unexpired row of `table` (personal tokens or sessions) has this hash.
+    /// The table and column are this file's constants, never input.
+    func principal(holding hash: String, in table: String, hashColumn: String) async throws -> Principal? {
+        let rows = try await store.read { session in
+            try await session.query(
+                """
+                SELECT u.name AS name, u.role AS role FROM \(table) t JOIN users u ON u.name = t.user_name
+                WHERE t.\(hashColumn) = ? AND t.expires_at > ?
+                """, .text(hash), .integer(Self.milliseconds(now())))
+        }
+        guard let row = rows.first, let role = Role(rawValue: try row.text("role")) else { return nil }
+        return Principal(actor: .user(try row.text("name")), role: role)
     }
 
     /// The person `name` if `password` is theirs.
@@ -119,13 +123,14 @@ extension Fleet {
         }
     }
 
-    /// Deletes a person and every token they hold.
+    /// Deletes a person, every token they hold and every session they have open.
     public func deleteUser(_ name: ResourceName, by actor: Actor) async throws {
         try await store.transaction { session in
             guard try await !session.query("DELETE FROM users WHERE name = ? RETURNING name", .text(name.value)).isEmpty else {
                 throw GroundControlError(.notFound, "user '\(name)' does not exist")
             }
             try await session.query("DELETE FROM user_tokens WHERE user_name = ?", .text(name.value))
+            try await session.query("DELETE FROM user_sessions WHERE user_name = ?", .text(name.value))
             try await audit(session, actor, "user.delete", name.value)
         }
     }

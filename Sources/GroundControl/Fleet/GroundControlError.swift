@@ -15,6 +15,7 @@ public struct GroundControlError: Error, Sendable, Equatable, CustomStringConver
         public static let tokenInvalid = Code(name: "TOKEN_INVALID", status: 401)
         public static let tokenExpired = Code(name: "TOKEN_EXPIRED", status: 401)
         public static let forbidden = Code(name: "FORBIDDEN", status: 403)
+        public static let csrfRejected = Code(name: "CSRF_TOKEN_INVALID", status: 403)
         public static let tooManyAttempts = Code(name: "TOO_MANY_ATTEMPTS", status: 429)
         public static let registryUnknown = Code(name: "REGISTRY_UNKNOWN", status: 404)
         public static let groupUnknown = Code(name: "GROUP_UNKNOWN", status: 404)

@@ -128,8 +128,19 @@ extension GroundControlAPI {
             let query = request.uri.queryParameters
             let limit = try Self.integer(query.get("limit"), field: "limit", range: 1...1000) ?? 100
             let before = try Self.integer(query.get("before"), field: "before", range: 1...Int.max)
-            return try APIBody.json(try await fleet.auditLog(limit: limit, before: before.map(Int64.init)))
+            let filter = try Self.auditFilter(query)
+            return try APIBody.json(try await fleet.auditLog(limit: limit, before: before.map(Int64.init), filter: filter))
         }
+    }
+
+    /// `?actor=&action=&target=`: empty means any; each at most 300 characters.
+    static func auditFilter(_ query: Hummingbird.Parameters) throws -> Fleet.AuditFilter {
+        func value(_ name: String) throws -> String? {
+            guard let value = query.get(name), !value.isEmpty else { return nil }
+            guard value.unicodeScalars.count <= 300 else { throw GroundControlError(.invalidField, "\(name): at most 300 characters") }
+            return value
+        }
+        return Fleet.AuditFilter(actor: try value("actor"), action: try value("action"), target: try value("target"))
     }
 
     /// The revision an `If-Match: "<revision>"` names.

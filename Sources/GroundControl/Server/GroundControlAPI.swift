@@ -19,11 +19,25 @@ struct GroundControlAPI: Sendable {
     let longestWait: Int
     /// Password guesses per person, in this process.
     let logins = LoginThrottle()
+    let templates: DashboardTemplates
 
-    /// Admin routes take the bootstrap admin token or a person's token whose role is at least
-    /// `needed`; returns who it is, for the audit log.
+    /// Admin routes take the bootstrap admin token, a person's token, or a dashboard session
+    /// (with its CSRF token on anything but a read) whose role is at least `needed`; returns who
+    /// it is, for the audit log.
     func authorize(_ request: Request, _ needed: Role) async throws -> Principal {
-        guard let token = Self.bearer(request), let principal = try await fleet.principal(token: token) else {
+        let found: Principal?
+        if let token = Self.bearer(request) {
+            found = try await fleet.principal(token: token)
+        } else if let session = request.cookies[BrowserSession.cookie]?.value {
+            found = try await fleet.principal(session: session)
+            if found != nil, !BrowserSession.isSafe(request.method),
+               !BrowserSession.csrfMatches(request.headers[BrowserSession.csrfHeader], session: session) {
+                throw GroundControlError(.csrfRejected, "a change made with a session cookie needs its CSRF token (X-CSRF-Token)")
+            }
+        } else {
+            found = nil
+        }
+        guard let principal = found else {
             throw GroundControlError(
                 .unauthorized, "a token is required (Authorization: Bearer <token>): the admin token, or a personal token (satctl login)")
         }

@@ -65,7 +65,7 @@ public enum GroundControlServer {
             fleet: fleet, watcher: watcher, resolver: resolver, cache: FleetCache(fleet: fleet, keys: keys),
             heartbeats: heartbeats,
             metrics: metrics, keys: keys,
-            bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds)
+            bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds, templates: try DashboardTemplates())
 
         let router = Router()
         router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
@@ -75,6 +75,7 @@ public enum GroundControlServer {
         api.addPeopleRoutes(to: router)
         api.addSatelliteRoutes(to: router)
         api.addEventRoutes(to: router)
+        api.addDashboardRoutes(to: router)
 
         var application = Application(
             router: router,

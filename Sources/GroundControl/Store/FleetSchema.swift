@@ -115,6 +115,16 @@ enum FleetSchema {
                 """,
                 "CREATE INDEX user_tokens_by_user ON user_tokens (user_name)",
             ],
+            [
+                // Dashboard sessions, kept as SHA-256 hashes of the cookie's value; apart from
+                // personal tokens so they are neither listed nor counted as tokens.
+                """
+                CREATE TABLE user_sessions (
+                    session_hash TEXT PRIMARY KEY, user_name TEXT NOT NULL,
+                    created_at \(integer) NOT NULL, expires_at \(integer) NOT NULL)
+                """,
+                "CREATE INDEX user_sessions_by_user ON user_sessions (user_name)",
+            ],
         ]
     }
 

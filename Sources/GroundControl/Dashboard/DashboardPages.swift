@@ -1,0 +1,233 @@
+import Foundation
+import SatelliteProtocol
+
+/// What every page shows around its content: who is logged in, the navigation, the CSRF token
+/// its scripts send with a change, and what the role may do (the API decides; the page only
+/// leaves out what would be refused).
+struct PageFrame {
+    struct NavLink {
+        let href: String
+        let label: String
+        let current: Bool
+    }
+
+    let title: String
+    let user: String
+    let role: String
+    let csrf: String
+    let nav: [NavLink]
+    let canOperate: Bool
+    let isAdmin: Bool
+
+    init(title: String, section: String, principal: Principal, session: String) {
+        self.title = title
+        user = principal.user ?? principal.actor.description
+        role = principal.role.rawValue
+        csrf = BrowserSession.csrfToken(for: session)
+        nav = [("/", "Fleet"), ("/groups", "Groups"), ("/registries", "Registries"), ("/audit", "Audit log")].map {
+            NavLink(href: $0.0, label: $0.1, current: $0.0 == section)
+        }
+        canOperate = principal.role >= .operator
+        isAdmin = principal.role >= .admin
+    }
+}
+
+/// One choice of a filter's drop-down.
+struct Choice {
+    let value: String
+    let selected: Bool
+}
+
+struct LoginPage {
+    let next: String
+    let csrf: String
+    let error: String?
+}
+
+struct ErrorPage {
+    let frame: PageFrame?
+    let status: Int
+    let message: String
+}
+
+/// The fleet overview: counts over every satellite, then the filtered, sorted list.
+struct OverviewPage {
+    struct StateCount {
+        let state: String
+        let count: Int
+        let href: String
+    }
+
+    struct Column {
+        let label: String
+        let href: String?
+        let arrow: String
+    }
+
+    struct Row {
+        let name: String
+        let state: String
+        let site: String
+        let groups: String
+        let generation: String
+        let behind: Bool
+        let failed: String?
+        let lastSeen: String
+        let lastSeenAt: String
+    }
+
+    struct Filter {
+        let q: String
+        let sort: String
+        let states: [Choice]
+        let groups: [Choice]
+        let sites: [Choice]
+    }
+
+    struct Fleet {
+        let counts: [StateCount]
+        let behind: Int
+        let failing: Int
+        let synced: String
+        let fromPeers: String
+        let columns: [Column]
+        let rows: [Row]
+        let shown: Int
+        let total: Int
+        let asOf: String
+    }
+
+    let frame: PageFrame
+    let filter: Filter
+    let fleet: Fleet
+    let liveURL: String
+}
+
+struct SatellitePage {
+    struct Fact {
+        let label: String
+        let value: String
+        let title: String
+    }
+
+    struct Failure {
+        let reference: String
+        let reason: String
+        let message: String
+    }
+
+    struct HeldBack {
+        let artifact: String
+        let digest: String
+        let reason: String
+    }
+
+    struct Membership {
+        let name: String
+        let removeURL: String
+    }
+
+    struct Status {
+        let name: String
+        let state: String
+        let behind: Bool
+        let facts: [Fact]
+        let failures: [Failure]
+        let missing: [String]
+        let heldBack: [HeldBack]
+        let asOf: String
+        // Mustache iterates a list section; these say whether to show the list's heading at all.
+        let hasFailures: Bool
+        let hasMissing: Bool
+        let hasHeldBack: Bool
+    }
+
+    let frame: PageFrame
+    let name: String
+    let status: Status
+    let liveURL: String
+    let labels: [Fact]
+    let groups: [Membership]
+    let otherGroups: [Choice]
+    let hasOtherGroups: Bool
+    let hasLabels: Bool
+    let settings: SatelliteSettingsForm
+    let pending: Bool
+    let revoked: Bool
+}
+
+/// The settings form's values, as the inputs show them.
+struct SatelliteSettingsForm {
+    let syncIntervalSeconds: Int
+    let heartbeatIntervalSeconds: Int
+    let logLevels: [Choice]
+    let runtimes: String
+    let cacheMaxBytes: String
+}
+
+struct GroupsPage {
+    struct Row {
+        let name: String
+        let registry: String
+        let artifacts: Int
+        let members: Int
+        let gate: String
+        let signatures: String
+        let updated: String
+    }
+
+    let frame: PageFrame
+    let rows: [Row]
+    let registries: [Choice]
+    let example: String
+}
+
+struct GroupPage {
+    struct Artifact {
+        let reference: String
+        let digest: String
+        let heldBack: String?
+    }
+
+    let frame: PageFrame
+    let name: String
+    let registry: String
+    let artifacts: [Artifact]
+    let members: [String]
+    let facts: [SatellitePage.Fact]
+    let definition: String
+}
+
+struct RegistriesPage {
+    struct Row {
+        let name: String
+        let url: String
+        let kind: String
+        let username: String
+        let password: Bool
+        let webhook: Bool
+        let insecure: Bool
+        let updated: String
+    }
+
+    let frame: PageFrame
+    let rows: [Row]
+}
+
+struct AuditPage {
+    struct Entry {
+        let at: String
+        let ago: String
+        let actor: String
+        let action: String
+        let target: String
+        let detail: String
+    }
+
+    let frame: PageFrame
+    let actor: String
+    let action: String
+    let target: String
+    let entries: [Entry]
+    let olderURL: String?
+}

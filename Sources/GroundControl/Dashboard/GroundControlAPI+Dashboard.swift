@@ -1,0 +1,123 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SatelliteProtocol
+
+/// The dashboard's pages (DESIGN.md: server-rendered, no build step). Reads come from the fleet
+/// view as the API's do; every change a page offers is a call to the API itself, made by the
+/// page's script with the session cookie and its CSRF token.
+extension GroundControlAPI {
+    func addDashboardRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/") { request, _ in
+            try await page(request, section: "/", title: "Fleet") { frame in
+                let query = OverviewPage.Query(Self.parameters(request))
+                let page = OverviewPage(
+                    frame: frame, satellites: try await fleet.satellites(), groups: try await fleet.groups().map(\.name),
+                    query: query, now: Date())
+                return request.uri.queryParameters.get("fragment") == "fleet" ? templates.render(page, "fleet") : templates.render(page, "overview")
+            }
+        }
+        router.get("satellites/:name") { request, context in
+            try await page(request, section: "/", title: "Satellite") { frame in
+                let satellite = try await fleet.satellite(try Self.name(context, kind: "satellite name"))
+                let page = SatellitePage(frame: frame, satellite: satellite, groups: try await fleet.groups().map(\.name), now: Date())
+                return request.uri.queryParameters.get("fragment") == "status" ? templates.render(page, "status") : templates.render(page, "satellite")
+            }
+        }
+        router.get("groups") { request, _ in
+            try await page(request, section: "/groups", title: "Groups") { frame in
+                templates.render(
+                    GroupsPage(
+                        frame: frame, groups: try await fleet.groups(), registries: try await fleet.registries(),
+                        satellites: try await fleet.satellites(), now: Date()),
+                    "groups")
+            }
+        }
+        router.get("groups/:name") { request, context in
+            try await page(request, section: "/groups", title: "Group") { frame in
+                let group = try await fleet.group(try Self.name(context, kind: "group name"))
+                return templates.render(GroupPage(frame: frame, group: group, satellites: try await fleet.satellites(), now: Date()), "group")
+            }
+        }
+        router.get("registries") { request, _ in
+            try await page(request, section: "/registries", title: "Registries") { frame in
+                templates.render(RegistriesPage(frame: frame, registries: try await fleet.registries(), now: Date()), "registries")
+            }
+        }
+        router.get("audit") { request, _ in
+            try await page(request, section: "/audit", title: "Audit log") { frame in
+                let filter = try Self.auditFilter(request.uri.queryParameters)
+                let before = try Self.integer(request.uri.queryParameters.get("before"), field: "before", range: 1...Int.max)
+                let entries = try await fleet.auditLog(limit: AuditPage.pageSize, before: before.map(Int64.init), filter: filter)
+                return templates.render(AuditPage(frame: frame, filter: filter, entries: entries, now: Date()), "audit")
+            }
+        }
+        // Browsers ask for /favicon.ico on their own (for a page that is not HTML, too).
+        router.get("favicon.ico") { _, _ in try Self.asset("icon.svg") }
+        router.get("static/:file") { _, context in try Self.asset(context.parameters.get("file") ?? "") }
+        addLoginRoutes(to: router)
+    }
+
+    static func asset(_ file: String) throws -> Response {
+        guard let asset = DashboardTemplates.asset(file) else {
+            throw GroundControlError(.notFound, "no such file")
+        }
+        var response = Response(
+            status: .ok, headers: [.contentType: asset.contentType, .cacheControl: "public, max-age=300"],
+            body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+        response.headers[.xContentTypeOptions] = "nosniff"
+        return response
+    }
+
+    /// A page for a logged-in person: their session read from the cookie, the page rendered with
+    /// its frame, refusals rendered as an error page. Without a session: to the login page, or 401
+    /// for a live fragment (a script should not swap the login form into a table).
+    func page(
+        _ request: Request, section: String, title: String, render: (PageFrame) async throws -> String
+    ) async throws -> Response {
+        guard let session = request.cookies[BrowserSession.cookie]?.value, let principal = try await fleet.principal(session: session) else {
+            if request.uri.queryParameters.get("fragment") != nil {
+                return Self.html("", status: .unauthorized)
+            }
+            let next = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+            var components = URLComponents()
+            components.queryItems = [URLQueryItem(name: "next", value: next)]
+            return Response(status: .seeOther, headers: [.location: "/login?" + (components.percentEncodedQuery ?? "")])
+        }
+        let frame = PageFrame(title: title, section: section, principal: principal, session: session)
+        do {
+            return Self.html(try await render(frame))
+        } catch let error as GroundControlError {
+            let page = ErrorPage(frame: frame, status: error.code.status, message: error.message)
+            return Self.html(templates.render(page, "error"), status: .init(code: error.code.status))
+        }
+    }
+
+    /// An HTML answer with the headers every page carries: nothing but this origin's own script
+    /// and sheet may run or load, no framing, nothing cached.
+    static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        var response = Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[Self.frameOptions] = "DENY"
+        response.headers[Self.referrerPolicy] = "same-origin"
+        return response
+    }
+
+    // Not among HTTPTypes' predefined names.
+    static let frameOptions = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+
+    /// The query's parameters by name (the last of a repeated one).
+    static func parameters(_ request: Request) -> [String: String] {
+        var values: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters {
+            values[String(key)] = String(value)
+        }
+        return values
+    }
+}

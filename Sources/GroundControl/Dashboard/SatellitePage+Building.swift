@@ -1,0 +1,75 @@
+import Foundation
+import OCI
+import SatelliteProtocol
+
+extension SatellitePage {
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    init(frame: PageFrame, satellite: SatelliteView, groups: [String], now: Date) {
+        self.frame = frame
+        name = satellite.name
+        status = Self.status(satellite, now: now)
+        liveURL = "/satellites/\(satellite.name)?fragment=status"
+        labels = satellite.labels.sorted { $0.key < $1.key }.map { Fact(label: $0.key, value: $0.value, title: "") }
+        self.groups = satellite.groups.map { Membership(name: $0, removeURL: "/api/v1/satellites/\(satellite.name)/groups/\($0)") }
+        otherGroups = groups.filter { !satellite.groups.contains($0) }.map { Choice(value: $0, selected: false) }
+        hasOtherGroups = !otherGroups.isEmpty
+        hasLabels = !labels.isEmpty
+        let settings = satellite.settings
+        self.settings = SatelliteSettingsForm(
+            syncIntervalSeconds: settings.syncIntervalSeconds, heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
+            logLevels: Self.logLevels.map { Choice(value: $0, selected: $0 == settings.logLevel) },
+            runtimes: (settings.runtimes ?? []).joined(separator: ", "),
+            cacheMaxBytes: settings.cacheMaxBytes.map(String.init) ?? "")
+        pending = satellite.state == "pending"
+        revoked = satellite.state == "revoked"
+    }
+
+    /// The part of the page that follows heartbeats (the live fragment).
+    static func status(_ satellite: SatelliteView, now: Date) -> Status {
+        var facts: [Fact] = [
+            Fact(label: "Site", value: satellite.site ?? "—", title: ""),
+            Fact(label: "Desired generation", value: "\(satellite.desiredGeneration)", title: ""),
+            Fact(label: "Applied generation", value: satellite.appliedGeneration.map(String.init) ?? "none yet", title: ""),
+            Fact(label: "Last seen", value: DashboardFormat.ago(satellite.lastSeen, now: now), title: DashboardFormat.timestamp(satellite.lastSeen)),
+            Fact(label: "Last sync", value: lastSync(satellite.lastSync, now: now), title: DashboardFormat.timestamp(satellite.lastSync?.finishedAt)),
+            Fact(label: "Disk used / free", value: "\(DashboardFormat.bytes(satellite.diskUsedBytes)) / \(DashboardFormat.bytes(satellite.diskFreeBytes))", title: ""),
+            Fact(label: "Version", value: satellite.version ?? "—", title: ""),
+            Fact(label: "Registered", value: DashboardFormat.ago(satellite.registeredAt, now: now), title: DashboardFormat.timestamp(satellite.registeredAt)),
+        ]
+        if let cached = satellite.cachedManifests {
+            facts.append(Fact(label: "Pulled through", value: "\(cached) manifests held", title: ""))
+        }
+        if let transfer = satellite.transfer {
+            facts.append(Fact(
+                label: "Fetched from upstreams / peers",
+                value: "\(DashboardFormat.bytes(transfer.fromUpstreamBytes)) / \(DashboardFormat.bytes(transfer.fromPeersBytes))", title: ""))
+        }
+        if let address = satellite.advertisedURL {
+            facts.append(Fact(label: "Address for site peers", value: address, title: ""))
+        }
+        for robot in satellite.robots ?? [] {
+            facts.append(Fact(
+                label: "Robot on \(robot.registry)", value: "\(robot.name), expires \(DashboardFormat.within(robot.expiresAt, now: now))",
+                title: DashboardFormat.timestamp(robot.expiresAt)))
+        }
+        let failures = (satellite.lastSync?.failures ?? []).map {
+            Failure(reference: $0.reference, reason: $0.reason.rawValue, message: $0.message)
+        }
+        let heldBack = (satellite.heldBack ?? []).map {
+            HeldBack(artifact: $0.repository + ($0.tag.map { ":" + $0 } ?? ""), digest: DashboardFormat.short($0.digest.description), reason: $0.reason)
+        }
+        return Status(
+            name: satellite.name, state: satellite.state, behind: satellite.drift.behind, facts: facts,
+            failures: failures, missing: satellite.drift.missing, heldBack: heldBack, asOf: DashboardFormat.timestamp(now),
+            hasFailures: !failures.isEmpty, hasMissing: !satellite.drift.missing.isEmpty, hasHeldBack: !heldBack.isEmpty)
+    }
+
+    static func lastSync(_ sync: SyncResult?, now: Date) -> String {
+        guard let sync else { return "none yet" }
+        let when = DashboardFormat.ago(sync.finishedAt, now: now)
+        let took = sync.durationSeconds.map { String(format: " in %.1f s", $0) } ?? ""
+        if sync.succeeded { return "succeeded \(when)\(took)" }
+        return "failed \(when)\(took)" + (sync.error.map { ": \($0)" } ?? "")
+    }
+}

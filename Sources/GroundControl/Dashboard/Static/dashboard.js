@@ -1,0 +1,125 @@
+// Ground Control's dashboard: forms that call the API, and sections that follow the fleet.
+// Plain JavaScript, no build step; every change goes through the same API as satctl, with the
+// page's CSRF token beside the session cookie.
+"use strict";
+
+(function () {
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+
+  function say(form, text, failed) {
+    const status = form.querySelector(".status");
+    if (!status) return;
+    status.textContent = text;
+    status.classList.toggle("error", Boolean(failed));
+  }
+
+  // `{field}` in a form's address is that field's value, so one form can name what it creates.
+  function address(form) {
+    return form.dataset.api.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(form.elements[name]?.value ?? ""));
+  }
+
+  function body(form) {
+    if (form.dataset.body === "json") {
+      const text = form.elements.json.value;
+      JSON.parse(text); // a syntax error is named here rather than by the server
+      return text;
+    }
+    if (form.dataset.body !== "fields") return undefined;
+    const value = {};
+    for (const field of form.elements) {
+      if (!field.name || field.disabled || field.name === "json" || "path" in field.dataset) continue;
+      if (field.type === "checkbox") {
+        value[field.name] = field.checked;
+      } else if (field.value.trim() === "") {
+        continue;
+      } else if (field.type === "number") {
+        value[field.name] = Number(field.value);
+      } else if ("list" in field.dataset) {
+        value[field.name] = field.value.split(",").map((item) => item.trim()).filter(Boolean);
+      } else {
+        value[field.name] = field.value;
+      }
+    }
+    return JSON.stringify(value);
+  }
+
+  async function submit(form) {
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    let payload;
+    try {
+      payload = body(form);
+    } catch (error) {
+      say(form, "The JSON does not parse: " + error.message, true);
+      return;
+    }
+    const headers = { "X-CSRF-Token": csrf, Accept: "application/json" };
+    if (payload !== undefined) headers["Content-Type"] = "application/json";
+    say(form, "…", false);
+    let response;
+    try {
+      response = await fetch(address(form), { method: form.dataset.method || "POST", headers, body: payload, credentials: "same-origin" });
+    } catch (error) {
+      say(form, "Ground Control did not answer: " + error.message, true);
+      return;
+    }
+    const text = await response.text();
+    let reply = null;
+    try {
+      reply = text ? JSON.parse(text) : null;
+    } catch (error) {
+      reply = null;
+    }
+    if (response.status === 401) {
+      window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
+      return;
+    }
+    if (!response.ok) {
+      say(form, reply && reply.code ? reply.code + ": " + reply.message : "Refused with " + response.status, true);
+      return;
+    }
+    if (form.dataset.show && reply) {
+      say(form, String(reply[form.dataset.show] ?? ""), false);
+    } else if (form.dataset.done) {
+      say(form, form.dataset.done, false);
+    } else if (form.dataset.then) {
+      window.location.assign(form.dataset.then.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(form.elements[name]?.value ?? "")));
+    } else {
+      window.location.reload();
+    }
+  }
+
+  for (const form of document.querySelectorAll("form[data-api]")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submit(form);
+    });
+  }
+
+  // A live section fetches its own fragment every two seconds and takes it when it changed.
+  // A fetch that fails leaves the section as it was: the next one tries again.
+  for (const section of document.querySelectorAll("[data-live]")) {
+    let busy = false;
+    window.setInterval(async () => {
+      if (busy || document.hidden) return;
+      busy = true;
+      try {
+        const response = await fetch(section.dataset.live, { credentials: "same-origin", headers: { Accept: "text/html" } });
+        if (response.status === 401) {
+          window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname + window.location.search));
+          return;
+        }
+        if (response.ok) {
+          const html = await response.text();
+          if (html !== section.dataset.shown) {
+            section.dataset.shown = html;
+            section.innerHTML = html;
+          }
+        }
+      } catch (error) {
+        // Offline for a moment; the next tick tries again.
+      } finally {
+        busy = false;
+      }
+    }, 2000);
+  }
+})();

@@ -1,0 +1,70 @@
+import Foundation
+import SatelliteProtocol
+import Testing
+import TestSupport
+
+/// The dashboard in real Chromium, driven by `scripts/testing/dashboard-browser.py` through
+/// chromium-driver: roles, the live overview, revoking from a satellite's page, a phone-sized
+/// window, no console errors. The screenshots it takes are kept in `.build/dashboard-screenshots`
+/// (or `$DASHBOARD_SCREENSHOTS`).
+@Suite struct DashboardBrowserTests {
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/testing").standardized.path
+    static let screenshots = ProcessInfo.processInfo.environment["DASHBOARD_SCREENSHOTS"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/dashboard-screenshots").standardized.path
+
+    @Test func eachRoleSeesWhatItMayTheOverviewFollowsHeartbeatsAndAnOperatorRevokes() async throws {
+        let python = try requireTool("python3", package: "python3")
+        let chromium = try requireTool("chromium", package: "chromium")
+        let chromedriver = try requireTool("chromedriver", package: "chromium-driver")
+        guard try await run(python, ["-c", "import selenium"]).status == 0 else {
+            throw TestSupportError("python selenium is not installed: run scripts/test.sh, which installs it (pip install selenium)")
+        }
+        let work = try TemporaryDirectory("dashboard-browser")
+        defer { work.remove() }
+        let server = try await GroundControlProcess(directory: work, adminToken: "admin")
+        defer { Task { await server.stop() } }
+        let admin = ["Authorization": "Bearer admin", "Content-Type": "application/json"]
+        func put(_ path: String, _ json: String) async throws {
+            let reply = try await httpSend("PUT", server.baseURL + path, headers: admin, body: Data(json.utf8))
+            #expect((200..<300).contains(reply.status), "\(path): \(String(decoding: reply.body, as: UTF8.self))")
+        }
+
+        var users: [String: [String]] = [:]
+        for (role, name) in [("viewer", "vera"), ("operator", "olga"), ("admin", "ada")] {
+            let password = "\(name)'s long password"
+            try await put("/api/v1/users/\(name)", #"{"role":"\#(role)","password":"\#(password)"}"#)
+            users[role] = [name, password]
+        }
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        try await put("/api/v1/registries/central", #"{"url":"http://127.0.0.1:5000"}"#)
+        try await put("/api/v1/groups/edge", #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"\#(digest)"}]}"#)
+        var token = ""
+        for name in ["ship-01", "ship-02"] {
+            let created = try await httpSend(
+                "POST", server.baseURL + "/api/v1/satellites", headers: admin,
+                body: Data(#"{"name":"\#(name)","groups":["edge"],"labels":{"site":"north-sea"}}"#.utf8))
+            token = try APIJSON.decoder().decode(RegistrationToken.self, from: created.body).token
+        }
+        // ship-02 registers but stays silent until the browser watches for its heartbeat.
+        let registered = try await httpSend(
+            "POST", server.baseURL + "/api/v1/register", headers: ["Content-Type": "application/json"],
+            body: try APIJSON.encoder().encode(["token": token]))
+        let credential = try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body).credential
+
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        let setup: [String: Any] = [
+            "url": server.baseURL, "users": users, "satellite": "ship-02", "credential": credential,
+            "screenshots": Self.screenshots, "chromium": chromium, "chromedriver": chromedriver,
+        ]
+        let setupFile = work.appending("setup.json")
+        FileManager.default.createFile(
+            atPath: setupFile, contents: try JSONSerialization.data(withJSONObject: setup), attributes: [.posixPermissions: 0o600])
+
+        let result = try await run(python, ["\(Self.scripts)/dashboard-browser.py", setupFile], timeout: .seconds(240))
+        print("DashboardBrowserTests:\n\(result.output)")
+        #expect(result.status == 0, "\(result.output)\n\(result.error.suffix(3000))")
+        for shot in ["overview.png", "satellite.png", "overview-phone.png", "satellite-phone.png"] {
+            #expect(FileManager.default.fileExists(atPath: "\(Self.screenshots)/\(shot)"), "\(shot) was not saved")
+        }
+    }
+}
