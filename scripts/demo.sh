@@ -64,6 +64,10 @@ GC_PID=$!
 PIDS+=($GC_PID)
 wait_for "$SATCTL_URL/healthz" "Ground Control"
 
+# A person for the dashboard; the password stays in an owner-only file.
+( umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(12))' >"$WORK/demo.password" )
+"$BIN/satctl" users put demo --role operator --password-file "$WORK/demo.password" >/dev/null
+
 echo "== the fleet: registry 'central', group 'edge' (two images listed, demo/* pulled through), two satellites at two sites"
 "$BIN/satctl" registries put central --registry-url "http://127.0.0.1:$UPSTREAM_PORT" >/dev/null
 "$BIN/satctl" groups put edge --registry central --artifact demo/hello:1 --artifact demo/web:1.0 \
@@ -213,6 +217,13 @@ cat <<TEXT
    skopeo copy --src-tls-verify=false docker://127.0.0.1:$A/demo/hello:1 oci:/tmp/hello:1
    ctr images pull --plain-http 127.0.0.1:$A/demo/hello:1
    podman pull --tls-verify=false 127.0.0.1:$A/demo/hello:1
+
+== the fleet in a browser: open $SATCTL_URL/ and log in as demo (operator), password in $WORK/demo.password
+   (the overview follows heartbeats live; docs/ground-control.md shows the pages)
+
+== tell another system what happens: signed CloudEvents, retried until taken, in order
+   $BIN/satctl subscriptions put ops --endpoint http://127.0.0.1:9000/events --secret-file FILE
+   $BIN/satctl subscriptions deliveries ops
 
 == change the group and watch both satellites follow (in another shell)
    export SATCTL_URL=$SATCTL_URL SATCTL_TOKEN=$SATCTL_TOKEN

@@ -35,6 +35,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("robot-interval"), help: "Seconds between passes over Harbor robots when nothing changed (default 30).")
     var robotInterval: String?
 
+    @Option(name: .customLong("health-interval"), help: "Seconds between looks at the fleet for satellite events: stale, recovered, sync failed, drift (default 5).")
+    var healthInterval: String?
+
     @Option(name: .customLong("token-lifetime"), help: "Seconds a registration token stays usable (default 86400).")
     var tokenLifetime: String?
 
@@ -62,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
             adminToken: ProcessInfo.processInfo.environment["GROUND_CONTROL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
         configuration.resolveInterval = .seconds(max(1, try settings.seconds("resolve-interval", flag: resolveInterval, default: 60)))
         configuration.robotInterval = .seconds(max(1, try settings.seconds("robot-interval", flag: robotInterval, default: 30)))
+        configuration.healthInterval = .seconds(max(1, try settings.seconds("health-interval", flag: healthInterval, default: 5)))
         configuration.tokenLifetime = max(1, try settings.seconds("token-lifetime", flag: tokenLifetime, default: 86400))
         configuration.limits = try settings.serverLimits(connections, descriptorsPerConnection: 1)
         let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"

@@ -12,7 +12,7 @@ struct SatctlCommand: AsyncParsableCommand {
         version: ReleaseVersion.current,
         subcommands: [
             RegistriesCommand.self, GroupsCommand.self, SatellitesCommand.self, SitesCommand.self, AuditCommand.self, StateCommand.self,
-            UsersCommand.self, LoginCommand.self, WhoamiCommand.self,
+            UsersCommand.self, LoginCommand.self, WhoamiCommand.self, SubscriptionsCommand.self,
         ])
 }
 

@@ -93,6 +93,16 @@ extension APITests {
             #expect(try await olga.get("/").status == 303)
             #expect(try await olga.send("POST", "/api/v1/satellites/s1/rotate", headers: ["X-CSRF-Token": csrf]).status == 401)
 
+            // Bad input to the pages gets a 4xx and changes nothing.
+            var prober = Browser(client: client)
+            #expect(try await prober.send("POST", "/login", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Data("%%%=&&".utf8)).status == 400)
+            let huge = Data(("name=" + String(repeating: "a", count: 20000)).utf8)
+            #expect(try await prober.send("POST", "/login", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: huge).status == 413)
+            #expect(try await vera.get("/audit?before=soon").status == 400)
+            #expect(try await vera.get("/satellites/Not%20A%20Name").status == 400)
+            #expect(try await vera.get("/?sort=%00&state=%FF&q=" + String(repeating: "x", count: 500)).status == 200)
+            #expect(try await client.send("GET", "/login?next=/%0d%0aSet-Cookie:x").text.contains("value=\"/\""))
+
             let script = try await client.send("GET", "/static/dashboard.js")
             #expect(script.status == 200 && script.headers["content-type"]?.hasPrefix("text/javascript") == true)
             #expect(try await client.send("GET", "/static/..%2Fopenapi.json").status == 404)

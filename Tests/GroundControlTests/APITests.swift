@@ -195,7 +195,8 @@ struct APITests {
             for path in ["/api/v1/registries/{name}", "/api/v1/groups/{name}", "/api/v1/groups", "/api/v1/satellites",
                          "/api/v1/satellites/{name}", "/api/v1/satellites/{name}/groups/{group}", "/api/v1/satellites/{name}/token",
                          "/api/v1/satellites/{name}/bundle", "/api/v1/users", "/api/v1/users/{name}", "/api/v1/tokens", "/api/v1/whoami",
-                         "/api/v1/audit", "/api/v1/sites", "/api/v1/events/harbor", "/api/v1/register", "/api/v1/state", "/api/v1/status", "/healthz", "/readyz", "/metrics"] {
+                         "/api/v1/audit", "/api/v1/sites", "/api/v1/events/harbor", "/api/v1/subscriptions", "/api/v1/subscriptions/{name}",
+                         "/api/v1/subscriptions/{name}/deliveries", "/api/v1/register", "/api/v1/state", "/api/v1/status", "/healthz", "/readyz", "/metrics"] {
                 #expect(paths[path] != nil, "openapi.json documents \(path)")
             }
         }

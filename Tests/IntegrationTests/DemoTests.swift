@@ -52,6 +52,12 @@ import TestSupport
         let restored = try await runChecked(String(restore.split(separator: " ")[0]), restore.split(separator: " ").dropFirst().map(String.init))
         #expect(restored.contains("restored"), "\(restored)")
 
+        // The dashboard's person exists, with the password in an owner-only file, and logs in.
+        let login = try require(output.split(separator: "\n").first { $0.contains("log in as demo") }, "the dashboard line")
+        let passwordFile = try require(login.split(separator: " ").last.map(String.init), "the password file")
+        let mode = try FileManager.default.attributesOfItem(atPath: passwordFile)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "\(passwordFile): \(String(mode ?? 0, radix: 8))")
+
         let workDirectory = try require(output.split(separator: "\n").first { $0.hasPrefix("Logs are in ") }?
             .dropFirst("Logs are in ".count).prefix { $0 != " " }.dropLast(), "the work directory")
         demo.signal(SIGINT)

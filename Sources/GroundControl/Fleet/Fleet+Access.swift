@@ -31,6 +31,8 @@ extension Fleet {
             }
             try await touch(try ResourceName(name), session)
             try await audit(session, .satellite(name), "satellite.register", name)
+            try await startHealth(of: name, session)
+            try await emit(session, .satelliteRegistered, subject: name)
             let settings = try Self.decode(SatelliteSettings.self, try row.text("settings"))
             return RegistrationResponse(name: name, credential: credential, publicKey: publicKey, settings: settings)
         }

@@ -54,6 +54,7 @@ extension Fleet {
                 try verification.map { .text(try Self.json($0)) } ?? .null)
             let rules = proxy.map { ", pull-through \($0.repositories.map(\.value).joined(separator: " "))" } ?? ""
             try await audit(session, actor, "group.put", name.value, "registry \(registry), \(artifacts.count) artifact(s)\(rules)")
+            try await emit(session, .groupChanged, subject: name.value, data: ["change": previous == nil ? "created" : "edited", "revision": "\(revision)"])
             var view = GroupView(
                 name: name.value, registry: registry.value, artifacts: artifacts, proxy: proxy, revision: revision, updatedAt: Self.date(at))
             view.apply(gate)
@@ -105,6 +106,7 @@ extension Fleet {
             guard !deleted.isEmpty else { throw GroundControlError(.groupUnknown, "group '\(name)' does not exist") }
             _ = try await nextRevision(session)
             try await audit(session, actor, "group.delete", name.value)
+            try await emit(session, .groupChanged, subject: name.value, data: ["change": "deleted"])
         }
     }
 
@@ -118,6 +120,7 @@ extension Fleet {
             try await session.query(
                 "UPDATE image_groups SET artifacts = ?, revision = ? WHERE name = ?",
                 .text(try Self.json(artifacts)), .integer(next), .text(name))
+            try await emit(session, .groupChanged, subject: name, data: ["change": "resolved", "revision": "\(next)"])
             return true
         }
     }

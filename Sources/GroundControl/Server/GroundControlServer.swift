@@ -22,6 +22,8 @@ public enum GroundControlServer {
         public var resolveInterval: Duration = .seconds(60)
         /// How often Harbor robots are checked when nothing changed (expiry, confirmations).
         public var robotInterval: Duration = .seconds(30)
+        /// How often the fleet view is compared with what was seen, for satellite events.
+        public var healthInterval: Duration = .seconds(5)
         /// How often the fleet revision is read for changes made by other processes.
         public var revisionPollInterval: Duration = .milliseconds(250)
         /// How often received heartbeats are written, in one transaction.
@@ -59,6 +61,8 @@ public enum GroundControlServer {
         let robots = HarborRobotKeeper(
             fleet: fleet, interval: configuration.robotInterval, logger: logger, metrics: metrics, ready: gate.wait,
             onChange: { await watcher.poll() })
+        let health = FleetHealthWatcher(fleet: fleet, interval: configuration.healthInterval, logger: logger, ready: gate.wait)
+        let deliverer = EventDeliverer(fleet: fleet, logger: logger, ready: gate.wait)
         let keys = SigningKeys()
         let heartbeats = HeartbeatWriter(fleet: fleet, interval: configuration.heartbeatFlushInterval, logger: logger)
         let api = GroundControlAPI(
@@ -75,6 +79,7 @@ public enum GroundControlServer {
         api.addPeopleRoutes(to: router)
         api.addSatelliteRoutes(to: router)
         api.addEventRoutes(to: router)
+        api.addSubscriptionRoutes(to: router)
         api.addDashboardRoutes(to: router)
 
         var application = Application(
@@ -84,7 +89,7 @@ public enum GroundControlServer {
             // A fleet reconnects at once after a restart: a short accept queue drops SYNs, and
             // each drop costs the client a second or more of TCP retransmission.
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: 4096),
-            services: [store, watcher, resolver, robots, heartbeats],
+            services: [store, watcher, resolver, robots, heartbeats, health, deliverer],
             onServerRunning: onServerRunning,
             logger: logger)
         let cache = api.cache

@@ -125,6 +125,34 @@ enum FleetSchema {
                 """,
                 "CREATE INDEX user_sessions_by_user ON user_sessions (user_name)",
             ],
+            [
+                // Events for other systems: written in the transaction of what they tell (an
+                // outbox), read in id order by each subscription from its cursor.
+                """
+                CREATE TABLE events (
+                    id \(serial), type TEXT NOT NULL, subject TEXT NOT NULL, at \(integer) NOT NULL, data TEXT NOT NULL)
+                """,
+                // The secret signs each delivery (HMAC), so it is kept as given, like a registry's
+                // password; the API never shows it. A lease lets one process deliver at a time.
+                """
+                CREATE TABLE event_subscriptions (
+                    name TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL, types TEXT NOT NULL,
+                    created_at \(integer) NOT NULL, delivered_through \(integer) NOT NULL,
+                    failures \(integer) NOT NULL DEFAULT 0, retry_at \(integer) NOT NULL DEFAULT 0, last_error TEXT,
+                    lease_owner TEXT, lease_until \(integer) NOT NULL DEFAULT 0)
+                """,
+                """
+                CREATE TABLE event_deliveries (
+                    id \(serial), subscription TEXT NOT NULL, event_id \(integer) NOT NULL, event_type TEXT NOT NULL,
+                    at \(integer) NOT NULL, attempt \(integer) NOT NULL, status \(integer), error TEXT)
+                """,
+                "CREATE INDEX event_deliveries_by_subscription ON event_deliveries (subscription, id)",
+                // What the health watcher last saw of each satellite, so a change is told once.
+                """
+                CREATE TABLE satellite_health (
+                    name TEXT PRIMARY KEY, state TEXT NOT NULL, drifting INTEGER NOT NULL DEFAULT 0, failed_sync_at \(integer))
+                """,
+            ],
         ]
     }
 

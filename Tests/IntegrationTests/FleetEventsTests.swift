@@ -1,0 +1,121 @@
+import Foundation
+import OCI
+import SatelliteProtocol
+import Testing
+import TestSupport
+
+/// Events for other systems: a receiver the test runs (`scripts/testing/event-receiver.py`) is
+/// down while a satellite registers, fails a sync, drifts, goes stale and comes back, and a group
+/// changes; once it is back it gets each event once, signed, as CloudEvents, in order.
+@Suite struct FleetEventsTests {
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/testing").standardized.path
+
+    struct Received: Decodable {
+        let id: String
+        let type: String
+        let subject: String
+        let specversion: String
+        let contentType: String
+        let valid: Bool
+    }
+
+    @Test func aReceiverGetsEachEventOnceSignedAndInOrderAfterBeingDown() async throws {
+        let python = try requireTool("python3", package: "python3")
+        let work = try TemporaryDirectory("fleet-events")
+        defer { work.remove() }
+        let server = try await GroundControlProcess(directory: work, adminToken: "admin", extraArguments: ["--health-interval", "1"])
+        defer { Task { await server.stop() } }
+        let secret = "receiver-secret-0123456789"
+        let secretFile = work.appending("secret")
+        FileManager.default.createFile(atPath: secretFile, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        let port = try freePort()
+        func startReceiver() async throws -> ChildProcess {
+            let receiver = try ChildProcess(python, ["\(Self.scripts)/event-receiver.py", String(port), secretFile], logDirectory: work.path)
+            try await poll("the receiver to listen") { receiver.output.contains("listening") }
+            return receiver
+        }
+        let admin = ["Authorization": "Bearer admin", "Content-Type": "application/json"]
+        func call(_ method: String, _ path: String, _ json: String? = nil) async throws -> (status: Int, body: Data) {
+            let reply = try await httpSend(method, server.baseURL + path, headers: admin, body: json.map { Data($0.utf8) })
+            #expect((200..<300).contains(reply.status), "\(method) \(path): \(String(decoding: reply.body, as: UTF8.self))")
+            return (reply.status, reply.body)
+        }
+        func subscription() async throws -> SubscriptionView {
+            try APIJSON.decoder().decode(SubscriptionView.self, from: try await call("GET", "/api/v1/subscriptions/ops").body)
+        }
+
+        let first = try await startReceiver()
+        _ = try await call("PUT", "/api/v1/registries/central", #"{"url":"http://127.0.0.1:5000"}"#)
+        let digest = { (byte: String) in "sha256:" + String(repeating: byte, count: 32) }
+        _ = try await call("PUT", "/api/v1/groups/edge", #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"\#(digest("ab"))"}]}"#)
+        let created = try await satctl(server, token: "admin", ["subscriptions", "put", "ops", "--endpoint", "http://127.0.0.1:\(port)/hook", "--secret-file", secretFile])
+        #expect(created.contains("ops") && !created.contains(secret), "\(created)")
+        // Other systems' subscriptions are checked like everything else.
+        let refused = try await httpSend("PUT", server.baseURL + "/api/v1/subscriptions/bad", headers: admin, body: Data(#"{"url":"ftp://x","secret":"s"}"#.utf8))
+        #expect(refused.status == 400)
+
+        // The receiver goes down; meanwhile a satellite registers and reports a failed sync that
+        // leaves an artifact missing from the state it says it applied.
+        await first.stop()
+        let settings = #"{"syncIntervalSeconds":30,"heartbeatIntervalSeconds":2,"logLevel":"info"}"#
+        let token = try APIJSON.decoder().decode(
+            RegistrationToken.self, from: try await call("POST", "/api/v1/satellites", #"{"name":"ship-01","groups":["edge"],"settings":\#(settings)}"#).body).token
+        let registered = try await httpSend(
+            "POST", server.baseURL + "/api/v1/register", headers: ["Content-Type": "application/json"],
+            body: try APIJSON.encoder().encode(["token": token]))
+        let credential = try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body).credential
+        let satellite = ["Authorization": "Bearer \(credential)", "Content-Type": "application/json"]
+        let state = try APIJSON.decoder().decode(DesiredState.self, from: try await httpGet(server.baseURL + "/api/v1/state", headers: satellite).body)
+        let failedSync = SyncResult(succeeded: false, finishedAt: Date(), durationSeconds: 1, error: "no space left on device")
+        func heartbeat() async throws {
+            let report = StatusReport(generation: state.generation, inventory: [], lastSync: failedSync)
+            let reply = try await httpSend("POST", server.baseURL + "/api/v1/status", headers: satellite, body: try APIJSON.encoder().encode(report))
+            #expect(reply.status == 200)
+        }
+        try await heartbeat()
+        try await poll("registered, sync failed and drift to be recorded") { try await subscription().pending == 3 }
+
+        // A group change, then silence past three heartbeat intervals (stale), then a heartbeat.
+        _ = try await call("PUT", "/api/v1/groups/edge", #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"\#(digest("cd"))"}]}"#)
+        try await poll("the stale event", timeout: .seconds(60)) { try await subscription().pending == 5 }
+        try await heartbeat()
+        try await poll("the recovered event") { try await subscription().pending == 6 }
+        // From now on it keeps reporting, so it is not stale again before the test ends.
+        let reporting = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                try? await heartbeat()
+            }
+        }
+        defer { reporting.cancel() }
+        // Down a while: attempts failed and were logged.
+        try await poll("two failed attempts") {
+            let log = try APIJSON.decoder().decode([DeliveryAttempt].self, from: try await call("GET", "/api/v1/subscriptions/ops/deliveries").body)
+            return log.count >= 2 && log.allSatisfy { $0.status == nil && $0.eventId == log[0].eventId }
+        }
+        #expect(try await subscription().failures >= 2)
+        let log = try await satctl(server, token: "admin", ["subscriptions", "deliveries", "ops"])
+        #expect(log.contains("satellite.registered"), "\(log)")
+
+        let receiver = try await startReceiver()
+        defer { Task { await receiver.stop() } }
+        let received = try await pollFor("every event at the receiver", timeout: .seconds(90)) { () -> [Received]? in
+            let lines = receiver.output.split(separator: "\n").dropFirst()
+            let events = try lines.map { try JSONDecoder().decode(Received.self, from: Data($0.utf8)) }
+            return events.count >= 6 ? events : nil
+        }
+        #expect(received.map(\.type) == [
+            "satellite.registered", "satellite.sync.failed", "satellite.drift", "group.changed", "satellite.stale", "satellite.recovered",
+        ])
+        #expect(received.map(\.subject) == ["ship-01", "ship-01", "ship-01", "edge", "ship-01", "ship-01"])
+        let ids = received.compactMap { Int64($0.id) }
+        #expect(ids.count == 6 && ids == ids.sorted() && Set(ids).count == 6)
+        #expect(received.allSatisfy { $0.valid && $0.specversion == "1.0" && $0.contentType == "application/cloudevents+json" })
+        try await poll("the subscription to be caught up") {
+            let view = try await subscription()
+            return view.pending == 0 && view.failures == 0
+        }
+        // Nothing more comes: each event once.
+        #expect(receiver.output.split(separator: "\n").count == 7, "\(receiver.output)")
+    }
+}
