@@ -36,10 +36,12 @@ if ! command -v systemd-analyze >/dev/null 2>&1; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
 fi
-for module in oras cryptography schemathesis selenium; do
+# import name:package name
+for pair in oras:oras cryptography:cryptography schemathesis:schemathesis selenium:selenium oidc_provider_mock:oidc-provider-mock; do
+  module=${pair%%:*} package=${pair#*:}
   if ! python3 -c "import $module" >/dev/null 2>&1; then
-    echo "test.sh: installing python $module"
-    python3 -m pip install -q "$module"
+    echo "test.sh: installing python $package"
+    python3 -m pip install -q "$package"
   fi
 done
 

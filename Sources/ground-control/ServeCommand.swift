@@ -44,6 +44,30 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("oidc-issuer"), help: "Dashboard login through this OpenID Connect provider (its issuer URL).")
+    var oidcIssuer: String?
+
+    @Option(name: .customLong("oidc-client-id"), help: "Ground Control's client id at the provider.")
+    var oidcClientID: String?
+
+    @Option(name: .customLong("oidc-client-secret-file"), help: "A file holding the client secret (never on the command line).")
+    var oidcClientSecretFile: String?
+
+    @Option(name: .customLong("oidc-redirect-url"), help: "https://<this server>/login/oidc/callback, as registered at the provider.")
+    var oidcRedirectURL: String?
+
+    @Option(name: .customLong("oidc-role-claim"), help: "The ID token claim holding groups or roles (default groups).")
+    var oidcRoleClaim: String?
+
+    @Option(name: .customLong("oidc-role"), help: "VALUE=ROLE: people whose claim holds VALUE get ROLE (admin, operator, viewer); repeat it. Settings file: oidc-roles, comma-separated.")
+    var oidcRoles: [String] = []
+
+    @Option(name: .customLong("oidc-username-claim"), help: "The claim naming the person's account (default preferred_username, then sub).")
+    var oidcUsernameClaim: String?
+
+    @Option(name: .customLong("oidc-name"), help: "The provider's name on the login button (default single sign-on).")
+    var oidcName: String?
+
     @Option(help: "YAML file of settings, named like the flags (listen, database, ...).")
     var config: String?
 
@@ -67,6 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.robotInterval = .seconds(max(1, try settings.seconds("robot-interval", flag: robotInterval, default: 30)))
         configuration.healthInterval = .seconds(max(1, try settings.seconds("health-interval", flag: healthInterval, default: 5)))
         configuration.tokenLifetime = max(1, try settings.seconds("token-lifetime", flag: tokenLifetime, default: 86400))
+        configuration.oidc = try oidc(settings)
         configuration.limits = try settings.serverLimits(connections, descriptorsPerConnection: 1)
         let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
         let application = try GroundControlServer.makeApplication(
@@ -89,6 +114,37 @@ struct ServeCommand: AsyncParsableCommand {
         lifecycle.maximumGracefulShutdownDuration = .seconds(30)
         lifecycle.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: lifecycle).run()
+    }
+
+    /// The OIDC settings, all or none: an issuer without a client, a secret or a redirect URL is
+    /// refused at start rather than at someone's first login.
+    func oidc(_ settings: Settings) throws -> OIDCConfiguration? {
+        guard let issuer = settings.string("oidc-issuer", flag: oidcIssuer) else { return nil }
+        guard let clientID = settings.string("oidc-client-id", flag: oidcClientID),
+              let secretFile = settings.string("oidc-client-secret-file", flag: oidcClientSecretFile),
+              let redirect = settings.string("oidc-redirect-url", flag: oidcRedirectURL)
+        else {
+            throw SettingsError("oidc-issuer needs oidc-client-id, oidc-client-secret-file and oidc-redirect-url")
+        }
+        guard let secret = FileManager.default.contents(atPath: secretFile) else {
+            throw SettingsError("oidc-client-secret-file: cannot read \(secretFile)")
+        }
+        let pairs = oidcRoles.isEmpty
+            ? (settings.string("oidc-roles", flag: nil) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            : oidcRoles
+        let roles: [String: Role]
+        do {
+            roles = try OIDCConfiguration.roles(pairs)
+        } catch let error as GroundControlError {
+            throw SettingsError(error.message)
+        }
+        guard !roles.isEmpty else { throw SettingsError("oidc-issuer needs at least one oidc-role VALUE=ROLE, or nobody could log in") }
+        return OIDCConfiguration(
+            issuer: issuer, clientID: clientID,
+            clientSecret: String(decoding: secret, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), redirectURL: redirect,
+            roleClaim: settings.string("oidc-role-claim", flag: oidcRoleClaim, default: "groups"), roles: roles,
+            usernameClaim: settings.string("oidc-username-claim", flag: oidcUsernameClaim, default: "preferred_username"),
+            displayName: settings.string("oidc-name", flag: oidcName, default: "single sign-on"))
     }
 
     static func store(_ url: String, logger: Logger) throws -> any FleetStore {

@@ -4,24 +4,47 @@ import Testing
 import TestSupport
 
 /// The dashboard in real Chromium, driven by `scripts/testing/dashboard-browser.py` through
-/// chromium-driver: roles, the live overview, revoking from a satellite's page, a phone-sized
-/// window, no console errors. The screenshots it takes are kept in `.build/dashboard-screenshots`
+/// chromium-driver: roles, the live overview, revoking from a satellite's page, logging in through
+/// an OIDC provider (oidc-provider-mock) whose group claim maps to a role, a phone-sized window, no
+/// console errors. The screenshots it takes are kept in `.build/dashboard-screenshots`
 /// (or `$DASHBOARD_SCREENSHOTS`).
 @Suite struct DashboardBrowserTests {
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/testing").standardized.path
     static let screenshots = ProcessInfo.processInfo.environment["DASHBOARD_SCREENSHOTS"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/dashboard-screenshots").standardized.path
 
-    @Test func eachRoleSeesWhatItMayTheOverviewFollowsHeartbeatsAndAnOperatorRevokes() async throws {
+    @Test func eachRoleSeesWhatItMayTheOverviewFollowsHeartbeatsAnOperatorRevokesAndOIDCMapsARole() async throws {
         let python = try requireTool("python3", package: "python3")
         let chromium = try requireTool("chromium", package: "chromium")
         let chromedriver = try requireTool("chromedriver", package: "chromium-driver")
-        guard try await run(python, ["-c", "import selenium"]).status == 0 else {
-            throw TestSupportError("python selenium is not installed: run scripts/test.sh, which installs it (pip install selenium)")
+        for (module, package) in [("selenium", "selenium"), ("oidc_provider_mock", "oidc-provider-mock")] {
+            guard try await run(python, ["-c", "import \(module)"]).status == 0 else {
+                throw TestSupportError("python \(package) is not installed: run scripts/test.sh, which installs it (pip install \(package))")
+            }
         }
         let work = try TemporaryDirectory("dashboard-browser")
         defer { work.remove() }
-        let server = try await GroundControlProcess(directory: work, adminToken: "admin")
+
+        // The OIDC provider: amy is in the group mapped to operator; anyone else is in none.
+        let providerPort = try freePort()
+        let provider = try ChildProcess(
+            python, ["-m", "oidc_provider_mock", "--port", String(providerPort),
+                     "--user-claims", #"{"sub": "amy", "preferred_username": "amy", "groups": ["gc-operators"]}"#],
+            logDirectory: work.path)
+        defer { Task { await provider.stop() } }
+        let issuer = "http://127.0.0.1:\(providerPort)"
+        try await poll("the OIDC provider to serve") {
+            guard provider.isRunning else { throw TestSupportError("oidc-provider-mock exited: \(provider.errorOutput.suffix(2000))") }
+            return (try? await httpGet(issuer + "/.well-known/openid-configuration").status) == 200
+        }
+        let clientSecret = work.appending("oidc-client-secret")
+        FileManager.default.createFile(atPath: clientSecret, contents: Data("client-secret-for-the-test".utf8), attributes: [.posixPermissions: 0o600])
+        let port = try freePort()
+        let server = try await GroundControlProcess(directory: work, adminToken: "admin", port: port, extraArguments: [
+            "--oidc-issuer", issuer, "--oidc-client-id", "ground-control", "--oidc-client-secret-file", clientSecret,
+            "--oidc-redirect-url", "http://127.0.0.1:\(port)/login/oidc/callback", "--oidc-role", "gc-operators=operator",
+            "--oidc-name", "the test provider",
+        ])
         defer { Task { await server.stop() } }
         let admin = ["Authorization": "Bearer admin", "Content-Type": "application/json"]
         func put(_ path: String, _ json: String) async throws {
@@ -55,6 +78,7 @@ import TestSupport
         let setup: [String: Any] = [
             "url": server.baseURL, "users": users, "satellite": "ship-02", "credential": credential,
             "screenshots": Self.screenshots, "chromium": chromium, "chromedriver": chromedriver,
+            "oidc": ["member": "amy", "stranger": "olaf"],
         ]
         let setupFile = work.appending("setup.json")
         FileManager.default.createFile(

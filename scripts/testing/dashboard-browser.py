@@ -158,6 +158,15 @@ def main():
         driver.get(base + "/registries")
         check(present(driver, "form[data-api]"), "an admin may change a registry")
 
+        errors = console_errors(driver)
+        check(not errors, f"no console errors on Ground Control's pages ({errors})")
+
+        if "oidc" in setup:
+            oidc_logins(driver)
+            # The provider's own pages (its missing favicon) and the refused login's 403 are not
+            # Ground Control's console errors: drained here, unchecked.
+            console_errors(driver)
+
         # A phone-sized window: nothing wider than the screen.
         driver.set_window_size(390, 844)
         for path, shot in [("/", "overview-phone.png"), (f"/satellites/{satellite}", "satellite-phone.png"), ("/audit", None)]:
@@ -170,6 +179,31 @@ def main():
         check(not errors, f"no console errors ({errors})")
     finally:
         driver.quit()
+
+
+def oidc_logins(driver):
+    """Through the OIDC provider (oidc-provider-mock): a person whose group claim maps to a role
+    gets it; one whose claim maps to none is refused."""
+    member, stranger = setup["oidc"]["member"], setup["oidc"]["stranger"]
+    for sub in (member, stranger):
+        driver.get(base + "/static/icon.svg")
+        driver.delete_all_cookies()
+        driver.get(base + "/login")
+        driver.find_element(By.ID, "oidc-login").click()
+        wait_for("the provider's authorization form", lambda: driver.find_elements(By.NAME, "sub"))
+        if sub == member:
+            driver.find_element(By.CSS_SELECTOR, f'button[name="sub"][value="{sub}"]').click()
+        else:
+            driver.find_element(By.CSS_SELECTOR, 'input[name="sub"]').send_keys(sub)
+            driver.find_element(By.CSS_SELECTOR, 'input[name="sub"]').submit()
+        if sub == member:
+            wait_for("back at Ground Control, logged in", lambda: text(driver, "#who"))
+            check(f"{member} · operator" in text(driver, "#who"), "an OIDC login maps the provider's group claim to the operator role")
+            driver.get(base + "/registries")
+            check(not present(driver, "form[data-api]"), "the OIDC operator cannot change a registry")
+        else:
+            wait_for("the refusal", lambda: text(driver, "#login-error"))
+            check("no role" in text(driver, "#login-error"), "an OIDC login whose claim maps to no role is refused")
 
 
 def _alert(driver):

@@ -24,10 +24,14 @@ enum BrowserSession {
     /// Whether `presented` is the token of `session`, compared in constant time.
     static func csrfMatches(_ presented: String?, session: String) -> Bool {
         guard let presented else { return false }
-        let expected = Array(csrfToken(for: session).utf8)
-        let given = Array(presented.utf8)
-        guard expected.count == given.count else { return false }
-        return zip(expected, given).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        return constantTimeEqual(presented, csrfToken(for: session))
+    }
+
+    /// Compares two secrets in a time that does not tell how much of them matched.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let left = Array(a.utf8), right = Array(b.utf8)
+        guard left.count == right.count else { return false }
+        return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     static func sessionCookie(_ value: String) -> Cookie {

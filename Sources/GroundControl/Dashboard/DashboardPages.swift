@@ -42,6 +42,9 @@ struct LoginPage {
     let next: String
     let csrf: String
     let error: String?
+    /// The OIDC provider's button, when one is configured.
+    let oidcName: String?
+    let oidcURL: String
 }
 
 struct ErrorPage {

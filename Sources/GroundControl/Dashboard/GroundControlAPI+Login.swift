@@ -18,6 +18,7 @@ extension GroundControlAPI {
     }
 
     func addLoginRoutes(to router: Router<BasicRequestContext>) {
+        addOIDCRoutes(to: router)
         router.get("login") { request, _ in
             loginPage(next: Self.localPath(request.uri.queryParameters.get("next")), error: nil, status: .ok)
         }
@@ -62,7 +63,10 @@ extension GroundControlAPI {
     /// The login form, with a fresh value for the login cookie.
     func loginPage(next: String, error: String?, status: HTTPResponse.Status) -> Response {
         let token = Secret.make(prefix: "")
-        var response = Self.html(templates.render(LoginPage(next: next, csrf: token, error: error), "login"), status: status)
+        let page = LoginPage(
+            next: next, csrf: token, error: error, oidcName: oidc?.configuration.displayName,
+            oidcURL: "/login/oidc?" + OIDCProvider.form([("next", next)]))
+        var response = Self.html(templates.render(page, "login"), status: status)
         response.setCookie(BrowserSession.loginCookie(token))
         return response
     }

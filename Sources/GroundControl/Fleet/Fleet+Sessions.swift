@@ -41,3 +41,21 @@ extension Fleet {
         }
     }
 }
+
+extension Fleet {
+    /// A person who logged in through the OIDC provider: their account is made, or its role set
+    /// to what the provider's claim gives now. A local account (one with a password) of that name
+    /// is not taken over.
+    public func admitProviderUser(_ name: ResourceName, role: Role) async throws {
+        let existing = try await store.read { session in
+            try await session.query("SELECT role, password_hash FROM users WHERE name = ?", .text(name.value)).first
+        }
+        if let existing {
+            guard try existing.optionalText("password_hash") == nil else {
+                throw GroundControlError(.duplicate, "'\(name)' is a local account here; ask an admin to rename one of the two")
+            }
+            if try existing.text("role") == role.rawValue { return }
+        }
+        try await putUser(name, role: role, password: nil, by: .user(name.value))
+    }
+}

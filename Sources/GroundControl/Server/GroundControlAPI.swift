@@ -20,6 +20,8 @@ struct GroundControlAPI: Sendable {
     /// Password guesses per person, in this process.
     let logins = LoginThrottle()
     let templates: DashboardTemplates
+    /// The OIDC provider people may log in through, when one is configured.
+    let oidc: OIDCProvider?
 
     /// Admin routes take the bootstrap admin token, a person's token, or a dashboard session
     /// (with its CSRF token on anything but a read) whose role is at least `needed`; returns who

@@ -24,6 +24,8 @@ public enum GroundControlServer {
         public var robotInterval: Duration = .seconds(30)
         /// How often the fleet view is compared with what was seen, for satellite events.
         public var healthInterval: Duration = .seconds(5)
+        /// Dashboard login through an OpenID Connect provider, besides passwords.
+        public var oidc: OIDCConfiguration?
         /// How often the fleet revision is read for changes made by other processes.
         public var revisionPollInterval: Duration = .milliseconds(250)
         /// How often received heartbeats are written, in one transaction.
@@ -69,7 +71,8 @@ public enum GroundControlServer {
             fleet: fleet, watcher: watcher, resolver: resolver, cache: FleetCache(fleet: fleet, keys: keys),
             heartbeats: heartbeats,
             metrics: metrics, keys: keys,
-            bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds, templates: try DashboardTemplates())
+            bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds, templates: try DashboardTemplates(),
+            oidc: configuration.oidc.map { OIDCProvider(configuration: $0) })
 
         let router = Router()
         router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
