@@ -226,7 +226,7 @@ let package = Package(
                 .embedInCode("Dashboard/Templates/fleet.mustache"), .embedInCode("Dashboard/Templates/satellite.mustache"),
                 .embedInCode("Dashboard/Templates/status.mustache"), .embedInCode("Dashboard/Templates/groups.mustache"),
                 .embedInCode("Dashboard/Templates/group.mustache"), .embedInCode("Dashboard/Templates/registries.mustache"),
-                .embedInCode("Dashboard/Templates/audit.mustache"),
+                .embedInCode("Dashboard/Templates/audit.mustache"), .embedInCode("Dashboard/Templates/events.mustache"),
                 .embedInCode("Dashboard/Static/dashboard.css"), .embedInCode("Dashboard/Static/dashboard.js"),
                 .embedInCode("Dashboard/Static/icon.svg"),
             ],

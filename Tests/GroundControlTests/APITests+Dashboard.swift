@@ -73,7 +73,7 @@ extension APITests {
             let fleet = try await vera.get("/?fragment=fleet")
             #expect(fleet.status == 200 && fleet.text.contains("id=\"satellite-s1\"") && !fleet.text.contains("<html"))
             #expect(try await vera.get("/satellites/nope").status == 404)
-            for path in ["/groups", "/groups/edge", "/registries", "/audit", "/?sort=-seen&state=online&q=s"] {
+            for path in ["/groups", "/groups/edge", "/registries", "/events", "/audit", "/?sort=-seen&state=online&q=s"] {
                 let shown = try await vera.get(path)
                 #expect(shown.status == 200 && shown.text.contains("vera · viewer") && !shown.text.contains("data-api"), "\(path)")
             }

@@ -157,6 +157,14 @@ def main():
         log_in(driver, "admin")
         driver.get(base + "/registries")
         check(present(driver, "form[data-api]"), "an admin may change a registry")
+        driver.get(base + "/events")
+        form = driver.find_element(By.CSS_SELECTOR, "form[data-api]")
+        for field, value in [("name", "ops"), ("url", "http://127.0.0.1:9/events"), ("types", "satellite.stale, group.changed"),
+                             ("secret", "a secret of sixteen or more")]:
+            form.find_element(By.NAME, field).send_keys(value)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_for("the new subscription listed", lambda: present(driver, "#subscription-ops"))
+        check("satellite.stale, group.changed" in text(driver, "#subscription-ops"), "an admin subscribes another system to events from the page")
 
         errors = console_errors(driver)
         check(not errors, f"no console errors on Ground Control's pages ({errors})")

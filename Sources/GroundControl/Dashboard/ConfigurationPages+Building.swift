@@ -114,3 +114,22 @@ extension AuditPage {
         }
     }
 }
+
+extension EventsPage {
+    /// Deliveries of every subscription, newest first.
+    init(frame: PageFrame, subscriptions: [SubscriptionView], deliveries: [(String, DeliveryAttempt)], now: Date) {
+        self.frame = frame
+        self.subscriptions = subscriptions.map {
+            Subscription(
+                name: $0.name, url: $0.url, types: $0.types.isEmpty ? "all" : $0.types.joined(separator: ", "), pending: $0.pending,
+                failures: $0.failures, failing: $0.failures > 0, retry: DashboardFormat.within($0.retryAt, now: now), lastError: $0.lastError ?? "")
+        }
+        self.deliveries = deliveries.sorted { $0.1.at > $1.1.at }.prefix(50).map { name, attempt in
+            let delivered = attempt.status.map { (200..<300).contains($0) } ?? false
+            return Delivery(
+                at: DashboardFormat.timestamp(attempt.at), ago: DashboardFormat.ago(attempt.at, now: now), subscription: name,
+                eventId: attempt.eventId, type: attempt.type, attempt: attempt.attempt, delivered: delivered,
+                result: attempt.status.map { "HTTP \($0)" } ?? attempt.error ?? "not sent")
+        }
+    }
+}

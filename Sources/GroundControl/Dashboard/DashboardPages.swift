@@ -24,7 +24,7 @@ struct PageFrame {
         user = principal.user ?? principal.actor.description
         role = principal.role.rawValue
         csrf = BrowserSession.csrfToken(for: session)
-        nav = [("/", "Fleet"), ("/groups", "Groups"), ("/registries", "Registries"), ("/audit", "Audit log")].map {
+        nav = [("/", "Fleet"), ("/groups", "Groups"), ("/registries", "Registries"), ("/events", "Events"), ("/audit", "Audit log")].map {
             NavLink(href: $0.0, label: $0.1, current: $0.0 == section)
         }
         canOperate = principal.role >= .operator
@@ -233,4 +233,32 @@ struct AuditPage {
     let target: String
     let entries: [Entry]
     let olderURL: String?
+}
+
+struct EventsPage {
+    struct Subscription {
+        let name: String
+        let url: String
+        let types: String
+        let pending: Int
+        let failures: Int
+        let failing: Bool
+        let retry: String
+        let lastError: String
+    }
+
+    struct Delivery {
+        let at: String
+        let ago: String
+        let subscription: String
+        let eventId: Int64
+        let type: String
+        let attempt: Int
+        let delivered: Bool
+        let result: String
+    }
+
+    let frame: PageFrame
+    let subscriptions: [Subscription]
+    let deliveries: [Delivery]
 }

@@ -14,7 +14,7 @@ struct DashboardTemplates: Sendable {
             ("fleet", PackageResources.fleet_mustache), ("satellite", PackageResources.satellite_mustache),
             ("status", PackageResources.status_mustache), ("groups", PackageResources.groups_mustache),
             ("group", PackageResources.group_mustache), ("registries", PackageResources.registries_mustache),
-            ("audit", PackageResources.audit_mustache),
+            ("audit", PackageResources.audit_mustache), ("events", PackageResources.events_mustache),
         ]
         for (name, bytes) in sources {
             try library.register(String(decoding: bytes, as: UTF8.self), named: name)

@@ -45,6 +45,17 @@ extension GroundControlAPI {
                 templates.render(RegistriesPage(frame: frame, registries: try await fleet.registries(), now: Date()), "registries")
             }
         }
+        router.get("events") { request, _ in
+            try await page(request, section: "/events", title: "Events") { frame in
+                let subscriptions = try await fleet.subscriptions()
+                var deliveries: [(String, DeliveryAttempt)] = []
+                for subscription in subscriptions {
+                    let name = try ResourceName(subscription.name, kind: "subscription name")
+                    deliveries += try await fleet.deliveries(of: name, limit: 50).map { (subscription.name, $0) }
+                }
+                return templates.render(EventsPage(frame: frame, subscriptions: subscriptions, deliveries: deliveries, now: Date()), "events")
+            }
+        }
         router.get("audit") { request, _ in
             try await page(request, section: "/audit", title: "Audit log") { frame in
                 let filter = try Self.auditFilter(request.uri.queryParameters)
