@@ -118,4 +118,44 @@ import TestSupport
         // Nothing more comes: each event once.
         #expect(receiver.output.split(separator: "\n").count == 7, "\(receiver.output)")
     }
+
+    /// A receiver that takes 5 s to answer each event holds up its own deliveries only: changes
+    /// through the API are answered as fast as with no subscription at all.
+    @Test func aSlowReceiverNeverSlowsTheAPI() async throws {
+        let python = try requireTool("python3", package: "python3")
+        let work = try TemporaryDirectory("slow-receiver")
+        defer { work.remove() }
+        let server = try await GroundControlProcess(directory: work, adminToken: "admin")
+        defer { Task { await server.stop() } }
+        let secretFile = work.appending("secret")
+        FileManager.default.createFile(atPath: secretFile, contents: Data("slow-receiver-secret-01".utf8), attributes: [.posixPermissions: 0o600])
+        let port = try freePort()
+        let receiver = try ChildProcess(python, ["\(Self.scripts)/event-receiver.py", String(port), secretFile, "5000"], logDirectory: work.path)
+        defer { Task { await receiver.stop() } }
+        try await poll("the receiver to listen") { receiver.output.contains("listening") }
+        let admin = ["Authorization": "Bearer admin", "Content-Type": "application/json"]
+        func put(_ path: String, _ json: String) async throws -> Duration {
+            let started = ContinuousClock.now
+            let reply = try await httpSend("PUT", server.baseURL + path, headers: admin, body: Data(json.utf8))
+            #expect((200..<300).contains(reply.status), "\(path): \(String(decoding: reply.body, as: UTF8.self))")
+            return ContinuousClock.now - started
+        }
+        _ = try await put("/api/v1/registries/central", #"{"url":"http://127.0.0.1:5000"}"#)
+        _ = try await put("/api/v1/subscriptions/slow", #"{"url":"http://127.0.0.1:\#(port)/","secret":"slow-receiver-secret-01"}"#)
+        var slowest = Duration.zero
+        for index in 0..<10 {
+            let byte = String(format: "%02x", index)
+            slowest = max(slowest, try await put(
+                "/api/v1/groups/edge", #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"sha256:\#(String(repeating: byte, count: 32))"}]}"#))
+        }
+        // Ten changes in well under the 5 s a single delivery takes; the receiver is still busy.
+        #expect(slowest < .seconds(2), "a change took \(slowest) while the receiver was slow")
+        #expect(receiver.output.split(separator: "\n").count <= 2, "the receiver answered more than one event already")
+        print("FleetEventsTests: the slowest of 10 changes took \(slowest) while the receiver took 5 s an event")
+        // Nor does it hold up a graceful stop: the send under way is cut short.
+        let stopping = ContinuousClock.now
+        server.child.signal(SIGTERM)
+        #expect(try await server.child.waitForExit() == 0)
+        #expect(ContinuousClock.now - stopping < .seconds(4), "stopping took \(ContinuousClock.now - stopping)")
+    }
 }

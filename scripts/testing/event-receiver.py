@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """Receives Ground Control's event deliveries, as a subscriber's endpoint would.
 
-    event-receiver.py PORT SECRET_FILE
+    event-receiver.py PORT SECRET_FILE [DELAY_MS]
 
 Listens on 127.0.0.1:PORT and prints "listening" once it does, then one JSON line per delivery:
 the CloudEvent's id, type, subject and specversion, the Content-Type, and whether the signature
-header (t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">) is valid for the secret. Answers 204.
+header (t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">) is valid for the secret. Answers 204,
+after DELAY_MS milliseconds (a slow receiver).
 """
 import hashlib
 import hmac
 import json
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 port = int(sys.argv[1])
 secret = open(sys.argv[2], "rb").read().strip()
+delay = int(sys.argv[3]) / 1000 if len(sys.argv) > 3 else 0
 
 
 def valid(header, body):
@@ -28,6 +31,7 @@ def valid(header, body):
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        time.sleep(delay)
         try:
             event = json.loads(body)
         except ValueError:

@@ -19,7 +19,9 @@ public actor EventDeliverer: Service {
     private let ready: @Sendable () async -> Void
     private let owner = UUID().uuidString
     private var inFlight: Set<String> = []
-    static let lease: TimeInterval = 60
+    /// Renewed with each event delivered, so it covers one send (at most `timeout`) with room to
+    /// spare; a process killed mid-delivery holds its subscriptions no longer than this.
+    static let lease: TimeInterval = 20
     static let timeout: TimeInterval = 10
     static let longestBackoff: TimeInterval = 300
 
@@ -33,9 +35,18 @@ public actor EventDeliverer: Service {
     public func run() async throws {
         await ready()
         let http = HTTPClient(configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(Int64(Self.timeout)))))
+        // Cancelled at a graceful shutdown: a send under way is cut short rather than waited for
+        // (its event is not marked delivered, so the next start sends it again).
+        await cancelWhenGracefulShutdown { await self.deliverWhileRunning(http) }
+        // Stopping on purpose (a restart, an upgrade): another process may deliver at once.
+        try? await fleet.releaseLeases(owner: owner)
+        try? await http.shutdown()
+    }
+
+    private func deliverWhileRunning(_ http: HTTPClient) async {
         var pruned = ContinuousClock.now
         await withDiscardingTaskGroup { group in
-            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            while !Task.isCancelled {
                 do {
                     for target in try await fleet.claimDueSubscriptions(owner: owner, lease: Self.lease) where !inFlight.contains(target.name) {
                         inFlight.insert(target.name)
@@ -51,7 +62,6 @@ public actor EventDeliverer: Service {
                 try? await Task.sleep(for: interval)
             }
         }
-        try? await http.shutdown()
     }
 
     private func finished(_ name: String) {

@@ -18,13 +18,16 @@ public struct FleetHealthWatcher: Service {
 
     public func run() async throws {
         await ready()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await fleet.observeHealth()
-            } catch {
-                logger.warning("cannot look at the fleet's health", metadata: ["error": "\(error)"])
+        // Cancelled at a graceful shutdown, so the stop does not wait out a sleep.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await fleet.observeHealth()
+                } catch {
+                    logger.warning("cannot look at the fleet's health", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: interval)
             }
-            try? await Task.sleep(for: interval)
         }
     }
 }

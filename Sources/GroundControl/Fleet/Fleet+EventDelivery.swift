@@ -99,6 +99,12 @@ extension Fleet {
         }
     }
 
+    func releaseLeases(owner: String) async throws {
+        try await store.transaction { session in
+            try await session.query("UPDATE event_subscriptions SET lease_until = 0 WHERE lease_owner = ?", .text(owner))
+        }
+    }
+
     /// Forgets events every subscription has passed and log lines, once older than `age`.
     func pruneEvents(olderThan age: TimeInterval) async throws {
         let before = Self.milliseconds(now().addingTimeInterval(-age))
