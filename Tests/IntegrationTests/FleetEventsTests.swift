@@ -57,7 +57,7 @@ import TestSupport
         // The receiver goes down; meanwhile a satellite registers and reports a failed sync that
         // leaves an artifact missing from the state it says it applied.
         await first.stop()
-        let settings = #"{"syncIntervalSeconds":30,"heartbeatIntervalSeconds":2,"logLevel":"info"}"#
+        let settings = #"{"syncIntervalSeconds":30,"heartbeatIntervalSeconds":3,"logLevel":"info"}"#
         let token = try APIJSON.decoder().decode(
             RegistrationToken.self, from: try await call("POST", "/api/v1/satellites", #"{"name":"ship-01","groups":["edge"],"settings":\#(settings)}"#).body).token
         let registered = try await httpSend(
@@ -73,21 +73,21 @@ import TestSupport
             #expect(reply.status == 200)
         }
         try await heartbeat()
-        try await poll("registered, sync failed and drift to be recorded") { try await subscription().pending == 3 }
+        try await poll("registered, sync failed and drift to be recorded") { try await subscription().pending >= 3 }
 
         // A group change, then silence past three heartbeat intervals (stale), then a heartbeat.
         _ = try await call("PUT", "/api/v1/groups/edge", #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"\#(digest("cd"))"}]}"#)
-        try await poll("the stale event", timeout: .seconds(60)) { try await subscription().pending == 5 }
-        try await heartbeat()
-        try await poll("the recovered event") { try await subscription().pending == 6 }
-        // From now on it keeps reporting, so it is not stale again before the test ends.
+        try await poll("the stale event", timeout: .seconds(60)) { try await subscription().pending >= 5 }
+        // It reports again, and from now on every second, so it is not stale again before the
+        // test ends however loaded the machine.
         let reporting = Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
                 try? await heartbeat()
+                try? await Task.sleep(for: .seconds(1))
             }
         }
         defer { reporting.cancel() }
+        try await poll("the recovered event") { try await subscription().pending >= 6 }
         // Down a while: attempts failed and were logged.
         try await poll("two failed attempts") {
             let log = try APIJSON.decoder().decode([DeliveryAttempt].self, from: try await call("GET", "/api/v1/subscriptions/ops/deliveries").body)
@@ -104,10 +104,12 @@ import TestSupport
             let events = try lines.map { try JSONDecoder().decode(Received.self, from: Data($0.utf8)) }
             return events.count >= 6 ? events : nil
         }
-        #expect(received.map(\.type) == [
-            "satellite.registered", "satellite.sync.failed", "satellite.drift", "group.changed", "satellite.stale", "satellite.recovered",
-        ])
-        #expect(received.map(\.subject) == ["ship-01", "ship-01", "ship-01", "edge", "ship-01", "ship-01"])
+        // The satellite's events in the order they happened (the group's may fall anywhere
+        // between them on a loaded machine), every one once.
+        #expect(received.filter { $0.subject == "ship-01" }.map(\.type) == [
+            "satellite.registered", "satellite.sync.failed", "satellite.drift", "satellite.stale", "satellite.recovered",
+        ], "\(received.map(\.type))")
+        #expect(received.filter { $0.subject == "edge" }.map(\.type) == ["group.changed"], "\(received.map(\.type))")
         let ids = received.compactMap { Int64($0.id) }
         #expect(ids.count == 6 && ids == ids.sorted() && Set(ids).count == 6)
         #expect(received.allSatisfy { $0.valid && $0.specversion == "1.0" && $0.contentType == "application/cloudevents+json" })
