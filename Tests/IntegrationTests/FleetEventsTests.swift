@@ -121,8 +121,10 @@ import TestSupport
         #expect(receiver.output.split(separator: "\n").count == 7, "\(receiver.output)")
     }
 
-    /// A receiver that takes 5 s to answer each event holds up its own deliveries only: changes
-    /// through the API are answered as fast as with no subscription at all.
+    /// A receiver that takes a minute to answer each event holds up its own deliveries only:
+    /// ten changes through the API are all answered while it still sits on the first event (were
+    /// the API waiting on it, the first change alone would take the minute), and a graceful stop
+    /// cuts that send short instead of waiting for it.
     @Test func aSlowReceiverNeverSlowsTheAPI() async throws {
         let python = try requireTool("python3", package: "python3")
         let work = try TemporaryDirectory("slow-receiver")
@@ -132,7 +134,7 @@ import TestSupport
         let secretFile = work.appending("secret")
         FileManager.default.createFile(atPath: secretFile, contents: Data("slow-receiver-secret-01".utf8), attributes: [.posixPermissions: 0o600])
         let port = try freePort()
-        let receiver = try ChildProcess(python, ["\(Self.scripts)/event-receiver.py", String(port), secretFile, "5000"], logDirectory: work.path)
+        let receiver = try ChildProcess(python, ["\(Self.scripts)/event-receiver.py", String(port), secretFile, "60000"], logDirectory: work.path)
         defer { Task { await receiver.stop() } }
         try await poll("the receiver to listen") { receiver.output.contains("listening") }
         let admin = ["Authorization": "Bearer admin", "Content-Type": "application/json"]
@@ -144,20 +146,24 @@ import TestSupport
         }
         _ = try await put("/api/v1/registries/central", #"{"url":"http://127.0.0.1:5000"}"#)
         _ = try await put("/api/v1/subscriptions/slow", #"{"url":"http://127.0.0.1:\#(port)/","secret":"slow-receiver-secret-01"}"#)
+        let started = ContinuousClock.now
         var slowest = Duration.zero
         for index in 0..<10 {
             let byte = String(format: "%02x", index)
             slowest = max(slowest, try await put(
                 "/api/v1/groups/edge", #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"sha256:\#(String(repeating: byte, count: 32))"}]}"#))
         }
-        // Ten changes in well under the 5 s a single delivery takes; the receiver is still busy.
-        #expect(slowest < .seconds(2), "a change took \(slowest) while the receiver was slow")
-        #expect(receiver.output.split(separator: "\n").count <= 2, "the receiver answered more than one event already")
-        print("FleetEventsTests: the slowest of 10 changes took \(slowest) while the receiver took 5 s an event")
+        let all = ContinuousClock.now - started
+        #expect(all < .seconds(30), "ten changes took \(all) while the receiver sat on an event")
+        #expect(receiver.output.split(separator: "\n").count == 1, "the receiver answered an event already: \(receiver.output)")
+        let log = try await httpGet(server.baseURL + "/api/v1/subscriptions/slow", headers: admin)
+        #expect(try APIJSON.decoder().decode(SubscriptionView.self, from: log.body).pending >= 10)
+        print("FleetEventsTests: ten changes took \(all) (slowest \(slowest)) while the receiver sat on the first event")
         // Nor does it hold up a graceful stop: the send under way is cut short.
         let stopping = ContinuousClock.now
         server.child.signal(SIGTERM)
         #expect(try await server.child.waitForExit() == 0)
-        #expect(ContinuousClock.now - stopping < .seconds(4), "stopping took \(ContinuousClock.now - stopping)")
+        #expect(ContinuousClock.now - stopping < .seconds(20), "stopping took \(ContinuousClock.now - stopping)")
+        print("FleetEventsTests: a graceful stop took \(ContinuousClock.now - stopping) with a send under way")
     }
 }
