@@ -29,6 +29,9 @@ public struct StoreInspection: Sendable, Equatable {
         var inspection = StoreInspection()
         var held = Set<String>()
         try database.read { db in
+            // A process killed before its first migration committed leaves a database without
+            // tables: an empty store, which the next open migrates.
+            guard try db.tableExists("blobs") else { return }
             let digests = try String.fetchAll(db, sql: "SELECT digest FROM blobs")
             for raw in digests {
                 if let digest = try? Digest(raw), FileSystem.exists(layout.blobPath(digest)) {

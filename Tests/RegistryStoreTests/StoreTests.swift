@@ -193,6 +193,18 @@ final class ManualClock: Sendable {
         #expect(try await store.manifest(repository: repository, reference: .digest(digest)).digest == digest)
     }
 
+    /// A process killed before the store's first migration committed leaves an empty database
+    /// file: the inspection finds an empty, sound store, and the next open makes the schema.
+    @Test func aDatabaseKilledBeforeItsFirstMigrationIsAnEmptySoundStore() async throws {
+        let directory = try TemporaryDirectory("store-unmigrated")
+        defer { directory.remove() }
+        #expect(FileManager.default.createFile(atPath: directory.path + "/registry.sqlite", contents: Data()))
+        #expect(try StoreInspection.inspect(directory: directory.path).problems.isEmpty)
+        let store = try RegistryStore(directory: directory.path)
+        _ = try await image(store, tag: "after", layer: patternBytes(100, seed: 3))
+        #expect(try StoreInspection.inspect(directory: directory.path).problems.isEmpty)
+    }
+
     /// A store an older version's crash left with rows whose files are gone reopens repaired:
     /// the blob is unknown (so clients upload it again), a manifest without its bytes goes with its tags.
     @Test func reopeningDropsRowsWhoseFilesAreGone() async throws {
