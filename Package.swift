@@ -107,7 +107,7 @@ let package = Package(
         .target(
             name: "RuntimeConfig",
             dependencies: [
-                "StrictJSON",
+                "OCI", "StrictJSON",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OCI
 
 /// The part of a sigstore bundle a key-based check reads: a DSSE envelope holding an in-toto
 /// statement whose subject is the artifact (what `cosign sign --new-bundle-format` makes), or a
@@ -73,17 +74,13 @@ enum SigstoreBundle {
             guard let manifest else { throw SignatureError("the bundle signs a message, and the artifact's manifest is not at hand") }
             // The message is the manifest; the digest the bundle states, when it states one, is
             // the one it claims to cover.
-            var covered = "sha256:" + hex(SHA256.hash(data: manifest))
+            var covered = "sha256:" + SHA256.hash(data: manifest).lowercaseHex
             if let stated = message.messageDigest, stated.algorithm == "SHA2_256", let raw = Data(base64Encoded: stated.digest) {
-                covered = "sha256:" + hex(raw)
+                covered = "sha256:" + raw.lowercaseHex
             }
             return SignedClaim(message: manifest, signature: signature, coveredDigest: covered)
         }
         throw SignatureError("the bundle holds neither a DSSE envelope nor a message signature")
-    }
-
-    private static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     /// DSSE's pre-authentication encoding: what the envelope's signature covers.

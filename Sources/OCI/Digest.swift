@@ -45,15 +45,8 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Makes a digest from raw hash output bytes.
     public init(algorithm: Algorithm, hashBytes: some Sequence<UInt8>) {
-        let hexDigits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        hex.reserveCapacity(algorithm.hexLength)
-        for byte in hashBytes {
-            hex.append(hexDigits[Int(byte >> 4)])
-            hex.append(hexDigits[Int(byte & 0x0f)])
-        }
         self.algorithm = algorithm
-        self.encoded = String(decoding: hex, as: UTF8.self)
+        self.encoded = hashBytes.lowercaseHex
     }
 
     /// The canonical string form, `algorithm:hex`.

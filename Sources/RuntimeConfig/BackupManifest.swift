@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OCI
 
 /// What `configure` changed under a root, so that `restore` can put it back byte for byte: for
 /// each file the satellite manages, its bytes before the first change (or that it did not
@@ -27,7 +28,7 @@ struct BackupManifest: Codable, Equatable {
 
     /// The name of a file's original copy: a hash of its path, so no path is built from it.
     static func originalName(for path: String) -> String {
-        SHA256.hash(data: Data(path.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(path.utf8)).lowercaseHex
     }
 
     func encoded() throws(RuntimeConfigError) -> Data {

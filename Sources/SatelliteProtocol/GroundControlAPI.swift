@@ -404,6 +404,9 @@ public struct SyncResult: Codable, Sendable, Equatable {
         self.error = error
         self.failures = failures
     }
+
+    /// Whether the sync fell short: it ended in an error, or left some artifact out of line.
+    public var failed: Bool { !succeeded || !(failures ?? []).isEmpty }
 }
 
 /// `POST /api/v1/status`: the heartbeat.

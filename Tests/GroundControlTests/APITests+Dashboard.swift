@@ -72,7 +72,10 @@ extension APITests {
             #expect(try await vera.send("POST", "/api/v1/satellites/s1/revoke", headers: ["X-CSRF-Token": verasToken]).error?.code == "FORBIDDEN")
             let fleet = try await vera.get("/?fragment=fleet")
             #expect(fleet.status == 200 && fleet.text.contains("id=\"satellite-s1\"") && !fleet.text.contains("<html"))
-            #expect(try await vera.get("/satellites/nope").status == 404)
+            // A page's failure is the error page within the frame, not the API's JSON.
+            let missing = try await vera.get("/satellites/nope")
+            #expect(missing.status == 404 && missing.text.contains("vera · viewer") && missing.text.contains("nope"), "\(missing.text)")
+            #expect(try await vera.get("/audit?before=0").status == 400)
             for path in ["/groups", "/groups/edge", "/registries", "/events", "/audit", "/?sort=-seen&state=online&q=s"] {
                 let shown = try await vera.get(path)
                 #expect(shown.status == 200 && shown.text.contains("vera · viewer") && !shown.text.contains("data-api"), "\(path)")

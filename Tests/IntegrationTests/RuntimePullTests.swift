@@ -135,7 +135,7 @@ func treeSnapshot(_ path: String) throws -> [String: Data] {
     let enumerator = FileManager.default.enumerator(atPath: path)
     while let relative = enumerator?.nextObject() as? String {
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: path + "/" + relative, isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: path + "/" + relative, isDirectory: &isDirectory)
         entries[relative] = isDirectory.boolValue ? Data("<directory>".utf8) : try Data(contentsOf: URL(fileURLWithPath: path + "/" + relative))
     }
     return entries

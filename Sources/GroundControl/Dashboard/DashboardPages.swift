@@ -48,7 +48,7 @@ struct LoginPage {
 }
 
 struct ErrorPage {
-    let frame: PageFrame?
+    let frame: PageFrame
     let status: Int
     let message: String
 }

@@ -82,7 +82,8 @@ extension GroundControlAPI {
     }
 
     /// A page for a logged-in person: their session read from the cookie, the page rendered with
-    /// its frame, refusals rendered as an error page. Without a session: to the login page, or 401
+    /// its frame, failures thrown with that frame for the error middleware to render as the error
+    /// page. Without a session: to the login page, or 401
     /// for a live fragment (a script should not swap the login form into a table).
     func page(
         _ request: Request, section: String, title: String, render: (PageFrame) async throws -> String
@@ -99,9 +100,8 @@ extension GroundControlAPI {
         let frame = PageFrame(title: title, section: section, principal: principal, session: session)
         do {
             return Self.html(try await render(frame))
-        } catch let error as GroundControlError {
-            let page = ErrorPage(frame: frame, status: error.code.status, message: error.message)
-            return Self.html(templates.render(page, "error"), status: .init(code: error.code.status))
+        } catch {
+            throw DashboardPageError(frame: frame, underlying: error)
         }
     }
 

@@ -27,7 +27,7 @@ extension GroundControlAPI {
             let next = Self.localPath(form.next)
             // The form must repeat the random value its page set in a cookie: another site's form
             // cannot know it, so it cannot log this browser in as someone else.
-            guard let expected = request.cookies[BrowserSession.loginCookie]?.value, !expected.isEmpty, form.csrf == expected else {
+            guard let expected = request.cookies[BrowserSession.loginCookie]?.value, !expected.isEmpty, BrowserSession.constantTimeEqual(form.csrf ?? "", expected) else {
                 return loginPage(next: next, error: "The login form had expired; please try again.", status: .forbidden)
             }
             let name = form.name ?? ""

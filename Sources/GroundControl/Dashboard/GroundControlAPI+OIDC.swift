@@ -7,8 +7,6 @@ import SatelliteProtocol
 /// nonce and a PKCE challenge kept in a short-lived cookie; `/login/oidc/callback` checks the
 /// state, exchanges the code, verifies the ID token and maps its claim to a role.
 extension GroundControlAPI {
-    static let oidcCookie = "__Host-gc-oidc"
-
     func addOIDCRoutes(to router: Router<BasicRequestContext>) {
         router.get("login/oidc") { request, _ in
             guard let oidc else { throw GroundControlError(.notFound, "no OIDC provider is configured") }
@@ -22,13 +20,13 @@ extension GroundControlAPI {
             }
             var response = Response(status: .seeOther, headers: [.location: location])
             let value = [state, nonce, verifier, Data(next.utf8).base64URL].joined(separator: ".")
-            response.setCookie(Cookie(name: Self.oidcCookie, value: value, maxAge: 600, path: "/", secure: true, httpOnly: true, sameSite: .lax))
+            response.setCookie(BrowserSession.oidcCookie(value))
             return response
         }
         router.get("login/oidc/callback") { request, _ in
             guard let oidc else { throw GroundControlError(.notFound, "no OIDC provider is configured") }
             let query = request.uri.queryParameters
-            let parts = (request.cookies[Self.oidcCookie]?.value ?? "").split(separator: ".").map(String.init)
+            let parts = (request.cookies[BrowserSession.oidcCookie]?.value ?? "").split(separator: ".").map(String.init)
             guard parts.count == 4, let state = query.get("state"), BrowserSession.constantTimeEqual(state, parts[0]) else {
                 return loginPage(next: "/", error: "The sign-on took too long or came from elsewhere; please try again.", status: .forbidden)
             }
@@ -59,7 +57,7 @@ extension GroundControlAPI {
             }
             let session = try await fleet.openSession(for: user, method: "oidc")
             var response = Response(status: .seeOther, headers: [.location: next])
-            response.setCookie(BrowserSession.expired(Self.oidcCookie))
+            response.setCookie(BrowserSession.expired(BrowserSession.oidcCookie))
             response.setCookie(BrowserSession.sessionCookie(session))
             return response
         }

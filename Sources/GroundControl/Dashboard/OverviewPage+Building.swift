@@ -69,7 +69,7 @@ extension OverviewPage {
                 StateCount(state: state, count: satellites.count { $0.state == state }, href: "/" + query.string(["state": state]))
             },
             behind: satellites.count { $0.drift.behind },
-            failing: satellites.count { !($0.lastSync?.failures ?? []).isEmpty || $0.lastSync?.succeeded == false },
+            failing: satellites.count { $0.lastSync?.failed ?? false },
             synced: DashboardFormat.bytes(fromPeers + fromUpstreams),
             fromPeers: DashboardFormat.bytes(fromPeers),
             columns: columns.map { label, key in

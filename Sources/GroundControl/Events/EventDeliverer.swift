@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import OCI
 import ServiceLifecycle
 
 /// Sends events to their subscribers as CloudEvents 1.0 (structured JSON), signed with each
@@ -133,7 +134,7 @@ public actor EventDeliverer: Service {
         signed.append(UInt8(ascii: "."))
         signed.append(body)
         let code = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(secret.utf8)))
-        return "t=\(time),v1=" + Data(code).map { String(format: "%02x", $0) }.joined()
+        return "t=\(time),v1=" + Data(code).lowercaseHex
     }
 
     /// The event in CloudEvents 1.0's JSON format.

@@ -86,7 +86,7 @@ extension Fleet {
     /// (behind on its own is a sync under way, not drift).
     static func health(of view: SatelliteView) -> Health {
         let sync = view.lastSync
-        let failed = sync.map { !$0.succeeded || !($0.failures ?? []).isEmpty } ?? false
+        let failed = sync?.failed ?? false
         return Health(
             state: view.state, drifting: !view.drift.behind && !view.drift.missing.isEmpty,
             failedSyncAt: failed ? sync?.finishedAt.map(Self.milliseconds) : nil)

@@ -26,8 +26,7 @@ public struct IssuedRobot: Sendable, Equatable {
     static func secret(registry: String, satellite: String, slot: String, epoch: Int64, signingKey: Curve25519.Signing.PrivateKey) -> String {
         let key = SymmetricKey(data: SHA256.hash(data: Data("harbor-satellite robot secrets v1".utf8) + signingKey.rawRepresentation))
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(registry)|\(satellite)|\(slot)|\(epoch)".utf8), using: key)
-        return "Hs1" + Data(mac).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return "Hs1" + Data(mac).base64URL
     }
 
     /// The name Ground Control gives a satellite's robot in one slot (Harbor prefixes `robot$`):
@@ -48,7 +47,7 @@ public struct IssuedRobot: Sendable, Equatable {
         }
         var name = "satellite.\(fitted(registry)).\(fitted(satellite))"
         if fitted(registry) != registry || fitted(satellite) != satellite {
-            name += "-" + SHA256.hash(data: Data("\(registry)|\(satellite)".utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+            name += "-" + SHA256.hash(data: Data("\(registry)|\(satellite)".utf8)).prefix(4).lowercaseHex
         }
         return "\(name).\(slot)"
     }

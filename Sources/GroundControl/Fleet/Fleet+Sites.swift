@@ -25,8 +25,7 @@ public struct SiteMembership: Sendable, Equatable {
     static func credential(site: String, epoch: Int64, signingKey: Curve25519.Signing.PrivateKey) -> String {
         let key = SymmetricKey(data: SHA256.hash(data: Data("harbor-satellite site credentials v1".utf8) + signingKey.rawRepresentation))
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(site)|\(epoch)".utf8), using: key)
-        return "site_" + Data(mac).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return "site_" + Data(mac).base64URL
     }
 
     /// Distinguishes documents in the signed-state cache.

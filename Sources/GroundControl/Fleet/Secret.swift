@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OCI
 
 /// Random bearer secrets (registration tokens, credentials, the admin token) and the only form
 /// the server keeps of them: a SHA-256 hash. The secrets carry 256 random bits, so a plain hash
@@ -14,7 +15,7 @@ public enum Secret {
 
     /// The stored form of a secret: lower-case hex SHA-256.
     public static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(secret.utf8)).lowercaseHex
     }
 
     static let registrationPrefix = "gcr_"

@@ -75,7 +75,7 @@ public enum GroundControlServer {
             oidc: configuration.oidc.map { OIDCProvider(configuration: $0) })
 
         let router = Router()
-        router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger))
+        router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger, templates: api.templates))
         api.addOperationsRoutes(to: router)
         api.addAdminRoutes(to: router)
         api.addBundleRoutes(to: router)
