@@ -17,7 +17,7 @@ enum DockerDaemonConfig {
         plan.registries.contains { $0.host == "docker.io" }
     }
 
-    static func edited(_ current: Data?, _ plan: MirrorPlan) throws(RuntimeConfigError) -> Data {
+    static func edited(_ current: Data?, _ plan: MirrorPlan) throws(RuntimeConfigError) -> Data? {
         var document: [String: Any] = [:]
         if let current, !current.allSatisfy({ [0x20, 0x0A, 0x0D, 0x09].contains($0) }) {
             // The strict parser says where a document breaks (and refuses duplicate keys, which
@@ -58,7 +58,7 @@ enum DockerDaemonConfig {
         if !plain.isEmpty {
             try ensure("insecure-registries", first: plain)
         }
-        guard changed else { return current ?? Data("{}\n".utf8) }
+        guard changed else { return current }
         do {
             var bytes = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             bytes.append(0x0A)

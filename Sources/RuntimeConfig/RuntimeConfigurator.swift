@@ -44,7 +44,9 @@ public struct RuntimeConfigurator: Sendable {
             var planned: [(path: String, current: Data?, next: Data)] = []
             for edit in runtime.edits(plan, root: root) {
                 let current = try files.read(edit.path)
-                planned.append((edit.path, current, try edit.edit(current)))
+                // Nothing to write where nothing is: the file is not the runtime's concern.
+                guard let next = try edit.edit(current) else { continue }
+                planned.append((edit.path, current, next))
             }
             let wanted = Set(planned.map(\.path))
             for (path, current, next) in planned {

@@ -75,6 +75,21 @@ import Yams
         #expect(outcome.notes.contains { $0.contains("Docker Hub only") } && outcome.notes.contains { $0.contains("never restarts") })
     }
 
+    /// docker mirrors Docker Hub only: with no Docker Hub upstream and every satellite on HTTPS,
+    /// it needs nothing, and a node without a daemon.json is left without one.
+    @Test func dockerWithNothingToChangeWritesNoDaemonFile() throws {
+        let root = try NodeRoot([:])
+        defer { root.directory.remove() }
+        let plan = try MirrorPlan(
+            registries: [.init(host: "registry.plant.example", server: "https://registry.plant.example", namespace: "central")],
+            endpoints: [try MirrorPlan.Endpoint("https://sat.plant.example:8443")])
+        let configurator = RuntimeConfigurator(root: root.path)
+        let outcome = try configurator.configure(.docker, plan: plan)
+        #expect(root.read("etc/docker/daemon.json") == nil && outcome.changed.isEmpty, "\(outcome.changed)")
+        _ = try configurator.restore(.docker)
+        #expect(root.read("etc/docker/daemon.json") == nil)
+    }
+
     @Test func k3sListsTheSatellitesBeforeTheMirrorsItHad() throws {
         let root = try NodeRoot(["etc/rancher/k3s/registries.yaml": "k3s-registries.yaml"])
         defer { root.directory.remove() }
