@@ -9,7 +9,7 @@ import TestSupport
 @Suite struct BundleTests {
     static let tamper = "\(RealClientTests.scripts)/bundle-tamper.py"
 
-    static func damage(_ bundle: String, _ what: String) async throws -> String {
+    @discardableResult static func damage(_ bundle: String, _ what: String) async throws -> String {
         try await runChecked(try requireTool("python3", package: "python3"), [tamper, bundle, what])
     }
 

@@ -38,7 +38,7 @@ import TestSupport
             return (try? await httpGet(issuer + "/.well-known/openid-configuration").status) == 200
         }
         let clientSecret = work.appending("oidc-client-secret")
-        FileManager.default.createFile(atPath: clientSecret, contents: Data("client-secret-for-the-test".utf8), attributes: [.posixPermissions: 0o600])
+        #expect(FileManager.default.createFile(atPath: clientSecret, contents: Data("client-secret-for-the-test".utf8), attributes: [.posixPermissions: 0o600]))
         let port = try freePort()
         let server = try await GroundControlProcess(directory: work, adminToken: "admin", port: port, extraArguments: [
             "--oidc-issuer", issuer, "--oidc-client-id", "ground-control", "--oidc-client-secret-file", clientSecret,
@@ -81,8 +81,8 @@ import TestSupport
             "oidc": ["member": "amy", "stranger": "olaf"],
         ]
         let setupFile = work.appending("setup.json")
-        FileManager.default.createFile(
-            atPath: setupFile, contents: try JSONSerialization.data(withJSONObject: setup), attributes: [.posixPermissions: 0o600])
+        #expect(FileManager.default.createFile(
+            atPath: setupFile, contents: try JSONSerialization.data(withJSONObject: setup), attributes: [.posixPermissions: 0o600]))
 
         let result = try await run(python, ["\(Self.scripts)/dashboard-browser.py", setupFile], timeout: .seconds(240))
         print("DashboardBrowserTests:\n\(result.output)")

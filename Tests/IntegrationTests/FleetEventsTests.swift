@@ -27,7 +27,7 @@ import TestSupport
         defer { Task { await server.stop() } }
         let secret = "receiver-secret-0123456789"
         let secretFile = work.appending("secret")
-        FileManager.default.createFile(atPath: secretFile, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        #expect(FileManager.default.createFile(atPath: secretFile, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]))
         let port = try freePort()
         func startReceiver() async throws -> ChildProcess {
             let receiver = try ChildProcess(python, ["\(Self.scripts)/event-receiver.py", String(port), secretFile], logDirectory: work.path)
@@ -132,7 +132,7 @@ import TestSupport
         let server = try await GroundControlProcess(directory: work, adminToken: "admin")
         defer { Task { await server.stop() } }
         let secretFile = work.appending("secret")
-        FileManager.default.createFile(atPath: secretFile, contents: Data("slow-receiver-secret-01".utf8), attributes: [.posixPermissions: 0o600])
+        #expect(FileManager.default.createFile(atPath: secretFile, contents: Data("slow-receiver-secret-01".utf8), attributes: [.posixPermissions: 0o600]))
         let port = try freePort()
         let receiver = try ChildProcess(python, ["\(Self.scripts)/event-receiver.py", String(port), secretFile, "60000"], logDirectory: work.path)
         defer { Task { await receiver.stop() } }

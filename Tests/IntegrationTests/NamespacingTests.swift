@@ -43,7 +43,7 @@ import TestSupport
             // Once the branch's copy leaves the state, it is pruned and the plain name is central's.
             try agent.writeState(Self.state(generation: 2, central: central, branch: branch, branchHasWeb: false))
             try await agent.waitForStatus("the branch copy pruned") { $0.lastSync?.generation == 2 && $0.digest(of: "branch/apps/web", tag: "1") == nil }
-            try await pollFor("the plain name to resolve to central's copy") {
+            _ = try await pollFor("the plain name to resolve to central's copy") {
                 try await digest(agent, manifest) == images.first.digest.string ? true : nil
             }
             #expect(try await httpGet(agent.baseURL + "/v2/branch/apps/web/manifests/1").status == 404)

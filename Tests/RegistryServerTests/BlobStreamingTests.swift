@@ -90,7 +90,7 @@ import Testing
             await channel.testingEventLoop.advanceTime(by: BlobSender.pauseBetweenTurns)
             try await drainOutbound()
             #expect(sent == size)
-            try await sending.value
+            _ = try await sending.value
         }
     }
 

@@ -11,7 +11,7 @@ import TestSupport
     final class FileSink: BundleOutput {
         let handle: FileHandle
         init(_ path: String) throws {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            #expect(FileManager.default.createFile(atPath: path, contents: nil))
             handle = try #require(FileHandle(forWritingAtPath: path))
         }
         func write(_ buffer: ByteBuffer) async throws { try handle.write(contentsOf: Array(buffer.readableBytesView)) }
