@@ -38,27 +38,27 @@ public struct BundleExport {
         do {
             state = try StateFile.parse(String(decoding: document, as: UTF8.self), path: "the state this satellite follows")
         } catch {
-            throw BundleError("\(error)")
+            throw ReplicationError(.invalidContent, "\(error)")
         }
         if !options.includeCredentials, state.upstreams.contains(where: { $0.password != nil || $0.username != nil }) {
-            throw BundleError("the state this satellite follows carries registry credentials, and a bundle would carry them too: make the bundle at Ground Control (satctl satellites bundle), which leaves them out, or give --include-credentials")
+            throw ReplicationError(.configuration, "the state this satellite follows carries registry credentials, and a bundle would carry them too: make the bundle at Ground Control (satctl satellites bundle), which leaves them out, or give --include-credentials")
         }
         let replicator = Replicator(store: NothingHeld(), sources: HeldContentSources.exporting(from: store), logger: logger)
         let contents = await replicator.contents(of: state)
         if let failure = contents.failures.first {
-            throw BundleError("this satellite does not hold all of its state: \(failure.reference): \(failure.error.message)")
+            throw ReplicationError(.notFound, "this satellite does not hold all of its state: \(failure.reference): \(failure.error.message)")
         }
         let partial = options.output + ".partial"
         guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]),
               let handle = FileHandle(forWritingAtPath: partial)
-        else { throw BundleError("cannot create \(partial)") }
+        else { throw ReplicationError(.storeError, "cannot create \(partial)") }
         do {
             let writer = BundleWriter(output: FileOutput(handle: handle))
             let about = try await BundleMaker.write(
                 state: Array(document), signature: signature, generation: state.generation, since: nil, contents: contents, to: writer)
             try handle.synchronize()
             try handle.close()
-            guard rename(partial, options.output) == 0 else { throw BundleError("cannot rename \(partial) to \(options.output)") }
+            guard rename(partial, options.output) == 0 else { throw ReplicationError(.storeError, "cannot rename \(partial) to \(options.output)") }
             return about
         } catch {
             try? handle.close()
@@ -75,7 +75,7 @@ public struct BundleExport {
         if let document = FileManager.default.contents(atPath: path), let signature = FileManager.default.contents(atPath: path + ".sig") {
             return (document, String(decoding: signature, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        throw BundleError("\(options.dataDirectory) has no signed state to export (neither Ground Control's nor an imported one)")
+        throw ReplicationError(.configuration, "\(options.dataDirectory) has no signed state to export (neither Ground Control's nor an imported one)")
     }
 }
 

@@ -52,7 +52,7 @@ public struct BundleImport {
     public func run() async throws -> Outcome {
         let registered = try GroundControlCredentials.load(from: options.dataDirectory)
         guard let key = options.publicKey ?? registered?.publicKey else {
-            throw BundleError("no key to check the bundle's state with: this satellite is not registered with Ground Control; give --state-public-key (GET /api/v1/public-key)")
+            throw ReplicationError(.configuration, "no key to check the bundle's state with: this satellite is not registered with Ground Control; give --state-public-key (GET /api/v1/public-key)")
         }
         let reader = try BundleReader(path: options.path)
         var signed: SignedBundleState?
@@ -78,7 +78,7 @@ public struct BundleImport {
                 default:
                     guard let digest = BundleLayout.digest(atPath: entry.name) else { continue }
                     guard signed != nil else {
-                        throw BundleError("\(entry.name) comes before the bundle's state and its signature: not a bundle Ground Control or a satellite made")
+                        throw ReplicationError(.invalidContent, "\(entry.name) comes before the bundle's state and its signature: not a bundle Ground Control or a satellite made")
                     }
                     if try await store.hasBlob(digest) {
                         held += 1
@@ -94,8 +94,8 @@ public struct BundleImport {
                     signed = verified
                 }
             }
-            guard let signed else { throw BundleError("the bundle has no \(BundleLayout.stateFile) with its \(BundleLayout.signatureFile)") }
-            guard let index else { throw BundleError("the bundle has no \(BundleLayout.indexFile)") }
+            guard let signed else { throw ReplicationError(.invalidContent, "the bundle has no \(BundleLayout.stateFile) with its \(BundleLayout.signatureFile)") }
+            guard let index else { throw ReplicationError(.invalidContent, "the bundle has no \(BundleLayout.indexFile)") }
             let report = try await apply(signed.state, index: index)
             let statePath = try keep(signed, registered: registered != nil)
             let snapshot = StatusSnapshot(dataDirectory: options.dataDirectory, stateSource: "bundle \(options.path)", store: store, logger: logger)
@@ -118,7 +118,7 @@ public struct BundleImport {
             try await reader.stream { try await ingest.append($0) }
             try await ingest.commit(into: nil)
         } catch let error as StoreError where error.code == .digestMismatch {
-            throw BundleError("\(BundleLayout.blobPath(digest)) does not hold what its name says (\(error.message)): the bundle is damaged")
+            throw ReplicationError(.digestMismatch, "\(BundleLayout.blobPath(digest)) does not hold what its name says (\(error.message)): the bundle is damaged")
         } catch {
             await ingest.discard()
             throw error
@@ -133,13 +133,13 @@ public struct BundleImport {
         guard report.succeeded else {
             let failures = report.failures.filter { !$0.message.hasPrefix("not applied:") }
             let reasons = failures.map { "\($0.reference): \($0.message)" }.joined(separator: "; ")
-            throw BundleError("the bundle is refused and nothing was applied: \(reasons)")
+            throw ReplicationError(.configuration, "the bundle is refused and nothing was applied: \(reasons)")
         }
         return report
     }
 
     /// A generation older than the one applied would take the satellite back.
-    private func refuseIfOlder(_ generation: Int64, key: String) throws(BundleError) {
+    private func refuseIfOlder(_ generation: Int64, key: String) throws(ReplicationError) {
         var applied: Int64 = 0
         if let status = try? SatelliteStatus.read(from: options.dataDirectory), let last = status.lastSync, last.succeeded {
             applied = last.generation
@@ -148,7 +148,7 @@ public struct BundleImport {
             applied = max(applied, saved.generation)
         }
         guard generation >= applied else {
-            throw BundleError("the bundle brings generation \(generation), older than generation \(applied) that this satellite applied; refused")
+            throw ReplicationError(.configuration, "the bundle brings generation \(generation), older than generation \(applied) that this satellite applied; refused")
         }
     }
 
@@ -175,13 +175,13 @@ struct SignedBundleState {
     init(document: [UInt8], signature raw: String, key: String) throws {
         signature = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard StateSignature.isValid(signature, for: Data(document), publicKey: key) else {
-            throw BundleError("the bundle's state is not signed by Ground Control's key: refused before any content was read")
+            throw ReplicationError(.signature, "the bundle's state is not signed by Ground Control's key: refused before any content was read")
         }
         self.document = document
         do {
             state = try StateFile.parse(String(decoding: document, as: UTF8.self), path: BundleLayout.stateFile)
         } catch {
-            throw BundleError("\(error)")
+            throw ReplicationError(.invalidContent, "\(error)")
         }
     }
 }

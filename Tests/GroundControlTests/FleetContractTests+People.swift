@@ -53,3 +53,31 @@ extension FleetContractTests {
         }
     }
 }
+
+extension FleetContractTests {
+    /// Wrong passwords are counted in the database: two Fleets on one store (as two processes on
+    /// one PostgreSQL) share the count, the lock ends fifteen minutes after the first of the five,
+    /// and a right password forgives what came before.
+    @Test(arguments: Backend.allCases)
+    func wrongPasswordsLockANameOutForEveryProcessOnTheDatabase(_ backend: Backend) async throws {
+        try await withFleet(backend) { fleet, clock in
+            let other = Fleet(store: fleet.store, now: { clock.now })
+            let first = clock.now
+            for attempt in 0..<Fleet.loginAttempts {
+                #expect(try await fleet.loginLockedUntil("olga") == nil, "attempt \(attempt)")
+                try await (attempt.isMultiple(of: 2) ? fleet : other).recordLoginFailure("olga")
+                clock.advance(60)
+            }
+            #expect(try await other.loginLockedUntil("olga") == first.addingTimeInterval(Fleet.loginWindow))
+            #expect(try await fleet.loginLockedUntil("vera") == nil, "another name is not locked")
+            clock.advance(Fleet.loginWindow - 5 * 60 + 1)
+            #expect(try await fleet.loginLockedUntil("olga") == nil, "the first failure is out of the window")
+
+            try await fleet.recordLoginFailure("vera")
+            try await fleet.clearLoginFailures("vera")
+            for _ in 1..<Fleet.loginAttempts { try await other.recordLoginFailure("vera") }
+            #expect(try await fleet.loginLockedUntil("vera") == nil, "a right password forgave the first failure")
+            #expect(try await Self.text(of: ["login_failures"], in: fleet).contains("vera"))
+        }
+    }
+}

@@ -64,7 +64,7 @@ import TestSupport
 
         // A blob that delivers other bytes than its digest breaks the bundle off.
         let broken = BundleWriter(output: try FileSink(work.appending("broken.tar")))
-        await #expect(throws: BundleError.self) {
+        await #expect(throws: ReplicationError.self) {
             try await broken.blob(digest, size: 4) { try await $0.receive(ByteBuffer(bytes: [1, 2, 3, 4])) }
         }
     }
@@ -88,7 +88,7 @@ import TestSupport
         #expect(read.map(\.0) == ["oci-layout", "x/" + String(repeating: "p", count: 160), "café", "empty"])
         #expect(read.map { String(decoding: $0.1, as: UTF8.self) } == ["{}", "pax", "utf8", ""])
 
-        await #expect(throws: BundleError.self) { _ = try await Self.entries(work.appending("link.tar")) }
+        await #expect(throws: ReplicationError.self) { _ = try await Self.entries(work.appending("link.tar")) }
 
         // Cut short inside a blob, and a damaged header.
         let whole = try Data(contentsOf: URL(fileURLWithPath: work.appending("pax.tar")))
@@ -97,7 +97,7 @@ import TestSupport
         damaged[2048 + 1] ^= 0xff
         try damaged.write(to: URL(fileURLWithPath: work.appending("damaged.tar")))
         for name in ["cut.tar", "damaged.tar"] {
-            await #expect(throws: BundleError.self, "\(name)") { _ = try await Self.entries(work.appending(name)) }
+            await #expect(throws: ReplicationError.self, "\(name)") { _ = try await Self.entries(work.appending(name)) }
         }
     }
 

@@ -31,15 +31,15 @@ extension GroundControlAPI {
                 return loginPage(next: next, error: "The login form had expired; please try again.", status: .forbidden)
             }
             let name = form.name ?? ""
-            if let until = await logins.lockedUntil(name) {
+            if let until = try await fleet.loginLockedUntil(name) {
                 let wait = Int(until.timeIntervalSinceNow.rounded(.up))
                 return loginPage(next: next, error: "Too many wrong passwords: try again in \(wait) s.", status: .tooManyRequests)
             }
             guard let principal = try await fleet.principal(user: name, password: form.password ?? ""), let user = principal.user else {
-                await logins.failed(name)
+                try await fleet.recordLoginFailure(name)
                 return loginPage(next: next, error: "Wrong name or password.", status: .unauthorized)
             }
-            await logins.succeeded(name)
+            try await fleet.clearLoginFailures(name)
             let session = try await fleet.openSession(for: user, method: "password")
             var response = Response(status: .seeOther, headers: [.location: next])
             response.setCookie(BrowserSession.expired(BrowserSession.loginCookie))

@@ -66,17 +66,17 @@ extension GroundControlAPI {
             throw GroundControlError(.unauthorized, "log in with Authorization: Basic (name and password) or a personal token")
         }
         let name = String(decoded[..<colon])
-        if let until = await logins.lockedUntil(name) {
+        if let until = try await fleet.loginLockedUntil(name) {
             throw GroundControlError(
                 .tooManyAttempts, "too many wrong passwords for '\(name.prefix(63))': try again in \(Int(until.timeIntervalSinceNow.rounded(.up))) s")
         }
         guard let principal = try await fleet.principal(user: name, password: String(decoded[decoded.index(after: colon)...])),
               let user = principal.user
         else {
-            await logins.failed(name)
+            try await fleet.recordLoginFailure(name)
             throw GroundControlError(.unauthorized, "wrong name or password")
         }
-        await logins.succeeded(name)
+        try await fleet.clearLoginFailures(name)
         return user
     }
 }

@@ -17,8 +17,6 @@ struct GroundControlAPI: Sendable {
     let bodyLimit: Int
     /// Longest `?wait=` a long-poll may ask for, in seconds.
     let longestWait: Int
-    /// Password guesses per person, in this process.
-    let logins = LoginThrottle()
     let templates: DashboardTemplates
     /// The OIDC provider people may log in through, when one is configured.
     let oidc: OIDCProvider?

@@ -153,6 +153,13 @@ enum FleetSchema {
                     name TEXT PRIMARY KEY, state TEXT NOT NULL, drifting INTEGER NOT NULL DEFAULT 0, failed_sync_at \(integer))
                 """,
             ],
+            [
+                // Wrong passwords, by name, while they count towards a lock-out: in the database
+                // so that every process serving it counts the same ones.
+                "CREATE TABLE login_failures (name TEXT NOT NULL, at \(integer) NOT NULL)",
+                "CREATE INDEX login_failures_by_name ON login_failures (name, at)",
+                "CREATE INDEX login_failures_by_time ON login_failures (at)",
+            ],
         ]
     }
 

@@ -31,5 +31,6 @@ public protocol FleetStore: Service {
     func read<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T
 
     /// Runs `body` in one transaction: all of its changes commit, or none do when it throws.
+    @discardableResult
     func transaction<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T
 }

@@ -30,6 +30,7 @@ public final class PostgresFleetStore: FleetStore {
         }
     }
 
+    @discardableResult
     public func transaction<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { connection in

@@ -65,6 +65,7 @@ public final class SQLiteFleetStore: FleetStore {
         try await body(SQLiteSession(pool: pool, writer: false))
     }
 
+    @discardableResult
     public func transaction<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
         try await lock.withLock {
             let session = SQLiteSession(pool: self.pool, writer: true)

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import SatelliteProtocol
 import StrictJSON
 
 /// Where things are in a bundle: an OCI image layout (`oci-layout`, `index.json`, `blobs/`),
@@ -98,14 +99,14 @@ public struct BundleIndex: Sendable, Equatable {
         return Array(try encoder.encode(Document(manifests: manifests)))
     }
 
-    public init(parsing bytes: [UInt8]) throws(BundleError) {
+    public init(parsing bytes: [UInt8]) throws(ReplicationError) {
         let document: Document
         do {
             document = try StrictJSONDecoder(rejectsUnknownFields: false).decode(Document.self, from: bytes)
         } catch {
-            throw BundleError("\(BundleLayout.indexFile) is not an OCI index: \(error)")
+            throw ReplicationError(.invalidContent, "\(BundleLayout.indexFile) is not an OCI index: \(error)")
         }
-        guard document.schemaVersion == 2 else { throw BundleError("\(BundleLayout.indexFile): schemaVersion must be 2") }
+        guard document.schemaVersion == 2 else { throw ReplicationError(.invalidContent, "\(BundleLayout.indexFile): schemaVersion must be 2") }
         for descriptor in document.manifests { add(descriptor) }
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import NIOCore
+import SatelliteProtocol
 
 /// Reads a bundle's tar stream entry by entry, from a file or a pipe, never holding more than
 /// one chunk: each entry's content is taken whole (small files, with a limit) or streamed as
@@ -30,13 +31,13 @@ public final class BundleReader {
     static let chunk = 1 << 20
 
     /// `path`, or `-` for standard input.
-    public init(path: String) throws(BundleError) {
+    public init(path: String) throws(ReplicationError) {
         if path == "-" {
             descriptor = STDIN_FILENO
             closesDescriptor = false
         } else {
             descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw BundleError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard descriptor >= 0 else { throw ReplicationError(.storeError, "cannot open \(path): \(String(cString: strerror(errno)))") }
             closesDescriptor = true
         }
     }
@@ -46,7 +47,7 @@ public final class BundleReader {
     }
 
     /// The next entry; nil at the archive's end. What was left of the previous one is skipped.
-    public func next() throws(BundleError) -> Entry? {
+    public func next() throws(ReplicationError) -> Entry? {
         var overrides: (path: String?, size: Int64?) = (nil, nil)
         while true {
             // The rest of the previous entry (or pax header), and its padding.
@@ -54,7 +55,7 @@ public final class BundleReader {
             var block = try take(TarHeader.blockSize)
             guard block.readableBytes == TarHeader.blockSize else {
                 if block.readableBytes == 0 { return nil }
-                throw BundleError("the bundle ends inside a header: it was cut short")
+                throw ReplicationError(.invalidContent, "the bundle ends inside a header: it was cut short")
             }
             guard var header = try TarHeader.decode(block.readBytes(length: TarHeader.blockSize) ?? []) else { return nil }
             if let size = overrides.size { header.size = size }
@@ -72,16 +73,16 @@ public final class BundleReader {
             case .paxNext:
                 overrides = try TarHeader.paxOverrides(try contents(limit: 1 << 20))
             case .other(let flag):
-                throw BundleError("entry '\(header.name)' is not a regular file (tar type '\(Character(Unicode.Scalar(flag)))'); a bundle holds none")
+                throw ReplicationError(.invalidContent, "entry '\(header.name)' is not a regular file (tar type '\(Character(Unicode.Scalar(flag)))'); a bundle holds none")
             }
         }
     }
 
     /// The current entry's whole content, refused above `limit` bytes.
-    public func contents(limit: Int) throws(BundleError) -> [UInt8] {
-        guard remaining <= Int64(limit) else { throw BundleError("an entry of \(remaining) bytes is larger than the \(limit) allowed") }
+    public func contents(limit: Int) throws(ReplicationError) -> [UInt8] {
+        guard remaining <= Int64(limit) else { throw ReplicationError(.tooLarge, "an entry of \(remaining) bytes is larger than the \(limit) allowed") }
         var bytes = try take(Int(remaining))
-        guard bytes.readableBytes == Int(remaining) else { throw BundleError("the bundle was cut short inside an entry") }
+        guard bytes.readableBytes == Int(remaining) else { throw ReplicationError(.invalidContent, "the bundle was cut short inside an entry") }
         remaining = 0
         return bytes.readBytes(length: bytes.readableBytes) ?? []
     }
@@ -90,26 +91,26 @@ public final class BundleReader {
     public func stream(_ receive: (ByteBuffer) async throws -> Void) async throws {
         while remaining > 0 {
             let slice = try take(Int(min(remaining, Int64(Self.chunk))), atMostOneRead: true)
-            guard slice.readableBytes > 0 else { throw BundleError("the bundle was cut short inside an entry") }
+            guard slice.readableBytes > 0 else { throw ReplicationError(.invalidContent, "the bundle was cut short inside an entry") }
             remaining -= Int64(slice.readableBytes)
             try await receive(slice)
         }
     }
 
-    private func skip() throws(BundleError) {
+    private func skip() throws(ReplicationError) {
         var left = remaining + padding
         remaining = 0
         padding = 0
         while left > 0 {
             let skipped = try take(Int(min(left, Int64(Self.chunk))), atMostOneRead: true)
-            guard skipped.readableBytes > 0 else { throw BundleError("the bundle was cut short inside an entry") }
+            guard skipped.readableBytes > 0 else { throw ReplicationError(.invalidContent, "the bundle was cut short inside an entry") }
             left -= Int64(skipped.readableBytes)
         }
     }
 
     /// Up to `count` bytes, fewer only at the end of the input; with `atMostOneRead`, whatever is
     /// buffered or one chunk's read gives (a stream takes what is there).
-    private func take(_ count: Int, atMostOneRead: Bool = false) throws(BundleError) -> ByteBuffer {
+    private func take(_ count: Int, atMostOneRead: Bool = false) throws(ReplicationError) -> ByteBuffer {
         if buffer.readableBytes >= count || (atMostOneRead && buffer.readableBytes > 0) {
             return buffer.readSlice(length: min(count, buffer.readableBytes)) ?? ByteBuffer()
         }
@@ -128,7 +129,7 @@ public final class BundleReader {
     }
 
     /// Reads the next chunk into a fresh buffer; false at the end of the input.
-    private func refill() throws(BundleError) -> Bool {
+    private func refill() throws(ReplicationError) -> Bool {
         guard !ended else { return false }
         var fresh = ByteBuffer()
         fresh.reserveCapacity(Self.chunk)
@@ -144,7 +145,7 @@ public final class BundleReader {
                     return 0
                 }
             }
-            if failure != 0 { throw BundleError("cannot read the bundle: \(String(cString: strerror(failure)))") }
+            if failure != 0 { throw ReplicationError(.storeError, "cannot read the bundle: \(String(cString: strerror(failure)))") }
             if count == 0 {
                 ended = true
                 break

@@ -2,6 +2,7 @@ import NIOCore
 import OCI
 import RegistryClient
 import RegistryStore
+import SatelliteProtocol
 
 /// Where a bundle's bytes go, in order: an HTTP response, a file.
 public protocol BundleOutput {
@@ -35,10 +36,10 @@ public final class BundleWriter<Output: BundleOutput> {
         let sink = TarBlobSink(writer: self, digest: digest, size: size)
         try await fill(sink)
         guard sink.offset == size else {
-            throw BundleError("blob \(digest) ended after \(sink.offset) of its \(size) bytes")
+            throw ReplicationError(.invalidContent, "blob \(digest) ended after \(sink.offset) of its \(size) bytes")
         }
         let actual = sink.hasher.finalize()
-        guard actual == digest else { throw BundleError("blob \(digest) arrived with digest \(actual)") }
+        guard actual == digest else { throw ReplicationError(.digestMismatch, "blob \(digest) arrived with digest \(actual)") }
         try await pad(size)
     }
 
@@ -79,7 +80,7 @@ private final class TarBlobSink<Output: BundleOutput>: BlobSink {
 
     func receive(_ buffer: ByteBuffer) async throws {
         guard offset + Int64(buffer.readableBytes) <= size else {
-            throw SinkError(BundleError("blob \(digest) is larger than its \(size) bytes"))
+            throw SinkError(ReplicationError(.tooLarge, "blob \(digest) is larger than its \(size) bytes"))
         }
         buffer.withUnsafeReadableBytes { hasher.update($0) }
         offset += Int64(buffer.readableBytes)
@@ -88,7 +89,7 @@ private final class TarBlobSink<Output: BundleOutput>: BlobSink {
 
     func restart() async throws {
         guard offset == 0 else {
-            throw SinkError(BundleError("blob \(digest) would have to start over after \(offset) bytes were written"))
+            throw SinkError(ReplicationError(.invalidContent, "blob \(digest) would have to start over after \(offset) bytes were written"))
         }
     }
 }

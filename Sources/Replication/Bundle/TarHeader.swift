@@ -1,3 +1,5 @@
+import SatelliteProtocol
+
 /// One 512-byte tar header (POSIX ustar), the part of the format bundles use: regular files,
 /// written with their size up front, so a blob can follow its header as it streams in.
 ///
@@ -31,7 +33,7 @@ package struct TarHeader: Equatable {
 
     /// The header block. Names up to 100 bytes go in `name`; up to 255 are split at a `/` into
     /// `prefix` and `name`.
-    package func encoded() throws(BundleError) -> [UInt8] {
+    package func encoded() throws(ReplicationError) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: Self.blockSize)
         let utf8 = Array(name.utf8)
         if utf8.count <= 100 {
@@ -41,7 +43,7 @@ package struct TarHeader: Equatable {
             block.replaceSubrange(0..<rest.count, with: rest)
             block.replaceSubrange(345..<(345 + prefix.count), with: prefix)
         } else {
-            throw BundleError("entry name '\(name)' is too long for a tar header")
+            throw ReplicationError(.invalidContent, "entry name '\(name)' is too long for a tar header")
         }
         Self.octal(kind == .directory ? 0o755 : 0o644, into: &block, at: 100, width: 8)
         Self.octal(0, into: &block, at: 108, width: 8)
@@ -69,14 +71,14 @@ package struct TarHeader: Equatable {
     }
 
     /// Reads a header block; nil for an all-zero block (the archive's end).
-    package static func decode(_ block: some RandomAccessCollection<UInt8>) throws(BundleError) -> TarHeader? {
+    package static func decode(_ block: some RandomAccessCollection<UInt8>) throws(ReplicationError) -> TarHeader? {
         let block = Array(block)
-        guard block.count == blockSize else { throw BundleError("the archive ends inside a header") }
+        guard block.count == blockSize else { throw ReplicationError(.invalidContent, "the archive ends inside a header") }
         if block.allSatisfy({ $0 == 0 }) { return nil }
         var unsigned: Int64 = 0
         for (index, byte) in block.enumerated() { unsigned += Int64((148..<156).contains(index) ? 0x20 : byte) }
         guard let stored = octalValue(block[148..<156]), stored == unsigned else {
-            throw BundleError("a tar header's checksum does not match: the archive is damaged")
+            throw ReplicationError(.invalidContent, "a tar header's checksum does not match: the archive is damaged")
         }
         var name = string(block[0..<100])
         if block[257..<262].elementsEqual("ustar".utf8) {
@@ -87,12 +89,12 @@ package struct TarHeader: Equatable {
         if block[124] & 0x80 != 0 {
             var value: Int64 = 0
             for byte in block[125..<136] {
-                guard value < Int64.max >> 8 else { throw BundleError("entry '\(name)' has an impossible size") }
+                guard value < Int64.max >> 8 else { throw ReplicationError(.invalidContent, "entry '\(name)' has an impossible size") }
                 value = value << 8 | Int64(byte)
             }
             size = value
         } else {
-            guard let value = octalValue(block[124..<136]) else { throw BundleError("entry '\(name)' has an unreadable size") }
+            guard let value = octalValue(block[124..<136]) else { throw ReplicationError(.invalidContent, "entry '\(name)' has an unreadable size") }
             size = value
         }
         let kind: Kind
@@ -107,22 +109,22 @@ package struct TarHeader: Equatable {
     }
 
     /// The `path` and `size` a pax extended header sets (records: "<length> <key>=<value>\n").
-    static func paxOverrides(_ bytes: [UInt8]) throws(BundleError) -> (path: String?, size: Int64?) {
+    static func paxOverrides(_ bytes: [UInt8]) throws(ReplicationError) -> (path: String?, size: Int64?) {
         var path: String?, size: Int64?
         var rest = bytes[...]
         while !rest.isEmpty {
             guard let space = rest.firstIndex(of: 0x20), let length = Int(String(decoding: rest[rest.startIndex..<space], as: UTF8.self)),
                   length > space - rest.startIndex, rest.count >= length
-            else { throw BundleError("a pax header is malformed") }
+            else { throw ReplicationError(.invalidContent, "a pax header is malformed") }
             let record = rest[(space + 1)..<(rest.startIndex + length - 1)]
             rest = rest[(rest.startIndex + length)...]
-            guard let equals = record.firstIndex(of: UInt8(ascii: "=")) else { throw BundleError("a pax record has no '='") }
+            guard let equals = record.firstIndex(of: UInt8(ascii: "=")) else { throw ReplicationError(.invalidContent, "a pax record has no '='") }
             let key = String(decoding: record[record.startIndex..<equals], as: UTF8.self)
             let value = String(decoding: record[(equals + 1)...], as: UTF8.self)
             switch key {
             case "path": path = value
             case "size":
-                guard let parsed = Int64(value), parsed >= 0 else { throw BundleError("a pax size is not a number") }
+                guard let parsed = Int64(value), parsed >= 0 else { throw ReplicationError(.invalidContent, "a pax size is not a number") }
                 size = parsed
             default: continue
             }

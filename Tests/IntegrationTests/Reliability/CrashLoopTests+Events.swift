@@ -15,7 +15,7 @@ extension Reliability.CrashLoopTests {
         let port = try freePort()
         var server = try await GroundControlProcess(directory: work, adminToken: "admin", port: port)
         let secretFile = work.appending("secret")
-        FileManager.default.createFile(atPath: secretFile, contents: Data("crash-loop-secret-0123".utf8), attributes: [.posixPermissions: 0o600])
+        #expect(FileManager.default.createFile(atPath: secretFile, contents: Data("crash-loop-secret-0123".utf8), attributes: [.posixPermissions: 0o600]))
         let receiverPort = try freePort()
         let receiver = try ChildProcess(
             python, ["\(FleetEventsTests.scripts)/event-receiver.py", String(receiverPort), secretFile, "80"], logDirectory: work.path)

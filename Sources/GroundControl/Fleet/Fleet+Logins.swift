@@ -1,0 +1,43 @@
+import Foundation
+
+/// Slows password guessing: after five wrong passwords for one name within fifteen minutes, that
+/// name is locked out until the oldest of them is fifteen minutes old (429), right password or
+/// not. The failures are rows, so every process serving the database counts the same ones.
+extension Fleet {
+    public static let loginAttempts = 5
+    public static let loginWindow: TimeInterval = 15 * 60
+
+    /// When `name` may try again, if it is locked out now.
+    public func loginLockedUntil(_ name: String) async throws -> Date? {
+        let since = Self.milliseconds(now().addingTimeInterval(-Self.loginWindow))
+        let recent = try await store.read { session in
+            try await session.query(
+                "SELECT at FROM login_failures WHERE name = ? AND at > ? ORDER BY at LIMIT ?",
+                .text(Self.loginKey(name)), .integer(since), .integer(Int64(Self.loginAttempts)))
+        }
+        guard recent.count >= Self.loginAttempts, let oldest = try recent.first?.integer("at") else { return nil }
+        return Date(timeIntervalSince1970: Double(oldest) / 1000 + Self.loginWindow)
+    }
+
+    /// Counts a wrong password for `name`. Failures older than the window are swept here, so the
+    /// table holds at most what fifteen minutes of guessing sent.
+    public func recordLoginFailure(_ name: String) async throws {
+        let at = now()
+        try await store.transaction { session in
+            try await session.query(
+                "DELETE FROM login_failures WHERE at <= ?", .integer(Self.milliseconds(at.addingTimeInterval(-Self.loginWindow))))
+            try await session.query(
+                "INSERT INTO login_failures (name, at) VALUES (?, ?)", .text(Self.loginKey(name)), .integer(Self.milliseconds(at)))
+        }
+    }
+
+    /// A right password forgives the wrong ones before it.
+    public func clearLoginFailures(_ name: String) async throws {
+        try await store.transaction { session in
+            try await session.query("DELETE FROM login_failures WHERE name = ?", .text(Self.loginKey(name)))
+        }
+    }
+
+    /// Names are whatever a client sent: bounded, so a guess cannot make a large row.
+    private static func loginKey(_ name: String) -> String { String(name.prefix(128)) }
+}
