@@ -16,7 +16,10 @@ bench_setup() {
     as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   fi
   # What ships: the release build package.sh uses (or BENCH_PRODUCTS, a directory holding it).
-  SATELLITE=${BENCH_PRODUCTS:-$(scripts/release-build.sh)}/satellite
+  # Benches of Ground Control alone set BENCH_WITHOUT_SATELLITE and skip that build.
+  if [ -z "${BENCH_WITHOUT_SATELLITE:-}" ]; then
+    SATELLITE=${BENCH_PRODUCTS:-$(scripts/release-build.sh)}/satellite
+  fi
   WORK=$(mktemp -d "/tmp/bench-$name.XXXXXX")
   PIDS=()
   trap bench_cleanup EXIT

@@ -5,16 +5,22 @@
 # with p99 under 50 ms.
 #
 #   scripts/bench/fleet.sh [SATELLITES] [DURATION_SECONDS]     (defaults 10000 and 90)
+#
+# GROUND_CONTROL_FLAGS adds flags to `ground-control serve` (to isolate a background job, say
+# "--health-interval 100000"); SQLITE_ONLY=1 stops after the SQLite run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SATELLITES=${1:-10000}
 DURATION=${2:-90}
 
 . scripts/bench/common.sh
+BENCH_WITHOUT_SATELLITE=1
 bench_setup fleet curl:curl psql:postgresql
-swift build -c release --product ground-control >/dev/null
-swift build -c release --product fleet-simulator >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+# The flags of scripts/release-build.sh, so the modules it compiled are reused.
+flags=(-c release -Xswiftc -gnone -Xcc -g0 -Xcxx -g0)
+swift build "${flags[@]}" --product ground-control >/dev/null
+swift build "${flags[@]}" --product fleet-simulator >/dev/null
+BIN=$(swift build "${flags[@]}" --show-bin-path)
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 ulimit -n "$(ulimit -Hn)"
 
@@ -22,7 +28,7 @@ run_fleet() { # LABEL DATABASE
   local label=$1 database=$2 port pid
   port=$(free_port)
   GROUND_CONTROL_ADMIN_TOKEN=bench-admin "$BIN/ground-control" serve --listen "127.0.0.1:$port" \
-    --database "$database" --log-level error > "$WORK/gc-$label.log" 2>&1 &
+    --database "$database" --log-level error ${GROUND_CONTROL_FLAGS:-} > "$WORK/gc-$label.log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   wait_http "http://127.0.0.1:$port/readyz"
@@ -33,6 +39,7 @@ run_fleet() { # LABEL DATABASE
 }
 
 run_fleet sqlite "sqlite:$WORK/fleet.sqlite"
+[ -n "${SQLITE_ONLY:-}" ] && exit 0
 
 # PostgreSQL on a temp directory and a free port; as the postgres user when run as root.
 chmod 755 "$WORK"
