@@ -74,7 +74,7 @@ enum SigstoreBundle {
             guard let manifest else { throw SignatureError("the bundle signs a message, and the artifact's manifest is not at hand") }
             // The message is the manifest; the digest the bundle states, when it states one, is
             // the one it claims to cover.
-            var covered = "sha256:" + SHA256.hash(data: manifest).lowercaseHex
+            var covered = DigestHasher.digest(of: manifest).string
             if let stated = message.messageDigest, stated.algorithm == "SHA2_256", let raw = Data(base64Encoded: stated.digest) {
                 covered = "sha256:" + raw.lowercaseHex
             }

@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
-import OCI
 import HTTPTypes
 import Hummingbird
+import OCI
 
 /// The cookies a browser holds and the CSRF token derived from its session.
 ///
