@@ -28,7 +28,7 @@ import TestSupport
             #expect(outcomes["library/gone:1"]?.outcome == "missing" && outcomes["library/gone:1"]?.reason == "notFound", "\(partial)")
 
             // Ground Control hears of it at once, with the failure by name and reason.
-            let view = try await pollFor("the fleet view to show the failure", timeout: .seconds(10)) { () -> SatelliteView? in
+            let view = try await pollFor("the fleet view to show the failure", timeout: .seconds(20)) { () -> SatelliteView? in
                 let view = try await fleetView(server, "edge-01")
                 return view.lastSync?.failures?.contains { $0.reference.hasPrefix("library/gone:1") && $0.reason == .notFound } == true ? view : nil
             }
@@ -52,7 +52,7 @@ import TestSupport
                 }
                 timed = synced.lastSync?.generation ?? 0
                 let sawSuccess = ContinuousClock.now
-                inLine = try await pollFor("the fleet view to show generation \(timed) applied", timeout: .seconds(10)) { () -> SatelliteView? in
+                inLine = try await pollFor("the fleet view to show generation \(timed) applied", timeout: .seconds(20)) { () -> SatelliteView? in
                     let view = try await fleetView(server, "edge-01")
                     return (view.appliedGeneration ?? 0) >= timed ? view : nil
                 }
@@ -60,10 +60,10 @@ import TestSupport
             } while inLine.appliedGeneration != inLine.desiredGeneration
             #expect(!inLine.drift.behind && inLine.drift.missing.isEmpty)
             print("FleetReportingTests: the failure reached Ground Control \(reportedIn) after the sync was seen; in line \(inLineIn) after")
-            // The target is 2 s, met alone (0.6 s). Under CI's full parallel run on two cores a
-            // report took 3.1 s, so the bound asserts what can fail: sent at once, not at the
-            // 30 s heartbeat.
-            #expect(reportedIn < .seconds(6) && inLineIn < .seconds(6), "log:\n\(agent.child.errorOutput.suffix(4000))")
+            // The target is 2 s, met alone (0.6 s). Under full parallel runs on two cores a
+            // report has taken 3.1 s, 4.0 s and 4.4 s by this process's clock, so the bound asserts
+            // what can fail: sent at once, not at the 30 s heartbeat (half of it).
+            #expect(reportedIn < .seconds(15) && inLineIn < .seconds(15), "log:\n\(agent.child.errorOutput.suffix(4000))")
             #expect(inLine.lastSync?.succeeded == true && inLine.lastSync?.failures == nil)
             await server.stop()
         }

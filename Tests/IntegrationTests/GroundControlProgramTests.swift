@@ -110,8 +110,8 @@ struct GroundControlProgramTests {
         let woke = try await polled
         #expect(woke.status == 200)
         // Well before the 60 s the long-poll would otherwise wait (about 1 s alone; 5.5 s was
-        // seen with the machine loaded by a build beside the suite).
-        #expect(ContinuousClock.now - changedAt < .seconds(15))
+        // seen with the machine loaded by a build beside the suite, so the bound leaves room).
+        #expect(ContinuousClock.now - changedAt < .seconds(25))
         #expect(try APIJSON.decoder().decode(DesiredState.self, from: woke.body).artifacts.isEmpty)
 
         // A heartbeat through A shows in B's fleet view.
@@ -123,7 +123,7 @@ struct GroundControlProgramTests {
 
         // Deleted through B, the satellite's credential stops working on A at once, though A has it cached.
         #expect(try await httpSend("DELETE", "\(b.baseURL)/api/v1/satellites/s1", headers: headers).status == 204)
-        try await poll("A to refuse the deleted satellite's credential", timeout: .seconds(5)) {
+        try await poll("A to refuse the deleted satellite's credential", timeout: .seconds(15)) {
             try await httpGet("\(a.baseURL)/api/v1/state", headers: bearer).status == 401
         }
         #expect(try await httpSend("POST", "\(a.baseURL)/api/v1/status", headers: bearer, body: Data(#"{"generation":1,"inventory":[]}"#.utf8)).status == 401)
@@ -155,7 +155,8 @@ extension GroundControlProgramTests {
         server.child.signal(SIGTERM)
         #expect(try await polled.status == 304)
         #expect(try await server.child.waitForExit(timeout: .seconds(20)) == 0)
-        #expect(ContinuousClock.now - stoppedAt < .seconds(10))
+        // Well before the 300 s the long-poll had left.
+        #expect(ContinuousClock.now - stoppedAt < .seconds(30))
     }
 }
 

@@ -65,8 +65,10 @@ import TestSupport
             }
             let inLineAfter = ContinuousClock.now - changed
             print("OfflineResilienceTests: in line \(inLineAfter) after the group changed, Ground Control and the upstream back; \(pulls.succeeded) pulls since the restart, none failed")
-            // One sync interval, plus the heartbeat (1 s) that carries the sync's report.
-            #expect(inLineAfter < .seconds(Self.syncInterval + 2), "\(view)\nlog:\n\(agent.child.errorOutput.suffix(4000))")
+            // One sync interval, plus the heartbeat (1 s) that carries the sync's report: 0.7 to
+            // 1.5 s under a full parallel run. What can fail is a backoff grown through the outage
+            // (up to two minutes), so the bound leaves this process's clock room under load.
+            #expect(inLineAfter < .seconds(Self.syncInterval * 3), "\(view)\nlog:\n\(agent.child.errorOutput.suffix(4000))")
             #expect(try await agent.status().inventory.count == 3)
             try await pulls.waitForMore(3, "with everything back")
             #expect(pulls.failures.isEmpty, "\(pulls.failures)")
