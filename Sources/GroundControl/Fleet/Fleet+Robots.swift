@@ -150,6 +150,14 @@ extension Fleet {
         try await store.read { session in
             let configuration = try await FleetConfiguration.load(session)
             let harbors = configuration.registries.filter { $0.value.isHarbor }
+            var rows: [RobotDemand.Pair: [RobotRow]] = [:]
+            for row in try await session.query("SELECT \(RobotRow.columns) FROM harbor_robots ORDER BY slot").map(RobotRow.init) {
+                rows[RobotDemand.Pair(registry: row.registry, satellite: row.satellite), default: []].append(row)
+            }
+            // No Harbor and no robot: nothing to read the whole fleet for (a pass follows every change).
+            guard !harbors.isEmpty || !rows.isEmpty else {
+                return RobotDemand(registries: configuration.registries, projects: [:], rows: [:], appliedGeneration: [:])
+            }
             var projects: [RobotDemand.Pair: Set<String>] = [:]
             var applied: [String: Int64] = [:]
             for row in try await session.query(
@@ -162,10 +170,6 @@ extension Fleet {
                 applied[satellite] = try row.optionalInteger("applied_generation") ?? 0
                 guard let group = configuration.groups[try row.text("group_name")], harbors[group.registry] != nil else { continue }
                 projects[RobotDemand.Pair(registry: group.registry, satellite: satellite), default: []].formUnion(group.harborProjects)
-            }
-            var rows: [RobotDemand.Pair: [RobotRow]] = [:]
-            for row in try await session.query("SELECT \(RobotRow.columns) FROM harbor_robots ORDER BY slot").map(RobotRow.init) {
-                rows[RobotDemand.Pair(registry: row.registry, satellite: row.satellite), default: []].append(row)
             }
             return RobotDemand(
                 registries: configuration.registries,

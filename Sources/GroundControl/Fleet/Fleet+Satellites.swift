@@ -46,8 +46,7 @@ extension Fleet {
 
     public func satellites() async throws -> [SatelliteView] {
         let snapshot = try await store.read { session in try await FleetSnapshot.load(session, satellite: nil) }
-        let at = now()
-        return snapshot.satellites.map { snapshot.view(of: $0, now: at) }
+        return await snapshot.views(now: now())
     }
 
     public func deleteSatellite(_ name: ResourceName, by actor: Actor = .admin) async throws {

@@ -95,11 +95,33 @@ struct FleetSnapshot: Sendable {
             robots: Dictionary(robots) { first, _ in first })
     }
 
-    func view(of satellite: SatelliteRecord, now: Date) -> SatelliteView {
-        let desired = desiredState(of: satellite)
+    /// Every satellite's view. Satellites in the same groups with no robot of their own want the
+    /// same digests, worked out once per set of groups: the health watcher takes this view of
+    /// the whole fleet every few seconds. It yields now and then, so a large fleet does not hold
+    /// one of the few threads every request runs on.
+    func views(now: Date) async -> [SatelliteView] {
+        var wanted: [[String]: [Digest]] = [:]
+        var views: [SatelliteView] = []
+        views.reserveCapacity(satellites.count)
+        for (index, satellite) in satellites.enumerated() {
+            if index % 500 == 499 { await Task.yield() }
+            let groups = membership[satellite.name] ?? []
+            guard robots[satellite.name] == nil else {
+                views.append(view(of: satellite, now: now))
+                continue
+            }
+            let digests = wanted[groups] ?? desiredState(of: satellite).artifacts.compactMap(\.digest)
+            wanted[groups] = digests
+            views.append(view(of: satellite, now: now, wanted: digests))
+        }
+        return views
+    }
+
+    /// - Parameter wanted: the digests the satellite's state names, when already worked out.
+    func view(of satellite: SatelliteRecord, now: Date, wanted: [Digest]? = nil) -> SatelliteView {
         let held = Set(satellite.report?.inventory ?? [])
-        let missing = desired.artifacts.compactMap(\.digest).filter { !held.contains($0) }.map(\.string)
-        let generation = desired.generation
+        let missing = (wanted ?? desiredState(of: satellite).artifacts.compactMap(\.digest)).filter { !held.contains($0) }.map(\.string)
+        let generation = configuration.generation(satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [])
         var view = SatelliteView(
             name: satellite.name, state: satellite.state(now: now), groups: membership[satellite.name] ?? [],
             labels: satellite.labels, settings: satellite.settings, createdAt: Fleet.date(satellite.createdAt),
