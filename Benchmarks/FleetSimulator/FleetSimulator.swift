@@ -87,7 +87,11 @@ struct FleetSimulator: AsyncParsableCommand {
         if let serverPID { print("server RSS: \(Self.rss(serverPID))") }
         // The server's own view: its request-duration histogram, without the client's queueing.
         if let metrics = try? await client.send("GET", "/metrics") {
-            print(Self.serverSide(String(decoding: metrics.body, as: UTF8.self), route: "/api/v1/status", method: "POST", label: "heartbeat"))
+            let text = String(decoding: metrics.body, as: UTF8.self)
+            print(Self.serverSide(text, route: "/api/v1/status", method: "POST", label: "heartbeat"))
+            // Long-polls share the route and wait by design: what counts is how many of the
+            // first GETs (one per satellite, answered at once) the server answered in time.
+            print(Self.serverSide(text, route: "/api/v1/state", method: "GET", label: "state GETs", counts: true))
         }
 
         try await forEach(0..<satellites, concurrency: 32) { index in
@@ -142,7 +146,7 @@ struct FleetSimulator: AsyncParsableCommand {
     }
 
     /// What share of a route's requests the server answered within 10, 50 and 100 ms.
-    static func serverSide(_ metrics: String, route: String, method: String, label: String) -> String {
+    static func serverSide(_ metrics: String, route: String, method: String, label: String, counts: Bool = false) -> String {
         var buckets: [String: Double] = [:]
         var count = 0.0
         for line in metrics.split(separator: "\n") where line.contains("route=\"\(route)\"") && line.contains("method=\"\(method)\"") {
@@ -154,7 +158,9 @@ struct FleetSimulator: AsyncParsableCommand {
             }
         }
         guard count > 0 else { return "server side, \(label): no data" }
-        let share = { (bound: String) in String(format: "%.2f%%", 100 * (buckets[bound] ?? 0) / count) }
+        let share = { (bound: String) in
+            counts ? String(Int(buckets[bound] ?? 0)) : String(format: "%.2f%%", 100 * (buckets[bound] ?? 0) / count)
+        }
         return "server side, \(label): \(Int(count)) answered; within 10 ms \(share("0.01")), 50 ms \(share("0.05")), 100 ms \(share("0.1"))"
     }
 

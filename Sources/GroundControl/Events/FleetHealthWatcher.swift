@@ -20,9 +20,10 @@ public struct FleetHealthWatcher: Service {
         await ready()
         // Cancelled at a graceful shutdown, so the stop does not wait out a sleep.
         await cancelWhenGracefulShutdown {
+            var memo = Fleet.HealthMemo()
             while !Task.isCancelled {
                 do {
-                    try await fleet.observeHealth()
+                    try await fleet.observeHealth(remembering: &memo)
                 } catch {
                     logger.warning("cannot look at the fleet's health", metadata: ["error": "\(error)"])
                 }

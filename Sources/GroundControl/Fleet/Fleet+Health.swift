@@ -21,28 +21,93 @@ extension Fleet {
             """, .text(name))
     }
 
+    /// What the last look worked out for each satellite. Drift and failed syncs come from the
+    /// satellite's report and desired state, which move only with its row (a heartbeat, a change
+    /// to it) or with the groups and registries: the next look works them out again only for
+    /// those, and judges the rest (online or stale) from the clock alone.
+    public struct HealthMemo: Sendable {
+        struct Seen: Sendable {
+            let revision: Int64
+            let lastSeen: Int64?
+            let appliedGeneration: Int64?
+            let registeredAt: Int64?
+            let heartbeatSeconds: Int
+            let contentRevision: Int64
+            let drifting: Bool
+            let failedSyncAt: Int64?
+            /// What the events say, should the drift or the failure be news.
+            let drift: [String: String]
+            let failure: [String: String]
+        }
+
+        var seen: [String: Seen] = [:]
+
+        public init() {}
+    }
+
     /// Compares the fleet view with what was seen last and records an event for each change.
     /// Returns how many events it recorded.
     @discardableResult
     public func observeHealth() async throws -> Int {
-        let views = try await satellites()
-        let known = try await store.read { session in
+        var memo = HealthMemo()
+        return try await observeHealth(remembering: &memo)
+    }
+
+    /// `observeHealth()`, working out again only what may have changed since `memo`.
+    @discardableResult
+    public func observeHealth(remembering memo: inout HealthMemo) async throws -> Int {
+        let at = now()
+        let (rows, contentRevision, known) = try await store.read { session in
+            let rows = try await session.query(
+                "SELECT name, revision, last_seen, applied_generation FROM satellites WHERE status = 'registered'")
+            let contentRevision = try await FleetConfiguration.load(session).contentRevision
             var known: [String: Health] = [:]
             for row in try await session.query("SELECT name, state, drifting, failed_sync_at FROM satellite_health") {
                 known[try row.text("name")] = Health(
                     state: try row.text("state"), drifting: try row.integer("drifting") != 0, failedSyncAt: try row.optionalInteger("failed_sync_at"))
             }
-            return known
+            return (rows, contentRevision, known)
         }
+        var seen: [String: HealthMemo.Seen] = [:]
+        var moved: [String] = []
+        for row in rows {
+            let name = try row.text("name")
+            if let before = memo.seen[name], before.revision == (try row.integer("revision")),
+               before.lastSeen == (try row.optionalInteger("last_seen")), before.appliedGeneration == (try row.optionalInteger("applied_generation")),
+               before.contentRevision == contentRevision {
+                seen[name] = before
+            } else {
+                moved.append(name)
+            }
+        }
+        if !moved.isEmpty {
+            let snapshot = try await store.read { [moved] session in try await FleetSnapshot.load(session, satellites: moved) }
+            for (record, view) in zip(snapshot.satellites, await snapshot.views(now: at)) where record.status == "registered" {
+                let health = Self.health(of: view)
+                seen[record.name] = HealthMemo.Seen(
+                    revision: record.revision, lastSeen: record.lastSeen, appliedGeneration: record.appliedGeneration, registeredAt: record.registeredAt,
+                    heartbeatSeconds: record.settings.heartbeatIntervalSeconds,
+                    // Read with the rows: a later change to a group is seen at the next look.
+                    contentRevision: min(contentRevision, snapshot.configuration.contentRevision),
+                    drifting: health.drifting, failedSyncAt: health.failedSyncAt,
+                    drift: ["desiredGeneration": "\(view.desiredGeneration)", "missing": "\(view.drift.missing.count)"],
+                    failure: Self.failureDetails(of: view))
+            }
+        }
+        memo.seen = seen
         var told = 0
-        for view in views where view.state == "online" || view.state == "stale" {
-            let now = Self.health(of: view)
-            guard let before = known[view.name] else {
+        for (name, satellite) in seen.sorted(by: { $0.key < $1.key }) {
+            let now = Health(
+                state: SatelliteRecord.state(
+                    status: "registered", lastSeen: satellite.lastSeen, registeredAt: satellite.registeredAt,
+                    heartbeatSeconds: satellite.heartbeatSeconds, now: at),
+                drifting: satellite.drifting, failedSyncAt: satellite.failedSyncAt)
+            guard let before = known[name] else {
                 // First sight (a satellite registered before events existed): a baseline, no event.
                 try await store.transaction { session in
                     try await session.query(
                         "INSERT INTO satellite_health (name, state, drifting, failed_sync_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
-                        .text(view.name), .text(now.state), .integer(now.drifting ? 1 : 0), now.failedSyncAt.map { .integer($0) } ?? .null)
+                        .text(name), .text(now.state), .integer(now.drifting ? 1 : 0), now.failedSyncAt.map { .integer($0) } ?? .null)
                 }
                 continue
             }
@@ -54,32 +119,34 @@ extension Fleet {
                 var told = 0
                 if now.state != before.state, try await !session.query(
                     "UPDATE satellite_health SET state = ? WHERE name = ? AND state = ? RETURNING name",
-                    .text(now.state), .text(view.name), .text(before.state)).isEmpty {
-                    let since = (view.lastSeen ?? view.registeredAt)?.formatted(.iso8601) ?? ""
-                    try await emit(session, now.state == "stale" ? .satelliteStale : .satelliteRecovered, subject: view.name, data: ["lastSeen": since])
+                    .text(now.state), .text(name), .text(before.state)).isEmpty {
+                    let since = (satellite.lastSeen ?? satellite.registeredAt).map { Self.date($0).formatted(.iso8601) } ?? ""
+                    try await emit(session, now.state == "stale" ? .satelliteStale : .satelliteRecovered, subject: name, data: ["lastSeen": since])
                     told += 1
                 }
                 if let failedAt = now.failedSyncAt, failedAt > (before.failedSyncAt ?? 0), try await !session.query(
                     "UPDATE satellite_health SET failed_sync_at = ? WHERE name = ? AND (failed_sync_at IS NULL OR failed_sync_at < ?) RETURNING name",
-                    .integer(failedAt), .text(view.name), .integer(failedAt)).isEmpty {
-                    let failures = view.lastSync?.failures ?? []
-                    var data = ["generation": view.appliedGeneration.map(String.init) ?? "", "failedArtifacts": "\(failures.count)"]
-                    data["error"] = view.lastSync?.error ?? failures.first.map { "\($0.reference): \($0.message)" }
-                    try await emit(session, .satelliteSyncFailed, subject: view.name, data: data)
+                    .integer(failedAt), .text(name), .integer(failedAt)).isEmpty {
+                    try await emit(session, .satelliteSyncFailed, subject: name, data: satellite.failure)
                     told += 1
                 }
                 if now.drifting != before.drifting, try await !session.query(
                     "UPDATE satellite_health SET drifting = ? WHERE name = ? AND drifting = ? RETURNING name",
-                    .integer(now.drifting ? 1 : 0), .text(view.name), .integer(before.drifting ? 1 : 0)).isEmpty, now.drifting {
-                    try await emit(session, .satelliteDrift, subject: view.name, data: [
-                        "desiredGeneration": "\(view.desiredGeneration)", "missing": "\(view.drift.missing.count)",
-                    ])
+                    .integer(now.drifting ? 1 : 0), .text(name), .integer(before.drifting ? 1 : 0)).isEmpty, now.drifting {
+                    try await emit(session, .satelliteDrift, subject: name, data: satellite.drift)
                     told += 1
                 }
                 return told
             }
         }
         return told
+    }
+
+    static func failureDetails(of view: SatelliteView) -> [String: String] {
+        let failures = view.lastSync?.failures ?? []
+        var data = ["generation": view.appliedGeneration.map(String.init) ?? "", "failedArtifacts": "\(failures.count)"]
+        data["error"] = view.lastSync?.error ?? failures.first.map { "\($0.reference): \($0.message)" }
+        return data
     }
 
     /// Drift: the satellite says it applied its desired state but lacks some of its artifacts

@@ -38,12 +38,16 @@ struct SatelliteRecord: Sendable {
         advertisedURL = try row.optionalText("advertised_url")
     }
 
-    /// `online` until three heartbeats are missed, then `stale`.
     func state(now: Date) -> String {
+        Self.state(status: status, lastSeen: lastSeen, registeredAt: registeredAt, heartbeatSeconds: settings.heartbeatIntervalSeconds, now: now)
+    }
+
+    /// `online` until three heartbeats are missed, then `stale`.
+    static func state(status: String, lastSeen: Int64?, registeredAt: Int64?, heartbeatSeconds: Int, now: Date) -> String {
         guard status == "registered" else { return status }
         guard let since = lastSeen ?? registeredAt else { return "stale" }
         let silence = now.timeIntervalSince(Fleet.date(since))
-        return silence > 3 * Double(settings.heartbeatIntervalSeconds) ? "stale" : "online"
+        return silence > 3 * Double(heartbeatSeconds) ? "stale" : "online"
     }
 }
 
@@ -55,6 +59,23 @@ struct FleetSnapshot: Sendable {
     /// Each satellite's robots handed out, by satellite.
     var robots: [String: [IssuedRobot]] = [:]
     var robotExpiry: [String: Int64] = [:]
+
+    /// Loads the satellites named, a few hundred at a time, and the configuration.
+    static func load(_ session: any FleetSession, satellites names: [String]) async throws -> FleetSnapshot {
+        var snapshot = FleetSnapshot()
+        for start in stride(from: 0, to: names.count, by: 500) {
+            let chunk = names[start..<min(start + 500, names.count)].map { SQLValue.text($0) }
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+            snapshot.satellites += try await session.query(
+                "SELECT \(SatelliteRecord.columns) FROM satellites WHERE name IN (\(placeholders))", chunk).map(SatelliteRecord.init)
+            for row in try await session.query(
+                "SELECT satellite, group_name FROM satellite_groups WHERE satellite IN (\(placeholders)) ORDER BY satellite, group_name", chunk) {
+                snapshot.membership[try row.text("satellite"), default: []].append(try row.text("group_name"))
+            }
+        }
+        try await snapshot.loadConfiguration(session, robotsOf: nil)
+        return snapshot
+    }
 
     /// Loads one satellite (`satellite` given) or the whole fleet, and the configuration.
     static func load(_ session: any FleetSession, satellite: String?) async throws -> FleetSnapshot {
@@ -73,18 +94,23 @@ struct FleetSnapshot: Sendable {
                 snapshot.membership[try row.text("satellite"), default: []].append(try row.text("group_name"))
             }
         }
-        snapshot.configuration = try await FleetConfiguration.load(session)
+        try await snapshot.loadConfiguration(session, robotsOf: satellite)
+        return snapshot
+    }
+
+    /// The groups and registries, and the robots handed out (to `satellite`, or to any).
+    private mutating func loadConfiguration(_ session: any FleetSession, robotsOf satellite: String?) async throws {
+        configuration = try await FleetConfiguration.load(session)
         let rows = try await session.query(
             "SELECT \(RobotRow.columns) FROM harbor_robots WHERE issued_revision IS NOT NULL\(satellite == nil ? "" : " AND satellite = ?")",
             satellite.map { [.text($0)] } ?? []
         ).map(RobotRow.init)
-        for (name, robots) in Dictionary(grouping: rows, by: \.satellite) {
-            snapshot.robots[name] = Fleet.issuedRobots(among: robots)
+        for (name, issued) in Dictionary(grouping: rows, by: \.satellite) {
+            robots[name] = Fleet.issuedRobots(among: issued)
         }
         for row in rows {
-            if let expiresAt = row.expiresAt { snapshot.robotExpiry[row.robotName] = expiresAt }
+            if let expiresAt = row.expiresAt { robotExpiry[row.robotName] = expiresAt }
         }
-        return snapshot
     }
 
     /// The satellite's state as the fleet view judges drift by (robots' secrets left out).
