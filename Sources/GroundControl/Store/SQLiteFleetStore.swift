@@ -83,6 +83,7 @@ public final class SQLiteFleetStore: FleetStore {
 }
 
 private struct SQLiteSession: FleetSession {
+    static let longestCachedArguments = 16
     let pool: DatabasePool
     /// Whether statements go to the writer connection (inside a transaction) or to a reader.
     let writer: Bool
@@ -90,7 +91,11 @@ private struct SQLiteSession: FleetSession {
     func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
         let values = arguments.map(\.databaseValue)
         let fetch = { @Sendable (db: Database) throws -> [SQLRow] in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(values))
+            // Compiled once per connection: the same few statements run thousands of times a
+            // minute. Long argument lists are `IN (?, ?, …)` of varying length, which would only
+            // fill the cache.
+            let statement = values.count <= Self.longestCachedArguments ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+            let rows = try Row.fetchAll(statement, arguments: StatementArguments(values))
             guard let first = rows.first else { return [] }
             let columns = Array(first.columnNames).map { $0.lowercased() }
             return rows.map { SQLRow(columns: columns, values: $0.databaseValues.map(SQLValue.init)) }
