@@ -66,6 +66,7 @@ struct FleetSimulator: AsyncParsableCommand {
         let stats = Stats()
         let pollers = min(longPolls ?? satellites, satellites)
         let started = ContinuousClock.now
+        let cpuAtStart = serverPID.flatMap(Self.cpuSeconds)
         let end = started + .seconds(duration)
         await withTaskGroup(of: Void.self) { tasks in
             for (index, credential) in all.enumerated() {
@@ -84,7 +85,13 @@ struct FleetSimulator: AsyncParsableCommand {
         }
         let elapsed = Self.seconds(ContinuousClock.now - started)
         stats.report(elapsed: elapsed, heartbeatSeconds: heartbeatSeconds, satellites: satellites, pollers: pollers)
-        if let serverPID { print("server RSS: \(Self.rss(serverPID))") }
+        if let serverPID {
+            print("server RSS: \(Self.rss(serverPID))")
+            // Less noisy than latency on a shared machine: what the server spent on the load.
+            if let cpuAtStart, let cpuAtEnd = Self.cpuSeconds(serverPID) {
+                print("server CPU during the load: \(String(format: "%.1f", cpuAtEnd - cpuAtStart)) s in \(elapsed) s")
+            }
+        }
         // The server's own view: its request-duration histogram, without the client's queueing.
         if let metrics = try? await client.send("GET", "/metrics") {
             let text = String(decoding: metrics.body, as: UTF8.self)
@@ -166,6 +173,17 @@ struct FleetSimulator: AsyncParsableCommand {
 
     static func seconds(_ duration: Duration) -> String {
         String(format: "%.1f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+
+    /// User and system CPU time of the process so far (`/proc/PID/stat` fields 14 and 15).
+    static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name (which may hold spaces) start at field 3.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (user + system) / (ticks > 0 ? ticks : 100)
     }
 
     static func rss(_ pid: Int32) -> String {

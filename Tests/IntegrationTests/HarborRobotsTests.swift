@@ -71,7 +71,11 @@ import TestSupport
             let fleet = try await HarborFleet.start(work, harbor: harbor, database: database)
             defer { Task { await fleet.server.stop() } }
             try await body(fleet, layout, digests)
+        } catch {
+            await harbor.cleanUp()
+            throw error
         }
+        await harbor.cleanUp()
     }
 
     static func images(in work: TemporaryDirectory, _ names: [String]) throws -> (layout: String, digests: [String: String]) {

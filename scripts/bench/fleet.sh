@@ -7,7 +7,8 @@
 #   scripts/bench/fleet.sh [SATELLITES] [DURATION_SECONDS]     (defaults 10000 and 90)
 #
 # GROUND_CONTROL_FLAGS adds flags to `ground-control serve` (to isolate a background job, say
-# "--health-interval 100000"); SQLITE_ONLY=1 stops after the SQLite run.
+# "--health-interval 100000"); SQLITE_ONLY=1 stops after the SQLite run; LONG_POLLS=N has only N
+# satellites long-poll (0: heartbeats alone, where the simulator's own load is smallest).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SATELLITES=${1:-10000}
@@ -34,7 +35,7 @@ run_fleet() { # LABEL DATABASE
   wait_http "http://127.0.0.1:$port/readyz"
   echo "== $label: $SATELLITES satellites, ${DURATION}s"
   "$BIN/fleet-simulator" --url "http://127.0.0.1:$port" --admin-token bench-admin --satellites "$SATELLITES" \
-    --heartbeat-seconds 30 --duration "$DURATION" --server-pid "$pid"
+    --heartbeat-seconds 30 --duration "$DURATION" --server-pid "$pid" ${LONG_POLLS:+--long-polls "$LONG_POLLS"}
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
