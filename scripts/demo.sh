@@ -141,6 +141,23 @@ done
 "$BIN/satctl" sites | sed 's/^/   /'
 echo
 
+echo "== approval: the operator 'demo' enrols store-a3 at site a; it gets no site credential until an admin approves it (docs/ground-control.md)"
+op_token=$(curl -s -X POST -u "demo:$(cat "$WORK/demo.password")" "$SATCTL_URL/api/v1/tokens" \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+token=$(SATCTL_TOKEN=$op_token "$BIN/satctl" satellites create store-a3 --group edge --label site=a --heartbeat-interval 1 --output json \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+A3=$(free_port)
+SATELLITE_TOKEN=$token "$BIN/satellite" run --data-dir "$WORK/store-a3" --listen "127.0.0.1:$A3" \
+  --advertise "http://127.0.0.1:$A3" --ground-control "$SATCTL_URL" --log-level info >"$WORK/store-a3.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do grep -q 'APPROVAL_REQUIRED' "$WORK/store-a3.log" && break; sleep 0.1; done
+"$BIN/satctl" satellites list | grep store-a3 | sed 's/^/   before: /'
+grep -o "satellite 'store-a3' was enrolled[^\"]*" "$WORK/store-a3.log" | head -1 | sed 's/^/   store-a3 is told: /'
+"$BIN/satctl" satellites approve store-a3 >/dev/null
+wait_synced store-a3
+"$BIN/satctl" satellites list | grep store-a3 | sed 's/^/   after satctl satellites approve: /'
+echo
+
 echo "== Harbor: store-b joins a group on a Harbor, pulls with a robot of its own, and a scan gate holds back a critical image (docs/harbor.md)"
 echo "   (Harbor's API is stood in by scripts/testing/harbor-standin.py in front of the upstream: Harbor needs a container engine)"
 HARBOR_PORT=$(free_port)

@@ -49,6 +49,11 @@ for program in "${programs[@]}"; do
     cp "deploy/systemd/$program.service" "$root/lib/systemd/system/"
     cp "deploy/config/$program.yaml" "deploy/config/$program.env" "$root/etc/$program/"
   fi
+  # Opt-in drop-ins (root for runtime configuration): shipped beside the docs, never installed.
+  if [ -d "deploy/systemd/$program.service.d" ]; then
+    mkdir -p "$root/share/harbor-satellite/systemd/$program.service.d"
+    cp deploy/systemd/"$program".service.d/*.conf "$root/share/harbor-satellite/systemd/$program.service.d/"
+  fi
   cat >"$root/install.sh" <<'INSTALL'
 #!/bin/sh
 # Installs this package under /usr/local and /etc (existing config files are kept), then says

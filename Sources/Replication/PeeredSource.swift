@@ -61,6 +61,7 @@ struct PeeredSource: ContentSource {
            try await fetchFromPeers(name, digest: digest, size: size, into: sink, coordinate: coordinate) {
             return
         }
+        if size != nil { site.fetchingItself(digest) }
         let counting = CountingSink(sink, site: site, origin: .upstream)
         if let size {
             try await upstream.download(repository, digest: digest, size: size, into: counting)

@@ -110,7 +110,10 @@ public final class Site: Sendable {
         }
         for client in retired { Task { await client.shutdown() } }
         if let configuration {
-            logger.info("site configured", metadata: ["site": "\(configuration.name)", "peers": "\(configuration.peers.count)"])
+            logger.info("site configured", metadata: [
+                "site": "\(configuration.name)", "peers": "\(configuration.peers.count)",
+                "advertised": "\(configuration.ownURL ?? "no: without --advertise no peer counts on this satellite to fetch for it")",
+            ])
         }
     }
 
@@ -146,6 +149,19 @@ public final class Site: Sendable {
         state.withLock { state in
             state.syncing = true
             state.fetching = Set(digests)
+        }
+    }
+
+    /// Narrows what peers are told this satellite fetches to `digests`.
+    func claim(only digests: [Digest]) {
+        state.withLock { $0.fetching = Set(digests) }
+    }
+
+    /// This satellite goes to the upstream for `digest` itself (its fetcher declined or is gone):
+    /// peers that ask from now on wait for it rather than fetch it too.
+    func fetchingItself(_ digest: Digest) {
+        state.withLock { state in
+            if state.syncing { state.fetching.insert(digest) }
         }
     }
 

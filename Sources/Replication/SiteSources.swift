@@ -23,12 +23,21 @@ public final class SiteSources: ContentSources {
 
     /// The blobs this satellite is the site's fetcher for come first: no download slot waits on a
     /// peer before every blob the peers wait on from us has started.
+    ///
+    /// Peers are told "fetching" only for those: a satellite that said so for a blob it in turn
+    /// waits on a peer for could wait on that peer while the peer waits on it (members whose
+    /// views of the site differ: one without `--advertise` never counts itself, one that cannot
+    /// reach a third counts without it). While the peers are probed, one the others can name as
+    /// fetcher (it advertises itself) holds them to wait on everything, briefly.
     public func willFetch(_ blobs: [Digest]) async -> [Digest] {
-        site.beginFetching(blobs)
-        guard site.hasPeers else { return blobs }
+        site.beginFetching(site.configuration?.ownURL == nil ? [] : blobs)
+        guard site.hasPeers else {
+            site.claim(only: blobs)
+            return blobs
+        }
         let peers = await site.livePeers(fresh: true)
-        guard !peers.isEmpty else { return blobs }
-        let ours = blobs.filter { site.fetcher(of: $0, among: peers) == nil }
+        let ours = peers.isEmpty ? blobs : blobs.filter { site.fetcher(of: $0, among: peers) == nil }
+        site.claim(only: ours)
         let oursSet = Set(ours)
         return ours + blobs.filter { !oursSet.contains($0) }
     }

@@ -13,6 +13,9 @@ struct BackupManifest: Codable, Equatable {
         var original: String?
         /// Its permission bits before, to write it back with.
         var mode: UInt16?
+        /// It was a symlink naming this (as written): the satellite replaced the link with a file
+        /// and never wrote through it, so `restore` makes the link again.
+        var symlink: String?
         /// Directories made to hold it, outermost first.
         var createdDirectories: [String]
         var runtimes: [String]

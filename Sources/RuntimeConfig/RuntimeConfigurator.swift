@@ -108,7 +108,10 @@ public struct RuntimeConfigurator: Sendable {
             return
         }
         let originals = BackupManifest.directory + "/originals/"
-        if let name = entry.original {
+        if let target = entry.symlink {
+            // The link was replaced, its target never written: the link comes back as it was.
+            try files.writeSymlink(path, target: target)
+        } else if let name = entry.original {
             guard let bytes = try files.read(originals + name) else {
                 throw RuntimeConfigError(.io, "the original of \(files.absolutePath(path)) is missing from \(files.absolutePath(originals)); nothing more was restored")
             }
@@ -125,8 +128,10 @@ public struct RuntimeConfigurator: Sendable {
     /// Records a file's bytes before its first change; the manifest is saved before the file is.
     private func keepOriginal(_ path: String, current: Data?, for runtime: Runtime, in manifest: inout BackupManifest) throws(RuntimeConfigError) {
         var entry = BackupManifest.Entry(
-            original: nil, mode: files.mode(path), createdDirectories: files.missingDirectories(for: path), runtimes: [runtime.rawValue])
-        if let current {
+            original: nil, mode: try files.mode(path), createdDirectories: try files.missingDirectories(for: path), runtimes: [runtime.rawValue])
+        if let target = try files.symlinkTarget(path) {
+            entry.symlink = target
+        } else if let current {
             let name = BackupManifest.originalName(for: path)
             try files.write(BackupManifest.directory + "/originals/" + name, current, mode: 0o600)
             entry.original = name
@@ -137,7 +142,7 @@ public struct RuntimeConfigurator: Sendable {
     /// The manifest, or a new one that knows which directories holding it are made for it.
     private func loadManifest() throws(RuntimeConfigError) -> BackupManifest {
         guard let data = try files.read(manifestPath) else {
-            return BackupManifest(createdDirectories: files.missingDirectories(for: manifestPath))
+            return BackupManifest(createdDirectories: try files.missingDirectories(for: manifestPath))
         }
         return try BackupManifest.decode(data, path: files.absolutePath(manifestPath))
     }
@@ -151,7 +156,7 @@ public struct RuntimeConfigurator: Sendable {
             files.removeEmptyDirectories(manifest.createdDirectories)
             return
         }
-        guard files.exists(manifestPath) else { return }
+        guard try files.exists(manifestPath) else { return }
         try files.remove(manifestPath)
         files.removeEmptyDirectories([BackupManifest.directory + "/originals"])
         files.removeEmptyDirectories(manifest.createdDirectories)

@@ -90,6 +90,7 @@ public struct BundleImport {
                 }
                 if signed == nil, let document = pending.document, let signature = pending.signature {
                     let verified = try SignedBundleState(document: document, signature: signature, key: key)
+                    try refuseIfForAnother(verified.state, registered: registered)
                     try refuseIfOlder(verified.state.generation, key: key)
                     signed = verified
                 }
@@ -97,13 +98,16 @@ public struct BundleImport {
             guard let signed else { throw ReplicationError(.invalidContent, "the bundle has no \(BundleLayout.stateFile) with its \(BundleLayout.signatureFile)") }
             guard let index else { throw ReplicationError(.invalidContent, "the bundle has no \(BundleLayout.indexFile)") }
             let report = try await apply(signed.state, index: index)
+            // Only what the signed manifests name stays: anything else in the tar is nobody's to serve.
+            let extra = try await store.discardUnneeded(written)
+            if extra > 0 { logger.notice("the bundle carried blobs no manifest of its state names; discarded", metadata: ["blobs": "\(extra)"]) }
             let statePath = try keep(signed, registered: registered != nil)
             let snapshot = StatusSnapshot(dataDirectory: options.dataDirectory, stateSource: "bundle \(options.path)", store: store, logger: logger)
             await snapshot.accepted(VerifiedState(signed.state, origin: "bundle \(options.path)"))
             await snapshot.record(report)
             return Outcome(
                 generation: signed.state.generation, since: about?.since, artifacts: signed.state.artifacts.count,
-                blobsWritten: written.count, blobsHeld: held, bytesWritten: bytes, statePath: statePath)
+                blobsWritten: written.count - extra, blobsHeld: held, bytesWritten: bytes, statePath: statePath)
         } catch {
             // What arrived is not named by any manifest yet: it goes now, not after the grace period.
             let discarded = (try? await store.discardUnneeded(written)) ?? 0
@@ -136,6 +140,24 @@ public struct BundleImport {
             throw ReplicationError(.configuration, "the bundle is refused and nothing was applied: \(reasons)")
         }
         return report
+    }
+
+    /// A bundle made for another satellite would put that satellite's images, settings and
+    /// site here. The directory's satellite is its registration's, or, unregistered, the one
+    /// whose bundle it took last.
+    private func refuseIfForAnother(_ state: DesiredState, registered: GroundControlCredentials?) throws(ReplicationError) {
+        let previous = (try? String(contentsOfFile: Self.stateFilePath(in: options.dataDirectory), encoding: .utf8))
+            .flatMap { try? StateFile.parse($0) }?.satellite
+        guard let own = registered?.name ?? previous else { return }
+        guard let named = state.satellite else {
+            throw ReplicationError(
+                .configuration,
+                "the bundle's state names no satellite, and this data directory is satellite '\(own)''s: make its bundle with this Ground Control (satctl satellites bundle \(own))")
+        }
+        guard named == own else {
+            throw ReplicationError(
+                .configuration, "the bundle is for satellite '\(named)', and this data directory is satellite '\(own)''s: refused before any content was read")
+        }
     }
 
     /// A generation older than the one applied would take the satellite back.

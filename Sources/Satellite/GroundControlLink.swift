@@ -171,6 +171,9 @@ public struct GroundControlLink: Service {
                     }
                     let state = try APIJSON.decoder().decode(DesiredState.self, from: reply.body)
                     try state.validate()
+                    if let named = state.satellite, named != credentials.name {
+                        throw LinkError("the desired state is for satellite '\(named)', not '\(credentials.name)'; refused")
+                    }
                     // A state answered just before the revocation was heard of is neither kept
                     // nor applied: the revoked satellite would sync it, now or after a restart.
                     let taken = try await session.unlessRevoked {

@@ -24,6 +24,9 @@ public struct DesiredState: Codable, Sendable, Equatable {
     public var site: Site?
     /// The signature policy for every artifact that sets none of its own.
     public var verification: Verification?
+    /// The satellite this state is for. Ground Control names it in every state it signs, so a
+    /// signed state (or a bundle) taken to another satellite is refused there.
+    public var satellite: String?
 
     public init(schemaVersion: Int = DesiredState.currentSchemaVersion, generation: Int64, upstreams: [Upstream], artifacts: [Artifact],
                 settings: SatelliteSettings? = nil, proxy: [ProxyRule]? = nil, peers: [Peer]? = nil, site: Site? = nil,

@@ -280,6 +280,9 @@ public struct GroupView: Codable, Sendable, Equatable {
     /// The fleet revision of the group's last change (including a tag resolving anew).
     public var revision: Int64
     public var updatedAt: Date
+    /// Projects the group names that its Harbor does not have: no satellite is given a robot
+    /// for them, nor their artifacts, until they exist. Absent when there are none.
+    public var missingProjects: [String]?
 
     public init(name: String, registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil, revision: Int64, updatedAt: Date) {
         self.name = name
@@ -524,6 +527,10 @@ public struct SatelliteView: Codable, Sendable, Equatable {
     public var heldBack: [HeldBackArtifact]?
     /// The Harbor robots its state hands out, one per registry of kind harbor.
     public var robots: [RobotView]?
+    /// True when it was enrolled with a token an operator issued: until an admin approves it
+    /// (`POST /api/v1/satellites/{name}/approve`), it gets no state that holds a registry's
+    /// password or its site's credential. Absent once approved.
+    public var awaitingApproval: Bool?
 
     public init(name: String, state: String, groups: [String], labels: [String: String], settings: SatelliteSettings,
                 createdAt: Date, registeredAt: Date?, lastSeen: Date?, desiredGeneration: Int64, appliedGeneration: Int64?,

@@ -68,6 +68,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("oidc-name"), help: "The provider's name on the login button (default single sign-on).")
     var oidcName: String?
 
+    @Option(name: .customLong("event-allow-host"), help: "A host that event subscriptions may reach although it is, or resolves to, loopback, link-local or this server's own address; repeat it. Settings file: event-allow-hosts, comma-separated.")
+    var eventAllowHosts: [String] = []
+
     @Option(help: "YAML file of settings, named like the flags (listen, database, ...).")
     var config: String?
 
@@ -92,6 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.healthInterval = .seconds(max(1, try settings.seconds("health-interval", flag: healthInterval, default: 5)))
         configuration.tokenLifetime = max(1, try settings.seconds("token-lifetime", flag: tokenLifetime, default: 86400))
         configuration.oidc = try oidc(settings)
+        configuration.eventAllowedHosts = eventAllowHosts.isEmpty
+            ? (settings.string("event-allow-hosts", flag: nil) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            : eventAllowHosts
         configuration.limits = try settings.serverLimits(connections, descriptorsPerConnection: 1)
         let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
         let application = try GroundControlServer.makeApplication(

@@ -6,9 +6,9 @@ import SatelliteProtocol
 /// `satctl satellites …`
 struct SatellitesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "satellites", abstract: "Edge sites: create, list, show, revoke.",
+        commandName: "satellites", abstract: "Edge sites: create, list, show, approve, revoke.",
         subcommands: [
-            Create.self, List.self, Show.self, Settings.self, Token.self, Rotate.self, Revoke.self, Delete.self, AddGroup.self,
+            Create.self, List.self, Show.self, Settings.self, Token.self, Approve.self, Rotate.self, Revoke.self, Delete.self, AddGroup.self,
             RemoveGroup.self, Bundle.self,
         ])
 
@@ -21,7 +21,8 @@ struct SatellitesCommand: AsyncParsableCommand {
                 } else {
                     drift = (satellite.drift.behind ? "behind" : "") + (satellite.drift.missing.isEmpty ? "" : (satellite.drift.behind ? ", " : "") + "\(satellite.drift.missing.count) missing")
                 }
-                return [satellite.name, satellite.state, satellite.groups.joined(separator: ","), satellite.site ?? "-", show(satellite.lastSeen),
+                let state = satellite.state + (satellite.awaitingApproval == true ? " (awaits approval)" : "")
+                return [satellite.name, state, satellite.groups.joined(separator: ","), satellite.site ?? "-", show(satellite.lastSeen),
                         String(satellite.desiredGeneration), satellite.appliedGeneration.map(String.init) ?? "-", drift]
             }
     }
@@ -150,6 +151,20 @@ struct SatellitesCommand: AsyncParsableCommand {
         func run() async throws {
             _ = try await APIClient.with(connection) { try await $0.send("POST", "/api/v1/satellites/\(segment(name))/rotate") }
             print("satellite \(name) gets a new credential at its next heartbeat")
+        }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Let a satellite enrolled with an operator's token have its registries' passwords and its site's credential (admin).")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+
+        func run() async throws {
+            let satellite = try await APIClient.with(connection) { client in
+                try client.decode(SatelliteView.self, try await client.send("POST", "/api/v1/satellites/\(segment(name))/approve"))
+            }
+            try emit(satellite, connection.output) { SatellitesCommand.table([$0]) }
         }
     }
 

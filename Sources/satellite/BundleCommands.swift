@@ -18,6 +18,9 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "The satellite's data directory (default ./satellite-data); the satellite must be stopped.")
     var dataDirectory: String = "satellite-data"
 
+    @Option(name: .customLong("data-mode"), help: ArgumentHelp(stringLiteral: DataDirectoryMode.flagHelp))
+    var dataMode: String?
+
     @Option(name: .customLong("state-public-key"), help: "File with Ground Control's state key (base64 Ed25519), for a satellite that never registered.")
     var statePublicKey: String?
 
@@ -27,6 +30,7 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try BundleCommandSupport.logger(logLevel)
         let key = try statePublicKey.map(StatePublicKey.read)
+        try DataDirectoryMode.apply(try DataDirectoryMode.parse(dataMode), to: dataDirectory)
         let lock = try DataDirectoryLock(directory: dataDirectory, purpose: "importing a bundle into it")
         defer { withExtendedLifetime(lock) {} }
         let store = try RegistryStore(directory: dataDirectory, logger: logger)

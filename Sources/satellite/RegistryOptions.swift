@@ -11,6 +11,9 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Directory holding blobs, uploads and registry.sqlite (default ./satellite-data).")
     var dataDirectory: String?
 
+    @Option(name: .customLong("data-mode"), help: ArgumentHelp(stringLiteral: DataDirectoryMode.flagHelp))
+    var dataMode: String?
+
     @Option(help: "host:port to listen on; port 0 picks a free one (default 127.0.0.1:5050).")
     var listen: String?
 
@@ -65,8 +68,9 @@ struct RegistrySettings {
             host: address.host, port: address.port, tlsCertificatePath: certificate,
             tlsKeyPath: settings.string("tls-key", flag: options.tlsKey), readOnly: readOnly)
         server.limits = try settings.serverLimits(options.connections, descriptorsPerConnection: 2)
-        var registry = SatelliteRuntime.Registry(
-            directory: settings.string("data-dir", flag: options.dataDirectory, default: "satellite-data"), server: server)
+        let directory = settings.string("data-dir", flag: options.dataDirectory, default: "satellite-data")
+        try DataDirectoryMode.apply(try DataDirectoryMode.parse(settings.string("data-mode", flag: options.dataMode)), to: directory)
+        var registry = SatelliteRuntime.Registry(directory: directory, server: server)
         registry.store.garbageGracePeriod = try settings.seconds("gc-grace", flag: options.gcGrace, default: 3600)
         registry.garbageCollectionInterval = .seconds(max(try settings.seconds("gc-interval", flag: options.gcInterval, default: 3600), 1))
         if let raw = settings.string("cache-max-bytes", flag: options.cacheMaxBytes) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import ProgramSupport
 import Replication
 import RuntimeConfig
@@ -71,6 +72,10 @@ struct RunCommand: AsyncParsableCommand {
             }
             guard settings.string("state-public-key", flag: statePublicKey) == nil else {
                 throw SettingsError("state-public-key is for --state-file; Ground Control's key comes with registration")
+            }
+            if token != nil {
+                // Every user of the machine can read a process's arguments.
+                registry.logger.warning("--token is shown to every user of this machine in the process list; prefer SATELLITE_TOKEN or token: in the settings file")
             }
             agent = .init(source: .groundControl(.init(
                 url: url, dataDirectory: registry.registry.directory, token: settings.string("token", flag: token))))

@@ -12,9 +12,9 @@ extension FleetContractTests {
             let password = "correct horse battery"
             try await fleet.putUser(try Self.name("olga"), role: .operator, password: password, by: .admin)
             await expectFailure(.invalidField) { try await fleet.putUser(try Self.name("short"), role: .viewer, password: "tiny", by: .admin) }
-            #expect(try await fleet.principal(user: "olga", password: password) == Principal(actor: .user("olga"), role: .operator))
-            #expect(try await fleet.principal(user: "olga", password: password + "!") == nil)
-            #expect(try await fleet.principal(user: "nobody", password: password) == nil)
+            #expect(try await fleet.principal(user: try Self.name("olga"), password: password) == Principal(actor: .user("olga"), role: .operator))
+            #expect(try await fleet.principal(user: try Self.name("olga"), password: password + "!") == nil)
+            #expect(try await fleet.principal(user: try Self.name("nobody"), password: password) == nil)
 
             let token = try await fleet.issueUserToken(for: "olga", description: "laptop", days: 2)
             #expect(token.token.hasPrefix("gcp_"))
@@ -27,7 +27,7 @@ extension FleetContractTests {
             // A changed role counts at once; an expired token no longer does.
             try await fleet.putUser(try Self.name("olga"), role: .viewer, password: nil, by: .admin)
             #expect(try await fleet.principal(token: token.token)?.role == .viewer)
-            #expect(try await fleet.principal(user: "olga", password: password) != nil, "the password stays when none is given")
+            #expect(try await fleet.principal(user: try Self.name("olga"), password: password) != nil, "the password stays when none is given")
             clock.advance(3 * 86400)
             #expect(try await fleet.principal(token: token.token) == nil)
 

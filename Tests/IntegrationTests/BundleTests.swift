@@ -193,3 +193,42 @@ extension BundleTests {
         }
     }
 }
+
+extension BundleTests {
+    /// Issue 25.5 and 25.9: a bundle is bound to the satellite it was made for, and an import
+    /// keeps only what its signed manifests name.
+    @Test func aBundleIsForItsOwnSatelliteAndBringsOnlyWhatItsManifestsName() async throws {
+        try await withUpstream { work, images, upstream in
+            try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
+            try await upstream.push(layout: images.layout, name: "second", to: "private/app:1")
+            let server = try await GroundControlProcess(directory: work, adminToken: "admin")
+            defer { Task { await server.stop() } }
+            let token = try await defineFleet(
+                server, upstream: upstream, work: work, artifacts: ["library/app:1"], satelliteOptions: ["--heartbeat-interval", "1"])
+            try await satctl(server, token: "admin", ["groups", "put", "private", "--registry", "central", "--artifact", "private/app:1"])
+            try await satctl(server, token: "admin", ["satellites", "create", "edge-02", "--group", "private"])
+            let site = try TemporaryDirectory("bundle-bound")
+            let agent = try await SatelliteAgent(state: nil, directory: site, source: ["--ground-control", server.baseURL, "--token", token])
+            try await agent.waitForStatus("the first sync") { $0.allSynced && $0.inventory.count == 1 }
+            await agent.child.stop()
+            let saved = try Data(contentsOf: URL(fileURLWithPath: agent.dataDirectory + "/ground-control-state.signed"))
+            let blobsBefore = Self.blobFiles(agent.dataDirectory)
+
+            // sat2's bundle, signed by the same Ground Control, taken to sat1's directory.
+            try await satctl(server, token: "admin", ["satellites", "bundle", "edge-02", "-o", work.appending("other.tar")])
+            let refused = try await Self.importBundle(work.appending("other.tar"), into: agent.dataDirectory, key: nil)
+            #expect(refused.status != 0 && refused.error.contains("edge-02") && refused.error.contains("edge-01"), "\(refused)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: agent.dataDirectory + "/ground-control-state.signed")) == saved)
+            #expect(Self.blobFiles(agent.dataDirectory) == blobsBefore, "nothing of the other satellite's content stays")
+
+            // Its own bundle with a blob no manifest names: applied, the stray blob not kept.
+            try await satctl(server, token: "admin", ["satellites", "bundle", "edge-01", "-o", work.appending("own.tar")])
+            let stray = try await Self.damage(work.appending("own.tar"), "extra-blob").trimmingCharacters(in: .whitespacesAndNewlines)
+            let digest = try Digest(stray)
+            let imported = try await Self.importBundle(work.appending("own.tar"), into: agent.dataDirectory, key: nil)
+            #expect(imported.status == 0, "\(imported)")
+            #expect(!FileManager.default.fileExists(atPath: "\(agent.dataDirectory)/blobs/sha256/\(digest.encoded.prefix(2))/\(digest.encoded)"))
+            #expect(Self.blobFiles(agent.dataDirectory) == blobsBefore)
+        }
+    }
+}

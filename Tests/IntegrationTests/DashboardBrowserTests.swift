@@ -43,7 +43,7 @@ import TestSupport
         let server = try await GroundControlProcess(directory: work, adminToken: "admin", port: port, extraArguments: [
             "--oidc-issuer", issuer, "--oidc-client-id", "ground-control", "--oidc-client-secret-file", clientSecret,
             "--oidc-redirect-url", "http://127.0.0.1:\(port)/login/oidc/callback", "--oidc-role", "gc-operators=operator",
-            "--oidc-name", "the test provider",
+            "--oidc-name", "the test provider", "--event-allow-host", "127.0.0.1",
         ])
         defer { Task { await server.stop() } }
         let admin = ["Authorization": "Bearer admin", "Content-Type": "application/json"]

@@ -36,6 +36,10 @@ import TestSupport
         let joined = try require(output.split(separator: "\n").first { $0.contains("store-a2 site:") }, "a site line for store-a2")
         #expect(joined.contains(" 0 from upstreams") && !joined.contains(" 0 bytes from peers"), "\(joined)")
         #expect(output.split(separator: "\n").contains { $0.contains("store-a,store-a2") }, "\(output)")
+        // An operator's enrolment waits for an admin's approval.
+        #expect(output.split(separator: "\n").contains { $0.contains("before: store-a3") && $0.contains("awaits approval") }, "\(output)")
+        #expect(output.contains("store-a3 is told: satellite 'store-a3' was enrolled with a token an operator issued"), "\(output)")
+        #expect(output.split(separator: "\n").contains { $0.contains("after satctl satellites approve: store-a3") && !$0.contains("awaits") }, "\(output)")
 
         // store-b pulls from the Harbor with its own robot; the scan gate held the critical image back.
         #expect(output.contains("store-b robot      harbor: robot$satellite.harbor.store-b.a"), "\(output)")

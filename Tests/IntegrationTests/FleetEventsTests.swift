@@ -23,7 +23,8 @@ import TestSupport
         let python = try requireTool("python3", package: "python3")
         let work = try TemporaryDirectory("fleet-events")
         defer { work.remove() }
-        let server = try await GroundControlProcess(directory: work, adminToken: "admin", extraArguments: ["--health-interval", "1"])
+        let server = try await GroundControlProcess(
+            directory: work, adminToken: "admin", extraArguments: ["--health-interval", "1", "--event-allow-host", "127.0.0.1"])
         defer { Task { await server.stop() } }
         let secret = "receiver-secret-0123456789"
         let secretFile = work.appending("secret")
@@ -134,7 +135,7 @@ import TestSupport
         let python = try requireTool("python3", package: "python3")
         let work = try TemporaryDirectory("slow-receiver")
         defer { work.remove() }
-        let server = try await GroundControlProcess(directory: work, adminToken: "admin")
+        let server = try await GroundControlProcess(directory: work, adminToken: "admin", extraArguments: ["--event-allow-host", "127.0.0.1"])
         defer { Task { await server.stop() } }
         let secretFile = work.appending("secret")
         #expect(FileManager.default.createFile(atPath: secretFile, contents: Data("slow-receiver-secret-01".utf8), attributes: [.posixPermissions: 0o600]))
@@ -179,5 +180,47 @@ import TestSupport
         #expect(try await server.child.waitForExit() == 0)
         #expect(ContinuousClock.now - stopping < .seconds(20), "stopping took \(ContinuousClock.now - stopping)")
         print("FleetEventsTests: a graceful stop took \(ContinuousClock.now - stopping) with a send under way")
+    }
+}
+
+extension FleetEventsTests {
+    /// Issue 25.8: a redirect is a failed delivery (retried and shown), never followed: not as a
+    /// POST to another host (307, 308), not as a GET without the event (301, 302, 303).
+    @Test(arguments: [307, 302, 308, 303, 301])
+    func aSubscriptionNeverFollowsARedirect(status: Int) async throws {
+        let python = try requireTool("python3", package: "python3")
+        let work = try TemporaryDirectory("event-redirect")
+        defer { work.remove() }
+        let server = try await GroundControlProcess(directory: work, adminToken: "admin", extraArguments: ["--event-allow-host", "127.0.0.1"])
+        defer { Task { await server.stop() } }
+        let secretFile = work.appending("secret")
+        #expect(FileManager.default.createFile(atPath: secretFile, contents: Data("redirect-secret-0123".utf8), attributes: [.posixPermissions: 0o600]))
+        let (port, elsewhere) = (try freePort(), try freePort())
+        let target = try ChildProcess(python, ["\(Self.scripts)/event-receiver.py", String(elsewhere), secretFile], logDirectory: work.path)
+        defer { Task { await target.stop() } }
+        let redirecting = try ChildProcess(
+            python, ["\(Self.scripts)/event-receiver.py", String(port), secretFile, "0", String(status), "http://127.0.0.1:\(elsewhere)/stolen"],
+            logDirectory: work.path)
+        defer { Task { await redirecting.stop() } }
+        try await poll("the receivers to listen") { target.output.contains("listening") && redirecting.output.contains("listening") }
+
+        let admin = ["Authorization": "Bearer admin", "Content-Type": "application/json"]
+        for (path, json) in [
+            ("/api/v1/subscriptions/ops", #"{"url":"http://127.0.0.1:\#(port)/hook","secret":"redirect-secret-0123"}"#),
+            ("/api/v1/registries/central", #"{"url":"http://127.0.0.1:5000"}"#),
+            ("/api/v1/groups/edge", #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"sha256:\#(String(repeating: "ab", count: 32))"}]}"#),
+        ] {
+            let reply = try await httpSend("PUT", server.baseURL + path, headers: admin, body: Data(json.utf8))
+            #expect((200..<300).contains(reply.status), "\(path): \(String(decoding: reply.body, as: UTF8.self))")
+        }
+        let failed = try await pollFor("the redirect to be recorded as a failed delivery") { () -> SubscriptionView? in
+            let view = try APIJSON.decoder().decode(
+                SubscriptionView.self, from: try await httpGet(server.baseURL + "/api/v1/subscriptions/ops", headers: admin).body)
+            return view.failures >= 1 ? view : nil
+        }
+        #expect(failed.pending >= 1 && failed.lastError?.contains("\(status)") == true, "\(failed)")
+        #expect(redirecting.output.contains("group.changed"), "the event reached the subscribed endpoint: \(redirecting.output)")
+        // Nothing reached the place the redirect named, as a POST or as a GET.
+        #expect(target.output.split(separator: "\n") == ["listening"], "\(target.output)")
     }
 }

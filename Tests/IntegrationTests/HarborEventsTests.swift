@@ -8,8 +8,10 @@ import TestSupport
 /// long-polling for its state gets the new digest at once, not at the next resolve pass.
 @Suite struct HarborEventsTests {
     /// Through the registry as a plain OCI registry and as a Harbor (tags read from its API, the
-    /// satellite pulling with its robot).
-    @Test(arguments: ["oci", "harbor"]) func aPushReachesALongPollingSatelliteWithinASecond(kind: String) async throws {
+    /// satellite pulling with its robot), and with Harbor's webhook in its CloudEvents format.
+    @Test(arguments: ["oci", "harbor", "harbor/CloudEvents"]) func aPushReachesALongPollingSatelliteWithinASecond(variant: String) async throws {
+        let kind = String(variant.prefix { $0 != "/" })
+        let format = variant.contains("/") ? String(variant.drop { $0 != "/" }.dropFirst()) : "Default"
         let harbor = try await HarborStandIn()
         let work = try TemporaryDirectory("harbor-events")
         defer { work.remove() }
@@ -56,7 +58,8 @@ import TestSupport
             // Harbor's webhook policy for the project, pointed at Ground Control.
             let policy = """
                 {"name": "ground-control", "enabled": true, "event_types": ["PUSH_ARTIFACT"],
-                 "targets": [{"type": "http", "address": "\(server.baseURL)/api/v1/events/harbor", "auth_header": "\(secret)"}]}
+                 "targets": [{"type": "http", "address": "\(server.baseURL)/api/v1/events/harbor", "auth_header": "\(secret)",
+                              "payload_format": "\(format)"}]}
                 """
             let basic = "Basic " + Data("\(HarborStandIn.admin):\(HarborStandIn.adminPassword)".utf8).base64EncodedString()
             let made = try await httpSend("POST", "\(harbor.url)/api/v2.0/projects/proj/webhook/policies",
@@ -77,8 +80,9 @@ import TestSupport
             // 3 s and 6.6 s (the resolve's registry calls wait for the CPU like everything else),
             // so the bound is the long-poll's own end, with room to tell the two apart.
             #expect(waited < .seconds(20), "the new state came \(waited) after the push")
-            print("HarborEventsTests (\(kind)): the long-poll returned \(waited) after the push finished")
-            #expect(harbor.events.contains { $0.hasPrefix("delivered PUSH_ARTIFACT") && $0.hasSuffix(": 202") }, "\(harbor.events)")
+            print("HarborEventsTests (\(variant)): the long-poll returned \(waited) after the push finished")
+            let delivered = format == "CloudEvents" ? "delivered harbor.artifact.pushed" : "delivered PUSH_ARTIFACT"
+            #expect(harbor.events.contains { $0.hasPrefix(delivered) && $0.hasSuffix(": 202") }, "\(harbor.events)")
 
             // Without the registry's secret, an event is refused.
             let forged = try await httpSend("POST", "\(server.baseURL)/api/v1/events/harbor",

@@ -15,12 +15,17 @@ import TestSupport
         let server: GroundControlProcess
         let work: TemporaryDirectory
 
-        static func start(_ work: TemporaryDirectory, harbor: HarborStandIn, database: String? = nil) async throws -> HarborFleet {
+        /// - Parameters: username, password: what Ground Control logs in to Harbor with (the
+        ///   password kept in `admin-password`).
+        static func start(
+            _ work: TemporaryDirectory, harbor: HarborStandIn, database: String? = nil, username: String = HarborStandIn.admin,
+            password: String = HarborStandIn.adminPassword
+        ) async throws -> HarborFleet {
             let server = try await GroundControlProcess(
                 directory: work, database: database, adminToken: "admin", extraArguments: ["--robot-interval", "1", "--resolve-interval", "2"])
-            try Data(HarborStandIn.adminPassword.utf8).write(to: URL(fileURLWithPath: work.appending("admin-password")))
+            try Data(password.utf8).write(to: URL(fileURLWithPath: work.appending("admin-password")))
             let shown = try await IntegrationTests.satctl(server, token: "admin", [
-                "registries", "put", "central", "--kind", "harbor", "--registry-url", harbor.url, "--username", HarborStandIn.admin,
+                "registries", "put", "central", "--kind", "harbor", "--registry-url", harbor.url, "--username", username,
                 "--password-file", work.appending("admin-password"),
             ])
             #expect(shown.contains("harbor"), "\(shown)")
@@ -210,7 +215,7 @@ import TestSupport
             let basic = "Basic " + Data("\(HarborStandIn.admin):\(HarborStandIn.adminPassword)".utf8).base64EncodedString()
             let leftover = try await httpSend(
                 "POST", "\(harbor.url)/api/v2.0/robots", headers: ["Authorization": basic, "Content-Type": "application/json"],
-                body: Data(#"{"name": "satellite.central.edge-01.a", "level": "system", "duration": 30, "permissions": []}"#.utf8))
+                body: Data(#"{"name": "satellite.central.edge-01.a", "level": "system", "duration": 30, "permissions": [{"kind": "project", "namespace": "proj", "access": [{"resource": "repository", "action": "pull"}]}]}"#.utf8))
             #expect(leftover.status == 201)
 
             await harbor.stop()
@@ -230,8 +235,15 @@ import TestSupport
 
             await harbor.stop()
             try await fleet.satctl(["satellites", "delete", "edge-01"])
+            try await fleet.satctl(["groups", "delete", "edge"])
+            // Deleting the registry now would leave the robot in Harbor with nobody to delete it.
+            let refused = try await httpSend("DELETE", "\(fleet.server.baseURL)/api/v1/registries/central", headers: ["Authorization": "Bearer admin"])
+            #expect(refused.status == 409 && String(decoding: refused.body, as: UTF8.self).contains("robot"), "\(refused.status)")
             try await harbor.start()
             try await poll("the deleted satellite's robot to be deleted once Harbor is back") { try await harbor.robots().isEmpty }
+            try await poll("the registry to be deletable once its robots are gone") {
+                try await httpSend("DELETE", "\(fleet.server.baseURL)/api/v1/registries/central", headers: ["Authorization": "Bearer admin"]).status == 204
+            }
         }
     }
 
@@ -298,5 +310,84 @@ import TestSupport
                 return view.artifacts.first?.heldBack?.first?.reason == "not scanned" && view.artifacts.first?.resolvedDigest == nil
             }
         }
+    }
+}
+
+extension HarborRobotsTests {
+    /// Issue 25.2, against a stand-in that behaves as Harbor's handlers do: Ground Control logged
+    /// in as a system robot (its new robots within its own permissions), a robot name prefix
+    /// other than `robot$`, the secret set after creation, a group naming a project Harbor lacks
+    /// holding up neither its other project nor another satellite, and a duration change whose
+    /// expiry Harbor counts from the robot's creation.
+    @Test func aMissingProjectHoldsUpNobodyUnderASystemRobotAndAnotherPrefix() async throws {
+        let harbor = try await HarborStandIn(robotPrefix: "bot-")
+        let work = try TemporaryDirectory("harbor-missing-project")
+        defer { work.remove() }
+        do {
+            let (layout, digests) = try Self.images(in: work, ["app1"])
+            try await harbor.push(layout: layout, name: "app1", to: "proj/app:v1")
+            // Ground Control's own robot: robots, and pull and read on every project.
+            let manager = #"""
+            {"name":"ground-control","level":"system","duration":-1,"permissions":[
+              {"kind":"system","namespace":"/","access":[{"resource":"robot","action":"create"},{"resource":"robot","action":"read"},
+                {"resource":"robot","action":"list"},{"resource":"robot","action":"update"},{"resource":"robot","action":"delete"}]},
+              {"kind":"project","namespace":"*","access":[{"resource":"repository","action":"pull"},{"resource":"repository","action":"list"},
+                {"resource":"artifact","action":"read"},{"resource":"artifact","action":"list"}]}]}
+            """#
+            let created = try await HarborStandInTests.call(harbor, "POST", "/robots", manager)
+            let secret = try #require(created.body["secret"] as? String, "\(created.text)")
+            let fleet = try await HarborFleet.start(work, harbor: harbor, username: "bot-ground-control", password: secret)
+            defer { Task { await fleet.server.stop() } }
+
+            try await fleet.satctl(["groups", "put", "mixed", "--registry", "central", "--artifact", "nosuch/app:v1", "--artifact", "proj/app:v1@\(digests["app1"] ?? "")"])
+            try await fleet.satctl(["groups", "put", "edge", "--registry", "central", "--artifact", "proj/app:v1@\(digests["app1"] ?? "")"])
+            // Registered in name order: the satellite of the bad group comes first.
+            let first = try await fleet.register("s-a", groups: ["mixed"])
+            let second = try await fleet.register("s-b", groups: ["edge"])
+            try await poll("both satellites' robots") {
+                Set(try await harbor.robots().map(\.name)) == ["bot-ground-control", "bot-satellite.central.s-a.a", "bot-satellite.central.s-b.a"]
+            }
+            #expect(try await harbor.robots().first { $0.name == "bot-satellite.central.s-a.a" }?.permissions.map(\.namespace) == ["proj"])
+            let group = try APIJSON.decoder().decode(GroupView.self, from: Data(try await fleet.satctl(["groups", "show", "mixed", "--output", "json"]).utf8))
+            #expect(group.missingProjects == ["nosuch"], "\(group)")
+
+            // Each satellite's state names its robot as Harbor shows it, with a secret that works.
+            for (name, auth) in [("s-a", first), ("s-b", second)] {
+                let state = try await pollFor("\(name)'s state with its robot") { () -> DesiredState? in
+                    let reply = try await httpGet("\(fleet.server.baseURL)/api/v1/state", headers: auth)
+                    let state = try APIJSON.decoder().decode(DesiredState.self, from: reply.body)
+                    return state.upstreams.first?.username == nil ? nil : state
+                }
+                let upstream = try #require(state.upstreams.first)
+                #expect(upstream.username == "bot-satellite.central.\(name).a")
+                #expect(try await harbor.canPull("proj/app", tag: "v1", username: upstream.username ?? "", password: upstream.password ?? ""),
+                        "\(name) cannot pull with the secret its state names")
+                #expect(state.artifacts.map(\.repository.value) == ["proj/app"], "nothing from the missing project: \(state.artifacts)")
+            }
+
+            // A shorter life, then the project appears: the robot widens under its shown name, and
+            // its expiry is Harbor's, counted from its creation.
+            try await fleet.satctl([
+                "registries", "put", "central", "--kind", "harbor", "--registry-url", harbor.url, "--username", "bot-ground-control",
+                "--password-file", work.appending("admin-password"), "--robot-duration-days", "7",
+            ])
+            #expect(try await HarborStandInTests.call(harbor, "POST", "/projects", #"{"project_name":"nosuch"}"#).status == 201)
+            try await poll("the robot to widen to the new project") {
+                try await harbor.robots().first { $0.name == "bot-satellite.central.s-a.a" }?.permissions.map(\.namespace).sorted() == ["nosuch", "proj"]
+            }
+            let robot = try #require(try await harbor.robots().first { $0.name == "bot-satellite.central.s-a.a" })
+            let view = try await pollFor("Ground Control to hold Harbor's expiry") { () -> SatelliteView? in
+                let view = try APIJSON.decoder().decode(SatelliteView.self, from: Data(try await fleet.satctl(["satellites", "show", "s-a", "--output", "json"]).utf8))
+                return view.robots?.first?.expiresAt.map { Int($0.timeIntervalSince1970) } == robot.expires_at ? view : nil
+            }
+            #expect(view.robots?.first?.name == "bot-satellite.central.s-a.a")
+            try await poll("the group to stop naming a missing project") {
+                try APIJSON.decoder().decode(GroupView.self, from: Data(try await fleet.satctl(["groups", "show", "mixed", "--output", "json"]).utf8)).missingProjects == nil
+            }
+        } catch {
+            await harbor.cleanUp()
+            throw error
+        }
+        await harbor.cleanUp()
     }
 }

@@ -15,32 +15,49 @@ final class HarborStandIn: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
     var host: String { "127.0.0.1:\(port)" }
 
-    init() async throws {
+    /// Harbor's `robot_name_prefix` setting; nil: Harbor's default, `robot$`.
+    let robotPrefix: String?
+
+    init(robotPrefix: String? = nil) async throws {
+        self.robotPrefix = robotPrefix
         directory = try TemporaryDirectory("harbor")
-        registryPort = try freePort()
-        try Data("""
-            version: 0.1
-            log: {level: error}
-            storage: {filesystem: {rootdirectory: \(directory.appending("storage"))}, delete: {enabled: true}}
-            http: {addr: "127.0.0.1:\(registryPort)"}
-            """.utf8).write(to: URL(fileURLWithPath: directory.appending("registry.yml")))
-        registry = try ChildProcess(
-            try requireTool("docker-registry", package: "docker-registry"), ["serve", directory.appending("registry.yml")], logDirectory: directory.path)
-        let registryURL = "http://127.0.0.1:\(registryPort)/v2/"
-        let registry = registry
-        try await poll("docker-registry to listen") {
-            guard registry.isRunning else { throw TestSupportError("docker-registry exited: \(registry.errorOutput)") }
-            return (try? await httpGet(registryURL))?.status == 200
-        }
-        (standIn, port) = try await Self.start(registryPort: registryPort, directory: directory)
+        (registry, registryPort) = try await Self.startRegistry(in: directory)
+        (standIn, port) = try await Self.start(registryPort: registryPort, directory: directory, robotPrefix: robotPrefix)
     }
 
-    private static func start(registryPort: Int, directory: TemporaryDirectory, port: Int = 0) async throws -> (ChildProcess, Int) {
+    /// docker-registry on a free port. A port found free can be taken by another test before
+    /// the registry binds it: then another port, up to three times.
+    private static func startRegistry(in directory: TemporaryDirectory) async throws -> (ChildProcess, Int) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try freePort()
+            try Data("""
+                version: 0.1
+                log: {level: error}
+                storage: {filesystem: {rootdirectory: \(directory.appending("storage"))}, delete: {enabled: true}}
+                http: {addr: "127.0.0.1:\(port)"}
+                """.utf8).write(to: URL(fileURLWithPath: directory.appending("registry.yml")))
+            let registry = try ChildProcess(
+                try requireTool("docker-registry", package: "docker-registry"), ["serve", directory.appending("registry.yml")], logDirectory: directory.path)
+            do {
+                try await poll("docker-registry to listen") {
+                    guard registry.isRunning else { throw TestSupportError("docker-registry exited: \(registry.errorOutput)") }
+                    return (try? await httpGet("http://127.0.0.1:\(port)/v2/"))?.status == 200
+                }
+                return (registry, port)
+            } catch where attempt < 3 && registry.errorOutput.contains("address already in use") {
+                continue
+            }
+        }
+    }
+
+    private static func start(registryPort: Int, directory: TemporaryDirectory, robotPrefix: String?, port: Int = 0) async throws -> (ChildProcess, Int) {
         let python = try requireTool("python3", package: "python3")
         let child = try ChildProcess(python, [
             "\(RealClientTests.scripts)/harbor-standin.py", String(registryPort), directory.appending("harbor-state.json"), "\(admin):\(adminPassword)",
             String(port),
-        ], logDirectory: directory.path)
+        ], logDirectory: directory.path, environment: robotPrefix.map { ["HARBOR_ROBOT_PREFIX": $0] })
         let port = try await pollFor("the Harbor stand-in's port") {
             guard child.isRunning else { throw TestSupportError("harbor-standin.py exited: \(child.errorOutput)") }
             return child.output.split(separator: "\n").first { $0.hasPrefix("port ") }.flatMap { Int($0.dropFirst(5)) }
@@ -55,7 +72,7 @@ final class HarborStandIn: @unchecked Sendable {
 
     /// Harbor back, on the same port, with the state it had.
     func start() async throws {
-        (standIn, port) = try await Self.start(registryPort: registryPort, directory: directory, port: port)
+        (standIn, port) = try await Self.start(registryPort: registryPort, directory: directory, robotPrefix: robotPrefix, port: port)
     }
 
     /// Every robot with its permissions (and the hash of its secret), as the stand-in holds them.

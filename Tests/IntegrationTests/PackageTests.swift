@@ -69,6 +69,16 @@ import Yams
             let verified = try await run(analyze, ["verify", local])
             #expect(verified.status == 0 && !verified.error.contains(program + ".service"), "\(program):\n\(verified.output)\(verified.error)")
         }
+        // The satellite's opt-in drop-in for runtime configuration verifies with its unit.
+        let dropIn = work.appending("satellite.service.d")
+        try FileManager.default.createDirectory(atPath: dropIn, withIntermediateDirectories: true)
+        let shipped = try String(
+            contentsOfFile: try await unpack("satellite", into: work) + "/share/harbor-satellite/systemd/satellite.service.d/configure-runtime.conf",
+            encoding: .utf8)
+        #expect(shipped.contains("User=root") && shipped.contains("ReadWritePaths=") && shipped.contains("/etc/containerd"))
+        try shipped.write(toFile: dropIn + "/configure-runtime.conf", atomically: true, encoding: .utf8)
+        let verified = try await run(analyze, ["verify", work.appending("satellite.service")])
+        #expect(verified.status == 0 && !verified.error.contains("configure-runtime.conf"), "\(verified.output)\(verified.error)")
     }
 
     @Test(arguments: ["satellite", "ground-control"])

@@ -101,6 +101,22 @@ import TestSupport
         }
     }
 
+    /// Issue 25.6: sizes from a header are refused before any arithmetic can overflow on them.
+    @Test(arguments: ["9223372036854775807", "9223372036854775296", "1125899906842625", "-1", "99999999999999999999"])
+    func paxSizesNoBundleCanHaveAreRefused(size: String) throws {
+        let body = " size=\(size)\n"
+        var length = body.utf8.count + 1
+        while String(length).utf8.count + body.utf8.count != length { length += 1 }
+        #expect(throws: ReplicationError.self) { _ = try TarHeader.paxOverrides(Array("\(length)\(body)".utf8)) }
+        #expect(TarHeader(name: "x", size: Int64.max).paddedSize == nil)
+        #expect(TarHeader(name: "x", size: -1).paddedSize == nil)
+    }
+
+    @Test(arguments: ["2 \n", "0 size=1\n", "999 size=1\n", "9 sizeX1\n", "10 size=12X", "9223372036854775807 size=1\n"])
+    func malformedPaxRecordsAreRefused(record: String) {
+        #expect(throws: ReplicationError.self) { _ = try TarHeader.paxOverrides(Array(record.utf8)) }
+    }
+
     @Test func sizesFromEightGiBUpAreWrittenInBase256() throws {
         for size: Int64 in [0, 511, 512, 8 * 1024 * 1024 * 1024 - 1, 8 * 1024 * 1024 * 1024, 1 << 40] {
             let header = TarHeader(name: "blobs/sha256/x", size: size)

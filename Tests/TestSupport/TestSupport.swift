@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where `swift build` put this package's executables, beside the test bundle.
 public let builtProductsDirectory: URL = {
@@ -72,24 +73,43 @@ public func pollFor<T>(_ what: String, timeout: Duration = .seconds(30), _ value
     throw TestSupportError("timed out after \(timeout) waiting for \(what)")
 }
 
-/// A TCP port that was free a moment ago on 127.0.0.1.
+/// A TCP port that was free a moment ago on 127.0.0.1, never handed out before in this process.
+///
+/// Taken below the kernel's ephemeral range: a port the kernel picks (for `bind` to port 0, or
+/// as the local end of any outgoing connection, which the suites make by the thousand) could be
+/// taken by another test between this check and the server's own bind, and a server then failed
+/// to start with "address already in use".
 public func freePort() throws -> Int {
+    let lowest = 10_000
+    let ceiling = max(lowest + 1_000, ephemeralPortsStart)
+    for _ in 0..<500 {
+        let candidate = Int.random(in: lowest..<ceiling)
+        guard handedOutPorts.withLock({ $0.insert(candidate).inserted }) else { continue }
+        if isBindable(candidate) { return candidate }
+    }
+    throw TestSupportError("no free port below \(ceiling) on 127.0.0.1")
+}
+
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+/// The first port of the kernel's ephemeral range (`ip_local_port_range`), 32768 by default.
+private let ephemeralPortsStart: Int = {
+    let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+    return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32768
+}()
+
+private func isBindable(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestSupportError("socket() failed") }
+    guard fd >= 0 else { return false }
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafePointer(to: &address) {
+    let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    return withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-    }
-    guard bound == 0 else { throw TestSupportError("bind() failed") }
-    _ = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    return Int(UInt16(bigEndian: address.sin_port))
+    } == 0
 }
 
 /// Finds a command on PATH (plus the sbin directories), or fails naming the package to install.

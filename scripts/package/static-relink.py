@@ -29,7 +29,14 @@ for product in products:
     # Objects compiled for the shared runtime do not name Foundation's own static dependencies;
     # each archive goes before the ones it uses.
     args += ["-lCoreFoundation", "-l_FoundationCollections", "-l_FoundationCShims", "-l_FoundationICU"]
-    result = subprocess.run(args)
+    result = subprocess.run(args, stderr=subprocess.PIPE, text=True)
+    # Static Foundation's createTemporaryFile calls mktemp, and the linker warns of it on every
+    # link: noise we cannot act on (Foundation opens the name with O_EXCL), kept from newcomers.
+    # Anything else the linker says is shown.
+    for line in result.stderr.splitlines():
+        if "createTemporaryFile" in line or "is dangerous, better use `mkstemp'" in line:
+            continue
+        print(line, file=sys.stderr)
     if result.returncode != 0:
         sys.exit(f"static-relink: linking {product} failed")
     print(f"static-relink: {target}", file=sys.stderr)

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Damages a bundle in place, as the tests need: `blob` flips one byte in the middle of the first
 layer-sized blob; `state` changes the signed state's upstream address (same length, still JSON);
-`show-state` prints the state document."""
+`show-state` prints the state document; `extra-blob` appends a well-formed blob that no manifest
+names and prints its digest."""
+import hashlib
+import io
+import os
 import sys
 import tarfile
 
@@ -33,6 +37,14 @@ def main():
             assert forged != data, "the state names no 127.0.0.1 address"
             f.seek(entry.offset_data)
             f.write(forged)
+    elif what == "extra-blob":
+        data = os.urandom(4096)
+        digest = hashlib.sha256(data).hexdigest()
+        with tarfile.open(path, "a", format=tarfile.PAX_FORMAT) as archive:
+            info = tarfile.TarInfo(f"blobs/sha256/{digest}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        print(f"sha256:{digest}")
     else:
         sys.exit(f"unknown damage {what}")
 

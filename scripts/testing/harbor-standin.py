@@ -14,20 +14,45 @@ repository's project; anything else is 401, or 403 `DENIED` for a robot without 
 push by the admin records the push time and delivers `PUSH_ARTIFACT`; a manifest delete
 `DELETE_ARTIFACT`.
 
-Harbor API (`/api/v2.0/…`, the admin only):
+Harbor API (`/api/v2.0/…`): Basic auth of the admin, or of a live system robot whose
+permissions allow the call (as `RequireSystemAccess` / `RequireProjectAccess` decide in Harbor).
+Each behaviour follows the handler named beside it, in goharbor/harbor `src/server/v2.0/handler/`
+unless said otherwise, including what Harbor ignores or refuses:
   GET    /ping                                              Pong
   GET    /projects                                          paged (page, page_size), X-Total-Count
+  POST   /projects               project.go CreateProject: ProjectReq.project_name; 409 if taken
+  GET    /projects/{p}           project.go GetProject: 404 NOT_FOUND for a project Harbor lacks
+  HEAD   /projects?project_name= project.go HeadProject: 200 or 404
   GET    /projects/{p}/repositories                         paged
   GET    /projects/{p}/repositories/{r}/artifacts           paged, with_tag, with_scan_overview;
                                                             r with '/' encoded twice (a%252Fb)
   GET    /projects/{p}/repositories/{r}/artifacts/{ref}     one artifact by tag or digest
-  POST   /robots                 RobotCreate -> 201 RobotCreated (name robot$<name>, or
-                                 robot$<project>+<name> at level project), 409 for a taken name
-  GET    /robots, /robots/{id}   Robot (no secret)
-  PUT    /robots/{id}            Robot: permissions, duration, disable
-  PATCH  /robots/{id}            RobotSec -> RobotSec: a new secret (the old stops working)
-  DELETE /robots/{id}
-  POST   /projects/{p}/webhook/policies   WebhookPolicy (targets[].address, auth_header, event_types)
+  POST   /robots                 robot.go CreateRobot (below)
+  GET    /robots, /robots/{id}   robot.go ListRobot, GetRobotByID: Robot, never its secret
+  PUT    /robots/{id}            robot.go UpdateRobot / updateV2Robot (below)
+  PATCH  /robots/{id}            robot.go RefreshSec (below)
+  DELETE /robots/{id}            robot.go DeleteRobot
+  POST   /projects/{p}/webhook/policies   WebhookPolicy (targets[].address, auth_header,
+                                 payload_format Default or CloudEvents, event_types)
+
+Robots, as Harbor has them:
+  - The name is kept as given (`<project>+<name>` at project level, controller/robot/controller.go
+    Create) and shown with the `robot_name_prefix` setting before it (controller.go populate;
+    `robot$` unless HARBOR_ROBOT_PREFIX says otherwise). A robot logs in by the shown name.
+  - CreateRobot: the name must match ^[a-z0-9]+(?:[._-][a-z0-9]+)*$ (validateName, 400); duration
+    -1 or 1..2^31-2, level system or project, permissions and each one's access non-empty, one
+    permission at project level (validate, 400). A `secret` in the body is ignored: Harbor makes
+    a random one (controller.go Create, CreateSec) and answers it once. A permission on a project
+    Harbor lacks is 404 (controller.go toScope), and the request's transaction is rolled back
+    (server/middleware/transaction), so no robot is left. A taken name is 409. A robot creating
+    a robot may grant only what it holds itself (isValidPermissionScope, 403 DENIED).
+  - UpdateRobot: the body's name must be the robot's shown name and its level unchanged, or 400
+    "cannot update the level or name of robot"; `disable` and `description` are taken as sent
+    (absent is false and empty); a new duration sets expires_at from the creation time, not from
+    now; permissions are replaced (a missing project is 404, nothing changed).
+  - RefreshSec: a given secret must be 8-128 characters with an upper-case letter, a lower-case
+    letter and a digit (robot.IsValidSec, 400); it is set and answered as ""; without one, a
+    random secret is made and answered.
 
 Test controls (no auth), not Harbor's:
   PUT    /standin/scan/{p}/{r…}@{digest}   {"severity": "High", "scan_status": "Success"}: sets the
@@ -50,6 +75,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 registry_port, state_file, admin = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 listen_port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+# Harbor's robot_name_prefix setting (lib/config/userconfig.go RobotPrefix).
+ROBOT_PREFIX = os.environ.get("HARBOR_ROBOT_PREFIX", "robot$")
+ROBOT_NAME = __import__("re").compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+# What a robot may be granted on a project (rbac project policies; the part Ground Control and
+# these tests use).
+PROJECT_ACCESS = {("repository", "pull"), ("repository", "push"), ("artifact", "read"), ("artifact", "list"), ("repository", "list"),
+                  ("tag", "list"), ("scan", "read")}
+SYSTEM_ACCESS = {("robot", "create"), ("robot", "read"), ("robot", "list"), ("robot", "update"), ("robot", "delete"), ("project", "list"),
+                 ("project", "create")}
 # The Host header goes on: the registry builds upload locations from it, which must lead back here.
 HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade", "content-length", "authorization"}
 SCAN_MIME = "application/vnd.security.vulnerability.report; version=1.1"
@@ -61,7 +95,7 @@ def load():
         with open(state_file) as f:
             return json.load(f)
     except (OSError, ValueError):
-        return {"robots": [], "next_robot": 1, "scans": {}, "pushed": {}, "policies": []}
+        return {"robots": [], "next_robot": 1, "scans": {}, "pushed": {}, "policies": [], "projects": []}
 
 
 state = load()
@@ -130,7 +164,7 @@ def live_robot(header):
         return None
     with lock:
         for robot in state["robots"]:
-            if robot["name"] != pair[0] or robot.get("disable"):
+            if shown_name(robot) != pair[0] or robot.get("disable"):
                 continue
             if not secrets.compare_digest(robot["secret_hash"], hashlib.sha256(pair[1].encode()).hexdigest()):
                 return None
@@ -138,6 +172,42 @@ def live_robot(header):
                 return None
             return robot
     return None
+
+
+def shown_name(robot):
+    return ROBOT_PREFIX + robot["stored_name"]
+
+
+def system_may(robot, resource, action):
+    """A robot's system-level permission, as RequireSystemAccess checks it."""
+    for permission in robot.get("permissions") or []:
+        if permission.get("kind") == "system" and permission.get("namespace") == "/":
+            if any(a.get("resource") == resource and a.get("action") == action for a in permission.get("access") or []):
+                return True
+    return False
+
+
+def project_api_may(robot, project, resource, action):
+    """A robot's project-level permission for an API call, as RequireProjectAccess checks it."""
+    for permission in robot.get("permissions") or []:
+        if permission.get("kind") == "project" and permission.get("namespace") in (project, "*"):
+            if any(a.get("resource") == resource and a.get("action") == action for a in permission.get("access") or []):
+                return True
+    return False
+
+
+def within(creating, creator):
+    """robot.go isValidPermissionScope: every permission asked for is held by the creator, on the
+    same namespace or on all projects ("*"), access by access (resource, action, effect)."""
+    held = {f"{p.get('kind')}:{p.get('namespace')}": p for p in creator}
+    for permission in creating:
+        found = held.get(f"{permission.get('kind')}:{permission.get('namespace')}") or held.get(f"{permission.get('kind')}:*")
+        if not found:
+            return False
+        have = {(a.get("resource"), a.get("action"), a.get("effect", "")) for a in found.get("access") or []}
+        if any((a.get("resource"), a.get("action"), a.get("effect", "")) not in have for a in permission.get("access") or []):
+            return False
+    return True
 
 
 def robot_may(robot, project, action):
@@ -163,12 +233,29 @@ def deliver(event_type, repository, resources):
         policies = [p for p in state["policies"] if p["project"] == project and p.get("enabled", True) and event_type in p.get("event_types", [])]
     for policy in policies:
         for target in policy.get("targets") or []:
-            threading.Thread(target=post_event, args=(target, payload), daemon=True).start()
+            body = cloud_event(payload) if target.get("payload_format") == "CloudEvents" else payload
+            threading.Thread(target=post_event, args=(target, body), daemon=True).start()
+
+
+# pkg/notifier/formats/cloudevents.go eventTypeMapping
+CLOUD_EVENT_TYPES = {"PUSH_ARTIFACT": "harbor.artifact.pushed", "DELETE_ARTIFACT": "harbor.artifact.deleted",
+                     "SCANNING_COMPLETED": "harbor.scan.completed"}
+
+
+def cloud_event(payload):
+    """A payload in Harbor's CloudEvents format (cloudevents.go Format): the default format's
+    event_data as `data`, its type renamed."""
+    return {
+        "specversion": "1.0", "id": secrets.token_hex(16), "requestid": secrets.token_hex(16), "source": "/projects/1/webhook/policies/1",
+        "type": CLOUD_EVENT_TYPES[payload["type"]], "datacontenttype": "application/json", "time": now_iso(payload["occur_at"]),
+        "data": payload["event_data"], "operator": payload["operator"],
+    }
 
 
 def post_event(target, payload):
+    content_type = "application/cloudevents+json" if "specversion" in payload else "application/json"
     request = urllib.request.Request(target["address"], data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": content_type})
     if target.get("auth_header"):
         request.add_header("Authorization", target["auth_header"])
     try:
@@ -187,8 +274,10 @@ def paged(items, query):
 
 
 def projects():
+    """Projects Harbor has: made by POST /projects, or (a shortcut for tests) by a push or a
+    webhook policy naming them."""
     with lock:
-        declared = {p["project"] for p in state["policies"]}
+        declared = {p["project"] for p in state["policies"]} | set(state.get("projects", []))
     return sorted({repository.split("/", 1)[0] for repository in catalog()} | declared)
 
 
@@ -213,7 +302,11 @@ def artifacts(repository, with_tag, with_scan):
 
 
 def public_robot(robot):
-    return {k: v for k, v in robot.items() if k != "secret_hash"}
+    """The swagger Robot: its shown name, never its secret (handler/model/robot.go ToSwagger)."""
+    shown = {k: v for k, v in robot.items() if k not in ("secret_hash", "stored_name")}
+    shown["name"] = shown_name(robot)
+    shown["editable"] = True
+    return shown
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -260,12 +353,18 @@ class Handler(BaseHTTPRequestHandler):
             return self.controls(urllib.parse.unquote(raw))
         if not raw.startswith("/api/v2.0/"):
             return self.error(404, "NOT_FOUND", "no such endpoint")
-        if not is_admin(self.headers.get("Authorization")):
+        header = self.headers.get("Authorization")
+        # The admin, or a system robot (security/robot): nil for the admin.
+        self.caller = None if is_admin(header) else live_robot(header)
+        if not is_admin(header) and self.caller is None:
             return self.error(401, "UNAUTHORIZED", "unauthorized", {"WWW-Authenticate": 'Basic realm="harbor"'})
         # Harbor's router decodes the path once: a repository name holding '/' must arrive encoded
         # twice (a%252Fb) to stay one segment.
         parts = urllib.parse.unquote(raw)[len("/api/v2.0/"):].split("/")
         return self.api(parts, query)
+
+    def forbidden(self):
+        return self.error(403, "FORBIDDEN", f"{shown_name(self.caller)} has no permission for this")
 
     def api(self, parts, query):
         if parts == ["ping"]:
@@ -273,6 +372,29 @@ class Handler(BaseHTTPRequestHandler):
         if parts == ["projects"] and self.command == "GET":
             items, total = paged([{"project_id": i + 1, "name": n} for i, n in enumerate(projects())], query)
             return self.reply(200, items, {"X-Total-Count": str(total)})
+        if parts == ["projects"] and self.command == "HEAD":
+            # project.go HeadProject
+            name = query.get("project_name", [""])[0]
+            return self.reply(200 if name in projects() else 404)
+        if parts == ["projects"] and self.command == "POST":
+            # project.go CreateProject (the project's name; metadata and quotas are not kept here)
+            if self.caller is not None and not system_may(self.caller, "project", "create"):
+                return self.forbidden()
+            name = json.loads(self.body() or b"{}").get("project_name", "")
+            if name in projects():
+                return self.error(409, "CONFLICT", f"The project named {name} already exists")
+            with lock:
+                state.setdefault("projects", []).append(name)
+                save()
+            return self.reply(201, b"", {"Location": f"/api/v2.0/projects/{name}"})
+        if len(parts) == 2 and parts[0] == "projects" and self.command == "GET":
+            # project.go GetProject
+            if parts[1] not in projects():
+                return self.error(404, "NOT_FOUND", f"project {parts[1]} not found")
+            return self.reply(200, {"project_id": projects().index(parts[1]) + 1, "name": parts[1]})
+        if len(parts) >= 3 and parts[0] == "projects" and parts[2] == "repositories" and self.caller is not None:
+            if not (project_api_may(self.caller, parts[1], "repository", "list") or project_api_may(self.caller, parts[1], "artifact", "list")):
+                return self.forbidden()
         if len(parts) == 3 and parts[0] == "projects" and parts[2] == "repositories" and self.command == "GET":
             names = [r for r in catalog() if r.split("/", 1)[0] == parts[1]]
             items, total = paged([{"name": r, "project_id": 1} for r in names], query)
@@ -305,73 +427,156 @@ class Handler(BaseHTTPRequestHandler):
         return self.error(404, "NOT_FOUND", "no such endpoint")
 
     def robots(self, rest, query):
+        caller = self.caller
         if not rest and self.command == "POST":
-            request = json.loads(self.body() or b"{}")
-            level = request.get("level", "system")
-            permissions = request.get("permissions") or []
-            if level == "project":
-                if len(permissions) != 1:
-                    return self.error(400, "BAD_REQUEST", "a project robot has the permissions of one project")
-                name = f"robot${permissions[0].get('namespace')}+{request.get('name')}"
-            else:
-                name = f"robot${request.get('name')}"
-            duration = int(request.get("duration", -1))
-            secret = request.get("secret") or secrets.token_urlsafe(24)
-            with lock:
-                if any(r["name"] == name for r in state["robots"]):
-                    return self.error(409, "CONFLICT", f"robot {name} exists")
-                robot = {
-                    "id": state["next_robot"], "name": name, "description": request.get("description", ""), "level": level,
-                    "duration": duration, "disable": bool(request.get("disable", False)), "permissions": permissions,
-                    "expires_at": -1 if duration == -1 else int(time.time()) + duration * 86400,
-                    "creation_time": now_iso(), "secret_hash": hashlib.sha256(secret.encode()).hexdigest(),
-                }
-                state["next_robot"] += 1
-                state["robots"].append(robot)
-                save()
-            say(f"robot created {name}")
-            return self.reply(201, {"id": robot["id"], "name": name, "secret": secret, "creation_time": robot["creation_time"],
-                                    "expires_at": robot["expires_at"]}, {"Location": f"/api/v2.0/robots/{robot['id']}"})
+            return self.create_robot(json.loads(self.body() or b"{}"))
         if not rest and self.command == "GET":
+            # robot.go ListRobot: system robots unless q asks for a project's; q=name=X matches the
+            # name as kept, without the prefix (lib/q: exact match).
+            if caller is not None and not system_may(caller, "robot", "list"):
+                return self.forbidden()
             with lock:
-                robots = [public_robot(r) for r in state["robots"]]
+                robots = [r for r in state["robots"] if r["level"] == "system"]
             q = query.get("q", [""])[0]
             if q.startswith("name="):
-                robots = [r for r in robots if r["name"] == q[5:] or r["name"].endswith("$" + q[5:]) or r["name"].endswith("+" + q[5:])]
-            items, total = paged(robots, query)
+                robots = [r for r in robots if r["stored_name"] == q[5:]]
+            items, total = paged([public_robot(r) for r in robots], query)
             return self.reply(200, items, {"X-Total-Count": str(total)})
         if len(rest) != 1 or not rest[0].isdigit():
             return self.error(404, "NOT_FOUND", "no such robot endpoint")
         robot_id = int(rest[0])
+        action = {"GET": "read", "DELETE": "delete", "PUT": "update", "PATCH": "update"}.get(self.command)
+        if action is None:
+            return self.error(405, "METHOD_NOT_ALLOWED", "method not allowed")
+        if caller is not None and not system_may(caller, "robot", action):
+            return self.forbidden()
         with lock:
             robot = next((r for r in state["robots"] if r["id"] == robot_id), None)
-            if robot is None:
-                return self.error(404, "NOT_FOUND", f"robot {robot_id} not found")
-            if self.command == "GET":
-                return self.reply(200, public_robot(robot))
-            if self.command == "DELETE":
+        if robot is None:
+            return self.error(404, "NOT_FOUND", f"robot {robot_id} not found")
+        if self.command == "GET":
+            return self.reply(200, public_robot(robot))
+        if self.command == "DELETE":
+            with lock:
                 state["robots"].remove(robot)
                 save()
-                say(f"robot deleted {robot['name']}")
-                return self.reply(200)
-            if self.command == "PUT":
-                update = json.loads(self.body() or b"{}")
-                for key in ("permissions", "description", "disable"):
-                    if key in update:
-                        robot[key] = update[key]
-                if "duration" in update:
-                    robot["duration"] = int(update["duration"])
-                    robot["expires_at"] = -1 if robot["duration"] == -1 else int(time.time()) + robot["duration"] * 86400
-                save()
-                say(f"robot updated {robot['name']}")
-                return self.reply(200)
-            if self.command == "PATCH":
-                secret = json.loads(self.body() or b"{}").get("secret") or secrets.token_urlsafe(24)
-                robot["secret_hash"] = hashlib.sha256(secret.encode()).hexdigest()
-                save()
-                say(f"robot refreshed {robot['name']}")
-                return self.reply(200, {"secret": secret})
-        return self.error(405, "METHOD_NOT_ALLOWED", "method not allowed")
+            say(f"robot deleted {shown_name(robot)}")
+            return self.reply(200)
+        if self.command == "PUT":
+            return self.update_robot(robot, json.loads(self.body() or b"{}"))
+        return self.refresh_secret(robot, json.loads(self.body() or b"{}"))
+
+    def invalid_robot(self, duration, level, permissions):
+        """robot.go validate: the error message, or None."""
+        if not (duration == -1 or 0 < duration < 2**31 - 1):
+            return f"bad request error duration input: {duration}, duration must be either -1(Never) or a positive integer"
+        if level not in ("system", "project"):
+            return f"bad request error level input: {level}"
+        if not permissions or any(not p or not p.get("access") for p in permissions):
+            return "bad request empty permission"
+        if level == "project" and len(permissions) > 1:
+            return "bad request permission"
+        for permission in permissions:
+            allowed = {"system": SYSTEM_ACCESS, "project": PROJECT_ACCESS}.get(permission.get("kind"))
+            if allowed is None:
+                return f"bad request permission level: {permission.get('kind')}"
+            for access in permission["access"]:
+                if (access.get("resource"), access.get("action")) not in allowed:
+                    return f"bad request permission: {access.get('resource')}:{access.get('action')}"
+        return None
+
+    def missing_project(self, permissions):
+        """controller.go toScope: the first project a permission names that Harbor lacks."""
+        known = projects()
+        for permission in permissions:
+            if permission.get("kind") == "project" and permission.get("namespace") not in ("*",) + tuple(known):
+                return permission.get("namespace")
+        return None
+
+    def create_robot(self, request):
+        # robot.go CreateRobot
+        name = request.get("name") or ""
+        if not ROBOT_NAME.match(name):
+            return self.error(400, "BAD_REQUEST", "robot name is not in lower case or contains illegal characters")
+        level, permissions = request.get("level", ""), request.get("permissions") or []
+        try:
+            duration = int(request.get("duration", 0))
+        except (TypeError, ValueError):
+            return self.error(400, "BAD_REQUEST", "duration must be a number")
+        problem = self.invalid_robot(duration, level, permissions)
+        if problem:
+            return self.error(400, "BAD_REQUEST", problem)
+        if self.caller is not None:
+            if not system_may(self.caller, "robot", "create"):
+                return self.forbidden()
+            if not within(permissions, self.caller.get("permissions") or []):
+                return self.error(403, "DENIED", "permission scope is invalid. It must be equal to or more restrictive than the creator "
+                                  f"robot's permissions: {shown_name(self.caller)}")
+        missing = self.missing_project(permissions)
+        if missing:
+            # The transaction middleware rolls the whole request back: no robot stays.
+            return self.error(404, "NOT_FOUND", f"project {missing} not found")
+        stored = f"{permissions[0].get('namespace')}+{name}" if level == "project" else name
+        # controller.go Create: a random secret; the request's `secret` is never read.
+        secret = secrets.token_urlsafe(24) + "Aa1"
+        now = time.time()
+        with lock:
+            if any(r["stored_name"] == stored for r in state["robots"]):
+                return self.error(409, "CONFLICT", f"robot {stored} already exists")
+            robot = {
+                "id": state["next_robot"], "stored_name": stored, "description": request.get("description", ""), "level": level,
+                "duration": duration, "disable": False, "permissions": permissions,
+                "expires_at": -1 if duration == -1 else int(now) + duration * 86400,
+                "creation_time": now_iso(now), "created_at": now, "secret_hash": hashlib.sha256(secret.encode()).hexdigest(),
+            }
+            state["next_robot"] += 1
+            state["robots"].append(robot)
+            save()
+        say(f"robot created {shown_name(robot)}")
+        return self.reply(201, {"id": robot["id"], "name": shown_name(robot), "secret": secret, "creation_time": robot["creation_time"],
+                                "expires_at": robot["expires_at"]}, {"Location": f"/api/v2.0/robots/{robot['id']}"})
+
+    def update_robot(self, robot, update):
+        # robot.go updateV2Robot
+        duration = update.get("duration", robot["duration"])
+        permissions = update.get("permissions") or []
+        problem = self.invalid_robot(duration, update.get("level", ""), permissions)
+        if problem:
+            return self.error(400, "BAD_REQUEST", problem)
+        if update.get("level") != robot["level"] or update.get("name") != shown_name(robot):
+            return self.error(400, "BAD_REQUEST", "cannot update the level or name of robot")
+        missing = self.missing_project(permissions)
+        if missing:
+            return self.error(404, "NOT_FOUND", f"project {missing} not found")
+        with lock:
+            if duration != robot["duration"]:
+                robot["duration"] = duration
+                # From the robot's creation, not from now.
+                robot["expires_at"] = -1 if duration == -1 else int(robot["created_at"]) + duration * 86400
+            robot["description"] = update.get("description", "")
+            robot["disable"] = bool(update.get("disable", False))
+            robot["permissions"] = permissions
+            save()
+        say(f"robot updated {shown_name(robot)}")
+        return self.reply(200)
+
+    def refresh_secret(self, robot, request):
+        # robot.go RefreshSec
+        given = request.get("secret") or ""
+        if given:
+            valid = 8 <= len(given) <= 128 and any(c.islower() for c in given) and any(c.isupper() for c in given) and any(c.isdigit() for c in given)
+            if not valid:
+                return self.error(400, "BAD_REQUEST", "the secret must be 8-128, inclusively, characters long with at least 1 uppercase letter, "
+                                  "1 lowercase letter and 1 number")
+            secret, answer = given, ""
+        else:
+            secret = secrets.token_urlsafe(24) + "Aa1"
+            answer = secret
+        with lock:
+            robot["secret_hash"] = hashlib.sha256(secret.encode()).hexdigest()
+            save()
+        say(f"robot refreshed {shown_name(robot)}")
+        return self.reply(200, {"secret": answer})
 
     # --- test controls -----------------------------------------------------------------------
 
@@ -387,7 +592,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200)
         if path == "/standin/robots" and self.command == "GET":
             with lock:
-                return self.reply(200, state["robots"])
+                return self.reply(200, [dict(r, name=shown_name(r)) for r in state["robots"]])
         return self.error(404, "NOT_FOUND", "no such control")
 
     # --- the Distribution API ----------------------------------------------------------------
@@ -407,7 +612,7 @@ class Handler(BaseHTTPRequestHandler):
             if path in ("/v2", "/v2/"):
                 pass
             elif path.startswith("/v2/_catalog") or not robot_may(robot, repository.split("/", 1)[0], "push" if writing else "pull"):
-                return self.error(403, "DENIED", f"{robot['name']} may not {'push to' if writing else 'pull from'} {repository or path}")
+                return self.error(403, "DENIED", f"{shown_name(robot)} may not {'push to' if writing else 'pull from'} {repository or path}")
         body = self.body() if writing else None
         # A client may send a header several times (skopeo: one Accept per media type): joined.
         headers = {}

@@ -95,8 +95,14 @@ struct OverviewPage {
         let fromPeers: String
         let columns: [Column]
         let rows: [Row]
+        /// Satellites that match the filters, of `total`; the page shows `from` to `to` of them.
         let shown: Int
         let total: Int
+        let from: Int
+        let to: Int
+        /// The neighbouring pages, when there are.
+        let previous: String?
+        let next: String?
         let asOf: String
     }
 
@@ -157,6 +163,7 @@ struct SatellitePage {
     let settings: SatelliteSettingsForm
     let pending: Bool
     let revoked: Bool
+    let awaitingApproval: Bool
 }
 
 /// The settings form's values, as the inputs show them.

@@ -13,7 +13,7 @@ extension GroundControlAPI {
             try await page(request, section: "/", title: "Fleet") { frame in
                 let query = OverviewPage.Query(Self.parameters(request))
                 let page = OverviewPage(
-                    frame: frame, satellites: try await fleet.satellites(), groups: try await fleet.groups().map(\.name),
+                    frame: frame, satellites: try await satelliteViews(), groups: try await fleet.groups().map(\.name),
                     query: query, now: Date())
                 return request.uri.queryParameters.get("fragment") == "fleet" ? templates.render(page, "fleet") : templates.render(page, "overview")
             }
@@ -30,14 +30,14 @@ extension GroundControlAPI {
                 templates.render(
                     GroupsPage(
                         frame: frame, groups: try await fleet.groups(), registries: try await fleet.registries(),
-                        satellites: try await fleet.satellites(), now: Date()),
+                        satellites: try await satelliteViews(), now: Date()),
                     "groups")
             }
         }
         router.get("groups/:name") { request, context in
             try await page(request, section: "/groups", title: "Group") { frame in
                 let group = try await fleet.group(try Self.name(context, kind: "group name"))
-                return templates.render(GroupPage(frame: frame, group: group, satellites: try await fleet.satellites(), now: Date()), "group")
+                return templates.render(GroupPage(frame: frame, group: group, satellites: try await satelliteViews(), now: Date()), "group")
             }
         }
         router.get("registries") { request, _ in

@@ -30,16 +30,18 @@ extension GroundControlAPI {
             guard let expected = request.cookies[BrowserSession.loginCookie]?.value, !expected.isEmpty, BrowserSession.constantTimeEqual(form.csrf ?? "", expected) else {
                 return loginPage(next: next, error: "The login form had expired; please try again.", status: .forbidden)
             }
-            let name = form.name ?? ""
-            if let until = try await fleet.loginLockedUntil(name) {
+            guard let name = try? ResourceName(form.name ?? "", kind: "user name") else {
+                return loginPage(next: next, error: "A user name is lower-case letters, digits, '-', '_' or '.'.", status: .badRequest)
+            }
+            if let until = try await fleet.loginLockedUntil(name.value) {
                 let wait = Int(until.timeIntervalSinceNow.rounded(.up))
                 return loginPage(next: next, error: "Too many wrong passwords: try again in \(wait) s.", status: .tooManyRequests)
             }
             guard let principal = try await fleet.principal(user: name, password: form.password ?? ""), let user = principal.user else {
-                try await fleet.recordLoginFailure(name)
+                try await fleet.recordLoginFailure(name.value)
                 return loginPage(next: next, error: "Wrong name or password.", status: .unauthorized)
             }
-            try await fleet.clearLoginFailures(name)
+            try await fleet.clearLoginFailures(name.value)
             let session = try await fleet.openSession(for: user, method: "password")
             var response = Response(status: .seeOther, headers: [.location: next])
             response.setCookie(BrowserSession.expired(BrowserSession.loginCookie))

@@ -10,8 +10,13 @@ extension OverviewPage {
         var group = ""
         var site = ""
         var sort = "name"
+        /// 1-based; a page past the last shows the last.
+        var page = 1
 
         static let sortKeys = ["name", "state", "site", "seen"]
+        /// Rows a page shows: what a person reads, and a bound on what one viewer's refresh
+        /// costs, however large the fleet.
+        static let pageSize = 100
 
         init(_ parameters: [String: String]) {
             q = String((parameters["q"] ?? "").prefix(100))
@@ -20,6 +25,7 @@ extension OverviewPage {
             site = parameters["site"] ?? ""
             let sort = parameters["sort"] ?? "name"
             self.sort = Self.sortKeys.contains(sort.hasPrefix("-") ? String(sort.dropFirst()) : sort) ? sort : "name"
+            page = parameters["page"].flatMap { Int($0.prefix(9)) }.map { max(1, $0) } ?? 1
         }
 
         func matches(_ satellite: SatelliteView) -> Bool {
@@ -31,7 +37,7 @@ extension OverviewPage {
 
         /// The query string with `changes` applied; empty values left out.
         func string(_ changes: [String: String] = [:]) -> String {
-            var values = ["q": q, "state": state, "group": group, "site": site, "sort": sort == "name" ? "" : sort]
+            var values = ["q": q, "state": state, "group": group, "site": site, "sort": sort == "name" ? "" : sort, "page": page == 1 ? "" : "\(page)"]
             values.merge(changes) { $1 }
             var components = URLComponents()
             components.queryItems = values.keys.sorted().compactMap { key in
@@ -57,7 +63,10 @@ extension OverviewPage {
     }
 
     static func fleet(_ satellites: [SatelliteView], query: Query, now: Date) -> Fleet {
-        let shown = sorted(satellites.filter(query.matches), by: query.sort)
+        let matching = sorted(satellites.filter(query.matches), by: query.sort)
+        let pages = max(1, (matching.count + Query.pageSize - 1) / Query.pageSize)
+        let page = min(query.page, pages)
+        let shown = matching.dropFirst((page - 1) * Query.pageSize).prefix(Query.pageSize)
         let transfers = satellites.compactMap(\.transfer)
         let fromPeers = transfers.reduce(Int64(0)) { $0 + $1.fromPeersBytes }
         let fromUpstreams = transfers.reduce(Int64(0)) { $0 + $1.fromUpstreamBytes }
@@ -66,7 +75,7 @@ extension OverviewPage {
         ]
         return Fleet(
             counts: states.map { state in
-                StateCount(state: state, count: satellites.count { $0.state == state }, href: "/" + query.string(["state": state]))
+                StateCount(state: state, count: satellites.count { $0.state == state }, href: "/" + query.string(["state": state, "page": ""]))
             },
             behind: satellites.count { $0.drift.behind },
             failing: satellites.count { $0.lastSync?.failed ?? false },
@@ -76,12 +85,16 @@ extension OverviewPage {
                 guard let key else { return Column(label: label, href: nil, arrow: "") }
                 let current = query.sort == key || query.sort == "-" + key
                 let next = query.sort == key ? "-" + key : key
+                // A new order starts at its first page.
                 return Column(
-                    label: label, href: "/" + query.string(["sort": next]),
+                    label: label, href: "/" + query.string(["sort": next, "page": ""]),
                     arrow: current ? (query.sort.hasPrefix("-") ? " ↓" : " ↑") : "")
             },
             rows: shown.map { row($0, now: now) },
-            shown: shown.count, total: satellites.count,
+            shown: matching.count, total: satellites.count,
+            from: matching.isEmpty ? 0 : (page - 1) * Query.pageSize + 1, to: (page - 1) * Query.pageSize + shown.count,
+            previous: page > 1 ? "/" + query.string(["page": page == 2 ? "" : "\(page - 1)"]) : nil,
+            next: page < pages ? "/" + query.string(["page": "\(page + 1)"]) : nil,
             asOf: DashboardFormat.timestamp(now))
     }
 

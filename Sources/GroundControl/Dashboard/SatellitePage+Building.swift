@@ -23,12 +23,16 @@ extension SatellitePage {
             cacheMaxBytes: settings.cacheMaxBytes.map(String.init) ?? "")
         pending = satellite.state == "pending"
         revoked = satellite.state == "revoked"
+        awaitingApproval = satellite.awaitingApproval == true
     }
 
     /// The part of the page that follows heartbeats (the live fragment).
     static func status(_ satellite: SatelliteView, now: Date) -> Status {
         var facts: [Fact] = [
             Fact(label: "Site", value: satellite.site ?? "—", title: ""),
+            Fact(
+                label: "Approval", value: satellite.awaitingApproval == true ? "awaits an admin" : "approved",
+                title: satellite.awaitingApproval == true ? "Enrolled with an operator's token: no registry password or site credential until an admin approves it" : ""),
             Fact(label: "Desired generation", value: "\(satellite.desiredGeneration)", title: ""),
             Fact(label: "Applied generation", value: satellite.appliedGeneration.map(String.init) ?? "none yet", title: ""),
             Fact(label: "Last seen", value: DashboardFormat.ago(satellite.lastSeen, now: now), title: DashboardFormat.timestamp(satellite.lastSeen)),

@@ -35,7 +35,10 @@ public actor EventDeliverer: Service {
 
     public func run() async throws {
         await ready()
-        let http = HTTPClient(configuration: .init(timeout: .init(connect: .seconds(5), read: .seconds(Int64(Self.timeout)))))
+        // A redirect is a failed delivery, retried and shown: following one would send the signed
+        // body to a place nobody subscribed (a 307), or turn it into a GET without one (a 302).
+        let http = HTTPClient(configuration: .init(
+            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(Int64(Self.timeout)))))
         // Cancelled at a graceful shutdown: a send under way is cut short rather than waited for
         // (its event is not marked delivered, so the next start sends it again).
         await cancelWhenGracefulShutdown { await self.deliverWhileRunning(http) }
@@ -108,6 +111,13 @@ public actor EventDeliverer: Service {
     }
 
     private func send(_ event: Fleet.Event, to target: Fleet.DeliveryTarget, with http: HTTPClient) async -> (status: Int?, error: String?) {
+        // Checked at every delivery: a name may resolve elsewhere than when it was subscribed.
+        do throws(GroundControlError) {
+            guard let url = URL(string: target.url) else { return (nil, "the subscription's URL does not parse") }
+            try await fleet.eventTargets.check(try EventTargetPolicy.validatedURL(url.absoluteString))
+        } catch {
+            return (nil, "refused: \(error.message)")
+        }
         let body = Self.cloudEvent(event)
         var request = HTTPClientRequest(url: target.url)
         request.method = .POST

@@ -23,7 +23,7 @@ extension Fleet {
                 """
                 UPDATE satellites SET token_hash = NULL, token_expires_at = NULL, credential_hash = ?,
                     next_credential_hash = NULL, rotate_requested = 0, status = 'registered', registered_at = ?,
-                    advertised_url = NULL
+                    advertised_url = NULL, approved = token_approved
                 WHERE name = ? AND token_hash = ? RETURNING name
                 """, .text(Secret.hash(credential)), .integer(at), .text(name), .text(tokenHash))
             guard !updated.isEmpty else {

@@ -21,11 +21,17 @@ extension Fleet {
     static let bundlesKept = 8
 
     /// The satellite's state for a bundle; with `since`, what the bundle of that generation held.
-    public func bundleState(of name: ResourceName, since: Int64?) async throws -> BundleState {
+    /// The bundle goes to whoever asks for it, so a site's credential goes only to an admin.
+    public func bundleState(of name: ResourceName, since: Int64?, for principal: Principal = .bootstrapAdmin) async throws -> BundleState {
         let inputs = try await stateInputs(of: name)
         // A revoked satellite gets nothing more, by link or by hand.
         guard inputs.status != "revoked" else {
             throw GroundControlError(.revoked, "satellite '\(name)' is revoked: issue a token (satctl satellites token) to let it rejoin first")
+        }
+        if let site = inputs.site, !principal.mayApproveSatellites {
+            throw GroundControlError(
+                .forbidden,
+                "satellite '\(name)' is at site '\(site.name)': its bundle carries the site's credential, which only an admin may take")
         }
         let state = try await configuration().desiredState(of: inputs, signingKey: try await signingKey())
         var carried = state
@@ -56,7 +62,7 @@ extension Fleet {
     }
 
     /// Remembers what a bundle carried once it was written out whole; keeps the newest few.
-    public func recordBundle(of name: ResourceName, generation: Int64, digests: Set<Digest>, since: Int64?) async throws {
+    public func recordBundle(of name: ResourceName, generation: Int64, digests: Set<Digest>, since: Int64?, by actor: Actor = .admin) async throws {
         let encoded = try Self.json(digests.map(\.string).sorted())
         try await store.transaction { session in
             try await session.query(
@@ -69,7 +75,7 @@ extension Fleet {
                 DELETE FROM satellite_bundles WHERE satellite = ? AND generation NOT IN
                     (SELECT generation FROM satellite_bundles WHERE satellite = ? ORDER BY generation DESC LIMIT \(Self.bundlesKept))
                 """, .text(name.value), .text(name.value))
-            try await audit(session, .admin, "satellite.bundle", name.value, since.map { "generation \(generation) since \($0)" } ?? "generation \(generation)")
+            try await audit(session, actor, "satellite.bundle", name.value, since.map { "generation \(generation) since \($0)" } ?? "generation \(generation)")
         }
     }
 }

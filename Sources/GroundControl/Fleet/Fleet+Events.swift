@@ -31,11 +31,7 @@ extension Fleet {
     // MARK: Subscriptions
 
     public func putSubscription(_ name: ResourceName, _ definition: SubscriptionDefinition, by actor: Actor) async throws -> (SubscriptionView, created: Bool) {
-        guard let url = URL(string: definition.url), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false,
-              definition.url.utf8.count <= 2000
-        else {
-            throw GroundControlError(.invalidField, "url: must be an http:// or https:// URL")
-        }
+        try await eventTargets.check(try EventTargetPolicy.validatedURL(definition.url))
         let types = definition.types ?? []
         for type in types where FleetEventType(rawValue: type) == nil {
             throw GroundControlError(

@@ -64,15 +64,21 @@ extension Fleet {
     }
 
     public func group(_ name: ResourceName) async throws -> GroupView {
-        let record = try await store.read { session in
-            try await session.query("SELECT \(GroupRecord.columns) FROM image_groups WHERE name = ?", .text(name.value)).first.map(GroupRecord.init)
+        let (record, missing) = try await store.read { session in
+            let record = try await session.query("SELECT \(GroupRecord.columns) FROM image_groups WHERE name = ?", .text(name.value))
+                .first.map(GroupRecord.init)
+            return (record, try await Self.missingProjects(session))
         }
         guard let record else { throw GroundControlError(.groupUnknown, "group '\(name)' does not exist") }
-        return record.view
+        return record.view(missing: missing)
     }
 
     public func groups() async throws -> [GroupView] {
-        try await groupRecords().map(\.view)
+        let (records, missing) = try await store.read { session in
+            (try await session.query("SELECT \(GroupRecord.columns) FROM image_groups ORDER BY name").map(GroupRecord.init),
+             try await Self.missingProjects(session))
+        }
+        return records.map { $0.view(missing: missing) }
     }
 
     func groupRecords() async throws -> [GroupRecord] {
@@ -262,10 +268,13 @@ struct GroupRecord: Sendable {
     /// Every artifact its scan gate withholds.
     var heldBack: [HeldBackArtifact] { artifacts.flatMap { $0.heldBack ?? [] } }
 
-    var view: GroupView {
+    /// - Parameter missing: the projects each Harbor was found not to have, by registry.
+    func view(missing: [String: Set<String>] = [:]) -> GroupView {
         var view = GroupView(name: name, registry: registry, artifacts: artifacts, proxy: proxy, revision: revision, updatedAt: Fleet.date(updatedAt))
         view.apply(scanGate)
         view.verification = verification
+        let absent = harborProjects.intersection(missing[registry] ?? []).sorted()
+        view.missingProjects = absent.isEmpty ? nil : absent
         return view
     }
 }

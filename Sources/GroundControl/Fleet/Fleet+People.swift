@@ -26,6 +26,13 @@ public struct Principal: Sendable, Equatable {
         self.actor = actor
         self.role = role
     }
+    /// The bootstrap admin token.
+    public static let bootstrapAdmin = Principal(actor: .admin, role: .admin)
+
+    /// Whether the satellites this principal enrols may have registry passwords and site
+    /// credentials: only an admin may read those, so only an admin may vouch for a satellite.
+    public var mayApproveSatellites: Bool { role == .admin }
+
     /// The person's name; nil for the bootstrap admin token.
     public var user: String? {
         if case .user(let name) = actor { return name }
@@ -61,17 +68,18 @@ extension Fleet {
         return Principal(actor: .user(try row.text("name")), role: role)
     }
 
-    /// The person `name` if `password` is theirs.
-    public func principal(user name: String, password: String) async throws -> Principal? {
+    /// The person `name` if `password` is theirs. The name is a checked one: a NUL or another
+    /// control character in it must never reach the database, where it could end the name early.
+    public func principal(user name: ResourceName, password: String) async throws -> Principal? {
         let rows = try await store.read { session in
-            try await session.query("SELECT role, password_hash FROM users WHERE name = ?", .text(name))
+            try await session.query("SELECT role, password_hash FROM users WHERE name = ?", .text(name.value))
         }
         guard let row = rows.first, let stored = try row.optionalText("password_hash"), let role = Role(rawValue: try row.text("role")) else {
             // As slow as a wrong password, so the answer's time does not tell who has an account.
             _ = PasswordHash.verify(password, against: PasswordHash.decoy)
             return nil
         }
-        return PasswordHash.verify(password, against: stored) ? Principal(actor: .user(name), role: role) : nil
+        return PasswordHash.verify(password, against: stored) ? Principal(actor: .user(name.value), role: role) : nil
     }
 
     /// Creates or changes a person: the role, and the password when one is given.
@@ -135,8 +143,17 @@ extension Fleet {
         }
     }
 
-    /// A new personal token for `user`; only its hash is kept.
-    public func issueUserToken(for user: String, description: String?, days: Int?) async throws -> PersonalToken {
+    /// When a personal token expires; nil for anything else.
+    public func userTokenExpiry(_ token: String) async throws -> Date? {
+        guard token.hasPrefix(Self.userTokenPrefix) else { return nil }
+        return try await store.read { session in
+            try await session.query("SELECT expires_at FROM user_tokens WHERE token_hash = ?", .text(Secret.hash(token))).first?.integer("expires_at")
+        }.map(Self.date)
+    }
+
+    /// A new personal token for `user`, expiring no later than `notAfter` (the token that asked
+    /// for it); only its hash is kept.
+    public func issueUserToken(for user: String, description: String?, days: Int?, notAfter: Date? = nil) async throws -> PersonalToken {
         let days = days ?? Self.tokenDays.default
         guard (1...Self.tokenDays.maximum).contains(days) else {
             throw GroundControlError(.invalidField, "expiresInDays: must be from 1 to \(Self.tokenDays.maximum), not \(days)")
@@ -145,7 +162,9 @@ extension Fleet {
             throw GroundControlError(.invalidField, "description: at most 200 characters")
         }
         let token = Secret.make(prefix: Self.userTokenPrefix)
-        let expires = now().addingTimeInterval(Double(days) * 86400)
+        let wanted = now().addingTimeInterval(Double(days) * 86400)
+        // Whole milliseconds, as stored, so the expiry shown is the one that holds.
+        let expires = Self.date(Self.milliseconds(notAfter.map { min($0, wanted) } ?? wanted))
         try await store.transaction { session in
             try await session.query(
                 "INSERT INTO user_tokens (token_hash, user_name, description, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",

@@ -76,6 +76,13 @@ extension Fleet {
                 let names = try users.map { try $0.text("name") }.joined(separator: ", ")
                 throw GroundControlError(.inUse, "registry '\(name)' is used by group(s) \(names)")
             }
+            // Deleted with them, its robots would stay in Harbor with nobody left to delete them.
+            let robots = try await session.query("SELECT COUNT(*) AS robots FROM harbor_robots WHERE registry = ?", .text(name.value))
+            if let count = try robots.first?.integer("robots"), count > 0 {
+                throw GroundControlError(
+                    .inUse,
+                    "registry '\(name)' still has \(count) robot(s) in Harbor that Ground Control has not deleted yet (is Harbor reachable?); delete the registry once they are gone")
+            }
             let deleted = try await session.query("DELETE FROM registries WHERE name = ? RETURNING name", .text(name.value))
             guard !deleted.isEmpty else { throw GroundControlError(.registryUnknown, "registry '\(name)' does not exist") }
             _ = try await nextRevision(session)

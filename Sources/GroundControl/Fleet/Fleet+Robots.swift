@@ -64,15 +64,18 @@ struct RobotCredential: Sendable, Equatable {
 
 /// One slot of a satellite's robots in one Harbor, as Ground Control last left it.
 struct RobotRow: Sendable, Equatable {
-    static let columns = "registry, satellite, slot, robot_id, robot_name, epoch, projects, expires_at, issued_revision, refresh_requested"
+    static let columns = "registry, satellite, slot, robot_id, robot_name, epoch, projects, expires_at, issued_revision, refresh_requested, harbor_name"
 
     var registry: String
     var satellite: String
     var slot: String
     /// Harbor's id; nil until Harbor has answered the create.
     var robotID: Int64?
-    /// The name asked for (without `robot$`).
+    /// The name asked for (without Harbor's prefix).
     var robotName: String
+    /// The name Harbor shows and takes it by (its `robot_name_prefix` setting, `robot$` unless
+    /// changed, before `robotName`), as Harbor answered; nil until known.
+    var harborName: String?
     var epoch: Int64
     /// The projects its permissions cover, sorted (`*` for all).
     var projects: [String]
@@ -103,7 +106,12 @@ struct RobotRow: Sendable, Equatable {
         expiresAt = try row.optionalInteger("expires_at")
         issuedRevision = try row.optionalInteger("issued_revision")
         refreshRequested = try row.bool("refresh_requested")
+        harborName = try row.optionalText("harbor_name")
     }
+
+    /// The name the satellite logs in with: Harbor's, or the default prefix's for rows from
+    /// before Harbor's was recorded.
+    var loginName: String { harborName ?? "robot$" + robotName }
 }
 
 /// What the robot keeper works from: each registered satellite's need of each Harbor, the rows
@@ -120,6 +128,8 @@ struct RobotDemand: Sendable {
     let projects: [Pair: [String]]
     let rows: [Pair: [RobotRow]]
     let appliedGeneration: [String: Int64]
+    /// Projects each Harbor was found not to have, by registry.
+    var missingProjects: [String: Set<String>] = [:]
 
     var pairs: Set<Pair> { Set(projects.keys).union(rows.keys) }
 }
@@ -141,7 +151,7 @@ extension Fleet {
         }
         return latest.values.sorted { $0.registry < $1.registry }.map {
             IssuedRobot(
-                registry: $0.registry, satellite: $0.satellite, slot: $0.slot, name: "robot$" + $0.robotName, epoch: $0.epoch, projects: $0.projects)
+                registry: $0.registry, satellite: $0.satellite, slot: $0.slot, name: $0.loginName, epoch: $0.epoch, projects: $0.projects)
         }
     }
 
@@ -174,7 +184,38 @@ extension Fleet {
             return RobotDemand(
                 registries: configuration.registries,
                 projects: projects.filter { !$0.value.isEmpty }.mapValues { $0.contains("*") ? ["*"] : $0.sorted() },
-                rows: rows, appliedGeneration: applied)
+                rows: rows, appliedGeneration: applied, missingProjects: try await Self.missingProjects(session))
+        }
+    }
+
+    /// Projects each Harbor was found not to have, by registry.
+    static func missingProjects(_ session: any FleetSession) async throws -> [String: Set<String>] {
+        var missing: [String: Set<String>] = [:]
+        for row in try await session.query("SELECT registry, project FROM harbor_missing_projects") {
+            missing[try row.text("registry"), default: []].insert(try row.text("project"))
+        }
+        return missing
+    }
+
+    /// Remembers projects a Harbor does not have (a group names them): robots leave them out and
+    /// the groups say so.
+    func recordMissingProjects(_ projects: Set<String>, in registry: String) async throws {
+        try await store.transaction { session in
+            for project in projects.sorted() {
+                try await session.query(
+                    "INSERT INTO harbor_missing_projects (registry, project, seen_at) VALUES (?, ?, ?) ON CONFLICT (registry, project) DO NOTHING",
+                    .text(registry), .text(project), .integer(Self.milliseconds(now())))
+            }
+            try await audit(session, .groundControl, "registry.project.missing", registry, projects.sorted().joined(separator: ", "))
+        }
+    }
+
+    /// Forgets projects a Harbor has since made.
+    func forgetMissingProjects(_ projects: Set<String>, in registry: String) async throws {
+        try await store.transaction { session in
+            for project in projects.sorted() {
+                try await session.query("DELETE FROM harbor_missing_projects WHERE registry = ? AND project = ?", .text(registry), .text(project))
+            }
         }
     }
 
@@ -193,22 +234,22 @@ extension Fleet {
                 // The slot handed out before: its refresh is done.
                 try await session.query(
                     "UPDATE harbor_robots SET refresh_requested = 0 WHERE registry = ? AND satellite = ?", .text(row.registry), .text(row.satellite))
-                try await audit(session, .groundControl, "robot.issue", row.satellite, "registry \(row.registry), robot$\(row.robotName)")
+                try await audit(session, .groundControl, "robot.issue", row.satellite, "registry \(row.registry), \(row.loginName)")
             } else {
                 try await audit(
                     session, .groundControl, "robot.update", row.satellite,
-                    "registry \(row.registry), robot$\(row.robotName): pull on \(row.projects.joined(separator: ", "))")
+                    "registry \(row.registry), \(row.loginName): pull on \(row.projects.joined(separator: ", "))")
             }
             try await session.query(
                 """
-                INSERT INTO harbor_robots (\(RobotRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO harbor_robots (\(RobotRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (registry, satellite, slot) DO UPDATE SET robot_id = excluded.robot_id, robot_name = excluded.robot_name,
                     epoch = excluded.epoch, projects = excluded.projects, expires_at = excluded.expires_at,
-                    issued_revision = excluded.issued_revision, refresh_requested = excluded.refresh_requested
+                    issued_revision = excluded.issued_revision, refresh_requested = excluded.refresh_requested, harbor_name = excluded.harbor_name
                 """,
                 .text(row.registry), .text(row.satellite), .text(row.slot), row.robotID.map(SQLValue.integer) ?? .null, .text(row.robotName),
                 .integer(row.epoch), .text(try Self.json(row.projects)), row.expiresAt.map(SQLValue.integer) ?? .null,
-                row.issuedRevision.map(SQLValue.integer) ?? .null, .bool(row.refreshRequested))
+                row.issuedRevision.map(SQLValue.integer) ?? .null, .bool(row.refreshRequested), .optional(row.harborName))
         }
     }
 
@@ -217,7 +258,7 @@ extension Fleet {
         try await store.transaction { session in
             try await session.query(
                 "DELETE FROM harbor_robots WHERE registry = ? AND satellite = ? AND slot = ?", .text(row.registry), .text(row.satellite), .text(row.slot))
-            try await audit(session, .groundControl, "robot.delete", row.satellite, "registry \(row.registry), robot$\(row.robotName): \(reason)")
+            try await audit(session, .groundControl, "robot.delete", row.satellite, "registry \(row.registry), \(row.loginName): \(reason)")
         }
     }
 

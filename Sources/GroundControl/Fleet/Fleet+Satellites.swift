@@ -2,8 +2,9 @@ import Foundation
 import SatelliteProtocol
 
 extension Fleet {
-    /// Adds a pending satellite and returns its one-time registration token.
-    public func createSatellite(_ definition: SatelliteDefinition, by actor: Actor = .admin) async throws -> RegistrationToken {
+    /// Adds a pending satellite and returns its one-time registration token. A token that
+    /// someone other than an admin asked for registers a satellite that awaits approval.
+    public func createSatellite(_ definition: SatelliteDefinition, by principal: Principal = .bootstrapAdmin) async throws -> RegistrationToken {
         let name = try ResourceName(definition.name, kind: "name")
         let groups = try Self.groupNames(definition.groups)
         let labels = try Self.validatedLabels(definition.labels ?? [:])
@@ -20,16 +21,17 @@ extension Fleet {
             let revision = try await nextRevision(session)
             try await session.query(
                 """
-                INSERT INTO satellites (name, status, labels, settings, revision, created_at, token_hash, token_expires_at, site)
-                VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO satellites
+                    (name, status, labels, settings, revision, created_at, token_hash, token_expires_at, site, approved, token_approved)
+                VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, 0, ?)
                 """,
                 .text(name.value), .text(try Self.json(labels)), .text(try Self.json(settings)), .integer(revision),
                 .integer(Self.milliseconds(created)), .text(Secret.hash(token)), .integer(Self.milliseconds(expires)),
-                site.map(SQLValue.text) ?? .null)
+                site.map(SQLValue.text) ?? .null, .bool(principal.mayApproveSatellites))
             for group in groups {
                 try await session.query("INSERT INTO satellite_groups (satellite, group_name) VALUES (?, ?)", .text(name.value), .text(group.value))
             }
-            try await audit(session, actor, "satellite.create", name.value, "groups \(groups.map(\.value).joined(separator: ","))")
+            try await audit(session, principal.actor, "satellite.create", name.value, "groups \(groups.map(\.value).joined(separator: ","))")
         }
         return RegistrationToken(name: name.value, token: token, expiresAt: expires)
     }
@@ -85,20 +87,21 @@ extension Fleet {
     }
 
     /// A new one-time registration token (to re-register a satellite, even a revoked one).
-    /// The current credential keeps working until the token is used.
-    public func issueToken(_ name: ResourceName, by actor: Actor = .admin) async throws -> RegistrationToken {
+    /// The current credential keeps working, approved or not, until the token is used; the
+    /// credential the token gets is approved only if an admin asked for the token.
+    public func issueToken(_ name: ResourceName, by principal: Principal = .bootstrapAdmin) async throws -> RegistrationToken {
         let token = Secret.make(prefix: Secret.registrationPrefix)
         let expires = now().addingTimeInterval(tokenLifetime)
         try await store.transaction { session in
             let updated = try await session.query(
                 """
-                UPDATE satellites SET token_hash = ?, token_expires_at = ?,
+                UPDATE satellites SET token_hash = ?, token_expires_at = ?, token_approved = ?,
                     status = CASE WHEN status = 'revoked' THEN 'pending' ELSE status END
                 WHERE name = ? RETURNING name
-                """, .text(Secret.hash(token)), .integer(Self.milliseconds(expires)), .text(name.value))
+                """, .text(Secret.hash(token)), .integer(Self.milliseconds(expires)), .bool(principal.mayApproveSatellites), .text(name.value))
             guard !updated.isEmpty else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
             try await touch(name, session)
-            try await audit(session, actor, "satellite.token", name.value)
+            try await audit(session, principal.actor, "satellite.token", name.value)
         }
         return RegistrationToken(name: name.value, token: token, expiresAt: expires)
     }

@@ -66,7 +66,7 @@ extension Fleet {
         let peers = try await session.query(
             """
             SELECT advertised_url FROM satellites
-            WHERE site = ? AND name <> ? AND status = 'registered' AND advertised_url IS NOT NULL ORDER BY advertised_url
+            WHERE site = ? AND name <> ? AND status = 'registered' AND approved = 1 AND advertised_url IS NOT NULL ORDER BY advertised_url
             """, .text(site), .text(satellite)
         ).map { try $0.text("advertised_url") }
         let epoch = try await session.query("SELECT epoch FROM sites WHERE name = ?", .text(site)).first?.integer("epoch") ?? 0

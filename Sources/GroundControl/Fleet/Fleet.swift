@@ -11,11 +11,17 @@ public struct Fleet: Sendable {
     public let store: any FleetStore
     /// How long a registration token stays usable.
     public let tokenLifetime: TimeInterval
+    /// Where subscriptions may send events.
+    public let eventTargets: EventTargetPolicy
     let now: @Sendable () -> Date
 
-    public init(store: any FleetStore, tokenLifetime: TimeInterval = 24 * 3600, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        store: any FleetStore, tokenLifetime: TimeInterval = 24 * 3600, eventTargets: EventTargetPolicy = EventTargetPolicy(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.store = store
         self.tokenLifetime = tokenLifetime
+        self.eventTargets = eventTargets
         self.now = now
     }
 

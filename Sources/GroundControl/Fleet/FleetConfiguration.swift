@@ -36,10 +36,12 @@ public struct FleetConfiguration: Sendable {
 
     /// The satellite's document (DESIGN.md §5.2): its groups, site and robots.
     func desiredState(of satellite: SatelliteStateInputs, signingKey: Curve25519.Signing.PrivateKey) -> DesiredState {
-        desiredState(
+        var state = desiredState(
             satelliteRevision: satellite.revision, groups: satellite.groups, settings: satellite.settings,
             site: satellite.site?.stateFields(signingKey: signingKey),
             robots: Dictionary(satellite.robots.map { ($0.registry, $0.credential(signingKey: signingKey)) }) { first, _ in first })
+        state.satellite = satellite.name
+        return state
     }
 
     func generation(of satellite: SatelliteStateInputs) -> Int64 {
@@ -159,6 +161,8 @@ public struct SatelliteStateInputs: Sendable, Equatable {
     public var advertisedURL: String? = nil
     /// The Harbor robots its state hands out, one per registry of kind harbor.
     public var robots: [IssuedRobot] = []
+    /// Whether an admin stands behind its credential (see `Fleet.approveSatellite`).
+    public var approved = true
 
     /// Distinguishes documents in the signed-state cache.
     var robotsCacheKey: String {
@@ -178,7 +182,8 @@ extension Fleet {
             let rows = try await session.query(
                 """
                 SELECT s.revision AS revision, s.settings AS settings, m.group_name AS group_name, s.status AS status,
-                       s.rotate_requested AS rotate_requested, s.site AS site, s.advertised_url AS advertised_url FROM satellites s
+                       s.rotate_requested AS rotate_requested, s.site AS site, s.advertised_url AS advertised_url,
+                       s.approved AS approved FROM satellites s
                 LEFT JOIN satellite_groups m ON m.satellite = s.name WHERE s.name = ? ORDER BY m.group_name
                 """, .text(name.value))
             // Read in the same view: a member's change stamps this satellite's revision too.
@@ -195,7 +200,7 @@ extension Fleet {
             rotateRequested: try first.bool("rotate_requested"),
             settings: try Self.decode(SatelliteSettings.self, settingsJSON), settingsJSON: settingsJSON,
             groups: try rows.compactMap { try $0.optionalText("group_name") },
-            site: site, advertisedURL: try first.optionalText("advertised_url"), robots: robots)
+            site: site, advertisedURL: try first.optionalText("advertised_url"), robots: robots, approved: try first.bool("approved"))
     }
 
     /// Satellites whose own revision is above `revision`, with it; deleted ones with the

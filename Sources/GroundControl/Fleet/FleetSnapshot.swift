@@ -5,7 +5,7 @@ import SatelliteProtocol
 /// A satellite row (secrets excluded).
 struct SatelliteRecord: Sendable {
     static let columns =
-        "name, status, labels, settings, revision, created_at, registered_at, last_seen, applied_generation, report, rotate_requested, site, advertised_url"
+        "name, status, labels, settings, revision, created_at, registered_at, last_seen, applied_generation, report, rotate_requested, site, advertised_url, approved, token_approved"
 
     let name: String
     /// `pending`, `registered` or `revoked`; `online` and `stale` are worked out from `lastSeen`.
@@ -21,6 +21,8 @@ struct SatelliteRecord: Sendable {
     let rotateRequested: Bool
     let site: String?
     let advertisedURL: String?
+    /// Whether an admin stands behind its credential (registered) or its unused token (pending).
+    let approved: Bool
 
     init(_ row: SQLRow) throws {
         name = try row.text("name")
@@ -36,6 +38,7 @@ struct SatelliteRecord: Sendable {
         rotateRequested = try row.bool("rotate_requested")
         site = try row.optionalText("site")
         advertisedURL = try row.optionalText("advertised_url")
+        approved = status == "pending" ? try row.bool("token_approved") : try row.bool("approved")
     }
 
     func state(now: Date) -> String {
@@ -109,7 +112,7 @@ struct FleetSnapshot: Sendable {
             robots[name] = Fleet.issuedRobots(among: issued)
         }
         for row in rows {
-            if let expiresAt = row.expiresAt { robotExpiry[row.robotName] = expiresAt }
+            if let expiresAt = row.expiresAt { robotExpiry[row.loginName] = expiresAt }
         }
     }
 
@@ -159,13 +162,14 @@ struct FleetSnapshot: Sendable {
         view.cachedManifests = satellite.report?.cached?.count
         view.site = satellite.site
         view.advertisedURL = satellite.advertisedURL
+        view.awaitingApproval = satellite.approved || satellite.status == "revoked" ? nil : true
         view.transfer = satellite.report?.transfer
         let withheld = (membership[satellite.name] ?? []).compactMap { configuration.groups[$0] }.flatMap(\.heldBack)
         view.heldBack = withheld.isEmpty ? nil : withheld
         let robots = (robots[satellite.name] ?? []).map { robot in
             RobotView(
                 registry: robot.registry, name: robot.name,
-                expiresAt: robotExpiry[String(robot.name.dropFirst("robot$".count))].flatMap { $0 > 0 ? Date(timeIntervalSince1970: Double($0)) : nil })
+                expiresAt: robotExpiry[robot.name].flatMap { $0 > 0 ? Date(timeIntervalSince1970: Double($0)) : nil })
         }
         view.robots = robots.isEmpty ? nil : robots
         return view

@@ -25,6 +25,7 @@ public struct GroundControlError: Error, Sendable, Equatable, CustomStringConver
         public static let duplicate = Code(name: "DUPLICATE", status: 409)
         public static let inUse = Code(name: "IN_USE", status: 409)
         public static let revoked = Code(name: "SATELLITE_REVOKED", status: 403)
+        public static let approvalRequired = Code(name: "APPROVAL_REQUIRED", status: 403)
         public static let changed = Code(name: "CHANGED", status: 412)
         public static let bundleBaseUnknown = Code(name: "BUNDLE_BASE_UNKNOWN", status: 409)
         public static let upstreamFailed = Code(name: "UPSTREAM_FAILED", status: 502)

@@ -127,11 +127,12 @@ public final class HarborAPI: Sendable {
     }
 
     /// One request; any status comes back, only a failure to get an answer throws.
-    func send(_ method: HTTPMethod, _ path: String, json: Data? = nil) async throws(Failure) -> (Int, HTTPHeaders, ByteBuffer) {
+    func send(_ method: HTTPMethod, _ path: String, json: Data? = nil, headers: [String: String] = [:]) async throws(Failure) -> (Int, HTTPHeaders, ByteBuffer) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: authorization)
         request.headers.add(name: "Accept", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let json {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: json))

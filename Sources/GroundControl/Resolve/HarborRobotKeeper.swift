@@ -12,7 +12,8 @@ import Synchronization
 /// Each satellite has two slots per Harbor. A refresh makes a fresh robot in the free slot and
 /// hands it out in the state; the old one is deleted only once a heartbeat shows the satellite
 /// took that state, so it never pulls with a dead secret. Secrets are never stored: each is
-/// derived from the slot's epoch (`IssuedRobot.secret`) and set on the robot at creation.
+/// derived from the slot's epoch (`IssuedRobot.secret`) and set on the robot right after Harbor
+/// made it (Harbor ignores a secret sent with the create and makes a random one).
 ///
 /// Everything is worked out again from the database on each pass, so a Harbor that cannot be
 /// reached only delays the work: the pass is retried, with backoff, until Harbor answers.
@@ -87,6 +88,7 @@ public final class HarborRobotKeeper: Service {
         var clients: [String: HarborAPI] = [:]
         defer { for client in clients.values { Task { await client.shutdown() } } }
         var failed: Set<String> = []
+        var missing: [String: Set<String>] = [:]
         var issued = false
         for pair in demand.pairs.sorted(by: { ($0.registry, $0.satellite) < ($1.registry, $1.satellite) }) where !failed.contains(pair.registry) {
             guard let registry = demand.registries[pair.registry] else {
@@ -96,12 +98,21 @@ public final class HarborRobotKeeper: Service {
             let harbor = clients[registry.name] ?? HarborAPI(
                 url: registry.url, username: registry.username ?? "", password: registry.password ?? "", insecure: registry.insecure)
             clients[registry.name] = harbor
-            let work = RobotWork(
-                pair: pair, rows: demand.rows[pair] ?? [], projects: demand.projects[pair],
-                applied: demand.appliedGeneration[pair.satellite] ?? 0, days: registry.robotDurationDays,
-                harbor: harbor, fleet: fleet, signingKey: signingKey, metrics: metrics, now: now())
             do {
-                issued = try await work.run() || issued
+                if missing[registry.name] == nil {
+                    // Once a pass: a project made in Harbor since is taken into robots from now on.
+                    missing[registry.name] = try await Self.stillMissing(demand.missingProjects[registry.name] ?? [], in: registry.name, harbor, fleet)
+                }
+                let work = RobotWork(
+                    pair: pair, rows: demand.rows[pair] ?? [], projects: demand.projects[pair], missing: missing[registry.name] ?? [],
+                    applied: demand.appliedGeneration[pair.satellite] ?? 0, days: registry.robotDurationDays,
+                    harbor: harbor, fleet: fleet, signingKey: signingKey, metrics: metrics, now: now())
+                let outcome = try await work.run()
+                issued = outcome.issued || issued
+                if !outcome.missing.isEmpty {
+                    missing[registry.name, default: []].formUnion(outcome.missing)
+                    logger.warning("harbor robots: registry \(registry.name) has no project \(outcome.missing.sorted().joined(separator: ", ")); robots leave it out")
+                }
             } catch {
                 // The rest of this Harbor waits for the retry; other Harbors go on.
                 failed.insert(pair.registry)
@@ -112,6 +123,16 @@ public final class HarborRobotKeeper: Service {
         if issued { await onChange() }
         return failed.isEmpty
     }
+
+    /// Of the projects recorded as missing from a Harbor, those it still lacks; the others are
+    /// forgotten.
+    private static func stillMissing(_ recorded: Set<String>, in registry: String, _ harbor: HarborAPI, _ fleet: Fleet) async throws -> Set<String> {
+        var still = Set<String>()
+        for project in recorded.sorted() where try await !harbor.projectExists(project) { still.insert(project) }
+        let found = recorded.subtracting(still)
+        if !found.isEmpty { try await fleet.forgetMissingProjects(found, in: registry) }
+        return still
+    }
 }
 
 /// One satellite's robots in one Harbor, brought in line.
@@ -120,6 +141,8 @@ private struct RobotWork {
     let rows: [RobotRow]
     /// nil: the satellite needs no robot here.
     let projects: [String]?
+    /// Projects this Harbor does not have: left out of every robot.
+    let missing: Set<String>
     let applied: Int64
     let days: Int
     let harbor: HarborAPI
@@ -128,9 +151,28 @@ private struct RobotWork {
     let metrics: GroundControlMetrics
     let now: Date
 
+    /// Whether a robot was handed out anew, and the projects Harbor was found to lack.
+    func run() async throws -> (issued: Bool, missing: Set<String>) {
+        var wanted = (projects ?? []).filter { !missing.contains($0) }
+        do {
+            return (try await bringInLine(wanted), [])
+        } catch let failure as HarborAPI.Failure where failure.status == 404 {
+            // A project Harbor lacks (`toScope`): one group's mistake must not hold up the
+            // satellite's other projects, or the other satellites.
+            var absent = Set<String>()
+            for project in wanted where project != "*" {
+                if try await !harbor.projectExists(project) { absent.insert(project) }
+            }
+            guard !absent.isEmpty else { throw failure }
+            try await fleet.recordMissingProjects(absent, in: pair.registry)
+            wanted.removeAll { absent.contains($0) }
+            return (try await bringInLine(wanted), absent)
+        }
+    }
+
     /// Returns whether a robot was handed out anew.
-    func run() async throws -> Bool {
-        guard let projects else {
+    private func bringInLine(_ projects: [String]) async throws -> Bool {
+        guard !projects.isEmpty else {
             for row in rows { try await delete(row, reason: "the satellite no longer needs it") }
             return false
         }
@@ -153,7 +195,7 @@ private struct RobotWork {
             metrics.robotChange("update")
         }
         if let revision = current.issuedRevision, applied >= revision {
-            for row in others { try await delete(row, reason: "replaced by robot$\(current.robotName), which the satellite took") }
+            for row in others { try await delete(row, reason: "replaced by \(current.loginName), which the satellite took") }
         }
         return false
     }
@@ -167,23 +209,23 @@ private struct RobotWork {
     /// starts its life again (a robot's duration counts from its creation).
     private func put(_ row: inout RobotRow, projects: [String], fresh: Bool) async throws {
         let secret = IssuedRobot.secret(registry: row.registry, satellite: row.satellite, slot: row.slot, epoch: row.epoch, signingKey: signingKey)
-        let spec = HarborAPI.RobotSpec(
+        var spec = HarborAPI.RobotSpec(
             name: row.robotName, description: "Harbor Satellite \(row.satellite): pulls for its groups (managed by Ground Control)",
-            duration: days, projects: projects, secret: secret)
+            duration: days, projects: projects)
         if fresh, let id = row.robotID {
             try await harbor.deleteRobot(id: id)
             row.robotID = nil
         }
-        if let id = row.robotID, try await harbor.updateRobot(id: id, spec) {
+        if let id = row.robotID, let shown = try await shownName(of: row), try await update(id: id, named: shown, &spec, into: &row) {
             row.projects = projects
             return
         }
         if let created = try await harbor.createRobot(spec) {
-            row.robotID = created.id
-            row.expiresAt = created.expiresAt
+            try await take(created, secret: secret, into: &row)
         } else {
-            // The name is taken: a robot made on an earlier pass whose row was never saved.
-            // Take it over, with this epoch's secret.
+            // The name is taken: a robot made on an earlier pass whose row was never saved. Its
+            // secret is unknown: a fresh robot replaces it; otherwise it is taken over, with
+            // this epoch's secret.
             guard let existing = try await harbor.robot(named: row.robotName) else {
                 throw HarborAPI.Failure(status: 409, message: "Harbor says robot \(row.robotName) exists but does not list it")
             }
@@ -192,16 +234,41 @@ private struct RobotWork {
                 guard let created = try await harbor.createRobot(spec) else {
                     throw HarborAPI.Failure(status: 409, message: "Harbor still has robot \(row.robotName) after deleting it")
                 }
-                row.robotID = created.id
-                row.expiresAt = created.expiresAt
+                try await take(created, secret: secret, into: &row)
             } else {
-                _ = try await harbor.updateRobot(id: existing.id, spec)
+                _ = try await update(id: existing.id, named: existing.name, &spec, into: &row)
                 try await harbor.setRobotSecret(id: existing.id, secret)
-                row.robotID = existing.id
-                row.expiresAt = existing.expiresAt
             }
         }
         row.projects = projects
+    }
+
+    /// A robot Harbor just made: its id and name as Harbor answered, and the slot's secret set
+    /// on it (Harbor made a random one).
+    private func take(_ created: HarborAPI.Robot, secret: String, into row: inout RobotRow) async throws {
+        row.robotID = created.id
+        row.harborName = created.name
+        row.expiresAt = created.expiresAt
+        try await harbor.setRobotSecret(id: created.id, secret)
+    }
+
+    /// `PUT` under the name Harbor shows, then its expiry as Harbor now has it (a new duration
+    /// counts from the robot's creation). False when Harbor no longer has the robot.
+    private func update(id: Int64, named shown: String, _ spec: inout HarborAPI.RobotSpec, into row: inout RobotRow) async throws -> Bool {
+        spec.name = shown
+        guard try await harbor.updateRobot(id: id, spec), let current = try await harbor.robot(id: id) else { return false }
+        row.robotID = id
+        row.harborName = current.name
+        row.expiresAt = current.expiresAt
+        return true
+    }
+
+    /// The name Harbor shows the slot's robot by: recorded, or asked for (rows from before it was
+    /// recorded). Nil when Harbor no longer has it.
+    private func shownName(of row: RobotRow) async throws -> String? {
+        if let known = row.harborName { return known }
+        guard let id = row.robotID else { return nil }
+        return try await harbor.robot(id: id)?.name
     }
 
     private func delete(_ row: RobotRow, reason: String) async throws {

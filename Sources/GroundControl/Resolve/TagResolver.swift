@@ -21,6 +21,8 @@ public final class TagResolver: Service {
     /// Called after a pass recorded new digests (the watcher polls at once).
     private let onChange: @Sendable () async -> Void
     private let ready: @Sendable () async -> Void
+    /// The repositories a push event's resolution runs for now (see `resolveOnPush`).
+    let pushes = CoalescedRuns()
 
     /// - Parameter ready: returns once the database can be read.
     public init(

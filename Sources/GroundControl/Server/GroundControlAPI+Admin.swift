@@ -60,7 +60,7 @@ extension GroundControlAPI {
         api.post("satellites") { request, _ in
             let principal = try await authorize(request, .operator)
             let definition = try await APIBody.decode(SatelliteDefinition.self, from: request, limit: bodyLimit)
-            let token = try await fleet.createSatellite(definition, by: principal.actor)
+            let token = try await fleet.createSatellite(definition, by: principal)
             await changed()
             return try APIBody.json(token, status: .created)
         }
@@ -84,9 +84,16 @@ extension GroundControlAPI {
         }
         api.post("satellites/:name/token") { request, context in
             let principal = try await authorize(request, .operator)
-            let token = try await fleet.issueToken(try Self.name(context, kind: "satellite name"), by: principal.actor)
+            let token = try await fleet.issueToken(try Self.name(context, kind: "satellite name"), by: principal)
             await changed()
             return try APIBody.json(token, status: .created)
+        }
+        api.post("satellites/:name/approve") { request, context in
+            let principal = try await authorize(request, .admin)
+            let name = try Self.name(context, kind: "satellite name")
+            try await fleet.approveSatellite(name, by: principal)
+            await changed()
+            return try APIBody.json(try await fleet.satellite(name))
         }
         api.post("satellites/:name/revoke") { request, context in
             let principal = try await authorize(request, .operator)

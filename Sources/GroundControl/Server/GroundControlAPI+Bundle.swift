@@ -16,10 +16,10 @@ extension GroundControlAPI {
     /// the client sees as a broken transfer.
     func addBundleRoutes(to router: Router<BasicRequestContext>) {
         router.group("api/v1").get("satellites/:name/bundle") { request, context in
-            _ = try await authorize(request, .operator)
+            let principal = try await authorize(request, .operator)
             let name = try Self.name(context, kind: "satellite name")
             let since = try Self.integer(request.uri.queryParameters.get("since"), field: "since", range: 1...Int.max).map(Int64.init)
-            let bundle = try await fleet.bundleState(of: name, since: since)
+            let bundle = try await fleet.bundleState(of: name, since: since, for: principal)
             let logger = Logger(label: "ground-control.bundle")
             // Someone waits for the answer: an upstream that does not answer is reported soon.
             var options = UpstreamSources.Options()
@@ -46,7 +46,7 @@ extension GroundControlAPI {
                         leavingOut: bundle.base, to: bundleWriter)
                     await sources.shutdown()
                     // A later delta may leave out all the satellite holds once this is applied.
-                    try await fleet.recordBundle(of: name, generation: generation, digests: contents.digests, since: since)
+                    try await fleet.recordBundle(of: name, generation: generation, digests: contents.digests, since: since, by: principal.actor)
                     logger.info("bundle made", metadata: [
                         "satellite": "\(name)", "generation": "\(generation)", "blobs": "\(about.blobs)", "bytes": "\(bundleWriter.written)",
                     ])

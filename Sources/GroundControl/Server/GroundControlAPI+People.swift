@@ -38,16 +38,17 @@ extension GroundControlAPI {
         }
         // A person's own token: with their name and password (Basic), or with a token of theirs.
         api.post("tokens") { request, _ in
-            let user = try await tokenOwner(request)
+            let (user, notAfter) = try await tokenOwner(request)
             let body = try await APIBody.collect(request, limit: bodyLimit)
             let wanted = body.readableBytes == 0 ? TokenRequest() : try APIBody.decode(TokenRequest.self, from: body)
-            let token = try await fleet.issueUserToken(for: user, description: wanted.description, days: wanted.expiresInDays)
+            let token = try await fleet.issueUserToken(for: user, description: wanted.description, days: wanted.expiresInDays, notAfter: notAfter)
             return try APIBody.json(token, status: .created)
         }
     }
 
-    /// The person a token request is for: their password checked (and throttled), or their token.
-    private func tokenOwner(_ request: Request) async throws -> String {
+    /// The person a token request is for: their password checked (and throttled), or their
+    /// token, which the new one may not outlive (a leaked token must not be made to last).
+    private func tokenOwner(_ request: Request) async throws -> (user: String, notAfter: Date?) {
         guard let header = request.headers[.authorization], let space = header.firstIndex(of: " ") else {
             throw GroundControlError(.unauthorized, "log in with Authorization: Basic (name and password) or a personal token")
         }
@@ -58,25 +59,25 @@ extension GroundControlAPI {
             guard let user = principal.user else {
                 throw GroundControlError(.invalidField, "the admin token is not a person: create a user (satctl users put) and log in as them")
             }
-            return user
+            return (user, try await fleet.userTokenExpiry(value))
         }
         guard scheme == "basic", let decoded = Data(base64Encoded: value).map({ String(decoding: $0, as: UTF8.self) }),
               let colon = decoded.firstIndex(of: ":")
         else {
             throw GroundControlError(.unauthorized, "log in with Authorization: Basic (name and password) or a personal token")
         }
-        let name = String(decoded[..<colon])
-        if let until = try await fleet.loginLockedUntil(name) {
+        let name = try ResourceName(String(decoded[..<colon]), kind: "user name")
+        if let until = try await fleet.loginLockedUntil(name.value) {
             throw GroundControlError(
-                .tooManyAttempts, "too many wrong passwords for '\(name.prefix(63))': try again in \(Int(until.timeIntervalSinceNow.rounded(.up))) s")
+                .tooManyAttempts, "too many wrong passwords for '\(name)': try again in \(Int(until.timeIntervalSinceNow.rounded(.up))) s")
         }
         guard let principal = try await fleet.principal(user: name, password: String(decoded[decoded.index(after: colon)...])),
               let user = principal.user
         else {
-            try await fleet.recordLoginFailure(name)
+            try await fleet.recordLoginFailure(name.value)
             throw GroundControlError(.unauthorized, "wrong name or password")
         }
-        try await fleet.clearLoginFailures(name)
-        return user
+        try await fleet.clearLoginFailures(name.value)
+        return (user, nil)
     }
 }

@@ -59,6 +59,7 @@ extension GroundControlAPI {
                 if !Self.matches(known, current.configuration.generation(of: current.satellite)) { break }
             }
         }
+        try current.configuration.requireApproval(of: current.satellite)
         let signed = try cache.signedState(current.satellite, current.configuration)
         var headers: HTTPFields = [.eTag: Self.etag(signed.generation), .cacheControl: "no-store"]
         if let field = HTTPField.Name(StateSignature.header) { headers[field] = signed.signature }
@@ -86,7 +87,7 @@ extension GroundControlAPI {
             return APIBody.raw(Data(#"{"status":"ready"}"#.utf8))
         }
         router.get("metrics") { _, _ in
-            let text = metrics.render(fleet: (try? await fleet.satellites()) ?? [], longPolls: await watcher.waiting)
+            let text = metrics.render(fleet: (try? await satelliteViews()) ?? [], longPolls: await watcher.waiting)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: text)))

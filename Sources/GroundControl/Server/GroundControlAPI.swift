@@ -20,6 +20,13 @@ struct GroundControlAPI: Sendable {
     let templates: DashboardTemplates
     /// The OIDC provider people may log in through, when one is configured.
     let oidc: OIDCProvider?
+    /// The whole fleet's views for the pages and `/metrics`, shared by everyone asking.
+    let fleetViews = FleetViewCache()
+
+    /// Every satellite's view, at most two seconds old.
+    func satelliteViews() async throws -> [SatelliteView] {
+        try await fleetViews.views { [fleet] in try await fleet.satellites() }
+    }
 
     /// Admin routes take the bootstrap admin token, a person's token, or a dashboard session
     /// (with its CSRF token on anything but a read) whose role is at least `needed`; returns who

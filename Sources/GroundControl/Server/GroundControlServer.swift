@@ -26,6 +26,9 @@ public enum GroundControlServer {
         public var healthInterval: Duration = .seconds(5)
         /// Dashboard login through an OpenID Connect provider, besides passwords.
         public var oidc: OIDCConfiguration?
+        /// Hosts events may go to even where they are, or resolve to, loopback, link-local or
+        /// this server's own addresses.
+        public var eventAllowedHosts: [String] = []
         /// How often the fleet revision is read for changes made by other processes.
         public var revisionPollInterval: Duration = .milliseconds(250)
         /// How often received heartbeats are written, in one transaction.
@@ -54,7 +57,8 @@ public enum GroundControlServer {
         onAdminTokenCreated: @escaping @Sendable (String) -> Void = { _ in },
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let fleet = Fleet(store: store, tokenLifetime: configuration.tokenLifetime)
+        let fleet = Fleet(
+            store: store, tokenLifetime: configuration.tokenLifetime, eventTargets: EventTargetPolicy(allowedHosts: configuration.eventAllowedHosts))
         let gate = StartupGate()
         let watcher = RevisionWatcher(
             fleet: fleet, interval: configuration.revisionPollInterval, logger: logger, metrics: metrics, ready: gate.wait)

@@ -160,6 +160,34 @@ enum FleetSchema {
                 "CREATE INDEX login_failures_by_name ON login_failures (name, at)",
                 "CREATE INDEX login_failures_by_time ON login_failures (at)",
             ],
+            [
+                // Whether an admin stands behind the satellite's credential: one registered with a
+                // token an operator issued gets no registry password and no site credential until
+                // an admin approves it. `token_approved` is the unused token's, taken over at
+                // registration.
+                "ALTER TABLE satellites ADD COLUMN approved INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE satellites ADD COLUMN token_approved INTEGER NOT NULL DEFAULT 0",
+                // A satellite already there is approved when its last token came from an admin,
+                // as the audit log tells (from the bootstrap token, or a person who is an admin).
+                """
+                UPDATE satellites SET approved = 1, token_approved = 1 WHERE name IN (
+                    SELECT target FROM audit_log WHERE id IN (
+                        SELECT MAX(id) FROM audit_log WHERE action IN ('satellite.create', 'satellite.token') GROUP BY target)
+                    AND (actor = 'admin' OR actor IN (SELECT 'user:' || name FROM users WHERE role = 'admin')))
+                """,
+            ],
+            [
+                // The name Harbor shows a robot by (its robot_name_prefix setting before the name
+                // Ground Control gave), as Harbor answered; NULL for rows from before, which are
+                // read from Harbor when next needed.
+                "ALTER TABLE harbor_robots ADD COLUMN harbor_name TEXT",
+                // Projects a group names that a Harbor does not have: robots leave them out, and
+                // the groups say so, until the project exists.
+                """
+                CREATE TABLE harbor_missing_projects (
+                    registry TEXT NOT NULL, project TEXT NOT NULL, seen_at \(integer) NOT NULL, PRIMARY KEY (registry, project))
+                """,
+            ],
         ]
     }
 

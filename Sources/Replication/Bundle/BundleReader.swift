@@ -61,8 +61,11 @@ public final class BundleReader {
             if let size = overrides.size { header.size = size }
             if let path = overrides.path { header.name = path }
             overrides = (nil, nil)
+            guard let padded = header.paddedSize else {
+                throw ReplicationError(.invalidContent, "entry '\(header.name.prefix(120))' claims \(header.size) bytes: the archive is damaged or forged")
+            }
             remaining = header.size
-            padding = header.paddedSize - header.size
+            padding = padded - header.size
             switch header.kind {
             case .file:
                 var name = header.name

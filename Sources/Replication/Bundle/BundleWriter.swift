@@ -58,7 +58,8 @@ public final class BundleWriter<Output: BundleOutput> {
     }
 
     private func pad(_ size: Int64) async throws {
-        let padding = Int(TarHeader(name: "", size: size).paddedSize - size)
+        // What is written was counted as it streamed, so the size is real; the tail of the block.
+        let padding = Int((Int64(TarHeader.blockSize) - size % Int64(TarHeader.blockSize)) % Int64(TarHeader.blockSize))
         if padding > 0 { try await emit(ByteBuffer(repeating: 0, count: padding)) }
     }
 }

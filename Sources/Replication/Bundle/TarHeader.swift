@@ -7,6 +7,9 @@ import SatelliteProtocol
 /// reading also takes pax extended headers (`path`, `size`), as other tools write them.
 package struct TarHeader: Equatable {
     package static let blockSize = 512
+    /// The largest entry read (1 PiB): every size arithmetic on an entry stays far from overflow,
+    /// whatever a header claims.
+    package static let largestSize: Int64 = 1 << 50
 
     package enum Kind: Equatable {
         case file
@@ -28,8 +31,20 @@ package struct TarHeader: Equatable {
         self.kind = kind
     }
 
-    /// Blocks the entry's content takes, padding included.
-    var paddedSize: Int64 { (size + Int64(Self.blockSize) - 1) / Int64(Self.blockSize) * Int64(Self.blockSize) }
+    /// Blocks the entry's content takes, padding included; nil for a size no bundle can have.
+    package var paddedSize: Int64? {
+        guard (0...Self.largestSize).contains(size) else { return nil }
+        let block = Int64(Self.blockSize)
+        return (size + block - 1) / block * block
+    }
+
+    /// A size read from a header or a pax record, refused past `largestSize`.
+    static func checkedSize(_ size: Int64, of name: String) throws(ReplicationError) -> Int64 {
+        guard (0...largestSize).contains(size) else {
+            throw ReplicationError(.invalidContent, "entry '\(name.prefix(120))' claims \(size) bytes, more than any bundle holds: the archive is damaged or forged")
+        }
+        return size
+    }
 
     /// The header block. Names up to 100 bytes go in `name`; up to 255 are split at a `/` into
     /// `prefix` and `name`.
@@ -105,16 +120,17 @@ package struct TarHeader: Equatable {
         case UInt8(ascii: "g"): kind = .paxGlobal
         case let other: kind = .other(other)
         }
-        return TarHeader(name: name, size: size, kind: kind)
+        return TarHeader(name: name, size: try checkedSize(size, of: name), kind: kind)
     }
 
     /// The `path` and `size` a pax extended header sets (records: "<length> <key>=<value>\n").
-    static func paxOverrides(_ bytes: [UInt8]) throws(ReplicationError) -> (path: String?, size: Int64?) {
+    package static func paxOverrides(_ bytes: [UInt8]) throws(ReplicationError) -> (path: String?, size: Int64?) {
         var path: String?, size: Int64?
         var rest = bytes[...]
         while !rest.isEmpty {
+            // A record is at least its length, a space, one byte of key and value, and a newline.
             guard let space = rest.firstIndex(of: 0x20), let length = Int(String(decoding: rest[rest.startIndex..<space], as: UTF8.self)),
-                  length > space - rest.startIndex, rest.count >= length
+                  length >= space - rest.startIndex + 2, rest.count >= length, rest[rest.startIndex + length - 1] == 0x0A
             else { throw ReplicationError(.invalidContent, "a pax header is malformed") }
             let record = rest[(space + 1)..<(rest.startIndex + length - 1)]
             rest = rest[(rest.startIndex + length)...]
@@ -125,7 +141,7 @@ package struct TarHeader: Equatable {
             case "path": path = value
             case "size":
                 guard let parsed = Int64(value), parsed >= 0 else { throw ReplicationError(.invalidContent, "a pax size is not a number") }
-                size = parsed
+                size = try checkedSize(parsed, of: path ?? "a pax header")
             default: continue
             }
         }

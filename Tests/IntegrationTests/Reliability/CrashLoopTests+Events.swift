@@ -13,7 +13,7 @@ extension Reliability.CrashLoopTests {
         let work = try TemporaryDirectory("events-crash")
         defer { work.remove() }
         let port = try freePort()
-        var server = try await GroundControlProcess(directory: work, adminToken: "admin", port: port)
+        var server = try await GroundControlProcess(directory: work, adminToken: "admin", port: port, extraArguments: ["--event-allow-host", "127.0.0.1"])
         let secretFile = work.appending("secret")
         #expect(FileManager.default.createFile(atPath: secretFile, contents: Data("crash-loop-secret-0123".utf8), attributes: [.posixPermissions: 0o600]))
         let receiverPort = try freePort()
@@ -41,7 +41,7 @@ extension Reliability.CrashLoopTests {
             try await Task.sleep(for: .milliseconds(Int.random(in: 10..<600, using: &generator)))
             server.child.signal(SIGKILL)
             _ = try await server.child.waitForExit()
-            server = try await GroundControlProcess(directory: work, adminToken: "admin", port: port)
+            server = try await GroundControlProcess(directory: work, adminToken: "admin", port: port, extraArguments: ["--event-allow-host", "127.0.0.1"])
         }
         defer { Task { [server] in await server.stop() } }
 

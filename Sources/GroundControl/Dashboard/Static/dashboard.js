@@ -95,6 +95,36 @@
     });
   }
 
+  // Takes a fragment into a live section, touching only what changed: the rows of a table whose
+  // rows are the same satellites in the same order, and each other part; anything else whole.
+  // A page of the fleet then costs the browser a few rows a tick, not a new table.
+  function update(section, html) {
+    const fresh = document.createElement("template");
+    fresh.innerHTML = html;
+    const before = [...section.children];
+    const after = [...fresh.content.children];
+    const oldRows = [...section.querySelectorAll("tbody > tr[id]")];
+    const newRows = [...fresh.content.querySelectorAll("tbody > tr[id]")];
+    const sameShape = before.length === after.length && before.every((part, i) => part.tagName === after[i].tagName);
+    const sameRows = oldRows.length === newRows.length && oldRows.every((row, i) => row.id === newRows[i].id);
+    if (!sameShape || !sameRows) {
+      section.replaceChildren(fresh.content);
+      return;
+    }
+    oldRows.forEach((row, i) => {
+      if (row.outerHTML !== newRows[i].outerHTML) row.replaceWith(newRows[i]);
+    });
+    before.forEach((part, i) => {
+      if (part.querySelector("tbody > tr[id]")) {
+        const oldHead = part.querySelector("thead");
+        const newHead = after[i].querySelector("thead");
+        if (oldHead && newHead && oldHead.outerHTML !== newHead.outerHTML) oldHead.replaceWith(newHead);
+        return;
+      }
+      if (part.outerHTML !== after[i].outerHTML) part.replaceWith(after[i]);
+    });
+  }
+
   // A live section fetches its own fragment every two seconds and takes it when it changed.
   // A fetch that fails leaves the section as it was: the next one tries again.
   for (const section of document.querySelectorAll("[data-live]")) {
@@ -112,7 +142,7 @@
           const html = await response.text();
           if (html !== section.dataset.shown) {
             section.dataset.shown = html;
-            section.innerHTML = html;
+            update(section, html);
           }
         }
       } catch (error) {
