@@ -87,6 +87,7 @@ import TestSupport
 
     /// controller.go toScope, under the transaction middleware: a permission on a project Harbor
     /// lacks is 404 and leaves no robot; handler/robot.go validateName and validate refuse with 400.
+    /// Listings: a missing project is 404, a missing repository an empty page.
     @Test func aMissingProjectOrABadRequestLeavesNoRobot() async throws {
         try await Self.withHarbor { harbor in
             let missing = #"[{"kind":"project","namespace":"nosuch","access":[{"resource":"repository","action":"pull"}]}]"#
@@ -104,6 +105,10 @@ import TestSupport
             #expect(try await harbor.robots().isEmpty)
             #expect(try await Self.call(harbor, "GET", "/projects/nosuch").status == 404)
             #expect(try await Self.call(harbor, "GET", "/projects/proj").status == 200)
+            // artifact.go ListArtifacts: the repository only filters the query.
+            let none = try await Self.call(harbor, "GET", "/projects/proj/repositories/none/artifacts")
+            #expect(none.status == 200 && none.text == "[]", "\(none.text)")
+            #expect(try await Self.call(harbor, "GET", "/projects/nosuch/repositories/none/artifacts").status == 404)
         }
     }
 

@@ -18,22 +18,28 @@ Harbor API (`/api/v2.0/…`): Basic auth of the admin, or of a live system robot
 permissions allow the call (as `RequireSystemAccess` / `RequireProjectAccess` decide in Harbor).
 Each behaviour follows the handler named beside it, in goharbor/harbor `src/server/v2.0/handler/`
 unless said otherwise, including what Harbor ignores or refuses:
-  GET    /ping                                              Pong
-  GET    /projects                                          paged (page, page_size), X-Total-Count
+  GET    /ping                   ping.go GetPing: Pong
+  GET    /projects               project.go ListProjects: paged (page, page_size), X-Total-Count
   POST   /projects               project.go CreateProject: ProjectReq.project_name; 409 if taken
   GET    /projects/{p}           project.go GetProject: 404 NOT_FOUND for a project Harbor lacks
   HEAD   /projects?project_name= project.go HeadProject: 200 or 404
-  GET    /projects/{p}/repositories                         paged
-  GET    /projects/{p}/repositories/{r}/artifacts           paged, with_tag, with_scan_overview;
-                                                            r with '/' encoded twice (a%252Fb)
-  GET    /projects/{p}/repositories/{r}/artifacts/{ref}     one artifact by tag or digest
+  GET    /projects/{p}/repositories                         repository.go ListRepositories: paged
+  GET    /projects/{p}/repositories/{r}/artifacts           artifact.go ListArtifacts: paged, with_tag,
+                                 with_scan_overview; r with '/' encoded twice (a%252Fb). The
+                                 repository is only a filter of the query: one Harbor does not have
+                                 is an empty list (200), not a 404; a project it lacks is 404
+                                 (RequireProjectAccess)
+  GET    /projects/{p}/repositories/{r}/artifacts/{ref}     artifact.go GetArtifact: by tag or digest;
+                                 404 when there is none
   POST   /robots                 robot.go CreateRobot (below)
   GET    /robots, /robots/{id}   robot.go ListRobot, GetRobotByID: Robot, never its secret
   PUT    /robots/{id}            robot.go UpdateRobot / updateV2Robot (below)
   PATCH  /robots/{id}            robot.go RefreshSec (below)
   DELETE /robots/{id}            robot.go DeleteRobot
-  POST   /projects/{p}/webhook/policies   WebhookPolicy (targets[].address, auth_header,
-                                 payload_format Default or CloudEvents, event_types)
+  POST   /projects/{p}/webhook/policies   webhook.go CreateWebhookPolicyOfProject: WebhookPolicy
+                                 (targets[].address, auth_header, payload_format Default or
+                                 CloudEvents, event_types); deliveries as pkg/notifier/formats
+                                 writes them (default.go, cloudevents.go)
 
 Robots, as Harbor has them:
   - The name is kept as given (`<project>+<name>` at project level, controller/robot/controller.go
@@ -395,16 +401,18 @@ class Handler(BaseHTTPRequestHandler):
         if len(parts) >= 3 and parts[0] == "projects" and parts[2] == "repositories" and self.caller is not None:
             if not (project_api_may(self.caller, parts[1], "repository", "list") or project_api_may(self.caller, parts[1], "artifact", "list")):
                 return self.forbidden()
+        if len(parts) >= 3 and parts[0] == "projects" and parts[1] not in projects():
+            return self.error(404, "NOT_FOUND", f"project {parts[1]} not found")
         if len(parts) == 3 and parts[0] == "projects" and parts[2] == "repositories" and self.command == "GET":
             names = [r for r in catalog() if r.split("/", 1)[0] == parts[1]]
             items, total = paged([{"name": r, "project_id": 1} for r in names], query)
             return self.reply(200, items, {"X-Total-Count": str(total)})
         if len(parts) == 5 and parts[0] == "projects" and parts[2] == "repositories" and parts[4] == "artifacts" and self.command == "GET":
             repository = parts[1] + "/" + urllib.parse.unquote(parts[3])
-            if repository not in catalog():
-                return self.error(404, "NOT_FOUND", f"repository {repository} not found")
             flag = lambda name: query.get(name, ["false"])[0] == "true"
-            items, total = paged(artifacts(repository, flag("with_tag"), flag("with_scan_overview")), query)
+            # The repository filters the query (RepositoryName keyword): none held is an empty page.
+            listed = artifacts(repository, flag("with_tag"), flag("with_scan_overview")) if repository in catalog() else []
+            items, total = paged(listed, query)
             return self.reply(200, items, {"X-Total-Count": str(total)})
         if len(parts) == 6 and parts[0] == "projects" and parts[2] == "repositories" and parts[4] == "artifacts" and self.command == "GET":
             repository = parts[1] + "/" + urllib.parse.unquote(parts[3])
