@@ -1,7 +1,7 @@
 import Foundation
 
 /// The fleet's tables, as numbered migrations per dialect. Append new versions; never edit old ones.
-enum FleetSchema {
+package enum FleetSchema {
     static func migrations(_ dialect: SQLDialect) -> [[String]] {
         // Types differ only in name: timestamps are Unix milliseconds, flags 0/1, JSON is text.
         let integer = dialect == .postgres ? "BIGINT" : "INTEGER"
@@ -167,14 +167,7 @@ enum FleetSchema {
                 // registration.
                 "ALTER TABLE satellites ADD COLUMN approved INTEGER NOT NULL DEFAULT 0",
                 "ALTER TABLE satellites ADD COLUMN token_approved INTEGER NOT NULL DEFAULT 0",
-                // A satellite already there is approved when its last token came from an admin,
-                // as the audit log tells (from the bootstrap token, or a person who is an admin).
-                """
-                UPDATE satellites SET approved = 1, token_approved = 1 WHERE name IN (
-                    SELECT target FROM audit_log WHERE id IN (
-                        SELECT MAX(id) FROM audit_log WHERE action IN ('satellite.create', 'satellite.token') GROUP BY target)
-                    AND (actor = 'admin' OR actor IN (SELECT 'user:' || name FROM users WHERE role = 'admin')))
-                """,
+                approvalFromTheAuditLog,
             ],
             [
                 // The name Harbor shows a robot by (its robot_name_prefix setting before the name
@@ -190,6 +183,16 @@ enum FleetSchema {
             ],
         ]
     }
+
+    /// Version 13's approval of the satellites already there: approved when their last token
+    /// came from an admin, as the audit log tells (the bootstrap token, or a person who is an
+    /// admin); any other awaits an admin.
+    package static let approvalFromTheAuditLog = """
+        UPDATE satellites SET approved = 1, token_approved = 1 WHERE name IN (
+            SELECT target FROM audit_log WHERE id IN (
+                SELECT MAX(id) FROM audit_log WHERE action IN ('satellite.create', 'satellite.token') GROUP BY target)
+            AND (actor = 'admin' OR actor IN (SELECT 'user:' || name FROM users WHERE role = 'admin')))
+        """
 
     /// Applies the versions not yet recorded, all in one transaction, so concurrent starts of
     /// several processes on one database apply each version once.
