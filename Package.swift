@@ -43,6 +43,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "StrictJSON", swiftSettings: strict),
+        // Files replaced whole (temp, fsync, rename, fsync the directory): the one helper for it.
+        .target(name: "DurableFiles", swiftSettings: strict),
         // SHA-256 with a state that can be saved; its code is the BoringSSL inside swift-crypto.
         .target(name: "ResumableHash", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
@@ -107,7 +109,7 @@ let package = Package(
         .target(
             name: "RuntimeConfig",
             dependencies: [
-                "OCI", "StrictJSON",
+                "OCI", "StrictJSON", "DurableFiles",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -119,6 +121,7 @@ let package = Package(
             dependencies: [
                 "OCI",
                 "SystemShims",
+                "DurableFiles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -169,7 +172,7 @@ let package = Package(
             name: "Satellite",
             dependencies: [
                 "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
-                "GroundControlClient", "RuntimeConfig",
+                "GroundControlClient", "RuntimeConfig", "DurableFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -247,7 +250,7 @@ let package = Package(
         .executableTarget(
             name: "satctl",
             dependencies: [
-                "OCI", "SatelliteProtocol", "GroundControlClient",
+                "OCI", "SatelliteProtocol", "GroundControlClient", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -283,6 +286,7 @@ let package = Package(
         .testTarget(
             name: "OCITests", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: testSettings),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: testSettings),
+        .testTarget(name: "DurableFilesTests", dependencies: ["DurableFiles", "TestSupport"], swiftSettings: testSettings),
         .testTarget(name: "ImageSignaturesTests", dependencies: ["ImageSignatures", "OCI", "TestSupport"], swiftSettings: testSettings),
         .testTarget(
             name: "RuntimeConfigTests",

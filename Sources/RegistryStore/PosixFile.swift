@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import DurableFiles
 import SystemShims
 
 /// A thin owner of a POSIX file descriptor: full writes, positioned reads, fsync.
@@ -144,16 +145,27 @@ enum FileSystem {
     }
 
     /// Renames atomically, replacing the target, then makes the rename durable.
-    static func renameDurably(_ from: String, to: String, directory: String) throws(StoreError) {
-        guard rename(from, to) == 0 else { throw PosixFile.error("rename", from) }
-        try syncDirectory(directory)
+    static func renameDurably(_ from: String, to: String) throws(StoreError) {
+        do {
+            try DurableFile.renameDurably(from, to: to)
+        } catch {
+            throw storeError(error)
+        }
     }
 
     static func syncDirectory(_ path: String) throws(StoreError) {
-        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw PosixFile.error("open", path) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw PosixFile.error("fsync", path) }
+        do {
+            try DurableFile.syncDirectory(path)
+        } catch {
+            throw storeError(error)
+        }
+    }
+
+    /// A durable write's failure as the store reports it: a full disk as such.
+    static func storeError(_ error: DurableFileError) -> StoreError {
+        error.isDiskFull
+            ? StoreError(.diskFull, "the disk holding the registry is full (\(error))")
+            : StoreError(.io, error.description)
     }
 
     static func remove(_ path: String) {

@@ -59,7 +59,7 @@ extension RegistryStore {
             if FileSystem.exists(target) {
                 FileSystem.remove(temporaryPath)
             } else {
-                try FileSystem.renameDurably(temporaryPath, to: target, directory: layout.blobDirectory(digest))
+                try FileSystem.renameDurably(temporaryPath, to: target)
             }
             try Self.recordBlob(db, digest: digest, size: size, now: now)
             if let repository {

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -62,27 +63,12 @@ struct RootFileSystem {
         let full = try hostPath(path)
         let parent = try makeParent(of: full, for: path)
         let temporary = parent + "/." + (full as NSString).lastPathComponent + ".satellite-new"
-        unlink(temporary)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(mode))
-        guard fd >= 0 else { throw RuntimeConfigError(.io, "cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        var failure: Int32 = 0
-        data.withUnsafeBytes { bytes in
-            guard let base = bytes.baseAddress else { return }
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(fd, base + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += written
-            }
+        do {
+            // Exactly `mode`: the runtimes read these files, whatever the satellite's umask.
+            try DurableFile.write(data, to: full, mode: .exactly(mode_t(mode)), temporary: temporary)
+        } catch {
+            throw RuntimeConfigError(.io, "cannot write \(absolutePath(path)): \(error)")
         }
-        if failure == 0, fchmod(fd, mode_t(mode)) != 0 || fsync(fd) != 0 { failure = errno }
-        close(fd)
-        try replace(full, with: temporary, failure: failure)
-        syncDirectory(parent)
     }
 
     /// Makes `path` a symlink naming `target` again, in one rename (restoring a link the
@@ -92,9 +78,15 @@ struct RootFileSystem {
         let parent = try makeParent(of: full, for: path)
         let temporary = parent + "/." + (full as NSString).lastPathComponent + ".satellite-link"
         unlink(temporary)
-        let failure = symlink(target, temporary) == 0 ? 0 : errno
-        try replace(full, with: temporary, failure: failure)
-        syncDirectory(parent)
+        guard symlink(target, temporary) == 0 else {
+            throw RuntimeConfigError(.io, "cannot make the link \(absolutePath(path)): \(String(cString: strerror(errno)))")
+        }
+        do {
+            try DurableFile.renameDurably(temporary, to: full)
+        } catch {
+            unlink(temporary)
+            throw RuntimeConfigError(.io, "cannot put back the link \(absolutePath(path)): \(error)")
+        }
     }
 
     func remove(_ path: String) throws(RuntimeConfigError) {
@@ -103,7 +95,8 @@ struct RootFileSystem {
         guard unlink(full) == 0 || errno == ENOENT || errno == ENOTDIR else {
             throw RuntimeConfigError(.io, "cannot remove \(absolutePath(path)): \(String(cString: strerror(errno)))")
         }
-        syncDirectory((full as NSString).deletingLastPathComponent)
+        // A removal that does not survive a crash only leaves a file to remove again.
+        try? DurableFile.syncDirectory((full as NSString).deletingLastPathComponent)
     }
 
     /// Removes the directories that are empty, deepest first; others stay.
@@ -189,20 +182,5 @@ struct RootFileSystem {
             }
         }
         return parent
-    }
-
-    private func replace(_ full: String, with temporary: String, failure: Int32) throws(RuntimeConfigError) {
-        guard failure == 0, rename(temporary, full) == 0 else {
-            let reason = String(cString: strerror(failure != 0 ? failure : errno))
-            unlink(temporary)
-            throw RuntimeConfigError(.io, "cannot write \(full): \(reason)")
-        }
-    }
-
-    private func syncDirectory(_ directory: String) {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
     }
 }

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import Logging
 import NIOCore
@@ -48,22 +49,15 @@ public struct BundleExport {
         if let failure = contents.failures.first {
             throw ReplicationError(.notFound, "this satellite does not hold all of its state: \(failure.reference): \(failure.error.message)")
         }
-        let partial = options.output + ".partial"
-        guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: partial)
-        else { throw ReplicationError(.storeError, "cannot create \(partial)") }
+        // Written as `<output>.partial`, owner-only, and renamed only when whole.
         do {
-            let writer = BundleWriter(output: FileOutput(handle: handle))
-            let about = try await BundleMaker.write(
-                state: Array(document), signature: signature, generation: state.generation, since: nil, contents: contents, to: writer)
-            try handle.synchronize()
-            try handle.close()
-            guard rename(partial, options.output) == 0 else { throw ReplicationError(.storeError, "cannot rename \(partial) to \(options.output)") }
-            return about
-        } catch {
-            try? handle.close()
-            unlink(partial)
-            throw error
+            return try await DurableFile.replace(options.output, mode: .exactly(0o600), temporary: options.output + ".partial") { file in
+                let writer = BundleWriter(output: FileOutput(handle: file.handle))
+                return try await BundleMaker.write(
+                    state: Array(document), signature: signature, generation: state.generation, since: nil, contents: contents, to: writer)
+            }
+        } catch let error as DurableFileError {
+            throw ReplicationError(.storeError, error.description)
         }
     }
 

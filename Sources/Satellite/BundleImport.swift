@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import Logging
 import OCI
@@ -182,8 +183,8 @@ public struct BundleImport {
             return SavedState.path(in: options.dataDirectory)
         }
         let path = Self.stateFilePath(in: options.dataDirectory)
-        try DurableFile.write(Data(signed.document), to: path, secret: true)
-        try DurableFile.write(Data(signed.signature.utf8), to: path + ".sig", secret: true)
+        try DurableFile.write(Data(signed.document), to: path, mode: .created(0o600))
+        try DurableFile.write(Data(signed.signature.utf8), to: path + ".sig", mode: .created(0o600))
         return path
     }
 }

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 
 /// What a satellite keeps after registering: who it is to Ground Control, the credential it
@@ -22,6 +23,6 @@ public struct GroundControlCredentials: Codable, Sendable, Equatable {
     func save(to dataDirectory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try DurableFile.write(try encoder.encode(self), to: Self.path(in: dataDirectory), secret: true)
+        try DurableFile.write(try encoder.encode(self), to: Self.path(in: dataDirectory), mode: .created(0o600))
     }
 }

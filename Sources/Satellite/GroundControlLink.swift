@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DurableFiles
 import Foundation
 import GroundControlClient
 import Logging
@@ -92,7 +93,7 @@ public struct GroundControlLink: Service {
     /// Control is out of reach; a refused token stops the satellite with the reason).
     private func registered() async throws -> GroundControlCredentials? {
         let legacy = SavedState.legacyPaths(in: options.dataDirectory)
-        try DurableFile.restrict([
+        try DurableFile.restrictToOwner([
             GroundControlCredentials.path(in: options.dataDirectory), SavedState.path(in: options.dataDirectory),
             legacy.document, legacy.signature,
         ])

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import Replication
 import SatelliteProtocol
@@ -33,7 +34,7 @@ public struct SatelliteStatus: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        try DurableFile.write(try encoder.encode(self), to: Self.path(in: dataDirectory), secret: false)
+        try DurableFile.write(try encoder.encode(self), to: Self.path(in: dataDirectory), mode: .created(0o644))
     }
 
     /// Reads the status a running or stopped agent left in `dataDirectory`.

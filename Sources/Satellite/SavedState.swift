@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import SatelliteProtocol
 
@@ -33,9 +34,9 @@ package enum SavedState {
     /// Replaces the saved state (temp file, fsync, rename).
     package static func save(_ document: Data, signature: String, fromBundle: Bool = false, in dataDirectory: String) throws {
         if fromBundle {
-            try DurableFile.write(Data(), to: bundleMarkerPath(in: dataDirectory), secret: true)
+            try DurableFile.write(Data(), to: bundleMarkerPath(in: dataDirectory), mode: .created(0o600))
         }
-        try DurableFile.write(Data((signature + "\n").utf8) + document, to: path(in: dataDirectory), secret: true)
+        try DurableFile.write(Data((signature + "\n").utf8) + document, to: path(in: dataDirectory), mode: .created(0o600))
         if !fromBundle { unlink(bundleMarkerPath(in: dataDirectory)) }
         let legacy = legacyPaths(in: dataDirectory)
         unlink(legacy.document)

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DurableFiles
 import Foundation
 import GroundControlClient
 import NIOCore
@@ -59,24 +60,17 @@ struct APIClient {
             let error = try? APIJSON.decoder().decode(APIErrorBody.self, from: Data(buffer: body))
             throw SatctlError(error.map { "\($0.code): \($0.message)" } ?? "Ground Control answered \(response.status.code)")
         }
-        let partial = path + ".partial"
-        guard FileManager.default.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: partial)
-        else { throw SatctlError("cannot create \(partial)") }
         var written: Int64 = 0
         do {
-            for try await buffer in response.body {
-                try buffer.withUnsafeReadableBytes { try handle.write(contentsOf: $0) }
-                written += Int64(buffer.readableBytes)
+            try await DurableFile.replace(path, mode: .exactly(0o600), temporary: path + ".partial") { file in
+                for try await buffer in response.body {
+                    try buffer.withUnsafeReadableBytes { try file.write($0) }
+                    written += Int64(buffer.readableBytes)
+                }
             }
-            try handle.synchronize()
-            try handle.close()
         } catch {
-            try? handle.close()
-            unlink(partial)
             throw SatctlError("the transfer broke off after \(written) bytes; nothing was kept: \(error)")
         }
-        guard rename(partial, path) == 0 else { throw SatctlError("cannot rename \(partial) to \(path)") }
         return (response.headers, written)
     }
 
