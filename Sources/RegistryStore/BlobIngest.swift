@@ -85,6 +85,23 @@ extension RegistryStore {
         try BlobIngest(store: self, digest: digest, onWritten: onWritten)
     }
 
+    /// Receives a blob whose digest is known: what `body` appends is committed into `repository`
+    /// (nil: held in none) when `body` returns, and discarded when it throws. Content enters the
+    /// store whole or not at all, and no caller has to remember the discard.
+    public func ingestBlob<T>(
+        _ digest: Digest, into repository: RepositoryName?, _ body: (BlobIngest) async throws -> T
+    ) async throws -> T {
+        let ingest = try beginIngest(of: digest)
+        do {
+            let result = try await body(ingest)
+            try await ingest.commit(into: repository)
+            return result
+        } catch {
+            await ingest.discard()
+            throw error
+        }
+    }
+
     /// Whether the store holds a blob, in any repository.
     public func hasBlob(_ digest: Digest) async throws(StoreError) -> Bool {
         try await read { db in

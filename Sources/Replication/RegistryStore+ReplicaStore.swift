@@ -7,14 +7,7 @@ extension RegistryStore: ReplicaStore {
     public func ingest(
         _ digest: Digest, into repository: RepositoryName, _ receive: (any BlobSink) async throws -> Void
     ) async throws {
-        let ingest = try beginIngest(of: digest)
-        do {
-            try await receive(IngestSink(ingest))
-            try await ingest.commit(into: repository)
-        } catch {
-            await ingest.discard()
-            throw error
-        }
+        try await ingestBlob(digest, into: repository) { ingest in try await receive(IngestSink(ingest)) }
     }
 
     public func putManifest(_ manifest: RemoteManifest, in repository: RepositoryName, requireChildren: Bool) async throws {

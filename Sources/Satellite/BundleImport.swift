@@ -118,15 +118,10 @@ public struct BundleImport {
     }
 
     private func ingest(_ digest: Digest, size: Int64, from reader: BundleReader) async throws {
-        let ingest = try store.beginIngest(of: digest)
         do {
-            try await reader.stream { try await ingest.append($0) }
-            try await ingest.commit(into: nil)
+            try await store.ingestBlob(digest, into: nil) { ingest in try await reader.stream { try await ingest.append($0) } }
         } catch let error as StoreError where error.code == .digestMismatch {
             throw ReplicationError(.digestMismatch, "\(BundleLayout.blobPath(digest)) does not hold what its name says (\(error.message)): the bundle is damaged")
-        } catch {
-            await ingest.discard()
-            throw error
         }
     }
 

@@ -323,14 +323,7 @@ extension PullThrough {
     func storeSignatures(_ signatures: [FetchedSignatures.Signature], into stored: RepositoryName) async throws {
         for signature in signatures {
             for blob in signature.blobs {
-                let ingest = try store.beginIngest(of: blob.digest)
-                do {
-                    try await ingest.append(ByteBuffer(bytes: blob.bytes))
-                    try await ingest.commit(into: stored)
-                } catch {
-                    await ingest.discard()
-                    throw error
-                }
+                try await store.ingestBlob(blob.digest, into: stored) { ingest in try await ingest.append(ByteBuffer(bytes: blob.bytes)) }
             }
             _ = try await store.putManifest(
                 repository: stored, reference: .digest(signature.manifest.digest), bytes: signature.manifest.bytes,

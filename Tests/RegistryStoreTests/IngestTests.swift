@@ -40,4 +40,29 @@ import TestSupport
         let told = reported.withLock { $0 }
         #expect(told.contains(0) && told.last == Int64(bytes.count), "\(told)")
     }
+
+    /// The scoped ingest (issue 26): what the body appends is committed when it returns, and
+    /// nothing stays (no blob, no upload file) when it throws.
+    @Test func aScopedIngestCommitsOnReturnAndLeavesNothingOnAThrow() async throws {
+        let directory = try TemporaryDirectory("ingest-scoped")
+        defer { directory.remove() }
+        let store = try RegistryStore(directory: directory.path)
+        let bytes = patternBytes(100_000, seed: 7)
+        let digest = DigestHasher.digest(of: bytes)
+        struct BrokeOff: Error {}
+        await #expect(throws: BrokeOff.self) {
+            try await store.ingestBlob(digest, into: repository) { ingest in
+                try await ingest.append(ByteBuffer(bytes: bytes[0..<50_000]))
+                throw BrokeOff()
+            }
+        }
+        #expect(try await !store.hasBlob(digest))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appending("uploads")).isEmpty)
+        let offset = try await store.ingestBlob(digest, into: repository) { ingest in
+            try await ingest.append(ByteBuffer(bytes: bytes))
+            return ingest.offset
+        }
+        #expect(offset == Int64(bytes.count))
+        #expect(try await store.hasBlob(digest))
+    }
 }
