@@ -30,7 +30,7 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try BundleCommandSupport.logger(logLevel)
         let key = try statePublicKey.map(StatePublicKey.read)
-        try DataDirectoryMode.apply(try DataDirectoryMode.parse(dataMode), to: dataDirectory)
+        try DataDirectoryMode.apply(try DataDirectoryMode.parse(dataMode), to: dataDirectory, warn: { logger.warning("\($0)") })
         let lock = try DataDirectoryLock(directory: dataDirectory, purpose: "importing a bundle into it")
         defer { withExtendedLifetime(lock) {} }
         let store = try RegistryStore(directory: dataDirectory, logger: logger)

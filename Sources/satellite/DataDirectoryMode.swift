@@ -20,14 +20,20 @@ enum DataDirectoryMode {
     }
 
     /// Makes what this process creates from now on follow `mode`, and tightens (or opens) the
-    /// data directory itself to it, creating it if needed.
-    static func apply(_ mode: mode_t, to directory: String) throws {
+    /// data directory itself to it, creating it if needed. A directory this process does not own
+    /// (a volume mounted for it, say) keeps its mode, with a warning: what is written in it still
+    /// follows `mode`.
+    static func apply(_ mode: mode_t, to directory: String, warn: (String) -> Void) throws {
         umask(~mode & 0o777)
         if !FileManager.default.fileExists(atPath: directory) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        guard chmod(directory, mode) == 0 else {
-            throw SettingsError("data-dir: cannot set the permissions of \(directory): \(String(cString: strerror(errno)))")
+        guard chmod(directory, mode) != 0 else { return }
+        let code = errno
+        var info = stat()
+        guard code == EPERM, stat(directory, &info) == 0 else {
+            throw SettingsError("data-dir: cannot set the permissions of \(directory): \(String(cString: strerror(code)))")
         }
+        warn("data-dir: \(directory) is not this user's, so its mode stays \(String(info.st_mode & 0o7777, radix: 8)) (data-mode asks \(String(mode, radix: 8))); what the satellite writes in it follows data-mode")
     }
 }

@@ -69,7 +69,9 @@ struct RegistrySettings {
             tlsKeyPath: settings.string("tls-key", flag: options.tlsKey), readOnly: readOnly)
         server.limits = try settings.serverLimits(options.connections, descriptorsPerConnection: 2)
         let directory = settings.string("data-dir", flag: options.dataDirectory, default: "satellite-data")
-        try DataDirectoryMode.apply(try DataDirectoryMode.parse(settings.string("data-mode", flag: options.dataMode)), to: directory)
+        let logger = self.logger
+        try DataDirectoryMode.apply(
+            try DataDirectoryMode.parse(settings.string("data-mode", flag: options.dataMode)), to: directory, warn: { logger.warning("\($0)") })
         var registry = SatelliteRuntime.Registry(directory: directory, server: server)
         registry.store.garbageGracePeriod = try settings.seconds("gc-grace", flag: options.gcGrace, default: 3600)
         registry.garbageCollectionInterval = .seconds(max(try settings.seconds("gc-interval", flag: options.gcInterval, default: 3600), 1))

@@ -48,6 +48,29 @@ import Testing
         }
     }
 
+    /// A directory mounted for the satellite but owned by another user keeps its mode, with a
+    /// warning, and the satellite starts (refusing would stop a Kubernetes volume with fsGroup).
+    @Test func aDataDirectoryOfAnotherUserKeepsItsModeWithAWarning() async throws {
+        let setpriv = try requireTool("setpriv", package: "util-linux")
+        try #require(getuid() == 0, "the test runs the satellite as another user, which needs root")
+        let work = try TemporaryDirectory("data-mode-owner")
+        defer { work.remove() }
+        let data = work.appending("data")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        #expect(chmod(work.path, 0o755) == 0 && chmod(data, 0o777) == 0)
+        let child = try ChildProcess(
+            setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", try productPath("satellite"), "serve", "--data-dir", data, "--listen", "127.0.0.1:0"],
+            logDirectory: work.path)
+        defer { Task { await child.stop() } }
+        try await poll("the satellite to serve") {
+            guard child.isRunning else { throw TestSupportError("satellite exited: \(child.errorOutput)") }
+            return child.output.contains("satellite: serving")
+        }
+        #expect(child.errorOutput.contains("is not this user's, so its mode stays 777"), "\(child.errorOutput)")
+        #expect(try Self.mode(data) == 0o777)
+        #expect(try Self.mode(data + "/registry.sqlite") & 0o077 == 0, "what it writes still follows data-mode")
+    }
+
     @Test func aTokenOnTheCommandLineIsWarnedAbout() async throws {
         let work = try TemporaryDirectory("token-flag")
         defer { work.remove() }
