@@ -6,7 +6,7 @@ import Testing
 extension FleetContractTests {
     /// People on both databases: passwords and tokens kept only as hashes, tokens that expire or
     /// go with their person, roles that change.
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.databases)
     func peopleLogInWithPasswordsAndTokensKeptOnlyAsHashes(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, clock in
             let password = "correct horse battery"
@@ -58,7 +58,7 @@ extension FleetContractTests {
     /// Wrong passwords are counted in the database: two Fleets on one store (as two processes on
     /// one PostgreSQL) share the count, the lock ends fifteen minutes after the first of the five,
     /// and a right password forgives what came before.
-    @Test(arguments: Backend.allCases)
+    @Test(arguments: Backend.databases)
     func wrongPasswordsLockANameOutForEveryProcessOnTheDatabase(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, clock in
             let other = Fleet(store: fleet.store, now: { clock.now })

@@ -5,16 +5,23 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// The two databases every fleet contract test runs against.
+/// The stores every fleet contract test runs against: the two databases, and memory.
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
     case postgres
+    case inMemory
+
+    /// The SQL databases, for what has no repository yet (issue 26 moves the rest) and for the
+    /// schema's own tests (migrations, backfills).
+    static let databases: [Backend] = [.sqlite, .postgres]
 
     var testDescription: String { rawValue }
 
-    /// A new empty store: a SQLite file in a temp directory, or a fresh PostgreSQL database.
+    /// A new empty store: a SQLite file in a temp directory, a fresh PostgreSQL database, or memory.
     func makeStore(in directory: TemporaryDirectory) async throws -> any FleetStore {
         switch self {
+        case .inMemory:
+            return InMemoryFleetStore()
         case .sqlite:
             return try SQLiteFleetStore(path: directory.appending("fleet.sqlite"))
         case .postgres:

@@ -15,17 +15,11 @@ extension Fleet {
     }
 
     /// Records an event inside the caller's transaction.
-    func emit(_ session: any FleetSession, _ type: FleetEventType, subject: String, data: [String: String] = [:]) async throws {
-        if store.dialect == .postgres {
-            // One emitting transaction at a time, held to its commit: ids then become visible in
-            // order, so a reader past id N never later finds a smaller id committed.
-            try await session.query("SELECT pg_advisory_xact_lock(7232)")
-        }
+    func emit(_ records: FleetRecords, _ type: FleetEventType, subject: String, data: [String: String] = [:]) async throws {
         var data = data
         data[type.rawValue.hasPrefix("group.") ? "group" : "satellite"] = subject
-        try await session.query(
-            "INSERT INTO events (type, subject, at, data) VALUES (?, ?, ?, ?)",
-            .text(type.rawValue), .text(subject), .integer(Self.milliseconds(now())), .text(try Self.json(data)))
+        try await records.events.append(
+            EventRecord(type: type.rawValue, subject: subject, at: Self.milliseconds(now()), data: try Self.json(data)))
     }
 
     // MARK: Subscriptions

@@ -14,15 +14,14 @@ extension Fleet {
         let registry = try ResourceName(definition.registry, kind: "registry")
         let proxy = try Self.validatedProxy(definition.proxy)
         let at = Self.milliseconds(now())
-        return try await store.transaction { session in
-            guard let kind = try await session.query("SELECT kind FROM registries WHERE name = ?", .text(registry.value)).first?.text("kind") else {
+        return try await store.transaction { records in
+            guard let kind = try await records.registries.named(registry.value)?.kind else {
                 throw GroundControlError(.registryUnknown, "registry: '\(registry)' does not exist")
             }
             var artifacts = try Self.validatedArtifacts(definition.artifacts, registryKind: kind)
             let gate = try ScanGate.validated(definition, registryKind: kind)
             let verification = try Self.validatedVerification(definition.verification)
-            let previous = try await session.query("SELECT \(GroupRecord.columns) FROM image_groups WHERE name = ?", .text(name.value))
-                .first.map(GroupRecord.init)
+            let previous = try await records.groups.named(name.value)
             if let expectedRevision, previous?.revision != expectedRevision {
                 throw GroundControlError(
                     .changed, "group '\(name)' is at revision \(previous.map { String($0.revision) } ?? "none"), not \(expectedRevision); read it again")
@@ -38,53 +37,38 @@ extension Fleet {
                 }
             }
             if proxy != nil, let verification {
-                try await Self.checkMergedProxyKeys(adding: verification, group: name, registry: registry, session)
+                try await Self.checkMergedProxyKeys(adding: verification, group: name, registry: registry, records)
             }
-            let revision = try await nextRevision(session)
-            try await session.query(
-                """
-                INSERT INTO image_groups (name, registry, artifacts, proxy, revision, updated_at, scan_gate, verification)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET registry = excluded.registry, artifacts = excluded.artifacts,
-                    proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at, scan_gate = excluded.scan_gate,
-                    verification = excluded.verification
-                """,
-                .text(name.value), .text(registry.value), .text(try Self.json(artifacts)), try proxy.map { .text(try Self.json($0)) } ?? .null,
-                .integer(revision), .integer(at), try gate.map { .text(try Self.json($0)) } ?? .null,
-                try verification.map { .text(try Self.json($0)) } ?? .null)
+            let group = GroupRecord(
+                name: name.value, registry: registry.value, artifacts: artifacts, proxy: proxy, scanGate: gate,
+                verification: verification, revision: try await nextRevision(records), updatedAt: at)
+            try await records.groups.put(group)
             let rules = proxy.map { ", pull-through \($0.repositories.map(\.value).joined(separator: " "))" } ?? ""
-            try await audit(session, actor, "group.put", name.value, "registry \(registry), \(artifacts.count) artifact(s)\(rules)")
-            try await emit(session, .groupChanged, subject: name.value, data: ["change": previous == nil ? "created" : "edited", "revision": "\(revision)"])
-            var view = GroupView(
-                name: name.value, registry: registry.value, artifacts: artifacts, proxy: proxy, revision: revision, updatedAt: Self.date(at))
-            view.apply(gate)
-            view.verification = verification
-            return (view, previous == nil)
+            try await audit(records, actor, "group.put", name.value, "registry \(registry), \(artifacts.count) artifact(s)\(rules)")
+            try await emit(
+                records, .groupChanged, subject: name.value,
+                data: ["change": previous == nil ? "created" : "edited", "revision": "\(group.revision)"])
+            return (group.view(), previous == nil)
         }
     }
 
     public func group(_ name: ResourceName) async throws -> GroupView {
-        let (record, missing) = try await store.read { session in
-            let record = try await session.query("SELECT \(GroupRecord.columns) FROM image_groups WHERE name = ?", .text(name.value))
-                .first.map(GroupRecord.init)
-            return (record, try await Self.missingProjects(session))
+        let (record, missing) = try await store.read { records in
+            (try await records.groups.named(name.value), try await records.robots.missingProjects())
         }
         guard let record else { throw GroundControlError(.groupUnknown, "group '\(name)' does not exist") }
         return record.view(missing: missing)
     }
 
     public func groups() async throws -> [GroupView] {
-        let (records, missing) = try await store.read { session in
-            (try await session.query("SELECT \(GroupRecord.columns) FROM image_groups ORDER BY name").map(GroupRecord.init),
-             try await Self.missingProjects(session))
+        let (groups, missing) = try await store.read { records in
+            (try await records.groups.all(), try await records.robots.missingProjects())
         }
-        return records.map { $0.view(missing: missing) }
+        return groups.map { $0.view(missing: missing) }
     }
 
     func groupRecords() async throws -> [GroupRecord] {
-        try await store.read { session in
-            try await session.query("SELECT \(GroupRecord.columns) FROM image_groups ORDER BY name").map(GroupRecord.init)
-        }
+        try await store.read { records in try await records.groups.all() }
     }
 
     /// The satellites that use any of `groups`.
@@ -108,8 +92,7 @@ extension Fleet {
                 if users.count > 10 { names += ", …" }
                 throw GroundControlError(.inUse, "group '\(name)' is used by satellite(s) \(names)")
             }
-            let deleted = try await session.query("DELETE FROM image_groups WHERE name = ? RETURNING name", .text(name.value))
-            guard !deleted.isEmpty else { throw GroundControlError(.groupUnknown, "group '\(name)' does not exist") }
+            guard try await session.groups.delete(name.value) else { throw GroundControlError(.groupUnknown, "group '\(name)' does not exist") }
             _ = try await nextRevision(session)
             try await audit(session, actor, "group.delete", name.value)
             try await emit(session, .groupChanged, subject: name.value, data: ["change": "deleted"])
@@ -119,14 +102,11 @@ extension Fleet {
     /// Records what the group's tags resolve to, unless the group changed since `revision` was read.
     /// Returns whether it was recorded.
     func recordResolutions(group name: String, readAt revision: Int64, artifacts: [GroupArtifact]) async throws -> Bool {
-        try await store.transaction { session in
-            let current = try await session.query("SELECT revision FROM image_groups WHERE name = ?", .text(name)).first?.integer("revision")
-            guard current == revision else { return false }
-            let next = try await nextRevision(session)
-            try await session.query(
-                "UPDATE image_groups SET artifacts = ?, revision = ? WHERE name = ?",
-                .text(try Self.json(artifacts)), .integer(next), .text(name))
-            try await emit(session, .groupChanged, subject: name, data: ["change": "resolved", "revision": "\(next)"])
+        try await store.transaction { records in
+            guard try await records.groups.named(name)?.revision == revision else { return false }
+            let next = try await nextRevision(records)
+            try await records.groups.setArtifacts(artifacts, revision: next, of: name)
+            try await emit(records, .groupChanged, subject: name, data: ["change": "resolved", "revision": "\(next)"])
             return true
         }
     }
@@ -137,13 +117,11 @@ extension Fleet {
     /// all of their keys; a state allows 16 per policy. So the pull-through groups of a registry
     /// may trust at most 16 keys between them, or some satellite's state would be refused.
     static func checkMergedProxyKeys(
-        adding verification: DesiredState.Verification, group: ResourceName, registry: ResourceName, _ session: any FleetSession
+        adding verification: DesiredState.Verification, group: ResourceName, registry: ResourceName, _ records: FleetRecords
     ) async throws {
         var keys = Set(verification.keys)
-        for row in try await session.query(
-            "SELECT verification FROM image_groups WHERE registry = ? AND name <> ? AND proxy IS NOT NULL AND verification IS NOT NULL",
-            .text(registry.value), .text(group.value)) {
-            keys.formUnion(try decode(DesiredState.Verification.self, try row.text("verification")).keys)
+        for other in try await records.groups.proxyVerifications(registry: registry.value, excluding: group.value) {
+            keys.formUnion(other.keys)
         }
         let limit = DesiredState.Verification.maximumKeys
         guard keys.count <= limit else {
@@ -241,30 +219,7 @@ extension Fleet {
     }
 }
 
-/// A group row with its artifacts decoded.
-struct GroupRecord: Sendable {
-    static let columns = "name, registry, artifacts, proxy, revision, updated_at, scan_gate, verification"
-
-    let name: String
-    let registry: String
-    let artifacts: [GroupArtifact]
-    let proxy: GroupProxy?
-    let scanGate: ScanGate?
-    let verification: DesiredState.Verification?
-    let revision: Int64
-    let updatedAt: Int64
-
-    init(_ row: SQLRow) throws {
-        name = try row.text("name")
-        registry = try row.text("registry")
-        artifacts = try Fleet.decode([GroupArtifact].self, try row.text("artifacts"))
-        proxy = try row.optionalText("proxy").map { try Fleet.decode(GroupProxy.self, $0) }
-        scanGate = try row.optionalText("scan_gate").map { try Fleet.decode(ScanGate.self, $0) }
-        verification = try row.optionalText("verification").map { try Fleet.decode(DesiredState.Verification.self, $0) }
-        revision = try row.integer("revision")
-        updatedAt = try row.integer("updated_at")
-    }
-
+extension GroupRecord {
     /// Every artifact its scan gate withholds.
     var heldBack: [HeldBackArtifact] { artifacts.flatMap { $0.heldBack ?? [] } }
 

@@ -13,7 +13,7 @@ extension Fleet {
     }
 
     /// The health a satellite starts with when it registers: online, nothing to tell.
-    func startHealth(of name: String, _ session: any FleetSession) async throws {
+    func startHealth(of name: String, _ session: FleetRecords) async throws {
         try await session.query(
             """
             INSERT INTO satellite_health (name, state, drifting, failed_sync_at) VALUES (?, 'online', 0, NULL)

@@ -28,30 +28,14 @@ extension Fleet {
                 throw GroundControlError(.invalidField, error.description)
             }
         }
-        let at = Self.milliseconds(now())
-        return try await store.transaction { session in
-            let revision = try await nextRevision(session)
-            let existed = try await !session.query("SELECT 1 FROM registries WHERE name = ?", .text(name.value)).isEmpty
-            try await session.query(
-                """
-                INSERT INTO registries (name, url, kind, username, password, insecure, revision, updated_at, webhook_secret_hash, robot_duration_days)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET url = excluded.url, kind = excluded.kind, username = excluded.username,
-                    password = excluded.password, insecure = excluded.insecure, revision = excluded.revision,
-                    updated_at = excluded.updated_at, webhook_secret_hash = excluded.webhook_secret_hash,
-                    robot_duration_days = excluded.robot_duration_days
-                """,
-                .text(name.value), .text(definition.url), .text(kind), .optional(definition.username),
-                .optional(definition.password), .bool(definition.insecure ?? false), .integer(revision), .integer(at),
-                .optional(definition.webhookSecret.map(Secret.hash)),
-                definition.robotDurationDays.map { .integer(Int64($0)) } ?? .null)
-            try await audit(session, actor, "registry.put", name.value, definition.url)
-            var view = RegistryView(
-                name: name.value, url: definition.url, kind: kind, username: definition.username,
-                passwordSet: definition.password != nil, insecure: definition.insecure ?? false, updatedAt: Self.date(at))
-            view.webhookSet = definition.webhookSecret != nil
-            if kind == "harbor" { view.robotDurationDays = definition.robotDurationDays ?? RegistryRecord.defaultRobotDays }
-            return (view, !existed)
+        let record = RegistryRecord(
+            name: name.value, url: definition.url, kind: kind, username: definition.username, password: definition.password,
+            insecure: definition.insecure ?? false, revision: 0, updatedAt: Self.milliseconds(now()),
+            webhookSecretHash: definition.webhookSecret.map(Secret.hash), robotDurationDays: definition.robotDurationDays)
+        return try await store.transaction { records in
+            let created = try await records.registries.put(record.at(revision: try await nextRevision(records)))
+            try await audit(records, actor, "registry.put", name.value, definition.url)
+            return (record.view, created)
         }
     }
 
@@ -63,30 +47,28 @@ extension Fleet {
     }
 
     public func registries() async throws -> [RegistryView] {
-        try await store.read { session in
-            try await session.query("SELECT \(RegistryRecord.columns) FROM registries ORDER BY name").map(RegistryRecord.init).map(\.view)
-        }
+        try await store.read { records in try await records.registries.all().map(\.view) }
     }
 
     /// Deletes a registry no group uses.
     public func deleteRegistry(_ name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { session in
-            let users = try await session.query("SELECT name FROM image_groups WHERE registry = ? ORDER BY name", .text(name.value))
+        try await store.transaction { records in
+            let users = try await records.groups.names(usingRegistry: name.value)
             guard users.isEmpty else {
-                let names = try users.map { try $0.text("name") }.joined(separator: ", ")
-                throw GroundControlError(.inUse, "registry '\(name)' is used by group(s) \(names)")
+                throw GroundControlError(.inUse, "registry '\(name)' is used by group(s) \(users.joined(separator: ", "))")
             }
             // Deleted with them, its robots would stay in Harbor with nobody left to delete them.
-            let robots = try await session.query("SELECT COUNT(*) AS robots FROM harbor_robots WHERE registry = ?", .text(name.value))
-            if let count = try robots.first?.integer("robots"), count > 0 {
+            let robots = try await records.robots.count(registry: name.value)
+            if robots > 0 {
                 throw GroundControlError(
                     .inUse,
-                    "registry '\(name)' still has \(count) robot(s) in Harbor that Ground Control has not deleted yet (is Harbor reachable?); delete the registry once they are gone")
+                    "registry '\(name)' still has \(robots) robot(s) in Harbor that Ground Control has not deleted yet (is Harbor reachable?); delete the registry once they are gone")
             }
-            let deleted = try await session.query("DELETE FROM registries WHERE name = ? RETURNING name", .text(name.value))
-            guard !deleted.isEmpty else { throw GroundControlError(.registryUnknown, "registry '\(name)' does not exist") }
-            _ = try await nextRevision(session)
-            try await audit(session, actor, "registry.delete", name.value)
+            guard try await records.registries.delete(name.value) else {
+                throw GroundControlError(.registryUnknown, "registry '\(name)' does not exist")
+            }
+            _ = try await nextRevision(records)
+            try await audit(records, actor, "registry.delete", name.value)
         }
     }
 
@@ -95,18 +77,14 @@ extension Fleet {
         var candidates = [authorization.trimmingCharacters(in: .whitespaces)]
         if candidates[0].lowercased().hasPrefix("bearer ") { candidates.append(String(candidates[0].dropFirst(7)).trimmingCharacters(in: .whitespaces)) }
         for candidate in candidates where !candidate.isEmpty {
-            let found = try await store.read { session in
-                try await session.query("SELECT name FROM registries WHERE webhook_secret_hash = ?", .text(Secret.hash(candidate))).first?.text("name")
-            }
+            let found = try await store.read { records in try await records.registries.name(webhookSecretHash: Secret.hash(candidate)) }
             if let found { return found }
         }
         return nil
     }
 
     func registryRecord(_ name: String) async throws -> RegistryRecord? {
-        try await store.read { session in
-            try await session.query("SELECT \(RegistryRecord.columns) FROM registries WHERE name = ?", .text(name)).first.map(RegistryRecord.init)
-        }
+        try await store.read { records in try await records.registries.named(name) }
     }
 
     static func validateRegistryURL(_ url: String) throws(GroundControlError) {
@@ -119,35 +97,12 @@ extension Fleet {
     }
 }
 
-/// A registry row, password included (it is handed to satellites, never shown by the API).
-struct RegistryRecord: Sendable {
-    static let columns = "name, url, kind, username, password, insecure, revision, updated_at, webhook_secret_hash, robot_duration_days"
-    static let defaultRobotDays = 30
-
-    let name: String
-    let url: String
-    let kind: String
-    let username: String?
-    let password: String?
-    let insecure: Bool
-    let revision: Int64
-    let updatedAt: Int64
-    let webhookSet: Bool
-    let robotDurationDays: Int
-
-    var isHarbor: Bool { kind == "harbor" }
-
-    init(_ row: SQLRow) throws {
-        name = try row.text("name")
-        url = try row.text("url")
-        kind = try row.text("kind")
-        username = try row.optionalText("username")
-        password = try row.optionalText("password")
-        insecure = try row.bool("insecure")
-        revision = try row.integer("revision")
-        updatedAt = try row.integer("updated_at")
-        webhookSet = try row.optionalText("webhook_secret_hash") != nil
-        robotDurationDays = try row.optionalInteger("robot_duration_days").map { Int($0) } ?? Self.defaultRobotDays
+extension RegistryRecord {
+    /// The same registry, stamped with a new revision.
+    func at(revision: Int64) -> RegistryRecord {
+        RegistryRecord(
+            name: name, url: url, kind: kind, username: username, password: password, insecure: insecure, revision: revision,
+            updatedAt: updatedAt, webhookSecretHash: webhookSecretHash, robotDurationDays: robotDurationDays)
     }
 
     var view: RegistryView {
@@ -155,7 +110,7 @@ struct RegistryRecord: Sendable {
             name: name, url: url, kind: kind, username: username, passwordSet: password != nil,
             insecure: insecure, updatedAt: Fleet.date(updatedAt))
         view.webhookSet = webhookSet
-        if isHarbor { view.robotDurationDays = robotDurationDays }
+        if isHarbor { view.robotDurationDays = robotDays }
         return view
     }
 }

@@ -137,7 +137,7 @@ struct RobotDemand: Sendable {
 extension Fleet {
     /// The robots the satellite's state hands out, read in `session`: per registry, the slot
     /// issued last.
-    static func issuedRobots(of satellite: String, _ session: any FleetSession) async throws -> [IssuedRobot] {
+    static func issuedRobots(of satellite: String, _ session: FleetRecords) async throws -> [IssuedRobot] {
         issuedRobots(among: try await session.query(
             "SELECT \(RobotRow.columns) FROM harbor_robots WHERE satellite = ? AND issued_revision IS NOT NULL", .text(satellite)
         ).map(RobotRow.init))
@@ -184,17 +184,8 @@ extension Fleet {
             return RobotDemand(
                 registries: configuration.registries,
                 projects: projects.filter { !$0.value.isEmpty }.mapValues { $0.contains("*") ? ["*"] : $0.sorted() },
-                rows: rows, appliedGeneration: applied, missingProjects: try await Self.missingProjects(session))
+                rows: rows, appliedGeneration: applied, missingProjects: try await session.robots.missingProjects())
         }
-    }
-
-    /// Projects each Harbor was found not to have, by registry.
-    static func missingProjects(_ session: any FleetSession) async throws -> [String: Set<String>] {
-        var missing: [String: Set<String>] = [:]
-        for row in try await session.query("SELECT registry, project FROM harbor_missing_projects") {
-            missing[try row.text("registry"), default: []].insert(try row.text("project"))
-        }
-        return missing
     }
 
     /// Remembers projects a Harbor does not have (a group names them): robots leave them out and
@@ -263,7 +254,7 @@ extension Fleet {
     }
 
     /// Asks for new robot secrets for the satellite (with its credential rotation).
-    static func requestRobotRefresh(of satellite: String, _ session: any FleetSession) async throws {
+    static func requestRobotRefresh(of satellite: String, _ session: FleetRecords) async throws {
         try await session.query(
             "UPDATE harbor_robots SET refresh_requested = 1 WHERE satellite = ? AND issued_revision IS NOT NULL", .text(satellite))
     }

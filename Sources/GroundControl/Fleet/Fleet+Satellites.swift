@@ -161,18 +161,18 @@ extension Fleet {
 
     /// Stamps the satellite's row with a new revision: its settings, groups, status or secrets
     /// changed, so caches of it (in every process) must read it again.
-    func touch(_ name: ResourceName, _ session: any FleetSession) async throws {
+    func touch(_ name: ResourceName, _ session: FleetRecords) async throws {
         let revision = try await nextRevision(session)
         try await session.query("UPDATE satellites SET revision = ? WHERE name = ?", .integer(revision), .text(name.value))
     }
 
-    static func requireSatellite(_ name: ResourceName, _ session: any FleetSession) async throws {
+    static func requireSatellite(_ name: ResourceName, _ session: FleetRecords) async throws {
         guard try await !session.query("SELECT 1 FROM satellites WHERE name = ?", .text(name.value)).isEmpty else {
             throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
         }
     }
 
-    static func requireGroups(_ groups: [ResourceName], _ session: any FleetSession) async throws {
+    static func requireGroups(_ groups: [ResourceName], _ session: FleetRecords) async throws {
         for group in groups {
             guard try await !session.query("SELECT 1 FROM image_groups WHERE name = ?", .text(group.value)).isEmpty else {
                 throw GroundControlError(.groupUnknown, "groups: '\(group)' does not exist")

@@ -62,7 +62,7 @@ extension Fleet {
     }
 
     /// A site's membership for `satellite`, read in `session`.
-    static func membership(site: String, excluding satellite: String, _ session: any FleetSession) async throws -> SiteMembership {
+    static func membership(site: String, excluding satellite: String, _ session: FleetRecords) async throws -> SiteMembership {
         let peers = try await session.query(
             """
             SELECT advertised_url FROM satellites
@@ -74,14 +74,14 @@ extension Fleet {
     }
 
     /// Stamps every member of `site` with a new revision: their states list each other.
-    func touchSite(_ site: String, _ session: any FleetSession) async throws {
+    func touchSite(_ site: String, _ session: FleetRecords) async throws {
         let revision = try await nextRevision(session)
         try await session.query("UPDATE satellites SET revision = ? WHERE site = ?", .integer(revision), .text(site))
     }
 
     /// Moves the site's credential on by `steps` (two leaves no credential a former member knew)
     /// and stamps its members.
-    func rotateSite(_ site: String, steps: Int64, _ session: any FleetSession) async throws {
+    func rotateSite(_ site: String, steps: Int64, _ session: FleetRecords) async throws {
         try await session.query(
             "INSERT INTO sites (name, epoch) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET epoch = sites.epoch + ?",
             .text(site), .integer(steps), .integer(steps))

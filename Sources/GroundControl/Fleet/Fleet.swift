@@ -27,22 +27,17 @@ public struct Fleet: Sendable {
 
     /// Brings the schema up to date; run before serving.
     public func prepare() async throws {
-        try await FleetSchema.migrate(store)
+        try await store.prepare()
     }
 
     /// The fleet-wide revision: it changes whenever any satellite's desired state may have.
     public func revision() async throws -> Int64 {
-        try await store.read { session in
-            try await session.query("SELECT value FROM fleet_revision WHERE id = 1").first?.integer("value") ?? 0
-        }
+        try await store.read { records in try await records.revision.current() }
     }
 
-    /// Takes the next revision; the row lock also orders concurrent changes across processes.
-    func nextRevision(_ session: any FleetSession) async throws -> Int64 {
-        guard let row = try await session.query("UPDATE fleet_revision SET value = value + 1 WHERE id = 1 RETURNING value").first else {
-            throw FleetStoreError.corrupt("fleet_revision has no row")
-        }
-        return try row.integer("value")
+    /// Takes the next revision; in SQL the row lock also orders concurrent changes across processes.
+    func nextRevision(_ records: FleetRecords) async throws -> Int64 {
+        try await records.revision.next()
     }
 
     /// Who made a change, as the audit log names them.
@@ -65,25 +60,16 @@ public struct Fleet: Sendable {
         }
     }
 
-    func audit(_ session: any FleetSession, _ actor: Actor, _ action: String, _ target: String, _ detail: String? = nil) async throws {
-        try await session.query(
-            "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-            .integer(Self.milliseconds(now())), .text(actor.description), .text(action), .text(target), .optional(detail))
+    func audit(_ records: FleetRecords, _ actor: Actor, _ action: String, _ target: String, _ detail: String? = nil) async throws {
+        try await records.audit.append(
+            AuditRecord(at: Self.milliseconds(now()), actor: actor.description, action: action, target: target, detail: detail))
     }
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
 
     static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try APIJSON.encoder().encode(value), as: UTF8.self)
-    }
+    static func json<T: Encodable>(_ value: T) throws -> String { try StoredJSON.encode(value) }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
-        do {
-            return try APIJSON.decoder().decode(type, from: Data(text.utf8))
-        } catch {
-            throw FleetStoreError.corrupt("stored JSON does not decode as \(type): \(error)")
-        }
-    }
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T { try StoredJSON.decode(type, text) }
 }

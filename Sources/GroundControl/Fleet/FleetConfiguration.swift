@@ -128,19 +128,11 @@ public struct FleetConfiguration: Sendable {
         }
     }
 
-    static func load(_ session: any FleetSession) async throws -> FleetConfiguration {
-        let revision = try await session.query("SELECT value FROM fleet_revision WHERE id = 1").first?.integer("value") ?? 0
-        var groups: [String: GroupRecord] = [:]
-        for row in try await session.query("SELECT \(GroupRecord.columns) FROM image_groups") {
-            let group = try GroupRecord(row)
-            groups[group.name] = group
-        }
-        var registries: [String: RegistryRecord] = [:]
-        for row in try await session.query("SELECT \(RegistryRecord.columns) FROM registries") {
-            let registry = try RegistryRecord(row)
-            registries[registry.name] = registry
-        }
-        return FleetConfiguration(revision: revision, groups: groups, registries: registries)
+    static func load(_ records: FleetRecords) async throws -> FleetConfiguration {
+        FleetConfiguration(
+            revision: try await records.revision.current(),
+            groups: Dictionary(try await records.groups.all().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
+            registries: Dictionary(try await records.registries.all().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
     }
 }
 

@@ -64,7 +64,7 @@ struct FleetSnapshot: Sendable {
     var robotExpiry: [String: Int64] = [:]
 
     /// Loads the satellites named, a few hundred at a time, and the configuration.
-    static func load(_ session: any FleetSession, satellites names: [String]) async throws -> FleetSnapshot {
+    static func load(_ session: FleetRecords, satellites names: [String]) async throws -> FleetSnapshot {
         var snapshot = FleetSnapshot()
         for start in stride(from: 0, to: names.count, by: 500) {
             let chunk = names[start..<min(start + 500, names.count)].map { SQLValue.text($0) }
@@ -81,7 +81,7 @@ struct FleetSnapshot: Sendable {
     }
 
     /// Loads one satellite (`satellite` given) or the whole fleet, and the configuration.
-    static func load(_ session: any FleetSession, satellite: String?) async throws -> FleetSnapshot {
+    static func load(_ session: FleetRecords, satellite: String?) async throws -> FleetSnapshot {
         var snapshot = FleetSnapshot()
         if let satellite {
             snapshot.satellites = try await session.query(
@@ -102,7 +102,7 @@ struct FleetSnapshot: Sendable {
     }
 
     /// The groups and registries, and the robots handed out (to `satellite`, or to any).
-    private mutating func loadConfiguration(_ session: any FleetSession, robotsOf satellite: String?) async throws {
+    private mutating func loadConfiguration(_ session: FleetRecords, robotsOf satellite: String?) async throws {
         configuration = try await FleetConfiguration.load(session)
         let rows = try await session.query(
             "SELECT \(RobotRow.columns) FROM harbor_robots WHERE issued_revision IS NOT NULL\(satellite == nil ? "" : " AND satellite = ?")",

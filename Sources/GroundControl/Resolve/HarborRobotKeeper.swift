@@ -105,7 +105,7 @@ public final class HarborRobotKeeper: Service {
                 }
                 let work = RobotWork(
                     pair: pair, rows: demand.rows[pair] ?? [], projects: demand.projects[pair], missing: missing[registry.name] ?? [],
-                    applied: demand.appliedGeneration[pair.satellite] ?? 0, days: registry.robotDurationDays,
+                    applied: demand.appliedGeneration[pair.satellite] ?? 0, days: registry.robotDays,
                     harbor: harbor, fleet: fleet, signingKey: signingKey, metrics: metrics, now: now())
                 let outcome = try await work.run()
                 issued = outcome.issued || issued

@@ -1,36 +1,41 @@
 import ServiceLifecycle
 
-/// The SQL the fleet speaks differs only in schema; statements use `?` placeholders for both.
-public enum SQLDialect: Sendable {
-    case sqlite
-    case postgres
-}
-
-/// Statements run inside one `read` or `transaction` of a `FleetStore`.
-public protocol FleetSession: Sendable {
-    /// Runs a statement with `?` placeholders and returns its rows (use `RETURNING` to see what changed).
-    @discardableResult
-    func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow]
-}
-
-extension FleetSession {
-    @discardableResult
-    public func query(_ sql: String, _ arguments: SQLValue...) async throws -> [SQLRow] {
-        try await query(sql, arguments)
-    }
-}
-
-/// Where the fleet lives: SQLite for a small fleet, PostgreSQL for several replicas.
+/// Where the fleet lives: SQLite for a small fleet, PostgreSQL for several replicas, memory for
+/// tests of the domain. The domain sees typed records through the repositories of `FleetRecords`
+/// and never SQL.
 ///
-/// A `Service`: PostgreSQL's connection pool runs inside it; SQLite's waits for shutdown.
+/// A `Service`: PostgreSQL's connection pool runs inside it; the others wait for shutdown.
 public protocol FleetStore: Service {
-    var dialect: SQLDialect { get }
+    /// Brings the schema up to date; run before serving.
+    func prepare() async throws
 
-    /// Runs `body` outside a transaction: each statement sees the latest committed data (reads
-    /// may run concurrently). Use `transaction` to write or to see one snapshot.
-    func read<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T
+    /// Runs `body` outside a transaction: each read sees the latest committed data (reads may run
+    /// concurrently). Use `transaction` to write or to see one snapshot.
+    func read<T: Sendable>(_ body: @Sendable (FleetRecords) async throws -> T) async throws -> T
 
     /// Runs `body` in one transaction: all of its changes commit, or none do when it throws.
+    /// Transactions are serialised, so a read-then-write inside one sees no concurrent change.
     @discardableResult
-    func transaction<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(_ body: @Sendable (FleetRecords) async throws -> T) async throws -> T
+}
+
+/// The repositories of one `read` or `transaction`, an area each.
+public struct FleetRecords: Sendable {
+    package let revision: any RevisionRepository
+    package let audit: any AuditRepository
+    package let registries: any RegistryRepository
+    package let groups: any GroupRepository
+    package let events: any EventRepository
+    package let robots: any RobotRepository
+    /// SQL for the areas that have no repository yet (issue 26 moves them); the in-memory store
+    /// refuses every statement.
+    let session: any FleetSession
+}
+
+// Transitional (issue 26): code not yet on a repository still runs its statements on the records.
+extension FleetRecords: FleetSession {
+    @discardableResult
+    public func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
+        try await session.query(sql, arguments)
+    }
 }

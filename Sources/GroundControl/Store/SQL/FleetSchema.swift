@@ -196,9 +196,9 @@ package enum FleetSchema {
 
     /// Applies the versions not yet recorded, all in one transaction, so concurrent starts of
     /// several processes on one database apply each version once.
-    static func migrate(_ store: any FleetStore) async throws {
+    static func migrate(_ store: any SQLFleetStore) async throws {
         let migrations = migrations(store.dialect)
-        try await store.transaction { session in
+        try await store.transactionSQL { session in
             if store.dialect == .postgres {
                 // Serialises concurrent starts; released at commit.
                 try await session.query("SELECT pg_advisory_xact_lock(7231)")

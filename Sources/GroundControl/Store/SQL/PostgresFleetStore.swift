@@ -5,7 +5,7 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// The fleet in PostgreSQL: several Ground Control processes can share one database.
-public final class PostgresFleetStore: FleetStore {
+public final class PostgresFleetStore: SQLFleetStore {
     public let dialect = SQLDialect.postgres
     private let client: PostgresClient
     private let logger: Logger
@@ -20,7 +20,7 @@ public final class PostgresFleetStore: FleetStore {
         await client.run()
     }
 
-    public func read<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
+    public func readSQL<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
         do {
             return try await client.withConnection { connection in
                 try await body(PostgresSession(connection: connection, logger: self.logger))
@@ -31,7 +31,7 @@ public final class PostgresFleetStore: FleetStore {
     }
 
     @discardableResult
-    public func transaction<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
+    public func transactionSQL<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 try await body(PostgresSession(connection: connection, logger: self.logger))

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// Reads run concurrently on a pool of reader connections, each statement on the latest
 /// committed data; transactions run on the single writer, where `AsyncLock` keeps a transaction's
 /// statements together while its body suspends between them.
-public final class SQLiteFleetStore: FleetStore {
+public final class SQLiteFleetStore: SQLFleetStore {
     public let dialect = SQLDialect.sqlite
     private let pool: DatabasePool
     private let lock = AsyncLock()
@@ -61,12 +61,12 @@ public final class SQLiteFleetStore: FleetStore {
         try await gracefulShutdown()
     }
 
-    public func read<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
+    public func readSQL<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
         try await body(SQLiteSession(pool: pool, writer: false))
     }
 
     @discardableResult
-    public func transaction<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
+    public func transactionSQL<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T {
         try await lock.withLock {
             let session = SQLiteSession(pool: self.pool, writer: true)
             try await session.query("BEGIN IMMEDIATE")

@@ -1,0 +1,58 @@
+/// The SQL the fleet speaks differs only in schema; statements use `?` placeholders for both.
+public enum SQLDialect: Sendable {
+    case sqlite
+    case postgres
+}
+
+/// Statements run inside one `read` or `transaction` of a `SQLFleetStore`.
+public protocol FleetSession: Sendable {
+    /// Runs a statement with `?` placeholders and returns its rows (use `RETURNING` to see what changed).
+    @discardableResult
+    func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow]
+}
+
+extension FleetSession {
+    @discardableResult
+    public func query(_ sql: String, _ arguments: SQLValue...) async throws -> [SQLRow] {
+        try await query(sql, arguments)
+    }
+}
+
+/// A fleet store in a SQL database: one set of statements serves SQLite and PostgreSQL, the
+/// repositories of `FleetRecords.sql` run them.
+public protocol SQLFleetStore: FleetStore {
+    var dialect: SQLDialect { get }
+
+    /// Runs `body` outside a transaction: each statement sees the latest committed data.
+    func readSQL<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T
+
+    /// Runs `body` in one transaction: all of its statements commit, or none do when it throws.
+    @discardableResult
+    func transactionSQL<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T
+}
+
+extension SQLFleetStore {
+    public func prepare() async throws {
+        try await FleetSchema.migrate(self)
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (FleetRecords) async throws -> T) async throws -> T {
+        try await readSQL { session in try await body(.sql(session, dialect)) }
+    }
+
+    @discardableResult
+    public func transaction<T: Sendable>(_ body: @Sendable (FleetRecords) async throws -> T) async throws -> T {
+        try await transactionSQL { session in try await body(.sql(session, dialect)) }
+    }
+}
+
+extension FleetRecords {
+    /// The repositories over one SQL session.
+    static func sql(_ session: any FleetSession, _ dialect: SQLDialect) -> FleetRecords {
+        FleetRecords(
+            revision: SQLRevisionRepository(session: session), audit: SQLAuditRepository(session: session),
+            registries: SQLRegistryRepository(session: session), groups: SQLGroupRepository(session: session),
+            events: SQLEventRepository(session: session, dialect: dialect), robots: SQLRobotRepository(session: session),
+            session: session)
+    }
+}
