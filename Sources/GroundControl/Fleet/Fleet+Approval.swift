@@ -13,14 +13,14 @@ extension Fleet {
         guard principal.mayApproveSatellites else {
             throw GroundControlError(.forbidden, "\(principal.actor) has the role \(principal.role.rawValue); approving a satellite needs admin")
         }
-        try await store.transaction { session in
-            let updated = try await session.query(
-                "UPDATE satellites SET approved = 1, token_approved = 1 WHERE name = ? RETURNING site", .text(name.value))
-            guard let row = updated.first else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
-            try await touch(name, session)
+        try await store.transaction { records in
+            guard let approved = try await records.satellites.approve(name.value) else {
+                throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
+            }
+            try await touch(name, records)
             // Its site's members list it as a peer from now on.
-            if let site = try row.optionalText("site") { try await touchSite(site, session) }
-            try await audit(session, principal.actor, "satellite.approve", name.value)
+            if let site = approved.site { try await touchSite(site, records) }
+            try await audit(records, principal.actor, "satellite.approve", name.value)
         }
     }
 }

@@ -46,36 +46,24 @@ extension Fleet {
         let signature = try StateSignature.sign(Data(document), with: try await signingKey())
         var base = Set<Digest>()
         if let since {
-            let rows = try await store.read { session in
-                try await session.query(
-                    "SELECT digests FROM satellite_bundles WHERE satellite = ? AND generation = ?", .text(name.value), .integer(since))
-            }
-            guard let row = rows.first else {
+            let carried = try await store.read { records in try await records.bundles.digests(of: name.value, generation: since) }
+            guard let carried else {
                 throw GroundControlError(
                     .bundleBaseUnknown,
                     "no bundle of generation \(since) was made for satellite '\(name)' (or it is no longer kept): make a full bundle, without since")
             }
-            let raw = try JSONDecoder().decode([String].self, from: Data(try row.text("digests").utf8))
-            base = Set(raw.compactMap { try? Digest($0) })
+            base = Set(carried.compactMap { try? Digest($0) })
         }
         return BundleState(state: state, document: document, signature: signature, base: base)
     }
 
     /// Remembers what a bundle carried once it was written out whole; keeps the newest few.
     public func recordBundle(of name: ResourceName, generation: Int64, digests: Set<Digest>, since: Int64?, by actor: Actor = .admin) async throws {
-        let encoded = try Self.json(digests.map(\.string).sorted())
-        try await store.transaction { session in
-            try await session.query(
-                """
-                INSERT INTO satellite_bundles (satellite, generation, created_at, digests) VALUES (?, ?, ?, ?)
-                ON CONFLICT (satellite, generation) DO UPDATE SET created_at = excluded.created_at, digests = excluded.digests
-                """, .text(name.value), .integer(generation), .integer(Self.milliseconds(now())), .text(encoded))
-            try await session.query(
-                """
-                DELETE FROM satellite_bundles WHERE satellite = ? AND generation NOT IN
-                    (SELECT generation FROM satellite_bundles WHERE satellite = ? ORDER BY generation DESC LIMIT \(Self.bundlesKept))
-                """, .text(name.value), .text(name.value))
-            try await audit(session, actor, "satellite.bundle", name.value, since.map { "generation \(generation) since \($0)" } ?? "generation \(generation)")
+        let carried = digests.map(\.string).sorted()
+        let at = Self.milliseconds(now())
+        try await store.transaction { records in
+            try await records.bundles.record(of: name.value, generation: generation, at: at, digests: carried, keep: Self.bundlesKept)
+            try await audit(records, actor, "satellite.bundle", name.value, since.map { "generation \(generation) since \($0)" } ?? "generation \(generation)")
         }
     }
 }

@@ -74,21 +74,15 @@ extension Fleet {
     /// The satellites that use any of `groups`.
     func members(of groups: [String]) async throws -> Set<String> {
         guard !groups.isEmpty else { return [] }
-        let placeholders = Array(repeating: "?", count: groups.count).joined(separator: ", ")
-        let rows = try await store.read { session in
-            try await session.query(
-                "SELECT DISTINCT satellite FROM satellite_groups WHERE group_name IN (\(placeholders))", groups.map { .text($0) })
-        }
-        return Set(try rows.map { try $0.text("satellite") })
+        return try await store.read { records in try await records.satellites.members(ofAny: groups) }
     }
 
     /// Deletes a group no satellite uses.
     public func deleteGroup(_ name: ResourceName, by actor: Actor = .admin) async throws {
         try await store.transaction { session in
-            let users = try await session.query(
-                "SELECT satellite FROM satellite_groups WHERE group_name = ? ORDER BY satellite LIMIT 11", .text(name.value))
+            let users = try await session.satellites.members(of: name.value, limit: 11)
             guard users.isEmpty else {
-                var names = try users.prefix(10).map { try $0.text("satellite") }.joined(separator: ", ")
+                var names = users.prefix(10).joined(separator: ", ")
                 if users.count > 10 { names += ", …" }
                 throw GroundControlError(.inUse, "group '\(name)' is used by satellite(s) \(names)")
             }

@@ -6,19 +6,9 @@ import SatelliteProtocol
 /// last (`satellite_health`); each change is claimed with a conditional update, so of several
 /// processes watching one database only one tells it.
 extension Fleet {
-    struct Health: Equatable {
-        var state: String
-        var drifting: Bool
-        var failedSyncAt: Int64?
-    }
-
     /// The health a satellite starts with when it registers: online, nothing to tell.
-    func startHealth(of name: String, _ session: FleetRecords) async throws {
-        try await session.query(
-            """
-            INSERT INTO satellite_health (name, state, drifting, failed_sync_at) VALUES (?, 'online', 0, NULL)
-            ON CONFLICT (name) DO UPDATE SET state = 'online', drifting = 0, failed_sync_at = NULL
-            """, .text(name))
+    func startHealth(of name: String, _ records: FleetRecords) async throws {
+        try await records.health.reset(name, to: HealthRecord(state: "online", drifting: false, failedSyncAt: nil))
     }
 
     /// What the last look worked out for each satellite. Drift and failed syncs come from the
@@ -57,24 +47,15 @@ extension Fleet {
     @discardableResult
     public func observeHealth(remembering memo: inout HealthMemo) async throws -> Int {
         let at = now()
-        let (rows, contentRevision, known) = try await store.read { session in
-            let rows = try await session.query(
-                "SELECT name, revision, last_seen, applied_generation FROM satellites WHERE status = 'registered'")
-            let contentRevision = try await FleetConfiguration.load(session).contentRevision
-            var known: [String: Health] = [:]
-            for row in try await session.query("SELECT name, state, drifting, failed_sync_at FROM satellite_health") {
-                known[try row.text("name")] = Health(
-                    state: try row.text("state"), drifting: try row.integer("drifting") != 0, failedSyncAt: try row.optionalInteger("failed_sync_at"))
-            }
-            return (rows, contentRevision, known)
+        let (rows, contentRevision, known) = try await store.read { records in
+            (try await records.satellites.registered(), try await FleetConfiguration.load(records).contentRevision, try await records.health.all())
         }
         var seen: [String: HealthMemo.Seen] = [:]
         var moved: [String] = []
         for row in rows {
-            let name = try row.text("name")
-            if let before = memo.seen[name], before.revision == (try row.integer("revision")),
-               before.lastSeen == (try row.optionalInteger("last_seen")), before.appliedGeneration == (try row.optionalInteger("applied_generation")),
-               before.contentRevision == contentRevision {
+            let name = row.name
+            if let before = memo.seen[name], before.revision == row.revision, before.lastSeen == row.lastSeen,
+               before.appliedGeneration == row.appliedGeneration, before.contentRevision == contentRevision {
                 seen[name] = before
             } else {
                 moved.append(name)
@@ -97,18 +78,14 @@ extension Fleet {
         memo.seen = seen
         var told = 0
         for (name, satellite) in seen.sorted(by: { $0.key < $1.key }) {
-            let now = Health(
+            let now = HealthRecord(
                 state: SatelliteRecord.state(
                     status: "registered", lastSeen: satellite.lastSeen, registeredAt: satellite.registeredAt,
                     heartbeatSeconds: satellite.heartbeatSeconds, now: at),
                 drifting: satellite.drifting, failedSyncAt: satellite.failedSyncAt)
             guard let before = known[name] else {
                 // First sight (a satellite registered before events existed): a baseline, no event.
-                try await store.transaction { session in
-                    try await session.query(
-                        "INSERT INTO satellite_health (name, state, drifting, failed_sync_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING",
-                        .text(name), .text(now.state), .integer(now.drifting ? 1 : 0), now.failedSyncAt.map { .integer($0) } ?? .null)
-                }
+                _ = try await store.transaction { records in try await records.health.insertIfAbsent(name, now) }
                 continue
             }
             // A failure already told stays recorded after a later success: only a newer one counts.
@@ -117,22 +94,18 @@ extension Fleet {
             }
             told += try await store.transaction { session in
                 var told = 0
-                if now.state != before.state, try await !session.query(
-                    "UPDATE satellite_health SET state = ? WHERE name = ? AND state = ? RETURNING name",
-                    .text(now.state), .text(name), .text(before.state)).isEmpty {
+                if now.state != before.state, try await session.health.claimState(of: name, from: before.state, to: now.state) {
                     let since = (satellite.lastSeen ?? satellite.registeredAt).map { Self.date($0).formatted(.iso8601) } ?? ""
                     try await emit(session, now.state == "stale" ? .satelliteStale : .satelliteRecovered, subject: name, data: ["lastSeen": since])
                     told += 1
                 }
-                if let failedAt = now.failedSyncAt, failedAt > (before.failedSyncAt ?? 0), try await !session.query(
-                    "UPDATE satellite_health SET failed_sync_at = ? WHERE name = ? AND (failed_sync_at IS NULL OR failed_sync_at < ?) RETURNING name",
-                    .integer(failedAt), .text(name), .integer(failedAt)).isEmpty {
+                if let failedAt = now.failedSyncAt, failedAt > (before.failedSyncAt ?? 0),
+                   try await session.health.claimFailedSync(of: name, at: failedAt) {
                     try await emit(session, .satelliteSyncFailed, subject: name, data: satellite.failure)
                     told += 1
                 }
-                if now.drifting != before.drifting, try await !session.query(
-                    "UPDATE satellite_health SET drifting = ? WHERE name = ? AND drifting = ? RETURNING name",
-                    .integer(now.drifting ? 1 : 0), .text(name), .integer(before.drifting ? 1 : 0)).isEmpty, now.drifting {
+                if now.drifting != before.drifting, try await session.health.claimDrifting(of: name, from: before.drifting, to: now.drifting),
+                   now.drifting {
                     try await emit(session, .satelliteDrift, subject: name, data: satellite.drift)
                     told += 1
                 }
@@ -151,10 +124,10 @@ extension Fleet {
 
     /// Drift: the satellite says it applied its desired state but lacks some of its artifacts
     /// (behind on its own is a sync under way, not drift).
-    static func health(of view: SatelliteView) -> Health {
+    static func health(of view: SatelliteView) -> HealthRecord {
         let sync = view.lastSync
         let failed = sync?.failed ?? false
-        return Health(
+        return HealthRecord(
             state: view.state, drifting: !view.drift.behind && !view.drift.missing.isEmpty,
             failedSyncAt: failed ? sync?.finishedAt.map(Self.milliseconds) : nil)
     }

@@ -62,56 +62,14 @@ struct RobotCredential: Sendable, Equatable {
     func mayPull(_ project: String) -> Bool { projects.contains("*") || projects.contains(project) }
 }
 
-/// One slot of a satellite's robots in one Harbor, as Ground Control last left it.
-struct RobotRow: Sendable, Equatable {
-    static let columns = "registry, satellite, slot, robot_id, robot_name, epoch, projects, expires_at, issued_revision, refresh_requested, harbor_name"
-
-    var registry: String
-    var satellite: String
-    var slot: String
-    /// Harbor's id; nil until Harbor has answered the create.
-    var robotID: Int64?
-    /// The name asked for (without Harbor's prefix).
-    var robotName: String
-    /// The name Harbor shows and takes it by (its `robot_name_prefix` setting, `robot$` unless
-    /// changed, before `robotName`), as Harbor answered; nil until known.
-    var harborName: String?
-    var epoch: Int64
-    /// The projects its permissions cover, sorted (`*` for all).
-    var projects: [String]
-    /// Unix seconds; nil or -1 for never.
-    var expiresAt: Int64?
-    /// The fleet revision at which the state began to name it; nil while it is not handed out.
-    var issuedRevision: Int64?
-    var refreshRequested: Bool
-
+extension RobotRow {
+    /// A new slot, not yet in Harbor.
     init(registry: String, satellite: String, slot: String) {
-        self.registry = registry
-        self.satellite = satellite
-        self.slot = slot
-        robotName = IssuedRobot.robotName(registry: registry, satellite: satellite, slot: slot)
-        epoch = 0
-        projects = []
-        refreshRequested = false
+        self.init(
+            registry: registry, satellite: satellite, slot: slot, robotID: nil,
+            robotName: IssuedRobot.robotName(registry: registry, satellite: satellite, slot: slot), harborName: nil, epoch: 0,
+            projects: [], expiresAt: nil, issuedRevision: nil, refreshRequested: false)
     }
-
-    init(_ row: SQLRow) throws {
-        registry = try row.text("registry")
-        satellite = try row.text("satellite")
-        slot = try row.text("slot")
-        robotID = try row.optionalInteger("robot_id")
-        robotName = try row.text("robot_name")
-        epoch = try row.integer("epoch")
-        projects = try Fleet.decode([String].self, try row.text("projects"))
-        expiresAt = try row.optionalInteger("expires_at")
-        issuedRevision = try row.optionalInteger("issued_revision")
-        refreshRequested = try row.bool("refresh_requested")
-        harborName = try row.optionalText("harbor_name")
-    }
-
-    /// The name the satellite logs in with: Harbor's, or the default prefix's for rows from
-    /// before Harbor's was recorded.
-    var loginName: String { harborName ?? "robot$" + robotName }
 }
 
 /// What the robot keeper works from: each registered satellite's need of each Harbor, the rows
@@ -137,10 +95,8 @@ struct RobotDemand: Sendable {
 extension Fleet {
     /// The robots the satellite's state hands out, read in `session`: per registry, the slot
     /// issued last.
-    static func issuedRobots(of satellite: String, _ session: FleetRecords) async throws -> [IssuedRobot] {
-        issuedRobots(among: try await session.query(
-            "SELECT \(RobotRow.columns) FROM harbor_robots WHERE satellite = ? AND issued_revision IS NOT NULL", .text(satellite)
-        ).map(RobotRow.init))
+    static func issuedRobots(of satellite: String, _ records: FleetRecords) async throws -> [IssuedRobot] {
+        issuedRobots(among: try await records.robots.issued(to: satellite))
     }
 
     /// Of one satellite's slots, the one issued last in each registry.
@@ -161,7 +117,7 @@ extension Fleet {
             let configuration = try await FleetConfiguration.load(session)
             let harbors = configuration.registries.filter { $0.value.isHarbor }
             var rows: [RobotDemand.Pair: [RobotRow]] = [:]
-            for row in try await session.query("SELECT \(RobotRow.columns) FROM harbor_robots ORDER BY slot").map(RobotRow.init) {
+            for row in try await session.robots.all() {
                 rows[RobotDemand.Pair(registry: row.registry, satellite: row.satellite), default: []].append(row)
             }
             // No Harbor and no robot: nothing to read the whole fleet for (a pass follows every change).
@@ -170,16 +126,14 @@ extension Fleet {
             }
             var projects: [RobotDemand.Pair: Set<String>] = [:]
             var applied: [String: Int64] = [:]
-            for row in try await session.query(
-                """
-                SELECT s.name AS name, s.applied_generation AS applied_generation, m.group_name AS group_name
-                FROM satellites s JOIN satellite_groups m ON m.satellite = s.name WHERE s.status = 'registered'
-                """
-            ) {
-                let satellite = try row.text("name")
-                applied[satellite] = try row.optionalInteger("applied_generation") ?? 0
-                guard let group = configuration.groups[try row.text("group_name")], harbors[group.registry] != nil else { continue }
-                projects[RobotDemand.Pair(registry: group.registry, satellite: satellite), default: []].formUnion(group.harborProjects)
+            let memberships = try await session.satellites.groups(of: nil)
+            for satellite in try await session.satellites.registered() {
+                let groups = memberships[satellite.name] ?? []
+                guard !groups.isEmpty else { continue }
+                applied[satellite.name] = satellite.appliedGeneration ?? 0
+                for group in groups.compactMap({ configuration.groups[$0] }) where harbors[group.registry] != nil {
+                    projects[RobotDemand.Pair(registry: group.registry, satellite: satellite.name), default: []].formUnion(group.harborProjects)
+                }
             }
             return RobotDemand(
                 registries: configuration.registries,
@@ -191,23 +145,16 @@ extension Fleet {
     /// Remembers projects a Harbor does not have (a group names them): robots leave them out and
     /// the groups say so.
     func recordMissingProjects(_ projects: Set<String>, in registry: String) async throws {
-        try await store.transaction { session in
-            for project in projects.sorted() {
-                try await session.query(
-                    "INSERT INTO harbor_missing_projects (registry, project, seen_at) VALUES (?, ?, ?) ON CONFLICT (registry, project) DO NOTHING",
-                    .text(registry), .text(project), .integer(Self.milliseconds(now())))
-            }
-            try await audit(session, .groundControl, "registry.project.missing", registry, projects.sorted().joined(separator: ", "))
+        let at = Self.milliseconds(now())
+        try await store.transaction { records in
+            try await records.robots.rememberMissing(projects.sorted(), in: registry, at: at)
+            try await audit(records, .groundControl, "registry.project.missing", registry, projects.sorted().joined(separator: ", "))
         }
     }
 
     /// Forgets projects a Harbor has since made.
     func forgetMissingProjects(_ projects: Set<String>, in registry: String) async throws {
-        try await store.transaction { session in
-            for project in projects.sorted() {
-                try await session.query("DELETE FROM harbor_missing_projects WHERE registry = ? AND project = ?", .text(registry), .text(project))
-            }
-        }
+        try await store.transaction { records in try await records.robots.forgetMissing(projects.sorted(), in: registry) }
     }
 
     /// Records a slot as Harbor now has it, and moves the satellite's revision on: its state
@@ -218,53 +165,38 @@ extension Fleet {
         try await store.transaction { session in
             var row = row
             let revision = try await nextRevision(session)
-            try await session.query("UPDATE satellites SET revision = ? WHERE name = ?", .integer(revision), .text(row.satellite))
+            try await session.satellites.setRevision(revision, of: row.satellite)
             if issue {
                 row.issuedRevision = revision
                 row.refreshRequested = false
                 // The slot handed out before: its refresh is done.
-                try await session.query(
-                    "UPDATE harbor_robots SET refresh_requested = 0 WHERE registry = ? AND satellite = ?", .text(row.registry), .text(row.satellite))
+                try await session.robots.clearRefresh(registry: row.registry, satellite: row.satellite)
                 try await audit(session, .groundControl, "robot.issue", row.satellite, "registry \(row.registry), \(row.loginName)")
             } else {
                 try await audit(
                     session, .groundControl, "robot.update", row.satellite,
                     "registry \(row.registry), \(row.loginName): pull on \(row.projects.joined(separator: ", "))")
             }
-            try await session.query(
-                """
-                INSERT INTO harbor_robots (\(RobotRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (registry, satellite, slot) DO UPDATE SET robot_id = excluded.robot_id, robot_name = excluded.robot_name,
-                    epoch = excluded.epoch, projects = excluded.projects, expires_at = excluded.expires_at,
-                    issued_revision = excluded.issued_revision, refresh_requested = excluded.refresh_requested, harbor_name = excluded.harbor_name
-                """,
-                .text(row.registry), .text(row.satellite), .text(row.slot), row.robotID.map(SQLValue.integer) ?? .null, .text(row.robotName),
-                .integer(row.epoch), .text(try Self.json(row.projects)), row.expiresAt.map(SQLValue.integer) ?? .null,
-                row.issuedRevision.map(SQLValue.integer) ?? .null, .bool(row.refreshRequested), .optional(row.harborName))
+            try await session.robots.put(row)
         }
     }
 
     /// Forgets a slot whose robot Harbor no longer has.
     func forgetRobot(_ row: RobotRow, reason: String) async throws {
         try await store.transaction { session in
-            try await session.query(
-                "DELETE FROM harbor_robots WHERE registry = ? AND satellite = ? AND slot = ?", .text(row.registry), .text(row.satellite), .text(row.slot))
+            try await session.robots.delete(registry: row.registry, satellite: row.satellite, slot: row.slot)
             try await audit(session, .groundControl, "robot.delete", row.satellite, "registry \(row.registry), \(row.loginName): \(reason)")
         }
     }
 
     /// Asks for new robot secrets for the satellite (with its credential rotation).
-    static func requestRobotRefresh(of satellite: String, _ session: FleetRecords) async throws {
-        try await session.query(
-            "UPDATE harbor_robots SET refresh_requested = 1 WHERE satellite = ? AND issued_revision IS NOT NULL", .text(satellite))
+    static func requestRobotRefresh(of satellite: String, _ records: FleetRecords) async throws {
+        try await records.robots.requestRefresh(of: satellite)
     }
 
     /// The robots Ground Control keeps for a satellite, for its view.
     func robots(of satellite: String) async throws -> [RobotRow] {
-        try await store.read { session in
-            try await session.query("SELECT \(RobotRow.columns) FROM harbor_robots WHERE satellite = ? ORDER BY registry, slot", .text(satellite))
-                .map(RobotRow.init)
-        }
+        try await store.read { records in try await records.robots.of(satellite: satellite) }
     }
 }
 

@@ -13,25 +13,16 @@ extension Fleet {
         let token = Secret.make(prefix: Secret.registrationPrefix)
         let created = now()
         let expires = created.addingTimeInterval(tokenLifetime)
-        try await store.transaction { session in
-            guard try await session.query("SELECT 1 FROM satellites WHERE name = ?", .text(name.value)).isEmpty else {
+        try await store.transaction { records in
+            guard try await records.satellites.named(name.value) == nil else {
                 throw GroundControlError(.duplicate, "satellite '\(name)' already exists")
             }
-            try await Self.requireGroups(groups, session)
-            let revision = try await nextRevision(session)
-            try await session.query(
-                """
-                INSERT INTO satellites
-                    (name, status, labels, settings, revision, created_at, token_hash, token_expires_at, site, approved, token_approved)
-                VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, 0, ?)
-                """,
-                .text(name.value), .text(try Self.json(labels)), .text(try Self.json(settings)), .integer(revision),
-                .integer(Self.milliseconds(created)), .text(Secret.hash(token)), .integer(Self.milliseconds(expires)),
-                site.map(SQLValue.text) ?? .null, .bool(principal.mayApproveSatellites))
-            for group in groups {
-                try await session.query("INSERT INTO satellite_groups (satellite, group_name) VALUES (?, ?)", .text(name.value), .text(group.value))
-            }
-            try await audit(session, principal.actor, "satellite.create", name.value, "groups \(groups.map(\.value).joined(separator: ","))")
+            try await Self.requireGroups(groups, records)
+            try await records.satellites.create(NewSatellite(
+                name: name.value, labels: labels, settings: settings, site: site, groups: groups.map(\.value),
+                revision: try await nextRevision(records), createdAt: Self.milliseconds(created),
+                token: TokenGrant(hash: Secret.hash(token), expiresAt: Self.milliseconds(expires), approved: principal.mayApproveSatellites)))
+            try await audit(records, principal.actor, "satellite.create", name.value, "groups \(groups.map(\.value).joined(separator: ","))")
         }
         return RegistrationToken(name: name.value, token: token, expiresAt: expires)
     }
@@ -52,37 +43,29 @@ extension Fleet {
     }
 
     public func deleteSatellite(_ name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { session in
-            let deleted = try await session.query("DELETE FROM satellites WHERE name = ? RETURNING site", .text(name.value))
-            guard let row = deleted.first else {
-                throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
-            }
-            try await session.query("DELETE FROM satellite_bundles WHERE satellite = ?", .text(name.value))
-            // It knew the site's credential: its peers move past every credential it held.
-            if let site = try row.optionalText("site") { try await rotateSite(site, steps: 2, session) }
+        try await store.transaction { records in
             // The tombstone's revision is what tells every process's cache that credentials it
             // holds for this name are void.
-            let revision = try await nextRevision(session)
-            try await session.query(
-                "INSERT INTO deleted_satellites (name, revision) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET revision = excluded.revision",
-                .text(name.value), .integer(revision))
-            try await audit(session, actor, "satellite.delete", name.value)
+            let revision = try await nextRevision(records)
+            guard let deleted = try await records.satellites.delete(name.value, tombstoneRevision: revision) else {
+                throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
+            }
+            try await records.bundles.deleteAll(of: name.value)
+            // It knew the site's credential: its peers move past every credential it held.
+            if let site = deleted.site { try await rotateSite(site, steps: 2, records) }
+            try await audit(records, actor, "satellite.delete", name.value)
         }
     }
 
     /// Stops the satellite's credential and any unused token from working; the record stays.
     public func revokeSatellite(_ name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { session in
-            let updated = try await session.query(
-                """
-                UPDATE satellites SET status = 'revoked', credential_hash = NULL, next_credential_hash = NULL,
-                    token_hash = NULL, token_expires_at = NULL, rotate_requested = 0
-                WHERE name = ? RETURNING site
-                """, .text(name.value))
-            guard let row = updated.first else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
-            try await touch(name, session)
-            if let site = try row.optionalText("site") { try await rotateSite(site, steps: 2, session) }
-            try await audit(session, actor, "satellite.revoke", name.value)
+        try await store.transaction { records in
+            guard let revoked = try await records.satellites.revoke(name.value) else {
+                throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
+            }
+            try await touch(name, records)
+            if let site = revoked.site { try await rotateSite(site, steps: 2, records) }
+            try await audit(records, actor, "satellite.revoke", name.value)
         }
     }
 
@@ -92,89 +75,78 @@ extension Fleet {
     public func issueToken(_ name: ResourceName, by principal: Principal = .bootstrapAdmin) async throws -> RegistrationToken {
         let token = Secret.make(prefix: Secret.registrationPrefix)
         let expires = now().addingTimeInterval(tokenLifetime)
-        try await store.transaction { session in
-            let updated = try await session.query(
-                """
-                UPDATE satellites SET token_hash = ?, token_expires_at = ?, token_approved = ?,
-                    status = CASE WHEN status = 'revoked' THEN 'pending' ELSE status END
-                WHERE name = ? RETURNING name
-                """, .text(Secret.hash(token)), .integer(Self.milliseconds(expires)), .bool(principal.mayApproveSatellites), .text(name.value))
-            guard !updated.isEmpty else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
-            try await touch(name, session)
-            try await audit(session, principal.actor, "satellite.token", name.value)
+        let grant = TokenGrant(hash: Secret.hash(token), expiresAt: Self.milliseconds(expires), approved: principal.mayApproveSatellites)
+        try await store.transaction { records in
+            guard try await records.satellites.issueToken(grant, to: name.value) else {
+                throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
+            }
+            try await touch(name, records)
+            try await audit(records, principal.actor, "satellite.token", name.value)
         }
         return RegistrationToken(name: name.value, token: token, expiresAt: expires)
     }
 
     /// Asks the satellite to switch credentials at its next heartbeat.
     public func requestRotation(_ name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { session in
-            let updated = try await session.query(
-                "UPDATE satellites SET rotate_requested = 1 WHERE name = ? AND status = 'registered' RETURNING site", .text(name.value))
-            guard let row = updated.first else {
-                try await Self.requireSatellite(name, session)
+        try await store.transaction { records in
+            guard let satellite = try await records.satellites.requestRotation(of: name.value) else {
+                try await Self.requireSatellite(name, records)
                 throw GroundControlError(.invalidField, "satellite '\(name)' is not registered; nothing to rotate")
             }
-            try await touch(name, session)
+            try await touch(name, records)
             // The site's credential, and its Harbor robots' secrets, rotate with the satellite's own.
-            if let site = try row.optionalText("site") { try await rotateSite(site, steps: 1, session) }
-            try await Self.requestRobotRefresh(of: name.value, session)
-            try await audit(session, actor, "satellite.rotate", name.value)
+            if let site = satellite.site { try await rotateSite(site, steps: 1, records) }
+            try await Self.requestRobotRefresh(of: name.value, records)
+            try await audit(records, actor, "satellite.rotate", name.value)
         }
     }
 
     public func addGroup(_ group: ResourceName, to name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { session in
-            try await Self.requireSatellite(name, session)
-            try await Self.requireGroups([group], session)
-            let inserted = try await session.query(
-                "INSERT INTO satellite_groups (satellite, group_name) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING group_name",
-                .text(name.value), .text(group.value))
-            guard !inserted.isEmpty else { return }
-            try await touch(name, session)
-            try await audit(session, actor, "satellite.group.add", name.value, group.value)
+        try await store.transaction { records in
+            try await Self.requireSatellite(name, records)
+            try await Self.requireGroups([group], records)
+            guard try await records.satellites.addGroup(group.value, to: name.value) else { return }
+            try await touch(name, records)
+            try await audit(records, actor, "satellite.group.add", name.value, group.value)
         }
     }
 
     public func removeGroup(_ group: ResourceName, from name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { session in
-            try await Self.requireSatellite(name, session)
-            let deleted = try await session.query(
-                "DELETE FROM satellite_groups WHERE satellite = ? AND group_name = ? RETURNING group_name", .text(name.value), .text(group.value))
-            guard !deleted.isEmpty else {
+        try await store.transaction { records in
+            try await Self.requireSatellite(name, records)
+            guard try await records.satellites.removeGroup(group.value, from: name.value) else {
                 throw GroundControlError(.groupUnknown, "satellite '\(name)' is not in group '\(group)'")
             }
-            try await touch(name, session)
-            try await audit(session, actor, "satellite.group.remove", name.value, group.value)
+            try await touch(name, records)
+            try await audit(records, actor, "satellite.group.remove", name.value, group.value)
         }
     }
 
     public func updateSettings(_ settings: SatelliteSettings, of name: ResourceName, by actor: Actor = .admin) async throws {
         let settings = try Self.validatedSettings(settings)
-        try await store.transaction { session in
-            try await Self.requireSatellite(name, session)
-            try await session.query("UPDATE satellites SET settings = ? WHERE name = ?", .text(try Self.json(settings)), .text(name.value))
-            try await touch(name, session)
-            try await audit(session, actor, "satellite.settings", name.value, try Self.json(settings))
+        try await store.transaction { records in
+            try await Self.requireSatellite(name, records)
+            try await records.satellites.setSettings(settings, of: name.value)
+            try await touch(name, records)
+            try await audit(records, actor, "satellite.settings", name.value, try Self.json(settings))
         }
     }
 
     /// Stamps the satellite's row with a new revision: its settings, groups, status or secrets
     /// changed, so caches of it (in every process) must read it again.
-    func touch(_ name: ResourceName, _ session: FleetRecords) async throws {
-        let revision = try await nextRevision(session)
-        try await session.query("UPDATE satellites SET revision = ? WHERE name = ?", .integer(revision), .text(name.value))
+    func touch(_ name: ResourceName, _ records: FleetRecords) async throws {
+        try await records.satellites.setRevision(try await nextRevision(records), of: name.value)
     }
 
-    static func requireSatellite(_ name: ResourceName, _ session: FleetRecords) async throws {
-        guard try await !session.query("SELECT 1 FROM satellites WHERE name = ?", .text(name.value)).isEmpty else {
+    static func requireSatellite(_ name: ResourceName, _ records: FleetRecords) async throws {
+        guard try await records.satellites.named(name.value) != nil else {
             throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
         }
     }
 
-    static func requireGroups(_ groups: [ResourceName], _ session: FleetRecords) async throws {
+    static func requireGroups(_ groups: [ResourceName], _ records: FleetRecords) async throws {
         for group in groups {
-            guard try await !session.query("SELECT 1 FROM image_groups WHERE name = ?", .text(group.value)).isEmpty else {
+            guard try await records.groups.named(group.value) != nil else {
                 throw GroundControlError(.groupUnknown, "groups: '\(group)' does not exist")
             }
         }

@@ -62,41 +62,30 @@ extension Fleet {
     }
 
     /// A site's membership for `satellite`, read in `session`.
-    static func membership(site: String, excluding satellite: String, _ session: FleetRecords) async throws -> SiteMembership {
-        let peers = try await session.query(
-            """
-            SELECT advertised_url FROM satellites
-            WHERE site = ? AND name <> ? AND status = 'registered' AND approved = 1 AND advertised_url IS NOT NULL ORDER BY advertised_url
-            """, .text(site), .text(satellite)
-        ).map { try $0.text("advertised_url") }
-        let epoch = try await session.query("SELECT epoch FROM sites WHERE name = ?", .text(site)).first?.integer("epoch") ?? 0
-        return SiteMembership(name: site, epoch: epoch, peers: peers)
+    static func membership(site: String, excluding satellite: String, _ records: FleetRecords) async throws -> SiteMembership {
+        let peers = try await records.sites.peers(of: site, excluding: satellite)
+        return SiteMembership(name: site, epoch: try await records.sites.epoch(of: site), peers: peers)
     }
 
     /// Stamps every member of `site` with a new revision: their states list each other.
-    func touchSite(_ site: String, _ session: FleetRecords) async throws {
-        let revision = try await nextRevision(session)
-        try await session.query("UPDATE satellites SET revision = ? WHERE site = ?", .integer(revision), .text(site))
+    func touchSite(_ site: String, _ records: FleetRecords) async throws {
+        try await records.satellites.setRevision(try await nextRevision(records), ofSite: site)
     }
 
     /// Moves the site's credential on by `steps` (two leaves no credential a former member knew)
     /// and stamps its members.
-    func rotateSite(_ site: String, steps: Int64, _ session: FleetRecords) async throws {
-        try await session.query(
-            "INSERT INTO sites (name, epoch) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET epoch = sites.epoch + ?",
-            .text(site), .integer(steps), .integer(steps))
-        try await touchSite(site, session)
+    func rotateSite(_ site: String, steps: Int64, _ records: FleetRecords) async throws {
+        try await records.sites.advance(site, by: steps)
+        try await touchSite(site, records)
     }
 
     /// Records the address a satellite advertised, when it changed: its site's members list it.
     func recordAdvertisedURL(_ url: String?, of name: ResourceName) async throws {
-        try await store.transaction { session in
-            let updated = try await session.query(
-                "UPDATE satellites SET advertised_url = ? WHERE name = ? AND status = 'registered' RETURNING site",
-                url.map(SQLValue.text) ?? .null, .text(name.value))
-            try await touch(name, session)
-            if let site = try updated.first?.optionalText("site") {
-                try await touchSite(site, session)
+        try await store.transaction { records in
+            let updated = try await records.satellites.setAdvertisedURL(url, of: name.value)
+            try await touch(name, records)
+            if let site = updated?.site {
+                try await touchSite(site, records)
             }
         }
     }

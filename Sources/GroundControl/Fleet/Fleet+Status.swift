@@ -54,15 +54,9 @@ extension Fleet {
     /// Writes heartbeats in one transaction (a revoked satellite's are dropped).
     public func storeHeartbeats(_ heartbeats: [Heartbeat]) async throws {
         guard !heartbeats.isEmpty else { return }
-        let rows = try heartbeats.map { heartbeat -> [SQLValue] in
-            [.integer(Self.milliseconds(heartbeat.at)), .integer(heartbeat.report.generation), .text(try Self.json(heartbeat.report)),
-             .text(heartbeat.name)]
-        }
-        try await store.transaction { session in
-            for arguments in rows {
-                try await session.query(
-                    "UPDATE satellites SET last_seen = ?, applied_generation = ?, report = ? WHERE name = ? AND status = 'registered'",
-                    arguments)
+        try await store.transaction { records in
+            for heartbeat in heartbeats {
+                try await records.satellites.recordHeartbeat(of: heartbeat.name, at: Self.milliseconds(heartbeat.at), report: heartbeat.report)
             }
         }
     }
@@ -70,13 +64,10 @@ extension Fleet {
     /// Makes the next credential; both work until the satellite first uses the new one.
     private func rotateCredential(_ name: ResourceName) async throws -> String? {
         let credential = Secret.make(prefix: Secret.credentialPrefix)
-        let updated = try await store.transaction { session in
-            let rows = try await session.query(
-                "UPDATE satellites SET next_credential_hash = ?, rotate_requested = 0 WHERE name = ? AND rotate_requested = 1 RETURNING name",
-                .text(Secret.hash(credential)), .text(name.value))
-            guard !rows.isEmpty else { return false }
-            try await touch(name, session)
-            try await audit(session, .satellite(name.value), "satellite.credential.issued", name.value)
+        let updated = try await store.transaction { records in
+            guard try await records.satellites.issueNextCredential(Secret.hash(credential), to: name.value) else { return false }
+            try await touch(name, records)
+            try await audit(records, .satellite(name.value), "satellite.credential.issued", name.value)
             return true
         }
         return updated ? credential : nil

@@ -170,39 +170,26 @@ extension Fleet {
 
     /// The satellite's revision, settings and groups, in one query.
     public func stateInputs(of name: ResourceName) async throws -> SatelliteStateInputs {
-        let (rows, site, robots) = try await store.read { session in
-            let rows = try await session.query(
-                """
-                SELECT s.revision AS revision, s.settings AS settings, m.group_name AS group_name, s.status AS status,
-                       s.rotate_requested AS rotate_requested, s.site AS site, s.advertised_url AS advertised_url,
-                       s.approved AS approved FROM satellites s
-                LEFT JOIN satellite_groups m ON m.satellite = s.name WHERE s.name = ? ORDER BY m.group_name
-                """, .text(name.value))
+        let (row, site, robots) = try await store.read { records in
+            guard let row = try await records.satellites.stateRow(of: name.value) else {
+                throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
+            }
             // Read in the same view: a member's change stamps this satellite's revision too.
             var site: SiteMembership?
-            if let siteName = try rows.first?.optionalText("site") {
-                site = try await Self.membership(site: siteName, excluding: name.value, session)
+            if let siteName = row.site {
+                site = try await Self.membership(site: siteName, excluding: name.value, records)
             }
-            return (rows, site, try await Self.issuedRobots(of: name.value, session))
+            return (row, site, try await Self.issuedRobots(of: name.value, records))
         }
-        guard let first = rows.first else { throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist") }
-        let settingsJSON = try first.text("settings")
         return SatelliteStateInputs(
-            name: name.value, revision: try first.integer("revision"), status: try first.text("status"),
-            rotateRequested: try first.bool("rotate_requested"),
-            settings: try Self.decode(SatelliteSettings.self, settingsJSON), settingsJSON: settingsJSON,
-            groups: try rows.compactMap { try $0.optionalText("group_name") },
-            site: site, advertisedURL: try first.optionalText("advertised_url"), robots: robots, approved: try first.bool("approved"))
+            name: name.value, revision: row.revision, status: row.status, rotateRequested: row.rotateRequested,
+            settings: try Self.decode(SatelliteSettings.self, row.settingsJSON), settingsJSON: row.settingsJSON,
+            groups: row.groups, site: site, advertisedURL: row.advertisedURL, robots: robots, approved: row.approved)
     }
 
     /// Satellites whose own revision is above `revision`, with it; deleted ones with the
     /// revision of their deletion.
     public func satelliteRevisions(after revision: Int64) async throws -> [(String, Int64)] {
-        try await store.read { session in
-            try await session.query(
-                "SELECT name, revision FROM satellites WHERE revision > ? UNION ALL SELECT name, revision FROM deleted_satellites WHERE revision > ?",
-                .integer(revision), .integer(revision))
-                .map { (try $0.text("name"), try $0.integer("revision")) }
-        }
+        try await store.read { records in try await records.satellites.revisions(after: revision).map { ($0.name, $0.revision) } }
     }
 }

@@ -2,45 +2,7 @@ import Foundation
 import OCI
 import SatelliteProtocol
 
-/// A satellite row (secrets excluded).
-struct SatelliteRecord: Sendable {
-    static let columns =
-        "name, status, labels, settings, revision, created_at, registered_at, last_seen, applied_generation, report, rotate_requested, site, advertised_url, approved, token_approved"
-
-    let name: String
-    /// `pending`, `registered` or `revoked`; `online` and `stale` are worked out from `lastSeen`.
-    let status: String
-    let labels: [String: String]
-    let settings: SatelliteSettings
-    let revision: Int64
-    let createdAt: Int64
-    let registeredAt: Int64?
-    let lastSeen: Int64?
-    let appliedGeneration: Int64?
-    let report: StatusReport?
-    let rotateRequested: Bool
-    let site: String?
-    let advertisedURL: String?
-    /// Whether an admin stands behind its credential (registered) or its unused token (pending).
-    let approved: Bool
-
-    init(_ row: SQLRow) throws {
-        name = try row.text("name")
-        status = try row.text("status")
-        labels = try Fleet.decode([String: String].self, try row.text("labels"))
-        settings = try Fleet.decode(SatelliteSettings.self, try row.text("settings"))
-        revision = try row.integer("revision")
-        createdAt = try row.integer("created_at")
-        registeredAt = try row.optionalInteger("registered_at")
-        lastSeen = try row.optionalInteger("last_seen")
-        appliedGeneration = try row.optionalInteger("applied_generation")
-        report = try row.optionalText("report").map { try Fleet.decode(StatusReport.self, $0) }
-        rotateRequested = try row.bool("rotate_requested")
-        site = try row.optionalText("site")
-        advertisedURL = try row.optionalText("advertised_url")
-        approved = status == "pending" ? try row.bool("token_approved") : try row.bool("approved")
-    }
-
+extension SatelliteRecord {
     func state(now: Date) -> String {
         Self.state(status: status, lastSeen: lastSeen, registeredAt: registeredAt, heartbeatSeconds: settings.heartbeatIntervalSeconds, now: now)
     }
@@ -63,51 +25,34 @@ struct FleetSnapshot: Sendable {
     var robots: [String: [IssuedRobot]] = [:]
     var robotExpiry: [String: Int64] = [:]
 
-    /// Loads the satellites named, a few hundred at a time, and the configuration.
-    static func load(_ session: FleetRecords, satellites names: [String]) async throws -> FleetSnapshot {
+    /// Loads the satellites named and the configuration.
+    static func load(_ records: FleetRecords, satellites names: [String]) async throws -> FleetSnapshot {
         var snapshot = FleetSnapshot()
-        for start in stride(from: 0, to: names.count, by: 500) {
-            let chunk = names[start..<min(start + 500, names.count)].map { SQLValue.text($0) }
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-            snapshot.satellites += try await session.query(
-                "SELECT \(SatelliteRecord.columns) FROM satellites WHERE name IN (\(placeholders))", chunk).map(SatelliteRecord.init)
-            for row in try await session.query(
-                "SELECT satellite, group_name FROM satellite_groups WHERE satellite IN (\(placeholders)) ORDER BY satellite, group_name", chunk) {
-                snapshot.membership[try row.text("satellite"), default: []].append(try row.text("group_name"))
-            }
-        }
-        try await snapshot.loadConfiguration(session, robotsOf: nil)
+        snapshot.satellites = try await records.satellites.named(in: names)
+        snapshot.membership = try await records.satellites.groups(of: names)
+        try await snapshot.loadConfiguration(records, robotsOf: nil)
         return snapshot
     }
 
     /// Loads one satellite (`satellite` given) or the whole fleet, and the configuration.
-    static func load(_ session: FleetRecords, satellite: String?) async throws -> FleetSnapshot {
+    static func load(_ records: FleetRecords, satellite: String?) async throws -> FleetSnapshot {
         var snapshot = FleetSnapshot()
         if let satellite {
-            snapshot.satellites = try await session.query(
-                "SELECT \(SatelliteRecord.columns) FROM satellites WHERE name = ?", .text(satellite)).map(SatelliteRecord.init)
-            guard !snapshot.satellites.isEmpty else { return snapshot }
-            for row in try await session.query("SELECT group_name FROM satellite_groups WHERE satellite = ? ORDER BY group_name", .text(satellite)) {
-                snapshot.membership[satellite, default: []].append(try row.text("group_name"))
-            }
+            guard let record = try await records.satellites.named(satellite) else { return snapshot }
+            snapshot.satellites = [record]
+            snapshot.membership = try await records.satellites.groups(of: [satellite])
         } else {
-            snapshot.satellites = try await session.query("SELECT \(SatelliteRecord.columns) FROM satellites ORDER BY name")
-                .map(SatelliteRecord.init)
-            for row in try await session.query("SELECT satellite, group_name FROM satellite_groups ORDER BY satellite, group_name") {
-                snapshot.membership[try row.text("satellite"), default: []].append(try row.text("group_name"))
-            }
+            snapshot.satellites = try await records.satellites.all()
+            snapshot.membership = try await records.satellites.groups(of: nil)
         }
-        try await snapshot.loadConfiguration(session, robotsOf: satellite)
+        try await snapshot.loadConfiguration(records, robotsOf: satellite)
         return snapshot
     }
 
     /// The groups and registries, and the robots handed out (to `satellite`, or to any).
-    private mutating func loadConfiguration(_ session: FleetRecords, robotsOf satellite: String?) async throws {
-        configuration = try await FleetConfiguration.load(session)
-        let rows = try await session.query(
-            "SELECT \(RobotRow.columns) FROM harbor_robots WHERE issued_revision IS NOT NULL\(satellite == nil ? "" : " AND satellite = ?")",
-            satellite.map { [.text($0)] } ?? []
-        ).map(RobotRow.init)
+    private mutating func loadConfiguration(_ records: FleetRecords, robotsOf satellite: String?) async throws {
+        configuration = try await FleetConfiguration.load(records)
+        let rows = try await records.robots.issued(to: satellite)
         for (name, issued) in Dictionary(grouping: rows, by: \.satellite) {
             robots[name] = Fleet.issuedRobots(among: issued)
         }

@@ -27,6 +27,11 @@ public struct FleetRecords: Sendable {
     package let groups: any GroupRepository
     package let events: any EventRepository
     package let robots: any RobotRepository
+    package let satellites: any SatelliteRepository
+    package let sites: any SiteRepository
+    package let health: any HealthRepository
+    package let bundles: any BundleRepository
+    package let meta: any MetaRepository
     /// SQL for the areas that have no repository yet (issue 26 moves them); the in-memory store
     /// refuses every statement.
     let session: any FleetSession

@@ -55,7 +55,9 @@ extension FleetRecords {
             revision: InMemoryRevisionRepository(transaction: transaction), audit: InMemoryAuditRepository(transaction: transaction),
             registries: InMemoryRegistryRepository(transaction: transaction), groups: InMemoryGroupRepository(transaction: transaction),
             events: InMemoryEventRepository(transaction: transaction), robots: InMemoryRobotRepository(transaction: transaction),
-            session: NoSQLSession())
+            satellites: InMemorySatelliteRepository(transaction: transaction), sites: InMemorySiteRepository(transaction: transaction),
+            health: InMemoryHealthRepository(transaction: transaction), bundles: InMemoryBundleRepository(transaction: transaction),
+            meta: InMemoryMetaRepository(transaction: transaction), session: NoSQLSession())
     }
 }
 

@@ -114,7 +114,59 @@ struct InMemoryEventRepository: EventRepository {
 struct InMemoryRobotRepository: RobotRepository {
     let transaction: InMemoryTransaction
 
-    func count(registry: String) async throws -> Int { transaction.read { $0.robots[registry]?.count ?? 0 } }
+    func all() async throws -> [RobotRow] { transaction.read { Self.sorted($0.robots).sorted { $0.slot < $1.slot } } }
+
+    func of(satellite: String) async throws -> [RobotRow] {
+        transaction.read { Self.sorted($0.robots).filter { $0.satellite == satellite } }
+    }
+
+    func issued(to satellite: String?) async throws -> [RobotRow] {
+        transaction.read { tables in
+            Self.sorted(tables.robots).filter { $0.issuedRevision != nil && (satellite == nil || $0.satellite == satellite) }
+        }
+    }
+
+    func count(registry: String) async throws -> Int { transaction.read { $0.robots.values.filter { $0.registry == registry }.count } }
+
+    func put(_ row: RobotRow) async throws {
+        transaction.change { $0.robots[RobotKey(row)] = row }
+    }
+
+    func delete(registry: String, satellite: String, slot: String) async throws {
+        transaction.change { $0.robots[RobotKey(registry: registry, satellite: satellite, slot: slot)] = nil }
+    }
+
+    func clearRefresh(registry: String, satellite: String) async throws {
+        transaction.change { tables in
+            for (key, row) in tables.robots where row.registry == registry && row.satellite == satellite {
+                tables.robots[key]?.refreshRequested = false
+            }
+        }
+    }
+
+    func requestRefresh(of satellite: String) async throws {
+        transaction.change { tables in
+            for (key, row) in tables.robots where row.satellite == satellite && row.issuedRevision != nil {
+                tables.robots[key]?.refreshRequested = true
+            }
+        }
+    }
 
     func missingProjects() async throws -> [String: Set<String>] { transaction.read { $0.missingProjects } }
+
+    func rememberMissing(_ projects: [String], in registry: String, at: Int64) async throws {
+        transaction.change { $0.missingProjects[registry, default: []].formUnion(projects) }
+    }
+
+    func forgetMissing(_ projects: [String], in registry: String) async throws {
+        transaction.change { tables in
+            tables.missingProjects[registry]?.subtract(projects)
+            if tables.missingProjects[registry]?.isEmpty == true { tables.missingProjects[registry] = nil }
+        }
+    }
+
+    /// By registry and slot, as SQL's primary key orders them.
+    private static func sorted(_ robots: [RobotKey: RobotRow]) -> [RobotRow] {
+        robots.values.sorted { ($0.registry, $0.slot, $0.satellite) < ($1.registry, $1.slot, $1.satellite) }
+    }
 }

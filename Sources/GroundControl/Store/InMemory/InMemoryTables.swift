@@ -7,7 +7,63 @@ struct InMemoryTables: Sendable {
     var registries: [String: RegistryRecord] = [:]
     var groups: [String: GroupRecord] = [:]
     var events: [Fleet.Event] = []
-    /// Robots by registry, then satellite and slot.
-    var robots: [String: [String]] = [:]
+    var robots: [RobotKey: RobotRow] = [:]
     var missingProjects: [String: Set<String>] = [:]
+    var satellites: [String: InMemorySatellite] = [:]
+    /// Deleted satellites and the revision of their deletion.
+    var tombstones: [String: Int64] = [:]
+    var health: [String: HealthRecord] = [:]
+    var siteEpochs: [String: Int64] = [:]
+    /// Per satellite, per generation: what its bundle carried.
+    var bundles: [String: [Int64: [String]]] = [:]
+    var meta: [String: String] = [:]
+}
+
+/// A satellite as the SQL stores keep it, secrets (hashes) included.
+struct InMemorySatellite: Sendable {
+    var name: String
+    var status = "pending"
+    var labels: [String: String]
+    var settings: SatelliteSettings
+    var revision: Int64
+    var createdAt: Int64
+    var registeredAt: Int64?
+    var lastSeen: Int64?
+    var appliedGeneration: Int64?
+    var report: StatusReport?
+    var rotateRequested = false
+    var site: String?
+    var advertisedURL: String?
+    var approved = false
+    var tokenApproved: Bool
+    var tokenHash: String?
+    var tokenExpiresAt: Int64?
+    var credentialHash: String?
+    var nextCredentialHash: String?
+    var groups: Set<String>
+
+    var record: SatelliteRecord {
+        SatelliteRecord(
+            name: name, status: status, labels: labels, settings: settings, revision: revision, createdAt: createdAt,
+            registeredAt: registeredAt, lastSeen: lastSeen, appliedGeneration: appliedGeneration, report: report,
+            rotateRequested: rotateRequested, site: site, advertisedURL: advertisedURL,
+            approved: status == "pending" ? tokenApproved : approved)
+    }
+}
+
+/// What identifies a robot's slot.
+struct RobotKey: Hashable, Sendable {
+    let registry: String
+    let satellite: String
+    let slot: String
+
+    init(registry: String, satellite: String, slot: String) {
+        self.registry = registry
+        self.satellite = satellite
+        self.slot = slot
+    }
+
+    init(_ row: RobotRow) {
+        self.init(registry: row.registry, satellite: row.satellite, slot: row.slot)
+    }
 }

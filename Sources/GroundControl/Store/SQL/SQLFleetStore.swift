@@ -53,6 +53,8 @@ extension FleetRecords {
             revision: SQLRevisionRepository(session: session), audit: SQLAuditRepository(session: session),
             registries: SQLRegistryRepository(session: session), groups: SQLGroupRepository(session: session),
             events: SQLEventRepository(session: session, dialect: dialect), robots: SQLRobotRepository(session: session),
-            session: session)
+            satellites: SQLSatelliteRepository(session: session), sites: SQLSiteRepository(session: session),
+            health: SQLHealthRepository(session: session), bundles: SQLBundleRepository(session: session),
+            meta: SQLMetaRepository(session: session), session: session)
     }
 }

@@ -1,0 +1,11 @@
+/// Sites: satellites sharing one place and a credential whose epoch moves at every rotation.
+package protocol SiteRepository: Sendable {
+    /// The site's epoch; 0 for a site never rotated.
+    func epoch(of site: String) async throws -> Int64
+
+    /// Moves the site's epoch on by `steps`.
+    func advance(_ site: String, by steps: Int64) async throws
+
+    /// The advertised addresses of the site's registered, approved members but `excluded`, sorted.
+    func peers(of site: String, excluding excluded: String) async throws -> [String]
+}
