@@ -7,7 +7,7 @@ extension FleetContractTests {
     /// Issue 25.1, on each database: who issued a satellite's last token decides whether it is
     /// approved, for satellites enrolled from now on and for those already there at the upgrade
     /// (from the audit log).
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func aSatelliteIsApprovedOnlyWhenAnAdminIssuedItsToken(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
@@ -26,12 +26,15 @@ extension FleetContractTests {
             }
             #expect(try await awaiting() == ["by-olga", "retokened"])
 
-            // The upgrade's view of the same fleet: everything unapproved, then the audit log decides.
-            try await fleet.store.transaction { session in
-                try await session.query("UPDATE satellites SET approved = 0, token_approved = 0")
-                try await session.query(FleetSchema.approvalFromTheAuditLog)
+            // The upgrade's view of the same fleet: everything unapproved, then the audit log
+            // decides (a migration: only a database has one).
+            if let database = fleet.store as? any SQLFleetStore {
+                try await database.transactionSQL { session in
+                    try await session.query("UPDATE satellites SET approved = 0, token_approved = 0")
+                    try await session.query(FleetSchema.approvalFromTheAuditLog)
+                }
+                #expect(try await awaiting() == ["by-olga", "retokened"])
             }
-            #expect(try await awaiting() == ["by-olga", "retokened"])
 
             try await fleet.approveSatellite(try Self.name("by-olga"), by: ada)
             #expect(try await awaiting() == ["retokened"])

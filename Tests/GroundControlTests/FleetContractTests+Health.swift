@@ -8,7 +8,7 @@ extension FleetContractTests {
     /// The health watcher remembers what it worked out between looks. What it remembers must not
     /// hide a change: staleness comes from the clock, drift from the satellite's report and from
     /// the groups, each of which may move without the others.
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func aRememberedHealthLookSeesTheClockTheReportAndTheGroupsMove(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, clock in
             try await Self.seed(fleet)

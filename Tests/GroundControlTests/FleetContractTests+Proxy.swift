@@ -7,7 +7,7 @@ import Testing
 extension FleetContractTests {
     /// A group's pull-through rules are stored with it and reach its satellites' state: groups on
     /// one registry allow the union of their patterns, with the shortest tag TTL.
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func pullThroughRulesTravelFromGroupsToTheState(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
@@ -39,7 +39,7 @@ extension FleetContractTests {
 
     /// Signature policies: a group's reaches its artifacts, and the one pull-through rule of a
     /// registry trusts every key its groups trust, requiring a signature if any of them does.
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func signaturePoliciesTravelToArtifactsAndTheMergedRule(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
@@ -65,7 +65,7 @@ extension FleetContractTests {
     /// A satellite in several pull-through groups of one registry follows one merged rule, which
     /// a state allows 16 keys: a group that would take the registry's pull-through groups past
     /// that is refused, naming the count; groups without pull-through are not counted.
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func pullThroughGroupsOfARegistryTrustAtMostSixteenKeysBetweenThem(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)

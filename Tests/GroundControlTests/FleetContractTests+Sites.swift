@@ -14,7 +14,7 @@ extension FleetContractTests {
 
     /// The `site` label puts satellites in a site: each one's state lists the others that advertise
     /// an address, with a credential Ground Control derives and rotates with the satellites' own.
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func aSitesSatellitesListEachOtherWithASharedCredential(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)

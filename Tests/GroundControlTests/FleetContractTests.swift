@@ -37,7 +37,7 @@ struct FleetContractTests {
         }
     }
 
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func badRegistriesAndGroupsAreRefusedAndNothingIsWritten(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             let central = try Self.name("central")
@@ -74,7 +74,7 @@ struct FleetContractTests {
         }
     }
 
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func satellitesNeedKnownGroupsAndUniqueNames(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
@@ -95,7 +95,7 @@ struct FleetContractTests {
         }
     }
 
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func aTokenRegistersOnceAndExpires(_ backend: Backend) async throws {
         try await withFleet(backend, tokenLifetime: 600) { fleet, clock in
             try await Self.seed(fleet)
@@ -113,7 +113,7 @@ struct FleetContractTests {
         }
     }
 
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func concurrentRegistrationsWithOneTokenYieldOneCredential(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: []))
@@ -127,7 +127,7 @@ struct FleetContractTests {
         }
     }
 
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func revokedSatellitesLoseAccessUntilReissued(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: []))
@@ -145,7 +145,7 @@ struct FleetContractTests {
         }
     }
 
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func rotationHandsOutANewCredentialAndRetiresTheOldOnFirstUse(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: []))
@@ -165,7 +165,7 @@ struct FleetContractTests {
         }
     }
 
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func theGenerationRisesOnlyWithChangesThatReachTheSatellite(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
@@ -196,7 +196,7 @@ struct FleetContractTests {
         }
     }
 
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func theDesiredStateIsTheUnionOfTheGroupsWithCredentialsAndResolvedDigests(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
@@ -212,7 +212,7 @@ struct FleetContractTests {
         }
     }
 
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func heartbeatsMakeSatellitesOnlineThenStaleAndShowDrift(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, clock in
             try await Self.seed(fleet)
@@ -240,7 +240,7 @@ struct FleetContractTests {
         }
     }
 
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func everyAdminChangeAndRegistrationIsAuditedWithoutSecrets(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
@@ -256,7 +256,7 @@ struct FleetContractTests {
         }
     }
 
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func adminTokenAndSigningKeyAreMadeOnceAndKeptAsHashOrKey(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             let made = try #require(try await fleet.ensureAdminToken(environmentToken: nil))
@@ -274,7 +274,7 @@ struct FleetContractTests {
 }
 
 extension FleetContractTests {
-    @Test(arguments: Backend.databases)
+    @Test(arguments: Backend.allCases)
     func aGroupEditBasedOnAnOldRevisionIsRefused(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)

@@ -21,51 +21,25 @@ extension Fleet {
     func claimDueSubscriptions(owner: String, lease: TimeInterval) async throws -> [DeliveryTarget] {
         let at = Self.milliseconds(now())
         let until = Self.milliseconds(now().addingTimeInterval(lease))
-        let due = """
-            SELECT name, url, secret, types, delivered_through, failures FROM event_subscriptions s
-            WHERE retry_at <= ? AND (lease_until <= ? OR lease_owner = ?)
-              AND EXISTS (SELECT 1 FROM events e WHERE e.id > s.delivered_through)
-            """
-        let arguments: [SQLValue] = [.integer(at), .integer(at), .text(owner)]
-        guard try await !store.read({ session in try await session.query(due, arguments) }).isEmpty else { return [] }
-        return try await store.transaction { session in
+        guard try await !store.read({ records in try await records.subscriptions.due(at: at, owner: owner) }).isEmpty else { return [] }
+        return try await store.transaction { records in
             var targets: [DeliveryTarget] = []
-            for row in try await session.query(due, arguments) {
-                let name = try row.text("name")
-                let claimed = try await session.query(
-                    """
-                    UPDATE event_subscriptions SET lease_owner = ?, lease_until = ?
-                    WHERE name = ? AND (lease_until <= ? OR lease_owner = ?) RETURNING name
-                    """, .text(owner), .integer(until), .text(name), .integer(at), .text(owner))
-                guard !claimed.isEmpty else { continue }
+            for due in try await records.subscriptions.due(at: at, owner: owner) {
+                guard try await records.subscriptions.claim(due.name, owner: owner, at: at, until: until) else { continue }
                 targets.append(DeliveryTarget(
-                    name: name, url: try row.text("url"), secret: try row.text("secret"),
-                    types: Set(try Self.decode([String].self, try row.text("types"))), cursor: try row.integer("delivered_through"),
-                    failures: Int(try row.integer("failures"))))
+                    name: due.name, url: due.url, secret: due.secret, types: Set(due.types), cursor: due.cursor, failures: due.failures))
             }
             return targets
         }
     }
 
     func events(after cursor: Int64, limit: Int) async throws -> [Event] {
-        try await store.read { session in
-            try await session.query(
-                "SELECT id, type, subject, at, data FROM events WHERE id > ? ORDER BY id LIMIT ?", .integer(cursor), .integer(Int64(limit))
-            ).map { row in
-                Event(
-                    id: try row.integer("id"), type: try row.text("type"), subject: try row.text("subject"), at: Self.date(try row.integer("at")),
-                    data: try row.text("data"))
-            }
-        }
+        try await store.read { records in try await records.events.events(after: cursor, limit: limit) }
     }
 
     /// Moves the cursor past events the subscription does not want.
     func passOver(_ subscription: String, through id: Int64, owner: String) async throws {
-        try await store.transaction { session in
-            try await session.query(
-                "UPDATE event_subscriptions SET delivered_through = ? WHERE name = ? AND lease_owner = ? AND delivered_through < ?",
-                .integer(id), .text(subscription), .text(owner), .integer(id))
-        }
+        try await store.transaction { records in try await records.subscriptions.advance(subscription, to: id, owner: owner) }
     }
 
     /// Logs an attempt; a success moves the cursor and renews the lease for `lease`, a failure
@@ -74,52 +48,32 @@ extension Fleet {
         _ subscription: String, event: Event, attempt: Int, status: Int?, error: String?, owner: String, retryAfter: TimeInterval?,
         lease: TimeInterval
     ) async throws {
-        let at = Self.milliseconds(now())
-        try await store.transaction { session in
-            try await session.query(
-                "INSERT INTO event_deliveries (subscription, event_id, event_type, at, attempt, status, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                .text(subscription), .integer(event.id), .text(event.type), .integer(at), .integer(Int64(attempt)),
-                status.map { .integer(Int64($0)) } ?? .null, .optional(error))
-            if let retryAfter {
-                try await session.query(
-                    """
-                    UPDATE event_subscriptions SET failures = failures + 1, retry_at = ?, last_error = ?, lease_until = 0
-                    WHERE name = ? AND lease_owner = ?
-                    """, .integer(Self.milliseconds(now().addingTimeInterval(retryAfter))), .optional(error), .text(subscription), .text(owner))
+        let logged = DeliveryAttemptRecord(
+            subscription: subscription, eventID: event.id, eventType: event.type, at: Self.milliseconds(now()), attempt: attempt,
+            status: status, error: error)
+        let retryAt = retryAfter.map { Self.milliseconds(now().addingTimeInterval($0)) }
+        let leaseUntil = Self.milliseconds(now().addingTimeInterval(lease))
+        try await store.transaction { records in
+            try await records.subscriptions.logAttempt(logged)
+            if let retryAt {
+                try await records.subscriptions.recordFailure(of: subscription, owner: owner, retryAt: retryAt, error: error)
             } else {
-                try await session.query(
-                    """
-                    UPDATE event_subscriptions SET delivered_through = ?, failures = 0, retry_at = 0, last_error = NULL, lease_until = ?
-                    WHERE name = ? AND lease_owner = ? AND delivered_through < ?
-                    """, .integer(event.id), .integer(Self.milliseconds(now().addingTimeInterval(lease))), .text(subscription), .text(owner),
-                    .integer(event.id))
+                try await records.subscriptions.recordSuccess(of: subscription, owner: owner, through: event.id, leaseUntil: leaseUntil)
             }
         }
     }
 
     func releaseLease(_ subscription: String, owner: String) async throws {
-        try await store.transaction { session in
-            try await session.query(
-                "UPDATE event_subscriptions SET lease_until = 0 WHERE name = ? AND lease_owner = ?", .text(subscription), .text(owner))
-        }
+        try await store.transaction { records in try await records.subscriptions.release(subscription, owner: owner) }
     }
 
     func releaseLeases(owner: String) async throws {
-        try await store.transaction { session in
-            try await session.query("UPDATE event_subscriptions SET lease_until = 0 WHERE lease_owner = ?", .text(owner))
-        }
+        try await store.transaction { records in try await records.subscriptions.release(nil, owner: owner) }
     }
 
     /// Forgets events every subscription has passed and log lines, once older than `age`.
     func pruneEvents(olderThan age: TimeInterval) async throws {
         let before = Self.milliseconds(now().addingTimeInterval(-age))
-        try await store.transaction { session in
-            try await session.query(
-                """
-                DELETE FROM events WHERE at < ?
-                  AND id <= (SELECT COALESCE(MIN(delivered_through), (SELECT COALESCE(MAX(id), 0) FROM events)) FROM event_subscriptions)
-                """, .integer(before))
-            try await session.query("DELETE FROM event_deliveries WHERE at < ?", .integer(before))
-        }
+        try await store.transaction { records in try await records.subscriptions.prune(before: before) }
     }
 }

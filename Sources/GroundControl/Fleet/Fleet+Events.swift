@@ -35,50 +35,26 @@ extension Fleet {
             throw GroundControlError(.invalidField, "secret: must be 16 to 512 characters")
         }
         let at = Self.milliseconds(now())
-        let created = try await store.transaction { session in
-            let existed = try await !session.query("SELECT 1 FROM event_subscriptions WHERE name = ?", .text(name.value)).isEmpty
+        let created = try await store.transaction { records in
+            let existed = try await records.subscriptions.exists(name.value)
             if existed {
-                try await session.query(
-                    "UPDATE event_subscriptions SET url = ?, types = ? WHERE name = ?",
-                    .text(definition.url), .text(try Self.json(types)), .text(name.value))
-                if let secret = definition.secret {
-                    try await session.query("UPDATE event_subscriptions SET secret = ? WHERE name = ?", .text(secret), .text(name.value))
-                }
+                try await records.subscriptions.update(name.value, url: definition.url, types: types, secret: definition.secret)
             } else {
                 guard let secret = definition.secret else {
                     throw GroundControlError(.invalidField, "secret: is required for a new subscription (it signs each delivery)")
                 }
                 // A new subscription hears what happens from now on.
-                let last = try await session.query("SELECT COALESCE(MAX(id), 0) AS last FROM events").first?.integer("last") ?? 0
-                try await session.query(
-                    "INSERT INTO event_subscriptions (name, url, secret, types, created_at, delivered_through) VALUES (?, ?, ?, ?, ?, ?)",
-                    .text(name.value), .text(definition.url), .text(secret), .text(try Self.json(types)), .integer(at), .integer(last))
+                try await records.subscriptions.create(
+                    SubscriptionRecord(name: name.value, url: definition.url, secret: secret, types: types, createdAt: at))
             }
-            try await audit(session, actor, existed ? "subscription.update" : "subscription.create", name.value, definition.url)
+            try await audit(records, actor, existed ? "subscription.update" : "subscription.create", name.value, definition.url)
             return !existed
         }
         return (try await subscription(name), created)
     }
 
     public func subscriptions() async throws -> [SubscriptionView] {
-        try await store.read { session in
-            var views: [SubscriptionView] = []
-            for row in try await session.query(
-                """
-                SELECT s.name AS name, s.url AS url, s.types AS types, s.created_at AS created_at, s.delivered_through AS delivered_through,
-                       s.failures AS failures, s.retry_at AS retry_at, s.last_error AS last_error,
-                       (SELECT COUNT(*) FROM events e WHERE e.id > s.delivered_through) AS pending
-                FROM event_subscriptions s ORDER BY s.name
-                """) {
-                let retry = try row.integer("retry_at")
-                views.append(SubscriptionView(
-                    name: try row.text("name"), url: try row.text("url"), types: try Self.decode([String].self, try row.text("types")),
-                    createdAt: Self.date(try row.integer("created_at")), deliveredThrough: try row.integer("delivered_through"),
-                    pending: Int(try row.integer("pending")), failures: Int(try row.integer("failures")),
-                    retryAt: retry > 0 ? Self.date(retry) : nil, lastError: try row.optionalText("last_error")))
-            }
-            return views
-        }
+        try await store.read { records in try await records.subscriptions.all() }
     }
 
     public func subscription(_ name: ResourceName) async throws -> SubscriptionView {
@@ -89,28 +65,18 @@ extension Fleet {
     }
 
     public func deleteSubscription(_ name: ResourceName, by actor: Actor) async throws {
-        try await store.transaction { session in
-            guard try await !session.query("DELETE FROM event_subscriptions WHERE name = ? RETURNING name", .text(name.value)).isEmpty else {
+        try await store.transaction { records in
+            guard try await records.subscriptions.delete(name.value) else {
                 throw GroundControlError(.notFound, "subscription '\(name)' does not exist")
             }
-            try await session.query("DELETE FROM event_deliveries WHERE subscription = ?", .text(name.value))
-            try await audit(session, actor, "subscription.delete", name.value)
+            try await audit(records, actor, "subscription.delete", name.value)
         }
     }
 
     /// The delivery log, newest first.
     public func deliveries(of name: ResourceName, limit: Int = 100) async throws -> [DeliveryAttempt] {
         _ = try await subscription(name)
-        return try await store.read { session in
-            try await session.query(
-                "SELECT event_id, event_type, at, attempt, status, error FROM event_deliveries WHERE subscription = ? ORDER BY id DESC LIMIT ?",
-                .text(name.value), .integer(Int64(max(1, min(limit, 1000))))
-            ).map { row in
-                DeliveryAttempt(
-                    eventId: try row.integer("event_id"), type: try row.text("event_type"), at: Self.date(try row.integer("at")),
-                    attempt: Int(try row.integer("attempt")), status: try row.optionalInteger("status").map(Int.init),
-                    error: try row.optionalText("error"))
-            }
-        }
+        let limit = max(1, min(limit, 1000))
+        return try await store.read { records in try await records.subscriptions.deliveries(of: name.value, limit: limit) }
     }
 }

@@ -79,17 +79,17 @@ extension Fleet {
 
     /// Deletes a group no satellite uses.
     public func deleteGroup(_ name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { session in
-            let users = try await session.satellites.members(of: name.value, limit: 11)
+        try await store.transaction { records in
+            let users = try await records.satellites.members(of: name.value, limit: 11)
             guard users.isEmpty else {
                 var names = users.prefix(10).joined(separator: ", ")
                 if users.count > 10 { names += ", …" }
                 throw GroundControlError(.inUse, "group '\(name)' is used by satellite(s) \(names)")
             }
-            guard try await session.groups.delete(name.value) else { throw GroundControlError(.groupUnknown, "group '\(name)' does not exist") }
-            _ = try await nextRevision(session)
-            try await audit(session, actor, "group.delete", name.value)
-            try await emit(session, .groupChanged, subject: name.value, data: ["change": "deleted"])
+            guard try await records.groups.delete(name.value) else { throw GroundControlError(.groupUnknown, "group '\(name)' does not exist") }
+            _ = try await nextRevision(records)
+            try await audit(records, actor, "group.delete", name.value)
+            try await emit(records, .groupChanged, subject: name.value, data: ["change": "deleted"])
         }
     }
 

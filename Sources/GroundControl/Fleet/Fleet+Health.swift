@@ -62,7 +62,7 @@ extension Fleet {
             }
         }
         if !moved.isEmpty {
-            let snapshot = try await store.read { [moved] session in try await FleetSnapshot.load(session, satellites: moved) }
+            let snapshot = try await store.read { [moved] records in try await FleetSnapshot.load(records, satellites: moved) }
             for (record, view) in zip(snapshot.satellites, await snapshot.views(now: at)) where record.status == "registered" {
                 let health = Self.health(of: view)
                 seen[record.name] = HealthMemo.Seen(
@@ -92,21 +92,21 @@ extension Fleet {
             guard now.state != before.state || now.drifting != before.drifting || (now.failedSyncAt ?? 0) > (before.failedSyncAt ?? 0) else {
                 continue
             }
-            told += try await store.transaction { session in
+            told += try await store.transaction { records in
                 var told = 0
-                if now.state != before.state, try await session.health.claimState(of: name, from: before.state, to: now.state) {
+                if now.state != before.state, try await records.health.claimState(of: name, from: before.state, to: now.state) {
                     let since = (satellite.lastSeen ?? satellite.registeredAt).map { Self.date($0).formatted(.iso8601) } ?? ""
-                    try await emit(session, now.state == "stale" ? .satelliteStale : .satelliteRecovered, subject: name, data: ["lastSeen": since])
+                    try await emit(records, now.state == "stale" ? .satelliteStale : .satelliteRecovered, subject: name, data: ["lastSeen": since])
                     told += 1
                 }
                 if let failedAt = now.failedSyncAt, failedAt > (before.failedSyncAt ?? 0),
-                   try await session.health.claimFailedSync(of: name, at: failedAt) {
-                    try await emit(session, .satelliteSyncFailed, subject: name, data: satellite.failure)
+                   try await records.health.claimFailedSync(of: name, at: failedAt) {
+                    try await emit(records, .satelliteSyncFailed, subject: name, data: satellite.failure)
                     told += 1
                 }
-                if now.drifting != before.drifting, try await session.health.claimDrifting(of: name, from: before.drifting, to: now.drifting),
+                if now.drifting != before.drifting, try await records.health.claimDrifting(of: name, from: before.drifting, to: now.drifting),
                    now.drifting {
-                    try await emit(session, .satelliteDrift, subject: name, data: satellite.drift)
+                    try await emit(records, .satelliteDrift, subject: name, data: satellite.drift)
                     told += 1
                 }
                 return told

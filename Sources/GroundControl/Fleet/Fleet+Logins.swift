@@ -10,12 +10,10 @@ extension Fleet {
     /// When `name` may try again, if it is locked out now.
     public func loginLockedUntil(_ name: String) async throws -> Date? {
         let since = Self.milliseconds(now().addingTimeInterval(-Self.loginWindow))
-        let recent = try await store.read { session in
-            try await session.query(
-                "SELECT at FROM login_failures WHERE name = ? AND at > ? ORDER BY at LIMIT ?",
-                .text(Self.loginKey(name)), .integer(since), .integer(Int64(Self.loginAttempts)))
+        let recent = try await store.read { records in
+            try await records.people.loginFailures(of: Self.loginKey(name), after: since, limit: Self.loginAttempts)
         }
-        guard recent.count >= Self.loginAttempts, let oldest = try recent.first?.integer("at") else { return nil }
+        guard recent.count >= Self.loginAttempts, let oldest = recent.first else { return nil }
         return Date(timeIntervalSince1970: Double(oldest) / 1000 + Self.loginWindow)
     }
 
@@ -23,19 +21,15 @@ extension Fleet {
     /// table holds at most what fifteen minutes of guessing sent.
     public func recordLoginFailure(_ name: String) async throws {
         let at = now()
-        try await store.transaction { session in
-            try await session.query(
-                "DELETE FROM login_failures WHERE at <= ?", .integer(Self.milliseconds(at.addingTimeInterval(-Self.loginWindow))))
-            try await session.query(
-                "INSERT INTO login_failures (name, at) VALUES (?, ?)", .text(Self.loginKey(name)), .integer(Self.milliseconds(at)))
+        try await store.transaction { records in
+            try await records.people.recordLoginFailure(
+                of: Self.loginKey(name), at: Self.milliseconds(at), sweepBefore: Self.milliseconds(at.addingTimeInterval(-Self.loginWindow)))
         }
     }
 
     /// A right password forgives the wrong ones before it.
     public func clearLoginFailures(_ name: String) async throws {
-        try await store.transaction { session in
-            try await session.query("DELETE FROM login_failures WHERE name = ?", .text(Self.loginKey(name)))
-        }
+        try await store.transaction { records in try await records.people.clearLoginFailures(of: Self.loginKey(name)) }
     }
 
     /// Names are whatever a client sent: bounded, so a guess cannot make a large row.

@@ -49,32 +49,24 @@ extension Fleet {
     /// that has not expired. Nil for anything else.
     public func principal(token: String) async throws -> Principal? {
         if token.hasPrefix(Self.userTokenPrefix) {
-            return try await principal(holding: Secret.hash(token), in: "user_tokens", hashColumn: "token_hash")
+            return try await principal(holding: .token, hash: Secret.hash(token))
         }
         return try await isAdmin(token: token) ? Principal(actor: .admin, role: .admin) : nil
     }
 
-    /// The person whose unexpired row of `table` (personal tokens or sessions) has this hash.
-    /// The table and column are this file's constants, never input.
-    func principal(holding hash: String, in table: String, hashColumn: String) async throws -> Principal? {
-        let rows = try await store.read { session in
-            try await session.query(
-                """
-                SELECT u.name AS name, u.role AS role FROM \(table) t JOIN users u ON u.name = t.user_name
-                WHERE t.\(hashColumn) = ? AND t.expires_at > ?
-                """, .text(hash), .integer(Self.milliseconds(now())))
-        }
-        guard let row = rows.first, let role = Role(rawValue: try row.text("role")) else { return nil }
-        return Principal(actor: .user(try row.text("name")), role: role)
+    /// The person holding an unexpired personal token or session with this hash.
+    func principal(holding credential: UserCredential, hash: String) async throws -> Principal? {
+        let at = Self.milliseconds(now())
+        let holder = try await store.read { records in try await records.people.holder(of: credential, hash: hash, at: at) }
+        guard let holder, let role = Role(rawValue: holder.role) else { return nil }
+        return Principal(actor: .user(holder.name), role: role)
     }
 
     /// The person `name` if `password` is theirs. The name is a checked one: a NUL or another
     /// control character in it must never reach the database, where it could end the name early.
     public func principal(user name: ResourceName, password: String) async throws -> Principal? {
-        let rows = try await store.read { session in
-            try await session.query("SELECT role, password_hash FROM users WHERE name = ?", .text(name.value))
-        }
-        guard let row = rows.first, let stored = try row.optionalText("password_hash"), let role = Role(rawValue: try row.text("role")) else {
+        let user = try await store.read { records in try await records.people.named(name.value) }
+        guard let user, let stored = user.passwordHash, let role = Role(rawValue: user.role) else {
             // As slow as a wrong password, so the answer's time does not tell who has an account.
             _ = PasswordHash.verify(password, against: PasswordHash.decoy)
             return nil
@@ -88,19 +80,14 @@ extension Fleet {
         if let password { try Self.checkPassword(password) }
         let hash = try password.map(PasswordHash.make)
         let at = Self.milliseconds(now())
-        let created = try await store.transaction { session in
-            let existed = try await !session.query("SELECT 1 FROM users WHERE name = ?", .text(name.value)).isEmpty
+        let created = try await store.transaction { records in
+            let existed = try await records.people.named(name.value) != nil
             if existed {
-                try await session.query("UPDATE users SET role = ? WHERE name = ?", .text(role.rawValue), .text(name.value))
-                if let hash {
-                    try await session.query("UPDATE users SET password_hash = ? WHERE name = ?", .text(hash), .text(name.value))
-                }
+                try await records.people.update(name.value, role: role.rawValue, passwordHash: hash)
             } else {
-                try await session.query(
-                    "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                    .text(name.value), .text(role.rawValue), .optional(hash), .integer(at))
+                try await records.people.create(UserRecord(name: name.value, role: role.rawValue, passwordHash: hash, createdAt: at))
             }
-            try await audit(session, actor, existed ? "user.update" : "user.create", name.value, "role \(role.rawValue)")
+            try await audit(records, actor, existed ? "user.update" : "user.create", name.value, "role \(role.rawValue)")
             return !existed
         }
         return (try await user(name), created)
@@ -115,40 +102,28 @@ extension Fleet {
 
     public func users() async throws -> [UserView] {
         let at = Self.milliseconds(now())
-        return try await store.read { session in
-            var views: [UserView] = []
-            for row in try await session.query(
-                """
-                SELECT u.name AS name, u.role AS role, u.password_hash AS password_hash, u.created_at AS created_at,
-                       (SELECT COUNT(*) FROM user_tokens t WHERE t.user_name = u.name AND t.expires_at > ?) AS tokens
-                FROM users u ORDER BY u.name
-                """, .integer(at)) {
-                views.append(UserView(
-                    name: try row.text("name"), role: try row.text("role"), hasPassword: try row.optionalText("password_hash") != nil,
-                    tokens: Int(try row.integer("tokens")), createdAt: Self.date(try row.integer("created_at"))))
+        return try await store.read { records in
+            try await records.people.all(tokensUnexpiredAt: at).map { user, tokens in
+                UserView(
+                    name: user.name, role: user.role, hasPassword: user.passwordHash != nil, tokens: tokens, createdAt: Self.date(user.createdAt))
             }
-            return views
         }
     }
 
     /// Deletes a person, every token they hold and every session they have open.
     public func deleteUser(_ name: ResourceName, by actor: Actor) async throws {
-        try await store.transaction { session in
-            guard try await !session.query("DELETE FROM users WHERE name = ? RETURNING name", .text(name.value)).isEmpty else {
+        try await store.transaction { records in
+            guard try await records.people.delete(name.value) else {
                 throw GroundControlError(.notFound, "user '\(name)' does not exist")
             }
-            try await session.query("DELETE FROM user_tokens WHERE user_name = ?", .text(name.value))
-            try await session.query("DELETE FROM user_sessions WHERE user_name = ?", .text(name.value))
-            try await audit(session, actor, "user.delete", name.value)
+            try await audit(records, actor, "user.delete", name.value)
         }
     }
 
     /// When a personal token expires; nil for anything else.
     public func userTokenExpiry(_ token: String) async throws -> Date? {
         guard token.hasPrefix(Self.userTokenPrefix) else { return nil }
-        return try await store.read { session in
-            try await session.query("SELECT expires_at FROM user_tokens WHERE token_hash = ?", .text(Secret.hash(token))).first?.integer("expires_at")
-        }.map(Self.date)
+        return try await store.read { records in try await records.people.tokenExpiry(hash: Secret.hash(token)) }.map(Self.date)
     }
 
     /// A new personal token for `user`, expiring no later than `notAfter` (the token that asked
@@ -165,12 +140,12 @@ extension Fleet {
         let wanted = now().addingTimeInterval(Double(days) * 86400)
         // Whole milliseconds, as stored, so the expiry shown is the one that holds.
         let expires = Self.date(Self.milliseconds(notAfter.map { min($0, wanted) } ?? wanted))
-        try await store.transaction { session in
-            try await session.query(
-                "INSERT INTO user_tokens (token_hash, user_name, description, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                .text(Secret.hash(token)), .text(user), .optional(description), .integer(Self.milliseconds(now())),
-                .integer(Self.milliseconds(expires)))
-            try await audit(session, .user(user), "token.create", user, description)
+        let record = UserTokenRecord(
+            hash: Secret.hash(token), user: user, description: description, createdAt: Self.milliseconds(now()),
+            expiresAt: Self.milliseconds(expires))
+        try await store.transaction { records in
+            try await records.people.addToken(record)
+            try await audit(records, .user(user), "token.create", user, description)
         }
         return PersonalToken(user: user, token: token, expiresAt: expires)
     }

@@ -113,11 +113,11 @@ extension Fleet {
 
     /// Everything the robot keeper needs, in one read.
     func robotDemand() async throws -> RobotDemand {
-        try await store.read { session in
-            let configuration = try await FleetConfiguration.load(session)
+        try await store.read { records in
+            let configuration = try await FleetConfiguration.load(records)
             let harbors = configuration.registries.filter { $0.value.isHarbor }
             var rows: [RobotDemand.Pair: [RobotRow]] = [:]
-            for row in try await session.robots.all() {
+            for row in try await records.robots.all() {
                 rows[RobotDemand.Pair(registry: row.registry, satellite: row.satellite), default: []].append(row)
             }
             // No Harbor and no robot: nothing to read the whole fleet for (a pass follows every change).
@@ -126,8 +126,8 @@ extension Fleet {
             }
             var projects: [RobotDemand.Pair: Set<String>] = [:]
             var applied: [String: Int64] = [:]
-            let memberships = try await session.satellites.groups(of: nil)
-            for satellite in try await session.satellites.registered() {
+            let memberships = try await records.satellites.groups(of: nil)
+            for satellite in try await records.satellites.registered() {
                 let groups = memberships[satellite.name] ?? []
                 guard !groups.isEmpty else { continue }
                 applied[satellite.name] = satellite.appliedGeneration ?? 0
@@ -138,7 +138,7 @@ extension Fleet {
             return RobotDemand(
                 registries: configuration.registries,
                 projects: projects.filter { !$0.value.isEmpty }.mapValues { $0.contains("*") ? ["*"] : $0.sorted() },
-                rows: rows, appliedGeneration: applied, missingProjects: try await session.robots.missingProjects())
+                rows: rows, appliedGeneration: applied, missingProjects: try await records.robots.missingProjects())
         }
     }
 
@@ -162,30 +162,30 @@ extension Fleet {
     /// from now, and the slot remembers that revision, so a heartbeat at or past it confirms the
     /// satellite took it.
     func saveRobot(_ row: RobotRow, issue: Bool = false) async throws {
-        try await store.transaction { session in
+        try await store.transaction { records in
             var row = row
-            let revision = try await nextRevision(session)
-            try await session.satellites.setRevision(revision, of: row.satellite)
+            let revision = try await nextRevision(records)
+            try await records.satellites.setRevision(revision, of: row.satellite)
             if issue {
                 row.issuedRevision = revision
                 row.refreshRequested = false
                 // The slot handed out before: its refresh is done.
-                try await session.robots.clearRefresh(registry: row.registry, satellite: row.satellite)
-                try await audit(session, .groundControl, "robot.issue", row.satellite, "registry \(row.registry), \(row.loginName)")
+                try await records.robots.clearRefresh(registry: row.registry, satellite: row.satellite)
+                try await audit(records, .groundControl, "robot.issue", row.satellite, "registry \(row.registry), \(row.loginName)")
             } else {
                 try await audit(
-                    session, .groundControl, "robot.update", row.satellite,
+                    records, .groundControl, "robot.update", row.satellite,
                     "registry \(row.registry), \(row.loginName): pull on \(row.projects.joined(separator: ", "))")
             }
-            try await session.robots.put(row)
+            try await records.robots.put(row)
         }
     }
 
     /// Forgets a slot whose robot Harbor no longer has.
     func forgetRobot(_ row: RobotRow, reason: String) async throws {
-        try await store.transaction { session in
-            try await session.robots.delete(registry: row.registry, satellite: row.satellite, slot: row.slot)
-            try await audit(session, .groundControl, "robot.delete", row.satellite, "registry \(row.registry), \(row.loginName): \(reason)")
+        try await store.transaction { records in
+            try await records.robots.delete(registry: row.registry, satellite: row.satellite, slot: row.slot)
+            try await audit(records, .groundControl, "robot.delete", row.satellite, "registry \(row.registry), \(row.loginName): \(reason)")
         }
     }
 

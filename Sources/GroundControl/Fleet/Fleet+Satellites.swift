@@ -28,8 +28,8 @@ extension Fleet {
     }
 
     public func satellite(_ name: ResourceName) async throws -> SatelliteView {
-        let snapshot = try await store.read { session in
-            try await FleetSnapshot.load(session, satellite: name.value)
+        let snapshot = try await store.read { records in
+            try await FleetSnapshot.load(records, satellite: name.value)
         }
         guard let record = snapshot.satellites.first else {
             throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
@@ -38,7 +38,7 @@ extension Fleet {
     }
 
     public func satellites() async throws -> [SatelliteView] {
-        let snapshot = try await store.read { session in try await FleetSnapshot.load(session, satellite: nil) }
+        let snapshot = try await store.read { records in try await FleetSnapshot.load(records, satellite: nil) }
         return await snapshot.views(now: now())
     }
 

@@ -13,13 +13,12 @@ extension Fleet {
     public func openSession(for user: String, method: String) async throws -> String {
         let token = Secret.make(prefix: Self.sessionPrefix)
         let at = Self.milliseconds(now())
-        try await store.transaction { session in
-            try await session.query("DELETE FROM user_sessions WHERE expires_at <= ?", .integer(at))
-            try await session.query(
-                "INSERT INTO user_sessions (session_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                .text(Secret.hash(token)), .text(user), .integer(at),
-                .integer(Self.milliseconds(now().addingTimeInterval(Self.sessionLifetime))))
-            try await audit(session, .user(user), "session.open", user, method)
+        let opened = UserTokenRecord(
+            hash: Secret.hash(token), user: user, description: nil, createdAt: at,
+            expiresAt: Self.milliseconds(now().addingTimeInterval(Self.sessionLifetime)))
+        try await store.transaction { records in
+            try await records.people.openSession(opened)
+            try await audit(records, .user(user), "session.open", user, method)
         }
         return token
     }
@@ -27,16 +26,14 @@ extension Fleet {
     /// The person a session cookie stands for, while it has not expired.
     public func principal(session token: String) async throws -> Principal? {
         guard token.hasPrefix(Self.sessionPrefix) else { return nil }
-        return try await principal(holding: Secret.hash(token), in: "user_sessions", hashColumn: "session_hash")
+        return try await principal(holding: .session, hash: Secret.hash(token))
     }
 
     /// Ends a session (logging out); an unknown one is already ended.
     public func closeSession(_ token: String) async throws {
-        try await store.transaction { session in
-            let closed = try await session.query(
-                "DELETE FROM user_sessions WHERE session_hash = ? RETURNING user_name", .text(Secret.hash(token)))
-            if let user = try closed.first?.text("user_name") {
-                try await audit(session, .user(user), "session.close", user)
+        try await store.transaction { records in
+            if let user = try await records.people.closeSession(hash: Secret.hash(token)) {
+                try await audit(records, .user(user), "session.close", user)
             }
         }
     }
@@ -47,14 +44,12 @@ extension Fleet {
     /// to what the provider's claim gives now. A local account (one with a password) of that name
     /// is not taken over.
     public func admitProviderUser(_ name: ResourceName, role: Role) async throws {
-        let existing = try await store.read { session in
-            try await session.query("SELECT role, password_hash FROM users WHERE name = ?", .text(name.value)).first
-        }
+        let existing = try await store.read { records in try await records.people.named(name.value) }
         if let existing {
-            guard try existing.optionalText("password_hash") == nil else {
+            guard existing.passwordHash == nil else {
                 throw GroundControlError(.duplicate, "'\(name)' is a local account here; ask an admin to rename one of the two")
             }
-            if try existing.text("role") == role.rawValue { return }
+            if existing.role == role.rawValue { return }
         }
         try await putUser(name, role: role, password: nil, by: .user(name.value))
     }

@@ -165,7 +165,7 @@ public struct SatelliteStateInputs: Sendable, Equatable {
 extension Fleet {
     /// The whole fleet's registries and groups, read now.
     public func configuration() async throws -> FleetConfiguration {
-        try await store.read { session in try await FleetConfiguration.load(session) }
+        try await store.read { records in try await FleetConfiguration.load(records) }
     }
 
     /// The satellite's revision, settings and groups, in one query.

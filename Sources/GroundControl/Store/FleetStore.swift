@@ -32,15 +32,6 @@ public struct FleetRecords: Sendable {
     package let health: any HealthRepository
     package let bundles: any BundleRepository
     package let meta: any MetaRepository
-    /// SQL for the areas that have no repository yet (issue 26 moves them); the in-memory store
-    /// refuses every statement.
-    let session: any FleetSession
-}
-
-// Transitional (issue 26): code not yet on a repository still runs its statements on the records.
-extension FleetRecords: FleetSession {
-    @discardableResult
-    public func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
-        try await session.query(sql, arguments)
-    }
+    package let people: any PeopleRepository
+    package let subscriptions: any SubscriptionRepository
 }

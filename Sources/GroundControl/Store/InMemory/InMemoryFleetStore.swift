@@ -16,6 +16,9 @@ public final class InMemoryFleetStore: FleetStore {
 
     public func prepare() async throws {}
 
+    /// Everything it holds, as text: what a test looks through for secrets kept in clear.
+    package var contents: String { String(reflecting: committed.withLock { $0 }) }
+
     public func read<T: Sendable>(_ body: @Sendable (FleetRecords) async throws -> T) async throws -> T {
         try await body(.inMemory(InMemoryTransaction(committed.withLock { $0 })))
     }
@@ -57,14 +60,7 @@ extension FleetRecords {
             events: InMemoryEventRepository(transaction: transaction), robots: InMemoryRobotRepository(transaction: transaction),
             satellites: InMemorySatelliteRepository(transaction: transaction), sites: InMemorySiteRepository(transaction: transaction),
             health: InMemoryHealthRepository(transaction: transaction), bundles: InMemoryBundleRepository(transaction: transaction),
-            meta: InMemoryMetaRepository(transaction: transaction), session: NoSQLSession())
-    }
-}
-
-/// What the in-memory store answers to SQL: nothing, loudly, so a test of an area still on SQL
-/// says which statement needs a repository.
-private struct NoSQLSession: FleetSession {
-    func query(_ sql: String, _ arguments: [SQLValue]) async throws -> [SQLRow] {
-        throw FleetStoreError.unavailable("the in-memory store runs no SQL; this needs a repository: \(sql.prefix(80))")
+            meta: InMemoryMetaRepository(transaction: transaction), people: InMemoryPeopleRepository(transaction: transaction),
+            subscriptions: InMemorySubscriptionRepository(transaction: transaction))
     }
 }

@@ -7,6 +7,8 @@ struct InMemoryTables: Sendable {
     var registries: [String: RegistryRecord] = [:]
     var groups: [String: GroupRecord] = [:]
     var events: [Fleet.Event] = []
+    /// Ids are not reused after a prune, as in SQL.
+    var lastEventID: Int64 = 0
     var robots: [RobotKey: RobotRow] = [:]
     var missingProjects: [String: Set<String>] = [:]
     var satellites: [String: InMemorySatellite] = [:]
@@ -17,6 +19,30 @@ struct InMemoryTables: Sendable {
     /// Per satellite, per generation: what its bundle carried.
     var bundles: [String: [Int64: [String]]] = [:]
     var meta: [String: String] = [:]
+    var users: [String: UserRecord] = [:]
+    /// Personal tokens and sessions by hash.
+    var userTokens: [String: UserTokenRecord] = [:]
+    var sessions: [String: UserTokenRecord] = [:]
+    var loginFailures: [(key: String, at: Int64)] = []
+    var subscriptions: [String: InMemorySubscription] = [:]
+    var deliveries: [DeliveryAttemptRecord] = []
+}
+
+/// A subscription as the SQL stores keep it.
+struct InMemorySubscription: Sendable {
+    var name: String
+    var url: String
+    var secret: String
+    var types: [String]
+    var createdAt: Int64
+    var deliveredThrough: Int64
+    var failures = 0
+    var retryAt: Int64 = 0
+    var lastError: String?
+    var leaseOwner: String?
+    var leaseUntil: Int64 = 0
+
+    func leaseIsFree(at: Int64, for owner: String) -> Bool { leaseUntil <= at || leaseOwner == owner }
 }
 
 /// A satellite as the SQL stores keep it, secrets (hashes) included.

@@ -2,6 +2,9 @@
 package protocol EventRepository: Sendable {
     /// Appends an event; ids become visible in the order they are given.
     func append(_ event: EventRecord) async throws
+
+    /// Events after `cursor`, in id order.
+    func events(after cursor: Int64, limit: Int) async throws -> [Fleet.Event]
 }
 
 /// One event to write; the store numbers it.

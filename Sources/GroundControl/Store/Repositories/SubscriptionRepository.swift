@@ -26,9 +26,6 @@ package protocol SubscriptionRepository: Sendable {
     /// Takes the lease until `until`, if it is still free at `at` or `owner`'s.
     func claim(_ name: String, owner: String, at: Int64, until: Int64) async throws -> Bool
 
-    /// Events after `cursor`, in id order.
-    func events(after cursor: Int64, limit: Int) async throws -> [Fleet.Event]
-
     /// Moves the cursor of a subscription `owner` holds on to `id` when it is behind.
     func advance(_ name: String, to id: Int64, owner: String) async throws
 

@@ -55,6 +55,7 @@ extension FleetRecords {
             events: SQLEventRepository(session: session, dialect: dialect), robots: SQLRobotRepository(session: session),
             satellites: SQLSatelliteRepository(session: session), sites: SQLSiteRepository(session: session),
             health: SQLHealthRepository(session: session), bundles: SQLBundleRepository(session: session),
-            meta: SQLMetaRepository(session: session), session: session)
+            meta: SQLMetaRepository(session: session), people: SQLPeopleRepository(session: session),
+            subscriptions: SQLSubscriptionRepository(session: session))
     }
 }
