@@ -9,7 +9,8 @@ extension Fleet {
         let tokenHash = Secret.hash(token)
         let credential = Secret.make(prefix: Secret.credentialPrefix)
         let at = Self.milliseconds(now())
-        return try await store.transaction { records in
+        return try await change(by: .groundControl) { changes in
+            let records = changes.records
             guard let holder = try await records.satellites.tokenHolder(tokenHash: tokenHash) else {
                 throw GroundControlError(.tokenInvalid, "token: unknown or already used; ask for a new one (satctl satellites token NAME)")
             }
@@ -20,10 +21,10 @@ extension Fleet {
             guard try await records.satellites.register(name, tokenHash: tokenHash, credentialHash: Secret.hash(credential), at: at) else {
                 throw GroundControlError(.tokenInvalid, "token: unknown or already used; ask for a new one (satctl satellites token \(name))")
             }
-            try await touch(try ResourceName(name), records)
-            try await audit(records, .satellite(name), "satellite.register", name)
+            try await changes.touch(satellite: name)
+            changes.audit("satellite.register", name, by: .satellite(name))
             try await startHealth(of: name, records)
-            try await emit(records, .satelliteRegistered, subject: name)
+            try changes.emit(.satelliteRegistered, subject: name)
             return RegistrationResponse(name: name, credential: credential, publicKey: publicKey, settings: holder.settings)
         }
     }
@@ -43,11 +44,11 @@ extension Fleet {
         guard let holder else { throw GroundControlError(.unauthorized, "the satellite credential is unknown or revoked") }
         let name = try ResourceName(holder.name)
         guard holder.isNext else { return SatelliteIdentity(name: name, revision: holder.revision) }
-        let revision = try await store.transaction { records in
-            try await records.satellites.retirePreviousCredential(of: name.value, nextHash: hash)
-            try await touch(name, records)
-            try await audit(records, .satellite(name.value), "satellite.credential.rotated", name.value)
-            return try await records.satellites.stateRow(of: name.value)?.revision ?? 0
+        let revision = try await change(by: .satellite(name.value)) { changes in
+            try await changes.records.satellites.retirePreviousCredential(of: name.value, nextHash: hash)
+            try await changes.touch(satellite: name.value)
+            changes.audit("satellite.credential.rotated", name.value)
+            return try await changes.revision()
         }
         return SatelliteIdentity(name: name, revision: revision, retiredPrevious: true)
     }

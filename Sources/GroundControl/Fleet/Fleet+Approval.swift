@@ -13,14 +13,14 @@ extension Fleet {
         guard principal.mayApproveSatellites else {
             throw GroundControlError(.forbidden, "\(principal.actor) has the role \(principal.role.rawValue); approving a satellite needs admin")
         }
-        try await store.transaction { records in
-            guard let approved = try await records.satellites.approve(name.value) else {
+        try await change(by: principal.actor) { changes in
+            guard let approved = try await changes.records.satellites.approve(name.value) else {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
             }
-            try await touch(name, records)
+            try await changes.touch(satellite: name.value)
             // Its site's members list it as a peer from now on.
-            if let site = approved.site { try await touchSite(site, records) }
-            try await audit(records, principal.actor, "satellite.approve", name.value)
+            if let site = approved.site { try await changes.touch(site: site) }
+            changes.audit("satellite.approve", name.value)
         }
     }
 }

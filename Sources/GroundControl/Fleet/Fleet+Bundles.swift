@@ -61,9 +61,9 @@ extension Fleet {
     public func recordBundle(of name: ResourceName, generation: Int64, digests: Set<Digest>, since: Int64?, by actor: Actor = .admin) async throws {
         let carried = digests.map(\.string).sorted()
         let at = Self.milliseconds(now())
-        try await store.transaction { records in
-            try await records.bundles.record(of: name.value, generation: generation, at: at, digests: carried, keep: Self.bundlesKept)
-            try await audit(records, actor, "satellite.bundle", name.value, since.map { "generation \(generation) since \($0)" } ?? "generation \(generation)")
+        try await change(by: actor) { changes in
+            try await changes.records.bundles.record(of: name.value, generation: generation, at: at, digests: carried, keep: Self.bundlesKept)
+            changes.audit("satellite.bundle", name.value, since.map { "generation \(generation) since \($0)" } ?? "generation \(generation)")
         }
     }
 }

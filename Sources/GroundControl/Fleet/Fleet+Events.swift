@@ -14,14 +14,6 @@ extension Fleet {
         public let data: String
     }
 
-    /// Records an event inside the caller's transaction.
-    func emit(_ records: FleetRecords, _ type: FleetEventType, subject: String, data: [String: String] = [:]) async throws {
-        var data = data
-        data[type.rawValue.hasPrefix("group.") ? "group" : "satellite"] = subject
-        try await records.events.append(
-            EventRecord(type: type.rawValue, subject: subject, at: Self.milliseconds(now()), data: try Self.json(data)))
-    }
-
     // MARK: Subscriptions
 
     public func putSubscription(_ name: ResourceName, _ definition: SubscriptionDefinition, by actor: Actor) async throws -> (SubscriptionView, created: Bool) {
@@ -35,7 +27,8 @@ extension Fleet {
             throw GroundControlError(.invalidField, "secret: must be 16 to 512 characters")
         }
         let at = Self.milliseconds(now())
-        let created = try await store.transaction { records in
+        let created = try await change(by: actor) { changes in
+            let records = changes.records
             let existed = try await records.subscriptions.exists(name.value)
             if existed {
                 try await records.subscriptions.update(name.value, url: definition.url, types: types, secret: definition.secret)
@@ -47,7 +40,7 @@ extension Fleet {
                 try await records.subscriptions.create(
                     SubscriptionRecord(name: name.value, url: definition.url, secret: secret, types: types, createdAt: at))
             }
-            try await audit(records, actor, existed ? "subscription.update" : "subscription.create", name.value, definition.url)
+            changes.audit(existed ? "subscription.update" : "subscription.create", name.value, definition.url)
             return !existed
         }
         return (try await subscription(name), created)
@@ -65,11 +58,11 @@ extension Fleet {
     }
 
     public func deleteSubscription(_ name: ResourceName, by actor: Actor) async throws {
-        try await store.transaction { records in
-            guard try await records.subscriptions.delete(name.value) else {
+        try await change(by: actor) { changes in
+            guard try await changes.records.subscriptions.delete(name.value) else {
                 throw GroundControlError(.notFound, "subscription '\(name)' does not exist")
             }
-            try await audit(records, actor, "subscription.delete", name.value)
+            changes.audit("subscription.delete", name.value)
         }
     }
 

@@ -14,7 +14,8 @@ extension Fleet {
         let registry = try ResourceName(definition.registry, kind: "registry")
         let proxy = try Self.validatedProxy(definition.proxy)
         let at = Self.milliseconds(now())
-        return try await store.transaction { records in
+        return try await change(by: actor) { changes in
+            let records = changes.records
             guard let kind = try await records.registries.named(registry.value)?.kind else {
                 throw GroundControlError(.registryUnknown, "registry: '\(registry)' does not exist")
             }
@@ -41,12 +42,13 @@ extension Fleet {
             }
             let group = GroupRecord(
                 name: name.value, registry: registry.value, artifacts: artifacts, proxy: proxy, scanGate: gate,
-                verification: verification, revision: try await nextRevision(records), updatedAt: at)
+                verification: verification, revision: try await changes.revision(), updatedAt: at)
             try await records.groups.put(group)
             let rules = proxy.map { ", pull-through \($0.repositories.map(\.value).joined(separator: " "))" } ?? ""
-            try await audit(records, actor, "group.put", name.value, "registry \(registry), \(artifacts.count) artifact(s)\(rules)")
-            try await emit(
-                records, .groupChanged, subject: name.value,
+            changes.audit("group.put", name.value, "registry \(registry), \(artifacts.count) artifact(s)\(rules)")
+            changes.resolveTags()
+            try changes.emit(
+                .groupChanged, subject: name.value,
                 data: ["change": previous == nil ? "created" : "edited", "revision": "\(group.revision)"])
             return (group.view(), previous == nil)
         }
@@ -79,28 +81,30 @@ extension Fleet {
 
     /// Deletes a group no satellite uses.
     public func deleteGroup(_ name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { records in
-            let users = try await records.satellites.members(of: name.value, limit: 11)
+        try await change(by: actor) { changes in
+            let users = try await changes.records.satellites.members(of: name.value, limit: 11)
             guard users.isEmpty else {
                 var names = users.prefix(10).joined(separator: ", ")
                 if users.count > 10 { names += ", …" }
                 throw GroundControlError(.inUse, "group '\(name)' is used by satellite(s) \(names)")
             }
-            guard try await records.groups.delete(name.value) else { throw GroundControlError(.groupUnknown, "group '\(name)' does not exist") }
-            _ = try await nextRevision(records)
-            try await audit(records, actor, "group.delete", name.value)
-            try await emit(records, .groupChanged, subject: name.value, data: ["change": "deleted"])
+            guard try await changes.records.groups.delete(name.value) else {
+                throw GroundControlError(.groupUnknown, "group '\(name)' does not exist")
+            }
+            _ = try await changes.revision()
+            changes.audit("group.delete", name.value)
+            try changes.emit(.groupChanged, subject: name.value, data: ["change": "deleted"])
         }
     }
 
     /// Records what the group's tags resolve to, unless the group changed since `revision` was read.
     /// Returns whether it was recorded.
     func recordResolutions(group name: String, readAt revision: Int64, artifacts: [GroupArtifact]) async throws -> Bool {
-        try await store.transaction { records in
-            guard try await records.groups.named(name)?.revision == revision else { return false }
-            let next = try await nextRevision(records)
-            try await records.groups.setArtifacts(artifacts, revision: next, of: name)
-            try await emit(records, .groupChanged, subject: name, data: ["change": "resolved", "revision": "\(next)"])
+        try await change(by: .groundControl) { changes in
+            guard try await changes.records.groups.named(name)?.revision == revision else { return false }
+            let next = try await changes.revision()
+            try await changes.records.groups.setArtifacts(artifacts, revision: next, of: name)
+            try changes.emit(.groupChanged, subject: name, data: ["change": "resolved", "revision": "\(next)"])
             return true
         }
     }

@@ -92,21 +92,21 @@ extension Fleet {
             guard now.state != before.state || now.drifting != before.drifting || (now.failedSyncAt ?? 0) > (before.failedSyncAt ?? 0) else {
                 continue
             }
-            told += try await store.transaction { records in
+            told += try await change(by: .groundControl) { changes in
+                let health = changes.records.health
                 var told = 0
-                if now.state != before.state, try await records.health.claimState(of: name, from: before.state, to: now.state) {
+                if now.state != before.state, try await health.claimState(of: name, from: before.state, to: now.state) {
                     let since = (satellite.lastSeen ?? satellite.registeredAt).map { Self.date($0).formatted(.iso8601) } ?? ""
-                    try await emit(records, now.state == "stale" ? .satelliteStale : .satelliteRecovered, subject: name, data: ["lastSeen": since])
+                    try changes.emit(now.state == "stale" ? .satelliteStale : .satelliteRecovered, subject: name, data: ["lastSeen": since])
                     told += 1
                 }
-                if let failedAt = now.failedSyncAt, failedAt > (before.failedSyncAt ?? 0),
-                   try await records.health.claimFailedSync(of: name, at: failedAt) {
-                    try await emit(records, .satelliteSyncFailed, subject: name, data: satellite.failure)
+                if let failedAt = now.failedSyncAt, failedAt > (before.failedSyncAt ?? 0), try await health.claimFailedSync(of: name, at: failedAt) {
+                    try changes.emit(.satelliteSyncFailed, subject: name, data: satellite.failure)
                     told += 1
                 }
-                if now.drifting != before.drifting, try await records.health.claimDrifting(of: name, from: before.drifting, to: now.drifting),
+                if now.drifting != before.drifting, try await health.claimDrifting(of: name, from: before.drifting, to: now.drifting),
                    now.drifting {
-                    try await emit(records, .satelliteDrift, subject: name, data: satellite.drift)
+                    try changes.emit(.satelliteDrift, subject: name, data: satellite.drift)
                     told += 1
                 }
                 return told

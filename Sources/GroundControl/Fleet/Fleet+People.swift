@@ -80,14 +80,15 @@ extension Fleet {
         if let password { try Self.checkPassword(password) }
         let hash = try password.map(PasswordHash.make)
         let at = Self.milliseconds(now())
-        let created = try await store.transaction { records in
+        let created = try await change(by: actor) { changes in
+            let records = changes.records
             let existed = try await records.people.named(name.value) != nil
             if existed {
                 try await records.people.update(name.value, role: role.rawValue, passwordHash: hash)
             } else {
                 try await records.people.create(UserRecord(name: name.value, role: role.rawValue, passwordHash: hash, createdAt: at))
             }
-            try await audit(records, actor, existed ? "user.update" : "user.create", name.value, "role \(role.rawValue)")
+            changes.audit(existed ? "user.update" : "user.create", name.value, "role \(role.rawValue)")
             return !existed
         }
         return (try await user(name), created)
@@ -112,11 +113,11 @@ extension Fleet {
 
     /// Deletes a person, every token they hold and every session they have open.
     public func deleteUser(_ name: ResourceName, by actor: Actor) async throws {
-        try await store.transaction { records in
-            guard try await records.people.delete(name.value) else {
+        try await change(by: actor) { changes in
+            guard try await changes.records.people.delete(name.value) else {
                 throw GroundControlError(.notFound, "user '\(name)' does not exist")
             }
-            try await audit(records, actor, "user.delete", name.value)
+            changes.audit("user.delete", name.value)
         }
     }
 
@@ -143,9 +144,9 @@ extension Fleet {
         let record = UserTokenRecord(
             hash: Secret.hash(token), user: user, description: description, createdAt: Self.milliseconds(now()),
             expiresAt: Self.milliseconds(expires))
-        try await store.transaction { records in
-            try await records.people.addToken(record)
-            try await audit(records, .user(user), "token.create", user, description)
+        try await change(by: .user(user)) { changes in
+            try await changes.records.people.addToken(record)
+            changes.audit("token.create", user, description)
         }
         return PersonalToken(user: user, token: token, expiresAt: expires)
     }

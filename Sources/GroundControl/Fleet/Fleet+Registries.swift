@@ -32,9 +32,10 @@ extension Fleet {
             name: name.value, url: definition.url, kind: kind, username: definition.username, password: definition.password,
             insecure: definition.insecure ?? false, revision: 0, updatedAt: Self.milliseconds(now()),
             webhookSecretHash: definition.webhookSecret.map(Secret.hash), robotDurationDays: definition.robotDurationDays)
-        return try await store.transaction { records in
-            let created = try await records.registries.put(record.at(revision: try await nextRevision(records)))
-            try await audit(records, actor, "registry.put", name.value, definition.url)
+        return try await change(by: actor) { changes in
+            let created = try await changes.records.registries.put(record.at(revision: try await changes.revision()))
+            changes.audit("registry.put", name.value, definition.url)
+            changes.resolveTags()
             return (record.view, created)
         }
     }
@@ -52,23 +53,23 @@ extension Fleet {
 
     /// Deletes a registry no group uses.
     public func deleteRegistry(_ name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { records in
-            let users = try await records.groups.names(usingRegistry: name.value)
+        try await change(by: actor) { changes in
+            let users = try await changes.records.groups.names(usingRegistry: name.value)
             guard users.isEmpty else {
                 throw GroundControlError(.inUse, "registry '\(name)' is used by group(s) \(users.joined(separator: ", "))")
             }
             // Deleted with them, its robots would stay in Harbor with nobody left to delete them.
-            let robots = try await records.robots.count(registry: name.value)
+            let robots = try await changes.records.robots.count(registry: name.value)
             if robots > 0 {
                 throw GroundControlError(
                     .inUse,
                     "registry '\(name)' still has \(robots) robot(s) in Harbor that Ground Control has not deleted yet (is Harbor reachable?); delete the registry once they are gone")
             }
-            guard try await records.registries.delete(name.value) else {
+            guard try await changes.records.registries.delete(name.value) else {
                 throw GroundControlError(.registryUnknown, "registry '\(name)' does not exist")
             }
-            _ = try await nextRevision(records)
-            try await audit(records, actor, "registry.delete", name.value)
+            _ = try await changes.revision()
+            changes.audit("registry.delete", name.value)
         }
     }
 

@@ -64,7 +64,7 @@ struct RobotCredential: Sendable, Equatable {
 
 extension RobotRow {
     /// A new slot, not yet in Harbor.
-    init(registry: String, satellite: String, slot: String) {
+    package init(registry: String, satellite: String, slot: String) {
         self.init(
             registry: registry, satellite: satellite, slot: slot, robotID: nil,
             robotName: IssuedRobot.robotName(registry: registry, satellite: satellite, slot: slot), harborName: nil, epoch: 0,
@@ -146,9 +146,9 @@ extension Fleet {
     /// the groups say so.
     func recordMissingProjects(_ projects: Set<String>, in registry: String) async throws {
         let at = Self.milliseconds(now())
-        try await store.transaction { records in
-            try await records.robots.rememberMissing(projects.sorted(), in: registry, at: at)
-            try await audit(records, .groundControl, "registry.project.missing", registry, projects.sorted().joined(separator: ", "))
+        try await change(by: .groundControl) { changes in
+            try await changes.records.robots.rememberMissing(projects.sorted(), in: registry, at: at)
+            changes.audit("registry.project.missing", registry, projects.sorted().joined(separator: ", "))
         }
     }
 
@@ -161,37 +161,30 @@ extension Fleet {
     /// names the robot, and only what the robot may pull. With `issue`, the state names this slot
     /// from now, and the slot remembers that revision, so a heartbeat at or past it confirms the
     /// satellite took it.
-    func saveRobot(_ row: RobotRow, issue: Bool = false) async throws {
-        try await store.transaction { records in
+    package func saveRobot(_ row: RobotRow, issue: Bool = false) async throws {
+        try await change(by: .groundControl) { changes in
             var row = row
-            let revision = try await nextRevision(records)
-            try await records.satellites.setRevision(revision, of: row.satellite)
+            try await changes.touch(satellite: row.satellite)
             if issue {
-                row.issuedRevision = revision
+                row.issuedRevision = try await changes.revision()
                 row.refreshRequested = false
                 // The slot handed out before: its refresh is done.
-                try await records.robots.clearRefresh(registry: row.registry, satellite: row.satellite)
-                try await audit(records, .groundControl, "robot.issue", row.satellite, "registry \(row.registry), \(row.loginName)")
+                try await changes.records.robots.clearRefresh(registry: row.registry, satellite: row.satellite)
+                changes.audit("robot.issue", row.satellite, "registry \(row.registry), \(row.loginName)")
             } else {
-                try await audit(
-                    records, .groundControl, "robot.update", row.satellite,
-                    "registry \(row.registry), \(row.loginName): pull on \(row.projects.joined(separator: ", "))")
+                changes.audit(
+                    "robot.update", row.satellite, "registry \(row.registry), \(row.loginName): pull on \(row.projects.joined(separator: ", "))")
             }
-            try await records.robots.put(row)
+            try await changes.records.robots.put(row)
         }
     }
 
     /// Forgets a slot whose robot Harbor no longer has.
     func forgetRobot(_ row: RobotRow, reason: String) async throws {
-        try await store.transaction { records in
-            try await records.robots.delete(registry: row.registry, satellite: row.satellite, slot: row.slot)
-            try await audit(records, .groundControl, "robot.delete", row.satellite, "registry \(row.registry), \(row.loginName): \(reason)")
+        try await change(by: .groundControl) { changes in
+            try await changes.records.robots.delete(registry: row.registry, satellite: row.satellite, slot: row.slot)
+            changes.audit("robot.delete", row.satellite, "registry \(row.registry), \(row.loginName): \(reason)")
         }
-    }
-
-    /// Asks for new robot secrets for the satellite (with its credential rotation).
-    static func requestRobotRefresh(of satellite: String, _ records: FleetRecords) async throws {
-        try await records.robots.requestRefresh(of: satellite)
     }
 
     /// The robots Ground Control keeps for a satellite, for its view.

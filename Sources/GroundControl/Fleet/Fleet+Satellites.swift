@@ -13,16 +13,17 @@ extension Fleet {
         let token = Secret.make(prefix: Secret.registrationPrefix)
         let created = now()
         let expires = created.addingTimeInterval(tokenLifetime)
-        try await store.transaction { records in
-            guard try await records.satellites.named(name.value) == nil else {
+        try await change(by: principal.actor) { changes in
+            guard try await changes.records.satellites.named(name.value) == nil else {
                 throw GroundControlError(.duplicate, "satellite '\(name)' already exists")
             }
-            try await Self.requireGroups(groups, records)
-            try await records.satellites.create(NewSatellite(
+            try await Self.requireGroups(groups, changes.records)
+            try await changes.records.satellites.create(NewSatellite(
                 name: name.value, labels: labels, settings: settings, site: site, groups: groups.map(\.value),
-                revision: try await nextRevision(records), createdAt: Self.milliseconds(created),
+                revision: try await changes.revision(), createdAt: Self.milliseconds(created),
                 token: TokenGrant(hash: Secret.hash(token), expiresAt: Self.milliseconds(expires), approved: principal.mayApproveSatellites)))
-            try await audit(records, principal.actor, "satellite.create", name.value, "groups \(groups.map(\.value).joined(separator: ","))")
+            try await changes.touch(satellite: name.value)
+            changes.audit("satellite.create", name.value, "groups \(groups.map(\.value).joined(separator: ","))")
         }
         return RegistrationToken(name: name.value, token: token, expiresAt: expires)
     }
@@ -43,29 +44,29 @@ extension Fleet {
     }
 
     public func deleteSatellite(_ name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { records in
+        try await change(by: actor) { changes in
             // The tombstone's revision is what tells every process's cache that credentials it
             // holds for this name are void.
-            let revision = try await nextRevision(records)
-            guard let deleted = try await records.satellites.delete(name.value, tombstoneRevision: revision) else {
+            let revision = try await changes.revision()
+            guard let deleted = try await changes.records.satellites.delete(name.value, tombstoneRevision: revision) else {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
             }
-            try await records.bundles.deleteAll(of: name.value)
+            try await changes.records.bundles.deleteAll(of: name.value)
             // It knew the site's credential: its peers move past every credential it held.
-            if let site = deleted.site { try await rotateSite(site, steps: 2, records) }
-            try await audit(records, actor, "satellite.delete", name.value)
+            if let site = deleted.site { try await changes.rotate(site: site, steps: 2) }
+            changes.audit("satellite.delete", name.value)
         }
     }
 
     /// Stops the satellite's credential and any unused token from working; the record stays.
     public func revokeSatellite(_ name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { records in
-            guard let revoked = try await records.satellites.revoke(name.value) else {
+        try await change(by: actor) { changes in
+            guard let revoked = try await changes.records.satellites.revoke(name.value) else {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
             }
-            try await touch(name, records)
-            if let site = revoked.site { try await rotateSite(site, steps: 2, records) }
-            try await audit(records, actor, "satellite.revoke", name.value)
+            try await changes.touch(satellite: name.value)
+            if let site = revoked.site { try await changes.rotate(site: site, steps: 2) }
+            changes.audit("satellite.revoke", name.value)
         }
     }
 
@@ -76,66 +77,60 @@ extension Fleet {
         let token = Secret.make(prefix: Secret.registrationPrefix)
         let expires = now().addingTimeInterval(tokenLifetime)
         let grant = TokenGrant(hash: Secret.hash(token), expiresAt: Self.milliseconds(expires), approved: principal.mayApproveSatellites)
-        try await store.transaction { records in
-            guard try await records.satellites.issueToken(grant, to: name.value) else {
+        try await change(by: principal.actor) { changes in
+            guard try await changes.records.satellites.issueToken(grant, to: name.value) else {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
             }
-            try await touch(name, records)
-            try await audit(records, principal.actor, "satellite.token", name.value)
+            try await changes.touch(satellite: name.value)
+            changes.audit("satellite.token", name.value)
         }
         return RegistrationToken(name: name.value, token: token, expiresAt: expires)
     }
 
     /// Asks the satellite to switch credentials at its next heartbeat.
     public func requestRotation(_ name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { records in
-            guard let satellite = try await records.satellites.requestRotation(of: name.value) else {
-                try await Self.requireSatellite(name, records)
+        try await change(by: actor) { changes in
+            guard let satellite = try await changes.records.satellites.requestRotation(of: name.value) else {
+                try await Self.requireSatellite(name, changes.records)
                 throw GroundControlError(.invalidField, "satellite '\(name)' is not registered; nothing to rotate")
             }
-            try await touch(name, records)
+            try await changes.touch(satellite: name.value)
             // The site's credential, and its Harbor robots' secrets, rotate with the satellite's own.
-            if let site = satellite.site { try await rotateSite(site, steps: 1, records) }
-            try await Self.requestRobotRefresh(of: name.value, records)
-            try await audit(records, actor, "satellite.rotate", name.value)
+            if let site = satellite.site { try await changes.rotate(site: site, steps: 1) }
+            try await changes.records.robots.requestRefresh(of: name.value)
+            changes.audit("satellite.rotate", name.value)
         }
     }
 
     public func addGroup(_ group: ResourceName, to name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { records in
-            try await Self.requireSatellite(name, records)
-            try await Self.requireGroups([group], records)
-            guard try await records.satellites.addGroup(group.value, to: name.value) else { return }
-            try await touch(name, records)
-            try await audit(records, actor, "satellite.group.add", name.value, group.value)
+        try await change(by: actor) { changes in
+            try await Self.requireSatellite(name, changes.records)
+            try await Self.requireGroups([group], changes.records)
+            guard try await changes.records.satellites.addGroup(group.value, to: name.value) else { return }
+            try await changes.touch(satellite: name.value)
+            changes.audit("satellite.group.add", name.value, group.value)
         }
     }
 
     public func removeGroup(_ group: ResourceName, from name: ResourceName, by actor: Actor = .admin) async throws {
-        try await store.transaction { records in
-            try await Self.requireSatellite(name, records)
-            guard try await records.satellites.removeGroup(group.value, from: name.value) else {
+        try await change(by: actor) { changes in
+            try await Self.requireSatellite(name, changes.records)
+            guard try await changes.records.satellites.removeGroup(group.value, from: name.value) else {
                 throw GroundControlError(.groupUnknown, "satellite '\(name)' is not in group '\(group)'")
             }
-            try await touch(name, records)
-            try await audit(records, actor, "satellite.group.remove", name.value, group.value)
+            try await changes.touch(satellite: name.value)
+            changes.audit("satellite.group.remove", name.value, group.value)
         }
     }
 
     public func updateSettings(_ settings: SatelliteSettings, of name: ResourceName, by actor: Actor = .admin) async throws {
         let settings = try Self.validatedSettings(settings)
-        try await store.transaction { records in
-            try await Self.requireSatellite(name, records)
-            try await records.satellites.setSettings(settings, of: name.value)
-            try await touch(name, records)
-            try await audit(records, actor, "satellite.settings", name.value, try Self.json(settings))
+        try await change(by: actor) { changes in
+            try await Self.requireSatellite(name, changes.records)
+            try await changes.records.satellites.setSettings(settings, of: name.value)
+            try await changes.touch(satellite: name.value)
+            changes.audit("satellite.settings", name.value, try Self.json(settings))
         }
-    }
-
-    /// Stamps the satellite's row with a new revision: its settings, groups, status or secrets
-    /// changed, so caches of it (in every process) must read it again.
-    func touch(_ name: ResourceName, _ records: FleetRecords) async throws {
-        try await records.satellites.setRevision(try await nextRevision(records), of: name.value)
     }
 
     static func requireSatellite(_ name: ResourceName, _ records: FleetRecords) async throws {

@@ -16,9 +16,9 @@ extension Fleet {
         let opened = UserTokenRecord(
             hash: Secret.hash(token), user: user, description: nil, createdAt: at,
             expiresAt: Self.milliseconds(now().addingTimeInterval(Self.sessionLifetime)))
-        try await store.transaction { records in
-            try await records.people.openSession(opened)
-            try await audit(records, .user(user), "session.open", user, method)
+        try await change(by: .user(user)) { changes in
+            try await changes.records.people.openSession(opened)
+            changes.audit("session.open", user, method)
         }
         return token
     }
@@ -31,9 +31,9 @@ extension Fleet {
 
     /// Ends a session (logging out); an unknown one is already ended.
     public func closeSession(_ token: String) async throws {
-        try await store.transaction { records in
-            if let user = try await records.people.closeSession(hash: Secret.hash(token)) {
-                try await audit(records, .user(user), "session.close", user)
+        try await change(by: .groundControl) { changes in
+            if let user = try await changes.records.people.closeSession(hash: Secret.hash(token)) {
+                changes.audit("session.close", user, by: .user(user))
             }
         }
     }

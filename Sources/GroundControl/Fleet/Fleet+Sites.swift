@@ -67,25 +67,13 @@ extension Fleet {
         return SiteMembership(name: site, epoch: try await records.sites.epoch(of: site), peers: peers)
     }
 
-    /// Stamps every member of `site` with a new revision: their states list each other.
-    func touchSite(_ site: String, _ records: FleetRecords) async throws {
-        try await records.satellites.setRevision(try await nextRevision(records), ofSite: site)
-    }
-
-    /// Moves the site's credential on by `steps` (two leaves no credential a former member knew)
-    /// and stamps its members.
-    func rotateSite(_ site: String, steps: Int64, _ records: FleetRecords) async throws {
-        try await records.sites.advance(site, by: steps)
-        try await touchSite(site, records)
-    }
-
     /// Records the address a satellite advertised, when it changed: its site's members list it.
     func recordAdvertisedURL(_ url: String?, of name: ResourceName) async throws {
-        try await store.transaction { records in
-            let updated = try await records.satellites.setAdvertisedURL(url, of: name.value)
-            try await touch(name, records)
+        try await change(by: .satellite(name.value)) { changes in
+            let updated = try await changes.records.satellites.setAdvertisedURL(url, of: name.value)
+            try await changes.touch(satellite: name.value)
             if let site = updated?.site {
-                try await touchSite(site, records)
+                try await changes.touch(site: site)
             }
         }
     }

@@ -64,10 +64,10 @@ extension Fleet {
     /// Makes the next credential; both work until the satellite first uses the new one.
     private func rotateCredential(_ name: ResourceName) async throws -> String? {
         let credential = Secret.make(prefix: Secret.credentialPrefix)
-        let updated = try await store.transaction { records in
-            guard try await records.satellites.issueNextCredential(Secret.hash(credential), to: name.value) else { return false }
-            try await touch(name, records)
-            try await audit(records, .satellite(name.value), "satellite.credential.issued", name.value)
+        let updated = try await change(by: .satellite(name.value)) { changes in
+            guard try await changes.records.satellites.issueNextCredential(Secret.hash(credential), to: name.value) else { return false }
+            try await changes.touch(satellite: name.value)
+            changes.audit("satellite.credential.issued", name.value)
             return true
         }
         return updated ? credential : nil

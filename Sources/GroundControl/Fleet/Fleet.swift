@@ -3,16 +3,17 @@ import SatelliteProtocol
 
 /// The fleet's domain: registries, groups, satellites, registration, status and desired state.
 ///
-/// Every operation that changes more than one row runs in one `FleetStore` transaction. Every
-/// change that can alter a satellite's desired state takes a new value from the fleet-wide
-/// revision counter and stamps it on what changed; a satellite's generation is the highest stamp
-/// among itself, its groups and their registries, so it increases exactly when its state may have.
+/// Every change runs in one `FleetStore` transaction through `change(by:)`, which stamps what it
+/// touched with a new fleet revision, writes its audit lines and events, and tells the observers
+/// (see `FleetChangeSet`).
 public struct Fleet: Sendable {
     public let store: any FleetStore
     /// How long a registration token stays usable.
     public let tokenLifetime: TimeInterval
     /// Where subscriptions may send events.
     public let eventTargets: EventTargetPolicy
+    /// Told of every change this process commits.
+    public let observers = FleetChangeObservers()
     let now: @Sendable () -> Date
 
     public init(
@@ -35,11 +36,6 @@ public struct Fleet: Sendable {
         try await store.read { records in try await records.revision.current() }
     }
 
-    /// Takes the next revision; in SQL the row lock also orders concurrent changes across processes.
-    func nextRevision(_ records: FleetRecords) async throws -> Int64 {
-        try await records.revision.next()
-    }
-
     /// Who made a change, as the audit log names them.
     public enum Actor: Sendable, Equatable, CustomStringConvertible {
         /// The bootstrap admin token (automation).
@@ -58,11 +54,6 @@ public struct Fleet: Sendable {
             case .groundControl: "ground-control"
             }
         }
-    }
-
-    func audit(_ records: FleetRecords, _ actor: Actor, _ action: String, _ target: String, _ detail: String? = nil) async throws {
-        try await records.audit.append(
-            AuditRecord(at: Self.milliseconds(now()), actor: actor.description, action: action, target: target, detail: detail))
     }
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }

@@ -23,17 +23,15 @@ public final class HarborRobotKeeper: Service {
     private let logger: Logger
     private let metrics: GroundControlMetrics
     private let ready: @Sendable () async -> Void
-    private let onChange: @Sendable () async -> Void
     private let now: @Sendable () -> Date
     /// The signing key, read once: it never changes for a database.
     private let signingKey = Mutex<Data?>(nil)
 
     /// - Parameters:
     ///   - interval: how often a pass runs with nothing changed (expiry, heartbeats confirming).
-    ///   - onChange: called after a pass handed out a robot (the watcher polls at once).
     public init(
         fleet: Fleet, interval: Duration = .seconds(30), logger: Logger, metrics: GroundControlMetrics,
-        ready: @escaping @Sendable () async -> Void = {}, onChange: @escaping @Sendable () async -> Void = {},
+        ready: @escaping @Sendable () async -> Void = {},
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.fleet = fleet
@@ -41,7 +39,6 @@ public final class HarborRobotKeeper: Service {
         self.logger = logger
         self.metrics = metrics
         self.ready = ready
-        self.onChange = onChange
         self.now = now
     }
 
@@ -120,7 +117,6 @@ public final class HarborRobotKeeper: Service {
                 logger.warning("harbor robots: registry \(pair.registry), satellite \(pair.satellite): will retry", metadata: ["error": "\(error)"])
             }
         }
-        if issued { await onChange() }
         return failed.isEmpty
     }
 

@@ -18,8 +18,6 @@ public final class TagResolver: Service {
     private let makeAdapter: AdapterFactory
     private let wakeUps: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
-    /// Called after a pass recorded new digests (the watcher polls at once).
-    private let onChange: @Sendable () async -> Void
     private let ready: @Sendable () async -> Void
     /// The repositories a push event's resolution runs for now (see `resolveOnPush`).
     let pushes = CoalescedRuns()
@@ -28,14 +26,12 @@ public final class TagResolver: Service {
     public init(
         fleet: Fleet, interval: Duration = .seconds(60), logger: Logger,
         ready: @escaping @Sendable () async -> Void = {},
-        makeAdapter: @escaping AdapterFactory = { try OCIRegistryAdapter(url: $0, username: $1, password: $2, insecure: $3) },
-        onChange: @escaping @Sendable () async -> Void = {}
+        makeAdapter: @escaping AdapterFactory = { try OCIRegistryAdapter(url: $0, username: $1, password: $2, insecure: $3) }
     ) {
         self.fleet = fleet
         self.interval = interval
         self.logger = logger
         self.makeAdapter = makeAdapter
-        self.onChange = onChange
         self.ready = ready
         (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -117,7 +113,6 @@ public final class TagResolver: Service {
         }
         for adapter in adapters.values { await adapter.shutdown() }
         await harbors.shutdown()
-        if changed > 0 { await onChange() }
         return changed
     }
 

@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// A lock rather than an actor: every access is a few dictionary operations, and a woken herd of
 /// long-polls queued on an actor would hold heartbeats up behind it.
-final class FleetCache: Sendable {
+package final class FleetCache: Sendable {
     struct Signed: Sendable {
         let document: Data
         let signature: String
@@ -38,7 +38,7 @@ final class FleetCache: Sendable {
     private let keys: SigningKeys
     private let state = Mutex(State())
 
-    init(fleet: Fleet, keys: SigningKeys) {
+    package init(fleet: Fleet, keys: SigningKeys) {
         self.fleet = fleet
         self.keys = keys
     }
@@ -50,7 +50,7 @@ final class FleetCache: Sendable {
     }
 
     /// The configuration for watcher revision `key`, reloaded when older than `satellite` needs.
-    func configuration(key: Int64, covering satellite: SatelliteStateInputs? = nil) async throws -> FleetConfiguration {
+    package func configuration(key: Int64, covering satellite: SatelliteStateInputs? = nil) async throws -> FleetConfiguration {
         let known: FleetConfiguration? = state.withLock { state in
             guard let current = state.current, current.key == key, satellite.map(current.configuration.covers) ?? true else { return nil }
             return current.configuration
@@ -93,7 +93,7 @@ final class FleetCache: Sendable {
     /// The satellites whose state may differ between fleet revisions `from` and `to`: those whose
     /// own row changed, and the members of the groups that changed (or whose registry did); nil
     /// (all of them) when that cannot be read.
-    func affectedSatellites(from: Int64, to: Int64) async -> Set<String>? {
+    package func affectedSatellites(from: Int64, to: Int64) async -> Set<String>? {
         guard let configuration = try? await configuration(key: to) else { return nil }
         let changedRows = state.withLock { state in Set(state.revisions.filter { $0.value > from }.keys) }
         guard configuration.contentRevision > from else { return changedRows }

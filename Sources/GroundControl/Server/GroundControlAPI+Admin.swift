@@ -18,7 +18,6 @@ extension GroundControlAPI {
             let name = try Self.name(context, kind: "registry name")
             let definition = try await APIBody.decode(RegistryDefinition.self, from: request, limit: bodyLimit)
             let (view, created) = try await fleet.putRegistry(name, definition, by: principal.actor)
-            await changed(resolveTags: true)
             return try APIBody.json(view, status: created ? .created : .ok)
         }
         api.get("registries/:name") { request, context in
@@ -28,7 +27,6 @@ extension GroundControlAPI {
         api.delete("registries/:name") { request, context in
             let principal = try await authorize(request, .admin)
             try await fleet.deleteRegistry(try Self.name(context, kind: "registry name"), by: principal.actor)
-            await changed()
             return APIBody.noContent()
         }
 
@@ -42,7 +40,6 @@ extension GroundControlAPI {
             let definition = try await APIBody.decode(GroupDefinition.self, from: request, limit: bodyLimit)
             let expected = try request.headers[.ifMatch].map(Self.revision(ifMatch:))
             let (view, created) = try await fleet.putGroup(name, definition, expectedRevision: expected, by: principal.actor)
-            await changed(resolveTags: true)
             return try APIBody.json(view, status: created ? .created : .ok, headers: [.eTag: "\"\(view.revision)\""])
         }
         api.get("groups/:name") { request, context in
@@ -53,7 +50,6 @@ extension GroundControlAPI {
         api.delete("groups/:name") { request, context in
             let principal = try await authorize(request, .operator)
             try await fleet.deleteGroup(try Self.name(context, kind: "group name"), by: principal.actor)
-            await changed()
             return APIBody.noContent()
         }
 
@@ -61,7 +57,6 @@ extension GroundControlAPI {
             let principal = try await authorize(request, .operator)
             let definition = try await APIBody.decode(SatelliteDefinition.self, from: request, limit: bodyLimit)
             let token = try await fleet.createSatellite(definition, by: principal)
-            await changed()
             return try APIBody.json(token, status: .created)
         }
         api.get("satellites") { request, _ in
@@ -79,32 +74,27 @@ extension GroundControlAPI {
         api.delete("satellites/:name") { request, context in
             let principal = try await authorize(request, .operator)
             try await fleet.deleteSatellite(try Self.name(context, kind: "satellite name"), by: principal.actor)
-            await changed()
             return APIBody.noContent()
         }
         api.post("satellites/:name/token") { request, context in
             let principal = try await authorize(request, .operator)
             let token = try await fleet.issueToken(try Self.name(context, kind: "satellite name"), by: principal)
-            await changed()
             return try APIBody.json(token, status: .created)
         }
         api.post("satellites/:name/approve") { request, context in
             let principal = try await authorize(request, .admin)
             let name = try Self.name(context, kind: "satellite name")
             try await fleet.approveSatellite(name, by: principal)
-            await changed()
             return try APIBody.json(try await fleet.satellite(name))
         }
         api.post("satellites/:name/revoke") { request, context in
             let principal = try await authorize(request, .operator)
             try await fleet.revokeSatellite(try Self.name(context, kind: "satellite name"), by: principal.actor)
-            await changed()
             return APIBody.noContent()
         }
         api.post("satellites/:name/rotate") { request, context in
             let principal = try await authorize(request, .operator)
             try await fleet.requestRotation(try Self.name(context, kind: "satellite name"), by: principal.actor)
-            await changed()
             return Response(status: .accepted)
         }
         api.put("satellites/:name/settings") { request, context in
@@ -112,21 +102,18 @@ extension GroundControlAPI {
             let name = try Self.name(context, kind: "satellite name")
             let settings = try await APIBody.decode(SatelliteSettings.self, from: request, limit: bodyLimit)
             try await fleet.updateSettings(settings, of: name, by: principal.actor)
-            await changed()
             return try APIBody.json(try await fleet.satellite(name))
         }
         api.put("satellites/:name/groups/:group") { request, context in
             let principal = try await authorize(request, .operator)
             let name = try Self.name(context, kind: "satellite name")
             try await fleet.addGroup(try Self.name(context, "group", kind: "group name"), to: name, by: principal.actor)
-            await changed()
             return try APIBody.json(try await fleet.satellite(name))
         }
         api.delete("satellites/:name/groups/:group") { request, context in
             let principal = try await authorize(request, .operator)
             let name = try Self.name(context, kind: "satellite name")
             try await fleet.removeGroup(try Self.name(context, "group", kind: "group name"), from: name, by: principal.actor)
-            await changed()
             return try APIBody.json(try await fleet.satellite(name))
         }
 

@@ -12,7 +12,6 @@ extension GroundControlAPI {
             let body = try await APIBody.decode(RegistrationRequest.self, from: request, limit: bodyLimit, strict: false)
             guard let publicKey = keys.publicKey else { throw GroundControlError(.unavailable, "Ground Control is still starting") }
             let registration = try await fleet.register(token: body.token, publicKey: publicKey)
-            await changed()
             return try APIBody.json(registration)
         }
         api.get("public-key") { _, _ in
@@ -27,7 +26,6 @@ extension GroundControlAPI {
             let report = try await APIBody.decode(StatusReport.self, from: request, limit: bodyLimit * 8, strict: false)
             let (reply, heartbeat) = try await fleet.acceptHeartbeat(report, from: satellite.satellite, configuration: satellite.configuration)
             await heartbeats.add(heartbeat)
-            if !reply.commands.isEmpty { await changed() }
             return try APIBody.json(reply)
         }
     }

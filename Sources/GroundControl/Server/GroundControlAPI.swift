@@ -79,7 +79,6 @@ struct GroundControlAPI: Sendable {
         } else {
             identity = try await fleet.authenticateSatellite(credential: credential)
             cache.remember(identity, credentialHash: hash)
-            if identity.retiredPrevious { await watcher.poll() }
         }
         let satellite = try await inputs(of: identity.name)
         let configuration = try await cache.configuration(key: observed, covering: satellite)
@@ -112,18 +111,14 @@ struct GroundControlAPI: Sendable {
     static func name(_ context: some RequestContext, _ parameter: String = "name", kind: String) throws -> ResourceName {
         try ResourceName(context.parameters.get(parameter) ?? "", kind: kind)
     }
-
-    /// Something changed here: wake long-polls now rather than at the next poll.
-    func changed(resolveTags: Bool = false) async {
-        if resolveTags { resolver.poke() }
-        await watcher.poll()
-    }
 }
 
 /// The Ed25519 key pair, loaded from the database when the server starts.
 /// The key's raw bytes are kept, not the key: swift-crypto's key type is not `Sendable`.
-final class SigningKeys: Sendable {
+package final class SigningKeys: Sendable {
     private let state = Mutex<(raw: Data, publicKey: String)?>(nil)
+
+    package init() {}
 
     func set(_ key: Curve25519.Signing.PrivateKey) {
         let value = (key.rawRepresentation, key.publicKey.rawRepresentation.base64EncodedString())

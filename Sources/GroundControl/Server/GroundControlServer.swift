@@ -63,10 +63,15 @@ public enum GroundControlServer {
         let watcher = RevisionWatcher(
             fleet: fleet, interval: configuration.revisionPollInterval, logger: logger, metrics: metrics, ready: gate.wait)
         let resolver = TagResolver(
-            fleet: fleet, interval: configuration.resolveInterval, logger: logger, ready: gate.wait, onChange: { await watcher.poll() })
+            fleet: fleet, interval: configuration.resolveInterval, logger: logger, ready: gate.wait)
         let robots = HarborRobotKeeper(
-            fleet: fleet, interval: configuration.robotInterval, logger: logger, metrics: metrics, ready: gate.wait,
-            onChange: { await watcher.poll() })
+            fleet: fleet, interval: configuration.robotInterval, logger: logger, metrics: metrics, ready: gate.wait)
+        // Every change this process commits wakes the long-polls it may concern now, rather than
+        // at the watcher's next read, and a changed registry or group is resolved at once.
+        fleet.observers.observe { change in
+            if change.resolveTags { resolver.poke() }
+            if change.revision != nil { await watcher.poll() }
+        }
         let health = FleetHealthWatcher(fleet: fleet, interval: configuration.healthInterval, logger: logger, ready: gate.wait)
         let deliverer = EventDeliverer(fleet: fleet, logger: logger, ready: gate.wait)
         let keys = SigningKeys()

@@ -48,11 +48,11 @@ struct InMemorySatelliteRepository: SatelliteRepository {
         update(name) { $0.revision = revision }
     }
 
-    func setRevision(_ revision: Int64, ofSite site: String) async throws {
+    func setRevision(_ revision: Int64, ofSite site: String) async throws -> Set<String> {
         transaction.change { tables in
-            for name in tables.satellites.keys where tables.satellites[name]?.site == site {
-                tables.satellites[name]?.revision = revision
-            }
+            let members = Set(tables.satellites.values.filter { $0.site == site }.map(\.name))
+            for name in members { tables.satellites[name]?.revision = revision }
+            return members
         }
     }
 

@@ -20,9 +20,11 @@ package protocol SatelliteRepository: Sendable {
     /// process's cache that what it holds for the name is void.
     func delete(_ name: String, tombstoneRevision revision: Int64) async throws -> SatelliteRecord?
 
-    /// Stamps one satellite, or every member of a site, with a revision: caches read them again.
+    /// Stamps one satellite, or every member of a site (returned), with a revision: caches read
+    /// them again.
     func setRevision(_ revision: Int64, of name: String) async throws
-    func setRevision(_ revision: Int64, ofSite site: String) async throws
+    @discardableResult
+    func setRevision(_ revision: Int64, ofSite site: String) async throws -> Set<String>
 
     func setSettings(_ settings: SatelliteSettings, of name: String) async throws
 

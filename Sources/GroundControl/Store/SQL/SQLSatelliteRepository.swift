@@ -72,8 +72,9 @@ struct SQLSatelliteRepository: SatelliteRepository {
         try await session.query("UPDATE satellites SET revision = ? WHERE name = ?", .integer(revision), .text(name))
     }
 
-    func setRevision(_ revision: Int64, ofSite site: String) async throws {
-        try await session.query("UPDATE satellites SET revision = ? WHERE site = ?", .integer(revision), .text(site))
+    func setRevision(_ revision: Int64, ofSite site: String) async throws -> Set<String> {
+        Set(try await session.query("UPDATE satellites SET revision = ? WHERE site = ? RETURNING name", .integer(revision), .text(site))
+            .map { try $0.text("name") })
     }
 
     func setSettings(_ settings: SatelliteSettings, of name: String) async throws {
