@@ -8,9 +8,10 @@ import SatelliteProtocol
 /// view as the API's do; every change a page offers is a call to the API itself, made by the
 /// page's script with the session cookie and its CSRF token.
 extension GroundControlAPI {
-    func addDashboardRoutes(to router: Router<BasicRequestContext>) {
-        router.get("/") { request, _ in
-            try await page(request, section: "/", title: "Fleet") { frame in
+    func addDashboardRoutes(to router: Router<GroundControlContext>) {
+        let pages = pages(router)
+        pages.get("/") { request, context in
+            try await page(request, context, section: "/", title: "Fleet") { frame in
                 let query = OverviewPage.Query(Self.parameters(request))
                 let page = OverviewPage(
                     frame: frame, satellites: try await satelliteViews(), groups: try await fleet.groups().map(\.name),
@@ -18,15 +19,15 @@ extension GroundControlAPI {
                 return request.uri.queryParameters.get("fragment") == "fleet" ? templates.render(page, "fleet") : templates.render(page, "overview")
             }
         }
-        router.get("satellites/:name") { request, context in
-            try await page(request, section: "/", title: "Satellite") { frame in
+        pages.get("satellites/:name") { request, context in
+            try await page(request, context, section: "/", title: "Satellite") { frame in
                 let satellite = try await fleet.satellite(try Self.name(context, kind: "satellite name"))
                 let page = SatellitePage(frame: frame, satellite: satellite, groups: try await fleet.groups().map(\.name), now: Date())
                 return request.uri.queryParameters.get("fragment") == "status" ? templates.render(page, "status") : templates.render(page, "satellite")
             }
         }
-        router.get("groups") { request, _ in
-            try await page(request, section: "/groups", title: "Groups") { frame in
+        pages.get("groups") { request, context in
+            try await page(request, context, section: "/groups", title: "Groups") { frame in
                 templates.render(
                     GroupsPage(
                         frame: frame, groups: try await fleet.groups(), registries: try await fleet.registries(),
@@ -34,19 +35,19 @@ extension GroundControlAPI {
                     "groups")
             }
         }
-        router.get("groups/:name") { request, context in
-            try await page(request, section: "/groups", title: "Group") { frame in
+        pages.get("groups/:name") { request, context in
+            try await page(request, context, section: "/groups", title: "Group") { frame in
                 let group = try await fleet.group(try Self.name(context, kind: "group name"))
                 return templates.render(GroupPage(frame: frame, group: group, satellites: try await satelliteViews(), now: Date()), "group")
             }
         }
-        router.get("registries") { request, _ in
-            try await page(request, section: "/registries", title: "Registries") { frame in
+        pages.get("registries") { request, context in
+            try await page(request, context, section: "/registries", title: "Registries") { frame in
                 templates.render(RegistriesPage(frame: frame, registries: try await fleet.registries(), now: Date()), "registries")
             }
         }
-        router.get("events") { request, _ in
-            try await page(request, section: "/events", title: "Events") { frame in
+        pages.get("events") { request, context in
+            try await page(request, context, section: "/events", title: "Events") { frame in
                 let subscriptions = try await fleet.subscriptions()
                 var deliveries: [(String, DeliveryAttempt)] = []
                 for subscription in subscriptions {
@@ -56,8 +57,8 @@ extension GroundControlAPI {
                 return templates.render(EventsPage(frame: frame, subscriptions: subscriptions, deliveries: deliveries, now: Date()), "events")
             }
         }
-        router.get("audit") { request, _ in
-            try await page(request, section: "/audit", title: "Audit log") { frame in
+        pages.get("audit") { request, context in
+            try await page(request, context, section: "/audit", title: "Audit log") { frame in
                 let filter = try Self.auditFilter(request.uri.queryParameters)
                 let before = try Self.integer(request.uri.queryParameters.get("before"), field: "before", range: 1...Int.max)
                 let entries = try await fleet.auditLog(limit: AuditPage.pageSize, before: before.map(Int64.init), filter: filter)
@@ -81,23 +82,12 @@ extension GroundControlAPI {
         return response
     }
 
-    /// A page for a logged-in person: their session read from the cookie, the page rendered with
-    /// its frame, failures thrown with that frame for the error middleware to render as the error
-    /// page. Without a session: to the login page, or 401
-    /// for a live fragment (a script should not swap the login form into a table).
+    /// A page for the person logged in: rendered with its frame, failures thrown with that frame
+    /// for the error middleware to render as the error page.
     func page(
-        _ request: Request, section: String, title: String, render: (PageFrame) async throws -> String
+        _ request: Request, _ context: PageContext, section: String, title: String, render: (PageFrame) async throws -> String
     ) async throws -> Response {
-        guard let session = request.cookies[BrowserSession.cookie]?.value, let principal = try await fleet.principal(session: session) else {
-            if request.uri.queryParameters.get("fragment") != nil {
-                return Self.html("", status: .unauthorized)
-            }
-            let next = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
-            var components = URLComponents()
-            components.queryItems = [URLQueryItem(name: "next", value: next)]
-            return Response(status: .seeOther, headers: [.location: "/login?" + (components.percentEncodedQuery ?? "")])
-        }
-        let frame = PageFrame(title: title, section: section, principal: principal, session: session)
+        let frame = PageFrame(title: title, section: section, principal: context.principal, session: context.session)
         do {
             return Self.html(try await render(frame))
         } catch {

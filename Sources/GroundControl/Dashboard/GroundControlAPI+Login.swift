@@ -17,7 +17,7 @@ extension GroundControlAPI {
         var csrf: String?
     }
 
-    func addLoginRoutes(to router: Router<BasicRequestContext>) {
+    func addLoginRoutes(to router: Router<GroundControlContext>) {
         addOIDCRoutes(to: router)
         router.get("login") { request, _ in
             loginPage(next: Self.localPath(request.uri.queryParameters.get("next")), error: nil, status: .ok)

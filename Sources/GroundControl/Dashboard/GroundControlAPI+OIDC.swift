@@ -7,7 +7,7 @@ import SatelliteProtocol
 /// nonce and a PKCE challenge kept in a short-lived cookie; `/login/oidc/callback` checks the
 /// state, exchanges the code, verifies the ID token and maps its claim to a role.
 extension GroundControlAPI {
-    func addOIDCRoutes(to router: Router<BasicRequestContext>) {
+    func addOIDCRoutes(to router: Router<GroundControlContext>) {
         router.get("login/oidc") { request, _ in
             guard let oidc else { throw GroundControlError(.notFound, "no OIDC provider is configured") }
             let next = Self.localPath(request.uri.queryParameters.get("next"))

@@ -14,9 +14,9 @@ extension GroundControlAPI {
     /// Everything that can be refused is refused before the first byte: an unknown satellite or
     /// base, an artifact that cannot be resolved. A failure later cuts the response short, which
     /// the client sees as a broken transfer.
-    func addBundleRoutes(to router: Router<BasicRequestContext>) {
-        router.group("api/v1").get("satellites/:name/bundle") { request, context in
-            let principal = try await authorize(request, .operator)
+    func addBundleRoutes(to router: Router<GroundControlContext>) {
+        people(router, .operator).get("satellites/:name/bundle") { request, context in
+            let principal = context.principal
             let name = try Self.name(context, kind: "satellite name")
             let since = try Self.integer(request.uri.queryParameters.get("since"), field: "since", range: 1...Int.max).map(Int64.init)
             let bundle = try await fleet.bundleState(of: name, since: since, for: principal)

@@ -48,7 +48,7 @@ extension GroundControlAPI {
     /// `POST /api/v1/events/harbor`: a registry's webhook, authenticated by the secret its policy
     /// sends as the `Authorization` header. The groups using the repository named are resolved at
     /// once, so the change reaches waiting long-polls without waiting for the periodic pass.
-    func addEventRoutes(to router: Router<BasicRequestContext>) {
+    func addEventRoutes(to router: Router<GroundControlContext>) {
         router.group("api/v1").post("events/harbor") { request, _ in
             guard let header = request.headers[.authorization],
                   let registry = try await fleet.registry(webhookAuthorization: header)

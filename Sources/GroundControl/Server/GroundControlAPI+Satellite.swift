@@ -5,7 +5,7 @@ import SatelliteProtocol
 
 extension GroundControlAPI {
     /// Registration (token in the body), desired state and heartbeats (satellite credential).
-    func addSatelliteRoutes(to router: Router<BasicRequestContext>) {
+    func addSatelliteRoutes(to router: Router<GroundControlContext>) {
         let api = router.group("api/v1")
 
         api.post("register") { request, _ in
@@ -18,11 +18,12 @@ extension GroundControlAPI {
             guard let publicKey = keys.publicKey else { throw GroundControlError(.unavailable, "Ground Control is still starting") }
             return try APIBody.json(["publicKey": publicKey, "algorithm": "ed25519"])
         }
-        api.get("state") { request, _ in
-            try await state(for: try await requireSatellite(request), request: request)
+        let satellites = satellites(router)
+        satellites.get("state") { request, context in
+            try await state(for: context.satellite, request: request)
         }
-        api.post("status") { request, _ in
-            let satellite = try await requireSatellite(request)
+        satellites.post("status") { request, context in
+            let satellite = context.satellite
             let report = try await APIBody.decode(StatusReport.self, from: request, limit: bodyLimit * 8, strict: false)
             let (reply, heartbeat) = try await fleet.acceptHeartbeat(report, from: satellite.satellite, configuration: satellite.configuration)
             await heartbeats.add(heartbeat)
@@ -77,7 +78,7 @@ extension GroundControlAPI {
     }
 
     /// `/healthz`, `/readyz`, `/metrics`, `/openapi.json`: no token.
-    func addOperationsRoutes(to router: Router<BasicRequestContext>) {
+    func addOperationsRoutes(to router: Router<GroundControlContext>) {
         router.get("healthz") { _, _ in APIBody.raw(Data(#"{"status":"ok"}"#.utf8)) }
         router.get("readyz") { _, _ in
             guard keys.publicKey != nil else { throw GroundControlError(.unavailable, "starting") }

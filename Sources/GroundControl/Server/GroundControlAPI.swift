@@ -28,32 +28,6 @@ struct GroundControlAPI: Sendable {
         try await fleetViews.views { [fleet] in try await fleet.satellites() }
     }
 
-    /// Admin routes take the bootstrap admin token, a person's token, or a dashboard session
-    /// (with its CSRF token on anything but a read) whose role is at least `needed`; returns who
-    /// it is, for the audit log.
-    func authorize(_ request: Request, _ needed: Role) async throws -> Principal {
-        let found: Principal?
-        if let token = Self.bearer(request) {
-            found = try await fleet.principal(token: token)
-        } else if let session = request.cookies[BrowserSession.cookie]?.value {
-            found = try await fleet.principal(session: session)
-            if found != nil, !BrowserSession.isSafe(request.method),
-               !BrowserSession.csrfMatches(request.headers[BrowserSession.csrfHeader], session: session) {
-                throw GroundControlError(.csrfRejected, "a change made with a session cookie needs its CSRF token (X-CSRF-Token)")
-            }
-        } else {
-            found = nil
-        }
-        guard let principal = found else {
-            throw GroundControlError(
-                .unauthorized, "a token is required (Authorization: Bearer <token>): the admin token, or a personal token (satctl login)")
-        }
-        guard principal.role >= needed else {
-            throw GroundControlError(.forbidden, "\(principal.actor) has the role \(principal.role.rawValue); this needs \(needed.rawValue)")
-        }
-        return principal
-    }
-
     /// A satellite's request: who it is, its row, and the configuration, mostly from the cache.
     struct SatelliteRequest: Sendable {
         let name: ResourceName

@@ -83,7 +83,7 @@ public enum GroundControlServer {
             bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds, templates: try DashboardTemplates(),
             oidc: configuration.oidc.map { OIDCProvider(configuration: $0) })
 
-        let router = Router()
+        let router = Router(context: GroundControlContext.self)
         router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger, templates: api.templates))
         api.addOperationsRoutes(to: router)
         api.addAdminRoutes(to: router)
