@@ -45,6 +45,12 @@ let package = Package(
         .target(name: "StrictJSON", swiftSettings: strict),
         // Files replaced whole (temp, fsync, rename, fsync the directory): the one helper for it.
         .target(name: "DurableFiles", swiftSettings: strict),
+        // Background loops (a pass every interval, on a poke, ending at shutdown): the one helper for them.
+        .target(
+            name: "BackgroundWork",
+            dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strict
+        ),
         // SHA-256 with a state that can be saved; its code is the BoringSSL inside swift-crypto.
         .target(name: "ResumableHash", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
@@ -122,6 +128,7 @@ let package = Package(
                 "OCI",
                 "SystemShims",
                 "DurableFiles",
+                "BackgroundWork",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -204,6 +211,7 @@ let package = Package(
             name: "GroundControl",
             dependencies: [
                 "OCI", "SatelliteProtocol", "StrictJSON", "RegistryClient", "HTTPServerSupport", "ImageSignatures", "Replication",
+                "BackgroundWork",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -287,6 +295,14 @@ let package = Package(
             name: "OCITests", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: testSettings),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: testSettings),
         .testTarget(name: "DurableFilesTests", dependencies: ["DurableFiles", "TestSupport"], swiftSettings: testSettings),
+        .testTarget(
+            name: "BackgroundWorkTests",
+            dependencies: [
+                "BackgroundWork", "TestSupport",
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: testSettings
+        ),
         .testTarget(name: "ImageSignaturesTests", dependencies: ["ImageSignatures", "OCI", "TestSupport"], swiftSettings: testSettings),
         .testTarget(
             name: "RuntimeConfigTests",

@@ -1,3 +1,4 @@
+import BackgroundWork
 import Logging
 import ServiceLifecycle
 
@@ -14,14 +15,8 @@ public struct GarbageCollectionService: Service {
     }
 
     public func run() async throws {
-        // Sleeping is cancelled on graceful shutdown; a pass in progress completes first.
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await gracefulShutdown(sleepingFor: interval)
-            } catch {
-                return
-            }
-            if Task.isShuttingDownGracefully { return }
+        // A pass under way when the shutdown begins completes.
+        await PeriodicWork(every: interval).run(waitFirst: true) {
             do {
                 _ = try await store.collectGarbage()
                 try store.sweepUploads()
@@ -29,12 +24,5 @@ public struct GarbageCollectionService: Service {
                 logger.error("garbage collection failed", metadata: ["error": "\(error)"])
             }
         }
-    }
-}
-
-/// Sleeps, returning early (by throwing) when graceful shutdown starts.
-func gracefulShutdown(sleepingFor duration: Duration) async throws {
-    try await cancelWhenGracefulShutdown {
-        try await Task.sleep(for: duration)
     }
 }

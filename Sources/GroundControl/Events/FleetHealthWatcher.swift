@@ -1,3 +1,4 @@
+import BackgroundWork
 import Logging
 import ServiceLifecycle
 
@@ -18,16 +19,12 @@ public struct FleetHealthWatcher: Service {
 
     public func run() async throws {
         await ready()
-        // Cancelled at a graceful shutdown, so the stop does not wait out a sleep.
-        await cancelWhenGracefulShutdown {
-            var memo = Fleet.HealthMemo()
-            while !Task.isCancelled {
-                do {
-                    try await fleet.observeHealth(remembering: &memo)
-                } catch {
-                    logger.warning("cannot look at the fleet's health", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
+        var memo = Fleet.HealthMemo()
+        await PeriodicWork(every: interval).run {
+            do {
+                try await fleet.observeHealth(remembering: &memo)
+            } catch {
+                logger.warning("cannot look at the fleet's health", metadata: ["error": "\(error)"])
             }
         }
     }

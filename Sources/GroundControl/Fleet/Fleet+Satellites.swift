@@ -20,9 +20,8 @@ extension Fleet {
             try await Self.requireGroups(groups, changes.records)
             try await changes.records.satellites.create(NewSatellite(
                 name: name.value, labels: labels, settings: settings, site: site, groups: groups.map(\.value),
-                revision: try await changes.revision(), createdAt: Self.milliseconds(created),
+                revision: try await changes.created(satellite: name.value), createdAt: Self.milliseconds(created),
                 token: TokenGrant(hash: Secret.hash(token), expiresAt: Self.milliseconds(expires), approved: principal.mayApproveSatellites)))
-            try await changes.touch(satellite: name.value)
             changes.audit("satellite.create", name.value, "groups \(groups.map(\.value).joined(separator: ","))")
         }
         return RegistrationToken(name: name.value, token: token, expiresAt: expires)

@@ -47,6 +47,8 @@ struct FleetChangeSet: Sendable {
     let actor: Fleet.Actor
     private let at: Int64
     private var summary = FleetChange()
+    /// Satellites whose row `apply` stamps (a new one carries the revision already).
+    private var stamped: Set<String> = []
     private var sites: Set<String> = []
     private var audits: [AuditRecord] = []
     private var events: [EventRecord] = []
@@ -72,6 +74,13 @@ struct FleetChangeSet: Sendable {
     mutating func touch(satellite name: String) async throws {
         _ = try await revision()
         summary.satellites.insert(name)
+        stamped.insert(name)
+    }
+
+    /// A satellite added at this change's revision: its caches start now.
+    mutating func created(satellite name: String) async throws -> Int64 {
+        summary.satellites.insert(name)
+        return try await revision()
     }
 
     /// The site's members list each other (or share its credential): each is stamped.
@@ -107,7 +116,7 @@ struct FleetChangeSet: Sendable {
     func apply() async throws -> FleetChange {
         var summary = summary
         if let revision = summary.revision {
-            for name in summary.satellites.sorted() {
+            for name in stamped.sorted() {
                 try await records.satellites.setRevision(revision, of: name)
             }
             for site in sites.sorted() {

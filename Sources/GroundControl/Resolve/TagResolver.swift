@@ -1,3 +1,4 @@
+import BackgroundWork
 import Foundation
 import Logging
 import OCI
@@ -13,11 +14,9 @@ public final class TagResolver: Service {
     public typealias AdapterFactory = @Sendable (_ url: String, _ username: String?, _ password: String?, _ insecure: Bool) throws -> any RegistryAdapter
 
     private let fleet: Fleet
-    private let interval: Duration
     let logger: Logger
     private let makeAdapter: AdapterFactory
-    private let wakeUps: AsyncStream<Void>
-    private let wake: AsyncStream<Void>.Continuation
+    private let work: PeriodicWork
     private let ready: @Sendable () async -> Void
     /// The repositories a push event's resolution runs for now (see `resolveOnPush`).
     let pushes = CoalescedRuns()
@@ -29,30 +28,19 @@ public final class TagResolver: Service {
         makeAdapter: @escaping AdapterFactory = { try OCIRegistryAdapter(url: $0, username: $1, password: $2, insecure: $3) }
     ) {
         self.fleet = fleet
-        self.interval = interval
         self.logger = logger
         self.makeAdapter = makeAdapter
         self.ready = ready
-        (wakeUps, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        work = PeriodicWork(every: interval)
     }
 
     /// Asks for a pass soon.
-    public func poke() { wake.yield() }
+    public func poke() { work.poke() }
 
     public func run() async throws {
         await ready()
-        let ticker = Task { [wake, interval] in
-            while !Task.isCancelled {
-                wake.yield()
-                try? await Task.sleep(for: interval)
-            }
-        }
-        defer { ticker.cancel() }
-        await cancelWhenGracefulShutdown {
-            for await _ in self.wakeUps {
-                await self.pass()
-            }
-        }
+        // A pass waits on registries: the shutdown does not wait for it.
+        await work.runCancellingPass { await self.pass() }
     }
 
     /// Resolves the tags of `repository` in every group on `registry` at once: a push event named

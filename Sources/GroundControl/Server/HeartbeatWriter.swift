@@ -1,3 +1,4 @@
+import BackgroundWork
 import Logging
 import ServiceLifecycle
 
@@ -21,10 +22,7 @@ public actor HeartbeatWriter: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: interval)
-            await flush()
-        }
+        await PeriodicWork(every: interval).run(waitFirst: true) { await flush() }
         await flush()
     }
 
