@@ -12,12 +12,12 @@ import SatelliteProtocol
 /// satellite serves. The file appears only when complete.
 public struct BundleExport {
     public struct Options: Sendable {
-        public var dataDirectory: String
+        public var dataDirectory: DataDirectory
         public var output: String
         /// A state Ground Control sent online carries registry credentials; they travel only when asked.
         public var includeCredentials = false
 
-        public init(dataDirectory: String, output: String) {
+        public init(dataDirectory: DataDirectory, output: String) {
             self.dataDirectory = dataDirectory
             self.output = output
         }

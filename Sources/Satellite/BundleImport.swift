@@ -13,11 +13,11 @@ import SatelliteProtocol
 public struct BundleImport {
     public struct Options: Sendable {
         public var path: String
-        public var dataDirectory: String
+        public var dataDirectory: DataDirectory
         /// Ground Control's state key (base64 Ed25519); without it, the one saved at registration.
         public var publicKey: String?
 
-        public init(path: String, dataDirectory: String, publicKey: String? = nil) {
+        public init(path: String, dataDirectory: DataDirectory, publicKey: String? = nil) {
             self.path = path
             self.dataDirectory = dataDirectory
             self.publicKey = publicKey
@@ -38,7 +38,7 @@ public struct BundleImport {
 
     /// The file a satellite that is not registered with Ground Control follows after an import
     /// (`satellite run --state-file … --state-public-key …`); its signature sits beside it.
-    public static func stateFilePath(in dataDirectory: String) -> String { dataDirectory + "/imported-state.json" }
+    public static func stateFilePath(in dataDirectory: DataDirectory) -> String { dataDirectory.importedState }
 
     let options: Options
     let store: RegistryStore

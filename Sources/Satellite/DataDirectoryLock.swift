@@ -12,11 +12,11 @@ public final class DataDirectoryLock: Sendable {
 
     /// Taken before the store is opened: opening sweeps what a crash left in `uploads/`, which
     /// would take another process's uploads in flight. Makes the directory if need be.
-    public init(directory: String, purpose: String) throws(DataDirectoryLockError) {
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+    public init(directory: DataDirectory, purpose: String) throws(DataDirectoryLockError) {
+        if mkdir(directory.path, 0o755) != 0 && errno != EEXIST {
             throw DataDirectoryLockError("cannot make \(directory): \(String(cString: strerror(errno)))")
         }
-        let path = directory + "/satellite.lock"
+        let path = directory.lock
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw DataDirectoryLockError("cannot open \(path): \(String(cString: strerror(errno)))")

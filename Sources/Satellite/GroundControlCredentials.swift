@@ -11,16 +11,16 @@ public struct GroundControlCredentials: Codable, Sendable, Equatable {
     /// Ed25519, raw 32 bytes in base64.
     public var publicKey: String
 
-    static func path(in dataDirectory: String) -> String { dataDirectory + "/ground-control.json" }
+    static func path(in dataDirectory: DataDirectory) -> String { dataDirectory.credentials }
 
-    static func load(from dataDirectory: String) throws -> GroundControlCredentials? {
+    static func load(from dataDirectory: DataDirectory) throws -> GroundControlCredentials? {
         let path = path(in: dataDirectory)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         return try JSONDecoder().decode(GroundControlCredentials.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     /// Writes the file whole (temp file, then rename), created with mode 0600.
-    func save(to dataDirectory: String) throws {
+    func save(to dataDirectory: DataDirectory) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try DurableFile.write(try encoder.encode(self), to: Self.path(in: dataDirectory), mode: .created(0o600))

@@ -23,14 +23,14 @@ import ServiceLifecycle
 public struct GroundControlLink: Service {
     public struct Options: Sendable {
         public var url: String
-        public var dataDirectory: String
+        public var dataDirectory: DataDirectory
         /// The one-time registration token; unused once `ground-control.json` exists.
         public var token: String?
         /// Seconds each long-poll may wait for a change.
         public var wait = 60
         public var maximumBackoff: Duration = .seconds(120)
 
-        public init(url: String, dataDirectory: String, token: String?) {
+        public init(url: String, dataDirectory: DataDirectory, token: String?) {
             self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
             self.dataDirectory = dataDirectory
             self.token = token

@@ -52,7 +52,7 @@ public enum RuntimeMirrors {
     /// The state the agent would apply now: the state file, checked as `satellite run` checks it,
     /// or the state Ground Control last sent, kept in the data directory and verified with the
     /// key received at registration.
-    public static func currentState(stateFile: String?, publicKey: String?, dataDirectory: String?) throws -> DesiredState {
+    public static func currentState(stateFile: String?, publicKey: String?, dataDirectory: DataDirectory?) throws -> DesiredState {
         switch (stateFile, dataDirectory) {
         case (let path?, nil):
             let source = StateFileSource(options: .init(path: path, publicKey: publicKey), inbox: DesiredStateInbox(), logger: .init(label: "runtime"))

@@ -15,7 +15,7 @@ import UnixSignals
 public struct SatelliteRuntime {
     /// The registry every satellite serves.
     public struct Registry: Sendable {
-        public var directory: String
+        public var directory: DataDirectory
         public var store = RegistryStore.Options()
         public var server: RegistryServer.Configuration
         public var garbageCollectionInterval: Duration = .seconds(3600)
@@ -28,7 +28,7 @@ public struct SatelliteRuntime {
         /// Seconds a pulled-through manifest is kept after its last pull, even over the budget.
         public var cacheMinAge: Double = 60
 
-        public init(directory: String, server: RegistryServer.Configuration) {
+        public init(directory: DataDirectory, server: RegistryServer.Configuration) {
             self.directory = directory
             self.server = server
         }
@@ -81,7 +81,7 @@ public struct SatelliteRuntime {
         self.logger = logger
         // One process per data directory: `satellite import` must not rewrite a store being served.
         lock = try DataDirectoryLock(directory: registry.directory, purpose: "serving it from another")
-        let store = try RegistryStore(directory: registry.directory, options: registry.store, logger: logger)
+        let store = try RegistryStore(directory: registry.directory.store, options: registry.store, logger: logger)
         self.store = store
         let configuredPort = registry.server.port
         // An agent keeps each upstream's content apart and pulls through what its rules allow; a

@@ -27,10 +27,10 @@ public struct SatelliteStatus: Codable, Sendable {
     public var transfer: TransferCounts?
     public var inventory: [Tagged]
 
-    static func path(in dataDirectory: String) -> String { dataDirectory + "/status.json" }
+    static func path(in dataDirectory: DataDirectory) -> String { dataDirectory.status }
 
     /// Replaces the file whole: a reader never sees half of it, a crash leaves the old one.
-    func write(to dataDirectory: String) throws {
+    func write(to dataDirectory: DataDirectory) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
@@ -38,7 +38,7 @@ public struct SatelliteStatus: Codable, Sendable {
     }
 
     /// Reads the status a running or stopped agent left in `dataDirectory`.
-    public static func read(from dataDirectory: String) throws -> SatelliteStatus {
+    public static func read(from dataDirectory: DataDirectory) throws -> SatelliteStatus {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(SatelliteStatus.self, from: Data(contentsOf: URL(fileURLWithPath: path(in: dataDirectory))))

@@ -8,11 +8,11 @@ import SatelliteProtocol
 /// registration: a state changed on disk is never applied, nor its generation used to ask Ground
 /// Control for changes.
 package enum SavedState {
-    package static func path(in dataDirectory: String) -> String { dataDirectory + "/ground-control-state.signed" }
+    package static func path(in dataDirectory: DataDirectory) -> String { dataDirectory.savedState }
 
     /// Where versions before 0.2 kept the document and its signature, as two files.
-    package static func legacyPaths(in dataDirectory: String) -> (document: String, signature: String) {
-        (dataDirectory + "/ground-control-state.json", dataDirectory + "/ground-control-state.json.sig")
+    package static func legacyPaths(in dataDirectory: DataDirectory) -> (document: String, signature: String) {
+        dataDirectory.legacySavedState
     }
 
     /// What a restart finds.
@@ -25,14 +25,14 @@ package enum SavedState {
 
     /// Marks a saved state that a bundle brought: Ground Control signs those without registry
     /// credentials, so the link asks for the full state once it can, not only for a newer one.
-    package static func bundleMarkerPath(in dataDirectory: String) -> String { dataDirectory + "/ground-control-state.from-bundle" }
+    package static func bundleMarkerPath(in dataDirectory: DataDirectory) -> String { dataDirectory.bundleMarker }
 
-    package static func isFromBundle(in dataDirectory: String) -> Bool {
+    package static func isFromBundle(in dataDirectory: DataDirectory) -> Bool {
         FileManager.default.fileExists(atPath: bundleMarkerPath(in: dataDirectory))
     }
 
     /// Replaces the saved state (temp file, fsync, rename).
-    package static func save(_ document: Data, signature: String, fromBundle: Bool = false, in dataDirectory: String) throws {
+    package static func save(_ document: Data, signature: String, fromBundle: Bool = false, in dataDirectory: DataDirectory) throws {
         if fromBundle {
             try DurableFile.write(Data(), to: bundleMarkerPath(in: dataDirectory), mode: .created(0o600))
         }
@@ -44,13 +44,13 @@ package enum SavedState {
     }
 
     /// Forgets the saved state, so that a restart has nothing to apply.
-    package static func remove(in dataDirectory: String) {
+    package static func remove(in dataDirectory: DataDirectory) {
         unlink(path(in: dataDirectory))
     }
 
     /// The saved document and its signature as received, unchecked (an export passes them on,
     /// and the import checks them).
-    package static func raw(in dataDirectory: String) -> (Data, String)? {
+    package static func raw(in dataDirectory: DataDirectory) -> (Data, String)? {
         guard let contents = FileManager.default.contents(atPath: path(in: dataDirectory)),
               let newline = contents.firstIndex(of: UInt8(ascii: "\n"))
         else { return nil }
@@ -58,7 +58,7 @@ package enum SavedState {
     }
 
     /// The saved state, checked against `publicKey`.
-    package static func load(in dataDirectory: String, publicKey: String) -> Found {
+    package static func load(in dataDirectory: DataDirectory, publicKey: String) -> Found {
         let path = path(in: dataDirectory)
         let document: Data
         let signature: String

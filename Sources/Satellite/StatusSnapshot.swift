@@ -9,7 +9,7 @@ import SatelliteProtocol
 /// refused, and the last sync's report. The heartbeat reads it; `status.json` mirrors it for
 /// `satellite status`; `changed` wakes the heartbeat when a sync ends or a state is refused.
 public actor StatusSnapshot {
-    let dataDirectory: String
+    let dataDirectory: DataDirectory
     let store: RegistryStore
     let logger: Logger
     private(set) var stateSource: String
@@ -25,7 +25,7 @@ public actor StatusSnapshot {
     let site: @Sendable () -> (advertised: String?, transfer: TransferCounts?)
 
     public init(
-        dataDirectory: String, stateSource: String, store: RegistryStore, logger: Logger,
+        dataDirectory: DataDirectory, stateSource: String, store: RegistryStore, logger: Logger,
         isCached: @escaping @Sendable (String) -> Bool = { _ in false },
         site: @escaping @Sendable () -> (advertised: String?, transfer: TransferCounts?) = { (nil, nil) }
     ) {

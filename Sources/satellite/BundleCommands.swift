@@ -31,12 +31,13 @@ struct ImportCommand: AsyncParsableCommand {
         let logger = try BundleCommandSupport.logger(logLevel)
         let key = try statePublicKey.map(StatePublicKey.read)
         try DataDirectoryMode.apply(try DataDirectoryMode.parse(dataMode), to: dataDirectory, warn: { logger.warning("\($0)") })
-        let lock = try DataDirectoryLock(directory: dataDirectory, purpose: "importing a bundle into it")
+        let directory = DataDirectory(dataDirectory)
+        let lock = try DataDirectoryLock(directory: directory, purpose: "importing a bundle into it")
         defer { withExtendedLifetime(lock) {} }
         let store = try RegistryStore(directory: dataDirectory, logger: logger)
         let started = ContinuousClock.now
         let outcome = try await BundleImport(
-            options: .init(path: file, dataDirectory: dataDirectory, publicKey: key), store: store, logger: logger
+            options: .init(path: file, dataDirectory: directory, publicKey: key), store: store, logger: logger
         ).run()
         let seconds = BundleCommandSupport.seconds(ContinuousClock.now - started)
         print("""
@@ -45,7 +46,7 @@ struct ImportCommand: AsyncParsableCommand {
             \(outcome.blobsHeld) already held, in \(seconds) s
             the state is kept in \(outcome.statePath)
             """)
-        if outcome.statePath == BundleImport.stateFilePath(in: dataDirectory) {
+        if outcome.statePath == BundleImport.stateFilePath(in: directory) {
             print("serve it with: satellite run --data-dir \(dataDirectory) --state-file \(outcome.statePath) --state-public-key \(statePublicKey ?? "KEY")")
         }
     }
@@ -76,7 +77,7 @@ struct ExportCommand: AsyncParsableCommand {
         var storeOptions = RegistryStore.Options()
         storeOptions.cleansUpOnOpen = false
         let store = try RegistryStore(directory: dataDirectory, options: storeOptions, logger: logger)
-        var options = BundleExport.Options(dataDirectory: dataDirectory, output: output)
+        var options = BundleExport.Options(dataDirectory: DataDirectory(dataDirectory), output: output)
         options.includeCredentials = includeCredentials
         let started = ContinuousClock.now
         let about = try await BundleExport(options: options, store: store, logger: logger).run()

@@ -72,7 +72,7 @@ struct RegistrySettings {
         let logger = self.logger
         try DataDirectoryMode.apply(
             try DataDirectoryMode.parse(settings.string("data-mode", flag: options.dataMode)), to: directory, warn: { logger.warning("\($0)") })
-        var registry = SatelliteRuntime.Registry(directory: directory, server: server)
+        var registry = SatelliteRuntime.Registry(directory: DataDirectory(directory), server: server)
         registry.store.garbageGracePeriod = try settings.seconds("gc-grace", flag: options.gcGrace, default: 3600)
         registry.garbageCollectionInterval = .seconds(max(try settings.seconds("gc-interval", flag: options.gcInterval, default: 3600), 1))
         if let raw = settings.string("cache-max-bytes", flag: options.cacheMaxBytes) {

@@ -38,7 +38,7 @@ struct RuntimeCommand: AsyncParsableCommand {
                 guard !runtimes.isEmpty else { throw RuntimeConfigError(.invalidInput, "--runtime names no runtime") }
                 let advertised = try RuntimeMirrors.Advertised(advertise, caFile: advertiseCA)
                 let state = try RuntimeMirrors.currentState(
-                    stateFile: stateFile, publicKey: try statePublicKey.map(StatePublicKey.read), dataDirectory: dataDirectory)
+                    stateFile: stateFile, publicKey: try statePublicKey.map(StatePublicKey.read), dataDirectory: dataDirectory.map(DataDirectory.init))
                 let plan = try RuntimeMirrors.plan(for: state, advertised: advertised)
                 let configurator = RuntimeConfigurator(root: root)
                 for runtime in runtimes {

@@ -18,7 +18,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let status: SatelliteStatus
         do {
-            status = try SatelliteStatus.read(from: dataDirectory)
+            status = try SatelliteStatus.read(from: DataDirectory(dataDirectory))
         } catch {
             throw SettingsError("no status in \(dataDirectory): has `satellite run` used this data directory? (\(error.localizedDescription))")
         }

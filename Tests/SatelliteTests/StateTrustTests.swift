@@ -49,12 +49,12 @@ import Satellite
     @Test func aSavedStateIsUsedOnlyWhileItsSignatureVerifies() throws {
         let directory = try TemporaryDirectory("saved-state")
         defer { directory.remove() }
-        #expect(SavedState.load(in: directory.path, publicKey: publicKey).isNothing)
+        #expect(SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey).isNothing)
 
-        try SavedState.save(Self.document, signature: try StateSignature.sign(Self.document, with: key), in: directory.path)
-        let path = SavedState.path(in: directory.path)
+        try SavedState.save(Self.document, signature: try StateSignature.sign(Self.document, with: key), in: DataDirectory(directory.path))
+        let path = SavedState.path(in: DataDirectory(directory.path))
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
-        guard case .verified(let state, let document) = SavedState.load(in: directory.path, publicKey: publicKey) else {
+        guard case .verified(let state, let document) = SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey) else {
             Issue.record("the saved state did not verify")
             return
         }
@@ -62,26 +62,26 @@ import Satellite
 
         // Another key, or one byte changed: refused.
         let otherKey = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()
-        #expect(SavedState.load(in: directory.path, publicKey: otherKey).refusal?.contains("does not verify") == true)
+        #expect(SavedState.load(in: DataDirectory(directory.path), publicKey: otherKey).refusal?.contains("does not verify") == true)
         var contents = try Data(contentsOf: URL(fileURLWithPath: path))
         contents[contents.count - 2] ^= 0x01
         try contents.write(to: URL(fileURLWithPath: path))
-        #expect(SavedState.load(in: directory.path, publicKey: publicKey).refusal?.contains("does not verify") == true)
+        #expect(SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey).refusal?.contains("does not verify") == true)
         try Data("no newline".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(SavedState.load(in: directory.path, publicKey: publicKey).refusal?.contains("damaged") == true)
+        #expect(SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey).refusal?.contains("damaged") == true)
     }
 
     @Test func aStateSavedAsTwoFilesByAnOlderVersionIsReadAndReplaced() throws {
         let directory = try TemporaryDirectory("saved-state")
         defer { directory.remove() }
-        let legacy = SavedState.legacyPaths(in: directory.path)
+        let legacy = SavedState.legacyPaths(in: DataDirectory(directory.path))
         try Self.document.write(to: URL(fileURLWithPath: legacy.document))
         try Data(try StateSignature.sign(Self.document, with: key).utf8).write(to: URL(fileURLWithPath: legacy.signature))
-        guard case .verified = SavedState.load(in: directory.path, publicKey: publicKey) else {
+        guard case .verified = SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey) else {
             Issue.record("the older layout was not read")
             return
         }
-        try SavedState.save(Self.document, signature: try StateSignature.sign(Self.document, with: key), in: directory.path)
+        try SavedState.save(Self.document, signature: try StateSignature.sign(Self.document, with: key), in: DataDirectory(directory.path))
         #expect(!FileManager.default.fileExists(atPath: legacy.document) && !FileManager.default.fileExists(atPath: legacy.signature))
     }
 }
