@@ -162,7 +162,8 @@ let package = Package(
         .target(
             name: "ImageSignatures",
             dependencies: [
-                "OCI", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+                "OCI", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -210,7 +211,8 @@ let package = Package(
         .target(
             name: "GroundControl",
             dependencies: [
-                "OCI", "SatelliteProtocol", "StrictJSON", "RegistryClient", "HTTPServerSupport", "ImageSignatures", "Replication",
+                "OCI", "SatelliteProtocol", "StrictJSON", "RegistryClient", "HTTPServerSupport", "ImageSignatures",
+                "Replication",
                 "BackgroundWork",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -233,10 +235,14 @@ let package = Package(
             resources: [
                 .embedInCode("openapi.json"),
                 .embedInCode("Dashboard/Templates/layout.mustache"), .embedInCode("Dashboard/Templates/login.mustache"),
-                .embedInCode("Dashboard/Templates/error.mustache"), .embedInCode("Dashboard/Templates/overview.mustache"),
-                .embedInCode("Dashboard/Templates/fleet.mustache"), .embedInCode("Dashboard/Templates/satellite.mustache"),
-                .embedInCode("Dashboard/Templates/status.mustache"), .embedInCode("Dashboard/Templates/groups.mustache"),
-                .embedInCode("Dashboard/Templates/group.mustache"), .embedInCode("Dashboard/Templates/registries.mustache"),
+                .embedInCode("Dashboard/Templates/error.mustache"),
+                .embedInCode("Dashboard/Templates/overview.mustache"),
+                .embedInCode("Dashboard/Templates/fleet.mustache"),
+                .embedInCode("Dashboard/Templates/satellite.mustache"),
+                .embedInCode("Dashboard/Templates/status.mustache"),
+                .embedInCode("Dashboard/Templates/groups.mustache"),
+                .embedInCode("Dashboard/Templates/group.mustache"),
+                .embedInCode("Dashboard/Templates/registries.mustache"),
                 .embedInCode("Dashboard/Templates/audit.mustache"), .embedInCode("Dashboard/Templates/events.mustache"),
                 .embedInCode("Dashboard/Static/dashboard.css"), .embedInCode("Dashboard/Static/dashboard.js"),
                 .embedInCode("Dashboard/Static/icon.svg"),
@@ -292,9 +298,11 @@ let package = Package(
             swiftSettings: testSettings
         ),
         .testTarget(
-            name: "OCITests", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: testSettings),
+            name: "OCITests", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: testSettings),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: testSettings),
-        .testTarget(name: "DurableFilesTests", dependencies: ["DurableFiles", "TestSupport"], swiftSettings: testSettings),
+        .testTarget(
+            name: "DurableFilesTests", dependencies: ["DurableFiles", "TestSupport"], swiftSettings: testSettings),
         .testTarget(
             name: "BackgroundWorkTests",
             dependencies: [
@@ -303,7 +311,9 @@ let package = Package(
             ],
             swiftSettings: testSettings
         ),
-        .testTarget(name: "ImageSignaturesTests", dependencies: ["ImageSignatures", "OCI", "TestSupport"], swiftSettings: testSettings),
+        .testTarget(
+            name: "ImageSignaturesTests", dependencies: ["ImageSignatures", "OCI", "TestSupport"],
+            swiftSettings: testSettings),
         .testTarget(
             name: "RuntimeConfigTests",
             dependencies: [
@@ -330,7 +340,8 @@ let package = Package(
             ],
             swiftSettings: testSettings
         ),
-        .testTarget(name: "SatelliteProtocolTests", dependencies: ["SatelliteProtocol", "OCI"], swiftSettings: testSettings),
+        .testTarget(
+            name: "SatelliteProtocolTests", dependencies: ["SatelliteProtocol", "OCI"], swiftSettings: testSettings),
         .testTarget(
             name: "GroundControlTests",
             dependencies: [

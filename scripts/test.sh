@@ -45,6 +45,9 @@ for pair in oras:oras cryptography:cryptography schemathesis:schemathesis seleni
   fi
 done
 
+# The code's layout is swift-format's, with the repository's .swift-format (lines up to 120).
+swift format lint --strict -r Sources Tests Package.swift
+
 # One release build for everything: the tests, and the programs they drive, which are the ones
 # the packages ship (release-build.sh links them again with the Swift runtime inside; the optimiser
 # has exposed bugs a debug build hid). The flags are release-build.sh's, so nothing compiles twice.

@@ -25,7 +25,9 @@ public final class PeriodicWork: Sendable {
 
     /// Runs `pass` at once (unless `waitFirst`) and then as described above; returns when the
     /// loop ends. A pass under way when a graceful shutdown begins finishes.
-    public func run(isolation: isolated (any Actor)? = #isolation, waitFirst: Bool = false, _ pass: () async -> Void) async {
+    public func run(
+        isolation: isolated (any Actor)? = #isolation, waitFirst: Bool = false, _ pass: () async -> Void
+    ) async {
         let ticker = startTicking(waitFirst: waitFirst)
         defer { ticker.cancel() }
         await withGracefulShutdownHandler {

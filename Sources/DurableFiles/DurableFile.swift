@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +21,9 @@ public enum DurableFile {
 
     /// Replaces `path` with `bytes`. `temporary` names the file written first (beside `path`,
     /// `<path>.tmp` by default); a file left there by a crash is replaced.
-    public static func write(_ bytes: Data, to path: String, mode: Mode, temporary: String? = nil) throws(DurableFileError) {
+    public static func write(
+        _ bytes: Data, to path: String, mode: Mode, temporary: String? = nil
+    ) throws(DurableFileError) {
         let file = try PartialFile(replacing: path, mode: mode, temporary: temporary)
         var failure: DurableFileError?
         bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Void in
@@ -88,9 +91,10 @@ public final class PartialFile: @unchecked Sendable {
         self.path = path
         temporaryPath = temporary ?? path + ".tmp"
         unlink(temporaryPath)
-        let bits: mode_t = switch mode {
-        case .created(let bits), .exactly(let bits): bits
-        }
+        let bits: mode_t =
+            switch mode {
+            case .created(let bits), .exactly(let bits): bits
+            }
         // O_NOFOLLOW: a link planted where the temporary file goes is refused, not written through.
         descriptor = open(temporaryPath, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, bits)
         guard descriptor >= 0 else { throw DurableFileError("create", temporaryPath) }

@@ -28,7 +28,8 @@ public struct GroundControlClient: Sendable {
 
         /// `CODE: message` from an API error body, or the start of the body.
         public var errorMessage: String {
-            (try? decode(APIErrorBody.self)).map { "\($0.code): \($0.message)" } ?? String(decoding: body.prefix(200), as: UTF8.self)
+            (try? decode(APIErrorBody.self)).map { "\($0.code): \($0.message)" }
+                ?? String(decoding: body.prefix(200), as: UTF8.self)
         }
     }
 
@@ -47,7 +48,8 @@ public struct GroundControlClient: Sendable {
             }
             request.body = .bytes(ByteBuffer(data: body))
         }
-        let response = try await http.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
+        let response = try await http.execute(
+            request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000))
         let collected = try await response.body.collect(upTo: 64 << 20)
         var fields: [String: String] = [:]
         for (name, value) in response.headers { fields[name.lowercased()] = value }

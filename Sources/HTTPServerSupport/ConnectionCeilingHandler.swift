@@ -15,7 +15,8 @@ final class ConnectionCeiling: Sendable {
     func tryAcquire() -> Bool {
         var current = open.load(ordering: .relaxed)
         while current < maximum {
-            let (exchanged, original) = open.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            let (exchanged, original) = open.compareExchange(
+                expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
             if exchanged { return true }
             current = original
         }
@@ -61,9 +62,12 @@ final class ConnectionCeilingHandler: ChannelDuplexHandler, RemovableChannelHand
             return
         }
         state = .refused
-        let head = HTTPResponse(status: .serviceUnavailable, headerFields: [.connection: "close", .contentLength: "0", .retryAfter: "1"])
+        let head = HTTPResponse(
+            status: .serviceUnavailable, headerFields: [.connection: "close", .contentLength: "0", .retryAfter: "1"])
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import NIOCore
 import NIOSSL
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What a connection may cost the server: how long it may take to send a request's head, how
 /// long it may sit idle, and how many may be open at once. Without these, slow or idle
@@ -31,7 +32,9 @@ public struct ServerLimits: Sendable {
     /// The open-file limit less a reserve for the database and logs, shared out per connection.
     public static func defaultMaximumConnections(descriptorsPerConnection: Int) -> Int {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int32.max) else { return 4096 }
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int32.max) else {
+            return 4096
+        }
         return max(16, (Int(limit.rlim_cur) - 256) / max(1, descriptorsPerConnection))
     }
 
@@ -51,7 +54,9 @@ public struct ServerTLSError: Error, CustomStringConvertible {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 within `limits`: plain, or HTTPS when both PEM files are given.
-    public static func http1(tlsCertificatePath: String?, tlsKeyPath: String?, limits: ServerLimits) throws -> HTTPServerBuilder {
+    public static func http1(
+        tlsCertificatePath: String?, tlsKeyPath: String?, limits: ServerLimits
+    ) throws -> HTTPServerBuilder {
         let ceiling = ConnectionCeiling(maximum: limits.maximumConnections)
         let configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [
@@ -66,7 +71,8 @@ extension HTTPServerBuilder {
         case (let certificate?, let key?):
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
             let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
-            let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+            let tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain, privateKey: .privateKey(privateKey))
             return try .tls(.http1(configuration: configuration), tlsConfiguration: tls)
         default:
             throw ServerTLSError(description: "--tls-cert and --tls-key must be given together")

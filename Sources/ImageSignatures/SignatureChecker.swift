@@ -52,7 +52,9 @@ public struct SignatureChecker: Sendable {
                 return .verified(keyKind: key.kind)
             }
         }
-        if signedHere { return .rejected("no trusted key verifies its signature (signed with another key, or altered)") }
+        if signedHere {
+            return .rejected("no trusted key verifies its signature (signed with another key, or altered)")
+        }
         if let otherDigest { return .rejected("its signature is for another digest (\(otherDigest.prefix(80)))") }
         return .rejected("its signature cannot be read: \(unreadable ?? "unknown format")")
     }

@@ -43,7 +43,9 @@ extension SignatureEvidence {
     func claim(manifest: Data?) throws(SignatureError) -> SignedClaim {
         switch self {
         case .simpleSigning(let payload, let signature):
-            guard let signature = Data(base64Encoded: signature.trimmingCharacters(in: .whitespacesAndNewlines)), !signature.isEmpty else {
+            guard let signature = Data(base64Encoded: signature.trimmingCharacters(in: .whitespacesAndNewlines)),
+                !signature.isEmpty
+            else {
                 throw SignatureError("the \(Self.signatureAnnotation) annotation is not base64")
             }
             let decoded: SimpleSigningPayload
@@ -53,9 +55,12 @@ extension SignatureEvidence {
                 throw SignatureError("the simple-signing payload is not cosign's JSON: \(error)")
             }
             guard decoded.critical.type.lowercased() == "cosign container image signature" else {
-                throw SignatureError("the simple-signing payload's type is '\(decoded.critical.type.prefix(80))', not a cosign container image signature")
+                throw SignatureError(
+                    "the simple-signing payload's type is '\(decoded.critical.type.prefix(80))', not a cosign container image signature"
+                )
             }
-            return SignedClaim(message: payload, signature: signature, coveredDigest: decoded.critical.image.dockerManifestDigest)
+            return SignedClaim(
+                message: payload, signature: signature, coveredDigest: decoded.critical.image.dockerManifestDigest)
         case .bundle(let data):
             return try SigstoreBundle.claim(data, manifest: manifest)
         }

@@ -54,7 +54,7 @@ enum SigstoreBundle {
         }
         if let envelope = bundle.dsseEnvelope {
             guard let payload = Data(base64Encoded: envelope.payload), let first = envelope.signatures.first,
-                  let signature = Data(base64Encoded: first.sig)
+                let signature = Data(base64Encoded: first.sig)
             else {
                 throw SignatureError("the bundle's DSSE envelope has no base64 payload and signature")
             }
@@ -65,17 +65,23 @@ enum SigstoreBundle {
                 throw SignatureError("the bundle's DSSE payload is not an in-toto statement: \(error)")
             }
             let covered = statement.subject.compactMap { $0.digest["sha256"] }.first.map { "sha256:" + $0 } ?? "none"
-            return SignedClaim(message: preAuthenticationEncoding(type: envelope.payloadType, body: payload), signature: signature, coveredDigest: covered)
+            return SignedClaim(
+                message: preAuthenticationEncoding(type: envelope.payloadType, body: payload), signature: signature,
+                coveredDigest: covered)
         }
         if let message = bundle.messageSignature {
             guard let signature = Data(base64Encoded: message.signature) else {
                 throw SignatureError("the bundle's message signature is not base64")
             }
-            guard let manifest else { throw SignatureError("the bundle signs a message, and the artifact's manifest is not at hand") }
+            guard let manifest else {
+                throw SignatureError("the bundle signs a message, and the artifact's manifest is not at hand")
+            }
             // The message is the manifest; the digest the bundle states, when it states one, is
             // the one it claims to cover.
             var covered = DigestHasher.digest(of: manifest).string
-            if let stated = message.messageDigest, stated.algorithm == "SHA2_256", let raw = Data(base64Encoded: stated.digest) {
+            if let stated = message.messageDigest, stated.algorithm == "SHA2_256",
+                let raw = Data(base64Encoded: stated.digest)
+            {
                 covered = "sha256:" + raw.lowercaseHex
             }
             return SignedClaim(message: manifest, signature: signature, coveredDigest: covered)

@@ -48,7 +48,9 @@ public struct TrustedKey: Sendable {
         switch material {
         case .p256(let der):
             guard let key = try? P256.Signing.PublicKey(derRepresentation: der) else { return false }
-            if let parsed = try? P256.Signing.ECDSASignature(derRepresentation: signature), key.isValidSignature(parsed, for: message) {
+            if let parsed = try? P256.Signing.ECDSASignature(derRepresentation: signature),
+                key.isValidSignature(parsed, for: message)
+            {
                 return true
             }
             guard let raw = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
@@ -66,9 +68,11 @@ public struct TrustedKey: Sendable {
 
     /// The DER inside one PEM block labelled `PUBLIC KEY`.
     static func der(fromPEM pem: String) throws(SignatureError) -> Data {
-        let lines = pem.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let lines = pem.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         guard let begin = lines.firstIndex(of: "-----BEGIN PUBLIC KEY-----"),
-              let end = lines.firstIndex(of: "-----END PUBLIC KEY-----"), begin < end
+            let end = lines.firstIndex(of: "-----END PUBLIC KEY-----"), begin < end
         else {
             throw SignatureError("a key must be PEM: -----BEGIN PUBLIC KEY----- … -----END PUBLIC KEY-----")
         }
@@ -89,13 +93,17 @@ public struct TrustedKey: Sendable {
         var outer = DERReader([UInt8](der))
         guard let info = outer.read(0x30), outer.atEnd else { return nil }
         var parts = DERReader(info)
-        guard let algorithm = parts.read(0x30), let bits = parts.read(0x03), parts.atEnd, bits.first == 0 else { return nil }
+        guard let algorithm = parts.read(0x30), let bits = parts.read(0x03), parts.atEnd, bits.first == 0 else {
+            return nil
+        }
         var identifier = DERReader(algorithm)
         guard identifier.read(0x06) == rsaEncryption else { return nil }
         var key = DERReader(Array(bits.dropFirst()))
         guard let sequence = key.read(0x30), key.atEnd else { return nil }
         var numbers = DERReader(sequence)
-        guard let n = numbers.read(0x02), let e = numbers.read(0x02), numbers.atEnd, !n.isEmpty, !e.isEmpty else { return nil }
+        guard let n = numbers.read(0x02), let e = numbers.read(0x02), numbers.atEnd, !n.isEmpty, !e.isEmpty else {
+            return nil
+        }
         return (n, e)
     }
 
@@ -107,7 +115,9 @@ public struct TrustedKey: Sendable {
     }
 
     /// SubjectPublicKeyInfo of Ed25519 (RFC 8410) is one fixed 12-byte header, then the key.
-    private static let ed25519Header: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
+    private static let ed25519Header: [UInt8] = [
+        0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ]
 
     private static func ed25519(_ der: Data) -> Curve25519.Signing.PublicKey? {
         guard der.count == 44, der.prefix(12).elementsEqual(ed25519Header) else { return nil }

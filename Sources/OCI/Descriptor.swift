@@ -71,7 +71,11 @@ extension Platform {
     /// Parses `os/architecture[/variant]`, the form users write (`linux/arm64/v8`).
     public init(parsing raw: String) throws(OCIError) {
         let parts = raw.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" } }) else {
+        guard (2...3).contains(parts.count),
+            parts.allSatisfy({
+                !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }
+            })
+        else {
             throw OCIError(.manifestInvalid, "platform '\(raw.prefix(100))' must be os/architecture[/variant]")
         }
         self.init(os: parts[0], architecture: parts[1], variant: parts.count == 3 ? parts[2] : nil)

@@ -32,12 +32,14 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
             throw OCIError(.digestInvalid, "digest '\(raw.prefix(200))' has a malformed algorithm")
         }
         guard let algorithm = Algorithm(rawValue: String(algorithmPart)) else {
-            throw OCIError(.digestInvalid, "digest algorithm '\(algorithmPart.prefix(50))' is not supported (sha256, sha512)")
+            throw OCIError(
+                .digestInvalid, "digest algorithm '\(algorithmPart.prefix(50))' is not supported (sha256, sha512)")
         }
         guard encodedPart.utf8.count == algorithm.hexLength,
-              encodedPart.utf8.allSatisfy(Self.isLowerHex)
+            encodedPart.utf8.allSatisfy(Self.isLowerHex)
         else {
-            throw OCIError(.digestInvalid, "digest '\(raw.prefix(200))' must have \(algorithm.hexLength) lowercase hex characters")
+            throw OCIError(
+                .digestInvalid, "digest '\(raw.prefix(200))' must have \(algorithm.hexLength) lowercase hex characters")
         }
         self.algorithm = algorithm
         self.encoded = String(encodedPart)
@@ -66,8 +68,10 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible {
     private static func isValidAlgorithmGrammar(_ s: Substring) -> Bool {
         var previousWasSeparator = true
         for c in s.utf8 {
-            let isComponent = (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
-            let isSeparator = c == UInt8(ascii: "+") || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
+            let isComponent =
+                (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+            let isSeparator =
+                c == UInt8(ascii: "+") || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
             if isComponent {
                 previousWasSeparator = false
             } else if isSeparator, !previousWasSeparator {

@@ -51,7 +51,9 @@ public struct ParsedManifest: Sendable, Equatable {
         } catch let error as StrictJSONError {
             throw OCIError(.manifestInvalid, "manifest is not valid: \(error)")
         } catch let DecodingError.dataCorrupted(context) {
-            throw OCIError(.manifestInvalid, "manifest is not valid: \(context.debugDescription) at \(Self.path(context.codingPath))")
+            throw OCIError(
+                .manifestInvalid,
+                "manifest is not valid: \(context.debugDescription) at \(Self.path(context.codingPath))")
         } catch let DecodingError.typeMismatch(_, context) {
             throw OCIError(.manifestInvalid, "manifest field \(Self.path(context.codingPath)) has the wrong type")
         } catch let DecodingError.keyNotFound(key, context) {
@@ -63,12 +65,15 @@ public struct ParsedManifest: Sendable, Equatable {
         let declared = document.mediaType
         let header = contentType.map(MediaType.essence)
         if let declared, let header, header != declared.lowercased() {
-            throw OCIError(.manifestInvalid, "Content-Type '\(header)' does not match the manifest's mediaType '\(declared)'")
+            throw OCIError(
+                .manifestInvalid, "Content-Type '\(header)' does not match the manifest's mediaType '\(declared)'")
         }
         guard let mediaType = declared ?? header ?? Self.inferMediaType(document) else {
             throw OCIError(.manifestInvalid, "manifest has no mediaType and the request no Content-Type")
         }
-        if mediaType == MediaType.dockerSchema1 || mediaType == MediaType.dockerSchema1Signed || document.schemaVersion == 1 {
+        if mediaType == MediaType.dockerSchema1 || mediaType == MediaType.dockerSchema1Signed
+            || document.schemaVersion == 1
+        {
             throw OCIError(.manifestInvalid, "Docker schema 1 manifests are not supported")
         }
         guard document.schemaVersion == 2 else {
@@ -122,7 +127,8 @@ public struct ParsedManifest: Sendable, Equatable {
 
     /// A descriptor for this manifest, as listed in an index or a referrers response.
     public func descriptor(digest: Digest, size: Int64) -> Descriptor {
-        Descriptor(mediaType: mediaType, digest: digest, size: size, annotations: annotations, artifactType: artifactType)
+        Descriptor(
+            mediaType: mediaType, digest: digest, size: size, annotations: annotations, artifactType: artifactType)
     }
 
     private static func inferMediaType(_ document: Document) -> String? {

@@ -16,7 +16,10 @@ public struct RepositoryName: Hashable, Sendable, Comparable, CustomStringConver
         }
         for component in raw.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
             guard Self.isValidComponent(component) else {
-                throw OCIError(.nameInvalid, "invalid repository name '\(raw.prefix(255))': components are lowercase letters and digits joined by '.', '_', '__' or '-'")
+                throw OCIError(
+                    .nameInvalid,
+                    "invalid repository name '\(raw.prefix(255))': components are lowercase letters and digits joined by '.', '_', '__' or '-'"
+                )
             }
         }
         self.value = raw
@@ -54,7 +57,8 @@ public struct RepositoryName: Hashable, Sendable, Comparable, CustomStringConver
             var end = index
             while end < bytes.count, !isAlphaNumeric(bytes[end]) { end += 1 }
             let run = bytes[index..<end]
-            let valid = run.elementsEqual([UInt8(ascii: ".")])
+            let valid =
+                run.elementsEqual([UInt8(ascii: ".")])
                 || run.elementsEqual([UInt8(ascii: "_")])
                 || run.elementsEqual([UInt8(ascii: "_"), UInt8(ascii: "_")])
                 || run.allSatisfy { $0 == UInt8(ascii: "-") }

@@ -62,7 +62,9 @@ public struct ResumableSHA256: Sendable {
         var words = [UInt32]()
         for _ in 0..<8 { words.append(take()) }
         withUnsafeMutableBytes(of: &restored.h) { raw in
-            for (index, word) in words.enumerated() { raw.storeBytes(of: word, toByteOffset: index * 4, as: UInt32.self) }
+            for (index, word) in words.enumerated() {
+                raw.storeBytes(of: word, toByteOffset: index * 4, as: UInt32.self)
+            }
         }
         restored.length_low_bits = take()
         restored.length_high_bits = take()
@@ -73,7 +75,9 @@ public struct ResumableSHA256: Sendable {
         let buffered = take()
         let digestLength = take()
         let length = UInt64(restored.length_high_bits) << 32 | UInt64(restored.length_low_bits)
-        guard digestLength == 32, buffered < 64, length % 8 == 0, UInt32(length / 8 % 64) == buffered else { return nil }
+        guard digestLength == 32, buffered < 64, length % 8 == 0, UInt32(length / 8 % 64) == buffered else {
+            return nil
+        }
         restored.buffered = buffered
         restored.digest_length = digestLength
         state = restored

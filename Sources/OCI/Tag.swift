@@ -12,10 +12,11 @@ public struct Tag: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init(_ raw: String) throws(OCIError) {
         let bytes = raw.utf8
         guard let first = bytes.first, bytes.count <= Self.maxLength,
-              Self.isWord(first),
-              bytes.dropFirst().allSatisfy({ Self.isWord($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
+            Self.isWord(first),
+            bytes.dropFirst().allSatisfy({ Self.isWord($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
         else {
-            throw OCIError(.manifestInvalid, "invalid tag '\(raw.prefix(200))': tags match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
+            throw OCIError(
+                .manifestInvalid, "invalid tag '\(raw.prefix(200))': tags match [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}")
         }
         self.value = raw
     }

@@ -75,7 +75,9 @@ public struct ListenAddress: Sendable {
     public let port: Int
 
     public init(_ raw: String) throws {
-        guard let colon = raw.lastIndex(of: ":"), let port = Int(raw[raw.index(after: colon)...]), (0...65535).contains(port) else {
+        guard let colon = raw.lastIndex(of: ":"), let port = Int(raw[raw.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
             throw SettingsError("listen must be host:port, not '\(raw)'")
         }
         var host = String(raw[..<colon])
@@ -90,7 +92,8 @@ extension Settings {
     public func logLevel(flag: String?) throws -> Logger.Level {
         let name = string("log-level", flag: flag, default: "info")
         guard let level = Logger.Level(rawValue: name) else {
-            throw SettingsError("log-level must be one of trace, debug, info, notice, warning, error, critical; not '\(name)'")
+            throw SettingsError(
+                "log-level must be one of trace, debug, info, notice, warning, error, critical; not '\(name)'")
         }
         return level
     }

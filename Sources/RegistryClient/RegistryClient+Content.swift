@@ -35,7 +35,9 @@ extension RegistryClient {
 
     /// Resolves a tag to the digest it points at, with one `HEAD` request.
     public func resolve(_ repository: RepositoryName, tag: Tag) async throws(ClientError) -> Digest {
-        let response = try await send(.HEAD, "/v2/\(repository)/manifests/\(tag)", headers: ["Accept": Self.manifestAccept], repository: repository)
+        let response = try await send(
+            .HEAD, "/v2/\(repository)/manifests/\(tag)", headers: ["Accept": Self.manifestAccept],
+            repository: repository)
         try Self.check(response, "\(repository):\(tag)")
         if let header = response.headers.first(name: "Docker-Content-Digest"), let digest = try? Digest(header) {
             return digest
@@ -45,8 +47,11 @@ extension RegistryClient {
     }
 
     /// Fetches a manifest by tag or digest; by digest, the bytes must hash to it.
-    public func manifest(_ repository: RepositoryName, reference: Reference) async throws(ClientError) -> RemoteManifest {
-        let response = try await send(.GET, "/v2/\(repository)/manifests/\(reference)", headers: ["Accept": Self.manifestAccept], repository: repository)
+    public func manifest(_ repository: RepositoryName, reference: Reference) async throws(ClientError) -> RemoteManifest
+    {
+        let response = try await send(
+            .GET, "/v2/\(repository)/manifests/\(reference)", headers: ["Accept": Self.manifestAccept],
+            repository: repository)
         try Self.check(response, "\(repository):\(reference)")
         let body: ByteBuffer
         do {
@@ -65,7 +70,8 @@ extension RegistryClient {
             throw ClientError(.digestMismatch, "manifest \(repository)@\(expected) arrived with digest \(digest)")
         }
         let declared = response.headers.first(name: "Content-Type").map(MediaType.essence)
-        let mediaType = (try? ParsedManifest(bytes: bytes, contentType: nil).mediaType) ?? declared ?? MediaType.ociManifest
+        let mediaType =
+            (try? ParsedManifest(bytes: bytes, contentType: nil).mediaType) ?? declared ?? MediaType.ociManifest
         return RemoteManifest(bytes: bytes, mediaType: mediaType, digest: digest)
     }
 
@@ -73,7 +79,9 @@ extension RegistryClient {
     ///
     /// `sink.offset` says how many bytes it holds; `receive` appends; `restart` empties it when
     /// the registry will not resume. The caller verifies the digest when the sink commits.
-    public func download<Sink: BlobSink>(_ repository: RepositoryName, digest: Digest, size: Int64?, into sink: Sink) async throws {
+    public func download<Sink: BlobSink>(
+        _ repository: RepositoryName, digest: Digest, size: Int64?, into sink: Sink
+    ) async throws {
         var attempt = 0
         // A blob's reply starts at once on a healthy link: waiting longer than a stall for it
         // means the request went out on a connection that died with a cut.
@@ -84,7 +92,9 @@ extension RegistryClient {
             var headers: HTTPHeaders = [:]
             if start > 0 { headers.add(name: "Range", value: "bytes=\(start)-") }
             do {
-                let response = try await send(.GET, "/v2/\(repository)/blobs/\(digest)", headers: headers, repository: repository, timeout: headTimeout)
+                let response = try await send(
+                    .GET, "/v2/\(repository)/blobs/\(digest)", headers: headers, repository: repository,
+                    timeout: headTimeout)
                 if response.status == .ok, start > 0 {
                     // The registry ignored Range: start over from the first byte.
                     try await sink.restart()
@@ -115,9 +125,12 @@ extension RegistryClient {
             } catch {
                 attempt += 1
                 guard attempt < configuration.retry.attempts else {
-                    throw ClientError(.network, "blob \(digest) from \(repository) kept failing at byte \(sink.offset): \(error)")
+                    throw ClientError(
+                        .network, "blob \(digest) from \(repository) kept failing at byte \(sink.offset): \(error)")
                 }
-                logger.info("resuming blob download", metadata: ["digest": "\(digest)", "offset": "\(sink.offset)", "reason": "\(error)"])
+                logger.info(
+                    "resuming blob download",
+                    metadata: ["digest": "\(digest)", "offset": "\(sink.offset)", "reason": "\(error)"])
                 try await pause(configuration.retry.delay(beforeRetry: attempt))
             }
         }
@@ -126,7 +139,9 @@ extension RegistryClient {
     /// The manifests that refer to `digest`: the referrers API, or the `<alg>-<hex>` tag schema
     /// for registries without it.
     public func referrers(_ repository: RepositoryName, of digest: Digest) async throws(ClientError) -> [Descriptor] {
-        let response = try await send(.GET, "/v2/\(repository)/referrers/\(digest)", headers: ["Accept": MediaType.ociIndex], repository: repository)
+        let response = try await send(
+            .GET, "/v2/\(repository)/referrers/\(digest)", headers: ["Accept": MediaType.ociIndex],
+            repository: repository)
         if response.status == .ok {
             let body: ByteBuffer
             do {
@@ -147,7 +162,9 @@ extension RegistryClient {
         do {
             let tag = try Tag(digest.tagSchemaForm)
             let index = try await manifest(repository, reference: .tag(tag))
-            guard let parsed = try? ParsedManifest(bytes: index.bytes, contentType: index.mediaType), parsed.kind == .index else {
+            guard let parsed = try? ParsedManifest(bytes: index.bytes, contentType: index.mediaType),
+                parsed.kind == .index
+            else {
                 return []
             }
             return parsed.manifests
@@ -165,7 +182,8 @@ extension RegistryClient {
         let length: Int64?
         switch response.status {
         case .ok: length = response.headers.first(name: "Content-Length").flatMap { Int64($0) }
-        case .partialContent: length = response.headers.first(name: "Content-Range")?.split(separator: "/").last.flatMap { Int64($0) }
+        case .partialContent:
+            length = response.headers.first(name: "Content-Range")?.split(separator: "/").last.flatMap { Int64($0) }
         default: length = nil
         }
         return length.flatMap { $0 >= 0 ? $0 : nil }
@@ -178,7 +196,9 @@ extension RegistryClient {
         case 401: throw ClientError(.unauthorized, "\(what): the upstream wants credentials it accepts (401)")
         case 403: throw ClientError(.forbidden, "\(what): access denied (403)")
         case 404: throw ClientError(.notFound, "\(what): not found upstream")
-        default: throw ClientError(.unexpectedStatus(Int(response.status.code)), "\(what): upstream answered \(response.status.code)")
+        default:
+            throw ClientError(
+                .unexpectedStatus(Int(response.status.code)), "\(what): upstream answered \(response.status.code)")
         }
     }
 }

@@ -23,7 +23,8 @@ extension RegistryClient {
     public func headBlob(
         _ repository: RepositoryName, digest: Digest, timeout: Duration, headers wanted: [String] = []
     ) async throws(ClientError) -> BlobHead {
-        let response = try await send(.HEAD, "/v2/\(repository)/blobs/\(digest)", repository: repository, timeout: timeout)
+        let response = try await send(
+            .HEAD, "/v2/\(repository)/blobs/\(digest)", repository: repository, timeout: timeout)
         var seen: [String: String] = [:]
         for name in wanted {
             if let value = response.headers.first(name: name) { seen[name.lowercased()] = value }

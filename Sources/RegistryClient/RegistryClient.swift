@@ -39,7 +39,8 @@ public final class RegistryClient: Sendable {
         public init(
             baseURL: String, username: String? = nil, password: String? = nil, insecure: Bool = false,
             caFile: String? = nil, retry: RetryPolicy = RetryPolicy(),
-            responseTimeout: Duration = .seconds(20), readTimeout: Duration = .seconds(60), stallTimeout: Duration = .seconds(15)
+            responseTimeout: Duration = .seconds(20), readTimeout: Duration = .seconds(60),
+            stallTimeout: Duration = .seconds(15)
         ) {
             self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
             self.username = username
@@ -105,7 +106,8 @@ public final class RegistryClient: Sendable {
     /// Sends a request for `path` (starting `/v2/`), handling auth challenges and retrying
     /// transient failures. Returns the first usable response, whatever its status.
     func send(
-        _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], repository: RepositoryName?, timeout: Duration? = nil
+        _ method: HTTPMethod, _ path: String, headers: HTTPHeaders = [:], repository: RepositoryName?,
+        timeout: Duration? = nil
     ) async throws(ClientError) -> HTTPClientResponse {
         let timeout = timeout ?? configuration.responseTimeout
         let scope = repository.map { "repository:\($0):pull" }
@@ -140,7 +142,9 @@ public final class RegistryClient: Sendable {
             if response.status == .tooManyRequests || response.status.code >= 500 {
                 retry += 1
                 guard retry < configuration.retry.attempts else { return response }
-                let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
+                let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int.init).map {
+                    Duration.seconds($0)
+                }
                 try await pause(configuration.retry.delay(beforeRetry: retry, retryAfter: retryAfter))
                 continue
             }
@@ -173,7 +177,9 @@ public final class RegistryClient: Sendable {
 
     /// Answers a 401: remember to send Basic credentials, or fetch a Bearer token for the scope.
     private func authenticate(response: HTTPClientResponse, scope: String?) async throws(ClientError) {
-        guard let header = response.headers.first(name: "WWW-Authenticate"), let challenge = AuthChallenge(header: header) else {
+        guard let header = response.headers.first(name: "WWW-Authenticate"),
+            let challenge = AuthChallenge(header: header)
+        else {
             throw ClientError(.unauthorized, "\(configuration.baseURL) requires authentication it did not describe")
         }
         switch challenge.scheme {
@@ -221,7 +227,7 @@ public final class RegistryClient: Sendable {
             throw ClientError(.network, "token service \(realm): \(error)")
         }
         guard let reply = try? JSONDecoder().decode(TokenReply.self, from: Data(buffer: body)),
-              let token = reply.token ?? reply.access_token
+            let token = reply.token ?? reply.access_token
         else {
             throw ClientError(.invalidResponse, "token service \(realm) sent no token")
         }

@@ -18,7 +18,9 @@ extension RegistryClient {
     /// Runs `body` (which reads a response body, marking its waits on the watch), and fails it
     /// with a network error once a wait lasts longer than `limit`; cancelling the read closes
     /// the connection.
-    func withStallWatch(_ limit: Duration, what: String, _ body: @escaping @Sendable (StallWatch) async throws -> Void) async throws {
+    func withStallWatch(
+        _ limit: Duration, what: String, _ body: @escaping @Sendable (StallWatch) async throws -> Void
+    ) async throws {
         let watch = StallWatch()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await body(watch) }

@@ -37,7 +37,9 @@ package final class BlobSender: @unchecked Sendable {
     private let done: EventLoopPromise<Void>
     private var finished = false
 
-    package init(channel: any Channel, reader: BlobReader, range: Range<Int64>, chunkSize: Int, metrics: RegistryMetrics) {
+    package init(
+        channel: any Channel, reader: BlobReader, range: Range<Int64>, chunkSize: Int, metrics: RegistryMetrics
+    ) {
         self.channel = channel
         self.eventLoop = channel.eventLoop
         self.reader = reader
@@ -47,7 +49,8 @@ package final class BlobSender: @unchecked Sendable {
         self.chunkSize = chunkSize
         self.currentChunk = min(Self.firstChunk, chunkSize)
         self.turnEnd = range.lowerBound + Self.bytesPerTurn
-        self.buffer = channel.allocator.buffer(capacity: Int(min(Int64(currentChunk), range.upperBound - range.lowerBound)))
+        self.buffer = channel.allocator.buffer(
+            capacity: Int(min(Int64(currentChunk), range.upperBound - range.lowerBound)))
         self.done = channel.eventLoop.makePromise()
     }
 

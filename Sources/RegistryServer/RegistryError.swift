@@ -50,7 +50,9 @@ struct RegistryError: Error {
         case .tooLarge: self.init(.contentTooLarge, .sizeInvalid, error.message)
         case .diskFull:
             // 507 tells a client this is the server's storage, not its request; retrying later can work.
-            self.init(.init(code: 507, reasonPhrase: "Insufficient Storage"), .unknown, "the registry's disk is full; nothing was stored, and content already held can still be pulled")
+            self.init(
+                .init(code: 507, reasonPhrase: "Insufficient Storage"), .unknown,
+                "the registry's disk is full; nothing was stored, and content already held can still be pulled")
         case .io: self.init(.internalServerError, .unknown, "storage failure")
         }
         if let offset = error.uploadOffset {

@@ -5,7 +5,9 @@ import OCI
 import RegistryStore
 
 extension RegistryResponder {
-    func getBlob(_ name: RepositoryName, _ rawDigest: String, _ request: Request, channel: any Channel, head: Bool) async throws -> Response {
+    func getBlob(
+        _ name: RepositoryName, _ rawDigest: String, _ request: Request, channel: any Channel, head: Bool
+    ) async throws -> Response {
         let digest = try Digest(rawDigest)
         do {
             return try await readBlob(name, digest, request, channel: channel, head: head, held: true)
@@ -35,7 +37,8 @@ extension RegistryResponder {
         let (status, range, headers) = try Self.rangeAnswer(request, digest: digest, size: reader.size)
         if held { onDemand.servedHeld(name, manifest: nil, bytes: Int64(range.count)) }
         // Bypasses `writer` for the bytes (see `BlobSender`); the writer still ends the response.
-        let sender = BlobSender(channel: channel, reader: reader, range: range, chunkSize: readChunkSize, metrics: metrics)
+        let sender = BlobSender(
+            channel: channel, reader: reader, range: range, chunkSize: readChunkSize, metrics: metrics)
         let body = ResponseBody(contentLength: Int(range.count)) { writer in
             try await sender.send()
             try await writer.finish(nil)
@@ -70,7 +73,8 @@ extension RegistryResponder {
                 // Each released stretch goes out as a held blob's would (`BlobSender`: from the
                 // page cache on the event loop, paced by the connection).
                 let released = min(try await blob.released(beyond: offset), range.upperBound)
-                let sender = BlobSender(channel: channel, reader: reader, range: offset..<released, chunkSize: chunk, metrics: metrics)
+                let sender = BlobSender(
+                    channel: channel, reader: reader, range: offset..<released, chunkSize: chunk, metrics: metrics)
                 guard try await sender.send() == released - offset else {
                     throw StoreError(.io, "blob \(digest) ended before byte \(released) while arriving")
                 }
@@ -82,13 +86,16 @@ extension RegistryResponder {
     }
 
     /// The status, byte range and headers of a blob GET, from its `Range` header.
-    static func rangeAnswer(_ request: Request, digest: Digest, size: Int64) throws -> (HTTPResponse.Status, Range<Int64>, HTTPFields) {
+    static func rangeAnswer(
+        _ request: Request, digest: Digest, size: Int64
+    ) throws -> (HTTPResponse.Status, Range<Int64>, HTTPFields) {
         var headers = blobHeaders(digest)
         var range: Range<Int64> = 0..<size
         var status = HTTPResponse.Status.ok
         if let header = request.headers[.range], let requested = ByteRange(header: header) {
             guard let resolved = requested.resolve(size: size) else {
-                var error = RegistryError(.rangeNotSatisfiable, .blobUnknown, "range \(header) is outside the blob's \(size) bytes")
+                var error = RegistryError(
+                    .rangeNotSatisfiable, .blobUnknown, "range \(header) is outside the blob's \(size) bytes")
                 error.headers[.contentRange] = "bytes */\(size)"
                 throw error
             }

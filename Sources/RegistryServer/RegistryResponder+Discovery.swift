@@ -56,7 +56,8 @@ extension RegistryResponder {
         if artifactType != nil {
             headers[.ociFiltersApplied] = "artifactType"
         }
-        return try .json(encoding: ImageIndex(manifests: descriptors), contentType: MediaType.ociIndex, headers: headers)
+        return try .json(
+            encoding: ImageIndex(manifests: descriptors), contentType: MediaType.ociIndex, headers: headers)
     }
 
     private func pagination(_ request: Request) throws -> (limit: Int?, last: String?) {
@@ -64,7 +65,8 @@ extension RegistryResponder {
         var limit: Int?
         if let raw = query.get("n") {
             guard let n = Int(raw), n >= 0 else {
-                throw RegistryError(.badRequest, .unsupported, "n must be a non-negative integer, not '\(raw.prefix(50))'")
+                throw RegistryError(
+                    .badRequest, .unsupported, "n must be a non-negative integer, not '\(raw.prefix(50))'")
             }
             limit = n
         }

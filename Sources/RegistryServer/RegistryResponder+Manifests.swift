@@ -7,7 +7,9 @@ extension RegistryResponder {
         // A reference that could never have been pushed names no manifest: 404, as the
         // distribution spec's conformance suite expects, not 400.
         guard let reference = try? Reference(rawReference) else {
-            throw RegistryError(.notFound, .manifestUnknown, "manifest '\(rawReference.prefix(100))' is unknown: it is neither a valid tag nor a digest")
+            throw RegistryError(
+                .notFound, .manifestUnknown,
+                "manifest '\(rawReference.prefix(100))' is unknown: it is neither a valid tag nor a digest")
         }
         if case .tag(let tag) = reference { await onDemand.refresh(name, tag: tag) }
         do {
@@ -19,7 +21,9 @@ extension RegistryResponder {
     }
 
     /// `held`: the store had it at the first try (counted as served from the store).
-    private func readManifest(_ name: RepositoryName, _ reference: Reference, head: Bool, held: Bool) async throws -> Response {
+    private func readManifest(
+        _ name: RepositoryName, _ reference: Reference, head: Bool, held: Bool
+    ) async throws -> Response {
         if head {
             let info = try await store.manifestInfo(repository: name, reference: reference)
             if held { onDemand.servedHeld(name, manifest: info.digest, bytes: 0) }

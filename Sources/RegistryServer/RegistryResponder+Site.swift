@@ -11,7 +11,9 @@ extension RegistryResponder {
     func respondToPeer(_ request: Request, context: Context) async throws -> Response {
         guard sitePeers.admits(authorization: request.headers[.authorization]) else {
             sitePeers.refused()
-            var error = RegistryError(.unauthorized, .unauthorized, "this endpoint serves the satellites of this site; present the site credential")
+            var error = RegistryError(
+                .unauthorized, .unauthorized,
+                "this endpoint serves the satellites of this site; present the site credential")
             error.headers[.wwwAuthenticate] = "Basic realm=\"satellite site\""
             throw error
         }
@@ -24,7 +26,8 @@ extension RegistryResponder {
             throw RegistryError(.notFound, .unsupported, "no such endpoint: \(request.uri.path.prefix(200))")
         }
         // What the store holds, and nothing fetched on a peer's behalf.
-        let holdings = RegistryResponder(store: store, metrics: metrics, logger: logger, readOnly: true, namespaces: namespaces)
+        let holdings = RegistryResponder(
+            store: store, metrics: metrics, logger: logger, readOnly: true, namespaces: namespaces)
         let head = method == .head
         switch route {
         case .base:
@@ -44,7 +47,9 @@ extension RegistryResponder {
 
     /// A blob by digest, whichever repository holds it. A miss says what this satellite's sync
     /// intends for it, so that a peer knows whether waiting for it is worthwhile.
-    private func peerBlob(_ digest: Digest, _ request: Request, channel: any Channel, head: Bool) async throws -> Response {
+    private func peerBlob(
+        _ digest: Digest, _ request: Request, channel: any Channel, head: Bool
+    ) async throws -> Response {
         guard let size = try await store.heldBlobSize(digest) else {
             var error = RegistryError(.notFound, .blobUnknown, "blob \(digest) is not held here")
             error.headers[.satellitePlan] = sitePeers.plan(for: digest)
@@ -57,7 +62,8 @@ extension RegistryResponder {
         }
         let reader = try await store.openHeldBlob(digest)
         let (status, range, headers) = try Self.rangeAnswer(request, digest: digest, size: reader.size)
-        let sender = BlobSender(channel: channel, reader: reader, range: range, chunkSize: readChunkSize, metrics: metrics)
+        let sender = BlobSender(
+            channel: channel, reader: reader, range: range, chunkSize: readChunkSize, metrics: metrics)
         let peers = sitePeers
         let body = ResponseBody(contentLength: Int(range.count)) { writer in
             peers.served(bytes: try await sender.send())

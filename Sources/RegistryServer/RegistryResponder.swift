@@ -56,7 +56,8 @@ public struct RegistryResponder: HTTPResponder {
         }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        metrics.recordRequest(route: label, method: request.method.rawValue, status: response.status.code, seconds: seconds)
+        metrics.recordRequest(
+            route: label, method: request.method.rawValue, status: response.status.code, seconds: seconds)
         return response
     }
 
@@ -88,7 +89,9 @@ public struct RegistryResponder: HTTPResponder {
         label = route.metricLabel
         let method = request.method
         if readOnly, method != .get, method != .head {
-            throw RegistryError(.methodNotAllowed, .unsupported, "this registry is read-only: its content comes from the satellite's desired state")
+            throw RegistryError(
+                .methodNotAllowed, .unsupported,
+                "this registry is read-only: its content comes from the satellite's desired state")
         }
         let stored = { (name: RepositoryName) throws(RegistryError) -> RepositoryName in
             try self.stored(name, request)
@@ -133,7 +136,8 @@ public struct RegistryResponder: HTTPResponder {
             guard method == .get else { break }
             return try await referrers(stored(name), digest, request)
         }
-        throw RegistryError(.methodNotAllowed, .unsupported, "\(method.rawValue) is not supported on \(path.prefix(200))")
+        throw RegistryError(
+            .methodNotAllowed, .unsupported, "\(method.rawValue) is not supported on \(path.prefix(200))")
     }
 }
 
@@ -169,7 +173,9 @@ extension Response {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
-    static func json(encoding value: some Encodable, contentType: String = "application/json", headers: HTTPFields = [:]) throws -> Response {
+    static func json(
+        encoding value: some Encodable, contentType: String = "application/json", headers: HTTPFields = [:]
+    ) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)

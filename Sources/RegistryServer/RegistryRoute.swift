@@ -83,7 +83,8 @@ private extension String {
         while let c = iterator.next() {
             if c == UInt8(ascii: "%") {
                 guard let h = iterator.next(), let l = iterator.next(),
-                      let hi = hexValue(h), let lo = hexValue(l) else { return nil }
+                    let hi = hexValue(h), let lo = hexValue(l)
+                else { return nil }
                 bytes.append(hi << 4 | lo)
             } else {
                 bytes.append(c)

@@ -1,7 +1,7 @@
+import HTTPServerSupport
 import Hummingbird
 import HummingbirdCore
 import Logging
-import HTTPServerSupport
 import NIOCore
 import RegistryStore
 
@@ -19,7 +19,10 @@ public enum RegistryServer {
         /// Header and idle timeouts and the connection ceiling.
         public var limits = ServerLimits(descriptorsPerConnection: 2)
 
-        public init(host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, readOnly: Bool = false) {
+        public init(
+            host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
+            readOnly: Bool = false
+        ) {
             self.host = host
             self.port = port
             self.tlsCertificatePath = tlsCertificatePath
@@ -38,10 +41,12 @@ public enum RegistryServer {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let responder = RegistryResponder(
-            store: store, metrics: metrics, logger: logger, readOnly: configuration.readOnly, namespaces: namespaces, onDemand: onDemand,
+            store: store, metrics: metrics, logger: logger, readOnly: configuration.readOnly, namespaces: namespaces,
+            onDemand: onDemand,
             sitePeers: sitePeers)
         let server = try HTTPServerBuilder.http1(
-            tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath, limits: configuration.limits)
+            tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath,
+            limits: configuration.limits)
         return Application(
             responder: responder,
             server: server,

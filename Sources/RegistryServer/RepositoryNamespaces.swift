@@ -37,7 +37,9 @@ extension RegistryError {
             self.init(.notFound, .nameUnknown, "this registry mirrors nothing from \(host.prefix(200))")
         case .ambiguous(let name, let upstreams):
             let choices = upstreams.map { "/v2/\($0)/\(name)/…" }.joined(separator: " or ")
-            self.init(.notFound, .nameUnknown, "\(name) is held from several upstreams; name one: \(choices), or ?ns=<registry host>")
+            self.init(
+                .notFound, .nameUnknown,
+                "\(name) is held from several upstreams; name one: \(choices), or ?ns=<registry host>")
         }
     }
 }

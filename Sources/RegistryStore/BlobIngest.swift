@@ -20,7 +20,8 @@ public final class BlobIngest: @unchecked Sendable {
         self.digest = digest
         self.path = store.layout.uploadPath(id)
         self.onWritten = onWritten
-        self.writer = HashingFileWriter(file: try PosixFile.create(path), hasher: DigestHasher(digest.algorithm), onWritten: onWritten)
+        self.writer = HashingFileWriter(
+            file: try PosixFile.create(path), hasher: DigestHasher(digest.algorithm), onWritten: onWritten)
     }
 
     /// Reads what has reached the file so far, to stream a blob while it arrives; `size` is what
@@ -62,7 +63,9 @@ public final class BlobIngest: @unchecked Sendable {
         verified()
         finished = true
         do {
-            try await store.commitBlob(temporaryPath: path, file: writer.file, digest: digest, size: offset, repository: repository, upload: nil)
+            try await store.commitBlob(
+                temporaryPath: path, file: writer.file, digest: digest, size: offset, repository: repository,
+                upload: nil)
         } catch {
             FileSystem.remove(path)
             throw error
@@ -81,7 +84,9 @@ extension RegistryStore {
     /// Starts receiving a blob whose digest is known in advance. `onWritten` is told (on a
     /// blocking-I/O thread) how many bytes the file holds each time more reach it, and 0 when
     /// the ingest restarts.
-    public func beginIngest(of digest: Digest, onWritten: (@Sendable (Int64) -> Void)? = nil) throws(StoreError) -> BlobIngest {
+    public func beginIngest(
+        of digest: Digest, onWritten: (@Sendable (Int64) -> Void)? = nil
+    ) throws(StoreError) -> BlobIngest {
         try BlobIngest(store: self, digest: digest, onWritten: onWritten)
     }
 
@@ -121,7 +126,9 @@ extension RegistryStore {
     /// Every manifest of every repository.
     public func allManifests() async throws(StoreError) -> [(repository: String, digest: String)] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT repository, digest FROM manifests ORDER BY repository, digest").map { ($0[0], $0[1]) }
+            try Row.fetchAll(db, sql: "SELECT repository, digest FROM manifests ORDER BY repository, digest").map {
+                ($0[0], $0[1])
+            }
         }
     }
 }

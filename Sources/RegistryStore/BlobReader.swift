@@ -21,7 +21,8 @@ public struct BlobReader: Sendable {
 
     /// Like `read(at:maxLength:into:)`, but only from the page cache, so that it can run on an
     /// event loop: false, with `buffer` empty, when the bytes would have to come from the disk.
-    public func readIfCached(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws(StoreError) -> Bool {
+    public func readIfCached(at offset: Int64, maxLength: Int, into buffer: inout ByteBuffer) throws(StoreError) -> Bool
+    {
         try fill(&buffer, maxLength) { file, raw throws(StoreError) in try file.readIfCached(into: raw, at: offset) }
     }
 
@@ -35,7 +36,9 @@ public struct BlobReader: Sendable {
         let file = self.file
         var outcome: Result<Int?, StoreError> = .success(0)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maxLength) { raw in
-            outcome = Result { () throws(StoreError) in try read(file, UnsafeMutableRawBufferPointer(rebasing: raw[0..<maxLength])) }
+            outcome = Result { () throws(StoreError) in
+                try read(file, UnsafeMutableRawBufferPointer(rebasing: raw[0..<maxLength]))
+            }
             return (try? outcome.get()) ?? 0
         }
         return try outcome.get() != nil

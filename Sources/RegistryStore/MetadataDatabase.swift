@@ -18,56 +18,57 @@ enum MetadataDatabase {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-            CREATE TABLE blobs (
-                digest TEXT PRIMARY KEY,
-                size INTEGER NOT NULL,
-                created_at REAL NOT NULL
-            ) WITHOUT ROWID;
-            CREATE TABLE repositories (
-                name TEXT PRIMARY KEY,
-                created_at REAL NOT NULL
-            ) WITHOUT ROWID;
-            CREATE TABLE repository_blobs (
-                repository TEXT NOT NULL,
-                digest TEXT NOT NULL,
-                PRIMARY KEY (repository, digest)
-            ) WITHOUT ROWID;
-            CREATE INDEX repository_blobs_by_digest ON repository_blobs(digest);
-            CREATE TABLE manifests (
-                repository TEXT NOT NULL,
-                digest TEXT NOT NULL,
-                media_type TEXT NOT NULL,
-                size INTEGER NOT NULL,
-                artifact_type TEXT,
-                subject TEXT,
-                annotations TEXT,
-                created_at REAL NOT NULL,
-                PRIMARY KEY (repository, digest)
-            ) WITHOUT ROWID;
-            CREATE INDEX manifests_by_subject ON manifests(repository, subject) WHERE subject IS NOT NULL;
-            CREATE INDEX manifests_by_digest ON manifests(digest);
-            CREATE TABLE manifest_references (
-                repository TEXT NOT NULL,
-                manifest TEXT NOT NULL,
-                digest TEXT NOT NULL,
-                PRIMARY KEY (repository, manifest, digest)
-            ) WITHOUT ROWID;
-            CREATE INDEX manifest_references_by_digest ON manifest_references(digest);
-            CREATE TABLE tags (
-                repository TEXT NOT NULL,
-                tag TEXT NOT NULL,
-                digest TEXT NOT NULL,
-                updated_at REAL NOT NULL,
-                PRIMARY KEY (repository, tag)
-            ) WITHOUT ROWID;
-            CREATE INDEX tags_by_digest ON tags(repository, digest);
-            CREATE TABLE uploads (
-                id TEXT PRIMARY KEY,
-                repository TEXT NOT NULL,
-                created_at REAL NOT NULL
-            ) WITHOUT ROWID;
-            """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE blobs (
+                        digest TEXT PRIMARY KEY,
+                        size INTEGER NOT NULL,
+                        created_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE repositories (
+                        name TEXT PRIMARY KEY,
+                        created_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE repository_blobs (
+                        repository TEXT NOT NULL,
+                        digest TEXT NOT NULL,
+                        PRIMARY KEY (repository, digest)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX repository_blobs_by_digest ON repository_blobs(digest);
+                    CREATE TABLE manifests (
+                        repository TEXT NOT NULL,
+                        digest TEXT NOT NULL,
+                        media_type TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        artifact_type TEXT,
+                        subject TEXT,
+                        annotations TEXT,
+                        created_at REAL NOT NULL,
+                        PRIMARY KEY (repository, digest)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX manifests_by_subject ON manifests(repository, subject) WHERE subject IS NOT NULL;
+                    CREATE INDEX manifests_by_digest ON manifests(digest);
+                    CREATE TABLE manifest_references (
+                        repository TEXT NOT NULL,
+                        manifest TEXT NOT NULL,
+                        digest TEXT NOT NULL,
+                        PRIMARY KEY (repository, manifest, digest)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX manifest_references_by_digest ON manifest_references(digest);
+                    CREATE TABLE tags (
+                        repository TEXT NOT NULL,
+                        tag TEXT NOT NULL,
+                        digest TEXT NOT NULL,
+                        updated_at REAL NOT NULL,
+                        PRIMARY KEY (repository, tag)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX tags_by_digest ON tags(repository, digest);
+                    CREATE TABLE uploads (
+                        id TEXT PRIMARY KEY,
+                        repository TEXT NOT NULL,
+                        created_at REAL NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
         }
         migrator.registerMigration("v2: upload hash state") { db in
             // The running SHA-256 of an upload session, so that a restart does not read it back.
@@ -76,14 +77,15 @@ enum MetadataDatabase {
         migrator.registerMigration("v3: manifest pulls") { db in
             // When each manifest was last pulled, for evicting pulled-through content least
             // recently pulled first. Written in batches, not on every pull.
-            try db.execute(sql: """
-                CREATE TABLE manifest_pulls (
-                    repository TEXT NOT NULL,
-                    digest TEXT NOT NULL,
-                    pulled_at REAL NOT NULL,
-                    PRIMARY KEY (repository, digest)
-                ) WITHOUT ROWID
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE manifest_pulls (
+                        repository TEXT NOT NULL,
+                        digest TEXT NOT NULL,
+                        pulled_at REAL NOT NULL,
+                        PRIMARY KEY (repository, digest)
+                    ) WITHOUT ROWID
+                    """)
         }
         return migrator
     }

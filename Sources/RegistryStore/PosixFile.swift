@@ -1,3 +1,6 @@
+import DurableFiles
+import SystemShims
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,8 +8,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import DurableFiles
-import SystemShims
 
 /// A thin owner of a POSIX file descriptor: full writes, positioned reads, fsync.
 ///

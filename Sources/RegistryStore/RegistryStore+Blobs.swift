@@ -8,9 +8,9 @@ extension RegistryStore {
             try Int64.fetchOne(
                 db,
                 sql: """
-                SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
-                WHERE rb.repository = ? AND rb.digest = ?
-                """,
+                    SELECT b.size FROM repository_blobs rb JOIN blobs b ON b.digest = rb.digest
+                    WHERE rb.repository = ? AND rb.digest = ?
+                    """,
                 arguments: [repository.value, digest.string])
         }
     }
@@ -72,16 +72,21 @@ extension RegistryStore {
     /// With `from`, the blob must be held in that repository; without, anywhere in the store
     /// (knowing the digest is proof enough for a single-tenant edge registry).
     /// Returns false when the blob is not there to mount.
-    public func mountBlob(_ digest: Digest, from source: RepositoryName?, into repository: RepositoryName) async throws(StoreError) -> Bool {
+    public func mountBlob(
+        _ digest: Digest, from source: RepositoryName?, into repository: RepositoryName
+    ) async throws(StoreError) -> Bool {
         let now = options.clock()
         return try await write { db in
             let present: Bool
             if let source {
-                present = try Bool.fetchOne(
-                    db, sql: "SELECT 1 FROM repository_blobs WHERE repository = ? AND digest = ?",
-                    arguments: [source.value, digest.string]) ?? false
+                present =
+                    try Bool.fetchOne(
+                        db, sql: "SELECT 1 FROM repository_blobs WHERE repository = ? AND digest = ?",
+                        arguments: [source.value, digest.string]) ?? false
             } else {
-                present = try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [digest.string]) ?? false
+                present =
+                    try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [digest.string])
+                    ?? false
             }
             guard present else { return false }
             try Self.ensureRepository(db, repository, now: now)

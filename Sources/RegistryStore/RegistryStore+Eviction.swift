@@ -19,9 +19,9 @@ extension RegistryStore {
             for (manifest, at) in pulls {
                 try db.execute(
                     sql: """
-                    INSERT INTO manifest_pulls(repository, digest, pulled_at) VALUES (?, ?, ?)
-                    ON CONFLICT(repository, digest) DO UPDATE SET pulled_at = max(pulled_at, excluded.pulled_at)
-                    """,
+                        INSERT INTO manifest_pulls(repository, digest, pulled_at) VALUES (?, ?, ?)
+                        ON CONFLICT(repository, digest) DO UPDATE SET pulled_at = max(pulled_at, excluded.pulled_at)
+                        """,
                     arguments: [manifest.repository, manifest.digest, at])
             }
         }
@@ -53,12 +53,14 @@ extension RegistryStore {
                 uniquingKeysWith: max)
             var needs: [ManifestReference: [String]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT repository, manifest, digest FROM manifest_references") {
-                needs[ManifestReference(repository: row["repository"], digest: row["manifest"]), default: []].append(row["digest"])
+                needs[ManifestReference(repository: row["repository"], digest: row["manifest"]), default: []].append(
+                    row["digest"])
             }
             for row in try Row.fetchAll(db, sql: "SELECT repository, digest, created_at FROM manifests") {
                 let reference = ManifestReference(repository: row["repository"], digest: row["digest"])
                 if isCached(reference.repository) {
-                    let lastPulled = max(pulled[reference] ?? row["created_at"], activeRepositories[reference.repository] ?? 0)
+                    let lastPulled = max(
+                        pulled[reference] ?? row["created_at"], activeRepositories[reference.repository] ?? 0)
                     cachedManifests.append((reference, lastPulled))
                 } else {
                     kept.insert(reference.digest)
@@ -66,7 +68,9 @@ extension RegistryStore {
                 }
             }
             let sizes = try Dictionary(
-                Row.fetchAll(db, sql: "SELECT digest, size FROM blobs").map { ($0["digest"] as String, $0["size"] as Int64) },
+                Row.fetchAll(db, sql: "SELECT digest, size FROM blobs").map {
+                    ($0["digest"] as String, $0["size"] as Int64)
+                },
                 uniquingKeysWith: { first, _ in first })
             // How many cached manifests need each blob no kept manifest needs.
             var users: [String: Int] = [:]
@@ -99,40 +103,49 @@ extension RegistryStore {
                 let args: StatementArguments = [victim.repository, victim.digest]
                 try db.execute(sql: "DELETE FROM tags WHERE repository = ? AND digest = ?", arguments: args)
                 try db.execute(sql: "DELETE FROM manifests WHERE repository = ? AND digest = ?", arguments: args)
-                try db.execute(sql: "DELETE FROM manifest_references WHERE repository = ? AND manifest = ?", arguments: args)
+                try db.execute(
+                    sql: "DELETE FROM manifest_references WHERE repository = ? AND manifest = ?", arguments: args)
                 try db.execute(sql: "DELETE FROM manifest_pulls WHERE repository = ? AND digest = ?", arguments: args)
             }
             // Checked again inside the write: a manifest stored since the plan may need a blob.
             var deleted: [(Digest, Int64)] = []
             for digest in plan.blobs {
-                guard let size = try Int64.fetchOne(
-                    db,
-                    sql: """
-                    SELECT size FROM blobs b WHERE digest = ?
-                      AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest)
-                      AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.digest = b.digest)
-                    """,
-                    arguments: [digest.string])
+                guard
+                    let size = try Int64.fetchOne(
+                        db,
+                        sql: """
+                            SELECT size FROM blobs b WHERE digest = ?
+                              AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest)
+                              AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.digest = b.digest)
+                            """,
+                        arguments: [digest.string])
                 else { continue }
                 try db.execute(sql: "DELETE FROM blobs WHERE digest = ?", arguments: [digest.string])
                 try db.execute(sql: "DELETE FROM repository_blobs WHERE digest = ?", arguments: [digest.string])
                 deleted.append((digest, size))
             }
-            try db.execute(sql: """
-                DELETE FROM manifest_pulls
-                WHERE NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repository = manifest_pulls.repository AND m.digest = manifest_pulls.digest)
-                """)
-            try db.execute(sql: "DELETE FROM repositories WHERE name NOT IN (SELECT repository FROM manifests) AND name NOT IN (SELECT repository FROM uploads)")
+            try db.execute(
+                sql: """
+                    DELETE FROM manifest_pulls
+                    WHERE NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repository = manifest_pulls.repository AND m.digest = manifest_pulls.digest)
+                    """)
+            try db.execute(
+                sql:
+                    "DELETE FROM repositories WHERE name NOT IN (SELECT repository FROM manifests) AND name NOT IN (SELECT repository FROM uploads)"
+            )
             return deleted
         }
         _ = try await removeFilesWithoutRows(deleted.map(\.0))
         report.manifestsEvicted = plan.victims.count
         report.blobsDeleted = deleted.count
         report.bytesFreed = deleted.reduce(0) { $0 + $1.1 }
-        logger.info("evicted pulled-through content over the cache budget", metadata: [
-            "manifests": "\(report.manifestsEvicted)", "blobs": "\(report.blobsDeleted)", "bytes": "\(report.bytesFreed)",
-            "cachedBefore": "\(report.cachedBytes)", "budget": "\(budget)",
-        ])
+        logger.info(
+            "evicted pulled-through content over the cache budget",
+            metadata: [
+                "manifests": "\(report.manifestsEvicted)", "blobs": "\(report.blobsDeleted)",
+                "bytes": "\(report.bytesFreed)",
+                "cachedBefore": "\(report.cachedBytes)", "budget": "\(budget)",
+            ])
         return report
     }
 }

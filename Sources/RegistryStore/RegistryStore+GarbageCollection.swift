@@ -24,12 +24,12 @@ extension RegistryStore {
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
-                    SELECT digest, size FROM blobs b
-                    WHERE created_at < ?
-                      AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest)
-                      AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.digest = b.digest)
-                    LIMIT 256
-                    """,
+                        SELECT digest, size FROM blobs b
+                        WHERE created_at < ?
+                          AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.digest = b.digest)
+                          AND NOT EXISTS (SELECT 1 FROM manifest_references r WHERE r.digest = b.digest)
+                        LIMIT 256
+                        """,
                     arguments: [cutoff])
                 var deleted: [(Digest, Int64)] = []
                 for row in rows {
@@ -61,18 +61,21 @@ extension RegistryStore {
     /// repository links: what a refused import brought in. Returns how many went.
     public func discardUnneeded(_ digests: [Digest]) async throws(StoreError) -> Int {
         var deleted: [Digest] = []
-        for batch in stride(from: 0, to: digests.count, by: 256).map({ Array(digests[$0..<min($0 + 256, digests.count)]) }) {
+        for batch in stride(from: 0, to: digests.count, by: 256).map({
+            Array(digests[$0..<min($0 + 256, digests.count)])
+        }) {
             deleted += try await write { db in
                 var gone: [Digest] = []
                 for digest in batch {
-                    let needed = try Bool.fetchOne(
-                        db,
-                        sql: """
-                        SELECT 1 FROM manifests m WHERE m.digest = ?1
-                        UNION ALL SELECT 1 FROM manifest_references r WHERE r.digest = ?1
-                        UNION ALL SELECT 1 FROM repository_blobs l WHERE l.digest = ?1 LIMIT 1
-                        """,
-                        arguments: [digest.string]) ?? false
+                    let needed =
+                        try Bool.fetchOne(
+                            db,
+                            sql: """
+                                SELECT 1 FROM manifests m WHERE m.digest = ?1
+                                UNION ALL SELECT 1 FROM manifest_references r WHERE r.digest = ?1
+                                UNION ALL SELECT 1 FROM repository_blobs l WHERE l.digest = ?1 LIMIT 1
+                                """,
+                            arguments: [digest.string]) ?? false
                     guard !needed else { continue }
                     try db.execute(sql: "DELETE FROM blobs WHERE digest = ?", arguments: [digest.string])
                     gone.append(digest)
@@ -93,7 +96,9 @@ extension RegistryStore {
         return try await write { db in
             var count = 0
             for digest in digests {
-                let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [digest.string]) ?? false
+                let known =
+                    try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [digest.string])
+                    ?? false
                 if !known, FileSystem.exists(layout.blobPath(digest)) {
                     FileSystem.remove(layout.blobPath(digest))
                     count += 1
@@ -111,7 +116,7 @@ extension RegistryStore {
                 let directory = algorithmDirectory + "/" + prefix
                 let candidates = FileSystem.list(directory).compactMap { name -> Digest? in
                     guard let digest = try? Digest("\(algorithm.rawValue):\(name)"),
-                          let status = FileSystem.status(directory + "/" + name), status.modified < cutoff
+                        let status = FileSystem.status(directory + "/" + name), status.modified < cutoff
                     else { return nil }
                     return digest
                 }

@@ -91,9 +91,9 @@ extension RegistryStore {
     static func recordBlob(_ db: Database, digest: Digest, size: Int64, now: Double) throws {
         try db.execute(
             sql: """
-            INSERT INTO blobs(digest, size, created_at) VALUES (?, ?, ?)
-            ON CONFLICT(digest) DO UPDATE SET created_at = excluded.created_at
-            """,
+                INSERT INTO blobs(digest, size, created_at) VALUES (?, ?, ?)
+                ON CONFLICT(digest) DO UPDATE SET created_at = excluded.created_at
+                """,
             arguments: [digest.string, size, now])
     }
 

@@ -16,7 +16,8 @@ extension RegistryStore {
         requireChildManifests: Bool = true, requireBlobs: Bool = true
     ) async throws(StoreError) -> ManifestPutResult {
         guard bytes.count <= options.maxManifestBytes else {
-            throw StoreError(.tooLarge, "manifest of \(bytes.count) bytes exceeds the \(options.maxManifestBytes)-byte limit")
+            throw StoreError(
+                .tooLarge, "manifest of \(bytes.count) bytes exceeds the \(options.maxManifestBytes)-byte limit")
         }
         let parsed: ParsedManifest
         do {
@@ -35,7 +36,8 @@ extension RegistryStore {
             digest = DigestHasher.digest(of: bytes)
         }
 
-        try await checkReferencesPresent(parsed, repository: repository, children: requireChildManifests, blobs: requireBlobs)
+        try await checkReferencesPresent(
+            parsed, repository: repository, children: requireChildManifests, blobs: requireBlobs)
         try await storeBlobBytes(bytes, digest: digest)
 
         let now = options.clock()
@@ -49,17 +51,18 @@ extension RegistryStore {
         let size = Int64(bytes.count)
         try await write { db in
             // Checked again inside the transaction: garbage collection may have run since.
-            try Self.requireReferences(db, parsed, repository: repository, children: requireChildManifests, blobs: requireBlobs)
+            try Self.requireReferences(
+                db, parsed, repository: repository, children: requireChildManifests, blobs: requireBlobs)
             try Self.recordBlob(db, digest: digest, size: size, now: now)
             try Self.ensureRepository(db, repository, now: now)
             try db.execute(
                 sql: """
-                INSERT INTO manifests(repository, digest, media_type, size, artifact_type, subject, annotations, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(repository, digest) DO UPDATE SET
-                    media_type = excluded.media_type, artifact_type = excluded.artifact_type,
-                    subject = excluded.subject, annotations = excluded.annotations
-                """,
+                    INSERT INTO manifests(repository, digest, media_type, size, artifact_type, subject, annotations, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(repository, digest) DO UPDATE SET
+                        media_type = excluded.media_type, artifact_type = excluded.artifact_type,
+                        subject = excluded.subject, annotations = excluded.annotations
+                    """,
                 arguments: [
                     repository.value, digest.string, parsed.mediaType, size, parsed.artifactType,
                     parsed.subject?.digest.string, annotations, now,
@@ -72,7 +75,10 @@ extension RegistryStore {
             // Blobs held are linked now; one a pulled-through manifest names and the store lacks
             // is linked when it arrives.
             for descriptor in parsed.requiredBlobs
-            where try requireBlobs || Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [descriptor.digest.string]) == true {
+            where try requireBlobs
+                || Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [descriptor.digest.string])
+                    == true
+            {
                 try Self.link(db, descriptor.digest, into: repository)
             }
             try Self.link(db, digest, into: repository)
@@ -96,7 +102,9 @@ extension RegistryStore {
     }
 
     /// The digest, media type and size of a manifest, without reading it.
-    public func manifestInfo(repository: RepositoryName, reference: Reference) async throws(StoreError) -> (digest: Digest, mediaType: String, size: Int64) {
+    public func manifestInfo(
+        repository: RepositoryName, reference: Reference
+    ) async throws(StoreError) -> (digest: Digest, mediaType: String, size: Int64) {
         let repo = repository.value
         let found: (String, String, Int64)? = try await read { db in
             let row: Row?
@@ -105,10 +113,10 @@ extension RegistryStore {
                 row = try Row.fetchOne(
                     db,
                     sql: """
-                    SELECT m.digest, m.media_type, m.size FROM tags t
-                    JOIN manifests m ON m.repository = t.repository AND m.digest = t.digest
-                    WHERE t.repository = ? AND t.tag = ?
-                    """,
+                        SELECT m.digest, m.media_type, m.size FROM tags t
+                        JOIN manifests m ON m.repository = t.repository AND m.digest = t.digest
+                        WHERE t.repository = ? AND t.tag = ?
+                        """,
                     arguments: [repo, tag.value])
             case .digest(let digest):
                 row = try Row.fetchOne(
@@ -130,7 +138,8 @@ extension RegistryStore {
             let args: StatementArguments = [repository.value, digest.string]
             try db.execute(sql: "DELETE FROM manifests WHERE repository = ? AND digest = ?", arguments: args)
             guard db.changesCount > 0 else { return false }
-            try db.execute(sql: "DELETE FROM manifest_references WHERE repository = ? AND manifest = ?", arguments: args)
+            try db.execute(
+                sql: "DELETE FROM manifest_references WHERE repository = ? AND manifest = ?", arguments: args)
             try db.execute(sql: "DELETE FROM tags WHERE repository = ? AND digest = ?", arguments: args)
             try db.execute(sql: "DELETE FROM repository_blobs WHERE repository = ? AND digest = ?", arguments: args)
             return true
@@ -140,25 +149,37 @@ extension RegistryStore {
         }
     }
 
-    private func checkReferencesPresent(_ parsed: ParsedManifest, repository: RepositoryName, children: Bool, blobs: Bool) async throws(StoreError) {
-        try await read { db in try Self.requireReferences(db, parsed, repository: repository, children: children, blobs: blobs) }
+    private func checkReferencesPresent(
+        _ parsed: ParsedManifest, repository: RepositoryName, children: Bool, blobs: Bool
+    ) async throws(StoreError) {
+        try await read { db in
+            try Self.requireReferences(db, parsed, repository: repository, children: children, blobs: blobs)
+        }
     }
 
     /// Throws `manifestBlobUnknown` naming the first required blob or child manifest not present.
     /// A pulled-through manifest requires neither: its blobs and children come on demand.
-    static func requireReferences(_ db: Database, _ parsed: ParsedManifest, repository: RepositoryName, children: Bool, blobs: Bool) throws {
+    static func requireReferences(
+        _ db: Database, _ parsed: ParsedManifest, repository: RepositoryName, children: Bool, blobs: Bool
+    ) throws {
         for blob in parsed.requiredBlobs where blobs {
-            let present = try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [blob.digest.string]) ?? false
+            let present =
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM blobs WHERE digest = ?", arguments: [blob.digest.string])
+                ?? false
             guard present else {
-                throw StoreError(.manifestBlobUnknown, "blob \(blob.digest) named by the manifest is not in the registry")
+                throw StoreError(
+                    .manifestBlobUnknown, "blob \(blob.digest) named by the manifest is not in the registry")
             }
         }
         for child in parsed.manifests where children {
-            let present = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM manifests WHERE repository = ? AND digest = ?",
-                arguments: [repository.value, child.digest.string]) ?? false
+            let present =
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM manifests WHERE repository = ? AND digest = ?",
+                    arguments: [repository.value, child.digest.string]) ?? false
             guard present else {
-                throw StoreError(.manifestBlobUnknown, "manifest \(child.digest) named by the index is not in repository \(repository)")
+                throw StoreError(
+                    .manifestBlobUnknown,
+                    "manifest \(child.digest) named by the index is not in repository \(repository)")
             }
         }
     }

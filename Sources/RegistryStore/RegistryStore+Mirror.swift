@@ -16,9 +16,10 @@ extension RegistryStore {
     public func setTag(_ repository: RepositoryName, _ tag: Tag, to digest: Digest) async throws(StoreError) {
         let now = options.clock()
         try await write { db in
-            guard try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM manifests WHERE repository = ? AND digest = ?",
-                arguments: [repository.value, digest.string]) ?? false
+            guard
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM manifests WHERE repository = ? AND digest = ?",
+                    arguments: [repository.value, digest.string]) ?? false
             else {
                 throw StoreError(.manifestUnknown, "manifest \(digest) is not in \(repository)")
             }
@@ -32,31 +33,35 @@ extension RegistryStore {
     ///
     /// Returns the number of tags and manifests removed.
     public func retainOnly(
-        tags keep: Set<TagReference>, roots extra: Set<ManifestReference>, sparing spare: @escaping @Sendable (String) -> Bool = { _ in false }
+        tags keep: Set<TagReference>, roots extra: Set<ManifestReference>,
+        sparing spare: @escaping @Sendable (String) -> Bool = { _ in false }
     ) async throws(StoreError) -> (tags: Int, manifests: Int) {
         try await write { db in
             var removedTags = 0
             for row in try Row.fetchAll(db, sql: "SELECT repository, tag FROM tags") {
                 let reference = TagReference(repository: row[0], tag: row[1])
                 if !keep.contains(reference) && !spare(reference.repository) {
-                    try db.execute(sql: "DELETE FROM tags WHERE repository = ? AND tag = ?", arguments: [reference.repository, reference.tag])
+                    try db.execute(
+                        sql: "DELETE FROM tags WHERE repository = ? AND tag = ?",
+                        arguments: [reference.repository, reference.tag])
                     removedTags += 1
                 }
             }
             // Reachability from the kept tags and extra roots.
             var reachable = Set<ManifestReference>()
-            var frontier = extra.union(try Row.fetchAll(db, sql: "SELECT repository, digest FROM tags").map {
-                ManifestReference(repository: $0[0], digest: $0[1])
-            })
+            var frontier = extra.union(
+                try Row.fetchAll(db, sql: "SELECT repository, digest FROM tags").map {
+                    ManifestReference(repository: $0[0], digest: $0[1])
+                })
             while let next = frontier.popFirst() {
                 guard reachable.insert(next).inserted else { continue }
                 let children = try String.fetchAll(
                     db,
                     sql: """
-                    SELECT r.digest FROM manifest_references r
-                    JOIN manifests m ON m.repository = r.repository AND m.digest = r.digest
-                    WHERE r.repository = ? AND r.manifest = ?
-                    """,
+                        SELECT r.digest FROM manifest_references r
+                        JOIN manifests m ON m.repository = r.repository AND m.digest = r.digest
+                        WHERE r.repository = ? AND r.manifest = ?
+                        """,
                     arguments: [next.repository, next.digest])
                 let referrers = try String.fetchAll(
                     db, sql: "SELECT digest FROM manifests WHERE repository = ? AND subject = ?",
@@ -71,13 +76,15 @@ extension RegistryStore {
                 guard !reachable.contains(reference) && !spare(reference.repository) else { continue }
                 let args: StatementArguments = [reference.repository, reference.digest]
                 try db.execute(sql: "DELETE FROM manifests WHERE repository = ? AND digest = ?", arguments: args)
-                try db.execute(sql: "DELETE FROM manifest_references WHERE repository = ? AND manifest = ?", arguments: args)
+                try db.execute(
+                    sql: "DELETE FROM manifest_references WHERE repository = ? AND manifest = ?", arguments: args)
                 try db.execute(sql: "DELETE FROM repository_blobs WHERE repository = ? AND digest = ?", arguments: args)
                 removedManifests += 1
             }
             // A repository left without manifests is gone from the catalog, and name resolution
             // no longer sees it. Its blobs stay until garbage collection finds them unused.
-            try db.execute(sql: "DELETE FROM repository_blobs WHERE repository NOT IN (SELECT repository FROM manifests)")
+            try db.execute(
+                sql: "DELETE FROM repository_blobs WHERE repository NOT IN (SELECT repository FROM manifests)")
             try db.execute(sql: "DELETE FROM repositories WHERE name NOT IN (SELECT repository FROM manifests)")
             return (removedTags, removedManifests)
         }

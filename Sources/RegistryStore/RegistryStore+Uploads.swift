@@ -58,11 +58,12 @@ extension RegistryStore {
         try await withUpload(id, repository: repository) { upload in
             let before = upload.state.offset
             try Self.check(expectedStart, of: "last chunk", against: before)
-            let file = if let body {
-                try await appendKeepingWhole(upload, body: body)
-            } else {
-                try PosixFile.openForAppending(layout.uploadPath(id))
-            }
+            let file =
+                if let body {
+                    try await appendKeepingWhole(upload, body: body)
+                } else {
+                    try PosixFile.openForAppending(layout.uploadPath(id))
+                }
             let actual: Digest
             if let hasher = upload.state.hasher, hasher.algorithm == digest.algorithm {
                 actual = hasher.finalize()
@@ -109,7 +110,8 @@ extension RegistryStore {
             guard actual == digest else {
                 throw StoreError(.digestMismatch, "content has digest \(actual), not \(digest)")
             }
-            try await commitBlob(temporaryPath: path, file: file, digest: digest, size: size, repository: repository, upload: nil)
+            try await commitBlob(
+                temporaryPath: path, file: file, digest: digest, size: size, repository: repository, upload: nil)
             return size
         } catch {
             FileSystem.remove(path)
@@ -145,14 +147,15 @@ extension RegistryStore {
             let row: Row?
             do {
                 row = try database.read { db in
-                    try Row.fetchOne(db, sql: "SELECT repository, hash_state FROM uploads WHERE id = ?", arguments: [id.value])
+                    try Row.fetchOne(
+                        db, sql: "SELECT repository, hash_state FROM uploads WHERE id = ?", arguments: [id.value])
                 }
             } catch {
                 throw StoreError(.io, "database read failed: \(error)")
             }
             let path = layout.uploadPath(id)
             guard let row, let owner: String = row["repository"], let name = try? RepositoryName(owner),
-                  let status = FileSystem.status(path)
+                let status = FileSystem.status(path)
             else { return nil }
             return Self.resumedState(repository: name, path: path, fileSize: status.size, savedHash: row["hash_state"])
         }
@@ -168,7 +171,7 @@ extension RegistryStore {
     ) -> UploadSessions.State {
         let rebuilt = UploadSessions.State(repository: repository, offset: fileSize, hasher: nil)
         guard let savedHash, let hasher = DigestHasher(resuming: savedHash), let count = hasher.savedState?.count,
-              count <= fileSize
+            count <= fileSize
         else { return rebuilt }
         if count < fileSize {
             do { try PosixFile.openForAppending(path).truncate(to: count) } catch { return rebuilt }
@@ -179,7 +182,8 @@ extension RegistryStore {
     private static func check(_ expectedStart: Int64?, of what: String, against offset: Int64) throws(StoreError) {
         if let expectedStart, expectedStart != offset {
             throw StoreError(
-                .rangeNotSatisfiable, "\(what) starts at \(expectedStart) but the upload holds \(offset) bytes", uploadOffset: offset)
+                .rangeNotSatisfiable, "\(what) starts at \(expectedStart) but the upload holds \(offset) bytes",
+                uploadOffset: offset)
         }
     }
 
@@ -192,12 +196,16 @@ extension RegistryStore {
         let path = layout.uploadPath(upload.id)
         let file = try PosixFile.openForAppending(path)
         do {
-            var hasher = if let running = upload.state.hasher { running } else { try await hashFile(at: path, algorithm: .sha256) }
+            var hasher =
+                if let running = upload.state.hasher { running } else {
+                    try await hashFile(at: path, algorithm: .sha256)
+                }
             let written = try await ingest(body, into: file, hasher: &hasher)
             if let saved = hasher.savedState {
                 try await write { db in
                     try db.execute(
-                        sql: "UPDATE uploads SET hash_state = ? WHERE id = ?", arguments: [Data(saved.bytes), upload.id.value])
+                        sql: "UPDATE uploads SET hash_state = ? WHERE id = ?",
+                        arguments: [Data(saved.bytes), upload.id.value])
                 }
             }
             upload.state.offset += written
@@ -241,7 +249,8 @@ extension RegistryStore {
         do {
             rows = try database.read { db in
                 let rows = try Row.fetchAll(db, sql: "SELECT id, created_at FROM uploads")
-                return Dictionary(rows.map { ($0["id"] as String, $0["created_at"] as Double) }, uniquingKeysWith: { a, _ in a })
+                return Dictionary(
+                    rows.map { ($0["id"] as String, $0["created_at"] as Double) }, uniquingKeysWith: { a, _ in a })
             }
         } catch {
             throw StoreError(.io, "database read failed: \(error)")

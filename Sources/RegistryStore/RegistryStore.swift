@@ -36,7 +36,9 @@ public final class RegistryStore: Sendable {
 
     /// Opens (creating if needed) the store under `directory`, then sweeps what a crash may have
     /// left and repairs what an older version's crash may have left.
-    public init(directory: String, options: Options = Options(), logger: Logger = Logger(label: "registry-store")) throws(StoreError) {
+    public init(
+        directory: String, options: Options = Options(), logger: Logger = Logger(label: "registry-store")
+    ) throws(StoreError) {
         self.layout = StoreLayout(root: directory)
         self.options = options
         self.logger = logger
@@ -65,13 +67,16 @@ public final class RegistryStore: Sendable {
         try await Self.mappingDatabaseErrors("read") { try await database.read(body) }
     }
 
-    private static func mappingDatabaseErrors<T>(_ operation: String, _ body: () async throws -> T) async throws(StoreError) -> T {
+    private static func mappingDatabaseErrors<T>(
+        _ operation: String, _ body: () async throws -> T
+    ) async throws(StoreError) -> T {
         do {
             return try await body()
         } catch let error as StoreError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
-            throw StoreError(.diskFull, "the disk holding the registry is full (database \(operation): \(error.message ?? "full"))")
+            throw StoreError(
+                .diskFull, "the disk holding the registry is full (database \(operation): \(error.message ?? "full"))")
         } catch {
             throw StoreError(.io, "database \(operation) failed: \(error)")
         }
@@ -80,7 +85,8 @@ public final class RegistryStore: Sendable {
     /// Whether any manifest or blob has been stored under `repository`.
     public func repositoryExists(_ repository: RepositoryName) async throws(StoreError) -> Bool {
         try await read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM repositories WHERE name = ?", arguments: [repository.value]) ?? false
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM repositories WHERE name = ?", arguments: [repository.value])
+                ?? false
         }
     }
 

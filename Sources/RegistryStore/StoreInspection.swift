@@ -47,7 +47,8 @@ public struct StoreInspection: Sendable, Equatable {
                     db, sql: "SELECT digest FROM manifest_references WHERE repository = ? AND manifest = ?",
                     arguments: [tag["repository"], digest])
                 if !held.contains(digest) || references.contains(where: { !held.contains($0) }) {
-                    inspection.incompleteTags.append("\(tag["repository"] as String):\(tag["tag"] as String) → \(digest)")
+                    inspection.incompleteTags.append(
+                        "\(tag["repository"] as String):\(tag["tag"] as String) → \(digest)")
                 }
             }
         }
@@ -57,7 +58,8 @@ public struct StoreInspection: Sendable, Equatable {
                 for name in FileSystem.list(folder) {
                     inspection.filesHashed += 1
                     guard let digest = try? Digest("\(algorithm.rawValue):\(name)"),
-                          try RegistryStore.hashFile(PosixFile.openForReading(folder + "/" + name), algorithm: algorithm).finalize() == digest
+                        try RegistryStore.hashFile(PosixFile.openForReading(folder + "/" + name), algorithm: algorithm)
+                            .finalize() == digest
                     else {
                         inspection.corruptFiles.append(folder + "/" + name)
                         continue

@@ -43,7 +43,7 @@ public struct FetchedSignatures: Sendable {
         var signatures: [Signature] = []
         for (manifest, tag) in found {
             guard let parsed = try? ParsedManifest(bytes: manifest.bytes, contentType: manifest.mediaType),
-                  parsed.blobs.allSatisfy({ $0.size <= Int64(SignatureGate.layerLimit) })
+                parsed.blobs.allSatisfy({ $0.size <= Int64(SignatureGate.layerLimit) })
             else { continue }
             var blobs: [(digest: Digest, bytes: [UInt8])] = []
             for blob in parsed.blobs {
@@ -59,7 +59,8 @@ public struct FetchedSignatures: Sendable {
         let evidence = await SignatureGate.evidence(in: signatures.map(\.manifest)) { layer in
             signatures.lazy.flatMap(\.blobs).first { $0.digest == layer.digest }?.bytes
         }
-        let refusal = gate.checker.check(subject: digest, manifest: Data(manifest), evidence: evidence).refusal(required: gate.required)
+        let refusal = gate.checker.check(subject: digest, manifest: Data(manifest), evidence: evidence).refusal(
+            required: gate.required)
         return FetchedSignatures(refusal: refusal, signatures: signatures)
     }
 }

@@ -1,6 +1,6 @@
 import NIOCore
-import RegistryClient
 import OCI
+import RegistryClient
 import RegistryStore
 
 /// Wraps the sink a blob is written to: refuses bytes beyond the size the manifest promised and
@@ -22,7 +22,8 @@ final class LimitedSink: BlobSink {
 
     func receive(_ buffer: ByteBuffer) async throws {
         guard inner.offset + Int64(buffer.readableBytes) <= expectedSize else {
-            throw SinkError(StoreError(.sizeMismatch, "blob \(digest) is larger than the \(expectedSize) bytes its manifest says"))
+            throw SinkError(
+                StoreError(.sizeMismatch, "blob \(digest) is larger than the \(expectedSize) bytes its manifest says"))
         }
         try await inner.receive(buffer)
         await limiter?.consume(buffer.readableBytes)

@@ -22,13 +22,17 @@ struct PeeredSource: ContentSource {
     }
 
     func resolve(_ repository: RepositoryName, tag: Tag) async throws -> Digest {
-        try await upstreamFirst(repository, what: "tag \(tag)") { try await $0.resolve($1, tag: tag) } upstream: {
+        try await upstreamFirst(repository, what: "tag \(tag)") {
+            try await $0.resolve($1, tag: tag)
+        } upstream: {
             try await upstream.resolve(repository, tag: tag)
         }
     }
 
     func referrers(_ repository: RepositoryName, of digest: Digest) async throws -> [Descriptor] {
-        try await upstreamFirst(repository, what: "referrers of \(digest)") { try await $0.referrers($1, of: digest) } upstream: {
+        try await upstreamFirst(repository, what: "referrers of \(digest)") {
+            try await $0.referrers($1, of: digest)
+        } upstream: {
             try await upstream.referrers(repository, of: digest)
         }
     }
@@ -36,7 +40,9 @@ struct PeeredSource: ContentSource {
     func manifest(_ repository: RepositoryName, digest: Digest) async throws -> RemoteManifest {
         if let name = peerName(repository), site.hasPeers {
             for peer in ordered(await site.livePeers(), for: digest) {
-                if let manifest = try? await peer.withCredential({ try await $0.manifest(name, reference: .digest(digest)) }) {
+                if let manifest = try? await peer.withCredential({
+                    try await $0.manifest(name, reference: .digest(digest))
+                }) {
                     site.count(manifest.bytes.count, from: .peer)
                     return manifest
                 }
@@ -56,9 +62,12 @@ struct PeeredSource: ContentSource {
         try await fetchBlob(repository, digest: digest, size: nil, into: sink, coordinate: false)
     }
 
-    private func fetchBlob(_ repository: RepositoryName, digest: Digest, size: Int64?, into sink: any BlobSink, coordinate: Bool) async throws {
+    private func fetchBlob(
+        _ repository: RepositoryName, digest: Digest, size: Int64?, into sink: any BlobSink, coordinate: Bool
+    ) async throws {
         if let name = peerName(repository), site.hasPeers, !site.isDistrusted(digest),
-           try await fetchFromPeers(name, digest: digest, size: size, into: sink, coordinate: coordinate) {
+            try await fetchFromPeers(name, digest: digest, size: size, into: sink, coordinate: coordinate)
+        {
             return
         }
         if size != nil { site.fetchingItself(digest) }
@@ -71,7 +80,9 @@ struct PeeredSource: ContentSource {
     }
 
     /// Whether a peer delivered the blob: one that holds it, or the site's fetcher once it does.
-    private func fetchFromPeers(_ name: RepositoryName, digest: Digest, size: Int64?, into sink: any BlobSink, coordinate: Bool) async throws -> Bool {
+    private func fetchFromPeers(
+        _ name: RepositoryName, digest: Digest, size: Int64?, into sink: any BlobSink, coordinate: Bool
+    ) async throws -> Bool {
         var peers = ordered(await site.livePeers(), for: digest)
         let heads = await withTaskGroup(of: (Int, BlobHead?).self) { group in
             for (index, peer) in peers.enumerated() {
@@ -91,7 +102,8 @@ struct PeeredSource: ContentSource {
         var idleSince: [String: ContinuousClock.Instant] = [:]
         while let fetcher = site.fetcher(of: digest, among: peers) {
             guard ContinuousClock.now - started < site.options.maximumWait else {
-                site.logger.warning("gave up waiting for a peer's fetch", metadata: ["peer": "\(fetcher.url)", "digest": "\(digest)"])
+                site.logger.warning(
+                    "gave up waiting for a peer's fetch", metadata: ["peer": "\(fetcher.url)", "digest": "\(digest)"])
                 return false
             }
             guard let head = try? await head(fetcher, name, digest) else {
@@ -133,15 +145,19 @@ struct PeeredSource: ContentSource {
 
     /// Whether `peer` sent the whole blob. A network failure moves on (the sink keeps what arrived,
     /// and the next source resumes from there); a failure of the sink itself is thrown.
-    private func download(from peer: PeerClient, _ name: RepositoryName, digest: Digest, size: Int64?, into sink: any BlobSink) async throws -> Bool {
+    private func download(
+        from peer: PeerClient, _ name: RepositoryName, digest: Digest, size: Int64?, into sink: any BlobSink
+    ) async throws -> Bool {
         let counting = CountingSink(sink, site: site, origin: .peer)
         do {
             try await peer.withCredential { try await $0.download(name, digest: digest, size: size, into: counting) }
             return true
         } catch let error as ClientError {
-            site.logger.info("peer download failed; trying the next source", metadata: [
-                "peer": "\(peer.url)", "digest": "\(digest)", "offset": "\(sink.offset)", "error": "\(error)",
-            ])
+            site.logger.info(
+                "peer download failed; trying the next source",
+                metadata: [
+                    "peer": "\(peer.url)", "digest": "\(digest)", "offset": "\(sink.offset)", "error": "\(error)",
+                ])
             site.markDown(peer)
             return false
         }
@@ -164,9 +180,11 @@ struct PeeredSource: ContentSource {
             guard let name = peerName(repository), site.hasPeers else { throw error }
             for candidate in await site.livePeers() {
                 if let answer = try? await candidate.withCredential({ try await peer($0, name) }) {
-                    site.logger.notice("upstream unreachable; a peer answered", metadata: [
-                        "what": "\(repository) \(what)", "peer": "\(candidate.url)",
-                    ])
+                    site.logger.notice(
+                        "upstream unreachable; a peer answered",
+                        metadata: [
+                            "what": "\(repository) \(what)", "peer": "\(candidate.url)",
+                        ])
                     return answer
                 }
             }

@@ -10,7 +10,9 @@ extension RegistryStore: ReplicaStore {
         try await ingestBlob(digest, into: repository) { ingest in try await receive(IngestSink(ingest)) }
     }
 
-    public func putManifest(_ manifest: RemoteManifest, in repository: RepositoryName, requireChildren: Bool) async throws {
+    public func putManifest(
+        _ manifest: RemoteManifest, in repository: RepositoryName, requireChildren: Bool
+    ) async throws {
         _ = try await putManifest(
             repository: repository, reference: .digest(manifest.digest), bytes: manifest.bytes,
             contentType: manifest.mediaType, requireChildManifests: requireChildren)

@@ -40,12 +40,18 @@ extension Replicator {
         var contents = BundleContents()
         for plan in plans {
             guard plan.error == nil, let local = plan.local, let digest = plan.digest, let source = plan.source else {
-                contents.failures.append((plan.artifact.reference, plan.error ?? ReplicationError(.configuration, "cannot plan \(plan.artifact.reference)")))
+                contents.failures.append(
+                    (
+                        plan.artifact.reference,
+                        plan.error ?? ReplicationError(.configuration, "cannot plan \(plan.artifact.reference)")
+                    ))
                 continue
             }
-            contents.entries.append(.init(
-                artifact: plan.artifact, repository: local, digest: digest, manifests: plan.manifests.map(\.manifest), blobs: plan.blobs,
-                signatureTag: plan.gate?.signatureTag, source: source))
+            contents.entries.append(
+                .init(
+                    artifact: plan.artifact, repository: local, digest: digest,
+                    manifests: plan.manifests.map(\.manifest), blobs: plan.blobs,
+                    signatureTag: plan.gate?.signatureTag, source: source))
         }
         return contents
     }

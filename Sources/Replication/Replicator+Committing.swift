@@ -7,7 +7,8 @@ import SatelliteProtocol
 
 extension Replicator {
     /// Downloads every planned blob once, a few at a time.
-    func fetchBlobs(_ plans: [ArtifactPlan]) async -> (failures: [Digest: ReplicationError], fetched: Int, bytes: Int64) {
+    func fetchBlobs(_ plans: [ArtifactPlan]) async -> (failures: [Digest: ReplicationError], fetched: Int, bytes: Int64)
+    {
         var jobs: [(Descriptor, ArtifactPlan, any ContentSource)] = []
         var seen = Set<Digest>()
         for plan in plans where plan.error == nil {
@@ -41,12 +42,17 @@ extension Replicator {
             done += 1
             if let failure {
                 failures[descriptor.digest] = failure
-                logger.warning("blob failed", metadata: ["digest": "\(descriptor.digest)", "reason": "\(failure.reason)", "error": "\(failure)"])
+                logger.warning(
+                    "blob failed",
+                    metadata: ["digest": "\(descriptor.digest)", "reason": "\(failure.reason)", "error": "\(failure)"])
             } else {
                 doneBytes += descriptor.size
-                logger.info("blob fetched", metadata: [
-                    "digest": "\(descriptor.digest)", "blobs": "\(done)/\(work.count)", "bytes": "\(doneBytes)/\(total)",
-                ])
+                logger.info(
+                    "blob fetched",
+                    metadata: [
+                        "digest": "\(descriptor.digest)", "blobs": "\(done)/\(work.count)",
+                        "bytes": "\(doneBytes)/\(total)",
+                    ])
             }
         }
         return (failures, jobs.count - failures.count, doneBytes)
@@ -59,13 +65,19 @@ extension Replicator {
         if try await store.hasBlob(descriptor.digest) { return }
         do {
             try await ingest(descriptor, from: repository, into: local, source: source)
-        } catch where ReplicationError(error).reason == .digestMismatch && sources.retryAfterMismatch(descriptor.digest) {
-            logger.warning("blob arrived with the wrong digest; fetching it again from the upstream", metadata: ["digest": "\(descriptor.digest)"])
+        } catch
+            where ReplicationError(error).reason == .digestMismatch && sources.retryAfterMismatch(descriptor.digest)
+        {
+            logger.warning(
+                "blob arrived with the wrong digest; fetching it again from the upstream",
+                metadata: ["digest": "\(descriptor.digest)"])
             try await ingest(descriptor, from: repository, into: local, source: source)
         }
     }
 
-    private func ingest(_ descriptor: Descriptor, from repository: RepositoryName, into local: RepositoryName, source: any ContentSource) async throws {
+    private func ingest(
+        _ descriptor: Descriptor, from repository: RepositoryName, into local: RepositoryName, source: any ContentSource
+    ) async throws {
         try await store.ingest(descriptor.digest, into: local) { sink in
             let limited = LimitedSink(sink, digest: descriptor.digest, expectedSize: descriptor.size, limiter: limiter)
             try await source.download(repository, digest: descriptor.digest, size: descriptor.size, into: limited)
@@ -81,17 +93,25 @@ extension Replicator {
 
     /// Commits every plan whose content all arrived and that the signature policy admits, in the
     /// state's order. `wholeOrNothing`: if any artifact fails, none is committed (a bundle).
-    func commitAll(_ plans: [ArtifactPlan], failedBlobs: [Digest: ReplicationError], wholeOrNothing: Bool = false) async -> Commits {
+    func commitAll(
+        _ plans: [ArtifactPlan], failedBlobs: [Digest: ReplicationError], wholeOrNothing: Bool = false
+    ) async -> Commits {
         // Tags as they stand: a tag already in place costs no write, and a failed artifact keeps
         // the tag it had.
         let currentTags: [TagReference: Digest]
         do {
             currentTags = try await store.tags()
         } catch {
-            logger.error("cannot read the store's tags; nothing is committed or pruned this time", metadata: ["error": "\(error)"])
+            logger.error(
+                "cannot read the store's tags; nothing is committed or pruned this time",
+                metadata: ["error": "\(error)"])
             let failure = ReplicationError(error)
             var commits = Commits()
-            commits.statuses = plans.map { .init(upstream: $0.artifact.upstream, reference: $0.artifact.reference, digest: nil, outcome: .missing, error: failure.message, reason: failure.reason) }
+            commits.statuses = plans.map {
+                .init(
+                    upstream: $0.artifact.upstream, reference: $0.artifact.reference, digest: nil, outcome: .missing,
+                    error: failure.message, reason: failure.reason)
+            }
             return commits
         }
         var judged = plans
@@ -103,7 +123,9 @@ extension Replicator {
         let firstFailure = judged.first { $0.error != nil }
         for var plan in judged {
             if let firstFailure, wholeOrNothing, plan.error == nil {
-                plan.error = ReplicationError(.configuration, "not applied: \(firstFailure.artifact.reference) failed, and a bundle applies whole or not at all")
+                plan.error = ReplicationError(
+                    .configuration,
+                    "not applied: \(firstFailure.artifact.reference) failed, and a bundle applies whole or not at all")
             }
             if plan.error == nil {
                 plan.error = await commit(plan, currentTags: currentTags, committed: &committed)
@@ -124,7 +146,9 @@ extension Replicator {
     }
 
     /// Stores an artifact's manifests, children first, then moves its tag.
-    private func commit(_ plan: ArtifactPlan, currentTags: [TagReference: Digest], committed: inout Set<Digest>) async -> ReplicationError? {
+    private func commit(
+        _ plan: ArtifactPlan, currentTags: [TagReference: Digest], committed: inout Set<Digest>
+    ) async -> ReplicationError? {
         do {
             guard let repository = plan.local else { throw ReplicationError(.configuration, "no local repository") }
             for (manifest, requireChildren) in plan.manifests where !committed.contains(manifest.digest) {
@@ -132,30 +156,38 @@ extension Replicator {
                 committed.insert(manifest.digest)
             }
             if let tag = plan.artifact.tag, let digest = plan.digest,
-               currentTags[TagReference(repository: repository.value, tag: tag.value)] != digest {
+                currentTags[TagReference(repository: repository.value, tag: tag.value)] != digest
+            {
                 try await store.setTag(repository, tag, to: digest)
             }
             if let signature = plan.gate?.signatureTag,
-               currentTags[TagReference(repository: repository.value, tag: signature.tag.value)] != signature.digest {
+                currentTags[TagReference(repository: repository.value, tag: signature.tag.value)] != signature.digest
+            {
                 try await store.setTag(repository, signature.tag, to: signature.digest)
             }
             return nil
         } catch {
             let failure = ReplicationError(error)
-            logger.warning("cannot commit \(plan.artifact.reference)", metadata: ["reason": "\(failure.reason)", "error": "\(failure)"])
+            logger.warning(
+                "cannot commit \(plan.artifact.reference)",
+                metadata: ["reason": "\(failure.reason)", "error": "\(failure)"])
             return failure
         }
     }
 
     /// Decides what the artifact keeps: its new digest, or on failure what the store already has.
-    private func settle(_ plan: ArtifactPlan, currentTags: [TagReference: Digest], into commits: inout Commits) async -> SyncReport.ArtifactStatus {
+    private func settle(
+        _ plan: ArtifactPlan, currentTags: [TagReference: Digest], into commits: inout Commits
+    ) async -> SyncReport.ArtifactStatus {
         let artifact = plan.artifact
         let repository = plan.local?.value ?? ""
         if plan.error == nil, let digest = plan.digest {
             commits.roots.insert(ManifestReference(repository: repository, digest: digest.string))
             if let tag = artifact.tag { commits.keepTags.insert(TagReference(repository: repository, tag: tag.value)) }
             keepSignatureTag(of: digest, in: repository, plan: plan, currentTags: currentTags, into: &commits)
-            return .init(upstream: artifact.upstream, reference: artifact.reference, digest: digest.string, outcome: .synced, error: nil, reason: nil)
+            return .init(
+                upstream: artifact.upstream, reference: artifact.reference, digest: digest.string, outcome: .synced,
+                error: nil, reason: nil)
         }
         // Keep serving what we hold: the tag where it points now, or the pinned digest.
         var held: Digest?
@@ -165,7 +197,9 @@ extension Replicator {
                 held = digest
                 commits.keepTags.insert(reference)
             }
-        } else if let digest = artifact.digest, let local = plan.local, (try? await store.hasManifest(local, digest)) == true {
+        } else if let digest = artifact.digest, let local = plan.local,
+            (try? await store.hasManifest(local, digest)) == true
+        {
             held = digest
         }
         if let held {
@@ -174,13 +208,15 @@ extension Replicator {
         }
         let failure = plan.error ?? ReplicationError(.configuration, "cannot resolve \(artifact.reference)")
         return .init(
-            upstream: artifact.upstream, reference: artifact.reference, digest: held?.string, outcome: held == nil ? .missing : .kept,
+            upstream: artifact.upstream, reference: artifact.reference, digest: held?.string,
+            outcome: held == nil ? .missing : .kept,
             error: failure.message, reason: failure.reason)
     }
 
     /// Keeps the `.sig` tag of a kept digest, set now or before: the signature stays with the image.
     private func keepSignatureTag(
-        of digest: Digest, in repository: String, plan: ArtifactPlan?, currentTags: [TagReference: Digest], into commits: inout Commits
+        of digest: Digest, in repository: String, plan: ArtifactPlan?, currentTags: [TagReference: Digest],
+        into commits: inout Commits
     ) {
         let reference = TagReference(repository: repository, tag: SignatureEvidence.signatureTag(of: digest.string))
         if plan?.gate?.signatureTag != nil || currentTags[reference] != nil {

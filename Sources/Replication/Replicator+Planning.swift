@@ -34,7 +34,8 @@ extension Replicator {
                 sources[upstream.name] = .success(try self.sources.source(for: upstream))
             } catch {
                 // A source that cannot be made (bad URL, CA file, password file) is the state's fault.
-                sources[upstream.name] = .failure(ReplicationError(.configuration, "upstream \(upstream.name): \(ReplicationError(error).message)"))
+                sources[upstream.name] = .failure(
+                    ReplicationError(.configuration, "upstream \(upstream.name): \(ReplicationError(error).message)"))
             }
         }
         let known = sources
@@ -46,7 +47,9 @@ extension Replicator {
             let artifact = artifacts[index]
             switch known[artifact.upstream] {
             case .success(let source)?:
-                return await self.plan(artifact, policy: state.verification(for: artifact), tagged: tagged, source: source, fetches: fetches)
+                return await self.plan(
+                    artifact, policy: state.verification(for: artifact), tagged: tagged, source: source,
+                    fetches: fetches)
             case .failure(let error)?:
                 var plan = ArtifactPlan(artifact)
                 plan.error = error
@@ -59,21 +62,26 @@ extension Replicator {
         } completed: { index, plan in
             plans[index] = plan
             if let error = plan.error {
-                logger.warning("cannot sync \(plan.artifact.reference)", metadata: ["reason": "\(error.reason)", "error": "\(error)"])
+                logger.warning(
+                    "cannot sync \(plan.artifact.reference)",
+                    metadata: ["reason": "\(error.reason)", "error": "\(error)"])
             }
         }
         return plans
     }
 
     private func plan(
-        _ artifact: DesiredState.Artifact, policy: DesiredState.Verification?, tagged: [TagReference: Digest], source: any ContentSource,
+        _ artifact: DesiredState.Artifact, policy: DesiredState.Verification?, tagged: [TagReference: Digest],
+        source: any ContentSource,
         fetches: ManifestFetches
     ) async -> ArtifactPlan {
         var plan = ArtifactPlan(artifact)
         plan.source = source
         do {
             guard let local = plan.local else {
-                throw ReplicationError(.configuration, "\(artifact.upstream)/\(artifact.repository) is longer than a repository name may be")
+                throw ReplicationError(
+                    .configuration,
+                    "\(artifact.upstream)/\(artifact.repository) is longer than a repository name may be")
             }
             let digest: Digest
             if let pinned = artifact.digest {
@@ -85,7 +93,9 @@ extension Replicator {
             }
             plan.digest = digest
             let platforms = try (artifact.platforms ?? []).map { raw throws(OCIError) in try Platform(parsing: raw) }
-            var tree = TreeWalk(upstream: artifact.upstream, repository: artifact.repository, local: local, source: source, fetches: fetches)
+            var tree = TreeWalk(
+                upstream: artifact.upstream, repository: artifact.repository, local: local, source: source,
+                fetches: fetches)
             try await addTree(digest, platforms: platforms, referrers: true, to: &tree)
             if let policy, try await !isAdmitted(digest, tag: artifact.tag, in: local, tagged: tagged) {
                 plan.gate = try await gatherSignatures(for: digest, policy: policy, walk: &tree)
@@ -100,7 +110,9 @@ extension Replicator {
 
     /// Whether `digest` passed the policy before: its tag points at it, or (pinned by digest
     /// alone) it is held. Such an artifact costs no signature requests on a resync.
-    private func isAdmitted(_ digest: Digest, tag: Tag?, in local: RepositoryName, tagged: [TagReference: Digest]) async throws -> Bool {
+    private func isAdmitted(
+        _ digest: Digest, tag: Tag?, in local: RepositoryName, tagged: [TagReference: Digest]
+    ) async throws -> Bool {
         if let tag { return tagged[TagReference(repository: local.value, tag: tag.value)] == digest }
         return try await store.hasManifest(local, digest)
     }
@@ -126,12 +138,14 @@ extension Replicator {
         // The store commits children before parents, so a manifest present is a tree complete.
         if try await store.hasManifest(walk.local, digest) { return }
 
-        let manifest = try await walk.fetches.manifest(walk.repository, digest, upstream: walk.upstream, from: walk.source)
+        let manifest = try await walk.fetches.manifest(
+            walk.repository, digest, upstream: walk.upstream, from: walk.source)
         let parsed = try ParsedManifest(bytes: manifest.bytes, contentType: manifest.mediaType)
         var requireChildren = true
         switch parsed.kind {
         case .index:
-            let children = platforms.isEmpty
+            let children =
+                platforms.isEmpty
                 ? parsed.manifests
                 : parsed.manifests.filter { child in
                     child.platform.map { platform in platforms.contains { $0.selects(platform) } } ?? false
@@ -153,11 +167,15 @@ extension Replicator {
         // Signatures, SBOMs and other artifacts about this manifest come along; failing to list
         // or fetch them does not fail the image.
         do {
-            for referrer in try await walk.fetches.referrers(walk.repository, of: digest, upstream: walk.upstream, from: walk.source) {
+            for referrer in try await walk.fetches.referrers(
+                walk.repository, of: digest, upstream: walk.upstream, from: walk.source)
+            {
                 try await addTree(referrer.digest, platforms: [], referrers: false, to: &walk)
             }
         } catch {
-            logger.warning("cannot bring the referrers along", metadata: ["manifest": "\(walk.repository)@\(digest)", "error": "\(error)"])
+            logger.warning(
+                "cannot bring the referrers along",
+                metadata: ["manifest": "\(walk.repository)@\(digest)", "error": "\(error)"])
         }
     }
 }
@@ -175,7 +193,9 @@ actor ManifestFetches {
     private var referrerLists: [Key: Task<[Descriptor], any Error>] = [:]
     private(set) var counts: (count: Int, bytes: Int64) = (0, 0)
 
-    func manifest(_ repository: RepositoryName, _ digest: Digest, upstream: String, from source: any ContentSource) async throws -> RemoteManifest {
+    func manifest(
+        _ repository: RepositoryName, _ digest: Digest, upstream: String, from source: any ContentSource
+    ) async throws -> RemoteManifest {
         let key = Key(upstream: upstream, repository: repository, digest: digest)
         if let running = manifests[key] { return try await running.value }
         let task = Task { try await source.manifest(repository, digest: digest) }
@@ -186,7 +206,9 @@ actor ManifestFetches {
         return manifest
     }
 
-    func referrers(_ repository: RepositoryName, of digest: Digest, upstream: String, from source: any ContentSource) async throws -> [Descriptor] {
+    func referrers(
+        _ repository: RepositoryName, of digest: Digest, upstream: String, from source: any ContentSource
+    ) async throws -> [Descriptor] {
         let key = Key(upstream: upstream, repository: repository, digest: digest)
         if let running = referrerLists[key] { return try await running.value }
         let task = Task { try await source.referrers(repository, of: digest) }

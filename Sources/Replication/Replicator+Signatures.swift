@@ -37,28 +37,36 @@ struct SignatureGate: Sendable {
 extension Replicator {
     /// Finds what may sign `digest` upstream, and adds it to the walk so that its blobs are
     /// fetched and it is stored with the image.
-    func gatherSignatures(for digest: Digest, policy: DesiredState.Verification, walk: inout TreeWalk) async throws -> SignatureGate {
+    func gatherSignatures(
+        for digest: Digest, policy: DesiredState.Verification, walk: inout TreeWalk
+    ) async throws -> SignatureGate {
         var gate = try SignatureGate(policy: policy)
-        gate.subject = Data(try await walk.fetches.manifest(walk.repository, digest, upstream: walk.upstream, from: walk.source).bytes)
+        gate.subject = Data(
+            try await walk.fetches.manifest(walk.repository, digest, upstream: walk.upstream, from: walk.source).bytes)
         let tag = try Tag(SignatureEvidence.signatureTag(of: digest.string))
         do {
             let signature = try await walk.source.resolve(walk.repository, tag: tag)
             try await addTree(signature, platforms: [], referrers: false, to: &walk)
             gate.signatureTag = (tag, signature)
-            gate.signatureManifests.append(try await walk.fetches.manifest(walk.repository, signature, upstream: walk.upstream, from: walk.source))
+            gate.signatureManifests.append(
+                try await walk.fetches.manifest(walk.repository, signature, upstream: walk.upstream, from: walk.source))
         } catch let error where ReplicationError(error).reason == .notFound {
             // No tag-based signature; a bundle may still sign it.
         }
         let referrers: [Descriptor]
         do {
-            referrers = try await walk.fetches.referrers(walk.repository, of: digest, upstream: walk.upstream, from: walk.source)
+            referrers = try await walk.fetches.referrers(
+                walk.repository, of: digest, upstream: walk.upstream, from: walk.source)
         } catch {
-            logger.warning("cannot list the referrers that may sign \(walk.repository)@\(digest)", metadata: ["error": "\(error)"])
+            logger.warning(
+                "cannot list the referrers that may sign \(walk.repository)@\(digest)", metadata: ["error": "\(error)"])
             referrers = []
         }
         for referrer in referrers where SignatureEvidence.isBundle(referrer.artifactType) {
             try await addTree(referrer.digest, platforms: [], referrers: false, to: &walk)
-            gate.signatureManifests.append(try await walk.fetches.manifest(walk.repository, referrer.digest, upstream: walk.upstream, from: walk.source))
+            gate.signatureManifests.append(
+                try await walk.fetches.manifest(
+                    walk.repository, referrer.digest, upstream: walk.upstream, from: walk.source))
         }
         return gate
     }
@@ -68,19 +76,25 @@ extension Replicator {
         let evidence = await SignatureGate.evidence(in: gate.signatureManifests) { layer in
             try? await self.store.smallBlob(layer.digest, limit: SignatureGate.layerLimit)
         }
-        return gate.checker.check(subject: subject, manifest: gate.subject, evidence: evidence).refusal(required: gate.required)
+        return gate.checker.check(subject: subject, manifest: gate.subject, evidence: evidence).refusal(
+            required: gate.required)
     }
 }
 
 extension SignatureGate {
     /// The signatures `manifests` hold, each layer read with `blob`.
-    static func evidence(in manifests: [RemoteManifest], blob: (Descriptor) async -> [UInt8]?) async -> [SignatureEvidence] {
+    static func evidence(
+        in manifests: [RemoteManifest], blob: (Descriptor) async -> [UInt8]?
+    ) async -> [SignatureEvidence] {
         var evidence: [SignatureEvidence] = []
         for manifest in manifests {
-            guard let parsed = try? ParsedManifest(bytes: manifest.bytes, contentType: manifest.mediaType) else { continue }
+            guard let parsed = try? ParsedManifest(bytes: manifest.bytes, contentType: manifest.mediaType) else {
+                continue
+            }
             for layer in parsed.blobs {
                 let isSimpleSigning = layer.mediaType == SignatureEvidence.simpleSigningMediaType
-                guard isSimpleSigning || SignatureEvidence.isBundle(layer.mediaType), let bytes = await blob(layer) else { continue }
+                guard isSimpleSigning || SignatureEvidence.isBundle(layer.mediaType), let bytes = await blob(layer)
+                else { continue }
                 if isSimpleSigning {
                     guard let signature = layer.annotations?[SignatureEvidence.signatureAnnotation] else { continue }
                     evidence.append(.simpleSigning(payload: Data(bytes), signature: signature))

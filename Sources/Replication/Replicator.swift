@@ -41,9 +41,12 @@ public final class Replicator: Sendable {
 
     /// Replicates from upstream registries over HTTP.
     public convenience init(
-        store: any ReplicaStore, upstreams: UpstreamSources.Options = UpstreamSources.Options(), options: Options = Options(), logger: Logger
+        store: any ReplicaStore, upstreams: UpstreamSources.Options = UpstreamSources.Options(),
+        options: Options = Options(), logger: Logger
     ) {
-        self.init(store: store, sources: UpstreamSources(options: upstreams, logger: logger), options: options, logger: logger)
+        self.init(
+            store: store, sources: UpstreamSources(options: upstreams, logger: logger), options: options, logger: logger
+        )
     }
 
     /// Closes what the content sources hold open.
@@ -96,8 +99,9 @@ extension Replicator {
         let proxy = state.proxy ?? []
         do {
             return try await store.retainOnly(tags: commits.keepTags, roots: commits.roots) { stored in
-                guard let name = try? RepositoryName(stored), let origin = DesiredState.Artifact.upstreamAndRepository(name),
-                      let rule = proxy.first(where: { $0.upstream == origin.upstream })
+                guard let name = try? RepositoryName(stored),
+                    let origin = DesiredState.Artifact.upstreamAndRepository(name),
+                    let rule = proxy.first(where: { $0.upstream == origin.upstream })
                 else { return false }
                 return rule.allows(origin.repository)
             }

@@ -44,7 +44,8 @@ public final class Site: Sendable {
         public var caFile: String?
 
         public init(
-            name: String, peers: [String], ownURL: String?, credential: String, previousCredential: String? = nil, caFile: String? = nil
+            name: String, peers: [String], ownURL: String?, credential: String, previousCredential: String? = nil,
+            caFile: String? = nil
         ) {
             self.name = name
             let own = ownURL.flatMap(DesiredState.normalizedPeerURL)
@@ -82,7 +83,9 @@ public final class Site: Sendable {
     private let onBytes: @Sendable (Origin, Int) -> Void
 
     /// - Parameter onBytes: hears every download's bytes with their origin (for the metrics).
-    public init(options: Options = Options(), logger: Logger, onBytes: @escaping @Sendable (Origin, Int) -> Void = { _, _ in }) {
+    public init(
+        options: Options = Options(), logger: Logger, onBytes: @escaping @Sendable (Origin, Int) -> Void = { _, _ in }
+    ) {
         self.options = options
         self.logger = logger
         self.onBytes = onBytes
@@ -99,10 +102,14 @@ public final class Site: Sendable {
             state.peers = [:]
             guard let configuration else { return Array(old.values) }
             for url in configuration.peers {
-                if let kept = old[url], kept.credentials == configuration.credentials, kept.caFile == configuration.caFile {
+                if let kept = old[url], kept.credentials == configuration.credentials,
+                    kept.caFile == configuration.caFile
+                {
                     state.peers[url] = kept
                 } else if let client = try? PeerClient(
-                    url: url, credentials: configuration.credentials, caFile: configuration.caFile, options: options, logger: logger) {
+                    url: url, credentials: configuration.credentials, caFile: configuration.caFile, options: options,
+                    logger: logger)
+                {
                     state.peers[url] = client
                 }
             }
@@ -110,10 +117,13 @@ public final class Site: Sendable {
         }
         for client in retired { Task { await client.shutdown() } }
         if let configuration {
-            logger.info("site configured", metadata: [
-                "site": "\(configuration.name)", "peers": "\(configuration.peers.count)",
-                "advertised": "\(configuration.ownURL ?? "no: without --advertise no peer counts on this satellite to fetch for it")",
-            ])
+            logger.info(
+                "site configured",
+                metadata: [
+                    "site": "\(configuration.name)", "peers": "\(configuration.peers.count)",
+                    "advertised":
+                        "\(configuration.ownURL ?? "no: without --advertise no peer counts on this satellite to fetch for it")",
+                ])
         }
     }
 
@@ -230,7 +240,8 @@ public final class Site: Sendable {
     /// satellite, the highest rendezvous weight. nil means this satellite.
     func fetcher(of digest: Digest, among peers: [PeerClient]) -> PeerClient? {
         let own = state.withLock { $0.configuration?.ownURL }
-        let candidates: [(url: String, peer: PeerClient?)] = peers.map { ($0.url, $0) } + (own.map { [($0, nil)] } ?? [])
+        let candidates: [(url: String, peer: PeerClient?)] =
+            peers.map { ($0.url, $0) } + (own.map { [($0, nil)] } ?? [])
         // Ties (never seen with SHA-256) go to the greater URL, the same on every satellite.
         return candidates.max { (Self.weight($0.url, digest), $0.url) < (Self.weight($1.url, digest), $1.url) }?.peer
     }

@@ -23,7 +23,10 @@ public struct SyncReport: Codable, Sendable, Equatable {
         /// Why it is not synced, when it is not.
         public var reason: FailureReason?
 
-        public init(upstream: String? = nil, reference: String, digest: String?, outcome: Outcome, error: String?, reason: FailureReason?) {
+        public init(
+            upstream: String? = nil, reference: String, digest: String?, outcome: Outcome, error: String?,
+            reason: FailureReason?
+        ) {
             self.upstream = upstream
             self.reference = reference
             self.digest = digest
@@ -50,7 +53,8 @@ public struct SyncReport: Codable, Sendable, Equatable {
         artifacts.compactMap { status in
             guard status.outcome != .synced else { return nil }
             return ArtifactFailure(
-                reference: status.reference, reason: status.reason ?? .storeError, message: status.error ?? "", serving: status.digest,
+                reference: status.reference, reason: status.reason ?? .storeError, message: status.error ?? "",
+                serving: status.digest,
                 upstream: status.upstream)
         }
     }

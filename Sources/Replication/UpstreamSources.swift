@@ -34,9 +34,12 @@ public final class UpstreamSources: ContentSources {
         var password = upstream.password
         if let file = upstream.passwordFile {
             do {
-                password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                password = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines)
             } catch {
-                throw ReplicationError(.configuration, "upstream \(upstream.name): cannot read passwordFile \(file): \(error.localizedDescription)")
+                throw ReplicationError(
+                    .configuration,
+                    "upstream \(upstream.name): cannot read passwordFile \(file): \(error.localizedDescription)")
             }
         }
         let client = try RegistryClient(
@@ -68,7 +71,9 @@ extension RegistryClient: ContentSource {
         try await manifest(repository, reference: .digest(digest))
     }
 
-    public func download(_ repository: RepositoryName, digest: Digest, size: Int64, into sink: any BlobSink) async throws {
+    public func download(
+        _ repository: RepositoryName, digest: Digest, size: Int64, into sink: any BlobSink
+    ) async throws {
         try await download(repository, digest: digest, size: Optional(size), into: sink)
     }
 

@@ -44,7 +44,10 @@ struct BackupManifest: Codable, Equatable {
 
     static func decode(_ data: Data, path: String) throws(RuntimeConfigError) -> BackupManifest {
         do { return try JSONDecoder().decode(BackupManifest.self, from: data) } catch {
-            throw RuntimeConfigError(.unparsable, "\(path): the backup manifest is damaged (\(error)); nothing was changed. Its originals are in \(path.dropLast("manifest.json".count))originals")
+            throw RuntimeConfigError(
+                .unparsable,
+                "\(path): the backup manifest is damaged (\(error)); nothing was changed. Its originals are in \(path.dropLast("manifest.json".count))originals"
+            )
         }
     }
 }

@@ -36,14 +36,20 @@ public struct MirrorPlan: Sendable, Equatable {
         public init(_ raw: String) throws(RuntimeConfigError) {
             let trimmed = raw.hasSuffix("/") ? String(raw.dropLast()) : raw
             guard let components = URLComponents(string: trimmed), let scheme = components.scheme?.lowercased(),
-                  scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
-                  components.path.isEmpty, components.query == nil, components.user == nil, components.fragment == nil
+                scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
+                components.path.isEmpty, components.query == nil, components.user == nil, components.fragment == nil
             else {
-                throw RuntimeConfigError(.invalidInput, "--advertise '\(raw.prefix(200))' must be http://HOST[:PORT] or https://HOST[:PORT], the address devices reach the satellite at")
+                throw RuntimeConfigError(
+                    .invalidInput,
+                    "--advertise '\(raw.prefix(200))' must be http://HOST[:PORT] or https://HOST[:PORT], the address devices reach the satellite at"
+                )
             }
             let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             guard !["0.0.0.0", "::", "0:0:0:0:0:0:0:0"].contains(bare) else {
-                throw RuntimeConfigError(.invalidInput, "--advertise '\(raw.prefix(200))' names no address: devices cannot pull from \(host); give the address they reach this node at")
+                throw RuntimeConfigError(
+                    .invalidInput,
+                    "--advertise '\(raw.prefix(200))' names no address: devices cannot pull from \(host); give the address they reach this node at"
+                )
             }
             secure = scheme == "https"
             let hostPart = bare.contains(":") ? "[\(bare)]" : bare.lowercased()
@@ -70,12 +76,16 @@ public struct MirrorPlan: Sendable, Equatable {
     public var endpoints: [Endpoint]
     public var ca: CertificateAuthority?
 
-    public init(registries: [Registry], endpoints: [Endpoint], ca: CertificateAuthority? = nil) throws(RuntimeConfigError) {
+    public init(
+        registries: [Registry], endpoints: [Endpoint], ca: CertificateAuthority? = nil
+    ) throws(RuntimeConfigError) {
         guard !endpoints.isEmpty else {
-            throw RuntimeConfigError(.invalidInput, "--advertise is required: the address devices reach the satellite at")
+            throw RuntimeConfigError(
+                .invalidInput, "--advertise is required: the address devices reach the satellite at")
         }
         if let ca, !ca.path.hasPrefix("/") {
-            throw RuntimeConfigError(.invalidInput, "the CA file '\(ca.path.prefix(200))' must be an absolute path on the node")
+            throw RuntimeConfigError(
+                .invalidInput, "the CA file '\(ca.path.prefix(200))' must be an absolute path on the node")
         }
         self.registries = registries
         self.endpoints = endpoints

@@ -1,5 +1,6 @@
 import DurableFiles
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,9 @@ struct RootFileSystem {
 
     /// The file's bytes, or nil when it does not exist (a dangling link included).
     func read(_ path: String) throws(RuntimeConfigError) -> Data? {
-        guard let full = try resolve(path, followingLast: true), FileManager.default.fileExists(atPath: full) else { return nil }
+        guard let full = try resolve(path, followingLast: true), FileManager.default.fileExists(atPath: full) else {
+            return nil
+        }
         do { return try Data(contentsOf: URL(fileURLWithPath: full)) } catch {
             throw RuntimeConfigError(.io, "cannot read \(absolutePath(path)): \(error.localizedDescription)")
         }
@@ -79,7 +82,8 @@ struct RootFileSystem {
         let temporary = parent + "/." + (full as NSString).lastPathComponent + ".satellite-link"
         unlink(temporary)
         guard symlink(target, temporary) == 0 else {
-            throw RuntimeConfigError(.io, "cannot make the link \(absolutePath(path)): \(String(cString: strerror(errno)))")
+            throw RuntimeConfigError(
+                .io, "cannot make the link \(absolutePath(path)): \(String(cString: strerror(errno)))")
         }
         do {
             try DurableFile.renameDurably(temporary, to: full)
@@ -113,7 +117,8 @@ struct RootFileSystem {
     private func resolve(_ path: String, followingLast: Bool) throws(RuntimeConfigError) -> String? {
         let components = path.split(separator: "/").map(String.init)
         guard !components.contains(".."), !components.contains(".") else {
-            throw RuntimeConfigError(.invalidInput, "\(absolutePath(path)): a path under the root may not hold '.' or '..'")
+            throw RuntimeConfigError(
+                .invalidInput, "\(absolutePath(path)): a path under the root may not hold '.' or '..'")
         }
         let base = try realRoot()
         var current = base
@@ -132,7 +137,10 @@ struct RootFileSystem {
             guard let resolved = realpath(candidate, nil) else {
                 // A dangling link: nothing to read, and no directory to write into.
                 if last { return nil }
-                throw RuntimeConfigError(.io, "\(absolute(components[...index].joined(separator: "/"), root: root)) is a symlink to nothing; nothing was changed")
+                throw RuntimeConfigError(
+                    .io,
+                    "\(absolute(components[...index].joined(separator: "/"), root: root)) is a symlink to nothing; nothing was changed"
+                )
             }
             let target = String(cString: resolved)
             free(resolved)
@@ -140,7 +148,8 @@ struct RootFileSystem {
                 throw RuntimeConfigError(
                     .unsupported,
                     "\(absolute(components[...index].joined(separator: "/"), root: root)) is a symlink to \(target), outside \(root); "
-                        + "the satellite writes nothing outside its root, so nothing was changed (make it a directory or a file under the root)")
+                        + "the satellite writes nothing outside its root, so nothing was changed (make it a directory or a file under the root)"
+                )
             }
             current = target
         }
@@ -178,7 +187,8 @@ struct RootFileSystem {
         }
         for directory in missing {
             guard mkdir(directory, 0o755) == 0 || errno == EEXIST, chmod(directory, 0o755) == 0 else {
-                throw RuntimeConfigError(.io, "cannot make the directory of \(absolutePath(path)): \(String(cString: strerror(errno)))")
+                throw RuntimeConfigError(
+                    .io, "cannot make the directory of \(absolutePath(path)): \(String(cString: strerror(errno)))")
             }
         }
         return parent

@@ -34,14 +34,15 @@ enum ContainerdConfig {
     static func withConfigPath(_ current: Data?, _ certs: String) throws(RuntimeConfigError) -> Data {
         let text = current.map { String(decoding: $0, as: UTF8.self) } ?? ""
         if text.allSatisfy(\.isWhitespace) {
-            return Data("""
-            \(ownedFileHeader("#", what: "containerd reads mirror configuration from the directory below.").dropLast())
-            version = 2
+            return Data(
+                """
+                \(ownedFileHeader("#", what: "containerd reads mirror configuration from the directory below.").dropLast())
+                version = 2
 
-            [plugins."io.containerd.grpc.v1.cri".registry]
-              config_path = \(tomlString(certs))
+                [plugins."io.containerd.grpc.v1.cri".registry]
+                  config_path = \(tomlString(certs))
 
-            """.utf8)
+                """.utf8)
         }
         let document: TOMLTable
         do {
@@ -56,18 +57,25 @@ enum ContainerdConfig {
         case 2: plugin = "io.containerd.grpc.v1.cri"
         case 3: plugin = "io.containerd.cri.v1.images"
         default:
-            throw RuntimeConfigError(.unsupported, "\(configFile): a version 1 configuration (no `version = 2` or `version = 3`); migrate it first (`containerd config migrate` on 2.x, or write it as version 2); the file is left as it was")
+            throw RuntimeConfigError(
+                .unsupported,
+                "\(configFile): a version 1 configuration (no `version = 2` or `version = 3`); migrate it first (`containerd config migrate` on 2.x, or write it as version 2); the file is left as it was"
+            )
         }
         let registry = try table(document, path: ["plugins", plugin, "registry"])
         if let mirrors = registry["mirrors"]?.table, !mirrors.isEmpty {
-            throw RuntimeConfigError(.unsupported, "\(configFile): plugins.\"\(plugin)\".registry.mirrors is set, and containerd refuses it together with config_path; move those mirrors to hosts.toml files first; the file is left as it was")
+            throw RuntimeConfigError(
+                .unsupported,
+                "\(configFile): plugins.\"\(plugin)\".registry.mirrors is set, and containerd refuses it together with config_path; move those mirrors to hosts.toml files first; the file is left as it was"
+            )
         }
         let existing = registry["config_path"]?.string ?? ""
         let paths = existing.split(separator: ":").map(String.init)
         if paths.contains(certs) { return current ?? Data() }
         // Directories already listed stay, after ours.
         registry["config_path"] = ([certs] + paths).joined(separator: ":")
-        var rendered = document.convert(to: .toml, options: [.allowLiteralStrings, .allowMultilineStrings, .allowUnicodeStrings, .indentSubTables])
+        var rendered = document.convert(
+            to: .toml, options: [.allowLiteralStrings, .allowMultilineStrings, .allowUnicodeStrings, .indentSubTables])
         if !rendered.hasSuffix("\n") { rendered += "\n" }
         return Data(rendered.utf8)
     }
@@ -78,7 +86,10 @@ enum ContainerdConfig {
         for (depth, key) in path.enumerated() {
             if current[key] == nil { current[key] = TOMLTable() }
             guard let next = current[key]?.table else {
-                throw RuntimeConfigError(.unsupported, "\(configFile): \(path[...depth].joined(separator: ".")) is not a table; the file is left as it was")
+                throw RuntimeConfigError(
+                    .unsupported,
+                    "\(configFile): \(path[...depth].joined(separator: ".")) is not a table; the file is left as it was"
+                )
             }
             current = next
         }

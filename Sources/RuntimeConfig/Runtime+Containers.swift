@@ -18,7 +18,8 @@ enum ContainersRegistriesConfig {
             text += "\n[[registry]]\nprefix = \(tomlString(registry.host))\nlocation = \(tomlString(registry.host))\n"
             if registry.plainHTTP { text += "insecure = true\n" }
             for endpoint in plan.endpoints {
-                text += "\n[[registry.mirror]]\nlocation = \(tomlString("\(endpoint.authority)/\(registry.namespace)"))\n"
+                text +=
+                    "\n[[registry.mirror]]\nlocation = \(tomlString("\(endpoint.authority)/\(registry.namespace)"))\n"
                 if !endpoint.secure { text += "insecure = true\n" }
             }
         }

@@ -33,7 +33,8 @@ enum DockerDaemonConfig {
                 throw RuntimeConfigError(.unsupported, "\(daemonFile): not a JSON object; the file is left as it was")
             }
             guard let object = try? JSONSerialization.jsonObject(with: current) as? [String: Any] else {
-                throw RuntimeConfigError(.unsupported, "\(daemonFile): cannot be read as a JSON object; the file is left as it was")
+                throw RuntimeConfigError(
+                    .unsupported, "\(daemonFile): cannot be read as a JSON object; the file is left as it was")
             }
             document = object
         }
@@ -43,7 +44,9 @@ enum DockerDaemonConfig {
             switch document[key] {
             case nil: list = []
             case let strings as [String]: list = strings
-            default: throw RuntimeConfigError(.unsupported, "\(daemonFile): \(key) is not a list of strings; the file is left as it was")
+            default:
+                throw RuntimeConfigError(
+                    .unsupported, "\(daemonFile): \(key) is not a list of strings; the file is left as it was")
             }
             let updated = values + list.filter { !values.contains($0) }
             if updated != list {
@@ -60,11 +63,13 @@ enum DockerDaemonConfig {
         }
         guard changed else { return current }
         do {
-            var bytes = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            var bytes = try JSONSerialization.data(
+                withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             bytes.append(0x0A)
             return bytes
         } catch {
-            throw RuntimeConfigError(.unsupported, "\(daemonFile): cannot be written back as JSON; the file is left as it was")
+            throw RuntimeConfigError(
+                .unsupported, "\(daemonFile): cannot be written back as JSON; the file is left as it was")
         }
     }
 }

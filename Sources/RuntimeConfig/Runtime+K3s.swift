@@ -32,7 +32,8 @@ enum K3sRegistriesConfig {
             var entry = try mapping(mirrors[registry.host], "mirrors.\(registry.host)", file: file)
             let ours = plan.endpoints.map(\.url)
             let existing = try strings(entry["endpoint"], "mirrors.\(registry.host).endpoint", file: file)
-            entry["endpoint"] = .sequence(Node.Sequence((ours + existing.filter { !ours.contains($0) }).map { Node($0) }))
+            entry["endpoint"] = .sequence(
+                Node.Sequence((ours + existing.filter { !ours.contains($0) }).map { Node($0) }))
             mirrors[registry.host] = .mapping(entry)
         }
         root["mirrors"] = .mapping(mirrors)
@@ -51,22 +52,30 @@ enum K3sRegistriesConfig {
         do {
             return Data(try Yams.serialize(node: .mapping(root)).utf8)
         } catch {
-            throw RuntimeConfigError(.unsupported, "\(file): cannot be written back as YAML; the file is left as it was")
+            throw RuntimeConfigError(
+                .unsupported, "\(file): cannot be written back as YAML; the file is left as it was")
         }
     }
 
     private static func mapping(_ node: Node?, _ key: String, file: String) throws(RuntimeConfigError) -> Node.Mapping {
         guard let node else { return Node.Mapping([]) }
         guard case .mapping(let mapping) = node else {
-            throw RuntimeConfigError(.unsupported, "\(file)\(node.mark.map { ":\($0.line)" } ?? ""): \(key) is not a mapping; the file is left as it was")
+            throw RuntimeConfigError(
+                .unsupported,
+                "\(file)\(node.mark.map { ":\($0.line)" } ?? ""): \(key) is not a mapping; the file is left as it was")
         }
         return mapping
     }
 
     private static func strings(_ node: Node?, _ key: String, file: String) throws(RuntimeConfigError) -> [String] {
         guard let node else { return [] }
-        guard case .sequence(let sequence) = node, case let values = sequence.compactMap(\.string), values.count == sequence.count else {
-            throw RuntimeConfigError(.unsupported, "\(file)\(node.mark.map { ":\($0.line)" } ?? ""): \(key) is not a list of URLs; the file is left as it was")
+        guard case .sequence(let sequence) = node, case let values = sequence.compactMap(\.string),
+            values.count == sequence.count
+        else {
+            throw RuntimeConfigError(
+                .unsupported,
+                "\(file)\(node.mark.map { ":\($0.line)" } ?? ""): \(key) is not a list of URLs; the file is left as it was"
+            )
         }
         return values
     }

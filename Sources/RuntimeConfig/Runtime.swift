@@ -9,9 +9,12 @@ public enum Runtime: String, Sendable, CaseIterable, CustomStringConvertible {
     /// Parses a comma-separated list (`containerd,podman`), naming what is not known.
     public static func list(_ raw: String) throws(RuntimeConfigError) -> [Runtime] {
         var runtimes: [Runtime] = []
-        for name in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !name.isEmpty {
+        for name in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        where !name.isEmpty {
             guard let runtime = Runtime(rawValue: name) else {
-                throw RuntimeConfigError(.invalidInput, "unknown runtime '\(name.prefix(50))': use \(allCases.map(\.rawValue).joined(separator: ", "))")
+                throw RuntimeConfigError(
+                    .invalidInput,
+                    "unknown runtime '\(name.prefix(50))': use \(allCases.map(\.rawValue).joined(separator: ", "))")
             }
             if !runtimes.contains(runtime) { runtimes.append(runtime) }
         }
@@ -33,9 +36,15 @@ public enum Runtime: String, Sendable, CaseIterable, CustomStringConvertible {
     func notes(_ plan: MirrorPlan) -> [String] {
         switch self {
         case .docker where DockerDaemonConfig.mirrorsDockerHub(plan):
-            ["docker mirrors Docker Hub only: pulls from the other registries do not go through the satellite; pull them as <satellite>/<upstream>/<repository>", restartNote]
+            [
+                "docker mirrors Docker Hub only: pulls from the other registries do not go through the satellite; pull them as <satellite>/<upstream>/<repository>",
+                restartNote,
+            ]
         case .docker:
-            ["docker mirrors Docker Hub only, and the state has no Docker Hub upstream: docker is only told to reach the satellite; pull as <satellite>/<upstream>/<repository>", restartNote]
+            [
+                "docker mirrors Docker Hub only, and the state has no Docker Hub upstream: docker is only told to reach the satellite; pull as <satellite>/<upstream>/<repository>",
+                restartNote,
+            ]
         default:
             [restartNote]
         }
@@ -44,7 +53,8 @@ public enum Runtime: String, Sendable, CaseIterable, CustomStringConvertible {
     /// How the runtime picks up a change; this command never restarts anything.
     var restartNote: String {
         switch self {
-        case .containerd: "containerd reads hosts.toml on every pull; restart it once for config.toml (systemctl restart containerd)"
+        case .containerd:
+            "containerd reads hosts.toml on every pull; restart it once for config.toml (systemctl restart containerd)"
         case .crio: "restart CRI-O to apply this (systemctl restart crio)"
         case .podman: "podman reads this on its next pull"
         case .docker: "restart docker to apply this (systemctl restart docker); this command never restarts it"

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -81,7 +82,8 @@ public struct RuntimeConfigurator: Sendable {
         try locked { () throws(RuntimeConfigError) in
             var manifest = try loadManifest()
             var outcome = Outcome()
-            for (path, entry) in manifest.files.sorted(by: { $0.key < $1.key }) where entry.runtimes.contains(runtime.rawValue) {
+            for (path, entry) in manifest.files.sorted(by: { $0.key < $1.key })
+            where entry.runtimes.contains(runtime.rawValue) {
                 try release(path, from: runtime, in: &manifest, outcome: &outcome)
             }
             if outcome.restored.isEmpty && outcome.unchanged.isEmpty {
@@ -113,22 +115,29 @@ public struct RuntimeConfigurator: Sendable {
             try files.writeSymlink(path, target: target)
         } else if let name = entry.original {
             guard let bytes = try files.read(originals + name) else {
-                throw RuntimeConfigError(.io, "the original of \(files.absolutePath(path)) is missing from \(files.absolutePath(originals)); nothing more was restored")
+                throw RuntimeConfigError(
+                    .io,
+                    "the original of \(files.absolutePath(path)) is missing from \(files.absolutePath(originals)); nothing more was restored"
+                )
             }
             try files.write(path, bytes, mode: entry.mode ?? 0o644)
             try files.remove(originals + name)
         } else {
             try files.remove(path)
-            manifest.createdDirectories.append(contentsOf: entry.createdDirectories.filter { !manifest.createdDirectories.contains($0) })
+            manifest.createdDirectories.append(
+                contentsOf: entry.createdDirectories.filter { !manifest.createdDirectories.contains($0) })
         }
         manifest.files[path] = nil
         outcome.restored.append(files.absolutePath(path))
     }
 
     /// Records a file's bytes before its first change; the manifest is saved before the file is.
-    private func keepOriginal(_ path: String, current: Data?, for runtime: Runtime, in manifest: inout BackupManifest) throws(RuntimeConfigError) {
+    private func keepOriginal(
+        _ path: String, current: Data?, for runtime: Runtime, in manifest: inout BackupManifest
+    ) throws(RuntimeConfigError) {
         var entry = BackupManifest.Entry(
-            original: nil, mode: try files.mode(path), createdDirectories: try files.missingDirectories(for: path), runtimes: [runtime.rawValue])
+            original: nil, mode: try files.mode(path), createdDirectories: try files.missingDirectories(for: path),
+            runtimes: [runtime.rawValue])
         if let target = try files.symlinkTarget(path) {
             entry.symlink = target
         } else if let current {
@@ -166,9 +175,13 @@ public struct RuntimeConfigurator: Sendable {
     /// operator's command never interleave; the lock leaves no file behind.
     private func locked<T>(_ body: () throws(RuntimeConfigError) -> T) throws(RuntimeConfigError) -> T {
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw RuntimeConfigError(.invalidInput, "--root \(root): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw RuntimeConfigError(.invalidInput, "--root \(root): \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
-        guard flock(fd, LOCK_EX) == 0 else { throw RuntimeConfigError(.io, "cannot lock \(root): \(String(cString: strerror(errno)))") }
+        guard flock(fd, LOCK_EX) == 0 else {
+            throw RuntimeConfigError(.io, "cannot lock \(root): \(String(cString: strerror(errno)))")
+        }
         return try body()
     }
 }

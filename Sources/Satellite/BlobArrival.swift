@@ -51,7 +51,8 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
 
     /// Starts writing into the store; the ingest tells this arrival as bytes reach its file.
     /// `received` hears the length of every piece the upstream sends.
-    func begin(in store: RegistryStore, received: @escaping @Sendable (Int64) -> Void) throws(StoreError) -> BlobIngest {
+    func begin(in store: RegistryStore, received: @escaping @Sendable (Int64) -> Void) throws(StoreError) -> BlobIngest
+    {
         let ingest = try store.beginIngest(of: digest) { [weak self] inFile in self?.reached(inFile) }
         self.ingest = ingest
         self.received = received
@@ -77,7 +78,9 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
         guard let ingest, progress.withLock({ $0.size == nil }) else { return }
         let reader: BlobReader
         do { reader = try ingest.openReader(size: size) } catch { throw SinkError(error) }
-        update { $0.size = size; $0.reader = reader }
+        update {
+            $0.size = size; $0.reader = reader
+        }
     }
 
     private func reached(_ inFile: Int64) {
@@ -96,7 +99,8 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
                 progress.outcome = outcome
             default:
                 if let size = progress.size, let held = ingest?.offset, held != size {
-                    progress.outcome = .failed(StoreError(.sizeMismatch, "blob \(digest) was announced as \(size) bytes and holds \(held)"))
+                    progress.outcome = .failed(
+                        StoreError(.sizeMismatch, "blob \(digest) was announced as \(size) bytes and holds \(held)"))
                 } else {
                     progress.outcome = outcome
                 }

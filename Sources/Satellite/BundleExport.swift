@@ -37,24 +37,34 @@ public struct BundleExport {
         let (document, signature) = try signedState()
         let state: DesiredState
         do {
-            state = try StateFile.parse(String(decoding: document, as: UTF8.self), path: "the state this satellite follows")
+            state = try StateFile.parse(
+                String(decoding: document, as: UTF8.self), path: "the state this satellite follows")
         } catch {
             throw ReplicationError(.invalidContent, "\(error)")
         }
         if !options.includeCredentials, state.upstreams.contains(where: { $0.password != nil || $0.username != nil }) {
-            throw ReplicationError(.configuration, "the state this satellite follows carries registry credentials, and a bundle would carry them too: make the bundle at Ground Control (satctl satellites bundle), which leaves them out, or give --include-credentials")
+            throw ReplicationError(
+                .configuration,
+                "the state this satellite follows carries registry credentials, and a bundle would carry them too: make the bundle at Ground Control (satctl satellites bundle), which leaves them out, or give --include-credentials"
+            )
         }
-        let replicator = Replicator(store: NothingHeld(), sources: HeldContentSources.exporting(from: store), logger: logger)
+        let replicator = Replicator(
+            store: NothingHeld(), sources: HeldContentSources.exporting(from: store), logger: logger)
         let contents = await replicator.contents(of: state)
         if let failure = contents.failures.first {
-            throw ReplicationError(.notFound, "this satellite does not hold all of its state: \(failure.reference): \(failure.error.message)")
+            throw ReplicationError(
+                .notFound,
+                "this satellite does not hold all of its state: \(failure.reference): \(failure.error.message)")
         }
         // Written as `<output>.partial`, owner-only, and renamed only when whole.
         do {
-            return try await DurableFile.replace(options.output, mode: .exactly(0o600), temporary: options.output + ".partial") { file in
+            return try await DurableFile.replace(
+                options.output, mode: .exactly(0o600), temporary: options.output + ".partial"
+            ) { file in
                 let writer = BundleWriter(output: FileOutput(handle: file.handle))
                 return try await BundleMaker.write(
-                    state: Array(document), signature: signature, generation: state.generation, since: nil, contents: contents, to: writer)
+                    state: Array(document), signature: signature, generation: state.generation, since: nil,
+                    contents: contents, to: writer)
             }
         } catch let error as DurableFileError {
             throw ReplicationError(.storeError, error.description)
@@ -66,10 +76,16 @@ public struct BundleExport {
     private func signedState() throws -> (Data, String) {
         if let saved = SavedState.raw(in: options.dataDirectory) { return saved }
         let path = BundleImport.stateFilePath(in: options.dataDirectory)
-        if let document = FileManager.default.contents(atPath: path), let signature = FileManager.default.contents(atPath: path + ".sig") {
-            return (document, String(decoding: signature, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        if let document = FileManager.default.contents(atPath: path),
+            let signature = FileManager.default.contents(atPath: path + ".sig")
+        {
+            return (
+                document, String(decoding: signature, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            )
         }
-        throw ReplicationError(.configuration, "\(options.dataDirectory) has no signed state to export (neither Ground Control's nor an imported one)")
+        throw ReplicationError(
+            .configuration,
+            "\(options.dataDirectory) has no signed state to export (neither Ground Control's nor an imported one)")
     }
 }
 

@@ -53,7 +53,10 @@ public struct BundleImport {
     public func run() async throws -> Outcome {
         let registered = try GroundControlCredentials.load(from: options.dataDirectory)
         guard let key = options.publicKey ?? registered?.publicKey else {
-            throw ReplicationError(.configuration, "no key to check the bundle's state with: this satellite is not registered with Ground Control; give --state-public-key (GET /api/v1/public-key)")
+            throw ReplicationError(
+                .configuration,
+                "no key to check the bundle's state with: this satellite is not registered with Ground Control; give --state-public-key (GET /api/v1/public-key)"
+            )
         }
         let reader = try BundleReader(path: options.path)
         var signed: SignedBundleState?
@@ -79,7 +82,10 @@ public struct BundleImport {
                 default:
                     guard let digest = BundleLayout.digest(atPath: entry.name) else { continue }
                     guard signed != nil else {
-                        throw ReplicationError(.invalidContent, "\(entry.name) comes before the bundle's state and its signature: not a bundle Ground Control or a satellite made")
+                        throw ReplicationError(
+                            .invalidContent,
+                            "\(entry.name) comes before the bundle's state and its signature: not a bundle Ground Control or a satellite made"
+                        )
                     }
                     if try await store.hasBlob(digest) {
                         held += 1
@@ -96,14 +102,26 @@ public struct BundleImport {
                     signed = verified
                 }
             }
-            guard let signed else { throw ReplicationError(.invalidContent, "the bundle has no \(BundleLayout.stateFile) with its \(BundleLayout.signatureFile)") }
-            guard let index else { throw ReplicationError(.invalidContent, "the bundle has no \(BundleLayout.indexFile)") }
+            guard let signed else {
+                throw ReplicationError(
+                    .invalidContent,
+                    "the bundle has no \(BundleLayout.stateFile) with its \(BundleLayout.signatureFile)")
+            }
+            guard let index else {
+                throw ReplicationError(.invalidContent, "the bundle has no \(BundleLayout.indexFile)")
+            }
             let report = try await apply(signed.state, index: index)
             // Only what the signed manifests name stays: anything else in the tar is nobody's to serve.
             let extra = try await store.discardUnneeded(written)
-            if extra > 0 { logger.notice("the bundle carried blobs no manifest of its state names; discarded", metadata: ["blobs": "\(extra)"]) }
+            if extra > 0 {
+                logger.notice(
+                    "the bundle carried blobs no manifest of its state names; discarded",
+                    metadata: ["blobs": "\(extra)"])
+            }
             let statePath = try keep(signed, registered: registered != nil)
-            let snapshot = StatusSnapshot(dataDirectory: options.dataDirectory, stateSource: "bundle \(options.path)", store: store, logger: logger)
+            let snapshot = StatusSnapshot(
+                dataDirectory: options.dataDirectory, stateSource: "bundle \(options.path)", store: store,
+                logger: logger)
             await snapshot.accepted(VerifiedState(signed.state, origin: "bundle \(options.path)"))
             await snapshot.record(report)
             return Outcome(
@@ -119,9 +137,14 @@ public struct BundleImport {
 
     private func ingest(_ digest: Digest, size: Int64, from reader: BundleReader) async throws {
         do {
-            try await store.ingestBlob(digest, into: nil) { ingest in try await reader.stream { try await ingest.append($0) } }
+            try await store.ingestBlob(digest, into: nil) { ingest in
+                try await reader.stream { try await ingest.append($0) }
+            }
         } catch let error as StoreError where error.code == .digestMismatch {
-            throw ReplicationError(.digestMismatch, "\(BundleLayout.blobPath(digest)) does not hold what its name says (\(error.message)): the bundle is damaged")
+            throw ReplicationError(
+                .digestMismatch,
+                "\(BundleLayout.blobPath(digest)) does not hold what its name says (\(error.message)): the bundle is damaged"
+            )
         }
     }
 
@@ -141,32 +164,42 @@ public struct BundleImport {
     /// A bundle made for another satellite would put that satellite's images, settings and
     /// site here. The directory's satellite is its registration's, or, unregistered, the one
     /// whose bundle it took last.
-    private func refuseIfForAnother(_ state: DesiredState, registered: GroundControlCredentials?) throws(ReplicationError) {
+    private func refuseIfForAnother(
+        _ state: DesiredState, registered: GroundControlCredentials?
+    ) throws(ReplicationError) {
         let previous = (try? String(contentsOfFile: Self.stateFilePath(in: options.dataDirectory), encoding: .utf8))
             .flatMap { try? StateFile.parse($0) }?.satellite
         guard let own = registered?.name ?? previous else { return }
         guard let named = state.satellite else {
             throw ReplicationError(
                 .configuration,
-                "the bundle's state names no satellite, and this data directory is satellite '\(own)''s: make its bundle with this Ground Control (satctl satellites bundle \(own))")
+                "the bundle's state names no satellite, and this data directory is satellite '\(own)''s: make its bundle with this Ground Control (satctl satellites bundle \(own))"
+            )
         }
         guard named == own else {
             throw ReplicationError(
-                .configuration, "the bundle is for satellite '\(named)', and this data directory is satellite '\(own)''s: refused before any content was read")
+                .configuration,
+                "the bundle is for satellite '\(named)', and this data directory is satellite '\(own)''s: refused before any content was read"
+            )
         }
     }
 
     /// A generation older than the one applied would take the satellite back.
     private func refuseIfOlder(_ generation: Int64, key: String) throws(ReplicationError) {
         var applied: Int64 = 0
-        if let status = try? SatelliteStatus.read(from: options.dataDirectory), let last = status.lastSync, last.succeeded {
+        if let status = try? SatelliteStatus.read(from: options.dataDirectory), let last = status.lastSync,
+            last.succeeded
+        {
             applied = last.generation
         }
         if case .verified(let saved, _) = SavedState.load(in: options.dataDirectory, publicKey: key) {
             applied = max(applied, saved.generation)
         }
         guard generation >= applied else {
-            throw ReplicationError(.configuration, "the bundle brings generation \(generation), older than generation \(applied) that this satellite applied; refused")
+            throw ReplicationError(
+                .configuration,
+                "the bundle brings generation \(generation), older than generation \(applied) that this satellite applied; refused"
+            )
         }
     }
 
@@ -174,7 +207,8 @@ public struct BundleImport {
     /// registered satellite, else a signed state file.
     private func keep(_ signed: SignedBundleState, registered: Bool) throws -> String {
         if registered {
-            try SavedState.save(Data(signed.document), signature: signed.signature, fromBundle: true, in: options.dataDirectory)
+            try SavedState.save(
+                Data(signed.document), signature: signed.signature, fromBundle: true, in: options.dataDirectory)
             return SavedState.path(in: options.dataDirectory)
         }
         let path = Self.stateFilePath(in: options.dataDirectory)
@@ -193,7 +227,9 @@ struct SignedBundleState {
     init(document: [UInt8], signature raw: String, key: String) throws {
         signature = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard StateSignature.isValid(signature, for: Data(document), publicKey: key) else {
-            throw ReplicationError(.signature, "the bundle's state is not signed by Ground Control's key: refused before any content was read")
+            throw ReplicationError(
+                .signature,
+                "the bundle's state is not signed by Ground Control's key: refused before any content was read")
         }
         self.document = document
         do {

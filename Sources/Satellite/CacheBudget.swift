@@ -25,7 +25,8 @@ final class CacheBudget: Service, Sendable {
     private let logger: Logger
     private var signal: ChangeSignal { pullThrough.cacheGrew }
 
-    init(options: Options, pullThrough: PullThrough, store: RegistryStore, metrics: PullThroughMetrics?, logger: Logger) {
+    init(options: Options, pullThrough: PullThrough, store: RegistryStore, metrics: PullThroughMetrics?, logger: Logger)
+    {
         self.options = options
         self.pullThrough = pullThrough
         self.store = store
@@ -53,7 +54,9 @@ final class CacheBudget: Service, Sendable {
             let report = try await store.evict(
                 toFit: budget, isCached: { [pullThrough] in pullThrough.isCached($0) },
                 spareSince: spareSince, activeRepositories: pullThrough.recentActivity(since: spareSince))
-            if report.manifestsEvicted > 0 { metrics?.evicted(manifests: report.manifestsEvicted, bytes: report.bytesFreed) }
+            if report.manifestsEvicted > 0 {
+                metrics?.evicted(manifests: report.manifestsEvicted, bytes: report.bytesFreed)
+            }
         } catch {
             logger.error("cannot keep the pull-through cache within its budget", metadata: ["error": "\(error)"])
         }

@@ -23,7 +23,8 @@ public final class DataDirectoryLock: Sendable {
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)
-            throw DataDirectoryLockError("\(directory) is in use by another satellite process; stop it before \(purpose)")
+            throw DataDirectoryLockError(
+                "\(directory) is in use by another satellite process; stop it before \(purpose)")
         }
         self.descriptor = descriptor
     }

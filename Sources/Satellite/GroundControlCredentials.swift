@@ -16,7 +16,8 @@ public struct GroundControlCredentials: Codable, Sendable, Equatable {
     static func load(from dataDirectory: DataDirectory) throws -> GroundControlCredentials? {
         let path = path(in: dataDirectory)
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return try JSONDecoder().decode(GroundControlCredentials.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        return try JSONDecoder().decode(
+            GroundControlCredentials.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     /// Writes the file whole (temp file, then rename), created with mode 0600.

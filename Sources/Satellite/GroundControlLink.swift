@@ -82,8 +82,11 @@ public struct GroundControlLink: Service {
     /// Ground Control answered 401 to the credential: the satellite was revoked or deleted.
     private func revoke(_ session: Session, credentials: GroundControlCredentials) async {
         guard await session.revoke() else { return }
-        let reason = "Ground Control refused the credential of \(credentials.name): the satellite was revoked or deleted"
-        logger.error("\(reason). Syncing and reporting stop; the store keeps serving what it holds. To rejoin, create a registration token (satctl satellites token \(credentials.name)), remove \(GroundControlCredentials.path(in: options.dataDirectory)) and start again with --token")
+        let reason =
+            "Ground Control refused the credential of \(credentials.name): the satellite was revoked or deleted"
+        logger.error(
+            "\(reason). Syncing and reporting stop; the store keeps serving what it holds. To rejoin, create a registration token (satctl satellites token \(credentials.name)), remove \(GroundControlCredentials.path(in: options.dataDirectory)) and start again with --token"
+        )
         // A restart must not sync the last state again.
         SavedState.remove(in: options.dataDirectory)
         inbox.post(.revoked(reason))
@@ -115,7 +118,8 @@ public struct GroundControlLink: Service {
                 }
                 let registration = try reply.decode(RegistrationResponse.self)
                 let credentials = GroundControlCredentials(
-                    url: options.url, name: registration.name, credential: registration.credential, publicKey: registration.publicKey)
+                    url: options.url, name: registration.name, credential: registration.credential,
+                    publicKey: registration.publicKey)
                 try credentials.save(to: options.dataDirectory)
                 logger.info("registered with Ground Control as \(registration.name)")
                 return credentials
@@ -155,7 +159,8 @@ public struct GroundControlLink: Service {
             do {
                 let credentials = await session.credentials
                 let reply = try await client.send(
-                    "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(options.wait)"), bearer: credentials.credential,
+                    "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(options.wait)"),
+                    bearer: credentials.credential,
                     headers: etag.map { ["If-None-Match": $0] } ?? [:], timeout: .seconds(options.wait + 30))
                 switch reply.status {
                 case 304:
@@ -166,14 +171,15 @@ public struct GroundControlLink: Service {
                     return
                 case 200:
                     guard let signature = reply.headers[StateSignature.header.lowercased()],
-                          StateSignature.isValid(signature, for: reply.body, publicKey: credentials.publicKey)
+                        StateSignature.isValid(signature, for: reply.body, publicKey: credentials.publicKey)
                     else {
                         throw LinkError("the desired state is not signed by Ground Control's key; refused")
                     }
                     let state = try APIJSON.decoder().decode(DesiredState.self, from: reply.body)
                     try state.validate()
                     if let named = state.satellite, named != credentials.name {
-                        throw LinkError("the desired state is for satellite '\(named)', not '\(credentials.name)'; refused")
+                        throw LinkError(
+                            "the desired state is for satellite '\(named)', not '\(credentials.name)'; refused")
                     }
                     // A state answered just before the revocation was heard of is neither kept
                     // nor applied: the revoked satellite would sync it, now or after a restart.
@@ -184,7 +190,9 @@ public struct GroundControlLink: Service {
                     guard taken else { return }
                     etag = reply.headers["etag"]
                     await adopt(state.settings, in: session)
-                    logger.info("desired state received", metadata: ["generation": "\(state.generation)", "artifacts": "\(state.artifacts.count)"])
+                    logger.info(
+                        "desired state received",
+                        metadata: ["generation": "\(state.generation)", "artifacts": "\(state.artifacts.count)"])
                     failures = 0
                 default:
                     throw LinkError("Ground Control answered \(reply.status) for the state: \(reply.errorMessage)")
@@ -209,12 +217,15 @@ public struct GroundControlLink: Service {
             let report = await snapshot.heartbeat(version: ReleaseVersion.current)
             do {
                 let credentials = await session.credentials
-                let reply = try await client.send("POST", "/api/v1/status", bearer: credentials.credential, json: report)
+                let reply = try await client.send(
+                    "POST", "/api/v1/status", bearer: credentials.credential, json: report)
                 if reply.status == 401 {
                     await revoke(session, credentials: credentials)
                     return
                 }
-                guard reply.status == 200 else { throw LinkError("Ground Control answered \(reply.status): \(reply.errorMessage)") }
+                guard reply.status == 200 else {
+                    throw LinkError("Ground Control answered \(reply.status): \(reply.errorMessage)")
+                }
                 let answer = try reply.decode(StatusReply.self)
                 await adopt(answer.settings, in: session)
                 for command in answer.commands where command.type == SatelliteInstruction.rotateCredential {
@@ -238,14 +249,18 @@ extension GroundControlLink {
     func adopt(_ settings: SatelliteSettings?, in session: Session) async {
         guard let settings, await session.setSettings(settings) else { return }
         guard let level = Logger.Level(rawValue: settings.logLevel) else {
-            logger.warning("Ground Control sent an unknown log level; keeping the current one", metadata: ["logLevel": "\(settings.logLevel)"])
+            logger.warning(
+                "Ground Control sent an unknown log level; keeping the current one",
+                metadata: ["logLevel": "\(settings.logLevel)"])
             return
         }
         let announce = {
-            logger.notice("settings from Ground Control", metadata: [
-                "logLevel": "\(level)", "syncIntervalSeconds": "\(settings.syncIntervalSeconds)",
-                "heartbeatIntervalSeconds": "\(settings.heartbeatIntervalSeconds)",
-            ])
+            logger.notice(
+                "settings from Ground Control",
+                metadata: [
+                    "logLevel": "\(level)", "syncIntervalSeconds": "\(settings.syncIntervalSeconds)",
+                    "heartbeatIntervalSeconds": "\(settings.heartbeatIntervalSeconds)",
+                ])
         }
         // Announced under whichever level lets the line through: the old one when going quieter.
         if level > .notice {

@@ -114,14 +114,16 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         case .qualified: named = DesiredState.Artifact.upstreamAndRepository(stored)
         case .flat(let upstream): named = (upstream, stored)
         }
-        guard let named, let upstream = current.upstreams[named.upstream], let rule = current.proxy[upstream.name] else { return nil }
+        guard let named, let upstream = current.upstreams[named.upstream], let rule = current.proxy[upstream.name]
+        else { return nil }
         let repository = named.repository
         guard rule.allows(repository) else {
             // A plain registry's other names are its own, pushed there: a miss is a miss.
             if case .flat = naming { return nil }
             throw OnDemandRefusal("\(repository) is not in \(upstream.name)'s pull-through rules; nothing was fetched")
         }
-        return Origin(upstream: upstream, repository: repository, rule: rule, verification: current.verification[upstream.name])
+        return Origin(
+            upstream: upstream, repository: repository, rule: rule, verification: current.verification[upstream.name])
     }
 
     /// `origin(_:)` for a client's miss: a refusal is counted.
@@ -142,7 +144,9 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
 
     /// Whether a stored repository is pull-through's cache (not the state's, nor pushed).
     func isCached(_ stored: String) -> Bool {
-        guard !rules.withLock({ $0.pinned.contains(stored) }), let name = try? RepositoryName(stored) else { return false }
+        guard !rules.withLock({ $0.pinned.contains(stored) }), let name = try? RepositoryName(stored) else {
+            return false
+        }
         return (try? origin(name)) != nil
     }
 
@@ -189,7 +193,9 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
                 // An index's children are fetched by digest and carry no signature of their own:
                 // the index they belong to was checked.
                 var policy = found.verification
-                if policy != nil, tag == nil, (try? await self.store.isListed(digest, in: stored)) == true { policy = nil }
+                if policy != nil, tag == nil, (try? await self.store.isListed(digest, in: stored)) == true {
+                    policy = nil
+                }
                 try await self.storeManifest(source, repository, digest, into: stored, tag: tag, policy: policy)
             }
             if started { metrics?.missed() } else { metrics?.joined() }
@@ -198,7 +204,9 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         } catch let error as OnDemandRefusal {
             throw error
         } catch {
-            logger.warning("cannot pull through", metadata: ["repository": "\(stored)", "reference": "\(reference)", "error": "\(error)"])
+            logger.warning(
+                "cannot pull through",
+                metadata: ["repository": "\(stored)", "reference": "\(reference)", "error": "\(error)"])
             return false
         }
     }
@@ -223,14 +231,18 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
                 return .arriving(arrival)
             }
         } catch {
-            logger.warning("cannot pull through", metadata: ["repository": "\(stored)", "blob": "\(digest)", "error": "\(error)"])
+            logger.warning(
+                "cannot pull through", metadata: ["repository": "\(stored)", "blob": "\(digest)", "error": "\(error)"])
             return nil
         }
     }
 
     /// Downloads a blob into the store while clients read it (see `BlobArrival`). Runs on its
     /// own, so that a client that goes away does not stop it for the others.
-    private func arrive(_ arrival: BlobArrival, from source: any ContentSource, _ repository: RepositoryName, into stored: RepositoryName) async {
+    private func arrive(
+        _ arrival: BlobArrival, from source: any ContentSource, _ repository: RepositoryName,
+        into stored: RepositoryName
+    ) async {
         let digest = arrival.digest
         do {
             // Held for another repository: linked, not fetched again.
@@ -249,10 +261,13 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
                 cacheGrew.notify()
             }
             for joined in arrival.takeLinks() {
-                if let name = try? RepositoryName(joined) { _ = try await store.mountBlob(digest, from: nil, into: name) }
+                if let name = try? RepositoryName(joined) {
+                    _ = try await store.mountBlob(digest, from: nil, into: name)
+                }
             }
         } catch {
-            logger.warning("cannot pull through", metadata: ["repository": "\(stored)", "blob": "\(digest)", "error": "\(error)"])
+            logger.warning(
+                "cannot pull through", metadata: ["repository": "\(stored)", "blob": "\(digest)", "error": "\(error)"])
             arrival.end(.failed(error))
         }
         await arrivals.remove(digest)
@@ -270,26 +285,36 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
             }
             return false
         }
-        guard due, let held = try? await store.manifestInfo(repository: stored, reference: .tag(tag)).digest else { return }
+        guard due, let held = try? await store.manifestInfo(repository: stored, reference: .tag(tag)).digest else {
+            return
+        }
         let repository = found.repository
         do {
             let source = try sources.source(for: found.upstream)
-            let current = try await withDeadline(revalidationDeadline) { try await source.resolve(repository, tag: tag) }
+            let current = try await withDeadline(revalidationDeadline) {
+                try await source.resolve(repository, tag: tag)
+            }
             guard current != held else { return }
             _ = try await flights.run("manifest \(stored):\(tag)") {
-                try await self.storeManifest(source, repository, current, into: stored, tag: tag, policy: found.verification)
+                try await self.storeManifest(
+                    source, repository, current, into: stored, tag: tag, policy: found.verification)
             }
-            logger.info("pulled-through tag moved upstream", metadata: ["repository": "\(stored)", "tag": "\(tag)", "digest": "\(current)"])
+            logger.info(
+                "pulled-through tag moved upstream",
+                metadata: ["repository": "\(stored)", "tag": "\(tag)", "digest": "\(current)"])
         } catch {
             metrics?.servedStale()
-            logger.notice("serving a pulled-through tag without checking it: the upstream did not answer in time", metadata: [
-                "repository": "\(stored)", "tag": "\(tag)", "error": "\(error)",
-            ])
+            logger.notice(
+                "serving a pulled-through tag without checking it: the upstream did not answer in time",
+                metadata: [
+                    "repository": "\(stored)", "tag": "\(tag)", "error": "\(error)",
+                ])
         }
     }
 
     private func storeManifest(
-        _ source: any ContentSource, _ repository: RepositoryName, _ digest: Digest, into stored: RepositoryName, tag: Tag?,
+        _ source: any ContentSource, _ repository: RepositoryName, _ digest: Digest, into stored: RepositoryName,
+        tag: Tag?,
         policy: DesiredState.Verification?
     ) async throws {
         // Verified against its digest by the source; its blobs and children come when asked for.
@@ -297,7 +322,8 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         metrics?.fetched(bytes: Int64(manifest.bytes.count))
         if let policy {
             // Checked before anything is stored; admitted, its signatures are kept beside it.
-            let signatures = try await FetchedSignatures.fetch(of: digest, manifest: manifest.bytes, in: repository, from: source, policy: policy)
+            let signatures = try await FetchedSignatures.fetch(
+                of: digest, manifest: manifest.bytes, in: repository, from: source, policy: policy)
             if let refusal = signatures.refusal {
                 metrics?.refused()
                 throw OnDemandRefusal("\(repository)@\(digest) is withheld by the signature policy: \(refusal)")
@@ -323,7 +349,9 @@ extension PullThrough {
     func storeSignatures(_ signatures: [FetchedSignatures.Signature], into stored: RepositoryName) async throws {
         for signature in signatures {
             for blob in signature.blobs {
-                try await store.ingestBlob(blob.digest, into: stored) { ingest in try await ingest.append(ByteBuffer(bytes: blob.bytes)) }
+                try await store.ingestBlob(blob.digest, into: stored) { ingest in
+                    try await ingest.append(ByteBuffer(bytes: blob.bytes))
+                }
             }
             _ = try await store.putManifest(
                 repository: stored, reference: .digest(signature.manifest.digest), bytes: signature.manifest.bytes,
@@ -354,7 +382,9 @@ actor Flights {
 }
 
 /// Runs `operation`, giving up after `deadline`.
-func withDeadline<T: Sendable>(_ deadline: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+func withDeadline<T: Sendable>(
+    _ deadline: Duration, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await operation() }
         group.addTask {

@@ -22,7 +22,9 @@ public final class PullThroughMetrics: Sendable {
 
     public init(prometheus: PrometheusCollectorRegistry) {
         let factory = PrometheusMetricsFactory(registry: prometheus)
-        let counter = { (label: String) in CoreMetrics.Counter(label: "satellite_pull_through_" + label, factory: factory) }
+        let counter = { (label: String) in
+            CoreMetrics.Counter(label: "satellite_pull_through_" + label, factory: factory)
+        }
         hits = counter("hits_total")
         misses = counter("misses_total")
         coalesced = counter("coalesced_total")

@@ -58,10 +58,12 @@ public struct ReplicationService: Service {
                 case .state(let verified):
                     await snapshot.accepted(verified)
                     if verified.state != state {
-                        logger.info("desired state taken", metadata: [
-                            "from": "\(verified.origin)", "generation": "\(verified.state.generation)",
-                            "artifacts": "\(verified.state.artifacts.count)",
-                        ])
+                        logger.info(
+                            "desired state taken",
+                            metadata: [
+                                "from": "\(verified.origin)", "generation": "\(verified.state.generation)",
+                                "artifacts": "\(verified.state.artifacts.count)",
+                            ])
                         state = verified.state
                         nextSync = .now
                         failures = 0
@@ -91,7 +93,8 @@ public struct ReplicationService: Service {
                 } else {
                     failures += 1
                     let backoff = RetryDelay.after(failures: failures, maximum: min(options.maximumBackoff, interval))
-                    logger.warning("sync incomplete; retrying", metadata: ["in": "\(backoff)", "failures": "\(failures)"])
+                    logger.warning(
+                        "sync incomplete; retrying", metadata: ["in": "\(backoff)", "failures": "\(failures)"])
                     nextSync = .now + backoff
                 }
                 continue

@@ -26,12 +26,16 @@ actor RuntimeConfiguring: SyncObserver {
             do {
                 runtimes = try Runtime.list(names.joined(separator: ","))
             } catch {
-                logger.error("Ground Control names a runtime this satellite does not know; keeping the configured ones", metadata: ["error": "\(error)"])
+                logger.error(
+                    "Ground Control names a runtime this satellite does not know; keeping the configured ones",
+                    metadata: ["error": "\(error)"])
             }
         }
         guard !runtimes.isEmpty || applied?.runtimes.isEmpty == false else { return }
         guard let advertised = options.advertised else {
-            logger.error("runtimes are to be configured, but no --advertise address was given: devices would not know where to pull", metadata: ["runtimes": "\(runtimes)"])
+            logger.error(
+                "runtimes are to be configured, but no --advertise address was given: devices would not know where to pull",
+                metadata: ["runtimes": "\(runtimes)"])
             return
         }
         let plan: MirrorPlan
@@ -57,9 +61,12 @@ actor RuntimeConfiguring: SyncObserver {
             do {
                 let outcome = try configurator.configure(runtime, plan: plan)
                 guard !outcome.changed.isEmpty || !outcome.restored.isEmpty else { continue }
-                logger.notice("runtime configured to pull through this satellite", metadata: [
-                    "runtime": "\(runtime)", "changed": "\(outcome.changed)", "note": "\(outcome.notes.joined(separator: "; "))",
-                ])
+                logger.notice(
+                    "runtime configured to pull through this satellite",
+                    metadata: [
+                        "runtime": "\(runtime)", "changed": "\(outcome.changed)",
+                        "note": "\(outcome.notes.joined(separator: "; "))",
+                    ])
             } catch {
                 failed = true
                 logger.error("cannot configure a runtime", metadata: ["runtime": "\(runtime)", "error": "\(error)"])

@@ -15,7 +15,9 @@ public enum RuntimeMirrors {
         public init(_ urls: [String], caFile: String?) throws {
             endpoints = try urls.map { raw throws(RuntimeConfigError) in try MirrorPlan.Endpoint(raw) }
             guard !endpoints.isEmpty else {
-                throw RuntimeConfigError(.invalidInput, "--advertise is required: the address devices reach the satellite at (never 0.0.0.0)")
+                throw RuntimeConfigError(
+                    .invalidInput, "--advertise is required: the address devices reach the satellite at (never 0.0.0.0)"
+                )
             }
             if let caFile {
                 guard let pem = FileManager.default.contents(atPath: caFile) else {
@@ -52,25 +54,37 @@ public enum RuntimeMirrors {
     /// The state the agent would apply now: the state file, checked as `satellite run` checks it,
     /// or the state Ground Control last sent, kept in the data directory and verified with the
     /// key received at registration.
-    public static func currentState(stateFile: String?, publicKey: String?, dataDirectory: DataDirectory?) throws -> DesiredState {
+    public static func currentState(
+        stateFile: String?, publicKey: String?, dataDirectory: DataDirectory?
+    ) throws -> DesiredState {
         switch (stateFile, dataDirectory) {
         case (let path?, nil):
-            let source = StateFileSource(options: .init(path: path, publicKey: publicKey), inbox: DesiredStateInbox(), logger: .init(label: "runtime"))
+            let source = StateFileSource(
+                options: .init(path: path, publicKey: publicKey), inbox: DesiredStateInbox(),
+                logger: .init(label: "runtime"))
             let signature = publicKey == nil ? nil : FileManager.default.contents(atPath: path + ".sig")
             return try source.read(FileManager.default.contents(atPath: path), signature: signature).state
         case (nil, let directory?):
             guard let credentials = try GroundControlCredentials.load(from: directory) else {
-                throw RuntimeConfigError(.invalidInput, "\(directory) holds no Ground Control registration: give --state-file, or the --data-dir of a registered satellite")
+                throw RuntimeConfigError(
+                    .invalidInput,
+                    "\(directory) holds no Ground Control registration: give --state-file, or the --data-dir of a registered satellite"
+                )
             }
             switch SavedState.load(in: directory, publicKey: credentials.publicKey) {
             case .verified(let state, _): return state
             case .refused(let reason): throw RuntimeConfigError(.invalidInput, reason)
-            case .nothing: throw RuntimeConfigError(.invalidInput, "\(directory) holds no desired state yet: start the satellite once so that Ground Control sends it")
+            case .nothing:
+                throw RuntimeConfigError(
+                    .invalidInput,
+                    "\(directory) holds no desired state yet: start the satellite once so that Ground Control sends it")
             }
         case (.some, .some):
             throw RuntimeConfigError(.invalidInput, "give --state-file or --data-dir, not both")
         case (nil, nil):
-            throw RuntimeConfigError(.invalidInput, "the upstreams come from the satellite's state: give --data-dir (Ground Control) or --state-file")
+            throw RuntimeConfigError(
+                .invalidInput,
+                "the upstreams come from the satellite's state: give --data-dir (Ground Control) or --state-file")
         }
     }
 }

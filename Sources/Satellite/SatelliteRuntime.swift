@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import NIOCore
 import RegistryServer
-import RuntimeConfig
 import RegistryStore
 import Replication
+import RuntimeConfig
 import SatelliteProtocol
 import ServiceLifecycle
 import UnixSignals
@@ -98,15 +98,21 @@ public struct SatelliteRuntime {
             let site = Site(options: agent.site, logger: logger) { siteMetrics.fetched($1, from: $0) }
             let advertised = agent.runtimes.advertised
             peering = SitePeering(
-                site: site, ownURL: advertised?.endpoints.first?.url, caFile: advertised?.ca?.path, metrics: siteMetrics, logger: logger)
+                site: site, ownURL: advertised?.endpoints.first?.url, caFile: advertised?.ca?.path,
+                metrics: siteMetrics, logger: logger)
             sources = SiteSources(upstreams: UpstreamSources(options: agent.upstreams, logger: logger), site: site)
-            pullThrough = sources.map { PullThrough(sources: $0, store: store, logger: logger, metrics: pullThroughMetrics) }
+            pullThrough = sources.map {
+                PullThrough(sources: $0, store: store, logger: logger, metrics: pullThroughMetrics)
+            }
         } else if let proxy = registry.proxy {
             sources = UpstreamSources(options: proxy.sources, logger: logger)
             pullThrough = sources.map {
-                PullThrough(sources: $0, store: store, logger: logger, naming: .flat(upstream: proxy.upstream.name), metrics: pullThroughMetrics)
+                PullThrough(
+                    sources: $0, store: store, logger: logger, naming: .flat(upstream: proxy.upstream.name),
+                    metrics: pullThroughMetrics)
             }
-            pullThrough?.follow(DesiredState(generation: 0, upstreams: [proxy.upstream], artifacts: [], proxy: [proxy.rule]))
+            pullThrough?.follow(
+                DesiredState(generation: 0, upstreams: [proxy.upstream], artifacts: [], proxy: [proxy.rule]))
         } else {
             (sources, pullThrough) = (nil, nil)
         }
@@ -115,16 +121,20 @@ public struct SatelliteRuntime {
             namespaces: namespaces ?? FlatNamespaces(), onDemand: pullThrough ?? NoContentOnDemand(),
             sitePeers: peering ?? NoSitePeers(),
             onServerRunning: { channel in onServing(channel.localAddress?.port ?? configuredPort) })
-        let collector = GarbageCollectionService(store: store, interval: registry.garbageCollectionInterval, logger: logger)
+        let collector = GarbageCollectionService(
+            store: store, interval: registry.garbageCollectionInterval, logger: logger)
         var services: [any Service] = [application, collector, MemoryReturnService()]
         if let pullThrough {
-            services.append(CacheBudget(
-                options: .init(localMaxBytes: registry.cacheMaxBytes, minAge: registry.cacheMinAge), pullThrough: pullThrough, store: store,
-                metrics: pullThroughMetrics, logger: logger))
+            services.append(
+                CacheBudget(
+                    options: .init(localMaxBytes: registry.cacheMaxBytes, minAge: registry.cacheMinAge),
+                    pullThrough: pullThrough, store: store,
+                    metrics: pullThroughMetrics, logger: logger))
         }
         if let agent, let namespaces, let sources, let pullThrough, let peering {
             services += Self.agentServices(
-                agent, registry: registry, store: store, namespaces: namespaces, sources: sources, pullThrough: pullThrough,
+                agent, registry: registry, store: store, namespaces: namespaces, sources: sources,
+                pullThrough: pullThrough,
                 peering: peering, logger: logger, setLogLevel: setLogLevel)
         }
         self.services = services
@@ -136,19 +146,22 @@ public struct SatelliteRuntime {
         setLogLevel: @escaping @Sendable (Logger.Level) -> Void
     ) -> [any Service] {
         let inbox = DesiredStateInbox()
-        let origin = switch agent.source {
-        case .file(let options): options.path
-        case .groundControl(let options): options.url
-        }
+        let origin =
+            switch agent.source {
+            case .file(let options): options.path
+            case .groundControl(let options): options.url
+            }
         let snapshot = StatusSnapshot(
             dataDirectory: registry.directory, stateSource: origin, store: store, logger: logger,
             isCached: { [pullThrough] in pullThrough.isCached($0) }, site: { [peering] in peering.report })
-        let source: any Service = switch agent.source {
-        case .file(let options):
-            StateFileSource(options: options, inbox: inbox, logger: logger)
-        case .groundControl(let options):
-            GroundControlLink(options: options, inbox: inbox, snapshot: snapshot, logger: logger, setLogLevel: setLogLevel)
-        }
+        let source: any Service =
+            switch agent.source {
+            case .file(let options):
+                StateFileSource(options: options, inbox: inbox, logger: logger)
+            case .groundControl(let options):
+                GroundControlLink(
+                    options: options, inbox: inbox, snapshot: snapshot, logger: logger, setLogLevel: setLogLevel)
+            }
         let replicator = Replicator(store: store, sources: sources, options: agent.replicator, logger: logger)
         let replication = ReplicationService(
             options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot,

@@ -41,7 +41,8 @@ public struct SatelliteStatus: Codable, Sendable {
     public static func read(from dataDirectory: DataDirectory) throws -> SatelliteStatus {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(SatelliteStatus.self, from: Data(contentsOf: URL(fileURLWithPath: path(in: dataDirectory))))
+        return try decoder.decode(
+            SatelliteStatus.self, from: Data(contentsOf: URL(fileURLWithPath: path(in: dataDirectory))))
     }
 
     /// The human-readable report `satellite status` prints.
@@ -49,23 +50,28 @@ public struct SatelliteStatus: Codable, Sendable {
         var lines: [String] = []
         if let sync = lastSync {
             let synced = sync.artifacts.filter { $0.outcome == .synced }.count
-            lines.append("last sync: \(ISO8601DateFormatter().string(from: sync.finishedAt)), generation \(sync.generation), "
-                + "\(synced)/\(sync.artifacts.count) artifacts synced in \(String(format: "%.2f", sync.durationSeconds)) s; "
-                + "fetched \(sync.manifestsFetched) manifests, \(sync.blobsFetched) blobs, \(sync.bytesFetched) bytes")
+            lines.append(
+                "last sync: \(ISO8601DateFormatter().string(from: sync.finishedAt)), generation \(sync.generation), "
+                    + "\(synced)/\(sync.artifacts.count) artifacts synced in \(String(format: "%.2f", sync.durationSeconds)) s; "
+                    + "fetched \(sync.manifestsFetched) manifests, \(sync.blobsFetched) blobs, \(sync.bytesFetched) bytes"
+            )
         } else {
             lines.append("last sync: none yet")
         }
         if let transfer {
-            lines.append("site: \(transfer.fromPeersBytes) bytes from peers, \(transfer.fromUpstreamBytes) from upstreams, "
-                + "\(transfer.toPeersBytes) sent to peers since start")
+            lines.append(
+                "site: \(transfer.fromPeersBytes) bytes from peers, \(transfer.fromUpstreamBytes) from upstreams, "
+                    + "\(transfer.toPeersBytes) sent to peers since start")
         }
         if let revoked {
             lines.append("REVOKED: \(revoked)")
         }
-        lines.append("state: \(stateSource)" + (stateError.map { " (refused: \($0); applying the last good state)" } ?? ""))
+        lines.append(
+            "state: \(stateSource)" + (stateError.map { " (refused: \($0); applying the last good state)" } ?? ""))
         lines.append("inventory (\(inventory.count) tags):")
         for item in inventory {
-            lines.append("  \(item.repository):\(item.tag)  \(item.digest)" + (item.cached == true ? "  (pulled through)" : ""))
+            lines.append(
+                "  \(item.repository):\(item.tag)  \(item.digest)" + (item.cached == true ? "  (pulled through)" : ""))
         }
         let problems = lastSync?.artifacts.filter { $0.outcome != .synced } ?? []
         lines.append("missing or stale (\(problems.count)):")
@@ -73,7 +79,9 @@ public struct SatelliteStatus: Codable, Sendable {
             let held = problem.digest.map { "serving \($0)" } ?? "not held"
             let reason = problem.reason.map { "[\($0)] " } ?? ""
             let upstream = problem.upstream.map { "\($0): " } ?? ""
-            lines.append("  \(upstream)\(problem.reference)  \(problem.outcome.rawValue), \(held): \(reason)\(problem.error ?? "")")
+            lines.append(
+                "  \(upstream)\(problem.reference)  \(problem.outcome.rawValue), \(held): \(reason)\(problem.error ?? "")"
+            )
         }
         return lines.joined(separator: "\n")
     }

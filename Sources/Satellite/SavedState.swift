@@ -32,11 +32,14 @@ package enum SavedState {
     }
 
     /// Replaces the saved state (temp file, fsync, rename).
-    package static func save(_ document: Data, signature: String, fromBundle: Bool = false, in dataDirectory: DataDirectory) throws {
+    package static func save(
+        _ document: Data, signature: String, fromBundle: Bool = false, in dataDirectory: DataDirectory
+    ) throws {
         if fromBundle {
             try DurableFile.write(Data(), to: bundleMarkerPath(in: dataDirectory), mode: .created(0o600))
         }
-        try DurableFile.write(Data((signature + "\n").utf8) + document, to: path(in: dataDirectory), mode: .created(0o600))
+        try DurableFile.write(
+            Data((signature + "\n").utf8) + document, to: path(in: dataDirectory), mode: .created(0o600))
         if !fromBundle { unlink(bundleMarkerPath(in: dataDirectory)) }
         let legacy = legacyPaths(in: dataDirectory)
         unlink(legacy.document)
@@ -52,9 +55,12 @@ package enum SavedState {
     /// and the import checks them).
     package static func raw(in dataDirectory: DataDirectory) -> (Data, String)? {
         guard let contents = FileManager.default.contents(atPath: path(in: dataDirectory)),
-              let newline = contents.firstIndex(of: UInt8(ascii: "\n"))
+            let newline = contents.firstIndex(of: UInt8(ascii: "\n"))
         else { return nil }
-        return (Data(contents[(newline + 1)...]), String(decoding: contents[..<newline], as: UTF8.self).trimmingCharacters(in: .whitespaces))
+        return (
+            Data(contents[(newline + 1)...]),
+            String(decoding: contents[..<newline], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        )
     }
 
     /// The saved state, checked against `publicKey`.
@@ -64,7 +70,9 @@ package enum SavedState {
         let signature: String
         if let contents = FileManager.default.contents(atPath: path) {
             guard let newline = contents.firstIndex(of: UInt8(ascii: "\n")) else {
-                return .refused("\(path): damaged (no signature line); refused, serving what the store holds until Ground Control sends a fresh state")
+                return .refused(
+                    "\(path): damaged (no signature line); refused, serving what the store holds until Ground Control sends a fresh state"
+                )
             }
             signature = String(decoding: contents[..<newline], as: UTF8.self)
             document = Data(contents[(newline + 1)...])
@@ -72,13 +80,21 @@ package enum SavedState {
             let legacy = legacyPaths(in: dataDirectory)
             guard let old = FileManager.default.contents(atPath: legacy.document) else { return .nothing }
             document = old
-            signature = (FileManager.default.contents(atPath: legacy.signature)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            signature =
+                (FileManager.default.contents(atPath: legacy.signature)).map { String(decoding: $0, as: UTF8.self) }
+                ?? ""
         }
-        guard StateSignature.isValid(signature.trimmingCharacters(in: .whitespacesAndNewlines), for: document, publicKey: publicKey) else {
-            return .refused("\(path): its signature does not verify with Ground Control's key: the saved state was changed or damaged; refused, serving what the store holds until Ground Control sends a fresh state")
+        guard
+            StateSignature.isValid(
+                signature.trimmingCharacters(in: .whitespacesAndNewlines), for: document, publicKey: publicKey)
+        else {
+            return .refused(
+                "\(path): its signature does not verify with Ground Control's key: the saved state was changed or damaged; refused, serving what the store holds until Ground Control sends a fresh state"
+            )
         }
         do {
-            return .verified(try StateFile.parse(String(decoding: document, as: UTF8.self), path: path), document: document)
+            return .verified(
+                try StateFile.parse(String(decoding: document, as: UTF8.self), path: path), document: document)
         } catch {
             return .refused("\(error)")
         }

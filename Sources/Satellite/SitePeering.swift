@@ -54,9 +54,10 @@ final class SitePeering: SitePeers, SyncObserver {
         }
         let accepted = [credential] + (described.previousCredential.map { [$0] } ?? [])
         acceptedHashes.withLock { $0 = accepted.map(Self.hash) }
-        site.configure(.init(
-            name: described.name, peers: (state.peers ?? []).map(\.url), ownURL: ownURL,
-            credential: credential, previousCredential: described.previousCredential, caFile: caFile))
+        site.configure(
+            .init(
+                name: described.name, peers: (state.peers ?? []).map(\.url), ownURL: ownURL,
+                credential: credential, previousCredential: described.previousCredential, caFile: caFile))
     }
 
     /// The credential itself, or read from its file (trimmed), checked as the state's would be.
@@ -65,7 +66,8 @@ final class SitePeering: SitePeers, SyncObserver {
         guard let file = site.credentialFile else {
             throw DesiredStateError(field: "site.credential", "is not set")
         }
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+        else {
             throw DesiredStateError(field: "site.credentialFile", "cannot read \(file)")
         }
         let credential = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -101,7 +103,7 @@ final class SitePeering: SitePeers, SyncObserver {
         switch parts[0].lowercased() {
         case "basic":
             guard let data = Data(base64Encoded: String(parts[1])), let pair = String(data: data, encoding: .utf8),
-                  let colon = pair.firstIndex(of: ":")
+                let colon = pair.firstIndex(of: ":")
             else { return nil }
             return String(pair[pair.index(after: colon)...])
         case "bearer":
@@ -122,7 +124,11 @@ final class SitePeering: SitePeers, SyncObserver {
     var report: (advertised: String?, transfer: TransferCounts?) {
         guard site.configuration != nil else { return (ownURL, nil) }
         let bytes = site.bytes
-        return (ownURL, TransferCounts(
-            fromPeersBytes: bytes.fromPeers, fromUpstreamBytes: bytes.fromUpstream, toPeersBytes: servedBytes.load(ordering: .relaxed)))
+        return (
+            ownURL,
+            TransferCounts(
+                fromPeersBytes: bytes.fromPeers, fromUpstreamBytes: bytes.fromUpstream,
+                toPeersBytes: servedBytes.load(ordering: .relaxed))
+        )
     }
 }

@@ -40,14 +40,16 @@ public enum StateFile {
         } catch let error as DecodingError {
             let (keys, reason) = describe(error)
             let field = fieldPath(keys)
-            throw LoadError(path: path, line: line(of: keys, in: root), field: field.isEmpty ? nil : field, reason: reason)
+            throw LoadError(
+                path: path, line: line(of: keys, in: root), field: field.isEmpty ? nil : field, reason: reason)
         } catch {
             throw LoadError(path: path, line: nil, field: nil, reason: "\(error)")
         }
         do {
             try state.validate()
         } catch {
-            throw LoadError(path: path, line: line(ofField: error.field, in: root), field: error.field, reason: error.message)
+            throw LoadError(
+                path: path, line: line(ofField: error.field, in: root), field: error.field, reason: error.message)
         }
         return state
     }
@@ -114,7 +116,9 @@ public enum StateFile {
                 keys.append(PathKey(stringValue: String(rest[..<bracket])))
                 rest = rest[bracket...]
                 while rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
-                    if let index = Int(rest[rest.index(after: rest.startIndex)..<close]) { keys.append(PathKey(intValue: index)) }
+                    if let index = Int(rest[rest.index(after: rest.startIndex)..<close]) {
+                        keys.append(PathKey(intValue: index))
+                    }
                     rest = rest[rest.index(after: close)...]
                 }
             } else {

@@ -57,14 +57,20 @@ public struct StateFileSource: Service {
     /// Parses and, with a key, verifies one version of the file.
     package func read(_ document: Data?, signature: Data?) throws(StateFile.LoadError) -> VerifiedState {
         let path = options.path
-        guard let document else { throw StateFile.LoadError(path: path, line: nil, field: nil, reason: "cannot read it") }
+        guard let document else {
+            throw StateFile.LoadError(path: path, line: nil, field: nil, reason: "cannot read it")
+        }
         if let publicKey = options.publicKey {
             guard let signature else {
-                throw StateFile.LoadError(path: path, line: nil, field: nil, reason: "no signature: \(path).sig is required with --state-public-key")
+                throw StateFile.LoadError(
+                    path: path, line: nil, field: nil,
+                    reason: "no signature: \(path).sig is required with --state-public-key")
             }
             let text = String(decoding: signature, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             guard StateSignature.isValid(text, for: document, publicKey: publicKey) else {
-                throw StateFile.LoadError(path: path, line: nil, field: nil, reason: "its signature (\(path).sig) does not verify with the state public key; refused")
+                throw StateFile.LoadError(
+                    path: path, line: nil, field: nil,
+                    reason: "its signature (\(path).sig) does not verify with the state public key; refused")
             }
         }
         return VerifiedState(try StateFile.parse(String(decoding: document, as: UTF8.self), path: path), origin: path)

@@ -72,11 +72,16 @@ public actor StatusSnapshot {
 
     /// The heartbeat's report: what is applied and held, the last sync and its failures.
     func heartbeat(version: String) async -> StatusReport {
-        let held = (lastReport?.artifacts ?? []).filter { $0.outcome != .missing }.compactMap { $0.digest.flatMap { try? Digest($0) } }
-        let cached = ((try? await store.allManifests()) ?? []).filter { isCached($0.repository) }.compactMap { try? Digest($0.digest) }
+        let held = (lastReport?.artifacts ?? []).filter { $0.outcome != .missing }.compactMap {
+            $0.digest.flatMap { try? Digest($0) }
+        }
+        let cached = ((try? await store.allManifests()) ?? []).filter { isCached($0.repository) }.compactMap {
+            try? Digest($0.digest)
+        }
         let site = site()
         return StatusReport(
-            generation: appliedGeneration, inventory: Array(Set(held)).sorted(), cached: cached.isEmpty ? nil : Array(Set(cached)).sorted(),
+            generation: appliedGeneration, inventory: Array(Set(held)).sorted(),
+            cached: cached.isEmpty ? nil : Array(Set(cached)).sorted(),
             diskUsedBytes: try? await store.totalBlobBytes(), diskFreeBytes: store.diskCapacity()?.free,
             lastSync: lastReport.map { report in
                 let failures = report.failures
@@ -91,9 +96,14 @@ public actor StatusSnapshot {
     private func writeFile() async {
         let tags = (try? await store.allTags()) ?? []
         let status = SatelliteStatus(
-            updatedAt: Date(), stateSource: stateSource, stateError: stateError, revoked: revokedReason, lastSync: lastReport,
+            updatedAt: Date(), stateSource: stateSource, stateError: stateError, revoked: revokedReason,
+            lastSync: lastReport,
             transfer: site().transfer,
-            inventory: tags.map { .init(repository: $0.repository, tag: $0.tag, digest: $0.digest, cached: isCached($0.repository) ? true : nil) })
+            inventory: tags.map {
+                .init(
+                    repository: $0.repository, tag: $0.tag, digest: $0.digest,
+                    cached: isCached($0.repository) ? true : nil)
+            })
         do {
             try status.write(to: dataDirectory)
         } catch {

@@ -36,14 +36,17 @@ public final class UpstreamNamespaces: RepositoryNamespaces {
     public init() {}
 
     /// Takes the state's upstreams and the repositories the store now holds.
-    public func update(upstreams: [DesiredState.Upstream], proxy: [DesiredState.ProxyRule] = [], store: RegistryStore) async throws(StoreError) {
+    public func update(
+        upstreams: [DesiredState.Upstream], proxy: [DesiredState.ProxyRule] = [], store: RegistryStore
+    ) async throws(StoreError) {
         let held = Set(try await store.repositories(after: nil, limit: Int.max))
         update(upstreams: upstreams, proxy: proxy, held: held)
     }
 
     package func update(upstreams: [DesiredState.Upstream], proxy: [DesiredState.ProxyRule] = [], held: Set<String>) {
         let entries = upstreams.map { Upstream(name: $0.name, hosts: $0.hostAliases, pathAlias: $0.pathAlias) }
-        let names = Set(entries.map(\.name)).union(held.compactMap { name in name.firstIndex(of: "/").map { String(name[..<$0]) } })
+        let names = Set(entries.map(\.name)).union(
+            held.compactMap { name in name.firstIndex(of: "/").map { String(name[..<$0]) } })
         let rules = Dictionary(proxy.map { ($0.upstream, $0) }, uniquingKeysWith: { first, _ in first })
         snapshot.withLock { $0 = Snapshot(upstreams: entries, held: held, names: names, proxy: rules) }
     }
@@ -65,12 +68,15 @@ public final class UpstreamNamespaces: RepositoryNamespaces {
             let first = name.value[..<slash]
             let rest = name.value[name.value.index(after: slash)...]
             // Held, or to be pulled through from that upstream.
-            if current.names.contains(String(first)), current.held.contains(name.value) || current.proxy[String(first)] != nil {
+            if current.names.contains(String(first)),
+                current.held.contains(name.value) || current.proxy[String(first)] != nil
+            {
                 return .repository(name)
             }
             if let upstream = current.upstreams.first(where: { $0.pathAlias.map { $0 == first } ?? false }),
-               let repository = kept(upstream.name, rest),
-               current.held.contains(repository.value) || current.proxy[upstream.name] != nil {
+                let repository = kept(upstream.name, rest),
+                current.held.contains(repository.value) || current.proxy[upstream.name] != nil
+            {
                 return .repository(repository)
             }
         }
@@ -112,7 +118,8 @@ struct NamespaceRefresh: SyncObserver {
         do {
             try await namespaces.update(upstreams: upstreams, proxy: proxy, store: store)
         } catch {
-            logger.error("cannot list the store's repositories; names resolve as before", metadata: ["error": "\(error)"])
+            logger.error(
+                "cannot list the store's repositories; names resolve as before", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -58,7 +58,9 @@ public struct ArtifactFailure: Codable, Sendable, Equatable {
     /// The upstream the state names for it: two upstreams may hold the same reference.
     public var upstream: String?
 
-    public init(reference: String, reason: FailureReason, message: String, serving: String? = nil, upstream: String? = nil) {
+    public init(
+        reference: String, reason: FailureReason, message: String, serving: String? = nil, upstream: String? = nil
+    ) {
         self.reference = reference
         self.reason = reason
         self.message = message

@@ -8,7 +8,8 @@ extension DesiredState.Upstream {
     /// The host image references name this upstream by: `host[:port]`, lower-case, without the
     /// scheme's default port. Docker Hub's API host is `docker.io`, as references spell it.
     public var registryHost: String? {
-        guard let components = URLComponents(string: url), let rawHost = components.host?.lowercased(), !rawHost.isEmpty else {
+        guard let components = URLComponents(string: url), let rawHost = components.host?.lowercased(), !rawHost.isEmpty
+        else {
             return nil
         }
         let host = rawHost.contains(":") && !rawHost.hasPrefix("[") ? "[\(rawHost)]" : rawHost
@@ -31,7 +32,9 @@ extension DesiredState.Upstream {
         registryHost.flatMap { RepositoryName.isValidComponent($0) ? $0 : nil }
     }
 
-    private static let dockerHubHosts: Set<String> = ["registry-1.docker.io", "index.docker.io", "registry.hub.docker.com"]
+    private static let dockerHubHosts: Set<String> = [
+        "registry-1.docker.io", "index.docker.io", "registry.hub.docker.com",
+    ]
 }
 
 extension DesiredState.Artifact {
@@ -42,9 +45,11 @@ extension DesiredState.Artifact {
 
     /// The inverse of `localRepository()`: the upstream's name and the repository there, for a
     /// stored name with at least two components.
-    public static func upstreamAndRepository(_ stored: RepositoryName) -> (upstream: String, repository: RepositoryName)? {
+    public static func upstreamAndRepository(
+        _ stored: RepositoryName
+    ) -> (upstream: String, repository: RepositoryName)? {
         guard let slash = stored.value.firstIndex(of: "/"),
-              let repository = try? RepositoryName(String(stored.value[stored.value.index(after: slash)...]))
+            let repository = try? RepositoryName(String(stored.value[stored.value.index(after: slash)...]))
         else { return nil }
         return (String(stored.value[..<slash]), repository)
     }

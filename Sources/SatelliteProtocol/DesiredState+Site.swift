@@ -25,7 +25,9 @@ extension DesiredState {
         /// keep fetching from each other.
         public var previousCredential: String?
 
-        public init(name: String, credential: String? = nil, credentialFile: String? = nil, previousCredential: String? = nil) {
+        public init(
+            name: String, credential: String? = nil, credentialFile: String? = nil, previousCredential: String? = nil
+        ) {
             self.name = name
             self.credential = credential
             self.credentialFile = credentialFile
@@ -45,9 +47,9 @@ extension DesiredState {
     /// no trailing slash.
     public static func normalizedPeerURL(_ raw: String) -> String? {
         guard var components = URLComponents(string: raw.trimmingCharacters(in: .whitespaces)),
-              let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil,
-              components.user == nil, components.password == nil
+            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil,
+            components.user == nil, components.password == nil
         else { return nil }
         components.scheme = scheme
         components.host = host.lowercased()
@@ -64,7 +66,8 @@ extension DesiredState {
         for (index, peer) in (peers ?? []).enumerated() {
             guard let url = Self.normalizedPeerURL(peer.url) else {
                 throw DesiredStateError(
-                    field: "peers[\(index)].url", "must be http(s)://host:port with no path, query or user, not '\(peer.url.prefix(200))'")
+                    field: "peers[\(index)].url",
+                    "must be http(s)://host:port with no path, query or user, not '\(peer.url.prefix(200))'")
             }
             guard seen.insert(url).inserted else {
                 throw DesiredStateError(field: "peers[\(index)].url", "'\(url)' is listed twice")
@@ -72,20 +75,29 @@ extension DesiredState {
         }
         guard let site else {
             if !(peers ?? []).isEmpty {
-                throw DesiredStateError(field: "site.credential", "is required with peers: peers are asked with it and refuse requests without it")
+                throw DesiredStateError(
+                    field: "site.credential",
+                    "is required with peers: peers are asked with it and refuse requests without it")
             }
             return
         }
         guard site.name.utf8.count <= 63, RepositoryName.isValidComponent(site.name) else {
-            throw DesiredStateError(field: "site.name", "must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-', not '\(site.name.prefix(100))'")
+            throw DesiredStateError(
+                field: "site.name",
+                "must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-', not '\(site.name.prefix(100))'"
+            )
         }
         if site.credential != nil && site.credentialFile != nil {
             throw DesiredStateError(field: "site.credentialFile", "give credential or credentialFile, not both")
         }
         if site.credential == nil && site.credentialFile == nil && !(peers ?? []).isEmpty {
-            throw DesiredStateError(field: "site.credential", "is required with peers: peers are asked with it and refuse requests without it")
+            throw DesiredStateError(
+                field: "site.credential",
+                "is required with peers: peers are asked with it and refuse requests without it")
         }
-        for (field, value) in [("site.credential", site.credential), ("site.previousCredential", site.previousCredential)] {
+        for (field, value) in [
+            ("site.credential", site.credential), ("site.previousCredential", site.previousCredential),
+        ] {
             guard let value else { continue }
             try Self.checkCredential(value, field: field)
         }

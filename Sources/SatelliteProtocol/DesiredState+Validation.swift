@@ -19,7 +19,8 @@ extension DesiredState {
     /// URLs, artifacts naming a known upstream and a tag or digest, and parseable platforms.
     public func validate() throws(DesiredStateError) {
         guard schemaVersion == Self.currentSchemaVersion else {
-            throw DesiredStateError(field: "schemaVersion", "must be \(Self.currentSchemaVersion), not \(schemaVersion)")
+            throw DesiredStateError(
+                field: "schemaVersion", "must be \(Self.currentSchemaVersion), not \(schemaVersion)")
         }
         guard generation >= 0 else {
             throw DesiredStateError(field: "generation", "must not be negative")
@@ -31,15 +32,17 @@ extension DesiredState {
             guard upstream.name.utf8.count <= 63, RepositoryName.isValidComponent(upstream.name) else {
                 throw DesiredStateError(
                     field: field + ".name",
-                    "must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-' (it opens repository paths), not '\(upstream.name.prefix(100))'")
+                    "must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-' (it opens repository paths), not '\(upstream.name.prefix(100))'"
+                )
             }
             guard names.insert(upstream.name).inserted else {
                 throw DesiredStateError(field: field + ".name", "'\(upstream.name)' is listed twice")
             }
             guard upstream.url.hasPrefix("http://") || upstream.url.hasPrefix("https://"),
-                  upstream.url.split(separator: "/", omittingEmptySubsequences: true).count >= 2
+                upstream.url.split(separator: "/", omittingEmptySubsequences: true).count >= 2
             else {
-                throw DesiredStateError(field: field + ".url", "must be an http:// or https:// URL, not '\(upstream.url.prefix(200))'")
+                throw DesiredStateError(
+                    field: field + ".url", "must be an http:// or https:// URL, not '\(upstream.url.prefix(200))'")
             }
             if upstream.password != nil && upstream.passwordFile != nil {
                 throw DesiredStateError(field: field + ".passwordFile", "give password or passwordFile, not both")
@@ -55,7 +58,9 @@ extension DesiredState {
                 throw DesiredStateError(field: field + ".upstream", "'\(rule.upstream)' is not among the upstreams")
             }
             guard proxied.insert(rule.upstream).inserted else {
-                throw DesiredStateError(field: field + ".upstream", "'\(rule.upstream)' has a rule already; list all its repositories in one")
+                throw DesiredStateError(
+                    field: field + ".upstream",
+                    "'\(rule.upstream)' has a rule already; list all its repositories in one")
             }
             guard !rule.repositories.isEmpty else {
                 throw DesiredStateError(field: field + ".repositories", "must allow at least one repository pattern")

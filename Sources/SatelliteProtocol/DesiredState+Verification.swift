@@ -26,9 +26,13 @@ extension DesiredState {
                 throw DesiredStateError(field: field + ".keys", "give 1 to \(Self.maximumKeys) public keys (PEM)")
             }
             for (index, key) in keys.enumerated() {
-                guard key.utf8.count <= Self.maximumKeyLength, key.contains("-----BEGIN PUBLIC KEY-----"), key.contains("-----END PUBLIC KEY-----") else {
+                guard key.utf8.count <= Self.maximumKeyLength, key.contains("-----BEGIN PUBLIC KEY-----"),
+                    key.contains("-----END PUBLIC KEY-----")
+                else {
                     throw DesiredStateError(
-                        field: "\(field).keys[\(index)]", "must be a PEM public key (-----BEGIN PUBLIC KEY----- …) of at most \(Self.maximumKeyLength) bytes")
+                        field: "\(field).keys[\(index)]",
+                        "must be a PEM public key (-----BEGIN PUBLIC KEY----- …) of at most \(Self.maximumKeyLength) bytes"
+                    )
                 }
             }
         }

@@ -28,9 +28,12 @@ public struct DesiredState: Codable, Sendable, Equatable {
     /// signed state (or a bundle) taken to another satellite is refused there.
     public var satellite: String?
 
-    public init(schemaVersion: Int = DesiredState.currentSchemaVersion, generation: Int64, upstreams: [Upstream], artifacts: [Artifact],
-                settings: SatelliteSettings? = nil, proxy: [ProxyRule]? = nil, peers: [Peer]? = nil, site: Site? = nil,
-                verification: Verification? = nil) {
+    public init(
+        schemaVersion: Int = DesiredState.currentSchemaVersion, generation: Int64, upstreams: [Upstream],
+        artifacts: [Artifact],
+        settings: SatelliteSettings? = nil, proxy: [ProxyRule]? = nil, peers: [Peer]? = nil, site: Site? = nil,
+        verification: Verification? = nil
+    ) {
         self.schemaVersion = schemaVersion
         self.generation = generation
         self.upstreams = upstreams
@@ -54,7 +57,9 @@ public struct DesiredState: Codable, Sendable, Equatable {
 
         public static let defaultTagTTL = 300
 
-        public init(upstream: String, repositories: [RepositoryPattern], tagTTL: Int? = nil, verification: Verification? = nil) {
+        public init(
+            upstream: String, repositories: [RepositoryPattern], tagTTL: Int? = nil, verification: Verification? = nil
+        ) {
             self.upstream = upstream
             self.repositories = repositories
             self.tagTTL = tagTTL
@@ -82,8 +87,10 @@ public struct DesiredState: Codable, Sendable, Equatable {
         /// A PEM file of CA certificates to trust for this upstream.
         public var caFile: String?
 
-        public init(name: String, url: String, insecure: Bool? = nil, username: String? = nil, password: String? = nil,
-                    passwordFile: String? = nil, caFile: String? = nil) {
+        public init(
+            name: String, url: String, insecure: Bool? = nil, username: String? = nil, password: String? = nil,
+            passwordFile: String? = nil, caFile: String? = nil
+        ) {
             self.name = name
             self.url = url
             self.insecure = insecure
@@ -112,7 +119,8 @@ public struct DesiredState: Codable, Sendable, Equatable {
         public var verification: Verification?
 
         public init(
-            upstream: String, repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil, platforms: [String]? = nil,
+            upstream: String, repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil,
+            platforms: [String]? = nil,
             verification: Verification? = nil
         ) {
             self.upstream = upstream

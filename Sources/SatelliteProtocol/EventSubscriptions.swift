@@ -40,8 +40,11 @@ public struct SubscriptionView: Codable, Sendable, Equatable {
     public var retryAt: Date?
     public var lastError: String?
 
-    public init(name: String, url: String, types: [String], createdAt: Date, deliveredThrough: Int64, pending: Int, failures: Int,
-                retryAt: Date?, lastError: String?) {
+    public init(
+        name: String, url: String, types: [String], createdAt: Date, deliveredThrough: Int64, pending: Int,
+        failures: Int,
+        retryAt: Date?, lastError: String?
+    ) {
         self.name = name
         self.url = url
         self.types = types

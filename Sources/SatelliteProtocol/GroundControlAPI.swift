@@ -21,8 +21,10 @@ public struct RegistryDefinition: Codable, Sendable, Equatable {
     /// `harbor`: how many days a satellite's robot lives before it is refreshed (default 30).
     public var robotDurationDays: Int?
 
-    public init(url: String, kind: String? = nil, username: String? = nil, password: String? = nil, insecure: Bool? = nil,
-                webhookSecret: String? = nil) {
+    public init(
+        url: String, kind: String? = nil, username: String? = nil, password: String? = nil, insecure: Bool? = nil,
+        webhookSecret: String? = nil
+    ) {
         self.url = url
         self.kind = kind
         self.username = username
@@ -46,7 +48,9 @@ public struct RegistryView: Codable, Sendable, Equatable {
     /// `harbor`: days a satellite's robot lives.
     public var robotDurationDays: Int?
 
-    public init(name: String, url: String, kind: String, username: String?, passwordSet: Bool, insecure: Bool, updatedAt: Date) {
+    public init(
+        name: String, url: String, kind: String, username: String?, passwordSet: Bool, insecure: Bool, updatedAt: Date
+    ) {
         self.name = name
         self.url = url
         self.kind = kind
@@ -82,7 +86,10 @@ public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
     /// What the group's scan gate withholds (read-only).
     public var heldBack: [HeldBackArtifact]?
 
-    public init(repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil, platforms: [String]? = nil, resolvedDigest: Digest? = nil) {
+    public init(
+        repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil, platforms: [String]? = nil,
+        resolvedDigest: Digest? = nil
+    ) {
         self.repository = repository
         self.tag = tag
         self.digest = digest
@@ -120,7 +127,8 @@ public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
         if everyRepository { return nil }
         if project != nil { return repository.value }
         let project = harborProject
-        return repository.value.count > project.count ? String(repository.value.dropFirst(project.count + 1)) : repository.value
+        return repository.value.count > project.count
+            ? String(repository.value.dropFirst(project.count + 1)) : repository.value
     }
 
     /// The whole repository name (`project/name`), or nil for every repository.
@@ -146,11 +154,13 @@ public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
         everyRepository = raw == "*"
         if everyRepository {
             guard let project else {
-                throw DecodingError.dataCorruptedError(forKey: .repository, in: container, debugDescription: "'*' needs a project")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .repository, in: container, debugDescription: "'*' needs a project")
             }
             guard let name = try? RepositoryName(project) else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .project, in: container, debugDescription: "project: '\(project.prefix(80))' is not a Harbor project name")
+                    forKey: .project, in: container,
+                    debugDescription: "project: '\(project.prefix(80))' is not a Harbor project name")
             }
             repository = name
         } else {
@@ -243,7 +253,8 @@ public struct GroupDefinition: Codable, Sendable, Equatable {
     public var verification: DesiredState.Verification?
 
     public init(
-        registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil, maxSeverity: String? = nil, requireScan: Bool? = nil,
+        registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil, maxSeverity: String? = nil,
+        requireScan: Bool? = nil,
         verification: DesiredState.Verification? = nil
     ) {
         self.registry = registry
@@ -284,7 +295,10 @@ public struct GroupView: Codable, Sendable, Equatable {
     /// for them, nor their artifacts, until they exist. Absent when there are none.
     public var missingProjects: [String]?
 
-    public init(name: String, registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil, revision: Int64, updatedAt: Date) {
+    public init(
+        name: String, registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil, revision: Int64,
+        updatedAt: Date
+    ) {
         self.name = name
         self.registry = registry
         self.artifacts = artifacts
@@ -326,9 +340,13 @@ public struct SatelliteSettings: Codable, Sendable, Equatable {
     /// The runtimes a satellite knows how to configure.
     public static let knownRuntimes = ["containerd", "crio", "podman", "docker", "k3s", "rke2"]
 
-    public static let defaults = SatelliteSettings(syncIntervalSeconds: 60, heartbeatIntervalSeconds: 30, logLevel: "info")
+    public static let defaults = SatelliteSettings(
+        syncIntervalSeconds: 60, heartbeatIntervalSeconds: 30, logLevel: "info")
 
-    public init(syncIntervalSeconds: Int, heartbeatIntervalSeconds: Int, logLevel: String, runtimes: [String]? = nil, cacheMaxBytes: Int64? = nil) {
+    public init(
+        syncIntervalSeconds: Int, heartbeatIntervalSeconds: Int, logLevel: String, runtimes: [String]? = nil,
+        cacheMaxBytes: Int64? = nil
+    ) {
         self.syncIntervalSeconds = syncIntervalSeconds
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
         self.logLevel = logLevel
@@ -431,8 +449,12 @@ public struct StatusReport: Codable, Sendable, Equatable {
     /// Bytes it fetched from its site's peers and from upstreams, and sent to peers, since it started.
     public var transfer: TransferCounts?
 
-    public init(generation: Int64, inventory: [Digest], cached: [Digest]? = nil, diskUsedBytes: Int64? = nil, diskFreeBytes: Int64? = nil,
-                lastSync: SyncResult? = nil, version: String? = nil, advertisedURL: String? = nil, transfer: TransferCounts? = nil) {
+    public init(
+        generation: Int64, inventory: [Digest], cached: [Digest]? = nil, diskUsedBytes: Int64? = nil,
+        diskFreeBytes: Int64? = nil,
+        lastSync: SyncResult? = nil, version: String? = nil, advertisedURL: String? = nil,
+        transfer: TransferCounts? = nil
+    ) {
         self.generation = generation
         self.inventory = inventory
         self.cached = cached
@@ -532,9 +554,11 @@ public struct SatelliteView: Codable, Sendable, Equatable {
     /// password or its site's credential. Absent once approved.
     public var awaitingApproval: Bool?
 
-    public init(name: String, state: String, groups: [String], labels: [String: String], settings: SatelliteSettings,
-                createdAt: Date, registeredAt: Date?, lastSeen: Date?, desiredGeneration: Int64, appliedGeneration: Int64?,
-                drift: Drift, diskUsedBytes: Int64?, diskFreeBytes: Int64?, lastSync: SyncResult?, version: String?) {
+    public init(
+        name: String, state: String, groups: [String], labels: [String: String], settings: SatelliteSettings,
+        createdAt: Date, registeredAt: Date?, lastSeen: Date?, desiredGeneration: Int64, appliedGeneration: Int64?,
+        drift: Drift, diskUsedBytes: Int64?, diskFreeBytes: Int64?, lastSync: SyncResult?, version: String?
+    ) {
         self.name = name
         self.state = state
         self.groups = groups

@@ -16,10 +16,13 @@ public struct RepositoryPattern: Sendable, Hashable, ValidatedString, CustomStri
         let parts = raw.split(separator: "/", omittingEmptySubsequences: false)
         for part in parts {
             let literal = String(part.map { $0 == "*" ? "a" : $0 })
-            guard !part.isEmpty, part == "**" || !part.contains("**"), RepositoryName.isValidComponent(literal) || part.allSatisfy({ $0 == "*" }) else {
+            guard !part.isEmpty, part == "**" || !part.contains("**"),
+                RepositoryName.isValidComponent(literal) || part.allSatisfy({ $0 == "*" })
+            else {
                 throw OCIError(
                     .nameInvalid,
-                    "'\(raw.prefix(100))' is not a repository pattern: components of lower-case letters and digits joined by '.', '_', '__' or '-', with '*' for any run of them and '**' for any number of components")
+                    "'\(raw.prefix(100))' is not a repository pattern: components of lower-case letters and digits joined by '.', '_', '__' or '-', with '*' for any run of them and '**' for any number of components"
+                )
             }
         }
         value = raw

@@ -21,7 +21,7 @@ public enum StateSignature {
     /// Whether `signature` (base64) was made over `document` by the key `publicKey` (raw 32 bytes, base64).
     public static func isValid(_ signature: String, for document: Data, publicKey: String) -> Bool {
         guard let signatureBytes = Data(base64Encoded: signature), let keyBytes = Data(base64Encoded: publicKey),
-              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)
+            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyBytes)
         else { return false }
         return key.isValidSignature(signatureBytes, for: context + document)
     }

@@ -55,7 +55,9 @@ final class ObjectLedger {
         for entry in entries where !entry.askedAll {
             if let key = entry.keys.first(where: { !entry.asked.contains($0) }) {
                 let known = entry.asked.isEmpty ? "" : " (fields: \(entry.asked.joined(separator: ", ")))"
-                return StrictJSONError(path: StrictJSONError.path(entry.path + [PathKey(stringValue: key)]), reason: "unknown field\(known)")
+                return StrictJSONError(
+                    path: StrictJSONError.path(entry.path + [PathKey(stringValue: key)]),
+                    reason: "unknown field\(known)")
             }
         }
         return nil
@@ -69,7 +71,8 @@ struct JSONTreeDecoder: Decoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func mismatch(_ type: Any.Type, _ expected: String) -> DecodingError {
-        DecodingError.typeMismatch(type, .init(codingPath: codingPath, debugDescription: "expected \(expected), found \(value.kind)"))
+        DecodingError.typeMismatch(
+            type, .init(codingPath: codingPath, debugDescription: "expected \(expected), found \(value.kind)"))
     }
 
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
@@ -77,12 +80,15 @@ struct JSONTreeDecoder: Decoder {
         if T.self == Date.self {
             guard case .string(let text) = value else { throw mismatch(Date.self, "a date string") }
             guard let date = ISO8601DateFormatter().date(from: text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "'\(text.prefix(40))' is not an ISO 8601 date"))
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: codingPath, debugDescription: "'\(text.prefix(40))' is not an ISO 8601 date"))
             }
             return try cast(date)
         }
         if T.self == URL.self {
-            guard case .string(let text) = value, let url = URL(string: text) else { throw mismatch(URL.self, "a URL string") }
+            guard case .string(let text) = value, let url = URL(string: text) else {
+                throw mismatch(URL.self, "a URL string")
+            }
             return try cast(url)
         }
         return try T(from: self)
@@ -125,12 +131,16 @@ extension JSONTreeDecoder: SingleValueDecodingContainer {
     }
 
     func decode(_ type: Double.Type) throws -> Double {
-        guard case .number(let text) = value, let number = Double(text), number.isFinite else { throw mismatch(type, "a number") }
+        guard case .number(let text) = value, let number = Double(text), number.isFinite else {
+            throw mismatch(type, "a number")
+        }
         return number
     }
 
     func decode(_ type: Float.Type) throws -> Float {
-        guard case .number(let text) = value, let number = Float(text), number.isFinite else { throw mismatch(type, "a number") }
+        guard case .number(let text) = value, let number = Float(text), number.isFinite else {
+            throw mismatch(type, "a number")
+        }
         return number
     }
 
@@ -173,7 +183,8 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     private func member(_ key: Key) throws -> JSONTreeDecoder {
         entry.ask(key.stringValue)
         guard let member = members.first(where: { $0.key == key.stringValue }) else {
-            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "no value for \(key.stringValue)"))
+            throw DecodingError.keyNotFound(
+                key, .init(codingPath: codingPath, debugDescription: "no value for \(key.stringValue)"))
         }
         return decoder.child(member.value, key)
     }
@@ -186,7 +197,8 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     private func decode<T: Decodable>(_ type: T.Type, _ key: Key) throws -> T {
         let child = try member(key)
         if child.value == .null {
-            throw DecodingError.valueNotFound(type, .init(codingPath: child.codingPath, debugDescription: "null where a value is needed"))
+            throw DecodingError.valueNotFound(
+                type, .init(codingPath: child.codingPath, debugDescription: "null where a value is needed"))
         }
         return try child.decodeValue(type)
     }
@@ -206,7 +218,9 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: UInt32.Type, forKey key: Key) throws -> UInt32 { try decode(type, key) }
     func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decode(type, key) }
 
-    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+    func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type, forKey key: Key
+    ) throws -> KeyedDecodingContainer<NestedKey> {
         try member(key).container(keyedBy: type)
     }
 
@@ -216,7 +230,8 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func superDecoder() throws -> any Decoder {
         guard let key = Key(stringValue: "super") else {
-            throw DecodingError.keyNotFound(PathKey(stringValue: "super"), .init(codingPath: codingPath, debugDescription: "no value for super"))
+            throw DecodingError.keyNotFound(
+                PathKey(stringValue: "super"), .init(codingPath: codingPath, debugDescription: "no value for super"))
         }
         return try member(key)
     }
@@ -240,7 +255,11 @@ struct UnkeyedContainer: UnkeyedDecodingContainer {
 
     private mutating func next() throws -> JSONTreeDecoder {
         guard !isAtEnd else {
-            throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath + [PathKey(intValue: currentIndex)], debugDescription: "the array has no more elements"))
+            throw DecodingError.valueNotFound(
+                Any.self,
+                .init(
+                    codingPath: codingPath + [PathKey(intValue: currentIndex)],
+                    debugDescription: "the array has no more elements"))
         }
         defer { currentIndex += 1 }
         return decoder.child(elements[currentIndex], PathKey(intValue: currentIndex))
@@ -255,12 +274,15 @@ struct UnkeyedContainer: UnkeyedDecodingContainer {
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let child = try next()
         if child.value == .null {
-            throw DecodingError.valueNotFound(type, .init(codingPath: child.codingPath, debugDescription: "null where a value is needed"))
+            throw DecodingError.valueNotFound(
+                type, .init(codingPath: child.codingPath, debugDescription: "null where a value is needed"))
         }
         return try child.decodeValue(type)
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy type: NestedKey.Type
+    ) throws -> KeyedDecodingContainer<NestedKey> {
         try next().container(keyedBy: type)
     }
 

@@ -19,7 +19,9 @@ public struct StrictJSONParser {
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
-        guard parser.offset == parser.bytes.count else { throw parser.failure("unexpected content after the JSON value") }
+        guard parser.offset == parser.bytes.count else {
+            throw parser.failure("unexpected content after the JSON value")
+        }
         return value
     }
 
@@ -28,15 +30,19 @@ public struct StrictJSONParser {
     }
 
     private func failure(_ reason: String) -> StrictJSONError {
-        StrictJSONError(path: StrictJSONError.path(path), reason: "not valid JSON: \(reason) (at byte \(offset))", offset: offset)
+        StrictJSONError(
+            path: StrictJSONError.path(path), reason: "not valid JSON: \(reason) (at byte \(offset))", offset: offset)
     }
 
     private func checkEncoding() throws(StrictJSONError) {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             throw StrictJSONError(path: "body", reason: "starts with a byte-order mark; JSON must be UTF-8 without one")
         }
-        if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) || bytes.first == 0 || (bytes.count > 1 && bytes[1] == 0) {
-            throw StrictJSONError(path: "body", reason: "is not UTF-8 (it looks like UTF-16 or UTF-32); JSON must be UTF-8")
+        if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) || bytes.first == 0
+            || (bytes.count > 1 && bytes[1] == 0)
+        {
+            throw StrictJSONError(
+                path: "body", reason: "is not UTF-8 (it looks like UTF-16 or UTF-32); JSON must be UTF-8")
         }
     }
 
@@ -61,7 +67,8 @@ public struct StrictJSONParser {
 
     private mutating func literal(_ word: String) throws(StrictJSONError) {
         let expected = word.utf8
-        guard bytes.count - offset >= expected.count, bytes[offset..<offset + expected.count].elementsEqual(expected) else {
+        guard bytes.count - offset >= expected.count, bytes[offset..<offset + expected.count].elementsEqual(expected)
+        else {
             throw failure("unexpected character where a value should be")
         }
         offset += expected.count
@@ -78,14 +85,20 @@ public struct StrictJSONParser {
         }
         while true {
             skipWhitespace()
-            guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw failure("expected a string key") }
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else {
+                throw failure("expected a string key")
+            }
             let key = try string()
             path.append(PathKey(stringValue: key))
             guard seen.insert(key).inserted else {
-                throw StrictJSONError(path: StrictJSONError.path(path), reason: "the key \"\(key.prefix(80))\" appears twice; each key may appear once")
+                throw StrictJSONError(
+                    path: StrictJSONError.path(path),
+                    reason: "the key \"\(key.prefix(80))\" appears twice; each key may appear once")
             }
             skipWhitespace()
-            guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw failure("expected ':' after a key") }
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else {
+                throw failure("expected ':' after a key")
+            }
             offset += 1
             skipWhitespace()
             members.append(JSONMember(key: key, value: try value(depth: depth + 1)))
@@ -127,7 +140,9 @@ public struct StrictJSONParser {
         let start = offset
         func digits(_ parser: inout StrictJSONParser) -> Int {
             let from = parser.offset
-            while parser.offset < parser.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.offset]) { parser.offset += 1 }
+            while parser.offset < parser.bytes.count,
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.offset])
+            { parser.offset += 1 }
             return parser.offset - from
         }
         if bytes[offset] == UInt8(ascii: "-") { offset += 1 }
@@ -143,7 +158,9 @@ public struct StrictJSONParser {
         }
         if offset < bytes.count, bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E") {
             offset += 1
-            if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") {
+                offset += 1
+            }
             guard digits(&self) > 0 else { throw failure("a number has no digits in its exponent") }
         }
         return String(decoding: bytes[start..<offset], as: UTF8.self)
@@ -190,12 +207,16 @@ public struct StrictJSONParser {
         case UInt8(ascii: "u"):
             let high = try hexQuad()
             if (0xD800..<0xDC00).contains(high) {
-                guard bytes.count - offset >= 2, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u") else {
+                guard bytes.count - offset >= 2, bytes[offset] == UInt8(ascii: "\\"),
+                    bytes[offset + 1] == UInt8(ascii: "u")
+                else {
                     throw failure("a \\u escape is half of a surrogate pair")
                 }
                 offset += 2
                 let low = try hexQuad()
-                guard (0xDC00..<0xE000).contains(low), let scalar = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)) else {
+                guard (0xDC00..<0xE000).contains(low),
+                    let scalar = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+                else {
                     throw failure("a \\u escape is half of a surrogate pair")
                 }
                 return scalar
@@ -241,7 +262,9 @@ public struct StrictJSONParser {
             guard byte & 0xC0 == 0x80 else { throw failure("the string is not valid UTF-8") }
             value = value << 6 | UInt32(byte & 0x3F)
         }
-        guard value >= minimum, let scalar = Unicode.Scalar(value) else { throw failure("the string is not valid UTF-8") }
+        guard value >= minimum, let scalar = Unicode.Scalar(value) else {
+            throw failure("the string is not valid UTF-8")
+        }
         offset += length
         return scalar
     }

@@ -16,7 +16,8 @@ struct DatabaseOptions: ParsableArguments {
         let settings = try Settings(configPath: config, environmentPrefix: "GROUND_CONTROL_")
         let url = settings.string("database", flag: database, default: "sqlite:ground-control.sqlite")
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw SettingsError("""
+            throw SettingsError(
+                """
                 \(verb) works on SQLite; for PostgreSQL use its own tools, which copy a live database \
                 consistently: pg_dump --format=custom --file=FILE DATABASE to back up, \
                 pg_restore --clean --if-exists --no-owner --dbname=DATABASE FILE to restore \

@@ -1,6 +1,6 @@
 import ArgumentParser
-import SatelliteProtocol
 import GroundControl
+import SatelliteProtocol
 
 /// Ground Control: the control plane that tells a fleet of satellites what to hold.
 @main
@@ -9,12 +9,15 @@ struct GroundControlCommand: AsyncParsableCommand {
         commandName: "ground-control",
         abstract: "The control plane for a fleet of satellites.",
         version: ReleaseVersion.current,
-        subcommands: [ServeCommand.self, BackupCommand.self, RestoreCommand.self, UsersCommand.self, OpenAPICommand.self])
+        subcommands: [
+            ServeCommand.self, BackupCommand.self, RestoreCommand.self, UsersCommand.self, OpenAPICommand.self,
+        ])
 }
 
 /// `ground-control openapi`: prints the API's OpenAPI document.
 struct OpenAPICommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "openapi", abstract: "Print the OpenAPI document of the API.")
+    static let configuration = CommandConfiguration(
+        commandName: "openapi", abstract: "Print the OpenAPI document of the API.")
 
     func run() {
         print(GroundControlDocument.openAPI, terminator: "")

@@ -10,7 +10,8 @@ import ServiceLifecycle
 /// admin of a fleet, before anyone can log in to make others (satctl users does the rest).
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "users", abstract: "Add or change a person's account in the fleet database.", subcommands: [Add.self])
+        commandName: "users", abstract: "Add or change a person's account in the fleet database.",
+        subcommands: [Add.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a person, or change their role and password.")
@@ -21,17 +22,26 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(help: "admin, operator or viewer.")
         var role: String
 
-        @Option(name: .customLong("password-file"), help: "A file holding the password (12 characters or more), or - for standard input; never on the command line.")
+        @Option(
+            name: .customLong("password-file"),
+            help:
+                "A file holding the password (12 characters or more), or - for standard input; never on the command line."
+        )
         var passwordFile: String
 
-        @Option(help: "sqlite:PATH or postgres://… (default sqlite:ground-control.sqlite); also GROUND_CONTROL_DATABASE or --config.")
+        @Option(
+            help:
+                "sqlite:PATH or postgres://… (default sqlite:ground-control.sqlite); also GROUND_CONTROL_DATABASE or --config."
+        )
         var database: String?
 
         @Option(help: "YAML file of settings, as for serve.")
         var config: String?
 
         func run() async throws {
-            guard let role = Role(rawValue: role) else { throw SettingsError("role must be admin, operator or viewer, not '\(role)'") }
+            guard let role = Role(rawValue: role) else {
+                throw SettingsError("role must be admin, operator or viewer, not '\(role)'")
+            }
             let name = try ResourceName(name, kind: "user name")
             let password = try Self.readPassword(passwordFile)
             let settings = try Settings(configPath: config, environmentPrefix: "GROUND_CONTROL_")
@@ -58,7 +68,9 @@ struct UsersCommand: AsyncParsableCommand {
         }
 
         static func readPassword(_ path: String) throws -> String {
-            let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+            let data =
+                path == "-"
+                ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
             guard let data else { throw SettingsError("password-file: cannot read \(path)") }
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
         }

@@ -29,13 +29,16 @@ struct APIClient {
     var baseURL: String { client.baseURL }
 
     /// Sends a request and returns the body of a 2xx reply.
-    func send(_ method: String, _ path: String, body: (any Encodable)? = nil, headers: [String: String] = [:]) async throws -> Data {
+    func send(
+        _ method: String, _ path: String, body: (any Encodable)? = nil, headers: [String: String] = [:]
+    ) async throws -> Data {
         let reply: GroundControlClient.Reply
         do {
             let encoded = try body.map { try APIJSON.encoder().encode($0) }
             var headers = headers
             if let authorization { headers["Authorization"] = authorization }
-            reply = try await client.send(method, path, bearer: authorization == nil ? token : nil, headers: headers, body: encoded)
+            reply = try await client.send(
+                method, path, bearer: authorization == nil ? token : nil, headers: headers, body: encoded)
         } catch {
             throw SatctlError("cannot reach Ground Control at \(client.baseURL): \(error)")
         }
@@ -58,7 +61,8 @@ struct APIClient {
         guard response.status.code == 200 else {
             let body = try await response.body.collect(upTo: 1 << 20)
             let error = try? APIJSON.decoder().decode(APIErrorBody.self, from: Data(buffer: body))
-            throw SatctlError(error.map { "\($0.code): \($0.message)" } ?? "Ground Control answered \(response.status.code)")
+            throw SatctlError(
+                error.map { "\($0.code): \($0.message)" } ?? "Ground Control answered \(response.status.code)")
         }
         var written: Int64 = 0
         do {

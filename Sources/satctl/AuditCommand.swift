@@ -9,7 +9,9 @@ struct AuditCommand: AsyncParsableCommand {
     var limit = 50
 
     func run() async throws {
-        let entries = try await APIClient.with(connection) { try await $0.get("/api/v1/audit?limit=\(limit)", as: [AuditEntry].self) }
+        let entries = try await APIClient.with(connection) {
+            try await $0.get("/api/v1/audit?limit=\(limit)", as: [AuditEntry].self)
+        }
         try emit(entries, connection.output) { entries in
             [["ID", "AT", "ACTOR", "ACTION", "TARGET", "DETAIL"]]
                 + entries.map { [String($0.id), show($0.at), $0.actor, $0.action, $0.target, $0.detail ?? ""] }

@@ -10,7 +10,12 @@ struct RegistriesCommand: AsyncParsableCommand {
 
     static func table(_ registries: [RegistryView]) -> [[String]] {
         [["NAME", "KIND", "URL", "USERNAME", "INSECURE", "EVENTS"]]
-            + registries.map { [$0.name, $0.kind, $0.url, $0.username ?? "-", $0.insecure ? "yes" : "no", $0.webhookSet == true ? "webhook" : "-"] }
+            + registries.map {
+                [
+                    $0.name, $0.kind, $0.url, $0.username ?? "-", $0.insecure ? "yes" : "no",
+                    $0.webhookSet == true ? "webhook" : "-",
+                ]
+            }
     }
 
     struct List: AsyncParsableCommand {
@@ -18,7 +23,9 @@ struct RegistriesCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            let registries = try await APIClient.with(connection) { try await $0.get("/api/v1/registries", as: [RegistryView].self) }
+            let registries = try await APIClient.with(connection) {
+                try await $0.get("/api/v1/registries", as: [RegistryView].self)
+            }
             try emit(registries, connection.output, table: RegistriesCommand.table)
         }
     }
@@ -29,7 +36,9 @@ struct RegistriesCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            let registry = try await APIClient.with(connection) { try await $0.get("/api/v1/registries/\(segment(name))", as: RegistryView.self) }
+            let registry = try await APIClient.with(connection) {
+                try await $0.get("/api/v1/registries/\(segment(name))", as: RegistryView.self)
+            }
             try emit(registry, connection.output) { RegistriesCommand.table([$0]) }
         }
     }
@@ -37,7 +46,9 @@ struct RegistriesCommand: AsyncParsableCommand {
     struct Put: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create or replace a registry.",
-            discussion: "The password is read from --password-file (or stdin with --password-stdin), never from the command line.")
+            discussion:
+                "The password is read from --password-file (or stdin with --password-stdin), never from the command line."
+        )
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
         @Option(name: .customLong("registry-url"), help: "The registry's base URL, such as https://harbor.example.com.")
@@ -49,11 +60,20 @@ struct RegistriesCommand: AsyncParsableCommand {
         var passwordStdin = false
         @Flag(help: "Skip TLS certificate verification.")
         var insecure = false
-        @Option(name: .customLong("webhook-secret-file"), help: "A file holding the secret the registry's webhook sends as its Authorization header (push events, docs/harbor.md).")
+        @Option(
+            name: .customLong("webhook-secret-file"),
+            help:
+                "A file holding the secret the registry's webhook sends as its Authorization header (push events, docs/harbor.md)."
+        )
         var webhookSecretFile: String?
-        @Option(help: "oci (any Distribution API registry; satellites pull with the username and password) or harbor (the username and password are an admin's, for Ground Control alone; each satellite gets a robot of its own).")
+        @Option(
+            help:
+                "oci (any Distribution API registry; satellites pull with the username and password) or harbor (the username and password are an admin's, for Ground Control alone; each satellite gets a robot of its own)."
+        )
         var kind = "oci"
-        @Option(name: .customLong("robot-duration-days"), help: "harbor: days each satellite's robot lives; it is refreshed when a third is left (default 30).")
+        @Option(
+            name: .customLong("robot-duration-days"),
+            help: "harbor: days each satellite's robot lives; it is refreshed when a third is left (default 30).")
         var robotDurationDays: Int?
 
         func run() async throws {
@@ -67,7 +87,8 @@ struct RegistriesCommand: AsyncParsableCommand {
                 try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             }
             var definition = RegistryDefinition(
-                url: registryURL, kind: kind, username: username, password: password, insecure: insecure, webhookSecret: webhookSecret)
+                url: registryURL, kind: kind, username: username, password: password, insecure: insecure,
+                webhookSecret: webhookSecret)
             definition.robotDurationDays = robotDurationDays
             let registry = try await APIClient.with(connection) { client in
                 let data = try await client.send("PUT", "/api/v1/registries/\(segment(name))", body: definition)
@@ -83,7 +104,9 @@ struct RegistriesCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            _ = try await APIClient.with(connection) { try await $0.send("DELETE", "/api/v1/registries/\(segment(name))") }
+            _ = try await APIClient.with(connection) {
+                try await $0.send("DELETE", "/api/v1/registries/\(segment(name))")
+            }
             print("deleted registry \(name)")
         }
     }

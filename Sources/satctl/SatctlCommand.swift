@@ -8,10 +8,12 @@ struct SatctlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satctl",
         abstract: "Manage registries, groups and satellites through Ground Control.",
-        discussion: "--url and --token may also come from SATCTL_URL and SATCTL_TOKEN, or from the credentials `satctl login` saved.",
+        discussion:
+            "--url and --token may also come from SATCTL_URL and SATCTL_TOKEN, or from the credentials `satctl login` saved.",
         version: ReleaseVersion.current,
         subcommands: [
-            RegistriesCommand.self, GroupsCommand.self, SatellitesCommand.self, SitesCommand.self, AuditCommand.self, StateCommand.self,
+            RegistriesCommand.self, GroupsCommand.self, SatellitesCommand.self, SitesCommand.self, AuditCommand.self,
+            StateCommand.self,
             UsersCommand.self, LoginCommand.self, WhoamiCommand.self, SubscriptionsCommand.self,
         ])
 }
@@ -34,8 +36,11 @@ struct ConnectionOptions: ParsableArguments {
             throw ValidationError("--url (or SATCTL_URL) is required, such as --url http://127.0.0.1:8080")
         }
         // A saved login counts only for the Ground Control it was made with.
-        guard let token = token ?? environment["SATCTL_TOKEN"] ?? saved.flatMap({ $0.url == url ? $0.token : nil }), !token.isEmpty else {
-            throw ValidationError("--token (or SATCTL_TOKEN) is required, or `satctl login` first: the admin token or a personal token")
+        guard let token = token ?? environment["SATCTL_TOKEN"] ?? saved.flatMap({ $0.url == url ? $0.token : nil }),
+            !token.isEmpty
+        else {
+            throw ValidationError(
+                "--token (or SATCTL_TOKEN) is required, or `satctl login` first: the admin token or a personal token")
         }
         return try APIClient(baseURL: url, token: token)
     }

@@ -10,15 +10,23 @@ struct SettingOptions: ParsableArguments {
     var heartbeatInterval: Int?
     @Option(name: .customLong("log-level"), help: "Its log level (default info).")
     var logLevel: String?
-    @Option(help: "Runtimes it points at itself, comma-separated (containerd, crio, podman, docker, k3s, rke2); replaces its --configure-runtime. An empty string restores them all.")
+    @Option(
+        help:
+            "Runtimes it points at itself, comma-separated (containerd, crio, podman, docker, k3s, rke2); replaces its --configure-runtime. An empty string restores them all."
+    )
     var runtimes: String?
     @Flag(name: .customLong("local-runtimes"), help: "Let the satellite's own --configure-runtime decide again.")
     var localRuntimes = false
-    @Option(name: .customLong("cache-max-bytes"), help: "Disk budget for pulled-through content (500M, 20G…); replaces its --cache-max-bytes. An empty string lets its own flag decide again.")
+    @Option(
+        name: .customLong("cache-max-bytes"),
+        help:
+            "Disk budget for pulled-through content (500M, 20G…); replaces its --cache-max-bytes. An empty string lets its own flag decide again."
+    )
     var cacheMaxBytes: String?
 
     var isEmpty: Bool {
-        syncInterval == nil && heartbeatInterval == nil && logLevel == nil && runtimes == nil && !localRuntimes && cacheMaxBytes == nil
+        syncInterval == nil && heartbeatInterval == nil && logLevel == nil && runtimes == nil && !localRuntimes
+            && cacheMaxBytes == nil
     }
 
     func applied(to base: SatelliteSettings) throws -> SatelliteSettings {
@@ -27,7 +35,9 @@ struct SettingOptions: ParsableArguments {
         if let heartbeatInterval { settings.heartbeatIntervalSeconds = heartbeatInterval }
         if let logLevel { settings.logLevel = logLevel }
         if let runtimes {
-            settings.runtimes = runtimes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            settings.runtimes = runtimes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
         }
         if localRuntimes { settings.runtimes = nil }
         if let cacheMaxBytes {
@@ -35,7 +45,9 @@ struct SettingOptions: ParsableArguments {
                 settings.cacheMaxBytes = nil
             } else {
                 guard let bytes = ByteSize.parse(cacheMaxBytes) else {
-                    throw SatctlError("--cache-max-bytes must be a positive number of bytes (K, M, G, T allowed), not '\(cacheMaxBytes)'")
+                    throw SatctlError(
+                        "--cache-max-bytes must be a positive number of bytes (K, M, G, T allowed), not '\(cacheMaxBytes)'"
+                    )
                 }
                 settings.cacheMaxBytes = bytes
             }
@@ -46,7 +58,8 @@ struct SettingOptions: ParsableArguments {
 
 extension SatellitesCommand {
     struct Settings: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a satellite's settings; what is not given stays.")
+        static let configuration = CommandConfiguration(
+            abstract: "Change a satellite's settings; what is not given stays.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
         @OptionGroup var settingOptions: SettingOptions
@@ -54,10 +67,13 @@ extension SatellitesCommand {
         func run() async throws {
             guard !settingOptions.isEmpty else { throw SatctlError("give at least one setting to change") }
             let view = try await APIClient.with(connection) { client in
-                let current = try client.decode(SatelliteView.self, try await client.send("GET", "/api/v1/satellites/\(segment(name))"))
+                let current = try client.decode(
+                    SatelliteView.self, try await client.send("GET", "/api/v1/satellites/\(segment(name))"))
                 return try client.decode(
                     SatelliteView.self,
-                    try await client.send("PUT", "/api/v1/satellites/\(segment(name))/settings", body: try settingOptions.applied(to: current.settings)))
+                    try await client.send(
+                        "PUT", "/api/v1/satellites/\(segment(name))/settings",
+                        body: try settingOptions.applied(to: current.settings)))
             }
             try emit(view, connection.output, table: { SatellitesCommand.table([$0]) })
         }

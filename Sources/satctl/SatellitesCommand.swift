@@ -8,7 +8,8 @@ struct SatellitesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satellites", abstract: "Edge sites: create, list, show, approve, revoke.",
         subcommands: [
-            Create.self, List.self, Show.self, Settings.self, Token.self, Approve.self, Rotate.self, Revoke.self, Delete.self, AddGroup.self,
+            Create.self, List.self, Show.self, Settings.self, Token.self, Approve.self, Rotate.self, Revoke.self,
+            Delete.self, AddGroup.self,
             RemoveGroup.self, Bundle.self,
         ])
 
@@ -19,11 +20,17 @@ struct SatellitesCommand: AsyncParsableCommand {
                 if satellite.drift.missing.isEmpty && !satellite.drift.behind {
                     drift = "none"
                 } else {
-                    drift = (satellite.drift.behind ? "behind" : "") + (satellite.drift.missing.isEmpty ? "" : (satellite.drift.behind ? ", " : "") + "\(satellite.drift.missing.count) missing")
+                    drift =
+                        (satellite.drift.behind ? "behind" : "")
+                        + (satellite.drift.missing.isEmpty
+                            ? "" : (satellite.drift.behind ? ", " : "") + "\(satellite.drift.missing.count) missing")
                 }
                 let state = satellite.state + (satellite.awaitingApproval == true ? " (awaits approval)" : "")
-                return [satellite.name, state, satellite.groups.joined(separator: ","), satellite.site ?? "-", show(satellite.lastSeen),
-                        String(satellite.desiredGeneration), satellite.appliedGeneration.map(String.init) ?? "-", drift]
+                return [
+                    satellite.name, state, satellite.groups.joined(separator: ","), satellite.site ?? "-",
+                    show(satellite.lastSeen),
+                    String(satellite.desiredGeneration), satellite.appliedGeneration.map(String.init) ?? "-", drift,
+                ]
             }
     }
 
@@ -32,7 +39,8 @@ struct SatellitesCommand: AsyncParsableCommand {
     }
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a satellite and print its one-time registration token.")
+        static let configuration = CommandConfiguration(
+            abstract: "Add a satellite and print its one-time registration token.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
         @Option(name: .customLong("group"), help: "A group it must hold; repeat for several.")
@@ -44,14 +52,17 @@ struct SatellitesCommand: AsyncParsableCommand {
         func run() async throws {
             var labelMap: [String: String] = [:]
             for label in labels {
-                guard let equals = label.firstIndex(of: "=") else { throw SatctlError("--label must be key=value, not '\(label)'") }
+                guard let equals = label.firstIndex(of: "=") else {
+                    throw SatctlError("--label must be key=value, not '\(label)'")
+                }
                 labelMap[String(label[..<equals])] = String(label[label.index(after: equals)...])
             }
             let settings = settingOptions.isEmpty ? nil : try settingOptions.applied(to: .defaults)
             let definition = SatelliteDefinition(
                 name: name, groups: groups, labels: labelMap.isEmpty ? nil : labelMap, settings: settings)
             let token = try await APIClient.with(connection) { client in
-                try client.decode(RegistrationToken.self, try await client.send("POST", "/api/v1/satellites", body: definition))
+                try client.decode(
+                    RegistrationToken.self, try await client.send("POST", "/api/v1/satellites", body: definition))
             }
             try emit(token, connection.output, table: SatellitesCommand.tokenTable)
         }
@@ -62,7 +73,9 @@ struct SatellitesCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            let satellites = try await APIClient.with(connection) { try await $0.get("/api/v1/satellites", as: [SatelliteView].self) }
+            let satellites = try await APIClient.with(connection) {
+                try await $0.get("/api/v1/satellites", as: [SatelliteView].self)
+            }
             try emit(satellites, connection.output, table: SatellitesCommand.table)
         }
     }
@@ -73,34 +86,57 @@ struct SatellitesCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            let satellite = try await APIClient.with(connection) { try await $0.get("/api/v1/satellites/\(segment(name))", as: SatelliteView.self) }
+            let satellite = try await APIClient.with(connection) {
+                try await $0.get("/api/v1/satellites/\(segment(name))", as: SatelliteView.self)
+            }
             try emit(satellite, connection.output) { satellite in
                 var rows = SatellitesCommand.table([satellite])
                 rows.append([])
                 let settings = satellite.settings
-                rows.append(["settings", "sync every \(settings.syncIntervalSeconds) s, heartbeat every \(settings.heartbeatIntervalSeconds) s, log \(settings.logLevel)",
-                             settings.runtimes.map { "runtimes: " + ($0.isEmpty ? "none" : $0.joined(separator: ",")) } ?? "runtimes: the node's own",
-                             settings.cacheMaxBytes.map { "cache budget: \($0) bytes" } ?? "cache budget: the node's own"])
+                rows.append([
+                    "settings",
+                    "sync every \(settings.syncIntervalSeconds) s, heartbeat every \(settings.heartbeatIntervalSeconds) s, log \(settings.logLevel)",
+                    settings.runtimes.map { "runtimes: " + ($0.isEmpty ? "none" : $0.joined(separator: ",")) }
+                        ?? "runtimes: the node's own",
+                    settings.cacheMaxBytes.map { "cache budget: \($0) bytes" } ?? "cache budget: the node's own",
+                ])
                 if let site = satellite.site {
-                    rows.append(["site", site, satellite.advertisedURL.map { "advertised at \($0)" } ?? "advertises no address (not a peer)"])
+                    rows.append([
+                        "site", site,
+                        satellite.advertisedURL.map { "advertised at \($0)" } ?? "advertises no address (not a peer)",
+                    ])
                 }
                 if let transfer = satellite.transfer {
-                    rows.append(["transfer", "\(ByteSize.show(transfer.fromPeersBytes)) from peers", "\(ByteSize.show(transfer.fromUpstreamBytes)) from upstreams",
-                                 "\(ByteSize.show(transfer.toPeersBytes)) to peers (since its start)"])
+                    rows.append([
+                        "transfer", "\(ByteSize.show(transfer.fromPeersBytes)) from peers",
+                        "\(ByteSize.show(transfer.fromUpstreamBytes)) from upstreams",
+                        "\(ByteSize.show(transfer.toPeersBytes)) to peers (since its start)",
+                    ])
                 }
                 for robot in satellite.robots ?? [] {
-                    rows.append(["robot", "\(robot.registry): \(robot.name)", robot.expiresAt.map { "expires \(show($0))" } ?? "never expires"])
+                    rows.append([
+                        "robot", "\(robot.registry): \(robot.name)",
+                        robot.expiresAt.map { "expires \(show($0))" } ?? "never expires",
+                    ])
                 }
                 for held in satellite.heldBack ?? [] {
-                    rows.append(["held back", "\(held.repository)\(held.tag.map { ":\($0)" } ?? "")@\(held.digest)", held.reason])
+                    rows.append([
+                        "held back", "\(held.repository)\(held.tag.map { ":\($0)" } ?? "")@\(held.digest)", held.reason,
+                    ])
                 }
                 if let cached = satellite.cachedManifests {
                     rows.append(["pulled through", "\(cached) manifests held"])
                 }
                 if let sync = satellite.lastSync {
-                    rows.append(["last sync", sync.succeeded ? "ok" : "failed: \(sync.error ?? "")", show(sync.finishedAt)])
+                    rows.append([
+                        "last sync", sync.succeeded ? "ok" : "failed: \(sync.error ?? "")", show(sync.finishedAt),
+                    ])
                     for failure in sync.failures ?? [] {
-                        rows.append(["failed", (failure.upstream.map { "\($0): " } ?? "") + failure.reference, failure.reason.rawValue, failure.serving.map { "serving \($0)" } ?? "not held", failure.message])
+                        rows.append([
+                            "failed", (failure.upstream.map { "\($0): " } ?? "") + failure.reference,
+                            failure.reason.rawValue, failure.serving.map { "serving \($0)" } ?? "not held",
+                            failure.message,
+                        ])
                     }
                 }
                 for digest in satellite.drift.missing { rows.append(["missing", digest]) }
@@ -116,7 +152,8 @@ struct SatellitesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let token = try await APIClient.with(connection) { client in
-                try client.decode(RegistrationToken.self, try await client.send("POST", "/api/v1/satellites/\(segment(name))/token"))
+                try client.decode(
+                    RegistrationToken.self, try await client.send("POST", "/api/v1/satellites/\(segment(name))/token"))
             }
             try emit(token, connection.output, table: SatellitesCommand.tokenTable)
         }
@@ -124,13 +161,20 @@ struct SatellitesCommand: AsyncParsableCommand {
 
     struct Bundle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the satellite's signed state and all its images to a file, for `satellite import` where there is no link.")
+            abstract:
+                "Write the satellite's signed state and all its images to a file, for `satellite import` where there is no link."
+        )
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
         // `-o` as the issue and `satellite export` have it; `--output` is the table/JSON choice.
-        @Option(name: [.customShort("o"), .customLong("file")], help: "The bundle file (created 0600; it appears only when complete).")
+        @Option(
+            name: [.customShort("o"), .customLong("file")],
+            help: "The bundle file (created 0600; it appears only when complete).")
         var file: String
-        @Option(help: "Leave out what the bundle of this generation carried (a delta; the satellite must have applied that one).")
+        @Option(
+            help:
+                "Leave out what the bundle of this generation carried (a delta; the satellite must have applied that one)."
+        )
         var since: Int64?
 
         func run() async throws {
@@ -139,30 +183,40 @@ struct SatellitesCommand: AsyncParsableCommand {
                 try await client.download("/api/v1/satellites/\(segment(name))/bundle\(query)", to: file)
             }
             let generation = headers.first(name: "Satellite-Bundle-Generation") ?? "?"
-            print("wrote \(file): generation \(generation)\(since.map { " (a delta on generation \($0))" } ?? ""), \(bytes) bytes")
+            print(
+                "wrote \(file): generation \(generation)\(since.map { " (a delta on generation \($0))" } ?? ""), \(bytes) bytes"
+            )
         }
     }
 
     struct Rotate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Give the satellite a new credential at its next heartbeat (its site credential and Harbor robots are renewed too).")
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Give the satellite a new credential at its next heartbeat (its site credential and Harbor robots are renewed too)."
+        )
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
 
         func run() async throws {
-            _ = try await APIClient.with(connection) { try await $0.send("POST", "/api/v1/satellites/\(segment(name))/rotate") }
+            _ = try await APIClient.with(connection) {
+                try await $0.send("POST", "/api/v1/satellites/\(segment(name))/rotate")
+            }
             print("satellite \(name) gets a new credential at its next heartbeat")
         }
     }
 
     struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Let a satellite enrolled with an operator's token have its registries' passwords and its site's credential (admin).")
+            abstract:
+                "Let a satellite enrolled with an operator's token have its registries' passwords and its site's credential (admin)."
+        )
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
 
         func run() async throws {
             let satellite = try await APIClient.with(connection) { client in
-                try client.decode(SatelliteView.self, try await client.send("POST", "/api/v1/satellites/\(segment(name))/approve"))
+                try client.decode(
+                    SatelliteView.self, try await client.send("POST", "/api/v1/satellites/\(segment(name))/approve"))
             }
             try emit(satellite, connection.output) { SatellitesCommand.table([$0]) }
         }
@@ -174,7 +228,9 @@ struct SatellitesCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            _ = try await APIClient.with(connection) { try await $0.send("POST", "/api/v1/satellites/\(segment(name))/revoke") }
+            _ = try await APIClient.with(connection) {
+                try await $0.send("POST", "/api/v1/satellites/\(segment(name))/revoke")
+            }
             print("revoked satellite \(name)")
         }
     }
@@ -185,34 +241,42 @@ struct SatellitesCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            _ = try await APIClient.with(connection) { try await $0.send("DELETE", "/api/v1/satellites/\(segment(name))") }
+            _ = try await APIClient.with(connection) {
+                try await $0.send("DELETE", "/api/v1/satellites/\(segment(name))")
+            }
             print("deleted satellite \(name)")
         }
     }
 
     struct AddGroup: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "add-group", abstract: "Add a satellite to a group.")
+        static let configuration = CommandConfiguration(
+            commandName: "add-group", abstract: "Add a satellite to a group.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
         @Argument var group: String
 
         func run() async throws {
             let satellite = try await APIClient.with(connection) { client in
-                try client.decode(SatelliteView.self, try await client.send("PUT", "/api/v1/satellites/\(segment(name))/groups/\(segment(group))"))
+                try client.decode(
+                    SatelliteView.self,
+                    try await client.send("PUT", "/api/v1/satellites/\(segment(name))/groups/\(segment(group))"))
             }
             try emit(satellite, connection.output) { SatellitesCommand.table([$0]) }
         }
     }
 
     struct RemoveGroup: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "remove-group", abstract: "Remove a satellite from a group.")
+        static let configuration = CommandConfiguration(
+            commandName: "remove-group", abstract: "Remove a satellite from a group.")
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
         @Argument var group: String
 
         func run() async throws {
             let satellite = try await APIClient.with(connection) { client in
-                try client.decode(SatelliteView.self, try await client.send("DELETE", "/api/v1/satellites/\(segment(name))/groups/\(segment(group))"))
+                try client.decode(
+                    SatelliteView.self,
+                    try await client.send("DELETE", "/api/v1/satellites/\(segment(name))/groups/\(segment(group))"))
             }
             try emit(satellite, connection.output) { SatellitesCommand.table([$0]) }
         }

@@ -14,8 +14,11 @@ struct SitesCommand: AsyncParsableCommand {
                 + sites.map { site in
                     let total = site.fromPeersBytes + site.fromUpstreamBytes
                     let shared = total == 0 ? "-" : "\(site.fromPeersBytes * 100 / total) %"
-                    return [site.name, site.satellites.joined(separator: ","), String(site.peers), ByteSize.show(site.fromPeersBytes),
-                            ByteSize.show(site.fromUpstreamBytes), shared]
+                    return [
+                        site.name, site.satellites.joined(separator: ","), String(site.peers),
+                        ByteSize.show(site.fromPeersBytes),
+                        ByteSize.show(site.fromUpstreamBytes), shared,
+                    ]
                 }
         }
     }

@@ -13,7 +13,8 @@ struct StateCommand: AsyncParsableCommand {
 
     struct Keygen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a new Ed25519 key pair: PREFIX.key (private, 0600) and PREFIX.pub (for --state-public-key).")
+            abstract:
+                "Write a new Ed25519 key pair: PREFIX.key (private, 0600) and PREFIX.pub (for --state-public-key).")
 
         @Option(help: "Path prefix of the two files.")
         var out: String
@@ -21,7 +22,9 @@ struct StateCommand: AsyncParsableCommand {
         func run() async throws {
             let key = Curve25519.Signing.PrivateKey()
             try writeNew(Data((key.rawRepresentation.base64EncodedString() + "\n").utf8), to: out + ".key", mode: 0o600)
-            try writeNew(Data((key.publicKey.rawRepresentation.base64EncodedString() + "\n").utf8), to: out + ".pub", mode: 0o644)
+            try writeNew(
+                Data((key.publicKey.rawRepresentation.base64EncodedString() + "\n").utf8), to: out + ".pub", mode: 0o644
+            )
             print("wrote \(out).key (keep it secret) and \(out).pub (give it to satellites with --state-public-key)")
         }
     }
@@ -40,8 +43,11 @@ struct StateCommand: AsyncParsableCommand {
             guard let keyText = FileManager.default.contents(atPath: key) else {
                 throw ValidationError("--key: cannot read \(key)")
             }
-            guard let raw = Data(base64Encoded: String(decoding: keyText, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
-                  let privateKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            guard
+                let raw = Data(
+                    base64Encoded: String(decoding: keyText, as: UTF8.self).trimmingCharacters(
+                        in: .whitespacesAndNewlines)),
+                let privateKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
             else {
                 throw ValidationError("--key: \(key) is not a key from `satctl state keygen` (32 bytes, base64)")
             }

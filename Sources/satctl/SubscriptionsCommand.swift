@@ -5,14 +5,18 @@ import SatelliteProtocol
 /// `satctl subscriptions …`: where Ground Control sends its events, and how delivery goes.
 struct SubscriptionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "subscriptions", abstract: "Event subscriptions (CloudEvents over HTTP): list, put, delete, deliveries.",
+        commandName: "subscriptions",
+        abstract: "Event subscriptions (CloudEvents over HTTP): list, put, delete, deliveries.",
         subcommands: [List.self, Put.self, Delete.self, Deliveries.self])
 
     static func table(_ subscriptions: [SubscriptionView]) -> [[String]] {
         [["NAME", "URL", "TYPES", "PENDING", "FAILURES", "LAST ERROR"]]
             + subscriptions.map {
-                [$0.name, $0.url, $0.types.isEmpty ? "all" : $0.types.joined(separator: ","), String($0.pending), String($0.failures),
-                 $0.lastError ?? "-"]
+                [
+                    $0.name, $0.url, $0.types.isEmpty ? "all" : $0.types.joined(separator: ","), String($0.pending),
+                    String($0.failures),
+                    $0.lastError ?? "-",
+                ]
             }
     }
 
@@ -21,7 +25,9 @@ struct SubscriptionsCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            let subscriptions = try await APIClient.with(connection) { try await $0.get("/api/v1/subscriptions", as: [SubscriptionView].self) }
+            let subscriptions = try await APIClient.with(connection) {
+                try await $0.get("/api/v1/subscriptions", as: [SubscriptionView].self)
+            }
             try emit(subscriptions, connection.output, table: SubscriptionsCommand.table)
         }
     }
@@ -31,14 +37,22 @@ struct SubscriptionsCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
         @Option(help: "The http:// or https:// URL events are POSTed to.") var endpoint: String
-        @Option(name: .customLong("type"), help: "An event type to send (repeat it); all types when none is given.") var types: [String] = []
-        @Option(name: .customLong("secret-file"), help: "A file with the secret that signs deliveries (16 characters or more), or - for standard input; required for a new subscription.")
+        @Option(name: .customLong("type"), help: "An event type to send (repeat it); all types when none is given.")
+        var types: [String] = []
+        @Option(
+            name: .customLong("secret-file"),
+            help:
+                "A file with the secret that signs deliveries (16 characters or more), or - for standard input; required for a new subscription."
+        )
         var secretFile: String?
 
         func run() async throws {
-            let definition = SubscriptionDefinition(url: endpoint, types: types.isEmpty ? nil : types, secret: try secretFile.map(readSecret))
+            let definition = SubscriptionDefinition(
+                url: endpoint, types: types.isEmpty ? nil : types, secret: try secretFile.map(readSecret))
             let view = try await APIClient.with(connection) { client in
-                try client.decode(SubscriptionView.self, try await client.send("PUT", "/api/v1/subscriptions/\(segment(name))", body: definition))
+                try client.decode(
+                    SubscriptionView.self,
+                    try await client.send("PUT", "/api/v1/subscriptions/\(segment(name))", body: definition))
             }
             try emit([view], connection.output, table: SubscriptionsCommand.table)
         }
@@ -50,7 +64,9 @@ struct SubscriptionsCommand: AsyncParsableCommand {
         @Argument var name: String
 
         func run() async throws {
-            _ = try await APIClient.with(connection) { try await $0.send("DELETE", "/api/v1/subscriptions/\(segment(name))") }
+            _ = try await APIClient.with(connection) {
+                try await $0.send("DELETE", "/api/v1/subscriptions/\(segment(name))")
+            }
             print("subscription \(name) deleted")
         }
     }
@@ -63,11 +79,17 @@ struct SubscriptionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let log = try await APIClient.with(connection) {
-                try await $0.get("/api/v1/subscriptions/\(segment(name))/deliveries?limit=\(limit)", as: [DeliveryAttempt].self)
+                try await $0.get(
+                    "/api/v1/subscriptions/\(segment(name))/deliveries?limit=\(limit)", as: [DeliveryAttempt].self)
             }
             try emit(log, connection.output) { attempts in
                 [["EVENT", "TYPE", "AT", "ATTEMPT", "RESULT"]]
-                    + attempts.map { [String($0.eventId), $0.type, show($0.at), String($0.attempt), $0.status.map { "HTTP \($0)" } ?? ($0.error ?? "-")] }
+                    + attempts.map {
+                        [
+                            String($0.eventId), $0.type, show($0.at), String($0.attempt),
+                            $0.status.map { "HTTP \($0)" } ?? ($0.error ?? "-"),
+                        ]
+                    }
             }
         }
     }

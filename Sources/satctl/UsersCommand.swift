@@ -5,7 +5,8 @@ import SatelliteProtocol
 /// `satctl users …`: people and their roles (admin only).
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "users", abstract: "People with accounts: list, put (create or change), delete.", subcommands: [List.self, Put.self, Delete.self])
+        commandName: "users", abstract: "People with accounts: list, put (create or change), delete.",
+        subcommands: [List.self, Put.self, Delete.self])
 
     static func table(_ users: [UserView]) -> [[String]] {
         [["NAME", "ROLE", "PASSWORD", "TOKENS", "CREATED"]]
@@ -23,17 +24,23 @@ struct UsersCommand: AsyncParsableCommand {
     }
 
     struct Put: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a person or change their role (and password).")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a person or change their role (and password).")
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
         @Option(help: "admin, operator or viewer.") var role: String
-        @Option(name: .customLong("password-file"), help: "A file with their password (12 characters or more), or - for standard input.")
+        @Option(
+            name: .customLong("password-file"),
+            help: "A file with their password (12 characters or more), or - for standard input.")
         var passwordFile: String?
 
         func run() async throws {
             let password = try passwordFile.map(readSecret)
             let view = try await APIClient.with(connection) { client in
-                try client.decode(UserView.self, try await client.send("PUT", "/api/v1/users/\(segment(name))", body: UserDefinition(role: role, password: password)))
+                try client.decode(
+                    UserView.self,
+                    try await client.send(
+                        "PUT", "/api/v1/users/\(segment(name))", body: UserDefinition(role: role, password: password)))
             }
             try emit([view], connection.output, table: UsersCommand.table)
         }
@@ -54,12 +61,15 @@ struct UsersCommand: AsyncParsableCommand {
 /// `satctl login`: a personal token for satctl, saved owner-only.
 struct LoginCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "login", abstract: "Log in with your name and password; the personal token is saved (0600) for the next commands.")
+        commandName: "login",
+        abstract: "Log in with your name and password; the personal token is saved (0600) for the next commands.")
     @Option(help: "Ground Control's base URL (or SATCTL_URL).") var url: String?
     @Option(help: "Your name.") var user: String
-    @Option(name: .customLong("password-file"), help: "A file with your password, or - for standard input (the default).")
+    @Option(
+        name: .customLong("password-file"), help: "A file with your password, or - for standard input (the default).")
     var passwordFile = "-"
-    @Option(name: .customLong("expires-in-days"), help: "How long the token lasts, 1 to 365 (default 90).") var days: Int?
+    @Option(name: .customLong("expires-in-days"), help: "How long the token lasts, 1 to 365 (default 90).") var days:
+        Int?
 
     func run() async throws {
         guard let url = url ?? ProcessInfo.processInfo.environment["SATCTL_URL"] else {
@@ -70,7 +80,9 @@ struct LoginCommand: AsyncParsableCommand {
         let client = try APIClient(baseURL: url, token: "", authorization: basic)
         defer { Task { await client.shutdown() } }
         let token = try client.decode(
-            PersonalToken.self, try await client.send("POST", "/api/v1/tokens", body: TokenRequest(description: "satctl", expiresInDays: days)))
+            PersonalToken.self,
+            try await client.send(
+                "POST", "/api/v1/tokens", body: TokenRequest(description: "satctl", expiresInDays: days)))
         let path = try SavedLogin(url: url, user: token.user, token: token.token, expiresAt: token.expiresAt).save()
         print("logged in as \(token.user) until \(show(token.expiresAt)); the token is in \(path)")
     }
@@ -78,7 +90,8 @@ struct LoginCommand: AsyncParsableCommand {
 
 /// `satctl whoami`: who the token in use stands for.
 struct WhoamiCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "whoami", abstract: "Show who the token in use stands for, and their role.")
+    static let configuration = CommandConfiguration(
+        commandName: "whoami", abstract: "Show who the token in use stands for, and their role.")
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
@@ -121,9 +134,13 @@ struct SavedLogin: Codable {
     func save() throws -> String {
         let path = Self.path
         let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let temporary = path + ".new"
-        guard FileManager.default.createFile(atPath: temporary, contents: try APIJSON.encoder().encode(self), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: temporary, contents: try APIJSON.encoder().encode(self), attributes: [.posixPermissions: 0o600])
+        else {
             throw ValidationError("cannot write \(temporary)")
         }
         guard rename(temporary, path) == 0 else { throw ValidationError("cannot write \(path)") }

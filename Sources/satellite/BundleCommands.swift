@@ -10,27 +10,35 @@ import Satellite
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Apply a bundle (from satctl satellites bundle or satellite export) with no network: all of it or nothing.")
+        abstract:
+            "Apply a bundle (from satctl satellites bundle or satellite export) with no network: all of it or nothing.")
 
     @Argument(help: "The bundle file, or - for standard input.")
     var file: String
 
-    @Option(name: .customLong("data-dir"), help: "The satellite's data directory (default ./satellite-data); the satellite must be stopped.")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "The satellite's data directory (default ./satellite-data); the satellite must be stopped.")
     var dataDirectory: String = "satellite-data"
 
     @Option(name: .customLong("data-mode"), help: ArgumentHelp(stringLiteral: DataDirectoryMode.flagHelp))
     var dataMode: String?
 
-    @Option(name: .customLong("state-public-key"), help: "File with Ground Control's state key (base64 Ed25519), for a satellite that never registered.")
+    @Option(
+        name: .customLong("state-public-key"),
+        help: "File with Ground Control's state key (base64 Ed25519), for a satellite that never registered.")
     var statePublicKey: String?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default warning).")
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error or critical (default warning).")
     var logLevel: String = "warning"
 
     func run() async throws {
         let logger = try BundleCommandSupport.logger(logLevel)
         let key = try statePublicKey.map(StatePublicKey.read)
-        try DataDirectoryMode.apply(try DataDirectoryMode.parse(dataMode), to: dataDirectory, warn: { logger.warning("\($0)") })
+        try DataDirectoryMode.apply(
+            try DataDirectoryMode.parse(dataMode), to: dataDirectory, warn: { logger.warning("\($0)") })
         let directory = DataDirectory(dataDirectory)
         let lock = try DataDirectoryLock(directory: directory, purpose: "importing a bundle into it")
         defer { withExtendedLifetime(lock) {} }
@@ -40,14 +48,17 @@ struct ImportCommand: AsyncParsableCommand {
             options: .init(path: file, dataDirectory: directory, publicKey: key), store: store, logger: logger
         ).run()
         let seconds = BundleCommandSupport.seconds(ContinuousClock.now - started)
-        print("""
+        print(
+            """
             imported generation \(outcome.generation)\(outcome.since.map { " (a delta on generation \($0))" } ?? ""): \
             \(outcome.artifacts) artifacts, \(outcome.blobsWritten) blobs written (\(outcome.bytesWritten) bytes), \
             \(outcome.blobsHeld) already held, in \(seconds) s
             the state is kept in \(outcome.statePath)
             """)
         if outcome.statePath == BundleImport.stateFilePath(in: directory) {
-            print("serve it with: satellite run --data-dir \(dataDirectory) --state-file \(outcome.statePath) --state-public-key \(statePublicKey ?? "KEY")")
+            print(
+                "serve it with: satellite run --data-dir \(dataDirectory) --state-file \(outcome.statePath) --state-public-key \(statePublicKey ?? "KEY")"
+            )
         }
     }
 }
@@ -64,15 +75,21 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The bundle file to write (created 0600; it appears only when complete).")
     var output: String
 
-    @Flag(name: .customLong("include-credentials"), help: "Export even though the state carries registry credentials (they travel in the bundle).")
+    @Flag(
+        name: .customLong("include-credentials"),
+        help: "Export even though the state carries registry credentials (they travel in the bundle).")
     var includeCredentials = false
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default warning).")
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error or critical (default warning).")
     var logLevel: String = "warning"
 
     func run() async throws {
         let logger = try BundleCommandSupport.logger(logLevel)
-        guard FileManager.default.fileExists(atPath: dataDirectory) else { throw SettingsError("data-dir: \(dataDirectory) does not exist") }
+        guard FileManager.default.fileExists(atPath: dataDirectory) else {
+            throw SettingsError("data-dir: \(dataDirectory) does not exist")
+        }
         // The satellite may be serving: open without the sweep that only the store's owner may do.
         var storeOptions = RegistryStore.Options()
         storeOptions.cleansUpOnOpen = false
@@ -81,13 +98,17 @@ struct ExportCommand: AsyncParsableCommand {
         options.includeCredentials = includeCredentials
         let started = ContinuousClock.now
         let about = try await BundleExport(options: options, store: store, logger: logger).run()
-        print("wrote \(output): generation \(about.generation), \(about.blobs) blobs, \(about.bytes) bytes, in \(BundleCommandSupport.seconds(ContinuousClock.now - started)) s")
+        print(
+            "wrote \(output): generation \(about.generation), \(about.blobs) blobs, \(about.bytes) bytes, in \(BundleCommandSupport.seconds(ContinuousClock.now - started)) s"
+        )
     }
 }
 
 enum BundleCommandSupport {
     static func logger(_ level: String) throws -> Logger {
-        guard let parsed = Logger.Level(rawValue: level) else { throw SettingsError("log-level: '\(level)' is not a level") }
+        guard let parsed = Logger.Level(rawValue: level) else {
+            throw SettingsError("log-level: '\(level)' is not a level")
+        }
         return LogLevelControl(parsed).logger(label: "satellite")
     }
 

@@ -8,7 +8,9 @@ import Satellite
 
 /// The flags every registry-serving command shares.
 struct RegistryOptions: ParsableArguments {
-    @Option(name: .customLong("data-dir"), help: "Directory holding blobs, uploads and registry.sqlite (default ./satellite-data).")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "Directory holding blobs, uploads and registry.sqlite (default ./satellite-data).")
     var dataDirectory: String?
 
     @Option(name: .customLong("data-mode"), help: ArgumentHelp(stringLiteral: DataDirectoryMode.flagHelp))
@@ -26,16 +28,26 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .customLong("gc-interval"), help: "Seconds between garbage collection passes (default 3600).")
     var gcInterval: String?
 
-    @Option(name: .customLong("gc-grace"), help: "Seconds an unreferenced blob is kept before collection (default 3600).")
+    @Option(
+        name: .customLong("gc-grace"), help: "Seconds an unreferenced blob is kept before collection (default 3600).")
     var gcGrace: String?
 
-    @Option(name: .customLong("cache-max-bytes"), help: "Disk budget for pulled-through content (500M, 20G…): least recently pulled goes first when over it. Content a desired state names never counts.")
+    @Option(
+        name: .customLong("cache-max-bytes"),
+        help:
+            "Disk budget for pulled-through content (500M, 20G…): least recently pulled goes first when over it. Content a desired state names never counts."
+    )
     var cacheMaxBytes: String?
 
-    @Option(name: .customLong("cache-min-age"), help: "Seconds a pulled-through manifest stays after its last pull, even over the budget, so that a pull under way finds its blobs (default 60).")
+    @Option(
+        name: .customLong("cache-min-age"),
+        help:
+            "Seconds a pulled-through manifest stays after its last pull, even over the budget, so that a pull under way finds its blobs (default 60)."
+    )
     var cacheMinAge: String?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
+    @Option(
+        name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default info).")
     var logLevel: String?
 
     @Option(help: "YAML file of settings, named like the flags (data-dir, listen, ...).")
@@ -71,10 +83,12 @@ struct RegistrySettings {
         let directory = settings.string("data-dir", flag: options.dataDirectory, default: "satellite-data")
         let logger = self.logger
         try DataDirectoryMode.apply(
-            try DataDirectoryMode.parse(settings.string("data-mode", flag: options.dataMode)), to: directory, warn: { logger.warning("\($0)") })
+            try DataDirectoryMode.parse(settings.string("data-mode", flag: options.dataMode)), to: directory,
+            warn: { logger.warning("\($0)") })
         var registry = SatelliteRuntime.Registry(directory: DataDirectory(directory), server: server)
         registry.store.garbageGracePeriod = try settings.seconds("gc-grace", flag: options.gcGrace, default: 3600)
-        registry.garbageCollectionInterval = .seconds(max(try settings.seconds("gc-interval", flag: options.gcInterval, default: 3600), 1))
+        registry.garbageCollectionInterval = .seconds(
+            max(try settings.seconds("gc-interval", flag: options.gcInterval, default: 3600), 1))
         if let raw = settings.string("cache-max-bytes", flag: options.cacheMaxBytes) {
             registry.cacheMaxBytes = try ByteCount.parse(raw, setting: "cache-max-bytes")
         }
@@ -89,7 +103,8 @@ struct RegistrySettings {
         return try SatelliteRuntime(
             registry: registry, agent: agent, logger: logger, setLogLevel: { logLevel.current = $0 },
             onServing: { port in
-                FileHandle.standardOutput.write(Data("satellite: serving \(scheme)://\(host):\(port) from \(directory)\n".utf8))
+                FileHandle.standardOutput.write(
+                    Data("satellite: serving \(scheme)://\(host):\(port) from \(directory)\n".utf8))
             })
     }
 }

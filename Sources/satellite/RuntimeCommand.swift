@@ -14,22 +14,34 @@ struct RuntimeCommand: AsyncParsableCommand {
 
     struct Configure: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make the runtime pull the state's upstreams through the satellite, falling back to each upstream.",
-            discussion: "Idempotent; the files' earlier bytes are kept once, for `satellite runtime restore`. Never restarts a runtime: it says what to restart.")
+            abstract:
+                "Make the runtime pull the state's upstreams through the satellite, falling back to each upstream.",
+            discussion:
+                "Idempotent; the files' earlier bytes are kept once, for `satellite runtime restore`. Never restarts a runtime: it says what to restart."
+        )
 
         @Option(help: "containerd, crio, podman, docker, k3s or rke2; comma-separated for several.")
         var runtime: String
         @Option(help: "The directory every path is under (default /).")
         var root = "/"
-        @Option(name: .customLong("data-dir"), help: "A satellite's data directory: the upstreams come from the state Ground Control last sent it.")
+        @Option(
+            name: .customLong("data-dir"),
+            help: "A satellite's data directory: the upstreams come from the state Ground Control last sent it.")
         var dataDirectory: String?
         @Option(name: .customLong("state-file"), help: "A state file: the upstreams come from it.")
         var stateFile: String?
-        @Option(name: .customLong("state-public-key"), help: "File with the Ed25519 public key --state-file's signature must verify with.")
+        @Option(
+            name: .customLong("state-public-key"),
+            help: "File with the Ed25519 public key --state-file's signature must verify with.")
         var statePublicKey: String?
-        @Option(help: "Where devices reach the satellite, http(s)://HOST[:PORT]; repeat for several satellites, in the order to try them.")
+        @Option(
+            help:
+                "Where devices reach the satellite, http(s)://HOST[:PORT]; repeat for several satellites, in the order to try them."
+        )
         var advertise: [String] = []
-        @Option(name: .customLong("advertise-ca"), help: "PEM file on this node with the CA of the satellites' TLS certificates.")
+        @Option(
+            name: .customLong("advertise-ca"),
+            help: "PEM file on this node with the CA of the satellites' TLS certificates.")
         var advertiseCA: String?
 
         func run() async throws {
@@ -38,7 +50,8 @@ struct RuntimeCommand: AsyncParsableCommand {
                 guard !runtimes.isEmpty else { throw RuntimeConfigError(.invalidInput, "--runtime names no runtime") }
                 let advertised = try RuntimeMirrors.Advertised(advertise, caFile: advertiseCA)
                 let state = try RuntimeMirrors.currentState(
-                    stateFile: stateFile, publicKey: try statePublicKey.map(StatePublicKey.read), dataDirectory: dataDirectory.map(DataDirectory.init))
+                    stateFile: stateFile, publicKey: try statePublicKey.map(StatePublicKey.read),
+                    dataDirectory: dataDirectory.map(DataDirectory.init))
                 let plan = try RuntimeMirrors.plan(for: state, advertised: advertised)
                 let configurator = RuntimeConfigurator(root: root)
                 for runtime in runtimes {
@@ -52,7 +65,8 @@ struct RuntimeCommand: AsyncParsableCommand {
 
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Put back every file `configure` changed for the runtime, byte for byte, and remove what it added.")
+            abstract:
+                "Put back every file `configure` changed for the runtime, byte for byte, and remove what it added.")
 
         @Option(help: "containerd, crio, podman, docker, k3s or rke2; comma-separated for several.")
         var runtime: String

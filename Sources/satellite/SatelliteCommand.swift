@@ -8,5 +8,8 @@ struct SatelliteCommand: AsyncParsableCommand {
         commandName: "satellite",
         abstract: "An edge OCI registry that keeps serving when the network is gone.",
         version: ReleaseVersion.current,
-        subcommands: [ServeCommand.self, RunCommand.self, StatusCommand.self, RuntimeCommand.self, ImportCommand.self, ExportCommand.self])
+        subcommands: [
+            ServeCommand.self, RunCommand.self, StatusCommand.self, RuntimeCommand.self, ImportCommand.self,
+            ExportCommand.self,
+        ])
 }

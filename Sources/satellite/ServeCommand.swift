@@ -13,19 +13,31 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var registry: RegistryOptions
 
-    @Option(name: .customLong("proxy-upstream"), help: "Registry URL to pull through from: what a client asks for and the store lacks is fetched from there, under the same name, and kept.")
+    @Option(
+        name: .customLong("proxy-upstream"),
+        help:
+            "Registry URL to pull through from: what a client asks for and the store lacks is fetched from there, under the same name, and kept."
+    )
     var proxyUpstream: String?
 
-    @Option(name: .customLong("proxy-allow"), help: "Repository pattern that may be pulled through (* within a path component, ** across); repeatable. Default: every repository.")
+    @Option(
+        name: .customLong("proxy-allow"),
+        help:
+            "Repository pattern that may be pulled through (* within a path component, ** across); repeatable. Default: every repository."
+    )
     var proxyAllow: [String] = []
 
-    @Option(name: .customLong("proxy-tag-ttl"), help: "Seconds a pulled-through tag is served before one HEAD checks it upstream (default 300).")
+    @Option(
+        name: .customLong("proxy-tag-ttl"),
+        help: "Seconds a pulled-through tag is served before one HEAD checks it upstream (default 300).")
     var proxyTagTTL: String?
 
     @Option(name: .customLong("proxy-username"), help: "User name for the upstream.")
     var proxyUsername: String?
 
-    @Option(name: .customLong("proxy-password-file"), help: "File holding the upstream's password (never on the command line).")
+    @Option(
+        name: .customLong("proxy-password-file"),
+        help: "File holding the upstream's password (never on the command line).")
     var proxyPasswordFile: String?
 
     @Flag(name: .customLong("proxy-insecure"), help: "Skip TLS certificate verification for the upstream.")
@@ -40,11 +52,13 @@ struct ServeCommand: AsyncParsableCommand {
     /// The pull-through the flags ask for, validated as a desired state's would be.
     func proxy(_ settings: Settings) throws -> SatelliteRuntime.ServeProxy? {
         guard let url = settings.string("proxy-upstream", flag: proxyUpstream) else {
-            guard proxyAllow.isEmpty, proxyTagTTL == nil, proxyUsername == nil, proxyPasswordFile == nil, !proxyInsecure else {
+            guard proxyAllow.isEmpty, proxyTagTTL == nil, proxyUsername == nil, proxyPasswordFile == nil, !proxyInsecure
+            else {
                 throw SettingsError("the --proxy-* flags need --proxy-upstream URL")
             }
             guard settings.string("cache-max-bytes", flag: registry.cacheMaxBytes) == nil else {
-                throw SettingsError("cache-max-bytes is the budget of pulled-through content: it needs --proxy-upstream URL")
+                throw SettingsError(
+                    "cache-max-bytes is the budget of pulled-through content: it needs --proxy-upstream URL")
             }
             return nil
         }
@@ -56,7 +70,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var ttl: Int?
         if let raw = settings.string("proxy-tag-ttl", flag: proxyTagTTL) {
-            guard let seconds = Int(raw) else { throw SettingsError("proxy-tag-ttl must be a whole number of seconds, not '\(raw)'") }
+            guard let seconds = Int(raw) else {
+                throw SettingsError("proxy-tag-ttl must be a whole number of seconds, not '\(raw)'")
+            }
             ttl = seconds
         }
         let upstream = DesiredState.Upstream(

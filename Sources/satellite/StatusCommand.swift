@@ -20,7 +20,9 @@ struct StatusCommand: AsyncParsableCommand {
         do {
             status = try SatelliteStatus.read(from: DataDirectory(dataDirectory))
         } catch {
-            throw SettingsError("no status in \(dataDirectory): has `satellite run` used this data directory? (\(error.localizedDescription))")
+            throw SettingsError(
+                "no status in \(dataDirectory): has `satellite run` used this data directory? (\(error.localizedDescription))"
+            )
         }
         switch output {
         case "json":

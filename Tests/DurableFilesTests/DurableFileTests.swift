@@ -1,7 +1,7 @@
 import DurableFiles
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The one durable-write helper: a file is replaced whole or not at all, with the permissions
 /// asked for, and nothing is written through a link planted where its temporary file goes.
@@ -60,6 +60,8 @@ import TestSupport
         #expect(try String(contentsOfFile: elsewhere, encoding: .utf8) == "untouched")
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "status")
         // A directory that does not exist: a clear error naming the file, nothing written.
-        #expect(throws: DurableFileError.self) { try DurableFile.write(Data(), to: work.appending("none/file"), mode: .created(0o600)) }
+        #expect(throws: DurableFileError.self) {
+            try DurableFile.write(Data(), to: work.appending("none/file"), mode: .created(0o600))
+        }
     }
 }

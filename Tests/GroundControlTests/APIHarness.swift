@@ -25,7 +25,8 @@ struct APIHarness: Sendable {
         configure(&configuration)
         let port = Mutex<Int?>(nil)
         let application = try GroundControlServer.makeApplication(
-            store: try SQLiteFleetStore(path: directory.appending("fleet.sqlite")), configuration: configuration, logger: logger,
+            store: try SQLiteFleetStore(path: directory.appending("fleet.sqlite")), configuration: configuration,
+            logger: logger,
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } })
         let group = ServiceGroup(configuration: .init(services: [.init(service: application)], logger: logger))
         let serving = Task { try await group.run() }
@@ -34,7 +35,9 @@ struct APIHarness: Sendable {
             // start waits for cooperative threads that the heaviest tests hold for a while.
             try await poll("Ground Control to listen", timeout: .seconds(120)) { port.withLock { $0 } != nil }
             let harness = APIHarness(baseURL: "http://127.0.0.1:\(port.withLock { $0 } ?? 0)")
-            try await poll("Ground Control to be ready", timeout: .seconds(120)) { (try? await harness.send("GET", "/readyz").status) == 200 }
+            try await poll("Ground Control to be ready", timeout: .seconds(120)) {
+                (try? await harness.send("GET", "/readyz").status) == 200
+            }
             try await body(harness)
         } catch {
             await group.triggerGracefulShutdown()
@@ -46,10 +49,13 @@ struct APIHarness: Sendable {
     }
 
     /// Sends a request; `token` nil sends no Authorization header.
-    func send(_ method: String, _ path: String, token: String? = nil, json: String? = nil, body: Data? = nil,
-              headers: [String: String] = [:]) async throws -> GroundControlClient.Reply {
+    func send(
+        _ method: String, _ path: String, token: String? = nil, json: String? = nil, body: Data? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> GroundControlClient.Reply {
         try await GroundControlClient(baseURL: baseURL).send(
-            method, path, bearer: token, headers: headers, body: json.map { Data($0.utf8) } ?? body, timeout: .seconds(60))
+            method, path, bearer: token, headers: headers, body: json.map { Data($0.utf8) } ?? body,
+            timeout: .seconds(60))
     }
 
     func admin(_ method: String, _ path: String, json: String? = nil) async throws -> GroundControlClient.Reply {
@@ -60,10 +66,16 @@ struct APIHarness: Sendable {
     /// returns the satellite's registration.
     func seedRegisteredSatellite() async throws -> RegistrationResponse {
         let digest = "sha256:" + String(repeating: "cd", count: 32)
-        _ = try await admin("PUT", "/api/v1/registries/central", json: #"{"url":"http://127.0.0.1:5000","username":"robot","password":"s3cret"}"#)
-        _ = try await admin("PUT", "/api/v1/groups/edge", json: #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"\#(digest)"}]}"#)
-        let token = try await admin("POST", "/api/v1/satellites", json: #"{"name":"s1","groups":["edge"]}"#).decode(RegistrationToken.self)
-        return try await send("POST", "/api/v1/register", json: #"{"token":"\#(token.token)"}"#).decode(RegistrationResponse.self)
+        _ = try await admin(
+            "PUT", "/api/v1/registries/central",
+            json: #"{"url":"http://127.0.0.1:5000","username":"robot","password":"s3cret"}"#)
+        _ = try await admin(
+            "PUT", "/api/v1/groups/edge",
+            json: #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"\#(digest)"}]}"#)
+        let token = try await admin("POST", "/api/v1/satellites", json: #"{"name":"s1","groups":["edge"]}"#).decode(
+            RegistrationToken.self)
+        return try await send("POST", "/api/v1/register", json: #"{"token":"\#(token.token)"}"#).decode(
+            RegistrationResponse.self)
     }
 }
 

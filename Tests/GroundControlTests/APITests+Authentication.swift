@@ -9,13 +9,18 @@ extension APITests {
     @Test func everyRouteButThePublicOnesNeedsItsKindOfCredential() async throws {
         try await APIHarness.run { api in
             let satellite = try await api.seedRegisteredSatellite()
-            let document = try #require(try JSONSerialization.jsonObject(with: Data(GroundControlDocument.openAPI.utf8)) as? [String: Any])
+            let document = try #require(
+                try JSONSerialization.jsonObject(with: Data(GroundControlDocument.openAPI.utf8)) as? [String: Any])
             let paths = try #require(document["paths"] as? [String: [String: Any]])
-            let open: Set<String> = ["GET /api/v1/public-key", "POST /api/v1/register", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json"]
+            let open: Set<String> = [
+                "GET /api/v1/public-key", "POST /api/v1/register", "GET /healthz", "GET /readyz", "GET /metrics",
+                "GET /openapi.json",
+            ]
             let satellites: Set<String> = ["GET /api/v1/state", "POST /api/v1/status"]
             var checked = 0
             for (template, operations) in paths.sorted(by: { $0.key < $1.key }) {
-                let path = template.replacingOccurrences(of: "{name}", with: "s1").replacingOccurrences(of: "{group}", with: "edge")
+                let path = template.replacingOccurrences(of: "{name}", with: "s1").replacingOccurrences(
+                    of: "{group}", with: "edge")
                 for method in operations.keys where method != "parameters" {
                     let route = "\(method.uppercased()) \(template)"
                     guard !open.contains(route) else { continue }
@@ -25,7 +30,9 @@ extension APITests {
                     // A person's token is not a satellite's credential, nor the other way round.
                     let wrong = satellites.contains(route) ? APIHarness.adminToken : satellite.credential
                     let mistaken = try await api.send(method.uppercased(), path, token: wrong, json: "{}")
-                    #expect(mistaken.status == 401, "\(route) with the wrong kind of credential answered \(mistaken.status)")
+                    #expect(
+                        mistaken.status == 401, "\(route) with the wrong kind of credential answered \(mistaken.status)"
+                    )
                 }
             }
             #expect(checked >= 36)

@@ -18,7 +18,9 @@ extension APITests {
                 ("/api/v1/satellites/s1/bundle", 502, "UPSTREAM_FAILED"),
             ] {
                 let reply = try await api.admin("GET", path)
-                #expect(reply.status == status && reply.error?.code == code, "\(path): \(reply.status) \(String(decoding: reply.body, as: UTF8.self))")
+                #expect(
+                    reply.status == status && reply.error?.code == code,
+                    "\(path): \(reply.status) \(String(decoding: reply.body, as: UTF8.self))")
                 #expect(reply.headers["content-type"]?.contains("json") == true, "\(path)")
             }
             #expect(try await api.admin("POST", "/api/v1/satellites/s1/revoke").status == 204)

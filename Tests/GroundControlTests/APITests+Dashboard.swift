@@ -23,19 +23,26 @@ extension APITests {
         try await APIHarness.run { api in
             let password = "a long enough password"
             for (name, role) in [("vera", "viewer"), ("olga", "operator")] {
-                #expect(try await api.admin("PUT", "/api/v1/users/\(name)", json: #"{"role":"\#(role)","password":"\#(password)"}"#).status == 201)
+                #expect(
+                    try await api.admin(
+                        "PUT", "/api/v1/users/\(name)", json: #"{"role":"\#(role)","password":"\#(password)"}"#
+                    ).status == 201)
             }
             _ = try await api.seedRegisteredSatellite()
             let client = GroundControlClient(baseURL: api.baseURL, http: http)
 
             // Not logged in: a page sends to the login form, a live fragment is refused.
             let anonymous = try await client.send("GET", "/satellites/s1")
-            #expect(anonymous.status == 303 && anonymous.headers["location"] == "/login?next=/satellites/s1", "\(anonymous.headers)")
+            #expect(
+                anonymous.status == 303 && anonymous.headers["location"] == "/login?next=/satellites/s1",
+                "\(anonymous.headers)")
             #expect(try await client.send("GET", "/?fragment=fleet").status == 401)
 
             var olga = Browser(client: client)
             // A login form posted without the cookie its page set is refused (login CSRF).
-            #expect(try await olga.postForm("/login", ["name": "olga", "password": password, "csrf": "guessed"]).status == 403)
+            #expect(
+                try await olga.postForm("/login", ["name": "olga", "password": password, "csrf": "guessed"]).status
+                    == 403)
             let loggedIn = try await olga.logIn("olga", password, next: "/satellites/s1")
             #expect(loggedIn.status == 303 && loggedIn.headers["location"] == "/satellites/s1")
             let cookie = loggedIn.headers["set-cookie"] ?? ""
@@ -56,12 +63,20 @@ extension APITests {
             // the page's token it is made, and audited under the person.
             let bare = try await olga.send("POST", "/api/v1/satellites/s1/rotate")
             #expect(bare.status == 403 && bare.error?.code == "CSRF_TOKEN_INVALID", "\(bare.errorMessage)")
-            let wrong = try await olga.send("POST", "/api/v1/satellites/s1/rotate", headers: ["X-CSRF-Token": String(repeating: "0", count: 64)])
+            let wrong = try await olga.send(
+                "POST", "/api/v1/satellites/s1/rotate", headers: ["X-CSRF-Token": String(repeating: "0", count: 64)])
             #expect(wrong.error?.code == "CSRF_TOKEN_INVALID")
-            #expect(try await olga.send("POST", "/api/v1/satellites/s1/rotate", headers: ["X-CSRF-Token": csrf]).status == 202)
+            #expect(
+                try await olga.send("POST", "/api/v1/satellites/s1/rotate", headers: ["X-CSRF-Token": csrf]).status
+                    == 202)
             let audit = try await api.admin("GET", "/api/v1/audit?actor=user:olga").decode([AuditEntry].self)
-            #expect(audit.map(\.action).contains("satellite.rotate") && audit.allSatisfy { $0.actor == "user:olga" }, "\(audit)")
-            #expect(try await api.admin("GET", "/api/v1/audit?action=session.").decode([AuditEntry].self).allSatisfy { $0.action.hasPrefix("session.") })
+            #expect(
+                audit.map(\.action).contains("satellite.rotate") && audit.allSatisfy { $0.actor == "user:olga" },
+                "\(audit)")
+            #expect(
+                try await api.admin("GET", "/api/v1/audit?action=session.").decode([AuditEntry].self).allSatisfy {
+                    $0.action.hasPrefix("session.")
+                })
 
             // A viewer sees the satellite without its actions, and the API refuses them anyway.
             var vera = Browser(client: client)
@@ -69,20 +84,30 @@ extension APITests {
             let viewed = try await vera.get("/satellites/s1")
             #expect(viewed.status == 200 && !viewed.text.contains("id=\"revoke\""))
             let verasToken = try #require(viewed.csrf)
-            #expect(try await vera.send("POST", "/api/v1/satellites/s1/revoke", headers: ["X-CSRF-Token": verasToken]).error?.code == "FORBIDDEN")
+            #expect(
+                try await vera.send("POST", "/api/v1/satellites/s1/revoke", headers: ["X-CSRF-Token": verasToken])
+                    .error?.code == "FORBIDDEN")
             let fleet = try await vera.get("/?fragment=fleet")
             #expect(fleet.status == 200 && fleet.text.contains("id=\"satellite-s1\"") && !fleet.text.contains("<html"))
             // A page's failure is the error page within the frame, not the API's JSON.
             let missing = try await vera.get("/satellites/nope")
-            #expect(missing.status == 404 && missing.text.contains("vera · viewer") && missing.text.contains("nope"), "\(missing.text)")
+            #expect(
+                missing.status == 404 && missing.text.contains("vera · viewer") && missing.text.contains("nope"),
+                "\(missing.text)")
             #expect(try await vera.get("/audit?before=0").status == 400)
-            for path in ["/groups", "/groups/edge", "/registries", "/events", "/audit", "/?sort=-seen&state=online&q=s"] {
+            for path in [
+                "/groups", "/groups/edge", "/registries", "/events", "/audit", "/?sort=-seen&state=online&q=s",
+            ] {
                 let shown = try await vera.get(path)
-                #expect(shown.status == 200 && shown.text.contains("vera · viewer") && !shown.text.contains("data-api"), "\(path)")
+                #expect(
+                    shown.status == 200 && shown.text.contains("vera · viewer") && !shown.text.contains("data-api"),
+                    "\(path)")
             }
             // The group's edit box holds what PUT takes back (no resolved digests).
             let groupPage = try await olga.get("/groups/edge")
-            #expect(groupPage.text.contains("&quot;registry&quot; : &quot;central&quot;") && !groupPage.text.contains("resolvedDigest"))
+            #expect(
+                groupPage.text.contains("&quot;registry&quot; : &quot;central&quot;")
+                    && !groupPage.text.contains("resolvedDigest"))
             #expect(try await vera.get("/audit?actor=user:olga").text.contains("satellite.rotate"))
 
             // Five wrong passwords lock the name out of the form too.
@@ -94,13 +119,22 @@ extension APITests {
             #expect(try await olga.postForm("/logout", [:]).status == 403)
             #expect(try await olga.postForm("/logout", ["csrf": csrf]).status == 303)
             #expect(try await olga.get("/").status == 303)
-            #expect(try await olga.send("POST", "/api/v1/satellites/s1/rotate", headers: ["X-CSRF-Token": csrf]).status == 401)
+            #expect(
+                try await olga.send("POST", "/api/v1/satellites/s1/rotate", headers: ["X-CSRF-Token": csrf]).status
+                    == 401)
 
             // Bad input to the pages gets a 4xx and changes nothing.
             var prober = Browser(client: client)
-            #expect(try await prober.send("POST", "/login", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Data("%%%=&&".utf8)).status == 400)
+            #expect(
+                try await prober.send(
+                    "POST", "/login", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                    body: Data("%%%=&&".utf8)
+                ).status == 400)
             let huge = Data(("name=" + String(repeating: "a", count: 20000)).utf8)
-            #expect(try await prober.send("POST", "/login", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: huge).status == 413)
+            #expect(
+                try await prober.send(
+                    "POST", "/login", headers: ["Content-Type": "application/x-www-form-urlencoded"], body: huge
+                ).status == 413)
             #expect(try await vera.get("/audit?before=soon").status == 400)
             #expect(try await vera.get("/satellites/Not%20A%20Name").status == 400)
             #expect(try await vera.get("/?sort=%00&state=%FF&q=" + String(repeating: "x", count: 500)).status == 200)
@@ -122,10 +156,14 @@ private struct Browser {
         cookies.isEmpty ? [:] : ["Cookie": cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ")]
     }
 
-    mutating func send(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil) async throws -> GroundControlClient.Reply {
+    mutating func send(
+        _ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil
+    ) async throws -> GroundControlClient.Reply {
         let reply = try await client.send(method, path, headers: headers.merging(cookieHeader) { $1 }, body: body)
         // The client keeps the last Set-Cookie; the server sends the one that matters last.
-        if let set = reply.headers["set-cookie"], let pair = set.split(separator: ";").first, let equals = pair.firstIndex(of: "=") {
+        if let set = reply.headers["set-cookie"], let pair = set.split(separator: ";").first,
+            let equals = pair.firstIndex(of: "=")
+        {
             let name = String(pair[..<equals]).trimmingCharacters(in: .whitespaces)
             let value = String(pair[pair.index(after: equals)...])
             if value.isEmpty { cookies[name] = nil } else { cookies[name] = value }
@@ -143,7 +181,9 @@ private struct Browser {
     }
 
     /// Opens the login form (for its cookie and hidden value), then posts it.
-    mutating func logIn(_ name: String, _ password: String, next: String = "/") async throws -> GroundControlClient.Reply {
+    mutating func logIn(
+        _ name: String, _ password: String, next: String = "/"
+    ) async throws -> GroundControlClient.Reply {
         let form = try await get("/login")
         let csrf = form.text.firstMatch(of: /name="csrf" value="([^"]+)"/).map { String($0.1) } ?? ""
         return try await postForm("/login", ["name": name, "password": password, "csrf": csrf, "next": next])

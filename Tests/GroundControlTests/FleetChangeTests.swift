@@ -19,10 +19,16 @@ struct FleetChangeTests {
         }
 
         /// What was heard since the last look.
-        func take() -> [FleetChange] { changes.withLock { heard in defer { heard = [] }; return heard } }
+        func take() -> [FleetChange] {
+            changes.withLock { heard in
+                defer { heard = [] }; return heard
+            }
+        }
     }
 
-    static func register(_ fleet: Fleet, _ name: String, groups: [String] = ["edge"], labels: [String: String] = [:]) async throws {
+    static func register(
+        _ fleet: Fleet, _ name: String, groups: [String] = ["edge"], labels: [String: String] = [:]
+    ) async throws {
         let token = try await fleet.createSatellite(SatelliteDefinition(name: name, groups: groups, labels: labels))
         _ = try await fleet.register(token: token.token, publicKey: "k")
     }
@@ -41,7 +47,9 @@ struct FleetChangeTests {
             // A refused change leaves nothing behind and is not heard of.
             let revision = try await fleet.revision()
             let audited = try await fleet.auditLog().count
-            await expectFailure(.groupUnknown) { try await fleet.addGroup(try ResourceName("nowhere"), to: try ResourceName("s1")) }
+            await expectFailure(.groupUnknown) {
+                try await fleet.addGroup(try ResourceName("nowhere"), to: try ResourceName("s1"))
+            }
             #expect(heard.take().isEmpty)
             #expect(try await fleet.revision() == revision)
             #expect(try await fleet.auditLog().count == audited)
@@ -76,7 +84,9 @@ struct FleetChangeTests {
     @Test func aRegistryWhoseRobotsAreStillInHarborIsNotDeleted() async throws {
         try await withFleet(.inMemory) { fleet, _ in
             let harbor = try ResourceName("harbor")
-            _ = try await fleet.putRegistry(harbor, RegistryDefinition(url: "https://harbor.example", kind: "harbor", username: "admin", password: "p"))
+            _ = try await fleet.putRegistry(
+                harbor,
+                RegistryDefinition(url: "https://harbor.example", kind: "harbor", username: "admin", password: "p"))
             try await fleet.saveRobot(RobotRow(registry: "harbor", satellite: "s1", slot: "a"), issue: true)
             await expectFailure(.inUse) { try await fleet.deleteRegistry(harbor) }
             #expect(try await fleet.registries().map(\.name) == ["harbor"])
@@ -87,9 +97,13 @@ struct FleetChangeTests {
     @Test func aGroupChangeWakesExactlyItsMembers() async throws {
         try await withFleet(.inMemory) { fleet, _ in
             try await FleetContractTests.seed(fleet)
-            _ = try await fleet.putGroup(try ResourceName("other"), GroupDefinition(registry: "central", artifacts: [
-                try FleetContractTests.artifact("apps/db", digest: FleetContractTests.digest),
-            ]))
+            _ = try await fleet.putGroup(
+                try ResourceName("other"),
+                GroupDefinition(
+                    registry: "central",
+                    artifacts: [
+                        try FleetContractTests.artifact("apps/db", digest: FleetContractTests.digest)
+                    ]))
             try await Self.register(fleet, "in-edge")
             try await Self.register(fleet, "in-other", groups: ["other"])
             try await Self.register(fleet, "in-none", groups: [])
@@ -106,9 +120,14 @@ struct FleetChangeTests {
             async let other = watcher.waitForChange(from: revision, satellite: "in-other", timeout: .seconds(2))
             async let none = watcher.waitForChange(from: revision, satellite: "in-none", timeout: .seconds(2))
             try await poll("the three long-polls to wait") { await watcher.waiting == 3 }
-            _ = try await fleet.putGroup(try ResourceName("edge"), GroupDefinition(registry: "central", artifacts: [
-                try FleetContractTests.artifact("apps/web", digest: "sha256:" + String(repeating: "cd", count: 32)),
-            ]))
+            _ = try await fleet.putGroup(
+                try ResourceName("edge"),
+                GroupDefinition(
+                    registry: "central",
+                    artifacts: [
+                        try FleetContractTests.artifact(
+                            "apps/web", digest: "sha256:" + String(repeating: "cd", count: 32))
+                    ]))
             #expect(await edge == true)
             #expect(await other == false)
             #expect(await none == false)

@@ -15,12 +15,16 @@ extension FleetContractTests {
             _ = try await fleet.putUser(try Self.name("ada"), role: .admin, password: nil, by: .admin)
             let olga = Principal(actor: .user("olga"), role: .operator)
             let ada = Principal(actor: .user("ada"), role: .admin)
-            for (name, principal) in [("by-token", Principal.bootstrapAdmin), ("by-ada", ada), ("by-olga", olga), ("retokened", ada)] {
-                let token = try await fleet.createSatellite(SatelliteDefinition(name: name, groups: ["edge"]), by: principal)
+            for (name, principal) in [
+                ("by-token", Principal.bootstrapAdmin), ("by-ada", ada), ("by-olga", olga), ("retokened", ada),
+            ] {
+                let token = try await fleet.createSatellite(
+                    SatelliteDefinition(name: name, groups: ["edge"]), by: principal)
                 _ = try await fleet.register(token: token.token, publicKey: "k")
             }
             // An operator's new token for a satellite an admin enrolled, used.
-            _ = try await fleet.register(token: try await fleet.issueToken(try Self.name("retokened"), by: olga).token, publicKey: "k")
+            _ = try await fleet.register(
+                token: try await fleet.issueToken(try Self.name("retokened"), by: olga).token, publicKey: "k")
             func awaiting() async throws -> [String] {
                 try await fleet.satellites().filter { $0.awaitingApproval == true }.map(\.name).sorted()
             }

@@ -18,25 +18,33 @@ extension FleetContractTests {
             var memo = Fleet.HealthMemo()
 
             // Applied, but without its artifact: drift, told once.
-            _ = try await fleet.recordHeartbeat(s1, StatusReport(generation: try await fleet.generation(of: s1), inventory: []))
+            _ = try await fleet.recordHeartbeat(
+                s1, StatusReport(generation: try await fleet.generation(of: s1), inventory: []))
             #expect(try await fleet.observeHealth(remembering: &memo) == 1)
             #expect(try await fleet.observeHealth(remembering: &memo) == 0)
 
             // The group moves on: behind, a sync to come, not drift. Its next heartbeat, applied
             // and still without the artifact, is drift again, and told again.
-            _ = try await fleet.putGroup(try Self.name("edge"), GroupDefinition(registry: "central", artifacts: [
-                try Self.artifact("apps/web", digest: Self.digest), try Self.artifact("tools/debug", tag: "1"),
-            ]))
+            _ = try await fleet.putGroup(
+                try Self.name("edge"),
+                GroupDefinition(
+                    registry: "central",
+                    artifacts: [
+                        try Self.artifact("apps/web", digest: Self.digest), try Self.artifact("tools/debug", tag: "1"),
+                    ]))
             #expect(try await fleet.observeHealth(remembering: &memo) == 0)
-            _ = try await fleet.recordHeartbeat(s1, StatusReport(generation: try await fleet.generation(of: s1), inventory: []))
+            _ = try await fleet.recordHeartbeat(
+                s1, StatusReport(generation: try await fleet.generation(of: s1), inventory: []))
             #expect(try await fleet.observeHealth(remembering: &memo) == 1)
 
             // Silent past three heartbeats: stale by the clock alone; back with its next heartbeat.
             clock.advance(91)
             #expect(try await fleet.observeHealth(remembering: &memo) == 1)
             #expect(try await fleet.observeHealth(remembering: &memo) == 0)
-            _ = try await fleet.recordHeartbeat(s1, StatusReport(
-                generation: try await fleet.generation(of: s1), inventory: [try Digest(Self.digest)]))
+            _ = try await fleet.recordHeartbeat(
+                s1,
+                StatusReport(
+                    generation: try await fleet.generation(of: s1), inventory: [try Digest(Self.digest)]))
             #expect(try await fleet.observeHealth(remembering: &memo) == 1)
             #expect(try await fleet.satellite(s1).state == "online")
         }

@@ -11,15 +11,21 @@ extension FleetContractTests {
         try await withFleet(backend) { fleet, clock in
             let password = "correct horse battery"
             try await fleet.putUser(try Self.name("olga"), role: .operator, password: password, by: .admin)
-            await expectFailure(.invalidField) { try await fleet.putUser(try Self.name("short"), role: .viewer, password: "tiny", by: .admin) }
-            #expect(try await fleet.principal(user: try Self.name("olga"), password: password) == Principal(actor: .user("olga"), role: .operator))
+            await expectFailure(.invalidField) {
+                try await fleet.putUser(try Self.name("short"), role: .viewer, password: "tiny", by: .admin)
+            }
+            #expect(
+                try await fleet.principal(user: try Self.name("olga"), password: password)
+                    == Principal(actor: .user("olga"), role: .operator))
             #expect(try await fleet.principal(user: try Self.name("olga"), password: password + "!") == nil)
             #expect(try await fleet.principal(user: try Self.name("nobody"), password: password) == nil)
 
             let token = try await fleet.issueUserToken(for: "olga", description: "laptop", days: 2)
             #expect(token.token.hasPrefix("gcp_"))
             #expect(try await fleet.principal(token: token.token)?.actor == .user("olga"))
-            await expectFailure(.invalidField) { _ = try await fleet.issueUserToken(for: "olga", description: nil, days: 400) }
+            await expectFailure(.invalidField) {
+                _ = try await fleet.issueUserToken(for: "olga", description: nil, days: 400)
+            }
             // Neither secret is kept as given.
             let dump = try await Self.text(of: ["users", "user_tokens", "audit_log"], in: fleet)
             #expect(!dump.contains(password) && !dump.contains(token.token) && dump.contains("scrypt$"))
@@ -27,7 +33,9 @@ extension FleetContractTests {
             // A changed role counts at once; an expired token no longer does.
             try await fleet.putUser(try Self.name("olga"), role: .viewer, password: nil, by: .admin)
             #expect(try await fleet.principal(token: token.token)?.role == .viewer)
-            #expect(try await fleet.principal(user: try Self.name("olga"), password: password) != nil, "the password stays when none is given")
+            #expect(
+                try await fleet.principal(user: try Self.name("olga"), password: password) != nil,
+                "the password stays when none is given")
             clock.advance(3 * 86400)
             #expect(try await fleet.principal(token: token.token) == nil)
 
@@ -42,7 +50,9 @@ extension FleetContractTests {
 
     /// Every value of `tables`, as text: to show what the store keeps (all of it, in memory).
     static func text(of tables: [String], in fleet: Fleet) async throws -> String {
-        guard let database = fleet.store as? any SQLFleetStore else { return (fleet.store as? InMemoryFleetStore)?.contents ?? "" }
+        guard let database = fleet.store as? any SQLFleetStore else {
+            return (fleet.store as? InMemoryFleetStore)?.contents ?? ""
+        }
         return try await database.readSQL { session in
             var out = ""
             for table in tables {

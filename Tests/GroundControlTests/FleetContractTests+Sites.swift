@@ -7,9 +7,11 @@ import Testing
 extension FleetContractTests {
     /// Registers a satellite of site `hamburg` and has it advertise `url` in a heartbeat.
     static func joinSite(_ fleet: Fleet, _ name: String, url: String?, site: String = "hamburg") async throws {
-        let token = try await fleet.createSatellite(SatelliteDefinition(name: name, groups: ["edge"], labels: ["site": site]))
+        let token = try await fleet.createSatellite(
+            SatelliteDefinition(name: name, groups: ["edge"], labels: ["site": site]))
         _ = try await fleet.register(token: token.token, publicKey: "k")
-        _ = try await fleet.recordHeartbeat(try Self.name(name), StatusReport(generation: 0, inventory: [], advertisedURL: url))
+        _ = try await fleet.recordHeartbeat(
+            try Self.name(name), StatusReport(generation: 0, inventory: [], advertisedURL: url))
     }
 
     /// The `site` label puts satellites in a site: each one's state lists the others that advertise
@@ -25,7 +27,8 @@ extension FleetContractTests {
 
             let s1 = try await fleet.desiredState(of: try Self.name("s1"))
             try s1.validate()
-            #expect(s1.peers == [.init(url: "http://10.0.0.2:5050")], "the others that advertise, normalised; never itself")
+            #expect(
+                s1.peers == [.init(url: "http://10.0.0.2:5050")], "the others that advertise, normalised; never itself")
             let s3 = try await fleet.desiredState(of: try Self.name("s3"))
             #expect(s3.peers?.map(\.url) == ["http://10.0.0.1:5050", "http://10.0.0.2:5050"])
             let credential = try #require(s1.site?.credential)
@@ -36,8 +39,10 @@ extension FleetContractTests {
 
             // A new address reaches the others' states, with a new generation.
             let before = try await fleet.generation(of: try Self.name("s1"))
-            _ = try await fleet.recordHeartbeat(try Self.name("s2"), StatusReport(generation: 0, inventory: [], advertisedURL: "http://10.0.0.22:5050"))
-            #expect(try await fleet.desiredState(of: try Self.name("s1")).peers == [.init(url: "http://10.0.0.22:5050")])
+            _ = try await fleet.recordHeartbeat(
+                try Self.name("s2"), StatusReport(generation: 0, inventory: [], advertisedURL: "http://10.0.0.22:5050"))
+            #expect(
+                try await fleet.desiredState(of: try Self.name("s1")).peers == [.init(url: "http://10.0.0.22:5050")])
             #expect(try await fleet.generation(of: try Self.name("s1")) > before)
 
             // Rotation: a new credential, the old one still accepted.
@@ -48,7 +53,8 @@ extension FleetContractTests {
             // Revoking a member moves past every credential it knew, and drops it from the list.
             try await fleet.revokeSatellite(try Self.name("s2"))
             let after = try await fleet.desiredState(of: try Self.name("s3"))
-            #expect(after.site?.credential != rotated.credential && after.site?.previousCredential != rotated.credential)
+            #expect(
+                after.site?.credential != rotated.credential && after.site?.previousCredential != rotated.credential)
             #expect(after.site?.previousCredential != credential)
             #expect(after.peers == [.init(url: "http://10.0.0.1:5050")])
 
@@ -57,10 +63,12 @@ extension FleetContractTests {
             #expect(sites.first?.satellites == ["s1", "s2", "s3"] && sites.first?.peers == 1)
 
             await expectFailure(.invalidField) {
-                _ = try await fleet.createSatellite(SatelliteDefinition(name: "bad", groups: ["edge"], labels: ["site": "Not A Site"]))
+                _ = try await fleet.createSatellite(
+                    SatelliteDefinition(name: "bad", groups: ["edge"], labels: ["site": "Not A Site"]))
             }
             await expectFailure(.invalidField) {
-                _ = try await fleet.recordHeartbeat(try Self.name("s1"), StatusReport(generation: 0, inventory: [], advertisedURL: "ftp://x"))
+                _ = try await fleet.recordHeartbeat(
+                    try Self.name("s1"), StatusReport(generation: 0, inventory: [], advertisedURL: "ftp://x"))
             }
         }
     }

@@ -12,23 +12,33 @@ struct FleetContractTests {
     static func name(_ raw: String) throws -> ResourceName { try ResourceName(raw) }
 
     static func artifact(_ repository: String, tag: String? = nil, digest: String? = nil) throws -> GroupArtifact {
-        GroupArtifact(repository: try RepositoryName(repository), tag: try tag.map { try Tag($0) }, digest: try digest.map { try Digest($0) })
+        GroupArtifact(
+            repository: try RepositoryName(repository), tag: try tag.map { try Tag($0) },
+            digest: try digest.map { try Digest($0) })
     }
 
     /// A registry `central` and a group `edge` with one tag and one digest.
     static func seed(_ fleet: Fleet) async throws {
-        _ = try await fleet.putRegistry(try name("central"), RegistryDefinition(url: "http://127.0.0.1:5000", username: "robot", password: "s3cret"))
-        _ = try await fleet.putGroup(try name("edge"), GroupDefinition(registry: "central", artifacts: [
-            try artifact("library/alpine", tag: "3.20"), try artifact("apps/web", digest: digest),
-        ]))
+        _ = try await fleet.putRegistry(
+            try name("central"), RegistryDefinition(url: "http://127.0.0.1:5000", username: "robot", password: "s3cret")
+        )
+        _ = try await fleet.putGroup(
+            try name("edge"),
+            GroupDefinition(
+                registry: "central",
+                artifacts: [
+                    try artifact("library/alpine", tag: "3.20"), try artifact("apps/web", digest: digest),
+                ]))
     }
 
     @Test(arguments: Backend.allCases)
     func registriesAreCreatedReplacedListedAndDeleted(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
-            let (created, isNew) = try await fleet.putRegistry(try Self.name("central"), RegistryDefinition(url: "http://a:5000", username: "u", password: "p"))
+            let (created, isNew) = try await fleet.putRegistry(
+                try Self.name("central"), RegistryDefinition(url: "http://a:5000", username: "u", password: "p"))
             #expect(isNew && created.passwordSet && created.kind == "oci")
-            let (replaced, isNewAgain) = try await fleet.putRegistry(try Self.name("central"), RegistryDefinition(url: "https://b", insecure: true))
+            let (replaced, isNewAgain) = try await fleet.putRegistry(
+                try Self.name("central"), RegistryDefinition(url: "https://b", insecure: true))
             #expect(!isNewAgain && !replaced.passwordSet && replaced.insecure && replaced.url == "https://b")
             #expect(try await fleet.registries().map(\.name) == ["central"])
             try await fleet.deleteRegistry(try Self.name("central"))
@@ -41,10 +51,18 @@ struct FleetContractTests {
     func badRegistriesAndGroupsAreRefusedAndNothingIsWritten(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             let central = try Self.name("central")
-            await expectFailure(.invalidField) { _ = try await fleet.putRegistry(central, RegistryDefinition(url: "ftp://x")) }
-            await expectFailure(.invalidField) { _ = try await fleet.putRegistry(central, RegistryDefinition(url: "http://u:p@x")) }
-            await expectFailure(.invalidField) { _ = try await fleet.putRegistry(central, RegistryDefinition(url: "http://x", kind: "harbor")) }
-            await expectFailure(.invalidField) { _ = try await fleet.putRegistry(central, RegistryDefinition(url: "http://x", password: "p")) }
+            await expectFailure(.invalidField) {
+                _ = try await fleet.putRegistry(central, RegistryDefinition(url: "ftp://x"))
+            }
+            await expectFailure(.invalidField) {
+                _ = try await fleet.putRegistry(central, RegistryDefinition(url: "http://u:p@x"))
+            }
+            await expectFailure(.invalidField) {
+                _ = try await fleet.putRegistry(central, RegistryDefinition(url: "http://x", kind: "harbor"))
+            }
+            await expectFailure(.invalidField) {
+                _ = try await fleet.putRegistry(central, RegistryDefinition(url: "http://x", password: "p"))
+            }
             #expect(try await fleet.registries().isEmpty)
             let revision = try await fleet.revision()
 
@@ -53,19 +71,23 @@ struct FleetContractTests {
             }
             try await Self.seed(fleet)
             await expectFailure(.invalidName) {
-                _ = try await fleet.putGroup(try Self.name("edge"), GroupDefinition(registry: "Central!", artifacts: []))
+                _ = try await fleet.putGroup(
+                    try Self.name("edge"), GroupDefinition(registry: "Central!", artifacts: []))
             }
             await expectFailure(.invalidField) {
-                _ = try await fleet.putGroup(try Self.name("edge"), GroupDefinition(registry: "central", artifacts: [try Self.artifact("a")]))
+                _ = try await fleet.putGroup(
+                    try Self.name("edge"), GroupDefinition(registry: "central", artifacts: [try Self.artifact("a")]))
             }
             await expectFailure(.duplicate) {
                 let twice = try Self.artifact("a", tag: "1")
-                _ = try await fleet.putGroup(try Self.name("edge"), GroupDefinition(registry: "central", artifacts: [twice, twice]))
+                _ = try await fleet.putGroup(
+                    try Self.name("edge"), GroupDefinition(registry: "central", artifacts: [twice, twice]))
             }
             var bad = try Self.artifact("a", tag: "1")
             bad.platforms = ["linux"]
             await expectFailure(.invalidField) {
-                _ = try await fleet.putGroup(try Self.name("edge"), GroupDefinition(registry: "central", artifacts: [bad]))
+                _ = try await fleet.putGroup(
+                    try Self.name("edge"), GroupDefinition(registry: "central", artifacts: [bad]))
             }
             // The seed took two revisions; the refusals took none and left the group as seeded.
             #expect(try await fleet.revision() == revision + 2)
@@ -78,17 +100,29 @@ struct FleetContractTests {
     func satellitesNeedKnownGroupsAndUniqueNames(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
-            await expectFailure(.groupUnknown) { _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge", "nope"])) }
-            #expect(try await fleet.satellites().isEmpty)
-            await expectFailure(.invalidName) { _ = try await fleet.createSatellite(SatelliteDefinition(name: "S 1", groups: [])) }
-            await expectFailure(.duplicate) { _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge", "edge"])) }
-            await expectFailure(.invalidField) {
-                _ = try await fleet.createSatellite(SatelliteDefinition(
-                    name: "s1", groups: [], settings: SatelliteSettings(syncIntervalSeconds: 0, heartbeatIntervalSeconds: 30, logLevel: "info")))
+            await expectFailure(.groupUnknown) {
+                _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge", "nope"]))
             }
-            let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge"], labels: ["site": "hamburg"]))
+            #expect(try await fleet.satellites().isEmpty)
+            await expectFailure(.invalidName) {
+                _ = try await fleet.createSatellite(SatelliteDefinition(name: "S 1", groups: []))
+            }
+            await expectFailure(.duplicate) {
+                _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge", "edge"]))
+            }
+            await expectFailure(.invalidField) {
+                _ = try await fleet.createSatellite(
+                    SatelliteDefinition(
+                        name: "s1", groups: [],
+                        settings: SatelliteSettings(
+                            syncIntervalSeconds: 0, heartbeatIntervalSeconds: 30, logLevel: "info")))
+            }
+            let token = try await fleet.createSatellite(
+                SatelliteDefinition(name: "s1", groups: ["edge"], labels: ["site": "hamburg"]))
             #expect(token.token.hasPrefix("gcr_") && token.name == "s1")
-            await expectFailure(.duplicate) { _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: [])) }
+            await expectFailure(.duplicate) {
+                _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: []))
+            }
             let view = try await fleet.satellite(try Self.name("s1"))
             #expect(view.state == "pending" && view.groups == ["edge"] && view.labels == ["site": "hamburg"])
             await expectFailure(.inUse) { try await fleet.deleteGroup(try Self.name("edge")) }
@@ -101,7 +135,9 @@ struct FleetContractTests {
             try await Self.seed(fleet)
             let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge"]))
             let registration = try await fleet.register(token: token.token, publicKey: "key")
-            #expect(registration.name == "s1" && registration.credential.hasPrefix("gcs_") && registration.publicKey == "key")
+            #expect(
+                registration.name == "s1" && registration.credential.hasPrefix("gcs_")
+                    && registration.publicKey == "key")
             #expect(try await fleet.authenticateSatellite(credential: registration.credential).name.value == "s1")
             await expectFailure(.tokenInvalid) { _ = try await fleet.register(token: token.token, publicKey: "key") }
             await expectFailure(.unauthorized) { _ = try await fleet.authenticateSatellite(credential: token.token) }
@@ -135,7 +171,9 @@ struct FleetContractTests {
             try await fleet.revokeSatellite(try Self.name("s1"))
             await expectFailure(.unauthorized) { _ = try await fleet.authenticateSatellite(credential: credential) }
             #expect(try await fleet.satellite(try Self.name("s1")).state == "revoked")
-            await expectFailure(.revoked) { _ = try await fleet.recordHeartbeat(try Self.name("s1"), StatusReport(generation: 0, inventory: [])) }
+            await expectFailure(.revoked) {
+                _ = try await fleet.recordHeartbeat(try Self.name("s1"), StatusReport(generation: 0, inventory: []))
+            }
 
             let again = try await fleet.issueToken(try Self.name("s1"))
             #expect(try await fleet.satellite(try Self.name("s1")).state == "pending")
@@ -180,9 +218,13 @@ struct FleetContractTests {
                 #expect(now > last, "\(change) should raise the generation", sourceLocation: sourceLocation)
                 last = now
             }
-            _ = try await fleet.putGroup(try Self.name("unrelated"), GroupDefinition(registry: "other", artifacts: [try Self.artifact("x", tag: "1")]))
+            _ = try await fleet.putGroup(
+                try Self.name("unrelated"),
+                GroupDefinition(registry: "other", artifacts: [try Self.artifact("x", tag: "1")]))
             #expect(try await fleet.generation(of: s1) == last, "a group s1 is not in")
-            _ = try await fleet.putGroup(try Self.name("edge"), GroupDefinition(registry: "central", artifacts: [try Self.artifact("library/alpine", tag: "3.21")]))
+            _ = try await fleet.putGroup(
+                try Self.name("edge"),
+                GroupDefinition(registry: "central", artifacts: [try Self.artifact("library/alpine", tag: "3.21")]))
             try await expectRise("a group change")
             _ = try await fleet.putRegistry(try Self.name("central"), RegistryDefinition(url: "http://127.0.0.1:5001"))
             try await expectRise("a registry change")
@@ -190,7 +232,8 @@ struct FleetContractTests {
             try await expectRise("joining a group")
             try await fleet.removeGroup(try Self.name("unrelated"), from: s1)
             try await expectRise("leaving a group")
-            try await fleet.updateSettings(SatelliteSettings(syncIntervalSeconds: 5, heartbeatIntervalSeconds: 10, logLevel: "debug"), of: s1)
+            try await fleet.updateSettings(
+                SatelliteSettings(syncIntervalSeconds: 5, heartbeatIntervalSeconds: 10, logLevel: "debug"), of: s1)
             try await expectRise("new settings")
             #expect(try await fleet.desiredState(of: s1).generation == last)
         }
@@ -200,14 +243,23 @@ struct FleetContractTests {
     func theDesiredStateIsTheUnionOfTheGroupsWithCredentialsAndResolvedDigests(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
-            _ = try await fleet.putGroup(try Self.name("extra"), GroupDefinition(registry: "central", artifacts: [
-                try Self.artifact("apps/web", digest: Self.digest), try Self.artifact("tools/debug", tag: "1"),
-            ]))
+            _ = try await fleet.putGroup(
+                try Self.name("extra"),
+                GroupDefinition(
+                    registry: "central",
+                    artifacts: [
+                        try Self.artifact("apps/web", digest: Self.digest), try Self.artifact("tools/debug", tag: "1"),
+                    ]))
             _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge", "extra"]))
             let state = try await fleet.desiredState(of: try Self.name("s1"))
             try state.validate()
-            #expect(state.upstreams == [DesiredState.Upstream(name: "central", url: "http://127.0.0.1:5000", username: "robot", password: "s3cret")])
-            #expect(state.artifacts.map(\.reference) == ["library/alpine:3.20", "apps/web@\(Self.digest)", "tools/debug:1"])
+            #expect(
+                state.upstreams == [
+                    DesiredState.Upstream(
+                        name: "central", url: "http://127.0.0.1:5000", username: "robot", password: "s3cret")
+                ])
+            #expect(
+                state.artifacts.map(\.reference) == ["library/alpine:3.20", "apps/web@\(Self.digest)", "tools/debug:1"])
             #expect(state.settings == .defaults)
         }
     }
@@ -220,23 +272,30 @@ struct FleetContractTests {
             _ = try await fleet.register(token: token.token, publicKey: "k")
             let s1 = try Self.name("s1")
             let desired = try await fleet.generation(of: s1)
-            let reply = try await fleet.recordHeartbeat(s1, StatusReport(
-                generation: desired - 1, inventory: [], diskUsedBytes: 10, diskFreeBytes: 20,
-                lastSync: SyncResult(succeeded: false, error: "upstream down"), version: "0.1.0"))
+            let reply = try await fleet.recordHeartbeat(
+                s1,
+                StatusReport(
+                    generation: desired - 1, inventory: [], diskUsedBytes: 10, diskFreeBytes: 20,
+                    lastSync: SyncResult(succeeded: false, error: "upstream down"), version: "0.1.0"))
             #expect(reply.desiredGeneration == desired && reply.settings == .defaults)
             var view = try await fleet.satellite(s1)
             #expect(view.state == "online" && view.appliedGeneration == desired - 1 && view.drift.behind)
-            #expect(view.drift.missing == [Self.digest] && view.diskFreeBytes == 20 && view.lastSync?.error == "upstream down")
+            #expect(
+                view.drift.missing == [Self.digest] && view.diskFreeBytes == 20
+                    && view.lastSync?.error == "upstream down")
 
             let cached = try Digest("sha256:" + String(repeating: "c", count: 64))
-            _ = try await fleet.recordHeartbeat(s1, StatusReport(generation: desired, inventory: [try Digest(Self.digest)], cached: [cached]))
+            _ = try await fleet.recordHeartbeat(
+                s1, StatusReport(generation: desired, inventory: [try Digest(Self.digest)], cached: [cached]))
             view = try await fleet.satellite(s1)
             #expect(!view.drift.behind && view.drift.missing.isEmpty && view.cachedManifests == 1)
             clock.advance(89)
             #expect(try await fleet.satellite(s1).state == "online")
             clock.advance(2)
             #expect(try await fleet.satellites().first?.state == "stale")
-            await expectFailure(.invalidField) { _ = try await fleet.recordHeartbeat(s1, StatusReport(generation: -1, inventory: [])) }
+            await expectFailure(.invalidField) {
+                _ = try await fleet.recordHeartbeat(s1, StatusReport(generation: -1, inventory: []))
+            }
         }
     }
 
@@ -248,11 +307,17 @@ struct FleetContractTests {
             let credential = try await fleet.register(token: token.token, publicKey: "k").credential
             try await fleet.revokeSatellite(try Self.name("s1"))
             let entries = try await fleet.auditLog()
-            #expect(entries.map(\.action) == ["satellite.revoke", "satellite.register", "satellite.create", "group.put", "registry.put"])
+            #expect(
+                entries.map(\.action) == [
+                    "satellite.revoke", "satellite.register", "satellite.create", "group.put", "registry.put",
+                ])
             #expect(entries[1].actor == "satellite:s1" && entries[0].actor == "admin")
             let text = entries.map { "\($0)" }.joined()
             #expect(!text.contains("s3cret") && !text.contains(token.token) && !text.contains(credential))
-            #expect(try await fleet.auditLog(limit: 2, before: entries[1].id).map(\.action) == ["satellite.create", "group.put"])
+            #expect(
+                try await fleet.auditLog(limit: 2, before: entries[1].id).map(\.action) == [
+                    "satellite.create", "group.put",
+                ])
         }
     }
 
@@ -281,9 +346,11 @@ extension FleetContractTests {
             let edge = try Self.name("edge")
             let read = try await fleet.group(edge)
             let (updated, _) = try await fleet.putGroup(
-                edge, GroupDefinition(registry: "central", artifacts: [try Self.artifact("a", tag: "1")]), expectedRevision: read.revision)
+                edge, GroupDefinition(registry: "central", artifacts: [try Self.artifact("a", tag: "1")]),
+                expectedRevision: read.revision)
             await expectFailure(.changed) {
-                _ = try await fleet.putGroup(edge, GroupDefinition(registry: "central", artifacts: []), expectedRevision: read.revision)
+                _ = try await fleet.putGroup(
+                    edge, GroupDefinition(registry: "central", artifacts: []), expectedRevision: read.revision)
             }
             #expect(try await fleet.group(edge).artifacts.count == 1)
             #expect(try await fleet.group(edge).revision == updated.revision)

@@ -57,8 +57,10 @@ func withFleet<T: Sendable>(
 }
 
 /// Asserts that `operation` fails with the Ground Control error `code`.
-func expectFailure(_ code: GroundControlError.Code, _ operation: () async throws -> Void,
-                   sourceLocation: SourceLocation = #_sourceLocation) async {
+func expectFailure(
+    _ code: GroundControlError.Code, _ operation: () async throws -> Void,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async {
     do {
         try await operation()
         Issue.record("expected \(code), but it succeeded", sourceLocation: sourceLocation)

@@ -23,21 +23,29 @@ extension HardeningTests {
     ])
     func aSubscriptionToWhatOnlyThisMachineReachesIsRefused(url: String, reason: String) async throws {
         try await APIHarness.run { api in
-            let reply = try await api.admin("PUT", "/api/v1/subscriptions/bad", json: #"{"url":"\#(url)","secret":"a secret of sixteen chars"}"#)
+            let reply = try await api.admin(
+                "PUT", "/api/v1/subscriptions/bad", json: #"{"url":"\#(url)","secret":"a secret of sixteen chars"}"#)
             #expect(reply.status == 400 && reply.error?.code == "FIELD_INVALID", "\(url): \(reply.status)")
             #expect(reply.error?.message.contains(reason) == true, "\(url): \(reply.error?.message ?? "")")
-            #expect(!String(decoding: try await api.admin("GET", "/api/v1/audit").body, as: UTF8.self).contains("hunter2"))
+            #expect(
+                !String(decoding: try await api.admin("GET", "/api/v1/audit").body, as: UTF8.self).contains("hunter2"))
             #expect(try await api.admin("GET", "/api/v1/subscriptions").decode([SubscriptionView].self).isEmpty)
         }
     }
 
     /// An admin may allow a host by name; only that host.
     @Test func anAllowedHostIsTakenAndNoOther() async throws {
-        let allowing: @Sendable (inout GroundControlServer.Configuration) -> Void = { $0.eventAllowedHosts = ["127.0.0.1"] }
+        let allowing: @Sendable (inout GroundControlServer.Configuration) -> Void = {
+            $0.eventAllowedHosts = ["127.0.0.1"]
+        }
         try await APIHarness.run(configure: allowing) { api in
-            let allowed = try await api.admin("PUT", "/api/v1/subscriptions/ok", json: #"{"url":"http://127.0.0.1:9/","secret":"a secret of sixteen chars"}"#)
+            let allowed = try await api.admin(
+                "PUT", "/api/v1/subscriptions/ok",
+                json: #"{"url":"http://127.0.0.1:9/","secret":"a secret of sixteen chars"}"#)
             #expect(allowed.status == 201)
-            let other = try await api.admin("PUT", "/api/v1/subscriptions/no", json: #"{"url":"http://localhost:9/","secret":"a secret of sixteen chars"}"#)
+            let other = try await api.admin(
+                "PUT", "/api/v1/subscriptions/no",
+                json: #"{"url":"http://localhost:9/","secret":"a secret of sixteen chars"}"#)
             #expect(other.status == 400)
         }
     }

@@ -12,18 +12,24 @@ struct HardeningTests {
             let satellite = try await api.seedRegisteredSatellite()
             // Used before the delete, so the credential sits in the server's cache.
             #expect(try await api.send("GET", "/api/v1/state", token: satellite.credential).status == 200)
-            #expect(try await api.send("POST", "/api/v1/status", token: satellite.credential, json: #"{"generation":1,"inventory":[]}"#).status == 200)
+            #expect(
+                try await api.send(
+                    "POST", "/api/v1/status", token: satellite.credential, json: #"{"generation":1,"inventory":[]}"#
+                ).status == 200)
             #expect(try await api.admin("DELETE", "/api/v1/satellites/s1").status == 204)
 
             let state = try await api.send("GET", "/api/v1/state", token: satellite.credential)
             #expect(state.status == 401 && state.error?.code == "UNAUTHORIZED")
             #expect(!String(decoding: state.body, as: UTF8.self).contains("s3cret"))
-            let status = try await api.send("POST", "/api/v1/status", token: satellite.credential, json: #"{"generation":1,"inventory":[]}"#)
+            let status = try await api.send(
+                "POST", "/api/v1/status", token: satellite.credential, json: #"{"generation":1,"inventory":[]}"#)
             #expect(status.status == 401)
 
             // A new satellite of the same name has a new credential; the old one stays void.
-            let token = try await api.admin("POST", "/api/v1/satellites", json: #"{"name":"s1","groups":["edge"]}"#).decode(RegistrationToken.self)
-            let again = try await api.send("POST", "/api/v1/register", json: #"{"token":"\#(token.token)"}"#).decode(RegistrationResponse.self)
+            let token = try await api.admin("POST", "/api/v1/satellites", json: #"{"name":"s1","groups":["edge"]}"#)
+                .decode(RegistrationToken.self)
+            let again = try await api.send("POST", "/api/v1/register", json: #"{"token":"\#(token.token)"}"#).decode(
+                RegistrationResponse.self)
             #expect(try await api.send("GET", "/api/v1/state", token: again.credential).status == 200)
             #expect(try await api.send("GET", "/api/v1/state", token: satellite.credential).status == 401)
         }
@@ -36,10 +42,13 @@ struct HardeningTests {
         let (method, path) = (String(change.split(separator: " ")[0]), String(change.split(separator: " ")[1]))
         try await APIHarness.run { api in
             let satellite = try await api.seedRegisteredSatellite()
-            let etag = try #require(try await api.send("GET", "/api/v1/state", token: satellite.credential).headers["etag"])
-            async let waiting = api.send("GET", "/api/v1/state?wait=30", token: satellite.credential, headers: ["If-None-Match": etag])
+            let etag = try #require(
+                try await api.send("GET", "/api/v1/state", token: satellite.credential).headers["etag"])
+            async let waiting = api.send(
+                "GET", "/api/v1/state?wait=30", token: satellite.credential, headers: ["If-None-Match": etag])
             try await poll("the long-poll to wait") {
-                String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self).contains("ground_control_long_polls 1")
+                String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self).contains(
+                    "ground_control_long_polls 1")
             }
             #expect((200..<300).contains(try await api.admin(method, path).status))
             #expect(try await waiting.status == 401)
@@ -49,7 +58,9 @@ struct HardeningTests {
     @Test func theDatabaseFileIsTheOwnersOnlyAndAnOldOneIsTightened() async throws {
         let directory = try TemporaryDirectory("fleet-modes")
         defer { directory.remove() }
-        func mode(_ path: String) throws -> Int? { try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int }
+        func mode(_ path: String) throws -> Int? {
+            try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        }
 
         let fresh = directory.appending("new/fleet.sqlite")
         let store = try SQLiteFleetStore(path: fresh)
@@ -60,7 +71,8 @@ struct HardeningTests {
 
         let old = directory.appending("old.sqlite")
         #expect(FileManager.default.createFile(atPath: old, contents: nil, attributes: [.posixPermissions: 0o644]))
-        #expect(FileManager.default.createFile(atPath: old + "-wal", contents: nil, attributes: [.posixPermissions: 0o644]))
+        #expect(
+            FileManager.default.createFile(atPath: old + "-wal", contents: nil, attributes: [.posixPermissions: 0o644]))
         let reopened = try SQLiteFleetStore(path: old)
         #expect(try mode(old) == 0o600)
         // SQLite may remove an empty WAL file once it has opened the database.
@@ -72,11 +84,13 @@ struct HardeningTests {
     @Test func satelliteRequestsMayCarryFieldsThisServerDoesNotKnow() async throws {
         try await APIHarness.run { api in
             let satellite = try await api.seedRegisteredSatellite()
-            let reply = try await api.send("POST", "/api/v1/status", token: satellite.credential,
-                                           json: #"{"generation":1,"inventory":[],"futureField":{"x":1}}"#)
+            let reply = try await api.send(
+                "POST", "/api/v1/status", token: satellite.credential,
+                json: #"{"generation":1,"inventory":[],"futureField":{"x":1}}"#)
             #expect(reply.status == 200)
-            let duplicate = try await api.send("POST", "/api/v1/status", token: satellite.credential,
-                                               json: #"{"generation":1,"generation":2,"inventory":[]}"#)
+            let duplicate = try await api.send(
+                "POST", "/api/v1/status", token: satellite.credential,
+                json: #"{"generation":1,"generation":2,"inventory":[]}"#)
             #expect(duplicate.status == 400 && duplicate.error?.message.contains("generation") == true)
         }
     }

@@ -12,18 +12,25 @@ import Testing
 
     var keys: IDToken.KeySet {
         let raw = key.publicKey.rawRepresentation
-        return IDToken.KeySet(keys: [IDToken.Key(
-            kty: "EC", kid: "k1", alg: "ES256", crv: "P-256", x: raw.prefix(32).base64URL, y: raw.suffix(32).base64URL)])
+        return IDToken.KeySet(keys: [
+            IDToken.Key(
+                kty: "EC", kid: "k1", alg: "ES256", crv: "P-256", x: raw.prefix(32).base64URL,
+                y: raw.suffix(32).base64URL)
+        ])
     }
 
-    func token(header: [String: Any] = ["alg": "ES256", "kid": "k1"], claims changes: [String: Any] = [:],
-               signer: P256.Signing.PrivateKey? = nil) throws -> String {
+    func token(
+        header: [String: Any] = ["alg": "ES256", "kid": "k1"], claims changes: [String: Any] = [:],
+        signer: P256.Signing.PrivateKey? = nil
+    ) throws -> String {
         var claims: [String: Any] = [
             "iss": issuer, "aud": "ground-control", "sub": "amy", "nonce": "n-1", "groups": ["gc-admins", "staff"],
             "exp": Date().timeIntervalSince1970 + 300,
         ]
         claims.merge(changes) { $1 }
-        let input = try JSONSerialization.data(withJSONObject: header).base64URL + "." + JSONSerialization.data(withJSONObject: claims).base64URL
+        let input =
+            try JSONSerialization.data(withJSONObject: header).base64URL + "."
+            + JSONSerialization.data(withJSONObject: claims).base64URL
         let signature = try (signer ?? key).signature(for: Data(input.utf8)).rawRepresentation
         return input + "." + signature.base64URL
     }

@@ -8,7 +8,8 @@ import Testing
         let names = ["1.24.9", "v1.25.0", "1.25.1", "stable", "1.26.0-rc1", "2.0", "latest", "1.x"]
         return names.enumerated().map { index, name in
             let digest = name == "stable" ? "sha256:1.25.1" : "sha256:\(name)"
-            return TagSelection.Candidate(tag: name, digest: digest, pushedAt: Date(timeIntervalSince1970: Double(index) * 60))
+            return TagSelection.Candidate(
+                tag: name, digest: digest, pushedAt: Date(timeIntervalSince1970: Double(index) * 60))
         }
     }()
 
@@ -23,7 +24,9 @@ import Testing
     }
 
     @Test func semverRangesReadTagsAsReleases() {
-        #expect(Self.tags(TagSelection(semver: ">=1.25 <2")) == ["1.25.1", "v1.25.0"], "no pre-release, no 2.0, v read as a prefix")
+        #expect(
+            Self.tags(TagSelection(semver: ">=1.25 <2")) == ["1.25.1", "v1.25.0"],
+            "no pre-release, no 2.0, v read as a prefix")
         #expect(Self.tags(TagSelection(semver: ">1.25.0")) == ["2.0", "1.25.1"])
         #expect(Self.tags(TagSelection(semver: "1.25")) == ["v1.25.0"], "a bare version means exactly it")
         #expect(Self.tags(TagSelection(semver: "<=1.24.9")) == ["1.24.9"])

@@ -1,7 +1,7 @@
 import Foundation
 import SatelliteProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// The dashboard in real Chromium, driven by `scripts/testing/dashboard-browser.py` through
 /// chromium-driver: roles, the live overview, revoking from a satellite's page, logging in through
@@ -9,9 +9,14 @@ import TestSupport
 /// console errors. The screenshots it takes are kept in `.build/dashboard-screenshots`
 /// (or `$DASHBOARD_SCREENSHOTS`).
 @Suite struct DashboardBrowserTests {
-    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/testing").standardized.path
-    static let screenshots = ProcessInfo.processInfo.environment["DASHBOARD_SCREENSHOTS"]
-        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.build/dashboard-screenshots").standardized.path
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "../../scripts/testing"
+    ).standardized.path
+    static let screenshots =
+        ProcessInfo.processInfo.environment["DASHBOARD_SCREENSHOTS"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../.build/dashboard-screenshots"
+        ).standardized.path
 
     @Test func eachRoleSeesWhatItMayTheOverviewFollowsHeartbeatsAnOperatorRevokesAndOIDCMapsARole() async throws {
         let python = try requireTool("python3", package: "python3")
@@ -19,7 +24,9 @@ import TestSupport
         let chromedriver = try requireTool("chromedriver", package: "chromium-driver")
         for (module, package) in [("selenium", "selenium"), ("oidc_provider_mock", "oidc-provider-mock")] {
             guard try await run(python, ["-c", "import \(module)"]).status == 0 else {
-                throw TestSupportError("python \(package) is not installed: run scripts/test.sh, which installs it (pip install \(package))")
+                throw TestSupportError(
+                    "python \(package) is not installed: run scripts/test.sh, which installs it (pip install \(package))"
+                )
             }
         }
         let work = try TemporaryDirectory("dashboard-browser")
@@ -28,23 +35,35 @@ import TestSupport
         // The OIDC provider: amy is in the group mapped to operator; anyone else is in none.
         let providerPort = try freePort()
         let provider = try ChildProcess(
-            python, ["-m", "oidc_provider_mock", "--port", String(providerPort),
-                     "--user-claims", #"{"sub": "amy", "preferred_username": "amy", "groups": ["gc-operators"]}"#],
+            python,
+            [
+                "-m", "oidc_provider_mock", "--port", String(providerPort),
+                "--user-claims", #"{"sub": "amy", "preferred_username": "amy", "groups": ["gc-operators"]}"#,
+            ],
             logDirectory: work.path)
         defer { Task { await provider.stop() } }
         let issuer = "http://127.0.0.1:\(providerPort)"
         try await poll("the OIDC provider to serve") {
-            guard provider.isRunning else { throw TestSupportError("oidc-provider-mock exited: \(provider.errorOutput.suffix(2000))") }
+            guard provider.isRunning else {
+                throw TestSupportError("oidc-provider-mock exited: \(provider.errorOutput.suffix(2000))")
+            }
             return (try? await httpGet(issuer + "/.well-known/openid-configuration").status) == 200
         }
         let clientSecret = work.appending("oidc-client-secret")
-        #expect(FileManager.default.createFile(atPath: clientSecret, contents: Data("client-secret-for-the-test".utf8), attributes: [.posixPermissions: 0o600]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: clientSecret, contents: Data("client-secret-for-the-test".utf8),
+                attributes: [.posixPermissions: 0o600]))
         let port = try freePort()
-        let server = try await GroundControlProcess(directory: work, adminToken: "admin", port: port, extraArguments: [
-            "--oidc-issuer", issuer, "--oidc-client-id", "ground-control", "--oidc-client-secret-file", clientSecret,
-            "--oidc-redirect-url", "http://127.0.0.1:\(port)/login/oidc/callback", "--oidc-role", "gc-operators=operator",
-            "--oidc-name", "the test provider", "--event-allow-host", "127.0.0.1",
-        ])
+        let server = try await GroundControlProcess(
+            directory: work, adminToken: "admin", port: port,
+            extraArguments: [
+                "--oidc-issuer", issuer, "--oidc-client-id", "ground-control", "--oidc-client-secret-file",
+                clientSecret,
+                "--oidc-redirect-url", "http://127.0.0.1:\(port)/login/oidc/callback", "--oidc-role",
+                "gc-operators=operator",
+                "--oidc-name", "the test provider", "--event-allow-host", "127.0.0.1",
+            ])
         defer { Task { await server.stop() } }
         let admin = ["Authorization": "Bearer admin", "Content-Type": "application/json"]
         func put(_ path: String, _ json: String) async throws {
@@ -60,7 +79,9 @@ import TestSupport
         }
         let digest = "sha256:" + String(repeating: "ab", count: 32)
         try await put("/api/v1/registries/central", #"{"url":"http://127.0.0.1:5000"}"#)
-        try await put("/api/v1/groups/edge", #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"\#(digest)"}]}"#)
+        try await put(
+            "/api/v1/groups/edge",
+            #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"\#(digest)"}]}"#)
         var token = ""
         for name in ["ship-01", "ship-02"] {
             let created = try await httpSend(
@@ -81,8 +102,10 @@ import TestSupport
             "oidc": ["member": "amy", "stranger": "olaf"],
         ]
         let setupFile = work.appending("setup.json")
-        #expect(FileManager.default.createFile(
-            atPath: setupFile, contents: try JSONSerialization.data(withJSONObject: setup), attributes: [.posixPermissions: 0o600]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: setupFile, contents: try JSONSerialization.data(withJSONObject: setup),
+                attributes: [.posixPermissions: 0o600]))
 
         let result = try await run(python, ["\(Self.scripts)/dashboard-browser.py", setupFile], timeout: .seconds(240))
         print("DashboardBrowserTests:\n\(result.output)")

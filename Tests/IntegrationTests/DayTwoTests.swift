@@ -1,12 +1,13 @@
 import Foundation
 import SatelliteProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// Ground Control's day 2: versions, backup and restore on SQLite and PostgreSQL, and upgrades
 /// from databases earlier releases made (Tests/IntegrationTests/Fixtures).
 @Suite struct DayTwoTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        .path
 
     @Test func everyProgramAnswersVersion() async throws {
         for program in ["satellite", "ground-control", "satctl"] {
@@ -23,7 +24,9 @@ import TestSupport
         let before = try await fleetView(live)
 
         let backup = work.appending("backups/fleet-backup.sqlite")
-        let saved = try await groundControl(["backup", "--database", "sqlite:\(work.appending("fleet.sqlite"))", "--to", backup])
+        let saved = try await groundControl([
+            "backup", "--database", "sqlite:\(work.appending("fleet.sqlite"))", "--to", backup,
+        ])
         #expect(saved.contains("1 registries, 1 groups, 1 satellites"), "\(saved)")
         #expect(try permissions(backup) == 0o600)
         // A change after the backup is not in it.
@@ -32,7 +35,8 @@ import TestSupport
 
         let restoredPath = work.appending("restored/fleet.sqlite")
         try await groundControl(["restore", "--from", backup, "--database", "sqlite:\(restoredPath)"])
-        let refused = try await run(try productPath("ground-control"), ["restore", "--from", backup, "--database", "sqlite:\(restoredPath)"])
+        let refused = try await run(
+            try productPath("ground-control"), ["restore", "--from", backup, "--database", "sqlite:\(restoredPath)"])
         #expect(refused.status != 0 && refused.error.contains("--replace"), "\(refused.error)")
 
         let restoredDirectory = try TemporaryDirectory("day2-restored")
@@ -49,12 +53,16 @@ import TestSupport
         defer { work.remove() }
         try Data("not a database\n".utf8).write(to: URL(fileURLWithPath: work.appending("notes.txt")))
         let target = work.appending("fleet.sqlite")
-        let result = try await run(try productPath("ground-control"), ["restore", "--from", work.appending("notes.txt"), "--database", "sqlite:\(target)"])
+        let result = try await run(
+            try productPath("ground-control"),
+            ["restore", "--from", work.appending("notes.txt"), "--database", "sqlite:\(target)"])
         #expect(result.status != 0)
         #expect(result.error.contains("not a SQLite database"), "\(result.error)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path) == ["notes.txt"])
 
-        let postgres = try await run(try productPath("ground-control"), ["backup", "--database", "postgres://fleet@db/fleet", "--to", work.appending("x")])
+        let postgres = try await run(
+            try productPath("ground-control"),
+            ["backup", "--database", "postgres://fleet@db/fleet", "--to", work.appending("x")])
         #expect(postgres.status != 0 && postgres.error.contains("pg_dump"), "\(postgres.error)")
     }
 
@@ -84,7 +92,8 @@ import TestSupport
         for fixture in fixtures {
             let work = try TemporaryDirectory("day2-upgrade")
             defer { work.remove() }
-            try FileManager.default.copyItem(atPath: Self.fixtures + "/" + fixture, toPath: work.appending("fleet.sqlite"))
+            try FileManager.default.copyItem(
+                atPath: Self.fixtures + "/" + fixture, toPath: work.appending("fleet.sqlite"))
             let server = try await GroundControlProcess(directory: work, adminToken: "fixture-admin")
             try await expectFixtureFleet(server, fixture: fixture)
             await server.stop()
@@ -98,7 +107,8 @@ import TestSupport
             let database = try await PostgresServer.shared.makeDatabase()
             try await PostgresServer.shared.client(
                 "psql", database: database, ["-q", "-v", "ON_ERROR_STOP=1", "-f", Self.fixtures + "/" + fixture])
-            let server = try await GroundControlProcess(directory: work, database: database, adminToken: "fixture-admin")
+            let server = try await GroundControlProcess(
+                directory: work, database: database, adminToken: "fixture-admin")
             try await expectFixtureFleet(server, fixture: fixture)
             await server.stop()
         }
@@ -109,11 +119,21 @@ import TestSupport
     /// A registry, a group and a registered satellite; returns the satellite's credential.
     func defineAndRegister(_ server: GroundControlProcess, work: TemporaryDirectory) async throws -> String {
         try Data("secret".utf8).write(to: URL(fileURLWithPath: work.appending("password")))
-        try await satctl(server, token: "admin", ["registries", "put", "central", "--registry-url", "http://127.0.0.1:9",
-                                                  "--username", "robot", "--password-file", work.appending("password")])
-        try await satctl(server, token: "admin", ["groups", "put", "edge", "--registry", "central",
-                                                  "--artifact", "library/busybox@sha256:\(String(repeating: "1", count: 64))"])
-        let created = try await satctl(server, token: "admin", ["satellites", "create", "edge-01", "--group", "edge", "--label", "site=a", "--output", "json"])
+        try await satctl(
+            server, token: "admin",
+            [
+                "registries", "put", "central", "--registry-url", "http://127.0.0.1:9",
+                "--username", "robot", "--password-file", work.appending("password"),
+            ])
+        try await satctl(
+            server, token: "admin",
+            [
+                "groups", "put", "edge", "--registry", "central",
+                "--artifact", "library/busybox@sha256:\(String(repeating: "1", count: 64))",
+            ])
+        let created = try await satctl(
+            server, token: "admin",
+            ["satellites", "create", "edge-01", "--group", "edge", "--label", "site=a", "--output", "json"])
         let token = try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
         let reply = try await httpSend(
             "POST", server.baseURL + "/api/v1/register", headers: ["content-type": "application/json"],
@@ -133,7 +153,8 @@ import TestSupport
 
     /// The satellite's credential still fetches its signed state.
     func expectStateServed(_ server: GroundControlProcess, credential: String) async throws {
-        let state = try await httpGet(server.baseURL + "/api/v1/state", headers: ["authorization": "Bearer \(credential)"])
+        let state = try await httpGet(
+            server.baseURL + "/api/v1/state", headers: ["authorization": "Bearer \(credential)"])
         #expect(state.status == 200, "\(String(decoding: state.body, as: UTF8.self))")
     }
 
@@ -144,13 +165,16 @@ import TestSupport
         #expect(views.map(\.name).sorted() == ["edge-01", "spare"], "\(fixture)")
         #expect(views.first { $0.name == "edge-01" }?.labels == ["site": "north", "tier": "store"], "\(fixture)")
         let groups = try await satctl(server, token: "fixture-admin", ["groups", "list", "--output", "json"])
-        #expect(try APIJSON.decoder().decode([GroupView].self, from: Data(groups.utf8)).first?.artifacts.count == 2, "\(fixture)")
+        #expect(
+            try APIJSON.decoder().decode([GroupView].self, from: Data(groups.utf8)).first?.artifacts.count == 2,
+            "\(fixture)")
         // The upgraded database takes changes.
         try await satctl(server, token: "fixture-admin", ["satellites", "create", "after-upgrade", "--group", "edge"])
     }
 
     func fixtureFiles(ending suffix: String) throws -> [String] {
-        let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures).filter { $0.hasSuffix(suffix) }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.fixtures).filter { $0.hasSuffix(suffix) }
+            .sorted()
         guard !files.isEmpty else { throw TestSupportError("no *\(suffix) fixture in \(Self.fixtures)") }
         return files
     }

@@ -10,13 +10,17 @@ final class GroundControlProcess: @unchecked Sendable {
     /// Starts it on `database` (default: SQLite in `directory`) and waits until it serves.
     /// `port`: a fixed one, to start it again where its satellites look for it (default: any free).
     init(
-        directory: TemporaryDirectory, database: String? = nil, adminToken: String? = nil, port: Int = 0, extraArguments: [String] = []
+        directory: TemporaryDirectory, database: String? = nil, adminToken: String? = nil, port: Int = 0,
+        extraArguments: [String] = []
     ) async throws {
         let executable = try productPath("ground-control")
         child = try ChildProcess(
             executable,
-            ["serve", "--listen", "127.0.0.1:\(port)", "--database", database ?? "sqlite:\(directory.appending("fleet.sqlite"))",
-             "--log-level", "warning"] + extraArguments,
+            [
+                "serve", "--listen", "127.0.0.1:\(port)", "--database",
+                database ?? "sqlite:\(directory.appending("fleet.sqlite"))",
+                "--log-level", "warning",
+            ] + extraArguments,
             logDirectory: directory.path,
             environment: adminToken.map { ["GROUND_CONTROL_ADMIN_TOKEN": $0] } ?? [:])
         let child = self.child
@@ -25,13 +29,16 @@ final class GroundControlProcess: @unchecked Sendable {
             return child.output.contains("ground-control: serving ")
         }
         // "ground-control: serving http://127.0.0.1:PORT"
-        let line = try require(child.output.split(separator: "\n").first { $0.hasPrefix("ground-control: serving ") }, "no serving line")
+        let line = try require(
+            child.output.split(separator: "\n").first { $0.hasPrefix("ground-control: serving ") }, "no serving line")
         baseURL = String(line.split(separator: " ")[2])
     }
 
     /// The admin token printed on first start, if this process made one.
     var printedAdminToken: String? {
-        child.output.split(separator: "\n").first { $0.contains("admin token") }.flatMap { $0.split(separator: " ").last.map(String.init) }
+        child.output.split(separator: "\n").first { $0.contains("admin token") }.flatMap {
+            $0.split(separator: " ").last.map(String.init)
+        }
     }
 
     func stop() async {
@@ -41,8 +48,10 @@ final class GroundControlProcess: @unchecked Sendable {
     /// Writes Ground Control's state key (`GET /api/v1/public-key`) to `path`, as
     /// `--state-public-key` reads it; returns `path`.
     func savePublicKey(to path: String) async throws -> String {
-        let reply = try JSONDecoder().decode([String: String].self, from: try await httpGet("\(baseURL)/api/v1/public-key").body)
-        try Data(try require(reply["publicKey"], "no publicKey in the reply").utf8).write(to: URL(fileURLWithPath: path))
+        let reply = try JSONDecoder().decode(
+            [String: String].self, from: try await httpGet("\(baseURL)/api/v1/public-key").body)
+        try Data(try require(reply["publicKey"], "no publicKey in the reply").utf8).write(
+            to: URL(fileURLWithPath: path))
         return path
     }
 }
@@ -57,13 +66,22 @@ func satctl(_ server: GroundControlProcess, token: String, _ arguments: [String]
 /// `artifacts`, and satellite "edge-01" in it. Returns the satellite's registration token.
 /// `satelliteOptions`: more `satctl satellites create` flags (settings, labels).
 func defineFleet(
-    _ server: GroundControlProcess, token: String = "admin", upstream: UpstreamRegistry, work: TemporaryDirectory, artifacts: [String],
+    _ server: GroundControlProcess, token: String = "admin", upstream: UpstreamRegistry, work: TemporaryDirectory,
+    artifacts: [String],
     satelliteOptions: [String] = []
 ) async throws -> String {
     try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
-    try await satctl(server, token: token, ["registries", "put", "central", "--registry-url", upstream.url,
-                                            "--username", UpstreamRegistry.username, "--password-file", work.appending("password")])
-    try await satctl(server, token: token, ["groups", "put", "edge", "--registry", "central"] + artifacts.flatMap { ["--artifact", $0] })
-    let created = try await satctl(server, token: token, ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"] + satelliteOptions)
+    try await satctl(
+        server, token: token,
+        [
+            "registries", "put", "central", "--registry-url", upstream.url,
+            "--username", UpstreamRegistry.username, "--password-file", work.appending("password"),
+        ])
+    try await satctl(
+        server, token: token,
+        ["groups", "put", "edge", "--registry", "central"] + artifacts.flatMap { ["--artifact", $0] })
+    let created = try await satctl(
+        server, token: token,
+        ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"] + satelliteOptions)
     return try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
 }

@@ -1,5 +1,5 @@
-import Testing
 import TestSupport
+import Testing
 
 extension GroundControlProgramTests {
     /// A `--select` that cannot be read is refused by satctl itself, naming the option, the value
@@ -12,10 +12,15 @@ extension GroundControlProgramTests {
         ("proj/App;tags=1.*", "--select 'proj/App;tags=1.*': "),
     ])
     func unreadableSelectionsAreRefusedBySatctl(selection: String, complaint: String) async throws {
-        let refused = try await run(try productPath("satctl"), [
-            "groups", "put", "edge", "--registry", "central", "--select", selection, "--url", "http://127.0.0.1:9", "--token", "unused",
-        ])
-        #expect(refused.status != 0 && refused.error.contains("--select '\(selection)'") && refused.error.contains(complaint), "\(refused.error)")
+        let refused = try await run(
+            try productPath("satctl"),
+            [
+                "groups", "put", "edge", "--registry", "central", "--select", selection, "--url", "http://127.0.0.1:9",
+                "--token", "unused",
+            ])
+        #expect(
+            refused.status != 0 && refused.error.contains("--select '\(selection)'")
+                && refused.error.contains(complaint), "\(refused.error)")
         #expect(!refused.error.contains("127.0.0.1:9"), "satctl tried to send it: \(refused.error)")
     }
 }

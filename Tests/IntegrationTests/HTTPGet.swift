@@ -41,6 +41,8 @@ func httpSend(
 }
 
 /// A plain HTTP GET.
-func httpGet(_ url: String, headers: [String: String] = [:], insecure: Bool = false) async throws -> (status: Int, headers: [String: String], body: Data) {
+func httpGet(
+    _ url: String, headers: [String: String] = [:], insecure: Bool = false
+) async throws -> (status: Int, headers: [String: String], body: Data) {
     try await httpSend("GET", url, headers: headers, insecure: insecure)
 }

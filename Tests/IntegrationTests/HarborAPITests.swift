@@ -1,8 +1,8 @@
 import Foundation
 import GroundControl
 import OCI
-import Testing
 import TestSupport
+import Testing
 
 /// Ground Control's Harbor client against the stand-in: repositories inside a project, artifacts
 /// with their tags read page by page, and the tag filters groups use.
@@ -24,7 +24,9 @@ import TestSupport
             try await harbor.push(layout: work.appending("layout"), name: "2.0", to: "proj/tools:stable")
 
             // Two items per page: the listing takes three pages to read.
-            let api = HarborAPI(url: harbor.url, username: HarborStandIn.admin, password: HarborStandIn.adminPassword, insecure: false, pageSize: 2)
+            let api = HarborAPI(
+                url: harbor.url, username: HarborStandIn.admin, password: HarborStandIn.adminPassword, insecure: false,
+                pageSize: 2)
             defer { Task { await api.shutdown() } }
             #expect(try await api.repositories(project: "proj").sorted() == ["team/app", "tools"])
             let artifacts = try await api.artifacts(project: "proj", repository: "team/app")
@@ -35,7 +37,9 @@ import TestSupport
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             let candidates = artifacts.flatMap { artifact in
                 (artifact.tags ?? []).map { tag in
-                    TagSelection.Candidate(tag: tag.name, digest: artifact.digest, pushedAt: formatter.date(from: tag.pushTime ?? "") ?? .distantPast)
+                    TagSelection.Candidate(
+                        tag: tag.name, digest: artifact.digest,
+                        pushedAt: formatter.date(from: tag.pushTime ?? "") ?? .distantPast)
                 }
             }
             let chosen = TagSelection(semver: ">=1.25 <2").select(candidates)

@@ -1,15 +1,17 @@
 import Foundation
 import OCI
 import SatelliteProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// Push events: Harbor's webhook (the stand-in's) tells Ground Control of a push, and a satellite
 /// long-polling for its state gets the new digest at once, not at the next resolve pass.
 @Suite struct HarborEventsTests {
     /// Through the registry as a plain OCI registry and as a Harbor (tags read from its API, the
     /// satellite pulling with its robot), and with Harbor's webhook in its CloudEvents format.
-    @Test(arguments: ["oci", "harbor", "harbor/CloudEvents"]) func aPushReachesALongPollingSatelliteWithinASecond(variant: String) async throws {
+    @Test(arguments: ["oci", "harbor", "harbor/CloudEvents"]) func aPushReachesALongPollingSatelliteWithinASecond(
+        variant: String
+    ) async throws {
         let kind = String(variant.prefix { $0 != "/" })
         let format = variant.contains("/") ? String(variant.drop { $0 != "/" }.dropFirst()) : "Default"
         let harbor = try await HarborStandIn()
@@ -29,13 +31,19 @@ import TestSupport
             let secret = "webhook-secret-0123456789abcdef"
             try Data(secret.utf8).write(to: URL(fileURLWithPath: work.appending("webhook")))
             try Data(HarborStandIn.adminPassword.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
-            let shown = try await satctl(server, token: "admin", [
-                "registries", "put", "central", "--registry-url", harbor.url, "--username", HarborStandIn.admin,
-                "--password-file", work.appending("password"), "--webhook-secret-file", work.appending("webhook"), "--kind", kind,
-            ])
+            let shown = try await satctl(
+                server, token: "admin",
+                [
+                    "registries", "put", "central", "--registry-url", harbor.url, "--username", HarborStandIn.admin,
+                    "--password-file", work.appending("password"), "--webhook-secret-file", work.appending("webhook"),
+                    "--kind", kind,
+                ])
             #expect(shown.contains("webhook"), "\(shown)")
-            try await satctl(server, token: "admin", ["groups", "put", "edge", "--registry", "central", "--artifact", "proj/team/app:v1"])
-            let created = try await satctl(server, token: "admin", ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"])
+            try await satctl(
+                server, token: "admin",
+                ["groups", "put", "edge", "--registry", "central", "--artifact", "proj/team/app:v1"])
+            let created = try await satctl(
+                server, token: "admin", ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"])
             let token = try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
             let registered = try await httpSend(
                 "POST", "\(server.baseURL)/api/v1/register", headers: ["Content-Type": "application/json"],
@@ -49,7 +57,7 @@ import TestSupport
                 let state = try APIJSON.decoder().decode(DesiredState.self, from: reply.body)
                 // A Harbor's robot changes the state once more when it is made: wait for it too.
                 guard state.artifacts.first?.digest == first.digest, let etag = reply.headers["etag"],
-                      kind == "oci" || state.upstreams.first?.username?.hasPrefix("robot$") == true
+                    kind == "oci" || state.upstreams.first?.username?.hasPrefix("robot$") == true
                 else { return nil }
                 return (etag, state)
             }
@@ -61,12 +69,15 @@ import TestSupport
                  "targets": [{"type": "http", "address": "\(server.baseURL)/api/v1/events/harbor", "auth_header": "\(secret)",
                               "payload_format": "\(format)"}]}
                 """
-            let basic = "Basic " + Data("\(HarborStandIn.admin):\(HarborStandIn.adminPassword)".utf8).base64EncodedString()
-            let made = try await httpSend("POST", "\(harbor.url)/api/v2.0/projects/proj/webhook/policies",
-                                          headers: ["Authorization": basic, "Content-Type": "application/json"], body: Data(policy.utf8))
+            let basic =
+                "Basic " + Data("\(HarborStandIn.admin):\(HarborStandIn.adminPassword)".utf8).base64EncodedString()
+            let made = try await httpSend(
+                "POST", "\(harbor.url)/api/v2.0/projects/proj/webhook/policies",
+                headers: ["Authorization": basic, "Content-Type": "application/json"], body: Data(policy.utf8))
             #expect(made.status == 201)
 
-            async let answer = httpSend("GET", "\(server.baseURL)/api/v1/state?wait=30", headers: auth.merging(["If-None-Match": etag]) { $1 })
+            async let answer = httpSend(
+                "GET", "\(server.baseURL)/api/v1/state?wait=30", headers: auth.merging(["If-None-Match": etag]) { $1 })
             try await harbor.push(layout: work.appending("layout"), name: "second", to: "proj/team/app:v1")
             let pushed = ContinuousClock.now
             let reply = try await answer
@@ -85,9 +96,10 @@ import TestSupport
             #expect(harbor.events.contains { $0.hasPrefix(delivered) && $0.hasSuffix(": 202") }, "\(harbor.events)")
 
             // Without the registry's secret, an event is refused.
-            let forged = try await httpSend("POST", "\(server.baseURL)/api/v1/events/harbor",
-                                            headers: ["Authorization": "not-the-secret", "Content-Type": "application/json"],
-                                            body: Data(#"{"type": "PUSH_ARTIFACT"}"#.utf8))
+            let forged = try await httpSend(
+                "POST", "\(server.baseURL)/api/v1/events/harbor",
+                headers: ["Authorization": "not-the-secret", "Content-Type": "application/json"],
+                body: Data(#"{"type": "PUSH_ARTIFACT"}"#.utf8))
             #expect(forged.status == 401)
         } catch {
             await harbor.cleanUp()

@@ -22,7 +22,8 @@ final class HarborStandIn: @unchecked Sendable {
         self.robotPrefix = robotPrefix
         directory = try TemporaryDirectory("harbor")
         (registry, registryPort) = try await Self.startRegistry(in: directory)
-        (standIn, port) = try await Self.start(registryPort: registryPort, directory: directory, robotPrefix: robotPrefix)
+        (standIn, port) = try await Self.start(
+            registryPort: registryPort, directory: directory, robotPrefix: robotPrefix)
     }
 
     /// docker-registry on a free port. A port found free can be taken by another test before
@@ -32,32 +33,42 @@ final class HarborStandIn: @unchecked Sendable {
         while true {
             attempt += 1
             let port = try freePort()
-            try Data("""
+            try Data(
+                """
                 version: 0.1
                 log: {level: error}
                 storage: {filesystem: {rootdirectory: \(directory.appending("storage"))}, delete: {enabled: true}}
                 http: {addr: "127.0.0.1:\(port)"}
-                """.utf8).write(to: URL(fileURLWithPath: directory.appending("registry.yml")))
+                """.utf8
+            ).write(to: URL(fileURLWithPath: directory.appending("registry.yml")))
             let registry = try ChildProcess(
-                try requireTool("docker-registry", package: "docker-registry"), ["serve", directory.appending("registry.yml")], logDirectory: directory.path)
+                try requireTool("docker-registry", package: "docker-registry"),
+                ["serve", directory.appending("registry.yml")], logDirectory: directory.path)
             do {
                 try await poll("docker-registry to listen") {
-                    guard registry.isRunning else { throw TestSupportError("docker-registry exited: \(registry.errorOutput)") }
+                    guard registry.isRunning else {
+                        throw TestSupportError("docker-registry exited: \(registry.errorOutput)")
+                    }
                     return (try? await httpGet("http://127.0.0.1:\(port)/v2/"))?.status == 200
                 }
                 return (registry, port)
-            } catch where attempt < 3 && registry.errorOutput.contains("address already in use") {
+            } catch  where attempt < 3 && registry.errorOutput.contains("address already in use") {
                 continue
             }
         }
     }
 
-    private static func start(registryPort: Int, directory: TemporaryDirectory, robotPrefix: String?, port: Int = 0) async throws -> (ChildProcess, Int) {
+    private static func start(
+        registryPort: Int, directory: TemporaryDirectory, robotPrefix: String?, port: Int = 0
+    ) async throws -> (ChildProcess, Int) {
         let python = try requireTool("python3", package: "python3")
-        let child = try ChildProcess(python, [
-            "\(RealClientTests.scripts)/harbor-standin.py", String(registryPort), directory.appending("harbor-state.json"), "\(admin):\(adminPassword)",
-            String(port),
-        ], logDirectory: directory.path, environment: robotPrefix.map { ["HARBOR_ROBOT_PREFIX": $0] })
+        let child = try ChildProcess(
+            python,
+            [
+                "\(RealClientTests.scripts)/harbor-standin.py", String(registryPort),
+                directory.appending("harbor-state.json"), "\(admin):\(adminPassword)",
+                String(port),
+            ], logDirectory: directory.path, environment: robotPrefix.map { ["HARBOR_ROBOT_PREFIX": $0] })
         let port = try await pollFor("the Harbor stand-in's port") {
             guard child.isRunning else { throw TestSupportError("harbor-standin.py exited: \(child.errorOutput)") }
             return child.output.split(separator: "\n").first { $0.hasPrefix("port ") }.flatMap { Int($0.dropFirst(5)) }
@@ -72,7 +83,8 @@ final class HarborStandIn: @unchecked Sendable {
 
     /// Harbor back, on the same port, with the state it had.
     func start() async throws {
-        (standIn, port) = try await Self.start(registryPort: registryPort, directory: directory, robotPrefix: robotPrefix, port: port)
+        (standIn, port) = try await Self.start(
+            registryPort: registryPort, directory: directory, robotPrefix: robotPrefix, port: port)
     }
 
     /// Every robot with its permissions (and the hash of its secret), as the stand-in holds them.
@@ -102,10 +114,13 @@ final class HarborStandIn: @unchecked Sendable {
 
     /// Pushes an image from an OCI layout as the admin.
     func push(layout: String, name: String, to reference: String) async throws {
-        try await runChecked(try requireTool("skopeo", package: "skopeo"), [
-            "copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", "\(Self.admin):\(Self.adminPassword)",
-            "oci:\(layout):\(name)", "docker://\(host)/\(reference)",
-        ])
+        try await runChecked(
+            try requireTool("skopeo", package: "skopeo"),
+            [
+                "copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds",
+                "\(Self.admin):\(Self.adminPassword)",
+                "oci:\(layout):\(name)", "docker://\(host)/\(reference)",
+            ])
     }
 
     struct StandInRobot: Decodable {

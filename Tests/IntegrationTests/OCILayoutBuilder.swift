@@ -30,13 +30,13 @@ struct OCILayoutBuilder {
         }
         let diffIDs = layerDescriptors.map { "\"\($0.digest)\"" }.joined(separator: ",")
         let config = """
-        {"architecture":"\(architecture)","os":"\(os)","config":{"Cmd":["/bin/true"]},"rootfs":{"type":"layers","diff_ids":[\(diffIDs)]}}
-        """
+            {"architecture":"\(architecture)","os":"\(os)","config":{"Cmd":["/bin/true"]},"rootfs":{"type":"layers","diff_ids":[\(diffIDs)]}}
+            """
         let configDescriptor = try blob(Array(config.utf8), mediaType: MediaType.ociConfig)
         let layerJSON = layerDescriptors.map { descriptorJSON($0) }.joined(separator: ",")
         let manifest = """
-        {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":\(descriptorJSON(configDescriptor)),"layers":[\(layerJSON)]}
-        """
+            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":\(descriptorJSON(configDescriptor)),"layers":[\(layerJSON)]}
+            """
         var descriptor = try blob(Array(manifest.utf8), mediaType: MediaType.ociManifest)
         descriptor.platform = Platform(os: os, architecture: architecture)
         return descriptor

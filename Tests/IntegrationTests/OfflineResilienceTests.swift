@@ -1,8 +1,8 @@
 import Foundation
 import SatelliteProtocol
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// A site keeps pulling while everything behind its satellite goes away: Ground Control, the
 /// upstream registry, both, and the satellite's own restart in the middle of it. Real processes
@@ -19,10 +19,13 @@ import TestSupport
             let token = try await defineFleet(
                 server, upstream: upstream, work: work, artifacts: ["library/app:1", "library/tools:1"],
                 satelliteOptions: ["--sync-interval", String(Self.syncInterval), "--heartbeat-interval", "1"])
-            var agent = try await SatelliteAgent(state: nil, source: ["--ground-control", server.baseURL, "--token", token])
+            var agent = try await SatelliteAgent(
+                state: nil, source: ["--ground-control", server.baseURL, "--token", token])
             let agentDirectory = agent.directory
             defer { agent.terminate() }
-            try await agent.waitForStatus("the first sync", timeout: .seconds(60)) { $0.allSynced && $0.inventory.count == 2 }
+            try await agent.waitForStatus("the first sync", timeout: .seconds(60)) {
+                $0.allSynced && $0.inventory.count == 2
+            }
 
             var pulls = try PullLoop(satellite: agent.host, images: ["library/app:1", "library/tools:1"], work: work)
             defer { pulls.stop() }
@@ -57,18 +60,22 @@ import TestSupport
             try await upstream.push(layout: images.layout, name: "second", to: "library/new:1")
             try await satctl(server, token: "admin", ["groups", "add", "edge", "library/new:1"])
             let changed = ContinuousClock.now
-            let view = try await pollFor("Ground Control to show the satellite in line", timeout: .seconds(60)) { () -> SatelliteView? in
+            let view = try await pollFor("Ground Control to show the satellite in line", timeout: .seconds(60)) {
+                () -> SatelliteView? in
                 let view = try await satelliteView(server)
                 return view.lastSync?.succeeded == true && view.appliedGeneration == view.desiredGeneration
                     && !view.drift.behind && view.drift.missing.isEmpty && (view.lastSeen ?? .distantPast) > back
                     && view.lastSync?.failures == nil ? view : nil
             }
             let inLineAfter = ContinuousClock.now - changed
-            print("OfflineResilienceTests: in line \(inLineAfter) after the group changed, Ground Control and the upstream back; \(pulls.succeeded) pulls since the restart, none failed")
+            print(
+                "OfflineResilienceTests: in line \(inLineAfter) after the group changed, Ground Control and the upstream back; \(pulls.succeeded) pulls since the restart, none failed"
+            )
             // One sync interval, plus the heartbeat (1 s) that carries the sync's report: 0.7 to
             // 1.5 s under a full parallel run. What can fail is a backoff grown through the outage
             // (up to two minutes), so the bound leaves this process's clock room under load.
-            #expect(inLineAfter < .seconds(Self.syncInterval * 3), "\(view)\nlog:\n\(agent.child.errorOutput.suffix(4000))")
+            #expect(
+                inLineAfter < .seconds(Self.syncInterval * 3), "\(view)\nlog:\n\(agent.child.errorOutput.suffix(4000))")
             #expect(try await agent.status().inventory.count == 3)
             try await pulls.waitForMore(3, "with everything back")
             #expect(pulls.failures.isEmpty, "\(pulls.failures)")
@@ -85,17 +92,23 @@ import TestSupport
             let token = try await defineFleet(
                 server, upstream: upstream, work: work, artifacts: ["library/app:1"],
                 satelliteOptions: ["--sync-interval", "1", "--heartbeat-interval", "1"])
-            let agent = try await SatelliteAgent(state: nil, source: ["--ground-control", server.baseURL, "--token", token])
+            let agent = try await SatelliteAgent(
+                state: nil, source: ["--ground-control", server.baseURL, "--token", token])
             defer { agent.terminate() }
-            try await agent.waitForStatus("the first sync", timeout: .seconds(60)) { $0.allSynced && $0.inventory.count == 1 }
+            try await agent.waitForStatus("the first sync", timeout: .seconds(60)) {
+                $0.allSynced && $0.inventory.count == 1
+            }
             let pulls = try PullLoop(satellite: agent.host, images: ["library/app:1"], work: work)
             defer { pulls.stop() }
 
             try await satctl(server, token: "admin", ["satellites", "revoke", "edge-01"])
-            let status = try await agent.waitForStatus("the status to say revoked", timeout: .seconds(30)) { $0.revoked != nil }
+            let status = try await agent.waitForStatus("the status to say revoked", timeout: .seconds(30)) {
+                $0.revoked != nil
+            }
             #expect(status.revoked?.contains("revoked") == true)
             try await poll("the log to say revoked") { agent.child.errorOutput.contains("was revoked or deleted") }
-            let shown = try await runChecked(try productPath("satellite"), ["status", "--data-dir", agent.dataDirectory])
+            let shown = try await runChecked(
+                try productPath("satellite"), ["status", "--data-dir", agent.dataDirectory])
             #expect(shown.contains("REVOKED"), "\(shown)")
 
             // Nothing more is synced or reported, over several sync and heartbeat intervals.
@@ -112,8 +125,11 @@ import TestSupport
     }
 
     private func satelliteView(_ server: GroundControlProcess) async throws -> SatelliteView {
-        try APIJSON.decoder().decode(SatelliteView.self, from: try await httpGet(
-            "\(server.baseURL)/api/v1/satellites/edge-01", headers: ["Authorization": "Bearer admin"]).body)
+        try APIJSON.decoder().decode(
+            SatelliteView.self,
+            from: try await httpGet(
+                "\(server.baseURL)/api/v1/satellites/edge-01", headers: ["Authorization": "Bearer admin"]
+            ).body)
     }
 }
 
@@ -141,13 +157,18 @@ final class PullLoop: Sendable {
                 let destination = work.appending("pulled-\(turn)")
                 turn += 1
                 let result = try? await run(
-                    skopeo, ["copy", "--quiet", "--src-tls-verify=false", "docker://\(host)/\(image)", "dir:\(destination)"],
+                    skopeo,
+                    ["copy", "--quiet", "--src-tls-verify=false", "docker://\(host)/\(image)", "dir:\(destination)"],
                     timeout: .seconds(30))
                 try? FileManager.default.removeItem(atPath: destination)
                 // A pull cut by stopping the loop (the satellite's restart) is not counted.
                 if Task.isCancelled { break }
                 tally.counts.withLock {
-                    if result?.status == 0 { $0.succeeded += 1 } else { $0.failures.append("\(image): \(result?.error ?? "timed out")") }
+                    if result?.status == 0 {
+                        $0.succeeded += 1
+                    } else {
+                        $0.failures.append("\(image): \(result?.error ?? "timed out")")
+                    }
                 }
                 try? await Task.sleep(for: .milliseconds(200))
             }

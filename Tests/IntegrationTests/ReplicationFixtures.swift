@@ -35,7 +35,8 @@ struct TestImages {
 
     /// Sum of the sizes of a manifest and all it names, read from the layout.
     func contentSize(of image: Descriptor) throws -> Int64 {
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(image.digest.encoded)")))
+        let bytes = try [UInt8](
+            Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(image.digest.encoded)")))
         let parsed = try ParsedManifest(bytes: bytes, contentType: image.mediaType)
         return Int64(bytes.count) + parsed.blobs.reduce(0) { $0 + $1.size }
     }
@@ -47,14 +48,18 @@ struct TestImages {
     /// The blobs (config and layers) of manifests in a layout.
     static func blobs(of manifests: [Descriptor], in layout: String) throws -> [Descriptor] {
         try manifests.flatMap { image in
-            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(image.digest.encoded)")))
+            let bytes = try [UInt8](
+                Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/\(image.digest.encoded)")))
             return try ParsedManifest(bytes: bytes, contentType: image.mediaType).blobs
         }
     }
 }
 
 /// Runs `body` with a work directory, the test images and a fresh upstream, cleaning up after.
-func withUpstream(auth: UpstreamRegistry.Auth = .basic, tls: Bool = false, _ body: (TemporaryDirectory, TestImages, UpstreamRegistry) async throws -> Void) async throws {
+func withUpstream(
+    auth: UpstreamRegistry.Auth = .basic, tls: Bool = false,
+    _ body: (TemporaryDirectory, TestImages, UpstreamRegistry) async throws -> Void
+) async throws {
     let work = try TemporaryDirectory("replication")
     defer { work.remove() }
     let images = try TestImages(in: work)

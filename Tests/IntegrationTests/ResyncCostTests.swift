@@ -4,8 +4,8 @@ import OCI
 import RegistryStore
 import Replication
 import SatelliteProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// What a sync costs the upstream: the replicator in-process against docker-registry, whose
 /// access log counts the requests (and, in token mode, the token service counts tokens).
@@ -17,7 +17,9 @@ import TestSupport
     }
 
     func upstreamEntry(_ upstream: UpstreamRegistry) -> DesiredState.Upstream {
-        .init(name: "central", url: upstream.url, username: UpstreamRegistry.username, password: UpstreamRegistry.password)
+        .init(
+            name: "central", url: upstream.url, username: UpstreamRegistry.username, password: UpstreamRegistry.password
+        )
     }
 
     @Test func bearerTokensAreFetchedOncePerRepositoryAndReused() async throws {
@@ -26,10 +28,12 @@ import TestSupport
             try await upstream.push(layout: images.layout, name: "other", to: "apps/other:v1")
             let pushTokens = upstream.tokensIssued.count
             let replicator = try replicator(work)
-            let state = DesiredState(generation: 1, upstreams: [upstreamEntry(upstream)], artifacts: [
-                .init(upstream: "central", repository: try RepositoryName("apps/app"), tag: try Tag("v1")),
-                .init(upstream: "central", repository: try RepositoryName("apps/other"), tag: try Tag("v1")),
-            ])
+            let state = DesiredState(
+                generation: 1, upstreams: [upstreamEntry(upstream)],
+                artifacts: [
+                    .init(upstream: "central", repository: try RepositoryName("apps/app"), tag: try Tag("v1")),
+                    .init(upstream: "central", repository: try RepositoryName("apps/other"), tag: try Tag("v1")),
+                ])
             let first = await replicator.sync(state)
             #expect(first.succeeded, "\(first.artifacts)")
             let issued = upstream.tokensIssued.dropFirst(pushTokens)
@@ -58,7 +62,8 @@ import TestSupport
                 artifacts: [
                     .init(upstream: "central", repository: try RepositoryName("apps/app"), tag: try Tag("v1")),
                     .init(upstream: "central", repository: try RepositoryName("apps/multi"), tag: try Tag("v1")),
-                    .init(upstream: "central", repository: try RepositoryName("apps/other"), digest: images.other.digest),
+                    .init(
+                        upstream: "central", repository: try RepositoryName("apps/other"), digest: images.other.digest),
                 ])
             let first = await replicator.sync(state)
             #expect(first.succeeded, "\(first.artifacts)")

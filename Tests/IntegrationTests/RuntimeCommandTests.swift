@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `satellite runtime configure` refuses what it cannot do, with a message naming the input or
 /// the file and line, and changes nothing.
@@ -13,20 +13,25 @@ import TestSupport
         artifacts: []
         """
 
-    @Test(arguments: [
-        (["--advertise", "http://0.0.0.0:8080"], "names no address"),
-        (["--advertise", "http://[::]:8080"], "names no address"),
-        ([], "--advertise is required"),
-        (["--advertise", "http://10.0.0.5:8080", "--runtime", "rkt"], "unknown runtime 'rkt'"),
-    ] as [([String], String)])
+    @Test(
+        arguments: [
+            (["--advertise", "http://0.0.0.0:8080"], "names no address"),
+            (["--advertise", "http://[::]:8080"], "names no address"),
+            ([], "--advertise is required"),
+            (["--advertise", "http://10.0.0.5:8080", "--runtime", "rkt"], "unknown runtime 'rkt'"),
+        ] as [([String], String)])
     func unusableInputIsRefused(arguments: [String], message: String) async throws {
         let work = try TemporaryDirectory("runtime-command")
         defer { work.remove() }
         try Data(Self.state.utf8).write(to: URL(fileURLWithPath: work.appending("state.yaml")))
         try FileManager.default.createDirectory(atPath: work.appending("node"), withIntermediateDirectories: true)
         let runtime = arguments.contains("--runtime") ? [] : ["--runtime", "containerd"]
-        let result = try await run(try productPath("satellite"), ["runtime", "configure", "--root", work.appending("node"),
-                                                                 "--state-file", work.appending("state.yaml")] + runtime + arguments)
+        let result = try await run(
+            try productPath("satellite"),
+            [
+                "runtime", "configure", "--root", work.appending("node"),
+                "--state-file", work.appending("state.yaml"),
+            ] + runtime + arguments)
         #expect(result.status != 0 && result.error.contains(message), "\(result.error)")
         #expect(try treeSnapshot(work.appending("node")).isEmpty)
     }
@@ -39,10 +44,13 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: node + "/etc/containerd", withIntermediateDirectories: true)
         try Data("version = 2\n\n[plugins\n".utf8).write(to: URL(fileURLWithPath: node + "/etc/containerd/config.toml"))
         let before = try treeSnapshot(node)
-        let result = try await run(try productPath("satellite"), [
-            "runtime", "configure", "--runtime", "containerd", "--root", node, "--state-file", work.appending("state.yaml"),
-            "--advertise", "http://10.0.0.5:8080",
-        ])
+        let result = try await run(
+            try productPath("satellite"),
+            [
+                "runtime", "configure", "--runtime", "containerd", "--root", node, "--state-file",
+                work.appending("state.yaml"),
+                "--advertise", "http://10.0.0.5:8080",
+            ])
         #expect(result.status != 0 && result.error.contains("etc/containerd/config.toml:3"), "\(result.error)")
         #expect(try treeSnapshot(node) == before)
     }

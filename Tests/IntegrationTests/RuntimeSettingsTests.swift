@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Ground Control names the runtimes a satellite points at itself: set, the satellite writes
 /// their configuration; emptied, it puts every file back.
@@ -24,10 +24,13 @@ import TestSupport
             let refused = try await satctlFailing(server, ["satellites", "settings", "edge-01", "--runtimes", "rkt"])
             #expect(refused.contains("settings.runtimes[0]"), "\(refused)")
 
-            try await satctl(server, token: "admin", ["satellites", "settings", "edge-01", "--runtimes", "podman,containerd"])
+            try await satctl(
+                server, token: "admin", ["satellites", "settings", "edge-01", "--runtimes", "podman,containerd"])
             let dropIn = node + "/etc/containers/registries.conf.d/50-satellite.conf"
             try await poll("the drop-in from Ground Control's setting", timeout: .seconds(30)) {
-                FileManager.default.fileExists(atPath: dropIn) && FileManager.default.fileExists(atPath: "\(node)/etc/containerd/certs.d/\(upstream.host)/hosts.toml")
+                FileManager.default.fileExists(atPath: dropIn)
+                    && FileManager.default.fileExists(
+                        atPath: "\(node)/etc/containerd/certs.d/\(upstream.host)/hosts.toml")
             }
             let text = try String(contentsOfFile: dropIn, encoding: .utf8)
             #expect(text.contains("location = \"127.0.0.1:\(port)/central\""), "\(text)")
@@ -39,14 +42,17 @@ import TestSupport
             do {
                 try await poll("the runtimes restored", timeout: .seconds(30)) { try treeSnapshot(node).isEmpty }
             } catch {
-                Issue.record("\(error): left \(try treeSnapshot(node).keys.sorted())\nlog:\n\(agent.child.errorOutput.suffix(3000))")
+                Issue.record(
+                    "\(error): left \(try treeSnapshot(node).keys.sorted())\nlog:\n\(agent.child.errorOutput.suffix(3000))"
+                )
             }
             await server.stop()
         }
     }
 
     private func satctlFailing(_ server: GroundControlProcess, _ arguments: [String]) async throws -> String {
-        let result = try await run(try productPath("satctl"), arguments + ["--url", server.baseURL, "--token", "admin"])
+        let result = try await run(
+            try productPath("satctl"), arguments + ["--url", server.baseURL, "--token", "admin"])
         #expect(result.status != 0)
         return result.output + result.error
     }

@@ -15,7 +15,8 @@ final class SatelliteAgent: @unchecked Sendable {
     /// - Parameter source: where the state comes from, instead of the state file (`--ground-control URL`).
     /// - Parameter port: a fixed port, to restart where devices pull from (default: a free one).
     init(
-        state: String?, directory existing: TemporaryDirectory? = nil, arguments: [String] = [], source: [String]? = nil,
+        state: String?, directory existing: TemporaryDirectory? = nil, arguments: [String] = [],
+        source: [String]? = nil,
         port fixedPort: Int? = nil
     ) async throws {
         directory = try existing ?? TemporaryDirectory("agent")
@@ -42,7 +43,9 @@ final class SatelliteAgent: @unchecked Sendable {
 
     /// Waits until `satellite status --output json` satisfies `condition`; returns that status.
     @discardableResult
-    func waitForStatus(_ what: String, timeout: Duration = .seconds(60), _ condition: @escaping (AgentStatus) -> Bool) async throws -> AgentStatus {
+    func waitForStatus(
+        _ what: String, timeout: Duration = .seconds(60), _ condition: @escaping (AgentStatus) -> Bool
+    ) async throws -> AgentStatus {
         var last: AgentStatus?
         do {
             try await poll(what, timeout: timeout) {
@@ -51,13 +54,15 @@ final class SatelliteAgent: @unchecked Sendable {
                 return condition(status)
             }
         } catch {
-            throw TestSupportError("\(error)\nlast status: \(String(describing: last))\nlog:\n\(child.errorOutput.suffix(3000))")
+            throw TestSupportError(
+                "\(error)\nlast status: \(String(describing: last))\nlog:\n\(child.errorOutput.suffix(3000))")
         }
         return try require(last)
     }
 
     func status() async throws -> AgentStatus {
-        let output = try await runChecked(try productPath("satellite"), ["status", "--data-dir", dataDirectory, "--output", "json"])
+        let output = try await runChecked(
+            try productPath("satellite"), ["status", "--data-dir", dataDirectory, "--output", "json"])
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(AgentStatus.self, from: Data(output.utf8))

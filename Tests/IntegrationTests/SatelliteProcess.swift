@@ -18,7 +18,8 @@ final class SatelliteProcess: @unchecked Sendable {
         let executable = try productPath("satellite")
         child = try ChildProcess(
             executable,
-            ["serve", "--data-dir", directory.appending("data"), "--listen", "127.0.0.1:0", "--log-level", "warning"] + extraArguments,
+            ["serve", "--data-dir", directory.appending("data"), "--listen", "127.0.0.1:0", "--log-level", "warning"]
+                + extraArguments,
             logDirectory: directory.path)
         let child = self.child
         try await poll("satellite to start listening") {
@@ -28,7 +29,8 @@ final class SatelliteProcess: @unchecked Sendable {
             return child.output.contains("satellite: serving ")
         }
         // "satellite: serving http://127.0.0.1:PORT from DIR"
-        let line = try require(child.output.split(separator: "\n").first { $0.hasPrefix("satellite: serving ") }, "no serving line")
+        let line = try require(
+            child.output.split(separator: "\n").first { $0.hasPrefix("satellite: serving ") }, "no serving line")
         let url = String(line.split(separator: " ")[2])
         scheme = url.hasPrefix("https") ? "https" : "http"
         guard let parsed = url.split(separator: ":").last.flatMap({ Int($0) }) else {

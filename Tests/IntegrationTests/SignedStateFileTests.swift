@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `satellite run --state-file F --state-public-key K`: a state file is applied only with a
 /// signature (`F.sig`, from `satctl state sign`) that verifies with the operator's key.
@@ -22,29 +22,44 @@ import TestSupport
                 arguments: ["--state-public-key", keys + ".pub"])
             defer { agent.terminate() }
             // Unsigned: refused, nothing synced.
-            try await agent.waitForStatus("the unsigned state to be refused") { $0.stateError?.contains("no signature") == true }
+            try await agent.waitForStatus("the unsigned state to be refused") {
+                $0.stateError?.contains("no signature") == true
+            }
             #expect(try await agent.status().lastSync == nil)
 
             _ = try await runChecked(satctl, ["state", "sign", "--key", keys + ".key", agent.stateFile])
-            try await agent.waitForStatus("the signed state to be applied") { $0.stateError == nil && $0.digest(of: "central/apps/app", tag: "v1") == images.first.digest.string }
+            try await agent.waitForStatus("the signed state to be applied") {
+                $0.stateError == nil && $0.digest(of: "central/apps/app", tag: "v1") == images.first.digest.string
+            }
 
             // Changed without a new signature: refused, and the last good state stays applied.
-            try agent.writeState(stateYAML(generation: 2, upstream: upstream, artifacts: ["repository: apps/other\ntag: v1"]))
-            let refused = try await agent.waitForStatus("the changed state to be refused") { $0.stateError?.contains("does not verify") == true }
-            #expect(refused.digest(of: "central/apps/app", tag: "v1") == images.first.digest.string && refused.digest(of: "central/apps/other", tag: "v1") == nil)
-            #expect(try await httpGet("\(agent.baseURL)/v2/apps/app/manifests/v1", headers: ["Accept": images.first.mediaType]).status == 200)
+            try agent.writeState(
+                stateYAML(generation: 2, upstream: upstream, artifacts: ["repository: apps/other\ntag: v1"]))
+            let refused = try await agent.waitForStatus("the changed state to be refused") {
+                $0.stateError?.contains("does not verify") == true
+            }
+            #expect(
+                refused.digest(of: "central/apps/app", tag: "v1") == images.first.digest.string
+                    && refused.digest(of: "central/apps/other", tag: "v1") == nil)
+            #expect(
+                try await httpGet(
+                    "\(agent.baseURL)/v2/apps/app/manifests/v1", headers: ["Accept": images.first.mediaType]
+                ).status == 200)
 
             // Signed by another key: still refused.
             let stranger = work.appending("stranger")
             _ = try await runChecked(satctl, ["state", "keygen", "--out", stranger])
             _ = try await runChecked(satctl, ["state", "sign", "--key", stranger + ".key", agent.stateFile])
-            try await poll("the stranger's signature to be looked at") { agent.child.errorOutput.components(separatedBy: "does not verify").count > 2 }
+            try await poll("the stranger's signature to be looked at") {
+                agent.child.errorOutput.components(separatedBy: "does not verify").count > 2
+            }
             #expect(try await agent.status().digest(of: "central/apps/other", tag: "v1") == nil)
 
             // Signed with the operator's key: applied.
             _ = try await runChecked(satctl, ["state", "sign", "--key", keys + ".key", agent.stateFile])
             try await agent.waitForStatus("the re-signed state to be applied") {
-                $0.stateError == nil && $0.digest(of: "central/apps/other", tag: "v1") == images.other.digest.string && $0.digest(of: "central/apps/app", tag: "v1") == nil
+                $0.stateError == nil && $0.digest(of: "central/apps/other", tag: "v1") == images.other.digest.string
+                    && $0.digest(of: "central/apps/app", tag: "v1") == nil
             }
         }
     }
@@ -57,7 +72,8 @@ extension SignedStateFileTests {
         let work = try TemporaryDirectory("state-keys")
         defer { work.remove() }
         let state = work.appending("state.yaml")
-        try Data("schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\n".utf8).write(to: URL(fileURLWithPath: state))
+        try Data("schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\n".utf8).write(
+            to: URL(fileURLWithPath: state))
         let garbage = work.appending("garbage.key")
         try Data("not a key\n".utf8).write(to: URL(fileURLWithPath: garbage))
         let satellite = try productPath("satellite")

@@ -1,8 +1,8 @@
 import Foundation
 import OCI
 import SatelliteProtocol
-import Testing
 import TestSupport
+import Testing
 
 extension SitePeersTests {
     /// A node added to a site needs no configuration: Ground Control lists the satellites of its
@@ -15,15 +15,27 @@ extension SitePeersTests {
             let server = try await GroundControlProcess(directory: work, adminToken: "admin")
             defer { Task { await server.stop() } }
             try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
-            try await satctl(server, token: "admin", ["registries", "put", "central", "--registry-url", upstream.url,
-                                                      "--username", UpstreamRegistry.username, "--password-file", work.appending("password")])
-            try await satctl(server, token: "admin", ["groups", "put", "edge", "--registry", "central", "--artifact", "apps/app:v1", "--artifact", "apps/tools:v1"])
+            try await satctl(
+                server, token: "admin",
+                [
+                    "registries", "put", "central", "--registry-url", upstream.url,
+                    "--username", UpstreamRegistry.username, "--password-file", work.appending("password"),
+                ])
+            try await satctl(
+                server, token: "admin",
+                [
+                    "groups", "put", "edge", "--registry", "central", "--artifact", "apps/app:v1", "--artifact",
+                    "apps/tools:v1",
+                ])
             func join(_ name: String) async throws -> SatelliteAgent {
-                let created = try await satctl(server, token: "admin", ["satellites", "create", name, "--group", "edge", "--label", "site=hamburg", "--output", "json"])
+                let created = try await satctl(
+                    server, token: "admin",
+                    ["satellites", "create", name, "--group", "edge", "--label", "site=hamburg", "--output", "json"])
                 let token = try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
                 let port = try freePort()
                 return try await SatelliteAgent(
-                    state: nil, arguments: ["--advertise", "http://127.0.0.1:\(port)"], source: ["--ground-control", server.baseURL, "--token", token],
+                    state: nil, arguments: ["--advertise", "http://127.0.0.1:\(port)"],
+                    source: ["--ground-control", server.baseURL, "--token", token],
                     port: port)
             }
 
@@ -32,7 +44,8 @@ extension SitePeersTests {
             try await first.waitForStatus("the first node's sync") { $0.allSynced && !$0.inventory.isEmpty }
             // It advertised itself in its heartbeat.
             try await poll("Ground Control to know the first node's address") {
-                try await satctl(server, token: "admin", ["satellites", "show", "hamburg-1"]).contains("advertised at http://127.0.0.1:\(first.port)")
+                try await satctl(server, token: "admin", ["satellites", "show", "hamburg-1"]).contains(
+                    "advertised at http://127.0.0.1:\(first.port)")
             }
 
             let before = Self.upstreamBlobBytes(upstream)

@@ -1,7 +1,7 @@
 import Foundation
 import OCI
-import Testing
 import TestSupport
+import Testing
 
 extension SitePeersTests {
     /// A real slow WAN, made by the kernel: the upstream in its own network namespace behind a
@@ -17,13 +17,17 @@ extension SitePeersTests {
         // docker-registry inside the namespace, on the far end of the link.
         let registryTool = try requireTool("docker-registry", package: "docker-registry")
         let port = try freePort()
-        try Data("""
+        try Data(
+            """
             version: 0.1
             log: {level: error}
             storage: {filesystem: {rootdirectory: \(work.appending("storage"))}}
             http: {addr: "\(wan.farAddress):\(port)"}
-            """.utf8).write(to: URL(fileURLWithPath: work.appending("registry.yml")))
-        let registry = try ChildProcess(wan.ip, ["netns", "exec", wan.namespace, registryTool, "serve", work.appending("registry.yml")], logDirectory: work.path)
+            """.utf8
+        ).write(to: URL(fileURLWithPath: work.appending("registry.yml")))
+        let registry = try ChildProcess(
+            wan.ip, ["netns", "exec", wan.namespace, registryTool, "serve", work.appending("registry.yml")],
+            logDirectory: work.path)
         defer { Task { await registry.stop() } }
         let upstream = "http://\(wan.farAddress):\(port)"
         try await poll("docker-registry in the namespace to listen") {
@@ -32,7 +36,12 @@ extension SitePeersTests {
         }
         let skopeo = try requireTool("skopeo", package: "skopeo")
         for name in ["app", "tools"] {
-            try await runChecked(skopeo, ["copy", "--preserve-digests", "--dest-tls-verify=false", "oci:\(images.layout):\(name)", "docker://\(wan.farAddress):\(port)/apps/\(name):v1"])
+            try await runChecked(
+                skopeo,
+                [
+                    "copy", "--preserve-digests", "--dest-tls-verify=false", "oci:\(images.layout):\(name)",
+                    "docker://\(wan.farAddress):\(port)/apps/\(name):v1",
+                ])
         }
         try await wan.shape()
         print("SitePeersTests: a WAN made with \(wan.shaping)")
@@ -57,11 +66,15 @@ extension SitePeersTests {
         let started = ContinuousClock.now
         for agent in agents { try agent.writeState(state(2, true)) }
         for agent in agents {
-            try await agent.waitForStatus("the site's sync over the WAN", timeout: .seconds(180)) { $0.allSynced && $0.lastSync?.generation == 2 }
+            try await agent.waitForStatus("the site's sync over the WAN", timeout: .seconds(180)) {
+                $0.allSynced && $0.lastSync?.generation == 2
+            }
             try await Self.expectHoldsWhole(images.blobs, agent)
         }
         let fetched = sent() - before
-        print("SitePeersTests: over the shaped WAN the upstream sent \(fetched) bytes of blobs for a state of \(images.blobBytes), in \(ContinuousClock.now - started)")
+        print(
+            "SitePeersTests: over the shaped WAN the upstream sent \(fetched) bytes of blobs for a state of \(images.blobBytes), in \(ContinuousClock.now - started)"
+        )
         #expect(Double(fetched) <= 1.1 * Double(images.blobBytes))
     }
 }
@@ -84,10 +97,13 @@ struct ShapedWAN {
         let id = String(UInt32.random(in: 0..<0xFFFF), radix: 16)
         let subnet = Int.random(in: 1...250)
         let wan = ShapedWAN(
-            ip: ip, tc: tc, namespace: "satwan-\(id)", nearDevice: "swn\(id)", farDevice: "swf\(id)", farAddress: "10.231.\(subnet).2")
+            ip: ip, tc: tc, namespace: "satwan-\(id)", nearDevice: "swn\(id)", farDevice: "swf\(id)",
+            farAddress: "10.231.\(subnet).2")
         let created = try await run(ip, ["netns", "add", wan.namespace])
         guard created.status == 0 else {
-            print("SitePeersTests: NOT RUN on this machine: network namespaces are refused (`ip netns add`: \(created.error.trimmingCharacters(in: .whitespacesAndNewlines))); the relay-based site tests cover the same behaviour")
+            print(
+                "SitePeersTests: NOT RUN on this machine: network namespaces are refused (`ip netns add`: \(created.error.trimmingCharacters(in: .whitespacesAndNewlines))); the relay-based site tests cover the same behaviour"
+            )
             return nil
         }
         do {
@@ -95,7 +111,8 @@ struct ShapedWAN {
             try await runChecked(ip, ["link", "set", wan.farDevice, "netns", wan.namespace])
             try await runChecked(ip, ["addr", "add", "10.231.\(subnet).1/30", "dev", wan.nearDevice])
             try await runChecked(ip, ["link", "set", wan.nearDevice, "up"])
-            try await runChecked(ip, ["netns", "exec", wan.namespace, ip, "addr", "add", "\(wan.farAddress)/30", "dev", wan.farDevice])
+            try await runChecked(
+                ip, ["netns", "exec", wan.namespace, ip, "addr", "add", "\(wan.farAddress)/30", "dev", wan.farDevice])
             try await runChecked(ip, ["netns", "exec", wan.namespace, ip, "link", "set", wan.farDevice, "up"])
             try await runChecked(ip, ["netns", "exec", wan.namespace, ip, "link", "set", "lo", "up"])
         } catch {
@@ -107,13 +124,24 @@ struct ShapedWAN {
 
     /// 40 Mbit/s from the upstream to the site, with 20 ms of delay where netem exists.
     mutating func shape() async throws {
-        let netem = try await run(ip, ["netns", "exec", namespace, tc, "qdisc", "add", "dev", farDevice, "root", "netem", "delay", "20ms", "rate", "40mbit"])
+        let netem = try await run(
+            ip,
+            [
+                "netns", "exec", namespace, tc, "qdisc", "add", "dev", farDevice, "root", "netem", "delay", "20ms",
+                "rate", "40mbit",
+            ])
         if netem.status == 0 {
             shaping = "netem: 40 Mbit/s, 20 ms"
             return
         }
-        try await runChecked(ip, ["netns", "exec", namespace, tc, "qdisc", "add", "dev", farDevice, "root", "tbf", "rate", "40mbit", "burst", "32kb", "latency", "400ms"])
-        shaping = "tbf: 40 Mbit/s (this kernel has no netem: \(netem.error.trimmingCharacters(in: .whitespacesAndNewlines)))"
+        try await runChecked(
+            ip,
+            [
+                "netns", "exec", namespace, tc, "qdisc", "add", "dev", farDevice, "root", "tbf", "rate", "40mbit",
+                "burst", "32kb", "latency", "400ms",
+            ])
+        shaping =
+            "tbf: 40 Mbit/s (this kernel has no netem: \(netem.error.trimmingCharacters(in: .whitespacesAndNewlines)))"
     }
 
     func remove() {

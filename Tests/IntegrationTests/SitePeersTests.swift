@@ -1,7 +1,7 @@
 import Foundation
 import OCI
-import Testing
 import TestSupport
+import Testing
 
 /// Satellites of one site sharing what they hold: each blob crosses the WAN once, a peer's
 /// failure or wrong bytes cost nothing but time, and a site cut off from everything still fills a
@@ -44,20 +44,25 @@ import TestSupport
     ) -> String {
         var state = stateYAML(generation: generation, upstream: upstream, url: url, artifacts: artifacts)
         if artifacts.isEmpty { state = state.replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n") }
-        return state + "\npeers:\n" + peers.map { "  - url: \($0)\n" }.joined() + "site:\n  name: hamburg\n  credential: \(credential)\n"
+        return state + "\npeers:\n" + peers.map { "  - url: \($0)\n" }.joined()
+            + "site:\n  name: hamburg\n  credential: \(credential)\n"
     }
 
     /// Starts a satellite of the site on `port`, advertising itself there.
     static func startMember(_ state: String, port: Int, arguments: [String] = []) async throws -> SatelliteAgent {
-        try await SatelliteAgent(state: state, arguments: ["--advertise", "http://127.0.0.1:\(port)"] + arguments, port: port)
+        try await SatelliteAgent(
+            state: state, arguments: ["--advertise", "http://127.0.0.1:\(port)"] + arguments, port: port)
     }
 
     /// Satellites of the site on `ports`, with a state of no artifacts yet.
-    static func startSite(_ upstream: UpstreamRegistry, url: String, peers: [String], on ports: [Int]) async throws -> [SatelliteAgent] {
+    static func startSite(
+        _ upstream: UpstreamRegistry, url: String, peers: [String], on ports: [Int]
+    ) async throws -> [SatelliteAgent] {
         var agents: [SatelliteAgent] = []
         do {
             for port in ports {
-                agents.append(try await startMember(siteState(upstream, url: url, artifacts: [], peers: peers), port: port))
+                agents.append(
+                    try await startMember(siteState(upstream, url: url, artifacts: [], peers: peers), port: port))
             }
         } catch {
             agents.forEach { $0.terminate() }
@@ -67,9 +72,13 @@ import TestSupport
     }
 
     /// `link-relay.py` in front of the upstream: a WAN of `rate` bytes/s per connection.
-    static func startLink(to upstream: UpstreamRegistry, rate: Int, in work: TemporaryDirectory) async throws -> (relay: ChildProcess, url: String) {
+    static func startLink(
+        to upstream: UpstreamRegistry, rate: Int, in work: TemporaryDirectory
+    ) async throws -> (relay: ChildProcess, url: String) {
         let python = try requireTool("python3", package: "python3")
-        let relay = try ChildProcess(python, ["\(RealClientTests.scripts)/link-relay.py", String(upstream.port), "--rate", String(rate)], logDirectory: work.path)
+        let relay = try ChildProcess(
+            python, ["\(RealClientTests.scripts)/link-relay.py", String(upstream.port), "--rate", String(rate)],
+            logDirectory: work.path)
         let port = try await pollFor("the link relay's port") {
             relay.output.split(separator: "\n").first { $0.hasPrefix("port ") }.map { String($0.dropFirst(5)) }
         }
@@ -85,7 +94,7 @@ import TestSupport
     static func blobBytesSent(accessLog lines: [String]) -> Int64 {
         lines.reduce(0) { total, line in
             guard line.contains("\"GET /v2/"), line.contains("/blobs/sha256:"),
-                  let status = line.range(of: #"HTTP/1\.1" 20[06] (\d+)"#, options: .regularExpression)
+                let status = line.range(of: #"HTTP/1\.1" 20[06] (\d+)"#, options: .regularExpression)
             else { return total }
             return total + (Int64(line[status].split(separator: " ").last ?? "") ?? 0)
         }
@@ -94,8 +103,11 @@ import TestSupport
     static func expectHoldsWhole(_ blobs: [Descriptor], _ agent: SatelliteAgent) async throws {
         for blob in blobs {
             let reply = try await httpGet("\(agent.baseURL)/v2/central/apps/app/blobs/\(blob.digest)")
-            let alternative = reply.status == 200 ? reply : try await httpGet("\(agent.baseURL)/v2/central/apps/tools/blobs/\(blob.digest)")
-            #expect(DigestHasher.digest(of: [UInt8](alternative.body)) == blob.digest, "\(agent.baseURL) \(blob.digest)")
+            let alternative =
+                reply.status == 200
+                ? reply : try await httpGet("\(agent.baseURL)/v2/central/apps/tools/blobs/\(blob.digest)")
+            #expect(
+                DigestHasher.digest(of: [UInt8](alternative.body)) == blob.digest, "\(agent.baseURL) \(blob.digest)")
         }
     }
 
@@ -117,14 +129,19 @@ import TestSupport
             defer { agents.forEach { $0.terminate() } }
             let before = Self.upstreamBlobBytes(upstream)
             // The state reaches all three at once.
-            let state = Self.siteState(upstream, url: wan.url, generation: 2, artifacts: SiteImages.artifacts, peers: peers)
+            let state = Self.siteState(
+                upstream, url: wan.url, generation: 2, artifacts: SiteImages.artifacts, peers: peers)
             for agent in agents { try agent.writeState(state) }
             for agent in agents {
-                try await agent.waitForStatus("the site's sync", timeout: .seconds(120)) { $0.allSynced && $0.lastSync?.generation == 2 }
+                try await agent.waitForStatus("the site's sync", timeout: .seconds(120)) {
+                    $0.allSynced && $0.lastSync?.generation == 2
+                }
             }
             let fetched = Self.upstreamBlobBytes(upstream) - before
             print("site sync: the upstream sent \(fetched) bytes of blobs for a state of \(images.blobBytes)")
-            #expect(Double(fetched) <= 1.1 * Double(images.blobBytes), "upstream sent \(fetched) bytes of blobs for a state of \(images.blobBytes)")
+            #expect(
+                Double(fetched) <= 1.1 * Double(images.blobBytes),
+                "upstream sent \(fetched) bytes of blobs for a state of \(images.blobBytes)")
             var fromPeers: Int64 = 0
             for agent in agents {
                 try await Self.expectHoldsWhole(images.blobs, agent)
@@ -138,15 +155,22 @@ import TestSupport
             let bare = try await httpGet("\(member)/_site/v2/")
             #expect(bare.status == 401)
             #expect(bare.headers["www-authenticate"]?.hasPrefix("Basic") == true)
-            #expect(try await httpGet("\(member)/_site/v2/", headers: Self.siteHeaders("a-wrong-credential-0123456789")).status == 401)
+            #expect(
+                try await httpGet("\(member)/_site/v2/", headers: Self.siteHeaders("a-wrong-credential-0123456789"))
+                    .status == 401)
             #expect(try await httpGet("\(member)/_site/v2/", headers: Self.siteHeaders(Self.credential)).status == 200)
             let blob = images.blobs[0]
-            let read = try await httpGet("\(member)/_site/v2/anything/blobs/\(blob.digest)", headers: Self.siteHeaders(Self.credential))
+            let read = try await httpGet(
+                "\(member)/_site/v2/anything/blobs/\(blob.digest)", headers: Self.siteHeaders(Self.credential))
             #expect(read.status == 200 && DigestHasher.digest(of: [UInt8](read.body)) == blob.digest)
-            let write = try await httpSend("DELETE", "\(member)/_site/v2/central/apps/app/blobs/\(blob.digest)", headers: Self.siteHeaders(Self.credential))
+            let write = try await httpSend(
+                "DELETE", "\(member)/_site/v2/central/apps/app/blobs/\(blob.digest)",
+                headers: Self.siteHeaders(Self.credential))
             #expect(write.status == 405)
             let metrics = String(decoding: try await httpGet("\(member)/metrics").body, as: UTF8.self)
-            #expect(metrics.contains("satellite_site_refused_total 2"), "\(metrics.split(separator: "\n").filter { $0.contains("site") })")
+            #expect(
+                metrics.contains("satellite_site_refused_total 2"),
+                "\(metrics.split(separator: "\n").filter { $0.contains("site") })")
         }
     }
 
@@ -160,14 +184,17 @@ import TestSupport
             defer { holder.terminate() }
             try await holder.waitForStatus("the holder's sync") { $0.allSynced }
             let python = try requireTool("python3", package: "python3")
-            let tampering = try ChildProcess(python, ["\(RealClientTests.scripts)/tampering-proxy.py", String(holderPort), "--blobs"], logDirectory: work.path)
+            let tampering = try ChildProcess(
+                python, ["\(RealClientTests.scripts)/tampering-proxy.py", String(holderPort), "--blobs"],
+                logDirectory: work.path)
             defer { Task { await tampering.stop() } }
             let tamperingPort = try await pollFor("the tampering relay's port") {
                 tampering.output.split(separator: "\n").first { $0.hasPrefix("port ") }.map { String($0.dropFirst(5)) }
             }
             let port = try freePort()
             let fetcher = try await Self.startMember(
-                Self.siteState(upstream, artifacts: SiteImages.artifacts, peers: ["http://127.0.0.1:\(tamperingPort)"]), port: port)
+                Self.siteState(upstream, artifacts: SiteImages.artifacts, peers: ["http://127.0.0.1:\(tamperingPort)"]),
+                port: port)
             defer { fetcher.terminate() }
             try await fetcher.waitForStatus("a sync past the wrong bytes", timeout: .seconds(120)) { $0.allSynced }
             #expect(tampering.output.contains("tampered"), "the peer's bytes never went through the relay")
@@ -192,12 +219,17 @@ import TestSupport
             for agent in agents { try agent.writeState(state) }
             let victim = agents[0]
             try await poll("the first satellite to be fetching from the upstream", timeout: .seconds(60)) {
-                let metrics = String(decoding: (try? await httpGet("\(victim.baseURL)/metrics").body) ?? Data(), as: UTF8.self)
-                return metrics.split(separator: "\n").contains { $0.hasPrefix("satellite_site_upstream_bytes_total ") && !$0.hasSuffix(" 0") }
+                let metrics = String(
+                    decoding: (try? await httpGet("\(victim.baseURL)/metrics").body) ?? Data(), as: UTF8.self)
+                return metrics.split(separator: "\n").contains {
+                    $0.hasPrefix("satellite_site_upstream_bytes_total ") && !$0.hasSuffix(" 0")
+                }
             }
             victim.child.signal(SIGKILL)
             for agent in agents.dropFirst() {
-                try await agent.waitForStatus("a sync without the killed peer", timeout: .seconds(180)) { $0.allSynced && $0.lastSync?.generation == 2 }
+                try await agent.waitForStatus("a sync without the killed peer", timeout: .seconds(180)) {
+                    $0.allSynced && $0.lastSync?.generation == 2
+                }
                 try await Self.expectHoldsWhole(images.blobs, agent)
             }
 
@@ -205,7 +237,9 @@ import TestSupport
             await upstream.stop()
             let newcomer = try await Self.startMember(state, port: ports[3], arguments: ["--upstream-timeout", "2"])
             defer { newcomer.terminate() }
-            let status = try await newcomer.waitForStatus("a sync from the peers alone", timeout: .seconds(120)) { $0.allSynced }
+            let status = try await newcomer.waitForStatus("a sync from the peers alone", timeout: .seconds(120)) {
+                $0.allSynced
+            }
             try await Self.expectHoldsWhole(images.blobs, newcomer)
             let transfer = try #require(status.transfer)
             #expect(transfer.fromUpstreamBytes == 0)

@@ -20,7 +20,9 @@ final class UpstreamRegistry: @unchecked Sendable {
 
     /// The scopes of the tokens the token service has issued, in order.
     var tokensIssued: [String] {
-        (tokenServer?.output ?? "").split(separator: "\n").filter { $0.hasPrefix("issued ") }.map { String($0.dropFirst(7)) }
+        (tokenServer?.output ?? "").split(separator: "\n").filter { $0.hasPrefix("issued ") }.map {
+            String($0.dropFirst(7))
+        }
     }
 
     /// Serves HTTPS with a certificate signed by nobody but `caFile`.
@@ -39,12 +41,15 @@ final class UpstreamRegistry: @unchecked Sendable {
         var tlsConfig = ""
         if tls {
             let openssl = try requireTool("openssl", package: "openssl")
-            try await runChecked(openssl, [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                "-addext", "subjectAltName=IP:127.0.0.1",
-                "-keyout", directory.appending("tls-key.pem"), "-out", directory.appending("tls-cert.pem"),
-            ])
-            tlsConfig = ", tls: {certificate: \(directory.appending("tls-cert.pem")), key: \(directory.appending("tls-key.pem"))}"
+            try await runChecked(
+                openssl,
+                [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", directory.appending("tls-key.pem"), "-out", directory.appending("tls-cert.pem"),
+                ])
+            tlsConfig =
+                ", tls: {certificate: \(directory.appending("tls-cert.pem")), key: \(directory.appending("tls-key.pem"))}"
         }
         let authConfig: String
         switch auth {
@@ -55,18 +60,19 @@ final class UpstreamRegistry: @unchecked Sendable {
             authConfig = "htpasswd: {realm: upstream, path: \(directory.appending("htpasswd"))}"
         case .token:
             let realm = try await startTokenServer()
-            authConfig = "token: {realm: \"\(realm)\", service: upstream, issuer: test-issuer, rootcertbundle: \(directory.appending("token-cert.pem"))}"
+            authConfig =
+                "token: {realm: \"\(realm)\", service: upstream, issuer: test-issuer, rootcertbundle: \(directory.appending("token-cert.pem"))}"
         }
         let config = """
-        version: 0.1
-        log: {level: error}
-        storage:
-          filesystem: {rootdirectory: \(storage)}
-          delete: {enabled: true}
-        auth:
-          \(authConfig)
-        http: {addr: 127.0.0.1:\(port)\(tlsConfig)}
-        """
+            version: 0.1
+            log: {level: error}
+            storage:
+              filesystem: {rootdirectory: \(storage)}
+              delete: {enabled: true}
+            auth:
+              \(authConfig)
+            http: {addr: 127.0.0.1:\(port)\(tlsConfig)}
+            """
         try Data(config.utf8).write(to: URL(fileURLWithPath: directory.appending("config.yml")))
         try await start()
     }
@@ -75,14 +81,19 @@ final class UpstreamRegistry: @unchecked Sendable {
     private func startTokenServer() async throws -> String {
         let openssl = try requireTool("openssl", package: "openssl")
         let python = try requireTool("python3", package: "python3")
-        try await runChecked(openssl, [
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=token-issuer",
-            "-keyout", directory.appending("token-key.pem"), "-out", directory.appending("token-cert.pem"),
-        ])
-        let server = try ChildProcess(python, [
-            "\(RealClientTests.scripts)/token-server.py", directory.appending("token-cert.pem"), directory.appending("token-key.pem"),
-            Self.username, Self.password, "upstream", "test-issuer",
-        ], logDirectory: directory.path)
+        try await runChecked(
+            openssl,
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=token-issuer",
+                "-keyout", directory.appending("token-key.pem"), "-out", directory.appending("token-cert.pem"),
+            ])
+        let server = try ChildProcess(
+            python,
+            [
+                "\(RealClientTests.scripts)/token-server.py", directory.appending("token-cert.pem"),
+                directory.appending("token-key.pem"),
+                Self.username, Self.password, "upstream", "test-issuer",
+            ], logDirectory: directory.path)
         tokenServer = server
         try await poll("the token service to listen") {
             guard server.isRunning else { throw TestSupportError("token-server.py exited: \(server.errorOutput)") }
@@ -94,7 +105,8 @@ final class UpstreamRegistry: @unchecked Sendable {
 
     func start() async throws {
         let registry = try requireTool("docker-registry", package: "docker-registry")
-        let child = try ChildProcess(registry, ["serve", directory.appending("config.yml")], logDirectory: directory.path)
+        let child = try ChildProcess(
+            registry, ["serve", directory.appending("config.yml")], logDirectory: directory.path)
         self.child = child
         let url = self.url
         try await poll("docker-registry to listen") {
@@ -105,7 +117,9 @@ final class UpstreamRegistry: @unchecked Sendable {
 
     /// Requests the registry has logged (its access log, one line per request, on stdout).
     var requestLog: [String] {
-        (child?.output ?? "").split(separator: "\n").map(String.init).filter { $0.contains("\" ") && $0.contains(" HTTP/1.1\"") }
+        (child?.output ?? "").split(separator: "\n").map(String.init).filter {
+            $0.contains("\" ") && $0.contains(" HTTP/1.1\"")
+        }
     }
 
     func stop() async {
@@ -116,8 +130,10 @@ final class UpstreamRegistry: @unchecked Sendable {
     /// Copies an image from an OCI layout into the upstream, digests preserved.
     func push(layout: String, name: String, to reference: String, all: Bool = false) async throws {
         let skopeo = try requireTool("skopeo", package: "skopeo")
-        try await runChecked(skopeo, ["copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", credentials]
-            + (all ? ["--all"] : []) + ["oci:\(layout):\(name)", "docker://\(host)/\(reference)"])
+        try await runChecked(
+            skopeo,
+            ["copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", credentials]
+                + (all ? ["--all"] : []) + ["oci:\(layout):\(name)", "docker://\(host)/\(reference)"])
     }
 
     func cleanUp() async {
@@ -130,9 +146,13 @@ final class UpstreamRegistry: @unchecked Sendable {
 /// A state file naming artifacts in one upstream with Basic credentials.
 /// A state of no artifacts that pulls `repositories` through from `central` (the upstream, or `url`
 /// in front of it).
-func proxyStateYAML(upstream: UpstreamRegistry, url: String? = nil, repositories: String = "library/*", tagTTL: Int? = nil) -> String {
-    stateYAML(generation: 1, upstream: upstream, url: url, artifacts: []).replacingOccurrences(of: "artifacts:\n", with: "artifacts: []\n")
-        + "\nproxy:\n  - upstream: central\n    repositories: [\"\(repositories)\"]\n" + (tagTTL.map { "    tagTTL: \($0)\n" } ?? "")
+func proxyStateYAML(
+    upstream: UpstreamRegistry, url: String? = nil, repositories: String = "library/*", tagTTL: Int? = nil
+) -> String {
+    stateYAML(generation: 1, upstream: upstream, url: url, artifacts: []).replacingOccurrences(
+        of: "artifacts:\n", with: "artifacts: []\n")
+        + "\nproxy:\n  - upstream: central\n    repositories: [\"\(repositories)\"]\n"
+        + (tagTTL.map { "    tagTTL: \($0)\n" } ?? "")
 }
 
 func stateYAML(generation: Int, upstream: UpstreamRegistry, url: String? = nil, artifacts: [String]) -> String {

@@ -4,8 +4,8 @@ import OCI
 import RegistryStore
 import Replication
 import SatelliteProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// An HTTPS upstream whose certificate only a given CA file vouches for.
 @Suite(.serialized) struct UpstreamTLSTests {
@@ -15,10 +15,13 @@ import TestSupport
         var options = UpstreamSources.Options()
         // A refused handshake is retried until this timeout; the test need not wait long.
         options.responseTimeout = .seconds(2)
-        let replicator = Replicator(store: try RegistryStore(directory: directory, logger: logger), upstreams: options, logger: logger)
-        let state = DesiredState(generation: 1, upstreams: [upstream], artifacts: [
-            .init(upstream: upstream.name, repository: try RepositoryName("apps/app"), tag: try Tag("v1")),
-        ])
+        let replicator = Replicator(
+            store: try RegistryStore(directory: directory, logger: logger), upstreams: options, logger: logger)
+        let state = DesiredState(
+            generation: 1, upstreams: [upstream],
+            artifacts: [
+                .init(upstream: upstream.name, repository: try RepositoryName("apps/app"), tag: try Tag("v1"))
+            ])
         let report = await replicator.sync(state)
         await replicator.shutdown()
         return report
@@ -28,7 +31,8 @@ import TestSupport
         try await withUpstream(tls: true) { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "first", to: "apps/app:v1")
             let base = DesiredState.Upstream(
-                name: "central", url: upstream.url, username: UpstreamRegistry.username, password: UpstreamRegistry.password)
+                name: "central", url: upstream.url, username: UpstreamRegistry.username,
+                password: UpstreamRegistry.password)
 
             var trusted = base
             trusted.caFile = upstream.caFile

@@ -34,8 +34,9 @@ import Testing
     }
 
     @Test func hasherMatchesKnownVectors() {
-        #expect(DigestHasher.digest(of: Array("".utf8)).string
-            == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            DigestHasher.digest(of: Array("".utf8)).string
+                == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(DigestHasher.digest(of: Array("abc".utf8), algorithm: .sha512).encoded.hasPrefix("ddaf35a193617aba"))
     }
 

@@ -3,7 +3,11 @@ import Testing
 
 @Suite struct AuthChallengeTests {
     @Test func bearerWithAllParameters() throws {
-        let challenge = try #require(AuthChallenge(header: #"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#))
+        let challenge = try #require(
+            AuthChallenge(
+                header:
+                    #"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull""#
+            ))
         #expect(challenge.scheme == .bearer)
         #expect(challenge.realm == "https://auth.example/token")
         #expect(challenge.service == "registry.example")

@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import RegistryStore
 import OCI
 import RegistryServer
+import RegistryStore
 import Testing
 
 /// Every malformed request gets a 4xx with the spec's error body, and stores nothing.
@@ -65,9 +65,11 @@ import Testing
         try await RegistryHarness.run { r in
             let (json, _) = try await r.pushImage("repo", tag: "v1")
             let response = try await r.request(
-                .put, "/v2/repo/manifests/\(Self.digest)", headers: [.contentType: MediaType.ociManifest], body: Array(json.utf8))
+                .put, "/v2/repo/manifests/\(Self.digest)", headers: [.contentType: MediaType.ociManifest],
+                body: Array(json.utf8))
             try r.expectError(response, .badRequest, .digestInvalid)
-            try r.expectError(try await r.request(.get, "/v2/repo/manifests/\(Self.digest)"), .notFound, .manifestUnknown)
+            try r.expectError(
+                try await r.request(.get, "/v2/repo/manifests/\(Self.digest)"), .notFound, .manifestUnknown)
         }
     }
 
@@ -84,9 +86,11 @@ import Testing
         try await RegistryHarness.run { r in
             let start = try await r.request(.post, "/v2/repo/blobs/uploads/")
             let location = try #require(start.headers[.location])
-            let bad = try await r.request(.patch, location, headers: [.contentRange: "0-99", .contentLength: "10"], body: Fixtures.bytes(10))
+            let bad = try await r.request(
+                .patch, location, headers: [.contentRange: "0-99", .contentLength: "10"], body: Fixtures.bytes(10))
             try r.expectError(bad, .badRequest, .blobUploadInvalid)
-            let garbage = try await r.request(.patch, location, headers: [.contentRange: "x-y"], body: Fixtures.bytes(10))
+            let garbage = try await r.request(
+                .patch, location, headers: [.contentRange: "x-y"], body: Fixtures.bytes(10))
             try r.expectError(garbage, .badRequest, .blobUploadInvalid)
             #expect(try await r.request(.get, location).headers[.range] == "0-0")
         }

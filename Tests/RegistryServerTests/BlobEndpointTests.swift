@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import RegistryStore
 import OCI
 import RegistryServer
+import RegistryStore
 import Testing
 
 @Suite struct BlobEndpointTests {
@@ -67,16 +67,19 @@ import Testing
             #expect(start.headers[.range] == "0-0")
             let location = try #require(start.headers[.location])
             let first = try await r.request(
-                .patch, location, headers: [.contentRange: "0-9999", .contentLength: "10000"], body: Array(bytes[0..<10000]))
+                .patch, location, headers: [.contentRange: "0-9999", .contentLength: "10000"],
+                body: Array(bytes[0..<10000]))
             #expect(first.status == .accepted)
             #expect(first.headers[.range] == "0-9999")
             // Skipping ahead is refused with the range actually held.
             let skipped = try await r.request(
-                .patch, location, headers: [.contentRange: "20000-29999", .contentLength: "10000"], body: Array(bytes[20000...]))
+                .patch, location, headers: [.contentRange: "20000-29999", .contentLength: "10000"],
+                body: Array(bytes[20000...]))
             try r.expectError(skipped, .rangeNotSatisfiable, .blobUploadInvalid)
             #expect(skipped.headers[.range] == "0-9999")
             let second = try await r.request(
-                .patch, location, headers: [.contentRange: "10000-19999", .contentLength: "10000"], body: Array(bytes[10000..<20000]))
+                .patch, location, headers: [.contentRange: "10000-19999", .contentLength: "10000"],
+                body: Array(bytes[10000..<20000]))
             #expect(second.headers[.range] == "0-19999")
             let status = try await r.request(.get, location)
             #expect(status.status == .noContent)
@@ -94,14 +97,19 @@ import Testing
             let bytes = Fixtures.bytes(20_000)
             let digest = DigestHasher.digest(of: bytes)
             let location = try #require(try await r.request(.post, "/v2/repo/blobs/uploads/").headers[.location])
-            #expect(try await r.request(.patch, location, headers: [.contentRange: "0-9999", .contentLength: "10000"],
-                                        body: Array(bytes[0..<10000])).status == .accepted)
-            let wrong = try await r.request(.put, "\(location)?digest=\(digest)", headers: [.contentRange: "12000-19999", .contentLength: "8000"],
-                                            body: Array(bytes[12000...]))
+            #expect(
+                try await r.request(
+                    .patch, location, headers: [.contentRange: "0-9999", .contentLength: "10000"],
+                    body: Array(bytes[0..<10000])
+                ).status == .accepted)
+            let wrong = try await r.request(
+                .put, "\(location)?digest=\(digest)", headers: [.contentRange: "12000-19999", .contentLength: "8000"],
+                body: Array(bytes[12000...]))
             try r.expectError(wrong, .rangeNotSatisfiable, .blobUploadInvalid)
             #expect(wrong.headers[.range] == "0-9999")
-            let right = try await r.request(.put, "\(location)?digest=\(digest)", headers: [.contentRange: "10000-19999", .contentLength: "10000"],
-                                            body: Array(bytes[10000...]))
+            let right = try await r.request(
+                .put, "\(location)?digest=\(digest)", headers: [.contentRange: "10000-19999", .contentLength: "10000"],
+                body: Array(bytes[10000...]))
             #expect(right.status == .created)
             #expect(Array(buffer: try await r.request(.get, "/v2/repo/blobs/\(digest)").body) == bytes)
         }
@@ -143,11 +151,13 @@ import Testing
             let location = try #require(start.headers[.location])
             #expect(try await r.request(.delete, location).status == .noContent)
             try r.expectError(try await r.request(.get, location), .notFound, .blobUploadUnknown)
-            try r.expectError(try await r.request(.get, "/v2/repo/blobs/uploads/not-an-id"), .notFound, .blobUploadUnknown)
+            try r.expectError(
+                try await r.request(.get, "/v2/repo/blobs/uploads/not-an-id"), .notFound, .blobUploadUnknown)
             // A session belongs to its repository.
             let other = try await r.request(.post, "/v2/repo/blobs/uploads/")
             let id = try #require(other.headers[.dockerUploadUUID])
-            try r.expectError(try await r.request(.get, "/v2/elsewhere/blobs/uploads/\(id)"), .notFound, .blobUploadUnknown)
+            try r.expectError(
+                try await r.request(.get, "/v2/elsewhere/blobs/uploads/\(id)"), .notFound, .blobUploadUnknown)
         }
     }
 
@@ -169,16 +179,17 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        ("bytes=0-9", 206, "bytes 0-9/100", 0..<10),
-        ("bytes=90-", 206, "bytes 90-99/100", 90..<100),
-        ("bytes=-5", 206, "bytes 95-99/100", 95..<100),
-        ("bytes=95-200", 206, "bytes 95-99/100", 95..<100),
-        ("bytes=100-", 416, "bytes */100", 0..<0),
-        ("bytes=500-600", 416, "bytes */100", 0..<0),
-        ("bytes=a-b", 200, nil, 0..<100),
-        ("bytes=0-1,5-6", 200, nil, 0..<100),
-    ] as [(String, Int, String?, Range<Int>)])
+    @Test(
+        arguments: [
+            ("bytes=0-9", 206, "bytes 0-9/100", 0..<10),
+            ("bytes=90-", 206, "bytes 90-99/100", 90..<100),
+            ("bytes=-5", 206, "bytes 95-99/100", 95..<100),
+            ("bytes=95-200", 206, "bytes 95-99/100", 95..<100),
+            ("bytes=100-", 416, "bytes */100", 0..<0),
+            ("bytes=500-600", 416, "bytes */100", 0..<0),
+            ("bytes=a-b", 200, nil, 0..<100),
+            ("bytes=0-1,5-6", 200, nil, 0..<100),
+        ] as [(String, Int, String?, Range<Int>)])
     func rangeRequests(header: String, status: Int, contentRange: String?, slice: Range<Int>) async throws {
         try await RegistryHarness.run { r in
             let bytes = Fixtures.bytes(100)
@@ -202,7 +213,8 @@ import Testing
             #expect(whole.status == .ok)
             #expect(whole.headers[.contentLength] == "\(bytes.count)")
             #expect(Array(buffer: whole.body) == bytes)
-            let ranged = try await r.request(.get, "/v2/repo/blobs/\(digest)", headers: [.range: "bytes=1000000-1000099"])
+            let ranged = try await r.request(
+                .get, "/v2/repo/blobs/\(digest)", headers: [.range: "bytes=1000000-1000099"])
             #expect(ranged.status == .partialContent)
             #expect(Array(buffer: ranged.body) == Array(bytes[1_000_000..<1_000_100]))
             // Keep-alive requests follow on the same connection.

@@ -32,7 +32,10 @@ import Testing
             #expect(whole.status == .ok)
             #expect(Array(buffer: whole.body) == bytes)
             let diskReads = try await r.metric("registry_blob_disk_reads_total")
-            #expect(diskReads > 0, "the blob was still in the page cache: the store's file system (\(r.directory)) must let posix_fadvise evict pages; run with TMPDIR on a disk file system, not tmpfs")
+            #expect(
+                diskReads > 0,
+                "the blob was still in the page cache: the store's file system (\(r.directory)) must let posix_fadvise evict pages; run with TMPDIR on a disk file system, not tmpfs"
+            )
         }
     }
 
@@ -68,7 +71,8 @@ import Testing
             let channel = NIOAsyncTestingChannel()
             try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 5050))
             let sender = BlobSender(
-                channel: channel, reader: reader, range: 0..<Int64(size), chunkSize: 512 * 1024, metrics: RegistryMetrics())
+                channel: channel, reader: reader, range: 0..<Int64(size), chunkSize: 512 * 1024,
+                metrics: RegistryMetrics())
             let sending = Task { try await sender.send() }
 
             var sent = 0
@@ -122,7 +126,9 @@ import Testing
                 try large.send("GET /v2/repo/blobs/\(digest) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                 let drain = Drain(large)
                 let deadline = ContinuousClock.now + .seconds(30)
-                while drain.received < 1024 * 1024, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+                while drain.received < 1024 * 1024, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(1))
+                }
                 try #require(!drain.isFinished, "the GET ended before the small request could be sent")
 
                 #expect(try await r.request(.get, "/v2/").status == .ok)
@@ -191,7 +197,9 @@ private final class RawConnection {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard descriptor >= 0, connected == 0 else { throw TestSupportError("cannot connect to 127.0.0.1:\(port)") }
     }
@@ -200,7 +208,9 @@ private final class RawConnection {
 
     func send(_ text: String) throws {
         let bytes = Array(text.utf8)
-        guard Glibc.send(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else { throw TestSupportError("send failed") }
+        guard Glibc.send(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else {
+            throw TestSupportError("send failed")
+        }
     }
 
     /// Reads until at least `count` bytes have come; returns how many did.

@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import RegistryStore
 import OCI
 import RegistryServer
+import RegistryStore
 import Testing
 
 @Suite struct DiscoveryEndpointTests {
@@ -16,7 +16,8 @@ import Testing
             for tag in ["c", "b", "e", "d"] {
                 try await r.pushManifest("repo", tag, json)
             }
-            let all = try JSONDecoder().decode(TagList.self, from: Data(buffer: try await r.request(.get, "/v2/repo/tags/list").body))
+            let all = try JSONDecoder().decode(
+                TagList.self, from: Data(buffer: try await r.request(.get, "/v2/repo/tags/list").body))
             #expect(all.tags == ["a", "b", "c", "d", "e"])
             #expect(all.name == "repo")
             let page = try await r.request(.get, "/v2/repo/tags/list?n=2")
@@ -66,9 +67,12 @@ import Testing
             #expect(index.manifests.first { $0.digest == sig }?.annotations == ["note": "signed"])
             #expect(index.manifests.first { $0.digest == sig }?.artifactType == "application/vnd.example.sig")
 
-            let filtered = try await r.request(.get, "/v2/repo/referrers/\(subject)?artifactType=application/vnd.example.sbom")
+            let filtered = try await r.request(
+                .get, "/v2/repo/referrers/\(subject)?artifactType=application/vnd.example.sbom")
             #expect(filtered.headers[.ociFiltersApplied] == "artifactType")
-            #expect(try JSONDecoder().decode(ImageIndex.self, from: Data(buffer: filtered.body)).manifests.map(\.digest) == [sbom])
+            #expect(
+                try JSONDecoder().decode(ImageIndex.self, from: Data(buffer: filtered.body)).manifests.map(\.digest)
+                    == [sbom])
 
             let unknown = DigestHasher.digest(of: Fixtures.bytes(1))
             let none = try await r.request(.get, "/v2/repo/referrers/\(unknown)")

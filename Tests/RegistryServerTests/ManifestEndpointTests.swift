@@ -2,9 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import RegistryStore
 import OCI
 import RegistryServer
+import RegistryStore
 import Testing
 
 @Suite struct ManifestEndpointTests {
@@ -37,7 +37,9 @@ import Testing
             let escaped = reference.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? reference
             try r.expectError(try await r.request(.get, "/v2/repo/manifests/\(escaped)"), .notFound, .manifestUnknown)
             #expect(try await r.request(.head, "/v2/repo/manifests/\(escaped)").status == .notFound)
-            let put = try await r.request(.put, "/v2/repo/manifests/\(escaped)", headers: [.contentType: MediaType.ociManifest], body: Array("{}".utf8))
+            let put = try await r.request(
+                .put, "/v2/repo/manifests/\(escaped)", headers: [.contentType: MediaType.ociManifest],
+                body: Array("{}".utf8))
             #expect(put.status == .badRequest)
         }
     }
@@ -46,7 +48,8 @@ import Testing
         try await RegistryHarness.run { r in
             let config = try await r.pushBlob("repo", Array("{}".utf8))
             // Odd whitespace and key order must survive: the digest is of these bytes.
-            let json = "{ \"layers\" : [],\n  \"config\":{\"size\":2,\"digest\":\"\(config)\",\"mediaType\":\"application/vnd.oci.image.config.v1+json\"},\"schemaVersion\":2 }"
+            let json =
+                "{ \"layers\" : [],\n  \"config\":{\"size\":2,\"digest\":\"\(config)\",\"mediaType\":\"application/vnd.oci.image.config.v1+json\"},\"schemaVersion\":2 }"
             let digest = try await r.pushManifest("repo", "odd", json)
             #expect(String(buffer: try await r.request(.get, "/v2/repo/manifests/\(digest)").body) == json)
         }
@@ -61,8 +64,8 @@ import Testing
                 layerType: "application/vnd.docker.image.rootfs.diff.tar.gzip")
             let imageDigest = try await r.pushManifest("d", "amd64", image, mediaType: MediaType.dockerManifest)
             let list = """
-            {"schemaVersion":2,"mediaType":"\(MediaType.dockerManifestList)","manifests":[{"mediaType":"\(MediaType.dockerManifest)","digest":"\(imageDigest)","size":\(image.utf8.count),"platform":{"architecture":"amd64","os":"linux"}}]}
-            """
+                {"schemaVersion":2,"mediaType":"\(MediaType.dockerManifestList)","manifests":[{"mediaType":"\(MediaType.dockerManifest)","digest":"\(imageDigest)","size":\(image.utf8.count),"platform":{"architecture":"amd64","os":"linux"}}]}
+                """
             try await r.pushManifest("d", "latest", list, mediaType: MediaType.dockerManifestList)
             let get = try await r.request(.get, "/v2/d/manifests/latest")
             #expect(get.headers[.contentType] == MediaType.dockerManifestList)
@@ -74,9 +77,10 @@ import Testing
         try await RegistryHarness.run { r in
             let missing = DigestHasher.digest(of: Fixtures.bytes(3))
             let index = """
-            {"schemaVersion":2,"mediaType":"\(MediaType.ociIndex)","manifests":[{"mediaType":"\(MediaType.ociManifest)","digest":"\(missing)","size":3}]}
-            """
-            let put = try await r.request(.put, "/v2/repo/manifests/multi", headers: [.contentType: MediaType.ociIndex], body: Array(index.utf8))
+                {"schemaVersion":2,"mediaType":"\(MediaType.ociIndex)","manifests":[{"mediaType":"\(MediaType.ociManifest)","digest":"\(missing)","size":3}]}
+                """
+            let put = try await r.request(
+                .put, "/v2/repo/manifests/multi", headers: [.contentType: MediaType.ociIndex], body: Array(index.utf8))
             try r.expectError(put, .badRequest, .manifestBlobUnknown)
         }
     }
@@ -86,7 +90,8 @@ import Testing
             let config = try await r.pushBlob("repo", Array("{}".utf8))
             let absent = DigestHasher.digest(of: Fixtures.bytes(99))
             let json = Fixtures.imageManifest(config: (config, 2), layers: [(absent, 99)])
-            let put = try await r.request(.put, "/v2/repo/manifests/v1", headers: [.contentType: MediaType.ociManifest], body: Array(json.utf8))
+            let put = try await r.request(
+                .put, "/v2/repo/manifests/v1", headers: [.contentType: MediaType.ociManifest], body: Array(json.utf8))
             try r.expectError(put, .badRequest, .manifestBlobUnknown)
             try r.expectError(try await r.request(.get, "/v2/repo/manifests/v1"), .notFound, .manifestUnknown)
             let tags = try await r.request(.get, "/v2/repo/tags/list")
@@ -110,11 +115,12 @@ import Testing
             let absentSubject = DigestHasher.digest(of: Fixtures.bytes(5))
             let empty = try await r.pushBlob("repo", Array("{}".utf8))
             let json = """
-            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","artifactType":"application/vnd.example.sig",
-            "config":{"mediaType":"\(MediaType.ociEmpty)","digest":"\(empty)","size":2},"layers":[],
-            "subject":{"mediaType":"\(MediaType.ociManifest)","digest":"\(absentSubject)","size":5}}
-            """
-            let put = try await r.request(.put, "/v2/repo/manifests/sig", headers: [.contentType: MediaType.ociManifest], body: Array(json.utf8))
+                {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","artifactType":"application/vnd.example.sig",
+                "config":{"mediaType":"\(MediaType.ociEmpty)","digest":"\(empty)","size":2},"layers":[],
+                "subject":{"mediaType":"\(MediaType.ociManifest)","digest":"\(absentSubject)","size":5}}
+                """
+            let put = try await r.request(
+                .put, "/v2/repo/manifests/sig", headers: [.contentType: MediaType.ociManifest], body: Array(json.utf8))
             #expect(put.status == .created)
             #expect(put.headers[.ociSubject] == absentSubject.string)
         }
@@ -135,7 +141,8 @@ import Testing
             let fits = padded(to: 4 * 1024 * 1024)
             try await r.pushManifest("repo", "big", fits)
             let over = padded(to: 4 * 1024 * 1024 + 1)
-            let put = try await r.request(.put, "/v2/repo/manifests/huge", headers: [.contentType: MediaType.ociManifest], body: Array(over.utf8))
+            let put = try await r.request(
+                .put, "/v2/repo/manifests/huge", headers: [.contentType: MediaType.ociManifest], body: Array(over.utf8))
             try r.expectError(put, .contentTooLarge, .sizeInvalid)
         }
     }
@@ -143,8 +150,9 @@ import Testing
     @Test func deleteByDigestAndByTag() async throws {
         try await RegistryHarness.run { r in
             let (_, digest) = try await r.pushImage("repo", tag: "one")
-            try await r.request(.put, "/v2/repo/manifests/two", headers: [.contentType: MediaType.ociManifest],
-                                body: Array(String(buffer: try await r.request(.get, "/v2/repo/manifests/one").body).utf8))
+            try await r.request(
+                .put, "/v2/repo/manifests/two", headers: [.contentType: MediaType.ociManifest],
+                body: Array(String(buffer: try await r.request(.get, "/v2/repo/manifests/one").body).utf8))
             #expect(try await r.request(.delete, "/v2/repo/manifests/two").status == .accepted)
             try r.expectError(try await r.request(.get, "/v2/repo/manifests/two"), .notFound, .manifestUnknown)
             #expect(try await r.request(.get, "/v2/repo/manifests/one").status == .ok)
@@ -159,7 +167,8 @@ import Testing
         try await RegistryHarness.run { r in
             _ = try await r.pushImage("repo", tag: "latest", layer: "first")
             let (_, second) = try await r.pushImage("repo", tag: "latest", layer: "second")
-            #expect(try await r.request(.head, "/v2/repo/manifests/latest").headers[.dockerContentDigest] == second.string)
+            #expect(
+                try await r.request(.head, "/v2/repo/manifests/latest").headers[.dockerContentDigest] == second.string)
         }
     }
 

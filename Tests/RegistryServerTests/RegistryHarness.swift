@@ -7,8 +7,8 @@ import Logging
 import OCI
 import RegistryServer
 import RegistryStore
-import Testing
 import TestSupport
+import Testing
 
 /// A registry on a fresh temporary store, served on a loopback socket. Always over a real
 /// connection: blob bodies are written straight into the connection's channel (`BlobSender`),
@@ -28,7 +28,8 @@ struct RegistryHarness {
         let body: ByteBuffer
     }
 
-    private static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+    private static let client = HTTPClient(
+        eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
 
     /// Runs `body` against a new registry; the store's directory is removed afterwards.
     static func run(
@@ -36,7 +37,9 @@ struct RegistryHarness {
         eventLoopGroup: EventLoopGroupProvider = .singleton,
         _ body: @Sendable (RegistryHarness) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("registry-test-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "registry-test-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var logger = Logger(label: "test")
         logger.logLevel = .warning
@@ -95,25 +98,35 @@ struct RegistryHarness {
 
     /// Pushes a manifest and returns its digest.
     @discardableResult
-    func pushManifest(_ repository: String, _ reference: String, _ json: String, mediaType: String = MediaType.ociManifest) async throws -> Digest {
-        let response = try await request(.put, "/v2/\(repository)/manifests/\(reference)", headers: [.contentType: mediaType], body: Array(json.utf8))
+    func pushManifest(
+        _ repository: String, _ reference: String, _ json: String, mediaType: String = MediaType.ociManifest
+    ) async throws -> Digest {
+        let response = try await request(
+            .put, "/v2/\(repository)/manifests/\(reference)", headers: [.contentType: mediaType], body: Array(json.utf8)
+        )
         #expect(response.status == .created, "\(String(buffer: response.body))")
         return try Digest(try #require(response.headers[.dockerContentDigest]))
     }
 
     /// Pushes a config and one layer, then an image manifest naming them; returns the manifest JSON.
-    func pushImage(_ repository: String, tag: String, layer: String = "layer", extra: String = "") async throws -> (json: String, digest: Digest) {
+    func pushImage(
+        _ repository: String, tag: String, layer: String = "layer", extra: String = ""
+    ) async throws -> (json: String, digest: Digest) {
         let config = Array("{\"architecture\":\"amd64\",\"os\":\"linux\"}".utf8)
         let configDigest = try await pushBlob(repository, config)
         let layerBytes = Array(layer.utf8)
         let layerDigest = try await pushBlob(repository, layerBytes)
-        let json = Fixtures.imageManifest(config: (configDigest, config.count), layers: [(layerDigest, layerBytes.count)], extra: extra)
+        let json = Fixtures.imageManifest(
+            config: (configDigest, config.count), layers: [(layerDigest, layerBytes.count)], extra: extra)
         let digest = try await pushManifest(repository, tag, json)
         return (json, digest)
     }
 
     /// Asserts an OCI error reply with a status and code.
-    func expectError(_ response: Response, _ status: HTTPResponse.Status, _ code: ErrorCode, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectError(
+        _ response: Response, _ status: HTTPResponse.Status, _ code: ErrorCode,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         #expect(response.status == status, sourceLocation: sourceLocation)
         let body = try JSONDecoder().decode(ErrorResponse.self, from: Data(buffer: response.body))
         #expect(body.errors.first?.code == code.rawValue, "\(body)", sourceLocation: sourceLocation)
@@ -125,10 +138,11 @@ enum Fixtures {
         config: (Digest, Int), layers: [(Digest, Int)], mediaType: String = MediaType.ociManifest,
         layerType: String = "application/vnd.oci.image.layer.v1.tar+gzip", extra: String = ""
     ) -> String {
-        let layerList = layers.map { "{\"mediaType\":\"\(layerType)\",\"digest\":\"\($0.0)\",\"size\":\($0.1)}" }.joined(separator: ",")
+        let layerList = layers.map { "{\"mediaType\":\"\(layerType)\",\"digest\":\"\($0.0)\",\"size\":\($0.1)}" }
+            .joined(separator: ",")
         return """
-        {"schemaVersion":2,"mediaType":"\(mediaType)","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(config.0)","size":\(config.1)},"layers":[\(layerList)]\(extra)}
-        """
+            {"schemaVersion":2,"mediaType":"\(mediaType)","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(config.0)","size":\(config.1)},"layers":[\(layerList)]\(extra)}
+            """
     }
 
     static func bytes(_ count: Int, seed: UInt8 = 1) -> [UInt8] {

@@ -1,8 +1,8 @@
 import Foundation
 import OCI
 import RegistryStore
-import Testing
 import TestSupport
+import Testing
 
 /// Kills a process that is writing to the store with SIGKILL at arbitrary moments, then checks
 /// the store reopens clean: every commit the process reported is there, and no blob file holds
@@ -18,10 +18,13 @@ import TestSupport
         var generator = SystemRandomNumberGenerator()
 
         for round in 0..<(collecting ? 4 : 6) {
-            let child = try ChildProcess(helper, [data, String(round * 100_000)] + (collecting ? ["gc"] : []), logDirectory: directory.path)
+            let child = try ChildProcess(
+                helper, [data, String(round * 100_000)] + (collecting ? ["gc"] : []), logDirectory: directory.path)
             if collecting {
                 // It kills itself inside its first garbage collection pass.
-                try await poll("the helper to kill itself while collecting", timeout: .seconds(120)) { !child.isRunning }
+                try await poll("the helper to kill itself while collecting", timeout: .seconds(120)) {
+                    !child.isRunning
+                }
             } else {
                 // Let it commit a few images, then kill it at a random moment in the next stretch.
                 try await poll("the helper to commit", timeout: .seconds(60)) {

@@ -1,14 +1,16 @@
 import Foundation
 import OCI
 import RegistryStore
-import Testing
 import TestSupport
+import Testing
 
 /// Pulled-through content over its budget goes least recently pulled first; what other
 /// repositories need stays.
 @Suite struct EvictionTests {
     /// Pushes a one-layer image (plus a shared layer, when given) into `repository` and tags it.
-    func image(_ store: RegistryStore, _ repository: String, layer: [UInt8], shared: [UInt8]? = nil) async throws -> (manifest: Digest, layer: Digest) {
+    func image(
+        _ store: RegistryStore, _ repository: String, layer: [UInt8], shared: [UInt8]? = nil
+    ) async throws -> (manifest: Digest, layer: Digest) {
         let name = try RepositoryName(repository)
         let config = Array("{\"r\":\"\(repository)\"}".utf8)
         var layers = [layer]
@@ -20,9 +22,10 @@ import TestSupport
             "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"\(DigestHasher.digest(of: $0))\",\"size\":\($0.count)}"
         }
         let json = """
-        {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(DigestHasher.digest(of: config))","size":\(config.count)},"layers":[\(descriptors.joined(separator: ","))]}
-        """
-        let stored = try await store.putManifest(repository: name, reference: .tag(try Tag("1")), bytes: Array(json.utf8), contentType: nil)
+            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(DigestHasher.digest(of: config))","size":\(config.count)},"layers":[\(descriptors.joined(separator: ","))]}
+            """
+        let stored = try await store.putManifest(
+            repository: name, reference: .tag(try Tag("1")), bytes: Array(json.utf8), contentType: nil)
         return (stored.digest, DigestHasher.digest(of: layer))
     }
 
@@ -47,11 +50,18 @@ import TestSupport
         // Over it: the older image goes, its own layer with it; the layer the pinned image shares stays.
         let report = try await store.evict(toFit: 400_000, isCached: isCached, spareSince: 1e12)
         #expect(report.manifestsEvicted == 1 && report.bytesFreed >= 300_000, "\(report)")
-        await #expect(throws: StoreError.self) { try await store.manifestInfo(repository: try RepositoryName("cache/old"), reference: .digest(old.manifest)) }
+        await #expect(throws: StoreError.self) {
+            try await store.manifestInfo(repository: try RepositoryName("cache/old"), reference: .digest(old.manifest))
+        }
         #expect(try await !store.hasBlob(old.layer))
         #expect(try await store.hasBlob(DigestHasher.digest(of: shared)))
-        #expect(try await store.manifestInfo(repository: try RepositoryName("cache/recent"), reference: .tag(try Tag("1"))).digest == recent.manifest)
-        #expect(try await store.manifestInfo(repository: try RepositoryName("pinned/app"), reference: .digest(pinned.manifest)).digest == pinned.manifest)
+        #expect(
+            try await store.manifestInfo(repository: try RepositoryName("cache/recent"), reference: .tag(try Tag("1")))
+                .digest == recent.manifest)
+        #expect(
+            try await store.manifestInfo(
+                repository: try RepositoryName("pinned/app"), reference: .digest(pinned.manifest)
+            ).digest == pinned.manifest)
         let file = directory.path + "/blobs/sha256/\(old.layer.encoded.prefix(2))/\(old.layer.encoded)"
         #expect(!FileManager.default.fileExists(atPath: file))
 

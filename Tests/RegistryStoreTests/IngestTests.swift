@@ -3,8 +3,8 @@ import NIOCore
 import OCI
 import RegistryStore
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// A blob arriving from elsewhere: readable while it arrives, and right after a restart.
 @Suite struct IngestTests {

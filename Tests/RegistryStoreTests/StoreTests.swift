@@ -3,8 +3,8 @@ import NIOCore
 import OCI
 import RegistryStore
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// A clock the tests move by hand.
 final class ManualClock: Sendable {
@@ -16,7 +16,9 @@ final class ManualClock: Sendable {
 @Suite struct StoreTests {
     let repository = try! RepositoryName("store/test")
 
-    func withStore(clock: ManualClock? = nil, _ body: (RegistryStore, TemporaryDirectory) async throws -> Void) async throws {
+    func withStore(
+        clock: ManualClock? = nil, _ body: (RegistryStore, TemporaryDirectory) async throws -> Void
+    ) async throws {
         let directory = try TemporaryDirectory("store")
         defer { directory.remove() }
         var options = RegistryStore.Options()
@@ -31,9 +33,11 @@ final class ManualClock: Sendable {
         try await store.putBlob(repository: repository, digest: configDigest, body: ByteChunks(config))
         try await store.putBlob(repository: repository, digest: layerDigest, body: ByteChunks(layer))
         let json = """
-        {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(configDigest)","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerDigest)","size":\(layer.count)}]}
-        """
-        return try await store.putManifest(repository: repository, reference: .tag(try Tag(tag)), bytes: Array(json.utf8), contentType: nil).digest
+            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(configDigest)","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerDigest)","size":\(layer.count)}]}
+            """
+        return try await store.putManifest(
+            repository: repository, reference: .tag(try Tag(tag)), bytes: Array(json.utf8), contentType: nil
+        ).digest
     }
 
     @Test func blobsAreSharedOnDisk() async throws {
@@ -67,8 +71,10 @@ final class ManualClock: Sendable {
         let id = try await uploadThenClose(Array(bytes[..<100_000]), in: directory)
         let reopened = try RegistryStore(directory: directory.path)
         #expect(try await reopened.uploadOffset(repository: repository, id: id) == 100_000)
-        _ = try await reopened.appendToUpload(repository: repository, id: id, expectedStart: 100_000, body: ByteChunks(Array(bytes[100_000..<200_000])))
-        try await reopened.finishUpload(repository: repository, id: id, digest: digest, body: ByteChunks(Array(bytes[200_000...])))
+        _ = try await reopened.appendToUpload(
+            repository: repository, id: id, expectedStart: 100_000, body: ByteChunks(Array(bytes[100_000..<200_000])))
+        try await reopened.finishUpload(
+            repository: repository, id: id, digest: digest, body: ByteChunks(Array(bytes[200_000...])))
         let reader = try await reopened.openBlob(repository: repository, digest: digest)
         #expect(reader.size == 300_000)
     }
@@ -90,7 +96,8 @@ final class ManualClock: Sendable {
 
         let reopened = try RegistryStore(directory: directory.path)
         #expect(try await reopened.uploadOffset(repository: repository, id: id) == 100_000)
-        _ = try await reopened.appendToUpload(repository: repository, id: id, expectedStart: 100_000, body: ByteChunks(Array(bytes[100_000...])))
+        _ = try await reopened.appendToUpload(
+            repository: repository, id: id, expectedStart: 100_000, body: ByteChunks(Array(bytes[100_000...])))
         try await reopened.finishUpload(repository: repository, id: id, digest: digest, body: ByteChunks([UInt8]()))
         #expect(try await reopened.openBlob(repository: repository, digest: digest).size == 300_000)
     }
@@ -107,16 +114,19 @@ final class ManualClock: Sendable {
         let reopened = try RegistryStore(directory: directory.path)
         #expect(try await reopened.uploadOffset(repository: repository, id: id) == 60_000)
         try await reopened.finishUpload(
-            repository: repository, id: id, digest: digest, expectedStart: 60_000, body: ByteChunks(Array(bytes[60_000...])))
+            repository: repository, id: id, digest: digest, expectedStart: 60_000,
+            body: ByteChunks(Array(bytes[60_000...])))
         #expect(try await reopened.openBlob(repository: repository, digest: digest).size == 300_000)
     }
 
     @Test func failedChunkLeavesUploadAsItWas() async throws {
         try await withStore { store, _ in
             let id = try await store.startUpload(repository: repository)
-            _ = try await store.appendToUpload(repository: repository, id: id, expectedStart: 0, body: ByteChunks(patternBytes(1000, seed: 3)))
+            _ = try await store.appendToUpload(
+                repository: repository, id: id, expectedStart: 0, body: ByteChunks(patternBytes(1000, seed: 3)))
             await #expect(throws: StoreError.self) {
-                try await store.appendToUpload(repository: repository, id: id, expectedStart: 0, body: ByteChunks(patternBytes(10, seed: 4)))
+                try await store.appendToUpload(
+                    repository: repository, id: id, expectedStart: 0, body: ByteChunks(patternBytes(10, seed: 4)))
             }
             await #expect(throws: (any Error).self) {
                 try await store.appendToUpload(repository: repository, id: id, expectedStart: 1000, body: FailingBody())
@@ -144,9 +154,13 @@ final class ManualClock: Sendable {
             #expect(report.blobsDeleted == 1)
             #expect(report.bytesFreed == 7000)
             #expect(try await store.blobSize(repository: repository, digest: looseDigest) == nil)
-            #expect(!FileManager.default.fileExists(atPath: directory.path + "/blobs/sha256/\(looseDigest.encoded.prefix(2))/\(looseDigest.encoded)"))
+            #expect(
+                !FileManager.default.fileExists(
+                    atPath: directory.path + "/blobs/sha256/\(looseDigest.encoded.prefix(2))/\(looseDigest.encoded)"))
             // The image and everything it names survive.
-            #expect(try await store.manifest(repository: repository, reference: .tag(try Tag("v1"))).digest == manifestDigest)
+            #expect(
+                try await store.manifest(repository: repository, reference: .tag(try Tag("v1"))).digest
+                    == manifestDigest)
             #expect(try await store.blobSize(repository: repository, digest: DigestHasher.digest(of: kept)) == 5000)
 
             // Once the manifest is deleted, its blobs go after the grace period.
@@ -171,7 +185,9 @@ final class ManualClock: Sendable {
         let orphanDigest = DigestHasher.digest(of: orphan)
         let orphanPath = directory.path + "/blobs/sha256/\(orphanDigest.encoded.prefix(2))/\(orphanDigest.encoded)"
         #expect(FileManager.default.createFile(atPath: orphanPath, contents: Data(orphan)))
-        #expect(FileManager.default.createFile(atPath: directory.path + "/uploads/partial-monolithic", contents: Data([1, 2, 3])))
+        #expect(
+            FileManager.default.createFile(
+                atPath: directory.path + "/uploads/partial-monolithic", contents: Data([1, 2, 3])))
 
         clock.advance(Date().timeIntervalSince1970)
         let store = try RegistryStore(directory: directory.path, options: options)
@@ -218,7 +234,8 @@ final class ManualClock: Sendable {
             manifestDigest = try await image(store, tag: "kept", layer: layer)
         }
         for digest in [layerDigest, manifestDigest] {
-            try FileManager.default.removeItem(atPath: directory.path + "/blobs/sha256/\(digest.encoded.prefix(2))/\(digest.encoded)")
+            try FileManager.default.removeItem(
+                atPath: directory.path + "/blobs/sha256/\(digest.encoded.prefix(2))/\(digest.encoded)")
         }
         let inspection = try StoreInspection.inspect(directory: directory.path)
         #expect(Set(inspection.rowsWithoutFiles) == [layerDigest.string, manifestDigest.string])
@@ -226,7 +243,9 @@ final class ManualClock: Sendable {
 
         let store = try RegistryStore(directory: directory.path)
         #expect(try await !store.hasBlob(layerDigest))
-        await #expect(throws: StoreError.self) { _ = try await store.manifest(repository: repository, reference: .tag(try Tag("kept"))) }
+        await #expect(throws: StoreError.self) {
+            _ = try await store.manifest(repository: repository, reference: .tag(try Tag("kept")))
+        }
         #expect(try StoreInspection.inspect(directory: directory.path).problems.isEmpty)
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import OCI
 import Replication
-import Testing
 import TestSupport
+import Testing
 
 /// The bundle's tar: what the writer makes, GNU tar and python read; what other tools write, the
 /// reader takes; damaged archives are refused with the reason.
@@ -56,7 +56,9 @@ import TestSupport
         #expect(listed.contains("blobs/sha256/\(digest.encoded)") && listed.contains(Self.longName), "\(listed)")
         try FileManager.default.createDirectory(atPath: work.appending("x"), withIntermediateDirectories: true)
         try await runChecked(tar, ["-xf", path, "-C", work.appending("x")])
-        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: work.appending("x/blobs/sha256/\(digest.encoded)")))) == blob)
+        #expect(
+            try [UInt8](Data(contentsOf: URL(fileURLWithPath: work.appending("x/blobs/sha256/\(digest.encoded)"))))
+                == blob)
 
         let read = try await Self.entries(path)
         #expect(read.map(\.0) == ["oci-layout", Self.longName, BundleLayout.blobPath(digest)])
@@ -75,14 +77,14 @@ import TestSupport
         let python = try requireTool("python3", package: "python3")
         // pax headers (a 160-byte name, a non-ASCII one), directories, GNU and ustar entries.
         let script = """
-        import io, sys, tarfile
-        with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
-            d = tarfile.TarInfo("blobs/sha256"); d.type = tarfile.DIRTYPE; t.addfile(d)
-            for name, data in [("./oci-layout", b"{}"), ("x/" + "p" * 160, b"pax"), ("caf\\u00e9", b"utf8"), ("empty", b"")]:
-                info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
-        with tarfile.open(sys.argv[2], "w") as t:
-            info = tarfile.TarInfo("link"); info.type = tarfile.SYMTYPE; info.linkname = "/etc/passwd"; t.addfile(info)
-        """
+            import io, sys, tarfile
+            with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+                d = tarfile.TarInfo("blobs/sha256"); d.type = tarfile.DIRTYPE; t.addfile(d)
+                for name, data in [("./oci-layout", b"{}"), ("x/" + "p" * 160, b"pax"), ("caf\\u00e9", b"utf8"), ("empty", b"")]:
+                    info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
+            with tarfile.open(sys.argv[2], "w") as t:
+                info = tarfile.TarInfo("link"); info.type = tarfile.SYMTYPE; info.linkname = "/etc/passwd"; t.addfile(info)
+            """
         try await runChecked(python, ["-c", script, work.appending("pax.tar"), work.appending("link.tar")])
         let read = try await Self.entries(work.appending("pax.tar"))
         #expect(read.map(\.0) == ["oci-layout", "x/" + String(repeating: "p", count: 160), "café", "empty"])
@@ -112,7 +114,9 @@ import TestSupport
         #expect(TarHeader(name: "x", size: -1).paddedSize == nil)
     }
 
-    @Test(arguments: ["2 \n", "0 size=1\n", "999 size=1\n", "9 sizeX1\n", "10 size=12X", "9223372036854775807 size=1\n"])
+    @Test(arguments: [
+        "2 \n", "0 size=1\n", "999 size=1\n", "9 sizeX1\n", "10 size=12X", "9223372036854775807 size=1\n",
+    ])
     func malformedPaxRecordsAreRefused(record: String) {
         #expect(throws: ReplicationError.self) { _ = try TarHeader.paxOverrides(Array(record.utf8)) }
     }

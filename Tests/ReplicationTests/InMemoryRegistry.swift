@@ -41,7 +41,8 @@ final class InMemoryRegistry: ContentSource {
     }
 
     /// Stores an image manifest of a config and `layers` layers of distinct bytes.
-    func addImage(seed: String, layers: Int = 2, subject: Descriptor? = nil, artifactType: String? = nil) -> Descriptor {
+    func addImage(seed: String, layers: Int = 2, subject: Descriptor? = nil, artifactType: String? = nil) -> Descriptor
+    {
         let config = addBlob(Array(#"{"seed":"\#(seed)"}"#.utf8), mediaType: MediaType.ociConfig)
         let layerDescriptors = (0..<layers).map { addBlob(Array("layer \($0) of \(seed)".utf8)) }
         var manifest: [String: Any] = [
@@ -66,7 +67,9 @@ final class InMemoryRegistry: ContentSource {
             entry["platform"] = ["os": platform.os, "architecture": platform.architecture]
             return entry
         }
-        return addManifest(["schemaVersion": 2, "mediaType": MediaType.ociIndex, "manifests": manifests], mediaType: MediaType.ociIndex)
+        return addManifest(
+            ["schemaVersion": 2, "mediaType": MediaType.ociIndex, "manifests": manifests], mediaType: MediaType.ociIndex
+        )
     }
 
     func tag(_ repository: String, _ tag: String, _ descriptor: Descriptor) {
@@ -93,7 +96,9 @@ final class InMemoryRegistry: ContentSource {
     func resolve(_ repository: RepositoryName, tag: Tag) async throws -> Digest {
         let key = "\(repository):\(tag)"
         try fault(key)
-        guard let digest = contents.withLock({ $0.tags[key] }) else { throw ClientError(.notFound, "\(key): not found upstream") }
+        guard let digest = contents.withLock({ $0.tags[key] }) else {
+            throw ClientError(.notFound, "\(key): not found upstream")
+        }
         return digest
     }
 
@@ -101,12 +106,15 @@ final class InMemoryRegistry: ContentSource {
         contents.withLock { contents in
             contents.manifestRequests[digest, default: 0] += 1
             contents.activeManifestRequests += 1
-            contents.mostManifestRequestsAtOnce = max(contents.mostManifestRequestsAtOnce, contents.activeManifestRequests)
+            contents.mostManifestRequestsAtOnce = max(
+                contents.mostManifestRequestsAtOnce, contents.activeManifestRequests)
         }
         defer { contents.withLock { $0.activeManifestRequests -= 1 } }
         if manifestLatency > .zero { try await Task.sleep(for: manifestLatency) }
         try fault(digest.string)
-        guard let manifest = contents.withLock({ $0.manifests[digest] }) else { throw ClientError(.notFound, "manifest \(digest): not found upstream") }
+        guard let manifest = contents.withLock({ $0.manifests[digest] }) else {
+            throw ClientError(.notFound, "manifest \(digest): not found upstream")
+        }
         return manifest
     }
 
@@ -122,7 +130,9 @@ final class InMemoryRegistry: ContentSource {
     func download(_ repository: RepositoryName, digest: Digest, size: Int64, into sink: any BlobSink) async throws {
         contents.withLock { $0.blobRequests[digest, default: 0] += 1 }
         try fault(digest.string)
-        guard var bytes = contents.withLock({ $0.blobs[digest] }) else { throw ClientError(.notFound, "blob \(digest): not found upstream") }
+        guard var bytes = contents.withLock({ $0.blobs[digest] }) else {
+            throw ClientError(.notFound, "blob \(digest): not found upstream")
+        }
         if contents.withLock({ $0.corrupt.contains(digest) }), !bytes.isEmpty { bytes[0] ^= 0xff }
         let start = Int(sink.offset)
         guard start <= bytes.count else { throw ClientError(.invalidResponse, "offset beyond the blob") }

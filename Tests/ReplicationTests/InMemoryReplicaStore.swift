@@ -17,18 +17,24 @@ final class InMemoryReplicaStore: ReplicaStore {
     private let contents = Mutex(Contents())
 
     func hasManifest(_ repository: RepositoryName, _ digest: Digest) async throws -> Bool {
-        contents.withLock { $0.manifests[ManifestReference(repository: repository.value, digest: digest.string)] != nil }
+        contents.withLock {
+            $0.manifests[ManifestReference(repository: repository.value, digest: digest.string)] != nil
+        }
     }
 
     func hasBlob(_ digest: Digest) async throws -> Bool {
         contents.withLock { $0.blobs[digest] != nil }
     }
 
-    func ingest(_ digest: Digest, into repository: RepositoryName, _ receive: (any BlobSink) async throws -> Void) async throws {
+    func ingest(
+        _ digest: Digest, into repository: RepositoryName, _ receive: (any BlobSink) async throws -> Void
+    ) async throws {
         let sink = CollectingSink()
         try await receive(sink)
         let actual = DigestHasher.digest(of: sink.bytes, algorithm: digest.algorithm)
-        guard actual == digest else { throw StoreError(.digestMismatch, "downloaded content has digest \(actual), not \(digest)") }
+        guard actual == digest else {
+            throw StoreError(.digestMismatch, "downloaded content has digest \(actual), not \(digest)")
+        }
         contents.withLock { $0.blobs[digest] = sink.bytes }
     }
 
@@ -39,7 +45,10 @@ final class InMemoryReplicaStore: ReplicaStore {
                 throw StoreError(.manifestBlobUnknown, "blob \(blob.digest) is not in the store")
             }
             if requireChildren {
-                for child in parsed.manifests where contents.manifests[ManifestReference(repository: repository.value, digest: child.digest.string)] == nil {
+                for child in parsed.manifests
+                where contents.manifests[ManifestReference(repository: repository.value, digest: child.digest.string)]
+                    == nil
+                {
                     throw StoreError(.manifestBlobUnknown, "manifest \(child.digest) is not in the store")
                 }
             }
@@ -49,7 +58,8 @@ final class InMemoryReplicaStore: ReplicaStore {
 
     func setTag(_ repository: RepositoryName, _ tag: Tag, to digest: Digest) async throws {
         try contents.withLock { contents in
-            guard contents.manifests[ManifestReference(repository: repository.value, digest: digest.string)] != nil else {
+            guard contents.manifests[ManifestReference(repository: repository.value, digest: digest.string)] != nil
+            else {
                 throw StoreError(.manifestUnknown, "\(repository)@\(digest) is not in the store")
             }
             contents.tags[TagReference(repository: repository.value, tag: tag.value)] = digest
@@ -71,10 +81,13 @@ final class InMemoryReplicaStore: ReplicaStore {
             let droppedTags = contents.tags.keys.filter { !keep.contains($0) && !spare($0.repository) }
             for tag in droppedTags { contents.tags[tag] = nil }
             var reachable = Set<ManifestReference>()
-            var frontier = roots.union(contents.tags.map { ManifestReference(repository: $0.key.repository, digest: $0.value.string) })
+            var frontier = roots.union(
+                contents.tags.map { ManifestReference(repository: $0.key.repository, digest: $0.value.string) })
             while let next = frontier.popFirst() {
                 guard reachable.insert(next).inserted, let parsed = contents.manifests[next] else { continue }
-                for child in parsed.manifests { frontier.insert(ManifestReference(repository: next.repository, digest: child.digest.string)) }
+                for child in parsed.manifests {
+                    frontier.insert(ManifestReference(repository: next.repository, digest: child.digest.string))
+                }
                 for (reference, manifest) in contents.manifests
                 where reference.repository == next.repository && manifest.subject?.digest.string == next.digest {
                     frontier.insert(reference)

@@ -4,8 +4,8 @@ import RegistryClient
 import RegistryStore
 import Replication
 import SatelliteProtocol
-import Testing
 import TestSupport
+import Testing
 
 /// The replicator on in-memory seams: planning, partial failure, retry, prune, platform filter,
 /// referrers and shared manifests. Each test runs against the in-memory store and the real one.
@@ -22,7 +22,10 @@ import TestSupport
         let replicator: Replicator
         let directory: TemporaryDirectory?
 
-        init(_ kind: StoreKind, upstream: InMemoryRegistry = InMemoryRegistry(), options: Replicator.Options = Replicator.Options()) throws {
+        init(
+            _ kind: StoreKind, upstream: InMemoryRegistry = InMemoryRegistry(),
+            options: Replicator.Options = Replicator.Options()
+        ) throws {
             var logger = Logger(label: "replicator-test")
             logger.logLevel = .critical
             self.upstream = upstream
@@ -35,11 +38,16 @@ import TestSupport
                 self.directory = directory
                 store = try RegistryStore(directory: directory.path, logger: logger)
             }
-            replicator = Replicator(store: store, sources: InMemorySources(registries: ["central": upstream]), options: options, logger: logger)
+            replicator = Replicator(
+                store: store, sources: InMemorySources(registries: ["central": upstream]), options: options,
+                logger: logger)
         }
 
         func sync(generation: Int64 = 1, _ artifacts: [DesiredState.Artifact]) async -> SyncReport {
-            await replicator.sync(DesiredState(generation: generation, upstreams: [.init(name: "central", url: "http://central.invalid")], artifacts: artifacts))
+            await replicator.sync(
+                DesiredState(
+                    generation: generation, upstreams: [.init(name: "central", url: "http://central.invalid")],
+                    artifacts: artifacts))
         }
 
         func tags() async throws -> [TagReference: Digest] { try await store.tags() }
@@ -47,8 +55,12 @@ import TestSupport
         func cleanUp() { directory?.remove() }
     }
 
-    static func artifact(_ repository: String, tag: String? = nil, digest: Digest? = nil, platforms: [String]? = nil) throws -> DesiredState.Artifact {
-        .init(upstream: "central", repository: try RepositoryName(repository), tag: try tag.map { try Tag($0) }, digest: digest, platforms: platforms)
+    static func artifact(
+        _ repository: String, tag: String? = nil, digest: Digest? = nil, platforms: [String]? = nil
+    ) throws -> DesiredState.Artifact {
+        .init(
+            upstream: "central", repository: try RepositoryName(repository), tag: try tag.map { try Tag($0) },
+            digest: digest, platforms: platforms)
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -65,7 +77,8 @@ import TestSupport
         #expect(try await fixture.store.hasManifest(try RepositoryName("central/apps/app"), image.digest))
 
         let second = await fixture.sync(generation: 2, [try Self.artifact("apps/app", tag: "v1")])
-        #expect(second.succeeded && second.manifestsFetched == 0 && second.blobsFetched == 0 && second.bytesFetched == 0)
+        #expect(
+            second.succeeded && second.manifestsFetched == 0 && second.blobsFetched == 0 && second.bytesFetched == 0)
         #expect(fixture.upstream.manifestRequests(image.digest) == 1)
     }
 
@@ -77,9 +90,11 @@ import TestSupport
         fixture.upstream.tag("apps/good", "1", good)
         let corrupt = fixture.upstream.addImage(seed: "corrupt", layers: 1)
         fixture.upstream.tag("apps/corrupt", "1", corrupt)
-        let corruptLayer = try #require(ParsedManifest(
-            bytes: try await fixture.upstream.manifest(try RepositoryName("apps/corrupt"), digest: corrupt.digest).bytes, contentType: nil
-        ).requiredBlobs.last)
+        let corruptLayer = try #require(
+            ParsedManifest(
+                bytes: try await fixture.upstream.manifest(try RepositoryName("apps/corrupt"), digest: corrupt.digest)
+                    .bytes, contentType: nil
+            ).requiredBlobs.last)
         fixture.upstream.corrupt(corruptLayer.digest)
         let denied = fixture.upstream.addImage(seed: "denied")
         fixture.upstream.tag("apps/denied", "1", denied)
@@ -91,8 +106,11 @@ import TestSupport
         ])
         let byReference = Dictionary(uniqueKeysWithValues: report.artifacts.map { ($0.reference, $0) })
         #expect(byReference["apps/good:1"]?.outcome == .synced)
-        #expect(byReference["apps/missing:1"]?.outcome == .missing && byReference["apps/missing:1"]?.reason == .notFound)
-        #expect(byReference["apps/corrupt:1"]?.outcome == .missing && byReference["apps/corrupt:1"]?.reason == .digestMismatch)
+        #expect(
+            byReference["apps/missing:1"]?.outcome == .missing && byReference["apps/missing:1"]?.reason == .notFound)
+        #expect(
+            byReference["apps/corrupt:1"]?.outcome == .missing
+                && byReference["apps/corrupt:1"]?.reason == .digestMismatch)
         #expect(byReference["apps/denied:1"]?.outcome == .missing && byReference["apps/denied:1"]?.reason == .forbidden)
         #expect(report.failures.map(\.reference).sorted() == ["apps/corrupt:1", "apps/denied:1", "apps/missing:1"])
         // Nothing of a failed artifact is half there: no tag, no manifest, no corrupt blob.
@@ -108,7 +126,10 @@ import TestSupport
         defer { fixture.cleanUp() }
         let image = fixture.upstream.addImage(seed: "flaky", layers: 3)
         fixture.upstream.tag("apps/flaky", "1", image)
-        let layers = try ParsedManifest(bytes: try await fixture.upstream.manifest(try RepositoryName("apps/flaky"), digest: image.digest).bytes, contentType: nil).requiredBlobs
+        let layers = try ParsedManifest(
+            bytes: try await fixture.upstream.manifest(try RepositoryName("apps/flaky"), digest: image.digest).bytes,
+            contentType: nil
+        ).requiredBlobs
         let flaky = try #require(layers.last)
         fixture.upstream.fail(flaky.digest.string, with: ClientError(.network, "connection reset"), times: 1)
 
@@ -130,7 +151,9 @@ import TestSupport
         let two = fixture.upstream.addImage(seed: "two")
         fixture.upstream.tag("apps/one", "1", one)
         fixture.upstream.tag("apps/two", "1", two)
-        #expect(await fixture.sync([try Self.artifact("apps/one", tag: "1"), try Self.artifact("apps/two", tag: "1")]).succeeded)
+        #expect(
+            await fixture.sync([try Self.artifact("apps/one", tag: "1"), try Self.artifact("apps/two", tag: "1")])
+                .succeeded)
 
         // apps/two moves upstream to a version that cannot be fetched; apps/one leaves the state.
         let broken = fixture.upstream.addImage(seed: "two, broken")
@@ -151,7 +174,8 @@ import TestSupport
         let amd64 = fixture.upstream.addImage(seed: "amd64")
         let arm64 = fixture.upstream.addImage(seed: "arm64")
         let index = fixture.upstream.addIndex([
-            (amd64, Platform(os: "linux", architecture: "amd64")), (arm64, Platform(os: "linux", architecture: "arm64")),
+            (amd64, Platform(os: "linux", architecture: "amd64")),
+            (arm64, Platform(os: "linux", architecture: "arm64")),
         ])
         fixture.upstream.tag("apps/multi", "1", index)
 
@@ -169,13 +193,18 @@ import TestSupport
         let fixture = try Fixture(kind)
         defer { fixture.cleanUp() }
         let image = fixture.upstream.addImage(seed: "signed")
-        let signature = fixture.upstream.addImage(seed: "signature", layers: 1, subject: image, artifactType: "application/vnd.dev.cosign.artifact.sig.v1+json")
+        let signature = fixture.upstream.addImage(
+            seed: "signature", layers: 1, subject: image,
+            artifactType: "application/vnd.dev.cosign.artifact.sig.v1+json")
         fixture.upstream.tag("apps/signed", "1", image)
         let unsigned = fixture.upstream.addImage(seed: "unsigned")
         fixture.upstream.tag("apps/unsigned", "1", unsigned)
-        fixture.upstream.fail("referrers \(unsigned.digest)", with: ClientError(.unexpectedStatus(500), "upstream answered 500"))
+        fixture.upstream.fail(
+            "referrers \(unsigned.digest)", with: ClientError(.unexpectedStatus(500), "upstream answered 500"))
 
-        let report = await fixture.sync([try Self.artifact("apps/signed", tag: "1"), try Self.artifact("apps/unsigned", tag: "1")])
+        let report = await fixture.sync([
+            try Self.artifact("apps/signed", tag: "1"), try Self.artifact("apps/unsigned", tag: "1"),
+        ])
         #expect(report.succeeded)
         #expect(try await fixture.store.hasManifest(try RepositoryName("central/apps/signed"), signature.digest))
 
@@ -189,7 +218,8 @@ import TestSupport
     func artifactsArePlannedConcurrentlyWithinTheLimitAndSharedManifestsFetchedOnce(_ kind: StoreKind) async throws {
         var options = Replicator.Options()
         options.maxConcurrentPlans = 3
-        let fixture = try Fixture(kind, upstream: InMemoryRegistry(manifestLatency: .milliseconds(20)), options: options)
+        let fixture = try Fixture(
+            kind, upstream: InMemoryRegistry(manifestLatency: .milliseconds(20)), options: options)
         defer { fixture.cleanUp() }
         var artifacts: [DesiredState.Artifact] = []
         for number in 0..<8 {

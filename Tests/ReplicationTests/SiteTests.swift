@@ -31,7 +31,8 @@ import Testing
 
     @Test func theConfigurationLeavesThisSatelliteOutOfItsPeers() {
         let configuration = Site.Configuration(
-            name: "hamburg", peers: ["http://10.0.0.1:5050/", "HTTP://10.0.0.2:5050", "not a url"], ownURL: "http://10.0.0.1:5050",
+            name: "hamburg", peers: ["http://10.0.0.1:5050/", "HTTP://10.0.0.2:5050", "not a url"],
+            ownURL: "http://10.0.0.1:5050",
             credential: "0123456789abcdef")
         #expect(configuration.peers == ["http://10.0.0.2:5050"])
         #expect(configuration.ownURL == "http://10.0.0.1:5050")

@@ -32,7 +32,9 @@ struct NodeRoot {
     }
 
     func read(_ relative: String) -> String? {
-        (try? Data(contentsOf: URL(fileURLWithPath: path).appendingPathComponent(relative))).map { String(decoding: $0, as: UTF8.self) }
+        (try? Data(contentsOf: URL(fileURLWithPath: path).appendingPathComponent(relative))).map {
+            String(decoding: $0, as: UTF8.self)
+        }
     }
 
     /// Every entry under the root: files with their bytes and mode, directories by name.
@@ -46,7 +48,8 @@ struct NodeRoot {
             if attributes[.type] as? FileAttributeType == .typeDirectory {
                 entries[relative] = "directory \(mode)"
             } else {
-                entries[relative] = "file \(mode) " + String(decoding: try Data(contentsOf: URL(fileURLWithPath: full)), as: UTF8.self)
+                entries[relative] =
+                    "file \(mode) " + String(decoding: try Data(contentsOf: URL(fileURLWithPath: full)), as: UTF8.self)
             }
         }
         return entries
@@ -54,7 +57,9 @@ struct NodeRoot {
 }
 
 /// Two upstreams (one on plain HTTP, one Docker Hub) mirrored through two satellites.
-func samplePlan(endpoints: [String] = ["http://10.0.0.5:8080", "http://10.0.0.6:8080"], ca: MirrorPlan.CertificateAuthority? = nil) throws -> MirrorPlan {
+func samplePlan(
+    endpoints: [String] = ["http://10.0.0.5:8080", "http://10.0.0.6:8080"], ca: MirrorPlan.CertificateAuthority? = nil
+) throws -> MirrorPlan {
     try MirrorPlan(
         registries: [
             .init(host: "127.0.0.1:5000", server: "http://127.0.0.1:5000", namespace: "central"),

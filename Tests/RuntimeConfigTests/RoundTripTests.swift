@@ -1,7 +1,7 @@
 import Foundation
 import RuntimeConfig
-import Testing
 import TestSupport
+import Testing
 
 /// Configure, configure again, restore, on realistic existing files for every runtime: the
 /// second run changes no byte and the restore gives back the exact tree that was there.
@@ -37,7 +37,9 @@ import TestSupport
         let restored = try configurator.restore(runtime)
         #expect(!restored.restored.isEmpty)
         let after = try root.snapshot()
-        #expect(after == before, "not as before: \(Set(after.keys).union(before.keys).filter { after[$0] != before[$0] }.sorted())")
+        #expect(
+            after == before,
+            "not as before: \(Set(after.keys).union(before.keys).filter { after[$0] != before[$0] }.sorted())")
     }
 
     @Test func oneBackupPerFileHoweverManyRuns() throws {
@@ -48,7 +50,8 @@ import TestSupport
         _ = try configurator.configure(.docker, plan: try samplePlan(endpoints: ["http://10.0.0.5:8080"]))
         // A different plan rewrites the file; the backup stays the bytes from before the first run.
         _ = try configurator.configure(.docker, plan: try samplePlan(endpoints: ["http://10.0.0.7:8080"]))
-        let originals = try FileManager.default.contentsOfDirectory(atPath: root.path + "/var/lib/harbor-satellite/runtime-backup/originals")
+        let originals = try FileManager.default.contentsOfDirectory(
+            atPath: root.path + "/var/lib/harbor-satellite/runtime-backup/originals")
         #expect(originals.count == 1)
         _ = try configurator.restore(.docker)
         #expect(root.read("etc/docker/daemon.json") == original)
@@ -120,7 +123,9 @@ extension RoundTripTests {
         let before = try root.snapshot()
         let configurator = RuntimeConfigurator(root: root.path)
         #expect(throws: RuntimeConfigError.self) { try configurator.configure(.containerd, plan: try samplePlan()) }
-        #expect(root.read("etc/containerd/certs.d/127.0.0.1:5000/hosts.toml") != nil, "the first file was written before the failure")
+        #expect(
+            root.read("etc/containerd/certs.d/127.0.0.1:5000/hosts.toml") != nil,
+            "the first file was written before the failure")
         _ = try configurator.restore(.containerd)
         #expect(try root.snapshot() == before, "not as before after the restore")
     }

@@ -23,13 +23,19 @@ import Testing
     @Test func roundTripsThroughJSON() throws {
         let original = state(
             upstreams: [.init(name: "u", url: "http://a")],
-            artifacts: [.init(upstream: "u", repository: try RepositoryName("a/b"), tag: try Tag("v1"), platforms: ["linux/arm64/v8"])])
+            artifacts: [
+                .init(
+                    upstream: "u", repository: try RepositoryName("a/b"), tag: try Tag("v1"),
+                    platforms: ["linux/arm64/v8"])
+            ])
         let data = try JSONEncoder().encode(original)
         #expect(try JSONDecoder().decode(DesiredState.self, from: data) == original)
     }
 
-    @Test(arguments: [("linux/amd64", "linux/amd64", true), ("linux/arm64", "linux/arm64/v8", true),
-                      ("linux/arm64/v8", "linux/arm64", false), ("linux/amd64", "windows/amd64", false)])
+    @Test(arguments: [
+        ("linux/amd64", "linux/amd64", true), ("linux/arm64", "linux/arm64/v8", true),
+        ("linux/arm64/v8", "linux/arm64", false), ("linux/amd64", "windows/amd64", false),
+    ])
     func platformSelection(selector: String, candidate: String, selected: Bool) throws {
         #expect(try Platform(parsing: selector).selects(try Platform(parsing: candidate)) == selected)
     }
@@ -41,7 +47,11 @@ import Testing
     }
 
     @Test func peersNeedTheSiteCredential() {
-        #expect(throws: DesiredStateError(field: "site.credential", "is required with peers: peers are asked with it and refuse requests without it")) {
+        #expect(
+            throws: DesiredStateError(
+                field: "site.credential",
+                "is required with peers: peers are asked with it and refuse requests without it")
+        ) {
             try Self.state(peers: ["http://10.0.0.2:5050"], site: nil).validate()
         }
         #expect(throws: DesiredStateError.self) {
@@ -51,13 +61,16 @@ import Testing
 
     @Test func aPeerIsListedOnceWithoutPath() {
         let site = DesiredState.Site(name: "hamburg", credential: "0123456789abcdef")
-        #expect(throws: DesiredStateError.self) { try Self.state(peers: ["http://a:1", "HTTP://A:1/"], site: site).validate() }
+        #expect(throws: DesiredStateError.self) {
+            try Self.state(peers: ["http://a:1", "HTTP://A:1/"], site: site).validate()
+        }
         #expect(throws: DesiredStateError.self) { try Self.state(peers: ["http://a:1/v2"], site: site).validate() }
         #expect(throws: Never.self) { try Self.state(peers: ["http://a:1", "https://b"], site: site).validate() }
     }
 
     @Test func credentialsStayOutOfDescriptions() {
-        let site = DesiredState.Site(name: "hamburg", credential: "0123456789abcdef-secret", previousCredential: "older-0123456789abcdef")
+        let site = DesiredState.Site(
+            name: "hamburg", credential: "0123456789abcdef-secret", previousCredential: "older-0123456789abcdef")
         #expect(!site.description.contains("secret"))
         #expect(!site.description.contains("older"))
     }

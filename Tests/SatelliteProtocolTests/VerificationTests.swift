@@ -4,14 +4,21 @@ import Testing
 
 /// The state's signature policy: where it applies, and what the state refuses, naming the field.
 @Suite struct VerificationTests {
-    static let key = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"
+    static let key =
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"
     static let upstream = DesiredState.Upstream(name: "central", url: "http://a")
 
-    static func state(_ verification: DesiredState.Verification?, artifact: DesiredState.Verification? = nil) throws -> DesiredState {
+    static func state(
+        _ verification: DesiredState.Verification?, artifact: DesiredState.Verification? = nil
+    ) throws -> DesiredState {
         DesiredState(
             generation: 1, upstreams: [upstream],
-            artifacts: [.init(upstream: "central", repository: try RepositoryName("apps/web"), tag: try Tag("v1"), verification: artifact),
-                        .init(upstream: "central", repository: try RepositoryName("apps/db"), tag: try Tag("v1"))],
+            artifacts: [
+                .init(
+                    upstream: "central", repository: try RepositoryName("apps/web"), tag: try Tag("v1"),
+                    verification: artifact),
+                .init(upstream: "central", repository: try RepositoryName("apps/db"), tag: try Tag("v1")),
+            ],
             verification: verification)
     }
 

@@ -1,31 +1,34 @@
 import Crypto
 import Foundation
 import Logging
-import SatelliteProtocol
-import Testing
-import TestSupport
 import Satellite
+import SatelliteProtocol
+import TestSupport
+import Testing
 
 /// How states are trusted before the agent applies them: operator files with a detached
 /// signature, and the state Ground Control sent, as saved for restarts.
 @Suite struct StateTrustTests {
-    static let document = Data("""
-    schemaVersion: 1
-    generation: 3
-    upstreams:
-      - name: central
-        url: http://127.0.0.1:5000
-    artifacts:
-      - upstream: central
-        repository: apps/app
-        tag: v1
-    """.utf8)
+    static let document = Data(
+        """
+        schemaVersion: 1
+        generation: 3
+        upstreams:
+          - name: central
+            url: http://127.0.0.1:5000
+        artifacts:
+          - upstream: central
+            repository: apps/app
+            tag: v1
+        """.utf8)
 
     let key = Curve25519.Signing.PrivateKey()
     var publicKey: String { key.publicKey.rawRepresentation.base64EncodedString() }
 
     func source(publicKey: String?) -> StateFileSource {
-        StateFileSource(options: .init(path: "/edge/state.yaml", publicKey: publicKey), inbox: DesiredStateInbox(), logger: Logger(label: "test"))
+        StateFileSource(
+            options: .init(path: "/edge/state.yaml", publicKey: publicKey), inbox: DesiredStateInbox(),
+            logger: Logger(label: "test"))
     }
 
     @Test func aStateFileWithoutAKeyNeedsNoSignature() throws {
@@ -51,10 +54,15 @@ import Satellite
         defer { directory.remove() }
         #expect(SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey).isNothing)
 
-        try SavedState.save(Self.document, signature: try StateSignature.sign(Self.document, with: key), in: DataDirectory(directory.path))
+        try SavedState.save(
+            Self.document, signature: try StateSignature.sign(Self.document, with: key),
+            in: DataDirectory(directory.path))
         let path = SavedState.path(in: DataDirectory(directory.path))
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
-        guard case .verified(let state, let document) = SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey) else {
+        guard
+            case .verified(let state, let document) = SavedState.load(
+                in: DataDirectory(directory.path), publicKey: publicKey)
+        else {
             Issue.record("the saved state did not verify")
             return
         }
@@ -62,13 +70,19 @@ import Satellite
 
         // Another key, or one byte changed: refused.
         let otherKey = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString()
-        #expect(SavedState.load(in: DataDirectory(directory.path), publicKey: otherKey).refusal?.contains("does not verify") == true)
+        #expect(
+            SavedState.load(in: DataDirectory(directory.path), publicKey: otherKey).refusal?.contains("does not verify")
+                == true)
         var contents = try Data(contentsOf: URL(fileURLWithPath: path))
         contents[contents.count - 2] ^= 0x01
         try contents.write(to: URL(fileURLWithPath: path))
-        #expect(SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey).refusal?.contains("does not verify") == true)
+        #expect(
+            SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey).refusal?.contains(
+                "does not verify") == true)
         try Data("no newline".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey).refusal?.contains("damaged") == true)
+        #expect(
+            SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey).refusal?.contains("damaged")
+                == true)
     }
 
     @Test func aStateSavedAsTwoFilesByAnOlderVersionIsReadAndReplaced() throws {
@@ -76,13 +90,18 @@ import Satellite
         defer { directory.remove() }
         let legacy = SavedState.legacyPaths(in: DataDirectory(directory.path))
         try Self.document.write(to: URL(fileURLWithPath: legacy.document))
-        try Data(try StateSignature.sign(Self.document, with: key).utf8).write(to: URL(fileURLWithPath: legacy.signature))
+        try Data(try StateSignature.sign(Self.document, with: key).utf8).write(
+            to: URL(fileURLWithPath: legacy.signature))
         guard case .verified = SavedState.load(in: DataDirectory(directory.path), publicKey: publicKey) else {
             Issue.record("the older layout was not read")
             return
         }
-        try SavedState.save(Self.document, signature: try StateSignature.sign(Self.document, with: key), in: DataDirectory(directory.path))
-        #expect(!FileManager.default.fileExists(atPath: legacy.document) && !FileManager.default.fileExists(atPath: legacy.signature))
+        try SavedState.save(
+            Self.document, signature: try StateSignature.sign(Self.document, with: key),
+            in: DataDirectory(directory.path))
+        #expect(
+            !FileManager.default.fileExists(atPath: legacy.document)
+                && !FileManager.default.fileExists(atPath: legacy.signature))
     }
 }
 
@@ -105,7 +124,9 @@ import Satellite
         // A change made before waiting is not missed.
         await signal.wait(beyond: seen)
 
-        let waiting = Task { await signal.wait(beyond: signal.version); return ContinuousClock.now }
+        let waiting = Task {
+            await signal.wait(beyond: signal.version); return ContinuousClock.now
+        }
         try await Task.sleep(for: .milliseconds(50))
         let notified = ContinuousClock.now
         signal.notify()

@@ -28,7 +28,8 @@ struct StrictJSONTests {
         // The same key spelt with an escape is the same key.
         .init(#"{"url":1,"\u0075rl":2}"#, #"the key "url" appears twice"#),
         .init(bytes: [0xEF, 0xBB, 0xBF] + Array(#"{"a":1}"#.utf8), "byte-order mark"),
-        .init(bytes: [0xFF, 0xFE] + Array(#"{"a":1}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, "UTF-16"),
+        .init(
+            bytes: [0xFF, 0xFE] + Array(#"{"a":1}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, "UTF-16"),
         .init(bytes: Array(#"{"a":1}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, "UTF-16"),
         .init(bytes: Array(#"{"a":""#.utf8) + [0xC0, 0xAF] + Array(#""}"#.utf8), "not valid UTF-8"),
         .init(bytes: Array(#"{"a":""#.utf8) + [0xED, 0xA0, 0x80] + Array(#""}"#.utf8), "not valid UTF-8"),
@@ -54,7 +55,8 @@ struct StrictJSONTests {
     }
 
     @Test func parsesWhatRFC8259Allows() throws {
-        let value = try StrictJSONParser.parse(Array(#" {"a":[1,-2.5e3,true,false,null,"é\u00e9\ud83d\ude00\n"],"b":{}} "#.utf8))
+        let value = try StrictJSONParser.parse(
+            Array(#" {"a":[1,-2.5e3,true,false,null,"é\u00e9\ud83d\ude00\n"],"b":{}} "#.utf8))
         guard case .object(let members) = value, case .array(let items) = members[0].value else {
             Issue.record("not an object with an array: \(value)")
             return
@@ -76,16 +78,27 @@ struct StrictJSONTests {
 
     @Test func decodesAndNamesUnknownFieldsWhenAsked() throws {
         let strict = StrictJSONDecoder(rejectsUnknownFields: true)
-        let decoded = try strict.decode(Settings.self, from: Array(#"{"interval":5,"labels":{"any":"key"},"at":"2026-11-26T02:00:00Z","nested":[{"tag":"x"}]}"#.utf8))
+        let decoded = try strict.decode(
+            Settings.self,
+            from: Array(
+                #"{"interval":5,"labels":{"any":"key"},"at":"2026-11-26T02:00:00Z","nested":[{"tag":"x"}]}"#.utf8))
         #expect(decoded.interval == 5 && decoded.labels == ["any": "key"] && decoded.nested == [Nested(tag: "x")])
         #expect(decoded.at == Date(timeIntervalSince1970: 1_795_658_400))
 
-        #expect(throws: StrictJSONError(path: "intervl", reason: "unknown field (fields: interval, name, labels, at, nested)")) {
+        #expect(
+            throws: StrictJSONError(
+                path: "intervl", reason: "unknown field (fields: interval, name, labels, at, nested)")
+        ) {
             try strict.decode(Settings.self, from: Array(#"{"interval":5,"intervl":6}"#.utf8))
         }
-        #expect(throws: StrictJSONError.self) { try strict.decode(Settings.self, from: Array(#"{"interval":5,"nested":[{"tag":"x","tga":"y"}]}"#.utf8)) }
+        #expect(throws: StrictJSONError.self) {
+            try strict.decode(Settings.self, from: Array(#"{"interval":5,"nested":[{"tag":"x","tga":"y"}]}"#.utf8))
+        }
         // Unknown fields pass when not asked to refuse them.
-        #expect(try StrictJSONDecoder(rejectsUnknownFields: false).decode(Settings.self, from: Array(#"{"interval":5,"new":1}"#.utf8)).interval == 5)
+        #expect(
+            try StrictJSONDecoder(rejectsUnknownFields: false).decode(
+                Settings.self, from: Array(#"{"interval":5,"new":1}"#.utf8)
+            ).interval == 5)
     }
 
     @Test(arguments: [#"{"interval":1.5}"#, #"{"interval":"5"}"#, #"{"interval":1e2}"#, #"{"interval":null}"#, #"{}"#])

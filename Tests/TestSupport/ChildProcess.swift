@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -132,7 +133,9 @@ public func runChecked(
 ) async throws -> String {
     let result = try await run(executable, arguments, environment: environment, timeout: timeout)
     guard result.status == 0 else {
-        throw TestSupportError("\(executable) \(arguments.joined(separator: " ")) exited \(result.status):\n\(result.output)\n\(result.error)")
+        throw TestSupportError(
+            "\(executable) \(arguments.joined(separator: " ")) exited \(result.status):\n\(result.output)\n\(result.error)"
+        )
     }
     return result.output
 }

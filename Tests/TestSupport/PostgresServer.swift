@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +25,9 @@ public actor PostgresServer {
     /// Runs a PostgreSQL client program (psql, pg_dump, pg_restore) against a database URL made
     /// by `makeDatabase`; returns its standard output.
     @discardableResult
-    public nonisolated func client(_ program: String, database url: String, _ arguments: [String]) async throws -> String {
+    public nonisolated func client(
+        _ program: String, database url: String, _ arguments: [String]
+    ) async throws -> String {
         guard let components = URLComponents(string: url), let port = components.port else {
             throw TestSupportError("not a database URL of this server: \(url)")
         }
@@ -35,9 +38,11 @@ public actor PostgresServer {
     }
 
     private static func psql(port: Int, database: String, _ arguments: [String]) async throws {
-        try await runChecked(try binary("psql"), [
-            "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1",
-        ] + arguments)
+        try await runChecked(
+            try binary("psql"),
+            [
+                "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1",
+            ] + arguments)
     }
 
     private func start() async throws -> Int {
@@ -53,27 +58,39 @@ public actor PostgresServer {
         let directory = try TemporaryDirectory("postgres")
         let data = directory.appending("data")
         // PostgreSQL refuses to run as root: run it as the postgres user, who must own the files.
-        let asPostgres: [String] = getuid() == 0 ? [try requireTool("setpriv", package: "util-linux"), "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] : []
+        let asPostgres: [String] =
+            getuid() == 0
+            ? [
+                try requireTool("setpriv", package: "util-linux"), "--reuid=postgres", "--regid=postgres",
+                "--init-groups", "--",
+            ] : []
         if getuid() == 0 {
             try await runChecked("/bin/chown", ["-R", "postgres:postgres", directory.path])
         }
         func command(_ program: String, _ arguments: [String]) -> (String, [String]) {
-            asPostgres.isEmpty ? (program, arguments) : (asPostgres[0], Array(asPostgres.dropFirst()) + [program] + arguments)
+            asPostgres.isEmpty
+                ? (program, arguments) : (asPostgres[0], Array(asPostgres.dropFirst()) + [program] + arguments)
         }
-        let (initProgram, initArguments) = command(initdb, ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
+        let (initProgram, initArguments) = command(
+            initdb, ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"])
         try await runChecked(initProgram, initArguments)
         let port = try freePort()
-        let (program, arguments) = command(postgres, [
-            "-D", data, "-p", String(port), "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
-            "-c", "fsync=off", "-c", "max_connections=200", "-c", "log_min_messages=warning",
-        ])
+        let (program, arguments) = command(
+            postgres,
+            [
+                "-D", data, "-p", String(port), "-k", directory.path, "-c", "listen_addresses=127.0.0.1",
+                "-c", "fsync=off", "-c", "max_connections=200", "-c", "log_min_messages=warning",
+            ])
         let process = try ChildProcess(program, arguments, logDirectory: directory.path)
         let psql = try binary("psql")
         try await poll("PostgreSQL to accept connections on \(port)", timeout: .seconds(60)) {
             guard process.isRunning else {
                 throw TestSupportError("PostgreSQL exited: \(process.errorOutput)")
             }
-            return (try? await run(psql, ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-c", "SELECT 1"]).status) == 0
+            return
+                (try? await run(
+                    psql, ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-c", "SELECT 1"]
+                ).status) == 0
         }
         stopAtExit(pid: process.pid, directory: directory.path)
         return port
@@ -83,12 +100,15 @@ public actor PostgresServer {
     /// which skips the version-picking wrappers in /usr/bin), else in PATH.
     public static func binary(_ name: String) throws -> String {
         let root = "/usr/lib/postgresql"
-        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted {
+            (Int($0) ?? 0) > (Int($1) ?? 0)
+        }
         for version in versions where FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/\(name)") {
             return "\(root)/\(version)/bin/\(name)"
         }
         if let path = try? requireTool(name, package: "postgresql") { return path }
-        throw TestSupportError("\(name) is not installed: run scripts/test.sh, which installs it (apt-get install postgresql)")
+        throw TestSupportError(
+            "\(name) is not installed: run scripts/test.sh, which installs it (apt-get install postgresql)")
     }
 
     private nonisolated(unsafe) static var serverPID: pid_t = 0

@@ -6,7 +6,9 @@ public let builtProductsDirectory: URL = {
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     var directory = executable.deletingLastPathComponent()
     // The test runner may sit inside a bundle directory; walk up to the build products.
-    while directory.path != "/" && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("satellite").path) {
+    while directory.path != "/"
+        && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("satellite").path)
+    {
         directory = directory.deletingLastPathComponent()
     }
     return directory
@@ -28,7 +30,8 @@ public func productPath(_ name: String) throws -> String {
         let path = directory.appendingPathComponent(name).path
         if FileManager.default.isExecutableFile(atPath: path) { return path }
     }
-    let build = ProcessInfo.processInfo.environment["SATELLITE_PRODUCTS"] == nil
+    let build =
+        ProcessInfo.processInfo.environment["SATELLITE_PRODUCTS"] == nil
         ? "run `swift build --build-tests` first" : "SATELLITE_PRODUCTS names that directory; build the product there"
     throw TestSupportError("\(name) is not built in \(productsDirectory.path): \(build)")
 }
@@ -44,7 +47,9 @@ public struct TemporaryDirectory: Sendable {
     public let path: String
 
     public init(_ label: String = "test") throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))").path
+        path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
+            .path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
@@ -64,7 +69,9 @@ public func poll(_ what: String, timeout: Duration = .seconds(30), _ condition: 
 }
 
 /// Polls until `value` gives something, or fails after `timeout`; returns what it gave.
-public func pollFor<T>(_ what: String, timeout: Duration = .seconds(30), _ value: () async throws -> T?) async throws -> T {
+public func pollFor<T>(
+    _ what: String, timeout: Duration = .seconds(30), _ value: () async throws -> T?
+) async throws -> T {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if let found = try await value() { return found }
@@ -119,5 +126,6 @@ public func requireTool(_ name: String, package: String) throws -> String {
         let candidate = directory + "/" + name
         if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
     }
-    throw TestSupportError("\(name) is not installed: run scripts/test.sh, which installs it (apt-get install \(package))")
+    throw TestSupportError(
+        "\(name) is not installed: run scripts/test.sh, which installs it (apt-get install \(package))")
 }

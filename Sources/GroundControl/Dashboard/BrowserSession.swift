@@ -20,7 +20,8 @@ enum BrowserSession {
     static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
 
     static func csrfToken(for session: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data("ground-control csrf".utf8), using: SymmetricKey(data: Data(session.utf8)))
+        let code = HMAC<SHA256>.authenticationCode(
+            for: Data("ground-control csrf".utf8), using: SymmetricKey(data: Data(session.utf8)))
         return Data(code).lowercaseHex
     }
 
@@ -41,7 +42,9 @@ enum BrowserSession {
         Cookie(name: name, value: value, maxAge: maxAge, path: "/", secure: true, httpOnly: true, sameSite: .lax)
     }
 
-    static func sessionCookie(_ value: String) -> Cookie { hostCookie(cookie, value: value, maxAge: Int(Fleet.sessionLifetime)) }
+    static func sessionCookie(_ value: String) -> Cookie {
+        hostCookie(cookie, value: value, maxAge: Int(Fleet.sessionLifetime))
+    }
 
     static func loginCookie(_ value: String) -> Cookie { hostCookie(loginCookie, value: value, maxAge: 3600) }
 

@@ -24,7 +24,10 @@ struct PageFrame {
         user = principal.user ?? principal.actor.description
         role = principal.role.rawValue
         csrf = BrowserSession.csrfToken(for: session)
-        nav = [("/", "Fleet"), ("/groups", "Groups"), ("/registries", "Registries"), ("/events", "Events"), ("/audit", "Audit log")].map {
+        nav = [
+            ("/", "Fleet"), ("/groups", "Groups"), ("/registries", "Registries"), ("/events", "Events"),
+            ("/audit", "Audit log"),
+        ].map {
             NavLink(href: $0.0, label: $0.1, current: $0.0 == section)
         }
         canOperate = principal.role >= .operator

@@ -16,14 +16,17 @@ extension GroundControlAPI {
                 let page = OverviewPage(
                     frame: frame, satellites: try await satelliteViews(), groups: try await fleet.groups().map(\.name),
                     query: query, now: Date())
-                return request.uri.queryParameters.get("fragment") == "fleet" ? templates.render(page, "fleet") : templates.render(page, "overview")
+                return request.uri.queryParameters.get("fragment") == "fleet"
+                    ? templates.render(page, "fleet") : templates.render(page, "overview")
             }
         }
         pages.get("satellites/:name") { request, context in
             try await page(request, context, section: "/", title: "Satellite") { frame in
                 let satellite = try await fleet.satellite(try Self.name(context, kind: "satellite name"))
-                let page = SatellitePage(frame: frame, satellite: satellite, groups: try await fleet.groups().map(\.name), now: Date())
-                return request.uri.queryParameters.get("fragment") == "status" ? templates.render(page, "status") : templates.render(page, "satellite")
+                let page = SatellitePage(
+                    frame: frame, satellite: satellite, groups: try await fleet.groups().map(\.name), now: Date())
+                return request.uri.queryParameters.get("fragment") == "status"
+                    ? templates.render(page, "status") : templates.render(page, "satellite")
             }
         }
         pages.get("groups") { request, context in
@@ -38,12 +41,14 @@ extension GroundControlAPI {
         pages.get("groups/:name") { request, context in
             try await page(request, context, section: "/groups", title: "Group") { frame in
                 let group = try await fleet.group(try Self.name(context, kind: "group name"))
-                return templates.render(GroupPage(frame: frame, group: group, satellites: try await satelliteViews(), now: Date()), "group")
+                return templates.render(
+                    GroupPage(frame: frame, group: group, satellites: try await satelliteViews(), now: Date()), "group")
             }
         }
         pages.get("registries") { request, context in
             try await page(request, context, section: "/registries", title: "Registries") { frame in
-                templates.render(RegistriesPage(frame: frame, registries: try await fleet.registries(), now: Date()), "registries")
+                templates.render(
+                    RegistriesPage(frame: frame, registries: try await fleet.registries(), now: Date()), "registries")
             }
         }
         pages.get("events") { request, context in
@@ -54,14 +59,18 @@ extension GroundControlAPI {
                     let name = try ResourceName(subscription.name, kind: "subscription name")
                     deliveries += try await fleet.deliveries(of: name, limit: 50).map { (subscription.name, $0) }
                 }
-                return templates.render(EventsPage(frame: frame, subscriptions: subscriptions, deliveries: deliveries, now: Date()), "events")
+                return templates.render(
+                    EventsPage(frame: frame, subscriptions: subscriptions, deliveries: deliveries, now: Date()),
+                    "events")
             }
         }
         pages.get("audit") { request, context in
             try await page(request, context, section: "/audit", title: "Audit log") { frame in
                 let filter = try Self.auditFilter(request.uri.queryParameters)
-                let before = try Self.integer(request.uri.queryParameters.get("before"), field: "before", range: 1...Int.max)
-                let entries = try await fleet.auditLog(limit: AuditPage.pageSize, before: before.map(Int64.init), filter: filter)
+                let before = try Self.integer(
+                    request.uri.queryParameters.get("before"), field: "before", range: 1...Int.max)
+                let entries = try await fleet.auditLog(
+                    limit: AuditPage.pageSize, before: before.map(Int64.init), filter: filter)
                 return templates.render(AuditPage(frame: frame, filter: filter, entries: entries, now: Date()), "audit")
             }
         }
@@ -85,7 +94,8 @@ extension GroundControlAPI {
     /// A page for the person logged in: rendered with its frame, failures thrown with that frame
     /// for the error middleware to render as the error page.
     func page(
-        _ request: Request, _ context: PageContext, section: String, title: String, render: (PageFrame) async throws -> String
+        _ request: Request, _ context: PageContext, section: String, title: String,
+        render: (PageFrame) async throws -> String
     ) async throws -> Response {
         let frame = PageFrame(title: title, section: section, principal: context.principal, session: context.session)
         do {

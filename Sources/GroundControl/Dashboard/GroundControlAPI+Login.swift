@@ -27,17 +27,24 @@ extension GroundControlAPI {
             let next = Self.localPath(form.next)
             // The form must repeat the random value its page set in a cookie: another site's form
             // cannot know it, so it cannot log this browser in as someone else.
-            guard let expected = request.cookies[BrowserSession.loginCookie]?.value, !expected.isEmpty, BrowserSession.constantTimeEqual(form.csrf ?? "", expected) else {
+            guard let expected = request.cookies[BrowserSession.loginCookie]?.value, !expected.isEmpty,
+                BrowserSession.constantTimeEqual(form.csrf ?? "", expected)
+            else {
                 return loginPage(next: next, error: "The login form had expired; please try again.", status: .forbidden)
             }
             guard let name = try? ResourceName(form.name ?? "", kind: "user name") else {
-                return loginPage(next: next, error: "A user name is lower-case letters, digits, '-', '_' or '.'.", status: .badRequest)
+                return loginPage(
+                    next: next, error: "A user name is lower-case letters, digits, '-', '_' or '.'.",
+                    status: .badRequest)
             }
             if let until = try await fleet.loginLockedUntil(name.value) {
                 let wait = Int(until.timeIntervalSinceNow.rounded(.up))
-                return loginPage(next: next, error: "Too many wrong passwords: try again in \(wait) s.", status: .tooManyRequests)
+                return loginPage(
+                    next: next, error: "Too many wrong passwords: try again in \(wait) s.", status: .tooManyRequests)
             }
-            guard let principal = try await fleet.principal(user: name, password: form.password ?? ""), let user = principal.user else {
+            guard let principal = try await fleet.principal(user: name, password: form.password ?? ""),
+                let user = principal.user
+            else {
                 try await fleet.recordLoginFailure(name.value)
                 return loginPage(next: next, error: "Wrong name or password.", status: .unauthorized)
             }
@@ -76,7 +83,7 @@ extension GroundControlAPI {
     /// Where to go after logging in: a path on this server, never another site (`//host`, `/\host`).
     static func localPath(_ value: String?) -> String {
         guard let value, value.hasPrefix("/"), !value.hasPrefix("//"), !value.hasPrefix("/\\"), value.count <= 2000,
-              !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\\" })
+            !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\\" })
         else { return "/" }
         return value
     }

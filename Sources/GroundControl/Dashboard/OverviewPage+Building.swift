@@ -37,7 +37,10 @@ extension OverviewPage {
 
         /// The query string with `changes` applied; empty values left out.
         func string(_ changes: [String: String] = [:]) -> String {
-            var values = ["q": q, "state": state, "group": group, "site": site, "sort": sort == "name" ? "" : sort, "page": page == 1 ? "" : "\(page)"]
+            var values = [
+                "q": q, "state": state, "group": group, "site": site, "sort": sort == "name" ? "" : sort,
+                "page": page == 1 ? "" : "\(page)",
+            ]
             values.merge(changes) { $1 }
             var components = URLComponents()
             components.queryItems = values.keys.sorted().compactMap { key in
@@ -71,11 +74,14 @@ extension OverviewPage {
         let fromPeers = transfers.reduce(Int64(0)) { $0 + $1.fromPeersBytes }
         let fromUpstreams = transfers.reduce(Int64(0)) { $0 + $1.fromUpstreamBytes }
         let columns: [(String, String?)] = [
-            ("Name", "name"), ("State", "state"), ("Site", "site"), ("Groups", nil), ("Generation", nil), ("Failed", nil), ("Last seen", "seen"),
+            ("Name", "name"), ("State", "state"), ("Site", "site"), ("Groups", nil), ("Generation", nil),
+            ("Failed", nil), ("Last seen", "seen"),
         ]
         return Fleet(
             counts: states.map { state in
-                StateCount(state: state, count: satellites.count { $0.state == state }, href: "/" + query.string(["state": state, "page": ""]))
+                StateCount(
+                    state: state, count: satellites.count { $0.state == state },
+                    href: "/" + query.string(["state": state, "page": ""]))
             },
             behind: satellites.count { $0.drift.behind },
             failing: satellites.count { $0.lastSync?.failed ?? false },
@@ -100,16 +106,19 @@ extension OverviewPage {
 
     static func row(_ satellite: SatelliteView, now: Date) -> Row {
         let failures = satellite.lastSync?.failures?.count ?? 0
-        let failed: String? = switch (failures, satellite.lastSync?.succeeded) {
-        case (0, false): "sync failed"
-        case (0, _): nil
-        default: "\(failures) failed"
-        }
+        let failed: String? =
+            switch (failures, satellite.lastSync?.succeeded) {
+            case (0, false): "sync failed"
+            case (0, _): nil
+            default: "\(failures) failed"
+            }
         return Row(
-            name: satellite.name, state: satellite.state, site: satellite.site ?? "—", groups: satellite.groups.joined(separator: ", "),
+            name: satellite.name, state: satellite.state, site: satellite.site ?? "—",
+            groups: satellite.groups.joined(separator: ", "),
             generation: "\(satellite.appliedGeneration.map(String.init) ?? "—") / \(satellite.desiredGeneration)",
             behind: satellite.drift.behind, failed: failed,
-            lastSeen: DashboardFormat.ago(satellite.lastSeen, now: now), lastSeenAt: DashboardFormat.timestamp(satellite.lastSeen))
+            lastSeen: DashboardFormat.ago(satellite.lastSeen, now: now),
+            lastSeenAt: DashboardFormat.timestamp(satellite.lastSeen))
     }
 
     static func sorted(_ satellites: [SatelliteView], by sort: String) -> [SatelliteView] {

@@ -11,13 +11,16 @@ extension SatellitePage {
         status = Self.status(satellite, now: now)
         liveURL = "/satellites/\(satellite.name)?fragment=status"
         labels = satellite.labels.sorted { $0.key < $1.key }.map { Fact(label: $0.key, value: $0.value, title: "") }
-        self.groups = satellite.groups.map { Membership(name: $0, removeURL: "/api/v1/satellites/\(satellite.name)/groups/\($0)") }
+        self.groups = satellite.groups.map {
+            Membership(name: $0, removeURL: "/api/v1/satellites/\(satellite.name)/groups/\($0)")
+        }
         otherGroups = groups.filter { !satellite.groups.contains($0) }.map { Choice(value: $0, selected: false) }
         hasOtherGroups = !otherGroups.isEmpty
         hasLabels = !labels.isEmpty
         let settings = satellite.settings
         self.settings = SatelliteSettingsForm(
-            syncIntervalSeconds: settings.syncIntervalSeconds, heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
+            syncIntervalSeconds: settings.syncIntervalSeconds,
+            heartbeatIntervalSeconds: settings.heartbeatIntervalSeconds,
             logLevels: Self.logLevels.map { Choice(value: $0, selected: $0 == settings.logLevel) },
             runtimes: (settings.runtimes ?? []).joined(separator: ", "),
             cacheMaxBytes: settings.cacheMaxBytes.map(String.init) ?? "")
@@ -32,41 +35,64 @@ extension SatellitePage {
             Fact(label: "Site", value: satellite.site ?? "—", title: ""),
             Fact(
                 label: "Approval", value: satellite.awaitingApproval == true ? "awaits an admin" : "approved",
-                title: satellite.awaitingApproval == true ? "Enrolled with an operator's token: no registry password or site credential until an admin approves it" : ""),
+                title: satellite.awaitingApproval == true
+                    ? "Enrolled with an operator's token: no registry password or site credential until an admin approves it"
+                    : ""),
             Fact(label: "Desired generation", value: "\(satellite.desiredGeneration)", title: ""),
-            Fact(label: "Applied generation", value: satellite.appliedGeneration.map(String.init) ?? "none yet", title: ""),
-            Fact(label: "Last seen", value: DashboardFormat.ago(satellite.lastSeen, now: now), title: DashboardFormat.timestamp(satellite.lastSeen)),
-            Fact(label: "Last sync", value: lastSync(satellite.lastSync, now: now), title: DashboardFormat.timestamp(satellite.lastSync?.finishedAt)),
-            Fact(label: "Disk used / free", value: "\(DashboardFormat.bytes(satellite.diskUsedBytes)) / \(DashboardFormat.bytes(satellite.diskFreeBytes))", title: ""),
+            Fact(
+                label: "Applied generation", value: satellite.appliedGeneration.map(String.init) ?? "none yet",
+                title: ""),
+            Fact(
+                label: "Last seen", value: DashboardFormat.ago(satellite.lastSeen, now: now),
+                title: DashboardFormat.timestamp(satellite.lastSeen)),
+            Fact(
+                label: "Last sync", value: lastSync(satellite.lastSync, now: now),
+                title: DashboardFormat.timestamp(satellite.lastSync?.finishedAt)),
+            Fact(
+                label: "Disk used / free",
+                value:
+                    "\(DashboardFormat.bytes(satellite.diskUsedBytes)) / \(DashboardFormat.bytes(satellite.diskFreeBytes))",
+                title: ""),
             Fact(label: "Version", value: satellite.version ?? "—", title: ""),
-            Fact(label: "Registered", value: DashboardFormat.ago(satellite.registeredAt, now: now), title: DashboardFormat.timestamp(satellite.registeredAt)),
+            Fact(
+                label: "Registered", value: DashboardFormat.ago(satellite.registeredAt, now: now),
+                title: DashboardFormat.timestamp(satellite.registeredAt)),
         ]
         if let cached = satellite.cachedManifests {
             facts.append(Fact(label: "Pulled through", value: "\(cached) manifests held", title: ""))
         }
         if let transfer = satellite.transfer {
-            facts.append(Fact(
-                label: "Fetched from upstreams / peers",
-                value: "\(DashboardFormat.bytes(transfer.fromUpstreamBytes)) / \(DashboardFormat.bytes(transfer.fromPeersBytes))", title: ""))
+            facts.append(
+                Fact(
+                    label: "Fetched from upstreams / peers",
+                    value:
+                        "\(DashboardFormat.bytes(transfer.fromUpstreamBytes)) / \(DashboardFormat.bytes(transfer.fromPeersBytes))",
+                    title: ""))
         }
         if let address = satellite.advertisedURL {
             facts.append(Fact(label: "Address for site peers", value: address, title: ""))
         }
         for robot in satellite.robots ?? [] {
-            facts.append(Fact(
-                label: "Robot on \(robot.registry)", value: "\(robot.name), expires \(DashboardFormat.within(robot.expiresAt, now: now))",
-                title: DashboardFormat.timestamp(robot.expiresAt)))
+            facts.append(
+                Fact(
+                    label: "Robot on \(robot.registry)",
+                    value: "\(robot.name), expires \(DashboardFormat.within(robot.expiresAt, now: now))",
+                    title: DashboardFormat.timestamp(robot.expiresAt)))
         }
         let failures = (satellite.lastSync?.failures ?? []).map {
             Failure(reference: $0.reference, reason: $0.reason.rawValue, message: $0.message)
         }
         let heldBack = (satellite.heldBack ?? []).map {
-            HeldBack(artifact: $0.repository + ($0.tag.map { ":" + $0 } ?? ""), digest: DashboardFormat.short($0.digest.description), reason: $0.reason)
+            HeldBack(
+                artifact: $0.repository + ($0.tag.map { ":" + $0 } ?? ""),
+                digest: DashboardFormat.short($0.digest.description), reason: $0.reason)
         }
         return Status(
             name: satellite.name, state: satellite.state, behind: satellite.drift.behind, facts: facts,
-            failures: failures, missing: satellite.drift.missing, heldBack: heldBack, asOf: DashboardFormat.timestamp(now),
-            hasFailures: !failures.isEmpty, hasMissing: !satellite.drift.missing.isEmpty, hasHeldBack: !heldBack.isEmpty)
+            failures: failures, missing: satellite.drift.missing, heldBack: heldBack,
+            asOf: DashboardFormat.timestamp(now),
+            hasFailures: !failures.isEmpty, hasMissing: !satellite.drift.missing.isEmpty, hasHeldBack: !heldBack.isEmpty
+        )
     }
 
     static func lastSync(_ sync: SyncResult?, now: Date) -> String {

@@ -26,7 +26,10 @@ public actor EventDeliverer: Service {
     static let timeout: TimeInterval = 10
     static let longestBackoff: TimeInterval = 300
 
-    public init(fleet: Fleet, interval: Duration = .milliseconds(250), logger: Logger, ready: @escaping @Sendable () async -> Void = {}) {
+    public init(
+        fleet: Fleet, interval: Duration = .milliseconds(250), logger: Logger,
+        ready: @escaping @Sendable () async -> Void = {}
+    ) {
         self.fleet = fleet
         self.interval = interval
         self.logger = logger
@@ -37,8 +40,10 @@ public actor EventDeliverer: Service {
         await ready()
         // A redirect is a failed delivery, retried and shown: following one would send the signed
         // body to a place nobody subscribed (a 307), or turn it into a GET without one (a 302).
-        let http = HTTPClient(configuration: .init(
-            redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(Int64(Self.timeout)))))
+        let http = HTTPClient(
+            configuration: .init(
+                redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(5), read: .seconds(Int64(Self.timeout)))))
         // Cancelled at a graceful shutdown: a send under way is cut short rather than waited for
         // (its event is not marked delivered, so the next start sends it again).
         await cancelWhenGracefulShutdown { await self.deliverWhileRunning(http) }
@@ -52,7 +57,8 @@ public actor EventDeliverer: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 do {
-                    for target in try await fleet.claimDueSubscriptions(owner: owner, lease: Self.lease) where !inFlight.contains(target.name) {
+                    for target in try await fleet.claimDueSubscriptions(owner: owner, lease: Self.lease)
+                    where !inFlight.contains(target.name) {
                         inFlight.insert(target.name)
                         group.addTask { await self.deliver(target, with: http) }
                     }
@@ -95,9 +101,12 @@ public actor EventDeliverer: Service {
                         target.name, event: event, attempt: failures + 1, status: status, error: error, owner: owner,
                         retryAfter: retryAfter, lease: Self.lease)
                     guard delivered else {
-                        logger.info("event not delivered; trying again later", metadata: [
-                            "subscription": "\(target.name)", "event": "\(event.id)", "error": "\(error ?? "status \(status ?? 0)")",
-                        ])
+                        logger.info(
+                            "event not delivered; trying again later",
+                            metadata: [
+                                "subscription": "\(target.name)", "event": "\(event.id)",
+                                "error": "\(error ?? "status \(status ?? 0)")",
+                            ])
                         return
                     }
                     cursor = event.id
@@ -110,7 +119,9 @@ public actor EventDeliverer: Service {
         }
     }
 
-    private func send(_ event: Fleet.Event, to target: Fleet.DeliveryTarget, with http: HTTPClient) async -> (status: Int?, error: String?) {
+    private func send(
+        _ event: Fleet.Event, to target: Fleet.DeliveryTarget, with http: HTTPClient
+    ) async -> (status: Int?, error: String?) {
         // Checked at every delivery: a name may resolve elsewhere than when it was subscribed.
         do throws(GroundControlError) {
             guard let url = URL(string: target.url) else { return (nil, "the subscription's URL does not parse") }
@@ -128,7 +139,10 @@ public actor EventDeliverer: Service {
             let response = try await http.execute(request, timeout: .seconds(Int64(Self.timeout)))
             // The answer's body is not used; read a little of it so the connection can be reused.
             _ = try? await response.body.collect(upTo: 64 * 1024)
-            return (Int(response.status.code), (200..<300).contains(Int(response.status.code)) ? nil : "HTTP \(response.status.code)")
+            return (
+                Int(response.status.code),
+                (200..<300).contains(Int(response.status.code)) ? nil : "HTTP \(response.status.code)"
+            )
         } catch {
             return (nil, String("\(error)".prefix(300)))
         }
@@ -151,7 +165,8 @@ public actor EventDeliverer: Service {
     static func cloudEvent(_ event: Fleet.Event) -> Data {
         let data = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) ?? [String: String]()
         let envelope: [String: Any] = [
-            "specversion": "1.0", "id": String(event.id), "source": "/ground-control", "type": event.type, "subject": event.subject,
+            "specversion": "1.0", "id": String(event.id), "source": "/ground-control", "type": event.type,
+            "subject": event.subject,
             "time": event.at.formatted(.iso8601), "datacontenttype": "application/json", "data": data,
         ]
         return (try? JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys])) ?? Data()

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,14 +20,17 @@ public struct EventTargetPolicy: Sendable {
     /// The URL's form: http or https, a host, no user-info (it would be shown to every viewer
     /// and written in the audit log), at most 2,000 bytes.
     static func validatedURL(_ raw: String) throws(GroundControlError) -> URL {
-        guard raw.utf8.count <= 2000, let url = URL(string: raw), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-              let host = url.host, !host.isEmpty
+        guard raw.utf8.count <= 2000, let url = URL(string: raw),
+            ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+            let host = url.host, !host.isEmpty
         else {
             throw GroundControlError(.invalidField, "url: must be an http:// or https:// URL")
         }
         guard url.user == nil && url.password == nil else {
             throw GroundControlError(
-                .invalidField, "url: may not carry a user name or password (every viewer sees the URL); the secret signs each delivery instead")
+                .invalidField,
+                "url: may not carry a user name or password (every viewer sees the URL); the secret signs each delivery instead"
+            )
         }
         return url
     }
@@ -43,7 +47,8 @@ public struct EventTargetPolicy: Sendable {
             if let reason = Self.forbidden(address, own: own) {
                 throw GroundControlError(
                     .invalidField,
-                    "url: \(host) is \(address == host ? "" : "at \(address), ")\(reason); events go there only if the server is started with --event-allow-host \(host)")
+                    "url: \(host) is \(address == host ? "" : "at \(address), ")\(reason); events go there only if the server is started with --event-allow-host \(host)"
+                )
             }
         }
     }
@@ -71,7 +76,9 @@ public struct EventTargetPolicy: Sendable {
         if bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80 { return "a link-local address" }
         if bytes[0] == 0xff { return "a multicast address" }
         // IPv4 mapped (::ffff:a.b.c.d) or compatible (::a.b.c.d): the IPv4 address decides.
-        if bytes[0..<10].allSatisfy({ $0 == 0 }) && ((bytes[10] == 0xff && bytes[11] == 0xff) || (bytes[10] == 0 && bytes[11] == 0)) {
+        if bytes[0..<10].allSatisfy({ $0 == 0 })
+            && ((bytes[10] == 0xff && bytes[11] == 0xff) || (bytes[10] == 0 && bytes[11] == 0))
+        {
             let embedded = bytes[12..<16].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
             return forbidden(v4: embedded)
         }
@@ -107,7 +114,8 @@ public struct EventTargetPolicy: Sendable {
         var addresses: [String] = []
         var cursor: UnsafeMutablePointer<addrinfo>? = first
         while let entry = cursor {
-            if let address = entry.pointee.ai_addr, let numeric = numericHost(address, length: entry.pointee.ai_addrlen) {
+            if let address = entry.pointee.ai_addr, let numeric = numericHost(address, length: entry.pointee.ai_addrlen)
+            {
                 addresses.append(numeric)
             }
             cursor = entry.pointee.ai_next
@@ -125,7 +133,8 @@ public struct EventTargetPolicy: Sendable {
         while let entry = cursor {
             if let address = entry.pointee.ifa_addr {
                 let family = Int32(address.pointee.sa_family)
-                let length = socklen_t(family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+                let length = socklen_t(
+                    family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
                 if family == AF_INET || family == AF_INET6, let numeric = numericHost(address, length: length) {
                     addresses.insert(numeric)
                 }
@@ -137,7 +146,9 @@ public struct EventTargetPolicy: Sendable {
 
     private static func numericHost(_ address: UnsafePointer<sockaddr>, length: socklen_t) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-        guard getnameinfo(address, length, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 else { return nil }
+        guard getnameinfo(address, length, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 else {
+            return nil
+        }
         // A scoped link-local address (fe80::1%eth0): the scope is not part of the address.
         let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return text.split(separator: "%").first.map(String.init)

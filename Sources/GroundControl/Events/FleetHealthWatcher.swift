@@ -10,7 +10,9 @@ public struct FleetHealthWatcher: Service {
     let logger: Logger
     let ready: @Sendable () async -> Void
 
-    public init(fleet: Fleet, interval: Duration = .seconds(5), logger: Logger, ready: @escaping @Sendable () async -> Void = {}) {
+    public init(
+        fleet: Fleet, interval: Duration = .seconds(5), logger: Logger, ready: @escaping @Sendable () async -> Void = {}
+    ) {
         self.fleet = fleet
         self.interval = interval
         self.logger = logger

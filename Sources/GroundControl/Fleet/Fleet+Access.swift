@@ -12,20 +12,28 @@ extension Fleet {
         return try await change(by: .groundControl) { changes in
             let records = changes.records
             guard let holder = try await records.satellites.tokenHolder(tokenHash: tokenHash) else {
-                throw GroundControlError(.tokenInvalid, "token: unknown or already used; ask for a new one (satctl satellites token NAME)")
+                throw GroundControlError(
+                    .tokenInvalid, "token: unknown or already used; ask for a new one (satctl satellites token NAME)")
             }
             let name = holder.name
             guard let expires = holder.expiresAt, expires > at else {
-                throw GroundControlError(.tokenExpired, "token: expired; ask for a new one (satctl satellites token \(name))")
+                throw GroundControlError(
+                    .tokenExpired, "token: expired; ask for a new one (satctl satellites token \(name))")
             }
-            guard try await records.satellites.register(name, tokenHash: tokenHash, credentialHash: Secret.hash(credential), at: at) else {
-                throw GroundControlError(.tokenInvalid, "token: unknown or already used; ask for a new one (satctl satellites token \(name))")
+            guard
+                try await records.satellites.register(
+                    name, tokenHash: tokenHash, credentialHash: Secret.hash(credential), at: at)
+            else {
+                throw GroundControlError(
+                    .tokenInvalid, "token: unknown or already used; ask for a new one (satctl satellites token \(name))"
+                )
             }
             try await changes.touch(satellite: name)
             changes.audit("satellite.register", name, by: .satellite(name))
             try await startHealth(of: name, records)
             try changes.emit(.satelliteRegistered, subject: name)
-            return RegistrationResponse(name: name, credential: credential, publicKey: publicKey, settings: holder.settings)
+            return RegistrationResponse(
+                name: name, credential: credential, publicKey: publicKey, settings: holder.settings)
         }
     }
 
@@ -40,8 +48,12 @@ extension Fleet {
     /// The satellite a credential belongs to. The first use of a rotated credential retires the old one.
     public func authenticateSatellite(credential: String) async throws -> SatelliteIdentity {
         let hash = Secret.hash(credential)
-        let holder = try await store.read { records in try await records.satellites.credentialHolder(credentialHash: hash) }
-        guard let holder else { throw GroundControlError(.unauthorized, "the satellite credential is unknown or revoked") }
+        let holder = try await store.read { records in
+            try await records.satellites.credentialHolder(credentialHash: hash)
+        }
+        guard let holder else {
+            throw GroundControlError(.unauthorized, "the satellite credential is unknown or revoked")
+        }
         let name = try ResourceName(holder.name)
         guard holder.isNext else { return SatelliteIdentity(name: name, revision: holder.revision) }
         let revision = try await change(by: .satellite(name.value)) { changes in
@@ -83,7 +95,7 @@ extension Fleet {
             return try await records.meta.value(MetaKey.signingKey)
         }
         guard let stored, let raw = Data(base64Encoded: stored),
-              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
         else {
             throw FleetStoreError.corrupt("fleet_meta.signing_key is not an Ed25519 key")
         }

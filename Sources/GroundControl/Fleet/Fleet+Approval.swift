@@ -11,7 +11,9 @@ extension Fleet {
     /// needs.
     public func approveSatellite(_ name: ResourceName, by principal: Principal) async throws {
         guard principal.mayApproveSatellites else {
-            throw GroundControlError(.forbidden, "\(principal.actor) has the role \(principal.role.rawValue); approving a satellite needs admin")
+            throw GroundControlError(
+                .forbidden,
+                "\(principal.actor) has the role \(principal.role.rawValue); approving a satellite needs admin")
         }
         try await change(by: principal.actor) { changes in
             guard let approved = try await changes.records.satellites.approve(name.value) else {
@@ -48,6 +50,7 @@ extension FleetConfiguration {
         throw GroundControlError(
             .approvalRequired,
             "satellite '\(satellite.name)' was enrolled with a token an operator issued and awaits an admin's approval "
-                + "(satctl satellites approve \(satellite.name)): its state holds \(secrets.joined(separator: " and "))")
+                + "(satctl satellites approve \(satellite.name)): its state holds \(secrets.joined(separator: " and "))"
+        )
     }
 }

@@ -1,4 +1,3 @@
-
 import Foundation
 import OCI
 import SatelliteProtocol
@@ -22,16 +21,21 @@ extension Fleet {
 
     /// The satellite's state for a bundle; with `since`, what the bundle of that generation held.
     /// The bundle goes to whoever asks for it, so a site's credential goes only to an admin.
-    public func bundleState(of name: ResourceName, since: Int64?, for principal: Principal = .bootstrapAdmin) async throws -> BundleState {
+    public func bundleState(
+        of name: ResourceName, since: Int64?, for principal: Principal = .bootstrapAdmin
+    ) async throws -> BundleState {
         let inputs = try await stateInputs(of: name)
         // A revoked satellite gets nothing more, by link or by hand.
         guard inputs.status != "revoked" else {
-            throw GroundControlError(.revoked, "satellite '\(name)' is revoked: issue a token (satctl satellites token) to let it rejoin first")
+            throw GroundControlError(
+                .revoked,
+                "satellite '\(name)' is revoked: issue a token (satctl satellites token) to let it rejoin first")
         }
         if let site = inputs.site, !principal.mayApproveSatellites {
             throw GroundControlError(
                 .forbidden,
-                "satellite '\(name)' is at site '\(site.name)': its bundle carries the site's credential, which only an admin may take")
+                "satellite '\(name)' is at site '\(site.name)': its bundle carries the site's credential, which only an admin may take"
+            )
         }
         let state = try await configuration().desiredState(of: inputs, signingKey: try await signingKey())
         var carried = state
@@ -46,11 +50,14 @@ extension Fleet {
         let signature = try StateSignature.sign(Data(document), with: try await signingKey())
         var base = Set<Digest>()
         if let since {
-            let carried = try await store.read { records in try await records.bundles.digests(of: name.value, generation: since) }
+            let carried = try await store.read { records in
+                try await records.bundles.digests(of: name.value, generation: since)
+            }
             guard let carried else {
                 throw GroundControlError(
                     .bundleBaseUnknown,
-                    "no bundle of generation \(since) was made for satellite '\(name)' (or it is no longer kept): make a full bundle, without since")
+                    "no bundle of generation \(since) was made for satellite '\(name)' (or it is no longer kept): make a full bundle, without since"
+                )
             }
             base = Set(carried.compactMap { try? Digest($0) })
         }
@@ -58,12 +65,17 @@ extension Fleet {
     }
 
     /// Remembers what a bundle carried once it was written out whole; keeps the newest few.
-    public func recordBundle(of name: ResourceName, generation: Int64, digests: Set<Digest>, since: Int64?, by actor: Actor = .admin) async throws {
+    public func recordBundle(
+        of name: ResourceName, generation: Int64, digests: Set<Digest>, since: Int64?, by actor: Actor = .admin
+    ) async throws {
         let carried = digests.map(\.string).sorted()
         let at = Self.milliseconds(now())
         try await change(by: actor) { changes in
-            try await changes.records.bundles.record(of: name.value, generation: generation, at: at, digests: carried, keep: Self.bundlesKept)
-            changes.audit("satellite.bundle", name.value, since.map { "generation \(generation) since \($0)" } ?? "generation \(generation)")
+            try await changes.records.bundles.record(
+                of: name.value, generation: generation, at: at, digests: carried, keep: Self.bundlesKept)
+            changes.audit(
+                "satellite.bundle", name.value,
+                since.map { "generation \(generation) since \($0)" } ?? "generation \(generation)")
         }
     }
 }

@@ -21,13 +21,18 @@ extension Fleet {
     func claimDueSubscriptions(owner: String, lease: TimeInterval) async throws -> [DeliveryTarget] {
         let at = Self.milliseconds(now())
         let until = Self.milliseconds(now().addingTimeInterval(lease))
-        guard try await !store.read({ records in try await records.subscriptions.due(at: at, owner: owner) }).isEmpty else { return [] }
+        guard try await !store.read({ records in try await records.subscriptions.due(at: at, owner: owner) }).isEmpty
+        else { return [] }
         return try await store.transaction { records in
             var targets: [DeliveryTarget] = []
             for due in try await records.subscriptions.due(at: at, owner: owner) {
-                guard try await records.subscriptions.claim(due.name, owner: owner, at: at, until: until) else { continue }
-                targets.append(DeliveryTarget(
-                    name: due.name, url: due.url, secret: due.secret, types: Set(due.types), cursor: due.cursor, failures: due.failures))
+                guard try await records.subscriptions.claim(due.name, owner: owner, at: at, until: until) else {
+                    continue
+                }
+                targets.append(
+                    DeliveryTarget(
+                        name: due.name, url: due.url, secret: due.secret, types: Set(due.types), cursor: due.cursor,
+                        failures: due.failures))
             }
             return targets
         }
@@ -39,26 +44,32 @@ extension Fleet {
 
     /// Moves the cursor past events the subscription does not want.
     func passOver(_ subscription: String, through id: Int64, owner: String) async throws {
-        try await store.transaction { records in try await records.subscriptions.advance(subscription, to: id, owner: owner) }
+        try await store.transaction { records in
+            try await records.subscriptions.advance(subscription, to: id, owner: owner)
+        }
     }
 
     /// Logs an attempt; a success moves the cursor and renews the lease for `lease`, a failure
     /// sets the next try `retryAfter` on and gives the lease up.
     func recordAttempt(
-        _ subscription: String, event: Event, attempt: Int, status: Int?, error: String?, owner: String, retryAfter: TimeInterval?,
+        _ subscription: String, event: Event, attempt: Int, status: Int?, error: String?, owner: String,
+        retryAfter: TimeInterval?,
         lease: TimeInterval
     ) async throws {
         let logged = DeliveryAttemptRecord(
-            subscription: subscription, eventID: event.id, eventType: event.type, at: Self.milliseconds(now()), attempt: attempt,
+            subscription: subscription, eventID: event.id, eventType: event.type, at: Self.milliseconds(now()),
+            attempt: attempt,
             status: status, error: error)
         let retryAt = retryAfter.map { Self.milliseconds(now().addingTimeInterval($0)) }
         let leaseUntil = Self.milliseconds(now().addingTimeInterval(lease))
         try await store.transaction { records in
             try await records.subscriptions.logAttempt(logged)
             if let retryAt {
-                try await records.subscriptions.recordFailure(of: subscription, owner: owner, retryAt: retryAt, error: error)
+                try await records.subscriptions.recordFailure(
+                    of: subscription, owner: owner, retryAt: retryAt, error: error)
             } else {
-                try await records.subscriptions.recordSuccess(of: subscription, owner: owner, through: event.id, leaseUntil: leaseUntil)
+                try await records.subscriptions.recordSuccess(
+                    of: subscription, owner: owner, through: event.id, leaseUntil: leaseUntil)
             }
         }
     }

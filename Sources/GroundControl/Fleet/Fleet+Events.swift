@@ -16,12 +16,16 @@ extension Fleet {
 
     // MARK: Subscriptions
 
-    public func putSubscription(_ name: ResourceName, _ definition: SubscriptionDefinition, by actor: Actor) async throws -> (SubscriptionView, created: Bool) {
+    public func putSubscription(
+        _ name: ResourceName, _ definition: SubscriptionDefinition, by actor: Actor
+    ) async throws -> (SubscriptionView, created: Bool) {
         try await eventTargets.check(try EventTargetPolicy.validatedURL(definition.url))
         let types = definition.types ?? []
         for type in types where FleetEventType(rawValue: type) == nil {
             throw GroundControlError(
-                .invalidField, "types: '\(type.prefix(60))' is not an event type (\(FleetEventType.allCases.map(\.rawValue).joined(separator: ", ")))")
+                .invalidField,
+                "types: '\(type.prefix(60))' is not an event type (\(FleetEventType.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         if let secret = definition.secret, !(16...512).contains(secret.unicodeScalars.count) {
             throw GroundControlError(.invalidField, "secret: must be 16 to 512 characters")
@@ -31,14 +35,17 @@ extension Fleet {
             let records = changes.records
             let existed = try await records.subscriptions.exists(name.value)
             if existed {
-                try await records.subscriptions.update(name.value, url: definition.url, types: types, secret: definition.secret)
+                try await records.subscriptions.update(
+                    name.value, url: definition.url, types: types, secret: definition.secret)
             } else {
                 guard let secret = definition.secret else {
-                    throw GroundControlError(.invalidField, "secret: is required for a new subscription (it signs each delivery)")
+                    throw GroundControlError(
+                        .invalidField, "secret: is required for a new subscription (it signs each delivery)")
                 }
                 // A new subscription hears what happens from now on.
                 try await records.subscriptions.create(
-                    SubscriptionRecord(name: name.value, url: definition.url, secret: secret, types: types, createdAt: at))
+                    SubscriptionRecord(
+                        name: name.value, url: definition.url, secret: secret, types: types, createdAt: at))
             }
             changes.audit(existed ? "subscription.update" : "subscription.create", name.value, definition.url)
             return !existed
@@ -70,6 +77,8 @@ extension Fleet {
     public func deliveries(of name: ResourceName, limit: Int = 100) async throws -> [DeliveryAttempt] {
         _ = try await subscription(name)
         let limit = max(1, min(limit, 1000))
-        return try await store.read { records in try await records.subscriptions.deliveries(of: name.value, limit: limit) }
+        return try await store.read { records in
+            try await records.subscriptions.deliveries(of: name.value, limit: limit)
+        }
     }
 }

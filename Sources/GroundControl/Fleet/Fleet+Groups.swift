@@ -1,6 +1,6 @@
 import Foundation
-import OCI
 import ImageSignatures
+import OCI
 import SatelliteProtocol
 
 extension Fleet {
@@ -25,13 +25,16 @@ extension Fleet {
             let previous = try await records.groups.named(name.value)
             if let expectedRevision, previous?.revision != expectedRevision {
                 throw GroundControlError(
-                    .changed, "group '\(name)' is at revision \(previous.map { String($0.revision) } ?? "none"), not \(expectedRevision); read it again")
+                    .changed,
+                    "group '\(name)' is at revision \(previous.map { String($0.revision) } ?? "none"), not \(expectedRevision); read it again"
+                )
             }
             if let previous, previous.registry == registry.value {
                 // What the resolver found stays until it looks again (the gate may differ now:
                 // the next pass, which a change triggers at once, judges it anew).
                 for index in artifacts.indices where artifacts[index].digest == nil {
-                    guard let kept = previous.artifacts.first(where: { $0.identity == artifacts[index].identity }) else { continue }
+                    guard let kept = previous.artifacts.first(where: { $0.identity == artifacts[index].identity })
+                    else { continue }
                     artifacts[index].resolvedDigest = kept.resolvedDigest
                     artifacts[index].resolved = kept.resolved
                     artifacts[index].heldBack = kept.heldBack
@@ -99,7 +102,8 @@ extension Fleet {
 
     /// Records what the group's tags resolve to, unless the group changed since `revision` was read.
     /// Returns whether it was recorded.
-    func recordResolutions(group name: String, readAt revision: Int64, artifacts: [GroupArtifact]) async throws -> Bool {
+    func recordResolutions(group name: String, readAt revision: Int64, artifacts: [GroupArtifact]) async throws -> Bool
+    {
         try await change(by: .groundControl) { changes in
             guard try await changes.records.groups.named(name)?.revision == revision else { return false }
             let next = try await changes.revision()
@@ -115,7 +119,8 @@ extension Fleet {
     /// all of their keys; a state allows 16 per policy. So the pull-through groups of a registry
     /// may trust at most 16 keys between them, or some satellite's state would be refused.
     static func checkMergedProxyKeys(
-        adding verification: DesiredState.Verification, group: ResourceName, registry: ResourceName, _ records: FleetRecords
+        adding verification: DesiredState.Verification, group: ResourceName, registry: ResourceName,
+        _ records: FleetRecords
     ) async throws {
         var keys = Set(verification.keys)
         for other in try await records.groups.proxyVerifications(registry: registry.value, excluding: group.value) {
@@ -125,11 +130,14 @@ extension Fleet {
         guard keys.count <= limit else {
             throw GroundControlError(
                 .invalidField,
-                "verification.keys: the pull-through groups of registry '\(registry)' would trust \(keys.count) keys between them, and a satellite in all of them follows one rule of at most \(limit)")
+                "verification.keys: the pull-through groups of registry '\(registry)' would trust \(keys.count) keys between them, and a satellite in all of them follows one rule of at most \(limit)"
+            )
         }
     }
 
-    static func validatedVerification(_ verification: DesiredState.Verification?) throws(GroundControlError) -> DesiredState.Verification? {
+    static func validatedVerification(
+        _ verification: DesiredState.Verification?
+    ) throws(GroundControlError) -> DesiredState.Verification? {
         guard let verification else { return nil }
         do {
             try verification.validate(field: "verification")
@@ -160,7 +168,9 @@ extension Fleet {
         return proxy
     }
 
-    static func validatedArtifacts(_ artifacts: [GroupArtifact], registryKind: String) throws(GroundControlError) -> [GroupArtifact] {
+    static func validatedArtifacts(
+        _ artifacts: [GroupArtifact], registryKind: String
+    ) throws(GroundControlError) -> [GroupArtifact] {
         var seen = Set<GroupArtifact>()
         var result: [GroupArtifact] = []
         for (index, artifact) in artifacts.enumerated() {
@@ -169,7 +179,9 @@ extension Fleet {
                 try validateHarborEntry(artifact, field: field, registryKind: registryKind)
             } else {
                 guard artifact.tag != nil || artifact.digest != nil else {
-                    throw GroundControlError(.invalidField, "\(field): needs a tag, a digest, or both (or tag filters, from a registry of kind harbor)")
+                    throw GroundControlError(
+                        .invalidField,
+                        "\(field): needs a tag, a digest, or both (or tag filters, from a registry of kind harbor)")
                 }
             }
             for (platformIndex, platform) in (artifact.platforms ?? []).enumerated() {
@@ -181,7 +193,10 @@ extension Fleet {
             }
             let cleaned = artifact.identity
             guard seen.insert(cleaned).inserted else {
-                throw GroundControlError(.duplicate, "\(field): \(artifact.fullRepository ?? "\(artifact.harborProject)/*")\(artifact.tag.map { ":\($0)" } ?? "") is listed twice")
+                throw GroundControlError(
+                    .duplicate,
+                    "\(field): \(artifact.fullRepository ?? "\(artifact.harborProject)/*")\(artifact.tag.map { ":\($0)" } ?? "") is listed twice"
+                )
             }
             result.append(cleaned)
         }
@@ -189,18 +204,24 @@ extension Fleet {
     }
 
     /// An entry naming a Harbor project or choosing tags by filter.
-    private static func validateHarborEntry(_ artifact: GroupArtifact, field: String, registryKind: String) throws(GroundControlError) {
+    private static func validateHarborEntry(
+        _ artifact: GroupArtifact, field: String, registryKind: String
+    ) throws(GroundControlError) {
         guard registryKind == "harbor" else {
-            throw GroundControlError(.invalidField, "\(field): project and tag filters (tags, semver, latest) need a registry of kind harbor")
+            throw GroundControlError(
+                .invalidField, "\(field): project and tag filters (tags, semver, latest) need a registry of kind harbor"
+            )
         }
         if let project = artifact.project {
             guard project.utf8.count <= 255, RepositoryName.isValidComponent(project) else {
-                throw GroundControlError(.invalidField, "\(field).project: '\(project.prefix(80))' is not a Harbor project name")
+                throw GroundControlError(
+                    .invalidField, "\(field).project: '\(project.prefix(80))' is not a Harbor project name")
             }
         }
         if artifact.isSelection {
             guard artifact.tag == nil, artifact.digest == nil else {
-                throw GroundControlError(.invalidField, "\(field): give tag filters (tags, semver, latest) or one tag or digest, not both")
+                throw GroundControlError(
+                    .invalidField, "\(field): give tag filters (tags, semver, latest) or one tag or digest, not both")
             }
             try artifact.selection.validate(field: field)
         }
@@ -223,7 +244,9 @@ extension GroupRecord {
 
     /// - Parameter missing: the projects each Harbor was found not to have, by registry.
     func view(missing: [String: Set<String>] = [:]) -> GroupView {
-        var view = GroupView(name: name, registry: registry, artifacts: artifacts, proxy: proxy, revision: revision, updatedAt: Fleet.date(updatedAt))
+        var view = GroupView(
+            name: name, registry: registry, artifacts: artifacts, proxy: proxy, revision: revision,
+            updatedAt: Fleet.date(updatedAt))
         view.apply(scanGate)
         view.verification = verification
         let absent = harborProjects.intersection(missing[registry] ?? []).sorted()

@@ -48,30 +48,40 @@ extension Fleet {
     public func observeHealth(remembering memo: inout HealthMemo) async throws -> Int {
         let at = now()
         let (rows, contentRevision, known) = try await store.read { records in
-            (try await records.satellites.registered(), try await FleetConfiguration.load(records).contentRevision, try await records.health.all())
+            (
+                try await records.satellites.registered(), try await FleetConfiguration.load(records).contentRevision,
+                try await records.health.all()
+            )
         }
         var seen: [String: HealthMemo.Seen] = [:]
         var moved: [String] = []
         for row in rows {
             let name = row.name
             if let before = memo.seen[name], before.revision == row.revision, before.lastSeen == row.lastSeen,
-               before.appliedGeneration == row.appliedGeneration, before.contentRevision == contentRevision {
+                before.appliedGeneration == row.appliedGeneration, before.contentRevision == contentRevision
+            {
                 seen[name] = before
             } else {
                 moved.append(name)
             }
         }
         if !moved.isEmpty {
-            let snapshot = try await store.read { [moved] records in try await FleetSnapshot.load(records, satellites: moved) }
-            for (record, view) in zip(snapshot.satellites, await snapshot.views(now: at)) where record.status == "registered" {
+            let snapshot = try await store.read { [moved] records in
+                try await FleetSnapshot.load(records, satellites: moved)
+            }
+            for (record, view) in zip(snapshot.satellites, await snapshot.views(now: at))
+            where record.status == "registered" {
                 let health = Self.health(of: view)
                 seen[record.name] = HealthMemo.Seen(
-                    revision: record.revision, lastSeen: record.lastSeen, appliedGeneration: record.appliedGeneration, registeredAt: record.registeredAt,
+                    revision: record.revision, lastSeen: record.lastSeen, appliedGeneration: record.appliedGeneration,
+                    registeredAt: record.registeredAt,
                     heartbeatSeconds: record.settings.heartbeatIntervalSeconds,
                     // Read with the rows: a later change to a group is seen at the next look.
                     contentRevision: min(contentRevision, snapshot.configuration.contentRevision),
                     drifting: health.drifting, failedSyncAt: health.failedSyncAt,
-                    drift: ["desiredGeneration": "\(view.desiredGeneration)", "missing": "\(view.drift.missing.count)"],
+                    drift: [
+                        "desiredGeneration": "\(view.desiredGeneration)", "missing": "\(view.drift.missing.count)",
+                    ],
                     failure: Self.failureDetails(of: view))
             }
         }
@@ -89,23 +99,33 @@ extension Fleet {
                 continue
             }
             // A failure already told stays recorded after a later success: only a newer one counts.
-            guard now.state != before.state || now.drifting != before.drifting || (now.failedSyncAt ?? 0) > (before.failedSyncAt ?? 0) else {
+            guard
+                now.state != before.state || now.drifting != before.drifting
+                    || (now.failedSyncAt ?? 0) > (before.failedSyncAt ?? 0)
+            else {
                 continue
             }
             told += try await change(by: .groundControl) { changes in
                 let health = changes.records.health
                 var told = 0
                 if now.state != before.state, try await health.claimState(of: name, from: before.state, to: now.state) {
-                    let since = (satellite.lastSeen ?? satellite.registeredAt).map { Self.date($0).formatted(.iso8601) } ?? ""
-                    try changes.emit(now.state == "stale" ? .satelliteStale : .satelliteRecovered, subject: name, data: ["lastSeen": since])
+                    let since =
+                        (satellite.lastSeen ?? satellite.registeredAt).map { Self.date($0).formatted(.iso8601) } ?? ""
+                    try changes.emit(
+                        now.state == "stale" ? .satelliteStale : .satelliteRecovered, subject: name,
+                        data: ["lastSeen": since])
                     told += 1
                 }
-                if let failedAt = now.failedSyncAt, failedAt > (before.failedSyncAt ?? 0), try await health.claimFailedSync(of: name, at: failedAt) {
+                if let failedAt = now.failedSyncAt, failedAt > (before.failedSyncAt ?? 0),
+                    try await health.claimFailedSync(of: name, at: failedAt)
+                {
                     try changes.emit(.satelliteSyncFailed, subject: name, data: satellite.failure)
                     told += 1
                 }
-                if now.drifting != before.drifting, try await health.claimDrifting(of: name, from: before.drifting, to: now.drifting),
-                   now.drifting {
+                if now.drifting != before.drifting,
+                    try await health.claimDrifting(of: name, from: before.drifting, to: now.drifting),
+                    now.drifting
+                {
                     try changes.emit(.satelliteDrift, subject: name, data: satellite.drift)
                     told += 1
                 }
@@ -117,7 +137,9 @@ extension Fleet {
 
     static func failureDetails(of view: SatelliteView) -> [String: String] {
         let failures = view.lastSync?.failures ?? []
-        var data = ["generation": view.appliedGeneration.map(String.init) ?? "", "failedArtifacts": "\(failures.count)"]
+        var data = [
+            "generation": view.appliedGeneration.map(String.init) ?? "", "failedArtifacts": "\(failures.count)",
+        ]
         data["error"] = view.lastSync?.error ?? failures.first.map { "\($0.reference): \($0.message)" }
         return data
     }

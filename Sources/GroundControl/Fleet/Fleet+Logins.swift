@@ -23,7 +23,8 @@ extension Fleet {
         let at = now()
         try await store.transaction { records in
             try await records.people.recordLoginFailure(
-                of: Self.loginKey(name), at: Self.milliseconds(at), sweepBefore: Self.milliseconds(at.addingTimeInterval(-Self.loginWindow)))
+                of: Self.loginKey(name), at: Self.milliseconds(at),
+                sweepBefore: Self.milliseconds(at.addingTimeInterval(-Self.loginWindow)))
         }
     }
 

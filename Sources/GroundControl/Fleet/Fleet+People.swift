@@ -57,7 +57,9 @@ extension Fleet {
     /// The person holding an unexpired personal token or session with this hash.
     func principal(holding credential: UserCredential, hash: String) async throws -> Principal? {
         let at = Self.milliseconds(now())
-        let holder = try await store.read { records in try await records.people.holder(of: credential, hash: hash, at: at) }
+        let holder = try await store.read { records in
+            try await records.people.holder(of: credential, hash: hash, at: at)
+        }
         guard let holder, let role = Role(rawValue: holder.role) else { return nil }
         return Principal(actor: .user(holder.name), role: role)
     }
@@ -76,7 +78,9 @@ extension Fleet {
 
     /// Creates or changes a person: the role, and the password when one is given.
     @discardableResult
-    public func putUser(_ name: ResourceName, role: Role, password: String?, by actor: Actor) async throws -> (view: UserView, created: Bool) {
+    public func putUser(
+        _ name: ResourceName, role: Role, password: String?, by actor: Actor
+    ) async throws -> (view: UserView, created: Bool) {
         if let password { try Self.checkPassword(password) }
         let hash = try password.map(PasswordHash.make)
         let at = Self.milliseconds(now())
@@ -86,7 +90,8 @@ extension Fleet {
             if existed {
                 try await records.people.update(name.value, role: role.rawValue, passwordHash: hash)
             } else {
-                try await records.people.create(UserRecord(name: name.value, role: role.rawValue, passwordHash: hash, createdAt: at))
+                try await records.people.create(
+                    UserRecord(name: name.value, role: role.rawValue, passwordHash: hash, createdAt: at))
             }
             changes.audit(existed ? "user.update" : "user.create", name.value, "role \(role.rawValue)")
             return !existed
@@ -106,7 +111,8 @@ extension Fleet {
         return try await store.read { records in
             try await records.people.all(tokensUnexpiredAt: at).map { user, tokens in
                 UserView(
-                    name: user.name, role: user.role, hasPassword: user.passwordHash != nil, tokens: tokens, createdAt: Self.date(user.createdAt))
+                    name: user.name, role: user.role, hasPassword: user.passwordHash != nil, tokens: tokens,
+                    createdAt: Self.date(user.createdAt))
             }
         }
     }
@@ -124,15 +130,19 @@ extension Fleet {
     /// When a personal token expires; nil for anything else.
     public func userTokenExpiry(_ token: String) async throws -> Date? {
         guard token.hasPrefix(Self.userTokenPrefix) else { return nil }
-        return try await store.read { records in try await records.people.tokenExpiry(hash: Secret.hash(token)) }.map(Self.date)
+        return try await store.read { records in try await records.people.tokenExpiry(hash: Secret.hash(token)) }.map(
+            Self.date)
     }
 
     /// A new personal token for `user`, expiring no later than `notAfter` (the token that asked
     /// for it); only its hash is kept.
-    public func issueUserToken(for user: String, description: String?, days: Int?, notAfter: Date? = nil) async throws -> PersonalToken {
+    public func issueUserToken(
+        for user: String, description: String?, days: Int?, notAfter: Date? = nil
+    ) async throws -> PersonalToken {
         let days = days ?? Self.tokenDays.default
         guard (1...Self.tokenDays.maximum).contains(days) else {
-            throw GroundControlError(.invalidField, "expiresInDays: must be from 1 to \(Self.tokenDays.maximum), not \(days)")
+            throw GroundControlError(
+                .invalidField, "expiresInDays: must be from 1 to \(Self.tokenDays.maximum), not \(days)")
         }
         if let description, description.unicodeScalars.count > 200 {
             throw GroundControlError(.invalidField, "description: at most 200 characters")

@@ -16,16 +16,22 @@ public struct IssuedRobot: Sendable, Equatable {
 
     func credential(signingKey: Curve25519.Signing.PrivateKey) -> RobotCredential {
         RobotCredential(
-            username: name, password: Self.secret(registry: registry, satellite: satellite, slot: slot, epoch: epoch, signingKey: signingKey),
+            username: name,
+            password: Self.secret(
+                registry: registry, satellite: satellite, slot: slot, epoch: epoch, signingKey: signingKey),
             projects: projects)
     }
 
     /// A robot's secret: an HMAC under a key derived from Ground Control's signing key, so no
     /// secret is stored and every Ground Control process derives the same. The fixed start meets
     /// Harbor's rule for secrets (an upper-case letter, a lower-case letter and a digit).
-    static func secret(registry: String, satellite: String, slot: String, epoch: Int64, signingKey: Curve25519.Signing.PrivateKey) -> String {
-        let key = SymmetricKey(data: SHA256.hash(data: Data("harbor-satellite robot secrets v1".utf8) + signingKey.rawRepresentation))
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(registry)|\(satellite)|\(slot)|\(epoch)".utf8), using: key)
+    static func secret(
+        registry: String, satellite: String, slot: String, epoch: Int64, signingKey: Curve25519.Signing.PrivateKey
+    ) -> String {
+        let key = SymmetricKey(
+            data: SHA256.hash(data: Data("harbor-satellite robot secrets v1".utf8) + signingKey.rawRepresentation))
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("\(registry)|\(satellite)|\(slot)|\(epoch)".utf8), using: key)
         return "Hs1" + Data(mac).base64URL
     }
 
@@ -67,7 +73,8 @@ extension RobotRow {
     package init(registry: String, satellite: String, slot: String) {
         self.init(
             registry: registry, satellite: satellite, slot: slot, robotID: nil,
-            robotName: IssuedRobot.robotName(registry: registry, satellite: satellite, slot: slot), harborName: nil, epoch: 0,
+            robotName: IssuedRobot.robotName(registry: registry, satellite: satellite, slot: slot), harborName: nil,
+            epoch: 0,
             projects: [], expiresAt: nil, issuedRevision: nil, refreshRequested: false)
     }
 }
@@ -107,7 +114,8 @@ extension Fleet {
         }
         return latest.values.sorted { $0.registry < $1.registry }.map {
             IssuedRobot(
-                registry: $0.registry, satellite: $0.satellite, slot: $0.slot, name: $0.loginName, epoch: $0.epoch, projects: $0.projects)
+                registry: $0.registry, satellite: $0.satellite, slot: $0.slot, name: $0.loginName, epoch: $0.epoch,
+                projects: $0.projects)
         }
     }
 
@@ -122,7 +130,8 @@ extension Fleet {
             }
             // No Harbor and no robot: nothing to read the whole fleet for (a pass follows every change).
             guard !harbors.isEmpty || !rows.isEmpty else {
-                return RobotDemand(registries: configuration.registries, projects: [:], rows: [:], appliedGeneration: [:])
+                return RobotDemand(
+                    registries: configuration.registries, projects: [:], rows: [:], appliedGeneration: [:])
             }
             var projects: [RobotDemand.Pair: Set<String>] = [:]
             var applied: [String: Int64] = [:]
@@ -132,7 +141,8 @@ extension Fleet {
                 guard !groups.isEmpty else { continue }
                 applied[satellite.name] = satellite.appliedGeneration ?? 0
                 for group in groups.compactMap({ configuration.groups[$0] }) where harbors[group.registry] != nil {
-                    projects[RobotDemand.Pair(registry: group.registry, satellite: satellite.name), default: []].formUnion(group.harborProjects)
+                    projects[RobotDemand.Pair(registry: group.registry, satellite: satellite.name), default: []]
+                        .formUnion(group.harborProjects)
                 }
             }
             return RobotDemand(
@@ -154,7 +164,8 @@ extension Fleet {
 
     /// Forgets projects a Harbor has since made.
     func forgetMissingProjects(_ projects: Set<String>, in registry: String) async throws {
-        try await store.transaction { records in try await records.robots.forgetMissing(projects.sorted(), in: registry) }
+        try await store.transaction { records in try await records.robots.forgetMissing(projects.sorted(), in: registry)
+        }
     }
 
     /// Records a slot as Harbor now has it, and moves the satellite's revision on: its state
@@ -173,7 +184,8 @@ extension Fleet {
                 changes.audit("robot.issue", row.satellite, "registry \(row.registry), \(row.loginName)")
             } else {
                 changes.audit(
-                    "robot.update", row.satellite, "registry \(row.registry), \(row.loginName): pull on \(row.projects.joined(separator: ", "))")
+                    "robot.update", row.satellite,
+                    "registry \(row.registry), \(row.loginName): pull on \(row.projects.joined(separator: ", "))")
             }
             try await changes.records.robots.put(row)
         }

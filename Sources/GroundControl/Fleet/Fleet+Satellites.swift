@@ -4,7 +4,9 @@ import SatelliteProtocol
 extension Fleet {
     /// Adds a pending satellite and returns its one-time registration token. A token that
     /// someone other than an admin asked for registers a satellite that awaits approval.
-    public func createSatellite(_ definition: SatelliteDefinition, by principal: Principal = .bootstrapAdmin) async throws -> RegistrationToken {
+    public func createSatellite(
+        _ definition: SatelliteDefinition, by principal: Principal = .bootstrapAdmin
+    ) async throws -> RegistrationToken {
         let name = try ResourceName(definition.name, kind: "name")
         let groups = try Self.groupNames(definition.groups)
         let labels = try Self.validatedLabels(definition.labels ?? [:])
@@ -18,10 +20,13 @@ extension Fleet {
                 throw GroundControlError(.duplicate, "satellite '\(name)' already exists")
             }
             try await Self.requireGroups(groups, changes.records)
-            try await changes.records.satellites.create(NewSatellite(
-                name: name.value, labels: labels, settings: settings, site: site, groups: groups.map(\.value),
-                revision: try await changes.created(satellite: name.value), createdAt: Self.milliseconds(created),
-                token: TokenGrant(hash: Secret.hash(token), expiresAt: Self.milliseconds(expires), approved: principal.mayApproveSatellites)))
+            try await changes.records.satellites.create(
+                NewSatellite(
+                    name: name.value, labels: labels, settings: settings, site: site, groups: groups.map(\.value),
+                    revision: try await changes.created(satellite: name.value), createdAt: Self.milliseconds(created),
+                    token: TokenGrant(
+                        hash: Secret.hash(token), expiresAt: Self.milliseconds(expires),
+                        approved: principal.mayApproveSatellites)))
             changes.audit("satellite.create", name.value, "groups \(groups.map(\.value).joined(separator: ","))")
         }
         return RegistrationToken(name: name.value, token: token, expiresAt: expires)
@@ -47,7 +52,8 @@ extension Fleet {
             // The tombstone's revision is what tells every process's cache that credentials it
             // holds for this name are void.
             let revision = try await changes.revision()
-            guard let deleted = try await changes.records.satellites.delete(name.value, tombstoneRevision: revision) else {
+            guard let deleted = try await changes.records.satellites.delete(name.value, tombstoneRevision: revision)
+            else {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
             }
             try await changes.records.bundles.deleteAll(of: name.value)
@@ -72,10 +78,13 @@ extension Fleet {
     /// A new one-time registration token (to re-register a satellite, even a revoked one).
     /// The current credential keeps working, approved or not, until the token is used; the
     /// credential the token gets is approved only if an admin asked for the token.
-    public func issueToken(_ name: ResourceName, by principal: Principal = .bootstrapAdmin) async throws -> RegistrationToken {
+    public func issueToken(
+        _ name: ResourceName, by principal: Principal = .bootstrapAdmin
+    ) async throws -> RegistrationToken {
         let token = Secret.make(prefix: Secret.registrationPrefix)
         let expires = now().addingTimeInterval(tokenLifetime)
-        let grant = TokenGrant(hash: Secret.hash(token), expiresAt: Self.milliseconds(expires), approved: principal.mayApproveSatellites)
+        let grant = TokenGrant(
+            hash: Secret.hash(token), expiresAt: Self.milliseconds(expires), approved: principal.mayApproveSatellites)
         try await change(by: principal.actor) { changes in
             guard try await changes.records.satellites.issueToken(grant, to: name.value) else {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
@@ -122,7 +131,9 @@ extension Fleet {
         }
     }
 
-    public func updateSettings(_ settings: SatelliteSettings, of name: ResourceName, by actor: Actor = .admin) async throws {
+    public func updateSettings(
+        _ settings: SatelliteSettings, of name: ResourceName, by actor: Actor = .admin
+    ) async throws {
         let settings = try Self.validatedSettings(settings)
         try await change(by: actor) { changes in
             try await Self.requireSatellite(name, changes.records)
@@ -150,45 +161,65 @@ extension Fleet {
         var names: [ResourceName] = []
         for (index, name) in raw.enumerated() {
             let group = try ResourceName(name, kind: "groups[\(index)]")
-            guard !names.contains(group) else { throw GroundControlError(.duplicate, "groups[\(index)]: '\(name)' is listed twice") }
+            guard !names.contains(group) else {
+                throw GroundControlError(.duplicate, "groups[\(index)]: '\(name)' is listed twice")
+            }
             names.append(group)
         }
         return names
     }
 
     static func validatedLabels(_ labels: [String: String]) throws(GroundControlError) -> [String: String] {
-        guard labels.count <= 64 else { throw GroundControlError(.invalidField, "labels: at most 64, not \(labels.count)") }
+        guard labels.count <= 64 else {
+            throw GroundControlError(.invalidField, "labels: at most 64, not \(labels.count)")
+        }
         for (key, value) in labels {
             guard (1...63).contains(key.utf8.count),
-                  key.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._/-".unicodeScalars.contains($0)) })
+                key.unicodeScalars.allSatisfy({
+                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._/-".unicodeScalars.contains($0))
+                })
             else {
-                throw GroundControlError(.invalidField, "labels: key '\(key.prefix(80))' must be 1 to 63 letters, digits, '.', '_', '/' or '-'")
+                throw GroundControlError(
+                    .invalidField,
+                    "labels: key '\(key.prefix(80))' must be 1 to 63 letters, digits, '.', '_', '/' or '-'")
             }
-            guard value.utf8.count <= 256 else { throw GroundControlError(.invalidField, "labels.\(key): longer than 256 bytes") }
+            guard value.utf8.count <= 256 else {
+                throw GroundControlError(.invalidField, "labels.\(key): longer than 256 bytes")
+            }
         }
         return labels
     }
 
     static func validatedSettings(_ settings: SatelliteSettings) throws(GroundControlError) -> SatelliteSettings {
         guard (1...86_400).contains(settings.syncIntervalSeconds) else {
-            throw GroundControlError(.invalidField, "settings.syncIntervalSeconds: must be 1 to 86400, not \(settings.syncIntervalSeconds)")
+            throw GroundControlError(
+                .invalidField, "settings.syncIntervalSeconds: must be 1 to 86400, not \(settings.syncIntervalSeconds)")
         }
         guard (1...86_400).contains(settings.heartbeatIntervalSeconds) else {
-            throw GroundControlError(.invalidField, "settings.heartbeatIntervalSeconds: must be 1 to 86400, not \(settings.heartbeatIntervalSeconds)")
+            throw GroundControlError(
+                .invalidField,
+                "settings.heartbeatIntervalSeconds: must be 1 to 86400, not \(settings.heartbeatIntervalSeconds)")
         }
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         guard levels.contains(settings.logLevel) else {
-            throw GroundControlError(.invalidField, "settings.logLevel: must be one of \(levels.joined(separator: ", ")), not '\(settings.logLevel.prefix(40))'")
-        }
-        for (index, runtime) in (settings.runtimes ?? []).enumerated() where !SatelliteSettings.knownRuntimes.contains(runtime) {
             throw GroundControlError(
-                .invalidField, "settings.runtimes[\(index)]: must be one of \(SatelliteSettings.knownRuntimes.joined(separator: ", ")), not '\(runtime.prefix(40))'")
+                .invalidField,
+                "settings.logLevel: must be one of \(levels.joined(separator: ", ")), not '\(settings.logLevel.prefix(40))'"
+            )
+        }
+        for (index, runtime) in (settings.runtimes ?? []).enumerated()
+        where !SatelliteSettings.knownRuntimes.contains(runtime) {
+            throw GroundControlError(
+                .invalidField,
+                "settings.runtimes[\(index)]: must be one of \(SatelliteSettings.knownRuntimes.joined(separator: ", ")), not '\(runtime.prefix(40))'"
+            )
         }
         if let runtimes = settings.runtimes, Set(runtimes).count != runtimes.count {
             throw GroundControlError(.invalidField, "settings.runtimes: lists a runtime twice")
         }
         if let bytes = settings.cacheMaxBytes, bytes < 1 {
-            throw GroundControlError(.invalidField, "settings.cacheMaxBytes: must be a positive number of bytes, not \(bytes)")
+            throw GroundControlError(
+                .invalidField, "settings.cacheMaxBytes: must be a positive number of bytes, not \(bytes)")
         }
         return settings
     }

@@ -47,7 +47,8 @@ extension Fleet {
         let existing = try await store.read { records in try await records.people.named(name.value) }
         if let existing {
             guard existing.passwordHash == nil else {
-                throw GroundControlError(.duplicate, "'\(name)' is a local account here; ask an admin to rename one of the two")
+                throw GroundControlError(
+                    .duplicate, "'\(name)' is a local account here; ask an admin to rename one of the two")
             }
             if existing.role == role.rawValue { return }
         }

@@ -13,7 +13,8 @@ public struct SiteMembership: Sendable, Equatable {
 
     /// The `site:` and `peers:` of the state: the credential of this epoch, and the previous
     /// one while members that have not taken the new state still present it.
-    func stateFields(signingKey: Curve25519.Signing.PrivateKey) -> (site: DesiredState.Site, peers: [DesiredState.Peer]) {
+    func stateFields(signingKey: Curve25519.Signing.PrivateKey) -> (site: DesiredState.Site, peers: [DesiredState.Peer])
+    {
         let site = DesiredState.Site(
             name: name, credential: Self.credential(site: name, epoch: epoch, signingKey: signingKey),
             previousCredential: epoch > 0 ? Self.credential(site: name, epoch: epoch - 1, signingKey: signingKey) : nil)
@@ -23,7 +24,8 @@ public struct SiteMembership: Sendable, Equatable {
     /// The credential of a site at an epoch: an HMAC under a key derived from Ground Control's
     /// signing key, so none is stored and every Ground Control process derives the same.
     static func credential(site: String, epoch: Int64, signingKey: Curve25519.Signing.PrivateKey) -> String {
-        let key = SymmetricKey(data: SHA256.hash(data: Data("harbor-satellite site credentials v1".utf8) + signingKey.rawRepresentation))
+        let key = SymmetricKey(
+            data: SHA256.hash(data: Data("harbor-satellite site credentials v1".utf8) + signingKey.rawRepresentation))
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(site)|\(epoch)".utf8), using: key)
         return "site_" + Data(mac).base64URL
     }
@@ -38,9 +40,12 @@ extension Fleet {
         var sites: [String: SiteView] = [:]
         for satellite in try await satellites() {
             guard let name = satellite.site else { continue }
-            var site = sites[name] ?? SiteView(name: name, satellites: [], peers: 0, fromPeersBytes: 0, fromUpstreamBytes: 0)
+            var site =
+                sites[name] ?? SiteView(name: name, satellites: [], peers: 0, fromPeersBytes: 0, fromUpstreamBytes: 0)
             site.satellites.append(satellite.name)
-            if satellite.advertisedURL != nil && satellite.state != "revoked" && satellite.state != "pending" { site.peers += 1 }
+            if satellite.advertisedURL != nil && satellite.state != "revoked" && satellite.state != "pending" {
+                site.peers += 1
+            }
             site.fromPeersBytes += satellite.transfer?.fromPeersBytes ?? 0
             site.fromUpstreamBytes += satellite.transfer?.fromUpstreamBytes ?? 0
             sites[name] = site
@@ -56,13 +61,17 @@ extension Fleet {
         guard let site = labels[siteLabel] else { return nil }
         guard site.utf8.count <= 63, RepositoryName.isValidComponent(site) else {
             throw GroundControlError(
-                .invalidField, "labels.site: must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-', not '\(site.prefix(80))'")
+                .invalidField,
+                "labels.site: must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-', not '\(site.prefix(80))'"
+            )
         }
         return site
     }
 
     /// A site's membership for `satellite`, read in `session`.
-    static func membership(site: String, excluding satellite: String, _ records: FleetRecords) async throws -> SiteMembership {
+    static func membership(
+        site: String, excluding satellite: String, _ records: FleetRecords
+    ) async throws -> SiteMembership {
         let peers = try await records.sites.peers(of: site, excluding: satellite)
         return SiteMembership(name: site, epoch: try await records.sites.epoch(of: site), peers: peers)
     }

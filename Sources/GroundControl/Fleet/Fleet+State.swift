@@ -28,7 +28,9 @@ extension Fleet {
     }
 
     /// Admin changes and registrations, newest first.
-    public func auditLog(limit: Int = 100, before: Int64? = nil, filter: AuditFilter = AuditFilter()) async throws -> [AuditEntry] {
+    public func auditLog(
+        limit: Int = 100, before: Int64? = nil, filter: AuditFilter = AuditFilter()
+    ) async throws -> [AuditEntry] {
         let limit = max(1, min(limit, 1000))
         return try await store.read { records in
             try await records.audit.entries(before: before ?? Int64.max, limit: limit, matching: filter)

@@ -19,14 +19,17 @@ extension Fleet {
     /// Checks a heartbeat and answers it with the desired generation, the settings, and any
     /// command, without writing it: the caller stores heartbeats in batches.
     public func acceptHeartbeat(_ name: ResourceName, _ report: StatusReport) async throws -> (StatusReply, Heartbeat) {
-        try await acceptHeartbeat(report, from: try await stateInputs(of: name), configuration: try await configuration())
+        try await acceptHeartbeat(
+            report, from: try await stateInputs(of: name), configuration: try await configuration())
     }
 
     /// `acceptHeartbeat` from what the caller already holds: no query unless a rotation is due.
     public func acceptHeartbeat(
         _ report: StatusReport, from satellite: SatelliteStateInputs, configuration: FleetConfiguration
     ) async throws -> (StatusReply, Heartbeat) {
-        guard report.generation >= 0 else { throw GroundControlError(.invalidField, "generation: must not be negative") }
+        guard report.generation >= 0 else {
+            throw GroundControlError(.invalidField, "generation: must not be negative")
+        }
         guard (report.diskUsedBytes ?? 0) >= 0, (report.diskFreeBytes ?? 0) >= 0 else {
             throw GroundControlError(.invalidField, "diskUsedBytes, diskFreeBytes: must not be negative")
         }
@@ -35,7 +38,8 @@ extension Fleet {
         }
         let advertised = try report.advertisedURL.map { raw throws(GroundControlError) in
             guard let url = DesiredState.normalizedPeerURL(raw) else {
-                throw GroundControlError(.invalidField, "advertisedURL: must be http(s)://host:port with no path, not '\(raw.prefix(200))'")
+                throw GroundControlError(
+                    .invalidField, "advertisedURL: must be http(s)://host:port with no path, not '\(raw.prefix(200))'")
             }
             return url
         }
@@ -47,7 +51,9 @@ extension Fleet {
         if satellite.rotateRequested, let credential = try await rotateCredential(try ResourceName(satellite.name)) {
             commands.append(SatelliteInstruction(type: SatelliteInstruction.rotateCredential, credential: credential))
         }
-        let reply = StatusReply(desiredGeneration: configuration.generation(of: satellite), settings: satellite.settings, commands: commands)
+        let reply = StatusReply(
+            desiredGeneration: configuration.generation(of: satellite), settings: satellite.settings, commands: commands
+        )
         return (reply, Heartbeat(name: satellite.name, report: report, at: now()))
     }
 
@@ -56,7 +62,8 @@ extension Fleet {
         guard !heartbeats.isEmpty else { return }
         try await store.transaction { records in
             for heartbeat in heartbeats {
-                try await records.satellites.recordHeartbeat(of: heartbeat.name, at: Self.milliseconds(heartbeat.at), report: heartbeat.report)
+                try await records.satellites.recordHeartbeat(
+                    of: heartbeat.name, at: Self.milliseconds(heartbeat.at), report: heartbeat.report)
             }
         }
     }
@@ -65,7 +72,8 @@ extension Fleet {
     private func rotateCredential(_ name: ResourceName) async throws -> String? {
         let credential = Secret.make(prefix: Secret.credentialPrefix)
         let updated = try await change(by: .satellite(name.value)) { changes in
-            guard try await changes.records.satellites.issueNextCredential(Secret.hash(credential), to: name.value) else { return false }
+            guard try await changes.records.satellites.issueNextCredential(Secret.hash(credential), to: name.value)
+            else { return false }
             try await changes.touch(satellite: name.value)
             changes.audit("satellite.credential.issued", name.value)
             return true

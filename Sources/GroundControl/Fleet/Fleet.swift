@@ -17,7 +17,8 @@ public struct Fleet: Sendable {
     let now: @Sendable () -> Date
 
     public init(
-        store: any FleetStore, tokenLifetime: TimeInterval = 24 * 3600, eventTargets: EventTargetPolicy = EventTargetPolicy(),
+        store: any FleetStore, tokenLifetime: TimeInterval = 24 * 3600,
+        eventTargets: EventTargetPolicy = EventTargetPolicy(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store

@@ -102,7 +102,9 @@ struct FleetChangeSet: Sendable {
 
     /// An audit line, by this change's actor unless another is named.
     mutating func audit(_ action: String, _ target: String, _ detail: String? = nil, by actor: Fleet.Actor? = nil) {
-        audits.append(AuditRecord(at: at, actor: (actor ?? self.actor).description, action: action, target: target, detail: detail))
+        audits.append(
+            AuditRecord(
+                at: at, actor: (actor ?? self.actor).description, action: action, target: target, detail: detail))
     }
 
     /// An event for other systems, written with the change: it exists exactly when the change does.

@@ -39,7 +39,9 @@ public struct FleetConfiguration: Sendable {
         var state = desiredState(
             satelliteRevision: satellite.revision, groups: satellite.groups, settings: satellite.settings,
             site: satellite.site?.stateFields(signingKey: signingKey),
-            robots: Dictionary(satellite.robots.map { ($0.registry, $0.credential(signingKey: signingKey)) }) { first, _ in first })
+            robots: Dictionary(satellite.robots.map { ($0.registry, $0.credential(signingKey: signingKey)) }) {
+                first, _ in first
+            })
         state.satellite = satellite.name
         return state
     }
@@ -84,7 +86,8 @@ public struct FleetConfiguration: Sendable {
             }
             // A Harbor's admin credential never leaves Ground Control: each satellite pulls with
             // a robot of its own (none until Ground Control has made it).
-            let credential = registry.isHarbor
+            let credential =
+                registry.isHarbor
                 ? robots[registry.name].map { ($0.username, $0.password) }
                 : registry.password.map { (registry.username ?? "", $0) }
             upstreams[registry.name] = DesiredState.Upstream(
@@ -97,7 +100,11 @@ public struct FleetConfiguration: Sendable {
                 if registry.isHarbor && !(robots[registry.name]?.mayPull(artifact.harborProject) ?? false) { continue }
                 // Behind a scan gate a tag goes out only pinned to a digest that passed it: the
                 // satellite must not resolve the tag itself.
-                if group.scanGate != nil && artifact.digest == nil && artifact.resolvedDigest == nil && !artifact.isSelection { continue }
+                if group.scanGate != nil && artifact.digest == nil && artifact.resolvedDigest == nil
+                    && !artifact.isSelection
+                {
+                    continue
+                }
                 for var entry in Self.stateArtifacts(of: artifact, upstream: registry.name) {
                     entry.verification = group.verification
                     guard seen.insert(entry).inserted else { continue }
@@ -118,21 +125,29 @@ public struct FleetConfiguration: Sendable {
     static func stateArtifacts(of artifact: GroupArtifact, upstream: String) -> [DesiredState.Artifact] {
         guard artifact.isSelection else {
             let repository = artifact.fullRepository.flatMap { try? RepositoryName($0) } ?? artifact.repository
-            return [DesiredState.Artifact(
-                upstream: upstream, repository: repository, tag: artifact.tag,
-                digest: artifact.digest ?? artifact.resolvedDigest, platforms: artifact.platforms)]
+            return [
+                DesiredState.Artifact(
+                    upstream: upstream, repository: repository, tag: artifact.tag,
+                    digest: artifact.digest ?? artifact.resolvedDigest, platforms: artifact.platforms)
+            ]
         }
         return (artifact.resolved ?? []).compactMap { chosen in
-            guard let repository = try? RepositoryName(chosen.repository), let tag = try? Tag(chosen.tag) else { return nil }
-            return DesiredState.Artifact(upstream: upstream, repository: repository, tag: tag, digest: chosen.digest, platforms: artifact.platforms)
+            guard let repository = try? RepositoryName(chosen.repository), let tag = try? Tag(chosen.tag) else {
+                return nil
+            }
+            return DesiredState.Artifact(
+                upstream: upstream, repository: repository, tag: tag, digest: chosen.digest,
+                platforms: artifact.platforms)
         }
     }
 
     static func load(_ records: FleetRecords) async throws -> FleetConfiguration {
         FleetConfiguration(
             revision: try await records.revision.current(),
-            groups: Dictionary(try await records.groups.all().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
-            registries: Dictionary(try await records.registries.all().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
+            groups: Dictionary(
+                try await records.groups.all().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
+            registries: Dictionary(
+                try await records.registries.all().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
     }
 }
 
@@ -158,7 +173,8 @@ public struct SatelliteStateInputs: Sendable, Equatable {
 
     /// Distinguishes documents in the signed-state cache.
     var robotsCacheKey: String {
-        robots.map { "\($0.registry)=\($0.name)@\($0.epoch):\($0.projects.joined(separator: "+"))" }.joined(separator: ",")
+        robots.map { "\($0.registry)=\($0.name)@\($0.epoch):\($0.projects.joined(separator: "+"))" }.joined(
+            separator: ",")
     }
 }
 
@@ -190,6 +206,8 @@ extension Fleet {
     /// Satellites whose own revision is above `revision`, with it; deleted ones with the
     /// revision of their deletion.
     public func satelliteRevisions(after revision: Int64) async throws -> [(String, Int64)] {
-        try await store.read { records in try await records.satellites.revisions(after: revision).map { ($0.name, $0.revision) } }
+        try await store.read { records in
+            try await records.satellites.revisions(after: revision).map { ($0.name, $0.revision) }
+        }
     }
 }

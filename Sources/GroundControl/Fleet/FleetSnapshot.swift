@@ -4,11 +4,15 @@ import SatelliteProtocol
 
 extension SatelliteRecord {
     func state(now: Date) -> String {
-        Self.state(status: status, lastSeen: lastSeen, registeredAt: registeredAt, heartbeatSeconds: settings.heartbeatIntervalSeconds, now: now)
+        Self.state(
+            status: status, lastSeen: lastSeen, registeredAt: registeredAt,
+            heartbeatSeconds: settings.heartbeatIntervalSeconds, now: now)
     }
 
     /// `online` until three heartbeats are missed, then `stale`.
-    static func state(status: String, lastSeen: Int64?, registeredAt: Int64?, heartbeatSeconds: Int, now: Date) -> String {
+    static func state(
+        status: String, lastSeen: Int64?, registeredAt: Int64?, heartbeatSeconds: Int, now: Date
+    ) -> String {
         guard status == "registered" else { return status }
         guard let since = lastSeen ?? registeredAt else { return "stale" }
         let silence = now.timeIntervalSince(Fleet.date(since))
@@ -63,9 +67,12 @@ struct FleetSnapshot: Sendable {
 
     /// The satellite's state as the fleet view judges drift by (robots' secrets left out).
     func desiredState(of satellite: SatelliteRecord) -> DesiredState {
-        let robots = (robots[satellite.name] ?? []).map { ($0.registry, RobotCredential(username: $0.name, password: "", projects: $0.projects)) }
+        let robots = (robots[satellite.name] ?? []).map {
+            ($0.registry, RobotCredential(username: $0.name, password: "", projects: $0.projects))
+        }
         return configuration.desiredState(
-            satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [], settings: satellite.settings,
+            satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [],
+            settings: satellite.settings,
             robots: Dictionary(robots) { first, _ in first })
     }
 
@@ -94,14 +101,18 @@ struct FleetSnapshot: Sendable {
     /// - Parameter wanted: the digests the satellite's state names, when already worked out.
     func view(of satellite: SatelliteRecord, now: Date, wanted: [Digest]? = nil) -> SatelliteView {
         let held = Set(satellite.report?.inventory ?? [])
-        let missing = (wanted ?? desiredState(of: satellite).artifacts.compactMap(\.digest)).filter { !held.contains($0) }.map(\.string)
-        let generation = configuration.generation(satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [])
+        let missing = (wanted ?? desiredState(of: satellite).artifacts.compactMap(\.digest)).filter {
+            !held.contains($0)
+        }.map(\.string)
+        let generation = configuration.generation(
+            satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [])
         var view = SatelliteView(
             name: satellite.name, state: satellite.state(now: now), groups: membership[satellite.name] ?? [],
             labels: satellite.labels, settings: satellite.settings, createdAt: Fleet.date(satellite.createdAt),
             registeredAt: satellite.registeredAt.map(Fleet.date), lastSeen: satellite.lastSeen.map(Fleet.date),
             desiredGeneration: generation, appliedGeneration: satellite.appliedGeneration,
-            drift: Drift(behind: (satellite.appliedGeneration ?? -1) < generation, missing: Array(Set(missing)).sorted()),
+            drift: Drift(
+                behind: (satellite.appliedGeneration ?? -1) < generation, missing: Array(Set(missing)).sorted()),
             diskUsedBytes: satellite.report?.diskUsedBytes, diskFreeBytes: satellite.report?.diskFreeBytes,
             lastSync: satellite.report?.lastSync, version: satellite.report?.version)
         view.cachedManifests = satellite.report?.cached?.count

@@ -1,6 +1,6 @@
-import _CryptoExtras
 import Crypto
 import Foundation
+import _CryptoExtras
 
 /// How a person's password is kept: scrypt with a random salt, the parameters stored beside the
 /// hash (`scrypt$N$r$p$salt$hash`, base64) so they can be raised later without breaking old
@@ -25,17 +25,22 @@ enum PasswordHash {
     static func verify(_ password: String, against stored: String) -> Bool {
         let parts = stored.split(separator: "$").map(String.init)
         guard parts.count == 6, parts[0] == "scrypt", let rounds = Int(parts[1]), let blockSize = Int(parts[2]),
-              let parallelism = Int(parts[3]), let salt = Data(base64Encoded: parts[4]), let expected = Data(base64Encoded: parts[5]),
-              (1 << 10...1 << 20).contains(rounds), (1...32).contains(blockSize), (1...16).contains(parallelism),
-              let actual = try? derive(password, salt: salt, rounds: rounds, blockSize: blockSize, parallelism: parallelism),
-              actual.count == expected.count
+            let parallelism = Int(parts[3]), let salt = Data(base64Encoded: parts[4]),
+            let expected = Data(base64Encoded: parts[5]),
+            (1 << 10...1 << 20).contains(rounds), (1...32).contains(blockSize), (1...16).contains(parallelism),
+            let actual = try? derive(
+                password, salt: salt, rounds: rounds, blockSize: blockSize, parallelism: parallelism),
+            actual.count == expected.count
         else { return false }
         return zip(actual, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    private static func derive(_ password: String, salt: Data, rounds: Int, blockSize: Int, parallelism: Int) throws -> Data {
+    private static func derive(
+        _ password: String, salt: Data, rounds: Int, blockSize: Int, parallelism: Int
+    ) throws -> Data {
         let key = try KDF.Scrypt.deriveKey(
-            from: Data(password.utf8), salt: salt, outputByteCount: 32, rounds: rounds, blockSize: blockSize, parallelism: parallelism,
+            from: Data(password.utf8), salt: salt, outputByteCount: 32, rounds: rounds, blockSize: blockSize,
+            parallelism: parallelism,
             maxMemory: 256 << 20)
         return key.withUnsafeBytes { Data($0) }
     }

@@ -36,7 +36,11 @@ extension HarborAPI {
             self.duration = duration
             // Pulling needs `repository:pull`; `artifact:read` lets the robot list what it pulls.
             permissions = projects.map {
-                Permission(namespace: $0, access: [.init(resource: "repository", action: "pull"), .init(resource: "artifact", action: "read")])
+                Permission(
+                    namespace: $0,
+                    access: [
+                        .init(resource: "repository", action: "pull"), .init(resource: "artifact", action: "read"),
+                    ])
             }
         }
     }
@@ -59,7 +63,9 @@ extension HarborAPI {
     func createRobot(_ spec: RobotSpec) async throws(Failure) -> Robot? {
         let (status, _, body) = try await send(.POST, "/robots", json: try Self.encode(spec))
         if status == 409 { return nil }
-        guard status == 201 || status == 200 else { throw Self.failure(path: baseURL + "/robots", status: status, body: body) }
+        guard status == 201 || status == 200 else {
+            throw Self.failure(path: baseURL + "/robots", status: status, body: body)
+        }
         return try Self.decode(Robot.self, body, path: baseURL + "/robots")
     }
 
@@ -67,7 +73,8 @@ extension HarborAPI {
     /// the prefix) and answers with the prefix, whatever its `robot_name_prefix` setting is.
     func robot(named name: String) async throws(Failure) -> Robot? {
         let query = "name=" + name
-        let path = "/robots?q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query)&page_size=100"
+        let path =
+            "/robots?q=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query)&page_size=100"
         let (status, _, body) = try await send(.GET, path)
         guard status == 200 else { throw Self.failure(path: baseURL + path, status: status, body: body) }
         return try Self.decode([Robot].self, body, path: baseURL + path).first { $0.name.hasSuffix(name) }
@@ -110,7 +117,9 @@ extension HarborAPI {
     /// `DELETE /robots/{id}`; a robot already gone counts as deleted.
     func deleteRobot(id: Int64) async throws(Failure) {
         let (status, _, body) = try await send(.DELETE, "/robots/\(id)")
-        guard status == 200 || status == 404 else { throw Self.failure(path: baseURL + "/robots/\(id)", status: status, body: body) }
+        guard status == 200 || status == 404 else {
+            throw Self.failure(path: baseURL + "/robots/\(id)", status: status, body: body)
+        }
     }
 
     private static func encode(_ value: some Encodable) throws(Failure) -> Data {

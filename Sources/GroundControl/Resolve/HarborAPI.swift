@@ -80,13 +80,16 @@ public final class HarborAPI: Sendable {
     /// Every artifact of `project/repository` with its tags and scan overview, newest first as
     /// Harbor lists them. `repository` is the name inside the project (`team/app`).
     public func artifacts(project: String, repository: String) async throws(Failure) -> [Artifact] {
-        try await pages("/projects/\(Self.segment(project))/repositories/\(Self.segment(repository))/artifacts?with_tag=true&with_scan_overview=true")
+        try await pages(
+            "/projects/\(Self.segment(project))/repositories/\(Self.segment(repository))/artifacts?with_tag=true&with_scan_overview=true"
+        )
     }
 
     /// The artifact a tag (or digest) names, with all its tags and its scan overview; nil when
     /// Harbor has no such artifact.
     public func artifact(project: String, repository: String, reference: String) async throws(Failure) -> Artifact? {
-        let path = "/projects/\(Self.segment(project))/repositories/\(Self.segment(repository))/artifacts/\(Self.segment(reference))?with_tag=true&with_scan_overview=true"
+        let path =
+            "/projects/\(Self.segment(project))/repositories/\(Self.segment(repository))/artifacts/\(Self.segment(reference))?with_tag=true&with_scan_overview=true"
         let (status, _, body) = try await send(.GET, path)
         if status == 404 { return nil }
         guard status == 200 else { throw Self.failure(path: baseURL + path, status: status, body: body) }
@@ -104,7 +107,9 @@ public final class HarborAPI: Sendable {
     /// A path segment as Harbor's router wants it: a name holding `/` is encoded twice
     /// (`team/app` → `team%252Fapp`), since the router decodes the path once before routing.
     static func segment(_ name: String) -> String {
-        let once = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? name
+        let once =
+            name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
+            ?? name
         return once.replacingOccurrences(of: "%", with: "%25")
     }
 
@@ -123,11 +128,16 @@ public final class HarborAPI: Sendable {
     private func get<Body: Decodable>(_ path: String) async throws(Failure) -> (Body, Int?) {
         let (status, headers, body) = try await send(.GET, path)
         guard status == 200 else { throw Self.failure(path: baseURL + path, status: status, body: body) }
-        return (try Self.decode(Body.self, body, path: baseURL + path), headers.first(name: "X-Total-Count").flatMap { Int($0) })
+        return (
+            try Self.decode(Body.self, body, path: baseURL + path),
+            headers.first(name: "X-Total-Count").flatMap { Int($0) }
+        )
     }
 
     /// One request; any status comes back, only a failure to get an answer throws.
-    func send(_ method: HTTPMethod, _ path: String, json: Data? = nil, headers: [String: String] = [:]) async throws(Failure) -> (Int, HTTPHeaders, ByteBuffer) {
+    func send(
+        _ method: HTTPMethod, _ path: String, json: Data? = nil, headers: [String: String] = [:]
+    ) async throws(Failure) -> (Int, HTTPHeaders, ByteBuffer) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: authorization)
@@ -139,7 +149,9 @@ public final class HarborAPI: Sendable {
         }
         do {
             let response = try await http.execute(request, timeout: .seconds(30))
-            return (Int(response.status.code), response.headers, try await response.body.collect(upTo: 32 * 1024 * 1024))
+            return (
+                Int(response.status.code), response.headers, try await response.body.collect(upTo: 32 * 1024 * 1024)
+            )
         } catch {
             throw Failure(status: nil, message: "Harbor \(method) \(baseURL)\(path): \(error)")
         }

@@ -71,7 +71,9 @@ public final class HarborRobotKeeper: Service {
         let signingKey: Curve25519.Signing.PrivateKey
         do {
             demand = try await fleet.robotDemand()
-            if let raw = self.signingKey.withLock({ $0 }), let known = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) {
+            if let raw = self.signingKey.withLock({ $0 }),
+                let known = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            {
                 signingKey = known
             } else {
                 signingKey = try await fleet.signingKey()
@@ -87,34 +89,46 @@ public final class HarborRobotKeeper: Service {
         var failed: Set<String> = []
         var missing: [String: Set<String>] = [:]
         var issued = false
-        for pair in demand.pairs.sorted(by: { ($0.registry, $0.satellite) < ($1.registry, $1.satellite) }) where !failed.contains(pair.registry) {
+        for pair in demand.pairs.sorted(by: { ($0.registry, $0.satellite) < ($1.registry, $1.satellite) })
+        where !failed.contains(pair.registry) {
             guard let registry = demand.registries[pair.registry] else {
-                logger.warning("harbor robots: registry \(pair.registry) is gone; robots of \(pair.satellite) there cannot be deleted")
+                logger.warning(
+                    "harbor robots: registry \(pair.registry) is gone; robots of \(pair.satellite) there cannot be deleted"
+                )
                 continue
             }
-            let harbor = clients[registry.name] ?? HarborAPI(
-                url: registry.url, username: registry.username ?? "", password: registry.password ?? "", insecure: registry.insecure)
+            let harbor =
+                clients[registry.name]
+                ?? HarborAPI(
+                    url: registry.url, username: registry.username ?? "", password: registry.password ?? "",
+                    insecure: registry.insecure)
             clients[registry.name] = harbor
             do {
                 if missing[registry.name] == nil {
                     // Once a pass: a project made in Harbor since is taken into robots from now on.
-                    missing[registry.name] = try await Self.stillMissing(demand.missingProjects[registry.name] ?? [], in: registry.name, harbor, fleet)
+                    missing[registry.name] = try await Self.stillMissing(
+                        demand.missingProjects[registry.name] ?? [], in: registry.name, harbor, fleet)
                 }
                 let work = RobotWork(
-                    pair: pair, rows: demand.rows[pair] ?? [], projects: demand.projects[pair], missing: missing[registry.name] ?? [],
+                    pair: pair, rows: demand.rows[pair] ?? [], projects: demand.projects[pair],
+                    missing: missing[registry.name] ?? [],
                     applied: demand.appliedGeneration[pair.satellite] ?? 0, days: registry.robotDays,
                     harbor: harbor, fleet: fleet, signingKey: signingKey, metrics: metrics, now: now())
                 let outcome = try await work.run()
                 issued = outcome.issued || issued
                 if !outcome.missing.isEmpty {
                     missing[registry.name, default: []].formUnion(outcome.missing)
-                    logger.warning("harbor robots: registry \(registry.name) has no project \(outcome.missing.sorted().joined(separator: ", ")); robots leave it out")
+                    logger.warning(
+                        "harbor robots: registry \(registry.name) has no project \(outcome.missing.sorted().joined(separator: ", ")); robots leave it out"
+                    )
                 }
             } catch {
                 // The rest of this Harbor waits for the retry; other Harbors go on.
                 failed.insert(pair.registry)
                 metrics.harborFailure(pair.registry)
-                logger.warning("harbor robots: registry \(pair.registry), satellite \(pair.satellite): will retry", metadata: ["error": "\(error)"])
+                logger.warning(
+                    "harbor robots: registry \(pair.registry), satellite \(pair.satellite): will retry",
+                    metadata: ["error": "\(error)"])
             }
         }
         return failed.isEmpty
@@ -122,7 +136,9 @@ public final class HarborRobotKeeper: Service {
 
     /// Of the projects recorded as missing from a Harbor, those it still lacks; the others are
     /// forgotten.
-    private static func stillMissing(_ recorded: Set<String>, in registry: String, _ harbor: HarborAPI, _ fleet: Fleet) async throws -> Set<String> {
+    private static func stillMissing(
+        _ recorded: Set<String>, in registry: String, _ harbor: HarborAPI, _ fleet: Fleet
+    ) async throws -> Set<String> {
         var still = Set<String>()
         for project in recorded.sorted() where try await !harbor.projectExists(project) { still.insert(project) }
         let found = recorded.subtracting(still)
@@ -172,12 +188,16 @@ private struct RobotWork {
             for row in rows { try await delete(row, reason: "the satellite no longer needs it") }
             return false
         }
-        let issued = rows.filter { $0.issuedRevision != nil }.max { ($0.issuedRevision ?? 0) < ($1.issuedRevision ?? 0) }
+        let issued = rows.filter { $0.issuedRevision != nil }.max {
+            ($0.issuedRevision ?? 0) < ($1.issuedRevision ?? 0)
+        }
         let others = rows.filter { $0.slot != issued?.slot }
         // A new robot when there is none, or to refresh; but not while the last refresh waits for
         // the satellite, which may still pull with the robot a second refresh would replace.
         if issued == nil || (others.isEmpty && (issued?.refreshRequested == true || isExpiring(issued))) {
-            var row = others.first ?? RobotRow(registry: pair.registry, satellite: pair.satellite, slot: issued?.slot == "a" ? "b" : "a")
+            var row =
+                others.first
+                ?? RobotRow(registry: pair.registry, satellite: pair.satellite, slot: issued?.slot == "a" ? "b" : "a")
             row.epoch = (rows.map(\.epoch).max() ?? 0) + 1
             try await put(&row, projects: projects, fresh: true)
             try await fleet.saveRobot(row, issue: true)
@@ -191,7 +211,9 @@ private struct RobotWork {
             metrics.robotChange("update")
         }
         if let revision = current.issuedRevision, applied >= revision {
-            for row in others { try await delete(row, reason: "replaced by \(current.loginName), which the satellite took") }
+            for row in others {
+                try await delete(row, reason: "replaced by \(current.loginName), which the satellite took")
+            }
         }
         return false
     }
@@ -204,15 +226,19 @@ private struct RobotWork {
     /// Makes Harbor hold the slot's robot with these permissions and its epoch's secret. `fresh`
     /// starts its life again (a robot's duration counts from its creation).
     private func put(_ row: inout RobotRow, projects: [String], fresh: Bool) async throws {
-        let secret = IssuedRobot.secret(registry: row.registry, satellite: row.satellite, slot: row.slot, epoch: row.epoch, signingKey: signingKey)
+        let secret = IssuedRobot.secret(
+            registry: row.registry, satellite: row.satellite, slot: row.slot, epoch: row.epoch, signingKey: signingKey)
         var spec = HarborAPI.RobotSpec(
-            name: row.robotName, description: "Harbor Satellite \(row.satellite): pulls for its groups (managed by Ground Control)",
+            name: row.robotName,
+            description: "Harbor Satellite \(row.satellite): pulls for its groups (managed by Ground Control)",
             duration: days, projects: projects)
         if fresh, let id = row.robotID {
             try await harbor.deleteRobot(id: id)
             row.robotID = nil
         }
-        if let id = row.robotID, let shown = try await shownName(of: row), try await update(id: id, named: shown, &spec, into: &row) {
+        if let id = row.robotID, let shown = try await shownName(of: row),
+            try await update(id: id, named: shown, &spec, into: &row)
+        {
             row.projects = projects
             return
         }
@@ -223,12 +249,14 @@ private struct RobotWork {
             // secret is unknown: a fresh robot replaces it; otherwise it is taken over, with
             // this epoch's secret.
             guard let existing = try await harbor.robot(named: row.robotName) else {
-                throw HarborAPI.Failure(status: 409, message: "Harbor says robot \(row.robotName) exists but does not list it")
+                throw HarborAPI.Failure(
+                    status: 409, message: "Harbor says robot \(row.robotName) exists but does not list it")
             }
             if fresh {
                 try await harbor.deleteRobot(id: existing.id)
                 guard let created = try await harbor.createRobot(spec) else {
-                    throw HarborAPI.Failure(status: 409, message: "Harbor still has robot \(row.robotName) after deleting it")
+                    throw HarborAPI.Failure(
+                        status: 409, message: "Harbor still has robot \(row.robotName) after deleting it")
                 }
                 try await take(created, secret: secret, into: &row)
             } else {
@@ -250,9 +278,13 @@ private struct RobotWork {
 
     /// `PUT` under the name Harbor shows, then its expiry as Harbor now has it (a new duration
     /// counts from the robot's creation). False when Harbor no longer has the robot.
-    private func update(id: Int64, named shown: String, _ spec: inout HarborAPI.RobotSpec, into row: inout RobotRow) async throws -> Bool {
+    private func update(
+        id: Int64, named shown: String, _ spec: inout HarborAPI.RobotSpec, into row: inout RobotRow
+    ) async throws -> Bool {
         spec.name = shown
-        guard try await harbor.updateRobot(id: id, spec), let current = try await harbor.robot(id: id) else { return false }
+        guard try await harbor.updateRobot(id: id, spec), let current = try await harbor.robot(id: id) else {
+            return false
+        }
         row.robotID = id
         row.harborName = current.name
         row.expiresAt = current.expiresAt

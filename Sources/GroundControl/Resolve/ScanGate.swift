@@ -32,12 +32,15 @@ struct ScanGate: Codable, Sendable, Equatable {
     static func validated(_ definition: GroupDefinition, registryKind: String) throws(GroundControlError) -> ScanGate? {
         guard definition.maxSeverity != nil || definition.requireScan == true else { return nil }
         guard registryKind == "harbor" else {
-            throw GroundControlError(.invalidField, "maxSeverity, requireScan: scan results come from Harbor; the registry must be of kind harbor")
+            throw GroundControlError(
+                .invalidField,
+                "maxSeverity, requireScan: scan results come from Harbor; the registry must be of kind harbor")
         }
         var gate = ScanGate(maxSeverity: nil, requireScan: definition.requireScan ?? false)
         if let name = definition.maxSeverity {
             guard let severity = Severity.allCases.first(where: { $0.name == name }) else {
-                throw GroundControlError(.invalidField, "maxSeverity: must be none, low, medium, high or critical, not '\(name.prefix(40))'")
+                throw GroundControlError(
+                    .invalidField, "maxSeverity: must be none, low, medium, high or critical, not '\(name.prefix(40))'")
             }
             gate.maxSeverity = severity
         }

@@ -15,7 +15,9 @@ struct HarborListings {
         var client: HarborAPI?
         do {
             if let record = try await fleet.registryRecord(registry), record.isHarbor {
-                client = HarborAPI(url: record.url, username: record.username ?? "", password: record.password ?? "", insecure: record.insecure)
+                client = HarborAPI(
+                    url: record.url, username: record.username ?? "", password: record.password ?? "",
+                    insecure: record.insecure)
             }
         } catch {
             logger.warning("tag resolution: cannot read registry \(registry)", metadata: ["error": "\(error)"])
@@ -24,7 +26,9 @@ struct HarborListings {
         return client
     }
 
-    mutating func artifacts(_ harbor: HarborAPI, project: String, repository: String) async throws(HarborAPI.Failure) -> [HarborAPI.Artifact] {
+    mutating func artifacts(
+        _ harbor: HarborAPI, project: String, repository: String
+    ) async throws(HarborAPI.Failure) -> [HarborAPI.Artifact] {
         let key = "\(harbor.baseURL)|\(project)/\(repository)"
         if let known = artifacts[key] { return known }
         let listed = try await harbor.artifacts(project: project, repository: repository)
@@ -37,7 +41,8 @@ struct HarborListings {
     ) async throws(HarborAPI.Failure) -> [HarborAPI.Artifact] {
         let key = "\(harbor.baseURL)|\(project)/\(repository)|\(reference)"
         if let known = artifacts[key] { return known }
-        let found = try await harbor.artifact(project: project, repository: repository, reference: reference).map { [$0] } ?? []
+        let found =
+            try await harbor.artifact(project: project, repository: repository, reference: reference).map { [$0] } ?? []
         artifacts[key] = found
         return found
     }
@@ -59,7 +64,9 @@ extension TagResolver {
     /// Resolves one entry of a group on a Harbor: a tag, or the tags its filters choose in one
     /// repository or all of a project's, each judged by the group's scan gate. A tag whose new
     /// digest the gate refuses keeps the digest that last passed, and the refusal is recorded.
-    func resolveInHarbor(_ entry: inout GroupArtifact, gate: ScanGate?, harbor: HarborAPI, listings: inout HarborListings) async {
+    func resolveInHarbor(
+        _ entry: inout GroupArtifact, gate: ScanGate?, harbor: HarborAPI, listings: inout HarborListings
+    ) async {
         let project = entry.harborProject
         var names: [String]
         do {
@@ -81,7 +88,8 @@ extension TagResolver {
             do {
                 // One tag costs one request; filters need the whole listing.
                 if !entry.isSelection, let tag = entry.tag {
-                    listed = try await listings.artifact(harbor, project: project, repository: name, reference: tag.value)
+                    listed = try await listings.artifact(
+                        harbor, project: project, repository: name, reference: tag.value)
                 } else {
                     listed = try await listings.artifacts(harbor, project: project, repository: name)
                 }
@@ -92,7 +100,8 @@ extension TagResolver {
             let byDigest = Dictionary(listed.map { ($0.digest, $0) }) { first, _ in first }
             let candidates = listed.flatMap { artifact in
                 (artifact.tags ?? []).map {
-                    TagSelection.Candidate(tag: $0.name, digest: artifact.digest, pushedAt: Self.date($0.pushTime ?? artifact.pushTime))
+                    TagSelection.Candidate(
+                        tag: $0.name, digest: artifact.digest, pushedAt: Self.date($0.pushTime ?? artifact.pushTime))
                 }
             }
             let chosen: [TagSelection.Candidate]
@@ -106,11 +115,13 @@ extension TagResolver {
             }
             for candidate in chosen {
                 guard let digest = try? Digest(candidate.digest) else { continue }
-                let previous = entry.isSelection
+                let previous =
+                    entry.isSelection
                     ? entry.resolved?.first { $0.repository == repository && $0.tag == candidate.tag }?.digest
                     : entry.resolvedDigest
                 if let artifact = byDigest[candidate.digest], let reason = gate?.refusal(of: artifact) {
-                    heldBack.append(HeldBackArtifact(repository: repository, tag: candidate.tag, digest: digest, reason: reason))
+                    heldBack.append(
+                        HeldBackArtifact(repository: repository, tag: candidate.tag, digest: digest, reason: reason))
                     if let previous {
                         resolved.append(ResolvedTag(repository: repository, tag: candidate.tag, digest: previous))
                     }

@@ -11,7 +11,9 @@ import ServiceLifecycle
 /// cannot be resolved keeps its last digest; a tag that moved upstream changes the group's
 /// revision, which raises the generation of every satellite in the group.
 public final class TagResolver: Service {
-    public typealias AdapterFactory = @Sendable (_ url: String, _ username: String?, _ password: String?, _ insecure: Bool) throws -> any RegistryAdapter
+    public typealias AdapterFactory =
+        @Sendable (_ url: String, _ username: String?, _ password: String?, _ insecure: Bool) throws ->
+        any RegistryAdapter
 
     private let fleet: Fleet
     let logger: Logger
@@ -25,7 +27,9 @@ public final class TagResolver: Service {
     public init(
         fleet: Fleet, interval: Duration = .seconds(60), logger: Logger,
         ready: @escaping @Sendable () async -> Void = {},
-        makeAdapter: @escaping AdapterFactory = { try OCIRegistryAdapter(url: $0, username: $1, password: $2, insecure: $3) }
+        makeAdapter: @escaping AdapterFactory = {
+            try OCIRegistryAdapter(url: $0, username: $1, password: $2, insecure: $3)
+        }
     ) {
         self.fleet = fleet
         self.logger = logger
@@ -90,8 +94,9 @@ public final class TagResolver: Service {
                         resolved[key] = try await adapter.resolve(artifacts[index].repository, tag: tag)
                     } catch {
                         if Task.isCancelled { break }
-                        logger.warning("cannot resolve \(artifacts[index].repository):\(tag) in registry \(group.registry)",
-                                       metadata: ["error": "\(error)"])
+                        logger.warning(
+                            "cannot resolve \(artifacts[index].repository):\(tag) in registry \(group.registry)",
+                            metadata: ["error": "\(error)"])
                         continue
                     }
                 }
@@ -119,7 +124,9 @@ public final class TagResolver: Service {
         return false
     }
 
-    private func adapter(for registry: String, cache: inout [String: any RegistryAdapter]) async -> (any RegistryAdapter)? {
+    private func adapter(
+        for registry: String, cache: inout [String: any RegistryAdapter]
+    ) async -> (any RegistryAdapter)? {
         if let adapter = cache[registry] { return adapter }
         do {
             guard let record = try await fleet.registryRecord(registry) else { return nil }

@@ -38,8 +38,11 @@ public struct TagSelection: Codable, Sendable, Equatable {
     /// Checks every filter, naming the field (`prefix.tags`, …) that is wrong.
     public func validate(field prefix: String) throws(GroundControlError) {
         if let tags {
-            guard (1...128).contains(tags.utf8.count), tags.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
-                throw GroundControlError(.invalidField, "\(prefix).tags: must be 1 to 128 printable characters, not '\(tags.prefix(80))'")
+            guard (1...128).contains(tags.utf8.count),
+                tags.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F })
+            else {
+                throw GroundControlError(
+                    .invalidField, "\(prefix).tags: must be 1 to 128 printable characters, not '\(tags.prefix(80))'")
             }
         }
         if let semver {
@@ -113,7 +116,9 @@ struct TagVersion: Comparable {
         guard (1...3).contains(numbers.count) else { return nil }
         var parts: [Int] = []
         for number in numbers {
-            guard !number.isEmpty, number.count <= 9, number.allSatisfy(\.isASCII), number.allSatisfy(\.isNumber), let value = Int(number) else {
+            guard !number.isEmpty, number.count <= 9, number.allSatisfy(\.isASCII), number.allSatisfy(\.isNumber),
+                let value = Int(number)
+            else {
                 return nil
             }
             parts.append(value)
@@ -143,10 +148,15 @@ struct SemverRange {
     init(_ text: String) throws(Failure) {
         var comparators: [(Operator, TagVersion)] = []
         for word in text.split(separator: " ") {
-            let op = [Operator.greaterOrEqual, .lessOrEqual, .greater, .less, .equal].first { word.hasPrefix($0.rawValue) } ?? .equal
+            let op =
+                [Operator.greaterOrEqual, .lessOrEqual, .greater, .less, .equal].first { word.hasPrefix($0.rawValue) }
+                ?? .equal
             let version = word.hasPrefix(op.rawValue) ? String(word.dropFirst(op.rawValue.count)) : String(word)
             guard let parsed = TagVersion(version) else {
-                throw Failure(message: "'\(word.prefix(40))' is not a comparator: write >=, >, <=, < or = before a version such as 1.25 or 2")
+                throw Failure(
+                    message:
+                        "'\(word.prefix(40))' is not a comparator: write >=, >, <=, < or = before a version such as 1.25 or 2"
+                )
             }
             comparators.append((op, parsed))
         }

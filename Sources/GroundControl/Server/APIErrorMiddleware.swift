@@ -11,7 +11,9 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
     let templates: DashboardTemplates
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let started = ContinuousClock.now
         let response: Response
         do {
@@ -19,7 +21,8 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             // missing there, and an empty name names nothing.
             let path = request.uri.path
             if path.count > 1, path.hasSuffix("/") {
-                throw GroundControlError(.notFound, "no such endpoint: \(request.method) \(path) (a name is missing after the last '/')")
+                throw GroundControlError(
+                    .notFound, "no such endpoint: \(request.method) \(path) (a name is missing after the last '/')")
             }
             response = try await next(request, context)
         } catch let error as DashboardPageError {

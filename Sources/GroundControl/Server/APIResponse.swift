@@ -13,7 +13,9 @@ enum APIBody {
     /// Decodes a JSON body of at most `limit` bytes. Duplicate keys are refused everywhere; unknown
     /// fields only where `strict` (admin requests: a misspelt field must not be lost without a
     /// word), not from satellites (a newer satellite may send fields this server does not know).
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int, strict: Bool = true) async throws -> T {
+    static func decode<T: Decodable>(
+        _ type: T.Type, from request: Request, limit: Int, strict: Bool = true
+    ) async throws -> T {
         try decode(type, from: try await collect(request, limit: limit), strict: strict)
     }
 
@@ -51,7 +53,8 @@ enum APIBody {
             return "\(path(context.codingPath)): must be \(jsonName(type)), not null"
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return "the body is not valid JSON" }
-            let reason = (context.underlyingError as? any CustomStringConvertible)?.description ?? context.debugDescription
+            let reason =
+                (context.underlyingError as? any CustomStringConvertible)?.description ?? context.debugDescription
             return "\(path(context.codingPath)): \(reason)"
         @unknown default:
             return "the body does not match the expected shape"
@@ -68,7 +71,9 @@ enum APIBody {
         }
     }
 
-    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+    static func json<T: Encodable>(
+        _ value: T, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
+    ) throws -> Response {
         let data = try APIJSON.encoder().encode(value)
         return raw(data, status: status, headers: headers)
     }

@@ -9,7 +9,9 @@ struct PersonAuthentication: RouterMiddleware {
     let fleet: Fleet
     let needed: Role
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         var context = context
         context.caller = .person(try await Self.principal(of: request, fleet: fleet, needed: needed))
         return try await next(request, context)
@@ -22,18 +24,23 @@ struct PersonAuthentication: RouterMiddleware {
         } else if let session = request.cookies[BrowserSession.cookie]?.value {
             found = try await fleet.principal(session: session)
             if found != nil, !BrowserSession.isSafe(request.method),
-               !BrowserSession.csrfMatches(request.headers[BrowserSession.csrfHeader], session: session) {
-                throw GroundControlError(.csrfRejected, "a change made with a session cookie needs its CSRF token (X-CSRF-Token)")
+                !BrowserSession.csrfMatches(request.headers[BrowserSession.csrfHeader], session: session)
+            {
+                throw GroundControlError(
+                    .csrfRejected, "a change made with a session cookie needs its CSRF token (X-CSRF-Token)")
             }
         } else {
             found = nil
         }
         guard let principal = found else {
             throw GroundControlError(
-                .unauthorized, "a token is required (Authorization: Bearer <token>): the admin token, or a personal token (satctl login)")
+                .unauthorized,
+                "a token is required (Authorization: Bearer <token>): the admin token, or a personal token (satctl login)"
+            )
         }
         guard principal.role >= needed else {
-            throw GroundControlError(.forbidden, "\(principal.actor) has the role \(principal.role.rawValue); this needs \(needed.rawValue)")
+            throw GroundControlError(
+                .forbidden, "\(principal.actor) has the role \(principal.role.rawValue); this needs \(needed.rawValue)")
         }
         return principal
     }
@@ -45,7 +52,9 @@ struct SatelliteAuthentication: RouterMiddleware {
     typealias Context = GroundControlContext
     let api: GroundControlAPI
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         var context = context
         context.caller = .satellite(try await api.requireSatellite(request))
         return try await next(request, context)
@@ -59,7 +68,9 @@ struct TokenOwnerAuthentication: RouterMiddleware {
     typealias Context = GroundControlContext
     let fleet: Fleet
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         var context = context
         context.caller = try await owner(of: request)
         return try await next(request, context)
@@ -67,29 +78,37 @@ struct TokenOwnerAuthentication: RouterMiddleware {
 
     private func owner(of request: Request) async throws -> Caller {
         guard let header = request.headers[.authorization], let space = header.firstIndex(of: " ") else {
-            throw GroundControlError(.unauthorized, "log in with Authorization: Basic (name and password) or a personal token")
+            throw GroundControlError(
+                .unauthorized, "log in with Authorization: Basic (name and password) or a personal token")
         }
         let scheme = header[..<space].lowercased()
         let value = header[header.index(after: space)...].trimmingCharacters(in: .whitespaces)
         if scheme == "bearer" {
             let principal = try await PersonAuthentication.principal(of: request, fleet: fleet, needed: .viewer)
             guard let user = principal.user else {
-                throw GroundControlError(.invalidField, "the admin token is not a person: create a user (satctl users put) and log in as them")
+                throw GroundControlError(
+                    .invalidField,
+                    "the admin token is not a person: create a user (satctl users put) and log in as them")
             }
             return .tokenOwner(user: user, notAfter: try await fleet.userTokenExpiry(value))
         }
         guard scheme == "basic", let decoded = Data(base64Encoded: value).map({ String(decoding: $0, as: UTF8.self) }),
-              let colon = decoded.firstIndex(of: ":")
+            let colon = decoded.firstIndex(of: ":")
         else {
-            throw GroundControlError(.unauthorized, "log in with Authorization: Basic (name and password) or a personal token")
+            throw GroundControlError(
+                .unauthorized, "log in with Authorization: Basic (name and password) or a personal token")
         }
         let name = try ResourceName(String(decoded[..<colon]), kind: "user name")
         if let until = try await fleet.loginLockedUntil(name.value) {
             throw GroundControlError(
-                .tooManyAttempts, "too many wrong passwords for '\(name)': try again in \(Int(until.timeIntervalSinceNow.rounded(.up))) s")
+                .tooManyAttempts,
+                "too many wrong passwords for '\(name)': try again in \(Int(until.timeIntervalSinceNow.rounded(.up))) s"
+            )
         }
-        guard let principal = try await fleet.principal(user: name, password: String(decoded[decoded.index(after: colon)...])),
-              let user = principal.user
+        guard
+            let principal = try await fleet.principal(
+                user: name, password: String(decoded[decoded.index(after: colon)...])),
+            let user = principal.user
         else {
             try await fleet.recordLoginFailure(name.value)
             throw GroundControlError(.unauthorized, "wrong name or password")
@@ -105,8 +124,12 @@ struct PageAuthentication: RouterMiddleware {
     typealias Context = GroundControlContext
     let fleet: Fleet
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let session = request.cookies[BrowserSession.cookie]?.value, let principal = try await fleet.principal(session: session) else {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let session = request.cookies[BrowserSession.cookie]?.value,
+            let principal = try await fleet.principal(session: session)
+        else {
             if request.uri.queryParameters.get("fragment") != nil {
                 return GroundControlAPI.html("", status: .unauthorized)
             }
@@ -124,7 +147,8 @@ struct PageAuthentication: RouterMiddleware {
 extension GroundControlAPI {
     /// The API's routes a person with at least `role` may call.
     func people(_ router: Router<GroundControlContext>, _ role: Role) -> RouterGroup<PersonContext> {
-        router.group("api/v1").add(middleware: PersonAuthentication(fleet: fleet, needed: role)).group(context: PersonContext.self)
+        router.group("api/v1").add(middleware: PersonAuthentication(fleet: fleet, needed: role)).group(
+            context: PersonContext.self)
     }
 
     /// The API's routes a satellite calls with its credential.

@@ -50,9 +50,12 @@ package final class FleetCache: Sendable {
     }
 
     /// The configuration for watcher revision `key`, reloaded when older than `satellite` needs.
-    package func configuration(key: Int64, covering satellite: SatelliteStateInputs? = nil) async throws -> FleetConfiguration {
+    package func configuration(
+        key: Int64, covering satellite: SatelliteStateInputs? = nil
+    ) async throws -> FleetConfiguration {
         let known: FleetConfiguration? = state.withLock { state in
-            guard let current = state.current, current.key == key, satellite.map(current.configuration.covers) ?? true else { return nil }
+            guard let current = state.current, current.key == key, satellite.map(current.configuration.covers) ?? true
+            else { return nil }
             return current.configuration
         }
         if let known { return known }
@@ -81,10 +84,14 @@ package final class FleetCache: Sendable {
 
     private func install(_ loaded: Loaded, key: Int64) {
         state.withLock { state in
-            for (name, revision) in loaded.revisions { state.revisions[name] = max(state.revisions[name] ?? 0, revision) }
+            for (name, revision) in loaded.revisions {
+                state.revisions[name] = max(state.revisions[name] ?? 0, revision)
+            }
             state.revisionsAt = max(state.revisionsAt, loaded.configuration.revision)
             if (state.current?.configuration.revision ?? -1) <= loaded.configuration.revision {
-                if state.current?.configuration.revision != loaded.configuration.revision { state.documents.removeAll() }
+                if state.current?.configuration.revision != loaded.configuration.revision {
+                    state.documents.removeAll()
+                }
                 state.current = (key, loaded.configuration)
             }
         }
@@ -103,7 +110,9 @@ package final class FleetCache: Sendable {
 
     func identity(credentialHash: String) -> Fleet.SatelliteIdentity? {
         state.withLock { state in
-            guard let identity = state.identities[credentialHash], state.isCurrent(identity.name.value, identity.revision) else { return nil }
+            guard let identity = state.identities[credentialHash],
+                state.isCurrent(identity.name.value, identity.revision)
+            else { return nil }
             return identity
         }
     }
@@ -133,12 +142,14 @@ package final class FleetCache: Sendable {
     /// The satellite's signed document under `configuration` (encoded and signed outside the lock).
     func signedState(_ satellite: SatelliteStateInputs, _ configuration: FleetConfiguration) throws -> Signed {
         let generation = configuration.generation(of: satellite)
-        let key = "\(satellite.name)|\(configuration.revision)|\(generation)|\(satellite.groups.joined(separator: ","))|\(satellite.settingsJSON)|\(satellite.site?.cacheKey ?? "")|\(satellite.robotsCacheKey)"
+        let key =
+            "\(satellite.name)|\(configuration.revision)|\(generation)|\(satellite.groups.joined(separator: ","))|\(satellite.settingsJSON)|\(satellite.site?.cacheKey ?? "")|\(satellite.robotsCacheKey)"
         if let signed = state.withLock({ $0.documents[key] }) { return signed }
         let signingKey = try keys.get()
         let desired = configuration.desiredState(of: satellite, signingKey: signingKey)
         let document = try APIJSON.encoder().encode(desired)
-        let signed = Signed(document: document, signature: try StateSignature.sign(document, with: signingKey), generation: generation)
+        let signed = Signed(
+            document: document, signature: try StateSignature.sign(document, with: signingKey), generation: generation)
         state.withLock { state in
             if state.documents.count >= 10_000 { state.documents.removeAll() }
             state.documents[key] = signed

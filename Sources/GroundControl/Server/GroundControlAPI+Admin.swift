@@ -38,7 +38,8 @@ extension GroundControlAPI {
             let name = try Self.name(context, kind: "group name")
             let definition = try await APIBody.decode(GroupDefinition.self, from: request, limit: bodyLimit)
             let expected = try request.headers[.ifMatch].map(Self.revision(ifMatch:))
-            let (view, created) = try await fleet.putGroup(name, definition, expectedRevision: expected, by: principal.actor)
+            let (view, created) = try await fleet.putGroup(
+                name, definition, expectedRevision: expected, by: principal.actor)
             return try APIBody.json(view, status: created ? .created : .ok, headers: [.eTag: "\"\(view.revision)\""])
         }
         viewers.get("groups/:name") { request, context in
@@ -108,7 +109,8 @@ extension GroundControlAPI {
         operators.delete("satellites/:name/groups/:group") { request, context in
             let principal = context.principal
             let name = try Self.name(context, kind: "satellite name")
-            try await fleet.removeGroup(try Self.name(context, "group", kind: "group name"), from: name, by: principal.actor)
+            try await fleet.removeGroup(
+                try Self.name(context, "group", kind: "group name"), from: name, by: principal.actor)
             return try APIBody.json(try await fleet.satellite(name))
         }
 
@@ -117,7 +119,8 @@ extension GroundControlAPI {
             let limit = try Self.integer(query.get("limit"), field: "limit", range: 1...1000) ?? 100
             let before = try Self.integer(query.get("before"), field: "before", range: 1...Int.max)
             let filter = try Self.auditFilter(query)
-            return try APIBody.json(try await fleet.auditLog(limit: limit, before: before.map(Int64.init), filter: filter))
+            return try APIBody.json(
+                try await fleet.auditLog(limit: limit, before: before.map(Int64.init), filter: filter))
         }
     }
 
@@ -125,7 +128,9 @@ extension GroundControlAPI {
     static func auditFilter(_ query: Hummingbird.Parameters) throws -> Fleet.AuditFilter {
         func value(_ name: String) throws -> String? {
             guard let value = query.get(name), !value.isEmpty else { return nil }
-            guard value.unicodeScalars.count <= 300 else { throw GroundControlError(.invalidField, "\(name): at most 300 characters") }
+            guard value.unicodeScalars.count <= 300 else {
+                throw GroundControlError(.invalidField, "\(name): at most 300 characters")
+            }
             return value
         }
         return Fleet.AuditFilter(actor: try value("actor"), action: try value("action"), target: try value("target"))
@@ -135,8 +140,10 @@ extension GroundControlAPI {
     static func revision(ifMatch header: String) throws(GroundControlError) -> Int64 {
         var tag = header.trimmingCharacters(in: .whitespaces)
         if tag.hasPrefix("W/") { tag.removeFirst(2) }
-        guard tag.count >= 3, tag.hasPrefix("\""), tag.hasSuffix("\""), let revision = Int64(tag.dropFirst().dropLast()) else {
-            throw GroundControlError(.invalidField, "If-Match: must be the group's ETag, such as \"42\", not '\(header.prefix(40))'")
+        guard tag.count >= 3, tag.hasPrefix("\""), tag.hasSuffix("\""), let revision = Int64(tag.dropFirst().dropLast())
+        else {
+            throw GroundControlError(
+                .invalidField, "If-Match: must be the group's ETag, such as \"42\", not '\(header.prefix(40))'")
         }
         return revision
     }
@@ -145,7 +152,10 @@ extension GroundControlAPI {
     static func integer(_ raw: String?, field: String, range: ClosedRange<Int>) throws(GroundControlError) -> Int? {
         guard let raw else { return nil }
         guard let value = Int(raw), range.contains(value) else {
-            throw GroundControlError(.invalidField, "\(field): must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(raw.prefix(40))'")
+            throw GroundControlError(
+                .invalidField,
+                "\(field): must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(raw.prefix(40))'"
+            )
         }
         return value
     }

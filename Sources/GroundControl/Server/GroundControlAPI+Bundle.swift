@@ -18,14 +18,16 @@ extension GroundControlAPI {
         people(router, .operator).get("satellites/:name/bundle") { request, context in
             let principal = context.principal
             let name = try Self.name(context, kind: "satellite name")
-            let since = try Self.integer(request.uri.queryParameters.get("since"), field: "since", range: 1...Int.max).map(Int64.init)
+            let since = try Self.integer(request.uri.queryParameters.get("since"), field: "since", range: 1...Int.max)
+                .map(Int64.init)
             let bundle = try await fleet.bundleState(of: name, since: since, for: principal)
             let logger = Logger(label: "ground-control.bundle")
             // Someone waits for the answer: an upstream that does not answer is reported soon.
             var options = UpstreamSources.Options()
             options.retry = RetryPolicy(attempts: 2)
             let sources = UpstreamSources(options: options, logger: logger)
-            let contents = await Replicator(store: NothingHeld(), sources: sources, logger: logger).contents(of: bundle.state)
+            let contents = await Replicator(store: NothingHeld(), sources: sources, logger: logger).contents(
+                of: bundle.state)
             if !contents.failures.isEmpty {
                 await sources.shutdown()
                 let reasons = contents.failures.map { "\($0.reference): \($0.error.message)" }.joined(separator: "; ")
@@ -38,25 +40,33 @@ extension GroundControlAPI {
             ]
             if let field = HTTPField.Name("Satellite-Bundle-Generation") { headers[field] = "\(generation)" }
             let fleet = self.fleet
-            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-                let bundleWriter = BundleWriter(output: ResponseOutput(writer: writer))
-                do {
-                    let about = try await BundleMaker.write(
-                        state: bundle.document, signature: bundle.signature, generation: generation, since: since, contents: contents,
-                        leavingOut: bundle.base, to: bundleWriter)
-                    await sources.shutdown()
-                    // A later delta may leave out all the satellite holds once this is applied.
-                    try await fleet.recordBundle(of: name, generation: generation, digests: contents.digests, since: since, by: principal.actor)
-                    logger.info("bundle made", metadata: [
-                        "satellite": "\(name)", "generation": "\(generation)", "blobs": "\(about.blobs)", "bytes": "\(bundleWriter.written)",
-                    ])
-                } catch {
-                    await sources.shutdown()
-                    logger.error("bundle broken off", metadata: ["satellite": "\(name)", "error": "\(error)"])
-                    throw error
-                }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    let bundleWriter = BundleWriter(output: ResponseOutput(writer: writer))
+                    do {
+                        let about = try await BundleMaker.write(
+                            state: bundle.document, signature: bundle.signature, generation: generation, since: since,
+                            contents: contents,
+                            leavingOut: bundle.base, to: bundleWriter)
+                        await sources.shutdown()
+                        // A later delta may leave out all the satellite holds once this is applied.
+                        try await fleet.recordBundle(
+                            of: name, generation: generation, digests: contents.digests, since: since,
+                            by: principal.actor)
+                        logger.info(
+                            "bundle made",
+                            metadata: [
+                                "satellite": "\(name)", "generation": "\(generation)", "blobs": "\(about.blobs)",
+                                "bytes": "\(bundleWriter.written)",
+                            ])
+                    } catch {
+                        await sources.shutdown()
+                        logger.error("bundle broken off", metadata: ["satellite": "\(name)", "error": "\(error)"])
+                        throw error
+                    }
+                    try await writer.finish(nil)
+                })
         }
     }
 }

@@ -32,7 +32,9 @@ struct HarborEvent: Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let raw = try container.decode(String.self, forKey: .type)
         type = Self.cloudEventTypes[raw] ?? raw
-        eventData = try container.decodeIfPresent(Data.self, forKey: .eventData) ?? container.decodeIfPresent(Data.self, forKey: .data)
+        eventData =
+            try container.decodeIfPresent(Data.self, forKey: .eventData)
+            ?? container.decodeIfPresent(Data.self, forKey: .data)
     }
 
     /// The events that can move what a tag points at, or whether it may be handed out.
@@ -40,7 +42,8 @@ struct HarborEvent: Decodable {
 
     /// CloudEvents types (cloudevents.go `eventTypeMapping`) by the default format's names.
     static let cloudEventTypes = [
-        "harbor.artifact.pushed": "PUSH_ARTIFACT", "harbor.artifact.deleted": "DELETE_ARTIFACT", "harbor.scan.completed": "SCANNING_COMPLETED",
+        "harbor.artifact.pushed": "PUSH_ARTIFACT", "harbor.artifact.deleted": "DELETE_ARTIFACT",
+        "harbor.scan.completed": "SCANNING_COMPLETED",
     ]
 }
 
@@ -51,12 +54,16 @@ extension GroundControlAPI {
     func addEventRoutes(to router: Router<GroundControlContext>) {
         router.group("api/v1").post("events/harbor") { request, _ in
             guard let header = request.headers[.authorization],
-                  let registry = try await fleet.registry(webhookAuthorization: header)
+                let registry = try await fleet.registry(webhookAuthorization: header)
             else {
-                throw GroundControlError(.unauthorized, "the Authorization header must be a registry's webhook secret (satctl registries put --webhook-secret-file)")
+                throw GroundControlError(
+                    .unauthorized,
+                    "the Authorization header must be a registry's webhook secret (satctl registries put --webhook-secret-file)"
+                )
             }
             let event = try await APIBody.decode(HarborEvent.self, from: request, limit: bodyLimit, strict: false)
-            guard HarborEvent.relevant.contains(event.type), let repository = event.eventData?.repository?.repoFullName else {
+            guard HarborEvent.relevant.contains(event.type), let repository = event.eventData?.repository?.repoFullName
+            else {
                 return try APIBody.json(["accepted": false], status: .accepted)
             }
             metrics.event(event.type)

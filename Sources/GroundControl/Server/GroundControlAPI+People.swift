@@ -20,9 +20,11 @@ extension GroundControlAPI {
             let name = try Self.name(context, kind: "user name")
             let definition = try await APIBody.decode(UserDefinition.self, from: request, limit: bodyLimit)
             guard let role = Role(rawValue: definition.role) else {
-                throw GroundControlError(.invalidField, "role: must be admin, operator or viewer, not '\(definition.role.prefix(40))'")
+                throw GroundControlError(
+                    .invalidField, "role: must be admin, operator or viewer, not '\(definition.role.prefix(40))'")
             }
-            let (view, created) = try await fleet.putUser(name, role: role, password: definition.password, by: principal.actor)
+            let (view, created) = try await fleet.putUser(
+                name, role: role, password: definition.password, by: principal.actor)
             return try APIBody.json(view, status: created ? .created : .ok)
         }
         admins.delete("users/:name") { request, context in
@@ -36,13 +38,16 @@ extension GroundControlAPI {
             return try APIBody.json(Identity(user: principal.user, role: principal.role.rawValue))
         }
         // A person's own token: with their name and password (Basic), or with a token of theirs.
-        router.group("api/v1").add(middleware: TokenOwnerAuthentication(fleet: fleet)).group(context: TokenOwnerContext.self)
-            .post("tokens") { request, context in
-                let body = try await APIBody.collect(request, limit: bodyLimit)
-                let wanted = body.readableBytes == 0 ? TokenRequest() : try APIBody.decode(TokenRequest.self, from: body)
-                let token = try await fleet.issueUserToken(
-                    for: context.user, description: wanted.description, days: wanted.expiresInDays, notAfter: context.notAfter)
-                return try APIBody.json(token, status: .created)
-            }
+        router.group("api/v1").add(middleware: TokenOwnerAuthentication(fleet: fleet)).group(
+            context: TokenOwnerContext.self
+        )
+        .post("tokens") { request, context in
+            let body = try await APIBody.collect(request, limit: bodyLimit)
+            let wanted = body.readableBytes == 0 ? TokenRequest() : try APIBody.decode(TokenRequest.self, from: body)
+            let token = try await fleet.issueUserToken(
+                for: context.user, description: wanted.description, days: wanted.expiresInDays,
+                notAfter: context.notAfter)
+            return try APIBody.json(token, status: .created)
+        }
     }
 }

@@ -9,13 +9,18 @@ extension GroundControlAPI {
         let api = router.group("api/v1")
 
         api.post("register") { request, _ in
-            let body = try await APIBody.decode(RegistrationRequest.self, from: request, limit: bodyLimit, strict: false)
-            guard let publicKey = keys.publicKey else { throw GroundControlError(.unavailable, "Ground Control is still starting") }
+            let body = try await APIBody.decode(
+                RegistrationRequest.self, from: request, limit: bodyLimit, strict: false)
+            guard let publicKey = keys.publicKey else {
+                throw GroundControlError(.unavailable, "Ground Control is still starting")
+            }
             let registration = try await fleet.register(token: body.token, publicKey: publicKey)
             return try APIBody.json(registration)
         }
         api.get("public-key") { _, _ in
-            guard let publicKey = keys.publicKey else { throw GroundControlError(.unavailable, "Ground Control is still starting") }
+            guard let publicKey = keys.publicKey else {
+                throw GroundControlError(.unavailable, "Ground Control is still starting")
+            }
             return try APIBody.json(["publicKey": publicKey, "algorithm": "ed25519"])
         }
         let satellites = satellites(router)
@@ -25,7 +30,8 @@ extension GroundControlAPI {
         satellites.post("status") { request, context in
             let satellite = context.satellite
             let report = try await APIBody.decode(StatusReport.self, from: request, limit: bodyLimit * 8, strict: false)
-            let (reply, heartbeat) = try await fleet.acceptHeartbeat(report, from: satellite.satellite, configuration: satellite.configuration)
+            let (reply, heartbeat) = try await fleet.acceptHeartbeat(
+                report, from: satellite.satellite, configuration: satellite.configuration)
             await heartbeats.add(heartbeat)
             return try APIBody.json(reply)
         }
@@ -36,12 +42,19 @@ extension GroundControlAPI {
     private func state(for request: SatelliteRequest, request http: Request) async throws -> Response {
         let wait = try Self.integer(http.uri.queryParameters.get("wait"), field: "wait", range: 0...longestWait) ?? 0
         var current = request
-        if let known = http.headers[.ifNoneMatch], Self.matches(known, current.configuration.generation(of: current.satellite)) {
+        if let known = http.headers[.ifNoneMatch],
+            Self.matches(known, current.configuration.generation(of: current.satellite))
+        {
             let deadline = ContinuousClock.now + .seconds(wait)
             while true {
                 let remaining = deadline - ContinuousClock.now
-                guard remaining > .zero, await watcher.waitForChange(from: current.observed, satellite: current.name.value, timeout: remaining) else {
-                    return Response(status: .notModified, headers: [.eTag: Self.etag(current.configuration.generation(of: current.satellite))])
+                guard remaining > .zero,
+                    await watcher.waitForChange(
+                        from: current.observed, satellite: current.name.value, timeout: remaining)
+                else {
+                    return Response(
+                        status: .notModified,
+                        headers: [.eTag: Self.etag(current.configuration.generation(of: current.satellite))])
                 }
                 current.observed = watcher.latest
                 // Loading the configuration for the new key also refreshes the satellites' revisions,
@@ -54,7 +67,8 @@ extension GroundControlAPI {
                 guard current.satellite.status == "registered" else {
                     throw GroundControlError(.unauthorized, "the satellite credential is unknown or revoked")
                 }
-                current.configuration = try await cache.configuration(key: current.observed, covering: current.satellite)
+                current.configuration = try await cache.configuration(
+                    key: current.observed, covering: current.satellite)
                 if !Self.matches(known, current.configuration.generation(of: current.satellite)) { break }
             }
         }

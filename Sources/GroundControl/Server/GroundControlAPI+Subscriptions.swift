@@ -27,8 +27,10 @@ extension GroundControlAPI {
             return APIBody.noContent()
         }
         viewers.get("subscriptions/:name/deliveries") { request, context in
-            let limit = try Self.integer(request.uri.queryParameters.get("limit"), field: "limit", range: 1...1000) ?? 100
-            return try APIBody.json(try await fleet.deliveries(of: try Self.name(context, kind: "subscription name"), limit: limit))
+            let limit =
+                try Self.integer(request.uri.queryParameters.get("limit"), field: "limit", range: 1...1000) ?? 100
+            return try APIBody.json(
+                try await fleet.deliveries(of: try Self.name(context, kind: "subscription name"), limit: limit))
         }
     }
 }

@@ -40,7 +40,8 @@ struct GroundControlAPI: Sendable {
     /// Satellite routes accept only satellite credentials.
     func requireSatellite(_ request: Request) async throws -> SatelliteRequest {
         guard let credential = Self.bearer(request) else {
-            throw GroundControlError(.unauthorized, "a satellite credential is required (Authorization: Bearer <credential>)")
+            throw GroundControlError(
+                .unauthorized, "a satellite credential is required (Authorization: Bearer <credential>)")
         }
         // Read the watcher first, so a change made meanwhile still wakes a long-poll.
         let observed = watcher.latest
@@ -56,7 +57,8 @@ struct GroundControlAPI: Sendable {
         }
         let satellite = try await inputs(of: identity.name)
         let configuration = try await cache.configuration(key: observed, covering: satellite)
-        return SatelliteRequest(name: identity.name, satellite: satellite, configuration: configuration, observed: observed)
+        return SatelliteRequest(
+            name: identity.name, satellite: satellite, configuration: configuration, observed: observed)
     }
 
     /// The satellite's row, from the cache while its revision has not moved. A satellite deleted
@@ -82,7 +84,8 @@ struct GroundControlAPI: Sendable {
     }
 
     /// The `{name}` path parameter, validated.
-    static func name(_ context: some RequestContext, _ parameter: String = "name", kind: String) throws -> ResourceName {
+    static func name(_ context: some RequestContext, _ parameter: String = "name", kind: String) throws -> ResourceName
+    {
         try ResourceName(context.parameters.get(parameter) ?? "", kind: kind)
     }
 }
@@ -100,7 +103,9 @@ package final class SigningKeys: Sendable {
     }
 
     func get() throws -> Curve25519.Signing.PrivateKey {
-        guard let raw = state.withLock({ $0?.raw }), let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
+        guard let raw = state.withLock({ $0?.raw }),
+            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        else {
             throw GroundControlError(.unavailable, "Ground Control is still starting")
         }
         return key

@@ -55,7 +55,9 @@ struct PageContext: ChildRequestContext {
     let session: String
 
     init(context: GroundControlContext) throws {
-        guard case .page(let principal, let session) = context.caller else { throw GroundControlError.unauthenticatedRoute }
+        guard case .page(let principal, let session) = context.caller else {
+            throw GroundControlError.unauthenticatedRoute
+        }
         coreContext = context.coreContext
         self.principal = principal
         self.session = session
@@ -69,7 +71,9 @@ struct TokenOwnerContext: ChildRequestContext {
     let notAfter: Date?
 
     init(context: GroundControlContext) throws {
-        guard case .tokenOwner(let user, let notAfter) = context.caller else { throw GroundControlError.unauthenticatedRoute }
+        guard case .tokenOwner(let user, let notAfter) = context.caller else {
+            throw GroundControlError.unauthenticatedRoute
+        }
         coreContext = context.coreContext
         self.user = user
         self.notAfter = notAfter
@@ -78,5 +82,6 @@ struct TokenOwnerContext: ChildRequestContext {
 
 extension GroundControlError {
     /// A route put in a group whose authentication did not run: a mistake here, never a client's.
-    static let unauthenticatedRoute = GroundControlError(.internalError, "internal error: the route has no authentication")
+    static let unauthenticatedRoute = GroundControlError(
+        .internalError, "internal error: the route has no authentication")
 }

@@ -36,17 +36,23 @@ public final class GroundControlMetrics: Sendable {
 
     /// A registry event taken (`PUSH_ARTIFACT`, …), by type.
     func event(_ type: String) {
-        CoreMetrics.Counter(label: "ground_control_registry_events_total", dimensions: [("type", type)], factory: factory).increment()
+        CoreMetrics.Counter(
+            label: "ground_control_registry_events_total", dimensions: [("type", type)], factory: factory
+        ).increment()
     }
 
     /// A change Ground Control made to a satellite's robot in a Harbor (`issue`, `update`, `delete`).
     func robotChange(_ action: String) {
-        CoreMetrics.Counter(label: "ground_control_harbor_robot_changes_total", dimensions: [("action", action)], factory: factory).increment()
+        CoreMetrics.Counter(
+            label: "ground_control_harbor_robot_changes_total", dimensions: [("action", action)], factory: factory
+        ).increment()
     }
 
     /// A Harbor that could not be reached or refused a request; the work is retried.
     func harborFailure(_ registry: String) {
-        CoreMetrics.Counter(label: "ground_control_harbor_failures_total", dimensions: [("registry", registry)], factory: factory).increment()
+        CoreMetrics.Counter(
+            label: "ground_control_harbor_failures_total", dimensions: [("registry", registry)], factory: factory
+        ).increment()
     }
 
     /// Renders the exposition after refreshing the gauges that are read on demand: satellites by
@@ -55,7 +61,8 @@ public final class GroundControlMetrics: Sendable {
     func render(fleet: [SatelliteView], longPolls: Int) -> [UInt8] {
         let states = Dictionary(grouping: fleet, by: \.state).mapValues(\.count)
         for state in ["pending", "online", "stale", "revoked"] {
-            CoreMetrics.Gauge(label: "ground_control_satellites", dimensions: [("state", state)], factory: factory).record(states[state] ?? 0)
+            CoreMetrics.Gauge(label: "ground_control_satellites", dimensions: [("state", state)], factory: factory)
+                .record(states[state] ?? 0)
         }
         var groups: [String: (members: Int, behind: Int, missing: Int)] = [:]
         for view in fleet where view.state != "revoked" {
@@ -73,9 +80,15 @@ public final class GroundControlMetrics: Sendable {
         }
         for group in gone { groups[group] = (0, 0, 0) }
         for (group, counts) in groups {
-            CoreMetrics.Gauge(label: "ground_control_group_satellites", dimensions: [("group", group)], factory: factory).record(counts.members)
-            CoreMetrics.Gauge(label: "ground_control_group_satellites_behind", dimensions: [("group", group)], factory: factory).record(counts.behind)
-            CoreMetrics.Gauge(label: "ground_control_group_satellites_missing", dimensions: [("group", group)], factory: factory).record(counts.missing)
+            CoreMetrics.Gauge(
+                label: "ground_control_group_satellites", dimensions: [("group", group)], factory: factory
+            ).record(counts.members)
+            CoreMetrics.Gauge(
+                label: "ground_control_group_satellites_behind", dimensions: [("group", group)], factory: factory
+            ).record(counts.behind)
+            CoreMetrics.Gauge(
+                label: "ground_control_group_satellites_missing", dimensions: [("group", group)], factory: factory
+            ).record(counts.missing)
         }
         CoreMetrics.Gauge(label: "ground_control_long_polls", factory: factory).record(longPolls)
         var buffer: [UInt8] = []

@@ -1,9 +1,9 @@
 import Foundation
+import HTTPServerSupport
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
-import HTTPServerSupport
 import ServiceLifecycle
 
 /// Builds Ground Control: the API on a fleet store, the revision watcher and the tag resolver,
@@ -40,7 +40,10 @@ public enum GroundControlServer {
         /// per satellite, and no file).
         public var limits = ServerLimits(descriptorsPerConnection: 1)
 
-        public init(host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, adminToken: String? = nil) {
+        public init(
+            host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
+            adminToken: String? = nil
+        ) {
             self.host = host
             self.port = port
             self.tlsCertificatePath = tlsCertificatePath
@@ -58,10 +61,12 @@ public enum GroundControlServer {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let fleet = Fleet(
-            store: store, tokenLifetime: configuration.tokenLifetime, eventTargets: EventTargetPolicy(allowedHosts: configuration.eventAllowedHosts))
+            store: store, tokenLifetime: configuration.tokenLifetime,
+            eventTargets: EventTargetPolicy(allowedHosts: configuration.eventAllowedHosts))
         let gate = StartupGate()
         let watcher = RevisionWatcher(
-            fleet: fleet, interval: configuration.revisionPollInterval, logger: logger, metrics: metrics, ready: gate.wait)
+            fleet: fleet, interval: configuration.revisionPollInterval, logger: logger, metrics: metrics,
+            ready: gate.wait)
         let resolver = TagResolver(
             fleet: fleet, interval: configuration.resolveInterval, logger: logger, ready: gate.wait)
         let robots = HarborRobotKeeper(
@@ -72,7 +77,8 @@ public enum GroundControlServer {
             if change.resolveTags { resolver.poke() }
             if change.revision != nil { await watcher.poll() }
         }
-        let health = FleetHealthWatcher(fleet: fleet, interval: configuration.healthInterval, logger: logger, ready: gate.wait)
+        let health = FleetHealthWatcher(
+            fleet: fleet, interval: configuration.healthInterval, logger: logger, ready: gate.wait)
         let deliverer = EventDeliverer(fleet: fleet, logger: logger, ready: gate.wait)
         let keys = SigningKeys()
         let heartbeats = HeartbeatWriter(fleet: fleet, interval: configuration.heartbeatFlushInterval, logger: logger)
@@ -80,7 +86,8 @@ public enum GroundControlServer {
             fleet: fleet, watcher: watcher, resolver: resolver, cache: FleetCache(fleet: fleet, keys: keys),
             heartbeats: heartbeats,
             metrics: metrics, keys: keys,
-            bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds, templates: try DashboardTemplates(),
+            bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds,
+            templates: try DashboardTemplates(),
             oidc: configuration.oidc.map { OIDCProvider(configuration: $0) })
 
         let router = Router(context: GroundControlContext.self)
@@ -97,10 +104,12 @@ public enum GroundControlServer {
         var application = Application(
             router: router,
             server: try HTTPServerBuilder.http1(
-                tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath, limits: configuration.limits),
+                tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath,
+                limits: configuration.limits),
             // A fleet reconnects at once after a restart: a short accept queue drops SYNs, and
             // each drop costs the client a second or more of TCP retransmission.
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: 4096),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: 4096),
             services: [store, watcher, resolver, robots, heartbeats, health, deliverer],
             onServerRunning: onServerRunning,
             logger: logger)

@@ -34,7 +34,9 @@ public actor HeartbeatWriter: Service {
         do {
             try await fleet.storeHeartbeats(batch)
         } catch {
-            logger.warning("cannot store \(batch.count) heartbeat(s); keeping them for the next try", metadata: ["error": "\(error)"])
+            logger.warning(
+                "cannot store \(batch.count) heartbeat(s); keeping them for the next try",
+                metadata: ["error": "\(error)"])
             for heartbeat in batch where pending[heartbeat.name] == nil { pending[heartbeat.name] = heartbeat }
         }
     }

@@ -64,7 +64,10 @@ public struct BundleIndex: Sendable, Equatable {
         guard seen.insert(descriptor.digest).inserted else {
             // A manifest that is both tagged and listed untagged keeps its name.
             if let name = descriptor.annotations?[BundleLayout.refName],
-               let index = manifests.firstIndex(where: { $0.digest == descriptor.digest && $0.annotations?[BundleLayout.refName] == nil }) {
+                let index = manifests.firstIndex(where: {
+                    $0.digest == descriptor.digest && $0.annotations?[BundleLayout.refName] == nil
+                })
+            {
                 manifests[index].annotations = [BundleLayout.refName: name]
             } else if descriptor.annotations?[BundleLayout.refName] != nil {
                 manifests.append(descriptor)
@@ -106,7 +109,9 @@ public struct BundleIndex: Sendable, Equatable {
         } catch {
             throw ReplicationError(.invalidContent, "\(BundleLayout.indexFile) is not an OCI index: \(error)")
         }
-        guard document.schemaVersion == 2 else { throw ReplicationError(.invalidContent, "\(BundleLayout.indexFile): schemaVersion must be 2") }
+        guard document.schemaVersion == 2 else {
+            throw ReplicationError(.invalidContent, "\(BundleLayout.indexFile): schemaVersion must be 2")
+        }
         for descriptor in document.manifests { add(descriptor) }
     }
 }

@@ -17,12 +17,18 @@ public enum BundleMaker {
         var blobs: [(Descriptor, BundleContents.Entry)] = []
         var seen = Set<Digest>()
         for entry in contents.entries {
-            let tagged = [entry.artifact.tag.map { (name: $0.value, digest: entry.digest) }, entry.signatureTag.map { ($0.tag.value, $0.digest) }]
+            let tagged = [
+                entry.artifact.tag.map { (name: $0.value, digest: entry.digest) },
+                entry.signatureTag.map { ($0.tag.value, $0.digest) },
+            ]
             for manifest in entry.manifests {
                 let name = tagged.compactMap { $0 }.first { $0.digest == manifest.digest }?.name
-                index.add(Descriptor(
-                    mediaType: manifest.mediaType, digest: manifest.digest, size: Int64(manifest.bytes.count),
-                    annotations: name.map { [BundleLayout.refName: BundleLayout.imageName(repository: entry.repository.value, tag: $0)] }))
+                index.add(
+                    Descriptor(
+                        mediaType: manifest.mediaType, digest: manifest.digest, size: Int64(manifest.bytes.count),
+                        annotations: name.map {
+                            [BundleLayout.refName: BundleLayout.imageName(repository: entry.repository.value, tag: $0)]
+                        }))
                 if !base.contains(manifest.digest), seen.insert(manifest.digest).inserted { manifests.append(manifest) }
             }
             for blob in entry.blobs where !base.contains(blob.digest) && seen.insert(blob.digest).inserted {

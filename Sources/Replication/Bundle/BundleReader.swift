@@ -1,10 +1,11 @@
+import NIOCore
+import SatelliteProtocol
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
-import SatelliteProtocol
 
 /// Reads a bundle's tar stream entry by entry, from a file or a pipe, never holding more than
 /// one chunk: each entry's content is taken whole (small files, with a limit) or streamed as
@@ -37,7 +38,9 @@ public final class BundleReader {
             closesDescriptor = false
         } else {
             descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw ReplicationError(.storeError, "cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard descriptor >= 0 else {
+                throw ReplicationError(.storeError, "cannot open \(path): \(String(cString: strerror(errno)))")
+            }
             closesDescriptor = true
         }
     }
@@ -57,12 +60,16 @@ public final class BundleReader {
                 if block.readableBytes == 0 { return nil }
                 throw ReplicationError(.invalidContent, "the bundle ends inside a header: it was cut short")
             }
-            guard var header = try TarHeader.decode(block.readBytes(length: TarHeader.blockSize) ?? []) else { return nil }
+            guard var header = try TarHeader.decode(block.readBytes(length: TarHeader.blockSize) ?? []) else {
+                return nil
+            }
             if let size = overrides.size { header.size = size }
             if let path = overrides.path { header.name = path }
             overrides = (nil, nil)
             guard let padded = header.paddedSize else {
-                throw ReplicationError(.invalidContent, "entry '\(header.name.prefix(120))' claims \(header.size) bytes: the archive is damaged or forged")
+                throw ReplicationError(
+                    .invalidContent,
+                    "entry '\(header.name.prefix(120))' claims \(header.size) bytes: the archive is damaged or forged")
             }
             remaining = header.size
             padding = padded - header.size
@@ -76,16 +83,23 @@ public final class BundleReader {
             case .paxNext:
                 overrides = try TarHeader.paxOverrides(try contents(limit: 1 << 20))
             case .other(let flag):
-                throw ReplicationError(.invalidContent, "entry '\(header.name)' is not a regular file (tar type '\(Character(Unicode.Scalar(flag)))'); a bundle holds none")
+                throw ReplicationError(
+                    .invalidContent,
+                    "entry '\(header.name)' is not a regular file (tar type '\(Character(Unicode.Scalar(flag)))'); a bundle holds none"
+                )
             }
         }
     }
 
     /// The current entry's whole content, refused above `limit` bytes.
     public func contents(limit: Int) throws(ReplicationError) -> [UInt8] {
-        guard remaining <= Int64(limit) else { throw ReplicationError(.tooLarge, "an entry of \(remaining) bytes is larger than the \(limit) allowed") }
+        guard remaining <= Int64(limit) else {
+            throw ReplicationError(.tooLarge, "an entry of \(remaining) bytes is larger than the \(limit) allowed")
+        }
         var bytes = try take(Int(remaining))
-        guard bytes.readableBytes == Int(remaining) else { throw ReplicationError(.invalidContent, "the bundle was cut short inside an entry") }
+        guard bytes.readableBytes == Int(remaining) else {
+            throw ReplicationError(.invalidContent, "the bundle was cut short inside an entry")
+        }
         remaining = 0
         return bytes.readBytes(length: bytes.readableBytes) ?? []
     }
@@ -94,7 +108,9 @@ public final class BundleReader {
     public func stream(_ receive: (ByteBuffer) async throws -> Void) async throws {
         while remaining > 0 {
             let slice = try take(Int(min(remaining, Int64(Self.chunk))), atMostOneRead: true)
-            guard slice.readableBytes > 0 else { throw ReplicationError(.invalidContent, "the bundle was cut short inside an entry") }
+            guard slice.readableBytes > 0 else {
+                throw ReplicationError(.invalidContent, "the bundle was cut short inside an entry")
+            }
             remaining -= Int64(slice.readableBytes)
             try await receive(slice)
         }
@@ -106,7 +122,9 @@ public final class BundleReader {
         padding = 0
         while left > 0 {
             let skipped = try take(Int(min(left, Int64(Self.chunk))), atMostOneRead: true)
-            guard skipped.readableBytes > 0 else { throw ReplicationError(.invalidContent, "the bundle was cut short inside an entry") }
+            guard skipped.readableBytes > 0 else {
+                throw ReplicationError(.invalidContent, "the bundle was cut short inside an entry")
+            }
             left -= Int64(skipped.readableBytes)
         }
     }
@@ -148,7 +166,9 @@ public final class BundleReader {
                     return 0
                 }
             }
-            if failure != 0 { throw ReplicationError(.storeError, "cannot read the bundle: \(String(cString: strerror(failure)))") }
+            if failure != 0 {
+                throw ReplicationError(.storeError, "cannot read the bundle: \(String(cString: strerror(failure)))")
+            }
             if count == 0 {
                 ended = true
                 break

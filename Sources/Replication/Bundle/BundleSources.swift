@@ -23,9 +23,11 @@ public struct HeldContentSources: ContentSources {
         var referrers: [Digest: [Descriptor]] = [:]
         for descriptor in index.manifests {
             guard let bytes = try await store.smallBlob(descriptor.digest, limit: HeldContentSource.manifestLimit),
-                  let parsed = try? ParsedManifest(bytes: bytes, contentType: descriptor.mediaType), let subject = parsed.subject
+                let parsed = try? ParsedManifest(bytes: bytes, contentType: descriptor.mediaType),
+                let subject = parsed.subject
             else { continue }
-            referrers[subject.digest, default: []].append(parsed.descriptor(digest: descriptor.digest, size: Int64(bytes.count)))
+            referrers[subject.digest, default: []].append(
+                parsed.descriptor(digest: descriptor.digest, size: Int64(bytes.count)))
         }
         return HeldContentSources(store: store, names: .bundle(index, referrers: referrers))
     }
@@ -78,7 +80,10 @@ struct HeldContentSource: ContentSource {
         switch names {
         case .bundle(let index, _):
             guard let bytes = try await store.smallBlob(digest, limit: Self.manifestLimit) else {
-                throw ReplicationError(.notFound, "manifest \(digest) is neither in the bundle nor held here (a delta bundle needs the bundle it builds on applied first)")
+                throw ReplicationError(
+                    .notFound,
+                    "manifest \(digest) is neither in the bundle nor held here (a delta bundle needs the bundle it builds on applied first)"
+                )
             }
             let mediaType = try index.mediaType(of: digest) ?? ParsedManifest(bytes: bytes, contentType: nil).mediaType
             return RemoteManifest(bytes: bytes, mediaType: mediaType, algorithm: digest.algorithm)
@@ -105,14 +110,19 @@ struct HeldContentSource: ContentSource {
 
     private func copyHeld(_ digest: Digest, into sink: any BlobSink) async throws {
         guard try await store.heldBlobSize(digest) != nil else {
-            throw ReplicationError(.notFound, "blob \(digest) is neither in the bundle nor held here (a delta bundle needs the bundle it builds on applied first)")
+            throw ReplicationError(
+                .notFound,
+                "blob \(digest) is neither in the bundle nor held here (a delta bundle needs the bundle it builds on applied first)"
+            )
         }
         let reader = try await store.openHeldBlob(digest)
         var buffer = ByteBuffer()
         while sink.offset < reader.size {
             buffer.clear()
             try reader.read(at: sink.offset, maxLength: 1 << 20, into: &buffer)
-            guard buffer.readableBytes > 0 else { throw ReplicationError(.storeError, "blob \(digest) is shorter than recorded") }
+            guard buffer.readableBytes > 0 else {
+                throw ReplicationError(.storeError, "blob \(digest) is shorter than recorded")
+            }
             try await sink.receive(buffer)
         }
     }
@@ -124,10 +134,14 @@ public struct NothingHeld: ReplicaStore {
     public init() {}
     public func hasManifest(_ repository: RepositoryName, _ digest: Digest) async throws -> Bool { false }
     public func hasBlob(_ digest: Digest) async throws -> Bool { false }
-    public func ingest(_ digest: Digest, into repository: RepositoryName, _ receive: (any BlobSink) async throws -> Void) async throws {
+    public func ingest(
+        _ digest: Digest, into repository: RepositoryName, _ receive: (any BlobSink) async throws -> Void
+    ) async throws {
         throw ReplicationError(.storeError, "nothing is stored while a bundle is planned")
     }
-    public func putManifest(_ manifest: RemoteManifest, in repository: RepositoryName, requireChildren: Bool) async throws {
+    public func putManifest(
+        _ manifest: RemoteManifest, in repository: RepositoryName, requireChildren: Bool
+    ) async throws {
         throw ReplicationError(.storeError, "nothing is stored while a bundle is planned")
     }
     public func setTag(_ repository: RepositoryName, _ tag: Tag, to digest: Digest) async throws {

@@ -39,7 +39,9 @@ public final class BundleWriter<Output: BundleOutput> {
             throw ReplicationError(.invalidContent, "blob \(digest) ended after \(sink.offset) of its \(size) bytes")
         }
         let actual = sink.hasher.finalize()
-        guard actual == digest else { throw ReplicationError(.digestMismatch, "blob \(digest) arrived with digest \(actual)") }
+        guard actual == digest else {
+            throw ReplicationError(.digestMismatch, "blob \(digest) arrived with digest \(actual)")
+        }
         try await pad(size)
     }
 
@@ -90,7 +92,9 @@ private final class TarBlobSink<Output: BundleOutput>: BlobSink {
 
     func restart() async throws {
         guard offset == 0 else {
-            throw SinkError(ReplicationError(.invalidContent, "blob \(digest) would have to start over after \(offset) bytes were written"))
+            throw SinkError(
+                ReplicationError(
+                    .invalidContent, "blob \(digest) would have to start over after \(offset) bytes were written"))
         }
     }
 }

@@ -41,7 +41,10 @@ package struct TarHeader: Equatable {
     /// A size read from a header or a pax record, refused past `largestSize`.
     static func checkedSize(_ size: Int64, of name: String) throws(ReplicationError) -> Int64 {
         guard (0...largestSize).contains(size) else {
-            throw ReplicationError(.invalidContent, "entry '\(name.prefix(120))' claims \(size) bytes, more than any bundle holds: the archive is damaged or forged")
+            throw ReplicationError(
+                .invalidContent,
+                "entry '\(name.prefix(120))' claims \(size) bytes, more than any bundle holds: the archive is damaged or forged"
+            )
         }
         return size
     }
@@ -88,7 +91,9 @@ package struct TarHeader: Equatable {
     /// Reads a header block; nil for an all-zero block (the archive's end).
     package static func decode(_ block: some RandomAccessCollection<UInt8>) throws(ReplicationError) -> TarHeader? {
         let block = Array(block)
-        guard block.count == blockSize else { throw ReplicationError(.invalidContent, "the archive ends inside a header") }
+        guard block.count == blockSize else {
+            throw ReplicationError(.invalidContent, "the archive ends inside a header")
+        }
         if block.allSatisfy({ $0 == 0 }) { return nil }
         var unsigned: Int64 = 0
         for (index, byte) in block.enumerated() { unsigned += Int64((148..<156).contains(index) ? 0x20 : byte) }
@@ -104,12 +109,16 @@ package struct TarHeader: Equatable {
         if block[124] & 0x80 != 0 {
             var value: Int64 = 0
             for byte in block[125..<136] {
-                guard value < Int64.max >> 8 else { throw ReplicationError(.invalidContent, "entry '\(name)' has an impossible size") }
+                guard value < Int64.max >> 8 else {
+                    throw ReplicationError(.invalidContent, "entry '\(name)' has an impossible size")
+                }
                 value = value << 8 | Int64(byte)
             }
             size = value
         } else {
-            guard let value = octalValue(block[124..<136]) else { throw ReplicationError(.invalidContent, "entry '\(name)' has an unreadable size") }
+            guard let value = octalValue(block[124..<136]) else {
+                throw ReplicationError(.invalidContent, "entry '\(name)' has an unreadable size")
+            }
             size = value
         }
         let kind: Kind
@@ -129,18 +138,23 @@ package struct TarHeader: Equatable {
         var rest = bytes[...]
         while !rest.isEmpty {
             // A record is at least its length, a space, one byte of key and value, and a newline.
-            guard let space = rest.firstIndex(of: 0x20), let length = Int(String(decoding: rest[rest.startIndex..<space], as: UTF8.self)),
-                  length >= space - rest.startIndex + 2, rest.count >= length, rest[rest.startIndex + length - 1] == 0x0A
+            guard let space = rest.firstIndex(of: 0x20),
+                let length = Int(String(decoding: rest[rest.startIndex..<space], as: UTF8.self)),
+                length >= space - rest.startIndex + 2, rest.count >= length, rest[rest.startIndex + length - 1] == 0x0A
             else { throw ReplicationError(.invalidContent, "a pax header is malformed") }
             let record = rest[(space + 1)..<(rest.startIndex + length - 1)]
             rest = rest[(rest.startIndex + length)...]
-            guard let equals = record.firstIndex(of: UInt8(ascii: "=")) else { throw ReplicationError(.invalidContent, "a pax record has no '='") }
+            guard let equals = record.firstIndex(of: UInt8(ascii: "=")) else {
+                throw ReplicationError(.invalidContent, "a pax record has no '='")
+            }
             let key = String(decoding: record[record.startIndex..<equals], as: UTF8.self)
             let value = String(decoding: record[(equals + 1)...], as: UTF8.self)
             switch key {
             case "path": path = value
             case "size":
-                guard let parsed = Int64(value), parsed >= 0 else { throw ReplicationError(.invalidContent, "a pax size is not a number") }
+                guard let parsed = Int64(value), parsed >= 0 else {
+                    throw ReplicationError(.invalidContent, "a pax size is not a number")
+                }
                 size = try checkedSize(parsed, of: path ?? "a pax header")
             default: continue
             }

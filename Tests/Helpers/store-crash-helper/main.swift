@@ -35,9 +35,11 @@ while true {
         // A chunked upload, left unfinished every other time: debris for the sweep.
         let id = try await store.startUpload(repository: repository)
         let half = layer.count / 2
-        _ = try await store.appendToUpload(repository: repository, id: id, expectedStart: 0, body: ByteChunks(Array(layer[..<half])))
+        _ = try await store.appendToUpload(
+            repository: repository, id: id, expectedStart: 0, body: ByteChunks(Array(layer[..<half])))
         if index % 2 == 0 {
-            try await store.finishUpload(repository: repository, id: id, digest: layerDigest, body: ByteChunks(Array(layer[half...])))
+            try await store.finishUpload(
+                repository: repository, id: id, digest: layerDigest, body: ByteChunks(Array(layer[half...])))
         } else {
             try await store.putBlob(repository: repository, digest: layerDigest, body: ByteChunks(layer))
         }
@@ -45,15 +47,17 @@ while true {
         try await store.putBlob(repository: repository, digest: layerDigest, body: ByteChunks(layer))
     }
     let manifest = """
-    {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(configDigest)","size":\(config.count)},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerDigest)","size":\(layer.count)}]}
-    """
+        {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(configDigest)","size":\(config.count)},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerDigest)","size":\(layer.count)}]}
+        """
     let tag = try Tag("t\(index)")
-    let result = try await store.putManifest(repository: repository, reference: .tag(tag), bytes: Array(manifest.utf8), contentType: MediaType.ociManifest)
+    let result = try await store.putManifest(
+        repository: repository, reference: .tag(tag), bytes: Array(manifest.utf8), contentType: MediaType.ociManifest)
     FileHandle.standardOutput.write(Data("committed \(tag) \(result.digest)\n".utf8))
     if collecting {
         for junk in 0..<1000 {
             let bytes = patternBytes(512, seed: UInt64(index * 1000 + junk) | 1 << 40)
-            try await store.putBlob(repository: repository, digest: DigestHasher.digest(of: bytes), body: ByteChunks(bytes))
+            try await store.putBlob(
+                repository: repository, digest: DigestHasher.digest(of: bytes), body: ByteChunks(bytes))
         }
         // The kill lands inside a pass: a thread of this process sends it at a random instant
         // of the first pass, so no poll from outside has to catch the window.

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 extension Reliability {
     /// Both servers against clients that hold connections, send heads slowly, or are answered
@@ -9,7 +9,8 @@ extension Reliability {
     struct ConnectionLimitsTests {
         func probe(_ arguments: [String]) async throws {
             let python = try requireTool("python3", package: "python3")
-            let result = try await run(python, ["\(RealClientTests.scripts)/connection-probe.py"] + arguments, timeout: .seconds(120))
+            let result = try await run(
+                python, ["\(RealClientTests.scripts)/connection-probe.py"] + arguments, timeout: .seconds(120))
             #expect(result.status == 0, "\(result.output)\(result.error)")
         }
 
@@ -40,7 +41,9 @@ extension Reliability {
         @Test func groundControlHasTheSameLimits() async throws {
             let work = try TemporaryDirectory("ground-control-limits")
             defer { work.remove() }
-            let server = try await GroundControlProcess(directory: work, adminToken: "admin", extraArguments: ["--max-connections", "8", "--header-timeout", "2"])
+            let server = try await GroundControlProcess(
+                directory: work, adminToken: "admin",
+                extraArguments: ["--max-connections", "8", "--header-timeout", "2"])
             defer { Task { await server.stop() } }
             let port = try require(server.baseURL.split(separator: ":").last.map(String.init), "a port")
             try await probe(["ceiling", port, "8", "/healthz"])

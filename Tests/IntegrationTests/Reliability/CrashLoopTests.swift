@@ -1,8 +1,8 @@
 import Foundation
 import OCI
 import RegistryStore
-import Testing
 import TestSupport
+import Testing
 
 extension Reliability {
     /// `satellite run` killed with SIGKILL at random moments while it syncs, prunes and collects
@@ -17,12 +17,18 @@ extension Reliability {
                 try await upstream.push(layout: images.layout, name: "first", to: "apps/app:first")
                 try await upstream.push(layout: images.layout, name: "second", to: "apps/app:second")
                 let states = [
-                    stateYAML(generation: 1, upstream: upstream, artifacts: ["repository: apps/big\ntag: v1", "repository: apps/app\ntag: first"]),
-                    stateYAML(generation: 2, upstream: upstream, artifacts: ["repository: apps/multi\ntag: v1", "repository: apps/app\ntag: second"]),
+                    stateYAML(
+                        generation: 1, upstream: upstream,
+                        artifacts: ["repository: apps/big\ntag: v1", "repository: apps/app\ntag: first"]),
+                    stateYAML(
+                        generation: 2, upstream: upstream,
+                        artifacts: ["repository: apps/multi\ntag: v1", "repository: apps/app\ntag: second"]),
                 ]
                 let directory = try TemporaryDirectory("crash-loop")
                 defer { directory.remove() }
-                let arguments = ["--gc-interval", "1", "--gc-grace", "1", "--bandwidth-limit", "8M", "--sync-interval", "1"]
+                let arguments = [
+                    "--gc-interval", "1", "--gc-grace", "1", "--bandwidth-limit", "8M", "--sync-interval", "1",
+                ]
                 var generator = SystemRandomNumberGenerator()
                 var kills = 0, collecting = 0
                 for round in 0..<8 {
@@ -40,14 +46,18 @@ extension Reliability {
                 try Data(states[1].utf8).write(to: URL(fileURLWithPath: directory.appending("state.yaml")))
                 let agent = try await SatelliteAgent(state: nil, directory: directory, arguments: arguments)
                 defer { agent.child.signal(SIGKILL) }
-                try await agent.waitForStatus("the last state after \(kills) kills", timeout: .seconds(120)) { $0.allSynced && $0.lastSync?.generation == 2 }
+                try await agent.waitForStatus("the last state after \(kills) kills", timeout: .seconds(120)) {
+                    $0.allSynced && $0.lastSync?.generation == 2
+                }
                 for blob in try images.blobs(of: images.second) {
                     let reply = try await httpGet("\(agent.baseURL)/v2/apps/app/blobs/\(blob.digest)")
                     #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
                 }
                 // Garbage collection ran (and removed something) in some of the killed runs.
                 #expect(collecting > 0, "no killed run collected garbage")
-                print("CrashLoopTests: \(kills) kills, \(collecting) of them in runs that had collected garbage; the store sound after each")
+                print(
+                    "CrashLoopTests: \(kills) kills, \(collecting) of them in runs that had collected garbage; the store sound after each"
+                )
             }
         }
 
@@ -66,11 +76,17 @@ extension Reliability {
                 var generator = SystemRandomNumberGenerator()
                 var evicting = 0
                 for round in 0..<6 {
-                    let agent = try await SatelliteAgent(state: nil, directory: directory, arguments: ["--cache-max-bytes", "1M", "--cache-min-age", "0"])
+                    let agent = try await SatelliteAgent(
+                        state: nil, directory: directory,
+                        arguments: ["--cache-max-bytes", "1M", "--cache-min-age", "0"])
                     let clients = ["library/big:1", "library/app:1"].enumerated().map { index, reference in
                         Task {
-                            _ = try? await run(skopeo, ["copy", "--src-tls-verify=false", "docker://\(agent.host)/\(reference)",
-                                                        "oci:\(work.appending("pull-\(round)-\(index)")):x"], timeout: .seconds(60))
+                            _ = try? await run(
+                                skopeo,
+                                [
+                                    "copy", "--src-tls-verify=false", "docker://\(agent.host)/\(reference)",
+                                    "oci:\(work.appending("pull-\(round)-\(index)")):x",
+                                ], timeout: .seconds(60))
                         }
                     }
                     try await Task.sleep(for: .milliseconds(Int.random(in: 300..<2500, using: &generator)))
@@ -85,14 +101,22 @@ extension Reliability {
                     #expect(broken.isEmpty, "after kill \(round + 1): \(broken.prefix(5))")
                 }
                 #expect(evicting > 0, "no killed run evicted anything")
-                let agent = try await SatelliteAgent(state: nil, directory: directory, arguments: ["--cache-max-bytes", "1G"])
+                let agent = try await SatelliteAgent(
+                    state: nil, directory: directory, arguments: ["--cache-max-bytes", "1G"])
                 defer { agent.child.signal(SIGKILL) }
-                _ = try await runChecked(skopeo, ["copy", "--src-tls-verify=false", "docker://\(agent.host)/library/big:1", "oci:\(work.appending("final")):x"])
+                _ = try await runChecked(
+                    skopeo,
+                    [
+                        "copy", "--src-tls-verify=false", "docker://\(agent.host)/library/big:1",
+                        "oci:\(work.appending("final")):x",
+                    ])
                 for blob in try images.blobs(of: images.big) {
                     let reply = try await httpGet("\(agent.baseURL)/v2/library/big/blobs/\(blob.digest)")
                     #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
                 }
-                print("CrashLoopTests: 6 kills during pull-through, \(evicting) of them in runs that had evicted; the store sound after each")
+                print(
+                    "CrashLoopTests: 6 kills during pull-through, \(evicting) of them in runs that had evicted; the store sound after each"
+                )
             }
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import OCI
-import Testing
 import TestSupport
+import Testing
 
 extension Reliability {
     /// `satellite serve` on a small tmpfs of its own (a mount namespace made with `unshare`, so
@@ -30,19 +30,27 @@ extension Reliability {
             let asRoot = getuid() == 0
             let probe = try await run(unshare, (asRoot ? [] : ["--user", "--map-root-user"]) + ["--mount", "true"])
             guard probe.status == 0 else {
-                print("DiskFullTests: NOT RUN — this kernel refuses a mount namespace (unshare: \(probe.error.trimmingCharacters(in: .whitespacesAndNewlines)))")
+                print(
+                    "DiskFullTests: NOT RUN — this kernel refuses a mount namespace (unshare: \(probe.error.trimmingCharacters(in: .whitespacesAndNewlines)))"
+                )
                 return nil
             }
-            let script = "mount -t tmpfs -o size=\(megabytes)m tmpfs '\(mountPoint)' && exec '\(satellite)' serve --data-dir '\(mountPoint)/data' --listen 127.0.0.1:0 --log-level error"
+            let script =
+                "mount -t tmpfs -o size=\(megabytes)m tmpfs '\(mountPoint)' && exec '\(satellite)' serve --data-dir '\(mountPoint)/data' --listen 127.0.0.1:0 --log-level error"
             let child = try ChildProcess(
-                unshare, (asRoot ? [] : ["--user", "--map-root-user"]) + ["--mount", "--propagation", "private", "sh", "-c", script],
+                unshare,
+                (asRoot ? [] : ["--user", "--map-root-user"]) + [
+                    "--mount", "--propagation", "private", "sh", "-c", script,
+                ],
                 logDirectory: work.path)
             try await poll("the satellite on tmpfs to listen") {
                 guard child.isRunning else { throw TestSupportError("satellite on tmpfs exited: \(child.errorOutput)") }
                 return child.output.contains("satellite: serving ")
             }
-            let line = try require(child.output.split(separator: "\n").first { $0.hasPrefix("satellite: serving ") }, "no serving line")
-            let port = try require(line.split(separator: " ")[2].split(separator: ":").last.flatMap { Int($0) }, "a port")
+            let line = try require(
+                child.output.split(separator: "\n").first { $0.hasPrefix("satellite: serving ") }, "no serving line")
+            let port = try require(
+                line.split(separator: " ")[2].split(separator: ":").last.flatMap { Int($0) }, "a port")
             return IsolatedSatellite(child: child, port: port, mountPoint: mountPoint)
         }
 
@@ -55,7 +63,8 @@ extension Reliability {
             // An image pushed while there is room.
             let layer = Data(patternBytes(1 << 20, seed: 1))
             let config = Data(#"{"architecture":"amd64","os":"linux"}"#.utf8)
-            let manifest = try await pushImage(layer: layer, config: config, to: satellite.baseURL, repository: "full/app", tag: "v1")
+            let manifest = try await pushImage(
+                layer: layer, config: config, to: satellite.baseURL, repository: "full/app", tag: "v1")
 
             // Fill what is left of the disk.
             let filler = satellite.path("filler")
@@ -68,8 +77,9 @@ extension Reliability {
 
             // Writes: 507 with a message saying the disk is full, never a 500.
             let big = Data(patternBytes(2 << 20, seed: 2))
-            let refused = try await httpSend("POST", "\(satellite.baseURL)/v2/full/other/blobs/uploads/?digest=\(DigestHasher.digest(of: big))",
-                                             headers: ["Content-Type": "application/octet-stream"], body: big)
+            let refused = try await httpSend(
+                "POST", "\(satellite.baseURL)/v2/full/other/blobs/uploads/?digest=\(DigestHasher.digest(of: big))",
+                headers: ["Content-Type": "application/octet-stream"], body: big)
             #expect(refused.status == 507, "\(refused.status) \(String(decoding: refused.body, as: UTF8.self))")
             let message = String(decoding: refused.body, as: UTF8.self)
             #expect(message.contains("\"errors\"") && message.contains("disk is full"), "\(message)")
@@ -85,15 +95,17 @@ extension Reliability {
             print("DiskFullTests: on a full disk, \(sessions) of 5 upload starts were accepted")
 
             // Reads go on.
-            let pulled = try await httpGet("\(satellite.baseURL)/v2/full/app/manifests/v1", headers: ["Accept": MediaType.ociManifest])
+            let pulled = try await httpGet(
+                "\(satellite.baseURL)/v2/full/app/manifests/v1", headers: ["Accept": MediaType.ociManifest])
             #expect(pulled.status == 200 && pulled.headers["docker-content-digest"] == manifest.string)
             let blob = try await httpGet("\(satellite.baseURL)/v2/full/app/blobs/\(DigestHasher.digest(of: layer))")
             #expect(blob.status == 200 && blob.body == layer)
 
             // Space freed: the same push succeeds without a restart.
             try FileManager.default.removeItem(atPath: filler)
-            let accepted = try await httpSend("POST", "\(satellite.baseURL)/v2/full/other/blobs/uploads/?digest=\(DigestHasher.digest(of: big))",
-                                              headers: ["Content-Type": "application/octet-stream"], body: big)
+            let accepted = try await httpSend(
+                "POST", "\(satellite.baseURL)/v2/full/other/blobs/uploads/?digest=\(DigestHasher.digest(of: big))",
+                headers: ["Content-Type": "application/octet-stream"], body: big)
             #expect(accepted.status == 201, "\(accepted.status) \(String(decoding: accepted.body, as: UTF8.self))")
             #expect(satellite.child.isRunning)
         }

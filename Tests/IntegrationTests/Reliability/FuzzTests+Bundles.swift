@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 extension Reliability.FuzzTests {
     /// Issue 25.6: bundles whose tar headers lie (a pax size near Int64.max crashed the importer
@@ -14,14 +14,16 @@ extension Reliability.FuzzTests {
         try FileManager.default.createDirectory(atPath: archives, withIntermediateDirectories: true)
         try await runChecked(python, ["\(RealClientTests.scripts)/tar-fuzz.py", archives, Self.seed, "160"])
         // Any key will do: none of these carries a state it signed.
-        try Data("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=".utf8).write(to: URL(fileURLWithPath: work.appending("key.pub")))
+        try Data("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=".utf8).write(
+            to: URL(fileURLWithPath: work.appending("key.pub")))
         let data = work.appending("data")
         var crashed: [String] = []
         var silent: [String] = []
         let names = try FileManager.default.contentsOfDirectory(atPath: archives).sorted()
         for name in names {
             let result = try await run(
-                try productPath("satellite"), ["import", "\(archives)/\(name)", "--data-dir", data, "--state-public-key", work.appending("key.pub")],
+                try productPath("satellite"),
+                ["import", "\(archives)/\(name)", "--data-dir", data, "--state-public-key", work.appending("key.pub")],
                 timeout: .seconds(60))
             if result.status != 1 { crashed.append("\(name): exit \(result.status)") }
             if result.error.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { silent.append(name) }

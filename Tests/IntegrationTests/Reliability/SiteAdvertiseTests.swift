@@ -1,7 +1,7 @@
 import Foundation
 import OCI
-import Testing
 import TestSupport
+import Testing
 
 extension Reliability {
     /// Issue 25.3: satellites of a site whose members list each other as peers, with every mix
@@ -23,18 +23,25 @@ extension Reliability {
                 for (index, port) in ports.enumerated() {
                     // Each lists the other two, as an operator writing state files by hand would.
                     let state = SitePeersTests.siteState(
-                        upstream, artifacts: SitePeersTests.SiteImages.artifacts, peers: urls.enumerated().filter { $0.offset != index }.map(\.element))
+                        upstream, artifacts: SitePeersTests.SiteImages.artifacts,
+                        peers: urls.enumerated().filter { $0.offset != index }.map(\.element))
                     let arguments = index < advertised ? ["--advertise", urls[index]] : []
                     agents.append(try await SatelliteAgent(state: state, arguments: arguments, port: port))
                 }
                 let started = ContinuousClock.now
                 for agent in agents {
                     // Far below the 600 s a member waited per blob on a peer that waited on it.
-                    try await agent.waitForStatus("\(agent.baseURL) to hold both images", timeout: .seconds(90)) { $0.allSynced && $0.inventory.count == 2 }
+                    try await agent.waitForStatus("\(agent.baseURL) to hold both images", timeout: .seconds(90)) {
+                        $0.allSynced && $0.inventory.count == 2
+                    }
                     try await SitePeersTests.expectHoldsWhole(images.blobs, agent)
                 }
-                print("SiteAdvertiseTests (\(advertised) of 3 advertised): all filled in \(ContinuousClock.now - started)")
-                #expect(SitePeersTests.upstreamBlobBytes(upstream) >= images.blobBytes, "the upstream sent every blob at least once")
+                print(
+                    "SiteAdvertiseTests (\(advertised) of 3 advertised): all filled in \(ContinuousClock.now - started)"
+                )
+                #expect(
+                    SitePeersTests.upstreamBlobBytes(upstream) >= images.blobBytes,
+                    "the upstream sent every blob at least once")
             }
         }
     }

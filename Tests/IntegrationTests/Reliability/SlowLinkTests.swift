@@ -1,7 +1,7 @@
 import Foundation
 import OCI
-import Testing
 import TestSupport
+import Testing
 
 extension Reliability {
     /// `satellite run` pulling through `link-relay.py`: a slow, lossy link that goes dark mid-sync and
@@ -13,16 +13,24 @@ extension Reliability {
                 try await upstream.push(layout: images.layout, name: "big", to: "apps/big:v1")
                 let python = try requireTool("python3", package: "python3")
                 let relay = try ChildProcess(
-                    python, ["\(RealClientTests.scripts)/link-relay.py", String(upstream.port), "--rate", "4000000", "--latency", "20",
-                             "--loss", "0.02", "--cut-after", "3000000", "--cut-for", "5"],
+                    python,
+                    [
+                        "\(RealClientTests.scripts)/link-relay.py", String(upstream.port), "--rate", "4000000",
+                        "--latency", "20",
+                        "--loss", "0.02", "--cut-after", "3000000", "--cut-for", "5",
+                    ],
                     logDirectory: work.path)
                 defer { relay.signal(SIGKILL) }
                 try await poll("the relay to listen") { relay.output.hasPrefix("port ") }
-                let relayPort = try require(relay.output.split(separator: "\n").first?.split(separator: " ").last.flatMap { Int($0) }, "relay port")
+                let relayPort = try require(
+                    relay.output.split(separator: "\n").first?.split(separator: " ").last.flatMap { Int($0) },
+                    "relay port")
 
                 let started = ContinuousClock.now
                 let agent = try await SatelliteAgent(
-                    state: stateYAML(generation: 1, upstream: upstream, url: "http://127.0.0.1:\(relayPort)", artifacts: ["repository: apps/big\ntag: v1"]),
+                    state: stateYAML(
+                        generation: 1, upstream: upstream, url: "http://127.0.0.1:\(relayPort)",
+                        artifacts: ["repository: apps/big\ntag: v1"]),
                     arguments: ["--stall-timeout", "3"])
                 defer { agent.terminate() }
                 try await agent.waitForStatus("the sync across the cut", timeout: .seconds(90)) { $0.allSynced }

@@ -21,7 +21,10 @@ public struct IDToken: Sendable {
         public let x: String?
         public let y: String?
 
-        public init(kty: String, kid: String?, alg: String? = nil, n: String? = nil, e: String? = nil, crv: String? = nil, x: String? = nil, y: String? = nil) {
+        public init(
+            kty: String, kid: String?, alg: String? = nil, n: String? = nil, e: String? = nil, crv: String? = nil,
+            x: String? = nil, y: String? = nil
+        ) {
             self.kty = kty
             self.kid = kid
             self.alg = alg
@@ -50,7 +53,8 @@ public struct IDToken: Sendable {
         public var description: String {
             switch self {
             case .malformed(let what): "the ID token is malformed: \(what)"
-            case .unknownKey(let kid): "the ID token is signed with a key the provider does not list (kid \(kid ?? "none"))"
+            case .unknownKey(let kid):
+                "the ID token is signed with a key the provider does not list (kid \(kid ?? "none"))"
             case .badSignature: "the ID token's signature does not verify"
             case .claim(let what): "the ID token is not for this login: \(what)"
             }
@@ -64,22 +68,29 @@ public struct IDToken: Sendable {
 
     /// Verifies `token` and returns its claims.
     public static func verify(
-        _ token: String, keys: KeySet, issuer: String, audience: String, nonce: String, now: Date = Date(), leeway: TimeInterval = 60
+        _ token: String, keys: KeySet, issuer: String, audience: String, nonce: String, now: Date = Date(),
+        leeway: TimeInterval = 60
     ) throws -> IDToken {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let signature = Data(base64URL: String(parts[2])) else { throw Failure.malformed("not three base64url parts") }
+        guard parts.count == 3, let signature = Data(base64URL: String(parts[2])) else {
+            throw Failure.malformed("not three base64url parts")
+        }
         let header = try header(of: token)
         guard let algorithm = header["alg"] as? String else { throw Failure.malformed("no alg") }
         let kid = header["kid"] as? String
         let signed = Data((parts[0] + "." + parts[1]).utf8)
         let candidates = keys.keys.filter { kid == nil || $0.kid == kid }
         guard !candidates.isEmpty else { throw Failure.unknownKey(kid) }
-        guard candidates.contains(where: { verifies(signature, of: signed, algorithm: algorithm, key: $0) }) else { throw Failure.badSignature }
+        guard candidates.contains(where: { verifies(signature, of: signed, algorithm: algorithm, key: $0) }) else {
+            throw Failure.badSignature
+        }
 
         guard let payload = Data(base64URL: String(parts[1])),
-              let claims = try? JSONSerialization.jsonObject(with: payload) as? [String: Any]
+            let claims = try? JSONSerialization.jsonObject(with: payload) as? [String: Any]
         else { throw Failure.malformed("the payload is not a JSON object") }
-        guard claims["iss"] as? String == issuer else { throw Failure.claim("issuer \(claims["iss"] ?? "none"), not \(issuer)") }
+        guard claims["iss"] as? String == issuer else {
+            throw Failure.claim("issuer \(claims["iss"] ?? "none"), not \(issuer)")
+        }
         let audiences = (claims["aud"] as? [String]) ?? [(claims["aud"] as? String)].compactMap { $0 }
         guard audiences.contains(audience) else { throw Failure.claim("audience is not \(audience)") }
         guard let expiry = (claims["exp"] as? NSNumber)?.doubleValue, now.timeIntervalSince1970 < expiry + leeway else {
@@ -100,7 +111,7 @@ public struct IDToken: Sendable {
 
     private static func header(of token: String) throws -> [String: Any] {
         guard let first = token.split(separator: ".").first, let data = Data(base64URL: String(first)),
-              let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { throw Failure.malformed("the header is not a JSON object") }
         return header
     }
@@ -111,14 +122,16 @@ public struct IDToken: Sendable {
             // The key is built from its modulus and exponent, never parsed from DER (see
             // ImageSignatures.TrustedKey for why).
             guard let n = key.n.flatMap(Data.init(base64URL:)), let e = key.e.flatMap(Data.init(base64URL:)),
-                  let publicKey = try? _RSA.Signing.PublicKey(n: n, e: e)
+                let publicKey = try? _RSA.Signing.PublicKey(n: n, e: e)
             else { return false }
             return publicKey.isValidSignature(
-                _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: signed), padding: .insecurePKCS1v1_5)
+                _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: signed),
+                padding: .insecurePKCS1v1_5)
         case ("ES256", "EC"):
-            guard key.crv == "P-256", let x = key.x.flatMap(Data.init(base64URL:)), let y = key.y.flatMap(Data.init(base64URL:)),
-                  let publicKey = try? P256.Signing.PublicKey(rawRepresentation: x + y),
-                  let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature)
+            guard key.crv == "P-256", let x = key.x.flatMap(Data.init(base64URL:)),
+                let y = key.y.flatMap(Data.init(base64URL:)),
+                let publicKey = try? P256.Signing.PublicKey(rawRepresentation: x + y),
+                let ecdsa = try? P256.Signing.ECDSASignature(rawRepresentation: signature)
             else { return false }
             return publicKey.isValidSignature(ecdsa, for: SHA256.hash(data: signed))
         default:

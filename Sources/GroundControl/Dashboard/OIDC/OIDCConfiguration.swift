@@ -38,10 +38,12 @@ public struct OIDCConfiguration: Sendable, Equatable {
     public static func roles(_ pairs: [String]) throws -> [String: Role] {
         var roles: [String: Role] = [:]
         for pair in pairs {
-            guard let equals = pair.lastIndex(of: "="), let role = Role(rawValue: String(pair[pair.index(after: equals)...])),
-                  equals != pair.startIndex
+            guard let equals = pair.lastIndex(of: "="),
+                let role = Role(rawValue: String(pair[pair.index(after: equals)...])),
+                equals != pair.startIndex
             else {
-                throw GroundControlError(.invalidField, "oidc-role: '\(pair)' is not VALUE=ROLE with ROLE admin, operator or viewer")
+                throw GroundControlError(
+                    .invalidField, "oidc-role: '\(pair)' is not VALUE=ROLE with ROLE admin, operator or viewer")
             }
             roles[String(pair[..<equals])] = role
         }

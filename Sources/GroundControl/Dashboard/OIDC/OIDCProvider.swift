@@ -30,7 +30,8 @@ actor OIDCProvider {
         let endpoint = try await discovered().authorization_endpoint
         let challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64URL
         let query = Self.form([
-            ("response_type", "code"), ("client_id", configuration.clientID), ("redirect_uri", configuration.redirectURL),
+            ("response_type", "code"), ("client_id", configuration.clientID),
+            ("redirect_uri", configuration.redirectURL),
             ("scope", "openid profile email"), ("state", state), ("nonce", nonce),
             ("code_challenge", challenge), ("code_challenge_method", "S256"),
         ])
@@ -46,19 +47,25 @@ actor OIDCProvider {
         request.headers.add(name: "Accept", value: "application/json")
         let basic = Self.formEncode(configuration.clientID) + ":" + Self.formEncode(configuration.clientSecret)
         request.headers.add(name: "Authorization", value: "Basic " + Data(basic.utf8).base64EncodedString())
-        request.body = .bytes(ByteBuffer(string: Self.form([
-            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", configuration.redirectURL), ("code_verifier", verifier),
-        ])))
+        request.body = .bytes(
+            ByteBuffer(
+                string: Self.form([
+                    ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", configuration.redirectURL),
+                    ("code_verifier", verifier),
+                ])))
         struct Tokens: Decodable { let id_token: String? }
         let tokens = try await Self.json(Tokens.self, request, what: "the token endpoint")
-        guard let idToken = tokens.id_token else { throw GroundControlError(.upstreamFailed, "the provider gave no ID token") }
+        guard let idToken = tokens.id_token else {
+            throw GroundControlError(.upstreamFailed, "the provider gave no ID token")
+        }
 
         var keys = try await keySet(refresh: false)
         if let kid = try? IDToken.keyID(of: idToken), !keys.keys.contains(where: { $0.kid == kid }) {
             keys = try await keySet(refresh: true)  // the provider may have rotated its keys
         }
         do {
-            return try IDToken.verify(idToken, keys: keys, issuer: configuration.issuer, audience: configuration.clientID, nonce: nonce)
+            return try IDToken.verify(
+                idToken, keys: keys, issuer: configuration.issuer, audience: configuration.clientID, nonce: nonce)
         } catch let failure as IDToken.Failure {
             throw GroundControlError(.unauthorized, failure.description)
         }
@@ -67,9 +74,11 @@ actor OIDCProvider {
     private func discovered() async throws -> Discovery {
         if let discovery { return discovery }
         let found = try await Self.json(
-            Discovery.self, HTTPClientRequest(url: configuration.issuer + "/.well-known/openid-configuration"), what: "the discovery document")
+            Discovery.self, HTTPClientRequest(url: configuration.issuer + "/.well-known/openid-configuration"),
+            what: "the discovery document")
         guard found.issuer.trimmingCharacters(in: ["/"]) == configuration.issuer else {
-            throw GroundControlError(.upstreamFailed, "the provider calls itself \(found.issuer), not \(configuration.issuer)")
+            throw GroundControlError(
+                .upstreamFailed, "the provider calls itself \(found.issuer), not \(configuration.issuer)")
         }
         discovery = found
         return found
@@ -77,12 +86,14 @@ actor OIDCProvider {
 
     private func keySet(refresh: Bool) async throws -> IDToken.KeySet {
         if let keys, !refresh { return keys }
-        let fetched = try await Self.json(IDToken.KeySet.self, HTTPClientRequest(url: try await discovered().jwks_uri), what: "the key set")
+        let fetched = try await Self.json(
+            IDToken.KeySet.self, HTTPClientRequest(url: try await discovered().jwks_uri), what: "the key set")
         keys = fetched
         return fetched
     }
 
-    private static func json<T: Decodable>(_ type: T.Type, _ request: HTTPClientRequest, what: String) async throws -> T {
+    private static func json<T: Decodable>(_ type: T.Type, _ request: HTTPClientRequest, what: String) async throws -> T
+    {
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)
@@ -103,7 +114,8 @@ actor OIDCProvider {
 
     /// RFC 3986's unreserved characters, ASCII only (CharacterSet.alphanumerics would let other
     /// scripts' letters through unencoded).
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     static func formEncode(_ value: String) -> String {
         value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""

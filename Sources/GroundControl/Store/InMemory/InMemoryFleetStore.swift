@@ -55,12 +55,18 @@ final class InMemoryTransaction: Sendable {
 extension FleetRecords {
     static func inMemory(_ transaction: InMemoryTransaction) -> FleetRecords {
         FleetRecords(
-            revision: InMemoryRevisionRepository(transaction: transaction), audit: InMemoryAuditRepository(transaction: transaction),
-            registries: InMemoryRegistryRepository(transaction: transaction), groups: InMemoryGroupRepository(transaction: transaction),
-            events: InMemoryEventRepository(transaction: transaction), robots: InMemoryRobotRepository(transaction: transaction),
-            satellites: InMemorySatelliteRepository(transaction: transaction), sites: InMemorySiteRepository(transaction: transaction),
-            health: InMemoryHealthRepository(transaction: transaction), bundles: InMemoryBundleRepository(transaction: transaction),
-            meta: InMemoryMetaRepository(transaction: transaction), people: InMemoryPeopleRepository(transaction: transaction),
+            revision: InMemoryRevisionRepository(transaction: transaction),
+            audit: InMemoryAuditRepository(transaction: transaction),
+            registries: InMemoryRegistryRepository(transaction: transaction),
+            groups: InMemoryGroupRepository(transaction: transaction),
+            events: InMemoryEventRepository(transaction: transaction),
+            robots: InMemoryRobotRepository(transaction: transaction),
+            satellites: InMemorySatelliteRepository(transaction: transaction),
+            sites: InMemorySiteRepository(transaction: transaction),
+            health: InMemoryHealthRepository(transaction: transaction),
+            bundles: InMemoryBundleRepository(transaction: transaction),
+            meta: InMemoryMetaRepository(transaction: transaction),
+            people: InMemoryPeopleRepository(transaction: transaction),
             subscriptions: InMemorySubscriptionRepository(transaction: transaction))
     }
 }

@@ -13,7 +13,9 @@ struct InMemoryPeopleRepository: PeopleRepository {
 
     func create(_ user: UserRecord) async throws {
         try transaction.change { tables in
-            guard tables.users[user.name] == nil else { throw FleetStoreError.constraint("users.name: '\(user.name)' exists") }
+            guard tables.users[user.name] == nil else {
+                throw FleetStoreError.constraint("users.name: '\(user.name)' exists")
+            }
             tables.users[user.name] = user
         }
     }
@@ -21,7 +23,8 @@ struct InMemoryPeopleRepository: PeopleRepository {
     func update(_ name: String, role: String, passwordHash: String?) async throws {
         transaction.change { tables in
             guard let user = tables.users[name] else { return }
-            tables.users[name] = UserRecord(name: name, role: role, passwordHash: passwordHash ?? user.passwordHash, createdAt: user.createdAt)
+            tables.users[name] = UserRecord(
+                name: name, role: role, passwordHash: passwordHash ?? user.passwordHash, createdAt: user.createdAt)
         }
     }
 
@@ -36,10 +39,11 @@ struct InMemoryPeopleRepository: PeopleRepository {
 
     func holder(of credential: UserCredential, hash: String, at: Int64) async throws -> (name: String, role: String)? {
         transaction.read { tables in
-            let held = switch credential {
-            case .token: tables.userTokens[hash]
-            case .session: tables.sessions[hash]
-            }
+            let held =
+                switch credential {
+                case .token: tables.userTokens[hash]
+                case .session: tables.sessions[hash]
+                }
             guard let held, held.expiresAt > at, let user = tables.users[held.user] else { return nil }
             return (user.name, user.role)
         }
@@ -49,14 +53,18 @@ struct InMemoryPeopleRepository: PeopleRepository {
 
     func addToken(_ token: UserTokenRecord) async throws {
         try transaction.change { tables in
-            guard tables.users[token.user] != nil else { throw FleetStoreError.constraint("user_tokens.user_name: no user '\(token.user)'") }
+            guard tables.users[token.user] != nil else {
+                throw FleetStoreError.constraint("user_tokens.user_name: no user '\(token.user)'")
+            }
             tables.userTokens[token.hash] = token
         }
     }
 
     func openSession(_ opened: UserTokenRecord) async throws {
         try transaction.change { tables in
-            guard tables.users[opened.user] != nil else { throw FleetStoreError.constraint("user_sessions.user_name: no user '\(opened.user)'") }
+            guard tables.users[opened.user] != nil else {
+                throw FleetStoreError.constraint("user_sessions.user_name: no user '\(opened.user)'")
+            }
             tables.sessions = tables.sessions.filter { $0.value.expiresAt > opened.createdAt }
             tables.sessions[opened.hash] = opened
         }
@@ -67,7 +75,9 @@ struct InMemoryPeopleRepository: PeopleRepository {
     }
 
     func loginFailures(of key: String, after since: Int64, limit: Int) async throws -> [Int64] {
-        transaction.read { tables in Array(tables.loginFailures.filter { $0.key == key && $0.at > since }.map(\.at).sorted().prefix(limit)) }
+        transaction.read { tables in
+            Array(tables.loginFailures.filter { $0.key == key && $0.at > since }.map(\.at).sorted().prefix(limit))
+        }
     }
 
     func recordLoginFailure(of key: String, at: Int64, sweepBefore: Int64) async throws {

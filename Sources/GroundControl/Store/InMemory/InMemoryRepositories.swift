@@ -19,17 +19,20 @@ struct InMemoryAuditRepository: AuditRepository {
 
     func append(_ entry: AuditRecord) async throws {
         transaction.change { tables in
-            tables.audit.append(AuditEntry(
-                id: (tables.audit.last?.id ?? 0) + 1, at: Fleet.date(entry.at), actor: entry.actor, action: entry.action,
-                target: entry.target, detail: entry.detail))
+            tables.audit.append(
+                AuditEntry(
+                    id: (tables.audit.last?.id ?? 0) + 1, at: Fleet.date(entry.at), actor: entry.actor,
+                    action: entry.action,
+                    target: entry.target, detail: entry.detail))
         }
     }
 
     func entries(before: Int64, limit: Int, matching filter: Fleet.AuditFilter) async throws -> [AuditEntry] {
         transaction.read { tables in
-            Array(tables.audit.reversed().lazy
-                .filter { $0.id < before && filter.matches(actor: $0.actor, action: $0.action, target: $0.target) }
-                .prefix(limit))
+            Array(
+                tables.audit.reversed().lazy
+                    .filter { $0.id < before && filter.matches(actor: $0.actor, action: $0.action, target: $0.target) }
+                    .prefix(limit))
         }
     }
 }
@@ -82,7 +85,8 @@ struct InMemoryGroupRepository: GroupRepository {
         transaction.change { tables in
             guard let group = tables.groups[name] else { return }
             tables.groups[name] = GroupRecord(
-                name: group.name, registry: group.registry, artifacts: artifacts, proxy: group.proxy, scanGate: group.scanGate,
+                name: group.name, registry: group.registry, artifacts: artifacts, proxy: group.proxy,
+                scanGate: group.scanGate,
                 verification: group.verification, revision: revision, updatedAt: group.updatedAt)
         }
     }
@@ -105,8 +109,10 @@ struct InMemoryEventRepository: EventRepository {
 
     func append(_ event: EventRecord) async throws {
         transaction.change { tables in
-            tables.events.append(Fleet.Event(
-                id: tables.lastEventID + 1, type: event.type, subject: event.subject, at: Fleet.date(event.at), data: event.data))
+            tables.events.append(
+                Fleet.Event(
+                    id: tables.lastEventID + 1, type: event.type, subject: event.subject, at: Fleet.date(event.at),
+                    data: event.data))
             tables.lastEventID += 1
         }
     }
@@ -127,11 +133,15 @@ struct InMemoryRobotRepository: RobotRepository {
 
     func issued(to satellite: String?) async throws -> [RobotRow] {
         transaction.read { tables in
-            Self.sorted(tables.robots).filter { $0.issuedRevision != nil && (satellite == nil || $0.satellite == satellite) }
+            Self.sorted(tables.robots).filter {
+                $0.issuedRevision != nil && (satellite == nil || $0.satellite == satellite)
+            }
         }
     }
 
-    func count(registry: String) async throws -> Int { transaction.read { $0.robots.values.filter { $0.registry == registry }.count } }
+    func count(registry: String) async throws -> Int {
+        transaction.read { $0.robots.values.filter { $0.registry == registry }.count }
+    }
 
     func put(_ row: RobotRow) async throws {
         transaction.change { $0.robots[RobotKey(row)] = row }

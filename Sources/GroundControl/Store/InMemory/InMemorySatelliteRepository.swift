@@ -17,8 +17,10 @@ struct InMemorySatelliteRepository: SatelliteRepository {
         try transaction.read { tables in
             guard let satellite = tables.satellites[name] else { return nil }
             return SatelliteStateRow(
-                name: name, revision: satellite.revision, status: satellite.status, rotateRequested: satellite.rotateRequested,
-                settingsJSON: try StoredJSON.encode(satellite.settings), site: satellite.site, advertisedURL: satellite.advertisedURL,
+                name: name, revision: satellite.revision, status: satellite.status,
+                rotateRequested: satellite.rotateRequested,
+                settingsJSON: try StoredJSON.encode(satellite.settings), site: satellite.site,
+                advertisedURL: satellite.advertisedURL,
                 approved: satellite.approved, groups: satellite.groups.sorted())
         }
     }
@@ -30,9 +32,11 @@ struct InMemorySatelliteRepository: SatelliteRepository {
             }
             try Self.requireGroups(satellite.groups, in: tables)
             tables.satellites[satellite.name] = InMemorySatellite(
-                name: satellite.name, labels: satellite.labels, settings: satellite.settings, revision: satellite.revision,
+                name: satellite.name, labels: satellite.labels, settings: satellite.settings,
+                revision: satellite.revision,
                 createdAt: satellite.createdAt, site: satellite.site, tokenApproved: satellite.token.approved,
-                tokenHash: satellite.token.hash, tokenExpiresAt: satellite.token.expiresAt, groups: Set(satellite.groups))
+                tokenHash: satellite.token.hash, tokenExpiresAt: satellite.token.expiresAt,
+                groups: Set(satellite.groups))
         }
     }
 
@@ -157,14 +161,17 @@ struct InMemorySatelliteRepository: SatelliteRepository {
     func groups(of names: [String]?) async throws -> [String: [String]] {
         transaction.read { tables in
             let chosen = names.map { Set($0).compactMap { tables.satellites[$0] } } ?? Array(tables.satellites.values)
-            return Dictionary(uniqueKeysWithValues: chosen.filter { !$0.groups.isEmpty }.map { ($0.name, $0.groups.sorted()) })
+            return Dictionary(
+                uniqueKeysWithValues: chosen.filter { !$0.groups.isEmpty }.map { ($0.name, $0.groups.sorted()) })
         }
     }
 
     func addGroup(_ group: String, to name: String) async throws -> Bool {
         try transaction.change { tables in
             try Self.requireGroups([group], in: tables)
-            guard tables.satellites[name] != nil else { throw FleetStoreError.constraint("satellite_groups.satellite: no satellite '\(name)'") }
+            guard tables.satellites[name] != nil else {
+                throw FleetStoreError.constraint("satellite_groups.satellite: no satellite '\(name)'")
+            }
             return tables.satellites[name]?.groups.insert(group).inserted ?? false
         }
     }
@@ -175,17 +182,23 @@ struct InMemorySatelliteRepository: SatelliteRepository {
 
     func members(ofAny groups: [String]) async throws -> Set<String> {
         let wanted = Set(groups)
-        return transaction.read { tables in Set(tables.satellites.values.filter { !$0.groups.isDisjoint(with: wanted) }.map(\.name)) }
+        return transaction.read { tables in
+            Set(tables.satellites.values.filter { !$0.groups.isDisjoint(with: wanted) }.map(\.name))
+        }
     }
 
     func members(of group: String, limit: Int) async throws -> [String] {
-        transaction.read { tables in Array(tables.satellites.values.filter { $0.groups.contains(group) }.map(\.name).sorted().prefix(limit)) }
+        transaction.read { tables in
+            Array(tables.satellites.values.filter { $0.groups.contains(group) }.map(\.name).sorted().prefix(limit))
+        }
     }
 
     func registered() async throws -> [RegisteredSatellite] {
         transaction.read { tables in
             tables.satellites.values.filter { $0.status == "registered" }.map {
-                RegisteredSatellite(name: $0.name, revision: $0.revision, lastSeen: $0.lastSeen, appliedGeneration: $0.appliedGeneration)
+                RegisteredSatellite(
+                    name: $0.name, revision: $0.revision, lastSeen: $0.lastSeen, appliedGeneration: $0.appliedGeneration
+                )
             }
         }
     }
@@ -193,7 +206,8 @@ struct InMemorySatelliteRepository: SatelliteRepository {
     /// Changes the satellite when it exists and meets `condition`; returns it as it is then.
     @discardableResult
     private func update(
-        _ name: String, where condition: (InMemorySatellite) -> Bool = { _ in true }, _ change: (inout InMemorySatellite) -> Void
+        _ name: String, where condition: (InMemorySatellite) -> Bool = { _ in true },
+        _ change: (inout InMemorySatellite) -> Void
     ) -> SatelliteRecord? {
         transaction.change { tables in
             guard var satellite = tables.satellites[name], condition(satellite) else { return nil }

@@ -45,7 +45,9 @@ struct InMemoryHealthRepository: HealthRepository {
         claim(name, when: { ($0.failedSyncAt ?? Int64.min) < at }) { $0.failedSyncAt = at }
     }
 
-    private func claim(_ name: String, when condition: (HealthRecord) -> Bool, _ change: (inout HealthRecord) -> Void) -> Bool {
+    private func claim(
+        _ name: String, when condition: (HealthRecord) -> Bool, _ change: (inout HealthRecord) -> Void
+    ) -> Bool {
         transaction.change { tables in
             guard var health = tables.health[name], condition(health) else { return false }
             change(&health)

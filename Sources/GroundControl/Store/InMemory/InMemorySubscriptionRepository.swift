@@ -7,10 +7,13 @@ struct InMemorySubscriptionRepository: SubscriptionRepository {
         transaction.read { tables in
             tables.subscriptions.values.sorted { $0.name < $1.name }.map { subscription in
                 SubscriptionView(
-                    name: subscription.name, url: subscription.url, types: subscription.types, createdAt: Fleet.date(subscription.createdAt),
+                    name: subscription.name, url: subscription.url, types: subscription.types,
+                    createdAt: Fleet.date(subscription.createdAt),
                     deliveredThrough: subscription.deliveredThrough,
-                    pending: tables.events.filter { $0.id > subscription.deliveredThrough }.count, failures: subscription.failures,
-                    retryAt: subscription.retryAt > 0 ? Fleet.date(subscription.retryAt) : nil, lastError: subscription.lastError)
+                    pending: tables.events.filter { $0.id > subscription.deliveredThrough }.count,
+                    failures: subscription.failures,
+                    retryAt: subscription.retryAt > 0 ? Fleet.date(subscription.retryAt) : nil,
+                    lastError: subscription.lastError)
             }
         }
     }
@@ -51,7 +54,8 @@ struct InMemorySubscriptionRepository: SubscriptionRepository {
                 .filter { $0.retryAt <= at && $0.leaseIsFree(at: at, for: owner) && last > $0.deliveredThrough }
                 .map {
                     DeliveryTargetRecord(
-                        name: $0.name, url: $0.url, secret: $0.secret, types: $0.types, cursor: $0.deliveredThrough, failures: $0.failures)
+                        name: $0.name, url: $0.url, secret: $0.secret, types: $0.types, cursor: $0.deliveredThrough,
+                        failures: $0.failures)
                 }
         }
     }
@@ -92,7 +96,8 @@ struct InMemorySubscriptionRepository: SubscriptionRepository {
 
     func release(_ name: String?, owner: String) async throws {
         transaction.change { tables in
-            for key in tables.subscriptions.keys where (name == nil || key == name) && tables.subscriptions[key]?.leaseOwner == owner {
+            for key in tables.subscriptions.keys
+            where (name == nil || key == name) && tables.subscriptions[key]?.leaseOwner == owner {
                 tables.subscriptions[key]?.leaseUntil = 0
             }
         }
@@ -102,7 +107,8 @@ struct InMemorySubscriptionRepository: SubscriptionRepository {
         transaction.read { tables in
             tables.deliveries.reversed().lazy.filter { $0.subscription == name }.prefix(limit).map {
                 DeliveryAttempt(
-                    eventId: $0.eventID, type: $0.eventType, at: Fleet.date($0.at), attempt: $0.attempt, status: $0.status, error: $0.error)
+                    eventId: $0.eventID, type: $0.eventType, at: Fleet.date($0.at), attempt: $0.attempt,
+                    status: $0.status, error: $0.error)
             }
         }
     }
@@ -118,7 +124,8 @@ struct InMemorySubscriptionRepository: SubscriptionRepository {
     /// Changes the subscription when it exists and meets `condition`; returns whether it did.
     @discardableResult
     private func change(
-        _ name: String, where condition: (InMemorySubscription) -> Bool = { _ in true }, _ body: (inout InMemorySubscription) -> Void
+        _ name: String, where condition: (InMemorySubscription) -> Bool = { _ in true },
+        _ body: (inout InMemorySubscription) -> Void
     ) -> Bool {
         transaction.change { tables in
             guard var subscription = tables.subscriptions[name], condition(subscription) else { return false }

@@ -47,11 +47,11 @@ package enum FleetSchema {
             [
                 // A deleted satellite's name with the revision of its deletion, so every process's
                 // cache of its credential sees the change (the row itself is gone).
-                "CREATE TABLE deleted_satellites (name TEXT PRIMARY KEY, revision \(integer) NOT NULL)",
+                "CREATE TABLE deleted_satellites (name TEXT PRIMARY KEY, revision \(integer) NOT NULL)"
             ],
             [
                 // A group's pull-through rules, JSON; NULL for none.
-                "ALTER TABLE image_groups ADD COLUMN proxy TEXT",
+                "ALTER TABLE image_groups ADD COLUMN proxy TEXT"
             ],
             [
                 // The `site` label, apart so that a site's members are one indexed query, and the
@@ -67,7 +67,7 @@ package enum FleetSchema {
             ],
             [
                 // The hash of the secret a registry's webhook presents; NULL: no events taken.
-                "ALTER TABLE registries ADD COLUMN webhook_secret_hash TEXT",
+                "ALTER TABLE registries ADD COLUMN webhook_secret_hash TEXT"
             ],
             [
                 // A group's scan gate, JSON; NULL for none.
@@ -88,7 +88,7 @@ package enum FleetSchema {
             ],
             [
                 // A group's signature policy (keys and whether one is required), JSON; NULL for none.
-                "ALTER TABLE image_groups ADD COLUMN verification TEXT",
+                "ALTER TABLE image_groups ADD COLUMN verification TEXT"
             ],
             [
                 // What each bundle made for a satellite carried (its manifests' and blobs' digests,
@@ -98,7 +98,7 @@ package enum FleetSchema {
                 CREATE TABLE satellite_bundles (
                     satellite TEXT NOT NULL, generation \(integer) NOT NULL, created_at \(integer) NOT NULL, digests TEXT NOT NULL,
                     PRIMARY KEY (satellite, generation))
-                """,
+                """
             ],
             [
                 // People: a role each, a password kept only as a scrypt hash (NULL: token or
@@ -203,10 +203,16 @@ package enum FleetSchema {
                 // Serialises concurrent starts; released at commit.
                 try await session.query("SELECT pg_advisory_xact_lock(7231)")
             }
-            try await session.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
-            let applied = try await session.query("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").first?.integer("version") ?? 0
+            try await session.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"
+            )
+            let applied =
+                try await session.query("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations").first?
+                .integer("version") ?? 0
             guard applied <= migrations.count else {
-                throw FleetStoreError.corrupt("the database is at schema version \(applied); this ground-control knows \(migrations.count): upgrade it")
+                throw FleetStoreError.corrupt(
+                    "the database is at schema version \(applied); this ground-control knows \(migrations.count): upgrade it"
+                )
             }
             for (offset, statements) in migrations.enumerated() where offset + 1 > applied {
                 for statement in statements {

@@ -56,10 +56,11 @@ public final class PostgresFleetStore: SQLFleetStore {
     /// Reads `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
     static func configuration(_ url: String) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url),
-              components.scheme == "postgres" || components.scheme == "postgresql",
-              let host = components.host, !host.isEmpty
+            components.scheme == "postgres" || components.scheme == "postgresql",
+            let host = components.host, !host.isEmpty
         else {
-            throw FleetStoreError.unavailable("database must be postgres://user:password@host:port/database, not '\(redacted(url))'")
+            throw FleetStoreError.unavailable(
+                "database must be postgres://user:password@host:port/database, not '\(redacted(url))'")
         }
         let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
         let tls: PostgresClient.Configuration.TLS
@@ -102,7 +103,8 @@ private struct PostgresSession: FleetSession {
             }
         }
         do {
-            let rows = try await connection.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: bindings), logger: logger)
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: Self.numbered(sql), binds: bindings), logger: logger)
             var result: [SQLRow] = []
             var columns: [String]?
             for try await row in rows {

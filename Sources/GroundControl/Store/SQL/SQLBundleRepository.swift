@@ -3,7 +3,8 @@ struct SQLBundleRepository: BundleRepository {
 
     func digests(of satellite: String, generation: Int64) async throws -> [String]? {
         try await session.query(
-            "SELECT digests FROM satellite_bundles WHERE satellite = ? AND generation = ?", .text(satellite), .integer(generation)
+            "SELECT digests FROM satellite_bundles WHERE satellite = ? AND generation = ?", .text(satellite),
+            .integer(generation)
         ).first.map { try StoredJSON.decode([String].self, try $0.text("digests")) }
     }
 

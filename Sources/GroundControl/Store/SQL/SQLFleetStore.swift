@@ -52,7 +52,8 @@ extension FleetRecords {
         FleetRecords(
             revision: SQLRevisionRepository(session: session), audit: SQLAuditRepository(session: session),
             registries: SQLRegistryRepository(session: session), groups: SQLGroupRepository(session: session),
-            events: SQLEventRepository(session: session, dialect: dialect), robots: SQLRobotRepository(session: session),
+            events: SQLEventRepository(session: session, dialect: dialect),
+            robots: SQLRobotRepository(session: session),
             satellites: SQLSatelliteRepository(session: session), sites: SQLSiteRepository(session: session),
             health: SQLHealthRepository(session: session), bundles: SQLBundleRepository(session: session),
             meta: SQLMetaRepository(session: session), people: SQLPeopleRepository(session: session),

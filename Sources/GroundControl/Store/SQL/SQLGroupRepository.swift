@@ -6,7 +6,8 @@ struct SQLGroupRepository: GroupRepository {
     let session: any FleetSession
 
     func named(_ name: String) async throws -> GroupRecord? {
-        try await session.query("SELECT \(Self.columns) FROM image_groups WHERE name = ?", .text(name)).first.map(GroupRecord.init)
+        try await session.query("SELECT \(Self.columns) FROM image_groups WHERE name = ?", .text(name)).first.map(
+            GroupRecord.init)
     }
 
     func all() async throws -> [GroupRecord] {
@@ -21,7 +22,8 @@ struct SQLGroupRepository: GroupRepository {
                 proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at, scan_gate = excluded.scan_gate,
                 verification = excluded.verification
             """,
-            .text(group.name), .text(group.registry), .text(try StoredJSON.encode(group.artifacts)), try StoredJSON.column(group.proxy),
+            .text(group.name), .text(group.registry), .text(try StoredJSON.encode(group.artifacts)),
+            try StoredJSON.column(group.proxy),
             .integer(group.revision), .integer(group.updatedAt), try StoredJSON.column(group.scanGate),
             try StoredJSON.column(group.verification))
     }
@@ -37,7 +39,9 @@ struct SQLGroupRepository: GroupRepository {
     }
 
     func names(usingRegistry registry: String) async throws -> [String] {
-        try await session.query("SELECT name FROM image_groups WHERE registry = ? ORDER BY name", .text(registry)).map { try $0.text("name") }
+        try await session.query("SELECT name FROM image_groups WHERE registry = ? ORDER BY name", .text(registry)).map {
+            try $0.text("name")
+        }
     }
 
     func proxyVerifications(registry: String, excluding excluded: String) async throws -> [DesiredState.Verification] {
@@ -55,7 +59,9 @@ extension GroupRecord {
             artifacts: try StoredJSON.decode([GroupArtifact].self, try row.text("artifacts")),
             proxy: try row.optionalText("proxy").map { try StoredJSON.decode(GroupProxy.self, $0) },
             scanGate: try row.optionalText("scan_gate").map { try StoredJSON.decode(ScanGate.self, $0) },
-            verification: try row.optionalText("verification").map { try StoredJSON.decode(DesiredState.Verification.self, $0) },
+            verification: try row.optionalText("verification").map {
+                try StoredJSON.decode(DesiredState.Verification.self, $0)
+            },
             revision: try row.integer("revision"), updatedAt: try row.integer("updated_at"))
     }
 }

@@ -5,7 +5,8 @@ struct SQLHealthRepository: HealthRepository {
         var known: [String: HealthRecord] = [:]
         for row in try await session.query("SELECT name, state, drifting, failed_sync_at FROM satellite_health") {
             known[try row.text("name")] = HealthRecord(
-                state: try row.text("state"), drifting: try row.bool("drifting"), failedSyncAt: try row.optionalInteger("failed_sync_at"))
+                state: try row.text("state"), drifting: try row.bool("drifting"),
+                failedSyncAt: try row.optionalInteger("failed_sync_at"))
         }
         return known
     }
@@ -15,7 +16,8 @@ struct SQLHealthRepository: HealthRepository {
             """
             INSERT INTO satellite_health (name, state, drifting, failed_sync_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (name) DO UPDATE SET state = excluded.state, drifting = excluded.drifting, failed_sync_at = excluded.failed_sync_at
-            """, .text(name), .text(health.state), .bool(health.drifting), health.failedSyncAt.map(SQLValue.integer) ?? .null)
+            """, .text(name), .text(health.state), .bool(health.drifting),
+            health.failedSyncAt.map(SQLValue.integer) ?? .null)
     }
 
     func insertIfAbsent(_ name: String, _ health: HealthRecord) async throws -> Bool {
@@ -27,13 +29,15 @@ struct SQLHealthRepository: HealthRepository {
 
     func claimState(of name: String, from: String, to: String) async throws -> Bool {
         try await !session.query(
-            "UPDATE satellite_health SET state = ? WHERE name = ? AND state = ? RETURNING name", .text(to), .text(name), .text(from)
+            "UPDATE satellite_health SET state = ? WHERE name = ? AND state = ? RETURNING name", .text(to), .text(name),
+            .text(from)
         ).isEmpty
     }
 
     func claimDrifting(of name: String, from: Bool, to: Bool) async throws -> Bool {
         try await !session.query(
-            "UPDATE satellite_health SET drifting = ? WHERE name = ? AND drifting = ? RETURNING name", .bool(to), .text(name), .bool(from)
+            "UPDATE satellite_health SET drifting = ? WHERE name = ? AND drifting = ? RETURNING name", .bool(to),
+            .text(name), .bool(from)
         ).isEmpty
     }
 

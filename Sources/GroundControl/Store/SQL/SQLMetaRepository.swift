@@ -7,12 +7,14 @@ struct SQLMetaRepository: MetaRepository {
 
     func set(_ key: String, to value: String) async throws {
         try await session.query(
-            "INSERT INTO fleet_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", .text(key), .text(value))
+            "INSERT INTO fleet_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            .text(key), .text(value))
     }
 
     func setIfAbsent(_ key: String, to value: String) async throws -> Bool {
         try await !session.query(
-            "INSERT INTO fleet_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key", .text(key), .text(value)
+            "INSERT INTO fleet_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key", .text(key),
+            .text(value)
         ).isEmpty
     }
 }

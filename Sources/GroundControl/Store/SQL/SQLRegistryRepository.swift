@@ -1,10 +1,12 @@
 struct SQLRegistryRepository: RegistryRepository {
-    static let columns = "name, url, kind, username, password, insecure, revision, updated_at, webhook_secret_hash, robot_duration_days"
+    static let columns =
+        "name, url, kind, username, password, insecure, revision, updated_at, webhook_secret_hash, robot_duration_days"
 
     let session: any FleetSession
 
     func named(_ name: String) async throws -> RegistryRecord? {
-        try await session.query("SELECT \(Self.columns) FROM registries WHERE name = ?", .text(name)).first.map(RegistryRecord.init)
+        try await session.query("SELECT \(Self.columns) FROM registries WHERE name = ?", .text(name)).first.map(
+            RegistryRecord.init)
     }
 
     func all() async throws -> [RegistryRecord] {
@@ -22,7 +24,8 @@ struct SQLRegistryRepository: RegistryRepository {
                 robot_duration_days = excluded.robot_duration_days
             """,
             .text(registry.name), .text(registry.url), .text(registry.kind), .optional(registry.username),
-            .optional(registry.password), .bool(registry.insecure), .integer(registry.revision), .integer(registry.updatedAt),
+            .optional(registry.password), .bool(registry.insecure), .integer(registry.revision),
+            .integer(registry.updatedAt),
             .optional(registry.webhookSecretHash), registry.robotDurationDays.map { .integer(Int64($0)) } ?? .null)
         return !existed
     }
@@ -32,7 +35,8 @@ struct SQLRegistryRepository: RegistryRepository {
     }
 
     func name(webhookSecretHash hash: String) async throws -> String? {
-        try await session.query("SELECT name FROM registries WHERE webhook_secret_hash = ?", .text(hash)).first?.text("name")
+        try await session.query("SELECT name FROM registries WHERE webhook_secret_hash = ?", .text(hash)).first?.text(
+            "name")
     }
 }
 
@@ -41,7 +45,8 @@ extension RegistryRecord {
         self.init(
             name: try row.text("name"), url: try row.text("url"), kind: try row.text("kind"),
             username: try row.optionalText("username"), password: try row.optionalText("password"),
-            insecure: try row.bool("insecure"), revision: try row.integer("revision"), updatedAt: try row.integer("updated_at"),
+            insecure: try row.bool("insecure"), revision: try row.integer("revision"),
+            updatedAt: try row.integer("updated_at"),
             webhookSecretHash: try row.optionalText("webhook_secret_hash"),
             robotDurationDays: try row.optionalInteger("robot_duration_days").map { Int($0) })
     }

@@ -7,7 +7,11 @@ struct SQLRevisionRepository: RevisionRepository {
 
     func next() async throws -> Int64 {
         // The row lock also orders concurrent changes across processes.
-        guard let row = try await session.query("UPDATE fleet_revision SET value = value + 1 WHERE id = 1 RETURNING value").first else {
+        guard
+            let row = try await session.query(
+                "UPDATE fleet_revision SET value = value + 1 WHERE id = 1 RETURNING value"
+            ).first
+        else {
             throw FleetStoreError.corrupt("fleet_revision has no row")
         }
         return try row.integer("value")

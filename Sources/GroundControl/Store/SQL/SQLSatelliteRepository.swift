@@ -11,7 +11,8 @@ struct SQLSatelliteRepository: SatelliteRepository {
     let session: any FleetSession
 
     func named(_ name: String) async throws -> SatelliteRecord? {
-        try await session.query("SELECT \(Self.columns) FROM satellites WHERE name = ?", .text(name)).first.map(SatelliteRecord.init)
+        try await session.query("SELECT \(Self.columns) FROM satellites WHERE name = ?", .text(name)).first.map(
+            SatelliteRecord.init)
     }
 
     func all() async throws -> [SatelliteRecord] {
@@ -22,7 +23,8 @@ struct SQLSatelliteRepository: SatelliteRepository {
         var records: [SatelliteRecord] = []
         for chunk in Self.chunks(of: names) {
             records += try await session.query(
-                "SELECT \(Self.columns) FROM satellites WHERE name IN (\(Self.placeholders(chunk.count)))", chunk.map(SQLValue.text)
+                "SELECT \(Self.columns) FROM satellites WHERE name IN (\(Self.placeholders(chunk.count)))",
+                chunk.map(SQLValue.text)
             ).map(SatelliteRecord.init)
         }
         return records
@@ -51,16 +53,23 @@ struct SQLSatelliteRepository: SatelliteRepository {
                 (name, status, labels, settings, revision, created_at, token_hash, token_expires_at, site, approved, token_approved)
             VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, 0, ?)
             """,
-            .text(satellite.name), .text(try StoredJSON.encode(satellite.labels)), .text(try StoredJSON.encode(satellite.settings)),
-            .integer(satellite.revision), .integer(satellite.createdAt), .text(satellite.token.hash), .integer(satellite.token.expiresAt),
+            .text(satellite.name), .text(try StoredJSON.encode(satellite.labels)),
+            .text(try StoredJSON.encode(satellite.settings)),
+            .integer(satellite.revision), .integer(satellite.createdAt), .text(satellite.token.hash),
+            .integer(satellite.token.expiresAt),
             .optional(satellite.site), .bool(satellite.token.approved))
         for group in satellite.groups {
-            try await session.query("INSERT INTO satellite_groups (satellite, group_name) VALUES (?, ?)", .text(satellite.name), .text(group))
+            try await session.query(
+                "INSERT INTO satellite_groups (satellite, group_name) VALUES (?, ?)", .text(satellite.name),
+                .text(group))
         }
     }
 
     func delete(_ name: String, tombstoneRevision revision: Int64) async throws -> SatelliteRecord? {
-        guard let deleted = try await session.query("DELETE FROM satellites WHERE name = ? RETURNING \(Self.columns)", .text(name)).first
+        guard
+            let deleted = try await session.query(
+                "DELETE FROM satellites WHERE name = ? RETURNING \(Self.columns)", .text(name)
+            ).first
         else { return nil }
         try await session.query(
             "INSERT INTO deleted_satellites (name, revision) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET revision = excluded.revision",
@@ -73,12 +82,16 @@ struct SQLSatelliteRepository: SatelliteRepository {
     }
 
     func setRevision(_ revision: Int64, ofSite site: String) async throws -> Set<String> {
-        Set(try await session.query("UPDATE satellites SET revision = ? WHERE site = ? RETURNING name", .integer(revision), .text(site))
+        Set(
+            try await session.query(
+                "UPDATE satellites SET revision = ? WHERE site = ? RETURNING name", .integer(revision), .text(site)
+            )
             .map { try $0.text("name") })
     }
 
     func setSettings(_ settings: SatelliteSettings, of name: String) async throws {
-        try await session.query("UPDATE satellites SET settings = ? WHERE name = ?", .text(try StoredJSON.encode(settings)), .text(name))
+        try await session.query(
+            "UPDATE satellites SET settings = ? WHERE name = ?", .text(try StoredJSON.encode(settings)), .text(name))
     }
 
     func revisions(after revision: Int64) async throws -> [(name: String, revision: Int64)] {
@@ -110,13 +123,15 @@ struct SQLSatelliteRepository: SatelliteRepository {
 
     func requestRotation(of name: String) async throws -> SatelliteRecord? {
         try await session.query(
-            "UPDATE satellites SET rotate_requested = 1 WHERE name = ? AND status = 'registered' RETURNING \(Self.columns)", .text(name)
+            "UPDATE satellites SET rotate_requested = 1 WHERE name = ? AND status = 'registered' RETURNING \(Self.columns)",
+            .text(name)
         ).first.map(SatelliteRecord.init)
     }
 
     func approve(_ name: String) async throws -> SatelliteRecord? {
         try await session.query(
-            "UPDATE satellites SET approved = 1, token_approved = 1 WHERE name = ? RETURNING \(Self.columns)", .text(name)
+            "UPDATE satellites SET approved = 1, token_approved = 1 WHERE name = ? RETURNING \(Self.columns)",
+            .text(name)
         ).first.map(SatelliteRecord.init)
     }
 
@@ -134,8 +149,10 @@ struct SQLSatelliteRepository: SatelliteRepository {
     }
 
     func tokenHolder(tokenHash: String) async throws -> TokenHolder? {
-        guard let row = try await session.query(
-            "SELECT name, token_expires_at, settings FROM satellites WHERE token_hash = ?", .text(tokenHash)).first
+        guard
+            let row = try await session.query(
+                "SELECT name, token_expires_at, settings FROM satellites WHERE token_hash = ?", .text(tokenHash)
+            ).first
         else { return nil }
         return TokenHolder(
             name: try row.text("name"), expiresAt: try row.optionalInteger("token_expires_at"),
@@ -154,13 +171,16 @@ struct SQLSatelliteRepository: SatelliteRepository {
     }
 
     func credentialHolder(credentialHash hash: String) async throws -> CredentialHolder? {
-        guard let row = try await session.query(
-            """
-            SELECT name, revision, CASE WHEN next_credential_hash = ? THEN 1 ELSE 0 END AS is_next FROM satellites
-            WHERE credential_hash = ? OR next_credential_hash = ?
-            """, .text(hash), .text(hash), .text(hash)).first
+        guard
+            let row = try await session.query(
+                """
+                SELECT name, revision, CASE WHEN next_credential_hash = ? THEN 1 ELSE 0 END AS is_next FROM satellites
+                WHERE credential_hash = ? OR next_credential_hash = ?
+                """, .text(hash), .text(hash), .text(hash)
+            ).first
         else { return nil }
-        return CredentialHolder(name: try row.text("name"), revision: try row.integer("revision"), isNext: try row.bool("is_next"))
+        return CredentialHolder(
+            name: try row.text("name"), revision: try row.integer("revision"), isNext: try row.bool("is_next"))
     }
 
     func retirePreviousCredential(of name: String, nextHash: String) async throws {
@@ -182,26 +202,31 @@ struct SQLSatelliteRepository: SatelliteRepository {
             for row in rows { groups[try row.text("satellite"), default: []].append(try row.text("group_name")) }
         }
         guard let names else {
-            try collect(try await session.query("SELECT satellite, group_name FROM satellite_groups ORDER BY satellite, group_name"))
+            try collect(
+                try await session.query(
+                    "SELECT satellite, group_name FROM satellite_groups ORDER BY satellite, group_name"))
             return groups
         }
         for chunk in Self.chunks(of: names) {
-            try collect(try await session.query(
-                "SELECT satellite, group_name FROM satellite_groups WHERE satellite IN (\(Self.placeholders(chunk.count))) ORDER BY satellite, group_name",
-                chunk.map(SQLValue.text)))
+            try collect(
+                try await session.query(
+                    "SELECT satellite, group_name FROM satellite_groups WHERE satellite IN (\(Self.placeholders(chunk.count))) ORDER BY satellite, group_name",
+                    chunk.map(SQLValue.text)))
         }
         return groups
     }
 
     func addGroup(_ group: String, to name: String) async throws -> Bool {
         try await !session.query(
-            "INSERT INTO satellite_groups (satellite, group_name) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING group_name", .text(name), .text(group)
+            "INSERT INTO satellite_groups (satellite, group_name) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING group_name",
+            .text(name), .text(group)
         ).isEmpty
     }
 
     func removeGroup(_ group: String, from name: String) async throws -> Bool {
         try await !session.query(
-            "DELETE FROM satellite_groups WHERE satellite = ? AND group_name = ? RETURNING group_name", .text(name), .text(group)
+            "DELETE FROM satellite_groups WHERE satellite = ? AND group_name = ? RETURNING group_name", .text(name),
+            .text(group)
         ).isEmpty
     }
 
@@ -209,7 +234,9 @@ struct SQLSatelliteRepository: SatelliteRepository {
         var members = Set<String>()
         for chunk in Self.chunks(of: groups) {
             for row in try await session.query(
-                "SELECT DISTINCT satellite FROM satellite_groups WHERE group_name IN (\(Self.placeholders(chunk.count)))", chunk.map(SQLValue.text)) {
+                "SELECT DISTINCT satellite FROM satellite_groups WHERE group_name IN (\(Self.placeholders(chunk.count)))",
+                chunk.map(SQLValue.text))
+            {
                 members.insert(try row.text("satellite"))
             }
         }
@@ -218,14 +245,18 @@ struct SQLSatelliteRepository: SatelliteRepository {
 
     func members(of group: String, limit: Int) async throws -> [String] {
         try await session.query(
-            "SELECT satellite FROM satellite_groups WHERE group_name = ? ORDER BY satellite LIMIT ?", .text(group), .integer(Int64(limit))
+            "SELECT satellite FROM satellite_groups WHERE group_name = ? ORDER BY satellite LIMIT ?", .text(group),
+            .integer(Int64(limit))
         ).map { try $0.text("satellite") }
     }
 
     func registered() async throws -> [RegisteredSatellite] {
-        try await session.query("SELECT name, revision, last_seen, applied_generation FROM satellites WHERE status = 'registered'").map { row in
+        try await session.query(
+            "SELECT name, revision, last_seen, applied_generation FROM satellites WHERE status = 'registered'"
+        ).map { row in
             RegisteredSatellite(
-                name: try row.text("name"), revision: try row.integer("revision"), lastSeen: try row.optionalInteger("last_seen"),
+                name: try row.text("name"), revision: try row.integer("revision"),
+                lastSeen: try row.optionalInteger("last_seen"),
                 appliedGeneration: try row.optionalInteger("applied_generation"))
         }
     }
@@ -241,10 +272,13 @@ extension SatelliteRecord {
     init(_ row: SQLRow) throws {
         let status = try row.text("status")
         self.init(
-            name: try row.text("name"), status: status, labels: try StoredJSON.decode([String: String].self, try row.text("labels")),
-            settings: try StoredJSON.decode(SatelliteSettings.self, try row.text("settings")), revision: try row.integer("revision"),
+            name: try row.text("name"), status: status,
+            labels: try StoredJSON.decode([String: String].self, try row.text("labels")),
+            settings: try StoredJSON.decode(SatelliteSettings.self, try row.text("settings")),
+            revision: try row.integer("revision"),
             createdAt: try row.integer("created_at"), registeredAt: try row.optionalInteger("registered_at"),
-            lastSeen: try row.optionalInteger("last_seen"), appliedGeneration: try row.optionalInteger("applied_generation"),
+            lastSeen: try row.optionalInteger("last_seen"),
+            appliedGeneration: try row.optionalInteger("applied_generation"),
             report: try row.optionalText("report").map { try StoredJSON.decode(StatusReport.self, $0) },
             rotateRequested: try row.bool("rotate_requested"), site: try row.optionalText("site"),
             advertisedURL: try row.optionalText("advertised_url"),

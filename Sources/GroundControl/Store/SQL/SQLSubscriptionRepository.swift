@@ -14,8 +14,10 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
         ).map { row in
             let retry = try row.integer("retry_at")
             return SubscriptionView(
-                name: try row.text("name"), url: try row.text("url"), types: try StoredJSON.decode([String].self, try row.text("types")),
-                createdAt: Fleet.date(try row.integer("created_at")), deliveredThrough: try row.integer("delivered_through"),
+                name: try row.text("name"), url: try row.text("url"),
+                types: try StoredJSON.decode([String].self, try row.text("types")),
+                createdAt: Fleet.date(try row.integer("created_at")),
+                deliveredThrough: try row.integer("delivered_through"),
                 pending: Int(try row.integer("pending")), failures: Int(try row.integer("failures")),
                 retryAt: retry > 0 ? Fleet.date(retry) : nil, lastError: try row.optionalText("last_error"))
         }
@@ -26,23 +28,30 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
     }
 
     func create(_ subscription: SubscriptionRecord) async throws {
-        let last = try await session.query("SELECT COALESCE(MAX(id), 0) AS last FROM events").first?.integer("last") ?? 0
+        let last =
+            try await session.query("SELECT COALESCE(MAX(id), 0) AS last FROM events").first?.integer("last") ?? 0
         try await session.query(
             "INSERT INTO event_subscriptions (name, url, secret, types, created_at, delivered_through) VALUES (?, ?, ?, ?, ?, ?)",
-            .text(subscription.name), .text(subscription.url), .text(subscription.secret), .text(try StoredJSON.encode(subscription.types)),
+            .text(subscription.name), .text(subscription.url), .text(subscription.secret),
+            .text(try StoredJSON.encode(subscription.types)),
             .integer(subscription.createdAt), .integer(last))
     }
 
     func update(_ name: String, url: String, types: [String], secret: String?) async throws {
         try await session.query(
-            "UPDATE event_subscriptions SET url = ?, types = ? WHERE name = ?", .text(url), .text(try StoredJSON.encode(types)), .text(name))
+            "UPDATE event_subscriptions SET url = ?, types = ? WHERE name = ?", .text(url),
+            .text(try StoredJSON.encode(types)), .text(name))
         if let secret {
-            try await session.query("UPDATE event_subscriptions SET secret = ? WHERE name = ?", .text(secret), .text(name))
+            try await session.query(
+                "UPDATE event_subscriptions SET secret = ? WHERE name = ?", .text(secret), .text(name))
         }
     }
 
     func delete(_ name: String) async throws -> Bool {
-        guard try await !session.query("DELETE FROM event_subscriptions WHERE name = ? RETURNING name", .text(name)).isEmpty else { return false }
+        guard
+            try await !session.query("DELETE FROM event_subscriptions WHERE name = ? RETURNING name", .text(name))
+                .isEmpty
+        else { return false }
         try await session.query("DELETE FROM event_deliveries WHERE subscription = ?", .text(name))
         return true
     }
@@ -57,7 +66,8 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
         ).map { row in
             DeliveryTargetRecord(
                 name: try row.text("name"), url: try row.text("url"), secret: try row.text("secret"),
-                types: try StoredJSON.decode([String].self, try row.text("types")), cursor: try row.integer("delivered_through"),
+                types: try StoredJSON.decode([String].self, try row.text("types")),
+                cursor: try row.integer("delivered_through"),
                 failures: Int(try row.integer("failures")))
         }
     }
@@ -81,7 +91,8 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
         try await session.query(
             "INSERT INTO event_deliveries (subscription, event_id, event_type, at, attempt, status, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
             .text(attempt.subscription), .integer(attempt.eventID), .text(attempt.eventType), .integer(attempt.at),
-            .integer(Int64(attempt.attempt)), attempt.status.map { .integer(Int64($0)) } ?? .null, .optional(attempt.error))
+            .integer(Int64(attempt.attempt)), attempt.status.map { .integer(Int64($0)) } ?? .null,
+            .optional(attempt.error))
     }
 
     func recordFailure(of name: String, owner: String, retryAt: Int64, error: String?) async throws {
@@ -102,9 +113,12 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
 
     func release(_ name: String?, owner: String) async throws {
         if let name {
-            try await session.query("UPDATE event_subscriptions SET lease_until = 0 WHERE name = ? AND lease_owner = ?", .text(name), .text(owner))
+            try await session.query(
+                "UPDATE event_subscriptions SET lease_until = 0 WHERE name = ? AND lease_owner = ?", .text(name),
+                .text(owner))
         } else {
-            try await session.query("UPDATE event_subscriptions SET lease_until = 0 WHERE lease_owner = ?", .text(owner))
+            try await session.query(
+                "UPDATE event_subscriptions SET lease_until = 0 WHERE lease_owner = ?", .text(owner))
         }
     }
 
@@ -114,7 +128,8 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
             .text(name), .integer(Int64(limit))
         ).map { row in
             DeliveryAttempt(
-                eventId: try row.integer("event_id"), type: try row.text("event_type"), at: Fleet.date(try row.integer("at")),
+                eventId: try row.integer("event_id"), type: try row.text("event_type"),
+                at: Fleet.date(try row.integer("at")),
                 attempt: Int(try row.integer("attempt")), status: try row.optionalInteger("status").map(Int.init),
                 error: try row.optionalText("error"))
         }

@@ -24,7 +24,9 @@ public struct SQLRow: Sendable {
     }
 
     public func integer(_ column: String) throws(FleetStoreError) -> Int64 {
-        guard let value = try optionalInteger(column) else { throw .corrupt("column \(column) is NULL, an integer was expected") }
+        guard let value = try optionalInteger(column) else {
+            throw .corrupt("column \(column) is NULL, an integer was expected")
+        }
         return value
     }
 
@@ -34,13 +36,17 @@ public struct SQLRow: Sendable {
         case .integer(let value): return value
         case .real(let value): return Int64(value)
         case .text(let text):
-            guard let value = Int64(text) else { throw .corrupt("column \(column) holds '\(text)', an integer was expected") }
+            guard let value = Int64(text) else {
+                throw .corrupt("column \(column) holds '\(text)', an integer was expected")
+            }
             return value
         }
     }
 
     public func text(_ column: String) throws(FleetStoreError) -> String {
-        guard let value = try optionalText(column) else { throw .corrupt("column \(column) is NULL, text was expected") }
+        guard let value = try optionalText(column) else {
+            throw .corrupt("column \(column) is NULL, text was expected")
+        }
         return value
     }
 

@@ -45,7 +45,8 @@ public enum SQLiteFleetBackup {
 
     /// Puts a backup in place as the database at `path`. An existing database is replaced only
     /// when `replacing` (Ground Control must be stopped: its open files would keep the old one).
-    public static func restore(from backup: String, to path: String, replacing: Bool) throws(FleetStoreError) -> Summary {
+    public static func restore(from backup: String, to path: String, replacing: Bool) throws(FleetStoreError) -> Summary
+    {
         let summary = try inspect(backup)
         if FileManager.default.fileExists(atPath: path), !replacing {
             throw .constraint("\(path) exists; stop ground-control and pass --replace to overwrite it")
@@ -54,7 +55,9 @@ public enum SQLiteFleetBackup {
         defer { try? FileManager.default.removeItem(atPath: partial) }
         do {
             try withOwnerOnlyFiles { try FileManager.default.copyItem(atPath: backup, toPath: partial) }
-            guard chmod(partial, 0o600) == 0 else { throw FleetStoreError.unavailable("cannot restrict \(partial) to its owner") }
+            guard chmod(partial, 0o600) == 0 else {
+                throw FleetStoreError.unavailable("cannot restrict \(partial) to its owner")
+            }
         } catch let error as FleetStoreError {
             throw error
         } catch {
@@ -88,9 +91,12 @@ public enum SQLiteFleetBackup {
                 }
                 let version = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? 0
                 guard version <= known else {
-                    throw FleetStoreError.corrupt("\(path) is at schema version \(version); this ground-control knows \(known): upgrade it")
+                    throw FleetStoreError.corrupt(
+                        "\(path) is at schema version \(version); this ground-control knows \(known): upgrade it")
                 }
-                func count(_ table: String) throws -> Int { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+                func count(_ table: String) throws -> Int {
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+                }
                 return Summary(
                     schemaVersion: version, registries: try count("registries"), groups: try count("image_groups"),
                     satellites: try count("satellites"))
@@ -144,7 +150,7 @@ public enum SQLiteFleetBackup {
         }
         let directory = (to as NSString).deletingLastPathComponent
         guard sync(from, flags: O_RDONLY), rename(from, to) == 0,
-              sync(directory.isEmpty ? "." : directory, flags: O_RDONLY | O_DIRECTORY)
+            sync(directory.isEmpty ? "." : directory, flags: O_RDONLY | O_DIRECTORY)
         else {
             throw .unavailable("cannot put \(to) in place: \(String(cString: strerror(errno)))")
         }

@@ -38,21 +38,25 @@ public final class SQLiteFleetStore: SQLFleetStore {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !manager.fileExists(atPath: directory) {
             do {
-                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try manager.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
-                throw FleetStoreError.unavailable("cannot create the directory of \(path): \(error.localizedDescription)")
+                throw FleetStoreError.unavailable(
+                    "cannot create the directory of \(path): \(error.localizedDescription)")
             }
         }
         if !manager.fileExists(atPath: path) {
             let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
             guard descriptor >= 0 || errno == EEXIST else {
-                throw FleetStoreError.unavailable("cannot create SQLite database \(path): \(String(cString: strerror(errno)))")
+                throw FleetStoreError.unavailable(
+                    "cannot create SQLite database \(path): \(String(cString: strerror(errno)))")
             }
             if descriptor >= 0 { close(descriptor) }
         }
         for file in [path, path + "-wal", path + "-shm", path + "-journal"] where manager.fileExists(atPath: file) {
             guard chmod(file, 0o600) == 0 else {
-                throw FleetStoreError.unavailable("cannot restrict \(file) to its owner (chmod 0600): \(String(cString: strerror(errno)))")
+                throw FleetStoreError.unavailable(
+                    "cannot restrict \(file) to its owner (chmod 0600): \(String(cString: strerror(errno)))")
             }
         }
     }
@@ -94,7 +98,9 @@ private struct SQLiteSession: FleetSession {
             // Compiled once per connection: the same few statements run thousands of times a
             // minute. Long argument lists are `IN (?, ?, …)` of varying length, which would only
             // fill the cache.
-            let statement = values.count <= Self.longestCachedArguments ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
+            let statement =
+                values.count <= Self.longestCachedArguments
+                ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
             let rows = try Row.fetchAll(statement, arguments: StatementArguments(values))
             guard let first = rows.first else { return [] }
             let columns = Array(first.columnNames).map { $0.lowercased() }
