@@ -63,6 +63,9 @@ let package = Package(
             dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // The admin API's documents (registries, groups, satellites as people see them, people,
+        // subscriptions), shared by Ground Control and satctl; not the satellite's.
+        .target(name: "FleetAPI", dependencies: ["OCI", "SatelliteProtocol"], swiftSettings: strict),
         .target(
             name: "GroundControlClient",
             dependencies: [
@@ -211,8 +214,8 @@ let package = Package(
         .target(
             name: "GroundControl",
             dependencies: [
-                "OCI", "SatelliteProtocol", "StrictJSON", "RegistryClient", "HTTPServerSupport", "ImageSignatures",
-                "Replication",
+                "OCI", "SatelliteProtocol", "FleetAPI", "StrictJSON", "RegistryClient", "HTTPServerSupport",
+                "ImageSignatures", "Replication",
                 "BackgroundWork",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -252,6 +255,7 @@ let package = Package(
         .executableTarget(
             name: "ground-control",
             dependencies: [
+                "FleetAPI",
                 "GroundControl", "ProgramSupport", "SatelliteProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -264,6 +268,7 @@ let package = Package(
         .executableTarget(
             name: "satctl",
             dependencies: [
+                "FleetAPI",
                 "OCI", "SatelliteProtocol", "GroundControlClient", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -277,7 +282,7 @@ let package = Package(
         .executableTarget(
             name: "fleet-simulator",
             dependencies: [
-                "SatelliteProtocol", "GroundControlClient",
+                "SatelliteProtocol", "FleetAPI", "GroundControlClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -345,6 +350,7 @@ let package = Package(
         .testTarget(
             name: "GroundControlTests",
             dependencies: [
+                "FleetAPI",
                 "GroundControl", "GroundControlClient", "SatelliteProtocol", "OCI", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -372,6 +378,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "FleetAPI",
                 "OCI", "TestSupport", "RegistryStore", "Replication", "SatelliteProtocol", "GroundControl",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

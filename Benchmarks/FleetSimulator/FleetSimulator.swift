@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import FleetAPI
 import Foundation
 import GroundControlClient
 import NIOPosix

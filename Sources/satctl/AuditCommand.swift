@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetAPI
 import SatelliteProtocol
 
 /// `satctl audit`: admin changes and registrations, newest first.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetAPI
 import SatelliteProtocol
 
 /// `satctl sites`: each site's satellites and where their bytes came from.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetAPI
 import Foundation
 import SatelliteProtocol
 

@@ -1,3 +1,4 @@
+import FleetAPI
 import Foundation
 import GroundControl
 import GroundControlClient

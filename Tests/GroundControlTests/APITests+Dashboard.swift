@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FleetAPI
 import Foundation
 import GroundControlClient
 import SatelliteProtocol

@@ -1,3 +1,4 @@
+import FleetAPI
 import SatelliteProtocol
 
 /// The whole fleet's views as the pages and `/metrics` show them, worked out at most once per

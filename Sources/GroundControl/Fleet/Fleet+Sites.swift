@@ -1,4 +1,5 @@
 import Crypto
+import FleetAPI
 import Foundation
 import OCI
 import SatelliteProtocol

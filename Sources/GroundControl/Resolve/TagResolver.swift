@@ -1,4 +1,5 @@
 import BackgroundWork
+import FleetAPI
 import Foundation
 import Logging
 import OCI

@@ -1,4 +1,5 @@
 import CoreMetrics
+import FleetAPI
 import Foundation
 import Prometheus
 import SatelliteProtocol

@@ -1,3 +1,4 @@
+import FleetAPI
 import SatelliteProtocol
 
 /// Everything the in-memory store holds: a value, so a transaction works on a copy.

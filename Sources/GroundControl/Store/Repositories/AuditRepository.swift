@@ -1,3 +1,4 @@
+import FleetAPI
 import SatelliteProtocol
 
 /// The audit log: who changed what, newest first when read.

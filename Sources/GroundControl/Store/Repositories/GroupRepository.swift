@@ -1,3 +1,4 @@
+import FleetAPI
 import SatelliteProtocol
 
 /// The image groups: what satellites hold, from which registry.

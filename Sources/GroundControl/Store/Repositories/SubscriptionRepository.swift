@@ -1,3 +1,4 @@
+import FleetAPI
 import SatelliteProtocol
 
 /// Event subscriptions, their delivery leases and cursors, the events and the delivery log.

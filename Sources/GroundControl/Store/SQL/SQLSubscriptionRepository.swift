@@ -1,3 +1,4 @@
+import FleetAPI
 import SatelliteProtocol
 
 struct SQLSubscriptionRepository: SubscriptionRepository {

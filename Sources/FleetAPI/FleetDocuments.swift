@@ -1,8 +1,9 @@
 import Foundation
 import OCI
+import SatelliteProtocol
 
-// The JSON bodies of Ground Control's API v1 (DESIGN.md §5.3), shared by the server, satctl and
-// the satellite. `openapi.json` in the GroundControl module is the reference for their shapes.
+// The JSON bodies of Ground Control's admin API v1 (DESIGN.md §5.3), shared by the server, satctl
+// and the dashboard. `openapi.json` in the GroundControl module is the reference for their shapes.
 
 /// `PUT /api/v1/registries/{name}`: where a group's images come from.
 public struct RegistryDefinition: Codable, Sendable, Equatable {
@@ -325,36 +326,6 @@ extension GroupView {
     }
 }
 
-/// How often a satellite syncs and reports, and how much it logs.
-public struct SatelliteSettings: Codable, Sendable, Equatable {
-    public var syncIntervalSeconds: Int
-    public var heartbeatIntervalSeconds: Int
-    public var logLevel: String
-    /// The node runtimes the satellite points at itself (`containerd`, `crio`, `podman`, `docker`,
-    /// `k3s`, `rke2`); when set, it replaces the satellite's `--configure-runtime`.
-    public var runtimes: [String]?
-    /// Bytes pulled-through content may take on disk; when set, replaces the satellite's
-    /// `--cache-max-bytes`. What the state names never counts.
-    public var cacheMaxBytes: Int64?
-
-    /// The runtimes a satellite knows how to configure.
-    public static let knownRuntimes = ["containerd", "crio", "podman", "docker", "k3s", "rke2"]
-
-    public static let defaults = SatelliteSettings(
-        syncIntervalSeconds: 60, heartbeatIntervalSeconds: 30, logLevel: "info")
-
-    public init(
-        syncIntervalSeconds: Int, heartbeatIntervalSeconds: Int, logLevel: String, runtimes: [String]? = nil,
-        cacheMaxBytes: Int64? = nil
-    ) {
-        self.syncIntervalSeconds = syncIntervalSeconds
-        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
-        self.logLevel = logLevel
-        self.runtimes = runtimes
-        self.cacheMaxBytes = cacheMaxBytes
-    }
-}
-
 /// `POST /api/v1/satellites`: a satellite to expect.
 public struct SatelliteDefinition: Codable, Sendable, Equatable {
     public var name: String
@@ -380,130 +351,6 @@ public struct RegistrationToken: Codable, Sendable, Equatable {
         self.name = name
         self.token = token
         self.expiresAt = expiresAt
-    }
-}
-
-/// `POST /api/v1/register`.
-public struct RegistrationRequest: Codable, Sendable, Equatable {
-    public var token: String
-
-    public init(token: String) { self.token = token }
-}
-
-/// The satellite's credential (shown once) and the key that signs its desired state.
-public struct RegistrationResponse: Codable, Sendable, Equatable {
-    public var name: String
-    public var credential: String
-    /// Ed25519 public key, raw 32 bytes in base64.
-    public var publicKey: String
-    public var settings: SatelliteSettings
-
-    public init(name: String, credential: String, publicKey: String, settings: SatelliteSettings) {
-        self.name = name
-        self.credential = credential
-        self.publicKey = publicKey
-        self.settings = settings
-    }
-}
-
-/// How the satellite's last sync went.
-public struct SyncResult: Codable, Sendable, Equatable {
-    public var succeeded: Bool
-    public var finishedAt: Date?
-    public var durationSeconds: Double?
-    public var error: String?
-    /// Each artifact the sync could not bring in line, with why.
-    public var failures: [ArtifactFailure]?
-
-    public init(
-        succeeded: Bool, finishedAt: Date? = nil, durationSeconds: Double? = nil, error: String? = nil,
-        failures: [ArtifactFailure]? = nil
-    ) {
-        self.succeeded = succeeded
-        self.finishedAt = finishedAt
-        self.durationSeconds = durationSeconds
-        self.error = error
-        self.failures = failures
-    }
-
-    /// Whether the sync fell short: it ended in an error, or left some artifact out of line.
-    public var failed: Bool { !succeeded || !(failures ?? []).isEmpty }
-}
-
-/// `POST /api/v1/status`: the heartbeat.
-public struct StatusReport: Codable, Sendable, Equatable {
-    /// The desired-state generation the satellite has applied.
-    public var generation: Int64
-    /// Digests of the manifests the satellite holds because the state names them (pinned).
-    public var inventory: [Digest]
-    /// Digests of the manifests it holds because a client pulled them through (cached, and
-    /// evicted when over the disk budget). Absent from satellites before pull-through.
-    public var cached: [Digest]?
-    public var diskUsedBytes: Int64?
-    public var diskFreeBytes: Int64?
-    public var lastSync: SyncResult?
-    public var version: String?
-    /// Where the other satellites of its site reach it (`satellite run --advertise`); Ground
-    /// Control lists it as their peer.
-    public var advertisedURL: String?
-    /// Bytes it fetched from its site's peers and from upstreams, and sent to peers, since it started.
-    public var transfer: TransferCounts?
-
-    public init(
-        generation: Int64, inventory: [Digest], cached: [Digest]? = nil, diskUsedBytes: Int64? = nil,
-        diskFreeBytes: Int64? = nil,
-        lastSync: SyncResult? = nil, version: String? = nil, advertisedURL: String? = nil,
-        transfer: TransferCounts? = nil
-    ) {
-        self.generation = generation
-        self.inventory = inventory
-        self.cached = cached
-        self.diskUsedBytes = diskUsedBytes
-        self.diskFreeBytes = diskFreeBytes
-        self.lastSync = lastSync
-        self.version = version
-        self.advertisedURL = advertisedURL
-        self.transfer = transfer
-    }
-}
-
-/// Where a satellite's bytes came from and went to, since it started.
-public struct TransferCounts: Codable, Sendable, Equatable {
-    public var fromPeersBytes: Int64
-    public var fromUpstreamBytes: Int64
-    public var toPeersBytes: Int64
-
-    public init(fromPeersBytes: Int64, fromUpstreamBytes: Int64, toPeersBytes: Int64) {
-        self.fromPeersBytes = fromPeersBytes
-        self.fromUpstreamBytes = fromUpstreamBytes
-        self.toPeersBytes = toPeersBytes
-    }
-}
-
-/// Something Ground Control asks of a satellite in a heartbeat reply.
-public struct SatelliteInstruction: Codable, Sendable, Equatable {
-    /// `rotateCredential`: use `credential` from now on; the old one stops working once the new one is used.
-    public var type: String
-    public var credential: String?
-
-    public init(type: String, credential: String? = nil) {
-        self.type = type
-        self.credential = credential
-    }
-
-    public static let rotateCredential = "rotateCredential"
-}
-
-/// The reply to a heartbeat.
-public struct StatusReply: Codable, Sendable, Equatable {
-    public var desiredGeneration: Int64
-    public var settings: SatelliteSettings
-    public var commands: [SatelliteInstruction]
-
-    public init(desiredGeneration: Int64, settings: SatelliteSettings, commands: [SatelliteInstruction]) {
-        self.desiredGeneration = desiredGeneration
-        self.settings = settings
-        self.commands = commands
     }
 }
 
@@ -595,33 +442,6 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         self.action = action
         self.target = target
         self.detail = detail
-    }
-}
-
-/// Every API error body: a stable code and a message naming the problem.
-public struct APIErrorBody: Codable, Sendable, Equatable {
-    public var code: String
-    public var message: String
-
-    public init(code: String, message: String) {
-        self.code = code
-        self.message = message
-    }
-}
-
-/// The JSON coding both sides use: ISO 8601 dates, sorted keys.
-public enum APIJSON {
-    public static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
-    public static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
     }
 }
 
