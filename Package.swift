@@ -171,9 +171,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "StateContent",
+            dependencies: [
+                "OCI", "RegistryClient", "SatelliteProtocol", "ImageSignatures", "StrictJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "Replication",
             dependencies: [
-                "OCI", "RegistryStore", "RegistryClient", "SatelliteProtocol", "ImageSignatures", "StrictJSON",
+                "OCI", "StateContent", "RegistryStore", "RegistryClient", "SatelliteProtocol", "ImageSignatures",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -183,6 +192,7 @@ let package = Package(
             name: "Satellite",
             dependencies: [
                 "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
+                "StateContent",
                 "GroundControlClient", "RuntimeConfig", "DurableFiles",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
@@ -203,6 +213,7 @@ let package = Package(
                 "RuntimeConfig",
                 "SatelliteProtocol",
                 "Replication",
+                "StateContent",
                 "RegistryServer",
                 "RegistryStore",
                 "ProgramSupport",
@@ -215,8 +226,7 @@ let package = Package(
             name: "GroundControl",
             dependencies: [
                 "OCI", "SatelliteProtocol", "FleetAPI", "StrictJSON", "RegistryClient", "HTTPServerSupport",
-                "ImageSignatures", "Replication",
-                "BackgroundWork",
+                "ImageSignatures", "StateContent", "BackgroundWork",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -332,7 +342,8 @@ let package = Package(
         .testTarget(
             name: "ReplicationTests",
             dependencies: [
-                "Replication", "RegistryStore", "RegistryClient", "SatelliteProtocol", "OCI", "TestSupport",
+                "Replication", "StateContent", "RegistryStore", "RegistryClient", "SatelliteProtocol", "OCI",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSettings
@@ -379,7 +390,8 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "FleetAPI",
-                "OCI", "TestSupport", "RegistryStore", "Replication", "SatelliteProtocol", "GroundControl",
+                "OCI", "TestSupport", "RegistryStore", "Replication", "StateContent", "SatelliteProtocol",
+                "GroundControl",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

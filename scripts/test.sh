@@ -46,7 +46,14 @@ for pair in oras:oras cryptography:cryptography schemathesis:schemathesis seleni
 done
 
 # The code's layout is swift-format's, with the repository's .swift-format (lines up to 120).
+# swift-format leaves a line it cannot break (a long string) as it is, so the length is checked too.
 swift format lint --strict -r Sources Tests Package.swift
+long=$(git ls-files 'Sources/*.swift' 'Tests/*.swift' 'Package.swift' | xargs awk 'length > 120 { print FILENAME ":" FNR }')
+if [ -n "$long" ]; then
+    echo "lines over 120 characters (split them; a long string becomes a multi-line literal):" >&2
+    echo "$long" >&2
+    exit 1
+fi
 
 # One release build for everything: the tests, and the programs they drive, which are the ones
 # the packages ship (release-build.sh links them again with the Swift runtime inside; the optimiser

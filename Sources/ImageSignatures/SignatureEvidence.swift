@@ -56,7 +56,10 @@ extension SignatureEvidence {
             }
             guard decoded.critical.type.lowercased() == "cosign container image signature" else {
                 throw SignatureError(
-                    "the simple-signing payload's type is '\(decoded.critical.type.prefix(80))', not a cosign container image signature"
+                    """
+                    the simple-signing payload's type is '\(decoded.critical.type.prefix(80))', not a cosign \
+                    container image signature
+                    """
                 )
             }
             return SignedClaim(

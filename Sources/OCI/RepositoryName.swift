@@ -18,7 +18,10 @@ public struct RepositoryName: Hashable, Sendable, Comparable, CustomStringConver
             guard Self.isValidComponent(component) else {
                 throw OCIError(
                     .nameInvalid,
-                    "invalid repository name '\(raw.prefix(255))': components are lowercase letters and digits joined by '.', '_', '__' or '-'"
+                    """
+                    invalid repository name '\(raw.prefix(255))': components are lowercase letters and digits \
+                    joined by '.', '_', '__' or '-'
+                    """
                 )
             }
         }

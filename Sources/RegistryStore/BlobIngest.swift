@@ -92,14 +92,16 @@ extension RegistryStore {
 
     /// Receives a blob whose digest is known: what `body` appends is committed into `repository`
     /// (nil: held in none) when `body` returns, and discarded when it throws. Content enters the
-    /// store whole or not at all, and no caller has to remember the discard.
+    /// store whole or not at all, and no caller has to remember the discard. `onWritten` and
+    /// `verified` are those of `beginIngest` and `BlobIngest.commit`.
     public func ingestBlob<T>(
-        _ digest: Digest, into repository: RepositoryName?, _ body: (BlobIngest) async throws -> T
+        _ digest: Digest, into repository: RepositoryName?, onWritten: (@Sendable (Int64) -> Void)? = nil,
+        verified: () -> Void = {}, _ body: (BlobIngest) async throws -> T
     ) async throws -> T {
-        let ingest = try beginIngest(of: digest)
+        let ingest = try beginIngest(of: digest, onWritten: onWritten)
         do {
             let result = try await body(ingest)
-            try await ingest.commit(into: repository)
+            try await ingest.commit(into: repository, verified: verified)
             return result
         } catch {
             await ingest.discard()

@@ -127,11 +127,15 @@ extension RegistryStore {
             try db.execute(
                 sql: """
                     DELETE FROM manifest_pulls
-                    WHERE NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repository = manifest_pulls.repository AND m.digest = manifest_pulls.digest)
+                    WHERE NOT EXISTS (SELECT 1 FROM manifests m WHERE m.repository = manifest_pulls.repository AND
+                        m.digest = manifest_pulls.digest)
                     """)
             try db.execute(
                 sql:
-                    "DELETE FROM repositories WHERE name NOT IN (SELECT repository FROM manifests) AND name NOT IN (SELECT repository FROM uploads)"
+                    """
+                    DELETE FROM repositories WHERE name NOT IN (SELECT repository FROM manifests) AND name NOT IN
+                        (SELECT repository FROM uploads)
+                    """
             )
             return deleted
         }

@@ -57,7 +57,8 @@ extension RegistryStore {
             try Self.ensureRepository(db, repository, now: now)
             try db.execute(
                 sql: """
-                    INSERT INTO manifests(repository, digest, media_type, size, artifact_type, subject, annotations, created_at)
+                    INSERT INTO manifests(repository, digest, media_type, size, artifact_type, subject, annotations,
+                        created_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(repository, digest) DO UPDATE SET
                         media_type = excluded.media_type, artifact_type = excluded.artifact_type,

@@ -47,7 +47,10 @@ extension RegistryStore {
     ) async throws(StoreError) -> [Descriptor] {
         let rows = try await read { db in
             var sql =
-                "SELECT digest, media_type, size, artifact_type, annotations FROM manifests WHERE repository = ? AND subject = ?"
+                """
+                SELECT digest, media_type, size, artifact_type, annotations FROM manifests WHERE repository = ?
+                    AND subject = ?
+                """
             var arguments: StatementArguments = [repository.value, subject.string]
             if let artifactType {
                 sql += " AND artifact_type = ?"

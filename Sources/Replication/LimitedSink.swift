@@ -2,6 +2,7 @@ import NIOCore
 import OCI
 import RegistryClient
 import RegistryStore
+import StateContent
 
 /// Wraps the sink a blob is written to: refuses bytes beyond the size the manifest promised and
 /// paces them by the satellite's bandwidth limit.

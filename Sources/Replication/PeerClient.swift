@@ -1,6 +1,7 @@
 import Logging
 import OCI
 import RegistryClient
+import StateContent
 
 /// One peer of the site: its registry under `/_site`, asked with the site credential, and with
 /// the previous one when the peer has not taken the new state yet.

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import OCI
 import RegistryClient
+import StateContent
 
 /// An upstream's content, asked of the site's peers first.
 ///

@@ -2,6 +2,8 @@ import NIOCore
 import OCI
 import RegistryClient
 import RegistryStore
+import SatelliteProtocol
+import StateContent
 
 extension RegistryStore: ReplicaStore {
     public func ingest(
@@ -61,5 +63,19 @@ final class IngestSink: BlobSink {
         } catch {
             throw SinkError(error)
         }
+    }
+}
+
+extension StoreError: ReplicationFailure {
+    public var replicationError: ReplicationError {
+        let reason: FailureReason =
+            switch code {
+            case .digestMismatch: .digestMismatch
+            case .sizeMismatch, .tooLarge: .tooLarge
+            case .diskFull: .diskFull
+            case .invalid, .manifestBlobUnknown: .invalidContent
+            default: .storeError
+            }
+        return ReplicationError(reason, message)
     }
 }

@@ -4,6 +4,7 @@ import OCI
 import RegistryClient
 import RegistryStore
 import SatelliteProtocol
+import StateContent
 
 extension Replicator {
     /// Downloads every planned blob once, a few at a time.

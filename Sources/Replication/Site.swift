@@ -3,6 +3,7 @@ import Logging
 import OCI
 import RegistryClient
 import SatelliteProtocol
+import StateContent
 import Synchronization
 
 /// The other satellites of this satellite's site, as content sources asked before the upstream,
@@ -13,6 +14,9 @@ import Synchronization
 /// the same weights, so when a state reaches all of them at once each fetches its share from the
 /// upstream and takes the rest from the others (`PeeredSource`).
 public final class Site: Sendable {
+    /// What the log says of a satellite started without --advertise.
+    static let notAdvertised = "no: without --advertise no peer counts on this satellite to fetch for it"
+
     public struct Options: Sendable {
         /// Longest wait for a peer's answer to a probe (`HEAD`, ping).
         public var probeTimeout: Duration = .seconds(2)
@@ -121,8 +125,7 @@ public final class Site: Sendable {
                 "site configured",
                 metadata: [
                     "site": "\(configuration.name)", "peers": "\(configuration.peers.count)",
-                    "advertised":
-                        "\(configuration.ownURL ?? "no: without --advertise no peer counts on this satellite to fetch for it")",
+                    "advertised": "\(configuration.ownURL ?? Self.notAdvertised)",
                 ])
         }
     }

@@ -1,5 +1,6 @@
 import OCI
 import SatelliteProtocol
+import StateContent
 
 /// Content sources that ask the site's peers before each upstream, and tell the peers what this
 /// satellite's sync is fetching.

@@ -1,5 +1,6 @@
 import Foundation
 import SatelliteProtocol
+import StateContent
 
 /// What one reconciliation did, written to `status.json` and reported upstream.
 public struct SyncReport: Codable, Sendable, Equatable {

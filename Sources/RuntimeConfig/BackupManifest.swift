@@ -46,7 +46,10 @@ struct BackupManifest: Codable, Equatable {
         do { return try JSONDecoder().decode(BackupManifest.self, from: data) } catch {
             throw RuntimeConfigError(
                 .unparsable,
-                "\(path): the backup manifest is damaged (\(error)); nothing was changed. Its originals are in \(path.dropLast("manifest.json".count))originals"
+                """
+                \(path): the backup manifest is damaged (\(error)); nothing was changed. Its originals are in \
+                \(path.dropLast("manifest.json".count))originals
+                """
             )
         }
     }

@@ -41,14 +41,20 @@ public struct MirrorPlan: Sendable, Equatable {
             else {
                 throw RuntimeConfigError(
                     .invalidInput,
-                    "--advertise '\(raw.prefix(200))' must be http://HOST[:PORT] or https://HOST[:PORT], the address devices reach the satellite at"
+                    """
+                    --advertise '\(raw.prefix(200))' must be http://HOST[:PORT] or https://HOST[:PORT], the \
+                    address devices reach the satellite at
+                    """
                 )
             }
             let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             guard !["0.0.0.0", "::", "0:0:0:0:0:0:0:0"].contains(bare) else {
                 throw RuntimeConfigError(
                     .invalidInput,
-                    "--advertise '\(raw.prefix(200))' names no address: devices cannot pull from \(host); give the address they reach this node at"
+                    """
+                    --advertise '\(raw.prefix(200))' names no address: devices cannot pull from \(host); give the \
+                    address they reach this node at
+                    """
                 )
             }
             secure = scheme == "https"

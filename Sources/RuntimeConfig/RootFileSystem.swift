@@ -139,7 +139,10 @@ struct RootFileSystem {
                 if last { return nil }
                 throw RuntimeConfigError(
                     .io,
-                    "\(absolute(components[...index].joined(separator: "/"), root: root)) is a symlink to nothing; nothing was changed"
+                    """
+                    \(absolute(components[...index].joined(separator: "/"), root: root)) is a symlink to nothing; \
+                    nothing was changed
+                    """
                 )
             }
             let target = String(cString: resolved)
@@ -147,8 +150,12 @@ struct RootFileSystem {
             guard target == base || target.hasPrefix(base == "/" ? "/" : base + "/") else {
                 throw RuntimeConfigError(
                     .unsupported,
-                    "\(absolute(components[...index].joined(separator: "/"), root: root)) is a symlink to \(target), outside \(root); "
-                        + "the satellite writes nothing outside its root, so nothing was changed (make it a directory or a file under the root)"
+                    "\(absolute(components[...index].joined(separator: "/"), root: root)) is a symlink to \(target), "
+                        + "outside \(root); "
+                            + """
+                            the satellite writes nothing outside its root, so nothing was changed (make it a directory \
+                            or a file under the root)
+                            """
                 )
             }
             current = target

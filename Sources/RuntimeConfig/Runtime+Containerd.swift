@@ -34,9 +34,10 @@ enum ContainerdConfig {
     static func withConfigPath(_ current: Data?, _ certs: String) throws(RuntimeConfigError) -> Data {
         let text = current.map { String(decoding: $0, as: UTF8.self) } ?? ""
         if text.allSatisfy(\.isWhitespace) {
+            let header = ownedFileHeader("#", what: "containerd reads mirror configuration from the directory below.")
             return Data(
                 """
-                \(ownedFileHeader("#", what: "containerd reads mirror configuration from the directory below.").dropLast())
+                \(header.dropLast())
                 version = 2
 
                 [plugins."io.containerd.grpc.v1.cri".registry]
@@ -59,14 +60,20 @@ enum ContainerdConfig {
         default:
             throw RuntimeConfigError(
                 .unsupported,
-                "\(configFile): a version 1 configuration (no `version = 2` or `version = 3`); migrate it first (`containerd config migrate` on 2.x, or write it as version 2); the file is left as it was"
+                """
+                \(configFile): a version 1 configuration (no `version = 2` or `version = 3`); migrate it first \
+                (`containerd config migrate` on 2.x, or write it as version 2); the file is left as it was
+                """
             )
         }
         let registry = try table(document, path: ["plugins", plugin, "registry"])
         if let mirrors = registry["mirrors"]?.table, !mirrors.isEmpty {
             throw RuntimeConfigError(
                 .unsupported,
-                "\(configFile): plugins.\"\(plugin)\".registry.mirrors is set, and containerd refuses it together with config_path; move those mirrors to hosts.toml files first; the file is left as it was"
+                """
+                \(configFile): plugins.\"\(plugin)\".registry.mirrors is set, and containerd refuses it together \
+                with config_path; move those mirrors to hosts.toml files first; the file is left as it was
+                """
             )
         }
         let existing = registry["config_path"]?.string ?? ""

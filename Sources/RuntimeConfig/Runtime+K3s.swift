@@ -74,7 +74,10 @@ enum K3sRegistriesConfig {
         else {
             throw RuntimeConfigError(
                 .unsupported,
-                "\(file)\(node.mark.map { ":\($0.line)" } ?? ""): \(key) is not a list of URLs; the file is left as it was"
+                """
+                \(file)\(node.mark.map { ":\($0.line)" } ?? ""): \(key) is not a list of URLs; the file is left as \
+                it was
+                """
             )
         }
         return values

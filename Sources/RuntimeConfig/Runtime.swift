@@ -37,12 +37,18 @@ public enum Runtime: String, Sendable, CaseIterable, CustomStringConvertible {
         switch self {
         case .docker where DockerDaemonConfig.mirrorsDockerHub(plan):
             [
-                "docker mirrors Docker Hub only: pulls from the other registries do not go through the satellite; pull them as <satellite>/<upstream>/<repository>",
+                """
+                docker mirrors Docker Hub only: pulls from the other registries do not go through the satellite; \
+                pull them as <satellite>/<upstream>/<repository>
+                """,
                 restartNote,
             ]
         case .docker:
             [
-                "docker mirrors Docker Hub only, and the state has no Docker Hub upstream: docker is only told to reach the satellite; pull as <satellite>/<upstream>/<repository>",
+                """
+                docker mirrors Docker Hub only, and the state has no Docker Hub upstream: docker is only told to \
+                reach the satellite; pull as <satellite>/<upstream>/<repository>
+                """,
                 restartNote,
             ]
         default:

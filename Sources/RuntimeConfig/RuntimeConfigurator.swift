@@ -117,7 +117,10 @@ public struct RuntimeConfigurator: Sendable {
             guard let bytes = try files.read(originals + name) else {
                 throw RuntimeConfigError(
                     .io,
-                    "the original of \(files.absolutePath(path)) is missing from \(files.absolutePath(originals)); nothing more was restored"
+                    """
+                    the original of \(files.absolutePath(path)) is missing from \(files.absolutePath(originals)); \
+                    nothing more was restored
+                    """
                 )
             }
             try files.write(path, bytes, mode: entry.mode ?? 0o644)

@@ -49,14 +49,11 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
         self.digest = digest
     }
 
-    /// Starts writing into the store; the ingest tells this arrival as bytes reach its file.
-    /// `received` hears the length of every piece the upstream sends.
-    func begin(in store: RegistryStore, received: @escaping @Sendable (Int64) -> Void) throws(StoreError) -> BlobIngest
-    {
-        let ingest = try store.beginIngest(of: digest) { [weak self] inFile in self?.reached(inFile) }
+    /// Writes the download into `ingest`, made with `reached` as its `onWritten`. `received`
+    /// hears the length of every piece the upstream sends.
+    func begin(_ ingest: BlobIngest, received: @escaping @Sendable (Int64) -> Void) {
         self.ingest = ingest
         self.received = received
-        return ingest
     }
 
     // MARK: The download's side
@@ -83,7 +80,7 @@ final class BlobArrival: ArrivingBlob, BlobSink, @unchecked Sendable {
         }
     }
 
-    private func reached(_ inFile: Int64) {
+    func reached(_ inFile: Int64) {
         update { $0.onDisk = inFile }
     }
 

@@ -6,6 +6,7 @@ import OCI
 import RegistryStore
 import Replication
 import SatelliteProtocol
+import StateContent
 
 /// `satellite export`: a bundle of what this satellite holds for the state it follows, for a
 /// site that takes its images from another site. Reads the store only, so it may run while the
@@ -45,7 +46,11 @@ public struct BundleExport {
         if !options.includeCredentials, state.upstreams.contains(where: { $0.password != nil || $0.username != nil }) {
             throw ReplicationError(
                 .configuration,
-                "the state this satellite follows carries registry credentials, and a bundle would carry them too: make the bundle at Ground Control (satctl satellites bundle), which leaves them out, or give --include-credentials"
+                """
+                the state this satellite follows carries registry credentials, and a bundle would carry them too: \
+                make the bundle at Ground Control (satctl satellites bundle), which leaves them out, or give \
+                --include-credentials
+                """
             )
         }
         let replicator = Replicator(

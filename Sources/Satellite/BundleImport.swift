@@ -5,6 +5,7 @@ import OCI
 import RegistryStore
 import Replication
 import SatelliteProtocol
+import StateContent
 
 /// `satellite import`: applies a bundle with no network. The state's signature is checked before
 /// any content is read; every blob is hashed as it is written; the state's own sync then runs
@@ -55,7 +56,10 @@ public struct BundleImport {
         guard let key = options.publicKey ?? registered?.publicKey else {
             throw ReplicationError(
                 .configuration,
-                "no key to check the bundle's state with: this satellite is not registered with Ground Control; give --state-public-key (GET /api/v1/public-key)"
+                """
+                no key to check the bundle's state with: this satellite is not registered with Ground Control; \
+                give --state-public-key (GET /api/v1/public-key)
+                """
             )
         }
         let reader = try BundleReader(path: options.path)
@@ -84,7 +88,10 @@ public struct BundleImport {
                     guard signed != nil else {
                         throw ReplicationError(
                             .invalidContent,
-                            "\(entry.name) comes before the bundle's state and its signature: not a bundle Ground Control or a satellite made"
+                            """
+                            \(entry.name) comes before the bundle's state and its signature: not a bundle Ground \
+                            Control or a satellite made
+                            """
                         )
                     }
                     if try await store.hasBlob(digest) {
@@ -143,7 +150,10 @@ public struct BundleImport {
         } catch let error as StoreError where error.code == .digestMismatch {
             throw ReplicationError(
                 .digestMismatch,
-                "\(BundleLayout.blobPath(digest)) does not hold what its name says (\(error.message)): the bundle is damaged"
+                """
+                \(BundleLayout.blobPath(digest)) does not hold what its name says (\(error.message)): the bundle \
+                is damaged
+                """
             )
         }
     }
@@ -173,13 +183,19 @@ public struct BundleImport {
         guard let named = state.satellite else {
             throw ReplicationError(
                 .configuration,
-                "the bundle's state names no satellite, and this data directory is satellite '\(own)''s: make its bundle with this Ground Control (satctl satellites bundle \(own))"
+                """
+                the bundle's state names no satellite, and this data directory is satellite '\(own)''s: make its \
+                bundle with this Ground Control (satctl satellites bundle \(own))
+                """
             )
         }
         guard named == own else {
             throw ReplicationError(
                 .configuration,
-                "the bundle is for satellite '\(named)', and this data directory is satellite '\(own)''s: refused before any content was read"
+                """
+                the bundle is for satellite '\(named)', and this data directory is satellite '\(own)''s: refused \
+                before any content was read
+                """
             )
         }
     }
@@ -198,7 +214,10 @@ public struct BundleImport {
         guard generation >= applied else {
             throw ReplicationError(
                 .configuration,
-                "the bundle brings generation \(generation), older than generation \(applied) that this satellite applied; refused"
+                """
+                the bundle brings generation \(generation), older than generation \(applied) that this satellite \
+                applied; refused
+                """
             )
         }
     }

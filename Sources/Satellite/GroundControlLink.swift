@@ -8,6 +8,7 @@ import RegistryStore
 import Replication
 import SatelliteProtocol
 import ServiceLifecycle
+import StateContent
 
 /// The satellite's side of Ground Control: registers once with a one-time token, long-polls the
 /// signed desired state and posts it to the replication service's inbox, and heartbeats what the
@@ -85,7 +86,11 @@ public struct GroundControlLink: Service {
         let reason =
             "Ground Control refused the credential of \(credentials.name): the satellite was revoked or deleted"
         logger.error(
-            "\(reason). Syncing and reporting stop; the store keeps serving what it holds. To rejoin, create a registration token (satctl satellites token \(credentials.name)), remove \(GroundControlCredentials.path(in: options.dataDirectory)) and start again with --token"
+            """
+            \(reason). Syncing and reporting stop; the store keeps serving what it holds. To rejoin, create a \
+            registration token (satctl satellites token \(credentials.name)), remove \
+            \(GroundControlCredentials.path(in: options.dataDirectory)) and start again with --token
+            """
         )
         // A restart must not sync the last state again.
         SavedState.remove(in: options.dataDirectory)

@@ -7,6 +7,7 @@ import RegistryServer
 import RegistryStore
 import Replication
 import SatelliteProtocol
+import StateContent
 import Synchronization
 
 /// The satellite's pull-through (DESIGN.md §5.2 `proxy:`): what no artifact names is fetched
@@ -249,13 +250,12 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
             if try await store.mountBlob(digest, from: nil, into: stored) {
                 arrival.end(.stored)
             } else {
-                let ingest = try arrival.begin(in: store, received: { [metrics] in metrics?.fetched(bytes: $0) })
-                do {
+                try await store.ingestBlob(
+                    digest, into: stored, onWritten: { [weak arrival] in arrival?.reached($0) },
+                    verified: { arrival.end(.verified) }
+                ) { ingest in
+                    arrival.begin(ingest, received: { [metrics] in metrics?.fetched(bytes: $0) })
                     try await source.downloadUnsized(repository, digest: digest, into: arrival)
-                    try await ingest.commit(into: stored) { arrival.end(.verified) }
-                } catch {
-                    await ingest.discard()
-                    throw error
                 }
                 arrival.end(.stored)
                 cacheGrew.notify()

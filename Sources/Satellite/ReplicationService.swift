@@ -3,6 +3,7 @@ import Logging
 import Replication
 import SatelliteProtocol
 import ServiceLifecycle
+import StateContent
 
 /// The agent loop: takes verified states from the inbox, reconciles the store against the latest,
 /// and reports each sync to the status snapshot.

@@ -34,7 +34,10 @@ actor RuntimeConfiguring: SyncObserver {
         guard !runtimes.isEmpty || applied?.runtimes.isEmpty == false else { return }
         guard let advertised = options.advertised else {
             logger.error(
-                "runtimes are to be configured, but no --advertise address was given: devices would not know where to pull",
+                """
+                runtimes are to be configured, but no --advertise address was given: devices would not know where \
+                to pull
+                """,
                 metadata: ["runtimes": "\(runtimes)"])
             return
         }

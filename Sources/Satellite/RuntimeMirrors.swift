@@ -68,7 +68,10 @@ public enum RuntimeMirrors {
             guard let credentials = try GroundControlCredentials.load(from: directory) else {
                 throw RuntimeConfigError(
                     .invalidInput,
-                    "\(directory) holds no Ground Control registration: give --state-file, or the --data-dir of a registered satellite"
+                    """
+                    \(directory) holds no Ground Control registration: give --state-file, or the --data-dir of a \
+                    registered satellite
+                    """
                 )
             }
             switch SavedState.load(in: directory, publicKey: credentials.publicKey) {

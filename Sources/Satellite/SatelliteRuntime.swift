@@ -7,6 +7,7 @@ import Replication
 import RuntimeConfig
 import SatelliteProtocol
 import ServiceLifecycle
+import StateContent
 import UnixSignals
 
 /// A satellite's running parts, wired into one `ServiceGroup`: the store and the registry that

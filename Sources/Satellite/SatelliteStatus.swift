@@ -2,6 +2,7 @@ import DurableFiles
 import Foundation
 import Replication
 import SatelliteProtocol
+import StateContent
 
 /// What `satellite status` shows: the agent's `StatusSnapshot` as written to `status.json` in the
 /// data directory after every sync and every change of state.
@@ -52,8 +53,12 @@ public struct SatelliteStatus: Codable, Sendable {
             let synced = sync.artifacts.filter { $0.outcome == .synced }.count
             lines.append(
                 "last sync: \(ISO8601DateFormatter().string(from: sync.finishedAt)), generation \(sync.generation), "
-                    + "\(synced)/\(sync.artifacts.count) artifacts synced in \(String(format: "%.2f", sync.durationSeconds)) s; "
-                    + "fetched \(sync.manifestsFetched) manifests, \(sync.blobsFetched) blobs, \(sync.bytesFetched) bytes"
+                    + "\(synced)/\(sync.artifacts.count) artifacts synced in "
+                    + "\(String(format: "%.2f", sync.durationSeconds)) s; "
+                        + """
+                        fetched \(sync.manifestsFetched) manifests, \(sync.blobsFetched) blobs, \(sync.bytesFetched) \
+                        bytes
+                        """
             )
         } else {
             lines.append("last sync: none yet")
@@ -80,8 +85,8 @@ public struct SatelliteStatus: Codable, Sendable {
             let reason = problem.reason.map { "[\($0)] " } ?? ""
             let upstream = problem.upstream.map { "\($0): " } ?? ""
             lines.append(
-                "  \(upstream)\(problem.reference)  \(problem.outcome.rawValue), \(held): \(reason)\(problem.error ?? "")"
-            )
+                "  \(upstream)\(problem.reference)  \(problem.outcome.rawValue), \(held): "
+                    + "\(reason)\(problem.error ?? "")")
         }
         return lines.joined(separator: "\n")
     }

@@ -71,7 +71,10 @@ package enum SavedState {
         if let contents = FileManager.default.contents(atPath: path) {
             guard let newline = contents.firstIndex(of: UInt8(ascii: "\n")) else {
                 return .refused(
-                    "\(path): damaged (no signature line); refused, serving what the store holds until Ground Control sends a fresh state"
+                    """
+                    \(path): damaged (no signature line); refused, serving what the store holds until Ground \
+                    Control sends a fresh state
+                    """
                 )
             }
             signature = String(decoding: contents[..<newline], as: UTF8.self)
@@ -89,7 +92,10 @@ package enum SavedState {
                 signature.trimmingCharacters(in: .whitespacesAndNewlines), for: document, publicKey: publicKey)
         else {
             return .refused(
-                "\(path): its signature does not verify with Ground Control's key: the saved state was changed or damaged; refused, serving what the store holds until Ground Control sends a fresh state"
+                """
+                \(path): its signature does not verify with Ground Control's key: the saved state was changed or \
+                damaged; refused, serving what the store holds until Ground Control sends a fresh state
+                """
             )
         }
         do {

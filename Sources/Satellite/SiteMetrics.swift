@@ -1,6 +1,7 @@
 import CoreMetrics
 import Prometheus
 import Replication
+import StateContent
 
 /// What the site's peers did, for `/metrics`: bytes fetched from peers and from upstreams, bytes
 /// served to peers, and peer requests refused for want of the site credential.

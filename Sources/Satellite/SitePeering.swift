@@ -5,6 +5,7 @@ import OCI
 import RegistryServer
 import Replication
 import SatelliteProtocol
+import StateContent
 import Synchronization
 
 /// This satellite's part in its site: follows `site:` and `peers:` of each verified state into

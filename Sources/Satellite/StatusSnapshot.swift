@@ -4,6 +4,7 @@ import OCI
 import RegistryStore
 import Replication
 import SatelliteProtocol
+import StateContent
 
 /// What the agent knows about itself, in memory: the state it follows, why a newer one was
 /// refused, and the last sync's report. The heartbeat reads it; `status.json` mirrors it for

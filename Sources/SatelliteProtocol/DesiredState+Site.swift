@@ -84,7 +84,10 @@ extension DesiredState {
         guard site.name.utf8.count <= 63, RepositoryName.isValidComponent(site.name) else {
             throw DesiredStateError(
                 field: "site.name",
-                "must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-', not '\(site.name.prefix(100))'"
+                """
+                must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-', not \
+                '\(site.name.prefix(100))'
+                """
             )
         }
         if site.credential != nil && site.credentialFile != nil {

@@ -32,7 +32,10 @@ extension DesiredState {
             guard upstream.name.utf8.count <= 63, RepositoryName.isValidComponent(upstream.name) else {
                 throw DesiredStateError(
                     field: field + ".name",
-                    "must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-' (it opens repository paths), not '\(upstream.name.prefix(100))'"
+                    """
+                    must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-' (it opens \
+                    repository paths), not '\(upstream.name.prefix(100))'
+                    """
                 )
             }
             guard names.insert(upstream.name).inserted else {

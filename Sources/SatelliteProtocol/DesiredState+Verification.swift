@@ -31,7 +31,10 @@ extension DesiredState {
                 else {
                     throw DesiredStateError(
                         field: "\(field).keys[\(index)]",
-                        "must be a PEM public key (-----BEGIN PUBLIC KEY----- …) of at most \(Self.maximumKeyLength) bytes"
+                        """
+                        must be a PEM public key (-----BEGIN PUBLIC KEY----- …) of at most \
+                        \(Self.maximumKeyLength) bytes
+                        """
                     )
                 }
             }

@@ -102,7 +102,9 @@ public struct DesiredState: Codable, Sendable, Equatable {
 
         /// A description safe for logs: the password is never shown.
         public var description: String {
-            "\(name) (\(url)\(username.map { ", user \($0)" } ?? "")\(password != nil || passwordFile != nil ? ", password set" : ""))"
+            let user = username.map { ", user \($0)" } ?? ""
+            let password = password != nil || passwordFile != nil ? ", password set" : ""
+            return "\(name) (\(url)\(user)\(password))"
         }
     }
 

@@ -21,7 +21,11 @@ public struct RepositoryPattern: Sendable, Hashable, ValidatedString, CustomStri
             else {
                 throw OCIError(
                     .nameInvalid,
-                    "'\(raw.prefix(100))' is not a repository pattern: components of lower-case letters and digits joined by '.', '_', '__' or '-', with '*' for any run of them and '**' for any number of components"
+                    """
+                    '\(raw.prefix(100))' is not a repository pattern: components of lower-case letters and digits \
+                    joined by '.', '_', '__' or '-', with '*' for any run of them and '**' for any number of \
+                    components
+                    """
                 )
             }
         }

@@ -77,7 +77,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("oidc-role"),
         help:
-            "VALUE=ROLE: people whose claim holds VALUE get ROLE (admin, operator, viewer); repeat it. Settings file: oidc-roles, comma-separated."
+            """
+            VALUE=ROLE: people whose claim holds VALUE get ROLE (admin, operator, viewer); repeat it. Settings \
+            file: oidc-roles, comma-separated.
+            """
     )
     var oidcRoles: [String] = []
 
@@ -92,7 +95,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("event-allow-host"),
         help:
-            "A host that event subscriptions may reach although it is, or resolves to, loopback, link-local or this server's own address; repeat it. Settings file: event-allow-hosts, comma-separated."
+            """
+            A host that event subscriptions may reach although it is, or resolves to, loopback, link-local or this \
+            server's own address; repeat it. Settings file: event-allow-hosts, comma-separated.
+            """
     )
     var eventAllowHosts: [String] = []
 

@@ -26,13 +26,19 @@ struct UsersCommand: AsyncParsableCommand {
         @Option(
             name: .customLong("password-file"),
             help:
-                "A file holding the password (12 characters or more), or - for standard input; never on the command line."
+                """
+                A file holding the password (12 characters or more), or - for standard input; never on the command \
+                line.
+                """
         )
         var passwordFile: String
 
         @Option(
             help:
-                "sqlite:PATH or postgres://… (default sqlite:ground-control.sqlite); also GROUND_CONTROL_DATABASE or --config."
+                """
+                sqlite:PATH or postgres://… (default sqlite:ground-control.sqlite); also GROUND_CONTROL_DATABASE \
+                or --config.
+                """
         )
         var database: String?
 

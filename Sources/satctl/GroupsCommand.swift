@@ -187,7 +187,10 @@ struct GroupsCommand: AsyncParsableCommand {
         @Option(
             name: .customLong("proxy-allow"),
             help:
-                "A repository pattern satellites may pull through on first pull (library/*, apps/**); repeat for several. Anything else is denied."
+                """
+                A repository pattern satellites may pull through on first pull (library/*, apps/**); repeat for \
+                several. Anything else is denied.
+                """
         )
         var proxyAllow: [String] = []
         @Option(
@@ -197,7 +200,10 @@ struct GroupsCommand: AsyncParsableCommand {
         @Option(
             name: .customLong("select"),
             help:
-                "Harbor: 'project/repository;tags=1.*;semver=>=1.25 <2;latest=3' (project/* for every repository); repeat for several."
+                """
+                Harbor: 'project/repository;tags=1.*;semver=>=1.25 <2;latest=3' (project/* for every repository); \
+                repeat for several.
+                """
         )
         var selections: [String] = []
         @Option(
@@ -209,7 +215,10 @@ struct GroupsCommand: AsyncParsableCommand {
         @Option(
             name: .customLong("verify-key"),
             help:
-                "A PEM public key (file) whose cosign signature admits an artifact; repeat for several. Satellites then require a signature."
+                """
+                A PEM public key (file) whose cosign signature admits an artifact; repeat for several. Satellites \
+                then require a signature.
+                """
         )
         var verifyKeys: [String] = []
         @Flag(

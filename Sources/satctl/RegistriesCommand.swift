@@ -48,7 +48,10 @@ struct RegistriesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create or replace a registry.",
             discussion:
-                "The password is read from --password-file (or stdin with --password-stdin), never from the command line."
+                """
+                The password is read from --password-file (or stdin with --password-stdin), never from the command \
+                line.
+                """
         )
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
@@ -64,12 +67,19 @@ struct RegistriesCommand: AsyncParsableCommand {
         @Option(
             name: .customLong("webhook-secret-file"),
             help:
-                "A file holding the secret the registry's webhook sends as its Authorization header (push events, docs/harbor.md)."
+                """
+                A file holding the secret the registry's webhook sends as its Authorization header (push events, \
+                docs/harbor.md).
+                """
         )
         var webhookSecretFile: String?
         @Option(
             help:
-                "oci (any Distribution API registry; satellites pull with the username and password) or harbor (the username and password are an admin's, for Ground Control alone; each satellite gets a robot of its own)."
+                """
+                oci (any Distribution API registry; satellites pull with the username and password) or harbor (the \
+                username and password are an admin's, for Ground Control alone; each satellite gets a robot of its \
+                own).
+                """
         )
         var kind = "oci"
         @Option(

@@ -9,7 +9,10 @@ struct SatctlCommand: AsyncParsableCommand {
         commandName: "satctl",
         abstract: "Manage registries, groups and satellites through Ground Control.",
         discussion:
-            "--url and --token may also come from SATCTL_URL and SATCTL_TOKEN, or from the credentials `satctl login` saved.",
+            """
+            --url and --token may also come from SATCTL_URL and SATCTL_TOKEN, or from the credentials `satctl \
+            login` saved.
+            """,
         version: ReleaseVersion.current,
         subcommands: [
             RegistriesCommand.self, GroupsCommand.self, SatellitesCommand.self, SitesCommand.self, AuditCommand.self,

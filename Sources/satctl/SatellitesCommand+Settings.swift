@@ -13,7 +13,10 @@ struct SettingOptions: ParsableArguments {
     var logLevel: String?
     @Option(
         help:
-            "Runtimes it points at itself, comma-separated (containerd, crio, podman, docker, k3s, rke2); replaces its --configure-runtime. An empty string restores them all."
+            """
+            Runtimes it points at itself, comma-separated (containerd, crio, podman, docker, k3s, rke2); replaces \
+            its --configure-runtime. An empty string restores them all.
+            """
     )
     var runtimes: String?
     @Flag(name: .customLong("local-runtimes"), help: "Let the satellite's own --configure-runtime decide again.")
@@ -21,7 +24,10 @@ struct SettingOptions: ParsableArguments {
     @Option(
         name: .customLong("cache-max-bytes"),
         help:
-            "Disk budget for pulled-through content (500M, 20G…); replaces its --cache-max-bytes. An empty string lets its own flag decide again."
+            """
+            Disk budget for pulled-through content (500M, 20G…); replaces its --cache-max-bytes. An empty string \
+            lets its own flag decide again.
+            """
     )
     var cacheMaxBytes: String?
 
@@ -47,7 +53,10 @@ struct SettingOptions: ParsableArguments {
             } else {
                 guard let bytes = ByteSize.parse(cacheMaxBytes) else {
                     throw SatctlError(
-                        "--cache-max-bytes must be a positive number of bytes (K, M, G, T allowed), not '\(cacheMaxBytes)'"
+                        """
+                        --cache-max-bytes must be a positive number of bytes (K, M, G, T allowed), not \
+                        '\(cacheMaxBytes)'
+                        """
                     )
                 }
                 settings.cacheMaxBytes = bytes

@@ -96,7 +96,10 @@ struct SatellitesCommand: AsyncParsableCommand {
                 let settings = satellite.settings
                 rows.append([
                     "settings",
-                    "sync every \(settings.syncIntervalSeconds) s, heartbeat every \(settings.heartbeatIntervalSeconds) s, log \(settings.logLevel)",
+                    """
+                    sync every \(settings.syncIntervalSeconds) s, heartbeat every \
+                    \(settings.heartbeatIntervalSeconds) s, log \(settings.logLevel)
+                    """,
                     settings.runtimes.map { "runtimes: " + ($0.isEmpty ? "none" : $0.joined(separator: ",")) }
                         ?? "runtimes: the node's own",
                     settings.cacheMaxBytes.map { "cache budget: \($0) bytes" } ?? "cache budget: the node's own",
@@ -163,7 +166,10 @@ struct SatellitesCommand: AsyncParsableCommand {
     struct Bundle: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Write the satellite's signed state and all its images to a file, for `satellite import` where there is no link."
+                """
+                Write the satellite's signed state and all its images to a file, for `satellite import` where \
+                there is no link.
+                """
         )
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
@@ -174,7 +180,10 @@ struct SatellitesCommand: AsyncParsableCommand {
         var file: String
         @Option(
             help:
-                "Leave out what the bundle of this generation carried (a delta; the satellite must have applied that one)."
+                """
+                Leave out what the bundle of this generation carried (a delta; the satellite must have applied \
+                that one).
+                """
         )
         var since: Int64?
 
@@ -185,7 +194,10 @@ struct SatellitesCommand: AsyncParsableCommand {
             }
             let generation = headers.first(name: "Satellite-Bundle-Generation") ?? "?"
             print(
-                "wrote \(file): generation \(generation)\(since.map { " (a delta on generation \($0))" } ?? ""), \(bytes) bytes"
+                """
+                wrote \(file): generation \(generation)\(since.map { " (a delta on generation \($0))" } ?? ""), \
+                \(bytes) bytes
+                """
             )
         }
     }
@@ -193,7 +205,10 @@ struct SatellitesCommand: AsyncParsableCommand {
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Give the satellite a new credential at its next heartbeat (its site credential and Harbor robots are renewed too)."
+                """
+                Give the satellite a new credential at its next heartbeat (its site credential and Harbor robots \
+                are renewed too).
+                """
         )
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String
@@ -209,7 +224,10 @@ struct SatellitesCommand: AsyncParsableCommand {
     struct Approve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Let a satellite enrolled with an operator's token have its registries' passwords and its site's credential (admin)."
+                """
+                Let a satellite enrolled with an operator's token have its registries' passwords and its site's \
+                credential (admin).
+                """
         )
         @OptionGroup var connection: ConnectionOptions
         @Argument var name: String

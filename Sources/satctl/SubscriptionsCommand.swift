@@ -43,7 +43,10 @@ struct SubscriptionsCommand: AsyncParsableCommand {
         @Option(
             name: .customLong("secret-file"),
             help:
-                "A file with the secret that signs deliveries (16 characters or more), or - for standard input; required for a new subscription."
+                """
+                A file with the secret that signs deliveries (16 characters or more), or - for standard input; \
+                required for a new subscription.
+                """
         )
         var secretFile: String?
 

@@ -5,6 +5,7 @@ import ProgramSupport
 import RegistryStore
 import Replication
 import Satellite
+import StateContent
 
 /// `satellite import`: applies a signed bundle with no network.
 struct ImportCommand: AsyncParsableCommand {
@@ -57,7 +58,10 @@ struct ImportCommand: AsyncParsableCommand {
             """)
         if outcome.statePath == BundleImport.stateFilePath(in: directory) {
             print(
-                "serve it with: satellite run --data-dir \(dataDirectory) --state-file \(outcome.statePath) --state-public-key \(statePublicKey ?? "KEY")"
+                """
+                serve it with: satellite run --data-dir \(dataDirectory) --state-file \(outcome.statePath) \
+                --state-public-key \(statePublicKey ?? "KEY")
+                """
             )
         }
     }
@@ -99,7 +103,10 @@ struct ExportCommand: AsyncParsableCommand {
         let started = ContinuousClock.now
         let about = try await BundleExport(options: options, store: store, logger: logger).run()
         print(
-            "wrote \(output): generation \(about.generation), \(about.blobs) blobs, \(about.bytes) bytes, in \(BundleCommandSupport.seconds(ContinuousClock.now - started)) s"
+            """
+            wrote \(output): generation \(about.generation), \(about.blobs) blobs, \(about.bytes) bytes, in \
+            \(BundleCommandSupport.seconds(ContinuousClock.now - started)) s
+            """
         )
     }
 }

@@ -10,14 +10,20 @@ import Glibc
 /// database, its status and saved state, and every blob are the site's images and secrets.
 enum DataDirectoryMode {
     static let flagHelp =
-        "Permission bits of the data directory, octal (default 0700); what is written in it gets these less execute (0600)."
+        """
+        Permission bits of the data directory, octal (default 0700); what is written in it gets these less execute \
+        (0600).
+        """
 
     /// Parses `raw` (such as `0750`), refusing bits beyond the owner's, group's and others'.
     static func parse(_ raw: String?) throws -> mode_t {
         guard let raw else { return 0o700 }
         guard let mode = UInt32(raw, radix: 8), mode <= 0o777, mode & 0o700 == 0o700 else {
             throw SettingsError(
-                "data-mode must be octal permission bits that leave the owner rwx, such as 0700 or 0750, not '\(raw.prefix(20))'"
+                """
+                data-mode must be octal permission bits that leave the owner rwx, such as 0700 or 0750, not \
+                '\(raw.prefix(20))'
+                """
             )
         }
         return mode_t(mode)
@@ -40,7 +46,11 @@ enum DataDirectoryMode {
                 "data-dir: cannot set the permissions of \(directory): \(String(cString: strerror(code)))")
         }
         warn(
-            "data-dir: \(directory) is not this user's, so its mode stays \(String(info.st_mode & 0o7777, radix: 8)) (data-mode asks \(String(mode, radix: 8))); what the satellite writes in it follows data-mode"
+            """
+            data-dir: \(directory) is not this user's, so its mode stays \
+            \(String(info.st_mode & 0o7777, radix: 8)) (data-mode asks \(String(mode, radix: 8))); what the \
+            satellite writes in it follows data-mode
+            """
         )
     }
 }

@@ -35,14 +35,20 @@ struct RegistryOptions: ParsableArguments {
     @Option(
         name: .customLong("cache-max-bytes"),
         help:
-            "Disk budget for pulled-through content (500M, 20G…): least recently pulled goes first when over it. Content a desired state names never counts."
+            """
+            Disk budget for pulled-through content (500M, 20G…): least recently pulled goes first when over it. \
+            Content a desired state names never counts.
+            """
     )
     var cacheMaxBytes: String?
 
     @Option(
         name: .customLong("cache-min-age"),
         help:
-            "Seconds a pulled-through manifest stays after its last pull, even over the budget, so that a pull under way finds its blobs (default 60)."
+            """
+            Seconds a pulled-through manifest stays after its last pull, even over the budget, so that a pull \
+            under way finds its blobs (default 60).
+            """
     )
     var cacheMinAge: String?
 

@@ -6,6 +6,7 @@ import Replication
 import RuntimeConfig
 import Satellite
 import SatelliteProtocol
+import StateContent
 
 /// `satellite run`: the agent. Serves a read-only registry and keeps it in line with a desired state.
 struct RunCommand: AsyncParsableCommand {
@@ -54,13 +55,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("configure-runtime"),
         help:
-            "Runtimes on this node to point at the satellite, comma-separated (containerd, crio, podman, docker, k3s, rke2); done at start and when the upstreams change."
+            """
+            Runtimes on this node to point at the satellite, comma-separated (containerd, crio, podman, docker, \
+            k3s, rke2); done at start and when the upstreams change.
+            """
     )
     var configureRuntime: String?
 
     @Option(
         help:
-            "Where devices and the site's other satellites reach this satellite, http(s)://HOST[:PORT] (its peers and Ground Control know it by the first); repeat for the site's other satellites, in order, for --configure-runtime."
+            """
+            Where devices and the site's other satellites reach this satellite, http(s)://HOST[:PORT] (its peers \
+            and Ground Control know it by the first); repeat for the site's other satellites, in order, for \
+            --configure-runtime.
+            """
     )
     var advertise: [String] = []
 
@@ -96,7 +104,10 @@ struct RunCommand: AsyncParsableCommand {
             if token != nil {
                 // Every user of the machine can read a process's arguments.
                 registry.logger.warning(
-                    "--token is shown to every user of this machine in the process list; prefer SATELLITE_TOKEN or token: in the settings file"
+                    """
+                    --token is shown to every user of this machine in the process list; prefer SATELLITE_TOKEN or \
+                    token: in the settings file
+                    """
                 )
             }
             agent = .init(
@@ -108,7 +119,10 @@ struct RunCommand: AsyncParsableCommand {
             throw SettingsError("give state-file or ground-control, not both")
         case (nil, nil):
             throw SettingsError(
-                "a desired state is required: --state-file FILE, or --ground-control URL with --token on the first start"
+                """
+                a desired state is required: --state-file FILE, or --ground-control URL with --token on the first \
+                start
+                """
             )
         }
         if let raw = settings.string("max-concurrent-blobs", flag: maxConcurrentBlobs) {

@@ -17,7 +17,10 @@ struct RuntimeCommand: AsyncParsableCommand {
             abstract:
                 "Make the runtime pull the state's upstreams through the satellite, falling back to each upstream.",
             discussion:
-                "Idempotent; the files' earlier bytes are kept once, for `satellite runtime restore`. Never restarts a runtime: it says what to restart."
+                """
+                Idempotent; the files' earlier bytes are kept once, for `satellite runtime restore`. Never \
+                restarts a runtime: it says what to restart.
+                """
         )
 
         @Option(help: "containerd, crio, podman, docker, k3s or rke2; comma-separated for several.")
@@ -36,7 +39,10 @@ struct RuntimeCommand: AsyncParsableCommand {
         var statePublicKey: String?
         @Option(
             help:
-                "Where devices reach the satellite, http(s)://HOST[:PORT]; repeat for several satellites, in the order to try them."
+                """
+                Where devices reach the satellite, http(s)://HOST[:PORT]; repeat for several satellites, in the \
+                order to try them.
+                """
         )
         var advertise: [String] = []
         @Option(

@@ -16,14 +16,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("proxy-upstream"),
         help:
-            "Registry URL to pull through from: what a client asks for and the store lacks is fetched from there, under the same name, and kept."
+            """
+            Registry URL to pull through from: what a client asks for and the store lacks is fetched from there, \
+            under the same name, and kept.
+            """
     )
     var proxyUpstream: String?
 
     @Option(
         name: .customLong("proxy-allow"),
         help:
-            "Repository pattern that may be pulled through (* within a path component, ** across); repeatable. Default: every repository."
+            """
+            Repository pattern that may be pulled through (* within a path component, ** across); repeatable. \
+            Default: every repository.
+            """
     )
     var proxyAllow: [String] = []
 

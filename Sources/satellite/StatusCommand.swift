@@ -21,7 +21,10 @@ struct StatusCommand: AsyncParsableCommand {
             status = try SatelliteStatus.read(from: DataDirectory(dataDirectory))
         } catch {
             throw SettingsError(
-                "no status in \(dataDirectory): has `satellite run` used this data directory? (\(error.localizedDescription))"
+                """
+                no status in \(dataDirectory): has `satellite run` used this data directory? \
+                (\(error.localizedDescription))
+                """
             )
         }
         switch output {

@@ -20,7 +20,10 @@ extension APITests {
                 naming: "robotDurationDays")
             try await refused(
                 "PUT", "/api/v1/registries/hub",
-                #"{"url":"http://127.0.0.1:5000","kind":"harbor","username":"admin","password":"pw","robotDurationDays":0}"#,
+                #"""
+                {"url":"http://127.0.0.1:5000","kind":"harbor","username":"admin","password":"pw",\#
+                "robotDurationDays":0}
+                """#,
                 naming: "robotDurationDays")
             #expect(try await api.admin("GET", "/api/v1/registries/hub").status == 404, "nothing kept")
 
@@ -66,7 +69,10 @@ extension APITests {
             let kept = try await api.admin(
                 "PUT", group,
                 json:
-                    #"{"registry":"hub","artifacts":[{"project":"proj","repository":"*","latest":2}],"maxSeverity":"high","requireScan":true}"#
+                    #"""
+                    {"registry":"hub","artifacts":[{"project":"proj","repository":"*","latest":2}],\#
+                    "maxSeverity":"high","requireScan":true}
+                    """#
             )
             let text = String(decoding: kept.body, as: UTF8.self)
             #expect(

@@ -25,7 +25,11 @@ extension APITests {
             #expect(try await api.admin("GET", "/api/v1/groups/edge").status == 404, "nothing kept")
 
             let key =
-                "-----BEGIN PUBLIC KEY-----\\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\\n-----END PUBLIC KEY-----\\n"
+                """
+                -----BEGIN PUBLIC \
+                KEY-----\\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\\n-----END PUBLIC \
+                KEY-----\\n
+                """
             let made = try await api.admin(
                 "PUT", "/api/v1/groups/edge",
                 json: #"{"registry":"central",\#(artifacts),"verification":{"keys":["\#(key)"],"required":false}}"#)

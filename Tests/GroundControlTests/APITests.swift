@@ -205,7 +205,10 @@ struct APITests {
         try await APIHarness.run { api in
             let satellite = try await api.seedRegisteredSatellite()
             let report =
-                #"{"generation":1,"inventory":[],"diskUsedBytes":5,"diskFreeBytes":6,"lastSync":{"succeeded":true,"durationSeconds":1.5},"version":"0.1"}"#
+                #"""
+                {"generation":1,"inventory":[],"diskUsedBytes":5,"diskFreeBytes":6,"lastSync":{"succeeded":true,\#
+                "durationSeconds":1.5},"version":"0.1"}
+                """#
             let reply = try await api.send("POST", "/api/v1/status", token: satellite.credential, json: report).decode(
                 StatusReply.self)
             #expect(reply.commands.isEmpty && reply.settings == .defaults)
@@ -278,7 +281,10 @@ extension APITests {
         try await APIHarness.run { api in
             let first = try await api.seedRegisteredSatellite()
             func group(_ name: String, digest byte: String) -> String {
-                #"{"registry":"central","artifacts":[{"repository":"apps/\#(name)","digest":"sha256:\#(String(repeating: byte, count: 32))"}]}"#
+                #"""
+                {"registry":"central","artifacts":[{"repository":"apps/\#(name)",\#
+                "digest":"sha256:\#(String(repeating: byte, count: 32))"}]}
+                """#
             }
             func metrics() async throws -> String {
                 String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self)

@@ -56,9 +56,15 @@ extension FleetContractTests {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
             let first =
-                "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"
+                """
+                -----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END \
+                PUBLIC KEY-----\n
+                """
             let second =
-                "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END PUBLIC KEY-----\n"
+                """
+                -----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n-----END \
+                PUBLIC KEY-----\n
+                """
             let library = try RepositoryPattern("library/*")
             _ = try await fleet.putGroup(
                 try Self.name("signed"),

@@ -103,7 +103,10 @@ import Testing
             let deltaSize = try #require(
                 try FileManager.default.attributesOfItem(atPath: work.appending("delta.tar"))[.size] as? Int)
             print(
-                "BundleTests: full bundle \(fullSize) bytes (generation \(first)); delta \(deltaSize) bytes (generation \(second))"
+                """
+                BundleTests: full bundle \(fullSize) bytes (generation \(first)); delta \(deltaSize) bytes \
+                (generation \(second))
+                """
             )
             // The bundle's state carries no registry credentials.
             let carried = try await Self.damage(work.appending("full.tar"), "show-state")

@@ -26,7 +26,10 @@ import Testing
         for (module, package) in [("selenium", "selenium"), ("oidc_provider_mock", "oidc-provider-mock")] {
             guard try await run(python, ["-c", "import \(module)"]).status == 0 else {
                 throw TestSupportError(
-                    "python \(package) is not installed: run scripts/test.sh, which installs it (pip install \(package))"
+                    """
+                    python \(package) is not installed: run scripts/test.sh, which installs it (pip install \
+                    \(package))
+                    """
                 )
             }
         }

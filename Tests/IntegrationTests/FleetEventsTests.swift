@@ -196,7 +196,10 @@ import Testing
         let requests = try (0..<10).map { index in
             let byte = String(format: "%02x", index)
             let group =
-                #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"sha256:\#(String(repeating: byte, count: 32))"}]}"#
+                #"""
+                {"registry":"central","artifacts":[{"repository":"apps/web",\#
+                "digest":"sha256:\#(String(repeating: byte, count: 32))"}]}
+                """#
             let line = try JSONSerialization.data(withJSONObject: [
                 "method": "PUT", "url": server.baseURL + "/api/v1/groups/edge", "body": group,
             ])
@@ -221,7 +224,10 @@ import Testing
         let log = try await httpGet(server.baseURL + "/api/v1/subscriptions/slow", headers: admin)
         #expect(try APIJSON.decoder().decode(SubscriptionView.self, from: log.body).pending >= 10)
         print(
-            "FleetEventsTests: ten changes took \(all) s (slowest \(slowest) s) while the receiver sat on the first event"
+            """
+            FleetEventsTests: ten changes took \(all) s (slowest \(slowest) s) while the receiver sat on the first \
+            event
+            """
         )
         // Nor does it hold up a graceful stop: the send under way is cut short.
         let stopping = ContinuousClock.now
@@ -270,7 +276,10 @@ extension FleetEventsTests {
             ("/api/v1/registries/central", #"{"url":"http://127.0.0.1:5000"}"#),
             (
                 "/api/v1/groups/edge",
-                #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"sha256:\#(String(repeating: "ab", count: 32))"}]}"#
+                #"""
+                {"registry":"central","artifacts":[{"repository":"apps/web",\#
+                "digest":"sha256:\#(String(repeating: "ab", count: 32))"}]}
+                """#
             ),
         ] {
             let reply = try await httpSend("PUT", server.baseURL + path, headers: admin, body: Data(json.utf8))

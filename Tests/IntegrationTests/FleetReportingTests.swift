@@ -75,7 +75,10 @@ import Testing
             } while inLine.appliedGeneration != inLine.desiredGeneration
             #expect(!inLine.drift.behind && inLine.drift.missing.isEmpty)
             print(
-                "FleetReportingTests: the failure reached Ground Control \(reportedIn) after the sync was seen; in line \(inLineIn) after"
+                """
+                FleetReportingTests: the failure reached Ground Control \(reportedIn) after the sync was seen; in \
+                line \(inLineIn) after
+                """
             )
             // The target is 2 s, met alone (0.6 s). Under full parallel runs on two cores a
             // report has taken 3.1 s, 4.0 s and 4.4 s by this process's clock, so the bound asserts

@@ -406,7 +406,10 @@ extension GroundControlProgramTests {
             "PUT", "\(server.baseURL)/api/v1/registries/central", headers: admin,
             body: Data(#"{"url":"http://127.0.0.1:1"}"#.utf8))
         let group =
-            #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"sha256:\#(String(repeating: "ab", count: 32))"}]}"#
+            #"""
+            {"registry":"central","artifacts":[{"repository":"apps/web",\#
+            "digest":"sha256:\#(String(repeating: "ab", count: 32))"}]}
+            """#
         _ = try await httpSend("PUT", "\(server.baseURL)/api/v1/groups/edge", headers: admin, body: Data(group.utf8))
         let created = try await httpSend(
             "POST", "\(server.baseURL)/api/v1/satellites", headers: admin,

@@ -67,7 +67,8 @@ import Testing
             // Harbor's webhook policy for the project, pointed at Ground Control.
             let policy = """
                 {"name": "ground-control", "enabled": true, "event_types": ["PUSH_ARTIFACT"],
-                 "targets": [{"type": "http", "address": "\(server.baseURL)/api/v1/events/harbor", "auth_header": "\(secret)",
+                 "targets": [{"type": "http", "address": "\(server.baseURL)/api/v1/events/harbor", "auth_header": \
+                 "\(secret)",
                               "payload_format": "\(format)"}]}
                 """
             let basic =

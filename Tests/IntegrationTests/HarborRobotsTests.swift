@@ -51,7 +51,10 @@ import Testing
                 body: try APIJSON.encoder().encode(["token": token]))
             return [
                 "Authorization":
-                    "Bearer \(try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body).credential)"
+                    """
+                Bearer \
+                \(try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body).credential)
+                """
             ]
         }
 
@@ -280,8 +283,12 @@ import Testing
                 "POST", "\(harbor.url)/api/v2.0/robots",
                 headers: ["Authorization": basic, "Content-Type": "application/json"],
                 body: Data(
-                    #"{"name": "satellite.central.edge-01.a", "level": "system", "duration": 30, "permissions": [{"kind": "project", "namespace": "proj", "access": [{"resource": "repository", "action": "pull"}]}]}"#
-                        .utf8))
+                    #"""
+                    {"name": "satellite.central.edge-01.a", "level": "system", "duration": 30, "permissions": \#
+                    [{"kind": "project", "namespace": "proj", "access": [{"resource": "repository", "action": \#
+                    "pull"}]}]}
+                    """#
+                    .utf8))
             #expect(leftover.status == 201)
 
             await harbor.stop()
@@ -437,9 +444,12 @@ extension HarborRobotsTests {
             // Ground Control's own robot: robots, and pull and read on every project.
             let manager = #"""
                 {"name":"ground-control","level":"system","duration":-1,"permissions":[
-                  {"kind":"system","namespace":"/","access":[{"resource":"robot","action":"create"},{"resource":"robot","action":"read"},
-                    {"resource":"robot","action":"list"},{"resource":"robot","action":"update"},{"resource":"robot","action":"delete"}]},
-                  {"kind":"project","namespace":"*","access":[{"resource":"repository","action":"pull"},{"resource":"repository","action":"list"},
+                  {"kind":"system","namespace":"/","access":[{"resource":"robot","action":"create"},\#
+                  {"resource":"robot","action":"read"},
+                    {"resource":"robot","action":"list"},{"resource":"robot","action":"update"},{"resource":"robot",\#
+                    "action":"delete"}]},
+                  {"kind":"project","namespace":"*","access":[{"resource":"repository","action":"pull"},\#
+                  {"resource":"repository","action":"list"},
                     {"resource":"artifact","action":"read"},{"resource":"artifact","action":"list"}]}]}
                 """#
             let created = try await HarborStandInTests.call(harbor, "POST", "/robots", manager)

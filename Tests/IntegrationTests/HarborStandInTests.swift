@@ -145,7 +145,8 @@ import Testing
         try await Self.withHarbor { harbor in
             let manager = #"""
                 {"name":"gc","level":"system","duration":-1,"permissions":[
-                  {"kind":"system","namespace":"/","access":[{"resource":"robot","action":"create"},{"resource":"robot","action":"read"},{"resource":"robot","action":"list"}]},
+                  {"kind":"system","namespace":"/","access":[{"resource":"robot","action":"create"},\#
+                  {"resource":"robot","action":"read"},{"resource":"robot","action":"list"}]},
                   {"kind":"project","namespace":"*","access":[{"resource":"repository","action":"pull"}]}]}
                 """#
             let created = try await Self.call(harbor, "POST", "/robots", manager)
@@ -155,7 +156,10 @@ import Testing
                 #"{"name":"edge","level":"system","duration":30,"permissions":\#(Self.pull)}"#, as: gc)
             #expect(within.status == 201, "\(within.text)")
             let beyond =
-                #"[{"kind":"project","namespace":"proj","access":[{"resource":"repository","action":"pull"},{"resource":"artifact","action":"read"}]}]"#
+                #"""
+                [{"kind":"project","namespace":"proj","access":[{"resource":"repository","action":"pull"},\#
+                {"resource":"artifact","action":"read"}]}]
+                """#
             let refused = try await Self.call(
                 harbor, "POST", "/robots", #"{"name":"more","level":"system","duration":30,"permissions":\#(beyond)}"#,
                 as: gc)
@@ -177,7 +181,8 @@ import Testing
                 import http.server, sys
                 class H(http.server.BaseHTTPRequestHandler):
                     def do_POST(self):
-                        print(self.headers.get("Content-Type"), self.rfile.read(int(self.headers["Content-Length"])).decode(), flush=True)
+                        print(self.headers.get("Content-Type"), \
+                        self.rfile.read(int(self.headers["Content-Length"])).decode(), flush=True)
                         self.send_response(200); self.end_headers()
                     def log_message(self, *a): pass
                 server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H)
@@ -188,7 +193,10 @@ import Testing
             defer { Task { await receiver.stop() } }
             try await poll("the receiver to listen") { receiver.output.contains("listening") }
             let policy =
-                #"{"name":"gc","enabled":true,"event_types":["PUSH_ARTIFACT"],"targets":[{"type":"http","address":"http://127.0.0.1:\#(port)/","payload_format":"CloudEvents"}]}"#
+                #"""
+                {"name":"gc","enabled":true,"event_types":["PUSH_ARTIFACT"],"targets":[{"type":"http",\#
+                "address":"http://127.0.0.1:\#(port)/","payload_format":"CloudEvents"}]}
+                """#
             #expect(try await Self.call(harbor, "POST", "/projects/proj/webhook/policies", policy).status == 201)
             let (layout, _) = try HarborRobotsTests.images(in: work, ["one"])
             try await harbor.push(layout: layout, name: "one", to: "proj/app:v1")

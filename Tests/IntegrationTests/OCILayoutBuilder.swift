@@ -30,12 +30,14 @@ struct OCILayoutBuilder {
         }
         let diffIDs = layerDescriptors.map { "\"\($0.digest)\"" }.joined(separator: ",")
         let config = """
-            {"architecture":"\(architecture)","os":"\(os)","config":{"Cmd":["/bin/true"]},"rootfs":{"type":"layers","diff_ids":[\(diffIDs)]}}
+            {"architecture":"\(architecture)","os":"\(os)","config":{"Cmd":["/bin/true"]},"rootfs":{"type":"layers",\
+            "diff_ids":[\(diffIDs)]}}
             """
         let configDescriptor = try blob(Array(config.utf8), mediaType: MediaType.ociConfig)
         let layerJSON = layerDescriptors.map { descriptorJSON($0) }.joined(separator: ",")
         let manifest = """
-            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":\(descriptorJSON(configDescriptor)),"layers":[\(layerJSON)]}
+            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":\(descriptorJSON(configDescriptor)),\
+            "layers":[\(layerJSON)]}
             """
         var descriptor = try blob(Array(manifest.utf8), mediaType: MediaType.ociManifest)
         descriptor.platform = Platform(os: os, architecture: architecture)
@@ -45,7 +47,10 @@ struct OCILayoutBuilder {
     /// Builds an index over platform images.
     func index(_ manifests: [Descriptor]) throws -> Descriptor {
         let list = manifests.map { m in
-            "{\"mediaType\":\"\(m.mediaType)\",\"digest\":\"\(m.digest)\",\"size\":\(m.size),\"platform\":{\"architecture\":\"\(m.platform?.architecture ?? "")\",\"os\":\"\(m.platform?.os ?? "")\"}}"
+            """
+            {"mediaType":"\(m.mediaType)","digest":"\(m.digest)","size":\(m.size),\
+            "platform":{"architecture":"\(m.platform?.architecture ?? "")","os":"\(m.platform?.os ?? "")"}}
+            """
         }.joined(separator: ",")
         let json = "{\"schemaVersion\":2,\"mediaType\":\"\(MediaType.ociIndex)\",\"manifests\":[\(list)]}"
         return try blob(Array(json.utf8), mediaType: MediaType.ociIndex)
@@ -55,7 +60,10 @@ struct OCILayoutBuilder {
     mutating func tag(_ descriptor: Descriptor, as name: String) throws {
         references.append((descriptor, name))
         let entries = references.map { entry in
-            "{\"mediaType\":\"\(entry.descriptor.mediaType)\",\"digest\":\"\(entry.descriptor.digest)\",\"size\":\(entry.descriptor.size),\"annotations\":{\"org.opencontainers.image.ref.name\":\"\(entry.name)\"}}"
+            """
+            {"mediaType":"\(entry.descriptor.mediaType)","digest":"\(entry.descriptor.digest)",\
+            "size":\(entry.descriptor.size),"annotations":{"org.opencontainers.image.ref.name":"\(entry.name)"}}
+            """
         }.joined(separator: ",")
         let index = "{\"schemaVersion\":2,\"manifests\":[\(entries)]}"
         try Data(index.utf8).write(to: URL(fileURLWithPath: path + "/index.json"))

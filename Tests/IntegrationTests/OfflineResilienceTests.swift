@@ -70,7 +70,10 @@ import Testing
             }
             let inLineAfter = ContinuousClock.now - changed
             print(
-                "OfflineResilienceTests: in line \(inLineAfter) after the group changed, Ground Control and the upstream back; \(pulls.succeeded) pulls since the restart, none failed"
+                """
+                OfflineResilienceTests: in line \(inLineAfter) after the group changed, Ground Control and the \
+                upstream back; \(pulls.succeeded) pulls since the restart, none failed
+                """
             )
             // One sync interval, plus the heartbeat (1 s) that carries the sync's report: 0.7 to
             // 1.5 s under a full parallel run. What can fail is a backoff grown through the outage

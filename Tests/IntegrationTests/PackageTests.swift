@@ -139,7 +139,10 @@ import Yams
         } else {
             // No namespaces here: run it with the image's own loader and libraries instead.
             print(
-                "PackageTests: unshare refused (\(ran.error.split(separator: "\n").last ?? "")); running the \(program) image's program with its own loader and libraries"
+                """
+                PackageTests: unshare refused (\(ran.error.split(separator: "\n").last ?? "")); running the \
+                \(program) image's program with its own loader and libraries
+                """
             )
             let loader = try #require(
                 try FileManager.default.contentsOfDirectory(atPath: rootfs + "/lib64").first {
@@ -170,7 +173,11 @@ import Yams
             #expect(refused, "podman could not run the image:\n\(container.error)")
             if refused {
                 print(
-                    "PackageTests: podman cannot run containers on this machine (\(container.error.split(separator: "\n").last ?? "")); the \(program) image ran under chroot instead"
+                    """
+                    PackageTests: podman cannot run containers on this machine \
+                    (\(container.error.split(separator: "\n").last ?? "")); the \(program) image ran under chroot \
+                    instead
+                    """
                 )
             }
         }

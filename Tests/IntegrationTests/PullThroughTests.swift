@@ -219,8 +219,8 @@ extension PullThroughTests {
         try await withUpstream { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
             let layer = try require(images.blobs(of: images.first).last)
-            let path =
-                "\(upstream.storage)/docker/registry/v2/blobs/sha256/\(layer.digest.encoded.prefix(2))/\(layer.digest.encoded)/data"
+            let hex = layer.digest.encoded
+            let path = "\(upstream.storage)/docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data"
             try Data(repeating: UInt8(ascii: "x"), count: Int(layer.size)).write(to: URL(fileURLWithPath: path))
             let state = proxyStateYAML(upstream: upstream)
             let agent = try await SatelliteAgent(state: state)
@@ -279,7 +279,10 @@ extension PullThroughTests {
                 let (body, firstByte) = try await first
                 let total = ContinuousClock.now - started
                 print(
-                    "PullThroughTests: \(expected.count) bytes at 2 MB/s: first byte after \(firstByte), joiner at \(joinedAt), all after \(total)"
+                    """
+                    PullThroughTests: \(expected.count) bytes at 2 MB/s: first byte after \(firstByte), joiner at \
+                    \(joinedAt), all after \(total)
+                    """
                 )
                 #expect(body == expected)
                 #expect(joiner.status == 200 && joiner.body == expected)
@@ -415,7 +418,10 @@ extension PullThroughTests {
                     // The counter moves just after the store: polled too.
                     let evictions = try await pullThroughMetrics(agent.baseURL)["evictions_total", default: 0]
                     seen =
-                        "catalog \(catalog), layer file present: \(FileManager.default.fileExists(atPath: blobFile)), evictions \(evictions)"
+                        """
+                        catalog \(catalog), layer file present: \
+                        \(FileManager.default.fileExists(atPath: blobFile)), evictions \(evictions)
+                        """
                     return !catalog.contains("library/big") && !FileManager.default.fileExists(atPath: blobFile)
                         && evictions >= 1
                 }

@@ -61,7 +61,8 @@ import Testing
         // distribution 2.8 has no referrers API; OCI 1.1 clients then keep an index under the
         // tag `<alg>-<hex>` of the subject, as this does.
         let fallback = """
-            {"schemaVersion":2,"mediaType":"\(MediaType.ociIndex)","manifests":[{"mediaType":"\(MediaType.ociManifest)",\
+            {"schemaVersion":2,"mediaType":"\(MediaType.ociIndex)",\
+            "manifests":[{"mediaType":"\(MediaType.ociManifest)",\
             "digest":"\(digest)","size":\(manifest.utf8.count),"artifactType":"application/vnd.example.sbom"}]}
             """
         let tagged = try await httpSend(
@@ -201,7 +202,10 @@ import Testing
 
             // A broken state file is refused with its line; the last good state stays served.
             try agent.writeState(
-                "schemaVersion: 1\ngeneration: 2\nupstreams: []\nartifacts:\n  - upstream: central\n    repository: BAD\n    tag: v1\n"
+                """
+                schemaVersion: 1\ngeneration: 2\nupstreams: []\nartifacts:\n  - upstream: central\n    repository: \
+                BAD\n    tag: v1\n
+                """
             )
             let refused = try await agent.waitForStatus("the bad state to be refused") { $0.stateError != nil }
             #expect(refused.stateError?.contains("state.yaml:6: artifacts[0].repository") == true, "\(refused)")
@@ -236,8 +240,8 @@ import Testing
             try await upstream.push(layout: images.layout, name: "first", to: "apps/app:v1")
             // Corrupt one layer inside the upstream's storage, keeping its size.
             let layer = try require(images.blobs(of: images.first).last)
-            let path =
-                "\(upstream.storage)/docker/registry/v2/blobs/sha256/\(layer.digest.encoded.prefix(2))/\(layer.digest.encoded)/data"
+            let hex = layer.digest.encoded
+            let path = "\(upstream.storage)/docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data"
             try Data(repeating: UInt8(ascii: "x"), count: Int(layer.size)).write(to: URL(fileURLWithPath: path))
 
             let agent = try await SatelliteAgent(

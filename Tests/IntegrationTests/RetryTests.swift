@@ -4,6 +4,7 @@ import OCI
 import RegistryStore
 import Replication
 import SatelliteProtocol
+import StateContent
 import TestSupport
 import Testing
 

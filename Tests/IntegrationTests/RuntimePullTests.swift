@@ -87,7 +87,8 @@ import Testing
                         """
                         mount --bind "$0/etc/containers" /etc/containers && \
                         "$1" --root "$2/root" --runroot "$2/run" --storage-driver vfs pull -q "$3" >/dev/null && \
-                        "$1" --root "$2/root" --runroot "$2/run" --storage-driver vfs image inspect --format '{{.Digest}}' "$3"
+                        "$1" --root "$2/root" --runroot "$2/run" --storage-driver vfs image inspect --format \
+                        '{{.Digest}}' "$3"
                         """, node, podman, work.appending("podman"), "\(upstream.host)/apps/web:1",
                     ])
                 #expect(digest.trimmingCharacters(in: .whitespacesAndNewlines) == image.digest.string)
@@ -103,7 +104,10 @@ import Testing
             let nodeAfter = try treeSnapshot(node).filter { !$0.key.hasPrefix("etc/containers/networks") }
             #expect(
                 nodeAfter == nodeBefore,
-                "not as before: \(Set(nodeAfter.keys).union(nodeBefore.keys).filter { nodeAfter[$0] != nodeBefore[$0] }.sorted())"
+                """
+                not as before: \
+                \(Set(nodeAfter.keys).union(nodeBefore.keys).filter { nodeAfter[$0] != nodeBefore[$0] }.sorted())
+                """
             )
         }
     }
@@ -128,7 +132,9 @@ final class ContainerdDaemon: @unchecked Sendable {
             version = 2
             root = "\(root)/root"
             state = "\(root)/state"
-            disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+            disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.aufs", \
+            "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", \
+            "io.containerd.snapshotter.v1.devmapper"]
 
             [grpc]
               address = "\(socket)"

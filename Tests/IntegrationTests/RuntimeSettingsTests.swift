@@ -43,7 +43,10 @@ import Testing
                 try await poll("the runtimes restored", timeout: .seconds(30)) { try treeSnapshot(node).isEmpty }
             } catch {
                 Issue.record(
-                    "\(error): left \(try treeSnapshot(node).keys.sorted())\nlog:\n\(agent.child.errorOutput.suffix(3000))"
+                    """
+                    \(error): left \
+                    \(try treeSnapshot(node).keys.sorted())\nlog:\n\(agent.child.errorOutput.suffix(3000))
+                    """
                 )
             }
             await server.stop()

@@ -115,6 +115,10 @@ struct AgentStatus: Decodable, CustomStringConvertible {
         inventory.first { $0.repository == repository && $0.tag == tag }?.digest
     }
     var description: String {
-        "stateError=\(stateError ?? "-") synced=\(allSynced) artifacts=\(lastSync?.artifacts.map { "\($0.reference):\($0.outcome):\($0.error ?? "")" } ?? []) inventory=\(inventory.map { "\($0.repository):\($0.tag)" })"
+        """
+        stateError=\(stateError ?? "-") synced=\(allSynced) \
+        artifacts=\(lastSync?.artifacts.map { "\($0.reference):\($0.outcome):\($0.error ?? "")" } ?? []) \
+        inventory=\(inventory.map { "\($0.repository):\($0.tag)" })
+        """
     }
 }

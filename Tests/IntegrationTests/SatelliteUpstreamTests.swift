@@ -4,6 +4,7 @@ import OCI
 import RegistryStore
 import Replication
 import SatelliteProtocol
+import StateContent
 import TestSupport
 import Testing
 
@@ -26,9 +27,11 @@ import Testing
             // An artifact about the image, pushed as an OCI 1.1 client does to a registry with the API.
             let empty = try await pushBlob(Data("{}".utf8), to: upstream.baseURL, repository: "apps/app")
             let manifest = """
-                {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","artifactType":"application/vnd.example.signature",\
+                {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)",\
+                "artifactType":"application/vnd.example.signature",\
                 "config":{"mediaType":"\(MediaType.ociEmpty)","digest":"\(empty)","size":2},"layers":[],\
-                "subject":{"mediaType":"\(MediaType.ociManifest)","digest":"\(images.first.digest)","size":\(images.first.size)}}
+                "subject":{"mediaType":"\(MediaType.ociManifest)","digest":"\(images.first.digest)",\
+                "size":\(images.first.size)}}
                 """
             let put = try await httpSend(
                 "PUT", "\(upstream.baseURL)/v2/apps/app/manifests/signature",

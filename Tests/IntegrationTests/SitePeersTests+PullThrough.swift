@@ -29,7 +29,10 @@ extension SitePeersTests {
                 "\(proxy.baseURL)/v2/apps/app/manifests/v1", headers: ["Accept": MediaType.ociManifest])
             #expect(
                 pulled.status == 200 && pulled.headers["docker-content-digest"] == images.app.digest.string,
-                "\(pulled.status) \(String(decoding: pulled.body.prefix(300), as: UTF8.self))\n\(proxy.child.errorOutput.suffix(3000))"
+                """
+                \(pulled.status) \(String(decoding: pulled.body.prefix(300), as: UTF8.self))
+                \(proxy.child.errorOutput.suffix(3000))
+                """
             )
             for blob in try TestImages.blobs(of: [images.app], in: images.layout) {
                 let reply = try await httpGet("\(proxy.baseURL)/v2/apps/app/blobs/\(blob.digest)")

@@ -53,7 +53,10 @@ extension SitePeersTests {
             schemaVersion: 1
             generation: \(generation)
             upstreams: [{name: central, url: "\(upstream)"}]
-            artifacts: \(artifacts ? "[{upstream: central, repository: apps/app, tag: v1}, {upstream: central, repository: apps/tools, tag: v1}]" : "[]")
+            artifacts: \(artifacts ? """
+                [{upstream: central, repository: apps/app, tag: v1}, {upstream: central, repository: apps/tools, tag: \
+                v1}]
+                """ : "[]")
             peers: [\(peers.map { "{url: \"\($0)\"}" }.joined(separator: ", "))]
             site: {name: hamburg, credential: \(Self.credential)}
             """
@@ -73,7 +76,10 @@ extension SitePeersTests {
         }
         let fetched = sent() - before
         print(
-            "SitePeersTests: over the shaped WAN the upstream sent \(fetched) bytes of blobs for a state of \(images.blobBytes), in \(ContinuousClock.now - started)"
+            """
+            SitePeersTests: over the shaped WAN the upstream sent \(fetched) bytes of blobs for a state of \
+            \(images.blobBytes), in \(ContinuousClock.now - started)
+            """
         )
         #expect(Double(fetched) <= 1.1 * Double(images.blobBytes))
     }
@@ -102,7 +108,11 @@ struct ShapedWAN {
         let created = try await run(ip, ["netns", "add", wan.namespace])
         guard created.status == 0 else {
             print(
-                "SitePeersTests: NOT RUN on this machine: network namespaces are refused (`ip netns add`: \(created.error.trimmingCharacters(in: .whitespacesAndNewlines))); the relay-based site tests cover the same behaviour"
+                """
+                SitePeersTests: NOT RUN on this machine: network namespaces are refused (`ip netns add`: \
+                \(created.error.trimmingCharacters(in: .whitespacesAndNewlines))); the relay-based site tests \
+                cover the same behaviour
+                """
             )
             return nil
         }

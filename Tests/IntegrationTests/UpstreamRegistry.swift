@@ -49,7 +49,10 @@ final class UpstreamRegistry: @unchecked Sendable {
                     "-keyout", directory.appending("tls-key.pem"), "-out", directory.appending("tls-cert.pem"),
                 ])
             tlsConfig =
-                ", tls: {certificate: \(directory.appending("tls-cert.pem")), key: \(directory.appending("tls-key.pem"))}"
+                """
+                , tls: {certificate: \(directory.appending("tls-cert.pem")), key: \
+                \(directory.appending("tls-key.pem"))}
+                """
         }
         let authConfig: String
         switch auth {
@@ -61,7 +64,10 @@ final class UpstreamRegistry: @unchecked Sendable {
         case .token:
             let realm = try await startTokenServer()
             authConfig =
-                "token: {realm: \"\(realm)\", service: upstream, issuer: test-issuer, rootcertbundle: \(directory.appending("token-cert.pem"))}"
+                """
+                token: {realm: \"\(realm)\", service: upstream, issuer: test-issuer, rootcertbundle: \
+                \(directory.appending("token-cert.pem"))}
+                """
         }
         let config = """
             version: 0.1
@@ -156,15 +162,18 @@ func proxyStateYAML(
 }
 
 func stateYAML(generation: Int, upstream: UpstreamRegistry, url: String? = nil, artifacts: [String]) -> String {
-    """
-    schemaVersion: 1
-    generation: \(generation)
-    upstreams:
-      - name: central
-        url: \(url ?? upstream.url)
-        username: \(UpstreamRegistry.username)
-        password: \(UpstreamRegistry.password)
-    artifacts:
-    \(artifacts.map { "  - upstream: central\n" + $0.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") }.joined(separator: "\n"))
-    """
+    let listed = artifacts.map { artifact in
+        "  - upstream: central\n" + artifact.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n")
+    }
+    return """
+        schemaVersion: 1
+        generation: \(generation)
+        upstreams:
+          - name: central
+            url: \(url ?? upstream.url)
+            username: \(UpstreamRegistry.username)
+            password: \(UpstreamRegistry.password)
+        artifacts:
+        \(listed.joined(separator: "\n"))
+        """
 }

@@ -10,8 +10,10 @@ import Testing
     static func image(mediaType: String? = MediaType.ociManifest, extra: String = "") -> String {
         let mt = mediaType.map { "\"mediaType\":\"\($0)\"," } ?? ""
         return """
-            {"schemaVersion":2,\(mt)"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(config)","size":2},
-            "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"\(layer)","size":10}]\(extra)}
+            {"schemaVersion":2,\(mt)"config":{"mediaType":"application/vnd.oci.image.config.v1+json",\
+            "digest":"\(config)","size":2},
+            "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"\(layer)",\
+            "size":10}]\(extra)}
             """
     }
 
@@ -25,7 +27,8 @@ import Testing
 
     @Test func parsesArtifactWithSubject() throws {
         let json = """
-            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.example.sbom",
+            {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",\
+            "artifactType":"application/vnd.example.sbom",
             "config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"\(Self.config)","size":2},"layers":[],
             "subject":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(Self.child)","size":100},
             "annotations":{"org.example":"x"}}
@@ -39,7 +42,8 @@ import Testing
     @Test func parsesIndexAndDockerList() throws {
         for type in [MediaType.ociIndex, MediaType.dockerManifestList] {
             let json = """
-                {"schemaVersion":2,"mediaType":"\(type)","manifests":[{"mediaType":"\(MediaType.ociManifest)","digest":"\(Self.child)","size":5,
+                {"schemaVersion":2,"mediaType":"\(type)","manifests":[{"mediaType":"\(MediaType.ociManifest)",\
+                "digest":"\(Self.child)","size":5,
                 "platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}
                 """
             let parsed = try ParsedManifest(bytes: Array(json.utf8), contentType: type)

@@ -34,7 +34,10 @@ import Testing
             let diskReads = try await r.metric("registry_blob_disk_reads_total")
             #expect(
                 diskReads > 0,
-                "the blob was still in the page cache: the store's file system (\(r.directory)) must let posix_fadvise evict pages; run with TMPDIR on a disk file system, not tmpfs"
+                """
+                the blob was still in the page cache: the store's file system (\(r.directory)) must let \
+                posix_fadvise evict pages; run with TMPDIR on a disk file system, not tmpfs
+                """
             )
         }
     }

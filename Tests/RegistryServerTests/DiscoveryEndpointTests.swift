@@ -52,7 +52,8 @@ import Testing
                 """
                 {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","artifactType":"\(type)",
                 "config":{"mediaType":"\(MediaType.ociEmpty)","digest":"\(empty)","size":2},"layers":[],
-                "subject":{"mediaType":"\(MediaType.ociManifest)","digest":"\(subject)","size":\(subjectJSON.utf8.count)},
+                "subject":{"mediaType":"\(MediaType.ociManifest)","digest":"\(subject)",\
+                "size":\(subjectJSON.utf8.count)},
                 "annotations":{"note":"\(note)"}}
                 """
             }

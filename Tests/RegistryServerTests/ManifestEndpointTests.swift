@@ -49,7 +49,8 @@ import Testing
             let config = try await r.pushBlob("repo", Array("{}".utf8))
             // Odd whitespace and key order must survive: the digest is of these bytes.
             let json =
-                "{ \"layers\" : [],\n  \"config\":{\"size\":2,\"digest\":\"\(config)\",\"mediaType\":\"application/vnd.oci.image.config.v1+json\"},\"schemaVersion\":2 }"
+                "{ \"layers\" : [],\n  \"config\":{\"size\":2,\"digest\":\"\(config)\","
+                + "\"mediaType\":\"application/vnd.oci.image.config.v1+json\"},\"schemaVersion\":2 }"
             let digest = try await r.pushManifest("repo", "odd", json)
             #expect(String(buffer: try await r.request(.get, "/v2/repo/manifests/\(digest)").body) == json)
         }
@@ -64,7 +65,9 @@ import Testing
                 layerType: "application/vnd.docker.image.rootfs.diff.tar.gzip")
             let imageDigest = try await r.pushManifest("d", "amd64", image, mediaType: MediaType.dockerManifest)
             let list = """
-                {"schemaVersion":2,"mediaType":"\(MediaType.dockerManifestList)","manifests":[{"mediaType":"\(MediaType.dockerManifest)","digest":"\(imageDigest)","size":\(image.utf8.count),"platform":{"architecture":"amd64","os":"linux"}}]}
+                {"schemaVersion":2,"mediaType":"\(MediaType.dockerManifestList)",\
+                "manifests":[{"mediaType":"\(MediaType.dockerManifest)","digest":"\(imageDigest)",\
+                "size":\(image.utf8.count),"platform":{"architecture":"amd64","os":"linux"}}]}
                 """
             try await r.pushManifest("d", "latest", list, mediaType: MediaType.dockerManifestList)
             let get = try await r.request(.get, "/v2/d/manifests/latest")
@@ -77,7 +80,8 @@ import Testing
         try await RegistryHarness.run { r in
             let missing = DigestHasher.digest(of: Fixtures.bytes(3))
             let index = """
-                {"schemaVersion":2,"mediaType":"\(MediaType.ociIndex)","manifests":[{"mediaType":"\(MediaType.ociManifest)","digest":"\(missing)","size":3}]}
+                {"schemaVersion":2,"mediaType":"\(MediaType.ociIndex)",\
+                "manifests":[{"mediaType":"\(MediaType.ociManifest)","digest":"\(missing)","size":3}]}
                 """
             let put = try await r.request(
                 .put, "/v2/repo/manifests/multi", headers: [.contentType: MediaType.ociIndex], body: Array(index.utf8))

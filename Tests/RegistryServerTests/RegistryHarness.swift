@@ -141,7 +141,9 @@ enum Fixtures {
         let layerList = layers.map { "{\"mediaType\":\"\(layerType)\",\"digest\":\"\($0.0)\",\"size\":\($0.1)}" }
             .joined(separator: ",")
         return """
-            {"schemaVersion":2,"mediaType":"\(mediaType)","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(config.0)","size":\(config.1)},"layers":[\(layerList)]\(extra)}
+            {"schemaVersion":2,"mediaType":"\(mediaType)",\
+            "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"\(config.0)",\
+            "size":\(config.1)},"layers":[\(layerList)]\(extra)}
             """
     }
 

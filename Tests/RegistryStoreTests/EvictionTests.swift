@@ -19,10 +19,13 @@ import Testing
             try await store.putBlob(repository: name, digest: DigestHasher.digest(of: bytes), body: ByteChunks(bytes))
         }
         let descriptors = layers.map {
-            "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"\(DigestHasher.digest(of: $0))\",\"size\":\($0.count)}"
+            let digest = DigestHasher.digest(of: $0)
+            return #"{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\#(digest)","size":\#($0.count)}"#
         }
         let json = """
-            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(DigestHasher.digest(of: config))","size":\(config.count)},"layers":[\(descriptors.joined(separator: ","))]}
+            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)",\
+            "digest":"\(DigestHasher.digest(of: config))","size":\(config.count)},\
+            "layers":[\(descriptors.joined(separator: ","))]}
             """
         let stored = try await store.putManifest(
             repository: name, reference: .tag(try Tag("1")), bytes: Array(json.utf8), contentType: nil)

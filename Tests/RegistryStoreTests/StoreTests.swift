@@ -33,7 +33,9 @@ final class ManualClock: Sendable {
         try await store.putBlob(repository: repository, digest: configDigest, body: ByteChunks(config))
         try await store.putBlob(repository: repository, digest: layerDigest, body: ByteChunks(layer))
         let json = """
-            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(configDigest)","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerDigest)","size":\(layer.count)}]}
+            {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)",\
+            "digest":"\(configDigest)","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar",\
+            "digest":"\(layerDigest)","size":\(layer.count)}]}
             """
         return try await store.putManifest(
             repository: repository, reference: .tag(try Tag(tag)), bytes: Array(json.utf8), contentType: nil

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import OCI
 import Replication
+import StateContent
 import TestSupport
 import Testing
 
@@ -80,10 +81,12 @@ import Testing
             import io, sys, tarfile
             with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
                 d = tarfile.TarInfo("blobs/sha256"); d.type = tarfile.DIRTYPE; t.addfile(d)
-                for name, data in [("./oci-layout", b"{}"), ("x/" + "p" * 160, b"pax"), ("caf\\u00e9", b"utf8"), ("empty", b"")]:
+                for name, data in [("./oci-layout", b"{}"), ("x/" + "p" * 160, b"pax"), ("caf\\u00e9", b"utf8"), \
+                ("empty", b"")]:
                     info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
             with tarfile.open(sys.argv[2], "w") as t:
-                info = tarfile.TarInfo("link"); info.type = tarfile.SYMTYPE; info.linkname = "/etc/passwd"; t.addfile(info)
+                info = tarfile.TarInfo("link"); info.type = tarfile.SYMTYPE; info.linkname = "/etc/passwd"; \
+                t.addfile(info)
             """
         try await runChecked(python, ["-c", script, work.appending("pax.tar"), work.appending("link.tar")])
         let read = try await Self.entries(work.appending("pax.tar"))

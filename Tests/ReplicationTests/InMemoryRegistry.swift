@@ -4,6 +4,7 @@ import OCI
 import RegistryClient
 import Replication
 import SatelliteProtocol
+import StateContent
 import Synchronization
 
 /// An upstream registry in memory, with faults to order: a content source for the replicator's

@@ -3,6 +3,7 @@ import OCI
 import RegistryClient
 import RegistryStore
 import Replication
+import StateContent
 import Synchronization
 
 /// A satellite store in memory, with the same guarantees as `RegistryStore` for replication:

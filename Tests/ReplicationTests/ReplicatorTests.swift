@@ -4,6 +4,7 @@ import RegistryClient
 import RegistryStore
 import Replication
 import SatelliteProtocol
+import StateContent
 import TestSupport
 import Testing
 

@@ -2,6 +2,7 @@ import Logging
 import OCI
 import Replication
 import SatelliteProtocol
+import StateContent
 import Testing
 
 @Suite struct SiteTests {

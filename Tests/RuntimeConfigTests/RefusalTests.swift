@@ -31,7 +31,10 @@ import Testing
             (.containerd, "etc/containerd/config.toml", "root = '/var/lib/containerd'\n", "version 1"),
             (
                 .containerd, "etc/containerd/config.toml",
-                "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]\nendpoint = [\"https://m\"]\n",
+                """
+                version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]\nendpoint = \
+                [\"https://m\"]\n
+                """,
                 "registry.mirrors"
             ),
             (

@@ -5,7 +5,10 @@ import Testing
 /// The state's signature policy: where it applies, and what the state refuses, naming the field.
 @Suite struct VerificationTests {
     static let key =
-        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n"
+        """
+        -----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC \
+        KEY-----\n
+        """
     static let upstream = DesiredState.Upstream(name: "central", url: "http://a")
 
     static func state(

@@ -45,19 +45,31 @@ import Testing
     @Test(arguments: [
         // (file, line, field, words in the reason)
         (
-            "schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts:\n  - upstream: u\n    repository: A/B\n    tag: v1\n",
+            """
+            schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts:\n  - upstream: u\n    repository: A/B\n    \
+            tag: v1\n
+            """,
             6, "artifacts[0].repository", "invalid repository name"
         ),
         (
-            "schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: u\n    repository: a\n    tag: -bad\n",
+            """
+            schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: \
+            u\n    repository: a\n    tag: -bad\n
+            """,
             9, "artifacts[0].tag", "invalid tag"
         ),
         (
-            "schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: nope\n    repository: a\n    tag: v1\n",
+            """
+            schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: \
+            nope\n    repository: a\n    tag: v1\n
+            """,
             7, "artifacts[0].upstream", "not among the upstreams"
         ),
         (
-            "schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: u\n    repository: a\n",
+            """
+            schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: \
+            u\n    repository: a\n
+            """,
             7, "artifacts[0]", "tag, a digest"
         ),
         (
@@ -68,19 +80,31 @@ import Testing
         ("schemaVersion: 1\ngeneration: seven\nupstreams: []\nartifacts: []\n", 2, "generation", "whole number"),
         ("schemaVersion: 1\nupstreams: []\nartifacts: []\n", 1, "generation", "required"),
         (
-            "schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: u\n    repository: a\n    digest: sha256:123\n",
+            """
+            schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: \
+            u\n    repository: a\n    digest: sha256:123\n
+            """,
             9, "artifacts[0].digest", "hex"
         ),
         (
-            "schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: u\n    repository: a\n    tag: v1\n    platforms: [linux]\n",
+            """
+            schemaVersion: 1\ngeneration: 1\nupstreams:\n  - name: u\n    url: http://x\nartifacts:\n  - upstream: \
+            u\n    repository: a\n    tag: v1\n    platforms: [linux]\n
+            """,
             10, "artifacts[0].platforms[0]", "os/architecture"
         ),
         (
-            "schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\npeers:\n  - url: ftp://x\nsite:\n  name: s\n  credential: 0123456789abcdefgh\n",
+            """
+            schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\npeers:\n  - url: ftp://x\nsite:\n  \
+            name: s\n  credential: 0123456789abcdefgh\n
+            """,
             6, "peers[0].url", "http(s)://host:port"
         ),
         (
-            "schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\npeers:\n  - url: http://10.0.0.2:5050\nsite:\n  name: s\n  credential: short\n",
+            """
+            schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\npeers:\n  - url: \
+            http://10.0.0.2:5050\nsite:\n  name: s\n  credential: short\n
+            """,
             9, "site.credential", "16 to 512"
         ),
         (

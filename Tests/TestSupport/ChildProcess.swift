@@ -134,7 +134,10 @@ public func runChecked(
     let result = try await run(executable, arguments, environment: environment, timeout: timeout)
     guard result.status == 0 else {
         throw TestSupportError(
-            "\(executable) \(arguments.joined(separator: " ")) exited \(result.status):\n\(result.output)\n\(result.error)"
+            """
+            \(executable) \(arguments.joined(separator: " ")) exited \
+            \(result.status):\n\(result.output)\n\(result.error)
+            """
         )
     }
     return result.output

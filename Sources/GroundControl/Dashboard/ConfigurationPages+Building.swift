@@ -75,7 +75,10 @@ extension GroupPage {
                 SatellitePage.Fact(
                     label: "Scan gate",
                     value:
-                        "at most \(group.maxSeverity ?? "critical")\(group.requireScan == true ? ", scan required" : "")",
+                        """
+                        at most \
+                        \(group.maxSeverity ?? "critical")\(group.requireScan == true ? ", scan required" : "")
+                        """,
                     title: ""))
         }
         self.facts = facts

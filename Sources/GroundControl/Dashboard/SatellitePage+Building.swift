@@ -37,7 +37,10 @@ extension SatellitePage {
             Fact(
                 label: "Approval", value: satellite.awaitingApproval == true ? "awaits an admin" : "approved",
                 title: satellite.awaitingApproval == true
-                    ? "Enrolled with an operator's token: no registry password or site credential until an admin approves it"
+                    ? """
+                    Enrolled with an operator's token: no registry password or site credential until an admin \
+                    approves it
+                    """
                     : ""),
             Fact(label: "Desired generation", value: "\(satellite.desiredGeneration)", title: ""),
             Fact(
@@ -52,7 +55,10 @@ extension SatellitePage {
             Fact(
                 label: "Disk used / free",
                 value:
-                    "\(DashboardFormat.bytes(satellite.diskUsedBytes)) / \(DashboardFormat.bytes(satellite.diskFreeBytes))",
+                    """
+                    \(DashboardFormat.bytes(satellite.diskUsedBytes)) / \
+                    \(DashboardFormat.bytes(satellite.diskFreeBytes))
+                    """,
                 title: ""),
             Fact(label: "Version", value: satellite.version ?? "—", title: ""),
             Fact(
@@ -67,7 +73,10 @@ extension SatellitePage {
                 Fact(
                     label: "Fetched from upstreams / peers",
                     value:
-                        "\(DashboardFormat.bytes(transfer.fromUpstreamBytes)) / \(DashboardFormat.bytes(transfer.fromPeersBytes))",
+                        """
+                        \(DashboardFormat.bytes(transfer.fromUpstreamBytes)) / \
+                        \(DashboardFormat.bytes(transfer.fromPeersBytes))
+                        """,
                     title: ""))
         }
         if let address = satellite.advertisedURL {

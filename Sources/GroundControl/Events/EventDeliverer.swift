@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BackgroundWork
 import Crypto
 import Foundation
 import Logging
@@ -55,7 +56,7 @@ public actor EventDeliverer: Service {
     private func deliverWhileRunning(_ http: HTTPClient) async {
         var pruned = ContinuousClock.now
         await withDiscardingTaskGroup { group in
-            while !Task.isCancelled {
+            await PeriodicWork(every: interval).run {
                 do {
                     for target in try await fleet.claimDueSubscriptions(owner: owner, lease: Self.lease)
                     where !inFlight.contains(target.name) {
@@ -69,7 +70,6 @@ public actor EventDeliverer: Service {
                 } catch {
                     logger.warning("cannot read the events due", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: interval)
             }
         }
     }

@@ -29,7 +29,10 @@ public struct EventTargetPolicy: Sendable {
         guard url.user == nil && url.password == nil else {
             throw GroundControlError(
                 .invalidField,
-                "url: may not carry a user name or password (every viewer sees the URL); the secret signs each delivery instead"
+                """
+                url: may not carry a user name or password (every viewer sees the URL); the secret signs each \
+                delivery instead
+                """
             )
         }
         return url
@@ -47,7 +50,10 @@ public struct EventTargetPolicy: Sendable {
             if let reason = Self.forbidden(address, own: own) {
                 throw GroundControlError(
                     .invalidField,
-                    "url: \(host) is \(address == host ? "" : "at \(address), ")\(reason); events go there only if the server is started with --event-allow-host \(host)"
+                    """
+                    url: \(host) is \(address == host ? "" : "at \(address), ")\(reason); events go there only if \
+                    the server is started with --event-allow-host \(host)
+                    """
                 )
             }
         }

@@ -34,7 +34,10 @@ extension Fleet {
         if let site = inputs.site, !principal.mayApproveSatellites {
             throw GroundControlError(
                 .forbidden,
-                "satellite '\(name)' is at site '\(site.name)': its bundle carries the site's credential, which only an admin may take"
+                """
+                satellite '\(name)' is at site '\(site.name)': its bundle carries the site's credential, which \
+                only an admin may take
+                """
             )
         }
         let state = try await configuration().desiredState(of: inputs, signingKey: try await signingKey())
@@ -56,7 +59,10 @@ extension Fleet {
             guard let carried else {
                 throw GroundControlError(
                     .bundleBaseUnknown,
-                    "no bundle of generation \(since) was made for satellite '\(name)' (or it is no longer kept): make a full bundle, without since"
+                    """
+                    no bundle of generation \(since) was made for satellite '\(name)' (or it is no longer kept): \
+                    make a full bundle, without since
+                    """
                 )
             }
             base = Set(carried.compactMap { try? Digest($0) })

@@ -25,7 +25,10 @@ extension Fleet {
         for type in types where FleetEventType(rawValue: type) == nil {
             throw GroundControlError(
                 .invalidField,
-                "types: '\(type.prefix(60))' is not an event type (\(FleetEventType.allCases.map(\.rawValue).joined(separator: ", ")))"
+                """
+                types: '\(type.prefix(60))' is not an event type \
+                (\(FleetEventType.allCases.map(\.rawValue).joined(separator: ", ")))
+                """
             )
         }
         if let secret = definition.secret, !(16...512).contains(secret.unicodeScalars.count) {

@@ -27,7 +27,10 @@ extension Fleet {
             if let expectedRevision, previous?.revision != expectedRevision {
                 throw GroundControlError(
                     .changed,
-                    "group '\(name)' is at revision \(previous.map { String($0.revision) } ?? "none"), not \(expectedRevision); read it again"
+                    """
+                    group '\(name)' is at revision \(previous.map { String($0.revision) } ?? "none"), not \
+                    \(expectedRevision); read it again
+                    """
                 )
             }
             if let previous, previous.registry == registry.value {
@@ -131,7 +134,10 @@ extension Fleet {
         guard keys.count <= limit else {
             throw GroundControlError(
                 .invalidField,
-                "verification.keys: the pull-through groups of registry '\(registry)' would trust \(keys.count) keys between them, and a satellite in all of them follows one rule of at most \(limit)"
+                """
+                verification.keys: the pull-through groups of registry '\(registry)' would trust \(keys.count) \
+                keys between them, and a satellite in all of them follows one rule of at most \(limit)
+                """
             )
         }
     }
@@ -194,10 +200,9 @@ extension Fleet {
             }
             let cleaned = artifact.identity
             guard seen.insert(cleaned).inserted else {
-                throw GroundControlError(
-                    .duplicate,
-                    "\(field): \(artifact.fullRepository ?? "\(artifact.harborProject)/*")\(artifact.tag.map { ":\($0)" } ?? "") is listed twice"
-                )
+                let repository = artifact.fullRepository ?? "\(artifact.harborProject)/*"
+                let tag = artifact.tag.map { ":\($0)" } ?? ""
+                throw GroundControlError(.duplicate, "\(field): \(repository)\(tag) is listed twice")
             }
             result.append(cleaned)
         }

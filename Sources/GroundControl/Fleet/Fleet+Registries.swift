@@ -20,7 +20,10 @@ extension Fleet {
         if kind == "harbor" && definition.password == nil {
             throw GroundControlError(
                 .invalidField,
-                "password: a registry of kind harbor needs an admin's (or a robot-managing system robot's) username and password"
+                """
+                password: a registry of kind harbor needs an admin's (or a robot-managing system robot's) username \
+                and password
+                """
             )
         }
         if let days = definition.robotDurationDays {
@@ -76,7 +79,10 @@ extension Fleet {
             if robots > 0 {
                 throw GroundControlError(
                     .inUse,
-                    "registry '\(name)' still has \(robots) robot(s) in Harbor that Ground Control has not deleted yet (is Harbor reachable?); delete the registry once they are gone"
+                    """
+                    registry '\(name)' still has \(robots) robot(s) in Harbor that Ground Control has not deleted \
+                    yet (is Harbor reachable?); delete the registry once they are gone
+                    """
                 )
             }
             guard try await changes.records.registries.delete(name.value) else {

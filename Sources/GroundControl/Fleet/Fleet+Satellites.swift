@@ -205,14 +205,20 @@ extension Fleet {
         guard levels.contains(settings.logLevel) else {
             throw GroundControlError(
                 .invalidField,
-                "settings.logLevel: must be one of \(levels.joined(separator: ", ")), not '\(settings.logLevel.prefix(40))'"
+                """
+                settings.logLevel: must be one of \(levels.joined(separator: ", ")), not \
+                '\(settings.logLevel.prefix(40))'
+                """
             )
         }
         for (index, runtime) in (settings.runtimes ?? []).enumerated()
         where !SatelliteSettings.knownRuntimes.contains(runtime) {
             throw GroundControlError(
                 .invalidField,
-                "settings.runtimes[\(index)]: must be one of \(SatelliteSettings.knownRuntimes.joined(separator: ", ")), not '\(runtime.prefix(40))'"
+                """
+                settings.runtimes[\(index)]: must be one of \
+                \(SatelliteSettings.knownRuntimes.joined(separator: ", ")), not '\(runtime.prefix(40))'
+                """
             )
         }
         if let runtimes = settings.runtimes, Set(runtimes).count != runtimes.count {

@@ -63,7 +63,10 @@ extension Fleet {
         guard site.utf8.count <= 63, RepositoryName.isValidComponent(site) else {
             throw GroundControlError(
                 .invalidField,
-                "labels.site: must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-', not '\(site.prefix(80))'"
+                """
+                labels.site: must be 1 to 63 lower-case letters and digits, joined by '.', '_', '__' or '-', not \
+                '\(site.prefix(80))'
+                """
             )
         }
         return site

@@ -12,7 +12,10 @@ public struct ResourceName: Sendable, Hashable, Comparable, CustomStringConverti
         else {
             throw GroundControlError(
                 .invalidName,
-                "\(kind) '\(raw.prefix(100))' must be 1 to 63 lower-case letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+                """
+                \(kind) '\(raw.prefix(100))' must be 1 to 63 lower-case letters, digits, '-', '_' or '.', starting \
+                and ending with a letter or digit
+                """
             )
         }
         value = raw

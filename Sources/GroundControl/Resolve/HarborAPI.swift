@@ -81,15 +81,16 @@ public final class HarborAPI: Sendable {
     /// Harbor lists them. `repository` is the name inside the project (`team/app`).
     public func artifacts(project: String, repository: String) async throws(Failure) -> [Artifact] {
         try await pages(
-            "/projects/\(Self.segment(project))/repositories/\(Self.segment(repository))/artifacts?with_tag=true&with_scan_overview=true"
-        )
+            "/projects/\(Self.segment(project))/repositories/\(Self.segment(repository))/artifacts"
+                + "?with_tag=true&with_scan_overview=true")
     }
 
     /// The artifact a tag (or digest) names, with all its tags and its scan overview; nil when
     /// Harbor has no such artifact.
     public func artifact(project: String, repository: String, reference: String) async throws(Failure) -> Artifact? {
         let path =
-            "/projects/\(Self.segment(project))/repositories/\(Self.segment(repository))/artifacts/\(Self.segment(reference))?with_tag=true&with_scan_overview=true"
+            "/projects/\(Self.segment(project))/repositories/\(Self.segment(repository))"
+            + "/artifacts/\(Self.segment(reference))?with_tag=true&with_scan_overview=true"
         let (status, _, body) = try await send(.GET, path)
         if status == 404 { return nil }
         guard status == 200 else { throw Self.failure(path: baseURL + path, status: status, body: body) }

@@ -1,3 +1,4 @@
+import BackgroundWork
 import Crypto
 import Foundation
 import Logging
@@ -44,23 +45,21 @@ public final class HarborRobotKeeper: Service {
 
     public func run() async throws {
         await ready()
-        await cancelWhenGracefulShutdown {
-            var seenRevision: Int64 = -1
-            var lastPass = ContinuousClock.now - .seconds(3600)
-            var retryDelay: Duration?
-            while !Task.isCancelled {
-                // A pass when the fleet changed (a satellite joined a group, was revoked, …),
-                // when a failed pass is due again, and every `interval` for expiry and heartbeats.
-                let revision = (try? await self.fleet.revision()) ?? seenRevision
-                let due = lastPass + (retryDelay ?? self.interval)
-                if revision != seenRevision || ContinuousClock.now >= due {
-                    seenRevision = revision
-                    lastPass = .now
-                    let succeeded = await self.pass()
-                    retryDelay = succeeded ? nil : min(self.interval, (retryDelay ?? .milliseconds(500)) * 2)
-                }
-                try? await Task.sleep(for: .seconds(1))
+        // Every second a look at the revision (another Ground Control may have changed the fleet);
+        // a pass when it moved, when a failed pass is due again, and every `interval` for expiry
+        // and heartbeats. A pass under way at shutdown is cut short: Harbor may answer slowly.
+        let schedule = Mutex(PassSchedule(interval: interval))
+        await PeriodicWork(every: .seconds(1)).runCancellingPass {
+            let revision = try? await self.fleet.revision()
+            let due = schedule.withLock { schedule in
+                let now = ContinuousClock.now
+                guard schedule.isDue(revision: revision, at: now) else { return false }
+                schedule.passBegan(revision: revision, at: now)
+                return true
             }
+            guard due else { return }
+            let succeeded = await self.pass()
+            schedule.withLock { $0.passEnded(succeeded: succeeded) }
         }
     }
 
@@ -93,7 +92,10 @@ public final class HarborRobotKeeper: Service {
         where !failed.contains(pair.registry) {
             guard let registry = demand.registries[pair.registry] else {
                 logger.warning(
-                    "harbor robots: registry \(pair.registry) is gone; robots of \(pair.satellite) there cannot be deleted"
+                    """
+                    harbor robots: registry \(pair.registry) is gone; robots of \(pair.satellite) there cannot be \
+                    deleted
+                    """
                 )
                 continue
             }
@@ -119,7 +121,10 @@ public final class HarborRobotKeeper: Service {
                 if !outcome.missing.isEmpty {
                     missing[registry.name, default: []].formUnion(outcome.missing)
                     logger.warning(
-                        "harbor robots: registry \(registry.name) has no project \(outcome.missing.sorted().joined(separator: ", ")); robots leave it out"
+                        """
+                        harbor robots: registry \(registry.name) has no project \
+                        \(outcome.missing.sorted().joined(separator: ", ")); robots leave it out
+                        """
                     )
                 }
             } catch {
@@ -307,5 +312,33 @@ private struct RobotWork {
         }
         try await fleet.forgetRobot(row, reason: reason)
         metrics.robotChange("delete")
+    }
+}
+
+/// When the robot keeper's next pass is due: after the fleet's revision moved, after `interval`,
+/// or sooner after a failed pass (backing off from half a second up to `interval`).
+package struct PassSchedule {
+    package let interval: Duration
+    private var seenRevision: Int64 = -1
+    private var lastPass = ContinuousClock.now - .seconds(3600)
+    private var retryDelay: Duration?
+
+    package init(interval: Duration) {
+        self.interval = interval
+    }
+
+    /// Whether a pass is due at `now` given the revision read (nil: unreadable, taken as
+    /// unchanged).
+    package func isDue(revision: Int64?, at now: ContinuousClock.Instant) -> Bool {
+        (revision ?? seenRevision) != seenRevision || now >= lastPass + (retryDelay ?? interval)
+    }
+
+    package mutating func passBegan(revision: Int64?, at now: ContinuousClock.Instant) {
+        seenRevision = revision ?? seenRevision
+        lastPass = now
+    }
+
+    package mutating func passEnded(succeeded: Bool) {
+        retryDelay = succeeded ? nil : min(interval, (retryDelay ?? .milliseconds(500)) * 2)
     }
 }

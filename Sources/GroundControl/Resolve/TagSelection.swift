@@ -155,7 +155,10 @@ struct SemverRange {
             guard let parsed = TagVersion(version) else {
                 throw Failure(
                     message:
-                        "'\(word.prefix(40))' is not a comparator: write >=, >, <=, < or = before a version such as 1.25 or 2"
+                        """
+                        '\(word.prefix(40))' is not a comparator: write >=, >, <=, < or = before a version such as \
+                        1.25 or 2
+                        """
                 )
             }
             comparators.append((op, parsed))

@@ -35,7 +35,10 @@ struct PersonAuthentication: RouterMiddleware {
         guard let principal = found else {
             throw GroundControlError(
                 .unauthorized,
-                "a token is required (Authorization: Bearer <token>): the admin token, or a personal token (satctl login)"
+                """
+                a token is required (Authorization: Bearer <token>): the admin token, or a personal token (satctl \
+                login)
+                """
             )
         }
         guard principal.role >= needed else {

@@ -142,8 +142,10 @@ package final class FleetCache: Sendable {
     /// The satellite's signed document under `configuration` (encoded and signed outside the lock).
     func signedState(_ satellite: SatelliteStateInputs, _ configuration: FleetConfiguration) throws -> Signed {
         let generation = configuration.generation(of: satellite)
-        let key =
-            "\(satellite.name)|\(configuration.revision)|\(generation)|\(satellite.groups.joined(separator: ","))|\(satellite.settingsJSON)|\(satellite.site?.cacheKey ?? "")|\(satellite.robotsCacheKey)"
+        let key = [
+            satellite.name, "\(configuration.revision)", "\(generation)", satellite.groups.joined(separator: ","),
+            satellite.settingsJSON, satellite.site?.cacheKey ?? "", satellite.robotsCacheKey,
+        ].joined(separator: "|")
         if let signed = state.withLock({ $0.documents[key] }) { return signed }
         let signingKey = try keys.get()
         let desired = configuration.desiredState(of: satellite, signingKey: signingKey)

@@ -155,7 +155,10 @@ extension GroundControlAPI {
         guard let value = Int(raw), range.contains(value) else {
             throw GroundControlError(
                 .invalidField,
-                "\(field): must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(raw.prefix(40))'"
+                """
+                \(field): must be a whole number from \(range.lowerBound) to \(range.upperBound), not \
+                '\(raw.prefix(40))'
+                """
             )
         }
         return value

@@ -5,8 +5,8 @@ import Logging
 import NIOCore
 import OCI
 import RegistryClient
-import Replication
 import SatelliteProtocol
+import StateContent
 
 extension GroundControlAPI {
     /// `GET /api/v1/satellites/{name}/bundle[?since=GENERATION]`: the satellite's signed state

@@ -58,7 +58,10 @@ extension GroundControlAPI {
             else {
                 throw GroundControlError(
                     .unauthorized,
-                    "the Authorization header must be a registry's webhook secret (satctl registries put --webhook-secret-file)"
+                    """
+                    the Authorization header must be a registry's webhook secret (satctl registries put \
+                    --webhook-secret-file)
+                    """
                 )
             }
             let event = try await APIBody.decode(HarborEvent.self, from: request, limit: bodyLimit, strict: false)

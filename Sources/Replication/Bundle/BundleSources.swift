@@ -3,6 +3,7 @@ import OCI
 import RegistryClient
 import RegistryStore
 import SatelliteProtocol
+import StateContent
 
 /// Content already in the store, read back as a sync's source: a bundle being imported (its blobs
 /// are in the store, unreferenced, and its `index.json` names the tags) or what the satellite
@@ -82,7 +83,10 @@ struct HeldContentSource: ContentSource {
             guard let bytes = try await store.smallBlob(digest, limit: Self.manifestLimit) else {
                 throw ReplicationError(
                     .notFound,
-                    "manifest \(digest) is neither in the bundle nor held here (a delta bundle needs the bundle it builds on applied first)"
+                    """
+                    manifest \(digest) is neither in the bundle nor held here (a delta bundle needs the bundle it \
+                    builds on applied first)
+                    """
                 )
             }
             let mediaType = try index.mediaType(of: digest) ?? ParsedManifest(bytes: bytes, contentType: nil).mediaType
@@ -112,7 +116,10 @@ struct HeldContentSource: ContentSource {
         guard try await store.heldBlobSize(digest) != nil else {
             throw ReplicationError(
                 .notFound,
-                "blob \(digest) is neither in the bundle nor held here (a delta bundle needs the bundle it builds on applied first)"
+                """
+                blob \(digest) is neither in the bundle nor held here (a delta bundle needs the bundle it builds \
+                on applied first)
+                """
             )
         }
         let reader = try await store.openHeldBlob(digest)
@@ -126,30 +133,4 @@ struct HeldContentSource: ContentSource {
             try await sink.receive(buffer)
         }
     }
-}
-
-/// A store that holds nothing: planned against it, a state yields all of its content (what a
-/// full bundle carries). Nothing is ever written to it.
-public struct NothingHeld: ReplicaStore {
-    public init() {}
-    public func hasManifest(_ repository: RepositoryName, _ digest: Digest) async throws -> Bool { false }
-    public func hasBlob(_ digest: Digest) async throws -> Bool { false }
-    public func ingest(
-        _ digest: Digest, into repository: RepositoryName, _ receive: (any BlobSink) async throws -> Void
-    ) async throws {
-        throw ReplicationError(.storeError, "nothing is stored while a bundle is planned")
-    }
-    public func putManifest(
-        _ manifest: RemoteManifest, in repository: RepositoryName, requireChildren: Bool
-    ) async throws {
-        throw ReplicationError(.storeError, "nothing is stored while a bundle is planned")
-    }
-    public func setTag(_ repository: RepositoryName, _ tag: Tag, to digest: Digest) async throws {
-        throw ReplicationError(.storeError, "nothing is stored while a bundle is planned")
-    }
-    public func smallBlob(_ digest: Digest, limit: Int) async throws -> [UInt8]? { nil }
-    public func tags() async throws -> [TagReference: Digest] { [:] }
-    public func retainOnly(
-        tags: Set<TagReference>, roots: Set<ManifestReference>, sparing spare: @escaping @Sendable (String) -> Bool
-    ) async throws -> (tags: Int, manifests: Int) { (0, 0) }
 }

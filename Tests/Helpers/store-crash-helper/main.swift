@@ -47,7 +47,10 @@ while true {
         try await store.putBlob(repository: repository, digest: layerDigest, body: ByteChunks(layer))
     }
     let manifest = """
-        {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(configDigest)","size":\(config.count)},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerDigest)","size":\(layer.count)}]}
+        {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)",\
+        "digest":"\(configDigest)","size":\(config.count)},\
+        "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(layerDigest)",\
+        "size":\(layer.count)}]}
         """
     let tag = try Tag("t\(index)")
     let result = try await store.putManifest(

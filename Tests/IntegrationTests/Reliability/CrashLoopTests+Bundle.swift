@@ -52,7 +52,10 @@ extension Reliability.CrashLoopTests {
             try await agent.waitForStatus("the bundle served after \(kills) kills") { $0.allSynced }
             #expect(try await BundleTests.served(agent, "central/apps/big", "v1") == images.big.digest.string)
             print(
-                "CrashLoopTests (import): \(kills) of 6 imports killed midway; the store sound after each, and the next import completed"
+                """
+                CrashLoopTests (import): \(kills) of 6 imports killed midway; the store sound after each, and the \
+                next import completed
+                """
             )
         }
     }

@@ -44,7 +44,10 @@ extension Reliability.CrashLoopTests {
                 let byte = String(format: "%02x", round * 5 + change)
                 try await put(
                     "/api/v1/groups/edge",
-                    #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"sha256:\#(String(repeating: byte, count: 32))"}]}"#
+                    #"""
+                    {"registry":"central","artifacts":[{"repository":"apps/web",\#
+                    "digest":"sha256:\#(String(repeating: byte, count: 32))"}]}
+                    """#
                 )
                 acknowledged += 1
             }
@@ -71,7 +74,10 @@ extension Reliability.CrashLoopTests {
         #expect(firstSeen == firstSeen.sorted(), "events first seen out of order: \(firstSeen)")
         #expect(Set(ids).count == acknowledged, "\(Set(ids).count) distinct events for \(acknowledged) changes")
         print(
-            "CrashLoopTests (events): 6 kills; \(acknowledged) changes, \(ids.count) deliveries of \(Set(ids).count) events, none lost, in order"
+            """
+            CrashLoopTests (events): 6 kills; \(acknowledged) changes, \(ids.count) deliveries of \
+            \(Set(ids).count) events, none lost, in order
+            """
         )
     }
 }

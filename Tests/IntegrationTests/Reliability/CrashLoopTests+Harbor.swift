@@ -43,12 +43,18 @@ extension Reliability.CrashLoopTests {
 
             let kept = auth.keys.filter { !revoked.contains($0) }.sorted()
             // Heartbeats confirm each state, so refreshed robots' old slots can go too.
+            // What the last look saw, for the message when the wait runs out.
+            var seen = "nothing yet"
+            defer { print("CrashLoopTests (Harbor robots): last seen \(seen)") }
             let states = try await pollFor("one robot per kept satellite, none for the others", timeout: .seconds(60)) {
                 () -> [String: DesiredState]? in
                 var states: [String: DesiredState] = [:]
                 for name in kept {
                     let reply = try await httpGet("\(server.baseURL)/api/v1/state", headers: auth[name] ?? [:])
-                    guard reply.status == 200 else { return nil }
+                    guard reply.status == 200 else {
+                        seen = "\(name)'s state: status \(reply.status)"
+                        return nil
+                    }
                     let state = try APIJSON.decoder().decode(DesiredState.self, from: reply.body)
                     _ = try await httpSend(
                         "POST", "\(server.baseURL)/api/v1/status",
@@ -58,6 +64,7 @@ extension Reliability.CrashLoopTests {
                 }
                 let named = Set(states.values.compactMap { $0.upstreams.first?.username })
                 let held = try await fleet.harbor.robots().map(\.name)
+                seen = "states name \(named.sorted()); Harbor holds \(held.sorted())"
                 return named.count == kept.count && Set(held) == named && held.count == named.count ? states : nil
             }
             for (name, state) in states {
@@ -68,7 +75,10 @@ extension Reliability.CrashLoopTests {
                     "\(name)'s robot cannot pull")
             }
             print(
-                "CrashLoopTests (Harbor robots): \(changes.count) kills; \(kept.count) robots left, one per kept satellite"
+                """
+                CrashLoopTests (Harbor robots): \(changes.count) kills; \(kept.count) robots left, one per kept \
+                satellite
+                """
             )
         }
     }

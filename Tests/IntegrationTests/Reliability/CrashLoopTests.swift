@@ -56,7 +56,10 @@ extension Reliability {
                 // Garbage collection ran (and removed something) in some of the killed runs.
                 #expect(collecting > 0, "no killed run collected garbage")
                 print(
-                    "CrashLoopTests: \(kills) kills, \(collecting) of them in runs that had collected garbage; the store sound after each"
+                    """
+                    CrashLoopTests: \(kills) kills, \(collecting) of them in runs that had collected garbage; the \
+                    store sound after each
+                    """
                 )
             }
         }
@@ -115,7 +118,10 @@ extension Reliability {
                     #expect(DigestHasher.digest(of: [UInt8](reply.body)) == blob.digest)
                 }
                 print(
-                    "CrashLoopTests: 6 kills during pull-through, \(evicting) of them in runs that had evicted; the store sound after each"
+                    """
+                    CrashLoopTests: 6 kills during pull-through, \(evicting) of them in runs that had evicted; the \
+                    store sound after each
+                    """
                 )
             }
         }

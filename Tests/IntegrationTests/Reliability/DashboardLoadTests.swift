@@ -26,7 +26,10 @@ extension Reliability {
                 ("/api/v1/registries/central", #"{"url":"http://127.0.0.1:5000"}"#),
                 (
                     "/api/v1/groups/edge",
-                    #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"sha256:\#(String(repeating: "ab", count: 32))"}]}"#
+                    #"""
+                    {"registry":"central","artifacts":[{"repository":"apps/web",\#
+                    "digest":"sha256:\#(String(repeating: "ab", count: 32))"}]}
+                    """#
                 ),
             ] {
                 let reply = try await httpSend("PUT", seeding.baseURL + path, headers: admin, body: Data(json.utf8))
@@ -43,13 +46,17 @@ extension Reliability {
             let seed = """
                 import sqlite3, sys, time
                 db = sqlite3.connect(sys.argv[1])
-                settings, revision = db.execute("SELECT settings, revision FROM satellites WHERE name = 'model'").fetchone()
+                settings, revision = db.execute("SELECT settings, revision FROM satellites WHERE name = \
+                'model'").fetchone()
                 now = int(time.time() * 1000)
-                rows = [(f"edge-{i:05d}", settings, revision, now, now, now - (i % 120) * 1000) for i in range(int(sys.argv[2]))]
+                rows = [(f"edge-{i:05d}", settings, revision, now, now, now - (i % 120) * 1000) for i in \
+                range(int(sys.argv[2]))]
                 db.executemany(
-                    "INSERT INTO satellites (name, status, labels, settings, revision, created_at, registered_at, last_seen, approved, token_approved) "
+                    "INSERT INTO satellites (name, status, labels, settings, revision, created_at, registered_at, \
+                    last_seen, approved, token_approved) "
                     "VALUES (?, 'registered', '{}', ?, ?, ?, ?, ?, 1, 1)", rows)
-                db.executemany("INSERT INTO satellite_groups (satellite, group_name) VALUES (?, 'edge')", [(r[0],) for r in rows])
+                db.executemany("INSERT INTO satellite_groups (satellite, group_name) VALUES (?, 'edge')", [(r[0],) for \
+                r in rows])
                 db.commit()
                 """
             try await runChecked(python, ["-c", seed, database, String(Self.satellites)])

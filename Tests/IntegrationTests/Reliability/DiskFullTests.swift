@@ -31,12 +31,18 @@ extension Reliability {
             let probe = try await run(unshare, (asRoot ? [] : ["--user", "--map-root-user"]) + ["--mount", "true"])
             guard probe.status == 0 else {
                 print(
-                    "DiskFullTests: NOT RUN — this kernel refuses a mount namespace (unshare: \(probe.error.trimmingCharacters(in: .whitespacesAndNewlines)))"
+                    """
+                    DiskFullTests: NOT RUN — this kernel refuses a mount namespace (unshare: \
+                    \(probe.error.trimmingCharacters(in: .whitespacesAndNewlines)))
+                    """
                 )
                 return nil
             }
             let script =
-                "mount -t tmpfs -o size=\(megabytes)m tmpfs '\(mountPoint)' && exec '\(satellite)' serve --data-dir '\(mountPoint)/data' --listen 127.0.0.1:0 --log-level error"
+                """
+                mount -t tmpfs -o size=\(megabytes)m tmpfs '\(mountPoint)' && exec '\(satellite)' serve --data-dir \
+                '\(mountPoint)/data' --listen 127.0.0.1:0 --log-level error
+                """
             let child = try ChildProcess(
                 unshare,
                 (asRoot ? [] : ["--user", "--map-root-user"]) + [

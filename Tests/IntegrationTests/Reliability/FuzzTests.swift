@@ -111,7 +111,10 @@ extension Reliability {
             let python = try requireTool("python3", package: "python3")
             guard try await run(python, ["-c", "import schemathesis"]).status == 0 else {
                 throw TestSupportError(
-                    "python's schemathesis is not installed: run scripts/test.sh, which installs it (pip install schemathesis)"
+                    """
+                    python's schemathesis is not installed: run scripts/test.sh, which installs it (pip install \
+                    schemathesis)
+                    """
                 )
             }
             let work = try TemporaryDirectory("ground-control-fuzz")
@@ -131,9 +134,8 @@ extension Reliability {
                     "--max-examples", "30", "--seed", Self.seed, "--no-color",
                 ], environment: ["SCHEMATHESIS_HOOKS": ""], timeout: .seconds(600))
             #expect(result.status == 0, "\(result.output.suffix(6000))\(result.error.suffix(2000))")
-            print(
-                "FuzzTests (Ground Control, seed \(Self.seed)): \(result.output.split(separator: "\n").last { $0.contains("passed") || $0.contains("failed") } ?? "")"
-            )
+            let summary = result.output.split(separator: "\n").last { $0.contains("passed") || $0.contains("failed") }
+            print("FuzzTests (Ground Control, seed \(Self.seed)): \(summary ?? "")")
             #expect(server.child.isRunning)
         }
 

@@ -10,7 +10,10 @@ func pushImage(layer: Data, config: Data, to baseURL: String, repository: String
         guard reply.status == 201 else { throw TestSupportError("blob push answered \(reply.status)") }
     }
     let manifest = """
-        {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)","digest":"\(DigestHasher.digest(of: config))","size":\(config.count)},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(DigestHasher.digest(of: layer))","size":\(layer.count)}]}
+        {"schemaVersion":2,"mediaType":"\(MediaType.ociManifest)","config":{"mediaType":"\(MediaType.ociConfig)",\
+        "digest":"\(DigestHasher.digest(of: config))","size":\(config.count)},\
+        "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"\(DigestHasher.digest(of: layer))",\
+        "size":\(layer.count)}]}
         """
     let reply = try await httpSend(
         "PUT", "\(baseURL)/v2/\(repository)/manifests/\(tag)", headers: ["Content-Type": MediaType.ociManifest],

@@ -96,7 +96,8 @@ package enum FleetSchema {
                 // deleted satellite are deleted with it.
                 """
                 CREATE TABLE satellite_bundles (
-                    satellite TEXT NOT NULL, generation \(integer) NOT NULL, created_at \(integer) NOT NULL, digests TEXT NOT NULL,
+                    satellite TEXT NOT NULL, generation \(integer) NOT NULL, created_at \(integer) NOT NULL, digests
+                        TEXT NOT NULL,
                     PRIMARY KEY (satellite, generation))
                 """
             ],
@@ -150,7 +151,8 @@ package enum FleetSchema {
                 // What the health watcher last saw of each satellite, so a change is told once.
                 """
                 CREATE TABLE satellite_health (
-                    name TEXT PRIMARY KEY, state TEXT NOT NULL, drifting INTEGER NOT NULL DEFAULT 0, failed_sync_at \(integer))
+                    name TEXT PRIMARY KEY, state TEXT NOT NULL, drifting INTEGER NOT NULL DEFAULT 0, failed_sync_at
+                        \(integer))
                 """,
             ],
             [
@@ -178,7 +180,8 @@ package enum FleetSchema {
                 // the groups say so, until the project exists.
                 """
                 CREATE TABLE harbor_missing_projects (
-                    registry TEXT NOT NULL, project TEXT NOT NULL, seen_at \(integer) NOT NULL, PRIMARY KEY (registry, project))
+                    registry TEXT NOT NULL, project TEXT NOT NULL, seen_at \(integer) NOT NULL, PRIMARY KEY (registry,
+                        project))
                 """,
             ],
         ]
@@ -211,7 +214,10 @@ package enum FleetSchema {
                 .integer("version") ?? 0
             guard applied <= migrations.count else {
                 throw FleetStoreError.corrupt(
-                    "the database is at schema version \(applied); this ground-control knows \(migrations.count): upgrade it"
+                    """
+                    the database is at schema version \(applied); this ground-control knows \(migrations.count): \
+                    upgrade it
+                    """
                 )
             }
             for (offset, statements) in migrations.enumerated() where offset + 1 > applied {

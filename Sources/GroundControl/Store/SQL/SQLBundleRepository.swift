@@ -12,12 +12,14 @@ struct SQLBundleRepository: BundleRepository {
         try await session.query(
             """
             INSERT INTO satellite_bundles (satellite, generation, created_at, digests) VALUES (?, ?, ?, ?)
-            ON CONFLICT (satellite, generation) DO UPDATE SET created_at = excluded.created_at, digests = excluded.digests
+            ON CONFLICT (satellite, generation) DO UPDATE SET created_at = excluded.created_at, digests =
+                excluded.digests
             """, .text(satellite), .integer(generation), .integer(at), .text(try StoredJSON.encode(digests)))
         try await session.query(
             """
             DELETE FROM satellite_bundles WHERE satellite = ? AND generation NOT IN
-                (SELECT generation FROM satellite_bundles WHERE satellite = ? ORDER BY generation DESC LIMIT \(max(keep, 1)))
+                (SELECT generation FROM satellite_bundles WHERE satellite = ? ORDER BY generation DESC LIMIT
+                    \(max(keep, 1)))
             """, .text(satellite), .text(satellite))
     }
 

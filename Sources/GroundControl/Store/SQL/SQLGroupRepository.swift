@@ -20,7 +20,8 @@ struct SQLGroupRepository: GroupRepository {
             """
             INSERT INTO image_groups (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (name) DO UPDATE SET registry = excluded.registry, artifacts = excluded.artifacts,
-                proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at, scan_gate = excluded.scan_gate,
+                proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at, scan_gate =
+                    excluded.scan_gate,
                 verification = excluded.verification
             """,
             .text(group.name), .text(group.registry), .text(try StoredJSON.encode(group.artifacts)),
@@ -47,7 +48,10 @@ struct SQLGroupRepository: GroupRepository {
 
     func proxyVerifications(registry: String, excluding excluded: String) async throws -> [DesiredState.Verification] {
         try await session.query(
-            "SELECT verification FROM image_groups WHERE registry = ? AND name <> ? AND proxy IS NOT NULL AND verification IS NOT NULL",
+            """
+            SELECT verification FROM image_groups WHERE registry = ? AND name <> ? AND proxy IS NOT NULL AND
+                verification IS NOT NULL
+            """,
             .text(registry), .text(excluded)
         ).map { try StoredJSON.decode(DesiredState.Verification.self, try $0.text("verification")) }
     }

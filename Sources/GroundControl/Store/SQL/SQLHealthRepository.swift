@@ -15,14 +15,18 @@ struct SQLHealthRepository: HealthRepository {
         try await session.query(
             """
             INSERT INTO satellite_health (name, state, drifting, failed_sync_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (name) DO UPDATE SET state = excluded.state, drifting = excluded.drifting, failed_sync_at = excluded.failed_sync_at
+            ON CONFLICT (name) DO UPDATE SET state = excluded.state, drifting = excluded.drifting, failed_sync_at =
+                excluded.failed_sync_at
             """, .text(name), .text(health.state), .bool(health.drifting),
             health.failedSyncAt.map(SQLValue.integer) ?? .null)
     }
 
     func insertIfAbsent(_ name: String, _ health: HealthRecord) async throws -> Bool {
         try await !session.query(
-            "INSERT INTO satellite_health (name, state, drifting, failed_sync_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING name",
+            """
+            INSERT INTO satellite_health (name, state, drifting, failed_sync_at) VALUES (?, ?, ?, ?) ON CONFLICT
+                (name) DO NOTHING RETURNING name
+            """,
             .text(name), .text(health.state), .bool(health.drifting), health.failedSyncAt.map(SQLValue.integer) ?? .null
         ).isEmpty
     }
@@ -43,7 +47,10 @@ struct SQLHealthRepository: HealthRepository {
 
     func claimFailedSync(of name: String, at: Int64) async throws -> Bool {
         try await !session.query(
-            "UPDATE satellite_health SET failed_sync_at = ? WHERE name = ? AND (failed_sync_at IS NULL OR failed_sync_at < ?) RETURNING name",
+            """
+            UPDATE satellite_health SET failed_sync_at = ? WHERE name = ? AND (failed_sync_at IS NULL OR
+                failed_sync_at < ?) RETURNING name
+            """,
             .integer(at), .text(name), .integer(at)
         ).isEmpty
     }

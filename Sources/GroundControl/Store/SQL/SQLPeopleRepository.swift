@@ -63,7 +63,10 @@ struct SQLPeopleRepository: PeopleRepository {
 
     func addToken(_ token: UserTokenRecord) async throws {
         try await session.query(
-            "INSERT INTO user_tokens (token_hash, user_name, description, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            """
+            INSERT INTO user_tokens (token_hash, user_name, description, created_at, expires_at) VALUES (?, ?, ?,
+                ?, ?)
+            """,
             .text(token.hash), .text(token.user), .optional(token.description), .integer(token.createdAt),
             .integer(token.expiresAt))
     }

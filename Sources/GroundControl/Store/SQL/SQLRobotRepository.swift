@@ -1,6 +1,9 @@
 struct SQLRobotRepository: RobotRepository {
     static let columns =
-        "registry, satellite, slot, robot_id, robot_name, epoch, projects, expires_at, issued_revision, refresh_requested, harbor_name"
+        """
+        registry, satellite, slot, robot_id, robot_name, epoch, projects, expires_at, issued_revision, \
+        refresh_requested, harbor_name
+        """
 
     let session: any FleetSession
 
@@ -17,7 +20,10 @@ struct SQLRobotRepository: RobotRepository {
 
     func issued(to satellite: String?) async throws -> [RobotRow] {
         try await session.query(
-            "SELECT \(Self.columns) FROM harbor_robots WHERE issued_revision IS NOT NULL\(satellite == nil ? "" : " AND satellite = ?")",
+            """
+            SELECT \(Self.columns) FROM harbor_robots WHERE issued_revision IS NOT
+                NULL\(satellite == nil ? "" : " AND satellite = ?")
+            """,
             satellite.map { [.text($0)] } ?? []
         ).map(RobotRow.init)
     }
@@ -32,9 +38,11 @@ struct SQLRobotRepository: RobotRepository {
         try await session.query(
             """
             INSERT INTO harbor_robots (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (registry, satellite, slot) DO UPDATE SET robot_id = excluded.robot_id, robot_name = excluded.robot_name,
+            ON CONFLICT (registry, satellite, slot) DO UPDATE SET robot_id = excluded.robot_id, robot_name =
+                excluded.robot_name,
                 epoch = excluded.epoch, projects = excluded.projects, expires_at = excluded.expires_at,
-                issued_revision = excluded.issued_revision, refresh_requested = excluded.refresh_requested, harbor_name = excluded.harbor_name
+                issued_revision = excluded.issued_revision, refresh_requested = excluded.refresh_requested,
+                    harbor_name = excluded.harbor_name
             """,
             .text(row.registry), .text(row.satellite), .text(row.slot), row.robotID.map(SQLValue.integer) ?? .null,
             .text(row.robotName),
@@ -72,7 +80,10 @@ struct SQLRobotRepository: RobotRepository {
     func rememberMissing(_ projects: [String], in registry: String, at: Int64) async throws {
         for project in projects {
             try await session.query(
-                "INSERT INTO harbor_missing_projects (registry, project, seen_at) VALUES (?, ?, ?) ON CONFLICT (registry, project) DO NOTHING",
+                """
+                INSERT INTO harbor_missing_projects (registry, project, seen_at) VALUES (?, ?, ?) ON CONFLICT
+                    (registry, project) DO NOTHING
+                """,
                 .text(registry), .text(project), .integer(at))
         }
     }

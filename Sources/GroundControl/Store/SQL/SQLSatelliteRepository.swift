@@ -50,7 +50,8 @@ struct SQLSatelliteRepository: SatelliteRepository {
         try await session.query(
             """
             INSERT INTO satellites
-                (name, status, labels, settings, revision, created_at, token_hash, token_expires_at, site, approved, token_approved)
+                (name, status, labels, settings, revision, created_at, token_hash, token_expires_at, site, approved,
+                    token_approved)
             VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, 0, ?)
             """,
             .text(satellite.name), .text(try StoredJSON.encode(satellite.labels)),
@@ -72,7 +73,10 @@ struct SQLSatelliteRepository: SatelliteRepository {
             ).first
         else { return nil }
         try await session.query(
-            "INSERT INTO deleted_satellites (name, revision) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET revision = excluded.revision",
+            """
+            INSERT INTO deleted_satellites (name, revision) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET
+                revision = excluded.revision
+            """,
             .text(name), .integer(revision))
         return try SatelliteRecord(deleted)
     }
@@ -96,7 +100,10 @@ struct SQLSatelliteRepository: SatelliteRepository {
 
     func revisions(after revision: Int64) async throws -> [(name: String, revision: Int64)] {
         try await session.query(
-            "SELECT name, revision FROM satellites WHERE revision > ? UNION ALL SELECT name, revision FROM deleted_satellites WHERE revision > ?",
+            """
+            SELECT name, revision FROM satellites WHERE revision > ? UNION ALL SELECT name, revision FROM
+                deleted_satellites WHERE revision > ?
+            """,
             .integer(revision), .integer(revision)
         ).map { (try $0.text("name"), try $0.integer("revision")) }
     }
@@ -123,7 +130,10 @@ struct SQLSatelliteRepository: SatelliteRepository {
 
     func requestRotation(of name: String) async throws -> SatelliteRecord? {
         try await session.query(
-            "UPDATE satellites SET rotate_requested = 1 WHERE name = ? AND status = 'registered' RETURNING \(Self.columns)",
+            """
+            UPDATE satellites SET rotate_requested = 1 WHERE name = ? AND status = 'registered' RETURNING
+                \(Self.columns)
+            """,
             .text(name)
         ).first.map(SatelliteRecord.init)
     }
@@ -137,14 +147,20 @@ struct SQLSatelliteRepository: SatelliteRepository {
 
     func setAdvertisedURL(_ url: String?, of name: String) async throws -> SatelliteRecord? {
         try await session.query(
-            "UPDATE satellites SET advertised_url = ? WHERE name = ? AND status = 'registered' RETURNING \(Self.columns)",
+            """
+            UPDATE satellites SET advertised_url = ? WHERE name = ? AND status = 'registered' RETURNING
+                \(Self.columns)
+            """,
             .optional(url), .text(name)
         ).first.map(SatelliteRecord.init)
     }
 
     func recordHeartbeat(of name: String, at: Int64, report: StatusReport) async throws {
         try await session.query(
-            "UPDATE satellites SET last_seen = ?, applied_generation = ?, report = ? WHERE name = ? AND status = 'registered'",
+            """
+            UPDATE satellites SET last_seen = ?, applied_generation = ?, report = ? WHERE name = ? AND status =
+                'registered'
+            """,
             .integer(at), .integer(report.generation), .text(try StoredJSON.encode(report)), .text(name))
     }
 
@@ -185,13 +201,19 @@ struct SQLSatelliteRepository: SatelliteRepository {
 
     func retirePreviousCredential(of name: String, nextHash: String) async throws {
         try await session.query(
-            "UPDATE satellites SET credential_hash = next_credential_hash, next_credential_hash = NULL WHERE name = ? AND next_credential_hash = ?",
+            """
+            UPDATE satellites SET credential_hash = next_credential_hash, next_credential_hash = NULL WHERE name =
+                ? AND next_credential_hash = ?
+            """,
             .text(name), .text(nextHash))
     }
 
     func issueNextCredential(_ hash: String, to name: String) async throws -> Bool {
         try await !session.query(
-            "UPDATE satellites SET next_credential_hash = ?, rotate_requested = 0 WHERE name = ? AND rotate_requested = 1 RETURNING name",
+            """
+            UPDATE satellites SET next_credential_hash = ?, rotate_requested = 0 WHERE name = ? AND
+                rotate_requested = 1 RETURNING name
+            """,
             .text(hash), .text(name)
         ).isEmpty
     }
@@ -210,7 +232,10 @@ struct SQLSatelliteRepository: SatelliteRepository {
         for chunk in Self.chunks(of: names) {
             try collect(
                 try await session.query(
-                    "SELECT satellite, group_name FROM satellite_groups WHERE satellite IN (\(Self.placeholders(chunk.count))) ORDER BY satellite, group_name",
+                    """
+                    SELECT satellite, group_name FROM satellite_groups WHERE satellite IN
+                        (\(Self.placeholders(chunk.count))) ORDER BY satellite, group_name
+                    """,
                     chunk.map(SQLValue.text)))
         }
         return groups
@@ -218,7 +243,10 @@ struct SQLSatelliteRepository: SatelliteRepository {
 
     func addGroup(_ group: String, to name: String) async throws -> Bool {
         try await !session.query(
-            "INSERT INTO satellite_groups (satellite, group_name) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING group_name",
+            """
+            INSERT INTO satellite_groups (satellite, group_name) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING
+                group_name
+            """,
             .text(name), .text(group)
         ).isEmpty
     }
@@ -234,7 +262,10 @@ struct SQLSatelliteRepository: SatelliteRepository {
         var members = Set<String>()
         for chunk in Self.chunks(of: groups) {
             for row in try await session.query(
-                "SELECT DISTINCT satellite FROM satellite_groups WHERE group_name IN (\(Self.placeholders(chunk.count)))",
+                """
+                SELECT DISTINCT satellite FROM satellite_groups WHERE group_name IN
+                    (\(Self.placeholders(chunk.count)))
+                """,
                 chunk.map(SQLValue.text))
             {
                 members.insert(try row.text("satellite"))

@@ -15,7 +15,8 @@ struct SQLSiteRepository: SiteRepository {
         try await session.query(
             """
             SELECT advertised_url FROM satellites
-            WHERE site = ? AND name <> ? AND status = 'registered' AND approved = 1 AND advertised_url IS NOT NULL ORDER BY advertised_url
+            WHERE site = ? AND name <> ? AND status = 'registered' AND approved = 1 AND advertised_url IS NOT NULL
+                ORDER BY advertised_url
             """, .text(site), .text(excluded)
         ).map { try $0.text("advertised_url") }
     }

@@ -7,7 +7,8 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
     func all() async throws -> [SubscriptionView] {
         try await session.query(
             """
-            SELECT s.name AS name, s.url AS url, s.types AS types, s.created_at AS created_at, s.delivered_through AS delivered_through,
+            SELECT s.name AS name, s.url AS url, s.types AS types, s.created_at AS created_at, s.delivered_through AS
+                delivered_through,
                    s.failures AS failures, s.retry_at AS retry_at, s.last_error AS last_error,
                    (SELECT COUNT(*) FROM events e WHERE e.id > s.delivered_through) AS pending
             FROM event_subscriptions s ORDER BY s.name
@@ -32,7 +33,10 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
         let last =
             try await session.query("SELECT COALESCE(MAX(id), 0) AS last FROM events").first?.integer("last") ?? 0
         try await session.query(
-            "INSERT INTO event_subscriptions (name, url, secret, types, created_at, delivered_through) VALUES (?, ?, ?, ?, ?, ?)",
+            """
+            INSERT INTO event_subscriptions (name, url, secret, types, created_at, delivered_through) VALUES (?,
+                ?, ?, ?, ?, ?)
+            """,
             .text(subscription.name), .text(subscription.url), .text(subscription.secret),
             .text(try StoredJSON.encode(subscription.types)),
             .integer(subscription.createdAt), .integer(last))
@@ -84,13 +88,19 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
 
     func advance(_ name: String, to id: Int64, owner: String) async throws {
         try await session.query(
-            "UPDATE event_subscriptions SET delivered_through = ? WHERE name = ? AND lease_owner = ? AND delivered_through < ?",
+            """
+            UPDATE event_subscriptions SET delivered_through = ? WHERE name = ? AND lease_owner = ? AND
+                delivered_through < ?
+            """,
             .integer(id), .text(name), .text(owner), .integer(id))
     }
 
     func logAttempt(_ attempt: DeliveryAttemptRecord) async throws {
         try await session.query(
-            "INSERT INTO event_deliveries (subscription, event_id, event_type, at, attempt, status, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            """
+            INSERT INTO event_deliveries (subscription, event_id, event_type, at, attempt, status, error) VALUES
+                (?, ?, ?, ?, ?, ?, ?)
+            """,
             .text(attempt.subscription), .integer(attempt.eventID), .text(attempt.eventType), .integer(attempt.at),
             .integer(Int64(attempt.attempt)), attempt.status.map { .integer(Int64($0)) } ?? .null,
             .optional(attempt.error))
@@ -107,7 +117,8 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
     func recordSuccess(of name: String, owner: String, through id: Int64, leaseUntil: Int64) async throws {
         try await session.query(
             """
-            UPDATE event_subscriptions SET delivered_through = ?, failures = 0, retry_at = 0, last_error = NULL, lease_until = ?
+            UPDATE event_subscriptions SET delivered_through = ?, failures = 0, retry_at = 0, last_error = NULL,
+                lease_until = ?
             WHERE name = ? AND lease_owner = ? AND delivered_through < ?
             """, .integer(id), .integer(leaseUntil), .text(name), .text(owner), .integer(id))
     }
@@ -125,7 +136,10 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
 
     func deliveries(of name: String, limit: Int) async throws -> [DeliveryAttempt] {
         try await session.query(
-            "SELECT event_id, event_type, at, attempt, status, error FROM event_deliveries WHERE subscription = ? ORDER BY id DESC LIMIT ?",
+            """
+            SELECT event_id, event_type, at, attempt, status, error FROM event_deliveries WHERE subscription = ?
+                ORDER BY id DESC LIMIT ?
+            """,
             .text(name), .integer(Int64(limit))
         ).map { row in
             DeliveryAttempt(
@@ -140,7 +154,8 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
         try await session.query(
             """
             DELETE FROM events WHERE at < ?
-              AND id <= (SELECT COALESCE(MIN(delivered_through), (SELECT COALESCE(MAX(id), 0) FROM events)) FROM event_subscriptions)
+              AND id <= (SELECT COALESCE(MIN(delivered_through), (SELECT COALESCE(MAX(id), 0) FROM events)) FROM
+                  event_subscriptions)
             """, .integer(before))
         try await session.query("DELETE FROM event_deliveries WHERE at < ?", .integer(before))
     }

@@ -85,7 +85,10 @@ public final class BundleReader {
             case .other(let flag):
                 throw ReplicationError(
                     .invalidContent,
-                    "entry '\(header.name)' is not a regular file (tar type '\(Character(Unicode.Scalar(flag)))'); a bundle holds none"
+                    """
+                    entry '\(header.name)' is not a regular file (tar type '\(Character(Unicode.Scalar(flag)))'); \
+                    a bundle holds none
+                    """
                 )
             }
         }

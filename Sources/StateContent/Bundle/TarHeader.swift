@@ -43,7 +43,10 @@ package struct TarHeader: Equatable {
         guard (0...largestSize).contains(size) else {
             throw ReplicationError(
                 .invalidContent,
-                "entry '\(name.prefix(120))' claims \(size) bytes, more than any bundle holds: the archive is damaged or forged"
+                """
+                entry '\(name.prefix(120))' claims \(size) bytes, more than any bundle holds: the archive is \
+                damaged or forged
+                """
             )
         }
         return size

@@ -6,12 +6,12 @@ import RegistryClient
 import SatelliteProtocol
 
 /// An artifact's signature policy and what was found upstream to judge it by.
-struct SignatureGate: Sendable {
+package struct SignatureGate: Sendable {
     let checker: SignatureChecker
     let required: Bool
     /// `sha256-<hex>.sig` and the digest it points at, when the upstream has one: stored and
     /// tagged with the image, so devices can verify again.
-    var signatureTag: (tag: Tag, digest: Digest)?
+    package var signatureTag: (tag: Tag, digest: Digest)?
     /// The manifests that may sign the artifact: the `.sig` manifest and sigstore-bundle referrers.
     var signatureManifests: [RemoteManifest] = []
     /// The artifact's own manifest bytes, which a bundle's message signature signs.
@@ -72,7 +72,7 @@ extension Replicator {
     }
 
     /// Why the policy refuses `subject`, judged by the signatures now in the store; nil: admitted.
-    func refusal(of subject: Digest, by gate: SignatureGate) async -> String? {
+    package func refusal(of subject: Digest, by gate: SignatureGate) async -> String? {
         let evidence = await SignatureGate.evidence(in: gate.signatureManifests) { layer in
             try? await self.store.smallBlob(layer.digest, limit: SignatureGate.layerLimit)
         }

@@ -1,6 +1,6 @@
 /// Runs `operation` for every index in `0..<count`, at most `limit` at a time, and hands each
 /// result to `completed` on the calling task as it finishes.
-func forEachConcurrently<T: Sendable>(
+package func forEachConcurrently<T: Sendable>(
     count: Int, limit: Int, _ operation: @escaping @Sendable (Int) async -> T, completed: (Int, T) -> Void
 ) async {
     await withTaskGroup(of: (Int, T).self) { group in

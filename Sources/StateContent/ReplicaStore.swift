@@ -1,6 +1,5 @@
 import OCI
 import RegistryClient
-import RegistryStore
 
 /// Where a sync's content goes: the satellite's store, or an in-memory one in tests.
 ///

@@ -1,23 +1,22 @@
 import Logging
 import OCI
 import RegistryClient
-import RegistryStore
 import SatelliteProtocol
 
 /// One artifact's part of a sync: what to fetch and commit, or why it cannot be.
-struct ArtifactPlan: Sendable {
-    let artifact: DesiredState.Artifact
+package struct ArtifactPlan: Sendable {
+    package let artifact: DesiredState.Artifact
     /// Where the satellite keeps it: `<upstream>/<repository>`, so upstreams never mix.
-    let local: RepositoryName?
-    var source: (any ContentSource)?
-    var digest: Digest?
+    package let local: RepositoryName?
+    package var source: (any ContentSource)?
+    package var digest: Digest?
     /// Manifests to store, children before parents; each once.
-    var manifests: [(manifest: RemoteManifest, requireChildren: Bool)] = []
+    package var manifests: [(manifest: RemoteManifest, requireChildren: Bool)] = []
     /// Blobs the store lacks, each once.
-    var blobs: [Descriptor] = []
+    package var blobs: [Descriptor] = []
     /// The signature policy's part, when one applies and the digest is not admitted yet.
-    var gate: SignatureGate?
-    var error: ReplicationError?
+    package var gate: SignatureGate?
+    package var error: ReplicationError?
 
     init(_ artifact: DesiredState.Artifact) {
         self.artifact = artifact
@@ -27,7 +26,7 @@ struct ArtifactPlan: Sendable {
 
 extension Replicator {
     /// Resolves and plans every artifact, several at a time.
-    func planAll(_ state: DesiredState, fetches: ManifestFetches) async -> [ArtifactPlan] {
+    package func planAll(_ state: DesiredState, fetches: ManifestFetches) async -> [ArtifactPlan] {
         var sources: [String: Result<any ContentSource, ReplicationError>] = [:]
         for upstream in state.upstreams {
             do {
@@ -182,7 +181,7 @@ extension Replicator {
 
 /// The manifests and referrer lists of one sync, each fetched once however many artifacts ask
 /// for it at the same time.
-actor ManifestFetches {
+package actor ManifestFetches {
     private struct Key: Hashable {
         let upstream: String
         let repository: RepositoryName
@@ -191,7 +190,9 @@ actor ManifestFetches {
 
     private var manifests: [Key: Task<RemoteManifest, any Error>] = [:]
     private var referrerLists: [Key: Task<[Descriptor], any Error>] = [:]
-    private(set) var counts: (count: Int, bytes: Int64) = (0, 0)
+    package private(set) var counts: (count: Int, bytes: Int64) = (0, 0)
+
+    package init() {}
 
     func manifest(
         _ repository: RepositoryName, _ digest: Digest, upstream: String, from source: any ContentSource

@@ -1,6 +1,5 @@
 import OCI
 import RegistryClient
-import RegistryStore
 import SatelliteProtocol
 
 /// A failure of one artifact's sync, with the reason the report and the heartbeat carry.
@@ -20,8 +19,8 @@ public struct ReplicationError: Error, Sendable, Equatable, CustomStringConverti
             self = error
         case let error as ClientError:
             self.init(Self.reason(of: error.code), error.message)
-        case let error as StoreError:
-            self.init(Self.reason(of: error.code), error.message)
+        case let error as any ReplicationFailure:
+            self = error.replicationError
         case let error as SinkError:
             self.init(error.underlying)
         case let error as OCIError:
@@ -45,14 +44,10 @@ public struct ReplicationError: Error, Sendable, Equatable, CustomStringConverti
         case .tooLarge: .tooLarge
         }
     }
+}
 
-    private static func reason(of code: StoreError.Code) -> FailureReason {
-        switch code {
-        case .digestMismatch: .digestMismatch
-        case .sizeMismatch, .tooLarge: .tooLarge
-        case .diskFull: .diskFull
-        case .invalid, .manifestBlobUnknown: .invalidContent
-        default: .storeError
-        }
-    }
+/// An error of a layer below a sync (the satellite's store) that knows which failure it is. The
+/// layer that owns the error declares the conformance, so planning needs no store of its own.
+public protocol ReplicationFailure: Error {
+    var replicationError: ReplicationError { get }
 }

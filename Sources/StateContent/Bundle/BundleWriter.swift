@@ -1,7 +1,6 @@
 import NIOCore
 import OCI
 import RegistryClient
-import RegistryStore
 import SatelliteProtocol
 
 /// Where a bundle's bytes go, in order: an HTTP response, a file.
