@@ -18,13 +18,26 @@ public struct StoreInspection: Sendable, Equatable {
             + incompleteTags.map { "incomplete tag: \($0)" }
     }
 
-    /// Reads the store under `directory` without changing it (it must not be open elsewhere for
-    /// writing), hashing every blob file.
-    public static func inspect(directory: String) throws -> StoreInspection {
-        let layout = StoreLayout(root: directory)
+    /// Opens the database read-only; after a process was killed mid-write its write-ahead log
+    /// must be recovered first, which a read-only connection may not do (SQLITE_READONLY), so
+    /// then it opens read-write as the next start would. Recovery changes no content.
+    private static func openForInspection(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.readonly = true
-        let database = try DatabaseQueue(path: layout.databasePath, configuration: configuration)
+        do {
+            let database = try DatabaseQueue(path: path, configuration: configuration)
+            _ = try database.read { db in try db.tableExists("blobs") }
+            return database
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            return try DatabaseQueue(path: path)
+        }
+    }
+
+    /// Reads the store under `directory` without changing its content (it must not be open
+    /// elsewhere for writing), hashing every blob file.
+    public static func inspect(directory: String) throws -> StoreInspection {
+        let layout = StoreLayout(root: directory)
+        let database = try openForInspection(layout.databasePath)
         defer { try? database.close() }
         var inspection = StoreInspection()
         var held = Set<String>()

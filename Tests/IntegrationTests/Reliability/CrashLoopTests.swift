@@ -34,6 +34,13 @@ extension Reliability {
                 for round in 0..<8 {
                     try Data(states[round % 2].utf8).write(to: URL(fileURLWithPath: directory.appending("state.yaml")))
                     let agent = try await SatelliteAgent(state: nil, directory: directory, arguments: arguments)
+                    if round >= 4 && collecting == 0 {
+                        // Random kills all came before a collection: this one waits for one, so a
+                        // kill during or just after collecting is always among them.
+                        _ = try await pollFor("a garbage collection", timeout: .seconds(60)) {
+                            agent.child.errorOutput.contains("garbage collected") ? true : nil
+                        }
+                    }
                     try await Task.sleep(for: .milliseconds(Int.random(in: 100..<2500, using: &generator)))
                     agent.child.signal(SIGKILL)
                     _ = try await agent.child.waitForExit()
