@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
@@ -82,7 +84,8 @@ let package = Package(
             dependencies: [
                 "HTTPServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -316,6 +319,8 @@ let package = Package(
             name: "OCITests", dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: testSettings),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"], swiftSettings: testSettings),
+        .testTarget(
+            name: "ProgramSupportTests", dependencies: ["ProgramSupport", "TestSupport"], swiftSettings: testSettings),
         .testTarget(
             name: "DurableFilesTests", dependencies: ["DurableFiles", "TestSupport"], swiftSettings: testSettings),
         .testTarget(

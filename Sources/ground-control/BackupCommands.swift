@@ -12,9 +12,8 @@ struct DatabaseOptions: ParsableArguments {
     var config: String?
 
     /// The SQLite file named, or an error that says what to use for PostgreSQL.
-    func sqlitePath(for verb: String) throws -> String {
-        let settings = try Settings(configPath: config, environmentPrefix: "GROUND_CONTROL_")
-        let url = settings.string("database", flag: database, default: "sqlite:ground-control.sqlite")
+    func sqlitePath(for verb: String) async throws -> String {
+        let url = try await SettingSources.groundControl(FlagValues(["database": database]), config: config).database
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             throw SettingsError(
                 """
@@ -32,7 +31,7 @@ struct DatabaseOptions: ParsableArguments {
 }
 
 /// `ground-control backup`: a consistent copy of a live SQLite database.
-struct BackupCommand: ParsableCommand {
+struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Copy the fleet database to a new file while Ground Control keeps serving.")
@@ -42,14 +41,14 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "The file to write; it must not exist. It holds secrets: it is created owner-only.")
     var to: String
 
-    func run() throws {
-        let summary = try SQLiteFleetBackup.backup(from: database.sqlitePath(for: "backup"), to: to)
+    func run() async throws {
+        let summary = try SQLiteFleetBackup.backup(from: await database.sqlitePath(for: "backup"), to: to)
         print("ground-control: backed up to \(to): \(summary)")
     }
 }
 
 /// `ground-control restore`: puts a backup in place as the fleet database.
-struct RestoreCommand: ParsableCommand {
+struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Put a backup in place as the fleet database (Ground Control stopped).")
@@ -62,8 +61,8 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Overwrite an existing database.")
     var replace = false
 
-    func run() throws {
-        let path = try database.sqlitePath(for: "restore")
+    func run() async throws {
+        let path = try await database.sqlitePath(for: "restore")
         let summary = try SQLiteFleetBackup.restore(from: from, to: path, replacing: replace)
         print("ground-control: restored \(path) from \(from): \(summary)")
     }

@@ -108,37 +108,12 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var connections: ConnectionOptions
 
     func run() async throws {
-        let settings = try Settings(configPath: config, environmentPrefix: "GROUND_CONTROL_")
+        let settings = try ServeSettings(try await .groundControl(flags, config: config))
         var logger = Logger(label: "ground-control")
-        logger.logLevel = try settings.logLevel(flag: logLevel)
-        let address = try ListenAddress(settings.string("listen", flag: listen, default: "127.0.0.1:8080"))
-        let databaseURL = settings.string("database", flag: database, default: "sqlite:ground-control.sqlite")
-        let store = try Self.store(databaseURL, logger: logger)
-
-        var configuration = GroundControlServer.Configuration(
-            host: address.host, port: address.port,
-            tlsCertificatePath: settings.string("tls-cert", flag: tlsCertificate),
-            tlsKeyPath: settings.string("tls-key", flag: tlsKey),
-            // Empty counts as unset, as an example env file leaves it.
-            adminToken: ProcessInfo.processInfo.environment["GROUND_CONTROL_ADMIN_TOKEN"].flatMap {
-                $0.isEmpty ? nil : $0
-            })
-        configuration.resolveInterval = .seconds(
-            max(1, try settings.seconds("resolve-interval", flag: resolveInterval, default: 60)))
-        configuration.robotInterval = .seconds(
-            max(1, try settings.seconds("robot-interval", flag: robotInterval, default: 30)))
-        configuration.healthInterval = .seconds(
-            max(1, try settings.seconds("health-interval", flag: healthInterval, default: 5)))
-        configuration.tokenLifetime = max(
-            1, try settings.seconds("token-lifetime", flag: tokenLifetime, default: 86400))
-        configuration.oidc = try oidc(settings)
-        configuration.eventAllowedHosts =
-            eventAllowHosts.isEmpty
-            ? (settings.string("event-allow-hosts", flag: nil) ?? "").split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }.filter { !$0.isEmpty }
-            : eventAllowHosts
-        configuration.limits = try settings.serverLimits(connections, descriptorsPerConnection: 1)
+        logger.logLevel = settings.logLevel
+        let address = settings.listen
+        let store = try Self.store(settings.database, logger: logger)
+        let configuration = settings.configuration
         let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
         let application = try GroundControlServer.makeApplication(
             store: store, configuration: configuration, logger: logger,
@@ -162,44 +137,6 @@ struct ServeCommand: AsyncParsableCommand {
         lifecycle.maximumGracefulShutdownDuration = .seconds(30)
         lifecycle.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: lifecycle).run()
-    }
-
-    /// The OIDC settings, all or none: an issuer without a client, a secret or a redirect URL is
-    /// refused at start rather than at someone's first login.
-    func oidc(_ settings: Settings) throws -> OIDCConfiguration? {
-        guard let issuer = settings.string("oidc-issuer", flag: oidcIssuer) else { return nil }
-        guard let clientID = settings.string("oidc-client-id", flag: oidcClientID),
-            let secretFile = settings.string("oidc-client-secret-file", flag: oidcClientSecretFile),
-            let redirect = settings.string("oidc-redirect-url", flag: oidcRedirectURL)
-        else {
-            throw SettingsError("oidc-issuer needs oidc-client-id, oidc-client-secret-file and oidc-redirect-url")
-        }
-        guard let secret = FileManager.default.contents(atPath: secretFile) else {
-            throw SettingsError("oidc-client-secret-file: cannot read \(secretFile)")
-        }
-        let pairs =
-            oidcRoles.isEmpty
-            ? (settings.string("oidc-roles", flag: nil) ?? "").split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
-            : oidcRoles
-        let roles: [String: Role]
-        do {
-            roles = try OIDCConfiguration.roles(pairs)
-        } catch let error as GroundControlError {
-            throw SettingsError(error.message)
-        }
-        guard !roles.isEmpty else {
-            throw SettingsError("oidc-issuer needs at least one oidc-role VALUE=ROLE, or nobody could log in")
-        }
-        return OIDCConfiguration(
-            issuer: issuer, clientID: clientID,
-            clientSecret: String(decoding: secret, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
-            redirectURL: redirect,
-            roleClaim: settings.string("oidc-role-claim", flag: oidcRoleClaim, default: "groups"), roles: roles,
-            usernameClaim: settings.string(
-                "oidc-username-claim", flag: oidcUsernameClaim, default: "preferred_username"),
-            displayName: settings.string("oidc-name", flag: oidcName, default: "single sign-on"))
     }
 
     static func store(_ url: String, logger: Logger) throws -> any FleetStore {

@@ -51,8 +51,8 @@ struct UsersCommand: AsyncParsableCommand {
             }
             let name = try ResourceName(name, kind: "user name")
             let password = try Self.readPassword(passwordFile)
-            let settings = try Settings(configPath: config, environmentPrefix: "GROUND_CONTROL_")
-            let url = settings.string("database", flag: database, default: "sqlite:ground-control.sqlite")
+            let url = try await SettingSources.groundControl(FlagValues(["database": database]), config: config)
+                .database
             let store = try ServeCommand.store(url, logger: Logger(label: "ground-control"))
             // PostgreSQL's connection pool runs as long as the store's service does.
             let view = try await withThrowingTaskGroup(of: (UserView, Bool)?.self) { group in

@@ -62,10 +62,9 @@ struct RegistryOptions: ParsableArguments {
     @OptionGroup var connections: ConnectionOptions
 }
 
-/// The registry settings read from flags, environment and the settings file, with the logger
-/// they configure.
-struct RegistrySettings {
-    let settings: Settings
+/// A registry-serving process set up from its settings: the logger its level controls and the
+/// registry the runtime serves.
+struct RegistrySetup {
     let logger: Logger
     /// The level every logger of the process follows; Ground Control may change it.
     let logLevel: LogLevelControl
@@ -73,33 +72,22 @@ struct RegistrySettings {
     let scheme: String
     let host: String
 
-    init(_ options: RegistryOptions, readOnly: Bool) throws {
-        settings = try Settings(configPath: options.config, environmentPrefix: "SATELLITE_")
-        logLevel = LogLevelControl(try settings.logLevel(flag: options.logLevel))
-        logger = logLevel.logger(label: "satellite")
-
-        let address = try ListenAddress(settings.string("listen", flag: options.listen, default: "127.0.0.1:5050"))
-        let certificate = settings.string("tls-cert", flag: options.tlsCertificate)
-        scheme = certificate == nil ? "http" : "https"
-        host = address.host
+    init(_ settings: RegistrySettings, readOnly: Bool) throws {
+        logLevel = LogLevelControl(settings.logLevel)
+        let logger = logLevel.logger(label: "satellite")
+        self.logger = logger
+        scheme = settings.tlsCertificate == nil ? "http" : "https"
+        host = settings.listen.host
         var server = RegistryServer.Configuration(
-            host: address.host, port: address.port, tlsCertificatePath: certificate,
-            tlsKeyPath: settings.string("tls-key", flag: options.tlsKey), readOnly: readOnly)
-        server.limits = try settings.serverLimits(options.connections, descriptorsPerConnection: 2)
-        let directory = settings.string("data-dir", flag: options.dataDirectory, default: "satellite-data")
-        let logger = self.logger
-        try DataDirectoryMode.apply(
-            try DataDirectoryMode.parse(settings.string("data-mode", flag: options.dataMode)), to: directory,
-            warn: { logger.warning("\($0)") })
-        var registry = SatelliteRuntime.Registry(directory: DataDirectory(directory), server: server)
-        registry.store.garbageGracePeriod = try settings.seconds("gc-grace", flag: options.gcGrace, default: 3600)
-        registry.garbageCollectionInterval = .seconds(
-            max(try settings.seconds("gc-interval", flag: options.gcInterval, default: 3600), 1))
-        if let raw = settings.string("cache-max-bytes", flag: options.cacheMaxBytes) {
-            registry.cacheMaxBytes = try ByteCount.parse(raw, setting: "cache-max-bytes")
-        }
-        registry.cacheMinAge = try settings.seconds("cache-min-age", flag: options.cacheMinAge, default: 60)
-        self.registry = registry
+            host: settings.listen.host, port: settings.listen.port, tlsCertificatePath: settings.tlsCertificate,
+            tlsKeyPath: settings.tlsKey, readOnly: readOnly)
+        server.limits = settings.limits
+        try DataDirectoryMode.apply(settings.dataMode, to: settings.dataDirectory, warn: { logger.warning("\($0)") })
+        registry = SatelliteRuntime.Registry(directory: DataDirectory(settings.dataDirectory), server: server)
+        registry.store.garbageGracePeriod = settings.gcGrace.secondsValue
+        registry.garbageCollectionInterval = settings.gcInterval
+        registry.cacheMaxBytes = settings.cacheMaxBytes
+        registry.cacheMinAge = settings.cacheMinAge.secondsValue
     }
 
     /// Builds the runtime; once it listens, prints the one machine-readable line tests and

@@ -82,86 +82,30 @@ struct RunCommand: AsyncParsableCommand {
     var runtimeRoot: String?
 
     func run() async throws {
-        let registry = try RegistrySettings(self.registry, readOnly: true)
-        let settings = registry.settings
-        let groundControlURL = settings.string("ground-control", flag: groundControl)
-        var agent: SatelliteRuntime.Agent
-        switch (settings.string("state-file", flag: self.stateFile), groundControlURL) {
-        case (let file?, nil):
-            var options = StateFileSource.Options(path: file)
-            if let keyFile = settings.string("state-public-key", flag: statePublicKey) {
-                options.publicKey = try StatePublicKey.read(keyFile)
-            }
-            agent = .init(source: .file(options))
-        case (nil, let url?):
-            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-                throw SettingsError("ground-control must be an http:// or https:// URL, not '\(url)'")
-            }
-            guard settings.string("state-public-key", flag: statePublicKey) == nil else {
-                throw SettingsError(
-                    "state-public-key is for --state-file; Ground Control's key comes with registration")
-            }
-            if token != nil {
-                // Every user of the machine can read a process's arguments.
-                registry.logger.warning(
-                    """
-                    --token is shown to every user of this machine in the process list; prefer SATELLITE_TOKEN or \
-                    token: in the settings file
-                    """
-                )
-            }
-            agent = .init(
-                source: .groundControl(
-                    .init(
-                        url: url, dataDirectory: registry.registry.directory,
-                        token: settings.string("token", flag: token))))
-        case (.some, .some):
-            throw SettingsError("give state-file or ground-control, not both")
-        case (nil, nil):
-            throw SettingsError(
+        var flags = registry.flags
+        for (name, value) in [
+            "state-file": stateFile, "ground-control": groundControl, "token": token, "sync-interval": syncInterval,
+            "max-concurrent-blobs": maxConcurrentBlobs, "bandwidth-limit": bandwidthLimit,
+            "upstream-timeout": upstreamTimeout, "stall-timeout": stallTimeout, "state-public-key": statePublicKey,
+            "configure-runtime": configureRuntime, "advertise-ca": advertiseCA, "runtime-root": runtimeRoot,
+        ] as KeyValuePairs {
+            flags.set(name, value)
+        }
+        flags.set("advertise", advertise)
+        let sources = try await registry.sources(flags)
+        let settings = try RegistrySettings(sources)
+        let agent = try AgentSettings(sources)
+        let setup = try RegistrySetup(settings, readOnly: true)
+        if token != nil, case .groundControl = agent.source {
+            // Every user of the machine can read a process's arguments.
+            setup.logger.warning(
                 """
-                a desired state is required: --state-file FILE, or --ground-control URL with --token on the first \
-                start
+                --token is shown to every user of this machine in the process list; prefer SATELLITE_TOKEN or \
+                token: in the settings file
                 """
             )
         }
-        if let raw = settings.string("max-concurrent-blobs", flag: maxConcurrentBlobs) {
-            guard let count = Int(raw), (1...64).contains(count) else {
-                throw SettingsError("max-concurrent-blobs must be a whole number from 1 to 64, not '\(raw)'")
-            }
-            agent.replicator.maxConcurrentBlobs = count
-        }
-        if let raw = settings.string("bandwidth-limit", flag: bandwidthLimit) {
-            agent.replicator.bandwidthLimit = try ByteCount.parse(raw, setting: "bandwidth-limit")
-        }
-        agent.upstreams.responseTimeout = .seconds(
-            try settings.seconds("upstream-timeout", flag: upstreamTimeout, default: 20))
-        agent.upstreams.stallTimeout = .milliseconds(
-            Int64(1000 * max(0.1, try settings.seconds("stall-timeout", flag: stallTimeout, default: 15))))
-        agent.replication.syncInterval = .seconds(
-            try settings.seconds("sync-interval", flag: syncInterval, default: 300))
-        agent.runtimes = try runtimeOptions(settings)
-        try await registry.runtime(agent: agent).run()
-    }
-}
-
-extension RunCommand {
-    /// `--configure-runtime` and what goes with it; an address is checked here, before serving.
-    private func runtimeOptions(_ settings: Settings) throws -> RuntimeMirrors.AgentOptions {
-        let runtimes = try Runtime.list(settings.string("configure-runtime", flag: configureRuntime) ?? "")
-        // Several addresses from the environment or the config file are comma-separated.
-        let addresses =
-            advertise.isEmpty
-            ? (settings.string("advertise", flag: nil) ?? "").split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
-            : advertise
-        let advertised =
-            addresses.isEmpty && runtimes.isEmpty
-            ? nil
-            : try RuntimeMirrors.Advertised(addresses, caFile: settings.string("advertise-ca", flag: advertiseCA))
-        return .init(
-            runtimes: runtimes, advertised: advertised, root: settings.string("runtime-root", flag: runtimeRoot) ?? "/")
+        try await setup.runtime(agent: agent.agent(dataDirectory: setup.registry.directory)).run()
     }
 }
 
@@ -176,15 +120,5 @@ enum StatePublicKey {
             throw SettingsError("state-public-key: \(path) must hold an Ed25519 public key, 32 bytes in base64")
         }
         return key
-    }
-}
-
-/// Byte counts written like `500000`, `512K`, `10M` or `1G` (powers of 1024).
-enum ByteCount {
-    static func parse(_ raw: String, setting: String) throws -> Int64 {
-        guard let value = ByteSize.parse(raw) else {
-            throw SettingsError("\(setting) must be a positive number of bytes (K, M, G, T allowed), not '\(raw)'")
-        }
-        return value
     }
 }

@@ -50,41 +50,44 @@ struct ServeCommand: AsyncParsableCommand {
     var proxyInsecure = false
 
     func run() async throws {
-        var settings = try RegistrySettings(registry, readOnly: false)
-        settings.registry.proxy = try proxy(settings.settings)
-        try await settings.runtime().run()
+        var flags = registry.flags
+        flags.set("proxy-upstream", proxyUpstream)
+        flags.set("proxy-allow", proxyAllow)
+        flags.set("proxy-tag-ttl", proxyTagTTL)
+        flags.set("proxy-username", proxyUsername)
+        flags.set("proxy-password-file", proxyPasswordFile)
+        let sources = try await registry.sources(flags)
+        let settings = try RegistrySettings(sources)
+        let proxy = try proxy(sources, cacheMaxBytes: settings.cacheMaxBytes)
+        var setup = try RegistrySetup(settings, readOnly: false)
+        setup.registry.proxy = proxy
+        try await setup.runtime().run()
     }
 
-    /// The pull-through the flags ask for, validated as a desired state's would be.
-    func proxy(_ settings: Settings) throws -> SatelliteRuntime.ServeProxy? {
-        guard let url = settings.string("proxy-upstream", flag: proxyUpstream) else {
+    /// The pull-through the settings ask for, validated as a desired state's would be.
+    func proxy(_ settings: SettingSources, cacheMaxBytes: Int64?) throws -> SatelliteRuntime.ServeProxy? {
+        guard let url = settings.string("proxy-upstream") else {
             guard proxyAllow.isEmpty, proxyTagTTL == nil, proxyUsername == nil, proxyPasswordFile == nil, !proxyInsecure
             else {
                 throw SettingsError("the --proxy-* flags need --proxy-upstream URL")
             }
-            guard settings.string("cache-max-bytes", flag: registry.cacheMaxBytes) == nil else {
+            guard cacheMaxBytes == nil else {
                 throw SettingsError(
                     "cache-max-bytes is the budget of pulled-through content: it needs --proxy-upstream URL")
             }
             return nil
         }
+        let allowed = settings.list("proxy-allow")
         let patterns: [RepositoryPattern]
         do {
-            patterns = try (proxyAllow.isEmpty ? ["**"] : proxyAllow).map { try RepositoryPattern($0) }
+            patterns = try (allowed.isEmpty ? ["**"] : allowed).map { try RepositoryPattern($0) }
         } catch {
             throw SettingsError("proxy-allow: \(error)")
         }
-        var ttl: Int?
-        if let raw = settings.string("proxy-tag-ttl", flag: proxyTagTTL) {
-            guard let seconds = Int(raw) else {
-                throw SettingsError("proxy-tag-ttl must be a whole number of seconds, not '\(raw)'")
-            }
-            ttl = seconds
-        }
+        let ttl = try settings.parsed("proxy-tag-ttl", expected: "a whole number of seconds") { Int($0) }
         let upstream = DesiredState.Upstream(
             name: "upstream", url: url, insecure: proxyInsecure ? true : nil,
-            username: settings.string("proxy-username", flag: proxyUsername),
-            passwordFile: settings.string("proxy-password-file", flag: proxyPasswordFile))
+            username: settings.string("proxy-username"), passwordFile: settings.string("proxy-password-file"))
         let rule = DesiredState.ProxyRule(upstream: upstream.name, repositories: patterns, tagTTL: ttl)
         do {
             try DesiredState(generation: 0, upstreams: [upstream], artifacts: [], proxy: [rule]).validate()

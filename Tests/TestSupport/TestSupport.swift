@@ -59,12 +59,15 @@ public struct TemporaryDirectory: Sendable {
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` passes; throws with `what` on timeout.
+/// It looks once more after the deadline: on a loaded machine the poller itself may wake late, and
+/// what it waited for may have come meanwhile.
 public func poll(_ what: String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(20))
     }
+    if try await condition() { return }
     throw TestSupportError("timed out after \(timeout) waiting for \(what)")
 }
 
@@ -77,6 +80,7 @@ public func pollFor<T>(
         if let found = try await value() { return found }
         try await Task.sleep(for: .milliseconds(20))
     }
+    if let found = try await value() { return found }
     throw TestSupportError("timed out after \(timeout) waiting for \(what)")
 }
 

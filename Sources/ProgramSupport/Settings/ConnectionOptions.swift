@@ -20,25 +20,29 @@ public struct ConnectionOptions: ParsableArguments {
     public var maxConnections: String?
 
     public init() {}
+
+    /// These flags as settings.
+    public func flags(into flags: inout FlagValues) {
+        flags.set("header-timeout", headerTimeout)
+        flags.set("idle-timeout", idleTimeout)
+        flags.set("max-connections", maxConnections)
+    }
 }
 
-extension Settings {
-    /// Connection limits from flags, environment and file; the file limit is raised to its hard
-    /// maximum first, so the default ceiling uses all the process may have.
-    public func serverLimits(_ flags: ConnectionOptions, descriptorsPerConnection: Int) throws -> ServerLimits {
+extension SettingSources {
+    /// Connection limits; the file limit is raised to its hard maximum first, so the default
+    /// ceiling uses all the process may have.
+    public func serverLimits(descriptorsPerConnection: Int) throws -> ServerLimits {
         ServerLimits.raiseFileLimit()
         var limits = ServerLimits(descriptorsPerConnection: descriptorsPerConnection)
-        let header = try seconds("header-timeout", flag: flags.headerTimeout, default: 30)
-        let idle = try seconds("idle-timeout", flag: flags.idleTimeout, default: 60)
-        guard header > 0, idle > 0 else {
+        let header = try seconds("header-timeout", default: 30)
+        let idle = try seconds("idle-timeout", default: 60)
+        guard header > .zero, idle > .zero else {
             throw SettingsError("header-timeout and idle-timeout must be more than 0 seconds")
         }
-        limits.headerTimeout = .milliseconds(Int64(header * 1000))
-        limits.idleTimeout = .milliseconds(Int64(idle * 1000))
-        if let raw = string("max-connections", flag: flags.maxConnections) {
-            guard let maximum = Int(raw), maximum > 0 else {
-                throw SettingsError("max-connections must be a whole number above 0, not '\(raw)'")
-            }
+        limits.headerTimeout = TimeAmount(header)
+        limits.idleTimeout = TimeAmount(idle)
+        if let maximum = try wholeNumber("max-connections", in: 1...Int.max) {
             limits.maximumConnections = maximum
         }
         return limits

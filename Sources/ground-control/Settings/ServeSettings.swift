@@ -1,0 +1,105 @@
+import Foundation
+import GroundControl
+import HTTPServerSupport
+import Logging
+import ProgramSupport
+
+/// What `ground-control serve` is set up with, read and checked at start: a wrong value stops
+/// the start with the setting named, rather than surfacing at someone's first request.
+struct ServeSettings {
+    var logLevel: Logger.Level
+    var listen: ListenAddress
+    var database: String
+    var tlsCertificate: String?
+    var tlsKey: String?
+    var resolveInterval: Duration
+    var robotInterval: Duration
+    var healthInterval: Duration
+    var tokenLifetime: Duration
+    var oidc: OIDCConfiguration?
+    var eventAllowHosts: [String]
+    var limits: ServerLimits
+    /// From `GROUND_CONTROL_ADMIN_TOKEN` only: a secret, never a flag or a line in a file.
+    var adminToken: String?
+
+    init(_ settings: SettingSources, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        logLevel = try settings.logLevel()
+        listen = try settings.listenAddress(default: "127.0.0.1:8080")
+        database = settings.database
+        tlsCertificate = settings.string("tls-cert")
+        tlsKey = settings.string("tls-key")
+        resolveInterval = try settings.seconds("resolve-interval", default: 60, lowest: 1)
+        robotInterval = try settings.seconds("robot-interval", default: 30, lowest: 1)
+        healthInterval = try settings.seconds("health-interval", default: 5, lowest: 1)
+        tokenLifetime = try settings.seconds("token-lifetime", default: 86400, lowest: 1)
+        oidc = try Self.oidc(settings)
+        eventAllowHosts = settings.list("event-allow-hosts")
+        limits = try settings.serverLimits(descriptorsPerConnection: 1)
+        // Empty counts as unset, as an example env file leaves it.
+        adminToken = environment["GROUND_CONTROL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The server's configuration these settings describe.
+    var configuration: GroundControlServer.Configuration {
+        var configuration = GroundControlServer.Configuration(
+            host: listen.host, port: listen.port, tlsCertificatePath: tlsCertificate, tlsKeyPath: tlsKey,
+            adminToken: adminToken)
+        configuration.resolveInterval = resolveInterval
+        configuration.robotInterval = robotInterval
+        configuration.healthInterval = healthInterval
+        configuration.tokenLifetime = tokenLifetime.secondsValue
+        configuration.oidc = oidc
+        configuration.eventAllowedHosts = eventAllowHosts
+        configuration.limits = limits
+        return configuration
+    }
+
+    /// The OIDC settings, all or none: an issuer without a client, a secret or a redirect URL is
+    /// refused at start rather than at someone's first login.
+    private static func oidc(_ settings: SettingSources) throws -> OIDCConfiguration? {
+        guard let issuer = settings.string("oidc-issuer") else { return nil }
+        guard let clientID = settings.string("oidc-client-id"),
+            let secretFile = settings.string("oidc-client-secret-file"),
+            let redirect = settings.string("oidc-redirect-url")
+        else {
+            throw SettingsError("oidc-issuer needs oidc-client-id, oidc-client-secret-file and oidc-redirect-url")
+        }
+        guard let secret = FileManager.default.contents(atPath: secretFile) else {
+            throw SettingsError("oidc-client-secret-file: cannot read \(secretFile)")
+        }
+        let roles: [String: Role]
+        do {
+            roles = try OIDCConfiguration.roles(settings.list("oidc-roles"))
+        } catch let error as GroundControlError {
+            throw SettingsError(error.message)
+        }
+        guard !roles.isEmpty else {
+            throw SettingsError("oidc-issuer needs at least one oidc-role VALUE=ROLE, or nobody could log in")
+        }
+        return OIDCConfiguration(
+            issuer: issuer, clientID: clientID,
+            clientSecret: String(decoding: secret, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
+            redirectURL: redirect, roleClaim: settings.string("oidc-role-claim", default: "groups"), roles: roles,
+            usernameClaim: settings.string("oidc-username-claim", default: "preferred_username"),
+            displayName: settings.string("oidc-name", default: "single sign-on"))
+    }
+}
+
+extension ServeCommand {
+    /// These flags as settings, for `SettingSources`.
+    var flags: FlagValues {
+        var flags = FlagValues([
+            "listen": listen, "database": database, "tls-cert": tlsCertificate, "tls-key": tlsKey,
+            "resolve-interval": resolveInterval, "robot-interval": robotInterval, "health-interval": healthInterval,
+            "token-lifetime": tokenLifetime, "log-level": logLevel, "oidc-issuer": oidcIssuer,
+            "oidc-client-id": oidcClientID, "oidc-client-secret-file": oidcClientSecretFile,
+            "oidc-redirect-url": oidcRedirectURL, "oidc-role-claim": oidcRoleClaim,
+            "oidc-username-claim": oidcUsernameClaim, "oidc-name": oidcName,
+        ])
+        // The repeatable flags are singular; their settings, lists, are plural.
+        flags.set("oidc-roles", oidcRoles)
+        flags.set("event-allow-hosts", eventAllowHosts)
+        connections.flags(into: &flags)
+        return flags
+    }
+}

@@ -1,0 +1,88 @@
+import ProgramSupport
+import RuntimeConfig
+import Satellite
+import StateContent
+
+/// What `satellite run` adds to the registry's settings, read and checked at start.
+struct AgentSettings {
+    enum Source {
+        case file(StateFileSource.Options)
+        case groundControl(url: String, token: String?)
+    }
+
+    var source: Source
+    var maxConcurrentBlobs: Int?
+    var bandwidthLimit: Int64?
+    var upstreamTimeout: Duration
+    var stallTimeout: Duration
+    var syncInterval: Duration
+    var runtimes: RuntimeMirrors.AgentOptions
+
+    init(_ settings: SettingSources) throws {
+        source = try Self.source(settings)
+        maxConcurrentBlobs = try settings.wholeNumber("max-concurrent-blobs", in: 1...64)
+        bandwidthLimit = try settings.bytes("bandwidth-limit")
+        upstreamTimeout = try settings.seconds("upstream-timeout", default: 20)
+        stallTimeout = try settings.seconds("stall-timeout", default: 15, lowest: 0.1)
+        syncInterval = try settings.seconds("sync-interval", default: 300)
+        runtimes = try Self.runtimes(settings)
+    }
+
+    /// The agent these settings describe, keeping what it keeps in `dataDirectory`.
+    func agent(dataDirectory: DataDirectory) -> SatelliteRuntime.Agent {
+        var agent: SatelliteRuntime.Agent
+        switch source {
+        case .file(let options):
+            agent = .init(source: .file(options))
+        case .groundControl(let url, let token):
+            agent = .init(source: .groundControl(.init(url: url, dataDirectory: dataDirectory, token: token)))
+        }
+        if let maxConcurrentBlobs { agent.replicator.maxConcurrentBlobs = maxConcurrentBlobs }
+        agent.replicator.bandwidthLimit = bandwidthLimit
+        agent.upstreams.responseTimeout = upstreamTimeout
+        agent.upstreams.stallTimeout = stallTimeout
+        agent.replication.syncInterval = syncInterval
+        agent.runtimes = runtimes
+        return agent
+    }
+
+    /// A state file or Ground Control, never both.
+    private static func source(_ settings: SettingSources) throws -> Source {
+        switch (settings.string("state-file"), settings.string("ground-control")) {
+        case (let file?, nil):
+            var options = StateFileSource.Options(path: file)
+            if let keyFile = settings.string("state-public-key") {
+                options.publicKey = try StatePublicKey.read(keyFile)
+            }
+            return .file(options)
+        case (nil, let url?):
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw SettingsError("ground-control must be an http:// or https:// URL, not '\(url)'")
+            }
+            guard settings.string("state-public-key") == nil else {
+                throw SettingsError(
+                    "state-public-key is for --state-file; Ground Control's key comes with registration")
+            }
+            return .groundControl(url: url, token: settings.string("token", isSecret: true))
+        case (.some, .some):
+            throw SettingsError("give state-file or ground-control, not both")
+        case (nil, nil):
+            throw SettingsError(
+                """
+                a desired state is required: --state-file FILE, or --ground-control URL with --token on the first \
+                start
+                """
+            )
+        }
+    }
+
+    /// `configure-runtime` and what goes with it; an address is checked here, before serving.
+    private static func runtimes(_ settings: SettingSources) throws -> RuntimeMirrors.AgentOptions {
+        let runtimes = try Runtime.list(settings.string("configure-runtime") ?? "")
+        let addresses = settings.list("advertise")
+        let advertised =
+            addresses.isEmpty && runtimes.isEmpty
+            ? nil : try RuntimeMirrors.Advertised(addresses, caFile: settings.string("advertise-ca"))
+        return .init(runtimes: runtimes, advertised: advertised, root: settings.string("runtime-root", default: "/"))
+    }
+}
