@@ -63,7 +63,7 @@ struct UsersCommand: AsyncParsableCommand {
                 group.addTask {
                     let fleet = Fleet(store: store)
                     try await fleet.prepare()
-                    return try await fleet.putUser(name, role: role, password: password, by: .admin)
+                    return try await fleet.people.put(name, role: role, password: password, by: .admin)
                 }
                 defer { group.cancelAll() }
                 while let result = try await group.next() {

@@ -30,7 +30,7 @@ struct FleetChangeTests {
     static func register(
         _ fleet: Fleet, _ name: String, groups: [String] = ["edge"], labels: [String: String] = [:]
     ) async throws {
-        let token = try await fleet.createSatellite(SatelliteDefinition(name: name, groups: groups, labels: labels))
+        let token = try await fleet.satellites.create(SatelliteDefinition(name: name, groups: groups, labels: labels))
         _ = try await fleet.register(token: token.token, publicKey: "k")
     }
 
@@ -49,14 +49,14 @@ struct FleetChangeTests {
             let revision = try await fleet.revision()
             let audited = try await fleet.auditLog().count
             await expectFailure(.groupUnknown) {
-                try await fleet.addGroup(try ResourceName("nowhere"), to: try ResourceName("s1"))
+                try await fleet.satellites.addGroup(try ResourceName("nowhere"), to: try ResourceName("s1"))
             }
             #expect(heard.take().isEmpty)
             #expect(try await fleet.revision() == revision)
             #expect(try await fleet.auditLog().count == audited)
 
             // A change no desired state depends on takes no revision: nobody is woken for it.
-            try await fleet.putUser(try ResourceName("olga"), role: .viewer, password: nil, by: .admin)
+            try await fleet.people.put(try ResourceName("olga"), role: .viewer, password: nil, by: .admin)
             #expect(heard.take() == [FleetChange()])
             #expect(try await fleet.revision() == revision)
         }
@@ -70,7 +70,7 @@ struct FleetChangeTests {
             let epoch = try #require(try await fleet.stateInputs(of: try ResourceName("s2")).site?.epoch)
             let heard = Heard(fleet)
 
-            try await fleet.revokeSatellite(try ResourceName("s1"))
+            try await fleet.satellites.revoke(try ResourceName("s1"))
             let change = try #require(heard.take().first)
             #expect(change.satellites == ["s1", "s2", "s3"])
             // Two steps: no credential the revoked member held still works at the site.
@@ -85,12 +85,12 @@ struct FleetChangeTests {
     @Test func aRegistryWhoseRobotsAreStillInHarborIsNotDeleted() async throws {
         try await withFleet(.inMemory) { fleet, _ in
             let harbor = try ResourceName("harbor")
-            _ = try await fleet.putRegistry(
+            _ = try await fleet.registries.put(
                 harbor,
                 RegistryDefinition(url: "https://harbor.example", kind: "harbor", username: "admin", password: "p"))
-            try await fleet.saveRobot(RobotRow(registry: "harbor", satellite: "s1", slot: "a"), issue: true)
-            await expectFailure(.inUse) { try await fleet.deleteRegistry(harbor) }
-            #expect(try await fleet.registries().map(\.name) == ["harbor"])
+            try await fleet.robots.save(RobotRow(registry: "harbor", satellite: "s1", slot: "a"), issue: true)
+            await expectFailure(.inUse) { try await fleet.registries.delete(harbor) }
+            #expect(try await fleet.registries.all().map(\.name) == ["harbor"])
         }
     }
 
@@ -98,7 +98,7 @@ struct FleetChangeTests {
     @Test func aGroupChangeWakesExactlyItsMembers() async throws {
         try await withFleet(.inMemory) { fleet, _ in
             try await FleetContractTests.seed(fleet)
-            _ = try await fleet.putGroup(
+            _ = try await fleet.groups.put(
                 try ResourceName("other"),
                 GroupDefinition(
                     registry: "central",
@@ -121,7 +121,7 @@ struct FleetChangeTests {
             async let other = watcher.waitForChange(from: revision, satellite: "in-other", timeout: .seconds(2))
             async let none = watcher.waitForChange(from: revision, satellite: "in-none", timeout: .seconds(2))
             try await poll("the three long-polls to wait") { await watcher.waiting == 3 }
-            _ = try await fleet.putGroup(
+            _ = try await fleet.groups.put(
                 try ResourceName("edge"),
                 GroupDefinition(
                     registry: "central",

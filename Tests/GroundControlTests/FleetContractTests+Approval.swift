@@ -12,22 +12,23 @@ extension FleetContractTests {
     func aSatelliteIsApprovedOnlyWhenAnAdminIssuedItsToken(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
-            _ = try await fleet.putUser(try Self.name("olga"), role: .operator, password: nil, by: .admin)
-            _ = try await fleet.putUser(try Self.name("ada"), role: .admin, password: nil, by: .admin)
+            _ = try await fleet.people.put(try Self.name("olga"), role: .operator, password: nil, by: .admin)
+            _ = try await fleet.people.put(try Self.name("ada"), role: .admin, password: nil, by: .admin)
             let olga = Principal(actor: .user("olga"), role: .operator)
             let ada = Principal(actor: .user("ada"), role: .admin)
             for (name, principal) in [
                 ("by-token", Principal.bootstrapAdmin), ("by-ada", ada), ("by-olga", olga), ("retokened", ada),
             ] {
-                let token = try await fleet.createSatellite(
+                let token = try await fleet.satellites.create(
                     SatelliteDefinition(name: name, groups: ["edge"]), by: principal)
                 _ = try await fleet.register(token: token.token, publicKey: "k")
             }
             // An operator's new token for a satellite an admin enrolled, used.
             _ = try await fleet.register(
-                token: try await fleet.issueToken(try Self.name("retokened"), by: olga).token, publicKey: "k")
+                token: try await fleet.satellites.issueToken(try Self.name("retokened"), by: olga).token, publicKey: "k"
+            )
             func awaiting() async throws -> [String] {
-                try await fleet.satellites().filter { $0.awaitingApproval == true }.map(\.name).sorted()
+                try await fleet.satellites.all().filter { $0.awaitingApproval == true }.map(\.name).sorted()
             }
             #expect(try await awaiting() == ["by-olga", "retokened"])
 
@@ -41,9 +42,9 @@ extension FleetContractTests {
                 #expect(try await awaiting() == ["by-olga", "retokened"])
             }
 
-            try await fleet.approveSatellite(try Self.name("by-olga"), by: ada)
+            try await fleet.satellites.approve(try Self.name("by-olga"), by: ada)
             #expect(try await awaiting() == ["retokened"])
-            await expectFailure(.forbidden) { try await fleet.approveSatellite(try Self.name("retokened"), by: olga) }
+            await expectFailure(.forbidden) { try await fleet.satellites.approve(try Self.name("retokened"), by: olga) }
         }
     }
 }

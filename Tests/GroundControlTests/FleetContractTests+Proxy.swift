@@ -14,34 +14,34 @@ extension FleetContractTests {
             try await Self.seed(fleet)
             let library = try RepositoryPattern("library/*")
             let apps = try RepositoryPattern("apps/**")
-            let (stored, _) = try await fleet.putGroup(
+            let (stored, _) = try await fleet.groups.put(
                 try Self.name("proxied"),
                 GroupDefinition(
                     registry: "central", artifacts: [],
                     proxy: GroupProxy(repositories: [library, library], tagTTL: 600)))
             #expect(
                 stored.proxy == GroupProxy(repositories: [library], tagTTL: 600), "a pattern listed twice is kept once")
-            #expect(try await fleet.group(try Self.name("proxied")).proxy == stored.proxy)
-            _ = try await fleet.putGroup(
+            #expect(try await fleet.groups.named(try Self.name("proxied")).proxy == stored.proxy)
+            _ = try await fleet.groups.put(
                 try Self.name("more"),
                 GroupDefinition(
                     registry: "central", artifacts: [], proxy: GroupProxy(repositories: [apps, library], tagTTL: 60)))
 
-            _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge", "proxied", "more"]))
+            _ = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: ["edge", "proxied", "more"]))
             let state = try await fleet.desiredState(of: try Self.name("s1"))
             try state.validate()
             #expect(
                 state.proxy == [DesiredState.ProxyRule(upstream: "central", repositories: [apps, library], tagTTL: 60)])
-            _ = try await fleet.createSatellite(SatelliteDefinition(name: "s2", groups: ["edge"]))
+            _ = try await fleet.satellites.create(SatelliteDefinition(name: "s2", groups: ["edge"]))
             #expect(try await fleet.desiredState(of: try Self.name("s2")).proxy == nil, "no rule: no pull-through")
 
             await expectFailure(.invalidField) {
-                _ = try await fleet.putGroup(
+                _ = try await fleet.groups.put(
                     try Self.name("bad"),
                     GroupDefinition(registry: "central", artifacts: [], proxy: GroupProxy(repositories: [])))
             }
             await expectFailure(.invalidField) {
-                _ = try await fleet.putGroup(
+                _ = try await fleet.groups.put(
                     try Self.name("bad"),
                     GroupDefinition(
                         registry: "central", artifacts: [], proxy: GroupProxy(repositories: [library], tagTTL: -5)))
@@ -66,18 +66,19 @@ extension FleetContractTests {
                 PUBLIC KEY-----\n
                 """
             let library = try RepositoryPattern("library/*")
-            _ = try await fleet.putGroup(
+            _ = try await fleet.groups.put(
                 try Self.name("signed"),
                 GroupDefinition(
                     registry: "central", artifacts: [try Self.artifact("apps/db", tag: "v1")],
                     proxy: GroupProxy(repositories: [library]),
                     verification: .init(keys: [first], required: false)))
-            _ = try await fleet.putGroup(
+            _ = try await fleet.groups.put(
                 try Self.name("strict"),
                 GroupDefinition(
                     registry: "central", artifacts: [], proxy: GroupProxy(repositories: [library]),
                     verification: .init(keys: [second, first])))
-            _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge", "signed", "strict"]))
+            _ = try await fleet.satellites.create(
+                SatelliteDefinition(name: "s1", groups: ["edge", "signed", "strict"]))
             let state = try await fleet.desiredState(of: try Self.name("s1"))
             try state.validate()
             #expect(
@@ -102,7 +103,7 @@ extension FleetContractTests {
             let keys = (0..<17).map { _ in Self.ed25519PEM() }
             let proxy = GroupProxy(repositories: [try RepositoryPattern("library/*")])
             func put(_ name: String, _ keys: ArraySlice<String>, proxy: GroupProxy?) async throws {
-                _ = try await fleet.putGroup(
+                _ = try await fleet.groups.put(
                     try Self.name(name),
                     GroupDefinition(
                         registry: "central", artifacts: [], proxy: proxy,
@@ -114,7 +115,8 @@ extension FleetContractTests {
             try await put("second", keys[10..<16], proxy: proxy)
             // Changing a group is counted without its own old keys.
             try await put("second", keys[9..<15], proxy: proxy)
-            _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["first", "second", "plain"]))
+            _ = try await fleet.satellites.create(
+                SatelliteDefinition(name: "s1", groups: ["first", "second", "plain"]))
             let state = try await fleet.desiredState(of: try Self.name("s1"))
             try state.validate()
             #expect(state.proxy?.first?.verification?.keys.count == 15)

@@ -8,10 +8,10 @@ import Testing
 extension FleetContractTests {
     /// Registers a satellite of site `hamburg` and has it advertise `url` in a heartbeat.
     static func joinSite(_ fleet: Fleet, _ name: String, url: String?, site: String = "hamburg") async throws {
-        let token = try await fleet.createSatellite(
+        let token = try await fleet.satellites.create(
             SatelliteDefinition(name: name, groups: ["edge"], labels: ["site": site]))
         _ = try await fleet.register(token: token.token, publicKey: "k")
-        _ = try await fleet.recordHeartbeat(
+        _ = try await fleet.satellites.recordHeartbeat(
             try Self.name(name), StatusReport(generation: 0, inventory: [], advertisedURL: url))
     }
 
@@ -40,35 +40,35 @@ extension FleetContractTests {
 
             // A new address reaches the others' states, with a new generation.
             let before = try await fleet.generation(of: try Self.name("s1"))
-            _ = try await fleet.recordHeartbeat(
+            _ = try await fleet.satellites.recordHeartbeat(
                 try Self.name("s2"), StatusReport(generation: 0, inventory: [], advertisedURL: "http://10.0.0.22:5050"))
             #expect(
                 try await fleet.desiredState(of: try Self.name("s1")).peers == [.init(url: "http://10.0.0.22:5050")])
             #expect(try await fleet.generation(of: try Self.name("s1")) > before)
 
             // Rotation: a new credential, the old one still accepted.
-            try await fleet.requestRotation(try Self.name("s1"))
+            try await fleet.satellites.requestRotation(try Self.name("s1"))
             let rotated = try #require(try await fleet.desiredState(of: try Self.name("s3")).site)
             #expect(rotated.credential != credential && rotated.previousCredential == credential)
 
             // Revoking a member moves past every credential it knew, and drops it from the list.
-            try await fleet.revokeSatellite(try Self.name("s2"))
+            try await fleet.satellites.revoke(try Self.name("s2"))
             let after = try await fleet.desiredState(of: try Self.name("s3"))
             #expect(
                 after.site?.credential != rotated.credential && after.site?.previousCredential != rotated.credential)
             #expect(after.site?.previousCredential != credential)
             #expect(after.peers == [.init(url: "http://10.0.0.1:5050")])
 
-            let sites = try await fleet.sites()
+            let sites = try await fleet.sites.all()
             #expect(sites.map(\.name) == ["hamburg", "lisbon"])
             #expect(sites.first?.satellites == ["s1", "s2", "s3"] && sites.first?.peers == 1)
 
             await expectFailure(.invalidField) {
-                _ = try await fleet.createSatellite(
+                _ = try await fleet.satellites.create(
                     SatelliteDefinition(name: "bad", groups: ["edge"], labels: ["site": "Not A Site"]))
             }
             await expectFailure(.invalidField) {
-                _ = try await fleet.recordHeartbeat(
+                _ = try await fleet.satellites.recordHeartbeat(
                     try Self.name("s1"), StatusReport(generation: 0, inventory: [], advertisedURL: "ftp://x"))
             }
         }

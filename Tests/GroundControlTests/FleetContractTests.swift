@@ -20,10 +20,10 @@ struct FleetContractTests {
 
     /// A registry `central` and a group `edge` with one tag and one digest.
     static func seed(_ fleet: Fleet) async throws {
-        _ = try await fleet.putRegistry(
+        _ = try await fleet.registries.put(
             try name("central"), RegistryDefinition(url: "http://127.0.0.1:5000", username: "robot", password: "s3cret")
         )
-        _ = try await fleet.putGroup(
+        _ = try await fleet.groups.put(
             try name("edge"),
             GroupDefinition(
                 registry: "central",
@@ -35,16 +35,16 @@ struct FleetContractTests {
     @Test(arguments: Backend.allCases)
     func registriesAreCreatedReplacedListedAndDeleted(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
-            let (created, isNew) = try await fleet.putRegistry(
+            let (created, isNew) = try await fleet.registries.put(
                 try Self.name("central"), RegistryDefinition(url: "http://a:5000", username: "u", password: "p"))
             #expect(isNew && created.passwordSet && created.kind == "oci")
-            let (replaced, isNewAgain) = try await fleet.putRegistry(
+            let (replaced, isNewAgain) = try await fleet.registries.put(
                 try Self.name("central"), RegistryDefinition(url: "https://b", insecure: true))
             #expect(!isNewAgain && !replaced.passwordSet && replaced.insecure && replaced.url == "https://b")
-            #expect(try await fleet.registries().map(\.name) == ["central"])
-            try await fleet.deleteRegistry(try Self.name("central"))
-            await expectFailure(.registryUnknown) { _ = try await fleet.registry(try Self.name("central")) }
-            await expectFailure(.registryUnknown) { try await fleet.deleteRegistry(try Self.name("central")) }
+            #expect(try await fleet.registries.all().map(\.name) == ["central"])
+            try await fleet.registries.delete(try Self.name("central"))
+            await expectFailure(.registryUnknown) { _ = try await fleet.registries.named(try Self.name("central")) }
+            await expectFailure(.registryUnknown) { try await fleet.registries.delete(try Self.name("central")) }
         }
     }
 
@@ -53,47 +53,48 @@ struct FleetContractTests {
         try await withFleet(backend) { fleet, _ in
             let central = try Self.name("central")
             await expectFailure(.invalidField) {
-                _ = try await fleet.putRegistry(central, RegistryDefinition(url: "ftp://x"))
+                _ = try await fleet.registries.put(central, RegistryDefinition(url: "ftp://x"))
             }
             await expectFailure(.invalidField) {
-                _ = try await fleet.putRegistry(central, RegistryDefinition(url: "http://u:p@x"))
+                _ = try await fleet.registries.put(central, RegistryDefinition(url: "http://u:p@x"))
             }
             await expectFailure(.invalidField) {
-                _ = try await fleet.putRegistry(central, RegistryDefinition(url: "http://x", kind: "harbor"))
+                _ = try await fleet.registries.put(central, RegistryDefinition(url: "http://x", kind: "harbor"))
             }
             await expectFailure(.invalidField) {
-                _ = try await fleet.putRegistry(central, RegistryDefinition(url: "http://x", password: "p"))
+                _ = try await fleet.registries.put(central, RegistryDefinition(url: "http://x", password: "p"))
             }
-            #expect(try await fleet.registries().isEmpty)
+            #expect(try await fleet.registries.all().isEmpty)
             let revision = try await fleet.revision()
 
             await expectFailure(.registryUnknown) {
-                _ = try await fleet.putGroup(try Self.name("edge"), GroupDefinition(registry: "central", artifacts: []))
+                _ = try await fleet.groups.put(
+                    try Self.name("edge"), GroupDefinition(registry: "central", artifacts: []))
             }
             try await Self.seed(fleet)
             await expectFailure(.invalidName) {
-                _ = try await fleet.putGroup(
+                _ = try await fleet.groups.put(
                     try Self.name("edge"), GroupDefinition(registry: "Central!", artifacts: []))
             }
             await expectFailure(.invalidField) {
-                _ = try await fleet.putGroup(
+                _ = try await fleet.groups.put(
                     try Self.name("edge"), GroupDefinition(registry: "central", artifacts: [try Self.artifact("a")]))
             }
             await expectFailure(.duplicate) {
                 let twice = try Self.artifact("a", tag: "1")
-                _ = try await fleet.putGroup(
+                _ = try await fleet.groups.put(
                     try Self.name("edge"), GroupDefinition(registry: "central", artifacts: [twice, twice]))
             }
             var bad = try Self.artifact("a", tag: "1")
             bad.platforms = ["linux"]
             await expectFailure(.invalidField) {
-                _ = try await fleet.putGroup(
+                _ = try await fleet.groups.put(
                     try Self.name("edge"), GroupDefinition(registry: "central", artifacts: [bad]))
             }
             // The seed took two revisions; the refusals took none and left the group as seeded.
             #expect(try await fleet.revision() == revision + 2)
-            #expect(try await fleet.group(try Self.name("edge")).artifacts.count == 2)
-            await expectFailure(.inUse) { try await fleet.deleteRegistry(try Self.name("central")) }
+            #expect(try await fleet.groups.named(try Self.name("edge")).artifacts.count == 2)
+            await expectFailure(.inUse) { try await fleet.registries.delete(try Self.name("central")) }
         }
     }
 
@@ -102,31 +103,31 @@ struct FleetContractTests {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
             await expectFailure(.groupUnknown) {
-                _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge", "nope"]))
+                _ = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: ["edge", "nope"]))
             }
-            #expect(try await fleet.satellites().isEmpty)
+            #expect(try await fleet.satellites.all().isEmpty)
             await expectFailure(.invalidName) {
-                _ = try await fleet.createSatellite(SatelliteDefinition(name: "S 1", groups: []))
+                _ = try await fleet.satellites.create(SatelliteDefinition(name: "S 1", groups: []))
             }
             await expectFailure(.duplicate) {
-                _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge", "edge"]))
+                _ = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: ["edge", "edge"]))
             }
             await expectFailure(.invalidField) {
-                _ = try await fleet.createSatellite(
+                _ = try await fleet.satellites.create(
                     SatelliteDefinition(
                         name: "s1", groups: [],
                         settings: SatelliteSettings(
                             syncIntervalSeconds: 0, heartbeatIntervalSeconds: 30, logLevel: "info")))
             }
-            let token = try await fleet.createSatellite(
+            let token = try await fleet.satellites.create(
                 SatelliteDefinition(name: "s1", groups: ["edge"], labels: ["site": "hamburg"]))
             #expect(token.token.hasPrefix("gcr_") && token.name == "s1")
             await expectFailure(.duplicate) {
-                _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: []))
+                _ = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: []))
             }
-            let view = try await fleet.satellite(try Self.name("s1"))
+            let view = try await fleet.satellites.named(try Self.name("s1"))
             #expect(view.state == "pending" && view.groups == ["edge"] && view.labels == ["site": "hamburg"])
-            await expectFailure(.inUse) { try await fleet.deleteGroup(try Self.name("edge")) }
+            await expectFailure(.inUse) { try await fleet.groups.delete(try Self.name("edge")) }
         }
     }
 
@@ -134,7 +135,7 @@ struct FleetContractTests {
     func aTokenRegistersOnceAndExpires(_ backend: Backend) async throws {
         try await withFleet(backend, tokenLifetime: 600) { fleet, clock in
             try await Self.seed(fleet)
-            let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge"]))
+            let token = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: ["edge"]))
             let registration = try await fleet.register(token: token.token, publicKey: "key")
             #expect(
                 registration.name == "s1" && registration.credential.hasPrefix("gcs_")
@@ -143,17 +144,17 @@ struct FleetContractTests {
             await expectFailure(.tokenInvalid) { _ = try await fleet.register(token: token.token, publicKey: "key") }
             await expectFailure(.unauthorized) { _ = try await fleet.authenticateSatellite(credential: token.token) }
 
-            let late = try await fleet.createSatellite(SatelliteDefinition(name: "s2", groups: []))
+            let late = try await fleet.satellites.create(SatelliteDefinition(name: "s2", groups: []))
             clock.advance(601)
             await expectFailure(.tokenExpired) { _ = try await fleet.register(token: late.token, publicKey: "key") }
-            #expect(try await fleet.satellite(try Self.name("s2")).state == "pending")
+            #expect(try await fleet.satellites.named(try Self.name("s2")).state == "pending")
         }
     }
 
     @Test(arguments: Backend.allCases)
     func concurrentRegistrationsWithOneTokenYieldOneCredential(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
-            let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: []))
+            let token = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: []))
             let successes = await withTaskGroup(of: Bool.self) { group in
                 for _ in 0..<8 {
                     group.addTask { (try? await fleet.register(token: token.token, publicKey: "k")) != nil }
@@ -167,35 +168,38 @@ struct FleetContractTests {
     @Test(arguments: Backend.allCases)
     func revokedSatellitesLoseAccessUntilReissued(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
-            let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: []))
+            let token = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: []))
             let credential = try await fleet.register(token: token.token, publicKey: "k").credential
-            try await fleet.revokeSatellite(try Self.name("s1"))
+            try await fleet.satellites.revoke(try Self.name("s1"))
             await expectFailure(.unauthorized) { _ = try await fleet.authenticateSatellite(credential: credential) }
-            #expect(try await fleet.satellite(try Self.name("s1")).state == "revoked")
+            #expect(try await fleet.satellites.named(try Self.name("s1")).state == "revoked")
             await expectFailure(.revoked) {
-                _ = try await fleet.recordHeartbeat(try Self.name("s1"), StatusReport(generation: 0, inventory: []))
+                _ = try await fleet.satellites.recordHeartbeat(
+                    try Self.name("s1"), StatusReport(generation: 0, inventory: []))
             }
 
-            let again = try await fleet.issueToken(try Self.name("s1"))
-            #expect(try await fleet.satellite(try Self.name("s1")).state == "pending")
+            let again = try await fleet.satellites.issueToken(try Self.name("s1"))
+            #expect(try await fleet.satellites.named(try Self.name("s1")).state == "pending")
             let fresh = try await fleet.register(token: again.token, publicKey: "k").credential
             #expect(try await fleet.authenticateSatellite(credential: fresh).name.value == "s1")
-            await expectFailure(.satelliteUnknown) { try await fleet.revokeSatellite(try Self.name("nope")) }
+            await expectFailure(.satelliteUnknown) { try await fleet.satellites.revoke(try Self.name("nope")) }
         }
     }
 
     @Test(arguments: Backend.allCases)
     func rotationHandsOutANewCredentialAndRetiresTheOldOnFirstUse(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
-            let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: []))
+            let token = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: []))
             let old = try await fleet.register(token: token.token, publicKey: "k").credential
             let s1 = try Self.name("s1")
-            try await fleet.requestRotation(s1)
-            let reply = try await fleet.recordHeartbeat(s1, StatusReport(generation: 0, inventory: []))
+            try await fleet.satellites.requestRotation(s1)
+            let reply = try await fleet.satellites.recordHeartbeat(s1, StatusReport(generation: 0, inventory: []))
             let command = try #require(reply.commands.first)
             #expect(command.type == SatelliteInstruction.rotateCredential)
             let new = try #require(command.credential)
-            #expect(try await fleet.recordHeartbeat(s1, StatusReport(generation: 0, inventory: [])).commands.isEmpty)
+            #expect(
+                try await fleet.satellites.recordHeartbeat(s1, StatusReport(generation: 0, inventory: [])).commands
+                    .isEmpty)
             // Both work until the new one is used; then only the new one.
             #expect(try await fleet.authenticateSatellite(credential: old).name.value == "s1")
             #expect(try await fleet.authenticateSatellite(credential: new).name.value == "s1")
@@ -208,9 +212,10 @@ struct FleetContractTests {
     func theGenerationRisesOnlyWithChangesThatReachTheSatellite(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
-            _ = try await fleet.putRegistry(try Self.name("other"), RegistryDefinition(url: "http://other"))
-            _ = try await fleet.putGroup(try Self.name("unrelated"), GroupDefinition(registry: "other", artifacts: []))
-            _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge"]))
+            _ = try await fleet.registries.put(try Self.name("other"), RegistryDefinition(url: "http://other"))
+            _ = try await fleet.groups.put(
+                try Self.name("unrelated"), GroupDefinition(registry: "other", artifacts: []))
+            _ = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: ["edge"]))
             let s1 = try Self.name("s1")
             var last = try await fleet.generation(of: s1)
 
@@ -219,21 +224,22 @@ struct FleetContractTests {
                 #expect(now > last, "\(change) should raise the generation", sourceLocation: sourceLocation)
                 last = now
             }
-            _ = try await fleet.putGroup(
+            _ = try await fleet.groups.put(
                 try Self.name("unrelated"),
                 GroupDefinition(registry: "other", artifacts: [try Self.artifact("x", tag: "1")]))
             #expect(try await fleet.generation(of: s1) == last, "a group s1 is not in")
-            _ = try await fleet.putGroup(
+            _ = try await fleet.groups.put(
                 try Self.name("edge"),
                 GroupDefinition(registry: "central", artifacts: [try Self.artifact("library/alpine", tag: "3.21")]))
             try await expectRise("a group change")
-            _ = try await fleet.putRegistry(try Self.name("central"), RegistryDefinition(url: "http://127.0.0.1:5001"))
+            _ = try await fleet.registries.put(
+                try Self.name("central"), RegistryDefinition(url: "http://127.0.0.1:5001"))
             try await expectRise("a registry change")
-            try await fleet.addGroup(try Self.name("unrelated"), to: s1)
+            try await fleet.satellites.addGroup(try Self.name("unrelated"), to: s1)
             try await expectRise("joining a group")
-            try await fleet.removeGroup(try Self.name("unrelated"), from: s1)
+            try await fleet.satellites.removeGroup(try Self.name("unrelated"), from: s1)
             try await expectRise("leaving a group")
-            try await fleet.updateSettings(
+            try await fleet.satellites.updateSettings(
                 SatelliteSettings(syncIntervalSeconds: 5, heartbeatIntervalSeconds: 10, logLevel: "debug"), of: s1)
             try await expectRise("new settings")
             #expect(try await fleet.desiredState(of: s1).generation == last)
@@ -244,14 +250,14 @@ struct FleetContractTests {
     func theDesiredStateIsTheUnionOfTheGroupsWithCredentialsAndResolvedDigests(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
-            _ = try await fleet.putGroup(
+            _ = try await fleet.groups.put(
                 try Self.name("extra"),
                 GroupDefinition(
                     registry: "central",
                     artifacts: [
                         try Self.artifact("apps/web", digest: Self.digest), try Self.artifact("tools/debug", tag: "1"),
                     ]))
-            _ = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge", "extra"]))
+            _ = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: ["edge", "extra"]))
             let state = try await fleet.desiredState(of: try Self.name("s1"))
             try state.validate()
             #expect(
@@ -269,33 +275,33 @@ struct FleetContractTests {
     func heartbeatsMakeSatellitesOnlineThenStaleAndShowDrift(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, clock in
             try await Self.seed(fleet)
-            let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge"]))
+            let token = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: ["edge"]))
             _ = try await fleet.register(token: token.token, publicKey: "k")
             let s1 = try Self.name("s1")
             let desired = try await fleet.generation(of: s1)
-            let reply = try await fleet.recordHeartbeat(
+            let reply = try await fleet.satellites.recordHeartbeat(
                 s1,
                 StatusReport(
                     generation: desired - 1, inventory: [], diskUsedBytes: 10, diskFreeBytes: 20,
                     lastSync: SyncResult(succeeded: false, error: "upstream down"), version: "0.1.0"))
             #expect(reply.desiredGeneration == desired && reply.settings == .defaults)
-            var view = try await fleet.satellite(s1)
+            var view = try await fleet.satellites.named(s1)
             #expect(view.state == "online" && view.appliedGeneration == desired - 1 && view.drift.behind)
             #expect(
                 view.drift.missing == [Self.digest] && view.diskFreeBytes == 20
                     && view.lastSync?.error == "upstream down")
 
             let cached = try Digest("sha256:" + String(repeating: "c", count: 64))
-            _ = try await fleet.recordHeartbeat(
+            _ = try await fleet.satellites.recordHeartbeat(
                 s1, StatusReport(generation: desired, inventory: [try Digest(Self.digest)], cached: [cached]))
-            view = try await fleet.satellite(s1)
+            view = try await fleet.satellites.named(s1)
             #expect(!view.drift.behind && view.drift.missing.isEmpty && view.cachedManifests == 1)
             clock.advance(89)
-            #expect(try await fleet.satellite(s1).state == "online")
+            #expect(try await fleet.satellites.named(s1).state == "online")
             clock.advance(2)
-            #expect(try await fleet.satellites().first?.state == "stale")
+            #expect(try await fleet.satellites.all().first?.state == "stale")
             await expectFailure(.invalidField) {
-                _ = try await fleet.recordHeartbeat(s1, StatusReport(generation: -1, inventory: []))
+                _ = try await fleet.satellites.recordHeartbeat(s1, StatusReport(generation: -1, inventory: []))
             }
         }
     }
@@ -304,9 +310,9 @@ struct FleetContractTests {
     func everyAdminChangeAndRegistrationIsAuditedWithoutSecrets(_ backend: Backend) async throws {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
-            let token = try await fleet.createSatellite(SatelliteDefinition(name: "s1", groups: ["edge"]))
+            let token = try await fleet.satellites.create(SatelliteDefinition(name: "s1", groups: ["edge"]))
             let credential = try await fleet.register(token: token.token, publicKey: "k").credential
-            try await fleet.revokeSatellite(try Self.name("s1"))
+            try await fleet.satellites.revoke(try Self.name("s1"))
             let entries = try await fleet.auditLog()
             #expect(
                 entries.map(\.action) == [
@@ -345,16 +351,16 @@ extension FleetContractTests {
         try await withFleet(backend) { fleet, _ in
             try await Self.seed(fleet)
             let edge = try Self.name("edge")
-            let read = try await fleet.group(edge)
-            let (updated, _) = try await fleet.putGroup(
+            let read = try await fleet.groups.named(edge)
+            let (updated, _) = try await fleet.groups.put(
                 edge, GroupDefinition(registry: "central", artifacts: [try Self.artifact("a", tag: "1")]),
                 expectedRevision: read.revision)
             await expectFailure(.changed) {
-                _ = try await fleet.putGroup(
+                _ = try await fleet.groups.put(
                     edge, GroupDefinition(registry: "central", artifacts: []), expectedRevision: read.revision)
             }
-            #expect(try await fleet.group(edge).artifacts.count == 1)
-            #expect(try await fleet.group(edge).revision == updated.revision)
+            #expect(try await fleet.groups.named(edge).artifacts.count == 1)
+            #expect(try await fleet.groups.named(edge).revision == updated.revision)
         }
     }
 }

@@ -42,7 +42,7 @@ import Testing
             // A push after the burst is looked up again.
             await resolver.resolveOnPush(registry: "central", repository: "library/alpine")
             #expect(registry.lookups.withLock { $0 } == lookups + 1)
-            let group = try await fleet.group(try FleetContractTests.name("edge"))
+            let group = try await fleet.groups.named(try FleetContractTests.name("edge"))
             #expect(group.artifacts.first?.resolvedDigest == registry.digest)
         }
     }

@@ -43,7 +43,7 @@ enum BrowserSession {
     }
 
     static func sessionCookie(_ value: String) -> Cookie {
-        hostCookie(cookie, value: value, maxAge: Int(Fleet.sessionLifetime))
+        hostCookie(cookie, value: value, maxAge: Int(PeopleService.sessionLifetime))
     }
 
     static func loginCookie(_ value: String) -> Cookie { hostCookie(loginCookie, value: value, maxAge: 3600) }

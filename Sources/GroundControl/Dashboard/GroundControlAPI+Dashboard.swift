@@ -15,7 +15,8 @@ extension GroundControlAPI {
             try await page(request, context, section: "/", title: "Fleet") { frame in
                 let query = OverviewPage.Query(Self.parameters(request))
                 let page = OverviewPage(
-                    frame: frame, satellites: try await satelliteViews(), groups: try await fleet.groups().map(\.name),
+                    frame: frame, satellites: try await satelliteViews(),
+                    groups: try await fleet.groups.all().map(\.name),
                     query: query, now: Date())
                 return request.uri.queryParameters.get("fragment") == "fleet"
                     ? templates.render(page, "fleet") : templates.render(page, "overview")
@@ -23,9 +24,9 @@ extension GroundControlAPI {
         }
         pages.get("satellites/:name") { request, context in
             try await page(request, context, section: "/", title: "Satellite") { frame in
-                let satellite = try await fleet.satellite(try Self.name(context, kind: "satellite name"))
+                let satellite = try await fleet.satellites.named(try Self.name(context, kind: "satellite name"))
                 let page = SatellitePage(
-                    frame: frame, satellite: satellite, groups: try await fleet.groups().map(\.name), now: Date())
+                    frame: frame, satellite: satellite, groups: try await fleet.groups.all().map(\.name), now: Date())
                 return request.uri.queryParameters.get("fragment") == "status"
                     ? templates.render(page, "status") : templates.render(page, "satellite")
             }
@@ -34,14 +35,15 @@ extension GroundControlAPI {
             try await page(request, context, section: "/groups", title: "Groups") { frame in
                 templates.render(
                     GroupsPage(
-                        frame: frame, groups: try await fleet.groups(), registries: try await fleet.registries(),
+                        frame: frame, groups: try await fleet.groups.all(),
+                        registries: try await fleet.registries.all(),
                         satellites: try await satelliteViews(), now: Date()),
                     "groups")
             }
         }
         pages.get("groups/:name") { request, context in
             try await page(request, context, section: "/groups", title: "Group") { frame in
-                let group = try await fleet.group(try Self.name(context, kind: "group name"))
+                let group = try await fleet.groups.named(try Self.name(context, kind: "group name"))
                 return templates.render(
                     GroupPage(frame: frame, group: group, satellites: try await satelliteViews(), now: Date()), "group")
             }
@@ -49,16 +51,17 @@ extension GroundControlAPI {
         pages.get("registries") { request, context in
             try await page(request, context, section: "/registries", title: "Registries") { frame in
                 templates.render(
-                    RegistriesPage(frame: frame, registries: try await fleet.registries(), now: Date()), "registries")
+                    RegistriesPage(frame: frame, registries: try await fleet.registries.all(), now: Date()),
+                    "registries")
             }
         }
         pages.get("events") { request, context in
             try await page(request, context, section: "/events", title: "Events") { frame in
-                let subscriptions = try await fleet.subscriptions()
+                let subscriptions = try await fleet.events.subscriptions()
                 var deliveries: [(String, DeliveryAttempt)] = []
                 for subscription in subscriptions {
                     let name = try ResourceName(subscription.name, kind: "subscription name")
-                    deliveries += try await fleet.deliveries(of: name, limit: 50).map { (subscription.name, $0) }
+                    deliveries += try await fleet.events.deliveries(of: name, limit: 50).map { (subscription.name, $0) }
                 }
                 return templates.render(
                     EventsPage(frame: frame, subscriptions: subscriptions, deliveries: deliveries, now: Date()),

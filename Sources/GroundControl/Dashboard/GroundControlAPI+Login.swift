@@ -37,19 +37,19 @@ extension GroundControlAPI {
                     next: next, error: "A user name is lower-case letters, digits, '-', '_' or '.'.",
                     status: .badRequest)
             }
-            if let until = try await fleet.loginLockedUntil(name.value) {
+            if let until = try await fleet.people.loginLockedUntil(name.value) {
                 let wait = Int(until.timeIntervalSinceNow.rounded(.up))
                 return loginPage(
                     next: next, error: "Too many wrong passwords: try again in \(wait) s.", status: .tooManyRequests)
             }
-            guard let principal = try await fleet.principal(user: name, password: form.password ?? ""),
+            guard let principal = try await fleet.people.principal(user: name, password: form.password ?? ""),
                 let user = principal.user
             else {
-                try await fleet.recordLoginFailure(name.value)
+                try await fleet.people.recordLoginFailure(name.value)
                 return loginPage(next: next, error: "Wrong name or password.", status: .unauthorized)
             }
-            try await fleet.clearLoginFailures(name.value)
-            let session = try await fleet.openSession(for: user, method: "password")
+            try await fleet.people.clearLoginFailures(name.value)
+            let session = try await fleet.people.openSession(for: user, method: "password")
             var response = Response(status: .seeOther, headers: [.location: next])
             response.setCookie(BrowserSession.expired(BrowserSession.loginCookie))
             response.setCookie(BrowserSession.sessionCookie(session))
@@ -61,7 +61,7 @@ extension GroundControlAPI {
                 guard BrowserSession.csrfMatches(form.csrf, session: session) else {
                     throw GroundControlError(.csrfRejected, "logging out needs the page's CSRF token")
                 }
-                try await fleet.closeSession(session)
+                try await fleet.people.closeSession(session)
             }
             var response = Response(status: .seeOther, headers: [.location: "/login"])
             response.setCookie(BrowserSession.expired(BrowserSession.cookie))

@@ -60,13 +60,13 @@ extension GroundControlAPI {
                         error: "Your name at the provider ('\(claimed.prefix(63))') cannot be an account name here.",
                         status: .forbidden)
                 }
-                try await fleet.admitProviderUser(name, role: role)
+                try await fleet.people.admitProviderUser(name, role: role)
                 user = name.value
             } catch let error as GroundControlError {
                 return loginPage(
                     next: next, error: "Signing on failed: \(error.message)", status: .init(code: error.code.status))
             }
-            let session = try await fleet.openSession(for: user, method: "oidc")
+            let session = try await fleet.people.openSession(for: user, method: "oidc")
             var response = Response(status: .seeOther, headers: [.location: next])
             response.setCookie(BrowserSession.expired(BrowserSession.oidcCookie))
             response.setCookie(BrowserSession.sessionCookie(session))

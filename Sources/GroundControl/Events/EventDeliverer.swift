@@ -49,7 +49,7 @@ public actor EventDeliverer: Service {
         // (its event is not marked delivered, so the next start sends it again).
         await cancelWhenGracefulShutdown { await self.deliverWhileRunning(http) }
         // Stopping on purpose (a restart, an upgrade): another process may deliver at once.
-        try? await fleet.releaseLeases(owner: owner)
+        try? await fleet.events.releaseLeases(owner: owner)
         try? await http.shutdown()
     }
 
@@ -58,13 +58,13 @@ public actor EventDeliverer: Service {
         await withDiscardingTaskGroup { group in
             await PeriodicWork(every: interval).run {
                 do {
-                    for target in try await fleet.claimDueSubscriptions(owner: owner, lease: Self.lease)
+                    for target in try await fleet.events.claimDueSubscriptions(owner: owner, lease: Self.lease)
                     where !inFlight.contains(target.name) {
                         inFlight.insert(target.name)
                         group.addTask { await self.deliver(target, with: http) }
                     }
                     if ContinuousClock.now - pruned > .seconds(600) {
-                        try await fleet.pruneEvents(olderThan: 7 * 86400)
+                        try await fleet.events.prune(olderThan: 7 * 86400)
                         pruned = .now
                     }
                 } catch {
@@ -79,25 +79,25 @@ public actor EventDeliverer: Service {
     }
 
     /// Delivers what waits for one subscription, in order, until it is all sent or one fails.
-    private func deliver(_ target: Fleet.DeliveryTarget, with http: HTTPClient) async {
+    private func deliver(_ target: EventService.DeliveryTarget, with http: HTTPClient) async {
         defer { finished(target.name) }
         var cursor = target.cursor
         // Failed attempts at the event now first in line (the ones after it start at none).
         var failures = target.failures
         do {
             while !Task.isCancelled {
-                let events = try await fleet.events(after: cursor, limit: 100)
+                let events = try await fleet.events.list(after: cursor, limit: 100)
                 guard !events.isEmpty else { break }
                 for event in events {
                     if !target.types.isEmpty && !target.types.contains(event.type) {
-                        try await fleet.passOver(target.name, through: event.id, owner: owner)
+                        try await fleet.events.passOver(target.name, through: event.id, owner: owner)
                         cursor = event.id
                         continue
                     }
                     let (status, error) = await send(event, to: target, with: http)
                     let delivered = status.map { (200..<300).contains($0) } ?? false
                     let retryAfter = delivered ? nil : min(Self.longestBackoff, pow(2, Double(failures)))
-                    try await fleet.recordAttempt(
+                    try await fleet.events.recordAttempt(
                         target.name, event: event, attempt: failures + 1, status: status, error: error, owner: owner,
                         retryAfter: retryAfter, lease: Self.lease)
                     guard delivered else {
@@ -113,14 +113,14 @@ public actor EventDeliverer: Service {
                     failures = 0
                 }
             }
-            try await fleet.releaseLease(target.name, owner: owner)
+            try await fleet.events.releaseLease(target.name, owner: owner)
         } catch {
             logger.warning("event delivery stopped", metadata: ["subscription": "\(target.name)", "error": "\(error)"])
         }
     }
 
     private func send(
-        _ event: Fleet.Event, to target: Fleet.DeliveryTarget, with http: HTTPClient
+        _ event: EventService.Event, to target: EventService.DeliveryTarget, with http: HTTPClient
     ) async -> (status: Int?, error: String?) {
         // Checked at every delivery: a name may resolve elsewhere than when it was subscribed.
         do throws(GroundControlError) {
@@ -162,7 +162,7 @@ public actor EventDeliverer: Service {
     }
 
     /// The event in CloudEvents 1.0's JSON format.
-    static func cloudEvent(_ event: Fleet.Event) -> Data {
+    static func cloudEvent(_ event: EventService.Event) -> Data {
         let data = (try? JSONSerialization.jsonObject(with: Data(event.data.utf8))) ?? [String: String]()
         let envelope: [String: Any] = [
             "specversion": "1.0", "id": String(event.id), "source": "/ground-control", "type": event.type,

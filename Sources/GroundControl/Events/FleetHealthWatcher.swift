@@ -21,10 +21,10 @@ public struct FleetHealthWatcher: Service {
 
     public func run() async throws {
         await ready()
-        var memo = Fleet.HealthMemo()
+        var memo = SatelliteService.HealthMemo()
         await PeriodicWork(every: interval).run {
             do {
-                try await fleet.observeHealth(remembering: &memo)
+                try await fleet.satellites.observeHealth(remembering: &memo)
             } catch {
                 logger.warning("cannot look at the fleet's health", metadata: ["error": "\(error)"])
             }

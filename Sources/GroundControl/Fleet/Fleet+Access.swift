@@ -31,7 +31,7 @@ extension Fleet {
             }
             try await changes.touch(satellite: name)
             changes.audit("satellite.register", name, by: .satellite(name))
-            try await startHealth(of: name, records)
+            try await satellites.startHealth(of: name, records)
             try changes.emit(.satelliteRegistered, subject: name)
             return RegistrationResponse(
                 name: name, credential: credential, publicKey: publicKey, settings: holder.settings)

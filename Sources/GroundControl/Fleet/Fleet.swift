@@ -1,7 +1,10 @@
 import Foundation
 import SatelliteProtocol
 
-/// The fleet's domain: registries, groups, satellites, registration, status and desired state.
+/// The fleet's domain. Its areas are services of their own (`registries`, `groups`,
+/// `satellites`, `sites`, `people`, `events`, `robots`; see `FleetService`); the fleet itself
+/// keeps what spans them: registration and authentication, the desired state, bundles and the
+/// audit log.
 ///
 /// Every change runs in one `FleetStore` transaction through `change(by:)`, which stamps what it
 /// touched with a new fleet revision, writes its audit lines and events, and tells the observers

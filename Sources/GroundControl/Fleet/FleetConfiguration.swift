@@ -169,7 +169,7 @@ public struct SatelliteStateInputs: Sendable, Equatable {
     public var advertisedURL: String? = nil
     /// The Harbor robots its state hands out, one per registry of kind harbor.
     public var robots: [IssuedRobot] = []
-    /// Whether an admin stands behind its credential (see `Fleet.approveSatellite`).
+    /// Whether an admin stands behind its credential (see `SatelliteService.approve`).
     public var approved = true
 
     /// Distinguishes documents in the signed-state cache.
@@ -194,9 +194,9 @@ extension Fleet {
             // Read in the same view: a member's change stamps this satellite's revision too.
             var site: SiteMembership?
             if let siteName = row.site {
-                site = try await Self.membership(site: siteName, excluding: name.value, records)
+                site = try await SiteService.membership(site: siteName, excluding: name.value, records)
             }
-            return (row, site, try await Self.issuedRobots(of: name.value, records))
+            return (row, site, try await RobotService.issuedRobots(of: name.value, records))
         }
         return SatelliteStateInputs(
             name: name.value, revision: row.revision, status: row.status, rotateRequested: row.rotateRequested,

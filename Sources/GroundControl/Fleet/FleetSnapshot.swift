@@ -59,7 +59,7 @@ struct FleetSnapshot: Sendable {
         configuration = try await FleetConfiguration.load(records)
         let rows = try await records.robots.issued(to: satellite)
         for (name, issued) in Dictionary(grouping: rows, by: \.satellite) {
-            robots[name] = Fleet.issuedRobots(among: issued)
+            robots[name] = RobotService.issuedRobots(among: issued)
         }
         for row in rows {
             if let expiresAt = row.expiresAt { robotExpiry[row.loginName] = expiresAt }

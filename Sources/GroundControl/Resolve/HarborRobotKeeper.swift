@@ -69,7 +69,7 @@ public final class HarborRobotKeeper: Service {
         let demand: RobotDemand
         let signingKey: Curve25519.Signing.PrivateKey
         do {
-            demand = try await fleet.robotDemand()
+            demand = try await fleet.robots.demand()
             if let raw = self.signingKey.withLock({ $0 }),
                 let known = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
             {
@@ -147,7 +147,7 @@ public final class HarborRobotKeeper: Service {
         var still = Set<String>()
         for project in recorded.sorted() where try await !harbor.projectExists(project) { still.insert(project) }
         let found = recorded.subtracting(still)
-        if !found.isEmpty { try await fleet.forgetMissingProjects(found, in: registry) }
+        if !found.isEmpty { try await fleet.robots.forgetMissingProjects(found, in: registry) }
         return still
     }
 }
@@ -181,7 +181,7 @@ private struct RobotWork {
                 if try await !harbor.projectExists(project) { absent.insert(project) }
             }
             guard !absent.isEmpty else { throw failure }
-            try await fleet.recordMissingProjects(absent, in: pair.registry)
+            try await fleet.robots.recordMissingProjects(absent, in: pair.registry)
             wanted.removeAll { absent.contains($0) }
             return (try await bringInLine(wanted), absent)
         }
@@ -205,14 +205,14 @@ private struct RobotWork {
                 ?? RobotRow(registry: pair.registry, satellite: pair.satellite, slot: issued?.slot == "a" ? "b" : "a")
             row.epoch = (rows.map(\.epoch).max() ?? 0) + 1
             try await put(&row, projects: projects, fresh: true)
-            try await fleet.saveRobot(row, issue: true)
+            try await fleet.robots.save(row, issue: true)
             metrics.robotChange("issue")
             return true
         }
         guard var current = issued else { return false }
         if current.projects != projects {
             try await put(&current, projects: projects, fresh: false)
-            try await fleet.saveRobot(current)
+            try await fleet.robots.save(current)
             metrics.robotChange("update")
         }
         if let revision = current.issuedRevision, applied >= revision {
@@ -310,7 +310,7 @@ private struct RobotWork {
         } else if let found = try await harbor.robot(named: row.robotName) {
             try await harbor.deleteRobot(id: found.id)
         }
-        try await fleet.forgetRobot(row, reason: reason)
+        try await fleet.robots.forget(row, reason: reason)
         metrics.robotChange("delete")
     }
 }

@@ -15,7 +15,7 @@ struct HarborListings {
         if let known = clients[registry] { return known }
         var client: HarborAPI?
         do {
-            if let record = try await fleet.registryRecord(registry), record.isHarbor {
+            if let record = try await fleet.registries.record(registry), record.isHarbor {
                 client = HarborAPI(
                     url: record.url, username: record.username ?? "", password: record.password ?? "",
                     insecure: record.insecure)

@@ -65,7 +65,7 @@ public final class TagResolver: Service {
     func pass(only: (@Sendable (GroupRecord, GroupArtifact) -> Bool)?) async -> Int {
         let groups: [GroupRecord]
         do {
-            groups = try await fleet.groupRecords()
+            groups = try await fleet.groups.records()
         } catch {
             logger.warning("tag resolution: cannot read groups", metadata: ["error": "\(error)"])
             return 0
@@ -114,7 +114,8 @@ public final class TagResolver: Service {
     private func record(_ group: GroupRecord, _ artifacts: [GroupArtifact]) async -> Bool {
         guard artifacts != group.artifacts else { return false }
         do {
-            if try await fleet.recordResolutions(group: group.name, readAt: group.revision, artifacts: artifacts) {
+            if try await fleet.groups.recordResolutions(group: group.name, readAt: group.revision, artifacts: artifacts)
+            {
                 logger.info("group \(group.name): tags resolved to new digests")
                 return true
             }
@@ -130,7 +131,7 @@ public final class TagResolver: Service {
     ) async -> (any RegistryAdapter)? {
         if let adapter = cache[registry] { return adapter }
         do {
-            guard let record = try await fleet.registryRecord(registry) else { return nil }
+            guard let record = try await fleet.registries.record(registry) else { return nil }
             let adapter = try makeAdapter(record.url, record.username, record.password, record.insecure)
             cache[registry] = adapter
             return adapter

@@ -20,9 +20,9 @@ struct PersonAuthentication: RouterMiddleware {
     static func principal(of request: Request, fleet: Fleet, needed: Role) async throws -> Principal {
         let found: Principal?
         if let token = GroundControlAPI.bearer(request) {
-            found = try await fleet.principal(token: token)
+            found = try await fleet.people.principal(token: token)
         } else if let session = request.cookies[BrowserSession.cookie]?.value {
-            found = try await fleet.principal(session: session)
+            found = try await fleet.people.principal(session: session)
             if found != nil, !BrowserSession.isSafe(request.method),
                 !BrowserSession.csrfMatches(request.headers[BrowserSession.csrfHeader], session: session)
             {
@@ -93,7 +93,7 @@ struct TokenOwnerAuthentication: RouterMiddleware {
                     .invalidField,
                     "the admin token is not a person: create a user (satctl users put) and log in as them")
             }
-            return .tokenOwner(user: user, notAfter: try await fleet.userTokenExpiry(value))
+            return .tokenOwner(user: user, notAfter: try await fleet.people.tokenExpiry(value))
         }
         guard scheme == "basic", let decoded = Data(base64Encoded: value).map({ String(decoding: $0, as: UTF8.self) }),
             let colon = decoded.firstIndex(of: ":")
@@ -102,21 +102,21 @@ struct TokenOwnerAuthentication: RouterMiddleware {
                 .unauthorized, "log in with Authorization: Basic (name and password) or a personal token")
         }
         let name = try ResourceName(String(decoded[..<colon]), kind: "user name")
-        if let until = try await fleet.loginLockedUntil(name.value) {
+        if let until = try await fleet.people.loginLockedUntil(name.value) {
             throw GroundControlError(
                 .tooManyAttempts,
                 "too many wrong passwords for '\(name)': try again in \(Int(until.timeIntervalSinceNow.rounded(.up))) s"
             )
         }
         guard
-            let principal = try await fleet.principal(
+            let principal = try await fleet.people.principal(
                 user: name, password: String(decoded[decoded.index(after: colon)...])),
             let user = principal.user
         else {
-            try await fleet.recordLoginFailure(name.value)
+            try await fleet.people.recordLoginFailure(name.value)
             throw GroundControlError(.unauthorized, "wrong name or password")
         }
-        try await fleet.clearLoginFailures(name.value)
+        try await fleet.people.clearLoginFailures(name.value)
         return .tokenOwner(user: user, notAfter: nil)
     }
 }
@@ -131,7 +131,7 @@ struct PageAuthentication: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         guard let session = request.cookies[BrowserSession.cookie]?.value,
-            let principal = try await fleet.principal(session: session)
+            let principal = try await fleet.people.principal(session: session)
         else {
             if request.uri.queryParameters.get("fragment") != nil {
                 return GroundControlAPI.html("", status: .unauthorized)

@@ -104,7 +104,9 @@ package final class FleetCache: Sendable {
         guard let configuration = try? await configuration(key: to) else { return nil }
         let changedRows = state.withLock { state in Set(state.revisions.filter { $0.value > from }.keys) }
         guard configuration.contentRevision > from else { return changedRows }
-        guard let members = try? await fleet.members(of: configuration.groupsChanged(after: from)) else { return nil }
+        guard let members = try? await fleet.groups.members(of: configuration.groupsChanged(after: from)) else {
+            return nil
+        }
         return changedRows.union(members)
     }
 

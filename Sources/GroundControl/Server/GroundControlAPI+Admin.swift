@@ -13,106 +13,109 @@ extension GroundControlAPI {
         let admins = people(router, .admin)
 
         viewers.get("registries") { request, _ in
-            return try APIBody.json(try await fleet.registries())
+            return try APIBody.json(try await fleet.registries.all())
         }
         admins.put("registries/:name") { request, context in
             let principal = context.principal
             let name = try Self.name(context, kind: "registry name")
             let definition = try await APIBody.decode(RegistryDefinition.self, from: request, limit: bodyLimit)
-            let (view, created) = try await fleet.putRegistry(name, definition, by: principal.actor)
+            let (view, created) = try await fleet.registries.put(name, definition, by: principal.actor)
             return try APIBody.json(view, status: created ? .created : .ok)
         }
         viewers.get("registries/:name") { request, context in
-            return try APIBody.json(try await fleet.registry(try Self.name(context, kind: "registry name")))
+            return try APIBody.json(try await fleet.registries.named(try Self.name(context, kind: "registry name")))
         }
         admins.delete("registries/:name") { request, context in
             let principal = context.principal
-            try await fleet.deleteRegistry(try Self.name(context, kind: "registry name"), by: principal.actor)
+            try await fleet.registries.delete(try Self.name(context, kind: "registry name"), by: principal.actor)
             return APIBody.noContent()
         }
 
         viewers.get("groups") { request, _ in
-            return try APIBody.json(try await fleet.groups())
+            return try APIBody.json(try await fleet.groups.all())
         }
         operators.put("groups/:name") { request, context in
             let principal = context.principal
             let name = try Self.name(context, kind: "group name")
             let definition = try await APIBody.decode(GroupDefinition.self, from: request, limit: bodyLimit)
             let expected = try request.headers[.ifMatch].map(Self.revision(ifMatch:))
-            let (view, created) = try await fleet.putGroup(
+            let (view, created) = try await fleet.groups.put(
                 name, definition, expectedRevision: expected, by: principal.actor)
             return try APIBody.json(view, status: created ? .created : .ok, headers: [.eTag: "\"\(view.revision)\""])
         }
         viewers.get("groups/:name") { request, context in
-            let group = try await fleet.group(try Self.name(context, kind: "group name"))
+            let group = try await fleet.groups.named(try Self.name(context, kind: "group name"))
             return try APIBody.json(group, headers: [.eTag: "\"\(group.revision)\""])
         }
         operators.delete("groups/:name") { request, context in
             let principal = context.principal
-            try await fleet.deleteGroup(try Self.name(context, kind: "group name"), by: principal.actor)
+            try await fleet.groups.delete(try Self.name(context, kind: "group name"), by: principal.actor)
             return APIBody.noContent()
         }
 
         operators.post("satellites") { request, context in
             let principal = context.principal
             let definition = try await APIBody.decode(SatelliteDefinition.self, from: request, limit: bodyLimit)
-            let token = try await fleet.createSatellite(definition, by: principal)
+            let token = try await fleet.satellites.create(definition, by: principal)
             return try APIBody.json(token, status: .created)
         }
         viewers.get("satellites") { request, _ in
-            return try APIBody.json(try await fleet.satellites())
+            return try APIBody.json(try await fleet.satellites.all())
         }
         viewers.get("sites") { request, _ in
-            return try APIBody.json(try await fleet.sites())
+            return try APIBody.json(try await fleet.sites.all())
         }
         viewers.get("satellites/:name") { request, context in
-            return try APIBody.json(try await fleet.satellite(try Self.name(context, kind: "satellite name")))
+            return try APIBody.json(try await fleet.satellites.named(try Self.name(context, kind: "satellite name")))
         }
         operators.delete("satellites/:name") { request, context in
             let principal = context.principal
-            try await fleet.deleteSatellite(try Self.name(context, kind: "satellite name"), by: principal.actor)
+            try await fleet.satellites.delete(try Self.name(context, kind: "satellite name"), by: principal.actor)
             return APIBody.noContent()
         }
         operators.post("satellites/:name/token") { request, context in
             let principal = context.principal
-            let token = try await fleet.issueToken(try Self.name(context, kind: "satellite name"), by: principal)
+            let token = try await fleet.satellites.issueToken(
+                try Self.name(context, kind: "satellite name"), by: principal)
             return try APIBody.json(token, status: .created)
         }
         admins.post("satellites/:name/approve") { request, context in
             let principal = context.principal
             let name = try Self.name(context, kind: "satellite name")
-            try await fleet.approveSatellite(name, by: principal)
-            return try APIBody.json(try await fleet.satellite(name))
+            try await fleet.satellites.approve(name, by: principal)
+            return try APIBody.json(try await fleet.satellites.named(name))
         }
         operators.post("satellites/:name/revoke") { request, context in
             let principal = context.principal
-            try await fleet.revokeSatellite(try Self.name(context, kind: "satellite name"), by: principal.actor)
+            try await fleet.satellites.revoke(try Self.name(context, kind: "satellite name"), by: principal.actor)
             return APIBody.noContent()
         }
         operators.post("satellites/:name/rotate") { request, context in
             let principal = context.principal
-            try await fleet.requestRotation(try Self.name(context, kind: "satellite name"), by: principal.actor)
+            try await fleet.satellites.requestRotation(
+                try Self.name(context, kind: "satellite name"), by: principal.actor)
             return Response(status: .accepted)
         }
         operators.put("satellites/:name/settings") { request, context in
             let principal = context.principal
             let name = try Self.name(context, kind: "satellite name")
             let settings = try await APIBody.decode(SatelliteSettings.self, from: request, limit: bodyLimit)
-            try await fleet.updateSettings(settings, of: name, by: principal.actor)
-            return try APIBody.json(try await fleet.satellite(name))
+            try await fleet.satellites.updateSettings(settings, of: name, by: principal.actor)
+            return try APIBody.json(try await fleet.satellites.named(name))
         }
         operators.put("satellites/:name/groups/:group") { request, context in
             let principal = context.principal
             let name = try Self.name(context, kind: "satellite name")
-            try await fleet.addGroup(try Self.name(context, "group", kind: "group name"), to: name, by: principal.actor)
-            return try APIBody.json(try await fleet.satellite(name))
+            try await fleet.satellites.addGroup(
+                try Self.name(context, "group", kind: "group name"), to: name, by: principal.actor)
+            return try APIBody.json(try await fleet.satellites.named(name))
         }
         operators.delete("satellites/:name/groups/:group") { request, context in
             let principal = context.principal
             let name = try Self.name(context, kind: "satellite name")
-            try await fleet.removeGroup(
+            try await fleet.satellites.removeGroup(
                 try Self.name(context, "group", kind: "group name"), from: name, by: principal.actor)
-            return try APIBody.json(try await fleet.satellite(name))
+            return try APIBody.json(try await fleet.satellites.named(name))
         }
 
         viewers.get("audit") { request, _ in

@@ -54,7 +54,7 @@ extension GroundControlAPI {
     func addEventRoutes(to router: Router<GroundControlContext>) {
         router.group("api/v1").post("events/harbor") { request, _ in
             guard let header = request.headers[.authorization],
-                let registry = try await fleet.registry(webhookAuthorization: header)
+                let registry = try await fleet.registries.named(webhookAuthorization: header)
             else {
                 throw GroundControlError(
                     .unauthorized,

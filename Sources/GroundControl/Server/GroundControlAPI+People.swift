@@ -11,10 +11,10 @@ extension GroundControlAPI {
         let admins = people(router, .admin)
 
         admins.get("users") { _, _ in
-            try APIBody.json(try await fleet.users())
+            try APIBody.json(try await fleet.people.all())
         }
         admins.get("users/:name") { _, context in
-            try APIBody.json(try await fleet.user(try Self.name(context, kind: "user name")))
+            try APIBody.json(try await fleet.people.named(try Self.name(context, kind: "user name")))
         }
         admins.put("users/:name") { request, context in
             let principal = context.principal
@@ -24,13 +24,13 @@ extension GroundControlAPI {
                 throw GroundControlError(
                     .invalidField, "role: must be admin, operator or viewer, not '\(definition.role.prefix(40))'")
             }
-            let (view, created) = try await fleet.putUser(
+            let (view, created) = try await fleet.people.put(
                 name, role: role, password: definition.password, by: principal.actor)
             return try APIBody.json(view, status: created ? .created : .ok)
         }
         admins.delete("users/:name") { request, context in
             let principal = context.principal
-            try await fleet.deleteUser(try Self.name(context, kind: "user name"), by: principal.actor)
+            try await fleet.people.delete(try Self.name(context, kind: "user name"), by: principal.actor)
             return APIBody.noContent()
         }
 
@@ -45,7 +45,7 @@ extension GroundControlAPI {
         .post("tokens") { request, context in
             let body = try await APIBody.collect(request, limit: bodyLimit)
             let wanted = body.readableBytes == 0 ? TokenRequest() : try APIBody.decode(TokenRequest.self, from: body)
-            let token = try await fleet.issueUserToken(
+            let token = try await fleet.people.issueToken(
                 for: context.user, description: wanted.description, days: wanted.expiresInDays,
                 notAfter: context.notAfter)
             return try APIBody.json(token, status: .created)

@@ -30,7 +30,7 @@ extension GroundControlAPI {
         satellites.post("status") { request, context in
             let satellite = context.satellite
             let report = try await APIBody.decode(StatusReport.self, from: request, limit: bodyLimit * 8, strict: false)
-            let (reply, heartbeat) = try await fleet.acceptHeartbeat(
+            let (reply, heartbeat) = try await fleet.satellites.acceptHeartbeat(
                 report, from: satellite.satellite, configuration: satellite.configuration)
             await heartbeats.add(heartbeat)
             return try APIBody.json(reply)

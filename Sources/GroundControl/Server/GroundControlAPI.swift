@@ -26,7 +26,7 @@ struct GroundControlAPI: Sendable {
 
     /// Every satellite's view, at most two seconds old.
     func satelliteViews() async throws -> [SatelliteView] {
-        try await fleetViews.views { [fleet] in try await fleet.satellites() }
+        try await fleetViews.views { [fleet] in try await fleet.satellites.all() }
     }
 
     /// A satellite's request: who it is, its row, and the configuration, mostly from the cache.

@@ -9,7 +9,7 @@ public actor HeartbeatWriter: Service {
     private let fleet: Fleet
     private let interval: Duration
     private let logger: Logger
-    private var pending: [String: Fleet.Heartbeat] = [:]
+    private var pending: [String: SatelliteService.Heartbeat] = [:]
 
     public init(fleet: Fleet, interval: Duration = .milliseconds(500), logger: Logger) {
         self.fleet = fleet
@@ -17,7 +17,7 @@ public actor HeartbeatWriter: Service {
         self.logger = logger
     }
 
-    public func add(_ heartbeat: Fleet.Heartbeat) {
+    public func add(_ heartbeat: SatelliteService.Heartbeat) {
         pending[heartbeat.name] = heartbeat
     }
 
@@ -32,7 +32,7 @@ public actor HeartbeatWriter: Service {
         let batch = Array(pending.values)
         pending.removeAll()
         do {
-            try await fleet.storeHeartbeats(batch)
+            try await fleet.satellites.storeHeartbeats(batch)
         } catch {
             logger.warning(
                 "cannot store \(batch.count) heartbeat(s); keeping them for the next try",

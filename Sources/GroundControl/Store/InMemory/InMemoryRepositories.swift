@@ -111,14 +111,14 @@ struct InMemoryEventRepository: EventRepository {
     func append(_ event: EventRecord) async throws {
         transaction.change { tables in
             tables.events.append(
-                Fleet.Event(
+                EventService.Event(
                     id: tables.lastEventID + 1, type: event.type, subject: event.subject, at: Fleet.date(event.at),
                     data: event.data))
             tables.lastEventID += 1
         }
     }
 
-    func events(after cursor: Int64, limit: Int) async throws -> [Fleet.Event] {
+    func events(after cursor: Int64, limit: Int) async throws -> [EventService.Event] {
         transaction.read { tables in Array(tables.events.lazy.filter { $0.id > cursor }.prefix(limit)) }
     }
 }

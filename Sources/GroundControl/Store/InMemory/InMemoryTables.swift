@@ -7,7 +7,7 @@ struct InMemoryTables: Sendable {
     var audit: [AuditEntry] = []
     var registries: [String: RegistryRecord] = [:]
     var groups: [String: GroupRecord] = [:]
-    var events: [Fleet.Event] = []
+    var events: [EventService.Event] = []
     /// Ids are not reused after a prune, as in SQL.
     var lastEventID: Int64 = 0
     var robots: [RobotKey: RobotRow] = [:]

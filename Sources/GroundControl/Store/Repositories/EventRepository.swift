@@ -4,7 +4,7 @@ package protocol EventRepository: Sendable {
     func append(_ event: EventRecord) async throws
 
     /// Events after `cursor`, in id order.
-    func events(after cursor: Int64, limit: Int) async throws -> [Fleet.Event]
+    func events(after cursor: Int64, limit: Int) async throws -> [EventService.Event]
 }
 
 /// One event to write; the store numbers it.

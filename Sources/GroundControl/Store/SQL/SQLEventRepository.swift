@@ -13,12 +13,12 @@ struct SQLEventRepository: EventRepository {
             .text(event.type), .text(event.subject), .integer(event.at), .text(event.data))
     }
 
-    func events(after cursor: Int64, limit: Int) async throws -> [Fleet.Event] {
+    func events(after cursor: Int64, limit: Int) async throws -> [EventService.Event] {
         try await session.query(
             "SELECT id, type, subject, at, data FROM events WHERE id > ? ORDER BY id LIMIT ?", .integer(cursor),
             .integer(Int64(limit))
         ).map { row in
-            Fleet.Event(
+            EventService.Event(
                 id: try row.integer("id"), type: try row.text("type"), subject: try row.text("subject"),
                 at: Fleet.date(try row.integer("at")),
                 data: try row.text("data"))

@@ -2,10 +2,10 @@ import FleetAPI
 import Foundation
 import SatelliteProtocol
 
-extension Fleet {
+extension RegistryService {
     /// Creates or replaces a registry; returns it and whether it is new.
-    public func putRegistry(
-        _ name: ResourceName, _ definition: RegistryDefinition, by actor: Actor = .admin
+    public func put(
+        _ name: ResourceName, _ definition: RegistryDefinition, by actor: Fleet.Actor = .admin
     ) async throws -> (RegistryView, created: Bool) {
         let kind = definition.kind ?? "oci"
         guard kind == "oci" || kind == "harbor" else {
@@ -13,7 +13,7 @@ extension Fleet {
                 .invalidField,
                 "kind: '\(kind.prefix(40))' is not supported; use 'oci' (any Distribution API registry) or 'harbor'")
         }
-        try Self.validateRegistryURL(definition.url)
+        try Self.validateURL(definition.url)
         if definition.password != nil && (definition.username ?? "").isEmpty {
             throw GroundControlError(.invalidField, "username: is required with a password")
         }
@@ -55,19 +55,19 @@ extension Fleet {
         }
     }
 
-    public func registry(_ name: ResourceName) async throws -> RegistryView {
-        guard let record = try await registryRecord(name.value) else {
+    public func named(_ name: ResourceName) async throws -> RegistryView {
+        guard let record = try await record(name.value) else {
             throw GroundControlError(.registryUnknown, "registry '\(name)' does not exist")
         }
         return record.view
     }
 
-    public func registries() async throws -> [RegistryView] {
+    public func all() async throws -> [RegistryView] {
         try await store.read { records in try await records.registries.all().map(\.view) }
     }
 
     /// Deletes a registry no group uses.
-    public func deleteRegistry(_ name: ResourceName, by actor: Actor = .admin) async throws {
+    public func delete(_ name: ResourceName, by actor: Fleet.Actor = .admin) async throws {
         try await change(by: actor) { changes in
             let users = try await changes.records.groups.names(usingRegistry: name.value)
             guard users.isEmpty else {
@@ -94,7 +94,7 @@ extension Fleet {
     }
 
     /// The registry whose webhook presents `authorization` (the header as sent, or after `Bearer `).
-    public func registry(webhookAuthorization authorization: String) async throws -> String? {
+    public func named(webhookAuthorization authorization: String) async throws -> String? {
         var candidates = [authorization.trimmingCharacters(in: .whitespaces)]
         if candidates[0].lowercased().hasPrefix("bearer ") {
             candidates.append(String(candidates[0].dropFirst(7)).trimmingCharacters(in: .whitespaces))
@@ -108,11 +108,11 @@ extension Fleet {
         return nil
     }
 
-    func registryRecord(_ name: String) async throws -> RegistryRecord? {
+    func record(_ name: String) async throws -> RegistryRecord? {
         try await store.read { records in try await records.registries.named(name) }
     }
 
-    static func validateRegistryURL(_ url: String) throws(GroundControlError) {
+    static func validateURL(_ url: String) throws(GroundControlError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme,
             scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
             components.query == nil, components.fragment == nil, components.user == nil

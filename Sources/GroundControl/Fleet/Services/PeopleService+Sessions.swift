@@ -3,7 +3,7 @@ import Foundation
 /// Dashboard sessions: a person who logged in through the browser holds a random cookie; only its
 /// hash is kept, with an absolute expiry. The role is read from the person's row on each request,
 /// so a changed role or a deleted account takes effect at once.
-extension Fleet {
+extension PeopleService {
     /// A session lasts a working day, however active; then the person logs in again.
     public static let sessionLifetime: TimeInterval = 12 * 3600
     static let sessionPrefix = "gcw_"
@@ -39,7 +39,7 @@ extension Fleet {
     }
 }
 
-extension Fleet {
+extension PeopleService {
     /// A person who logged in through the OIDC provider: their account is made, or its role set
     /// to what the provider's claim gives now. A local account (one with a password) of that name
     /// is not taken over.
@@ -52,6 +52,6 @@ extension Fleet {
             }
             if existing.role == role.rawValue { return }
         }
-        try await putUser(name, role: role, password: nil, by: .user(name.value))
+        try await put(name, role: role, password: nil, by: .user(name.value))
     }
 }

@@ -41,7 +41,7 @@ public struct Principal: Sendable, Equatable {
     }
 }
 
-extension Fleet {
+extension PeopleService {
     /// Personal tokens live at most a year; 90 days unless asked otherwise.
     static let tokenDays = (default: 90, maximum: 365)
     static let userTokenPrefix = "gcp_"
@@ -52,7 +52,7 @@ extension Fleet {
         if token.hasPrefix(Self.userTokenPrefix) {
             return try await principal(holding: .token, hash: Secret.hash(token))
         }
-        return try await isAdmin(token: token) ? Principal(actor: .admin, role: .admin) : nil
+        return try await fleet.isAdmin(token: token) ? Principal(actor: .admin, role: .admin) : nil
     }
 
     /// The person holding an unexpired personal token or session with this hash.
@@ -79,8 +79,8 @@ extension Fleet {
 
     /// Creates or changes a person: the role, and the password when one is given.
     @discardableResult
-    public func putUser(
-        _ name: ResourceName, role: Role, password: String?, by actor: Actor
+    public func put(
+        _ name: ResourceName, role: Role, password: String?, by actor: Fleet.Actor
     ) async throws -> (view: UserView, created: Bool) {
         if let password { try Self.checkPassword(password) }
         let hash = try password.map(PasswordHash.make)
@@ -97,17 +97,17 @@ extension Fleet {
             changes.audit(existed ? "user.update" : "user.create", name.value, "role \(role.rawValue)")
             return !existed
         }
-        return (try await user(name), created)
+        return (try await named(name), created)
     }
 
-    public func user(_ name: ResourceName) async throws -> UserView {
-        guard let view = try await users().first(where: { $0.name == name.value }) else {
+    public func named(_ name: ResourceName) async throws -> UserView {
+        guard let view = try await all().first(where: { $0.name == name.value }) else {
             throw GroundControlError(.notFound, "user '\(name)' does not exist")
         }
         return view
     }
 
-    public func users() async throws -> [UserView] {
+    public func all() async throws -> [UserView] {
         let at = Self.milliseconds(now())
         return try await store.read { records in
             try await records.people.all(tokensUnexpiredAt: at).map { user, tokens in
@@ -119,7 +119,7 @@ extension Fleet {
     }
 
     /// Deletes a person, every token they hold and every session they have open.
-    public func deleteUser(_ name: ResourceName, by actor: Actor) async throws {
+    public func delete(_ name: ResourceName, by actor: Fleet.Actor) async throws {
         try await change(by: actor) { changes in
             guard try await changes.records.people.delete(name.value) else {
                 throw GroundControlError(.notFound, "user '\(name)' does not exist")
@@ -129,7 +129,7 @@ extension Fleet {
     }
 
     /// When a personal token expires; nil for anything else.
-    public func userTokenExpiry(_ token: String) async throws -> Date? {
+    public func tokenExpiry(_ token: String) async throws -> Date? {
         guard token.hasPrefix(Self.userTokenPrefix) else { return nil }
         return try await store.read { records in try await records.people.tokenExpiry(hash: Secret.hash(token)) }.map(
             Self.date)
@@ -137,7 +137,7 @@ extension Fleet {
 
     /// A new personal token for `user`, expiring no later than `notAfter` (the token that asked
     /// for it); only its hash is kept.
-    public func issueUserToken(
+    public func issueToken(
         for user: String, description: String?, days: Int?, notAfter: Date? = nil
     ) async throws -> PersonalToken {
         let days = days ?? Self.tokenDays.default

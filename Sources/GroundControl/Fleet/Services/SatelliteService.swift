@@ -2,16 +2,16 @@ import FleetAPI
 import Foundation
 import SatelliteProtocol
 
-extension Fleet {
+extension SatelliteService {
     /// Adds a pending satellite and returns its one-time registration token. A token that
     /// someone other than an admin asked for registers a satellite that awaits approval.
-    public func createSatellite(
+    public func create(
         _ definition: SatelliteDefinition, by principal: Principal = .bootstrapAdmin
     ) async throws -> RegistrationToken {
         let name = try ResourceName(definition.name, kind: "name")
         let groups = try Self.groupNames(definition.groups)
         let labels = try Self.validatedLabels(definition.labels ?? [:])
-        let site = try Self.site(in: labels)
+        let site = try SiteService.site(in: labels)
         let settings = try Self.validatedSettings(definition.settings ?? .defaults)
         let token = Secret.make(prefix: Secret.registrationPrefix)
         let created = now()
@@ -33,7 +33,7 @@ extension Fleet {
         return RegistrationToken(name: name.value, token: token, expiresAt: expires)
     }
 
-    public func satellite(_ name: ResourceName) async throws -> SatelliteView {
+    public func named(_ name: ResourceName) async throws -> SatelliteView {
         let snapshot = try await store.read { records in
             try await FleetSnapshot.load(records, satellite: name.value)
         }
@@ -43,12 +43,12 @@ extension Fleet {
         return snapshot.view(of: record, now: now())
     }
 
-    public func satellites() async throws -> [SatelliteView] {
+    public func all() async throws -> [SatelliteView] {
         let snapshot = try await store.read { records in try await FleetSnapshot.load(records, satellite: nil) }
         return await snapshot.views(now: now())
     }
 
-    public func deleteSatellite(_ name: ResourceName, by actor: Actor = .admin) async throws {
+    public func delete(_ name: ResourceName, by actor: Fleet.Actor = .admin) async throws {
         try await change(by: actor) { changes in
             // The tombstone's revision is what tells every process's cache that credentials it
             // holds for this name are void.
@@ -65,7 +65,7 @@ extension Fleet {
     }
 
     /// Stops the satellite's credential and any unused token from working; the record stays.
-    public func revokeSatellite(_ name: ResourceName, by actor: Actor = .admin) async throws {
+    public func revoke(_ name: ResourceName, by actor: Fleet.Actor = .admin) async throws {
         try await change(by: actor) { changes in
             guard let revoked = try await changes.records.satellites.revoke(name.value) else {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
@@ -97,7 +97,7 @@ extension Fleet {
     }
 
     /// Asks the satellite to switch credentials at its next heartbeat.
-    public func requestRotation(_ name: ResourceName, by actor: Actor = .admin) async throws {
+    public func requestRotation(_ name: ResourceName, by actor: Fleet.Actor = .admin) async throws {
         try await change(by: actor) { changes in
             guard let satellite = try await changes.records.satellites.requestRotation(of: name.value) else {
                 try await Self.requireSatellite(name, changes.records)
@@ -111,7 +111,7 @@ extension Fleet {
         }
     }
 
-    public func addGroup(_ group: ResourceName, to name: ResourceName, by actor: Actor = .admin) async throws {
+    public func addGroup(_ group: ResourceName, to name: ResourceName, by actor: Fleet.Actor = .admin) async throws {
         try await change(by: actor) { changes in
             try await Self.requireSatellite(name, changes.records)
             try await Self.requireGroups([group], changes.records)
@@ -121,7 +121,8 @@ extension Fleet {
         }
     }
 
-    public func removeGroup(_ group: ResourceName, from name: ResourceName, by actor: Actor = .admin) async throws {
+    public func removeGroup(_ group: ResourceName, from name: ResourceName, by actor: Fleet.Actor = .admin) async throws
+    {
         try await change(by: actor) { changes in
             try await Self.requireSatellite(name, changes.records)
             guard try await changes.records.satellites.removeGroup(group.value, from: name.value) else {
@@ -133,7 +134,7 @@ extension Fleet {
     }
 
     public func updateSettings(
-        _ settings: SatelliteSettings, of name: ResourceName, by actor: Actor = .admin
+        _ settings: SatelliteSettings, of name: ResourceName, by actor: Fleet.Actor = .admin
     ) async throws {
         let settings = try Self.validatedSettings(settings)
         try await change(by: actor) { changes in

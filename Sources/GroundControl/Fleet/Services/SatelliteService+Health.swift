@@ -6,7 +6,7 @@ import SatelliteProtocol
 /// sync that failed, drift from the desired state. The fleet view is compared with what was seen
 /// last (`satellite_health`); each change is claimed with a conditional update, so of several
 /// processes watching one database only one tells it.
-extension Fleet {
+extension SatelliteService {
     /// The health a satellite starts with when it registers: online, nothing to tell.
     func startHealth(of name: String, _ records: FleetRecords) async throws {
         try await records.health.reset(name, to: HealthRecord(state: "online", drifting: false, failedSyncAt: nil))

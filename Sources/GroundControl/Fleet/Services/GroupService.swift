@@ -4,13 +4,14 @@ import ImageSignatures
 import OCI
 import SatelliteProtocol
 
-extension Fleet {
+extension GroupService {
     /// Creates or replaces a group. A tag kept from the previous version keeps its resolved digest
     /// until the resolver looks again.
     /// - Parameter expectedRevision: when given, the change is refused (`CHANGED`) unless the group
     ///   is still at this revision, so read-modify-write edits do not overwrite each other.
-    public func putGroup(
-        _ name: ResourceName, _ definition: GroupDefinition, expectedRevision: Int64? = nil, by actor: Actor = .admin
+    public func put(
+        _ name: ResourceName, _ definition: GroupDefinition, expectedRevision: Int64? = nil,
+        by actor: Fleet.Actor = .admin
     ) async throws -> (GroupView, created: Bool) {
         let registry = try ResourceName(definition.registry, kind: "registry")
         let proxy = try Self.validatedProxy(definition.proxy)
@@ -61,7 +62,7 @@ extension Fleet {
         }
     }
 
-    public func group(_ name: ResourceName) async throws -> GroupView {
+    public func named(_ name: ResourceName) async throws -> GroupView {
         let (record, missing) = try await store.read { records in
             (try await records.groups.named(name.value), try await records.robots.missingProjects())
         }
@@ -69,14 +70,14 @@ extension Fleet {
         return record.view(missing: missing)
     }
 
-    public func groups() async throws -> [GroupView] {
+    public func all() async throws -> [GroupView] {
         let (groups, missing) = try await store.read { records in
             (try await records.groups.all(), try await records.robots.missingProjects())
         }
         return groups.map { $0.view(missing: missing) }
     }
 
-    func groupRecords() async throws -> [GroupRecord] {
+    func records() async throws -> [GroupRecord] {
         try await store.read { records in try await records.groups.all() }
     }
 
@@ -87,7 +88,7 @@ extension Fleet {
     }
 
     /// Deletes a group no satellite uses.
-    public func deleteGroup(_ name: ResourceName, by actor: Actor = .admin) async throws {
+    public func delete(_ name: ResourceName, by actor: Fleet.Actor = .admin) async throws {
         try await change(by: actor) { changes in
             let users = try await changes.records.satellites.members(of: name.value, limit: 11)
             guard users.isEmpty else {

@@ -3,7 +3,7 @@ import SatelliteProtocol
 
 /// What the event deliverer needs from the store: subscriptions due, under a lease so that one
 /// process delivers each at a time (in order), the events past their cursor, and the log.
-extension Fleet {
+extension EventService {
     struct DeliveryTarget: Sendable {
         let name: String
         let url: String
@@ -38,7 +38,7 @@ extension Fleet {
         }
     }
 
-    func events(after cursor: Int64, limit: Int) async throws -> [Event] {
+    func list(after cursor: Int64, limit: Int) async throws -> [Event] {
         try await store.read { records in try await records.events.events(after: cursor, limit: limit) }
     }
 
@@ -83,7 +83,7 @@ extension Fleet {
     }
 
     /// Forgets events every subscription has passed and log lines, once older than `age`.
-    func pruneEvents(olderThan age: TimeInterval) async throws {
+    func prune(olderThan age: TimeInterval) async throws {
         let before = Self.milliseconds(now().addingTimeInterval(-age))
         try await store.transaction { records in try await records.subscriptions.prune(before: before) }
     }

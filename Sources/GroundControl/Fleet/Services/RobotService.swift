@@ -100,7 +100,7 @@ struct RobotDemand: Sendable {
     var pairs: Set<Pair> { Set(projects.keys).union(rows.keys) }
 }
 
-extension Fleet {
+extension RobotService {
     /// The robots the satellite's state hands out, read in `session`: per registry, the slot
     /// issued last.
     static func issuedRobots(of satellite: String, _ records: FleetRecords) async throws -> [IssuedRobot] {
@@ -121,7 +121,7 @@ extension Fleet {
     }
 
     /// Everything the robot keeper needs, in one read.
-    func robotDemand() async throws -> RobotDemand {
+    func demand() async throws -> RobotDemand {
         try await store.read { records in
             let configuration = try await FleetConfiguration.load(records)
             let harbors = configuration.registries.filter { $0.value.isHarbor }
@@ -173,7 +173,7 @@ extension Fleet {
     /// names the robot, and only what the robot may pull. With `issue`, the state names this slot
     /// from now, and the slot remembers that revision, so a heartbeat at or past it confirms the
     /// satellite took it.
-    package func saveRobot(_ row: RobotRow, issue: Bool = false) async throws {
+    package func save(_ row: RobotRow, issue: Bool = false) async throws {
         try await change(by: .groundControl) { changes in
             var row = row
             try await changes.touch(satellite: row.satellite)
@@ -193,7 +193,7 @@ extension Fleet {
     }
 
     /// Forgets a slot whose robot Harbor no longer has.
-    func forgetRobot(_ row: RobotRow, reason: String) async throws {
+    func forget(_ row: RobotRow, reason: String) async throws {
         try await change(by: .groundControl) { changes in
             try await changes.records.robots.delete(registry: row.registry, satellite: row.satellite, slot: row.slot)
             changes.audit("robot.delete", row.satellite, "registry \(row.registry), \(row.loginName): \(reason)")
@@ -201,7 +201,7 @@ extension Fleet {
     }
 
     /// The robots Ground Control keeps for a satellite, for its view.
-    func robots(of satellite: String) async throws -> [RobotRow] {
+    func issued(of satellite: String) async throws -> [RobotRow] {
         try await store.read { records in try await records.robots.of(satellite: satellite) }
     }
 }

@@ -6,10 +6,10 @@ import SatelliteProtocol
 /// not read. Until an admin approves it, such a satellite is given no state that holds a
 /// registry's password or its site's credential, and its site's members do not list it as a
 /// peer (they would present the site's credential to it).
-extension Fleet {
+extension SatelliteService {
     /// Lets the satellite's credential, and the unused token if any, have the secrets its state
     /// needs.
-    public func approveSatellite(_ name: ResourceName, by principal: Principal) async throws {
+    public func approve(_ name: ResourceName, by principal: Principal) async throws {
         guard principal.mayApproveSatellites else {
             throw GroundControlError(
                 .forbidden,

@@ -4,7 +4,7 @@ import SatelliteProtocol
 
 /// Events for other systems. Each is written in the transaction of the change it tells of, so an
 /// event exists exactly when its change does; subscriptions read them in id order from a cursor.
-extension Fleet {
+extension EventService {
     /// One stored event.
     public struct Event: Sendable, Equatable {
         public let id: Int64
@@ -18,7 +18,7 @@ extension Fleet {
     // MARK: Subscriptions
 
     public func putSubscription(
-        _ name: ResourceName, _ definition: SubscriptionDefinition, by actor: Actor
+        _ name: ResourceName, _ definition: SubscriptionDefinition, by actor: Fleet.Actor
     ) async throws -> (SubscriptionView, created: Bool) {
         try await eventTargets.check(try EventTargetPolicy.validatedURL(definition.url))
         let types = definition.types ?? []
@@ -68,7 +68,7 @@ extension Fleet {
         return view
     }
 
-    public func deleteSubscription(_ name: ResourceName, by actor: Actor) async throws {
+    public func deleteSubscription(_ name: ResourceName, by actor: Fleet.Actor) async throws {
         try await change(by: actor) { changes in
             guard try await changes.records.subscriptions.delete(name.value) else {
                 throw GroundControlError(.notFound, "subscription '\(name)' does not exist")

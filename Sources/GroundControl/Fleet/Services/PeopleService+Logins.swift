@@ -3,7 +3,7 @@ import Foundation
 /// Slows password guessing: after five wrong passwords for one name within fifteen minutes, that
 /// name is locked out until the oldest of them is fifteen minutes old (429), right password or
 /// not. The failures are rows, so every process serving the database counts the same ones.
-extension Fleet {
+extension PeopleService {
     public static let loginAttempts = 5
     public static let loginWindow: TimeInterval = 15 * 60
 

@@ -1,7 +1,7 @@
 import Foundation
 import SatelliteProtocol
 
-extension Fleet {
+extension SatelliteService {
     /// A heartbeat as received, waiting to be written.
     public struct Heartbeat: Sendable {
         public let name: String
@@ -20,7 +20,7 @@ extension Fleet {
     /// command, without writing it: the caller stores heartbeats in batches.
     public func acceptHeartbeat(_ name: ResourceName, _ report: StatusReport) async throws -> (StatusReply, Heartbeat) {
         try await acceptHeartbeat(
-            report, from: try await stateInputs(of: name), configuration: try await configuration())
+            report, from: try await fleet.stateInputs(of: name), configuration: try await fleet.configuration())
     }
 
     /// `acceptHeartbeat` from what the caller already holds: no query unless a rotation is due.
@@ -45,7 +45,7 @@ extension Fleet {
         }
         if advertised != satellite.advertisedURL {
             // Rare (a start, a new address): the site's members list it from now on.
-            try await recordAdvertisedURL(advertised, of: try ResourceName(satellite.name))
+            try await fleet.sites.recordAdvertisedURL(advertised, of: try ResourceName(satellite.name))
         }
         var commands: [SatelliteInstruction] = []
         if satellite.rotateRequested, let credential = try await rotateCredential(try ResourceName(satellite.name)) {

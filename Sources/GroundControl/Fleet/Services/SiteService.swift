@@ -35,11 +35,11 @@ public struct SiteMembership: Sendable, Equatable {
     var cacheKey: String { "\(name)|\(epoch)|\(peers.joined(separator: ","))" }
 }
 
-extension Fleet {
+extension SiteService {
     /// Every site with its satellites and their reported traffic, by name.
-    public func sites() async throws -> [SiteView] {
+    public func all() async throws -> [SiteView] {
         var sites: [String: SiteView] = [:]
-        for satellite in try await satellites() {
+        for satellite in try await fleet.satellites.all() {
             guard let name = satellite.site else { continue }
             var site =
                 sites[name] ?? SiteView(name: name, satellites: [], peers: 0, fromPeersBytes: 0, fromUpstreamBytes: 0)
