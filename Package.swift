@@ -226,15 +226,29 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            // Ground Control's domain and its store: no HTTP server, no background loops.
+            name: "FleetDomain",
+            dependencies: [
+                "OCI", "SatelliteProtocol", "FleetAPI", "StrictJSON", "ImageSignatures",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "GroundControl",
             dependencies: [
+                "FleetDomain",
                 "OCI", "SatelliteProtocol", "FleetAPI", "StrictJSON", "RegistryClient", "HTTPServerSupport",
                 "ImageSignatures", "StateContent", "BackgroundWork",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -269,7 +283,7 @@ let package = Package(
             name: "ground-control",
             dependencies: [
                 "FleetAPI",
-                "GroundControl", "ProgramSupport", "SatelliteProtocol",
+                "GroundControl", "FleetDomain", "ProgramSupport", "SatelliteProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -367,7 +381,7 @@ let package = Package(
             name: "GroundControlTests",
             dependencies: [
                 "FleetAPI",
-                "GroundControl", "GroundControlClient", "SatelliteProtocol", "OCI", "TestSupport",
+                "GroundControl", "FleetDomain", "GroundControlClient", "SatelliteProtocol", "OCI", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -396,7 +410,7 @@ let package = Package(
             dependencies: [
                 "FleetAPI",
                 "OCI", "TestSupport", "RegistryStore", "Replication", "StateContent", "SatelliteProtocol",
-                "GroundControl",
+                "GroundControl", "FleetDomain",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetDomain
 import GroundControl
 import SatelliteProtocol
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FleetAPI
+import FleetDomain
 import Foundation
 import GroundControl
 import Logging

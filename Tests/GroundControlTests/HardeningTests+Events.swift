@@ -1,4 +1,5 @@
 import FleetAPI
+import FleetDomain
 import Foundation
 import GroundControl
 import SatelliteProtocol

@@ -1,3 +1,4 @@
+import FleetDomain
 import GroundControl
 import Testing
 

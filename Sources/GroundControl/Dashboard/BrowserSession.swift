@@ -1,4 +1,5 @@
 import Crypto
+import FleetDomain
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,3 +1,4 @@
+import FleetDomain
 import Foundation
 
 /// How the dashboard writes numbers and times for people.

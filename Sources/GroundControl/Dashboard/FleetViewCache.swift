@@ -1,4 +1,5 @@
 import FleetAPI
+import FleetDomain
 import SatelliteProtocol
 
 /// The whole fleet's views as the pages and `/metrics` show them, worked out at most once per

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import BackgroundWork
 import Crypto
+import FleetDomain
 import Foundation
 import Logging
 import NIOCore

@@ -1,4 +1,5 @@
 import BackgroundWork
+import FleetDomain
 import Logging
 import ServiceLifecycle
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FleetDomain
 import Foundation
 import NIOCore
 import NIOFoundationCompat

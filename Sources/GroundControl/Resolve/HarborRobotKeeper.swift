@@ -1,5 +1,6 @@
 import BackgroundWork
 import Crypto
+import FleetDomain
 import Foundation
 import Logging
 import ServiceLifecycle

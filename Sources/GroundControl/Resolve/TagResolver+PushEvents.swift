@@ -1,3 +1,4 @@
+import FleetDomain
 import Synchronization
 
 extension TagResolver {

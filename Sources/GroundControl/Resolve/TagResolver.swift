@@ -1,5 +1,6 @@
 import BackgroundWork
 import FleetAPI
+import FleetDomain
 import Foundation
 import Logging
 import OCI

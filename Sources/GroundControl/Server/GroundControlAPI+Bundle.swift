@@ -1,3 +1,4 @@
+import FleetDomain
 import Foundation
 import HTTPTypes
 import Hummingbird

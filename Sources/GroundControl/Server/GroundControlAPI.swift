@@ -1,5 +1,6 @@
 import Crypto
 import FleetAPI
+import FleetDomain
 import Foundation
 import Hummingbird
 import Logging

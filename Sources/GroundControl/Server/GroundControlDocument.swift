@@ -1,3 +1,5 @@
+import FleetDomain
+
 /// Documents Ground Control serves.
 public enum GroundControlDocument {
     /// The OpenAPI document of API v1 (`openapi.json` in this module, embedded at build time).

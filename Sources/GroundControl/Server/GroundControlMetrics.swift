@@ -1,5 +1,6 @@
 import CoreMetrics
 import FleetAPI
+import FleetDomain
 import Foundation
 import Prometheus
 import SatelliteProtocol

@@ -1,3 +1,4 @@
+import FleetDomain
 import Synchronization
 
 /// Holds the background services back until the schema is migrated, so their first reads find

@@ -1,3 +1,4 @@
+import FleetDomain
 import Foundation
 
 /// Logging in to the dashboard through an OpenID Connect provider (authorization code with PKCE).

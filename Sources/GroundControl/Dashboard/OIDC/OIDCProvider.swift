@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Crypto
+import FleetDomain
 import Foundation
 import NIOCore
 import NIOFoundationCompat

@@ -19,7 +19,7 @@ public struct EventTargetPolicy: Sendable {
 
     /// The URL's form: http or https, a host, no user-info (it would be shown to every viewer
     /// and written in the audit log), at most 2,000 bytes.
-    static func validatedURL(_ raw: String) throws(GroundControlError) -> URL {
+    package static func validatedURL(_ raw: String) throws(GroundControlError) -> URL {
         guard raw.utf8.count <= 2000, let url = URL(string: raw),
             ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
             let host = url.host, !host.isEmpty
@@ -40,7 +40,7 @@ public struct EventTargetPolicy: Sendable {
 
     /// Refuses a URL whose host is, or resolves to, an address this policy keeps events from.
     /// A name that does not resolve now passes: its delivery fails, and is retried, until it does.
-    func check(_ url: URL) async throws(GroundControlError) {
+    package func check(_ url: URL) async throws(GroundControlError) {
         guard let rawHost = url.host?.lowercased() else { throw GroundControlError(.invalidField, "url: has no host") }
         let host = Self.bare(rawHost)
         if allowedHosts.contains(host) { return }

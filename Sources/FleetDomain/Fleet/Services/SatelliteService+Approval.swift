@@ -43,7 +43,7 @@ extension FleetConfiguration {
     }
 
     /// Refuses the state of a satellite that awaits approval while the state would hold secrets.
-    func requireApproval(of satellite: SatelliteStateInputs) throws(GroundControlError) {
+    package func requireApproval(of satellite: SatelliteStateInputs) throws(GroundControlError) {
         guard !satellite.approved else { return }
         let secrets = secretsNeedingApproval(of: satellite)
         guard !secrets.isEmpty else { return }

@@ -4,13 +4,13 @@ import SatelliteProtocol
 
 /// A group's scan gate: which artifacts of a Harbor may reach its satellites, judged by the scan
 /// overview Harbor lists with each artifact.
-struct ScanGate: Codable, Sendable, Equatable {
+package struct ScanGate: Codable, Sendable, Equatable {
     /// Harbor's severities in order; `negligible` counts as `low`, and `unknown` (findings whose
     /// severity the scanner could not tell) as `high`, since it could be anything.
-    enum Severity: Int, Codable, Sendable, Comparable, CaseIterable {
+    package enum Severity: Int, Codable, Sendable, Comparable, CaseIterable {
         case none, low, medium, high, critical
 
-        init?(name: String) {
+        package init?(name: String) {
             switch name.lowercased() {
             case "none": self = .none
             case "negligible", "low": self = .low
@@ -21,13 +21,13 @@ struct ScanGate: Codable, Sendable, Equatable {
             }
         }
 
-        var name: String { ["none", "low", "medium", "high", "critical"][rawValue] }
+        package var name: String { ["none", "low", "medium", "high", "critical"][rawValue] }
 
-        static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rawValue < rhs.rawValue }
+        package static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
-    var maxSeverity: Severity?
-    var requireScan: Bool
+    package var maxSeverity: Severity?
+    package var requireScan: Bool
 
     /// The gate a group definition asks for; nil when it asks for none.
     static func validated(_ definition: GroupDefinition, registryKind: String) throws(GroundControlError) -> ScanGate? {
@@ -46,18 +46,5 @@ struct ScanGate: Codable, Sendable, Equatable {
             gate.maxSeverity = severity
         }
         return gate
-    }
-
-    /// Why `artifact` is withheld, or nil when it may pass.
-    func refusal(of artifact: HarborAPI.Artifact) -> String? {
-        let finished = (artifact.scanOverview ?? [:]).values.filter { $0.scanStatus?.lowercased() == "success" }
-        guard !finished.isEmpty else {
-            guard requireScan else { return nil }
-            let status = artifact.scanOverview?.values.compactMap(\.scanStatus).first
-            return status.map { "not scanned (scan \($0.lowercased()))" } ?? "not scanned"
-        }
-        guard let maxSeverity else { return nil }
-        let worst = finished.map { $0.severity.flatMap(Severity.init(name:)) ?? .high }.max() ?? .none
-        return worst > maxSeverity ? "severity \(worst.name) is above the group's maxSeverity \(maxSeverity.name)" : nil
     }
 }

@@ -7,6 +7,12 @@ public struct GroundControlError: Error, Sendable, Equatable, CustomStringConver
         public let name: String
         public let status: Int
 
+        /// A code the HTTP layer makes for a refusal of its own (a bad request line, say).
+        package init(name: String, status: Int) {
+            self.name = name
+            self.status = status
+        }
+
         public static let invalidBody = Code(name: "BODY_INVALID", status: 400)
         public static let invalidName = Code(name: "NAME_INVALID", status: 400)
         public static let invalidField = Code(name: "FIELD_INVALID", status: 400)
@@ -45,5 +51,5 @@ public struct GroundControlError: Error, Sendable, Equatable, CustomStringConver
 
     public var description: String { "\(code.name): \(message)" }
 
-    var body: APIErrorBody { APIErrorBody(code: code.name, message: message) }
+    package var body: APIErrorBody { APIErrorBody(code: code.name, message: message) }
 }

@@ -77,12 +77,12 @@ extension GroupService {
         return groups.map { $0.view(missing: missing) }
     }
 
-    func records() async throws -> [GroupRecord] {
+    package func records() async throws -> [GroupRecord] {
         try await store.read { records in try await records.groups.all() }
     }
 
     /// The satellites that use any of `groups`.
-    func members(of groups: [String]) async throws -> Set<String> {
+    package func members(of groups: [String]) async throws -> Set<String> {
         guard !groups.isEmpty else { return [] }
         return try await store.read { records in try await records.satellites.members(ofAny: groups) }
     }
@@ -107,8 +107,9 @@ extension GroupService {
 
     /// Records what the group's tags resolve to, unless the group changed since `revision` was read.
     /// Returns whether it was recorded.
-    func recordResolutions(group name: String, readAt revision: Int64, artifacts: [GroupArtifact]) async throws -> Bool
-    {
+    package func recordResolutions(
+        group name: String, readAt revision: Int64, artifacts: [GroupArtifact]
+    ) async throws -> Bool {
         try await change(by: .groundControl) { changes in
             guard try await changes.records.groups.named(name)?.revision == revision else { return false }
             let next = try await changes.revision()
@@ -280,5 +281,5 @@ extension GroupArtifact {
     }
 
     /// The entry's tag filters.
-    var selection: TagSelection { TagSelection(tags: tags, semver: semver, latest: latest) }
+    package var selection: TagSelection { TagSelection(tags: tags, semver: semver, latest: latest) }
 }

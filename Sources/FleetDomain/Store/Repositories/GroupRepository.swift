@@ -26,13 +26,13 @@ package protocol GroupRepository: Sendable {
 
 /// A group with its artifacts, pull-through rules and policies decoded.
 package struct GroupRecord: Sendable, Equatable {
-    let name: String
-    let registry: String
-    let artifacts: [GroupArtifact]
+    package let name: String
+    package let registry: String
+    package let artifacts: [GroupArtifact]
     let proxy: GroupProxy?
-    let scanGate: ScanGate?
+    package let scanGate: ScanGate?
     let verification: DesiredState.Verification?
-    let revision: Int64
+    package let revision: Int64
     /// Milliseconds since 1970.
     let updatedAt: Int64
 }

@@ -12,7 +12,7 @@ public struct FleetConfiguration: Sendable {
     let groups: [String: GroupRecord]
     let registries: [String: RegistryRecord]
     /// The latest change to any group or registry (a change above it touched only satellites' rows).
-    let contentRevision: Int64
+    package let contentRevision: Int64
 
     init(revision: Int64, groups: [String: GroupRecord], registries: [String: RegistryRecord]) {
         self.revision = revision
@@ -22,12 +22,12 @@ public struct FleetConfiguration: Sendable {
     }
 
     /// Whether this configuration is at least as new as what `satellite` was read at.
-    func covers(_ satellite: SatelliteStateInputs) -> Bool {
+    package func covers(_ satellite: SatelliteStateInputs) -> Bool {
         satellite.revision <= revision && satellite.groups.allSatisfy { groups[$0] != nil }
     }
 
     /// The highest revision among the satellite, its groups and their registries.
-    func generation(satelliteRevision: Int64, groups names: [String]) -> Int64 {
+    package func generation(satelliteRevision: Int64, groups names: [String]) -> Int64 {
         var generation = satelliteRevision
         for group in names.compactMap({ groups[$0] }) {
             generation = max(generation, group.revision, registries[group.registry]?.revision ?? 0)
@@ -36,7 +36,9 @@ public struct FleetConfiguration: Sendable {
     }
 
     /// The satellite's document (DESIGN.md §5.2): its groups, site and robots.
-    func desiredState(of satellite: SatelliteStateInputs, signingKey: Curve25519.Signing.PrivateKey) -> DesiredState {
+    package func desiredState(
+        of satellite: SatelliteStateInputs, signingKey: Curve25519.Signing.PrivateKey
+    ) -> DesiredState {
         var state = desiredState(
             satelliteRevision: satellite.revision, groups: satellite.groups, settings: satellite.settings,
             site: satellite.site?.stateFields(signingKey: signingKey),
@@ -47,18 +49,18 @@ public struct FleetConfiguration: Sendable {
         return state
     }
 
-    func generation(of satellite: SatelliteStateInputs) -> Int64 {
+    package func generation(of satellite: SatelliteStateInputs) -> Int64 {
         generation(satelliteRevision: satellite.revision, groups: satellite.groups)
     }
 
     /// The groups whose content changed after `revision`: their own row, or their registry's.
-    func groupsChanged(after revision: Int64) -> [String] {
+    package func groupsChanged(after revision: Int64) -> [String] {
         groups.values.filter { max($0.revision, registries[$0.registry]?.revision ?? 0) > revision }.map(\.name)
     }
 
     /// The DESIGN.md §5.2 document: the groups' artifacts with tags pinned to the digests last
     /// resolved, and the registries they come from with their pull credentials.
-    func desiredState(
+    package func desiredState(
         satelliteRevision: Int64, groups names: [String], settings: SatelliteSettings,
         site: (site: DesiredState.Site, peers: [DesiredState.Peer])? = nil,
         robots: [String: RobotCredential] = [:]
@@ -161,7 +163,7 @@ public struct SatelliteStateInputs: Sendable, Equatable {
     public let rotateRequested: Bool
     public let settings: SatelliteSettings
     /// The settings as stored (JSON), which also keys the document cache.
-    let settingsJSON: String
+    package let settingsJSON: String
     public let groups: [String]
     /// Its site and the site's other members; nil outside any site.
     public var site: SiteMembership? = nil
@@ -173,7 +175,7 @@ public struct SatelliteStateInputs: Sendable, Equatable {
     public var approved = true
 
     /// Distinguishes documents in the signed-state cache.
-    var robotsCacheKey: String {
+    package var robotsCacheKey: String {
         robots.map { "\($0.registry)=\($0.name)@\($0.epoch):\($0.projects.joined(separator: "+"))" }.joined(
             separator: ",")
     }

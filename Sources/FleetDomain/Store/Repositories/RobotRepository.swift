@@ -34,26 +34,26 @@ package protocol RobotRepository: Sendable {
 
 /// One slot of a satellite's robots in one Harbor, as Ground Control last left it.
 package struct RobotRow: Sendable, Equatable {
-    var registry: String
-    var satellite: String
-    var slot: String
+    package var registry: String
+    package var satellite: String
+    package var slot: String
     /// Harbor's id; nil until Harbor has answered the create.
-    var robotID: Int64?
+    package var robotID: Int64?
     /// The name asked for (without Harbor's prefix).
-    var robotName: String
+    package var robotName: String
     /// The name Harbor shows and takes it by (its `robot_name_prefix` setting, `robot$` unless
     /// changed, before `robotName`), as Harbor answered; nil until known.
-    var harborName: String?
-    var epoch: Int64
+    package var harborName: String?
+    package var epoch: Int64
     /// The projects its permissions cover, sorted (`*` for all).
-    var projects: [String]
+    package var projects: [String]
     /// Unix seconds; nil or -1 for never.
-    var expiresAt: Int64?
+    package var expiresAt: Int64?
     /// The fleet revision at which the state began to name it; nil while it is not handed out.
-    var issuedRevision: Int64?
-    var refreshRequested: Bool
+    package var issuedRevision: Int64?
+    package var refreshRequested: Bool
 
     /// The name the satellite logs in with: Harbor's, or the default prefix's for rows from
     /// before Harbor's was recorded.
-    var loginName: String { harborName ?? "robot$" + robotName }
+    package var loginName: String { harborName ?? "robot$" + robotName }
 }

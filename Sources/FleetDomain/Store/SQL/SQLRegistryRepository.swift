@@ -34,7 +34,7 @@ struct SQLRegistryRepository: RegistryRepository {
         try await !session.query("DELETE FROM registries WHERE name = ? RETURNING name", .text(name)).isEmpty
     }
 
-    func name(webhookSecretHash hash: String) async throws -> String? {
+    package func name(webhookSecretHash hash: String) async throws -> String? {
         try await session.query("SELECT name FROM registries WHERE webhook_secret_hash = ?", .text(hash)).first?.text(
             "name")
     }

@@ -26,7 +26,7 @@ public struct IssuedRobot: Sendable, Equatable {
     /// A robot's secret: an HMAC under a key derived from Ground Control's signing key, so no
     /// secret is stored and every Ground Control process derives the same. The fixed start meets
     /// Harbor's rule for secrets (an upper-case letter, a lower-case letter and a digit).
-    static func secret(
+    package static func secret(
         registry: String, satellite: String, slot: String, epoch: Int64, signingKey: Curve25519.Signing.PrivateKey
     ) -> String {
         let key = SymmetricKey(
@@ -39,7 +39,7 @@ public struct IssuedRobot: Sendable, Equatable {
     /// The name Ground Control gives a satellite's robot in one slot (Harbor prefixes `robot$`):
     /// lower-case letters and digits joined by single separators, as Harbor requires. A name that
     /// had to be changed to fit gets a hash of the original, so two never meet.
-    static func robotName(registry: String, satellite: String, slot: String) -> String {
+    package static func robotName(registry: String, satellite: String, slot: String) -> String {
         func fitted(_ name: String) -> String {
             var out = ""
             for character in name {
@@ -61,10 +61,10 @@ public struct IssuedRobot: Sendable, Equatable {
 }
 
 /// What a satellite pulls from a Harbor with, and where it may.
-struct RobotCredential: Sendable, Equatable {
+package struct RobotCredential: Sendable, Equatable {
     let username: String
     let password: String
-    let projects: [String]
+    package let projects: [String]
 
     func mayPull(_ project: String) -> Bool { projects.contains("*") || projects.contains(project) }
 }
@@ -82,22 +82,22 @@ extension RobotRow {
 
 /// What the robot keeper works from: each registered satellite's need of each Harbor, the rows
 /// as they are, and how far each satellite has applied its state.
-struct RobotDemand: Sendable {
-    struct Pair: Hashable, Sendable {
-        let registry: String
-        let satellite: String
+package struct RobotDemand: Sendable {
+    package struct Pair: Hashable, Sendable {
+        package let registry: String
+        package let satellite: String
     }
 
     /// Every registry, since a robot made in a Harbor whose kind was changed since must still be deleted.
-    let registries: [String: RegistryRecord]
+    package let registries: [String: RegistryRecord]
     /// The projects each pair's robot must pull from; a pair absent needs no robot.
-    let projects: [Pair: [String]]
-    let rows: [Pair: [RobotRow]]
-    let appliedGeneration: [String: Int64]
+    package let projects: [Pair: [String]]
+    package let rows: [Pair: [RobotRow]]
+    package let appliedGeneration: [String: Int64]
     /// Projects each Harbor was found not to have, by registry.
-    var missingProjects: [String: Set<String>] = [:]
+    package var missingProjects: [String: Set<String>] = [:]
 
-    var pairs: Set<Pair> { Set(projects.keys).union(rows.keys) }
+    package var pairs: Set<Pair> { Set(projects.keys).union(rows.keys) }
 }
 
 extension RobotService {
@@ -121,7 +121,7 @@ extension RobotService {
     }
 
     /// Everything the robot keeper needs, in one read.
-    func demand() async throws -> RobotDemand {
+    package func demand() async throws -> RobotDemand {
         try await store.read { records in
             let configuration = try await FleetConfiguration.load(records)
             let harbors = configuration.registries.filter { $0.value.isHarbor }
@@ -155,7 +155,7 @@ extension RobotService {
 
     /// Remembers projects a Harbor does not have (a group names them): robots leave them out and
     /// the groups say so.
-    func recordMissingProjects(_ projects: Set<String>, in registry: String) async throws {
+    package func recordMissingProjects(_ projects: Set<String>, in registry: String) async throws {
         let at = Self.milliseconds(now())
         try await change(by: .groundControl) { changes in
             try await changes.records.robots.rememberMissing(projects.sorted(), in: registry, at: at)
@@ -164,7 +164,7 @@ extension RobotService {
     }
 
     /// Forgets projects a Harbor has since made.
-    func forgetMissingProjects(_ projects: Set<String>, in registry: String) async throws {
+    package func forgetMissingProjects(_ projects: Set<String>, in registry: String) async throws {
         try await store.transaction { records in try await records.robots.forgetMissing(projects.sorted(), in: registry)
         }
     }
@@ -193,7 +193,7 @@ extension RobotService {
     }
 
     /// Forgets a slot whose robot Harbor no longer has.
-    func forget(_ row: RobotRow, reason: String) async throws {
+    package func forget(_ row: RobotRow, reason: String) async throws {
         try await change(by: .groundControl) { changes in
             try await changes.records.robots.delete(registry: row.registry, satellite: row.satellite, slot: row.slot)
             changes.audit("robot.delete", row.satellite, "registry \(row.registry), \(row.loginName): \(reason)")

@@ -108,7 +108,7 @@ extension RegistryService {
         return nil
     }
 
-    func record(_ name: String) async throws -> RegistryRecord? {
+    package func record(_ name: String) async throws -> RegistryRecord? {
         try await store.read { records in try await records.registries.named(name) }
     }
 

@@ -32,7 +32,7 @@ public struct SiteMembership: Sendable, Equatable {
     }
 
     /// Distinguishes documents in the signed-state cache.
-    var cacheKey: String { "\(name)|\(epoch)|\(peers.joined(separator: ","))" }
+    package var cacheKey: String { "\(name)|\(epoch)|\(peers.joined(separator: ","))" }
 }
 
 extension SiteService {

@@ -19,20 +19,20 @@ package protocol RegistryRepository: Sendable {
 package struct RegistryRecord: Sendable, Equatable {
     static let defaultRobotDays = 30
 
-    let name: String
-    let url: String
+    package let name: String
+    package let url: String
     let kind: String
-    let username: String?
-    let password: String?
-    let insecure: Bool
+    package let username: String?
+    package let password: String?
+    package let insecure: Bool
     let revision: Int64
     /// Milliseconds since 1970.
     let updatedAt: Int64
     let webhookSecretHash: String?
     let robotDurationDays: Int?
 
-    var isHarbor: Bool { kind == "harbor" }
+    package var isHarbor: Bool { kind == "harbor" }
     var webhookSet: Bool { webhookSecretHash != nil }
     /// How long its robots live: the registry's choice, or the default.
-    var robotDays: Int { robotDurationDays ?? Self.defaultRobotDays }
+    package var robotDays: Int { robotDurationDays ?? Self.defaultRobotDays }
 }

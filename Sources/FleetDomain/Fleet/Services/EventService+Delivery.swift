@@ -4,21 +4,21 @@ import SatelliteProtocol
 /// What the event deliverer needs from the store: subscriptions due, under a lease so that one
 /// process delivers each at a time (in order), the events past their cursor, and the log.
 extension EventService {
-    struct DeliveryTarget: Sendable {
-        let name: String
-        let url: String
-        let secret: String
+    package struct DeliveryTarget: Sendable {
+        package let name: String
+        package let url: String
+        package let secret: String
         /// Empty: every type.
-        let types: Set<String>
-        let cursor: Int64
-        let failures: Int
+        package let types: Set<String>
+        package let cursor: Int64
+        package let failures: Int
     }
 
     /// Takes the lease of every subscription with events waiting whose retry time has come.
     ///
     /// Asked several times a second, and nearly always with nothing due: a read answers that, so
     /// only a claim queues for the database's writer (on SQLite, one for everything).
-    func claimDueSubscriptions(owner: String, lease: TimeInterval) async throws -> [DeliveryTarget] {
+    package func claimDueSubscriptions(owner: String, lease: TimeInterval) async throws -> [DeliveryTarget] {
         let at = Self.milliseconds(now())
         let until = Self.milliseconds(now().addingTimeInterval(lease))
         guard try await !store.read({ records in try await records.subscriptions.due(at: at, owner: owner) }).isEmpty
@@ -38,12 +38,12 @@ extension EventService {
         }
     }
 
-    func list(after cursor: Int64, limit: Int) async throws -> [Event] {
+    package func list(after cursor: Int64, limit: Int) async throws -> [Event] {
         try await store.read { records in try await records.events.events(after: cursor, limit: limit) }
     }
 
     /// Moves the cursor past events the subscription does not want.
-    func passOver(_ subscription: String, through id: Int64, owner: String) async throws {
+    package func passOver(_ subscription: String, through id: Int64, owner: String) async throws {
         try await store.transaction { records in
             try await records.subscriptions.advance(subscription, to: id, owner: owner)
         }
@@ -51,7 +51,7 @@ extension EventService {
 
     /// Logs an attempt; a success moves the cursor and renews the lease for `lease`, a failure
     /// sets the next try `retryAfter` on and gives the lease up.
-    func recordAttempt(
+    package func recordAttempt(
         _ subscription: String, event: Event, attempt: Int, status: Int?, error: String?, owner: String,
         retryAfter: TimeInterval?,
         lease: TimeInterval
@@ -74,16 +74,16 @@ extension EventService {
         }
     }
 
-    func releaseLease(_ subscription: String, owner: String) async throws {
+    package func releaseLease(_ subscription: String, owner: String) async throws {
         try await store.transaction { records in try await records.subscriptions.release(subscription, owner: owner) }
     }
 
-    func releaseLeases(owner: String) async throws {
+    package func releaseLeases(owner: String) async throws {
         try await store.transaction { records in try await records.subscriptions.release(nil, owner: owner) }
     }
 
     /// Forgets events every subscription has passed and log lines, once older than `age`.
-    func prune(olderThan age: TimeInterval) async throws {
+    package func prune(olderThan age: TimeInterval) async throws {
         let before = Self.milliseconds(now().addingTimeInterval(-age))
         try await store.transaction { records in try await records.subscriptions.prune(before: before) }
     }
