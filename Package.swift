@@ -229,7 +229,7 @@ let package = Package(
             // Ground Control's domain and its store: no HTTP server, no background loops.
             name: "FleetDomain",
             dependencies: [
-                "OCI", "SatelliteProtocol", "FleetAPI", "StrictJSON", "ImageSignatures",
+                "OCI", "SatelliteProtocol", "FleetAPI", "StrictJSON", "ImageSignatures", "DurableFiles",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -58,8 +58,15 @@ public enum DurableFile {
         }
     }
 
-    /// Renames `from` over `to` atomically, then syncs the directory of `to`.
-    public static func renameDurably(_ from: String, to: String) throws(DurableFileError) {
+    /// Renames `from` over `to` atomically, then syncs the directory of `to`. `syncingFirst`
+    /// syncs `from` before, for a file another writer made (SQLite's backup) and did not sync.
+    public static func renameDurably(_ from: String, to: String, syncingFirst: Bool = false) throws(DurableFileError) {
+        if syncingFirst {
+            let descriptor = open(from, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw DurableFileError("open", from) }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else { throw DurableFileError("fsync", from) }
+        }
         guard rename(from, to) == 0 else { throw DurableFileError("rename into", to) }
         try syncDirectory((to as NSString).deletingLastPathComponent)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DurableFiles
 import FleetAPI
 import Foundation
 import SatelliteProtocol
@@ -137,14 +138,11 @@ struct SavedLogin: Codable {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let temporary = path + ".new"
-        guard
-            FileManager.default.createFile(
-                atPath: temporary, contents: try APIJSON.encoder().encode(self), attributes: [.posixPermissions: 0o600])
-        else {
-            throw ValidationError("cannot write \(temporary)")
+        do {
+            try DurableFile.write(try APIJSON.encoder().encode(self), to: path, mode: .exactly(0o600))
+        } catch {
+            throw ValidationError("cannot write \(path): \(error)")
         }
-        guard rename(temporary, path) == 0 else { throw ValidationError("cannot write \(path)") }
         return path
     }
 }

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import GRDB
 
@@ -139,20 +140,12 @@ public enum SQLiteFleetBackup {
         return path + ".partial-" + UUID().uuidString.prefix(8)
     }
 
-    /// fsync the file, rename it, fsync its directory: after a crash the name holds all of it or
-    /// nothing new.
+    /// Puts the finished copy in place: after a crash the name holds all of it or nothing new.
     private static func durablyRename(_ from: String, to: String) throws(FleetStoreError) {
-        func sync(_ path: String, flags: Int32) -> Bool {
-            let descriptor = open(path, flags | O_CLOEXEC)
-            guard descriptor >= 0 else { return false }
-            defer { close(descriptor) }
-            return fsync(descriptor) == 0
-        }
-        let directory = (to as NSString).deletingLastPathComponent
-        guard sync(from, flags: O_RDONLY), rename(from, to) == 0,
-            sync(directory.isEmpty ? "." : directory, flags: O_RDONLY | O_DIRECTORY)
-        else {
-            throw .unavailable("cannot put \(to) in place: \(String(cString: strerror(errno)))")
+        do {
+            try DurableFile.renameDurably(from, to: to, syncingFirst: true)
+        } catch {
+            throw .unavailable("cannot put \(to) in place: \(error)")
         }
     }
 }
