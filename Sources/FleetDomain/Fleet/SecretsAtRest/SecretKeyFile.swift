@@ -1,0 +1,50 @@
+import Crypto
+import DurableFiles
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The key-encryption key's file (`--secret-key-file`): 32 random bytes in base64 on one line,
+/// readable by its owner only. Made at first start when absent; refused when others may read it,
+/// as ssh refuses a private key they may read.
+public enum SecretKeyFile {
+    /// The key in `path`, made there first when there is no file.
+    public static func loadOrCreate(_ path: String) throws(SecretKeyFileError) -> SymmetricKey {
+        if FileManager.default.fileExists(atPath: path) { return try load(path) }
+        let key = SymmetricKey(size: .bits256)
+        let text = key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
+        do {
+            try DurableFile.write(Data(text.utf8), to: path, mode: .exactly(0o600))
+        } catch {
+            throw SecretKeyFileError(path, "cannot be written: \(error)")
+        }
+        return key
+    }
+
+    public static func load(_ path: String) throws(SecretKeyFileError) -> SymmetricKey {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw SecretKeyFileError(path, "cannot be read: \(String(cString: strerror(errno)))")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw SecretKeyFileError(
+                path, "may be read by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SecretKeyFileError(path, "cannot be read")
+        }
+        let text = String(decoding: data.prefix(1024), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let raw = Data(base64Encoded: text), raw.count == 32 else {
+            throw SecretKeyFileError(path, "must hold 32 bytes in base64 on one line, as Ground Control writes it")
+        }
+        return SymmetricKey(data: raw)
+    }
+}
+
+/// A key file that cannot be used, naming it.
+public struct SecretKeyFileError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ path: String, _ problem: String) { description = "secret-key-file \(path) \(problem)" }
+}
