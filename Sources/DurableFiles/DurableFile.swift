@@ -25,21 +25,24 @@ public enum DurableFile {
         _ bytes: Data, to path: String, mode: Mode, temporary: String? = nil
     ) throws(DurableFileError) {
         let file = try PartialFile(replacing: path, mode: mode, temporary: temporary)
-        var failure: DurableFileError?
-        bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Void in
-            do throws(DurableFileError) {
-                try file.write(raw)
-            } catch {
-                failure = error
-            }
-        }
         do throws(DurableFileError) {
-            if let failure { throw failure }
+            try file.write(bytes)
             try file.commit()
         } catch {
             file.discard()
             throw error
         }
+    }
+
+    /// Creates `path` holding `bytes` unless a file is there already; returns whether this call
+    /// made it. Written beside it, synced, then linked into place (`link(2)` never replaces), so
+    /// of processes racing to make one file exactly one wins and the rest read what it wrote.
+    public static func create(_ bytes: Data, at path: String, mode: Mode) throws(DurableFileError) -> Bool {
+        let file = try PartialFile(
+            replacing: path, mode: mode, temporary: "\(path).new-\(UInt32.random(in: 0...UInt32.max))")
+        defer { file.discard() }
+        try file.write(bytes)
+        return try file.link()
     }
 
     /// Replaces `path` with what `body` writes into the partial file, committed when `body`
@@ -137,6 +140,19 @@ public final class PartialFile: @unchecked Sendable {
         }
     }
 
+    /// Appends all of `data`.
+    public func write(_ data: Data) throws(DurableFileError) {
+        var failure: DurableFileError?
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Void in
+            do throws(DurableFileError) {
+                try write(raw)
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+    }
+
     /// Syncs the partial file and renames it over the target, durably.
     func commit() throws(DurableFileError) {
         guard fsync(descriptor) == 0 else { throw DurableFileError("fsync", temporaryPath) }
@@ -150,7 +166,19 @@ public final class PartialFile: @unchecked Sendable {
         }
     }
 
-    /// Removes the partial file; the target stays as it was.
+    /// Syncs the partial file and links it in as the target unless one exists (false then); the
+    /// partial file stays for `discard`.
+    func link() throws(DurableFileError) -> Bool {
+        guard fsync(descriptor) == 0 else { throw DurableFileError("fsync", temporaryPath) }
+        guard Glibc.link(temporaryPath, path) == 0 else {
+            if errno == EEXIST { return false }
+            throw DurableFileError("link into", path)
+        }
+        try DurableFile.syncDirectory((path as NSString).deletingLastPathComponent)
+        return true
+    }
+
+    /// Removes the partial file; the target stays as it was (or as `link` made it).
     func discard() {
         guard !closed else { return }
         closed = true

@@ -4,33 +4,6 @@ import Foundation
 import GroundControl
 import ProgramSupport
 
-/// The database a one-shot command works on: the same setting as `serve`'s.
-struct DatabaseOptions: ParsableArguments {
-    @Option(help: "sqlite:PATH (default sqlite:ground-control.sqlite); also GROUND_CONTROL_DATABASE or --config.")
-    var database: String?
-
-    @Option(help: "YAML file of settings, as for serve.")
-    var config: String?
-
-    /// The SQLite file named, or an error that says what to use for PostgreSQL.
-    func sqlitePath(for verb: String) async throws -> String {
-        let url = try await SettingSources.groundControl(FlagValues(["database": database]), config: config).database
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw SettingsError(
-                """
-                \(verb) works on SQLite; for PostgreSQL use its own tools, which copy a live database \
-                consistently: pg_dump --format=custom --file=FILE DATABASE to back up, \
-                pg_restore --clean --if-exists --no-owner --dbname=DATABASE FILE to restore \
-                (docs/operating.md, "Back up and restore")
-                """)
-        }
-        guard url.hasPrefix("sqlite:"), url.count > "sqlite:".count else {
-            throw SettingsError("database must be sqlite:PATH, not '\(url.prefix(40))'")
-        }
-        return String(url.dropFirst("sqlite:".count))
-    }
-}
-
 /// `ground-control backup`: a consistent copy of a live SQLite database.
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,6 +18,10 @@ struct BackupCommand: AsyncParsableCommand {
     func run() async throws {
         let summary = try SQLiteFleetBackup.backup(from: await database.sqlitePath(for: "backup"), to: to)
         print("ground-control: backed up to \(to): \(summary)")
+        if let key = summary.secretKeyID {
+            // The backup is of no use without it, and must not be stored with it.
+            print("ground-control: keep the secret key file (key \(key)) too, apart from the backup")
+        }
     }
 }
 
@@ -64,7 +41,8 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = try await database.sqlitePath(for: "restore")
-        let summary = try SQLiteFleetBackup.restore(from: from, to: path, replacing: replace)
+        let summary = try SQLiteFleetBackup.restore(
+            from: from, to: path, replacing: replace, secrets: try await database.settings.existingSealer())
         print("ground-control: restored \(path) from \(from): \(summary)")
     }
 }

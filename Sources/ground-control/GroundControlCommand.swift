@@ -11,7 +11,8 @@ struct GroundControlCommand: AsyncParsableCommand {
         abstract: "The control plane for a fleet of satellites.",
         version: ReleaseVersion.current,
         subcommands: [
-            ServeCommand.self, BackupCommand.self, RestoreCommand.self, UsersCommand.self, OpenAPICommand.self,
+            ServeCommand.self, BackupCommand.self, RestoreCommand.self, UsersCommand.self, SecretsCommand.self,
+            OpenAPICommand.self,
         ])
 }
 

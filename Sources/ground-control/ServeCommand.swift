@@ -24,6 +24,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "sqlite:PATH or postgres://user:password@host:port/database (default sqlite:ground-control.sqlite).")
     var database: String?
 
+    @Option(
+        name: .customLong("secret-key-file"),
+        help:
+            """
+            The key that seals the secrets the database keeps, made owner-only at first start when absent (default: \
+            the SQLite file's path with .key appended; needed with PostgreSQL).
+            """)
+    var secretKeyFile: String?
+
     @Option(name: .customLong("tls-cert"), help: "PEM certificate chain; serve HTTPS with --tls-key.")
     var tlsCertificate: String?
 
@@ -113,7 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "ground-control")
         logger.logLevel = settings.logLevel
         let address = settings.listen
-        let store = try Self.store(settings.database, logger: logger)
+        let store = try settings.database.openStore(logger: logger)
         let configuration = settings.configuration
         let scheme = configuration.tlsCertificatePath == nil ? "http" : "https"
         let application = try GroundControlServer.makeApplication(
@@ -138,19 +147,5 @@ struct ServeCommand: AsyncParsableCommand {
         lifecycle.maximumGracefulShutdownDuration = .seconds(30)
         lifecycle.maximumCancellationDuration = .seconds(5)
         try await ServiceGroup(configuration: lifecycle).run()
-    }
-
-    static func store(_ url: String, logger: Logger) throws -> any FleetStore {
-        if url.hasPrefix("sqlite:") {
-            let path = String(url.dropFirst("sqlite:".count))
-            guard !path.isEmpty else {
-                throw SettingsError("database: sqlite: needs a path, as in sqlite:ground-control.sqlite")
-            }
-            return try SQLiteFleetStore(path: path)
-        }
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            return try PostgresFleetStore(url: url, logger: logger)
-        }
-        throw SettingsError("database must be sqlite:PATH or postgres://…, not '\(url.prefix(40))…'")
     }
 }

@@ -3,10 +3,8 @@ import FleetAPI
 import FleetDomain
 import Foundation
 import GroundControl
-import Logging
 import ProgramSupport
 import SatelliteProtocol
-import ServiceLifecycle
 
 /// `ground-control users add`: a person's account, written straight to the database — the first
 /// admin of a fleet, before anyone can log in to make others (satctl users does the rest).
@@ -34,17 +32,7 @@ struct UsersCommand: AsyncParsableCommand {
         )
         var passwordFile: String
 
-        @Option(
-            help:
-                """
-                sqlite:PATH or postgres://… (default sqlite:ground-control.sqlite); also GROUND_CONTROL_DATABASE \
-                or --config.
-                """
-        )
-        var database: String?
-
-        @Option(help: "YAML file of settings, as for serve.")
-        var config: String?
+        @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
             guard let role = Role(rawValue: role) else {
@@ -52,25 +40,8 @@ struct UsersCommand: AsyncParsableCommand {
             }
             let name = try ResourceName(name, kind: "user name")
             let password = try Self.readPassword(passwordFile)
-            let url = try await SettingSources.groundControl(FlagValues(["database": database]), config: config)
-                .database
-            let store = try ServeCommand.store(url, logger: Logger(label: "ground-control"))
-            // PostgreSQL's connection pool runs as long as the store's service does.
-            let view = try await withThrowingTaskGroup(of: (UserView, Bool)?.self) { group in
-                group.addTask {
-                    try await store.run()
-                    return nil
-                }
-                group.addTask {
-                    let fleet = Fleet(store: store)
-                    try await fleet.prepare()
-                    return try await fleet.people.put(name, role: role, password: password, by: .admin)
-                }
-                defer { group.cancelAll() }
-                while let result = try await group.next() {
-                    if let result { return result }
-                }
-                throw SettingsError("the database closed before the user was written")
+            let view = try await database.withStore { store in
+                try await Fleet(store: store).people.put(name, role: role, password: password, by: .admin)
             }
             print("ground-control: \(view.1 ? "added" : "changed") \(view.0.name) (\(view.0.role))")
         }

@@ -27,7 +27,8 @@ struct APIHarness: Sendable {
         configure(&configuration)
         let port = Mutex<Int?>(nil)
         let application = try GroundControlServer.makeApplication(
-            store: try SQLiteFleetStore(path: directory.appending("fleet.sqlite")), configuration: configuration,
+            store: try SQLiteFleetStore(path: directory.appending("fleet.sqlite"), secrets: .forTests),
+            configuration: configuration,
             logger: logger,
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } })
         let group = ServiceGroup(configuration: .init(services: [.init(service: application)], logger: logger))

@@ -1,3 +1,4 @@
+import Crypto
 import FleetDomain
 import Foundation
 import GroundControl
@@ -24,11 +25,12 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case .inMemory:
             return InMemoryFleetStore()
         case .sqlite:
-            return try SQLiteFleetStore(path: directory.appending("fleet.sqlite"))
+            return try SQLiteFleetStore(path: directory.appending("fleet.sqlite"), secrets: .forTests)
         case .postgres:
             var logger = Logger(label: "test-postgres")
             logger.logLevel = .error
-            return try PostgresFleetStore(url: try await PostgresServer.shared.makeDatabase(), logger: logger)
+            return try PostgresFleetStore(
+                url: try await PostgresServer.shared.makeDatabase(), secrets: .forTests, logger: logger)
         }
     }
 }
@@ -70,4 +72,9 @@ func expectFailure(
     } catch {
         Issue.record("expected \(code), got \(error)", sourceLocation: sourceLocation)
     }
+}
+
+extension SecretSealer {
+    /// One key for the whole run, so a test may open again a database it wrote.
+    static let forTests = SecretSealer(key: SymmetricKey(size: .bits256))
 }

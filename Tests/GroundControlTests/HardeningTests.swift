@@ -65,7 +65,7 @@ struct HardeningTests {
         }
 
         let fresh = directory.appending("new/fleet.sqlite")
-        let store = try SQLiteFleetStore(path: fresh)
+        let store = try SQLiteFleetStore(path: fresh, secrets: .forTests)
         try await Fleet(store: store).prepare()
         #expect(try mode(fresh) == 0o600)
         #expect(try mode(fresh + "-wal") == 0o600)
@@ -75,7 +75,7 @@ struct HardeningTests {
         #expect(FileManager.default.createFile(atPath: old, contents: nil, attributes: [.posixPermissions: 0o644]))
         #expect(
             FileManager.default.createFile(atPath: old + "-wal", contents: nil, attributes: [.posixPermissions: 0o644]))
-        let reopened = try SQLiteFleetStore(path: old)
+        let reopened = try SQLiteFleetStore(path: old, secrets: .forTests)
         #expect(try mode(old) == 0o600)
         // SQLite may remove an empty WAL file once it has opened the database.
         if FileManager.default.fileExists(atPath: old + "-wal") { #expect(try mode(old + "-wal") == 0o600) }

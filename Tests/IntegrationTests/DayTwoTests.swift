@@ -7,6 +7,8 @@ import Testing
 /// Ground Control's day 2: versions, backup and restore on SQLite and PostgreSQL, and upgrades
 /// from databases earlier releases made (Tests/IntegrationTests/Fixtures).
 @Suite struct DayTwoTests {
+    /// Distinct, so a test can look for it in a file's bytes.
+    static let registryPassword = "day-two-registry-password"
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
         .path
 
@@ -34,16 +36,39 @@ import Testing
         try await satctl(live, token: "admin", ["satellites", "create", "after-the-backup"])
         await live.stop()
 
+        // The backup holds the registry's password only sealed.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: backup))
+        #expect(bytes.range(of: Data(Self.registryPassword.utf8)) == nil)
+
+        // Without the key it was written with, a restore says so and writes nothing.
         let restoredPath = work.appending("restored/fleet.sqlite")
-        try await groundControl(["restore", "--from", backup, "--database", "sqlite:\(restoredPath)"])
+        let key = work.appending("secret.key")
+        let otherKey = work.appending("other.key")
+        let otherBytes = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+        #expect(
+            FileManager.default.createFile(
+                atPath: otherKey, contents: Data(otherBytes.utf8), attributes: [.posixPermissions: 0o600]))
+        for keyArguments in [[], ["--secret-key-file", otherKey]] {
+            let wrong = try await run(
+                try productPath("ground-control"),
+                ["restore", "--from", backup, "--database", "sqlite:\(restoredPath)"] + keyArguments)
+            #expect(wrong.status != 0 && wrong.error.contains("secret key"), "\(wrong.error)")
+            #expect(wrong.error.contains("nothing was changed"), "\(wrong.error)")
+            #expect(!FileManager.default.fileExists(atPath: restoredPath))
+        }
+        try await groundControl([
+            "restore", "--from", backup, "--database", "sqlite:\(restoredPath)", "--secret-key-file", key,
+        ])
         let refused = try await run(
-            try productPath("ground-control"), ["restore", "--from", backup, "--database", "sqlite:\(restoredPath)"])
+            try productPath("ground-control"),
+            ["restore", "--from", backup, "--database", "sqlite:\(restoredPath)", "--secret-key-file", key])
         #expect(refused.status != 0 && refused.error.contains("--replace"), "\(refused.error)")
 
         let restoredDirectory = try TemporaryDirectory("day2-restored")
         defer { restoredDirectory.remove() }
         let restored = try await GroundControlProcess(
-            directory: restoredDirectory, database: "sqlite:\(restoredPath)", adminToken: "admin")
+            directory: restoredDirectory, database: "sqlite:\(restoredPath)", adminToken: "admin",
+            secretKeyFile: key)
         defer { Task { await restored.stop() } }
         #expect(try await fleetView(restored) == before)
         try await expectStateServed(restored, credential: credential)
@@ -95,10 +120,68 @@ import Testing
             defer { work.remove() }
             try FileManager.default.copyItem(
                 atPath: Self.fixtures + "/" + fixture, toPath: work.appending("fleet.sqlite"))
+            try copyFixtureKey(of: fixture, to: work)
             let server = try await GroundControlProcess(directory: work, adminToken: "fixture-admin")
             try await expectFixtureFleet(server, fixture: fixture)
             await server.stop()
+            // The upgrade sealed the fixture's registry password and signing key in place.
+            for file in ["fleet.sqlite", "fleet.sqlite-wal"]
+            where FileManager.default.fileExists(atPath: work.appending(file)) {
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: work.appending(file)))
+                for secret in Self.fixtureSecrets {
+                    #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(fixture): \(file) holds \(secret)")
+                }
+            }
         }
+    }
+
+    /// What make-fleet-fixtures.sh stored in clear, before secrets were sealed.
+    static let fixtureSecrets = ["fixture-password", "VGssurBE342M+KVeZf+pP+oMd5l/56aLtv06pRaBhRc="]
+
+    /// `secrets rotate-key` moves every secret to a new key file; the old key then opens nothing,
+    /// and a key file others may read is refused.
+    @Test func theSecretKeyRotatesToANewFile() async throws {
+        let work = try TemporaryDirectory("day2-rotate")
+        defer { work.remove() }
+        let live = try await GroundControlProcess(directory: work, adminToken: "admin")
+        let credential = try await defineAndRegister(live, work: work)
+        let before = try await fleetView(live)
+        await live.stop()
+        let database = "sqlite:\(work.appending("fleet.sqlite"))"
+        let oldKey = work.appending("secret.key")
+        let newKey = work.appending("keys/new.key")
+        let executable = try productPath("ground-control")
+        func serve(_ key: String) async throws -> (status: Int32, output: String, error: String) {
+            try await run(
+                executable, ["serve", "--listen", "127.0.0.1:0", "--database", database, "--secret-key-file", key],
+                environment: ["GROUND_CONTROL_ADMIN_TOKEN": "admin"], timeout: .seconds(60))
+        }
+
+        #expect(chmod(oldKey, 0o644) == 0)
+        let readable = try await run(
+            executable,
+            ["secrets", "rotate-key", "--database", database, "--secret-key-file", oldKey, "--new-key-file", newKey])
+        #expect(readable.status != 0 && readable.error.contains("chmod 600"), "\(readable.error)")
+        #expect(!FileManager.default.fileExists(atPath: newKey))
+        #expect(chmod(oldKey, 0o600) == 0)
+
+        // A rotation killed after making the new key, or after its commit, is run again as it was.
+        try FileManager.default.createDirectory(atPath: work.appending("keys"), withIntermediateDirectories: true)
+        let rotate = ["secrets", "rotate-key", "--database", database, "--secret-key-file", oldKey, "--new-key-file"]
+        let rotated = try await groundControl(rotate + [newKey])
+        #expect(rotated.contains("3 secrets sealed under secret key"), "\(rotated)")
+        #expect(try permissions(newKey) == 0o600)
+        let again = try await groundControl(rotate + [newKey])
+        #expect(again.contains("the database was sealed already"), "\(again)")
+        let same = try await run(executable, rotate + [oldKey])
+        #expect(same.status != 0 && same.error.contains("holds the current key"), "\(same.error)")
+
+        let stale = try await serve(oldKey)
+        #expect(stale.status != 0 && stale.error.contains("was sealed under secret key"), "\(stale.error)")
+        let server = try await GroundControlProcess(directory: work, adminToken: "admin", secretKeyFile: newKey)
+        defer { Task { await server.stop() } }
+        #expect(try await fleetView(server) == before)
+        try await expectStateServed(server, credential: credential)
     }
 
     @Test func databasesOfEarlierSchemasAreUpgradedOnPostgreSQL() async throws {
@@ -108,6 +191,7 @@ import Testing
             let database = try await PostgresServer.shared.makeDatabase()
             try await PostgresServer.shared.client(
                 "psql", database: database, ["-q", "-v", "ON_ERROR_STOP=1", "-f", Self.fixtures + "/" + fixture])
+            try copyFixtureKey(of: fixture, to: work)
             let server = try await GroundControlProcess(
                 directory: work, database: database, adminToken: "fixture-admin")
             try await expectFixtureFleet(server, fixture: fixture)
@@ -119,7 +203,7 @@ import Testing
 
     /// A registry, a group and a registered satellite; returns the satellite's credential.
     func defineAndRegister(_ server: GroundControlProcess, work: TemporaryDirectory) async throws -> String {
-        try Data("secret".utf8).write(to: URL(fileURLWithPath: work.appending("password")))
+        try Data(Self.registryPassword.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
         try await satctl(
             server, token: "admin",
             [
@@ -171,6 +255,16 @@ import Testing
             "\(fixture)")
         // The upgraded database takes changes.
         try await satctl(server, token: "fixture-admin", ["satellites", "create", "after-upgrade", "--group", "edge"])
+    }
+
+    /// A fixture from schema 16 on has its secrets sealed under `fleet-schemaN.key`: it goes
+    /// where the test's server reads its key, owner-only (git keeps no modes).
+    func copyFixtureKey(of fixture: String, to work: TemporaryDirectory) throws {
+        let key = Self.fixtures + "/" + (fixture as NSString).deletingPathExtension + ".key"
+        guard let bytes = FileManager.default.contents(atPath: key) else { return }
+        #expect(
+            FileManager.default.createFile(
+                atPath: work.appending("secret.key"), contents: bytes, attributes: [.posixPermissions: 0o600]))
     }
 
     func fixtureFiles(ending suffix: String) throws -> [String] {

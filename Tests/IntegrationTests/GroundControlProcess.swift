@@ -10,9 +10,11 @@ final class GroundControlProcess: @unchecked Sendable {
 
     /// Starts it on `database` (default: SQLite in `directory`) and waits until it serves.
     /// `port`: a fixed one, to start it again where its satellites look for it (default: any free).
+    /// `secretKeyFile`: the key its secrets are sealed with (default: `secret.key` in `directory`,
+    /// shared by processes started on one directory).
     init(
         directory: TemporaryDirectory, database: String? = nil, adminToken: String? = nil, port: Int = 0,
-        extraArguments: [String] = []
+        secretKeyFile: String? = nil, extraArguments: [String] = []
     ) async throws {
         let executable = try productPath("ground-control")
         child = try ChildProcess(
@@ -20,7 +22,7 @@ final class GroundControlProcess: @unchecked Sendable {
             [
                 "serve", "--listen", "127.0.0.1:\(port)", "--database",
                 database ?? "sqlite:\(directory.appending("fleet.sqlite"))",
-                "--log-level", "warning",
+                "--secret-key-file", secretKeyFile ?? directory.appending("secret.key"), "--log-level", "warning",
             ] + extraArguments,
             logDirectory: directory.path,
             environment: adminToken.map { ["GROUND_CONTROL_ADMIN_TOKEN": $0] } ?? [:])

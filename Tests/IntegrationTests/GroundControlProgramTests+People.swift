@@ -16,7 +16,8 @@ extension GroundControlProgramTests {
             groundControl,
             [
                 "users", "add", "ada", "--role", "admin", "--password-file", work.appending("ada.password"),
-                "--database", "sqlite:\(work.appending("fleet.sqlite"))",
+                "--database", "sqlite:\(work.appending("fleet.sqlite"))", "--secret-key-file",
+                work.appending("secret.key"),
             ])
         #expect(added.contains("added ada (admin)"), "\(added)")
         let server = try await GroundControlProcess(directory: work, adminToken: "bootstrap")

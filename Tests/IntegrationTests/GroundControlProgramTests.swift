@@ -383,11 +383,20 @@ extension GroundControlProgramTests {
         try await poll("ground-control to serve") { child.output.contains("ground-control: serving http://127.0.0.1:") }
         #expect(FileManager.default.fileExists(atPath: work.appending("from-env.sqlite")))
         #expect(!FileManager.default.fileExists(atPath: work.appending("from-file.sqlite")))
+        // The secret key is made beside a SQLite database by default, owner-only.
+        let keyMode =
+            try FileManager.default.attributesOfItem(atPath: work.appending("from-env.sqlite.key"))[
+                .posixPermissions] as? Int
+        #expect(keyMode == 0o600)
         await child.stop()
 
         // A database that is neither SQLite nor PostgreSQL is refused by name.
         let refused = try await run(executable, ["serve", "--listen", "127.0.0.1:0", "--database", "mysql://x"])
         #expect(refused.status != 0 && refused.error.contains("database must be sqlite:PATH or postgres://"))
+        // Replicas on PostgreSQL must share a key, so none is made up for one.
+        let keyless = try await run(
+            executable, ["serve", "--listen", "127.0.0.1:0", "--database", "postgres://fleet@127.0.0.1:9/fleet"])
+        #expect(keyless.status != 0 && keyless.error.contains("secret-key-file is needed with PostgreSQL"))
         let badListen = try await run(
             executable, ["serve", "--listen", "nowhere", "--database", "sqlite:\(work.appending("x.sqlite"))"])
         #expect(badListen.status != 0 && badListen.error.contains("listen must be host:port"))

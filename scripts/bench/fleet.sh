@@ -29,7 +29,7 @@ run_fleet() { # LABEL DATABASE
   local label=$1 database=$2 port pid
   port=$(free_port)
   GROUND_CONTROL_ADMIN_TOKEN=bench-admin "$BIN/ground-control" serve --listen "127.0.0.1:$port" \
-    --database "$database" --log-level error ${GROUND_CONTROL_FLAGS:-} > "$WORK/gc-$label.log" 2>&1 &
+    --database "$database" --secret-key-file "$WORK/secret-$label.key" --log-level error ${GROUND_CONTROL_FLAGS:-} > "$WORK/gc-$label.log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
   wait_http "http://127.0.0.1:$port/readyz"

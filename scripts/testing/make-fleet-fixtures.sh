@@ -7,7 +7,8 @@
 #   scripts/testing/make-fleet-fixtures.sh
 #
 # The fleet: registry "central" (a password), group "edge" (a tag and a digest), satellite
-# "edge-01" in the group with labels, satellite "spare" in no group. Secrets in it are made up.
+# "edge-01" in the group with labels, satellite "spare" in no group. Secrets in it are made up,
+# and so is the key they are sealed under (fleet-schemaN.key, from schema 16 on).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=Tests/IntegrationTests/Fixtures
@@ -29,7 +30,7 @@ until "$pg/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -c 'SELECT 1' >
 
 define_fleet() {  # $1: database URL
   GROUND_CONTROL_ADMIN_TOKEN=fixture-admin "$bin/ground-control" serve --listen 127.0.0.1:0 --database "$1" \
-    --resolve-interval 3600 >"$work/gc.log" 2>&1 &
+    --secret-key-file "$work/secret.key" --resolve-interval 3600 >"$work/gc.log" 2>&1 &
   local gc=$!
   local url=""
   for _ in $(seq 100); do
@@ -52,4 +53,6 @@ mkdir -p "$out"
 "$bin/ground-control" backup --database "sqlite:$work/fleet.sqlite" --to "$out/fleet-schema$schema.sqlite"
 define_fleet "postgres://postgres@127.0.0.1:$port/fleet?sslmode=disable"
 "$pg/pg_dump" -h 127.0.0.1 -p "$port" -U postgres --no-owner --no-privileges fleet >"$out/fleet-schema$schema.sql"
-echo "wrote $out/fleet-schema$schema.sqlite and $out/fleet-schema$schema.sql"
+# Both databases seal their secrets under this made-up key; the upgrade tests start with it.
+cp "$work/secret.key" "$out/fleet-schema$schema.key"
+echo "wrote $out/fleet-schema$schema.sqlite, .sql and .key"

@@ -108,4 +108,10 @@ extension Fleet {
 enum MetaKey {
     static let adminTokenHash = "admin_token_hash"
     static let signingKey = "signing_key"
+    /// A known value sealed under the key-encryption key, to tell at start (and before a
+    /// restore) whether the key given is the one the database was written with.
+    static let secretKeyCheck = "secret_key_check"
+
+    /// The values kept sealed.
+    static let sealed = [signingKey, secretKeyCheck]
 }

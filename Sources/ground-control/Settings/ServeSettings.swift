@@ -10,7 +10,7 @@ import ProgramSupport
 struct ServeSettings {
     var logLevel: Logger.Level
     var listen: ListenAddress
-    var database: String
+    var database: DatabaseSettings
     var tlsCertificate: String?
     var tlsKey: String?
     var resolveInterval: Duration
@@ -26,7 +26,7 @@ struct ServeSettings {
     init(_ settings: SettingSources, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         logLevel = try settings.logLevel()
         listen = try settings.listenAddress(default: "127.0.0.1:8080")
-        database = settings.database
+        database = try DatabaseSettings(settings)
         tlsCertificate = settings.string("tls-cert")
         tlsKey = settings.string("tls-key")
         resolveInterval = try settings.seconds("resolve-interval", default: 60, lowest: 1)
@@ -90,7 +90,8 @@ extension ServeCommand {
     /// These flags as settings, for `SettingSources`.
     var flags: FlagValues {
         var flags = FlagValues([
-            "listen": listen, "database": database, "tls-cert": tlsCertificate, "tls-key": tlsKey,
+            "listen": listen, "database": database, "secret-key-file": secretKeyFile, "tls-cert": tlsCertificate,
+            "tls-key": tlsKey,
             "resolve-interval": resolveInterval, "robot-interval": robotInterval, "health-interval": healthInterval,
             "token-lifetime": tokenLifetime, "log-level": logLevel, "oidc-issuer": oidcIssuer,
             "oidc-client-id": oidcClientID, "oidc-client-secret-file": oidcClientSecretFile,

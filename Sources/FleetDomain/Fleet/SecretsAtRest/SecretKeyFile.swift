@@ -10,17 +10,22 @@ import Glibc
 /// readable by its owner only. Made at first start when absent; refused when others may read it,
 /// as ssh refuses a private key they may read.
 public enum SecretKeyFile {
-    /// The key in `path`, made there first when there is no file.
+    /// The key in `path`, made there first when there is no file. Processes starting together
+    /// (replicas sharing a directory) all end with the one key that was made first.
     public static func loadOrCreate(_ path: String) throws(SecretKeyFileError) -> SymmetricKey {
         if FileManager.default.fileExists(atPath: path) { return try load(path) }
         let key = SymmetricKey(size: .bits256)
+        return try make(key, at: path) ? key : load(path)
+    }
+
+    /// Writes `key` to `path` unless a file is there; returns whether it did.
+    private static func make(_ key: SymmetricKey, at path: String) throws(SecretKeyFileError) -> Bool {
         let text = key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
         do {
-            try DurableFile.write(Data(text.utf8), to: path, mode: .exactly(0o600))
+            return try DurableFile.create(Data(text.utf8), at: path, mode: .exactly(0o600))
         } catch {
             throw SecretKeyFileError(path, "cannot be written: \(error)")
         }
-        return key
     }
 
     public static func load(_ path: String) throws(SecretKeyFileError) -> SymmetricKey {

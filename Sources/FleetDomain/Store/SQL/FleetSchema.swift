@@ -184,6 +184,12 @@ package enum FleetSchema {
                         project))
                 """,
             ],
+            [
+                // From here on registry passwords, subscription secrets and the signing key are
+                // kept sealed (`SecretsAtRest`, which runs at every start after these versions):
+                // a version of ground-control from before, which would hand out a sealed value
+                // as a password, refuses this database.
+            ],
         ]
     }
 
@@ -198,10 +204,12 @@ package enum FleetSchema {
         """
 
     /// Applies the versions not yet recorded, all in one transaction, so concurrent starts of
-    /// several processes on one database apply each version once.
-    static func migrate(_ store: any SQLFleetStore) async throws {
+    /// several processes on one database apply each version once; then seals what is still
+    /// plain (`SecretsAtRest`) and returns how many values that was.
+    @discardableResult
+    static func migrate(_ store: any SQLFleetStore) async throws -> Int {
         let migrations = migrations(store.dialect)
-        try await store.transactionSQL { session in
+        return try await store.transactionSQL { session in
             if store.dialect == .postgres {
                 // Serialises concurrent starts; released at commit.
                 try await session.query("SELECT pg_advisory_xact_lock(7231)")
@@ -228,6 +236,7 @@ package enum FleetSchema {
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     .integer(Int64(offset + 1)), .integer(Fleet.milliseconds(.now)))
             }
+            return try await SecretsAtRest.prepare(session, sealer: store.secrets)
         }
     }
 }

@@ -9,10 +9,13 @@ public final class PostgresFleetStore: SQLFleetStore {
     public let dialect = SQLDialect.postgres
     private let client: PostgresClient
     private let logger: Logger
+    public let secrets: SecretSealer
 
-    /// Connects lazily to `url` (`postgres://user:password@host:port/database`); `run()` must be running.
-    public init(url: String, logger: Logger) throws {
+    /// Connects lazily to `url` (`postgres://user:password@host:port/database`); `run()` must be
+    /// running. `secrets` seals what the database keeps of secrets.
+    public init(url: String, secrets: SecretSealer, logger: Logger) throws {
         client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        self.secrets = secrets
         self.logger = logger
     }
 

@@ -23,6 +23,9 @@ extension FleetSession {
 public protocol SQLFleetStore: FleetStore {
     var dialect: SQLDialect { get }
 
+    /// Seals the secrets the database keeps (`SealedColumn`).
+    var secrets: SecretSealer { get }
+
     /// Runs `body` outside a transaction: each statement sees the latest committed data.
     func readSQL<T: Sendable>(_ body: @Sendable (any FleetSession) async throws -> T) async throws -> T
 
@@ -37,26 +40,28 @@ extension SQLFleetStore {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (FleetRecords) async throws -> T) async throws -> T {
-        try await readSQL { session in try await body(.sql(session, dialect)) }
+        try await readSQL { session in try await body(.sql(session, dialect, secrets: secrets)) }
     }
 
     @discardableResult
     public func transaction<T: Sendable>(_ body: @Sendable (FleetRecords) async throws -> T) async throws -> T {
-        try await transactionSQL { session in try await body(.sql(session, dialect)) }
+        try await transactionSQL { session in try await body(.sql(session, dialect, secrets: secrets)) }
     }
 }
 
 extension FleetRecords {
     /// The repositories over one SQL session.
-    static func sql(_ session: any FleetSession, _ dialect: SQLDialect) -> FleetRecords {
-        FleetRecords(
+    static func sql(_ session: any FleetSession, _ dialect: SQLDialect, secrets: SecretSealer) -> FleetRecords {
+        let secrets = SecretColumns(sealer: secrets)
+        return FleetRecords(
             revision: SQLRevisionRepository(session: session), audit: SQLAuditRepository(session: session),
-            registries: SQLRegistryRepository(session: session), groups: SQLGroupRepository(session: session),
+            registries: SQLRegistryRepository(session: session, secrets: secrets),
+            groups: SQLGroupRepository(session: session),
             events: SQLEventRepository(session: session, dialect: dialect),
             robots: SQLRobotRepository(session: session),
             satellites: SQLSatelliteRepository(session: session), sites: SQLSiteRepository(session: session),
             health: SQLHealthRepository(session: session), bundles: SQLBundleRepository(session: session),
-            meta: SQLMetaRepository(session: session), people: SQLPeopleRepository(session: session),
-            subscriptions: SQLSubscriptionRepository(session: session))
+            meta: SQLMetaRepository(session: session, secrets: secrets), people: SQLPeopleRepository(session: session),
+            subscriptions: SQLSubscriptionRepository(session: session, secrets: secrets))
     }
 }

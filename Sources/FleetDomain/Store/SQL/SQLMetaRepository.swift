@@ -1,20 +1,28 @@
 struct SQLMetaRepository: MetaRepository {
     let session: any FleetSession
+    let secrets: SecretColumns
+    private let column = SealedColumn.metaSecret
 
     func value(_ key: String) async throws -> String? {
-        try await session.query("SELECT value FROM fleet_meta WHERE key = ?", .text(key)).first?.text("value")
+        let stored = try await session.query("SELECT value FROM fleet_meta WHERE key = ?", .text(key)).first?.text(
+            "value")
+        return column.covers(key) ? try secrets.open(optional: stored, column, key: key) : stored
     }
 
     func set(_ key: String, to value: String) async throws {
         try await session.query(
             "INSERT INTO fleet_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            .text(key), .text(value))
+            .text(key), .text(try stored(value, key: key)))
     }
 
     func setIfAbsent(_ key: String, to value: String) async throws -> Bool {
         try await !session.query(
             "INSERT INTO fleet_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key", .text(key),
-            .text(value)
+            .text(try stored(value, key: key))
         ).isEmpty
+    }
+
+    private func stored(_ value: String, key: String) throws -> String {
+        column.covers(key) ? try secrets.seal(value, column, key: key) : value
     }
 }

@@ -3,14 +3,15 @@ struct SQLRegistryRepository: RegistryRepository {
         "name, url, kind, username, password, insecure, revision, updated_at, webhook_secret_hash, robot_duration_days"
 
     let session: any FleetSession
+    let secrets: SecretColumns
 
     func named(_ name: String) async throws -> RegistryRecord? {
         try await session.query("SELECT \(Self.columns) FROM registries WHERE name = ?", .text(name)).first.map(
-            RegistryRecord.init)
+            record)
     }
 
     func all() async throws -> [RegistryRecord] {
-        try await session.query("SELECT \(Self.columns) FROM registries ORDER BY name").map(RegistryRecord.init)
+        try await session.query("SELECT \(Self.columns) FROM registries ORDER BY name").map(record)
     }
 
     func put(_ registry: RegistryRecord) async throws -> Bool {
@@ -24,7 +25,8 @@ struct SQLRegistryRepository: RegistryRepository {
                 robot_duration_days = excluded.robot_duration_days
             """,
             .text(registry.name), .text(registry.url), .text(registry.kind), .optional(registry.username),
-            .optional(registry.password), .bool(registry.insecure), .integer(registry.revision),
+            try secrets.seal(optional: registry.password, .registryPassword, key: registry.name),
+            .bool(registry.insecure), .integer(registry.revision),
             .integer(registry.updatedAt),
             .optional(registry.webhookSecretHash), registry.robotDurationDays.map { .integer(Int64($0)) } ?? .null)
         return !existed
@@ -40,11 +42,13 @@ struct SQLRegistryRepository: RegistryRepository {
     }
 }
 
-extension RegistryRecord {
-    init(_ row: SQLRow) throws {
-        self.init(
-            name: try row.text("name"), url: try row.text("url"), kind: try row.text("kind"),
-            username: try row.optionalText("username"), password: try row.optionalText("password"),
+extension SQLRegistryRepository {
+    private func record(_ row: SQLRow) throws -> RegistryRecord {
+        let name = try row.text("name")
+        return RegistryRecord(
+            name: name, url: try row.text("url"), kind: try row.text("kind"),
+            username: try row.optionalText("username"),
+            password: try secrets.open(optional: row.optionalText("password"), .registryPassword, key: name),
             insecure: try row.bool("insecure"), revision: try row.integer("revision"),
             updatedAt: try row.integer("updated_at"),
             webhookSecretHash: try row.optionalText("webhook_secret_hash"),

@@ -3,6 +3,7 @@ import SatelliteProtocol
 
 struct SQLSubscriptionRepository: SubscriptionRepository {
     let session: any FleetSession
+    let secrets: SecretColumns
 
     func all() async throws -> [SubscriptionView] {
         try await session.query(
@@ -37,7 +38,8 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
             INSERT INTO event_subscriptions (name, url, secret, types, created_at, delivered_through) VALUES (?,
                 ?, ?, ?, ?, ?)
             """,
-            .text(subscription.name), .text(subscription.url), .text(subscription.secret),
+            .text(subscription.name), .text(subscription.url),
+            .text(try secrets.seal(subscription.secret, .subscriptionSecret, key: subscription.name)),
             .text(try StoredJSON.encode(subscription.types)),
             .integer(subscription.createdAt), .integer(last))
     }
@@ -48,7 +50,8 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
             .text(try StoredJSON.encode(types)), .text(name))
         if let secret {
             try await session.query(
-                "UPDATE event_subscriptions SET secret = ? WHERE name = ?", .text(secret), .text(name))
+                "UPDATE event_subscriptions SET secret = ? WHERE name = ?",
+                .text(try secrets.seal(secret, .subscriptionSecret, key: name)), .text(name))
         }
     }
 
@@ -69,8 +72,10 @@ struct SQLSubscriptionRepository: SubscriptionRepository {
               AND EXISTS (SELECT 1 FROM events e WHERE e.id > s.delivered_through)
             """, .integer(at), .integer(at), .text(owner)
         ).map { row in
-            DeliveryTargetRecord(
-                name: try row.text("name"), url: try row.text("url"), secret: try row.text("secret"),
+            let name = try row.text("name")
+            return DeliveryTargetRecord(
+                name: name, url: try row.text("url"),
+                secret: try secrets.open(row.text("secret"), .subscriptionSecret, key: name),
                 types: try StoredJSON.decode([String].self, try row.text("types")),
                 cursor: try row.integer("delivered_through"),
                 failures: Int(try row.integer("failures")))

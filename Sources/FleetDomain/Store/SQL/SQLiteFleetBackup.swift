@@ -11,9 +11,19 @@ public enum SQLiteFleetBackup {
         public let registries: Int
         public let groups: Int
         public let satellites: Int
+        /// The key check, sealed (nil in a database from before sealing).
+        let secretKeyCheck: String?
+
+        /// Which key-encryption key its secrets are sealed under, as its key check names it.
+        public var secretKeyID: String? {
+            secretKeyCheck.flatMap { $0.split(separator: ":").dropFirst().first.map(String.init) }
+        }
 
         public var description: String {
-            "schema version \(schemaVersion), \(registries) registries, \(groups) groups, \(satellites) satellites"
+            let sealing = secretKeyID.map { ", secrets sealed under secret key \($0)" } ?? ""
+            return
+                "schema version \(schemaVersion), \(registries) registries, \(groups) groups, \(satellites) satellites"
+                + sealing
         }
     }
 
@@ -46,9 +56,31 @@ public enum SQLiteFleetBackup {
 
     /// Puts a backup in place as the database at `path`. An existing database is replaced only
     /// when `replacing` (Ground Control must be stopped: its open files would keep the old one).
-    public static func restore(from backup: String, to path: String, replacing: Bool) throws(FleetStoreError) -> Summary
-    {
+    /// The backup's secrets must open with `secrets`, or nothing is changed.
+    public static func restore(
+        from backup: String, to path: String, replacing: Bool, secrets: SecretSealer?
+    ) throws(FleetStoreError) -> Summary {
         let summary = try inspect(backup)
+        if let check = summary.secretKeyCheck {
+            guard let secrets else {
+                throw .constraint(
+                    """
+                    \(backup) holds secrets sealed under secret key \(summary.secretKeyID ?? "?"): restore with \
+                    --secret-key-file naming the key file it was written with; nothing was changed
+                    """)
+            }
+            do {
+                _ = try secrets.open(check, context: SealedColumn.metaSecret.context(MetaKey.secretKeyCheck))
+            } catch .otherKey(_, let sealedWith, let have) {
+                throw .constraint(
+                    """
+                    \(backup) was written under secret key \(sealedWith), but the secret key file given is \(have): \
+                    restore with the key file the backup was written with; nothing was changed
+                    """)
+            } catch {
+                throw .corrupt("\(backup): \(error); nothing was changed")
+            }
+        }
         if FileManager.default.fileExists(atPath: path), !replacing {
             throw .constraint("\(path) exists; stop ground-control and pass --replace to overwrite it")
         }
@@ -98,9 +130,11 @@ public enum SQLiteFleetBackup {
                 func count(_ table: String) throws -> Int {
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
                 }
+                let check = try String.fetchOne(
+                    db, sql: "SELECT value FROM fleet_meta WHERE key = ?", arguments: [MetaKey.secretKeyCheck])
                 return Summary(
                     schemaVersion: version, registries: try count("registries"), groups: try count("image_groups"),
-                    satellites: try count("satellites"))
+                    satellites: try count("satellites"), secretKeyCheck: check)
             }
         } catch let error as FleetStoreError {
             throw error
@@ -117,9 +151,8 @@ public enum SQLiteFleetBackup {
         return configuration
     }
 
-    /// The database holds the signing key and registry passwords: its copies are created
-    /// owner-only from their first byte (this runs in a one-shot command, so the process-wide
-    /// umask is ours to set).
+    /// The database holds hashes and sealed secrets: its copies are created owner-only from
+    /// their first byte (this runs in a one-shot command, so the process-wide umask is ours to set).
     private static func withOwnerOnlyFiles<T>(_ body: () throws -> T) rethrows -> T {
         let previous = umask(0o077)
         defer { umask(previous) }

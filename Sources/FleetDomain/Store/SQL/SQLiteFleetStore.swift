@@ -11,9 +11,11 @@ public final class SQLiteFleetStore: SQLFleetStore {
     public let dialect = SQLDialect.sqlite
     private let pool: DatabasePool
     private let lock = AsyncLock()
+    public let secrets: SecretSealer
 
-    /// Opens (creating when absent) the database at `path`.
-    public init(path: String) throws {
+    /// Opens (creating when absent) the database at `path`; `secrets` seals what it keeps of secrets.
+    public init(path: String, secrets: SecretSealer) throws {
+        self.secrets = secrets
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(10)
@@ -21,6 +23,9 @@ public final class SQLiteFleetStore: SQLFleetStore {
         configuration.maximumReaderCount = 4
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A replaced value (a password sealed at the upgrade, a deleted registry's) is zeroed
+            // in the pages written anyway, rather than left readable in the file.
+            try db.execute(sql: "PRAGMA secure_delete = FAST")
         }
         try Self.restrictAccess(path)
         do {
@@ -58,6 +63,17 @@ public final class SQLiteFleetStore: SQLFleetStore {
                 throw FleetStoreError.unavailable(
                     "cannot restrict \(file) to its owner (chmod 0600): \(String(cString: strerror(errno)))")
             }
+        }
+    }
+
+    public func prepare() async throws {
+        guard try await FleetSchema.migrate(self) > 0 else { return }
+        // Secrets that were plain are sealed now: their pages go to the file at once, so the old
+        // plain bytes (zeroed in those pages by secure_delete) do not wait there for a checkpoint.
+        do {
+            try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        } catch {
+            throw FleetStoreError.unavailable("cannot write the sealed secrets through to the database: \(error)")
         }
     }
 
