@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["YAML"]),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         .target(name: "StrictJSON", swiftSettings: strict),
@@ -225,6 +227,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Who a satellite is: SPIFFE IDs, device keys and their requests, the certificate
+        // authority that issues to them and the check of what they present. No I/O but key files.
+        .target(
+            name: "FleetIdentity",
+            dependencies: [
+                "DurableFiles",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             // Ground Control's domain and its store: no HTTP server, no background loops.
             name: "FleetDomain",
@@ -377,6 +392,16 @@ let package = Package(
         ),
         .testTarget(
             name: "SatelliteProtocolTests", dependencies: ["SatelliteProtocol", "OCI"], swiftSettings: testSettings),
+        .testTarget(
+            name: "FleetIdentityTests",
+            dependencies: [
+                "FleetIdentity", "TestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: testSettings
+        ),
         .testTarget(
             name: "GroundControlTests",
             dependencies: [

@@ -2,10 +2,6 @@ import Crypto
 import DurableFiles
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The key-encryption key's file (`--secret-key-file`): 32 random bytes in base64 on one line,
 /// readable by its owner only. Made at first start when absent; refused when others may read it,
 /// as ssh refuses a private key they may read.
@@ -22,24 +18,20 @@ public enum SecretKeyFile {
     private static func make(_ key: SymmetricKey, at path: String) throws(SecretKeyFileError) -> Bool {
         let text = key.withUnsafeBytes { Data($0).base64EncodedString() } + "\n"
         do {
-            return try DurableFile.create(Data(text.utf8), at: path, mode: .exactly(0o600))
+            return try PrivateFile.create(Data(text.utf8), at: path)
         } catch {
             throw SecretKeyFileError(path, "cannot be written: \(error)")
         }
     }
 
     public static func load(_ path: String) throws(SecretKeyFileError) -> SymmetricKey {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw SecretKeyFileError(path, "cannot be read: \(String(cString: strerror(errno)))")
+        let read: Data?
+        do {
+            read = try PrivateFile.read(path, limit: 1024)
+        } catch {
+            throw SecretKeyFileError(path, "\(error)")
         }
-        guard info.st_mode & 0o077 == 0 else {
-            throw SecretKeyFileError(
-                path, "may be read by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SecretKeyFileError(path, "cannot be read")
-        }
+        guard let data = read else { throw SecretKeyFileError(path, "cannot be read: there is no such file") }
         let text = String(decoding: data.prefix(1024), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let raw = Data(base64Encoded: text), raw.count == 32 else {
             throw SecretKeyFileError(path, "must hold 32 bytes in base64 on one line, as Ground Control writes it")
