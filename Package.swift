@@ -245,6 +245,7 @@ let package = Package(
             name: "FleetDomain",
             dependencies: [
                 "OCI", "SatelliteProtocol", "FleetAPI", "StrictJSON", "ImageSignatures", "DurableFiles",
+                "FleetIdentity",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -298,7 +299,7 @@ let package = Package(
             name: "ground-control",
             dependencies: [
                 "FleetAPI",
-                "GroundControl", "FleetDomain", "ProgramSupport", "SatelliteProtocol",
+                "GroundControl", "FleetDomain", "FleetIdentity", "DurableFiles", "ProgramSupport", "SatelliteProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -406,7 +407,8 @@ let package = Package(
             name: "GroundControlTests",
             dependencies: [
                 "FleetAPI",
-                "GroundControl", "FleetDomain", "GroundControlClient", "SatelliteProtocol", "OCI", "TestSupport",
+                "GroundControl", "FleetDomain", "FleetIdentity", "GroundControlClient", "SatelliteProtocol", "OCI",
+                "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

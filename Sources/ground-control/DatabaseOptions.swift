@@ -24,11 +24,15 @@ struct DatabaseOptions: ParsableArguments {
     var config: String?
 
     var settings: DatabaseSettings {
-        get async throws {
-            try DatabaseSettings(
-                await SettingSources.groundControl(
-                    FlagValues(["database": database, "secret-key-file": secretKeyFile]), config: config))
-        }
+        get async throws { try DatabaseSettings(await sources()) }
+    }
+
+    /// These flags with `more`, the environment and the `--config` file.
+    func sources(adding more: FlagValues = FlagValues([:])) async throws -> SettingSources {
+        var flags = more
+        flags.set("database", database)
+        flags.set("secret-key-file", secretKeyFile)
+        return try await SettingSources.groundControl(flags, config: config)
     }
 
     /// The SQLite file named, or an error that says what to use for PostgreSQL.

@@ -12,6 +12,7 @@ struct GroundControlCommand: AsyncParsableCommand {
         version: ReleaseVersion.current,
         subcommands: [
             ServeCommand.self, BackupCommand.self, RestoreCommand.self, UsersCommand.self, SecretsCommand.self,
+            AuthorityCommand.self,
             OpenAPICommand.self,
         ])
 }

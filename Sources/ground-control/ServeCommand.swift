@@ -117,6 +117,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var connections: ConnectionOptions
 
+    @OptionGroup var identity: IdentityOptions
+
     func run() async throws {
         let settings = try ServeSettings(try await .groundControl(flags, config: config))
         var logger = Logger(label: "ground-control")

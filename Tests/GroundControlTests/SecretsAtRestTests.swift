@@ -55,14 +55,15 @@ import Testing
         return try await body()
     }
 
-    /// Every value of the sealed columns, as stored.
+    /// Every value of the sealed columns, as stored (of `fleet_meta`, the secrets').
     static func stored(_ store: any SQLFleetStore) async throws -> [String] {
         try await store.readSQL { session in
             var values: [String] = []
-            for (table, column) in [
-                ("registries", "password"), ("event_subscriptions", "secret"), ("fleet_meta", "value"),
+            for (table, column, rows) in [
+                ("registries", "password", ""), ("event_subscriptions", "secret", ""),
+                ("fleet_meta", "value", " WHERE key IN ('signing_key', 'secret_key_check', 'ca_key')"),
             ] {
-                for row in try await session.query("SELECT \(column) AS value FROM \(table)") {
+                for row in try await session.query("SELECT \(column) AS value FROM \(table)\(rows)") {
                     if let value = try row.optionalText("value") { values.append(value) }
                 }
             }
@@ -78,6 +79,7 @@ import Testing
             try ResourceName("ops", kind: "subscription"),
             SubscriptionDefinition(url: "http://127.0.0.1:9/hook", secret: subscriptionSecret), by: .admin)
         _ = try await fleet.signingKey()
+        _ = try await fleet.certificateAuthority()
     }
 
     @Test(arguments: Backend.databases)
@@ -85,7 +87,7 @@ import Testing
         try await Self.withSeededFleet(backend) { store, fleet, _ in
             let signingKey = try await fleet.signingKey().rawRepresentation.base64EncodedString()
             let stored = try await Self.stored(store)
-            #expect(stored.count == 4, "password, subscription secret, signing key, key check: \(stored)")
+            #expect(stored.count == 5, "password, subscription secret, signing key, key check, CA key: \(stored)")
             let secrets = [Self.password, Self.subscriptionSecret, signingKey]
             for value in stored {
                 #expect(SecretSealer.isSealed(value), "\(value)")
@@ -150,7 +152,7 @@ import Testing
         try await Self.withSeededFleet(backend) { store, fleet, open in
             let new = SecretSealer(key: SymmetricKey(size: .bits256))
             let signingKey = try await fleet.signingKey().rawRepresentation
-            #expect(try await SecretsAtRest.rotate(store, to: new) == 4)
+            #expect(try await SecretsAtRest.rotate(store, to: new) == 5)
             #expect(try await SecretsAtRest.rotate(store, to: new) == nil, "run again, it has nothing to do")
             await #expect(throws: FleetStoreError.self) { try await store.prepare() }
 
@@ -160,6 +162,7 @@ import Testing
                 try await fleet.prepare()
                 #expect(try await fleet.registries.record("central")?.password == Self.password)
                 #expect(try await fleet.signingKey().rawRepresentation == signingKey)
+                _ = try await fleet.certificateAuthority()
                 #expect(try await Self.stored(rotated).allSatisfy { $0.hasPrefix("gcs1:\(new.keyID):") })
             }
             await #expect(throws: FleetStoreError.self) {

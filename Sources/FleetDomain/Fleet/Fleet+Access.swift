@@ -111,7 +111,10 @@ enum MetaKey {
     /// A known value sealed under the key-encryption key, to tell at start (and before a
     /// restore) whether the key given is the one the database was written with.
     static let secretKeyCheck = "secret_key_check"
+    /// The certificate authority's certificate (PEM) and its key (PEM, sealed).
+    static let authorityCertificate = "ca_certificate"
+    static let authorityKey = "ca_key"
 
     /// The values kept sealed.
-    static let sealed = [signingKey, secretKeyCheck]
+    static let sealed = [signingKey, secretKeyCheck, authorityKey]
 }

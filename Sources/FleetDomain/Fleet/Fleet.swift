@@ -15,18 +15,21 @@ public struct Fleet: Sendable {
     public let tokenLifetime: TimeInterval
     /// Where subscriptions may send events.
     public let eventTargets: EventTargetPolicy
+    /// Who satellites are and the authority that certifies them.
+    public let identity: IdentitySettings
     /// Told of every change this process commits.
     public let observers = FleetChangeObservers()
     let now: @Sendable () -> Date
 
     public init(
         store: any FleetStore, tokenLifetime: TimeInterval = 24 * 3600,
-        eventTargets: EventTargetPolicy = EventTargetPolicy(),
+        eventTargets: EventTargetPolicy = EventTargetPolicy(), identity: IdentitySettings = IdentitySettings(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.tokenLifetime = tokenLifetime
         self.eventTargets = eventTargets
+        self.identity = identity
         self.now = now
     }
 

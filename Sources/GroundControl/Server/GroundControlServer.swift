@@ -40,6 +40,8 @@ public enum GroundControlServer {
         /// Header and idle timeouts and the connection ceiling (a long-poll holds one connection
         /// per satellite, and no file).
         public var limits = ServerLimits(descriptorsPerConnection: 1)
+        /// The satellites' trust domain, their certificates' lifetime and an operator's authority.
+        public var identity = IdentitySettings()
 
         public init(
             host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
@@ -63,7 +65,8 @@ public enum GroundControlServer {
     ) throws -> some ApplicationProtocol {
         let fleet = Fleet(
             store: store, tokenLifetime: configuration.tokenLifetime,
-            eventTargets: EventTargetPolicy(allowedHosts: configuration.eventAllowedHosts))
+            eventTargets: EventTargetPolicy(allowedHosts: configuration.eventAllowedHosts),
+            identity: configuration.identity)
         let gate = StartupGate()
         let watcher = RevisionWatcher(
             fleet: fleet, interval: configuration.revisionPollInterval, logger: logger, metrics: metrics,
@@ -124,6 +127,8 @@ public enum GroundControlServer {
                 onAdminTokenCreated(token)
             }
             api.keys.set(try await fleet.signingKey())
+            // Made at first start, so its bundle can be handed out before the first satellite.
+            _ = try await fleet.certificateAuthority()
         }
         return application
     }

@@ -20,6 +20,7 @@ struct ServeSettings {
     var oidc: OIDCConfiguration?
     var eventAllowHosts: [String]
     var limits: ServerLimits
+    var identity: IdentitySettings
     /// From `GROUND_CONTROL_ADMIN_TOKEN` only: a secret, never a flag or a line in a file.
     var adminToken: String?
 
@@ -36,6 +37,7 @@ struct ServeSettings {
         oidc = try Self.oidc(settings)
         eventAllowHosts = settings.list("event-allow-hosts")
         limits = try settings.serverLimits(descriptorsPerConnection: 1)
+        identity = try IdentitySettings(settings)
         // Empty counts as unset, as an example env file leaves it.
         adminToken = environment["GROUND_CONTROL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
     }
@@ -52,6 +54,7 @@ struct ServeSettings {
         configuration.oidc = oidc
         configuration.eventAllowedHosts = eventAllowHosts
         configuration.limits = limits
+        configuration.identity = identity
         return configuration
     }
 
@@ -102,6 +105,7 @@ extension ServeCommand {
         flags.set("oidc-roles", oidcRoles)
         flags.set("event-allow-hosts", eventAllowHosts)
         connections.flags(into: &flags)
+        identity.flags(into: &flags)
         return flags
     }
 }

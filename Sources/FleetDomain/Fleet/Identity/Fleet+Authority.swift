@@ -1,0 +1,31 @@
+import FleetIdentity
+import Foundation
+
+extension Fleet {
+    /// The authority that signs satellites' certificates: the operator's when one is given,
+    /// else the one in the database, made at first need. Every process on one database issues
+    /// from the same authority: the first to make it stores it, the others read what it stored.
+    public func certificateAuthority() async throws -> CertificateAuthority {
+        if let given = identity.givenAuthority { return given }
+        let at = now()
+        let candidate = try CertificateAuthority.make(trustDomain: identity.trustDomain, now: at)
+        let candidateCertificate = try candidate.bundlePEM
+        let candidateKey = try candidate.privateKeyPEM
+        let (certificate, key) = try await change(by: .admin) { changes in
+            let meta = changes.records.meta
+            if try await meta.setIfAbsent(MetaKey.authorityKey, to: candidateKey) {
+                try await meta.set(MetaKey.authorityCertificate, to: candidateCertificate)
+                changes.audit("authority.created", identity.trustDomain)
+            }
+            return (try await meta.value(MetaKey.authorityCertificate), try await meta.value(MetaKey.authorityKey))
+        }
+        guard let certificate, let key else {
+            throw FleetStoreError.corrupt("fleet_meta holds half of the certificate authority")
+        }
+        do {
+            return try CertificateAuthority(certificatePEM: certificate, privateKeyPEM: key, now: at)
+        } catch {
+            throw FleetStoreError.corrupt("the certificate authority in the database cannot be used: \(error)")
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import FleetIdentity
+import Foundation
+
+/// What Ground Control certifies satellites as: their trust domain, how long a certificate
+/// lasts, and the authority that signs them when an operator gives one (`--ca-cert`,
+/// `--ca-key-file`) rather than the one Ground Control keeps in its database.
+public struct IdentitySettings: Sendable {
+    public static let defaultTrustDomain = "harbor-satellite.local"
+
+    public var trustDomain: String
+    public var certificateLifetime: TimeInterval
+    public var givenAuthority: CertificateAuthority?
+
+    public init(
+        trustDomain: String = defaultTrustDomain, certificateLifetime: TimeInterval = 86400,
+        givenAuthority: CertificateAuthority? = nil
+    ) {
+        self.trustDomain = trustDomain
+        self.certificateLifetime = certificateLifetime
+        self.givenAuthority = givenAuthority
+    }
+}
