@@ -3,12 +3,15 @@ import X509
 
 /// A certificate signing request as a satellite sends it (PEM), checked: it parses, its
 /// signature is made by the key it carries (so the sender holds that key), and the key is
-/// strong enough. What it asks for beyond its key is ignored: the authority decides the names.
+/// strong enough. The authority decides the names it signs; the SPIFFE IDs a request asks for
+/// are read only so that one asking for another's can be refused.
 public struct CertificateRequest: Sendable {
     /// Far more than any request of a P-256, P-384 or 4096-bit RSA key.
     static let maximumPEMLength = 16 * 1024
 
     public let publicKey: Certificate.PublicKey
+    /// The SPIFFE IDs the request asks for among its alternative names, as written.
+    public let requestedIDs: [String]
 
     public init(pem: String) throws(IdentityError) {
         guard pem.utf8.count <= Self.maximumPEMLength else {
@@ -35,6 +38,11 @@ public struct CertificateRequest: Sendable {
         }
         try KeyStrength.check(request.publicKey)
         publicKey = request.publicKey
+        let names = (try? request.attributes.extensionRequest?.extensions.subjectAlternativeNames) ?? nil
+        requestedIDs = (names ?? SubjectAlternativeNames()).compactMap { name in
+            if case .uniformResourceIdentifier(let uri) = name, uri.hasPrefix("spiffe://") { return uri }
+            return nil
+        }
     }
 
     /// The algorithm of the key in a request that may not parse whole: the first element of the

@@ -38,8 +38,14 @@ public struct SatelliteSettings: Codable, Sendable, Equatable {
 /// `POST /api/v1/register`.
 public struct RegistrationRequest: Codable, Sendable, Equatable {
     public var token: String
+    /// A certificate signing request (PEM) for the satellite's own key: with it, the reply
+    /// carries a certificate naming the satellite.
+    public var csr: String?
 
-    public init(token: String) { self.token = token }
+    public init(token: String, csr: String? = nil) {
+        self.token = token
+        self.csr = csr
+    }
 }
 
 /// The satellite's credential (shown once) and the key that signs its desired state.
@@ -49,12 +55,21 @@ public struct RegistrationResponse: Codable, Sendable, Equatable {
     /// Ed25519 public key, raw 32 bytes in base64.
     public var publicKey: String
     public var settings: SatelliteSettings
+    /// For a request with a CSR: the satellite's certificate and the authority's chain after it (PEM).
+    public var certificate: String?
+    /// For a request with a CSR: what to trust for Ground Control's satellites (PEM).
+    public var trustBundle: String?
 
-    public init(name: String, credential: String, publicKey: String, settings: SatelliteSettings) {
+    public init(
+        name: String, credential: String, publicKey: String, settings: SatelliteSettings,
+        certificate: String? = nil, trustBundle: String? = nil
+    ) {
         self.name = name
         self.credential = credential
         self.publicKey = publicKey
         self.settings = settings
+        self.certificate = certificate
+        self.trustBundle = trustBundle
     }
 }
 

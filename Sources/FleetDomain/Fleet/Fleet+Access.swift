@@ -6,7 +6,10 @@ import SatelliteProtocol
 extension Fleet {
     /// Exchanges a one-time registration token for the satellite's credential. The token stops
     /// working in the same statement that hands out the credential, so it works exactly once.
-    public func register(token: String, publicKey: String) async throws -> RegistrationResponse {
+    public func register(token: String, publicKey: String, csr: String? = nil) async throws -> RegistrationResponse {
+        // A bad request is refused before the token is looked at, so it uses no token.
+        let enrolment: Enrolment? =
+            if let csr { try await Enrolment(csr: csr, fleet: self) } else { nil }
         let tokenHash = Secret.hash(token)
         let credential = Secret.make(prefix: Secret.credentialPrefix)
         let at = Self.milliseconds(now())
@@ -29,12 +32,19 @@ extension Fleet {
                     .tokenInvalid, "token: unknown or already used; ask for a new one (satctl satellites token \(name))"
                 )
             }
+            // A new registration ends whatever the satellite held before, certificates included.
+            try await records.certificates.revokeAll(of: name, at: at)
             try await changes.touch(satellite: name)
             changes.audit("satellite.register", name, by: .satellite(name))
             try await satellites.startHealth(of: name, records)
             try changes.emit(.satelliteRegistered, subject: name)
-            return RegistrationResponse(
+            var response = RegistrationResponse(
                 name: name, credential: credential, publicKey: publicKey, settings: holder.settings)
+            if let enrolment {
+                response.certificate = try await enrolment.issue(to: name, in: &changes, now: now())
+                response.trustBundle = enrolment.trustBundle
+            }
+            return response
         }
     }
 

@@ -31,6 +31,7 @@ public struct FleetRecords: Sendable {
     package let sites: any SiteRepository
     package let health: any HealthRepository
     package let bundles: any BundleRepository
+    package let certificates: any CertificateRepository
     package let meta: any MetaRepository
     package let people: any PeopleRepository
     package let subscriptions: any SubscriptionRepository

@@ -23,9 +23,14 @@ public struct FleetHealthWatcher: Service {
     public func run() async throws {
         await ready()
         var memo = SatelliteService.HealthMemo()
+        var pruned = ContinuousClock.now
         await PeriodicWork(every: interval).run {
             do {
                 try await fleet.satellites.observeHealth(remembering: &memo)
+                if ContinuousClock.now - pruned > .seconds(600) {
+                    try await fleet.satellites.forgetEndedCertificates()
+                    pruned = .now
+                }
             } catch {
                 logger.warning("cannot look at the fleet's health", metadata: ["error": "\(error)"])
             }

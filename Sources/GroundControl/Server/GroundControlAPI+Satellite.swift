@@ -15,7 +15,7 @@ extension GroundControlAPI {
             guard let publicKey = keys.publicKey else {
                 throw GroundControlError(.unavailable, "Ground Control is still starting")
             }
-            let registration = try await fleet.register(token: body.token, publicKey: publicKey)
+            let registration = try await fleet.register(token: body.token, publicKey: publicKey, csr: body.csr)
             return try APIBody.json(registration)
         }
         api.get("public-key") { _, _ in

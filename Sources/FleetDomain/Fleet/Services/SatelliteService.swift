@@ -58,6 +58,7 @@ extension SatelliteService {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
             }
             try await changes.records.bundles.deleteAll(of: name.value)
+            try await changes.records.certificates.revokeAll(of: name.value, at: Self.milliseconds(now()))
             // It knew the site's credential: its peers move past every credential it held.
             if let site = deleted.site { try await changes.rotate(site: site, steps: 2) }
             changes.audit("satellite.delete", name.value)
@@ -71,6 +72,7 @@ extension SatelliteService {
                 throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
             }
             try await changes.touch(satellite: name.value)
+            try await changes.records.certificates.revokeAll(of: name.value, at: Self.milliseconds(now()))
             if let site = revoked.site { try await changes.rotate(site: site, steps: 2) }
             changes.audit("satellite.revoke", name.value)
         }

@@ -65,6 +65,7 @@ extension FleetRecords {
             sites: InMemorySiteRepository(transaction: transaction),
             health: InMemoryHealthRepository(transaction: transaction),
             bundles: InMemoryBundleRepository(transaction: transaction),
+            certificates: InMemoryCertificateRepository(transaction: transaction),
             meta: InMemoryMetaRepository(transaction: transaction),
             people: InMemoryPeopleRepository(transaction: transaction),
             subscriptions: InMemorySubscriptionRepository(transaction: transaction))

@@ -19,6 +19,8 @@ struct InMemoryTables: Sendable {
     var siteEpochs: [String: Int64] = [:]
     /// Per satellite, per generation: what its bundle carried.
     var bundles: [String: [Int64: [String]]] = [:]
+    /// Issued certificates by serial.
+    var certificates: [String: CertificateRecord] = [:]
     var meta: [String: String] = [:]
     var users: [String: UserRecord] = [:]
     /// Personal tokens and sessions by hash.

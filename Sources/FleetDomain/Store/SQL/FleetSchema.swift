@@ -190,6 +190,17 @@ package enum FleetSchema {
                 // a version of ground-control from before, which would hand out a sealed value
                 // as a password, refuses this database.
             ],
+            [
+                // The certificates the authority issued to satellites, by serial (lower-case hex),
+                // kept until they end so that a revocation holds on every replica. No foreign key:
+                // a deleted satellite's certificates stay, revoked, until they end.
+                """
+                CREATE TABLE satellite_certificates (
+                    serial TEXT PRIMARY KEY, satellite TEXT NOT NULL, issued_at \(integer) NOT NULL,
+                    not_after \(integer) NOT NULL, revoked_at \(integer))
+                """,
+                "CREATE INDEX satellite_certificates_by_satellite ON satellite_certificates (satellite)",
+            ],
         ]
     }
 

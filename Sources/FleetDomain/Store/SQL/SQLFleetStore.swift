@@ -61,6 +61,7 @@ extension FleetRecords {
             robots: SQLRobotRepository(session: session),
             satellites: SQLSatelliteRepository(session: session), sites: SQLSiteRepository(session: session),
             health: SQLHealthRepository(session: session), bundles: SQLBundleRepository(session: session),
+            certificates: SQLCertificateRepository(session: session),
             meta: SQLMetaRepository(session: session, secrets: secrets), people: SQLPeopleRepository(session: session),
             subscriptions: SQLSubscriptionRepository(session: session, secrets: secrets))
     }
