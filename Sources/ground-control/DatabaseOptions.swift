@@ -37,8 +37,7 @@ struct DatabaseOptions: ParsableArguments {
 
     /// The SQLite file named, or an error that says what to use for PostgreSQL.
     func sqlitePath(for verb: String) async throws -> String {
-        let url = try await SettingSources.groundControl(FlagValues(["database": database]), config: config).database
-        guard let path = try DatabaseSettings.sqlitePath(url) else {
+        guard let path = try DatabaseSettings.sqlitePath(try await sources().database) else {
             throw SettingsError(
                 """
                 \(verb) works on SQLite; for PostgreSQL use its own tools, which copy a live database \

@@ -8,18 +8,22 @@ extension Fleet {
     public func certificateAuthority() async throws -> CertificateAuthority {
         if let given = identity.givenAuthority { return given }
         let at = now()
-        let candidate = try CertificateAuthority.make(trustDomain: identity.trustDomain, now: at)
-        let candidateCertificate = try candidate.bundlePEM
-        let candidateKey = try candidate.privateKeyPEM
-        let (certificate, key) = try await change(by: .admin) { changes in
-            let meta = changes.records.meta
-            if try await meta.setIfAbsent(MetaKey.authorityKey, to: candidateKey) {
-                try await meta.set(MetaKey.authorityCertificate, to: candidateCertificate)
-                changes.audit("authority.created", identity.trustDomain)
+        // Asked at every enrolment: a read, and a key made only while there is none.
+        var stored = try await store.read { records in try await Self.storedAuthority(records) }
+        if stored == nil {
+            let candidate = try CertificateAuthority.make(trustDomain: identity.trustDomain, now: at)
+            let candidateCertificate = try candidate.bundlePEM
+            let candidateKey = try candidate.privateKeyPEM
+            stored = try await change(by: .admin) { changes in
+                let meta = changes.records.meta
+                if try await meta.setIfAbsent(MetaKey.authorityKey, to: candidateKey) {
+                    try await meta.set(MetaKey.authorityCertificate, to: candidateCertificate)
+                    changes.audit("authority.created", identity.trustDomain)
+                }
+                return try await Self.storedAuthority(changes.records)
             }
-            return (try await meta.value(MetaKey.authorityCertificate), try await meta.value(MetaKey.authorityKey))
         }
-        guard let certificate, let key else {
+        guard let (certificate, key) = stored else {
             throw FleetStoreError.corrupt("fleet_meta holds half of the certificate authority")
         }
         do {
@@ -27,5 +31,13 @@ extension Fleet {
         } catch {
             throw FleetStoreError.corrupt("the certificate authority in the database cannot be used: \(error)")
         }
+    }
+
+    /// The stored authority's certificate and key (PEM), when both are there.
+    private static func storedAuthority(_ records: FleetRecords) async throws -> (String, String)? {
+        guard let certificate = try await records.meta.value(MetaKey.authorityCertificate),
+            let key = try await records.meta.value(MetaKey.authorityKey)
+        else { return nil }
+        return (certificate, key)
     }
 }
