@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "SatelliteProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -198,8 +199,9 @@ let package = Package(
             dependencies: [
                 "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
                 "StateContent",
-                "GroundControlClient", "RuntimeConfig", "DurableFiles",
+                "GroundControlClient", "RuntimeConfig", "DurableFiles", "FleetIdentity",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -259,7 +261,8 @@ let package = Package(
         .target(
             name: "GroundControl",
             dependencies: [
-                "FleetDomain",
+                "FleetDomain", "FleetIdentity",
+                .product(name: "X509", package: "swift-certificates"),
                 "OCI", "SatelliteProtocol", "FleetAPI", "StrictJSON", "RegistryClient", "HTTPServerSupport",
                 "ImageSignatures", "StateContent", "BackgroundWork",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -315,6 +318,7 @@ let package = Package(
                 "OCI", "SatelliteProtocol", "GroundControlClient", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -325,7 +329,9 @@ let package = Package(
         .executableTarget(
             name: "fleet-simulator",
             dependencies: [
-                "SatelliteProtocol", "FleetAPI", "GroundControlClient",
+                "SatelliteProtocol", "FleetAPI", "GroundControlClient", "FleetIdentity",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -437,7 +443,7 @@ let package = Package(
             dependencies: [
                 "FleetAPI",
                 "OCI", "TestSupport", "RegistryStore", "Replication", "StateContent", "SatelliteProtocol",
-                "GroundControl", "FleetDomain",
+                "GroundControl", "FleetDomain", "FleetIdentity",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -112,6 +112,14 @@ echo
 "$BIN/satctl" satellites list
 echo
 
+echo "== identity: each satellite made its own key at first start; Ground Control's authority certified it (docs/identity.md)"
+if command -v openssl >/dev/null; then
+  openssl x509 -in "$WORK/store-a/identity.pem" -noout -ext subjectAltName -enddate | grep -v 'X509v3' | sed 's/^ */   store-a: /'
+fi
+echo "   (key and certificate in $WORK/store-a/identity.pem, owner-only; on HTTPS, ground-control serve"
+echo "    --satellite-auth mtls takes satellites by these certificates only)"
+echo
+
 A=${SAT_PORT[a]}
 echo "== pull-through: demo/tools:1 is in no list, but the group's rules allow demo/* (docs/pull-through.md)"
 accept='Accept: application/vnd.oci.image.manifest.v1+json'

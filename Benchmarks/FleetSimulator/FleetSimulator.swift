@@ -2,10 +2,13 @@ import ArgumentParser
 import AsyncHTTPClient
 import FleetAPI
 import Foundation
+import FleetIdentity
 import GroundControlClient
+import NIOSSL
 import NIOPosix
 import SatelliteProtocol
 import Synchronization
+import X509
 
 /// Many simulated satellites against one Ground Control: each registers, heartbeats every
 /// `--heartbeat-seconds` (spread evenly), and holds a `?wait=` long-poll open on its state; half-way
@@ -21,6 +24,13 @@ struct FleetSimulator: AsyncParsableCommand {
     @Option(name: .customLong("long-polls"), help: "Satellites that also long-poll (default: all).") var longPolls: Int?
     @Option(name: .customLong("server-pid"), help: "Ground Control's pid, to report its RSS.") var serverPID: Int32?
     @Option(help: "Prefix of the names this run creates.") var prefix = "sim"
+    @Option(help: "PEM certificates to trust for an https --url.") var ca: String?
+    @Option(
+        name: .customLong("warm-up"),
+        help: "Seconds of load before measuring (one heartbeat interval opens every satellite's connection).")
+    var warmUp = 0.0
+    @Flag(help: "Each satellite enrols with a key of its own and authenticates with its certificate, not a bearer.")
+    var mtls = false
 
     func run() async throws {
         var configuration = HTTPClient.Configuration()
@@ -32,7 +42,10 @@ struct FleetSimulator: AsyncParsableCommand {
         let heartbeatThreads = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let heartbeatHTTP = HTTPClient(eventLoopGroupProvider: .shared(heartbeatThreads), configuration: configuration)
         do {
-            try await simulate(GroundControlClient(baseURL: url, http: http), heartbeats: GroundControlClient(baseURL: url, http: heartbeatHTTP))
+            let trust = try ca.map(GroundControlClient.trusting(caFile:))
+            try await simulate(
+                GroundControlClient(baseURL: url, http: http, tls: trust),
+                heartbeats: GroundControlClient(baseURL: url, http: heartbeatHTTP, tls: trust))
         } catch {
             try? await http.shutdown()
             try? await heartbeatHTTP.shutdown()
@@ -51,31 +64,58 @@ struct FleetSimulator: AsyncParsableCommand {
         try await client.expect(200..<300, "PUT", "/api/v1/registries/\(prefix)-central", admin, #"{"url":"http://127.0.0.1:1"}"#)
         try await client.expect(200..<300, "PUT", "/api/v1/groups/\(group)", admin, Self.group(version: 0))
         let setupStarted = ContinuousClock.now
-        let credentials = Mutex<[String]>([])
+        let credentials = Mutex<[Simulated]>([])
         try await forEach(0..<satellites, concurrency: 32) { index in
             let created = try await client.expect(201..<202, "POST", "/api/v1/satellites", admin, #"{"name":"\#(prefix)-\#(index)","groups":["\#(group)"]}"#)
             let token = try APIJSON.decoder().decode(RegistrationToken.self, from: created.body).token
-            let registered = try await client.expect(200..<201, "POST", "/api/v1/register", [:], #"{"token":"\#(token)"}"#)
-            let credential = try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body).credential
-            credentials.withLock { $0.append(credential) }
+            let key = mtls ? DeviceKey() : nil
+            let request = RegistrationRequest(token: token, csr: try key?.request(for: nil))
+            let registered = try await client.expect(
+                200..<201, "POST", "/api/v1/register", [:], String(decoding: try APIJSON.encoder().encode(request), as: UTF8.self))
+            let registration = try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body)
+            var simulated = Simulated(credential: registration.credential, tls: try client.tls.map(Self.ownConnection))
+            if let key, let certificate = registration.certificate {
+                let identity = try ClientIdentity(key: key, chain: try Certificate.all(inPEM: certificate, what: "certificate"))
+                simulated = Simulated(
+                    tls: try (client.tls ?? .makeClientConfiguration()).presenting(chainDER: try identity.chainDER, privateKeyPEM: try key.pem))
+            }
+            credentials.withLock { $0.append(simulated) }
         }
         let setup = ContinuousClock.now - setupStarted
         let all = credentials.withLock { $0 }
-        print("setup: \(satellites) satellites created and registered in \(Self.seconds(setup)) s")
+        print("setup: \(satellites) satellites created and registered\(mtls ? " with certificates" : "") in \(Self.seconds(setup)) s")
 
         // Steady load: heartbeats and long-polls until the end; one group change half-way.
-        let stats = Stats()
+        let warming = Stats()
         let pollers = min(longPolls ?? satellites, satellites)
-        let started = ContinuousClock.now
-        let cpuAtStart = serverPID.flatMap(Self.cpuSeconds)
+        let loadStarted = ContinuousClock.now
+        let started = loadStarted + .seconds(warmUp)
         let end = started + .seconds(duration)
+        if warmUp > 0 {
+            // Connections are opened (and TLS handshakes made) while warming, then kept alive.
+            await withTaskGroup(of: Void.self) { tasks in
+                for (index, satellite) in all.enumerated() {
+                    let offset = min(warmUp, heartbeatSeconds) * Double(index) / Double(all.count)
+                    let beats = satellite.client(heartbeats)
+                    tasks.addTask {
+                        await self.heartbeat(
+                            beats, satellite.credential, firstAt: loadStarted + .seconds(offset), until: started, warming)
+                    }
+                }
+            }
+            print("warm-up: \(warming.total) requests in \(warmUp) s, not measured")
+        }
+        let stats = Stats()
+        let cpuAtStart = serverPID.flatMap(Self.cpuSeconds)
         await withTaskGroup(of: Void.self) { tasks in
-            for (index, credential) in all.enumerated() {
+            for (index, satellite) in all.enumerated() {
                 let offset = heartbeatSeconds * Double(index) / Double(all.count)
-                tasks.addTask { await self.heartbeat(heartbeats, credential, firstAt: started + .seconds(offset), until: end, stats) }
+                let beats = satellite.client(heartbeats)
+                tasks.addTask { await self.heartbeat(beats, satellite.credential, firstAt: started + .seconds(offset), until: end, stats) }
                 if index < pollers {
                     // Satellites start at different moments: the first GETs spread like the heartbeats.
-                    tasks.addTask { await self.longPoll(client, credential, from: started + .seconds(offset), until: end, stats) }
+                    let polls = satellite.client(client)
+                    tasks.addTask { await self.longPoll(polls, satellite.credential, from: started + .seconds(offset), until: end, stats) }
                 }
             }
             tasks.addTask {
@@ -90,7 +130,7 @@ struct FleetSimulator: AsyncParsableCommand {
             print("server RSS: \(Self.rss(serverPID))")
             // Less noisy than latency on a shared machine: what the server spent on the load.
             if let cpuAtStart, let cpuAtEnd = Self.cpuSeconds(serverPID) {
-                print("server CPU during the load: \(String(format: "%.1f", cpuAtEnd - cpuAtStart)) s in \(elapsed) s")
+                print("server CPU during the load: \(String(format: "%.2f", cpuAtEnd - cpuAtStart)) s in \(elapsed) s")
             }
         }
         // The server's own view: its request-duration histogram, without the client's queueing.
@@ -108,25 +148,43 @@ struct FleetSimulator: AsyncParsableCommand {
     }
 
     /// Heartbeats on schedule; latency is measured from when each was due.
-    private func heartbeat(_ client: GroundControlClient, _ credential: String, firstAt: ContinuousClock.Instant, until end: ContinuousClock.Instant, _ stats: Stats) async {
+    /// Over HTTPS each satellite has a connection of its own, as separate machines have, whether it
+    /// presents a certificate or not. AsyncHTTPClient pools connections by TLS configuration, so a
+    /// bearer satellite's is made its own with a trust root that nothing is signed by.
+    static func ownConnection(_ base: TLSConfiguration) throws -> TLSConfiguration {
+        let unused = try CertificateAuthority.make(trustDomain: "unused.invalid", now: Date())
+        var tls = base
+        tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMBytes(Array(try unused.bundlePEM.utf8)))]
+        return tls
+    }
+
+    private func heartbeat(_ client: GroundControlClient, _ credential: String?, firstAt: ContinuousClock.Instant, until end: ContinuousClock.Instant, _ stats: Stats) async {
         var due = firstAt
         let body = #"{"generation":1,"inventory":[],"diskUsedBytes":1000000,"diskFreeBytes":9000000,"version":"sim"}"#
         while due < end {
             try? await Task.sleep(until: due)
             let sent = ContinuousClock.now
             stats.counted()
-            let ok = (try? await client.send("POST", "/api/v1/status", bearer: credential, body: Data(body.utf8)).status) == 200
+            let ok: Bool
+            do {
+                let reply = try await client.send("POST", "/api/v1/status", bearer: credential, body: Data(body.utf8))
+                ok = reply.status == 200
+                if !ok { stats.note("\(reply.status) \(reply.errorMessage)") }
+            } catch {
+                ok = false
+                stats.note("\(error)")
+            }
             stats.record(.heartbeat, ContinuousClock.now - sent, ok: ok)
             due = due + .seconds(heartbeatSeconds)
         }
     }
 
     /// Long-polls with the last ETag; records how fast each poll wakes after the group change.
-    private func longPoll(_ client: GroundControlClient, _ credential: String, from start: ContinuousClock.Instant, until end: ContinuousClock.Instant,
+    private func longPoll(_ client: GroundControlClient, _ credential: String?, from start: ContinuousClock.Instant, until end: ContinuousClock.Instant,
                           _ stats: Stats) async {
         try? await Task.sleep(until: start)
         var etag: String?
-        let bearer = ["Authorization": "Bearer \(credential)"]
+        let bearer = credential.map { ["Authorization": "Bearer \($0)"] } ?? [:]
         while ContinuousClock.now < end {
             let wait = max(1, min(25, Int((end - ContinuousClock.now).components.seconds)))
             var headers = bearer
@@ -213,6 +271,24 @@ func forEach(_ range: Range<Int>, concurrency: Int, _ body: @escaping @Sendable 
     }
 }
 
+/// A simulated satellite: its credential, or its certificate presented on every request.
+struct Simulated: Sendable {
+    var credential: String?
+    var tls: TLSConfiguration?
+
+    init(credential: String? = nil, tls: TLSConfiguration? = nil) {
+        self.credential = credential
+        self.tls = tls
+    }
+
+    /// `shared` presenting this satellite's certificate, when it has one.
+    func client(_ shared: GroundControlClient) -> GroundControlClient {
+        var client = shared
+        if let tls { client.tls = tls }
+        return client
+    }
+}
+
 extension GroundControlClient {
     /// `send`, failing unless the status is in `statuses`.
     @discardableResult
@@ -237,6 +313,16 @@ final class Stats: Sendable {
     private let failures = Mutex<[Kind: Int]>([:])
     private let change = Mutex<ContinuousClock.Instant?>(nil)
     private let requests = Atomic<Int>(0)
+    /// The first few distinct reasons requests failed, to print with the figures.
+    private let reasons = Mutex<[String: Int]>([:])
+
+    func note(_ reason: String) {
+        reasons.withLock { reasons in
+            if reasons[reason] != nil || reasons.count < 5 { reasons[reason, default: 0] += 1 }
+        }
+    }
+
+    var total: Int { requests.load(ordering: .relaxed) }
 
     /// Counts every request of the load phase, whatever its answer.
     func counted() { requests.add(1, ordering: .relaxed) }
@@ -259,6 +345,7 @@ final class Stats: Sendable {
         let all = samples.withLock { $0 }
         let failed = failures.withLock { $0 }
         let total = requests.load(ordering: .relaxed)
+        for (reason, count) in reasons.withLock({ $0 }) { print("failed \(count)×: \(reason.prefix(300))") }
         print("requests: \(total) in \(elapsed) s, \(String(format: "%.0f", Double(total) / (Double(elapsed) ?? 1)))/s")
         print("load: \(satellites) satellites, heartbeat every \(heartbeatSeconds) s (target \(String(format: "%.0f", Double(satellites) / heartbeatSeconds))/s), \(pollers) long-polls, \(elapsed) s")
         for kind in Kind.allCases {

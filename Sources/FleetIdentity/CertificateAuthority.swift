@@ -48,11 +48,7 @@ public struct CertificateAuthority: Sendable {
     public init(certificatePEM: String, privateKeyPEM: String, now: Date) throws(IdentityError) {
         let chain: [Certificate]
         let key: Certificate.PrivateKey
-        do {
-            chain = try PEMDocument.parseMultiple(pemString: certificatePEM).map { try Certificate(pemDocument: $0) }
-        } catch {
-            throw IdentityError(.malformed, "ca-cert: not PEM certificates")
-        }
+        chain = try Certificate.all(inPEM: certificatePEM, what: "ca-cert")
         do {
             key = try Certificate.PrivateKey(pemEncoded: privateKeyPEM)
         } catch {
@@ -147,22 +143,22 @@ public struct CertificateAuthority: Sendable {
         }
     }
 
+    /// What satellites' certificates are checked against: this authority.
+    public var trust: CertificateTrust { CertificateTrust(anchors: [certificate]) }
+
     /// The identity `leaf` names, when this authority issued it and it is valid at `now`.
     public func verify(_ leaf: Certificate, now: Date) throws(IdentityError) -> PresentedIdentity {
-        guard leaf.issuer == certificate.subject,
-            certificate.publicKey.isValidSignature(leaf.signature, for: leaf)
-        else {
-            throw IdentityError(.untrusted, "the certificate was not issued by this Ground Control's authority")
-        }
-        try Self.checkValidity(leaf, at: now, what: "the certificate")
-        return try PresentedIdentity(leaf)
+        try trust.identity(of: try trust.path([leaf]), now: now)
     }
 
-    static func checkValidity(_ certificate: Certificate, at now: Date, what: String) throws(IdentityError) {
+    /// Refuses `certificate` outside its validity; `grace` past its end is still inside.
+    static func checkValidity(
+        _ certificate: Certificate, at now: Date, what: String, grace: TimeInterval = 0
+    ) throws(IdentityError) {
         if now < certificate.notValidBefore {
             throw IdentityError(.outsideValidity, "\(what) is not valid before \(certificate.notValidBefore)")
         }
-        if now > certificate.notValidAfter {
+        if now > certificate.notValidAfter.addingTimeInterval(grace) {
             throw IdentityError(.outsideValidity, "\(what) expired at \(certificate.notValidAfter)")
         }
     }

@@ -33,6 +33,27 @@ public struct DeviceKey: Sendable {
         return key
     }
 
+    /// A P-256 key in a PEM document (PKCS #8 or SEC 1).
+    init(pemDocument document: PEMDocument) throws(IdentityError) {
+        guard let key = try? Certificate.PrivateKey(pemDocument: document),
+            P256.Signing.PublicKey(key.publicKey) != nil
+        else {
+            throw IdentityError(.malformed, "holds a key that is not a P-256 private key")
+        }
+        self.key = key
+    }
+
+    /// The key in PEM (PKCS #8), for the owner-only file it lives in.
+    public var pem: String {
+        get throws(IdentityError) {
+            do {
+                return try key.serializeAsPEM().pemString + "\n"
+            } catch {
+                throw IdentityError(.malformed, "cannot encode the key: \(error)")
+            }
+        }
+    }
+
     /// The key in `path`, nil when there is no file; refused when others may read it.
     public static func load(_ path: String) throws(IdentityError) -> DeviceKey? {
         let data: Data?
@@ -52,19 +73,22 @@ public struct DeviceKey: Sendable {
 
     public var publicKey: Certificate.PublicKey { key.publicKey }
 
-    /// A certificate signing request for this key, naming `id` (the authority decides the names
-    /// it signs; the request proves the sender holds the key).
-    public func request(for id: SPIFFEID) throws(IdentityError) -> String {
+    /// A certificate signing request for this key, naming `id` when it is known (the authority
+    /// decides the names it signs; the request proves the sender holds the key).
+    public func request(for id: SPIFFEID?) throws(IdentityError) -> String {
         do {
-            let request = try CertificateSigningRequest(
-                version: .v1, subject: DistinguishedName(), privateKey: key,
-                attributes: try CertificateSigningRequest.Attributes([
+            var attributes = CertificateSigningRequest.Attributes()
+            if let id {
+                attributes = try CertificateSigningRequest.Attributes([
                     .init(
                         ExtensionRequest(
                             extensions: try Certificate.Extensions {
                                 SubjectAlternativeNames([.uniformResourceIdentifier(id.description)])
                             }))
-                ]),
+                ])
+            }
+            let request = try CertificateSigningRequest(
+                version: .v1, subject: DistinguishedName(), privateKey: key, attributes: attributes,
                 signatureAlgorithm: .ecdsaWithSHA256)
             return try request.serializeAsPEM().pemString
         } catch {

@@ -31,4 +31,13 @@ extension Certificate {
             }
         }
     }
+
+    /// Every certificate in `pem`, in order; `what` names the input in the error.
+    public static func all(inPEM pem: String, what: String) throws(IdentityError) -> [Certificate] {
+        do {
+            return try PEMDocument.parseMultiple(pemString: pem).map { try Certificate(pemDocument: $0) }
+        } catch {
+            throw IdentityError(.malformed, "\(what): not PEM certificates")
+        }
+    }
 }

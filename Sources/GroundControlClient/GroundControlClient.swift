@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOSSL
 import SatelliteProtocol
 
 /// HTTP to Ground Control's API: what satctl, the satellite and the fleet simulator share.
@@ -10,11 +11,31 @@ import SatelliteProtocol
 public struct GroundControlClient: Sendable {
     public let baseURL: String
     private let http: HTTPClient
+    /// TLS for this client's requests (what to trust, the certificate to present); nil for the
+    /// HTTP client's own (the system's trust store, no certificate).
+    public var tls: TLSConfiguration?
 
     /// - Parameter http: the client to send with (its lifetime is the caller's).
-    public init(baseURL: String, http: HTTPClient = .shared) {
+    public init(baseURL: String, http: HTTPClient = .shared, tls: TLSConfiguration? = nil) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.http = http
+        self.tls = tls
+    }
+
+    /// TLS that trusts only the certificates in the PEM file `path` (`--ground-control-ca`,
+    /// `satctl --ca`), as curl's `--cacert` does.
+    public static func trusting(caFile path: String) throws -> TLSConfiguration {
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMFile(path)
+        } catch {
+            throw TrustFileError(path: path, reason: "cannot be read as PEM certificates (\(error))")
+        }
+        guard !certificates.isEmpty else { throw TrustFileError(path: path, reason: "holds no certificate") }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(certificates)
+        tls.minimumTLSVersion = .tlsv12
+        return tls
     }
 
     /// A reply, whatever its status.
@@ -40,6 +61,7 @@ public struct GroundControlClient: Sendable {
     ) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = HTTPMethod(rawValue: method)
+        request.tlsConfiguration = tls
         if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
@@ -61,5 +83,24 @@ public struct GroundControlClient: Sendable {
         _ method: String, _ path: String, bearer: String? = nil, json: some Encodable, timeout: Duration = .seconds(30)
     ) async throws -> Reply {
         try await send(method, path, bearer: bearer, body: try APIJSON.encoder().encode(json), timeout: timeout)
+    }
+}
+
+/// A file of certificates to trust that cannot be used.
+public struct TrustFileError: Error, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+
+    public var description: String { "the CA file \(path) \(reason)" }
+}
+
+extension TLSConfiguration {
+    /// This configuration presenting a client certificate: the chain (DER, leaf first) and the
+    /// private key (PEM) of a satellite's identity.
+    public func presenting(chainDER: [[UInt8]], privateKeyPEM: String) throws -> TLSConfiguration {
+        var tls = self
+        tls.certificateChain = try chainDER.map { .certificate(try NIOSSLCertificate(bytes: $0, format: .der)) }
+        tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(privateKeyPEM.utf8), format: .pem))
+        return tls
     }
 }

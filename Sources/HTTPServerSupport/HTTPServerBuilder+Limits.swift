@@ -14,7 +14,8 @@ import Darwin
 /// long it may sit idle, and how many may be open at once. Without these, slow or idle
 /// connections are held forever and enough of them exhaust the file limit.
 public struct ServerLimits: Sendable {
-    /// Seconds from a connection's start, or the end of its last response, to a complete request head.
+    /// Seconds from a connection's start to its first complete request head (later heads may take
+    /// as long as `idleTimeout` from the end of the last response).
     public var headerTimeout: TimeAmount = .seconds(30)
     /// Seconds without a request part read (between requests, or a stalled request body).
     public var idleTimeout: TimeAmount = .seconds(60)
@@ -50,30 +51,49 @@ public struct ServerLimits: Sendable {
 /// The TLS files were given wrong.
 public struct ServerTLSError: Error, CustomStringConvertible {
     public let description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 within `limits`: plain, or HTTPS when both PEM files are given.
+    /// HTTP/1.1 within `limits`: plain, or HTTPS (TLS 1.2 and 1.3) when both PEM files are
+    /// given, asking clients for certificates when there is a `clientCertificates` policy.
     public static func http1(
-        tlsCertificatePath: String?, tlsKeyPath: String?, limits: ServerLimits
+        tlsCertificatePath: String?, tlsKeyPath: String?, limits: ServerLimits,
+        clientCertificates: ClientCertificatePolicy? = nil
     ) throws -> HTTPServerBuilder {
         let ceiling = ConnectionCeiling(maximum: limits.maximumConnections)
         let configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [
                 ConnectionCeilingHandler(ceiling: ceiling),
-                RequestHeadTimeoutHandler(timeout: limits.headerTimeout),
+                RequestHeadTimeoutHandler(timeout: limits.headerTimeout, betweenRequests: limits.idleTimeout),
                 EarlyResponseCloseHandler(linger: limits.lingerTimeout),
             ],
             idleTimeout: limits.idleTimeout)
         switch (tlsCertificatePath, tlsKeyPath) {
         case (nil, nil):
+            guard clientCertificates == nil else {
+                throw ServerTLSError(description: "client certificates need --tls-cert and --tls-key")
+            }
             return .http1(configuration: configuration)
         case (let certificate?, let key?):
             let chain = try NIOSSLCertificate.fromPEMFile(certificate).map { NIOSSLCertificateSource.certificate($0) }
             let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
-            let tls = TLSConfiguration.makeServerConfiguration(
+            var tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: chain, privateKey: .privateKey(privateKey))
-            return try .tls(.http1(configuration: configuration), tlsConfiguration: tls)
+            tls.minimumTLSVersion = .tlsv12
+            guard let policy = clientCertificates else {
+                return try .tls(.http1(configuration: configuration), tlsConfiguration: tls)
+            }
+            tls.certificateVerification = .optionalVerification
+            let context = try NIOSSLContext(configuration: tls)
+            return HTTPServerBuilder { responder in
+                ClientCertificateChannel(
+                    base: HTTP1Channel(responder: responder, configuration: configuration), context: context,
+                    policy: policy)
+            }
         default:
             throw ServerTLSError(description: "--tls-cert and --tls-key must be given together")
         }

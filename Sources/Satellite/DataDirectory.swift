@@ -37,5 +37,14 @@ public struct DataDirectory: Sendable, Hashable, CustomStringConvertible {
     /// A bundle's state kept for a satellite that never registered.
     var importedState: String { file("imported-state.json") }
 
+    /// The satellite's key and, once enrolled, its certificate chain (owner-only).
+    var identity: String { file("identity.pem") }
+
+    /// The key and certificate before the last renewal (owner-only).
+    var previousIdentity: String { file("identity.previous.pem") }
+
+    /// The authority that signs satellites' certificates, as Ground Control last sent it.
+    var trustBundle: String { file("trust-bundle.pem") }
+
     private func file(_ name: String) -> String { path + "/" + name }
 }

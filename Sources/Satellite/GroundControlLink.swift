@@ -1,14 +1,17 @@
 import AsyncHTTPClient
 import DurableFiles
+import FleetIdentity
 import Foundation
 import GroundControlClient
 import Logging
+import NIOSSL
 import OCI
 import RegistryStore
 import Replication
 import SatelliteProtocol
 import ServiceLifecycle
 import StateContent
+import X509
 
 /// The satellite's side of Ground Control: registers once with a one-time token, long-polls the
 /// signed desired state and posts it to the replication service's inbox, and heartbeats what the
@@ -29,6 +32,9 @@ public struct GroundControlLink: Service {
         public var token: String?
         /// Seconds each long-poll may wait for a change.
         public var wait = 60
+        /// PEM certificates to trust for Ground Control's server certificate instead of the
+        /// system's (`--ground-control-ca`).
+        public var groundControlCA: String?
         public var maximumBackoff: Duration = .seconds(120)
 
         public init(url: String, dataDirectory: DataDirectory, token: String?) {
@@ -44,8 +50,9 @@ public struct GroundControlLink: Service {
     let logger: Logger
     /// Applies the log level Ground Control sets for this satellite.
     let setLogLevel: @Sendable (Logger.Level) -> Void
-    private let http = HTTPClient(eventLoopGroupProvider: .singleton)
-    private let client: GroundControlClient
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    /// Wakes the certificate renewal (Ground Control asked for a new key, or refused an ended one).
+    let renewal = ChangeSignal()
 
     public init(
         options: Options, inbox: DesiredStateInbox, snapshot: StatusSnapshot, logger: Logger,
@@ -56,13 +63,18 @@ public struct GroundControlLink: Service {
         self.snapshot = snapshot
         self.logger = logger
         self.setLogLevel = setLogLevel
-        client = GroundControlClient(baseURL: options.url, http: http)
     }
 
     public func run() async throws {
         defer { Task { [http] in try? await http.shutdown() } }
-        guard let credentials = try await registered() else { return }
-        let session = Session(credentials: credentials)
+        let trust = try options.groundControlCA.map(GroundControlClient.trusting(caFile:)) ?? Self.systemTrust
+        let files = IdentityFiles(dataDirectory: options.dataDirectory)
+        var identity = try files.loadOrCreate()
+        let plain = GroundControlClient(baseURL: options.url, http: http, tls: trust)
+        guard let credentials = try await registered(client: plain, identity: &identity, files: files) else { return }
+        let session = Session(
+            credentials: credentials, identity: identity,
+            client: GroundControlClient(baseURL: options.url, http: http, tls: try identity.presented(on: trust)))
         let saved = takeSavedState(publicKey: credentials.publicKey)
         // The intervals Ground Control set hold from the start, even while it is out of reach.
         await adopt(saved?.settings, in: session)
@@ -72,6 +84,7 @@ public struct GroundControlLink: Service {
                 let known = SavedState.isFromBundle(in: options.dataDirectory) ? nil : saved?.generation
                 group.addTask { await self.followState(session, savedGeneration: known) }
                 group.addTask { await self.heartbeat(session) }
+                group.addTask { await self.renewCertificates(session, files: files, trust: trust) }
                 try await group.next()
                 group.cancelAll()
             }
@@ -80,8 +93,13 @@ public struct GroundControlLink: Service {
         }
     }
 
-    /// Ground Control answered 401 to the credential: the satellite was revoked or deleted.
-    private func revoke(_ session: Session, credentials: GroundControlCredentials) async {
+    /// Ground Control answered 401 to the credential: the satellite was revoked or deleted. Not
+    /// so when the certificate presented has ended: that one is renewed, and this tried again.
+    private func revoke(_ session: Session, credentials: GroundControlCredentials) async throws {
+        if let ended = await session.identity.certificate?.notValidAfter, ended < Date() {
+            renewal.notify()
+            throw LinkError("the satellite's certificate ended at \(ended); renewing it")
+        }
         guard await session.revoke() else { return }
         let reason =
             "Ground Control refused the credential of \(credentials.name): the satellite was revoked or deleted"
@@ -99,7 +117,9 @@ public struct GroundControlLink: Service {
 
     /// The saved credentials, or new ones from registering with the token (retried while Ground
     /// Control is out of reach; a refused token stops the satellite with the reason).
-    private func registered() async throws -> GroundControlCredentials? {
+    private func registered(
+        client: GroundControlClient, identity: inout ClientIdentity, files: IdentityFiles
+    ) async throws -> GroundControlCredentials? {
         let legacy = SavedState.legacyPaths(in: options.dataDirectory)
         try DurableFile.restrictToOwner([
             GroundControlCredentials.path(in: options.dataDirectory), SavedState.path(in: options.dataDirectory),
@@ -117,11 +137,19 @@ public struct GroundControlLink: Service {
         var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let reply = try await client.send("POST", "/api/v1/register", json: RegistrationRequest(token: token))
+                let request = RegistrationRequest(token: token, csr: try identity.key.request(for: nil))
+                let reply = try await client.send("POST", "/api/v1/register", json: request)
                 guard reply.status == 200 else {
                     throw LinkError("Ground Control refused the registration token: \(reply.errorMessage)")
                 }
                 let registration = try reply.decode(RegistrationResponse.self)
+                // A Ground Control without an authority sends none: the credential is all there is.
+                if let certificate = registration.certificate {
+                    identity = try ClientIdentity(
+                        key: identity.key, chain: try Certificate.all(inPEM: certificate, what: "certificate"))
+                    try files.replace(with: identity)
+                    if let bundle = registration.trustBundle { try files.saveTrustBundle(bundle) }
+                }
                 let credentials = GroundControlCredentials(
                     url: options.url, name: registration.name, credential: registration.credential,
                     publicKey: registration.publicKey)
@@ -162,7 +190,7 @@ public struct GroundControlLink: Service {
         var failures = 0
         while !Task.isCancelled {
             do {
-                let credentials = await session.credentials
+                let (credentials, client) = (await session.credentials, await session.client)
                 let reply = try await client.send(
                     "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(options.wait)"),
                     bearer: credentials.credential,
@@ -172,7 +200,7 @@ public struct GroundControlLink: Service {
                     failures = 0
                     continue
                 case 401:
-                    await revoke(session, credentials: credentials)
+                    try await revoke(session, credentials: credentials)
                     return
                 case 200:
                     guard let signature = reply.headers[StateSignature.header.lowercased()],
@@ -221,11 +249,11 @@ public struct GroundControlLink: Service {
             let seen = snapshot.changed.version
             let report = await snapshot.heartbeat(version: ReleaseVersion.current)
             do {
-                let credentials = await session.credentials
+                let (credentials, client) = (await session.credentials, await session.client)
                 let reply = try await client.send(
                     "POST", "/api/v1/status", bearer: credentials.credential, json: report)
                 if reply.status == 401 {
-                    await revoke(session, credentials: credentials)
+                    try await revoke(session, credentials: credentials)
                     return
                 }
                 guard reply.status == 200 else {
@@ -240,6 +268,9 @@ public struct GroundControlLink: Service {
                     try rotated.save(to: options.dataDirectory)
                     await session.setCredentials(rotated)
                     logger.info("credential rotated")
+                    // The key is Ground Control's to rotate too: the certificate is renewed for a new one.
+                    await session.requestKeyRotation()
+                    renewal.notify()
                 }
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
@@ -278,13 +309,31 @@ extension GroundControlLink {
     }
 }
 
-/// The link's changing part: the credential (rotated) and the settings Ground Control sends.
+/// The link's changing part: the credential (rotated), the key and certificate (renewed), the
+/// client that presents them, and the settings Ground Control sends.
 actor Session {
     private(set) var credentials: GroundControlCredentials
+    private(set) var identity: ClientIdentity
+    private(set) var client: GroundControlClient
+    /// Ground Control asked for a new key; the next renewal makes one.
+    private(set) var keyRotationRequested = false
     private var settings: SatelliteSettings?
     private var revoked = false
 
-    init(credentials: GroundControlCredentials) { self.credentials = credentials }
+    init(credentials: GroundControlCredentials, identity: ClientIdentity, client: GroundControlClient) {
+        self.credentials = credentials
+        self.identity = identity
+        self.client = client
+    }
+
+    func requestKeyRotation() { keyRotationRequested = true }
+
+    /// The renewed identity, and the client presenting it; a rotation asked for is done.
+    func setIdentity(_ value: ClientIdentity, client: GroundControlClient, rotated: Bool) {
+        identity = value
+        self.client = client
+        if rotated { keyRotationRequested = false }
+    }
 
     /// Marks the session revoked; true the first time only.
     func revoke() -> Bool {

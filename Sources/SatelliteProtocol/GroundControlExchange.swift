@@ -200,3 +200,26 @@ public enum APIJSON {
         return decoder
     }
 }
+
+/// `POST /api/v1/certificate`: a satellite renewing its certificate, over mTLS with the one it
+/// holds (or, until it has one, with its credential).
+public struct CertificateRenewalRequest: Codable, Sendable, Equatable {
+    /// A certificate signing request (PEM) for the key to certify: the same as before, or a new one.
+    public var csr: String
+
+    public init(csr: String) {
+        self.csr = csr
+    }
+}
+
+/// The renewed certificate and what to trust for satellites' certificates.
+public struct CertificateRenewalResponse: Codable, Sendable, Equatable {
+    /// The satellite's certificate and the authority's chain after it (PEM).
+    public var certificate: String
+    public var trustBundle: String
+
+    public init(certificate: String, trustBundle: String) {
+        self.certificate = certificate
+        self.trustBundle = trustBundle
+    }
+}

@@ -112,6 +112,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var eventAllowHosts: [String] = []
 
+    @Option(
+        name: .customLong("satellite-auth"),
+        help:
+            """
+            How satellites prove who they are: mtls (client certificates only), credential (bearer only) or both \
+            (default; a certificate when presented). Certificates need --tls-cert and --tls-key.
+            """
+    )
+    var satelliteAuth: String?
+
     @Option(help: "YAML file of settings, named like the flags (listen, database, ...).")
     var config: String?
 

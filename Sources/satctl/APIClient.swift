@@ -5,6 +5,7 @@ import GroundControlClient
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOSSL
 import SatelliteProtocol
 
 /// Ground Control's admin API for satctl: the admin token on every call, and any reply other
@@ -15,12 +16,19 @@ struct APIClient {
     let token: String
 
     /// `token` goes out as a bearer token; `authorization`, when given, is sent instead (a login).
-    init(baseURL: String, token: String, authorization: String? = nil) throws {
+    /// `caFile` holds the certificates to trust for Ground Control instead of the system's.
+    init(baseURL: String, token: String, authorization: String? = nil, caFile: String? = nil) throws {
         guard baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://") else {
             throw SatctlError("--url must start with http:// or https://, not '\(baseURL.prefix(80))'")
         }
+        let tls: TLSConfiguration?
+        do {
+            tls = try caFile.map(GroundControlClient.trusting(caFile:))
+        } catch {
+            throw SatctlError("--ca: \(error)")
+        }
         http = HTTPClient(eventLoopGroupProvider: .singleton)
-        client = GroundControlClient(baseURL: baseURL, http: http)
+        client = GroundControlClient(baseURL: baseURL, http: http, tls: tls)
         self.token = token
         self.authorization = authorization
     }
@@ -51,6 +59,7 @@ struct APIClient {
     /// reply's headers and the bytes written.
     func download(_ apiPath: String, to path: String) async throws -> (headers: HTTPHeaders, bytes: Int64) {
         var request = HTTPClientRequest(url: client.baseURL + apiPath)
+        request.tlsConfiguration = client.tls
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         let response: HTTPClientResponse
         do {

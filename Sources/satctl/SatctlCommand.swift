@@ -32,6 +32,9 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "table or json (default table).")
     var output: OutputFormat = .table
 
+    @Option(help: "PEM certificates to trust for Ground Control's HTTPS instead of the system's (or SATCTL_CA).")
+    var ca: String?
+
     func client() throws -> APIClient {
         let environment = ProcessInfo.processInfo.environment
         let saved = try SavedLogin.load()
@@ -45,7 +48,7 @@ struct ConnectionOptions: ParsableArguments {
             throw ValidationError(
                 "--token (or SATCTL_TOKEN) is required, or `satctl login` first: the admin token or a personal token")
         }
-        return try APIClient(baseURL: url, token: token)
+        return try APIClient(baseURL: url, token: token, caFile: ca ?? environment["SATCTL_CA"])
     }
 }
 

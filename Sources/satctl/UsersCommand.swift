@@ -66,6 +66,7 @@ struct LoginCommand: AsyncParsableCommand {
         commandName: "login",
         abstract: "Log in with your name and password; the personal token is saved (0600) for the next commands.")
     @Option(help: "Ground Control's base URL (or SATCTL_URL).") var url: String?
+    @Option(help: "PEM certificates to trust for Ground Control's HTTPS (or SATCTL_CA).") var ca: String?
     @Option(help: "Your name.") var user: String
     @Option(
         name: .customLong("password-file"), help: "A file with your password, or - for standard input (the default).")
@@ -79,7 +80,9 @@ struct LoginCommand: AsyncParsableCommand {
         }
         let password = try readSecret(passwordFile)
         let basic = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
-        let client = try APIClient(baseURL: url, token: "", authorization: basic)
+        let client = try APIClient(
+            baseURL: url, token: "", authorization: basic,
+            caFile: ca ?? ProcessInfo.processInfo.environment["SATCTL_CA"])
         defer { Task { await client.shutdown() } }
         let token = try client.decode(
             PersonalToken.self,

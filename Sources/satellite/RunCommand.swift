@@ -27,6 +27,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "One-time registration token for --ground-control (needed on the first start only).")
     var token: String?
 
+    @Option(
+        name: .customLong("ground-control-ca"),
+        help: "PEM certificates to trust for Ground Control's HTTPS, instead of the system's (a private CA).")
+    var groundControlCA: String?
+
     @Option(name: .customLong("sync-interval"), help: "Seconds between syncs when nothing changes (default 300).")
     var syncInterval: String?
 
@@ -84,7 +89,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         var flags = registry.flags
         for (name, value) in [
-            "state-file": stateFile, "ground-control": groundControl, "token": token, "sync-interval": syncInterval,
+            "state-file": stateFile, "ground-control": groundControl, "token": token,
+            "ground-control-ca": groundControlCA, "sync-interval": syncInterval,
             "max-concurrent-blobs": maxConcurrentBlobs, "bandwidth-limit": bandwidthLimit,
             "upstream-timeout": upstreamTimeout, "stall-timeout": stallTimeout, "state-public-key": statePublicKey,
             "configure-runtime": configureRuntime, "advertise-ca": advertiseCA, "runtime-root": runtimeRoot,

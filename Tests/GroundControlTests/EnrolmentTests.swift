@@ -94,11 +94,12 @@ import X509
             try await fleet.satellites.delete(name)
             #expect(try await Self.record(third, in: fleet)?.revokedAt != nil)
 
-            // A day after they end (they last a day), their records go; not before.
-            clock.advance(86400 + 3600)
+            // Their records stay while one could still renew with them (--reenrol-expired, 30 days
+            // past their end by default) and a day more; then they go.
+            clock.advance(86400 + 30 * 86400)
             try await fleet.satellites.forgetEndedCertificates()
             #expect(try await Self.record(first, in: fleet) != nil)
-            clock.advance(86400)
+            clock.advance(86400 + 3600)
             try await fleet.satellites.forgetEndedCertificates()
             for serial in [first, second, third] { #expect(try await Self.record(serial, in: fleet) == nil) }
         }

@@ -7,6 +7,8 @@ import TestSupport
 final class GroundControlProcess: @unchecked Sendable {
     let child: ChildProcess
     let baseURL: String
+    /// What satctl trusts for this server's HTTPS (`--ca`), when its certificate is the test's own.
+    let caFile: String?
 
     /// Starts it on `database` (default: SQLite in `directory`) and waits until it serves.
     /// `port`: a fixed one, to start it again where its satellites look for it (default: any free).
@@ -14,8 +16,9 @@ final class GroundControlProcess: @unchecked Sendable {
     /// shared by processes started on one directory).
     init(
         directory: TemporaryDirectory, database: String? = nil, adminToken: String? = nil, port: Int = 0,
-        secretKeyFile: String? = nil, extraArguments: [String] = []
+        secretKeyFile: String? = nil, caFile: String? = nil, extraArguments: [String] = []
     ) async throws {
+        self.caFile = caFile
         let executable = try productPath("ground-control")
         child = try ChildProcess(
             executable,
@@ -62,7 +65,9 @@ final class GroundControlProcess: @unchecked Sendable {
 /// Runs satctl against `server` and returns its standard output; throws with its message on failure.
 @discardableResult
 func satctl(_ server: GroundControlProcess, token: String, _ arguments: [String]) async throws -> String {
-    try await runChecked(try productPath("satctl"), arguments + ["--url", server.baseURL, "--token", token])
+    try await runChecked(
+        try productPath("satctl"),
+        arguments + ["--url", server.baseURL, "--token", token] + (server.caFile.map { ["--ca", $0] } ?? []))
 }
 
 /// With satctl: registry "central" (the upstream, its password in a file), group "edge" of

@@ -27,7 +27,8 @@ bench_setup() {
 
 bench_cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
+# wait_http URL [CURL-ARGS...]: until URL answers.
+wait_http() { for _ in $(seq 1 300); do curl -s -o /dev/null "${@:2}" "$1" && return 0; sleep 0.05; done; echo "no answer from $1" >&2; exit 1; }
 
 now() { python3 -c 'import time; print(time.time())'; }
 elapsed() { python3 -c "print('%.2f' % ($(now) - $1))"; } # START -> seconds since, two decimals

@@ -9,6 +9,8 @@
 # GROUND_CONTROL_FLAGS adds flags to `ground-control serve` (to isolate a background job, say
 # "--health-interval 100000"); SQLITE_ONLY=1 stops after the SQLite run; LONG_POLLS=N has only N
 # satellites long-poll (0: heartbeats alone, where the simulator's own load is smallest).
+# IDENTITY=1 instead runs SQLite over HTTPS twice, bearer credentials then client certificates
+# (each satellite's own key, enrolled with a CSR), and prints the ratio of server CPU per request.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SATELLITES=${1:-10000}
@@ -25,19 +27,39 @@ BIN=$(swift build "${flags[@]}" --show-bin-path)
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 ulimit -n "$(ulimit -Hn)"
 
-run_fleet() { # LABEL DATABASE
-  local label=$1 database=$2 port pid
+run_fleet() { # LABEL DATABASE [SCHEME SERVER-FLAGS SIMULATOR-FLAGS]
+  local label=$1 database=$2 scheme=${3:-http} server=${4:-} simulator=${5:-} port pid
   port=$(free_port)
+  # shellcheck disable=SC2086 # the flag lists are split on purpose
   GROUND_CONTROL_ADMIN_TOKEN=bench-admin "$BIN/ground-control" serve --listen "127.0.0.1:$port" \
-    --database "$database" --secret-key-file "$WORK/secret-$label.key" --log-level error ${GROUND_CONTROL_FLAGS:-} > "$WORK/gc-$label.log" 2>&1 &
+    --database "$database" --secret-key-file "$WORK/secret-$label.key" --log-level error $server ${GROUND_CONTROL_FLAGS:-} > "$WORK/gc-$label.log" 2>&1 &
   pid=$!
   PIDS+=("$pid")
-  wait_http "http://127.0.0.1:$port/readyz"
+  wait_http "$scheme://127.0.0.1:$port/readyz" ${simulator:+--cacert "$WORK/tls.crt"}
   echo "== $label: $SATELLITES satellites, ${DURATION}s"
-  "$BIN/fleet-simulator" --url "http://127.0.0.1:$port" --admin-token bench-admin --satellites "$SATELLITES" \
-    --heartbeat-seconds 30 --duration "$DURATION" --server-pid "$pid" ${LONG_POLLS:+--long-polls "$LONG_POLLS"}
+  # shellcheck disable=SC2086
+  "$BIN/fleet-simulator" --url "$scheme://127.0.0.1:$port" --admin-token bench-admin --satellites "$SATELLITES" \
+    --heartbeat-seconds 30 --duration "$DURATION" --server-pid "$pid" ${LONG_POLLS:+--long-polls "$LONG_POLLS"} $simulator \
+    | tee "$WORK/sim-$label.log"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
+
+# Server CPU seconds per request of a run's log.
+cpu_per_request() {
+  awk '/^requests:/ { n = $2 } /^server CPU during the load:/ { c = $6 } END { printf "%.1f", c * 1e6 / n }' "$1"
+}
+
+if [ -n "${IDENTITY:-}" ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
+  tls="--tls-cert $WORK/tls.crt --tls-key $WORK/tls.key"
+  run_fleet tls-bearer "sqlite:$WORK/bearer.sqlite" https "$tls --satellite-auth both" "--ca $WORK/tls.crt --warm-up 35"
+  run_fleet tls-mtls "sqlite:$WORK/mtls.sqlite" https "$tls --satellite-auth mtls" "--ca $WORK/tls.crt --mtls --warm-up 35"
+  bearer=$(cpu_per_request "$WORK/sim-tls-bearer.log")
+  mtls=$(cpu_per_request "$WORK/sim-tls-mtls.log")
+  echo "server CPU per request: bearer $bearer µs, mTLS $mtls µs; mTLS/bearer $(awk "BEGIN { printf \"%.2f\", $mtls / $bearer }")"
+  exit 0
+fi
 
 run_fleet sqlite "sqlite:$WORK/fleet.sqlite"
 [ -n "${SQLITE_ONLY:-}" ] && exit 0

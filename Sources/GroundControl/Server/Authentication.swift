@@ -55,12 +55,14 @@ struct PersonAuthentication: RouterMiddleware {
 struct SatelliteAuthentication: RouterMiddleware {
     typealias Context = GroundControlContext
     let api: GroundControlAPI
+    /// How long after its end a certificate still names its holder (renewal only).
+    var grace: TimeInterval = 0
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
-        context.caller = .satellite(try await api.requireSatellite(request))
+        context.caller = .satellite(try await api.requireSatellite(request, channel: context.channel, grace: grace))
         return try await next(request, context)
     }
 }
@@ -155,9 +157,11 @@ extension GroundControlAPI {
             context: PersonContext.self)
     }
 
-    /// The API's routes a satellite calls with its credential.
-    func satellites(_ router: Router<GroundControlContext>) -> RouterGroup<SatelliteContext> {
-        router.group("api/v1").add(middleware: SatelliteAuthentication(api: self)).group(context: SatelliteContext.self)
+    /// The API's routes a satellite calls with its certificate or credential; `grace` lets a
+    /// certificate that ended that long ago in (renewal after a long time offline).
+    func satellites(_ router: Router<GroundControlContext>, grace: TimeInterval = 0) -> RouterGroup<SatelliteContext> {
+        router.group("api/v1").add(middleware: SatelliteAuthentication(api: self, grace: grace)).group(
+            context: SatelliteContext.self)
     }
 
     /// The dashboard's pages.

@@ -111,19 +111,21 @@ package final class FleetCache: Sendable {
         return changedRows.union(members)
     }
 
-    func identity(credentialHash: String) -> Fleet.SatelliteIdentity? {
+    /// The satellite a credential (by its hash) or a certificate (by its serial) was found to
+    /// be, while its revision has not moved.
+    func identity(of proof: SatelliteProof) -> Fleet.SatelliteIdentity? {
         state.withLock { state in
-            guard let identity = state.identities[credentialHash],
+            guard let identity = state.identities[proof.key],
                 state.isCurrent(identity.name.value, identity.revision)
             else { return nil }
             return identity
         }
     }
 
-    func remember(_ identity: Fleet.SatelliteIdentity, credentialHash: String) {
+    func remember(_ identity: Fleet.SatelliteIdentity, for proof: SatelliteProof) {
         state.withLock { state in
             if state.identities.count >= 200_000 { state.identities.removeAll() }
-            state.identities[credentialHash] = identity
+            state.identities[proof.key] = identity
             state.revisions[identity.name.value] = max(state.revisions[identity.name.value] ?? 0, identity.revision)
         }
     }
@@ -160,5 +162,18 @@ package final class FleetCache: Sendable {
             state.documents[key] = signed
         }
         return signed
+    }
+}
+
+/// What a satellite proved itself with, as the cache keys it.
+enum SatelliteProof: Sendable {
+    case credential(hash: String)
+    case certificate(serial: String)
+
+    var key: String {
+        switch self {
+        case .credential(let hash): "credential:" + hash
+        case .certificate(let serial): "certificate:" + serial
+        }
     }
 }

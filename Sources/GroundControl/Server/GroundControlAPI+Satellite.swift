@@ -36,6 +36,10 @@ extension GroundControlAPI {
             await heartbeats.add(heartbeat)
             return try APIBody.json(reply)
         }
+        self.satellites(router, grace: fleet.identity.reenrolExpired).post("certificate") { request, context in
+            let body = try await APIBody.decode(CertificateRenewalRequest.self, from: request, limit: bodyLimit)
+            return try APIBody.json(try await fleet.renewCertificate(of: context.satellite.name, csr: body.csr))
+        }
     }
 
     /// The signed desired state; with `If-None-Match` naming the current generation, 304 — after

@@ -1,9 +1,12 @@
 import Crypto
 import FleetAPI
 import FleetDomain
+import FleetIdentity
 import Foundation
+import HTTPServerSupport
 import Hummingbird
 import Logging
+import NIOCore
 import SatelliteProtocol
 import Synchronization
 
@@ -22,6 +25,9 @@ struct GroundControlAPI: Sendable {
     let templates: DashboardTemplates
     /// The OIDC provider people may log in through, when one is configured.
     let oidc: OIDCProvider?
+    /// How satellites authenticate, and their certificates when the listener asks for them.
+    let satelliteAuth: SatelliteAuthMode
+    let certificates: SatelliteCertificates?
     /// The whole fleet's views for the pages and `/metrics`, shared by everyone asking.
     let fleetViews = FleetViewCache()
 
@@ -39,28 +45,54 @@ struct GroundControlAPI: Sendable {
         var observed: Int64
     }
 
-    /// Satellite routes accept only satellite credentials.
-    func requireSatellite(_ request: Request) async throws -> SatelliteRequest {
-        guard let credential = Self.bearer(request) else {
-            throw GroundControlError(
-                .unauthorized, "a satellite credential is required (Authorization: Bearer <credential>)")
-        }
+    /// Satellite routes accept only satellites: by the client certificate of the request's
+    /// connection (valid now, or ended less than `grace` ago), or by a credential.
+    func requireSatellite(
+        _ request: Request, channel: any Channel, grace: TimeInterval = 0
+    ) async throws
+        -> SatelliteRequest
+    {
         // Read the watcher first, so a change made meanwhile still wakes a long-poll.
         let observed = watcher.latest
         // Bring the cache's satellite revisions up to this fleet revision before trusting it.
         _ = try await cache.configuration(key: observed)
-        let hash = Secret.hash(credential)
-        let identity: Fleet.SatelliteIdentity
-        if let known = cache.identity(credentialHash: hash) {
-            identity = known
-        } else {
-            identity = try await fleet.authenticateSatellite(credential: credential)
-            cache.remember(identity, credentialHash: hash)
-        }
+        let identity = try await satelliteIdentity(request, channel: channel, grace: grace)
         let satellite = try await inputs(of: identity.name)
         let configuration = try await cache.configuration(key: observed, covering: satellite)
         return SatelliteRequest(
             name: identity.name, satellite: satellite, configuration: configuration, observed: observed)
+    }
+
+    private func satelliteIdentity(
+        _ request: Request, channel: any Channel, grace: TimeInterval
+    ) async throws -> Fleet.SatelliteIdentity {
+        // A certificate presented is the only proof looked at: one refused is not made good by a credential.
+        if let certificates, let peer = await PeerCertificate.of(channel) {
+            let presented = try certificates.identity(of: peer, now: Date(), grace: grace)
+            let proof = SatelliteProof.certificate(serial: presented.serial)
+            if let known = cache.identity(of: proof) { return known }
+            let identity = try await fleet.authenticateSatellite(certificate: presented)
+            cache.remember(identity, for: proof)
+            return identity
+        }
+        guard satelliteAuth != .mtls else {
+            throw GroundControlError(
+                .unauthorized,
+                """
+                this Ground Control takes satellites by client certificate only (--satellite-auth mtls); none was \
+                presented
+                """
+            )
+        }
+        guard let credential = Self.bearer(request) else {
+            throw GroundControlError(
+                .unauthorized, "a satellite credential is required (Authorization: Bearer <credential>)")
+        }
+        let proof = SatelliteProof.credential(hash: Secret.hash(credential))
+        if let known = cache.identity(of: proof) { return known }
+        let identity = try await fleet.authenticateSatellite(credential: credential)
+        cache.remember(identity, for: proof)
+        return identity
     }
 
     /// The satellite's row, from the cache while its revision has not moved. A satellite deleted

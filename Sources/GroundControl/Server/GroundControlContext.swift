@@ -1,15 +1,19 @@
 import FleetDomain
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Every request's context in Ground Control: who is calling, once the authentication of the
 /// route's group has found out (`PersonAuthentication`, `SatelliteAuthentication`, …).
 struct GroundControlContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     var caller: Caller?
+    /// The connection, for the client certificate its handshake presented.
+    let channel: any Channel
 
-    init(source: Source) {
+    init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 }
 

@@ -1,4 +1,5 @@
 import FleetDomain
+import FleetIdentity
 import Foundation
 import HTTPServerSupport
 import Hummingbird
@@ -42,6 +43,8 @@ public enum GroundControlServer {
         public var limits = ServerLimits(descriptorsPerConnection: 1)
         /// The satellites' trust domain, their certificates' lifetime and an operator's authority.
         public var identity = IdentitySettings()
+        /// How satellites authenticate (`--satellite-auth`); certificates need TLS.
+        public var satelliteAuth = SatelliteAuthMode.both
 
         public init(
             host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
@@ -85,6 +88,11 @@ public enum GroundControlServer {
             fleet: fleet, interval: configuration.healthInterval, logger: logger, ready: gate.wait)
         let deliverer = EventDeliverer(fleet: fleet, logger: logger, ready: gate.wait)
         let keys = SigningKeys()
+        let tls = configuration.tlsCertificatePath != nil
+        if configuration.satelliteAuth == .mtls && !tls {
+            throw ServerTLSError(description: "--satellite-auth mtls needs --tls-cert and --tls-key")
+        }
+        let certificates = tls && configuration.satelliteAuth.asksForCertificates ? SatelliteCertificates() : nil
         let heartbeats = HeartbeatWriter(fleet: fleet, interval: configuration.heartbeatFlushInterval, logger: logger)
         let api = GroundControlAPI(
             fleet: fleet, watcher: watcher, resolver: resolver, cache: FleetCache(fleet: fleet, keys: keys),
@@ -92,7 +100,8 @@ public enum GroundControlServer {
             metrics: metrics, keys: keys,
             bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds,
             templates: try DashboardTemplates(),
-            oidc: configuration.oidc.map { OIDCProvider(configuration: $0) })
+            oidc: configuration.oidc.map { OIDCProvider(configuration: $0) },
+            satelliteAuth: configuration.satelliteAuth, certificates: certificates)
 
         let router = Router(context: GroundControlContext.self)
         router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger, templates: api.templates))
@@ -109,7 +118,7 @@ public enum GroundControlServer {
             router: router,
             server: try HTTPServerBuilder.http1(
                 tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath,
-                limits: configuration.limits),
+                limits: configuration.limits, clientCertificates: certificates?.policy),
             // A fleet reconnects at once after a restart: a short accept queue drops SYNs, and
             // each drop costs the client a second or more of TCP retransmission.
             configuration: .init(
@@ -128,7 +137,8 @@ public enum GroundControlServer {
             }
             api.keys.set(try await fleet.signingKey())
             // Made at first start, so its bundle can be handed out before the first satellite.
-            _ = try await fleet.certificateAuthority()
+            let authority = try await fleet.certificateAuthority()
+            certificates?.set(authority.trust)
         }
         return application
     }

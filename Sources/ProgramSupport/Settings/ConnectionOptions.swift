@@ -5,7 +5,9 @@ import NIOCore
 /// The connection-limit flags every serving command takes.
 public struct ConnectionOptions: ParsableArguments {
     @Option(
-        name: .customLong("header-timeout"), help: "Seconds a client may take to send a request's headers (default 30)."
+        name: .customLong("header-timeout"),
+        help:
+            "Seconds a connection may take to send its first request's headers (default 30; later: --idle-timeout)."
     )
     public var headerTimeout: String?
 

@@ -25,16 +25,27 @@ struct IdentityOptions: ParsableArguments {
     @Option(name: .customLong("ca-key-file"), help: "The private key of --ca-cert (PEM, owner-only).")
     var caKeyFile: String?
 
+    @Option(
+        name: .customLong("reenrol-expired"),
+        help:
+            """
+            Seconds after its certificate ended that a satellite may still renew with it, having been offline \
+            (default 2592000, 30 days; 0 to need a new token).
+            """
+    )
+    var reenrolExpired: String?
+
     func flags(into flags: inout FlagValues) {
         flags.set("trust-domain", trustDomain)
         flags.set("certificate-lifetime", certificateLifetime)
         flags.set("ca-cert", caCertificate)
         flags.set("ca-key-file", caKeyFile)
+        flags.set("reenrol-expired", reenrolExpired)
     }
 }
 
 extension IdentitySettings {
-    /// From `trust-domain`, `certificate-lifetime`, `ca-cert` and `ca-key-file`; an operator's
+    /// From `trust-domain`, `certificate-lifetime`, `ca-cert`, `ca-key-file` and `reenrol-expired`; an operator's
     /// authority is read and checked here, so a bad one stops the start.
     init(_ settings: SettingSources) throws {
         let trustDomain = settings.string("trust-domain", default: IdentitySettings.defaultTrustDomain)
@@ -53,7 +64,9 @@ extension IdentitySettings {
         default:
             throw SettingsError("ca-cert and ca-key-file go together")
         }
-        self.init(trustDomain: trustDomain, certificateLifetime: lifetime, givenAuthority: given)
+        let reenrol = try settings.seconds("reenrol-expired", default: 30 * 86400).secondsValue
+        self.init(
+            trustDomain: trustDomain, certificateLifetime: lifetime, givenAuthority: given, reenrolExpired: reenrol)
     }
 
     private static func authority(certificate: String, key: String) throws -> CertificateAuthority {

@@ -21,6 +21,7 @@ struct ServeSettings {
     var eventAllowHosts: [String]
     var limits: ServerLimits
     var identity: IdentitySettings
+    var satelliteAuth: SatelliteAuthMode
     /// From `GROUND_CONTROL_ADMIN_TOKEN` only: a secret, never a flag or a line in a file.
     var adminToken: String?
 
@@ -38,6 +39,14 @@ struct ServeSettings {
         eventAllowHosts = settings.list("event-allow-hosts")
         limits = try settings.serverLimits(descriptorsPerConnection: 1)
         identity = try IdentitySettings(settings)
+        let auth = settings.string("satellite-auth", default: SatelliteAuthMode.both.rawValue)
+        guard let mode = SatelliteAuthMode(rawValue: auth) else {
+            throw SettingsError("satellite-auth: must be mtls, credential or both, not '\(auth.prefix(100))'")
+        }
+        if mode == .mtls && tlsCertificate == nil {
+            throw SettingsError("satellite-auth: mtls needs tls-cert and tls-key (client certificates need TLS)")
+        }
+        satelliteAuth = mode
         // Empty counts as unset, as an example env file leaves it.
         adminToken = environment["GROUND_CONTROL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
     }
@@ -55,6 +64,7 @@ struct ServeSettings {
         configuration.eventAllowedHosts = eventAllowHosts
         configuration.limits = limits
         configuration.identity = identity
+        configuration.satelliteAuth = satelliteAuth
         return configuration
     }
 
@@ -99,7 +109,7 @@ extension ServeCommand {
             "token-lifetime": tokenLifetime, "log-level": logLevel, "oidc-issuer": oidcIssuer,
             "oidc-client-id": oidcClientID, "oidc-client-secret-file": oidcClientSecretFile,
             "oidc-redirect-url": oidcRedirectURL, "oidc-role-claim": oidcRoleClaim,
-            "oidc-username-claim": oidcUsernameClaim, "oidc-name": oidcName,
+            "oidc-username-claim": oidcUsernameClaim, "oidc-name": oidcName, "satellite-auth": satelliteAuth,
         ])
         // The repeatable flags are singular; their settings, lists, are plural.
         flags.set("oidc-roles", oidcRoles)

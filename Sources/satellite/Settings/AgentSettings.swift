@@ -1,3 +1,4 @@
+import Foundation
 import ProgramSupport
 import RuntimeConfig
 import Satellite
@@ -7,7 +8,7 @@ import StateContent
 struct AgentSettings {
     enum Source {
         case file(StateFileSource.Options)
-        case groundControl(url: String, token: String?)
+        case groundControl(url: String, token: String?, caFile: String?)
     }
 
     var source: Source
@@ -34,8 +35,10 @@ struct AgentSettings {
         switch source {
         case .file(let options):
             agent = .init(source: .file(options))
-        case .groundControl(let url, let token):
-            agent = .init(source: .groundControl(.init(url: url, dataDirectory: dataDirectory, token: token)))
+        case .groundControl(let url, let token, let caFile):
+            var options = GroundControlLink.Options(url: url, dataDirectory: dataDirectory, token: token)
+            options.groundControlCA = caFile
+            agent = .init(source: .groundControl(options))
         }
         if let maxConcurrentBlobs { agent.replicator.maxConcurrentBlobs = maxConcurrentBlobs }
         agent.replicator.bandwidthLimit = bandwidthLimit
@@ -63,7 +66,11 @@ struct AgentSettings {
                 throw SettingsError(
                     "state-public-key is for --state-file; Ground Control's key comes with registration")
             }
-            return .groundControl(url: url, token: settings.string("token", isSecret: true))
+            let caFile = settings.string("ground-control-ca")
+            if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+                throw SettingsError("ground-control-ca: cannot read \(caFile)")
+            }
+            return .groundControl(url: url, token: settings.string("token", isSecret: true), caFile: caFile)
         case (.some, .some):
             throw SettingsError("give state-file or ground-control, not both")
         case (nil, nil):

@@ -10,13 +10,17 @@ public struct IdentitySettings: Sendable {
     public var trustDomain: String
     public var certificateLifetime: TimeInterval
     public var givenAuthority: CertificateAuthority?
+    /// How long after its certificate ended a satellite may still renew with it
+    /// (`--reenrol-expired`): one offline that long needs no new token.
+    public var reenrolExpired: TimeInterval
 
     public init(
         trustDomain: String = defaultTrustDomain, certificateLifetime: TimeInterval = 86400,
-        givenAuthority: CertificateAuthority? = nil
+        givenAuthority: CertificateAuthority? = nil, reenrolExpired: TimeInterval = 30 * 86400
     ) {
         self.trustDomain = trustDomain
         self.certificateLifetime = certificateLifetime
         self.givenAuthority = givenAuthority
+        self.reenrolExpired = reenrolExpired
     }
 }

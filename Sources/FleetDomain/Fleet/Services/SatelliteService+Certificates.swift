@@ -1,10 +1,10 @@
 import Foundation
 
 extension SatelliteService {
-    /// Forgets the record of certificates that ended a day ago or more: past their end, TLS
-    /// refuses them before their serial is looked up.
+    /// Forgets the record of certificates that ended longer ago than a satellite may renew with
+    /// one (`--reenrol-expired`), and a day more: they authenticate nothing any more.
     package func forgetEndedCertificates() async throws {
-        let before = Self.milliseconds(now().addingTimeInterval(-86400))
+        let before = Self.milliseconds(now().addingTimeInterval(-fleet.identity.reenrolExpired - 86400))
         try await store.transaction { records in try await records.certificates.prune(endedBefore: before) }
     }
 }

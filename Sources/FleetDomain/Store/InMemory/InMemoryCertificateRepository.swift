@@ -14,17 +14,27 @@ struct InMemoryCertificateRepository: CertificateRepository {
         transaction.read { $0.certificates[serial] }
     }
 
-    func revokeAll(of satellite: String, at: Int64) async throws -> Int {
+    func revokeAll(of satellite: String, issuedBefore: Int64?, at: Int64) async throws -> Int {
         transaction.change { tables in
             var count = 0
             for (serial, certificate) in tables.certificates
-            where certificate.satellite == satellite && certificate.revokedAt == nil {
+            where certificate.satellite == satellite && certificate.revokedAt == nil
+                && certificate.issuedAt < issuedBefore ?? Int64.max
+            {
                 tables.certificates[serial] = CertificateRecord(
                     serial: serial, satellite: satellite, issuedAt: certificate.issuedAt,
                     notAfter: certificate.notAfter, revokedAt: at)
                 count += 1
             }
             return count
+        }
+    }
+
+    func unrevokedCount(of satellite: String, issuedBefore: Int64) async throws -> Int {
+        transaction.read { tables in
+            tables.certificates.values.count {
+                $0.satellite == satellite && $0.revokedAt == nil && $0.issuedAt < issuedBefore
+            }
         }
     }
 

@@ -7,12 +7,24 @@ package protocol CertificateRepository: Sendable {
     /// The certificate of this serial, if this authority issued it.
     func named(serial: String) async throws -> CertificateRecord?
 
-    /// Revokes every certificate of the satellite not revoked yet; returns how many.
+    /// Revokes the satellite's certificates not revoked yet (those issued before `issuedBefore`
+    /// only, when it is given); returns how many.
     @discardableResult
-    func revokeAll(of satellite: String, at: Int64) async throws -> Int
+    func revokeAll(of satellite: String, issuedBefore: Int64?, at: Int64) async throws -> Int
+
+    /// How many of the satellite's certificates issued before `issuedBefore` are not revoked.
+    func unrevokedCount(of satellite: String, issuedBefore: Int64) async throws -> Int
 
     /// Forgets certificates that ended before `before`: they authenticate nothing any more.
     func prune(endedBefore before: Int64) async throws
+}
+
+extension CertificateRepository {
+    /// Revokes every certificate of the satellite not revoked yet; returns how many.
+    @discardableResult
+    func revokeAll(of satellite: String, at: Int64) async throws -> Int {
+        try await revokeAll(of: satellite, issuedBefore: nil, at: at)
+    }
 }
 
 package struct CertificateRecord: Sendable, Equatable {

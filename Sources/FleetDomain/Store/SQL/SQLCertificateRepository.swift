@@ -20,14 +20,25 @@ struct SQLCertificateRepository: CertificateRepository {
             }
     }
 
-    func revokeAll(of satellite: String, at: Int64) async throws -> Int {
+    func revokeAll(of satellite: String, issuedBefore: Int64?, at: Int64) async throws -> Int {
         try await session.query(
             """
             UPDATE satellite_certificates SET revoked_at = ? WHERE satellite = ? AND revoked_at IS NULL
-            RETURNING serial
+            AND issued_at < ? RETURNING serial
             """,
-            .integer(at), .text(satellite)
+            .integer(at), .text(satellite), .integer(issuedBefore ?? Int64.max)
         ).count
+    }
+
+    func unrevokedCount(of satellite: String, issuedBefore: Int64) async throws -> Int {
+        let row = try await session.query(
+            """
+            SELECT COUNT(*) AS count FROM satellite_certificates WHERE satellite = ? AND revoked_at IS NULL
+            AND issued_at < ?
+            """,
+            .text(satellite), .integer(issuedBefore)
+        ).first
+        return Int(try row?.integer("count") ?? 0)
     }
 
     func prune(endedBefore before: Int64) async throws {

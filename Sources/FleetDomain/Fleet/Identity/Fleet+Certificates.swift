@@ -1,0 +1,61 @@
+import FleetIdentity
+import Foundation
+import SatelliteProtocol
+
+extension Fleet {
+    /// Who presents `certificate`, once TLS found its chain trusted and its validity was checked:
+    /// Ground Control recorded its serial for the satellite it names, it is not revoked, and the
+    /// satellite is registered. Its first use ends the certificates issued to the satellite
+    /// before it, so a renewed satellite leaves nothing older that works.
+    public func authenticateSatellite(certificate: PresentedIdentity) async throws -> SatelliteIdentity {
+        let pattern: SPIFFEIDPattern
+        do {
+            pattern = try SPIFFEIDPattern.satellites(in: identity.trustDomain)
+        } catch {
+            throw GroundControlError(error, field: "trust domain")
+        }
+        guard let named = pattern.name(in: certificate.id), let name = try? ResourceName(named) else {
+            throw GroundControlError(
+                .unauthorized, "the certificate names \(certificate.id), which is not a satellite's (\(pattern))")
+        }
+        let serial = certificate.serial
+        let (record, satellite, older) = try await store.read { records in
+            let record = try await records.certificates.named(serial: serial)
+            var older = 0
+            if let record {
+                older = try await records.certificates.unrevokedCount(of: name.value, issuedBefore: record.issuedAt)
+            }
+            return (record, try await records.satellites.named(name.value), older)
+        }
+        guard let record, record.satellite == name.value else {
+            throw GroundControlError(.unauthorized, "the certificate (serial \(serial)) was not issued to \(name)")
+        }
+        guard record.revokedAt == nil else {
+            throw GroundControlError(.unauthorized, "the certificate (serial \(serial)) of \(name) is revoked")
+        }
+        guard let satellite, satellite.status == "registered" else {
+            throw GroundControlError(.unauthorized, "satellite '\(name)' is revoked or deleted")
+        }
+        guard older > 0 else { return SatelliteIdentity(name: name, revision: satellite.revision) }
+        let revision = try await change(by: .satellite(name.value)) { changes in
+            let ended = try await changes.records.certificates.revokeAll(
+                of: name.value, issuedBefore: record.issuedAt, at: Self.milliseconds(now()))
+            try await changes.touch(satellite: name.value)
+            changes.audit("satellite.certificate.superseded", name.value, "\(ended) ended by serial \(serial)")
+            return try await changes.revision()
+        }
+        return SatelliteIdentity(name: name, revision: revision, retiredPrevious: true)
+    }
+
+    /// A new certificate for the key in `csr` (the satellite's, or a new one), for a satellite
+    /// that authenticated. The ones before it keep working until it is first used, so a reply
+    /// lost on the way leaves the satellite with the certificate it had.
+    public func renewCertificate(of name: ResourceName, csr: String) async throws -> CertificateRenewalResponse {
+        let enrolment = try await Enrolment(csr: csr, fleet: self)
+        return try await change(by: .satellite(name.value)) { changes in
+            let chain = try await enrolment.issue(
+                to: name.value, in: &changes, now: now(), action: "satellite.certificate.renewed")
+            return CertificateRenewalResponse(certificate: chain, trustBundle: enrolment.trustBundle)
+        }
+    }
+}

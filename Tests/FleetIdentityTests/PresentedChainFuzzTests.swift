@@ -1,0 +1,83 @@
+import FleetIdentity
+import Foundation
+import Testing
+import X509
+
+/// What a TLS client may present, mutated: the chain check and the request parser answer every
+/// input with a value or an `IdentityError`, never a crash, and trust nothing they should not.
+@Suite struct PresentedChainFuzzTests {
+    /// Seeded, so a failure is reproducible; the seed is in the failure's message.
+    static let seed = UInt64(ProcessInfo.processInfo.environment["FUZZ_SEED"] ?? "") ?? 20_261_207
+
+    @Test func mutatedCertificatesAreRefusedOrTrustedOnlyWhenUnchanged() throws {
+        var random = SplitMix(seed: Self.seed)
+        let authority = try CertificateAuthority.make(trustDomain: "harbor-satellite.local", now: Date())
+        let key = DeviceKey()
+        let issued = try CertificateTrustTests.issue(by: authority, key: key, now: Date())
+        let der = try ClientIdentity(key: key, chain: [issued.certificate]).chainDER[0]
+        var trusted = 0
+        for round in 0..<3000 {
+            var mutated = der
+            switch random.next() % 4 {
+            case 0:  // flip bits
+                for _ in 0..<(1 + Int(random.next() % 4)) {
+                    let index = Int(random.next() % UInt64(mutated.count))
+                    mutated[index] ^= UInt8(1 << (random.next() % 8))
+                }
+            case 1:  // truncate
+                mutated = Array(mutated.prefix(Int(random.next() % UInt64(mutated.count))))
+            case 2:  // a length byte made huge
+                let index = Int(random.next() % UInt64(min(mutated.count, 16)))
+                mutated[index] = 0xFF
+            default:  // random bytes
+                mutated = (0..<Int(random.next() % 600)).map { _ in UInt8(random.next() & 0xFF) }
+            }
+            do {
+                let path = try authority.trust.path(der: [mutated])
+                _ = try TrustedChain(path: path).identity(now: Date())
+                // A change the signature does not cover (an unused bit of encoding) may pass;
+                // what passes must still name the satellite it was issued to.
+                let parsed = try Certificate(derEncoded: mutated)
+                #expect(
+                    parsed.tbsCertificateBytes == issued.certificate.tbsCertificateBytes,
+                    "seed \(Self.seed) round \(round)")
+                trusted += 1
+            } catch is IdentityError {
+                continue
+            }
+        }
+        #expect(trusted < 100, "seed \(Self.seed): \(trusted) mutations passed")
+    }
+
+    @Test func mutatedRequestsAreReadOrRefusedNeverACrash() throws {
+        var random = SplitMix(seed: Self.seed &+ 1)
+        let pem = try DeviceKey().request(for: CertificateTrustTests.id)
+        let bytes = Array(pem.utf8)
+        for round in 0..<2000 {
+            var mutated = bytes
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                let index = Int(random.next() % UInt64(mutated.count))
+                mutated[index] = UInt8(random.next() % 128)
+            }
+            if random.next() % 5 == 0 { mutated = Array(mutated.prefix(Int(random.next() % UInt64(mutated.count)))) }
+            // Typed throws: an IdentityError or a request, whatever the bytes (a crash fails the run).
+            if let request = try? CertificateRequest(pem: String(decoding: mutated, as: UTF8.self)) {
+                #expect(
+                    request.requestedIDs.allSatisfy { $0.hasPrefix("spiffe://") }, "seed \(Self.seed) round \(round)")
+            }
+        }
+    }
+}
+
+/// A small seeded generator (SplitMix64).
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import TestSupport
+
+/// The TLS pieces of the mutual-TLS tests: Ground Control's server certificate made by
+/// openssl, and curl presenting a client certificate.
+struct MutualTLS {
+    let work: TemporaryDirectory
+    let openssl: String
+    let curl: String
+
+    init(work: TemporaryDirectory) throws {
+        self.work = work
+        openssl = try requireTool("openssl", package: "openssl")
+        curl = try requireTool("curl", package: "curl")
+    }
+
+    var serverCertificate: String { work.appending("tls.crt") }
+    var serverKey: String { work.appending("tls.key") }
+
+    /// A P-256 server certificate for 127.0.0.1, its own CA (what `--ground-control-ca` trusts).
+    func makeServerCertificate() async throws {
+        try await runChecked(
+            openssl,
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", serverKey, "-out",
+                serverCertificate,
+            ])
+    }
+
+    /// The arguments that start Ground Control on HTTPS asking satellites for `auth`.
+    func groundControlArguments(auth: String) -> [String] {
+        ["--tls-cert", serverCertificate, "--tls-key", serverKey, "--satellite-auth", auth]
+    }
+
+    /// A request by curl, presenting `identity` (a PEM file with the key and the chain) and a
+    /// bearer when given; the status and body.
+    func send(
+        _ method: String, _ url: String, identity: String? = nil, bearer: String? = nil, body: String? = nil
+    ) async throws -> (status: Int, body: String) {
+        let output = work.appending("curl-body-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        var arguments = ["-s", "-o", output, "-w", "%{http_code}", "--cacert", serverCertificate, "-X", method]
+        if let identity { arguments += ["--cert", identity, "--key", identity] }
+        if let bearer { arguments += ["-H", "Authorization: Bearer \(bearer)"] }
+        if let body { arguments += ["-H", "Content-Type: application/json", "--data", body] }
+        let code = try await runChecked(curl, arguments + [url])
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        return (Int(code.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, text)
+    }
+}
