@@ -18,13 +18,13 @@ extension GroundControlLink {
     /// a new key, and at once for a satellite that has none (registered before certificates,
     /// it moves to one here). Retried while Ground Control is out of reach; a refusal is said
     /// with what to do, and the satellite keeps serving meanwhile.
-    func renewCertificates(_ session: Session, files: IdentityFiles, trust: TLSConfiguration) async {
+    func renewCertificates(_ session: Session, files: IdentityFiles) async {
         var failures = 0
         while !Task.isCancelled {
             let seen = renewal.version
             let identity = await session.identity
             let rotate = await session.keyRotationRequested
-            let due = identity.renewalDate ?? .distantPast
+            let due = await session.fellBack ? .distantPast : identity.renewalDate ?? .distantPast
             if !rotate && due > Date() {
                 // Looked at again within the hour, so a clock set forward is noticed.
                 let wait = min(due.timeIntervalSinceNow, 3600)
@@ -32,7 +32,7 @@ extension GroundControlLink {
                 continue
             }
             do {
-                try await renew(session, from: identity, newKey: rotate, files: files, trust: trust)
+                try await renew(session, from: identity, newKey: rotate, files: files)
                 failures = 0
             } catch let error as RenewalUnsupported {
                 logger.notice("\(error)")
@@ -48,12 +48,11 @@ extension GroundControlLink {
     }
 
     private func renew(
-        _ session: Session, from identity: ClientIdentity, newKey: Bool, files: IdentityFiles,
-        trust: TLSConfiguration
+        _ session: Session, from identity: ClientIdentity, newKey: Bool, files: IdentityFiles
     ) async throws {
         let key = newKey ? DeviceKey() : identity.key
         let named = identity.certificate.flatMap { try? PresentedIdentity($0).id }
-        let (credentials, client) = (await session.credentials, await session.client)
+        let (credentials, client, _) = await session.current
         let reply = try await client.send(
             "POST", "/api/v1/certificate", bearer: credentials.credential,
             json: CertificateRenewalRequest(csr: try key.request(for: named)))
@@ -64,9 +63,7 @@ extension GroundControlLink {
                 key: key, chain: try Certificate.all(inPEM: renewed.certificate, what: "certificate"))
             try files.replace(with: next)
             try files.saveTrustBundle(renewed.trustBundle)
-            await session.setIdentity(
-                next, client: GroundControlClient(baseURL: options.url, http: http, tls: try next.presented(on: trust)),
-                rotated: newKey)
+            try await session.setIdentity(next, rotated: newKey)
             logger.info(
                 newKey ? "certificate renewed for a new key" : "certificate renewed",
                 metadata: ["validUntil": "\(next.certificate?.notValidAfter ?? Date())"])

@@ -50,7 +50,7 @@ public struct GroundControlLink: Service {
     let logger: Logger
     /// Applies the log level Ground Control sets for this satellite.
     let setLogLevel: @Sendable (Logger.Level) -> Void
-    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    private let http = HTTPClient(eventLoopGroupProvider: .singleton)
     /// Wakes the certificate renewal (Ground Control asked for a new key, or refused an ended one).
     let renewal = ChangeSignal()
 
@@ -72,9 +72,7 @@ public struct GroundControlLink: Service {
         var identity = try files.loadOrCreate()
         let plain = GroundControlClient(baseURL: options.url, http: http, tls: trust)
         guard let credentials = try await registered(client: plain, identity: &identity, files: files) else { return }
-        let session = Session(
-            credentials: credentials, identity: identity,
-            client: GroundControlClient(baseURL: options.url, http: http, tls: try identity.presented(on: trust)))
+        let session = try Session(credentials: credentials, identity: identity, base: plain)
         let saved = takeSavedState(publicKey: credentials.publicKey)
         // The intervals Ground Control set hold from the start, even while it is out of reach.
         await adopt(saved?.settings, in: session)
@@ -84,7 +82,7 @@ public struct GroundControlLink: Service {
                 let known = SavedState.isFromBundle(in: options.dataDirectory) ? nil : saved?.generation
                 group.addTask { await self.followState(session, savedGeneration: known) }
                 group.addTask { await self.heartbeat(session) }
-                group.addTask { await self.renewCertificates(session, files: files, trust: trust) }
+                group.addTask { await self.renewCertificates(session, files: files) }
                 try await group.next()
                 group.cancelAll()
             }
@@ -95,10 +93,23 @@ public struct GroundControlLink: Service {
 
     /// Ground Control answered 401 to the credential: the satellite was revoked or deleted. Not
     /// so when the certificate presented has ended: that one is renewed, and this tried again.
-    private func revoke(_ session: Session, credentials: GroundControlCredentials) async throws {
-        if let ended = await session.identity.certificate?.notValidAfter, ended < Date() {
+    /// Nor, the first time, when the pair before the last renewal may still work (a Ground
+    /// Control restored from a backup knows the certificate before, not the latest).
+    private func revoke(
+        _ session: Session, credentials: GroundControlCredentials, presented: Certificate?
+    ) async throws {
+        // Another task renewed or fell back meanwhile: the refusal was of what is gone.
+        guard await session.identity.certificate == presented else {
+            throw LinkError("Ground Control refused a certificate replaced since; trying again")
+        }
+        if let ended = presented?.notValidAfter, ended < Date() {
             renewal.notify()
             throw LinkError("the satellite's certificate ended at \(ended); renewing it")
+        }
+        let files = IdentityFiles(dataDirectory: options.dataDirectory)
+        if let previous = try? files.previous(), try await session.fallBack(to: previous) {
+            renewal.notify()
+            throw LinkError("Ground Control refused the satellite's certificate; using the one before it, and renewing")
         }
         guard await session.revoke() else { return }
         let reason =
@@ -190,7 +201,7 @@ public struct GroundControlLink: Service {
         var failures = 0
         while !Task.isCancelled {
             do {
-                let (credentials, client) = (await session.credentials, await session.client)
+                let (credentials, client, presented) = await session.current
                 let reply = try await client.send(
                     "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(options.wait)"),
                     bearer: credentials.credential,
@@ -200,7 +211,7 @@ public struct GroundControlLink: Service {
                     failures = 0
                     continue
                 case 401:
-                    try await revoke(session, credentials: credentials)
+                    try await revoke(session, credentials: credentials, presented: presented)
                     return
                 case 200:
                     guard let signature = reply.headers[StateSignature.header.lowercased()],
@@ -249,11 +260,11 @@ public struct GroundControlLink: Service {
             let seen = snapshot.changed.version
             let report = await snapshot.heartbeat(version: ReleaseVersion.current)
             do {
-                let (credentials, client) = (await session.credentials, await session.client)
+                let (credentials, client, presented) = await session.current
                 let reply = try await client.send(
                     "POST", "/api/v1/status", bearer: credentials.credential, json: report)
                 if reply.status == 401 {
-                    try await revoke(session, credentials: credentials)
+                    try await revoke(session, credentials: credentials, presented: presented)
                     return
                 }
                 guard reply.status == 200 else {
@@ -314,25 +325,58 @@ extension GroundControlLink {
 actor Session {
     private(set) var credentials: GroundControlCredentials
     private(set) var identity: ClientIdentity
+    /// The client presenting `identity`'s certificate; `base` trusts Ground Control and presents nothing.
     private(set) var client: GroundControlClient
+    private let base: GroundControlClient
     /// Ground Control asked for a new key; the next renewal makes one.
     private(set) var keyRotationRequested = false
+    /// Presenting the pair before the latest, which Ground Control refused: renew at once.
+    private(set) var fellBack = false
     private var settings: SatelliteSettings?
     private var revoked = false
 
-    init(credentials: GroundControlCredentials, identity: ClientIdentity, client: GroundControlClient) {
+    init(credentials: GroundControlCredentials, identity: ClientIdentity, base: GroundControlClient) throws {
         self.credentials = credentials
         self.identity = identity
-        self.client = client
+        self.base = base
+        client = try Self.client(presenting: identity, on: base)
+    }
+
+    private static func client(
+        presenting identity: ClientIdentity, on base: GroundControlClient
+    ) throws
+        -> GroundControlClient
+    {
+        var client = base
+        client.tls = try identity.presented(on: base.tls ?? GroundControlLink.systemTrust)
+        return client
     }
 
     func requestKeyRotation() { keyRotationRequested = true }
 
-    /// The renewed identity, and the client presenting it; a rotation asked for is done.
-    func setIdentity(_ value: ClientIdentity, client: GroundControlClient, rotated: Bool) {
+    /// What a request goes out with: the credential, the client, and the certificate it presents.
+    var current: (GroundControlCredentials, GroundControlClient, Certificate?) {
+        (credentials, client, identity.certificate)
+    }
+
+    /// The renewed identity, presented from now on; a rotation asked for is done.
+    func setIdentity(_ value: ClientIdentity, rotated: Bool) throws {
+        client = try Self.client(presenting: value, on: base)
         identity = value
-        self.client = client
+        fellBack = false
         if rotated { keyRotationRequested = false }
+    }
+
+    /// Presents `previous` instead, once per renewal, when it is another certificate still in
+    /// its validity; whether it did.
+    func fallBack(to previous: ClientIdentity) throws -> Bool {
+        guard !fellBack, let certificate = previous.certificate, certificate != identity.certificate,
+            certificate.notValidAfter > Date()
+        else { return false }
+        client = try Self.client(presenting: previous, on: base)
+        identity = previous
+        fellBack = true
+        return true
     }
 
     /// Marks the session revoked; true the first time only.

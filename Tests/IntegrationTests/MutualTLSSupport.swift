@@ -34,7 +34,7 @@ struct MutualTLS {
     }
 
     /// A request by curl, presenting `identity` (a PEM file with the key and the chain) and a
-    /// bearer when given; the status and body.
+    /// bearer when given; the status (0 when nothing was answered) and body.
     func send(
         _ method: String, _ url: String, identity: String? = nil, bearer: String? = nil, body: String? = nil
     ) async throws -> (status: Int, body: String) {
@@ -44,8 +44,11 @@ struct MutualTLS {
         if let identity { arguments += ["--cert", identity, "--key", identity] }
         if let bearer { arguments += ["-H", "Authorization: Bearer \(bearer)"] }
         if let body { arguments += ["-H", "Content-Type: application/json", "--data", body] }
-        let code = try await runChecked(curl, arguments + [url])
+        // No answer at all (curl cannot load a key file still without its certificate, the
+        // server is down) is status 0 with curl's reason, so a poll can wait it out.
+        let result = try await run(curl, arguments + [url])
+        guard result.status == 0 else { return (0, "curl exited \(result.status): \(result.error)") }
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        return (Int(code.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, text)
+        return (Int(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, text)
     }
 }

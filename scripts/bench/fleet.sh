@@ -10,7 +10,8 @@
 # "--health-interval 100000"); SQLITE_ONLY=1 stops after the SQLite run; LONG_POLLS=N has only N
 # satellites long-poll (0: heartbeats alone, where the simulator's own load is smallest).
 # IDENTITY=1 instead runs SQLite over HTTPS twice, bearer credentials then client certificates
-# (each satellite's own key, enrolled with a CSR), and prints the ratio of server CPU per request.
+# (each satellite's own key, enrolled with a CSR), and prints the ratio of server CPU per request;
+# IDENTITY=mtls-first runs the two the other way round.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SATELLITES=${1:-10000}
@@ -53,8 +54,10 @@ if [ -n "${IDENTITY:-}" ]; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
   tls="--tls-cert $WORK/tls.crt --tls-key $WORK/tls.key"
-  run_fleet tls-bearer "sqlite:$WORK/bearer.sqlite" https "$tls --satellite-auth both" "--ca $WORK/tls.crt --warm-up 35"
-  run_fleet tls-mtls "sqlite:$WORK/mtls.sqlite" https "$tls --satellite-auth mtls" "--ca $WORK/tls.crt --mtls --warm-up 35"
+  bearer_run() { run_fleet tls-bearer "sqlite:$WORK/bearer.sqlite" https "$tls --satellite-auth both" "--ca $WORK/tls.crt --warm-up 35"; }
+  mtls_run() { run_fleet tls-mtls "sqlite:$WORK/mtls.sqlite" https "$tls --satellite-auth mtls" "--ca $WORK/tls.crt --mtls --warm-up 35"; }
+  # IDENTITY=mtls-first swaps the order, to tell the order's effect from the mode's.
+  if [ "$IDENTITY" = mtls-first ]; then mtls_run; bearer_run; else bearer_run; mtls_run; fi
   bearer=$(cpu_per_request "$WORK/sim-tls-bearer.log")
   mtls=$(cpu_per_request "$WORK/sim-tls-mtls.log")
   echo "server CPU per request: bearer $bearer µs, mTLS $mtls µs; mTLS/bearer $(awk "BEGIN { printf \"%.2f\", $mtls / $bearer }")"
