@@ -206,8 +206,8 @@ struct SatellitesCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
                 """
-                Give the satellite a new credential at its next heartbeat (its site credential and Harbor robots \
-                are renewed too).
+                Give the satellite a new credential at its next heartbeat, and a new key with a certificate for it \
+                (its site credential and Harbor robots are renewed too).
                 """
         )
         @OptionGroup var connection: ConnectionOptions
@@ -217,7 +217,7 @@ struct SatellitesCommand: AsyncParsableCommand {
             _ = try await APIClient.with(connection) {
                 try await $0.send("POST", "/api/v1/satellites/\(segment(name))/rotate")
             }
-            print("satellite \(name) gets a new credential at its next heartbeat")
+            print("satellite \(name) gets a new credential and a new key at its next heartbeat")
         }
     }
 
