@@ -22,6 +22,13 @@ public struct GroundControlClient: Sendable {
         self.tls = tls
     }
 
+    /// TLS to Ground Control with the system's trust store: TLS 1.2 at least, as every client here.
+    public static var systemTrust: TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        return tls
+    }
+
     /// TLS that trusts only the certificates in the PEM file `path` (`--ground-control-ca`,
     /// `satctl --ca`), as curl's `--cacert` does.
     public static func trusting(caFile path: String) throws -> TLSConfiguration {
@@ -32,9 +39,8 @@ public struct GroundControlClient: Sendable {
             throw TrustFileError(path: path, reason: "cannot be read as PEM certificates (\(error))")
         }
         guard !certificates.isEmpty else { throw TrustFileError(path: path, reason: "holds no certificate") }
-        var tls = TLSConfiguration.makeClientConfiguration()
+        var tls = systemTrust
         tls.trustRoots = .certificates(certificates)
-        tls.minimumTLSVersion = .tlsv12
         return tls
     }
 

@@ -2,18 +2,10 @@ import FleetIdentity
 import Foundation
 import GroundControlClient
 import Logging
-import NIOSSL
 import SatelliteProtocol
 import X509
 
 extension GroundControlLink {
-    /// The system's trust store, TLS 1.2 at least.
-    static var systemTrust: TLSConfiguration {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.minimumTLSVersion = .tlsv12
-        return tls
-    }
-
     /// Renews the certificate two thirds into its life, at once when Ground Control asked for
     /// a new key, and at once for a satellite that has none (registered before certificates,
     /// it moves to one here). Retried while Ground Control is out of reach; a refusal is said

@@ -67,7 +67,8 @@ public struct GroundControlLink: Service {
 
     public func run() async throws {
         defer { Task { [http] in try? await http.shutdown() } }
-        let trust = try options.groundControlCA.map(GroundControlClient.trusting(caFile:)) ?? Self.systemTrust
+        let trust =
+            try options.groundControlCA.map(GroundControlClient.trusting(caFile:)) ?? GroundControlClient.systemTrust
         let files = IdentityFiles(dataDirectory: options.dataDirectory)
         var identity = try files.loadOrCreate()
         let plain = GroundControlClient(baseURL: options.url, http: http, tls: trust)
@@ -348,7 +349,7 @@ actor Session {
         -> GroundControlClient
     {
         var client = base
-        client.tls = try identity.presented(on: base.tls ?? GroundControlLink.systemTrust)
+        client.tls = try identity.presented(on: base.tls ?? GroundControlClient.systemTrust)
         return client
     }
 
