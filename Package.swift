@@ -264,7 +264,7 @@ let package = Package(
                 "FleetDomain", "FleetIdentity",
                 .product(name: "X509", package: "swift-certificates"),
                 "OCI", "SatelliteProtocol", "FleetAPI", "StrictJSON", "RegistryClient", "HTTPServerSupport",
-                "ImageSignatures", "StateContent", "BackgroundWork",
+                "ImageSignatures", "StateContent", "BackgroundWork", "DurableFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -392,7 +392,7 @@ let package = Package(
         .testTarget(
             name: "SatelliteTests",
             dependencies: [
-                "Satellite", "SatelliteProtocol", "OCI", "TestSupport",
+                "Satellite", "SatelliteProtocol", "OCI", "TestSupport", "FleetIdentity",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSettings

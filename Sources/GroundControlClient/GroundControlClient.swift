@@ -54,6 +54,9 @@ public struct GroundControlClient: Sendable {
         public func decode<T: Decodable>(_ type: T.Type) throws -> T { try APIJSON.decoder().decode(type, from: body) }
 
         /// `CODE: message` from an API error body, or the start of the body.
+        /// The API error's code (`UNAUTHORIZED`, `CERTIFICATE_REFUSED`, ...), when the body is one.
+        public var errorCode: String? { (try? decode(APIErrorBody.self))?.code }
+
         public var errorMessage: String {
             (try? decode(APIErrorBody.self)).map { "\($0.code): \($0.message)" }
                 ?? String(decoding: body.prefix(200), as: UTF8.self)

@@ -35,6 +35,11 @@ public struct GroundControlLink: Service {
         /// PEM certificates to trust for Ground Control's server certificate instead of the
         /// system's (`--ground-control-ca`).
         public var groundControlCA: String?
+        /// The satellite's identity from an operator's SPIFFE authority instead of its own key
+        /// and Ground Control's certificates (`--svid-cert`, `--svid-key`, `--svid-bundle`).
+        public var svid: SVIDPaths?
+        /// How often the SVID files are looked at for a rotation.
+        public var svidPollInterval: Duration = .seconds(1)
         public var maximumBackoff: Duration = .seconds(120)
 
         public init(url: String, dataDirectory: DataDirectory, token: String?) {
@@ -70,10 +75,12 @@ public struct GroundControlLink: Service {
         let trust =
             try options.groundControlCA.map(GroundControlClient.trusting(caFile:)) ?? GroundControlClient.systemTrust
         let files = IdentityFiles(dataDirectory: options.dataDirectory)
-        var identity = try files.loadOrCreate()
+        var svid = options.svid.map(SVIDFiles.init)
+        guard var identity = try await (svid == nil ? files.loadOrCreate() : firstSVID(&svid)) else { return }
         let plain = GroundControlClient(baseURL: options.url, http: http, tls: trust)
         guard let credentials = try await registered(client: plain, identity: &identity, files: files) else { return }
         let session = try Session(credentials: credentials, identity: identity, base: plain)
+        let svidFiles = svid
         let saved = takeSavedState(publicKey: credentials.publicKey)
         // The intervals Ground Control set hold from the start, even while it is out of reach.
         await adopt(saved?.settings, in: session)
@@ -83,7 +90,11 @@ public struct GroundControlLink: Service {
                 let known = SavedState.isFromBundle(in: options.dataDirectory) ? nil : saved?.generation
                 group.addTask { await self.followState(session, savedGeneration: known) }
                 group.addTask { await self.heartbeat(session) }
-                group.addTask { await self.renewCertificates(session, files: files) }
+                if let svidFiles {
+                    group.addTask { await self.followSVID(session, files: svidFiles) }
+                } else {
+                    group.addTask { await self.renewCertificates(session, files: files) }
+                }
                 try await group.next()
                 group.cancelAll()
             }
@@ -97,7 +108,8 @@ public struct GroundControlLink: Service {
     /// Nor, the first time, when the pair before the last renewal may still work (a Ground
     /// Control restored from a backup knows the certificate before, not the latest).
     private func revoke(
-        _ session: Session, credentials: GroundControlCredentials, presented: Certificate?
+        _ session: Session, credentials: GroundControlCredentials, presented: Certificate?,
+        refusal: GroundControlClient.Reply
     ) async throws {
         // Another task renewed or fell back meanwhile: the refusal was of what is gone.
         guard await session.identity.certificate == presented else {
@@ -107,17 +119,23 @@ public struct GroundControlLink: Service {
             renewal.notify()
             throw LinkError("the satellite's certificate ended at \(ended); renewing it")
         }
+        // The chain, not the satellite: an authority's bundle that has not reached Ground
+        // Control yet, or an SVID rotated meanwhile. Looked at again, not taken for a revocation.
+        if refusal.errorCode == CertificateRefusal.code {
+            renewal.notify()
+            throw LinkError("Ground Control refused the certificate presented (\(refusal.errorMessage)); trying again")
+        }
         let files = IdentityFiles(dataDirectory: options.dataDirectory)
-        if let previous = try? files.previous(), try await session.fallBack(to: previous) {
+        if options.svid == nil, let previous = try? files.previous(), try await session.fallBack(to: previous) {
             renewal.notify()
             throw LinkError("Ground Control refused the satellite's certificate; using the one before it, and renewing")
         }
         guard await session.revoke() else { return }
-        let reason =
-            "Ground Control refused the credential of \(credentials.name): the satellite was revoked or deleted"
+        let reason = "Ground Control refused the credential of \(credentials.name) (\(refusal.errorMessage))"
         logger.error(
             """
-            \(reason). Syncing and reporting stop; the store keeps serving what it holds. To rejoin, create a \
+            \(reason): the satellite was revoked or deleted, or what it presents is not trusted. Syncing and \
+            reporting stop; the store keeps serving what it holds. To rejoin, create a \
             registration token (satctl satellites token \(credentials.name)), remove \
             \(GroundControlCredentials.path(in: options.dataDirectory)) and start again with --token
             """
@@ -149,14 +167,16 @@ public struct GroundControlLink: Service {
         var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                let request = RegistrationRequest(token: token, csr: try identity.key.request(for: nil))
+                // An SVID is the operator's authority's: Ground Control is asked for no certificate.
+                let csr = options.svid == nil ? try identity.key.request(for: nil) : nil
+                let request = RegistrationRequest(token: token, csr: csr)
                 let reply = try await client.send("POST", "/api/v1/register", json: request)
                 guard reply.status == 200 else {
                     throw LinkError("Ground Control refused the registration token: \(reply.errorMessage)")
                 }
                 let registration = try reply.decode(RegistrationResponse.self)
                 // A Ground Control without an authority sends none: the credential is all there is.
-                if let certificate = registration.certificate {
+                if let certificate = registration.certificate, options.svid == nil {
                     identity = try ClientIdentity(
                         key: identity.key, chain: try Certificate.all(inPEM: certificate, what: "certificate"))
                     try files.replace(with: identity)
@@ -212,7 +232,8 @@ public struct GroundControlLink: Service {
                     failures = 0
                     continue
                 case 401:
-                    try await revoke(session, credentials: credentials, presented: presented)
+                    try await revoke(
+                        session, credentials: credentials, presented: presented, refusal: reply)
                     return
                 case 200:
                     guard let signature = reply.headers[StateSignature.header.lowercased()],
@@ -265,7 +286,8 @@ public struct GroundControlLink: Service {
                 let reply = try await client.send(
                     "POST", "/api/v1/status", bearer: credentials.credential, json: report)
                 if reply.status == 401 {
-                    try await revoke(session, credentials: credentials, presented: presented)
+                    try await revoke(
+                        session, credentials: credentials, presented: presented, refusal: reply)
                     return
                 }
                 guard reply.status == 200 else {
@@ -280,7 +302,9 @@ public struct GroundControlLink: Service {
                     try rotated.save(to: options.dataDirectory)
                     await session.setCredentials(rotated)
                     logger.info("credential rotated")
-                    // The key is Ground Control's to rotate too: the certificate is renewed for a new one.
+                    // The key is Ground Control's to rotate too (an SVID's is its authority's):
+                    // the certificate is renewed for a new one.
+                    guard options.svid == nil else { continue }
                     await session.requestKeyRotation()
                     renewal.notify()
                 }

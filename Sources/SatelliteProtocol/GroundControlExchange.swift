@@ -223,3 +223,9 @@ public struct CertificateRenewalResponse: Codable, Sendable, Equatable {
         self.trustBundle = trustBundle
     }
 }
+
+/// The code of a 401 for the client certificate's chain or validity rather than the satellite
+/// (unknown, revoked): the satellite tries again instead of taking it for a revocation.
+public enum CertificateRefusal {
+    public static let code = "CERTIFICATE_REFUSED"
+}

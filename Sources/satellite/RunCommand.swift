@@ -32,6 +32,23 @@ struct RunCommand: AsyncParsableCommand {
         help: "PEM certificates to trust for Ground Control's HTTPS, instead of the system's (a private CA).")
     var groundControlCA: String?
 
+    @Option(
+        name: .customLong("svid-cert"),
+        help:
+            """
+            The satellite's X.509-SVID from an operator's SPIFFE authority (PEM, intermediates after it), as a \
+            SPIRE agent or spiffe-helper keeps it: presented to Ground Control instead of a certificate of its \
+            own; re-read when it changes. Goes with --svid-key and --svid-bundle.
+            """
+    )
+    var svidCert: String?
+
+    @Option(name: .customLong("svid-key"), help: "The SVID's private key (PEM, owner-only).")
+    var svidKey: String?
+
+    @Option(name: .customLong("svid-bundle"), help: "The SPIFFE trust domain's bundle (PEM or SPIFFE bundle format).")
+    var svidBundle: String?
+
     @Option(name: .customLong("sync-interval"), help: "Seconds between syncs when nothing changes (default 300).")
     var syncInterval: String?
 
@@ -94,6 +111,7 @@ struct RunCommand: AsyncParsableCommand {
             "max-concurrent-blobs": maxConcurrentBlobs, "bandwidth-limit": bandwidthLimit,
             "upstream-timeout": upstreamTimeout, "stall-timeout": stallTimeout, "state-public-key": statePublicKey,
             "configure-runtime": configureRuntime, "advertise-ca": advertiseCA, "runtime-root": runtimeRoot,
+            "svid-cert": svidCert, "svid-key": svidKey, "svid-bundle": svidBundle,
         ] as KeyValuePairs {
             flags.set(name, value)
         }

@@ -1,5 +1,6 @@
 import FleetIdentity
 import Foundation
+import SwiftASN1
 import Testing
 import X509
 
@@ -64,6 +65,32 @@ import X509
             if let request = try? CertificateRequest(pem: String(decoding: mutated, as: UTF8.self)) {
                 #expect(
                     request.requestedIDs.allSatisfy { $0.hasPrefix("spiffe://") }, "seed \(Self.seed) round \(round)")
+            }
+        }
+    }
+
+    /// An operator's trust bundle as SPIRE rewrites it, in both formats and mutated: every
+    /// version is a trust or an `IdentityError`, and a trust holds only certificates that parse.
+    @Test func mutatedSPIFFEBundlesAreReadOrRefusedNeverACrash() throws {
+        var random = SplitMix(seed: Self.seed &+ 2)
+        let authority = try CertificateAuthority.make(trustDomain: "example.org", now: Date())
+        var serializer = DER.Serializer()
+        try serializer.serialize(authority.certificate)
+        let der = serializer.serializedBytes
+        let bundles = [
+            try authority.bundlePEM,
+            #"{"keys":[{"use":"x509-svid","x5c":["\#(Data(der).base64EncodedString())"]}]}"#,
+        ]
+        #expect(try bundles.allSatisfy { try CertificateTrust(spiffeBundle: $0).anchors == [authority.certificate] })
+        for round in 0..<2000 {
+            var mutated = Array(bundles[Int(random.next() % 2)].utf8)
+            for _ in 0..<(1 + Int(random.next() % 3)) {
+                let index = Int(random.next() % UInt64(mutated.count))
+                mutated[index] = UInt8(random.next() % 128)
+            }
+            if random.next() % 5 == 0 { mutated = Array(mutated.prefix(Int(random.next() % UInt64(mutated.count)))) }
+            if let trust = try? CertificateTrust(spiffeBundle: String(decoding: mutated, as: UTF8.self)) {
+                #expect(!trust.anchors.isEmpty, "seed \(Self.seed) round \(round)")
             }
         }
     }

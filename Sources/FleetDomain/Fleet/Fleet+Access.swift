@@ -7,9 +7,10 @@ extension Fleet {
     /// Exchanges a one-time registration token for the satellite's credential. The token stops
     /// working in the same statement that hands out the credential, so it works exactly once.
     public func register(token: String, publicKey: String, csr: String? = nil) async throws -> RegistrationResponse {
-        // A bad request is refused before the token is looked at, so it uses no token.
+        // A bad request is refused before the token is looked at, so it uses no token. Under an
+        // operator's SPIFFE authority none is issued here: the satellite goes on with its SVID.
         let enrolment: Enrolment? =
-            if let csr { try await Enrolment(csr: csr, fleet: self) } else { nil }
+            if let csr, identity.externalPattern == nil { try await Enrolment(csr: csr, fleet: self) } else { nil }
         let tokenHash = Secret.hash(token)
         let credential = Secret.make(prefix: Secret.credentialPrefix)
         let at = Self.milliseconds(now())

@@ -19,6 +19,9 @@ public struct GroundControlError: Error, Sendable, Equatable, CustomStringConver
         public static let bodyTooLarge = Code(name: "BODY_TOO_LARGE", status: 413)
         public static let unauthorized = Code(name: "UNAUTHORIZED", status: 401)
         public static let tokenInvalid = Code(name: "TOKEN_INVALID", status: 401)
+        /// The client certificate's chain or validity, not the satellite: the trust may not have
+        /// reached this Ground Control yet, so the satellite tries again rather than stopping.
+        public static let certificateRefused = Code(name: CertificateRefusal.code, status: 401)
         public static let tokenExpired = Code(name: "TOKEN_EXPIRED", status: 401)
         public static let forbidden = Code(name: "FORBIDDEN", status: 403)
         public static let csrfRejected = Code(name: "CSRF_TOKEN_INVALID", status: 403)

@@ -168,12 +168,13 @@ package final class FleetCache: Sendable {
 /// What a satellite proved itself with, as the cache keys it.
 enum SatelliteProof: Sendable {
     case credential(hash: String)
-    case certificate(serial: String)
+    /// By serial and name: an operator's bundle may hold several authorities.
+    case certificate(serial: String, id: String)
 
     var key: String {
         switch self {
         case .credential(let hash): "credential:" + hash
-        case .certificate(let serial): "certificate:" + serial
+        case .certificate(let serial, let id): "certificate:" + serial + " " + id
         }
     }
 }

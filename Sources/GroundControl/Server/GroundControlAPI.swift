@@ -69,7 +69,7 @@ struct GroundControlAPI: Sendable {
         // A certificate presented is the only proof looked at: one refused is not made good by a credential.
         if let certificates, let peer = await PeerCertificate.of(channel) {
             let presented = try certificates.identity(of: peer, now: Date(), grace: grace)
-            let proof = SatelliteProof.certificate(serial: presented.serial)
+            let proof = SatelliteProof.certificate(serial: presented.serial, id: presented.id.description)
             if let known = cache.identity(of: proof) { return known }
             let identity = try await fleet.authenticateSatellite(certificate: presented)
             cache.remember(identity, for: proof)

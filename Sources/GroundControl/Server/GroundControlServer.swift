@@ -45,6 +45,11 @@ public enum GroundControlServer {
         public var identity = IdentitySettings()
         /// How satellites authenticate (`--satellite-auth`); certificates need TLS.
         public var satelliteAuth = SatelliteAuthMode.both
+        /// An operator's SPIFFE trust bundle (`--spiffe-trust-bundle`), re-read every
+        /// `trustBundleInterval`: satellites' certificates chain to it rather than to Ground
+        /// Control's own authority (`identity.externalPattern` names them).
+        public var spiffeTrustBundle: String?
+        public var trustBundleInterval: Duration = .seconds(2)
 
         public init(
             host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
@@ -93,6 +98,8 @@ public enum GroundControlServer {
             throw ServerTLSError(description: "--satellite-auth mtls needs --tls-cert and --tls-key")
         }
         let certificates = tls && configuration.satelliteAuth.asksForCertificates ? SatelliteCertificates() : nil
+        let spiffeBundle = try spiffeTrustBundle(
+            configuration, certificates: certificates, logger: logger, ready: gate.wait)
         let heartbeats = HeartbeatWriter(fleet: fleet, interval: configuration.heartbeatFlushInterval, logger: logger)
         let api = GroundControlAPI(
             fleet: fleet, watcher: watcher, resolver: resolver, cache: FleetCache(fleet: fleet, keys: keys),
@@ -123,7 +130,8 @@ public enum GroundControlServer {
             // each drop costs the client a second or more of TCP retransmission.
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: 4096),
-            services: [store, watcher, resolver, robots, heartbeats, health, deliverer],
+            services: [store, watcher, resolver, robots, heartbeats, health, deliverer]
+                + [spiffeBundle].compactMap { $0 },
             onServerRunning: onServerRunning,
             logger: logger)
         let cache = api.cache
@@ -138,8 +146,29 @@ public enum GroundControlServer {
             api.keys.set(try await fleet.signingKey())
             // Made at first start, so its bundle can be handed out before the first satellite.
             let authority = try await fleet.certificateAuthority()
-            certificates?.set(authority.trust)
+            certificates?.set(try spiffeBundle?.load() ?? authority.trust)
         }
         return application
+    }
+
+    /// The operator's bundle to watch, when satellites' certificates come from SPIRE.
+    private static func spiffeTrustBundle(
+        _ configuration: Configuration, certificates: SatelliteCertificates?, logger: Logger,
+        ready: @escaping @Sendable () async -> Void
+    ) throws -> SPIFFETrustBundle? {
+        guard let path = configuration.spiffeTrustBundle else { return nil }
+        guard configuration.identity.externalPattern != nil else {
+            throw SPIFFEBundleError(description: "spiffe-trust-bundle and spiffe-id-pattern go together")
+        }
+        guard let certificates else {
+            throw SPIFFEBundleError(
+                description: "spiffe-trust-bundle needs --tls-cert and --tls-key, and --satellite-auth mtls or both")
+        }
+        let bundle = SPIFFETrustBundle(
+            path: path, certificates: certificates, interval: configuration.trustBundleInterval, logger: logger,
+            ready: ready)
+        // A bad bundle stops the start here, before anything listens.
+        _ = try bundle.load()
+        return bundle
     }
 }

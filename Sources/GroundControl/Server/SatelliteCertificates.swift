@@ -52,7 +52,7 @@ final class SatelliteCertificates: Sendable {
                     .untrusted, "the certificate was not issued by an authority this Ground Control trusts")
             }
         } catch let error as IdentityError {
-            throw GroundControlError(.unauthorized, "client certificate refused: \(error.message)")
+            throw GroundControlError(.certificateRefused, "client certificate refused: \(error.message)")
         }
     }
 }

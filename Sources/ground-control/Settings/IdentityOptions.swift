@@ -35,18 +35,36 @@ struct IdentityOptions: ParsableArguments {
     )
     var reenrolExpired: String?
 
+    @Option(
+        name: .customLong("spiffe-trust-bundle"),
+        help:
+            """
+            Take satellites' certificates from an operator's SPIFFE authority (SPIRE) instead: its trust bundle \
+            (PEM, or the SPIFFE bundle format), re-read when it changes. Goes with --spiffe-id-pattern.
+            """
+    )
+    var spiffeTrustBundle: String?
+
+    @Option(
+        name: .customLong("spiffe-id-pattern"),
+        help: "The SPIFFE IDs of satellites under --spiffe-trust-bundle, e.g. spiffe://example.org/edge/{name}.")
+    var spiffeIDPattern: String?
+
     func flags(into flags: inout FlagValues) {
         flags.set("trust-domain", trustDomain)
         flags.set("certificate-lifetime", certificateLifetime)
         flags.set("ca-cert", caCertificate)
         flags.set("ca-key-file", caKeyFile)
         flags.set("reenrol-expired", reenrolExpired)
+        flags.set("spiffe-trust-bundle", spiffeTrustBundle)
+        flags.set("spiffe-id-pattern", spiffeIDPattern)
     }
 }
 
 extension IdentitySettings {
-    /// From `trust-domain`, `certificate-lifetime`, `ca-cert`, `ca-key-file` and `reenrol-expired`; an operator's
-    /// authority is read and checked here, so a bad one stops the start.
+    /// From `trust-domain`, `certificate-lifetime`, `ca-cert`, `ca-key-file`, `reenrol-expired` and
+    /// `spiffe-id-pattern`; an operator's authority is read and checked here, so a bad one stops
+    /// the start.
     init(_ settings: SettingSources) throws {
         let trustDomain = settings.string("trust-domain", default: IdentitySettings.defaultTrustDomain)
         do {
@@ -65,8 +83,17 @@ extension IdentitySettings {
             throw SettingsError("ca-cert and ca-key-file go together")
         }
         let reenrol = try settings.seconds("reenrol-expired", default: 30 * 86400).secondsValue
+        var external: SPIFFEIDPattern?
+        if let pattern = settings.string("spiffe-id-pattern") {
+            do {
+                external = try SPIFFEIDPattern(pattern)
+            } catch {
+                throw SettingsError(error.message)
+            }
+        }
         self.init(
-            trustDomain: trustDomain, certificateLifetime: lifetime, givenAuthority: given, reenrolExpired: reenrol)
+            trustDomain: trustDomain, certificateLifetime: lifetime, givenAuthority: given, reenrolExpired: reenrol,
+            externalPattern: external)
     }
 
     private static func authority(certificate: String, key: String) throws -> CertificateAuthority {

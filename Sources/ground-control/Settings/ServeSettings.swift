@@ -1,4 +1,5 @@
 import FleetDomain
+import FleetIdentity
 import Foundation
 import GroundControl
 import HTTPServerSupport
@@ -22,6 +23,7 @@ struct ServeSettings {
     var limits: ServerLimits
     var identity: IdentitySettings
     var satelliteAuth: SatelliteAuthMode
+    var spiffeTrustBundle: String?
     /// From `GROUND_CONTROL_ADMIN_TOKEN` only: a secret, never a flag or a line in a file.
     var adminToken: String?
 
@@ -47,6 +49,7 @@ struct ServeSettings {
             throw SettingsError("satellite-auth: mtls needs tls-cert and tls-key (client certificates need TLS)")
         }
         satelliteAuth = mode
+        spiffeTrustBundle = try Self.spiffeTrustBundle(settings, identity: identity, mode: mode, tls: tlsCertificate)
         // Empty counts as unset, as an example env file leaves it.
         adminToken = environment["GROUND_CONTROL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
     }
@@ -65,7 +68,36 @@ struct ServeSettings {
         configuration.limits = limits
         configuration.identity = identity
         configuration.satelliteAuth = satelliteAuth
+        configuration.spiffeTrustBundle = spiffeTrustBundle
         return configuration
+    }
+
+    /// `spiffe-trust-bundle`, which goes with `spiffe-id-pattern` and client certificates.
+    private static func spiffeTrustBundle(
+        _ settings: SettingSources, identity: IdentitySettings, mode: SatelliteAuthMode, tls: String?
+    ) throws -> String? {
+        let bundle = settings.string("spiffe-trust-bundle")
+        guard (bundle == nil) == (identity.externalPattern == nil) else {
+            throw SettingsError("spiffe-trust-bundle and spiffe-id-pattern go together")
+        }
+        guard let bundle else { return nil }
+        guard tls != nil, mode != .credential else {
+            throw SettingsError(
+                """
+                spiffe-trust-bundle: satellites' certificates need tls-cert and tls-key, and satellite-auth mtls or \
+                both
+                """
+            )
+        }
+        guard let data = FileManager.default.contents(atPath: bundle) else {
+            throw SettingsError("spiffe-trust-bundle: cannot read \(bundle)")
+        }
+        do {
+            _ = try CertificateTrust(spiffeBundle: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw SettingsError("spiffe-trust-bundle \(bundle): \(error.message)")
+        }
+        return bundle
     }
 
     /// The OIDC settings, all or none: an issuer without a client, a secret or a redirect URL is

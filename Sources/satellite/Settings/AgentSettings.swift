@@ -8,7 +8,7 @@ import StateContent
 struct AgentSettings {
     enum Source {
         case file(StateFileSource.Options)
-        case groundControl(url: String, token: String?, caFile: String?)
+        case groundControl(url: String, token: String?, caFile: String?, svid: SVIDPaths?)
     }
 
     var source: Source
@@ -35,9 +35,10 @@ struct AgentSettings {
         switch source {
         case .file(let options):
             agent = .init(source: .file(options))
-        case .groundControl(let url, let token, let caFile):
+        case .groundControl(let url, let token, let caFile, let svid):
             var options = GroundControlLink.Options(url: url, dataDirectory: dataDirectory, token: token)
             options.groundControlCA = caFile
+            options.svid = svid
             agent = .init(source: .groundControl(options))
         }
         if let maxConcurrentBlobs { agent.replicator.maxConcurrentBlobs = maxConcurrentBlobs }
@@ -70,7 +71,8 @@ struct AgentSettings {
             if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
                 throw SettingsError("ground-control-ca: cannot read \(caFile)")
             }
-            return .groundControl(url: url, token: settings.string("token", isSecret: true), caFile: caFile)
+            return .groundControl(
+                url: url, token: settings.string("token", isSecret: true), caFile: caFile, svid: try svid(settings))
         case (.some, .some):
             throw SettingsError("give state-file or ground-control, not both")
         case (nil, nil):
@@ -80,6 +82,22 @@ struct AgentSettings {
                 start
                 """
             )
+        }
+    }
+
+    /// `svid-cert`, `svid-key` and `svid-bundle`, all or none. The files may appear after the
+    /// start: a SPIFFE agent started with the satellite writes them when it has them.
+    private static func svid(_ settings: SettingSources) throws -> SVIDPaths? {
+        switch (settings.string("svid-cert"), settings.string("svid-key"), settings.string("svid-bundle")) {
+        case (nil, nil, nil):
+            return nil
+        case (let certificate?, let key?, let bundle?):
+            guard settings.string("ground-control")?.hasPrefix("https://") == true else {
+                throw SettingsError("svid-cert: an SVID is presented over TLS; ground-control must be an https:// URL")
+            }
+            return SVIDPaths(certificate: certificate, key: key, bundle: bundle)
+        default:
+            throw SettingsError("svid-cert, svid-key and svid-bundle go together")
         }
     }
 

@@ -8,16 +8,16 @@ extension Fleet {
     /// satellite is registered. Its first use ends the certificates issued to the satellite
     /// before it, so a renewed satellite leaves nothing older that works.
     public func authenticateSatellite(certificate: PresentedIdentity) async throws -> SatelliteIdentity {
+        if let external = identity.externalPattern {
+            return try await authenticateSatellite(svid: certificate, pattern: external)
+        }
         let pattern: SPIFFEIDPattern
         do {
             pattern = try SPIFFEIDPattern.satellites(in: identity.trustDomain)
         } catch {
             throw GroundControlError(error, field: "trust domain")
         }
-        guard let named = pattern.name(in: certificate.id), let name = try? ResourceName(named) else {
-            throw GroundControlError(
-                .unauthorized, "the certificate names \(certificate.id), which is not a satellite's (\(pattern))")
-        }
+        let name = try Self.satellite(named: certificate, by: pattern)
         let serial = certificate.serial
         let (record, satellite, older) = try await store.read { records in
             let record = try await records.certificates.named(serial: serial)
@@ -51,11 +51,41 @@ extension Fleet {
     /// that authenticated. The ones before it keep working until it is first used, so a reply
     /// lost on the way leaves the satellite with the certificate it had.
     public func renewCertificate(of name: ResourceName, csr: String) async throws -> CertificateRenewalResponse {
+        if identity.externalPattern != nil {
+            // Not found, as from a Ground Control without renewal: the satellite stops asking.
+            throw GroundControlError(
+                .notFound,
+                "this Ground Control issues no certificates: satellites' come from the operator's SPIFFE authority")
+        }
         let enrolment = try await Enrolment(csr: csr, fleet: self)
         return try await change(by: .satellite(name.value)) { changes in
             let chain = try await enrolment.issue(
                 to: name.value, in: &changes, now: now(), action: "satellite.certificate.renewed")
             return CertificateRenewalResponse(certificate: chain, trustBundle: enrolment.trustBundle)
         }
+    }
+
+    /// Who an SVID of the operator's SPIFFE authority names: a registered satellite. Its chain
+    /// and validity were checked against the operator's bundle; SPIRE keeps no serials here, so
+    /// revoking or deleting the satellite is what ends it.
+    private func authenticateSatellite(
+        svid: PresentedIdentity, pattern: SPIFFEIDPattern
+    ) async throws -> SatelliteIdentity {
+        let name = try Self.satellite(named: svid, by: pattern)
+        let satellite = try await store.read { records in try await records.satellites.named(name.value) }
+        guard let satellite, satellite.status == "registered" else {
+            throw GroundControlError(.unauthorized, "satellite '\(name)' is not registered, or is revoked or deleted")
+        }
+        return SatelliteIdentity(name: name, revision: satellite.revision)
+    }
+
+    private static func satellite(
+        named certificate: PresentedIdentity, by pattern: SPIFFEIDPattern
+    ) throws -> ResourceName {
+        guard let named = pattern.name(in: certificate.id), let name = try? ResourceName(named) else {
+            throw GroundControlError(
+                .unauthorized, "the certificate names \(certificate.id), which is not a satellite's (\(pattern))")
+        }
+        return name
     }
 }

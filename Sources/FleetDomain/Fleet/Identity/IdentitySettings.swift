@@ -13,14 +13,20 @@ public struct IdentitySettings: Sendable {
     /// How long after its certificate ended a satellite may still renew with it
     /// (`--reenrol-expired`): one offline that long needs no new token.
     public var reenrolExpired: TimeInterval
+    /// Satellites' certificates come from an operator's SPIFFE authority (SPIRE), not this
+    /// Ground Control's, and name them by this pattern (`--spiffe-id-pattern`): none is issued
+    /// here, serials are not recorded, and revoking the satellite is what ends its certificate.
+    public var externalPattern: SPIFFEIDPattern?
 
     public init(
         trustDomain: String = defaultTrustDomain, certificateLifetime: TimeInterval = 86400,
-        givenAuthority: CertificateAuthority? = nil, reenrolExpired: TimeInterval = 30 * 86400
+        givenAuthority: CertificateAuthority? = nil, reenrolExpired: TimeInterval = 30 * 86400,
+        externalPattern: SPIFFEIDPattern? = nil
     ) {
         self.trustDomain = trustDomain
         self.certificateLifetime = certificateLifetime
         self.givenAuthority = givenAuthority
         self.reenrolExpired = reenrolExpired
+        self.externalPattern = externalPattern
     }
 }
