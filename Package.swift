@@ -190,6 +190,7 @@ let package = Package(
             dependencies: [
                 "OCI", "StateContent", "RegistryStore", "RegistryClient", "SatelliteProtocol", "ImageSignatures",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -199,7 +200,7 @@ let package = Package(
             dependencies: [
                 "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
                 "StateContent",
-                "GroundControlClient", "RuntimeConfig", "DurableFiles", "FleetIdentity",
+                "GroundControlClient", "RuntimeConfig", "DurableFiles", "FleetIdentity", "HTTPServerSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),

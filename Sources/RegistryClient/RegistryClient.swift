@@ -35,6 +35,9 @@ public final class RegistryClient: Sendable {
         /// Send Basic credentials from the first request rather than after a challenge (for a
         /// server known to want them, such as a peer satellite).
         public var basicFromTheStart = false
+        /// The TLS configuration to start from (one presenting a client certificate, say);
+        /// `insecure` and `caFile` apply on top of it.
+        public var tls: TLSConfiguration?
 
         public init(
             baseURL: String, username: String? = nil, password: String? = nil, insecure: Bool = false,
@@ -69,7 +72,7 @@ public final class RegistryClient: Sendable {
         self.logger = logger
         usesBasic = Mutex(configuration.basicFromTheStart)
         var client = HTTPClient.Configuration()
-        var tls = TLSConfiguration.makeClientConfiguration()
+        var tls = configuration.tls ?? TLSConfiguration.makeClientConfiguration()
         if configuration.insecure {
             tls.certificateVerification = .none
         }

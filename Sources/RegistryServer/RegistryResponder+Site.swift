@@ -1,3 +1,4 @@
+import HTTPServerSupport
 import Hummingbird
 import NIOCore
 import OCI
@@ -9,11 +10,19 @@ extension RegistryResponder {
 
     /// A request from another satellite of the site (see `SitePeers`).
     func respondToPeer(_ request: Request, context: Context) async throws -> Response {
-        guard sitePeers.admits(authorization: request.headers[.authorization]) else {
+        let certificate = await PeerCertificate.of(context.channel)
+        guard
+            sitePeers.admits(certificate: certificate)
+                || sitePeers.admits(authorization: request.headers[.authorization])
+        else {
             sitePeers.refused()
             var error = RegistryError(
                 .unauthorized, .unauthorized,
-                "this endpoint serves the satellites of this site; present the site credential")
+                """
+                this endpoint serves the satellites of this site; present the site credential or a member's \
+                certificate
+                """
+            )
             error.headers[.wwwAuthenticate] = "Basic realm=\"satellite site\""
             throw error
         }

@@ -46,7 +46,8 @@ public enum RegistryServer {
             sitePeers: sitePeers)
         let server = try HTTPServerBuilder.http1(
             tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath,
-            limits: configuration.limits)
+            limits: configuration.limits,
+            clientCertificates: configuration.tlsCertificatePath == nil ? nil : sitePeers.clientCertificates)
         return Application(
             responder: responder,
             server: server,

@@ -46,6 +46,8 @@ public final class Site: Sendable {
         public var previousCredential: String?
         /// PEM file of the CA that signs the site's satellites' TLS certificates (`--advertise-ca`).
         public var caFile: String?
+        /// The certificate this satellite presents to its peers, when it has one.
+        public var presenting: PeerClientCertificate?
 
         public init(
             name: String, peers: [String], ownURL: String?, credential: String, previousCredential: String? = nil,
@@ -107,12 +109,12 @@ public final class Site: Sendable {
             guard let configuration else { return Array(old.values) }
             for url in configuration.peers {
                 if let kept = old[url], kept.credentials == configuration.credentials,
-                    kept.caFile == configuration.caFile
+                    kept.caFile == configuration.caFile, kept.presenting == configuration.presenting
                 {
                     state.peers[url] = kept
                 } else if let client = try? PeerClient(
-                    url: url, credentials: configuration.credentials, caFile: configuration.caFile, options: options,
-                    logger: logger)
+                    url: url, credentials: configuration.credentials, caFile: configuration.caFile,
+                    presenting: configuration.presenting, options: options, logger: logger)
                 {
                     state.peers[url] = client
                 }

@@ -55,7 +55,8 @@ extension GroundControlLink {
                 key: key, chain: try Certificate.all(inPEM: renewed.certificate, what: "certificate"))
             try files.replace(with: next)
             try files.saveTrustBundle(renewed.trustBundle)
-            try await session.setIdentity(next, rotated: newKey)
+            try await session.setIdentity(
+                next, rotated: newKey, trust: try? CertificateTrust(bundlePEM: renewed.trustBundle))
             logger.info(
                 newKey ? "certificate renewed for a new key" : "certificate renewed",
                 metadata: ["validUntil": "\(next.certificate?.notValidAfter ?? Date())"])

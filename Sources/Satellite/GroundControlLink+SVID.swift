@@ -7,14 +7,14 @@ import X509
 extension GroundControlLink {
     /// The SVID once its files are there and usable; the satellite waits for a SPIFFE agent
     /// started with it, saying why. Nil when stopped while waiting.
-    func firstSVID(_ files: inout SVIDFiles?) async throws -> ClientIdentity? {
+    func firstSVID(_ files: inout SVIDFiles?) async throws -> (ClientIdentity, CertificateTrust)? {
         guard var svid = files else { return nil }
         defer { files = svid }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                if let (identity, _) = try svid.changed() {
+                if let (identity, trust) = try svid.changed() {
                     logger.info("identity from the SVID files", metadata: metadata(of: identity))
-                    return identity
+                    return (identity, trust)
                 }
             } catch {
                 logger.warning("\(error)")
@@ -32,8 +32,8 @@ extension GroundControlLink {
             // A refusal of an ended SVID wakes this at once, to look for the next.
             await renewal.wait(beyond: renewal.version, timeout: options.svidPollInterval)
             do {
-                guard let (identity, _) = try files.changed() else { continue }
-                try await session.setIdentity(identity, rotated: false)
+                guard let (identity, trust) = try files.changed() else { continue }
+                try await session.setIdentity(identity, rotated: false, trust: trust)
                 logger.info("SVID rotated", metadata: metadata(of: identity))
             } catch {
                 logger.warning("\(error); presenting the SVID before it")

@@ -58,16 +58,21 @@ public struct GroundControlLink: Service {
     private let http = HTTPClient(eventLoopGroupProvider: .singleton)
     /// Wakes the certificate renewal (Ground Control asked for a new key, or refused an ended one).
     let renewal = ChangeSignal()
+    /// Hears each certificate the satellite presents from then on, with the authority it chains
+    /// to (the site's peers are checked against it, and shown it).
+    let onIdentity: @Sendable (ClientIdentity, CertificateTrust?) -> Void
 
     public init(
         options: Options, inbox: DesiredStateInbox, snapshot: StatusSnapshot, logger: Logger,
-        setLogLevel: @escaping @Sendable (Logger.Level) -> Void = { _ in }
+        setLogLevel: @escaping @Sendable (Logger.Level) -> Void = { _ in },
+        onIdentity: @escaping @Sendable (ClientIdentity, CertificateTrust?) -> Void = { _, _ in }
     ) {
         self.options = options
         self.inbox = inbox
         self.snapshot = snapshot
         self.logger = logger
         self.setLogLevel = setLogLevel
+        self.onIdentity = onIdentity
     }
 
     public func run() async throws {
@@ -76,10 +81,16 @@ public struct GroundControlLink: Service {
             try options.groundControlCA.map(GroundControlClient.trusting(caFile:)) ?? GroundControlClient.systemTrust
         let files = IdentityFiles(dataDirectory: options.dataDirectory)
         var svid = options.svid.map(SVIDFiles.init)
-        guard var identity = try await (svid == nil ? files.loadOrCreate() : firstSVID(&svid)) else { return }
+        let first: (ClientIdentity, CertificateTrust?)? =
+            if svid == nil { (try files.loadOrCreate(), files.trustBundle()) } else {
+                try await firstSVID(&svid).map { ($0.0, $0.1) }
+            }
+        guard var (identity, authority) = first else { return }
         let plain = GroundControlClient(baseURL: options.url, http: http, tls: trust)
         guard let credentials = try await registered(client: plain, identity: &identity, files: files) else { return }
-        let session = try Session(credentials: credentials, identity: identity, base: plain)
+        if svid == nil { authority = files.trustBundle() }
+        let session = try Session(
+            credentials: credentials, identity: identity, trust: authority, base: plain, announce: onIdentity)
         let svidFiles = svid
         let saved = takeSavedState(publicKey: credentials.publicKey)
         // The intervals Ground Control set hold from the start, even while it is out of reach.
@@ -350,9 +361,12 @@ extension GroundControlLink {
 actor Session {
     private(set) var credentials: GroundControlCredentials
     private(set) var identity: ClientIdentity
+    /// The authority `identity` chains to (Ground Control's bundle, or the SVID's).
+    private var trust: CertificateTrust?
     /// The client presenting `identity`'s certificate; `base` trusts Ground Control and presents nothing.
     private(set) var client: GroundControlClient
     private let base: GroundControlClient
+    private let announce: @Sendable (ClientIdentity, CertificateTrust?) -> Void
     /// Ground Control asked for a new key; the next renewal makes one.
     private(set) var keyRotationRequested = false
     /// Presenting the pair before the latest, which Ground Control refused: renew at once.
@@ -360,11 +374,17 @@ actor Session {
     private var settings: SatelliteSettings?
     private var revoked = false
 
-    init(credentials: GroundControlCredentials, identity: ClientIdentity, base: GroundControlClient) throws {
+    init(
+        credentials: GroundControlCredentials, identity: ClientIdentity, trust: CertificateTrust?,
+        base: GroundControlClient, announce: @escaping @Sendable (ClientIdentity, CertificateTrust?) -> Void
+    ) throws {
         self.credentials = credentials
         self.identity = identity
+        self.trust = trust
         self.base = base
+        self.announce = announce
         client = try Self.client(presenting: identity, on: base)
+        announce(identity, trust)
     }
 
     private static func client(
@@ -384,12 +404,15 @@ actor Session {
         (credentials, client, identity.certificate)
     }
 
-    /// The renewed identity, presented from now on; a rotation asked for is done.
-    func setIdentity(_ value: ClientIdentity, rotated: Bool) throws {
+    /// The renewed identity, presented from now on (and the authority it chains to, when
+    /// that changed too); a rotation asked for is done.
+    func setIdentity(_ value: ClientIdentity, rotated: Bool, trust: CertificateTrust? = nil) throws {
         client = try Self.client(presenting: value, on: base)
         identity = value
+        if let trust { self.trust = trust }
         fellBack = false
         if rotated { keyRotationRequested = false }
+        announce(value, self.trust)
     }
 
     /// Presents `previous` instead, once per renewal, when it is another certificate still in
@@ -401,6 +424,7 @@ actor Session {
         client = try Self.client(presenting: previous, on: base)
         identity = previous
         fellBack = true
+        announce(previous, trust)
         return true
     }
 

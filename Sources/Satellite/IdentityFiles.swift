@@ -36,6 +36,13 @@ struct IdentityFiles: Sendable {
         try DurableFile.write(Data(try new.pem.utf8), to: dataDirectory.identity, mode: .exactly(0o600))
     }
 
+    /// The authority's bundle Ground Control sent last, if there is one that parses.
+    func trustBundle() -> CertificateTrust? {
+        FileManager.default.contents(atPath: dataDirectory.trustBundle).flatMap {
+            try? CertificateTrust(bundlePEM: String(decoding: $0, as: UTF8.self))
+        }
+    }
+
     /// Keeps the authority's bundle Ground Control sent (public: peers are checked against it).
     func saveTrustBundle(_ pem: String) throws {
         try DurableFile.write(Data(pem.utf8), to: dataDirectory.trustBundle, mode: .created(0o644))

@@ -161,7 +161,8 @@ public struct SatelliteRuntime {
                 StateFileSource(options: options, inbox: inbox, logger: logger)
             case .groundControl(let options):
                 GroundControlLink(
-                    options: options, inbox: inbox, snapshot: snapshot, logger: logger, setLogLevel: setLogLevel)
+                    options: options, inbox: inbox, snapshot: snapshot, logger: logger, setLogLevel: setLogLevel,
+                    onIdentity: { [peering] identity, trust in peering.present(identity, trust: trust) })
             }
         let replicator = Replicator(store: store, sources: sources, options: agent.replicator, logger: logger)
         let replication = ReplicationService(

@@ -1,6 +1,9 @@
 import Crypto
+import FleetIdentity
 import Foundation
+import HTTPServerSupport
 import Logging
+import NIOSSL
 import OCI
 import RegistryServer
 import Replication
@@ -23,6 +26,13 @@ final class SitePeering: SitePeers, SyncObserver {
     let logger: Logger
     private let acceptedHashes = Mutex<[[UInt8]]>([])
     private let servedBytes = Atomic<Int64>(0)
+    /// The authority this satellite's own certificate chains to, which its peers' must too.
+    let chains = TrustedChains()
+    /// The SPIFFE IDs of the site's other members, from the state.
+    private let memberIDs = Mutex<Set<String>>([])
+    /// What this satellite presents to its peers, and the last state, to configure them again
+    /// when the certificate changes.
+    private let presented = Mutex<(certificate: PeerClientCertificate?, state: DesiredState?)>((nil, nil))
 
     init(site: Site, ownURL: String?, caFile: String?, metrics: SiteMetrics, logger: Logger) {
         self.site = site
@@ -39,6 +49,11 @@ final class SitePeering: SitePeers, SyncObserver {
     func synced(_ state: DesiredState) async {}
 
     func apply(_ state: DesiredState) {
+        let presenting = presented.withLock { presented in
+            presented.state = state
+            return presented.certificate
+        }
+        memberIDs.withLock { $0 = Set(state.site?.memberIDs ?? []) }
         guard let described = state.site else {
             acceptedHashes.withLock { $0 = [] }
             site.configure(nil)
@@ -55,10 +70,32 @@ final class SitePeering: SitePeers, SyncObserver {
         }
         let accepted = [credential] + (described.previousCredential.map { [$0] } ?? [])
         acceptedHashes.withLock { $0 = accepted.map(Self.hash) }
-        site.configure(
-            .init(
-                name: described.name, peers: (state.peers ?? []).map(\.url), ownURL: ownURL,
-                credential: credential, previousCredential: described.previousCredential, caFile: caFile))
+        var configuration = Site.Configuration(
+            name: described.name, peers: (state.peers ?? []).map(\.url), ownURL: ownURL,
+            credential: credential, previousCredential: described.previousCredential, caFile: caFile)
+        configuration.presenting = presenting
+        site.configure(configuration)
+    }
+
+    /// The certificate this satellite presents from now on (enrolled, renewed, an SVID rotated),
+    /// and the authority its peers' certificates must chain to.
+    func present(_ identity: ClientIdentity, trust: CertificateTrust?) {
+        chains.set(trust)
+        var presenting: PeerClientCertificate?
+        if let certificate = identity.certificate {
+            do {
+                presenting = PeerClientCertificate(
+                    serial: IssuedCertificate.serial(of: certificate),
+                    tls: try identity.presented(on: TLSConfiguration.makeClientConfiguration()))
+            } catch {
+                logger.error("the satellite's certificate cannot be presented to its peers: \(error)")
+            }
+        }
+        let state = presented.withLock { presented in
+            presented.certificate = presenting
+            return presented.state
+        }
+        if let state { apply(state) }
     }
 
     /// The credential itself, or read from its file (trimmed), checked as the state's would be.
@@ -81,6 +118,17 @@ final class SitePeering: SitePeers, SyncObserver {
     }
 
     // MARK: - SitePeers
+
+    func admits(certificate: PeerCertificate?) -> Bool {
+        guard case .trusted(let chain) = certificate,
+            let presented = try? chains.chain(chain.leaf, der: { chain.der }).identity(now: Date())
+        else { return false }
+        return memberIDs.withLock { $0.contains(presented.id.description) }
+    }
+
+    var clientCertificates: ClientCertificatePolicy? {
+        ClientCertificatePolicy { [chains] der in chains.leads(der) }
+    }
 
     func admits(authorization: String?) -> Bool {
         guard let authorization, let presented = Self.presentedCredential(authorization) else { return false }

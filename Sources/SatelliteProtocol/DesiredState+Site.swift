@@ -24,6 +24,10 @@ extension DesiredState {
         /// refuses the new one, so that satellites reached by the new state at different moments
         /// keep fetching from each other.
         public var previousCredential: String?
+        /// The SPIFFE IDs of the site's other satellites, advertising or not: a peer presenting a
+        /// certificate that names one of them, from the authority this satellite trusts, is
+        /// admitted without the credential. Ground Control lists them; state files need not.
+        public var memberIDs: [String]?
 
         public init(
             name: String, credential: String? = nil, credentialFile: String? = nil, previousCredential: String? = nil
@@ -103,6 +107,18 @@ extension DesiredState {
         ] {
             guard let value else { continue }
             try Self.checkCredential(value, field: field)
+        }
+        var ids = Set<String>()
+        for (index, id) in (site.memberIDs ?? []).enumerated() {
+            guard id.hasPrefix("spiffe://"), id.utf8.count <= 2048,
+                id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+            else {
+                throw DesiredStateError(
+                    field: "site.memberIDs[\(index)]", "must be a SPIFFE ID (spiffe://…), not '\(id.prefix(200))'")
+            }
+            guard ids.insert(id).inserted else {
+                throw DesiredStateError(field: "site.memberIDs[\(index)]", "'\(id.prefix(200))' is listed twice")
+            }
         }
     }
 

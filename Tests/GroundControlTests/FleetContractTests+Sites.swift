@@ -33,6 +33,9 @@ extension FleetContractTests {
                 s1.peers == [.init(url: "http://10.0.0.2:5050")], "the others that advertise, normalised; never itself")
             let s3 = try await fleet.desiredState(of: try Self.name("s3"))
             #expect(s3.peers?.map(\.url) == ["http://10.0.0.1:5050", "http://10.0.0.2:5050"])
+            // Every other member by its certificate's ID, advertising or not (s3 does not).
+            let ids = "spiffe://harbor-satellite.local/satellite/"
+            #expect(s1.site?.memberIDs == [ids + "s2", ids + "s3"] && s3.site?.memberIDs == [ids + "s1", ids + "s2"])
             let credential = try #require(s1.site?.credential)
             #expect(s1.site?.name == "hamburg" && s3.site?.credential == credential)
             #expect(credential.count >= DesiredState.Site.minimumCredentialLength)

@@ -78,6 +78,15 @@ func defineFleet(
     artifacts: [String],
     satelliteOptions: [String] = []
 ) async throws -> String {
+    try await defineGroup(server, token: token, upstream: upstream, work: work, artifacts: artifacts)
+    return try await createSatellite(server, token: token, "edge-01", options: ["--group", "edge"] + satelliteOptions)
+}
+
+/// Registry "central" (the upstream, its password in a file) and group "edge" of `artifacts`.
+func defineGroup(
+    _ server: GroundControlProcess, token: String = "admin", upstream: UpstreamRegistry, work: TemporaryDirectory,
+    artifacts: [String]
+) async throws {
     try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
     try await satctl(
         server, token: token,
@@ -88,8 +97,12 @@ func defineFleet(
     try await satctl(
         server, token: token,
         ["groups", "put", "edge", "--registry", "central"] + artifacts.flatMap { ["--artifact", $0] })
-    let created = try await satctl(
-        server, token: token,
-        ["satellites", "create", "edge-01", "--group", "edge", "--output", "json"] + satelliteOptions)
+}
+
+/// Satellite `name`, created with more `satctl satellites create` flags; its registration token.
+func createSatellite(
+    _ server: GroundControlProcess, token: String = "admin", _ name: String, options: [String] = []
+) async throws -> String {
+    let created = try await satctl(server, token: token, ["satellites", "create", name, "--output", "json"] + options)
     return try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
 }

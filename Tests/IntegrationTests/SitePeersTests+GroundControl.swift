@@ -15,24 +15,10 @@ extension SitePeersTests {
             try await images.push(to: upstream)
             let server = try await GroundControlProcess(directory: work, adminToken: "admin")
             defer { Task { await server.stop() } }
-            try Data(UpstreamRegistry.password.utf8).write(to: URL(fileURLWithPath: work.appending("password")))
-            try await satctl(
-                server, token: "admin",
-                [
-                    "registries", "put", "central", "--registry-url", upstream.url,
-                    "--username", UpstreamRegistry.username, "--password-file", work.appending("password"),
-                ])
-            try await satctl(
-                server, token: "admin",
-                [
-                    "groups", "put", "edge", "--registry", "central", "--artifact", "apps/app:v1", "--artifact",
-                    "apps/tools:v1",
-                ])
+            try await defineGroup(server, upstream: upstream, work: work, artifacts: ["apps/app:v1", "apps/tools:v1"])
             func join(_ name: String) async throws -> SatelliteAgent {
-                let created = try await satctl(
-                    server, token: "admin",
-                    ["satellites", "create", name, "--group", "edge", "--label", "site=hamburg", "--output", "json"])
-                let token = try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
+                let token = try await createSatellite(
+                    server, name, options: ["--group", "edge", "--label", "site=hamburg"])
                 let port = try freePort()
                 return try await SatelliteAgent(
                     state: nil, arguments: ["--advertise", "http://127.0.0.1:\(port)"],

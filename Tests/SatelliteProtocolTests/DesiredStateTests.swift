@@ -68,6 +68,22 @@ import Testing
         #expect(throws: Never.self) { try Self.state(peers: ["http://a:1", "https://b"], site: site).validate() }
     }
 
+    @Test func memberIDsAreSPIFFEIDsListedOnce() {
+        var site = DesiredState.Site(name: "hamburg", credential: "0123456789abcdef")
+        for (ids, field) in [
+            (["https://example.org/edge/a"], "site.memberIDs[0]"),
+            (["spiffe://example.org/a", "spiffe://example.org/a"], "site.memberIDs[1]"),
+            (["spiffe://example.org/a b"], "site.memberIDs[0]"),
+        ] {
+            site.memberIDs = ids
+            #expect { try Self.state(peers: [], site: site).validate() } throws: {
+                ($0 as? DesiredStateError)?.field == field
+            }
+        }
+        site.memberIDs = ["spiffe://example.org/edge/a", "spiffe://example.org/edge/b"]
+        #expect(throws: Never.self) { try Self.state(peers: [], site: site).validate() }
+    }
+
     @Test func credentialsStayOutOfDescriptions() {
         let site = DesiredState.Site(
             name: "hamburg", credential: "0123456789abcdef-secret", previousCredential: "older-0123456789abcdef")

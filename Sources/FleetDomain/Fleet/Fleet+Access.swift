@@ -36,6 +36,8 @@ extension Fleet {
             // A new registration ends whatever the satellite held before, certificates included.
             try await records.certificates.revokeAll(of: name, at: at)
             try await changes.touch(satellite: name)
+            // Its fellow members list it from now on, advertising or not.
+            if let site = try await records.satellites.named(name)?.site { try await changes.touch(site: site) }
             changes.audit("satellite.register", name, by: .satellite(name))
             try await satellites.startHealth(of: name, records)
             try changes.emit(.satelliteRegistered, subject: name)

@@ -40,7 +40,8 @@ extension Fleet {
                 """
             )
         }
-        let state = try await configuration().desiredState(of: inputs, signingKey: try await signingKey())
+        let state = try await configuration().desiredState(
+            of: inputs, signingKey: try await signingKey(), members: identity.satellitePattern)
         var carried = state
         carried.upstreams = state.upstreams.map { upstream in
             var stripped = upstream

@@ -11,7 +11,8 @@ extension Fleet {
     /// The satellite's desired state (DESIGN.md §5.2), read in one consistent view.
     public func desiredState(of name: ResourceName) async throws -> DesiredState {
         let inputs = try await stateInputs(of: name)
-        return try await configuration().desiredState(of: inputs, signingKey: try await signingKey())
+        return try await configuration().desiredState(
+            of: inputs, signingKey: try await signingKey(), members: identity.satellitePattern)
     }
 
     /// Which audit entries to show: by who (`user:ana`, `admin`, `satellite:edge-01`), by action

@@ -1,5 +1,6 @@
 import Crypto
 import FleetAPI
+import FleetIdentity
 import Foundation
 import OCI
 import SatelliteProtocol
@@ -35,13 +36,14 @@ public struct FleetConfiguration: Sendable {
         return generation
     }
 
-    /// The satellite's document (DESIGN.md §5.2): its groups, site and robots.
+    /// The satellite's document (DESIGN.md §5.2): its groups, site and robots; its site's
+    /// members named by `members`, the pattern of satellites' certificates.
     package func desiredState(
-        of satellite: SatelliteStateInputs, signingKey: Curve25519.Signing.PrivateKey
+        of satellite: SatelliteStateInputs, signingKey: Curve25519.Signing.PrivateKey, members: SPIFFEIDPattern?
     ) -> DesiredState {
         var state = desiredState(
             satelliteRevision: satellite.revision, groups: satellite.groups, settings: satellite.settings,
-            site: satellite.site?.stateFields(signingKey: signingKey),
+            site: satellite.site?.stateFields(signingKey: signingKey, pattern: members),
             robots: Dictionary(satellite.robots.map { ($0.registry, $0.credential(signingKey: signingKey)) }) {
                 first, _ in first
             })

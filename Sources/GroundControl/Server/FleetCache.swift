@@ -153,7 +153,8 @@ package final class FleetCache: Sendable {
         ].joined(separator: "|")
         if let signed = state.withLock({ $0.documents[key] }) { return signed }
         let signingKey = try keys.get()
-        let desired = configuration.desiredState(of: satellite, signingKey: signingKey)
+        let desired = configuration.desiredState(
+            of: satellite, signingKey: signingKey, members: fleet.identity.satellitePattern)
         let document = try APIJSON.encoder().encode(desired)
         let signed = Signed(
             document: document, signature: try StateSignature.sign(document, with: signingKey), generation: generation)

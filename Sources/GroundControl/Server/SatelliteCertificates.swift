@@ -2,41 +2,20 @@ import FleetDomain
 import FleetIdentity
 import Foundation
 import HTTPServerSupport
-import Synchronization
-import X509
 
 /// The satellites' certificates as this server sees them: the authority they must chain to
 /// (set once the fleet's authority is read at start), the paths found in handshakes, and each
 /// request's identity from them.
 final class SatelliteCertificates: Sendable {
-    private let trust = Mutex<CertificateTrust?>(nil)
-    /// Chains found in handshakes, by the leaf's DER: a request reads its connection's chain
-    /// here rather than checking signatures and parsing names again. Cleared whole when full.
-    private let chains = Mutex<[[UInt8]: TrustedChain]>([:])
-    static let chainsKept = 200_000
+    private let chains = TrustedChains()
 
     func set(_ value: CertificateTrust) {
-        trust.withLock { $0 = value }
-        chains.withLock { $0.removeAll() }
+        chains.set(value)
     }
 
     /// What the TLS listener asks: does the presented chain lead to the authority?
     var policy: ClientCertificatePolicy {
-        ClientCertificatePolicy { [self] der in (try? chain(der.first ?? [], der: { der })) != nil }
-    }
-
-    /// The trusted chain whose leaf is `leaf`, from the cache or worked out from `der`.
-    private func chain(_ leaf: [UInt8], der: () -> [[UInt8]]) throws(IdentityError) -> TrustedChain {
-        if let known = chains.withLock({ $0[leaf] }) { return known }
-        guard let trust = trust.withLock({ $0 }) else {
-            throw IdentityError(.untrusted, "Ground Control is still starting")
-        }
-        let chain = try TrustedChain(path: try trust.path(der: der()))
-        chains.withLock { chains in
-            if chains.count >= Self.chainsKept { chains.removeAll() }
-            chains[leaf] = chain
-        }
-        return chain
+        ClientCertificatePolicy { [chains] der in chains.leads(der) }
     }
 
     /// The identity a request's client presented, valid now (or ended less than `grace` ago).
@@ -44,10 +23,10 @@ final class SatelliteCertificates: Sendable {
         do {
             switch peer {
             case .trusted(let presented):
-                return try chain(presented.leaf, der: { presented.der }).identity(now: now, grace: grace)
+                return try chains.chain(presented.leaf, der: { presented.der }).identity(now: now, grace: grace)
             case .untrusted(let leaf):
                 // Checked again only to say why: the handshake's check found no path.
-                _ = try chain(leaf, der: { [leaf] })
+                _ = try chains.chain(leaf, der: { [leaf] })
                 throw IdentityError(
                     .untrusted, "the certificate was not issued by an authority this Ground Control trusts")
             }

@@ -30,3 +30,11 @@ public struct IdentitySettings: Sendable {
         self.externalPattern = externalPattern
     }
 }
+
+extension IdentitySettings {
+    /// The SPIFFE IDs satellites' certificates carry: the operator's pattern, or that of
+    /// Ground Control's own authority.
+    public var satellitePattern: SPIFFEIDPattern? {
+        externalPattern ?? (try? SPIFFEIDPattern.satellites(in: trustDomain))
+    }
+}

@@ -1,5 +1,6 @@
 import Crypto
 import FleetAPI
+import FleetIdentity
 import Foundation
 import OCI
 import SatelliteProtocol
@@ -11,14 +12,30 @@ public struct SiteMembership: Sendable, Equatable {
     public let epoch: Int64
     /// The other registered members' advertised addresses, sorted.
     public let peers: [String]
+    /// The other registered members' names, sorted, advertising or not: each may fetch from
+    /// this one, by its certificate.
+    public let members: [String]
+
+    init(name: String, epoch: Int64, members: [SiteMember]) {
+        self.name = name
+        self.epoch = epoch
+        peers = members.compactMap(\.advertisedURL).sorted()
+        self.members = members.map(\.name)
+    }
 
     /// The `site:` and `peers:` of the state: the credential of this epoch, and the previous
-    /// one while members that have not taken the new state still present it.
-    func stateFields(signingKey: Curve25519.Signing.PrivateKey) -> (site: DesiredState.Site, peers: [DesiredState.Peer])
-    {
-        let site = DesiredState.Site(
+    /// one while members that have not taken the new state still present it; with satellites'
+    /// certificates named by `pattern`, the other members' SPIFFE IDs.
+    func stateFields(
+        signingKey: Curve25519.Signing.PrivateKey, pattern: SPIFFEIDPattern?
+    ) -> (site: DesiredState.Site, peers: [DesiredState.Peer]) {
+        var site = DesiredState.Site(
             name: name, credential: Self.credential(site: name, epoch: epoch, signingKey: signingKey),
             previousCredential: epoch > 0 ? Self.credential(site: name, epoch: epoch - 1, signingKey: signingKey) : nil)
+        if let pattern {
+            // Names were checked as resource names, which a SPIFFE path segment always takes.
+            site.memberIDs = members.compactMap { try? pattern.id(of: $0).description }
+        }
         return (site, peers.map { DesiredState.Peer(url: $0) })
     }
 
@@ -32,7 +49,9 @@ public struct SiteMembership: Sendable, Equatable {
     }
 
     /// Distinguishes documents in the signed-state cache.
-    package var cacheKey: String { "\(name)|\(epoch)|\(peers.joined(separator: ","))" }
+    package var cacheKey: String {
+        "\(name)|\(epoch)|\(peers.joined(separator: ","))|\(members.joined(separator: ","))"
+    }
 }
 
 extension SiteService {
@@ -76,8 +95,8 @@ extension SiteService {
     static func membership(
         site: String, excluding satellite: String, _ records: FleetRecords
     ) async throws -> SiteMembership {
-        let peers = try await records.sites.peers(of: site, excluding: satellite)
-        return SiteMembership(name: site, epoch: try await records.sites.epoch(of: site), peers: peers)
+        let members = try await records.sites.members(of: site, excluding: satellite)
+        return SiteMembership(name: site, epoch: try await records.sites.epoch(of: site), members: members)
     }
 
     /// Records the address a satellite advertised, when it changed: its site's members list it.

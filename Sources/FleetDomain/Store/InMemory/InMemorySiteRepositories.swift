@@ -7,11 +7,11 @@ struct InMemorySiteRepository: SiteRepository {
         transaction.change { $0.siteEpochs[site, default: 0] += steps }
     }
 
-    func peers(of site: String, excluding excluded: String) async throws -> [String] {
+    func members(of site: String, excluding excluded: String) async throws -> [SiteMember] {
         transaction.read { tables in
             tables.satellites.values
                 .filter { $0.site == site && $0.name != excluded && $0.status == "registered" && $0.approved }
-                .compactMap(\.advertisedURL).sorted()
+                .map { SiteMember(name: $0.name, advertisedURL: $0.advertisedURL) }.sorted { $0.name < $1.name }
         }
     }
 }

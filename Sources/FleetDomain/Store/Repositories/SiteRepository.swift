@@ -6,6 +6,13 @@ package protocol SiteRepository: Sendable {
     /// Moves the site's epoch on by `steps`.
     func advance(_ site: String, by steps: Int64) async throws
 
-    /// The advertised addresses of the site's registered, approved members but `excluded`, sorted.
-    func peers(of site: String, excluding excluded: String) async throws -> [String]
+    /// The site's registered, approved members but `excluded`, by name, with the addresses they
+    /// advertise.
+    func members(of site: String, excluding excluded: String) async throws -> [SiteMember]
+}
+
+/// A satellite of a site, as its fellow members' states list it.
+package struct SiteMember: Sendable, Equatable {
+    package let name: String
+    package let advertisedURL: String?
 }

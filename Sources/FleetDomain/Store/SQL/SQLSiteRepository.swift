@@ -11,13 +11,13 @@ struct SQLSiteRepository: SiteRepository {
             .text(site), .integer(steps), .integer(steps))
     }
 
-    func peers(of site: String, excluding excluded: String) async throws -> [String] {
+    func members(of site: String, excluding excluded: String) async throws -> [SiteMember] {
         try await session.query(
             """
-            SELECT advertised_url FROM satellites
-            WHERE site = ? AND name <> ? AND status = 'registered' AND approved = 1 AND advertised_url IS NOT NULL
-                ORDER BY advertised_url
+            SELECT name, advertised_url FROM satellites
+            WHERE site = ? AND name <> ? AND status = 'registered' AND approved = 1
+                ORDER BY name
             """, .text(site), .text(excluded)
-        ).map { try $0.text("advertised_url") }
+        ).map { SiteMember(name: try $0.text("name"), advertisedURL: try $0.optionalText("advertised_url")) }
     }
 }
