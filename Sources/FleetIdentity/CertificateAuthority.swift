@@ -100,8 +100,8 @@ public struct CertificateAuthority: Sendable {
     public enum Usage: Sendable {
         /// A satellite presenting itself to Ground Control and its site's peers.
         case client
-        /// A satellite serving devices and peers under `dnsNames`, and presenting itself too.
-        case server(dnsNames: [String])
+        /// A satellite serving devices and peers under `names`, and presenting itself too.
+        case server(names: [ServingName])
     }
 
     /// Signs a certificate for the key in `request` naming `id`, valid `lifetime` from `now`
@@ -111,8 +111,8 @@ public struct CertificateAuthority: Sendable {
     ) throws(IdentityError) -> IssuedCertificate {
         var names: [GeneralName] = [.uniformResourceIdentifier(id.description)]
         var purposes: [ExtendedKeyUsage.Usage] = [.clientAuth]
-        if case .server(let dnsNames) = usage {
-            names += dnsNames.map { .dnsName($0) }
+        if case .server(let served) = usage {
+            names += served.map(\.generalName)
             purposes.insert(.serverAuth, at: 0)
         }
         let issuerKeyID = (try? certificate.extensions.subjectKeyIdentifier)?.keyIdentifier

@@ -60,24 +60,36 @@ public struct PresentedChain: Sendable {
 }
 
 /// HTTP/1.1 under TLS that asks for a client certificate (NIOSSL's optional verification) and
-/// hands it to a `ClientCertificatePolicy`. Hummingbird's own TLS channel takes no callback
-/// that keeps the chain, hence this one.
+/// hands it to a `ClientCertificatePolicy`, or, without a policy, asks for none; the context is
+/// taken per connection, so a renewed serving certificate is served from the next one on.
+/// Hummingbird's own TLS channel takes no callback that keeps the chain, nor a context that
+/// changes, hence this one.
 struct ClientCertificateChannel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = HTTP1Channel.Value
     let base: HTTP1Channel
-    let context: NIOSSLContext
-    let policy: ClientCertificatePolicy
+    let context: @Sendable () -> NIOSSLContext?
+    let policy: ClientCertificatePolicy?
 
     var responder: HTTPChannelHandler.Responder { base.responder }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(
-                NIOSSLServerHandler(
-                    context: context, configuration: .init(),
-                    customVerificationCallbackWithMetadata: { [policy] presented, promise in
-                        policy.verify(presented, promise)
-                    }))
+            guard let context = context() else {
+                // Nothing to serve with yet: closed at once rather than left waiting.
+                channel.close(promise: nil)
+                throw NIOSSLError.noCertificateToValidate
+            }
+            let handler =
+                if let policy {
+                    NIOSSLServerHandler(
+                        context: context, configuration: .init(),
+                        customVerificationCallbackWithMetadata: { presented, promise in
+                            policy.verify(presented, promise)
+                        })
+                } else {
+                    NIOSSLServerHandler(context: context)
+                }
+            try channel.pipeline.syncOperations.addHandler(handler)
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }

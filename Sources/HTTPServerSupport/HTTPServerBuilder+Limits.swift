@@ -60,9 +60,10 @@ public struct ServerTLSError: Error, CustomStringConvertible {
 extension HTTPServerBuilder {
     /// HTTP/1.1 within `limits`: plain, or HTTPS (TLS 1.2 and 1.3) when both PEM files are
     /// given, asking clients for certificates when there is a `clientCertificates` policy.
+    /// With `serving`, the certificate is the one it holds at each connection, not a file's.
     public static func http1(
         tlsCertificatePath: String?, tlsKeyPath: String?, limits: ServerLimits,
-        clientCertificates: ClientCertificatePolicy? = nil
+        clientCertificates: ClientCertificatePolicy? = nil, serving: ServingTLS? = nil
     ) throws -> HTTPServerBuilder {
         let ceiling = ConnectionCeiling(maximum: limits.maximumConnections)
         let configuration = HTTP1Channel.Configuration(
@@ -72,6 +73,20 @@ extension HTTPServerBuilder {
                 EarlyResponseCloseHandler(linger: limits.lingerTimeout),
             ],
             idleTimeout: limits.idleTimeout)
+        if let serving {
+            guard tlsCertificatePath == nil && tlsKeyPath == nil else {
+                throw ServerTLSError(description: "a certificate from Ground Control replaces --tls-cert and --tls-key")
+            }
+            // Asked for, a client certificate must meet the policy, not NIOSSL's default trust.
+            guard serving.asksClientCertificates == (clientCertificates != nil) else {
+                throw ServerTLSError(description: "client certificates are asked for with a policy, or not at all")
+            }
+            return HTTPServerBuilder { responder in
+                ClientCertificateChannel(
+                    base: HTTP1Channel(responder: responder, configuration: configuration),
+                    context: { serving.current }, policy: clientCertificates)
+            }
+        }
         switch (tlsCertificatePath, tlsKeyPath) {
         case (nil, nil):
             guard clientCertificates == nil else {
@@ -91,7 +106,7 @@ extension HTTPServerBuilder {
             let context = try NIOSSLContext(configuration: tls)
             return HTTPServerBuilder { responder in
                 ClientCertificateChannel(
-                    base: HTTP1Channel(responder: responder, configuration: configuration), context: context,
+                    base: HTTP1Channel(responder: responder, configuration: configuration), context: { context },
                     policy: policy)
             }
         default:

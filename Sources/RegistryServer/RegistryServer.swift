@@ -18,6 +18,8 @@ public enum RegistryServer {
         public var readOnly: Bool
         /// Header and idle timeouts and the connection ceiling.
         public var limits = ServerLimits(descriptorsPerConnection: 2)
+        /// The serving certificate when it comes from Ground Control rather than files.
+        public var serving: ServingTLS?
 
         public init(
             host: String, port: Int, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
@@ -47,7 +49,9 @@ public enum RegistryServer {
         let server = try HTTPServerBuilder.http1(
             tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath,
             limits: configuration.limits,
-            clientCertificates: configuration.tlsCertificatePath == nil ? nil : sitePeers.clientCertificates)
+            clientCertificates: configuration.tlsCertificatePath == nil && configuration.serving == nil
+                ? nil : sitePeers.clientCertificates,
+            serving: configuration.serving)
         return Application(
             responder: responder,
             server: server,

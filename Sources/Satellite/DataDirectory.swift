@@ -43,6 +43,10 @@ public struct DataDirectory: Sendable, Hashable, CustomStringConvertible {
     /// The key and certificate before the last renewal (owner-only).
     var previousIdentity: String { file("identity.previous.pem") }
 
+    /// The key and certificate the satellite serves devices and peers with, from Ground Control
+    /// (`--tls-from-ground-control`); owner-only.
+    var servingIdentity: String { file("serving.pem") }
+
     /// The authority that signs satellites' certificates, as Ground Control last sent it.
     var trustBundle: String { file("trust-bundle.pem") }
 

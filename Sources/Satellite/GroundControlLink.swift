@@ -3,6 +3,7 @@ import DurableFiles
 import FleetIdentity
 import Foundation
 import GroundControlClient
+import HTTPServerSupport
 import Logging
 import NIOSSL
 import OCI
@@ -40,6 +41,9 @@ public struct GroundControlLink: Service {
         public var svid: SVIDPaths?
         /// How often the SVID files are looked at for a rotation.
         public var svidPollInterval: Duration = .seconds(1)
+        /// The hosts to ask Ground Control a serving certificate for (`--tls-from-ground-control`,
+        /// the first `--advertise`'s); nil to serve with files or without TLS.
+        public var servingNames: [String]?
         public var maximumBackoff: Duration = .seconds(120)
 
         public init(url: String, dataDirectory: DataDirectory, token: String?) {
@@ -61,11 +65,14 @@ public struct GroundControlLink: Service {
     /// Hears each certificate the satellite presents from then on, with the authority it chains
     /// to (the site's peers are checked against it, and shown it).
     let onIdentity: @Sendable (ClientIdentity, CertificateTrust?) -> Void
+    /// Where the serving certificate from Ground Control goes, with `options.servingNames`.
+    let serving: ServingTLS?
 
     public init(
         options: Options, inbox: DesiredStateInbox, snapshot: StatusSnapshot, logger: Logger,
         setLogLevel: @escaping @Sendable (Logger.Level) -> Void = { _ in },
-        onIdentity: @escaping @Sendable (ClientIdentity, CertificateTrust?) -> Void = { _, _ in }
+        onIdentity: @escaping @Sendable (ClientIdentity, CertificateTrust?) -> Void = { _, _ in },
+        serving: ServingTLS? = nil
     ) {
         self.options = options
         self.inbox = inbox
@@ -73,6 +80,7 @@ public struct GroundControlLink: Service {
         self.logger = logger
         self.setLogLevel = setLogLevel
         self.onIdentity = onIdentity
+        self.serving = serving
     }
 
     public func run() async throws {
@@ -101,6 +109,11 @@ public struct GroundControlLink: Service {
                 let known = SavedState.isFromBundle(in: options.dataDirectory) ? nil : saved?.generation
                 group.addTask { await self.followState(session, savedGeneration: known) }
                 group.addTask { await self.heartbeat(session) }
+                if let serving, let names = options.servingNames {
+                    group.addTask {
+                        await self.keepServingCertificate(session, serving: serving, names: names, files: files)
+                    }
+                }
                 if let svidFiles {
                     group.addTask { await self.followSVID(session, files: svidFiles) }
                 } else {
@@ -313,10 +326,9 @@ public struct GroundControlLink: Service {
                     try rotated.save(to: options.dataDirectory)
                     await session.setCredentials(rotated)
                     logger.info("credential rotated")
-                    // The key is Ground Control's to rotate too (an SVID's is its authority's):
-                    // the certificate is renewed for a new one.
-                    guard options.svid == nil else { continue }
-                    await session.requestKeyRotation()
+                    // The keys are Ground Control's to rotate too (an SVID's is its authority's):
+                    // the certificates are renewed for new ones.
+                    await session.requestKeyRotation(client: options.svid == nil)
                     renewal.notify()
                 }
             } catch {
@@ -369,6 +381,8 @@ actor Session {
     private let announce: @Sendable (ClientIdentity, CertificateTrust?) -> Void
     /// Ground Control asked for a new key; the next renewal makes one.
     private(set) var keyRotationRequested = false
+    /// The same for the serving certificate's key.
+    private(set) var servingRotationRequested = false
     /// Presenting the pair before the latest, which Ground Control refused: renew at once.
     private(set) var fellBack = false
     private var settings: SatelliteSettings?
@@ -397,7 +411,13 @@ actor Session {
         return client
     }
 
-    func requestKeyRotation() { keyRotationRequested = true }
+    /// Asks for new keys: the serving one, and the client one unless SPIRE keeps it.
+    func requestKeyRotation(client: Bool) {
+        if client { keyRotationRequested = true }
+        servingRotationRequested = true
+    }
+
+    func servingRotated() { servingRotationRequested = false }
 
     /// What a request goes out with: the credential, the client, and the certificate it presents.
     var current: (GroundControlCredentials, GroundControlClient, Certificate?) {

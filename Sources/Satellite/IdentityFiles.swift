@@ -2,6 +2,7 @@ import DurableFiles
 import FleetIdentity
 import Foundation
 import GroundControlClient
+import HTTPServerSupport
 import NIOSSL
 
 /// The satellite's own key and certificate in its data directory. `identity.pem` holds the key
@@ -34,6 +35,17 @@ struct IdentityFiles: Sendable {
             try DurableFile.write(Data(try current.pem.utf8), to: dataDirectory.previousIdentity, mode: .exactly(0o600))
         }
         try DurableFile.write(Data(try new.pem.utf8), to: dataDirectory.identity, mode: .exactly(0o600))
+    }
+
+    /// The serving key and certificate from Ground Control, if there are.
+    func serving() throws -> ClientIdentity? {
+        try load(dataDirectory.servingIdentity)
+    }
+
+    /// Keeps the serving key and certificate, written whole.
+    func saveServing(_ identity: ClientIdentity) throws {
+        try DurableFile.write(
+            Data(try identity.pem.utf8), to: dataDirectory.servingIdentity, mode: .exactly(0o600))
     }
 
     /// The authority's bundle Ground Control sent last, if there is one that parses.
@@ -77,5 +89,13 @@ extension ClientIdentity {
     func presented(on base: TLSConfiguration) throws -> TLSConfiguration {
         guard certificate != nil else { return base }
         return try base.presenting(chainDER: try chainDER, privateKeyPEM: try key.pem)
+    }
+}
+
+extension ServingTLS {
+    /// Serves `identity`'s certificate from the next connection on (nothing without one).
+    func serve(_ identity: ClientIdentity) throws {
+        guard identity.certificate != nil else { return }
+        try set(chainDER: try identity.chainDER, privateKeyPEM: try identity.key.pem)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import RuntimeConfig
 import SatelliteProtocol
@@ -32,7 +33,7 @@ actor RuntimeConfiguring: SyncObserver {
             }
         }
         guard !runtimes.isEmpty || applied?.runtimes.isEmpty == false else { return }
-        guard let advertised = options.advertised else {
+        guard var advertised = options.advertised else {
             logger.error(
                 """
                 runtimes are to be configured, but no --advertise address was given: devices would not know where \
@@ -40,6 +41,9 @@ actor RuntimeConfiguring: SyncObserver {
                 """,
                 metadata: ["runtimes": "\(runtimes)"])
             return
+        }
+        if advertised.ca == nil, let path = options.servingCA, let pem = FileManager.default.contents(atPath: path) {
+            advertised.ca = .init(path: path, pem: pem)
         }
         let plan: MirrorPlan
         do {

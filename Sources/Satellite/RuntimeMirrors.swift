@@ -34,6 +34,10 @@ public enum RuntimeMirrors {
         public var runtimes: [Runtime]
         public var advertised: Advertised?
         public var root: String
+        /// Where Ground Control's authority is kept when the satellite serves with its
+        /// certificate (`--tls-from-ground-control`): trusted by the runtimes, read when they are
+        /// configured, unless `--advertise-ca` names another.
+        var servingCA: String?
 
         public init(runtimes: [Runtime], advertised: Advertised?, root: String = "/") {
             self.runtimes = runtimes

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServerSupport
 import Logging
 import NIOCore
 import RegistryServer
@@ -98,8 +99,13 @@ public struct SatelliteRuntime {
             let siteMetrics = SiteMetrics(prometheus: metrics.prometheus)
             let site = Site(options: agent.site, logger: logger) { siteMetrics.fetched($1, from: $0) }
             let advertised = agent.runtimes.advertised
+            // Peers serving with Ground Control's certificates are trusted by its authority.
+            var servingCA: String?
+            if case .groundControl(let options) = agent.source, options.servingNames != nil {
+                servingCA = registry.directory.trustBundle
+            }
             peering = SitePeering(
-                site: site, ownURL: advertised?.endpoints.first?.url, caFile: advertised?.ca?.path,
+                site: site, ownURL: advertised?.endpoints.first?.url, caFile: advertised?.ca?.path ?? servingCA,
                 metrics: siteMetrics, logger: logger)
             sources = SiteSources(upstreams: UpstreamSources(options: agent.upstreams, logger: logger), site: site)
             pullThrough = sources.map {
@@ -117,8 +123,11 @@ public struct SatelliteRuntime {
         } else {
             (sources, pullThrough) = (nil, nil)
         }
+        var server = registry.server
+        let serving = try Self.servingFromGroundControl(agent, directory: registry.directory)
+        server.serving = serving
         let application = try RegistryServer.makeApplication(
-            store: store, metrics: metrics, configuration: registry.server, logger: logger,
+            store: store, metrics: metrics, configuration: server, logger: logger,
             namespaces: namespaces ?? FlatNamespaces(), onDemand: pullThrough ?? NoContentOnDemand(),
             sitePeers: peering ?? NoSitePeers(),
             onServerRunning: { channel in onServing(channel.localAddress?.port ?? configuredPort) })
@@ -136,15 +145,15 @@ public struct SatelliteRuntime {
             services += Self.agentServices(
                 agent, registry: registry, store: store, namespaces: namespaces, sources: sources,
                 pullThrough: pullThrough,
-                peering: peering, logger: logger, setLogLevel: setLogLevel)
+                peering: peering, serving: serving, logger: logger, setLogLevel: setLogLevel)
         }
         self.services = services
     }
 
     private static func agentServices(
         _ agent: Agent, registry: Registry, store: RegistryStore, namespaces: UpstreamNamespaces,
-        sources: any ContentSources, pullThrough: PullThrough, peering: SitePeering, logger: Logger,
-        setLogLevel: @escaping @Sendable (Logger.Level) -> Void
+        sources: any ContentSources, pullThrough: PullThrough, peering: SitePeering, serving: ServingTLS?,
+        logger: Logger, setLogLevel: @escaping @Sendable (Logger.Level) -> Void
     ) -> [any Service] {
         let inbox = DesiredStateInbox()
         let origin =
@@ -162,8 +171,11 @@ public struct SatelliteRuntime {
             case .groundControl(let options):
                 GroundControlLink(
                     options: options, inbox: inbox, snapshot: snapshot, logger: logger, setLogLevel: setLogLevel,
-                    onIdentity: { [peering] identity, trust in peering.present(identity, trust: trust) })
+                    onIdentity: { [peering] identity, trust in peering.present(identity, trust: trust) },
+                    serving: serving)
             }
+        var runtimes = agent.runtimes
+        if serving != nil { runtimes.servingCA = registry.directory.trustBundle }
         let replicator = Replicator(store: store, sources: sources, options: agent.replicator, logger: logger)
         let replication = ReplicationService(
             options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot,
@@ -172,10 +184,19 @@ public struct SatelliteRuntime {
                 peering,
                 NamespaceRefresh(namespaces: namespaces, store: store, logger: logger),
                 pullThrough,
-                RuntimeConfiguring(options: agent.runtimes, logger: logger),
+                RuntimeConfiguring(options: runtimes, logger: logger),
             ],
             logger: logger)
         return [source, replication]
+    }
+
+    /// The listener's certificate when Ground Control gives it (`--tls-from-ground-control`):
+    /// the one a run before kept, served at once; the link keeps it renewed.
+    private static func servingFromGroundControl(_ agent: Agent?, directory: DataDirectory) throws -> ServingTLS? {
+        guard case .groundControl(let options) = agent?.source, options.servingNames != nil else { return nil }
+        let serving = ServingTLS(asksClientCertificates: true)
+        if let held = try IdentityFiles(dataDirectory: directory).serving() { try serving.serve(held) }
+        return serving
     }
 
     /// Runs every service until SIGTERM or SIGINT.

@@ -224,6 +224,20 @@ public struct CertificateRenewalResponse: Codable, Sendable, Equatable {
     }
 }
 
+/// `POST /api/v1/serving-certificate`: a satellite asking for the certificate it serves devices
+/// and peers with (`satellite run --tls-from-ground-control`); answered as a renewal is.
+public struct ServingCertificateRequest: Codable, Sendable, Equatable {
+    /// A certificate signing request (PEM) for the serving key, which is not the client key.
+    public var csr: String
+    /// The hosts it is reached at: DNS names or IP addresses, 1 to 8.
+    public var names: [String]
+
+    public init(csr: String, names: [String]) {
+        self.csr = csr
+        self.names = names
+    }
+}
+
 /// The code of a 401 for the client certificate's chain or validity rather than the satellite
 /// (unknown, revoked): the satellite tries again instead of taking it for a revocation.
 public enum CertificateRefusal {

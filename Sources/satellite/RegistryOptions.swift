@@ -93,7 +93,9 @@ struct RegistrySetup {
     /// Builds the runtime; once it listens, prints the one machine-readable line tests and
     /// scripts wait for.
     func runtime(agent: SatelliteRuntime.Agent? = nil) throws -> SatelliteRuntime {
-        let (scheme, host, directory, logLevel) = (scheme, host, registry.directory, logLevel)
+        var served = scheme
+        if case .groundControl(let options) = agent?.source, options.servingNames != nil { served = "https" }
+        let (scheme, host, directory, logLevel) = (served, host, registry.directory, logLevel)
         return try SatelliteRuntime(
             registry: registry, agent: agent, logger: logger, setLogLevel: { logLevel.current = $0 },
             onServing: { port in

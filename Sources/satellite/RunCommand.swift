@@ -49,6 +49,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("svid-bundle"), help: "The SPIFFE trust domain's bundle (PEM or SPIFFE bundle format).")
     var svidBundle: String?
 
+    @Flag(
+        name: .customLong("tls-from-ground-control"),
+        help:
+            """
+            Serve HTTPS with a certificate Ground Control's authority issues for the first --advertise's host \
+            (https://), renewed two thirds into its life, instead of --tls-cert and --tls-key.
+            """
+    )
+    var tlsFromGroundControl = false
+
     @Option(name: .customLong("sync-interval"), help: "Seconds between syncs when nothing changes (default 300).")
     var syncInterval: String?
 
@@ -116,6 +126,7 @@ struct RunCommand: AsyncParsableCommand {
             flags.set(name, value)
         }
         flags.set("advertise", advertise)
+        flags.set("tls-from-ground-control", tlsFromGroundControl ? "true" : nil)
         let sources = try await registry.sources(flags)
         let settings = try RegistrySettings(sources)
         let agent = try AgentSettings(sources)

@@ -44,7 +44,7 @@ import X509
             let authority = try CertificateAuthority.make(trustDomain: "harbor-satellite.local", now: Date())
             let issued = try authority.issue(
                 try CertificateRequest(pem: try DeviceKey().request(for: Self.id)), to: Self.id,
-                usage: .server(dnsNames: ["edge-01.site.example"]), lifetime: 3600, now: Date())
+                usage: .server(names: [try ServingName("edge-01.site.example")]), lifetime: 3600, now: Date())
             try openssl.write(try authority.bundlePEM, to: "ca.pem")
             try openssl.write(issued.chainPEM, to: "edge.pem")
             let verified = try await openssl(

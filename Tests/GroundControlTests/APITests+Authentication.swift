@@ -17,7 +17,10 @@ extension APITests {
                 "GET /api/v1/public-key", "POST /api/v1/register", "GET /healthz", "GET /readyz", "GET /metrics",
                 "GET /openapi.json",
             ]
-            let satellites: Set<String> = ["GET /api/v1/state", "POST /api/v1/status", "POST /api/v1/certificate"]
+            let satellites: Set<String> = [
+                "GET /api/v1/state", "POST /api/v1/status", "POST /api/v1/certificate",
+                "POST /api/v1/serving-certificate",
+            ]
             var checked = 0
             for (template, operations) in paths.sorted(by: { $0.key < $1.key }) {
                 let path = template.replacingOccurrences(of: "{name}", with: "s1").replacingOccurrences(

@@ -12,22 +12,15 @@ import Testing
     @Test func aSatelliteOnAnSVIDFollowsSPIREsRotationsAndIsRevokedByName() async throws {
         let work = try TemporaryDirectory("spiffe")
         defer { work.remove() }
-        let tls = try MutualTLS(work: work)
-        try await tls.makeServerCertificate()
         let spire = try SPIREStandIn(work: work)
         try await spire.makeAuthority(1)
         let groundControlBundle = work.appending("ground-control-bundle.pem")
         try spire.bundle([1]).write(to: URL(fileURLWithPath: groundControlBundle))
-        let server = try await GroundControlProcess(
-            directory: work, adminToken: "admin", caFile: tls.serverCertificate,
-            extraArguments: tls.groundControlArguments(auth: "mtls") + [
-                "--spiffe-trust-bundle", groundControlBundle, "--spiffe-id-pattern", "spiffe://example.org/edge/{name}",
-            ])
+        let (tls, server) = try await MutualTLS.groundControl(
+            in: work, auth: "mtls",
+            ["--spiffe-trust-bundle", groundControlBundle, "--spiffe-id-pattern", "spiffe://example.org/edge/{name}"])
         defer { Task { await server.stop() } }
-        let created = try await satctl(
-            server, token: "admin",
-            ["satellites", "create", "edge-01", "--heartbeat-interval", "1", "--output", "json"])
-        let token = try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
+        let token = try await createSatellite(server, "edge-01", options: ["--heartbeat-interval", "1"])
 
         // Started before the SPIFFE agent wrote anything: it waits, and says for what.
         let svid = work.appending("svid")

@@ -28,6 +28,19 @@ struct MutualTLS {
             ])
     }
 
+    /// The TLS pieces in `work` and Ground Control on HTTPS with them, asking satellites for
+    /// `auth`, with `more` arguments.
+    static func groundControl(
+        in work: TemporaryDirectory, auth: String, _ more: [String] = []
+    ) async throws -> (MutualTLS, GroundControlProcess) {
+        let tls = try MutualTLS(work: work)
+        try await tls.makeServerCertificate()
+        let server = try await GroundControlProcess(
+            directory: work, adminToken: "admin", caFile: tls.serverCertificate,
+            extraArguments: tls.groundControlArguments(auth: auth) + more)
+        return (tls, server)
+    }
+
     /// The arguments that start Ground Control on HTTPS asking satellites for `auth`.
     func groundControlArguments(auth: String) -> [String] {
         ["--tls-cert", serverCertificate, "--tls-key", serverKey, "--satellite-auth", auth]

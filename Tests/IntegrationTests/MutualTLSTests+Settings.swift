@@ -53,6 +53,19 @@ extension MutualTLSTests {
                 "svid-key and svid-bundle go together"
             ),
             (["--ground-control", "http://127.0.0.1:9"] + svid, "ground-control must be an https:// URL"),
+            (["--ground-control", "https://127.0.0.1:9", "--tls-from-ground-control"], "needs --advertise https://"),
+            (
+                ["--ground-control", "https://127.0.0.1:9", "--tls-from-ground-control", "--advertise", "http://a:1"],
+                "needs --advertise https://"
+            ),
+            (
+                [
+                    "--ground-control", "https://127.0.0.1:9", "--tls-from-ground-control", "--advertise",
+                    "https://a:1",
+                    "--tls-cert", empty, "--tls-key", empty,
+                ], "replaces tls-cert and tls-key"
+            ),
+            (["--state-file", empty, "--tls-from-ground-control"], "needs --ground-control"),
         ] {
             let refused = try await run(
                 try productPath("satellite"),

@@ -11,11 +11,7 @@ import Testing
     @Test func aSatelliteEnrolsSyncsRotatesAndIsRevokedOnMutualTLS() async throws {
         try await withUpstream { work, images, upstream in
             try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
-            let tls = try MutualTLS(work: work)
-            try await tls.makeServerCertificate()
-            let server = try await GroundControlProcess(
-                directory: work, adminToken: "admin", caFile: tls.serverCertificate,
-                extraArguments: tls.groundControlArguments(auth: "mtls"))
+            let (tls, server) = try await MutualTLS.groundControl(in: work, auth: "mtls")
             defer { Task { await server.stop() } }
             #expect(server.baseURL.hasPrefix("https://"))
             let token = try await defineFleet(

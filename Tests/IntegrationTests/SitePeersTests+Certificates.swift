@@ -15,11 +15,7 @@ extension SitePeersTests {
         try await withUpstream { work, _, upstream in
             let images = try SiteImages(in: work)
             try await images.push(to: upstream)
-            let tls = try MutualTLS(work: work)
-            try await tls.makeServerCertificate()
-            let server = try await GroundControlProcess(
-                directory: work, adminToken: "admin", caFile: tls.serverCertificate,
-                extraArguments: tls.groundControlArguments(auth: "mtls"))
+            let (tls, server) = try await MutualTLS.groundControl(in: work, auth: "mtls")
             defer { Task { await server.stop() } }
             try await defineGroup(server, upstream: upstream, work: work, artifacts: ["apps/app:v1"])
             func token(_ name: String, site: String) async throws -> String {

@@ -40,6 +40,11 @@ extension GroundControlAPI {
             let body = try await APIBody.decode(CertificateRenewalRequest.self, from: request, limit: bodyLimit)
             return try APIBody.json(try await fleet.renewCertificate(of: context.satellite.name, csr: body.csr))
         }
+        satellites.post("serving-certificate") { request, context in
+            let body = try await APIBody.decode(ServingCertificateRequest.self, from: request, limit: bodyLimit)
+            return try APIBody.json(
+                try await fleet.issueServingCertificate(to: context.satellite.name, csr: body.csr, names: body.names))
+        }
     }
 
     /// The signed desired state; with `If-None-Match` naming the current generation, 304 — after

@@ -8,7 +8,7 @@ import StateContent
 struct AgentSettings {
     enum Source {
         case file(StateFileSource.Options)
-        case groundControl(url: String, token: String?, caFile: String?, svid: SVIDPaths?)
+        case groundControl(url: String, token: String?, caFile: String?, svid: SVIDPaths?, servingNames: [String]?)
     }
 
     var source: Source
@@ -35,10 +35,11 @@ struct AgentSettings {
         switch source {
         case .file(let options):
             agent = .init(source: .file(options))
-        case .groundControl(let url, let token, let caFile, let svid):
+        case .groundControl(let url, let token, let caFile, let svid, let servingNames):
             var options = GroundControlLink.Options(url: url, dataDirectory: dataDirectory, token: token)
             options.groundControlCA = caFile
             options.svid = svid
+            options.servingNames = servingNames
             agent = .init(source: .groundControl(options))
         }
         if let maxConcurrentBlobs { agent.replicator.maxConcurrentBlobs = maxConcurrentBlobs }
@@ -52,6 +53,10 @@ struct AgentSettings {
 
     /// A state file or Ground Control, never both.
     private static func source(_ settings: SettingSources) throws -> Source {
+        if servingAsked(settings) && settings.string("ground-control") == nil {
+            throw SettingsError(
+                "tls-from-ground-control: needs --ground-control, whose authority issues the certificate")
+        }
         switch (settings.string("state-file"), settings.string("ground-control")) {
         case (let file?, nil):
             var options = StateFileSource.Options(path: file)
@@ -72,7 +77,8 @@ struct AgentSettings {
                 throw SettingsError("ground-control-ca: cannot read \(caFile)")
             }
             return .groundControl(
-                url: url, token: settings.string("token", isSecret: true), caFile: caFile, svid: try svid(settings))
+                url: url, token: settings.string("token", isSecret: true), caFile: caFile, svid: try svid(settings),
+                servingNames: try servingNames(settings))
         case (.some, .some):
             throw SettingsError("give state-file or ground-control, not both")
         case (nil, nil):
@@ -83,6 +89,26 @@ struct AgentSettings {
                 """
             )
         }
+    }
+
+    private static func servingAsked(_ settings: SettingSources) -> Bool {
+        settings.string("tls-from-ground-control") == "true"
+    }
+
+    /// With `tls-from-ground-control`: the host of the first `advertise`, which must be https://;
+    /// the certificate replaces `tls-cert` and `tls-key`.
+    private static func servingNames(_ settings: SettingSources) throws -> [String]? {
+        guard servingAsked(settings) else { return nil }
+        guard settings.string("tls-cert") == nil, settings.string("tls-key") == nil else {
+            throw SettingsError("tls-from-ground-control: replaces tls-cert and tls-key; give one or the other")
+        }
+        guard let first = settings.list("advertise").first, let url = URLComponents(string: first),
+            url.scheme == "https", let host = url.host, !host.isEmpty
+        else {
+            throw SettingsError(
+                "tls-from-ground-control: needs --advertise https://HOST[:PORT], the name the certificate is for")
+        }
+        return [host]
     }
 
     /// `svid-cert`, `svid-key` and `svid-bundle`, all or none. The files may appear after the

@@ -65,6 +65,45 @@ extension Fleet {
         }
     }
 
+    /// A serving certificate for `name` under `names` (what it advertises to devices and peers),
+    /// from Ground Control's authority whichever authority identifies satellites: devices trust
+    /// it per registry host. Not recorded: it proves nothing to Ground Control, and ends with its
+    /// short life.
+    public func issueServingCertificate(
+        to name: ResourceName, csr: String, names: [String]
+    ) async throws -> CertificateRenewalResponse {
+        guard (1...8).contains(names.count) else {
+            throw GroundControlError(.invalidField, "names: give 1 to 8 names the satellite is reached at")
+        }
+        var served: [ServingName] = []
+        for (index, text) in names.enumerated() {
+            do {
+                served.append(try ServingName(text))
+            } catch {
+                throw GroundControlError(.invalidField, "names[\(index)]: \(error.message)")
+            }
+        }
+        let enrolment = try await Enrolment(csr: csr, fleet: self)
+        let id = try SPIFFEIDPattern.satellites(in: identity.trustDomain).id(of: name.value)
+        if let asked = enrolment.request.requestedIDs.first(where: { $0 != id.description }) {
+            throw GroundControlError(
+                .invalidField, "csr: asks for \(asked.prefix(200)), but this is \(name)'s certificate")
+        }
+        let issued: IssuedCertificate
+        do {
+            issued = try enrolment.authority.issue(
+                enrolment.request, to: id, usage: .server(names: served), lifetime: identity.certificateLifetime,
+                now: now())
+        } catch {
+            throw GroundControlError(error, field: "csr")
+        }
+        let detail = "serial \(issued.serial) for \(served.map(\.description).joined(separator: ", "))"
+        try await change(by: .satellite(name.value)) { changes in
+            changes.audit("satellite.certificate.serving", name.value, detail)
+        }
+        return CertificateRenewalResponse(certificate: issued.chainPEM, trustBundle: enrolment.trustBundle)
+    }
+
     /// Who an SVID of the operator's SPIFFE authority names: a registered satellite. Its chain
     /// and validity were checked against the operator's bundle; SPIRE keeps no serials here, so
     /// revoking or deleting the satellite is what ends it.
