@@ -119,6 +119,20 @@ fi
 echo "   (key and certificate in $WORK/store-a/identity.pem, owner-only; on HTTPS, ground-control serve"
 echo "    --satellite-auth mtls takes satellites by these certificates only)"
 echo
+echo "== HTTPS for devices without managing certificates: store-c asks Ground Control's authority for one (--tls-from-ground-control)"
+token=$("$BIN/satctl" satellites create store-c --output json | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+C=$(free_port)
+SATELLITE_TOKEN=$token "$BIN/satellite" run --data-dir "$WORK/store-c" --listen "127.0.0.1:$C" \
+  --advertise "https://127.0.0.1:$C" --tls-from-ground-control --ground-control "$SATCTL_URL" --log-level info >"$WORK/store-c.log" 2>&1 &
+PIDS+=($!)
+https_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$WORK/store-c/trust-bundle.pem" "https://127.0.0.1:$C/v2/" 2>/dev/null; }
+for _ in $(seq 1 100); do [ "$(https_status)" = 200 ] && break; sleep 0.1; done
+echo "   https://127.0.0.1:$C/v2/ answers $(https_status), trusting $WORK/store-c/trust-bundle.pem (Ground Control's authority)"
+if command -v openssl >/dev/null; then
+  openssl x509 -in "$WORK/store-c/serving.pem" -noout -ext subjectAltName | grep -v 'X509v3' | sed 's/^ */   store-c serves as: /'
+fi
+echo "   (renewed two thirds into its life; --configure-runtime makes the node's runtimes trust that bundle)"
+echo
 
 A=${SAT_PORT[a]}
 echo "== pull-through: demo/tools:1 is in no list, but the group's rules allow demo/* (docs/pull-through.md)"

@@ -32,6 +32,12 @@ public struct ServingName: Sendable, Equatable, CustomStringConvertible {
         generalName = .dnsName(host)
     }
 
+    /// Whether `certificate` names this host among its alternative names.
+    public func isNamed(by certificate: Certificate) -> Bool {
+        let names = (try? certificate.extensions.subjectAlternativeNames) ?? nil
+        return (names ?? SubjectAlternativeNames()).contains(generalName)
+    }
+
     /// The bytes of an IPv4 or IPv6 literal, or nil.
     private static func address(_ text: String) -> [UInt8]? {
         var v4 = in_addr()

@@ -21,7 +21,11 @@ extension GroundControlLink {
             let held = try? files.serving()
             if let held, !serving.isReady { try? serving.serve(held) }
             let rotate = await session.servingRotationRequested
-            let due = held?.renewalDate ?? .distantPast
+            // A certificate for other names (--advertise changed) is replaced at once.
+            let named = held?.certificate.map { certificate in
+                names.allSatisfy { (try? ServingName($0))?.isNamed(by: certificate) == true }
+            }
+            let due = named == true ? held?.renewalDate ?? .distantPast : .distantPast
             if !rotate && due > Date() {
                 let wait = min(due.timeIntervalSinceNow, 3600)
                 await renewal.wait(beyond: seen, timeout: .milliseconds(Int64(wait * 1000) + 1))

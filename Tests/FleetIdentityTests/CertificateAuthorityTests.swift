@@ -44,7 +44,12 @@ import X509
             let authority = try CertificateAuthority.make(trustDomain: "harbor-satellite.local", now: Date())
             let issued = try authority.issue(
                 try CertificateRequest(pem: try DeviceKey().request(for: Self.id)), to: Self.id,
-                usage: .server(names: [try ServingName("edge-01.site.example")]), lifetime: 3600, now: Date())
+                usage: .server(names: [try ServingName("edge-01.site.example"), try ServingName("10.0.0.11")]),
+                lifetime: 3600, now: Date())
+            #expect(try ServingName("10.0.0.11").isNamed(by: issued.certificate))
+            #expect(try ServingName("edge-01.site.example").isNamed(by: issued.certificate))
+            #expect(try !ServingName("10.0.0.12").isNamed(by: issued.certificate))
+            #expect(try !ServingName("edge-02.site.example").isNamed(by: issued.certificate))
             try openssl.write(try authority.bundlePEM, to: "ca.pem")
             try openssl.write(issued.chainPEM, to: "edge.pem")
             let verified = try await openssl(

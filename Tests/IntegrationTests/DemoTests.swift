@@ -69,6 +69,9 @@ import Testing
                 && output.contains("ship-07 serves demo/web:1.0 as sha256:"), "\(output)")
         #expect(output.contains("satellite: the bundle is refused") && output.contains("not signed"), "\(output)")
         #expect(output.contains("store-a: URI:spiffe://harbor-satellite.local/satellite/store-a"), "\(output)")
+        #expect(
+            output.split(separator: "\n").contains { $0.contains("/v2/ answers 200, trusting") }
+                && output.contains("store-c serves as: ") && output.contains("IP Address:127.0.0.1"), "\(output)")
 
         // The node's containerd was pointed at store-a, and the printed restore undoes it.
         #expect(

@@ -6,9 +6,10 @@ import Testing
 
 extension Reliability.CrashLoopTests {
     /// The satellite and Ground Control killed with SIGKILL at random moments while the
-    /// satellite's key is rotated and its certificate renewed over mutual TLS: after every kill
-    /// its `identity.pem` holds a key with its own certificate, and that certificate, or the one
-    /// before it, is accepted (never none); restarted, it goes on renewing.
+    /// satellite's keys are rotated and its certificates renewed over mutual TLS: after every
+    /// kill its `identity.pem` holds a key with its own certificate, and that certificate, or the
+    /// one before it, is accepted (never none); its `serving.pem` holds a key with its own
+    /// certificate, served at once when it restarts; restarted, it goes on renewing.
     @Test func killNineDuringRenewalLeavesACertificateThatWorks() async throws {
         let work = try TemporaryDirectory("identity-crash")
         defer { work.remove() }
@@ -27,14 +28,29 @@ extension Reliability.CrashLoopTests {
         let token = try APIJSON.decoder().decode(RegistrationToken.self, from: Data(created.utf8)).token
         let agentDirectory = try TemporaryDirectory("identity-crash-agent")
         defer { agentDirectory.remove() }
-        let source = ["--ground-control", server.baseURL, "--ground-control-ca", tls.serverCertificate]
+        let agentPort = try freePort()
+        let source = [
+            "--ground-control", server.baseURL, "--ground-control-ca", tls.serverCertificate,
+            "--tls-from-ground-control", "--advertise", "https://127.0.0.1:\(agentPort)",
+        ]
         var agent = try await SatelliteAgent(
-            state: nil, directory: agentDirectory, source: source + ["--token", token])
+            state: nil, directory: agentDirectory, source: source + ["--token", token], port: agentPort)
         let identity = agent.dataDirectory + "/identity.pem"
         let previous = agent.dataDirectory + "/identity.previous.pem"
+        let serving = agent.dataDirectory + "/serving.pem"
         let state = "\(server.baseURL)/api/v1/state"
-        try await poll("the satellite to enrol", timeout: .seconds(30)) {
-            try await tls.send("GET", state, identity: identity).status == 200
+        func served() async throws -> Bool {
+            let answer = try await run(
+                tls.curl,
+                [
+                    "-s", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                    agentDirectory.appending("data/trust-bundle.pem"), "https://127.0.0.1:\(agentPort)/v2/",
+                ])
+            return answer.output == "200"
+        }
+        try await poll("the satellite to enrol and serve HTTPS", timeout: .seconds(30)) {
+            guard try await tls.send("GET", state, identity: identity).status == 200 else { return false }
+            return try await served()
         }
 
         var generator = SystemRandomNumberGenerator()
@@ -50,6 +66,7 @@ extension Reliability.CrashLoopTests {
                 server = try await startGroundControl()
             }
             try await expectKeyMatchesCertificate(identity, tls)
+            try await expectKeyMatchesCertificate(serving, tls)
             let current = try await tls.send("GET", state, identity: identity).status
             let before =
                 FileManager.default.fileExists(atPath: previous)
@@ -57,7 +74,8 @@ extension Reliability.CrashLoopTests {
             #expect(current == 200 || before == 200, "round \(round): neither pair works (\(current), \(before))")
             accepted[current == 200 ? "current" : "previous", default: 0] += 1
             if !killsGroundControl {
-                agent = try await SatelliteAgent(state: nil, directory: agentDirectory, source: source)
+                agent = try await SatelliteAgent(state: nil, directory: agentDirectory, source: source, port: agentPort)
+                #expect(try await served(), "round \(round): the kept serving certificate is served from the start")
             }
         }
         // Left alone, it renews once more for a new key and that certificate works.
