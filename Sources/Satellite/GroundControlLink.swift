@@ -299,11 +299,32 @@ public struct GroundControlLink: Service {
         }
     }
 
+    /// Saves a rotated credential and uses it from then on; false (said) when it cannot be saved.
+    private func keepRotated(_ credential: String, in session: Session) async -> Bool {
+        var (rotated, _, _) = await session.current
+        rotated.credential = credential
+        do {
+            try rotated.save(to: options.dataDirectory)
+        } catch {
+            logger.warning(
+                "cannot keep the rotated credential; the old one still works, retrying",
+                metadata: ["error": "\(error)"])
+            return false
+        }
+        await session.setCredentials(rotated)
+        logger.info("credential rotated")
+        return true
+    }
+
     /// Reports what the status snapshot holds: at once when a sync ends or a state is refused,
     /// else every heartbeat interval. Follows credential rotation.
     private func heartbeat(_ session: Session) async {
+        // A rotated credential not yet kept (a full disk): Ground Control takes the old one
+        // until the new one is first used, so it is used only once it is on disk.
+        var unsaved: String?
         while !Task.isCancelled {
             let seen = snapshot.changed.version
+            if let credential = unsaved, await keepRotated(credential, in: session) { unsaved = nil }
             let report = await snapshot.heartbeat(version: ReleaseVersion.current)
             do {
                 let (credentials, client, presented) = await session.current
@@ -321,15 +342,12 @@ public struct GroundControlLink: Service {
                 await adopt(answer.settings, in: session)
                 for command in answer.commands where command.type == SatelliteInstruction.rotateCredential {
                     guard let credential = command.credential else { continue }
-                    var rotated = credentials
-                    rotated.credential = credential
-                    try rotated.save(to: options.dataDirectory)
-                    await session.setCredentials(rotated)
-                    logger.info("credential rotated")
                     // The keys are Ground Control's to rotate too (an SVID's is its authority's):
-                    // the certificates are renewed for new ones.
+                    // the certificates are renewed for new ones, whether or not the credential
+                    // can be kept yet.
                     await session.requestKeyRotation(client: options.svid == nil)
                     renewal.notify()
+                    if !(await keepRotated(credential, in: session)) { unsaved = credential }
                 }
             } catch {
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])

@@ -21,8 +21,14 @@ extension Reliability {
         }
 
         /// Starts the satellite on a tmpfs of `megabytes`, or returns nil (saying why) when this
-        /// kernel refuses mount namespaces.
-        static func start(megabytes: Int, in work: TemporaryDirectory) async throws -> IsolatedSatellite? {
+        /// kernel refuses mount namespaces. `arguments` follow the program, given the mount point
+        /// (default: `serve` of a data directory there, on a free port).
+        static func start(
+            megabytes: Int, in work: TemporaryDirectory,
+            arguments: (String) -> [String] = {
+                ["serve", "--data-dir", "\($0)/data", "--listen", "127.0.0.1:0", "--log-level", "error"]
+            }
+        ) async throws -> IsolatedSatellite? {
             let unshare = try requireTool("unshare", package: "util-linux")
             let satellite = try productPath("satellite")
             let mountPoint = work.appending("tmpfs")
@@ -38,10 +44,10 @@ extension Reliability {
                 )
                 return nil
             }
+            let command = arguments(mountPoint).map { "'\($0)'" }.joined(separator: " ")
             let script =
                 """
-                mount -t tmpfs -o size=\(megabytes)m tmpfs '\(mountPoint)' && exec '\(satellite)' serve --data-dir \
-                '\(mountPoint)/data' --listen 127.0.0.1:0 --log-level error
+                mount -t tmpfs -o size=\(megabytes)m tmpfs '\(mountPoint)' && exec '\(satellite)' \(command)
                 """
             let child = try ChildProcess(
                 unshare,
@@ -60,6 +66,18 @@ extension Reliability {
             return IsolatedSatellite(child: child, port: port, mountPoint: mountPoint)
         }
 
+        /// Fills what is left of the satellite's tmpfs; returns the filler's path.
+        static func fill(_ satellite: IsolatedSatellite) throws -> String {
+            let filler = satellite.path("filler")
+            _ = FileManager.default.createFile(atPath: filler, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
+            let chunk = Data(count: 1 << 20)
+            while (try? handle.write(contentsOf: chunk)) != nil {}
+            while (try? handle.write(contentsOf: Data(count: 4096))) != nil {}
+            try? handle.close()
+            return filler
+        }
+
         @Test func aFullDiskAnswers507KeepsServingLeavesNoDebrisAndRecovers() async throws {
             let work = try TemporaryDirectory("disk-full")
             defer { work.remove() }
@@ -72,14 +90,7 @@ extension Reliability {
             let manifest = try await pushImage(
                 layer: layer, config: config, to: satellite.baseURL, repository: "full/app", tag: "v1")
 
-            // Fill what is left of the disk.
-            let filler = satellite.path("filler")
-            _ = FileManager.default.createFile(atPath: filler, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
-            let chunk = Data(count: 1 << 20)
-            while (try? handle.write(contentsOf: chunk)) != nil {}
-            while (try? handle.write(contentsOf: Data(count: 4096))) != nil {}
-            try? handle.close()
+            let filler = try Self.fill(satellite)
 
             // Writes: 507 with a message saying the disk is full, never a 500.
             let big = Data(patternBytes(2 << 20, seed: 2))
