@@ -8,6 +8,15 @@ public enum FleetEventType: String, Codable, Sendable, CaseIterable {
     case satelliteSyncFailed = "satellite.sync.failed"
     case satelliteDrift = "satellite.drift"
     case groupChanged = "group.changed"
+    case rolloutStarted = "rollout.started"
+    case rolloutWaveCompleted = "rollout.wave.completed"
+    case rolloutPaused = "rollout.paused"
+    case rolloutFailed = "rollout.failed"
+    case rolloutCompleted = "rollout.completed"
+    case rolloutAborted = "rollout.aborted"
+
+    /// Whether its subject is a group (else a satellite).
+    public var isAboutGroup: Bool { rawValue.hasPrefix("group.") || rawValue.hasPrefix("rollout.") }
 }
 
 /// `PUT /api/v1/subscriptions/{name}`: where to send events, which ones, and the secret that signs

@@ -252,11 +252,13 @@ public struct GroupDefinition: Codable, Sendable, Equatable {
     /// The signature policy for the group's artifacts: public keys (PEM) and whether a
     /// signature is required. Satellites check it before they tag anything.
     public var verification: DesiredState.Verification?
+    /// How a change reaches the group's members (`RolloutPolicy`'s text); all at once when absent.
+    public var rollout: String?
 
     public init(
         registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil, maxSeverity: String? = nil,
         requireScan: Bool? = nil,
-        verification: DesiredState.Verification? = nil
+        verification: DesiredState.Verification? = nil, rollout: String? = nil
     ) {
         self.registry = registry
         self.artifacts = artifacts
@@ -264,6 +266,7 @@ public struct GroupDefinition: Codable, Sendable, Equatable {
         self.maxSeverity = maxSeverity
         self.requireScan = requireScan
         self.verification = verification
+        self.rollout = rollout
     }
 }
 
@@ -289,6 +292,8 @@ public struct GroupView: Codable, Sendable, Equatable {
     public var maxSeverity: String?
     public var requireScan: Bool?
     public var verification: DesiredState.Verification?
+    /// The rollout policy, as the group's definition gives it.
+    public var rollout: String?
     /// The fleet revision of the group's last change (including a tag resolving anew).
     public var revision: Int64
     public var updatedAt: Date
@@ -322,7 +327,7 @@ extension GroupView {
         }
         return GroupDefinition(
             registry: registry, artifacts: artifacts, proxy: proxy, maxSeverity: maxSeverity, requireScan: requireScan,
-            verification: verification)
+            verification: verification, rollout: rollout)
     }
 }
 

@@ -87,6 +87,20 @@ enum MetadataDatabase {
                     ) WITHOUT ROWID
                     """)
         }
+        migrator.registerMigration("v4: state roots") { db in
+            // The manifests the current desired state and the one before it named, by
+            // generation: pruning keeps both, so going back one generation (a rollout's abort)
+            // needs no fetch.
+            try db.execute(
+                sql: """
+                    CREATE TABLE state_roots (
+                        generation INTEGER NOT NULL,
+                        repository TEXT NOT NULL,
+                        digest TEXT NOT NULL,
+                        PRIMARY KEY (generation, repository, digest)
+                    ) WITHOUT ROWID
+                    """)
+        }
         return migrator
     }
 }

@@ -32,11 +32,18 @@ extension RegistryStore {
     /// index children and referrers. Blobs are left to garbage collection. One transaction.
     ///
     /// Returns the number of tags and manifests removed.
+    ///
+    /// `extra` is recorded as `generation`'s roots; `keepingPrevious`
+    /// keeps the roots of the generation before it too (untagged), so a state that goes back to
+    /// them applies at once. Older generations' roots are forgotten.
     public func retainOnly(
-        tags keep: Set<TagReference>, roots extra: Set<ManifestReference>,
-        sparing spare: @escaping @Sendable (String) -> Bool = { _ in false }
+        tags keep: Set<TagReference>, roots extra: Set<ManifestReference>, generation: Int64,
+        keepingPrevious: Bool = false, sparing spare: @escaping @Sendable (String) -> Bool = { _ in false }
     ) async throws(StoreError) -> (tags: Int, manifests: Int) {
         try await write { db in
+            var extra = extra
+            let previous = try Self.recordRoots(db, extra, generation: generation)
+            if keepingPrevious { extra.formUnion(previous) }
             var removedTags = 0
             for row in try Row.fetchAll(db, sql: "SELECT repository, tag FROM tags") {
                 let reference = TagReference(repository: row[0], tag: row[1])
@@ -88,5 +95,27 @@ extension RegistryStore {
             try db.execute(sql: "DELETE FROM repositories WHERE name NOT IN (SELECT repository FROM manifests)")
             return (removedTags, removedManifests)
         }
+    }
+
+    /// Records `roots` as `generation`'s and returns the roots of the generation before it,
+    /// forgetting any other.
+    private static func recordRoots(
+        _ db: Database, _ roots: Set<ManifestReference>, generation: Int64
+    ) throws -> [ManifestReference] {
+        try db.execute(sql: "DELETE FROM state_roots WHERE generation = ?", arguments: [generation])
+        for root in roots {
+            try db.execute(
+                sql: "INSERT INTO state_roots (generation, repository, digest) VALUES (?, ?, ?)",
+                arguments: [generation, root.repository, root.digest])
+        }
+        let previous = try Int64.fetchOne(
+            db, sql: "SELECT MAX(generation) FROM state_roots WHERE generation < ?", arguments: [generation])
+        try db.execute(
+            sql: "DELETE FROM state_roots WHERE generation <> ? AND generation <> ?",
+            arguments: [generation, previous ?? generation])
+        guard let previous else { return [] }
+        return try Row.fetchAll(
+            db, sql: "SELECT repository, digest FROM state_roots WHERE generation = ?", arguments: [previous]
+        ).map { ManifestReference(repository: $0[0], digest: $0[1]) }
     }
 }

@@ -50,7 +50,12 @@ extension Replicator {
     private func prune(to state: DesiredState, keeping commits: Commits) async -> (tags: Int, manifests: Int) {
         let proxy = state.proxy ?? []
         do {
-            return try await store.retainOnly(tags: commits.keepTags, roots: commits.roots) { stored in
+            // Asked to, the state before this one stays whole (untagged), so going back to it (a
+            // rollout's abort) moves tags and fetches nothing.
+            return try await store.retainOnly(
+                tags: commits.keepTags, roots: commits.roots, generation: state.generation,
+                keepingPrevious: state.keepPrevious == true
+            ) { stored in
                 guard let name = try? RepositoryName(stored),
                     let origin = DesiredState.Artifact.upstreamAndRepository(name),
                     let rule = proxy.first(where: { $0.upstream == origin.upstream })

@@ -24,6 +24,10 @@ public struct DesiredState: Codable, Sendable, Equatable {
     public var site: Site?
     /// The signature policy for every artifact that sets none of its own.
     public var verification: Verification?
+    /// Keep what the state before this one named, untagged, until the next: a rollout may go
+    /// back to it (an abort), and then nothing needs fetching. Ground Control sets it for the
+    /// members of groups with a rollout policy.
+    public var keepPrevious: Bool?
     /// The satellite this state is for. Ground Control names it in every state it signs, so a
     /// signed state (or a bundle) taken to another satellite is refused there.
     public var satellite: String?

@@ -24,8 +24,11 @@ public protocol ReplicaStore: Sendable {
     func tags() async throws -> [TagReference: Digest]
     /// Drops every tag not in `tags`, then every manifest not reachable from a kept tag or from
     /// `roots` (through index children and referrers). Repositories `spare` says yes to are left
-    /// as they are (pulled-through content). Returns how many of each went.
+    /// as they are (pulled-through content). `roots` are recorded as `generation`'s; with
+    /// `keepingPrevious`, the roots of the generation before it are kept too. Returns how many
+    /// of each went.
     func retainOnly(
-        tags: Set<TagReference>, roots: Set<ManifestReference>, sparing spare: @escaping @Sendable (String) -> Bool
+        tags: Set<TagReference>, roots: Set<ManifestReference>, generation: Int64, keepingPrevious: Bool,
+        sparing spare: @escaping @Sendable (String) -> Bool
     ) async throws -> (tags: Int, manifests: Int)
 }

@@ -57,6 +57,9 @@ struct GroupsCommand: AsyncParsableCommand {
                 ])
             }
         }
+        if let rollout = group.rollout {
+            rows += [[], ["rollout", rollout, "satctl rollouts show \(group.name)"]]
+        }
         if let verification = group.verification {
             rows += [
                 [],
@@ -225,8 +228,19 @@ struct GroupsCommand: AsyncParsableCommand {
             name: .customLong("signatures-optional"),
             help: "With --verify-key: admit unsigned artifacts too (a bad signature still withholds one).")
         var signaturesOptional = false
+        @Option(
+            help:
+                """
+                Reach the members in waves: 'waves=1,10%,50%,100%;soak=10m;max-failed=0;order=canary=true' \
+                (order=site keeps a site in one wave). All at once without it.
+                """
+        )
+        var rollout: String?
 
         func run() async throws {
+            if let rollout {
+                do { _ = try RolloutPolicy(rollout) } catch { throw SatctlError("--rollout: \(error)") }
+            }
             guard proxyTagTTL == nil || !proxyAllow.isEmpty else {
                 throw SatctlError("--proxy-tag-ttl needs at least one --proxy-allow")
             }
@@ -254,7 +268,8 @@ struct GroupsCommand: AsyncParsableCommand {
                     + selections.map { try GroupsCommand.selection($0, platforms: platforms) },
                 proxy: proxy, maxSeverity: maxSeverity, requireScan: requireScan ? true : nil,
                 verification: keys.isEmpty
-                    ? nil : DesiredState.Verification(keys: keys, required: signaturesOptional ? false : nil))
+                    ? nil : DesiredState.Verification(keys: keys, required: signaturesOptional ? false : nil),
+                rollout: rollout)
             let group = try await APIClient.with(connection) { client in
                 try client.decode(
                     GroupView.self, try await client.send("PUT", "/api/v1/groups/\(segment(name))", body: definition))

@@ -17,7 +17,7 @@ struct SatctlCommand: AsyncParsableCommand {
         subcommands: [
             RegistriesCommand.self, GroupsCommand.self, SatellitesCommand.self, SitesCommand.self, AuditCommand.self,
             StateCommand.self,
-            UsersCommand.self, LoginCommand.self, WhoamiCommand.self, SubscriptionsCommand.self,
+            UsersCommand.self, LoginCommand.self, WhoamiCommand.self, SubscriptionsCommand.self, RolloutsCommand.self,
         ])
 }
 

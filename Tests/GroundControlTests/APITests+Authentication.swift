@@ -24,7 +24,8 @@ extension APITests {
             var checked = 0
             for (template, operations) in paths.sorted(by: { $0.key < $1.key }) {
                 let path = template.replacingOccurrences(of: "{name}", with: "s1").replacingOccurrences(
-                    of: "{group}", with: "edge")
+                    of: "{group}", with: "edge"
+                ).replacingOccurrences(of: "{rollout}", with: "edge")
                 for method in operations.keys where method != "parameters" {
                     let route = "\(method.uppercased()) \(template)"
                     guard !open.contains(route) else { continue }

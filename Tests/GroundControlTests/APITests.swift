@@ -269,7 +269,7 @@ struct APITests {
                 "/api/v1/audit", "/api/v1/sites", "/api/v1/events/harbor", "/api/v1/subscriptions",
                 "/api/v1/subscriptions/{name}",
                 "/api/v1/subscriptions/{name}/deliveries", "/api/v1/register", "/api/v1/state", "/api/v1/status",
-                "/api/v1/certificate",
+                "/api/v1/certificate", "/api/v1/rollouts", "/api/v1/rollouts/{rollout}/abort",
                 "/healthz", "/readyz", "/metrics",
             ] {
                 #expect(paths[path] != nil, "openapi.json documents \(path)")

@@ -13,6 +13,7 @@ final class InMemoryReplicaStore: ReplicaStore {
         var blobs: [Digest: [UInt8]] = [:]
         var manifests: [ManifestReference: ParsedManifest] = [:]
         var tags: [TagReference: Digest] = [:]
+        var stateRoots: [Int64: Set<ManifestReference>] = [:]
     }
 
     private let contents = Mutex(Contents())
@@ -76,9 +77,16 @@ final class InMemoryReplicaStore: ReplicaStore {
     }
 
     func retainOnly(
-        tags keep: Set<TagReference>, roots: Set<ManifestReference>, sparing spare: @escaping @Sendable (String) -> Bool
+        tags keep: Set<TagReference>, roots: Set<ManifestReference>, generation: Int64, keepingPrevious: Bool,
+        sparing spare: @escaping @Sendable (String) -> Bool
     ) async throws -> (tags: Int, manifests: Int) {
         contents.withLock { contents in
+            var roots = roots
+            // As the real store: this generation's roots recorded, the one's before it kept if asked.
+            contents.stateRoots[generation] = roots
+            let previous = contents.stateRoots.keys.filter { $0 < generation }.max()
+            contents.stateRoots = contents.stateRoots.filter { $0.key == generation || $0.key == previous }
+            if keepingPrevious { roots.formUnion(previous.flatMap { contents.stateRoots[$0] } ?? []) }
             let droppedTags = contents.tags.keys.filter { !keep.contains($0) && !spare($0.repository) }
             for tag in droppedTags { contents.tags[tag] = nil }
             var reachable = Set<ManifestReference>()

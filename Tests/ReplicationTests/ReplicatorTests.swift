@@ -44,11 +44,14 @@ import Testing
                 logger: logger)
         }
 
-        func sync(generation: Int64 = 1, _ artifacts: [DesiredState.Artifact]) async -> SyncReport {
-            await replicator.sync(
-                DesiredState(
-                    generation: generation, upstreams: [.init(name: "central", url: "http://central.invalid")],
-                    artifacts: artifacts))
+        func sync(
+            generation: Int64 = 1, keepPrevious: Bool? = nil, _ artifacts: [DesiredState.Artifact]
+        ) async -> SyncReport {
+            var state = DesiredState(
+                generation: generation, upstreams: [.init(name: "central", url: "http://central.invalid")],
+                artifacts: artifacts)
+            state.keepPrevious = keepPrevious
+            return await replicator.sync(state)
         }
 
         func tags() async throws -> [TagReference: Digest] { try await store.tags() }
@@ -166,6 +169,42 @@ import Testing
         #expect(status.outcome == .kept && status.digest == two.digest.string && status.reason == .upstreamError)
         #expect(try await fixture.tags() == [TagReference(repository: "central/apps/two", tag: "1"): two.digest])
         #expect(try await !fixture.store.hasManifest(try RepositoryName("central/apps/one"), one.digest))
+    }
+
+    /// A rollout's member keeps what the state before named, so an abort back to it fetches
+    /// nothing; one generation on, it goes.
+    @Test(arguments: StoreKind.allCases)
+    func keepPreviousHoldsTheStateBeforeForOneGeneration(_ kind: StoreKind) async throws {
+        let fixture = try Fixture(kind)
+        defer { fixture.cleanUp() }
+        let old = fixture.upstream.addImage(seed: "old")
+        let new = fixture.upstream.addImage(seed: "new")
+        fixture.upstream.tag("apps/web", "1", old)
+        let web = try Self.artifact("apps/web", tag: "1")
+        #expect(await fixture.sync(generation: 1, keepPrevious: true, [web]).succeeded)
+        fixture.upstream.tag("apps/web", "1", new)
+        let moved = await fixture.sync(generation: 2, keepPrevious: true, [web])
+        #expect(moved.succeeded && moved.manifestsRemoved == 0)
+        let repository = try RepositoryName("central/apps/web")
+        #expect(try await fixture.store.hasManifest(repository, old.digest))
+
+        // Back to the old digest: nothing fetched, only the tag moves.
+        let requests = fixture.upstream.totalBlobRequests
+        let manifests = fixture.upstream.manifestRequests(old.digest)
+        let back = await fixture.sync(
+            generation: 3, keepPrevious: true,
+            [try Self.artifact("apps/web", tag: "1", digest: old.digest)])
+        #expect(back.succeeded && back.bytesFetched == 0)
+        #expect(
+            fixture.upstream.totalBlobRequests == requests && fixture.upstream.manifestRequests(old.digest) == manifests
+        )
+        #expect(try await fixture.tags()[TagReference(repository: "central/apps/web", tag: "1")] == old.digest)
+        #expect(try await fixture.store.hasManifest(repository, new.digest), "generation 2's stays one more")
+        let later = await fixture.sync(
+            generation: 4, keepPrevious: true,
+            [try Self.artifact("apps/web", tag: "1", digest: old.digest)])
+        #expect(later.manifestsRemoved == 1)
+        #expect(try await !fixture.store.hasManifest(repository, new.digest))
     }
 
     @Test(arguments: StoreKind.allCases)

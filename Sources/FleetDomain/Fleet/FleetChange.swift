@@ -54,6 +54,9 @@ struct FleetChangeSet: Sendable {
     private var audits: [AuditRecord] = []
     private var events: [EventRecord] = []
 
+    /// When the change is made, in milliseconds since 1970.
+    var timestamp: Int64 { at }
+
     init(records: FleetRecords, actor: Fleet.Actor, at: Int64) {
         self.records = records
         self.actor = actor
@@ -111,7 +114,7 @@ struct FleetChangeSet: Sendable {
     /// An event for other systems, written with the change: it exists exactly when the change does.
     mutating func emit(_ type: FleetEventType, subject: String, data: [String: String] = [:]) throws {
         var data = data
-        data[type.rawValue.hasPrefix("group.") ? "group" : "satellite"] = subject
+        data[type.isAboutGroup ? "group" : "satellite"] = subject
         events.append(EventRecord(type: type.rawValue, subject: subject, at: at, data: try StoredJSON.encode(data)))
     }
 

@@ -14,12 +14,31 @@ public struct FleetConfiguration: Sendable {
     let registries: [String: RegistryRecord]
     /// The latest change to any group or registry (a change above it touched only satellites' rows).
     package let contentRevision: Int64
+    /// The rollouts that decide what groups' members hold, by group.
+    let rollouts: [String: RolloutInEffect]
 
-    init(revision: Int64, groups: [String: GroupRecord], registries: [String: RegistryRecord]) {
+    init(
+        revision: Int64, groups: [String: GroupRecord], registries: [String: RegistryRecord],
+        rollouts: [RolloutRecord] = []
+    ) {
         self.revision = revision
         self.groups = groups
         self.registries = registries
+        self.rollouts = Dictionary(rollouts.map { ($0.group, RolloutInEffect($0)) }) { first, _ in first }
         contentRevision = max(groups.values.map(\.revision).max() ?? 0, registries.values.map(\.revision).max() ?? 0)
+    }
+
+    /// The group as `member` holds it: its content, or what a rollout keeps the member on, and
+    /// the revision that counts towards the member's generation.
+    func group(_ name: String, seenBy member: String) -> GroupRecord? {
+        guard let group = groups[name], let rollout = rollouts[name] else { return groups[name] }
+        return rollout.group(group, seenBy: member)
+    }
+
+    /// What tells apart the states of members of the same groups: where rollouts put them.
+    func rolloutKey(of member: String, in names: [String]) -> String {
+        names.compactMap { name in rollouts[name].map { "\(name):\($0.reaches(member) ? 1 : 0)" } }.joined(
+            separator: ",")
     }
 
     /// Whether this configuration is at least as new as what `satellite` was read at.
@@ -27,10 +46,10 @@ public struct FleetConfiguration: Sendable {
         satellite.revision <= revision && satellite.groups.allSatisfy { groups[$0] != nil }
     }
 
-    /// The highest revision among the satellite, its groups and their registries.
-    package func generation(satelliteRevision: Int64, groups names: [String]) -> Int64 {
+    /// The highest revision among the satellite, its groups (as it holds them) and their registries.
+    package func generation(of member: String, satelliteRevision: Int64, groups names: [String]) -> Int64 {
         var generation = satelliteRevision
-        for group in names.compactMap({ groups[$0] }) {
+        for group in names.compactMap({ group($0, seenBy: member) }) {
             generation = max(generation, group.revision, registries[group.registry]?.revision ?? 0)
         }
         return generation
@@ -42,7 +61,8 @@ public struct FleetConfiguration: Sendable {
         of satellite: SatelliteStateInputs, signingKey: Curve25519.Signing.PrivateKey, members: SPIFFEIDPattern?
     ) -> DesiredState {
         var state = desiredState(
-            satelliteRevision: satellite.revision, groups: satellite.groups, settings: satellite.settings,
+            of: satellite.name, satelliteRevision: satellite.revision, groups: satellite.groups,
+            settings: satellite.settings,
             site: satellite.site?.stateFields(signingKey: signingKey, pattern: members),
             robots: Dictionary(satellite.robots.map { ($0.registry, $0.credential(signingKey: signingKey)) }) {
                 first, _ in first
@@ -52,7 +72,7 @@ public struct FleetConfiguration: Sendable {
     }
 
     package func generation(of satellite: SatelliteStateInputs) -> Int64 {
-        generation(satelliteRevision: satellite.revision, groups: satellite.groups)
+        generation(of: satellite.name, satelliteRevision: satellite.revision, groups: satellite.groups)
     }
 
     /// The groups whose content changed after `revision`: their own row, or their registry's.
@@ -63,7 +83,7 @@ public struct FleetConfiguration: Sendable {
     /// The DESIGN.md §5.2 document: the groups' artifacts with tags pinned to the digests last
     /// resolved, and the registries they come from with their pull credentials.
     package func desiredState(
-        satelliteRevision: Int64, groups names: [String], settings: SatelliteSettings,
+        of member: String, satelliteRevision: Int64, groups names: [String], settings: SatelliteSettings,
         site: (site: DesiredState.Site, peers: [DesiredState.Peer])? = nil,
         robots: [String: RobotCredential] = [:]
     ) -> DesiredState {
@@ -71,7 +91,7 @@ public struct FleetConfiguration: Sendable {
         var artifacts: [DesiredState.Artifact] = []
         var seen = Set<DesiredState.Artifact>()
         var proxy: [String: DesiredState.ProxyRule] = [:]
-        for group in names.sorted().compactMap({ groups[$0] }) {
+        for group in names.sorted().compactMap({ group($0, seenBy: member) }) {
             guard let registry = registries[group.registry] else { continue }
             if let rules = group.proxy {
                 // Groups on one registry allow the union of their patterns, revalidating as
@@ -117,13 +137,16 @@ public struct FleetConfiguration: Sendable {
                 }
             }
         }
-        return DesiredState(
-            generation: generation(satelliteRevision: satelliteRevision, groups: names),
+        var state = DesiredState(
+            generation: generation(of: member, satelliteRevision: satelliteRevision, groups: names),
             upstreams: upstreams.values.sorted { $0.name < $1.name },
             artifacts: artifacts,
             settings: settings,
             proxy: proxy.isEmpty ? nil : proxy.values.sorted { $0.upstream < $1.upstream },
             peers: site.map { $0.peers.isEmpty ? nil : $0.peers } ?? nil, site: site?.site)
+        // A rollout's abort takes members back to what they held: they keep it until the next state.
+        if names.contains(where: { groups[$0]?.rollout != nil }) { state.keepPrevious = true }
+        return state
     }
 
     /// A group entry as the state lists it: a tag or digest as it is, a filter as every tag it chose.
@@ -152,7 +175,8 @@ public struct FleetConfiguration: Sendable {
             groups: Dictionary(
                 try await records.groups.all().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
             registries: Dictionary(
-                try await records.registries.all().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }))
+                try await records.registries.all().map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }),
+            rollouts: try await records.rollouts.inEffect())
     }
 }
 

@@ -72,7 +72,7 @@ struct FleetSnapshot: Sendable {
             ($0.registry, RobotCredential(username: $0.name, password: "", projects: $0.projects))
         }
         return configuration.desiredState(
-            satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [],
+            of: satellite.name, satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [],
             settings: satellite.settings,
             robots: Dictionary(robots) { first, _ in first })
     }
@@ -82,7 +82,7 @@ struct FleetSnapshot: Sendable {
     /// the whole fleet every few seconds. It yields now and then, so a large fleet does not hold
     /// one of the few threads every request runs on.
     func views(now: Date) async -> [SatelliteView] {
-        var wanted: [[String]: [Digest]] = [:]
+        var wanted: [String: [Digest]] = [:]
         var views: [SatelliteView] = []
         views.reserveCapacity(satellites.count)
         for (index, satellite) in satellites.enumerated() {
@@ -92,8 +92,10 @@ struct FleetSnapshot: Sendable {
                 views.append(view(of: satellite, now: now))
                 continue
             }
-            let digests = wanted[groups] ?? desiredState(of: satellite).artifacts.compactMap(\.digest)
-            wanted[groups] = digests
+            // Members of the same groups differ only where a rollout has reached some of them.
+            let key = groups.joined(separator: ",") + "|" + configuration.rolloutKey(of: satellite.name, in: groups)
+            let digests = wanted[key] ?? desiredState(of: satellite).artifacts.compactMap(\.digest)
+            wanted[key] = digests
             views.append(view(of: satellite, now: now, wanted: digests))
         }
         return views
@@ -106,7 +108,7 @@ struct FleetSnapshot: Sendable {
             !held.contains($0)
         }.map(\.string)
         let generation = configuration.generation(
-            satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [])
+            of: satellite.name, satelliteRevision: satellite.revision, groups: membership[satellite.name] ?? [])
         var view = SatelliteView(
             name: satellite.name, state: satellite.state(now: now), groups: membership[satellite.name] ?? [],
             labels: satellite.labels, settings: satellite.settings, createdAt: Fleet.date(satellite.createdAt),

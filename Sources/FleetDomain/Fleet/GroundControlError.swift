@@ -29,6 +29,9 @@ public struct GroundControlError: Error, Sendable, Equatable, CustomStringConver
         public static let registryUnknown = Code(name: "REGISTRY_UNKNOWN", status: 404)
         public static let groupUnknown = Code(name: "GROUP_UNKNOWN", status: 404)
         public static let satelliteUnknown = Code(name: "SATELLITE_UNKNOWN", status: 404)
+        public static let rolloutUnknown = Code(name: "ROLLOUT_UNKNOWN", status: 404)
+        /// An action only an open rollout takes (promote, pause, abort), on one that ended.
+        public static let rolloutFinished = Code(name: "ROLLOUT_FINISHED", status: 400)
         public static let notFound = Code(name: "NOT_FOUND", status: 404)
         public static let methodNotAllowed = Code(name: "METHOD_NOT_ALLOWED", status: 405)
         public static let duplicate = Code(name: "DUPLICATE", status: 409)

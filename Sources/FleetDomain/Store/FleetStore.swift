@@ -25,6 +25,7 @@ public struct FleetRecords: Sendable {
     package let audit: any AuditRepository
     package let registries: any RegistryRepository
     package let groups: any GroupRepository
+    package let rollouts: any RolloutRepository
     package let events: any EventRepository
     package let robots: any RobotRepository
     package let satellites: any SatelliteRepository

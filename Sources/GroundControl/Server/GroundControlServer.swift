@@ -26,6 +26,8 @@ public enum GroundControlServer {
         public var robotInterval: Duration = .seconds(30)
         /// How often the fleet view is compared with what was seen, for satellite events.
         public var healthInterval: Duration = .seconds(5)
+        /// How often rollouts under way are judged: a wave follows its gate within this.
+        public var rolloutInterval: Duration = .milliseconds(500)
         /// Dashboard login through an OpenID Connect provider, besides passwords.
         public var oidc: OIDCConfiguration?
         /// Hosts events may go to even where they are, or resolve to, loopback, link-local or
@@ -92,6 +94,12 @@ public enum GroundControlServer {
         let health = FleetHealthWatcher(
             fleet: fleet, interval: configuration.healthInterval, logger: logger, ready: gate.wait)
         let deliverer = EventDeliverer(fleet: fleet, logger: logger, ready: gate.wait)
+        // Every process judges the rollouts under way; each move is made from the version read,
+        // so a wave moves on exactly once.
+        let rollouts = PeriodicFleetJob(
+            interval: configuration.rolloutInterval, failure: "cannot judge the rollouts under way", logger: logger,
+            ready: gate.wait
+        ) { try await fleet.rollouts.advance() }
         let keys = SigningKeys()
         let tls = configuration.tlsCertificatePath != nil
         if configuration.satelliteAuth == .mtls && !tls {
@@ -114,6 +122,7 @@ public enum GroundControlServer {
         router.add(middleware: APIErrorMiddleware(metrics: metrics, logger: logger, templates: api.templates))
         api.addOperationsRoutes(to: router)
         api.addAdminRoutes(to: router)
+        api.addRolloutRoutes(to: router)
         api.addBundleRoutes(to: router)
         api.addPeopleRoutes(to: router)
         api.addSatelliteRoutes(to: router)
@@ -130,7 +139,7 @@ public enum GroundControlServer {
             // each drop costs the client a second or more of TCP retransmission.
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil, backlog: 4096),
-            services: [store, watcher, resolver, robots, heartbeats, health, deliverer]
+            services: [store, watcher, resolver, robots, heartbeats, health, deliverer, rollouts]
                 + [spiffeBundle].compactMap { $0 },
             onServerRunning: onServerRunning,
             logger: logger)

@@ -24,6 +24,7 @@ public struct NothingHeld: ReplicaStore {
     public func smallBlob(_ digest: Digest, limit: Int) async throws -> [UInt8]? { nil }
     public func tags() async throws -> [TagReference: Digest] { [:] }
     public func retainOnly(
-        tags: Set<TagReference>, roots: Set<ManifestReference>, sparing spare: @escaping @Sendable (String) -> Bool
+        tags: Set<TagReference>, roots: Set<ManifestReference>, generation: Int64, keepingPrevious: Bool,
+        sparing spare: @escaping @Sendable (String) -> Bool
     ) async throws -> (tags: Int, manifests: Int) { (0, 0) }
 }

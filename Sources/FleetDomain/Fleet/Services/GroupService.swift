@@ -50,8 +50,10 @@ extension GroupService {
             }
             let group = GroupRecord(
                 name: name.value, registry: registry.value, artifacts: artifacts, proxy: proxy, scanGate: gate,
-                verification: verification, revision: try await changes.revision(), updatedAt: at)
+                verification: verification, revision: try await changes.revision(), updatedAt: at,
+                rollout: try Self.validatedRollout(definition.rollout))
             try await records.groups.put(group)
+            try await changes.groupChanged(to: group, from: previous)
             let rules = proxy.map { ", pull-through \($0.repositories.map(\.value).joined(separator: " "))" } ?? ""
             changes.audit("group.put", name.value, "registry \(registry), \(artifacts.count) artifact(s)\(rules)")
             changes.resolveTags()
@@ -111,9 +113,15 @@ extension GroupService {
         group name: String, readAt revision: Int64, artifacts: [GroupArtifact]
     ) async throws -> Bool {
         try await change(by: .groundControl) { changes in
-            guard try await changes.records.groups.named(name)?.revision == revision else { return false }
+            guard let previous = try await changes.records.groups.named(name), previous.revision == revision else {
+                return false
+            }
             let next = try await changes.revision()
             try await changes.records.groups.setArtifacts(artifacts, revision: next, of: name)
+            var resolved = previous
+            resolved.artifacts = artifacts
+            resolved.revision = next
+            try await changes.groupChanged(to: resolved, from: previous)
             try changes.emit(.groupChanged, subject: name, data: ["change": "resolved", "revision": "\(next)"])
             return true
         }
@@ -142,6 +150,11 @@ extension GroupService {
                 """
             )
         }
+    }
+
+    static func validatedRollout(_ raw: String?) throws(GroundControlError) -> RolloutPolicy? {
+        guard let raw, !raw.isEmpty else { return nil }
+        do { return try RolloutPolicy(raw) } catch { throw GroundControlError(.invalidField, "rollout: \(error)") }
     }
 
     static func validatedVerification(
@@ -257,6 +270,7 @@ extension GroupRecord {
             updatedAt: Fleet.date(updatedAt))
         view.apply(scanGate)
         view.verification = verification
+        view.rollout = rollout?.description
         let absent = harborProjects.intersection(missing[registry] ?? []).sorted()
         view.missingProjects = absent.isEmpty ? nil : absent
         return view

@@ -28,6 +28,8 @@ extension SatelliteService {
                     token: TokenGrant(
                         hash: Secret.hash(token), expiresAt: Self.milliseconds(expires),
                         approved: principal.mayApproveSatellites)))
+            try await changes.joined(
+                RolloutCandidate(name: name.value, labels: labels, site: site), groups: groups.map(\.value))
             changes.audit("satellite.create", name.value, "groups \(groups.map(\.value).joined(separator: ","))")
         }
         return RegistrationToken(name: name.value, token: token, expiresAt: expires)
@@ -118,6 +120,11 @@ extension SatelliteService {
             try await Self.requireSatellite(name, changes.records)
             try await Self.requireGroups([group], changes.records)
             guard try await changes.records.satellites.addGroup(group.value, to: name.value) else { return }
+            if let satellite = try await changes.records.satellites.named(name.value) {
+                try await changes.joined(
+                    RolloutCandidate(name: satellite.name, labels: satellite.labels, site: satellite.site),
+                    groups: [group.value])
+            }
             try await changes.touch(satellite: name.value)
             changes.audit("satellite.group.add", name.value, group.value)
         }

@@ -59,6 +59,7 @@ extension FleetRecords {
             audit: InMemoryAuditRepository(transaction: transaction),
             registries: InMemoryRegistryRepository(transaction: transaction),
             groups: InMemoryGroupRepository(transaction: transaction),
+            rollouts: InMemoryRolloutRepository(transaction: transaction),
             events: InMemoryEventRepository(transaction: transaction),
             robots: InMemoryRobotRepository(transaction: transaction),
             satellites: InMemorySatelliteRepository(transaction: transaction),

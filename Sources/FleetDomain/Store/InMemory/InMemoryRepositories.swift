@@ -84,11 +84,8 @@ struct InMemoryGroupRepository: GroupRepository {
 
     func setArtifacts(_ artifacts: [GroupArtifact], revision: Int64, of name: String) async throws {
         transaction.change { tables in
-            guard let group = tables.groups[name] else { return }
-            tables.groups[name] = GroupRecord(
-                name: group.name, registry: group.registry, artifacts: artifacts, proxy: group.proxy,
-                scanGate: group.scanGate,
-                verification: group.verification, revision: revision, updatedAt: group.updatedAt)
+            tables.groups[name]?.artifacts = artifacts
+            tables.groups[name]?.revision = revision
         }
     }
 

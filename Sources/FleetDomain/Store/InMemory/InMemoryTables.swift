@@ -7,6 +7,8 @@ struct InMemoryTables: Sendable {
     var audit: [AuditEntry] = []
     var registries: [String: RegistryRecord] = [:]
     var groups: [String: GroupRecord] = [:]
+    var rollouts: [Int64: RolloutRecord] = [:]
+    var lastRolloutID: Int64 = 0
     var events: [EventService.Event] = []
     /// Ids are not reused after a prune, as in SQL.
     var lastEventID: Int64 = 0

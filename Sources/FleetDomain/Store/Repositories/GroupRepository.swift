@@ -27,12 +27,29 @@ package protocol GroupRepository: Sendable {
 /// A group with its artifacts, pull-through rules and policies decoded.
 package struct GroupRecord: Sendable, Equatable {
     package let name: String
-    package let registry: String
-    package let artifacts: [GroupArtifact]
-    let proxy: GroupProxy?
-    package let scanGate: ScanGate?
-    let verification: DesiredState.Verification?
-    package let revision: Int64
+    package var registry: String
+    package var artifacts: [GroupArtifact]
+    var proxy: GroupProxy?
+    package var scanGate: ScanGate?
+    var verification: DesiredState.Verification?
+    package var revision: Int64
     /// Milliseconds since 1970.
     let updatedAt: Int64
+    /// How a change reaches its members; nil: all at once.
+    var rollout: RolloutPolicy? = nil
+
+    /// What a rollout carries: everything members hold of the group.
+    var content: GroupContent { GroupContent(self) }
+
+    /// The group with `content` in place of its own, counted at `revision`.
+    func holding(_ content: GroupContent, at revision: Int64) -> GroupRecord {
+        var group = self
+        group.registry = content.registry
+        group.artifacts = content.artifacts
+        group.proxy = content.proxy
+        group.scanGate = content.scanGate
+        group.verification = content.verification
+        group.revision = revision
+        return group
+    }
 }

@@ -201,6 +201,23 @@ package enum FleetSchema {
                 """,
                 "CREATE INDEX satellite_certificates_by_satellite ON satellite_certificates (satellite)",
             ],
+            [
+                // A group's rollout policy (RolloutPolicy's text); NULL: every member at once.
+                "ALTER TABLE image_groups ADD COLUMN rollout TEXT",
+                // Rollouts, the latest of a group deciding what its members hold. `baseline` is
+                // the content members not reached keep (JSON); `progress` the members in order
+                // with their waves, and when each wave was reached (JSON). `version` moves on
+                // every update, which names the version it read.
+                """
+                CREATE TABLE rollouts (
+                    id \(serial), group_name TEXT NOT NULL, state TEXT NOT NULL, policy TEXT NOT NULL,
+                    wave \(integer) NOT NULL, baseline TEXT NOT NULL, baseline_revision \(integer) NOT NULL,
+                    target_revision \(integer) NOT NULL, progress TEXT NOT NULL, reason TEXT,
+                    supersedes \(integer), created_at \(integer) NOT NULL, updated_at \(integer) NOT NULL,
+                    version \(integer) NOT NULL)
+                """,
+                "CREATE INDEX rollouts_by_group ON rollouts (group_name, id)",
+            ],
         ]
     }
 

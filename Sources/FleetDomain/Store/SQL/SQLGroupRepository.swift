@@ -2,7 +2,7 @@ import FleetAPI
 import SatelliteProtocol
 
 struct SQLGroupRepository: GroupRepository {
-    static let columns = "name, registry, artifacts, proxy, revision, updated_at, scan_gate, verification"
+    static let columns = "name, registry, artifacts, proxy, revision, updated_at, scan_gate, verification, rollout"
 
     let session: any FleetSession
 
@@ -18,16 +18,15 @@ struct SQLGroupRepository: GroupRepository {
     func put(_ group: GroupRecord) async throws {
         try await session.query(
             """
-            INSERT INTO image_groups (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO image_groups (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (name) DO UPDATE SET registry = excluded.registry, artifacts = excluded.artifacts,
-                proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at, scan_gate =
-                    excluded.scan_gate,
-                verification = excluded.verification
+                proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at,
+                scan_gate = excluded.scan_gate, verification = excluded.verification, rollout = excluded.rollout
             """,
             .text(group.name), .text(group.registry), .text(try StoredJSON.encode(group.artifacts)),
             try StoredJSON.column(group.proxy),
             .integer(group.revision), .integer(group.updatedAt), try StoredJSON.column(group.scanGate),
-            try StoredJSON.column(group.verification))
+            try StoredJSON.column(group.verification), .optional(group.rollout?.description))
     }
 
     func delete(_ name: String) async throws -> Bool {
@@ -67,6 +66,11 @@ extension GroupRecord {
             verification: try row.optionalText("verification").map {
                 try StoredJSON.decode(DesiredState.Verification.self, $0)
             },
-            revision: try row.integer("revision"), updatedAt: try row.integer("updated_at"))
+            revision: try row.integer("revision"), updatedAt: try row.integer("updated_at"),
+            rollout: try row.optionalText("rollout").map { raw in
+                do { return try RolloutPolicy(raw) } catch {
+                    throw FleetStoreError.corrupt("image_groups.rollout: \(error)")
+                }
+            })
     }
 }
