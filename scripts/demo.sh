@@ -210,6 +210,22 @@ done
 "$BIN/satellite" status --data-dir "$WORK/store-b" | grep 'harbor/' | sed 's/^ */   store-b holds /'
 echo
 
+echo "== rollouts: a change to 'edge' reaches site b first, the rest once b applied it and 3 s passed (docs/rollouts.md)"
+"$BIN/satctl" groups put edge --registry central --artifact demo/hello:1 --artifact demo/web:1.0 \
+  --proxy-allow 'demo/*' --proxy-tag-ttl 60 --rollout 'waves=1,100%;soak=3s;order=site=b' >/dev/null
+"$BIN/satctl" groups add edge demo/tools:1 >/dev/null
+"$BIN/satctl" rollouts show edge | sed -n '1,2p;4,7p' | sed 's/^/   /'
+rollout_state() {
+  "$BIN/satctl" rollouts show edge --output json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print(r["state"] + " (" + "; ".join("wave %d: %s" % (w["wave"], ",".join(w["members"])) for w in r["progress"]) + ")")'
+}
+for _ in $(seq 1 300); do rollout_state | grep -q '^completed' && break; sleep 0.1; done
+echo "   edge's rollout: $(rollout_state)"
+echo "   (satctl rollouts pause|resume|promote|abort edge steer one; abort takes every member back, fetching nothing)"
+echo
+
 echo "== signed images only, carried to a site with no link: ship-07 never comes online (docs/signatures.md, docs/bundles.md)"
 if python3 -c 'import cryptography' 2>/dev/null; then
   # Signed in cosign's format (cosign itself is not on this machine; the tests use the same script).

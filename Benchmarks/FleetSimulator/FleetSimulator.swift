@@ -31,6 +31,8 @@ struct FleetSimulator: AsyncParsableCommand {
     var warmUp = 0.0
     @Flag(help: "Each satellite enrols with a key of its own and authenticates with its certificate, not a bearer.")
     var mtls = false
+    @Option(help: "Instead of the steady load: the group under this rollout policy changes once, followed to the end.")
+    var rollout: String?
 
     func run() async throws {
         var configuration = HTTPClient.Configuration()
@@ -62,7 +64,7 @@ struct FleetSimulator: AsyncParsableCommand {
         // Setup: one registry, one group of pinned images, the satellites registered.
         let group = "\(prefix)-edge"
         try await client.expect(200..<300, "PUT", "/api/v1/registries/\(prefix)-central", admin, #"{"url":"http://127.0.0.1:1"}"#)
-        try await client.expect(200..<300, "PUT", "/api/v1/groups/\(group)", admin, Self.group(version: 0))
+        try await client.expect(200..<300, "PUT", "/api/v1/groups/\(group)", admin, Self.group(version: 0, rollout: rollout))
         let setupStarted = ContinuousClock.now
         let credentials = Mutex<[Simulated]>([])
         try await forEach(0..<satellites, concurrency: 32) { index in
@@ -79,11 +81,16 @@ struct FleetSimulator: AsyncParsableCommand {
                 simulated = Simulated(
                     tls: try (client.tls ?? .makeClientConfiguration()).presenting(chainDER: try identity.chainDER, privateKeyPEM: try key.pem))
             }
+            simulated.name = "\(prefix)-\(index)"
             credentials.withLock { $0.append(simulated) }
         }
         let setup = ContinuousClock.now - setupStarted
         let all = credentials.withLock { $0 }
         print("setup: \(satellites) satellites created and registered\(mtls ? " with certificates" : "") in \(Self.seconds(setup)) s")
+        if let rollout {
+            try await simulateRollout(client, group: group, policy: rollout, satellites: all)
+            return
+        }
 
         // Steady load: heartbeats and long-polls until the end; one group change half-way.
         let warming = Stats()
@@ -204,11 +211,12 @@ struct FleetSimulator: AsyncParsableCommand {
         }
     }
 
-    static func group(version: Int) -> String {
+    static func group(version: Int, rollout: String? = nil) -> String {
         let artifacts = (0..<5).map { index in
             #"{"repository":"apps/app\#(index)","digest":"sha256:\#(String(format: "%064x", version * 10 + index))"}"#
         }
-        return #"{"registry":"sim-central","artifacts":[\#(artifacts.joined(separator: ","))]}"#
+        let policy = rollout.map { #","rollout":"\#($0)""# } ?? ""
+        return #"{"registry":"sim-central","artifacts":[\#(artifacts.joined(separator: ","))]\#(policy)}"#
     }
 
     /// What share of a route's requests the server answered within 10, 50 and 100 ms.
@@ -273,6 +281,8 @@ func forEach(_ range: Range<Int>, concurrency: Int, _ body: @escaping @Sendable 
 
 /// A simulated satellite: its credential, or its certificate presented on every request.
 struct Simulated: Sendable {
+    /// Its name in Ground Control (the list is in the order registrations finished).
+    var name = ""
     var credential: String?
     var tls: TLSConfiguration?
 

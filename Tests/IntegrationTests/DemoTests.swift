@@ -68,6 +68,9 @@ import Testing
             output.contains("satellite: imported generation")
                 && output.contains("ship-07 serves demo/web:1.0 as sha256:"), "\(output)")
         #expect(output.contains("satellite: the bundle is refused") && output.contains("not signed"), "\(output)")
+        #expect(
+            output.contains("edge's rollout: completed (wave 1: store-b; wave 2: store-a,store-a2,store-a3)"),
+            "\(output)")
         #expect(output.contains("store-a: URI:spiffe://harbor-satellite.local/satellite/store-a"), "\(output)")
         #expect(
             output.split(separator: "\n").contains { $0.contains("/v2/ answers 200, trusting") }

@@ -62,6 +62,18 @@ final class GroundControlProcess: @unchecked Sendable {
     }
 }
 
+extension GroundControlProcess {
+    /// Two processes on one PostgreSQL database, started at once: the migration runs once, under
+    /// an advisory lock.
+    static func pair(
+        directory: TemporaryDirectory, database: String, adminToken: String
+    ) async throws -> (GroundControlProcess, GroundControlProcess) {
+        async let first = GroundControlProcess(directory: directory, database: database, adminToken: adminToken)
+        async let second = GroundControlProcess(directory: directory, database: database, adminToken: adminToken)
+        return try await (first, second)
+    }
+}
+
 /// Runs satctl against `server` and returns its standard output; throws with its message on failure.
 @discardableResult
 func satctl(_ server: GroundControlProcess, token: String, _ arguments: [String]) async throws -> String {

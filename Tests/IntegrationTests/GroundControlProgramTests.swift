@@ -97,10 +97,7 @@ struct GroundControlProgramTests {
         defer { work.remove() }
         let database = try await PostgresServer.shared.makeDatabase()
         let admin = "shared-admin-token"
-        // Both start at once: the migration runs once, under an advisory lock.
-        async let startingA = GroundControlProcess(directory: work, database: database, adminToken: admin)
-        async let startingB = GroundControlProcess(directory: work, database: database, adminToken: admin)
-        let (a, b) = try await (startingA, startingB)
+        let (a, b) = try await GroundControlProcess.pair(directory: work, database: database, adminToken: admin)
         defer {
             Task {
                 await a.stop(); await b.stop()

@@ -27,7 +27,7 @@ public enum GroundControlServer {
         /// How often the fleet view is compared with what was seen, for satellite events.
         public var healthInterval: Duration = .seconds(5)
         /// How often rollouts under way are judged: a wave follows its gate within this.
-        public var rolloutInterval: Duration = .milliseconds(500)
+        public var rolloutInterval: Duration = .milliseconds(250)
         /// Dashboard login through an OpenID Connect provider, besides passwords.
         public var oidc: OIDCConfiguration?
         /// Hosts events may go to even where they are, or resolve to, loopback, link-local or
@@ -96,10 +96,11 @@ public enum GroundControlServer {
         let deliverer = EventDeliverer(fleet: fleet, logger: logger, ready: gate.wait)
         // Every process judges the rollouts under way; each move is made from the version read,
         // so a wave moves on exactly once.
+        let pacing = RolloutPacing()
         let rollouts = PeriodicFleetJob(
             interval: configuration.rolloutInterval, failure: "cannot judge the rollouts under way", logger: logger,
             ready: gate.wait
-        ) { try await fleet.rollouts.advance() }
+        ) { try await fleet.rollouts.advance(pacing: pacing) }
         let keys = SigningKeys()
         let tls = configuration.tlsCertificatePath != nil
         if configuration.satelliteAuth == .mtls && !tls {

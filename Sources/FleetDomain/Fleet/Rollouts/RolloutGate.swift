@@ -1,6 +1,7 @@
 import FleetAPI
 import Foundation
 import SatelliteProtocol
+import Synchronization
 
 /// Whether a rollout's reached members let it move on.
 enum RolloutGate {
@@ -16,18 +17,17 @@ enum RolloutGate {
         case offline
     }
 
-    static func judge(_ satellite: SatelliteRecord, in rollout: RolloutRecord, wave: Int, now: Date) -> Standing {
+    static func judge(_ member: RolloutGateRow, in rollout: RolloutRecord, wave: Int, now: Date) -> Standing {
         let index = wave - 1
         guard rollout.waveRevisions.indices.contains(index), rollout.waveReachedAt.indices.contains(index) else {
             return .pending
         }
-        if let sync = satellite.report?.lastSync, sync.failed,
-            let finished = sync.finishedAt, Fleet.milliseconds(finished) >= rollout.waveReachedAt[index]
-        {
-            return .failed
-        }
-        if satellite.state(now: now) != "online" { return .offline }
-        return (satellite.appliedGeneration ?? -1) >= rollout.waveRevisions[index] ? .applied : .pending
+        if let failedAt = member.failedSyncAt, failedAt >= rollout.waveReachedAt[index] { return .failed }
+        let state = SatelliteRecord.state(
+            status: member.status, lastSeen: member.lastSeen, registeredAt: member.registeredAt,
+            heartbeatSeconds: member.heartbeatSeconds, now: now)
+        if state != "online" { return .offline }
+        return (member.appliedGeneration ?? -1) >= rollout.waveRevisions[index] ? .applied : .pending
     }
 
     /// What the gate makes of a running or soaking rollout now: nil to leave it as it is.
@@ -79,30 +79,29 @@ extension RolloutService {
     /// Judges every running or soaking rollout once, moving on those whose gate holds and
     /// stopping those that failed; returns how many it moved. Several processes may run it at
     /// once: each move is made from the version read, so only one of them makes it.
+    ///
+    /// With `pacing`, a soaking rollout whose soak ends later is looked at (for failures) only
+    /// every `RolloutPacing.failureLook`: the members' rows are the cost of a look.
     @discardableResult
-    public func advance() async throws -> Int {
+    public func advance(pacing: RolloutPacing? = nil) async throws -> Int {
         let rollouts = try await store.read { records in
             try await records.rollouts.inEffect().filter { $0.state == .running || $0.state == .soaking }
         }
+        let at = now()
         var moved = 0
-        for rollout in rollouts where try await step(rollout) { moved += 1 }
+        for rollout in rollouts where pacing?.due(rollout, at: at) ?? true {
+            if try await step(rollout) { moved += 1 }
+        }
         return moved
     }
 
     private func step(_ rollout: RolloutRecord) async throws -> Bool {
         let at = now()
-        let (current, satellites) = try await store.read { records in
-            let current = Set(try await records.satellites.members(of: rollout.group, limit: Int.max))
-            let reached = rollout.members.filter { $0.wave <= rollout.wave && current.contains($0.name) }
-            return (reached, try await records.satellites.named(in: reached.map(\.name)))
-        }
-        let records = Dictionary(satellites.map { ($0.name, $0) }) { first, _ in first }
-        let standings = current.map { member in
-            (
-                member.name,
-                records[member.name].map { RolloutGate.judge($0, in: rollout, wave: member.wave, now: at) }
-                    ?? .offline
-            )
+        let rows = try await store.read { records in try await records.rollouts.gateRows(ofGroup: rollout.group) }
+        let current = Dictionary(rows.map { ($0.name, $0) }) { first, _ in first }
+        // Members that left the group are no longer waited for.
+        let standings = rollout.members.filter { $0.wave <= rollout.wave }.compactMap { member in
+            current[member.name].map { (member.name, RolloutGate.judge($0, in: rollout, wave: member.wave, now: at)) }
         }
         guard let decided = RolloutGate.decide(rollout, standings: standings, now: Self.milliseconds(at)) else {
             return false
@@ -125,5 +124,31 @@ extension RolloutService {
             return false
         }
         return true
+    }
+}
+
+/// When each soaking rollout was last looked at, in one process.
+public final class RolloutPacing: Sendable {
+    /// How often a soak is looked at for failures before it ends.
+    static let failureLook: TimeInterval = 2
+    private let looked = Mutex<[Int64: (version: Int64, at: Date)]>([:])
+
+    public init() {}
+
+    /// Whether to look at `rollout` now: always while it runs (its members applying start the
+    /// soak) and once its soak is over; in between, every `failureLook`.
+    func due(_ rollout: RolloutRecord, at now: Date) -> Bool {
+        guard rollout.state == .soaking, let started = rollout.soakStartedAt else { return true }
+        let ends = Fleet.date(started).addingTimeInterval(TimeInterval(rollout.policy.soakSeconds))
+        return looked.withLock { looked in
+            if now < ends, let last = looked[rollout.id], last.version == rollout.version,
+                now.timeIntervalSince(last.at) < Self.failureLook
+            {
+                return false
+            }
+            if looked.count > 10_000 { looked.removeAll() }
+            looked[rollout.id] = (rollout.version, now)
+            return true
+        }
     }
 }

@@ -135,22 +135,25 @@ extension RolloutService {
         return rollout
     }
 
-    /// The satellites the rollouts name, by name.
-    static func members(of rollouts: [RolloutRecord], _ records: FleetRecords) async throws -> [String: SatelliteRecord]
-    {
-        let names = Set(rollouts.flatMap { $0.members.map(\.name) })
-        guard !names.isEmpty else { return [:] }
-        return Dictionary(try await records.satellites.named(in: Array(names)).map { ($0.name, $0) }) { first, _ in
-            first
+    /// The members of the rollouts' groups as the gate sees them, by group and name.
+    static func members(
+        of rollouts: [RolloutRecord], _ records: FleetRecords
+    ) async throws -> [String: [String: RolloutGateRow]] {
+        var members: [String: [String: RolloutGateRow]] = [:]
+        for group in Set(rollouts.map(\.group)) {
+            members[group] = Dictionary(try await records.rollouts.gateRows(ofGroup: group).map { ($0.name, $0) }) {
+                first, _ in first
+            }
         }
+        return members
     }
 
-    func view(of rollout: RolloutRecord, satellites: [String: SatelliteRecord]) -> RolloutView {
+    func view(of rollout: RolloutRecord, satellites: [String: [String: RolloutGateRow]]) -> RolloutView {
         let at = now()
         let progress = (1...max(rollout.waveCount, 1)).map { wave in
             let members = rollout.members.filter { $0.wave == wave }.map(\.name)
             let reached = wave <= rollout.wave && rollout.state != .aborted
-            let judged = members.compactMap { satellites[$0] }.map {
+            let judged = members.compactMap { satellites[rollout.group]?[$0] }.map {
                 RolloutGate.judge($0, in: rollout, wave: wave, now: at)
             }
             return RolloutWaveView(

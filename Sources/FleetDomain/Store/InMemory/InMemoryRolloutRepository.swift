@@ -1,3 +1,5 @@
+import SatelliteProtocol
+
 struct InMemoryRolloutRepository: RolloutRepository {
     let transaction: InMemoryTransaction
 
@@ -41,6 +43,19 @@ struct InMemoryRolloutRepository: RolloutRepository {
             updated.version = version + 1
             tables.rollouts[rollout.id] = updated
             return true
+        }
+    }
+
+    func gateRows(ofGroup group: String) async throws -> [RolloutGateRow] {
+        transaction.read { tables in
+            tables.satellites.values.filter { $0.groups.contains(group) }.map { satellite in
+                let sync = satellite.report?.lastSync
+                return RolloutGateRow(
+                    name: satellite.name, status: satellite.status, lastSeen: satellite.lastSeen,
+                    registeredAt: satellite.registeredAt, appliedGeneration: satellite.appliedGeneration,
+                    heartbeatSeconds: satellite.settings.heartbeatIntervalSeconds,
+                    failedSyncAt: sync?.failed == true ? sync?.finishedAt.map(Fleet.milliseconds) : nil)
+            }
         }
     }
 }

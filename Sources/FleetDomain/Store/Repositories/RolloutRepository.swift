@@ -22,6 +22,23 @@ package protocol RolloutRepository: Sendable {
     /// Writes the rollout if it is still at `version`, moving it to `version + 1`; false when
     /// another change came first.
     func update(_ rollout: RolloutRecord, from version: Int64) async throws -> Bool
+
+    /// What the gate needs of each member of `group`, read without decoding reports: the gate
+    /// looks twice a second.
+    func gateRows(ofGroup group: String) async throws -> [RolloutGateRow]
+}
+
+/// A group member as a rollout's gate judges it.
+package struct RolloutGateRow: Sendable, Equatable {
+    let name: String
+    let status: String
+    /// Milliseconds since 1970.
+    let lastSeen: Int64?
+    let registeredAt: Int64?
+    let appliedGeneration: Int64?
+    let heartbeatSeconds: Int
+    /// When its last sync ended, if it fell short (an error, or an artifact out of line).
+    let failedSyncAt: Int64?
 }
 
 /// Where a rollout stands.

@@ -56,7 +56,8 @@ extension FleetRecords {
         return FleetRecords(
             revision: SQLRevisionRepository(session: session), audit: SQLAuditRepository(session: session),
             registries: SQLRegistryRepository(session: session, secrets: secrets),
-            groups: SQLGroupRepository(session: session), rollouts: SQLRolloutRepository(session: session),
+            groups: SQLGroupRepository(session: session),
+            rollouts: SQLRolloutRepository(session: session, dialect: dialect),
             events: SQLEventRepository(session: session, dialect: dialect),
             robots: SQLRobotRepository(session: session),
             satellites: SQLSatelliteRepository(session: session), sites: SQLSiteRepository(session: session),

@@ -1,4 +1,5 @@
 import FleetAPI
+import Foundation
 
 struct SQLRolloutRepository: RolloutRepository {
     static let columns = """
@@ -7,6 +8,7 @@ struct SQLRolloutRepository: RolloutRepository {
         """
 
     let session: any FleetSession
+    let dialect: SQLDialect
 
     func create(_ rollout: RolloutRecord) async throws -> RolloutRecord {
         let row = try await session.query(
@@ -73,6 +75,49 @@ struct SQLRolloutRepository: RolloutRepository {
             .text(try StoredJSON.encode(RolloutProgress(rollout))), .optional(rollout.reason),
             .integer(rollout.updatedAt), .integer(rollout.id), .integer(version)
         ).isEmpty
+    }
+}
+
+extension SQLRolloutRepository {
+    func gateRows(ofGroup group: String) async throws -> [RolloutGateRow] {
+        // The few fields of the report and settings the gate reads, picked out by the database.
+        func field(_ column: String, _ path: [String], text: Bool = true) -> String {
+            switch dialect {
+            case .sqlite: "json_extract(\(column), '$.\(path.joined(separator: "."))')"
+            case .postgres:
+                "(\(column)::json" + path.dropLast().map { "->'\($0)'" }.joined()
+                    + "\(text ? "->>" : "->")'\(path.last ?? "")')"
+            }
+        }
+        let failures =
+            dialect == .sqlite
+            ? "json_array_length(s.report, '$.lastSync.failures')"
+            : "json_array_length(\(field("s.report", ["lastSync", "failures"], text: false)))"
+        let rows = try await session.query(
+            """
+            SELECT s.name AS name, s.status AS status, s.last_seen AS last_seen, s.registered_at AS registered_at,
+                s.applied_generation AS applied_generation,
+                \(field("s.settings", ["heartbeatIntervalSeconds"])) AS heartbeat_seconds,
+                \(field("s.report", ["lastSync", "succeeded"])) AS sync_succeeded,
+                \(field("s.report", ["lastSync", "finishedAt"])) AS sync_finished_at,
+                \(failures) AS sync_failures
+            FROM satellites s JOIN satellite_groups g ON g.satellite = s.name WHERE g.group_name = ?
+            """,
+            .text(group))
+        return try rows.map { row in
+            // SQLite gives JSON's true as 1, PostgreSQL's ->> as 'true'.
+            let succeeded = try row.optionalText("sync_succeeded").map { $0 == "true" || $0 == "1" }
+            let failures = try row.optionalInteger("sync_failures") ?? 0
+            let failed = succeeded == false || failures > 0
+            let finished = try row.optionalText("sync_finished_at").flatMap { try? Date($0, strategy: .iso8601) }
+            return RolloutGateRow(
+                name: try row.text("name"), status: try row.text("status"),
+                lastSeen: try row.optionalInteger("last_seen"),
+                registeredAt: try row.optionalInteger("registered_at"),
+                appliedGeneration: try row.optionalInteger("applied_generation"),
+                heartbeatSeconds: Int(try row.optionalText("heartbeat_seconds").flatMap { Int($0) } ?? 30),
+                failedSyncAt: failed && succeeded != nil ? finished.map(Fleet.milliseconds) : nil)
+        }
     }
 }
 
