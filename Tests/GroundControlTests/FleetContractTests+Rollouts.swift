@@ -176,6 +176,18 @@ extension FleetContractTests {
             try await Self.putApps(fleet, digest: 3, policy: nil)
             try await generations.check(fleet)
             #expect(try await Self.holding(fleet, 3) == ["s1", "s2", "s3", "s4"])
+
+            // A group deleted under an aborted rollout and made again holds its own content.
+            try await Self.putApps(fleet, digest: 1, policy: policy)
+            _ = try await fleet.rollouts.abort("apps")
+            for member in ["s1", "s2", "s3", "s4", "s1b"] {
+                try await fleet.satellites.removeGroup(try Self.name("apps"), from: try Self.name(member))
+            }
+            try await fleet.groups.delete(try Self.name("apps"))
+            #expect(try await fleet.rollouts.named("apps").state == "superseded")
+            try await Self.putApps(fleet, digest: 2, policy: nil)
+            try await fleet.satellites.addGroup(try Self.name("apps"), to: try Self.name("s1"))
+            #expect(try await Self.holding(fleet, 2) == ["s1"])
         }
     }
 

@@ -59,6 +59,13 @@ extension FleetChangeSet {
         }
     }
 
+    /// A group was deleted: its rollout in effect ends, so a group made later under the name
+    /// starts from its own content.
+    mutating func groupDeleted(_ group: String) async throws {
+        guard let latest = try await records.rollouts.latest(of: group), latest.state.inEffect else { return }
+        try await end(latest, "the group was deleted")
+    }
+
     /// Ends a rollout in effect without rolling further: every member holds the group as it is.
     private mutating func end(_ rollout: RolloutRecord, _ reason: String) async throws {
         var ended = rollout

@@ -102,6 +102,7 @@ extension GroupService {
                 throw GroundControlError(.groupUnknown, "group '\(name)' does not exist")
             }
             _ = try await changes.revision()
+            try await changes.groupDeleted(name.value)
             changes.audit("group.delete", name.value)
             try changes.emit(.groupChanged, subject: name.value, data: ["change": "deleted"])
         }
