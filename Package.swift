@@ -62,9 +62,11 @@ let package = Package(
             dependencies: ["StrictJSON", "ResumableHash", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
+        // The machine's tz database: zone rules from TZif files, for weekly sync windows.
+        .target(name: "ZoneInfo", swiftSettings: strict),
         .target(
             name: "SatelliteProtocol",
-            dependencies: ["OCI", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["OCI", "ZoneInfo", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // The admin API's documents (registries, groups, satellites as people see them, people,
@@ -199,7 +201,7 @@ let package = Package(
             name: "Satellite",
             dependencies: [
                 "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
-                "StateContent",
+                "StateContent", "ZoneInfo",
                 "GroundControlClient", "RuntimeConfig", "DurableFiles", "FleetIdentity", "HTTPServerSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -248,7 +250,7 @@ let package = Package(
             name: "FleetDomain",
             dependencies: [
                 "OCI", "SatelliteProtocol", "FleetAPI", "StrictJSON", "ImageSignatures", "DurableFiles",
-                "FleetIdentity",
+                "FleetIdentity", "ZoneInfo",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -393,13 +395,15 @@ let package = Package(
         .testTarget(
             name: "SatelliteTests",
             dependencies: [
-                "Satellite", "SatelliteProtocol", "OCI", "TestSupport", "FleetIdentity",
+                "Satellite", "SatelliteProtocol", "OCI", "TestSupport", "FleetIdentity", "StateContent", "ZoneInfo",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSettings
         ),
         .testTarget(
-            name: "SatelliteProtocolTests", dependencies: ["SatelliteProtocol", "OCI"], swiftSettings: testSettings),
+            name: "SatelliteProtocolTests", dependencies: ["SatelliteProtocol", "OCI", "ZoneInfo"],
+            swiftSettings: testSettings),
+        .testTarget(name: "ZoneInfoTests", dependencies: ["ZoneInfo", "TestSupport"], swiftSettings: testSettings),
         .testTarget(
             name: "FleetIdentityTests",
             dependencies: [

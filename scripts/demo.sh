@@ -226,6 +226,27 @@ echo "   edge's rollout: $(rollout_state)"
 echo "   (satctl rollouts pause|resume|promote|abort edge steer one; abort takes every member back, fetching nothing)"
 echo
 
+echo "== sync windows: store-b may use its upstream link only in a window, closed now; sync-now lets one sync through (docs/sync-windows.md)"
+closed=$(python3 -c 'import datetime; d = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3); print(d.strftime("%a") + " 00:00-01:00 UTC")')
+"$BIN/satctl" satellites settings store-b --sync-window "$closed" --heartbeat-interval 1 >/dev/null
+"$BIN/satctl" groups put nightly --registry central --artifact demo/nightly:2026 >/dev/null
+"$BIN/satctl" satellites add-group store-b nightly >/dev/null
+for _ in $(seq 1 300); do
+  "$BIN/satellite" status --data-dir "$WORK/store-b" | grep -q 'demo/nightly.*outsideSyncWindow' && break
+  sleep 0.1
+done
+for _ in $(seq 1 300); do "$BIN/satctl" satellites show store-b | grep -q 'closed: upstreams not used' && break; sleep 0.1; done
+"$BIN/satctl" satellites show store-b | grep -E '^sync window' | sed 's/  */ /g; s/^/   store-b /'
+"$BIN/satellite" status --data-dir "$WORK/store-b" | grep -m1 'demo/nightly.*outsideSyncWindow' | cut -c1-160 | sed 's/^ */   store-b: /'
+curl -s -H "$accept" "http://127.0.0.1:${SAT_PORT[b]}/v2/demo/hello/manifests/2" | python3 -c '
+import json, sys
+print("   a device asks store-b for demo/hello:2: " + json.load(sys.stdin)["errors"][0]["message"])'
+"$BIN/satctl" satellites sync-now store-b | sed 's/^/   satctl: /'
+for _ in $(seq 1 300); do "$BIN/satellite" status --data-dir "$WORK/store-b" | grep -q '^missing or stale (0)' && break; sleep 0.1; done
+"$BIN/satellite" status --data-dir "$WORK/store-b" | grep -E '^missing or stale|central/demo/nightly:2026' | sed 's/^ */   after sync-now, store-b: /'
+"$BIN/satctl" satellites settings store-b --sync-window '' >/dev/null
+echo
+
 echo "== signed images only, carried to a site with no link: ship-07 never comes online (docs/signatures.md, docs/bundles.md)"
 if python3 -c 'import cryptography' 2>/dev/null; then
   # Signed in cosign's format (cosign itself is not on this machine; the tests use the same script).

@@ -20,6 +20,10 @@ for tool in "${!tools[@]}"; do
     missing+=("${tools[$tool]}")
   fi
 done
+# Sync windows read zones from the tz database; minimal images lack it.
+if [ ! -f /usr/share/zoneinfo/Europe/Berlin ]; then
+  missing+=(tzdata)
+fi
 # PostgreSQL's server programs live outside PATH; the fleet store tests start their own server.
 if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || ! command -v psql >/dev/null 2>&1; then
   missing+=(postgresql)

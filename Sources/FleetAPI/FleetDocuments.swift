@@ -254,12 +254,16 @@ public struct GroupDefinition: Codable, Sendable, Equatable {
     public var verification: DesiredState.Verification?
     /// How a change reaches the group's members (`RolloutPolicy`'s text); all at once when absent.
     public var rollout: String?
+    /// When members may fetch the group's content from its registry (`Mon-Fri 22:00-05:00
+    /// Europe/Berlin`), besides their own windows; always when absent.
+    public var syncWindows: [String]?
 
     public init(
         registry: String, artifacts: [GroupArtifact], proxy: GroupProxy? = nil, maxSeverity: String? = nil,
         requireScan: Bool? = nil,
-        verification: DesiredState.Verification? = nil, rollout: String? = nil
+        verification: DesiredState.Verification? = nil, rollout: String? = nil, syncWindows: [String]? = nil
     ) {
+        self.syncWindows = syncWindows
         self.registry = registry
         self.artifacts = artifacts
         self.proxy = proxy
@@ -294,6 +298,8 @@ public struct GroupView: Codable, Sendable, Equatable {
     public var verification: DesiredState.Verification?
     /// The rollout policy, as the group's definition gives it.
     public var rollout: String?
+    /// Its sync windows, each as Ground Control spells it.
+    public var syncWindows: [String]?
     /// The fleet revision of the group's last change (including a tag resolving anew).
     public var revision: Int64
     public var updatedAt: Date
@@ -327,7 +333,7 @@ extension GroupView {
         }
         return GroupDefinition(
             registry: registry, artifacts: artifacts, proxy: proxy, maxSeverity: maxSeverity, requireScan: requireScan,
-            verification: verification, rollout: rollout)
+            verification: verification, rollout: rollout, syncWindows: syncWindows)
     }
 }
 
@@ -397,6 +403,9 @@ public struct SatelliteView: Codable, Sendable, Equatable {
     public var site: String?
     public var advertisedURL: String?
     public var transfer: TransferCounts?
+    /// Its sync windows as it last reported them: open or closed, until when, and any it
+    /// cannot follow.
+    public var link: LinkReport?
     /// Artifacts of its groups that a scan gate withholds, and why.
     public var heldBack: [HeldBackArtifact]?
     /// The Harbor robots its state hands out, one per registry of kind harbor.
@@ -459,6 +468,8 @@ public struct SiteView: Codable, Sendable, Equatable {
     public var peers: Int
     public var fromPeersBytes: Int64
     public var fromUpstreamBytes: Int64
+    /// The sync windows its members follow unless they have their own.
+    public var settings: SiteSettings?
 
     public init(name: String, satellites: [String], peers: Int, fromPeersBytes: Int64, fromUpstreamBytes: Int64) {
         self.name = name
@@ -466,5 +477,18 @@ public struct SiteView: Codable, Sendable, Equatable {
         self.peers = peers
         self.fromPeersBytes = fromPeersBytes
         self.fromUpstreamBytes = fromUpstreamBytes
+    }
+}
+
+/// `PUT /api/v1/sites/{name}/settings`: what a site's members follow unless they set their own.
+public struct SiteSettings: Codable, Sendable, Equatable {
+    /// When its members may use their upstream links (`Mon-Fri 22:00-05:00 Europe/Berlin`).
+    public var syncWindows: [String]?
+    /// `defer` or `allow`: what a pull-through miss gets outside the windows.
+    public var outsideWindow: String?
+
+    public init(syncWindows: [String]? = nil, outsideWindow: String? = nil) {
+        self.syncWindows = syncWindows
+        self.outsideWindow = outsideWindow
     }
 }

@@ -38,6 +38,9 @@ public final class RegistryClient: Sendable {
         /// The TLS configuration to start from (one presenting a client certificate, say);
         /// `insecure` and `caFile` apply on top of it.
         public var tls: TLSConfiguration?
+        /// Names the program in every request: a registry's access log then tells a satellite's
+        /// fetches from Ground Control's lookups.
+        public var userAgent: String?
 
         public init(
             baseURL: String, username: String? = nil, password: String? = nil, insecure: Bool = false,
@@ -120,6 +123,9 @@ public final class RegistryClient: Sendable {
             var request = HTTPClientRequest(url: configuration.baseURL + path)
             request.method = method
             request.headers = headers
+            if let userAgent = configuration.userAgent {
+                request.headers.replaceOrAdd(name: "User-Agent", value: userAgent)
+            }
             if let authorization = authorization(scope: scope) {
                 request.headers.replaceOrAdd(name: "Authorization", value: authorization)
             }
@@ -214,6 +220,7 @@ public final class RegistryClient: Sendable {
             throw ClientError(.unauthorized, "bearer realm '\(realm)' is not a URL")
         }
         var request = HTTPClientRequest(url: url)
+        if let userAgent = configuration.userAgent { request.headers.add(name: "User-Agent", value: userAgent) }
         if let basic = basicCredentials {
             request.headers.add(name: "Authorization", value: "Basic \(basic)")
         }

@@ -52,6 +52,19 @@ public struct OnDemandRefusal: Error, Sendable {
     }
 }
 
+/// A miss that may be fetched, but not now (outside the satellite's sync windows): a 404 whose
+/// message says why and when, rather than a plain miss.
+public struct OnDemandDeferred: Error, Sendable {
+    public let message: String
+    /// `MANIFEST_UNKNOWN` or `BLOB_UNKNOWN`, as the request was for.
+    public let code: ErrorCode
+
+    public init(_ message: String, code: ErrorCode) {
+        self.message = message
+        self.code = code
+    }
+}
+
 /// No pull-through: what the store lacks is a miss.
 public struct NoContentOnDemand: ContentOnDemand {
     public init() {}

@@ -27,6 +27,8 @@ struct RegistryError: Error {
             self.init(store: error)
         case let error as OnDemandRefusal:
             self.init(.forbidden, .denied, error.message)
+        case let error as OnDemandDeferred:
+            self.init(.notFound, error.code, error.message)
         case let error as any HTTPResponseError:
             // Hummingbird's own limits (body too large and the like).
             self.init(error.status, error.status == .contentTooLarge ? .sizeInvalid : .unsupported, "\(error)")

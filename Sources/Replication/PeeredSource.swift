@@ -169,22 +169,22 @@ struct PeeredSource: ContentSource {
         peers.sorted { Site.weight($0.url, digest) > Site.weight($1.url, digest) }
     }
 
-    /// Asks the upstream; when it cannot be reached, the peers (what they hold is what the site
-    /// last had in line).
+    /// Asks the upstream; when it cannot be reached, or the link may not be used now (a sync
+    /// window), the peers: what they hold is what the site last had in line.
     private func upstreamFirst<T: Sendable>(
         _ repository: RepositoryName, what: String, peer: (RegistryClient, RepositoryName) async throws -> T,
         upstream: () async throws -> T
     ) async throws -> T {
         do {
             return try await upstream()
-        } catch let error as ClientError where error.isTransient {
+        } catch let error where (error as? ClientError)?.isTransient == true || error is UpstreamClosed {
             guard let name = peerName(repository), site.hasPeers else { throw error }
             for candidate in await site.livePeers() {
                 if let answer = try? await candidate.withCredential({ try await peer($0, name) }) {
                     site.logger.notice(
-                        "upstream unreachable; a peer answered",
+                        "a peer answered in the upstream's place",
                         metadata: [
-                            "what": "\(repository) \(what)", "peer": "\(candidate.url)",
+                            "what": "\(repository) \(what)", "peer": "\(candidate.url)", "because": "\(error)",
                         ])
                     return answer
                 }

@@ -50,5 +50,8 @@ public struct DataDirectory: Sendable, Hashable, CustomStringConvertible {
     /// The authority that signs satellites' certificates, as Ground Control last sent it.
     var trustBundle: String { file("trust-bundle.pem") }
 
+    /// The last one-off window (`sync-now`) the satellite used, so a restart does not use it again.
+    var syncNowUsed: String { file("sync-now-used") }
+
     private func file(_ name: String) -> String { path + "/" + name }
 }

@@ -204,6 +204,8 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
             return true
         } catch let error as OnDemandRefusal {
             throw error
+        } catch let closed as UpstreamClosed {
+            throw OnDemandDeferred("\(stored):\(reference) is not held here: \(closed.message)", code: .manifestUnknown)
         } catch {
             logger.warning(
                 "cannot pull through",
@@ -231,6 +233,8 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
                 if !started, !arrival.link(stored) { _ = try await store.mountBlob(digest, from: nil, into: stored) }
                 return .arriving(arrival)
             }
+        } catch let closed as UpstreamClosed {
+            throw OnDemandDeferred("\(stored)@\(digest) is not held here: \(closed.message)", code: .blobUnknown)
         } catch {
             logger.warning(
                 "cannot pull through", metadata: ["repository": "\(stored)", "blob": "\(digest)", "error": "\(error)"])

@@ -26,12 +26,15 @@ public struct ReplicationService: Service {
     let replicator: Replicator
     let snapshot: StatusSnapshot
     let observers: [any SyncObserver]
+    /// The sync windows: a sync they held back runs again when one opens.
+    let windows: LinkWindows?
     let logger: Logger
 
-    public init(
+    init(
         options: Options, inbox: DesiredStateInbox, replicator: Replicator, snapshot: StatusSnapshot,
-        observers: [any SyncObserver] = [], logger: Logger
+        windows: LinkWindows? = nil, observers: [any SyncObserver] = [], logger: Logger
     ) {
+        self.windows = windows
         self.options = options
         self.inbox = inbox
         self.replicator = replicator
@@ -91,6 +94,12 @@ public struct ReplicationService: Service {
                 if report.succeeded {
                     failures = 0
                     nextSync = .now + interval
+                } else if report.artifacts.allSatisfy({ $0.outcome == .synced || $0.reason == .outsideSyncWindow }) {
+                    // Held back by the windows alone: retrying sooner would find them as closed.
+                    failures = 0
+                    let wait = min(interval, windows?.untilNextOpening() ?? interval)
+                    nextSync = .now + wait
+                    logger.info("sync waits for a sync window", metadata: ["next sync in": "\(wait)"])
                 } else {
                     failures += 1
                     let backoff = RetryDelay.after(failures: failures, maximum: min(options.maximumBackoff, interval))

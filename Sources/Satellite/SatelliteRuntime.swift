@@ -94,6 +94,7 @@ public struct SatelliteRuntime {
         let sources: (any ContentSources)?
         let pullThrough: PullThrough?
         var peering: SitePeering?
+        var linkWindows: LinkWindows?
         if let agent {
             // An agent asks the satellites of its site before each upstream, and serves them.
             let siteMetrics = SiteMetrics(prometheus: metrics.prometheus)
@@ -107,10 +108,14 @@ public struct SatelliteRuntime {
             peering = SitePeering(
                 site: site, ownURL: advertised?.endpoints.first?.url, caFile: advertised?.ca?.path ?? servingCA,
                 metrics: siteMetrics, logger: logger)
-            sources = SiteSources(upstreams: UpstreamSources(options: agent.upstreams, logger: logger), site: site)
-            pullThrough = sources.map {
-                PullThrough(sources: $0, store: store, logger: logger, metrics: pullThroughMetrics)
-            }
+            // Both kinds of upstream request pass the sync windows, which treat them apart.
+            let upstreams = UpstreamSources(options: agent.upstreams, logger: logger)
+            let windows = LinkWindows(directory: registry.directory, logger: logger)
+            linkWindows = windows
+            sources = SiteSources(upstreams: GatedSources(upstreams, gate: windows, use: .sync), site: site)
+            pullThrough = PullThrough(
+                sources: SiteSources(upstreams: GatedSources(upstreams, gate: windows, use: .pullThrough), site: site),
+                store: store, logger: logger, metrics: pullThroughMetrics)
         } else if let proxy = registry.proxy {
             sources = UpstreamSources(options: proxy.sources, logger: logger)
             pullThrough = sources.map {
@@ -141,10 +146,10 @@ public struct SatelliteRuntime {
                     pullThrough: pullThrough, store: store,
                     metrics: pullThroughMetrics, logger: logger))
         }
-        if let agent, let namespaces, let sources, let pullThrough, let peering {
+        if let agent, let namespaces, let sources, let pullThrough, let peering, let linkWindows {
             services += Self.agentServices(
                 agent, registry: registry, store: store, namespaces: namespaces, sources: sources,
-                pullThrough: pullThrough,
+                pullThrough: pullThrough, windows: linkWindows,
                 peering: peering, serving: serving, logger: logger, setLogLevel: setLogLevel)
         }
         self.services = services
@@ -152,7 +157,8 @@ public struct SatelliteRuntime {
 
     private static func agentServices(
         _ agent: Agent, registry: Registry, store: RegistryStore, namespaces: UpstreamNamespaces,
-        sources: any ContentSources, pullThrough: PullThrough, peering: SitePeering, serving: ServingTLS?,
+        sources: any ContentSources, pullThrough: PullThrough, windows: LinkWindows, peering: SitePeering,
+        serving: ServingTLS?,
         logger: Logger, setLogLevel: @escaping @Sendable (Logger.Level) -> Void
     ) -> [any Service] {
         let inbox = DesiredStateInbox()
@@ -163,7 +169,8 @@ public struct SatelliteRuntime {
             }
         let snapshot = StatusSnapshot(
             dataDirectory: registry.directory, stateSource: origin, store: store, logger: logger,
-            isCached: { [pullThrough] in pullThrough.isCached($0) }, site: { [peering] in peering.report })
+            isCached: { [pullThrough] in pullThrough.isCached($0) }, site: { [peering] in peering.report },
+            link: { [windows] in windows.report() })
         let source: any Service =
             switch agent.source {
             case .file(let options):
@@ -178,8 +185,9 @@ public struct SatelliteRuntime {
         if serving != nil { runtimes.servingCA = registry.directory.trustBundle }
         let replicator = Replicator(store: store, sources: sources, options: agent.replicator, logger: logger)
         let replication = ReplicationService(
-            options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot,
+            options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot, windows: windows,
             observers: [
+                windows,
                 // First: the sync that follows asks the peers the state names.
                 peering,
                 NamespaceRefresh(namespaces: namespaces, store: store, logger: logger),

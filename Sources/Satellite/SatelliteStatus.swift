@@ -26,6 +26,8 @@ public struct SatelliteStatus: Codable, Sendable {
     /// Bytes from the site's peers, from upstreams, and to peers, since the agent started
     /// (absent: no site).
     public var transfer: TransferCounts?
+    /// The sync windows: open or not, until when (absent: the state sets none).
+    public var link: LinkReport?
     public var inventory: [Tagged]
 
     static func path(in dataDirectory: DataDirectory) -> String { dataDirectory.status }
@@ -67,6 +69,12 @@ public struct SatelliteStatus: Codable, Sendable {
             lines.append(
                 "site: \(transfer.fromPeersBytes) bytes from peers, \(transfer.fromUpstreamBytes) from upstreams, "
                     + "\(transfer.toPeersBytes) sent to peers since start")
+        }
+        if let link {
+            let until = link.windowChangesAt.map { " until \(ISO8601DateFormatter().string(from: $0))" } ?? ""
+            let oneOff = link.syncNowOpen == true ? " (a one-off window, for the next sync)" : ""
+            lines.append("sync window: " + (link.windowOpen ? "open" : "closed") + until + oneOff)
+            for problem in link.problems ?? [] { lines.append("  \(problem)") }
         }
         if let revoked {
             lines.append("REVOKED: \(revoked)")

@@ -24,12 +24,16 @@ public actor StatusSnapshot {
     let isCached: @Sendable (String) -> Bool
     /// The site: this satellite's advertised address and its traffic with peers and upstreams.
     let site: @Sendable () -> (advertised: String?, transfer: TransferCounts?)
+    /// The sync windows as they stand now.
+    let link: @Sendable () -> LinkReport?
 
     public init(
         dataDirectory: DataDirectory, stateSource: String, store: RegistryStore, logger: Logger,
         isCached: @escaping @Sendable (String) -> Bool = { _ in false },
-        site: @escaping @Sendable () -> (advertised: String?, transfer: TransferCounts?) = { (nil, nil) }
+        site: @escaping @Sendable () -> (advertised: String?, transfer: TransferCounts?) = { (nil, nil) },
+        link: @escaping @Sendable () -> LinkReport? = { nil }
     ) {
+        self.link = link
         self.dataDirectory = dataDirectory
         self.isCached = isCached
         self.site = site
@@ -91,7 +95,7 @@ public actor StatusSnapshot {
                     error: stateError ?? failures.first.map { "\($0.reference): \($0.message)" },
                     failures: failures.isEmpty ? nil : failures)
             },
-            version: version, advertisedURL: site.advertised, transfer: site.transfer)
+            version: version, advertisedURL: site.advertised, transfer: site.transfer, link: link())
     }
 
     private func writeFile() async {
@@ -99,7 +103,7 @@ public actor StatusSnapshot {
         let status = SatelliteStatus(
             updatedAt: Date(), stateSource: stateSource, stateError: stateError, revoked: revokedReason,
             lastSync: lastReport,
-            transfer: site().transfer,
+            transfer: site().transfer, link: link(),
             inventory: tags.map {
                 .init(
                     repository: $0.repository, tag: $0.tag, digest: $0.digest,

@@ -31,6 +31,8 @@ public struct FailureReason: RawRepresentable, Codable, Sendable, Hashable, Cust
     /// The signature policy refuses it: unsigned where a signature is required, signed for
     /// another digest, or by no trusted key.
     public static let signature = FailureReason(rawValue: "signature")
+    /// Its sync waits for a sync window: upstreams are not used outside them.
+    public static let outsideSyncWindow = FailureReason(rawValue: "outsideSyncWindow")
     /// The desired state cannot be followed as written (unknown upstream, unreadable password file).
     public static let configuration = FailureReason(rawValue: "configuration")
 

@@ -28,6 +28,11 @@ public struct DesiredState: Codable, Sendable, Equatable {
     /// back to it (an abort), and then nothing needs fetching. Ground Control sets it for the
     /// members of groups with a rollout policy.
     public var keepPrevious: Bool?
+    /// When the satellite may use its upstreams: its own windows, or its site's.
+    public var syncWindows: SyncWindows?
+    /// Set anew each time an admin opens a one-off window (`satctl satellites sync-now`): the
+    /// next sync may use upstreams whatever the windows say.
+    public var syncNow: String?
     /// The satellite this state is for. Ground Control names it in every state it signs, so a
     /// signed state (or a bundle) taken to another satellite is refused there.
     public var satellite: String?
@@ -112,6 +117,26 @@ public struct DesiredState: Codable, Sendable, Equatable {
         }
     }
 
+    /// When a satellite may use its upstream links, and what a pull-through miss gets outside them.
+    public struct SyncWindows: Codable, Sendable, Equatable {
+        /// `Mon-Fri 22:00-05:00 Europe/Berlin` and the like (`SyncWindow`); open when any is.
+        public var windows: [String]
+        /// `defer` (the default): a miss outside the windows is a 404 saying when they open;
+        /// `allow`: it is fetched all the same.
+        public var outsideWindow: String?
+
+        public static let deferMisses = "defer"
+        public static let allowMisses = "allow"
+
+        public init(windows: [String], outsideWindow: String? = nil) {
+            self.windows = windows
+            self.outsideWindow = outsideWindow
+        }
+
+        /// Whether pull-through misses are fetched outside the windows.
+        public var allowsMisses: Bool { outsideWindow == Self.allowMisses }
+    }
+
     /// One image or artifact to mirror: by tag, by digest, or both (the digest pins; the tag is set to it).
     public struct Artifact: Codable, Sendable, Equatable, Hashable {
         public var upstream: String
@@ -123,11 +148,14 @@ public struct DesiredState: Codable, Sendable, Equatable {
         /// This artifact's signature policy, in place of the state's (Ground Control sets each
         /// group's on its artifacts).
         public var verification: Verification?
+        /// When its content may be fetched from its upstream (its group's windows), besides the
+        /// satellite's own; always when absent.
+        public var syncWindows: [String]?
 
         public init(
             upstream: String, repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil,
             platforms: [String]? = nil,
-            verification: Verification? = nil
+            verification: Verification? = nil, syncWindows: [String]? = nil
         ) {
             self.upstream = upstream
             self.repository = repository
@@ -135,6 +163,7 @@ public struct DesiredState: Codable, Sendable, Equatable {
             self.digest = digest
             self.platforms = platforms
             self.verification = verification
+            self.syncWindows = syncWindows
         }
 
         /// `repository:tag@digest`, for logs and status.

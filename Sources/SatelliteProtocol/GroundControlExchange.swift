@@ -16,6 +16,11 @@ public struct SatelliteSettings: Codable, Sendable, Equatable {
     /// Bytes pulled-through content may take on disk; when set, replaces the satellite's
     /// `--cache-max-bytes`. What the state names never counts.
     public var cacheMaxBytes: Int64?
+    /// When it may use its upstream links (`Mon-Fri 22:00-05:00 Europe/Berlin`); its site's
+    /// windows apply when it has none.
+    public var syncWindows: [String]?
+    /// `defer` or `allow`: what a pull-through miss gets outside its windows.
+    public var outsideWindow: String?
 
     /// The runtimes a satellite knows how to configure.
     public static let knownRuntimes = ["containerd", "crio", "podman", "docker", "k3s", "rke2"]
@@ -115,13 +120,16 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var advertisedURL: String?
     /// Bytes it fetched from its site's peers and from upstreams, and sent to peers, since it started.
     public var transfer: TransferCounts?
+    /// Whether it may use its upstream links now, and until when.
+    public var link: LinkReport?
 
     public init(
         generation: Int64, inventory: [Digest], cached: [Digest]? = nil, diskUsedBytes: Int64? = nil,
         diskFreeBytes: Int64? = nil,
         lastSync: SyncResult? = nil, version: String? = nil, advertisedURL: String? = nil,
-        transfer: TransferCounts? = nil
+        transfer: TransferCounts? = nil, link: LinkReport? = nil
     ) {
+        self.link = link
         self.generation = generation
         self.inventory = inventory
         self.cached = cached
@@ -131,6 +139,25 @@ public struct StatusReport: Codable, Sendable, Equatable {
         self.version = version
         self.advertisedURL = advertisedURL
         self.transfer = transfer
+    }
+}
+
+/// A satellite's upstream link as its windows leave it.
+public struct LinkReport: Codable, Sendable, Equatable {
+    /// Whether its windows (or a one-off one) let it use upstreams now.
+    public var windowOpen: Bool
+    /// When that next changes; absent when it never does.
+    public var windowChangesAt: Date?
+    /// A one-off window (`sync-now`) is open until the sync it was for ends.
+    public var syncNowOpen: Bool?
+    /// Windows it cannot follow (an unknown time zone here), each with why.
+    public var problems: [String]?
+
+    public init(windowOpen: Bool, windowChangesAt: Date? = nil, syncNowOpen: Bool? = nil, problems: [String]? = nil) {
+        self.windowOpen = windowOpen
+        self.windowChangesAt = windowChangesAt
+        self.syncNowOpen = syncNowOpen
+        self.problems = problems
     }
 }
 

@@ -42,13 +42,13 @@ public final class UpstreamSources: ContentSources {
                     "upstream \(upstream.name): cannot read passwordFile \(file): \(error.localizedDescription)")
             }
         }
-        let client = try RegistryClient(
-            .init(
-                baseURL: upstream.url, username: upstream.username, password: password,
-                insecure: upstream.insecure ?? false, caFile: upstream.caFile, retry: options.retry,
-                responseTimeout: options.responseTimeout, readTimeout: max(.seconds(60), options.stallTimeout * 2),
-                stallTimeout: options.stallTimeout),
-            logger: logger)
+        var configuration = RegistryClient.Configuration(
+            baseURL: upstream.url, username: upstream.username, password: password,
+            insecure: upstream.insecure ?? false, caFile: upstream.caFile, retry: options.retry,
+            responseTimeout: options.responseTimeout, readTimeout: max(.seconds(60), options.stallTimeout * 2),
+            stallTimeout: options.stallTimeout)
+        configuration.userAgent = "harbor-satellite/\(ReleaseVersion.current)"
+        let client = try RegistryClient(configuration, logger: logger)
         let replaced = clients.withLock { clients in
             defer { clients[upstream.name] = (upstream, client) }
             return clients[upstream.name]?.client

@@ -60,6 +60,9 @@ struct GroupsCommand: AsyncParsableCommand {
         if let rollout = group.rollout {
             rows += [[], ["rollout", rollout, "satctl rollouts show \(group.name)"]]
         }
+        for window in group.syncWindows ?? [] {
+            rows += [["sync window", window]]
+        }
         if let verification = group.verification {
             rows += [
                 [],
@@ -236,8 +239,12 @@ struct GroupsCommand: AsyncParsableCommand {
                 """
         )
         var rollout: String?
+        @OptionGroup var windowOptions: SyncWindowOptions
 
         func run() async throws {
+            guard windowOptions.outsideWindow == nil else {
+                throw SatctlError("--outside-window is a satellite's or a site's setting, not a group's")
+            }
             if let rollout {
                 do { _ = try RolloutPolicy(rollout) } catch { throw SatctlError("--rollout: \(error)") }
             }
@@ -269,7 +276,7 @@ struct GroupsCommand: AsyncParsableCommand {
                 proxy: proxy, maxSeverity: maxSeverity, requireScan: requireScan ? true : nil,
                 verification: keys.isEmpty
                     ? nil : DesiredState.Verification(keys: keys, required: signaturesOptional ? false : nil),
-                rollout: rollout)
+                rollout: rollout, syncWindows: try windowOptions.windows())
             let group = try await APIClient.with(connection) { client in
                 try client.decode(
                     GroupView.self, try await client.send("PUT", "/api/v1/groups/\(segment(name))", body: definition))

@@ -30,10 +30,11 @@ struct SettingOptions: ParsableArguments {
             """
     )
     var cacheMaxBytes: String?
+    @OptionGroup var windowOptions: SyncWindowOptions
 
     var isEmpty: Bool {
         syncInterval == nil && heartbeatInterval == nil && logLevel == nil && runtimes == nil && !localRuntimes
-            && cacheMaxBytes == nil
+            && cacheMaxBytes == nil && windowOptions.isEmpty
     }
 
     func applied(to base: SatelliteSettings) throws -> SatelliteSettings {
@@ -47,6 +48,8 @@ struct SettingOptions: ParsableArguments {
             }
         }
         if localRuntimes { settings.runtimes = nil }
+        if let windows = try windowOptions.windows() { settings.syncWindows = windows.isEmpty ? nil : windows }
+        if let outside = try windowOptions.outsideWindowChecked() { settings.outsideWindow = outside }
         if let cacheMaxBytes {
             if cacheMaxBytes.isEmpty {
                 settings.cacheMaxBytes = nil
@@ -86,6 +89,23 @@ extension SatellitesCommand {
                         body: try settingOptions.applied(to: current.settings)))
             }
             try emit(view, connection.output, table: { SatellitesCommand.table([$0]) })
+        }
+    }
+}
+
+extension SatellitesCommand {
+    struct SyncNow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sync-now",
+            abstract: "Open a one-off sync window: the satellite's next sync may use its upstreams now.")
+        @OptionGroup var connection: ConnectionOptions
+        @Argument var name: String
+
+        func run() async throws {
+            _ = try await APIClient.with(connection) {
+                try await $0.send("POST", "/api/v1/satellites/\(segment(name))/sync-now")
+            }
+            print("satellite \(name) syncs with its upstreams as soon as it takes its next state")
         }
     }
 }

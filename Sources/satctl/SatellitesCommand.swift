@@ -9,7 +9,8 @@ struct SatellitesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satellites", abstract: "Edge sites: create, list, show, approve, revoke.",
         subcommands: [
-            Create.self, List.self, Show.self, Settings.self, Token.self, Approve.self, Rotate.self, Revoke.self,
+            Create.self, List.self, Show.self, Settings.self, SyncNow.self, Token.self, Approve.self, Rotate.self,
+            Revoke.self,
             Delete.self, AddGroup.self,
             RemoveGroup.self, Bundle.self,
         ])
@@ -33,6 +34,14 @@ struct SatellitesCommand: AsyncParsableCommand {
                     String(satellite.desiredGeneration), satellite.appliedGeneration.map(String.init) ?? "-", drift,
                 ]
             }
+    }
+
+    /// The sync window as the satellite last reported it.
+    static func linkRow(_ link: LinkReport) -> [String] {
+        let state =
+            link.syncNowOpen == true
+            ? "open (one-off, for its next sync)" : link.windowOpen ? "open" : "closed: upstreams not used"
+        return ["sync window", state, link.windowChangesAt.map { "until \(show($0))" } ?? ""]
     }
 
     static func tokenTable(_ token: RegistrationToken) -> [[String]] {
@@ -104,6 +113,16 @@ struct SatellitesCommand: AsyncParsableCommand {
                         ?? "runtimes: the node's own",
                     settings.cacheMaxBytes.map { "cache budget: \($0) bytes" } ?? "cache budget: the node's own",
                 ])
+                if let windows = settings.syncWindows {
+                    rows.append([
+                        "sync windows", windows.joined(separator: "; "),
+                        "outside them misses: \(settings.outsideWindow ?? "defer")",
+                    ])
+                }
+                if let link = satellite.link {
+                    rows.append(SatellitesCommand.linkRow(link))
+                    for problem in link.problems ?? [] { rows.append(["window problem", problem]) }
+                }
                 if let site = satellite.site {
                     rows.append([
                         "site", site,

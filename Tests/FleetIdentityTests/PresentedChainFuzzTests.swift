@@ -1,6 +1,7 @@
 import FleetIdentity
 import Foundation
 import SwiftASN1
+import TestSupport
 import Testing
 import X509
 
@@ -11,7 +12,7 @@ import X509
     static let seed = UInt64(ProcessInfo.processInfo.environment["FUZZ_SEED"] ?? "") ?? 20_261_207
 
     @Test func mutatedCertificatesAreRefusedOrTrustedOnlyWhenUnchanged() throws {
-        var random = SplitMix(seed: Self.seed)
+        var random = SeededGenerator(seed: Self.seed)
         let authority = try CertificateAuthority.make(trustDomain: "harbor-satellite.local", now: Date())
         let key = DeviceKey()
         let issued = try CertificateTrustTests.issue(by: authority, key: key, now: Date())
@@ -51,7 +52,7 @@ import X509
     }
 
     @Test func mutatedRequestsAreReadOrRefusedNeverACrash() throws {
-        var random = SplitMix(seed: Self.seed &+ 1)
+        var random = SeededGenerator(seed: Self.seed &+ 1)
         let pem = try DeviceKey().request(for: CertificateTrustTests.id)
         let bytes = Array(pem.utf8)
         for round in 0..<2000 {
@@ -72,7 +73,7 @@ import X509
     /// An operator's trust bundle as SPIRE rewrites it, in both formats and mutated: every
     /// version is a trust or an `IdentityError`, and a trust holds only certificates that parse.
     @Test func mutatedSPIFFEBundlesAreReadOrRefusedNeverACrash() throws {
-        var random = SplitMix(seed: Self.seed &+ 2)
+        var random = SeededGenerator(seed: Self.seed &+ 2)
         let authority = try CertificateAuthority.make(trustDomain: "example.org", now: Date())
         var serializer = DER.Serializer()
         try serializer.serialize(authority.certificate)
@@ -93,18 +94,5 @@ import X509
                 #expect(!trust.anchors.isEmpty, "seed \(Self.seed) round \(round)")
             }
         }
-    }
-}
-
-/// A small seeded generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -270,6 +270,7 @@ struct APITests {
                 "/api/v1/subscriptions/{name}",
                 "/api/v1/subscriptions/{name}/deliveries", "/api/v1/register", "/api/v1/state", "/api/v1/status",
                 "/api/v1/certificate", "/api/v1/rollouts", "/api/v1/rollouts/{rollout}/abort",
+                "/api/v1/sites/{name}/settings", "/api/v1/satellites/{name}/sync-now",
                 "/healthz", "/readyz", "/metrics",
             ] {
                 #expect(paths[path] != nil, "openapi.json documents \(path)")

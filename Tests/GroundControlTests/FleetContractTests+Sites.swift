@@ -78,3 +78,36 @@ extension FleetContractTests {
         }
     }
 }
+
+extension FleetContractTests {
+    /// A site's windows are kept by every store, reach its members' states with a new
+    /// generation, and yield to a member's own; a one-off window is kept per satellite.
+    @Test(arguments: Backend.allCases)
+    func siteWindowsAndOneOffWindowsAreKept(_ backend: Backend) async throws {
+        try await withFleet(backend) { fleet, _ in
+            try await Self.seed(fleet)
+            try await Self.joinSite(fleet, "s1", url: nil)
+            let before = try await fleet.generation(of: try Self.name("s1"))
+            let windows = SiteSettings(syncWindows: ["Mon-Fri 22:00-05:00 Europe/Berlin"], outsideWindow: "defer")
+            #expect(try await fleet.sites.setSettings(windows, of: "hamburg") == windows)
+            // A site no satellite is in yet keeps its settings too.
+            _ = try await fleet.sites.setSettings(SiteSettings(syncWindows: ["daily 01:00-02:00 UTC"]), of: "oslo")
+            let state = try await fleet.desiredState(of: try Self.name("s1"))
+            #expect(state.syncWindows == .init(windows: windows.syncWindows ?? [], outsideWindow: "defer"))
+            #expect(try await fleet.generation(of: try Self.name("s1")) > before)
+            #expect(try await fleet.sites.all().first { $0.name == "hamburg" }?.settings == windows)
+
+            var own = SatelliteSettings.defaults
+            own.syncWindows = ["Sat 00:00-24:00 UTC"]
+            try await fleet.satellites.updateSettings(own, of: try Self.name("s1"))
+            #expect(try await fleet.desiredState(of: try Self.name("s1")).syncWindows?.windows == own.syncWindows)
+
+            _ = try await fleet.sites.setSettings(SiteSettings(), of: "hamburg")
+            #expect(try await fleet.sites.all().first { $0.name == "hamburg" }?.settings == nil, "cleared")
+
+            let id = try await fleet.satellites.syncNow(try Self.name("s1"))
+            #expect(try await fleet.desiredState(of: try Self.name("s1")).syncNow == id)
+            await expectFailure(.satelliteUnknown) { _ = try await fleet.satellites.syncNow(try Self.name("ghost")) }
+        }
+    }
+}

@@ -71,6 +71,14 @@ import Testing
         #expect(
             output.contains("edge's rollout: completed (wave 1: store-b; wave 2: store-a,store-a2,store-a3)"),
             "\(output)")
+        let lines = output.split(separator: "\n")
+        #expect(lines.contains { $0.contains("store-b sync window") && $0.contains("closed: upstreams not used") })
+        #expect(
+            lines.contains {
+                $0.contains("a device asks store-b for demo/hello:2: ")
+                    && $0.contains("is not held here: upstreams are not used outside the satellite's sync windows")
+            } && output.contains("after sync-now, store-b: missing or stale (0)"), "\(output)")
+        #expect(lines.contains { $0.contains("demo/nightly:2026") && $0.contains("[outsideSyncWindow]") })
         #expect(output.contains("store-a: URI:spiffe://harbor-satellite.local/satellite/store-a"), "\(output)")
         #expect(
             output.split(separator: "\n").contains { $0.contains("/v2/ answers 200, trusting") }

@@ -104,10 +104,18 @@ struct AgentStatus: Decodable, CustomStringConvertible {
         let fromUpstreamBytes: Int64
         let toPeersBytes: Int64
     }
+    /// The sync windows as the agent sees them.
+    struct Link: Decodable {
+        let windowOpen: Bool
+        let windowChangesAt: Date?
+        let syncNowOpen: Bool?
+        let problems: [String]?
+    }
     let stateError: String?
     let revoked: String?
     let lastSync: Sync?
     let transfer: Transfer?
+    let link: Link?
     let inventory: [Tagged]
 
     var allSynced: Bool { lastSync.map { $0.artifacts.allSatisfy { $0.outcome == "synced" } } ?? false }

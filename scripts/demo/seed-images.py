@@ -5,6 +5,7 @@ needs neither the internet nor a container engine:
     demo/hello:1      one platform (linux/amd64)
     demo/web:1.0      an index of linux/amd64 and linux/arm64
     demo/tools:1      one platform, for adding to the group while the demo runs
+    demo/nightly:2026 one platform, for the sync-window step
 
     seed-images.py REGISTRY_URL      (e.g. http://127.0.0.1:5000)
 """
@@ -80,4 +81,5 @@ push_manifest("demo/web", "1.0", {
     "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": children,
 }, "application/vnd.oci.image.index.v1+json")
 image("demo/tools", "amd64", {"tools.txt": "A tool the group did not name at first.\n"}, tag="1")
-print("seeded demo/hello:1, demo/web:1.0 (linux/amd64 + linux/arm64), demo/tools:1")
+image("demo/nightly", "amd64", {"nightly.txt": "Fetched only in a sync window.\n"}, tag="2026")
+print("seeded demo/hello:1, demo/web:1.0 (linux/amd64 + linux/arm64), demo/tools:1, demo/nightly:2026")

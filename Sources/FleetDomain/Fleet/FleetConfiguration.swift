@@ -68,6 +68,8 @@ public struct FleetConfiguration: Sendable {
                 first, _ in first
             })
         state.satellite = satellite.name
+        state.syncWindows = SyncWindowRules.effective(settings: satellite.settings, site: satellite.site?.settings)
+        state.syncNow = satellite.syncNow
         return state
     }
 
@@ -89,7 +91,8 @@ public struct FleetConfiguration: Sendable {
     ) -> DesiredState {
         var upstreams: [String: DesiredState.Upstream] = [:]
         var artifacts: [DesiredState.Artifact] = []
-        var seen = Set<DesiredState.Artifact>()
+        // Each artifact's place in `artifacts`, keyed as it is before windows are set.
+        var positions: [DesiredState.Artifact: Int] = [:]
         var proxy: [String: DesiredState.ProxyRule] = [:]
         for group in names.sorted().compactMap({ group($0, seenBy: member) }) {
             guard let registry = registries[group.registry] else { continue }
@@ -132,7 +135,13 @@ public struct FleetConfiguration: Sendable {
                 }
                 for var entry in Self.stateArtifacts(of: artifact, upstream: registry.name) {
                     entry.verification = group.verification
-                    guard seen.insert(entry).inserted else { continue }
+                    // Named by two groups, it may be fetched whenever either's windows allow.
+                    if let index = positions[entry] {
+                        artifacts[index].syncWindows = Self.union(artifacts[index].syncWindows, group.syncWindows)
+                        continue
+                    }
+                    positions[entry] = artifacts.count
+                    entry.syncWindows = group.syncWindows
                     artifacts.append(entry)
                 }
             }
@@ -147,6 +156,12 @@ public struct FleetConfiguration: Sendable {
         // A rollout's abort takes members back to what they held: they keep it until the next state.
         if names.contains(where: { groups[$0]?.rollout != nil }) { state.keepPrevious = true }
         return state
+    }
+
+    /// Windows under which either of two groups lets content be fetched; nil (always) when either has none.
+    static func union(_ first: [String]?, _ second: [String]?) -> [String]? {
+        guard let first, let second else { return nil }
+        return first + second.filter { !first.contains($0) }
     }
 
     /// A group entry as the state lists it: a tag or digest as it is, a filter as every tag it chose.
@@ -199,6 +214,8 @@ public struct SatelliteStateInputs: Sendable, Equatable {
     public var robots: [IssuedRobot] = []
     /// Whether an admin stands behind its credential (see `SatelliteService.approve`).
     public var approved = true
+    /// The latest one-off sync window an admin opened for it.
+    public var syncNow: String? = nil
 
     /// Distinguishes documents in the signed-state cache.
     package var robotsCacheKey: String {
@@ -229,7 +246,8 @@ extension Fleet {
         return SatelliteStateInputs(
             name: name.value, revision: row.revision, status: row.status, rotateRequested: row.rotateRequested,
             settings: try Self.decode(SatelliteSettings.self, row.settingsJSON), settingsJSON: row.settingsJSON,
-            groups: row.groups, site: site, advertisedURL: row.advertisedURL, robots: robots, approved: row.approved)
+            groups: row.groups, site: site, advertisedURL: row.advertisedURL, robots: robots, approved: row.approved,
+            syncNow: row.syncNow)
     }
 
     /// Satellites whose own revision is above `revision`, with it; deleted ones with the

@@ -123,6 +123,7 @@ struct FleetSnapshot: Sendable {
         view.advertisedURL = satellite.advertisedURL
         view.awaitingApproval = satellite.approved || satellite.status == "revoked" ? nil : true
         view.transfer = satellite.report?.transfer
+        view.link = satellite.report?.link
         let withheld = (membership[satellite.name] ?? []).compactMap { configuration.groups[$0] }.flatMap(\.heldBack)
         view.heldBack = withheld.isEmpty ? nil : withheld
         let robots = (robots[satellite.name] ?? []).map { robot in

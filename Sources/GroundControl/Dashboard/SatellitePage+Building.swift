@@ -83,6 +83,16 @@ extension SatellitePage {
         if let address = satellite.advertisedURL {
             facts.append(Fact(label: "Address for site peers", value: address, title: ""))
         }
+        if let windows = satellite.settings.syncWindows {
+            facts.append(Fact(label: "Sync windows", value: windows.joined(separator: "; "), title: ""))
+        }
+        if let link = satellite.link {
+            let state =
+                link.syncNowOpen == true ? "open for one sync" : link.windowOpen ? "open" : "closed, upstreams not used"
+            let until = link.windowChangesAt.map { " until \(DashboardFormat.timestamp($0))" } ?? ""
+            let problems = (link.problems ?? []).joined(separator: "; ")
+            facts.append(Fact(label: "Sync window", value: state + until, title: problems))
+        }
         for robot in satellite.robots ?? [] {
             facts.append(
                 Fact(

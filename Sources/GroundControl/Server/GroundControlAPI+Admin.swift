@@ -66,6 +66,12 @@ extension GroundControlAPI {
         viewers.get("sites") { request, _ in
             return try APIBody.json(try await fleet.sites.all())
         }
+        operators.put("sites/:name/settings") { request, context in
+            let principal = context.principal
+            let site = context.parameters.get("name") ?? ""
+            let settings = try await APIBody.decode(SiteSettings.self, from: request, limit: bodyLimit)
+            return try APIBody.json(try await fleet.sites.setSettings(settings, of: site, by: principal.actor))
+        }
         viewers.get("satellites/:name") { request, context in
             return try APIBody.json(try await fleet.satellites.named(try Self.name(context, kind: "satellite name")))
         }
@@ -96,6 +102,12 @@ extension GroundControlAPI {
             try await fleet.satellites.requestRotation(
                 try Self.name(context, kind: "satellite name"), by: principal.actor)
             return Response(status: .accepted)
+        }
+        operators.post("satellites/:name/sync-now") { request, context in
+            let principal = context.principal
+            let name = try Self.name(context, kind: "satellite name")
+            let id = try await fleet.satellites.syncNow(name, by: principal.actor)
+            return try APIBody.json(["satellite": name.value, "syncNow": id], status: .accepted)
         }
         operators.put("satellites/:name/settings") { request, context in
             let principal = context.principal

@@ -51,7 +51,8 @@ extension GroupService {
             let group = GroupRecord(
                 name: name.value, registry: registry.value, artifacts: artifacts, proxy: proxy, scanGate: gate,
                 verification: verification, revision: try await changes.revision(), updatedAt: at,
-                rollout: try Self.validatedRollout(definition.rollout))
+                rollout: try Self.validatedRollout(definition.rollout),
+                syncWindows: try SyncWindowRules.validated(definition.syncWindows, field: "syncWindows"))
             try await records.groups.put(group)
             try await changes.groupChanged(to: group, from: previous)
             let rules = proxy.map { ", pull-through \($0.repositories.map(\.value).joined(separator: " "))" } ?? ""
@@ -272,6 +273,7 @@ extension GroupRecord {
         view.apply(scanGate)
         view.verification = verification
         view.rollout = rollout?.description
+        view.syncWindows = syncWindows
         let absent = harborProjects.intersection(missing[registry] ?? []).sorted()
         view.missingProjects = absent.isEmpty ? nil : absent
         return view

@@ -234,10 +234,30 @@ extension SatelliteService {
         if let runtimes = settings.runtimes, Set(runtimes).count != runtimes.count {
             throw GroundControlError(.invalidField, "settings.runtimes: lists a runtime twice")
         }
+        var settings = settings
+        settings.syncWindows = try SyncWindowRules.validated(settings.syncWindows, field: "settings.syncWindows")
+        settings.outsideWindow = try SyncWindowRules.validatedOutsideWindow(
+            settings.outsideWindow, field: "settings.outsideWindow")
         if let bytes = settings.cacheMaxBytes, bytes < 1 {
             throw GroundControlError(
                 .invalidField, "settings.cacheMaxBytes: must be a positive number of bytes, not \(bytes)")
         }
         return settings
+    }
+}
+
+extension SatelliteService {
+    /// Opens a one-off sync window: the satellite's next sync may use its upstreams whatever
+    /// its windows say. Returns the window's id, which the satellite's state carries.
+    public func syncNow(_ name: ResourceName, by actor: Fleet.Actor = .admin) async throws -> String {
+        let id = "\(Fleet.milliseconds(fleet.now()))-\(UInt32.random(in: 0...UInt32.max))"
+        try await change(by: actor) { changes in
+            guard try await changes.records.satellites.setSyncNow(id, of: name.value) else {
+                throw GroundControlError(.satelliteUnknown, "satellite '\(name)' does not exist")
+            }
+            try await changes.touch(satellite: name.value)
+            changes.audit("satellite.sync-now", name.value, id)
+        }
+        return id
     }
 }

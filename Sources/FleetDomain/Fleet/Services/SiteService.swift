@@ -15,10 +15,13 @@ public struct SiteMembership: Sendable, Equatable {
     /// The other registered members' names, sorted, advertising or not: each may fetch from
     /// this one, by its certificate.
     public let members: [String]
+    /// The sync windows members follow unless they set their own.
+    public let settings: SiteSettings?
 
-    init(name: String, epoch: Int64, members: [SiteMember]) {
+    init(name: String, epoch: Int64, members: [SiteMember], settings: SiteSettings? = nil) {
         self.name = name
         self.epoch = epoch
+        self.settings = settings
         peers = members.compactMap(\.advertisedURL).sorted()
         self.members = members.map(\.name)
     }
@@ -50,7 +53,8 @@ public struct SiteMembership: Sendable, Equatable {
 
     /// Distinguishes documents in the signed-state cache.
     package var cacheKey: String {
-        "\(name)|\(epoch)|\(peers.joined(separator: ","))|\(members.joined(separator: ","))"
+        let windows = (settings?.syncWindows ?? []).joined(separator: ";") + "|" + (settings?.outsideWindow ?? "")
+        return "\(name)|\(epoch)|\(peers.joined(separator: ","))|\(members.joined(separator: ","))|\(windows)"
     }
 }
 
@@ -70,7 +74,30 @@ extension SiteService {
             site.fromUpstreamBytes += satellite.transfer?.fromUpstreamBytes ?? 0
             sites[name] = site
         }
+        for (name, settings) in try await fleet.store.read({ try await $0.sites.allSettings() }) {
+            sites[name]?.settings = settings
+        }
         return sites.values.sorted { $0.name < $1.name }
+    }
+
+    /// Sets the sync windows a site's members follow unless they have their own; the site need
+    /// not have members yet. Its members are stamped: their states carry the windows.
+    public func setSettings(
+        _ settings: SiteSettings, of name: String, by actor: Fleet.Actor = .admin
+    ) async throws -> SiteSettings {
+        guard name.utf8.count <= 63, RepositoryName.isValidComponent(name) else {
+            throw GroundControlError(.invalidField, "site: '\(name.prefix(80))' is not a site name")
+        }
+        let checked = SiteSettings(
+            syncWindows: try SyncWindowRules.validated(settings.syncWindows, field: "syncWindows"),
+            outsideWindow: try SyncWindowRules.validatedOutsideWindow(settings.outsideWindow, field: "outsideWindow"))
+        let empty = checked.syncWindows == nil && checked.outsideWindow == nil
+        try await fleet.change(by: actor) { changes in
+            try await changes.records.sites.setSettings(empty ? nil : checked, of: name)
+            try await changes.touch(site: name)
+            changes.audit("site.settings", name, (checked.syncWindows ?? []).joined(separator: "; "))
+        }
+        return checked
     }
 
     /// The label whose value puts a satellite in a site.
@@ -96,7 +123,9 @@ extension SiteService {
         site: String, excluding satellite: String, _ records: FleetRecords
     ) async throws -> SiteMembership {
         let members = try await records.sites.members(of: site, excluding: satellite)
-        return SiteMembership(name: site, epoch: try await records.sites.epoch(of: site), members: members)
+        return SiteMembership(
+            name: site, epoch: try await records.sites.epoch(of: site), members: members,
+            settings: try await records.sites.settings(of: site))
     }
 
     /// Records the address a satellite advertised, when it changed: its site's members list it.

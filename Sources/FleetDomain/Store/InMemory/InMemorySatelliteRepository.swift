@@ -21,7 +21,15 @@ struct InMemorySatelliteRepository: SatelliteRepository {
                 rotateRequested: satellite.rotateRequested,
                 settingsJSON: try StoredJSON.encode(satellite.settings), site: satellite.site,
                 advertisedURL: satellite.advertisedURL,
-                approved: satellite.approved, groups: satellite.groups.sorted())
+                approved: satellite.approved, groups: satellite.groups.sorted(), syncNow: satellite.syncNow)
+        }
+    }
+
+    func setSyncNow(_ id: String, of name: String) async throws -> Bool {
+        transaction.change { tables in
+            guard tables.satellites[name] != nil else { return false }
+            tables.satellites[name]?.syncNow = id
+            return true
         }
     }
 

@@ -1,3 +1,5 @@
+import FleetAPI
+
 struct InMemorySiteRepository: SiteRepository {
     let transaction: InMemoryTransaction
 
@@ -5,6 +7,14 @@ struct InMemorySiteRepository: SiteRepository {
 
     func advance(_ site: String, by steps: Int64) async throws {
         transaction.change { $0.siteEpochs[site, default: 0] += steps }
+    }
+
+    func settings(of site: String) async throws -> SiteSettings? { transaction.read { $0.siteSettings[site] } }
+
+    func allSettings() async throws -> [String: SiteSettings] { transaction.read { $0.siteSettings } }
+
+    func setSettings(_ settings: SiteSettings?, of site: String) async throws {
+        transaction.change { $0.siteSettings[site] = settings }
     }
 
     func members(of site: String, excluding excluded: String) async throws -> [SiteMember] {

@@ -19,6 +19,7 @@ struct InMemoryTables: Sendable {
     var tombstones: [String: Int64] = [:]
     var health: [String: HealthRecord] = [:]
     var siteEpochs: [String: Int64] = [:]
+    var siteSettings: [String: SiteSettings] = [:]
     /// Per satellite, per generation: what its bundle carried.
     var bundles: [String: [Int64: [String]]] = [:]
     /// Issued certificates by serial.
@@ -63,6 +64,7 @@ struct InMemorySatellite: Sendable {
     var appliedGeneration: Int64?
     var report: StatusReport?
     var rotateRequested = false
+    var syncNow: String?
     var site: String?
     var advertisedURL: String?
     var approved = false

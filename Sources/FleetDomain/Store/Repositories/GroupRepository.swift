@@ -37,6 +37,8 @@ package struct GroupRecord: Sendable, Equatable {
     let updatedAt: Int64
     /// How a change reaches its members; nil: all at once.
     var rollout: RolloutPolicy? = nil
+    /// When members may fetch its content from the registry (`SyncWindow` texts); nil: always.
+    var syncWindows: [String]? = nil
 
     /// What a rollout carries: everything members hold of the group.
     var content: GroupContent { GroupContent(self) }

@@ -28,6 +28,9 @@ package protocol SatelliteRepository: Sendable {
 
     func setSettings(_ settings: SatelliteSettings, of name: String) async throws
 
+    /// Records a one-off sync window for the satellite; false when there is no such satellite.
+    func setSyncNow(_ id: String, of name: String) async throws -> Bool
+
     /// The satellites and tombstones whose revision is above `revision`, with it.
     func revisions(after revision: Int64) async throws -> [(name: String, revision: Int64)]
 
@@ -125,6 +128,8 @@ package struct SatelliteStateRow: Sendable, Equatable {
     let approved: Bool
     /// Sorted.
     let groups: [String]
+    /// The latest one-off sync window an admin opened.
+    var syncNow: String? = nil
 }
 
 /// A satellite to add, pending, with its one-time token.

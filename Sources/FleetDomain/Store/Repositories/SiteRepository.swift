@@ -1,5 +1,16 @@
+import FleetAPI
+
 /// Sites: satellites sharing one place and a credential whose epoch moves at every rotation.
 package protocol SiteRepository: Sendable {
+    /// What the site's members follow unless they set their own; nil when never set.
+    func settings(of site: String) async throws -> SiteSettings?
+
+    /// Every site's settings, by site.
+    func allSettings() async throws -> [String: SiteSettings]
+
+    /// Replaces the site's settings (nil clears them).
+    func setSettings(_ settings: SiteSettings?, of site: String) async throws
+
     /// The site's epoch; 0 for a site never rotated.
     func epoch(of site: String) async throws -> Int64
 

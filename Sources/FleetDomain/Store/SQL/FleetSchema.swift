@@ -218,6 +218,14 @@ package enum FleetSchema {
                 """,
                 "CREATE INDEX rollouts_by_group ON rollouts (group_name, id)",
             ],
+            [
+                // Sync windows (JSON arrays of SyncWindow texts): a group's hold back its content;
+                // a site's settings (SiteSettings, JSON) hold its members' windows. `sync_now`:
+                // the latest one-off window an admin opened for a satellite.
+                "ALTER TABLE image_groups ADD COLUMN sync_windows TEXT",
+                "ALTER TABLE sites ADD COLUMN settings TEXT",
+                "ALTER TABLE satellites ADD COLUMN sync_now TEXT",
+            ],
         ]
     }
 

@@ -2,7 +2,9 @@ import FleetAPI
 import SatelliteProtocol
 
 struct SQLGroupRepository: GroupRepository {
-    static let columns = "name, registry, artifacts, proxy, revision, updated_at, scan_gate, verification, rollout"
+    static let columns = """
+        name, registry, artifacts, proxy, revision, updated_at, scan_gate, verification, rollout, sync_windows
+        """
 
     let session: any FleetSession
 
@@ -18,15 +20,17 @@ struct SQLGroupRepository: GroupRepository {
     func put(_ group: GroupRecord) async throws {
         try await session.query(
             """
-            INSERT INTO image_groups (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO image_groups (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (name) DO UPDATE SET registry = excluded.registry, artifacts = excluded.artifacts,
                 proxy = excluded.proxy, revision = excluded.revision, updated_at = excluded.updated_at,
-                scan_gate = excluded.scan_gate, verification = excluded.verification, rollout = excluded.rollout
+                scan_gate = excluded.scan_gate, verification = excluded.verification, rollout = excluded.rollout,
+                sync_windows = excluded.sync_windows
             """,
             .text(group.name), .text(group.registry), .text(try StoredJSON.encode(group.artifacts)),
             try StoredJSON.column(group.proxy),
             .integer(group.revision), .integer(group.updatedAt), try StoredJSON.column(group.scanGate),
-            try StoredJSON.column(group.verification), .optional(group.rollout?.description))
+            try StoredJSON.column(group.verification), .optional(group.rollout?.description),
+            try StoredJSON.column(group.syncWindows))
     }
 
     func delete(_ name: String) async throws -> Bool {
@@ -71,6 +75,7 @@ extension GroupRecord {
                 do { return try RolloutPolicy(raw) } catch {
                     throw FleetStoreError.corrupt("image_groups.rollout: \(error)")
                 }
-            })
+            },
+            syncWindows: try row.optionalText("sync_windows").map { try StoredJSON.decode([String].self, $0) })
     }
 }

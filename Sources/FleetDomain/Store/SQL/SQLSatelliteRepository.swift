@@ -35,7 +35,7 @@ struct SQLSatelliteRepository: SatelliteRepository {
             """
             SELECT s.revision AS revision, s.settings AS settings, m.group_name AS group_name, s.status AS status,
                    s.rotate_requested AS rotate_requested, s.site AS site, s.advertised_url AS advertised_url,
-                   s.approved AS approved FROM satellites s
+                   s.approved AS approved, s.sync_now AS sync_now FROM satellites s
             LEFT JOIN satellite_groups m ON m.satellite = s.name WHERE s.name = ? ORDER BY m.group_name
             """, .text(name))
         guard let first = rows.first else { return nil }
@@ -43,7 +43,14 @@ struct SQLSatelliteRepository: SatelliteRepository {
             name: name, revision: try first.integer("revision"), status: try first.text("status"),
             rotateRequested: try first.bool("rotate_requested"), settingsJSON: try first.text("settings"),
             site: try first.optionalText("site"), advertisedURL: try first.optionalText("advertised_url"),
-            approved: try first.bool("approved"), groups: try rows.compactMap { try $0.optionalText("group_name") })
+            approved: try first.bool("approved"), groups: try rows.compactMap { try $0.optionalText("group_name") },
+            syncNow: try first.optionalText("sync_now"))
+    }
+
+    func setSyncNow(_ id: String, of name: String) async throws -> Bool {
+        try await !session.query(
+            "UPDATE satellites SET sync_now = ? WHERE name = ? RETURNING name", .text(id), .text(name)
+        ).isEmpty
     }
 
     func create(_ satellite: NewSatellite) async throws {
