@@ -226,9 +226,9 @@ echo "   edge's rollout: $(rollout_state)"
 echo "   (satctl rollouts pause|resume|promote|abort edge steer one; abort takes every member back, fetching nothing)"
 echo
 
-echo "== sync windows: store-b may use its upstream link only in a window, closed now; sync-now lets one sync through (docs/sync-windows.md)"
+echo "== sync windows and budgets: store-b may use its upstream link only in a window, closed now, and 1 GiB a month; sync-now lets one sync through (docs/sync-windows.md)"
 closed=$(python3 -c 'import datetime; d = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3); print(d.strftime("%a") + " 00:00-01:00 UTC")')
-"$BIN/satctl" satellites settings store-b --sync-window "$closed" --heartbeat-interval 1 >/dev/null
+"$BIN/satctl" satellites settings store-b --sync-window "$closed" --upstream-budget 1GiB/month --heartbeat-interval 1 >/dev/null
 "$BIN/satctl" groups put nightly --registry central --artifact demo/nightly:2026 >/dev/null
 "$BIN/satctl" satellites add-group store-b nightly >/dev/null
 for _ in $(seq 1 300); do
@@ -244,7 +244,9 @@ print("   a device asks store-b for demo/hello:2: " + json.load(sys.stdin)["erro
 "$BIN/satctl" satellites sync-now store-b | sed 's/^/   satctl: /'
 for _ in $(seq 1 300); do "$BIN/satellite" status --data-dir "$WORK/store-b" | grep -q '^missing or stale (0)' && break; sleep 0.1; done
 "$BIN/satellite" status --data-dir "$WORK/store-b" | grep -E '^missing or stale|central/demo/nightly:2026' | sed 's/^ */   after sync-now, store-b: /'
-"$BIN/satctl" satellites settings store-b --sync-window '' >/dev/null
+for _ in $(seq 1 300); do "$BIN/satctl" satellites show store-b | grep -q '^upstream budget' && break; sleep 0.1; done
+"$BIN/satctl" satellites show store-b | grep -E '^upstream budget' | sed 's/  */ /g; s/^/   store-b /'
+"$BIN/satctl" satellites settings store-b --sync-window '' --upstream-budget '' >/dev/null
 echo
 
 echo "== signed images only, carried to a site with no link: ship-07 never comes online (docs/signatures.md, docs/bundles.md)"

@@ -7,6 +7,7 @@ public enum FleetEventType: String, Codable, Sendable, CaseIterable {
     case satelliteRecovered = "satellite.recovered"
     case satelliteSyncFailed = "satellite.sync.failed"
     case satelliteDrift = "satellite.drift"
+    case satelliteBudgetExhausted = "satellite.budget.exhausted"
     case groupChanged = "group.changed"
     case rolloutStarted = "rollout.started"
     case rolloutWaveCompleted = "rollout.wave.completed"

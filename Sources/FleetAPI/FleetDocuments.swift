@@ -86,6 +86,8 @@ public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
     public var resolved: [ResolvedTag]?
     /// What the group's scan gate withholds (read-only).
     public var heldBack: [HeldBackArtifact]?
+    /// `critical`: members fetch it even past their upstream budget (counted, reported).
+    public var priority: String?
 
     public init(
         repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil, platforms: [String]? = nil,
@@ -146,6 +148,7 @@ public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case repository, tag, digest, platforms, resolvedDigest, project, tags, semver, latest, resolved, heldBack
+        case priority
     }
 
     public init(from decoder: any Decoder) throws {
@@ -176,6 +179,7 @@ public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
         latest = try container.decodeIfPresent(Int.self, forKey: .latest)
         resolved = try container.decodeIfPresent([ResolvedTag].self, forKey: .resolved)
         heldBack = try container.decodeIfPresent([HeldBackArtifact].self, forKey: .heldBack)
+        priority = try container.decodeIfPresent(String.self, forKey: .priority)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -191,6 +195,7 @@ public struct GroupArtifact: Codable, Sendable, Equatable, Hashable {
         try container.encodeIfPresent(latest, forKey: .latest)
         try container.encodeIfPresent(resolved, forKey: .resolved)
         try container.encodeIfPresent(heldBack, forKey: .heldBack)
+        try container.encodeIfPresent(priority, forKey: .priority)
     }
 }
 
@@ -406,6 +411,8 @@ public struct SatelliteView: Codable, Sendable, Equatable {
     /// Its sync windows as it last reported them: open or closed, until when, and any it
     /// cannot follow.
     public var link: LinkReport?
+    /// Its upstream bytes per day and against its budgets, as it last reported them.
+    public var meter: MeterReport?
     /// Artifacts of its groups that a scan gate withholds, and why.
     public var heldBack: [HeldBackArtifact]?
     /// The Harbor robots its state hands out, one per registry of kind harbor.

@@ -53,5 +53,8 @@ public struct DataDirectory: Sendable, Hashable, CustomStringConvertible {
     /// The last one-off window (`sync-now`) the satellite used, so a restart does not use it again.
     var syncNowUsed: String { file("sync-now-used") }
 
+    /// Upstream bytes per day and month (`UpstreamMeter`), kept across restarts.
+    var upstreamMeter: String { file("upstream-meter.json") }
+
     private func file(_ name: String) -> String { path + "/" + name }
 }

@@ -11,11 +11,11 @@ import ZoneInfo
 /// The sync windows the state gives: when the satellite may use its upstream links, for its
 /// syncs and for pull-through misses, and a one-off window an admin opened (`sync-now`).
 ///
-/// Consulted before every upstream request (`UpstreamGate`); peers at the site are not
+/// Consulted before every upstream request (through `UpstreamLink`); peers at the site are not
 /// upstreams and stay usable. Outside the windows a sync takes what the peers hold and keeps the
 /// rest as it was; a miss is a 404 saying when the windows open, or is fetched when the state
 /// says `allow`. A group's windows hold back its artifacts' repositories besides.
-package final class LinkWindows: UpstreamGate, SyncObserver, Sendable {
+package final class LinkWindows: SyncObserver, Sendable {
     private struct Current {
         var link = SyncSchedule([], zones: ZoneDatabase(directory: ZoneDatabase.defaultDirectory))
         var allowsMisses = false

@@ -94,12 +94,15 @@ public struct ReplicationService: Service {
                 if report.succeeded {
                     failures = 0
                     nextSync = .now + interval
-                } else if report.artifacts.allSatisfy({ $0.outcome == .synced || $0.reason == .outsideSyncWindow }) {
-                    // Held back by the windows alone: retrying sooner would find them as closed.
+                } else if report.artifacts.allSatisfy({
+                    $0.outcome == .synced || $0.reason == .outsideSyncWindow || $0.reason == .budgetExhausted
+                }) {
+                    // Held back by the link alone: retrying sooner would find it as closed.
                     failures = 0
                     let wait = min(interval, windows?.untilNextOpening() ?? interval)
                     nextSync = .now + wait
-                    logger.info("sync waits for a sync window", metadata: ["next sync in": "\(wait)"])
+                    logger.info(
+                        "sync waits for a sync window or a new budget period", metadata: ["next sync in": "\(wait)"])
                 } else {
                     failures += 1
                     let backoff = RetryDelay.after(failures: failures, maximum: min(options.maximumBackoff, interval))

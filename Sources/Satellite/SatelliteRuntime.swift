@@ -94,7 +94,7 @@ public struct SatelliteRuntime {
         let sources: (any ContentSources)?
         let pullThrough: PullThrough?
         var peering: SitePeering?
-        var linkWindows: LinkWindows?
+        var upstreamLink: UpstreamLink?
         if let agent {
             // An agent asks the satellites of its site before each upstream, and serves them.
             let siteMetrics = SiteMetrics(prometheus: metrics.prometheus)
@@ -110,11 +110,15 @@ public struct SatelliteRuntime {
                 metrics: siteMetrics, logger: logger)
             // Both kinds of upstream request pass the sync windows, which treat them apart.
             let upstreams = UpstreamSources(options: agent.upstreams, logger: logger)
-            let windows = LinkWindows(directory: registry.directory, logger: logger)
-            linkWindows = windows
-            sources = SiteSources(upstreams: GatedSources(upstreams, gate: windows, use: .sync), site: site)
+            let link = UpstreamLink(
+                windows: LinkWindows(directory: registry.directory, logger: logger),
+                meter: UpstreamMeter(
+                    directory: registry.directory, logger: logger,
+                    metrics: MeterMetrics(prometheus: metrics.prometheus)))
+            upstreamLink = link
+            sources = SiteSources(upstreams: GatedSources(upstreams, gate: link, use: .sync), site: site)
             pullThrough = PullThrough(
-                sources: SiteSources(upstreams: GatedSources(upstreams, gate: windows, use: .pullThrough), site: site),
+                sources: SiteSources(upstreams: GatedSources(upstreams, gate: link, use: .pullThrough), site: site),
                 store: store, logger: logger, metrics: pullThroughMetrics)
         } else if let proxy = registry.proxy {
             sources = UpstreamSources(options: proxy.sources, logger: logger)
@@ -146,10 +150,10 @@ public struct SatelliteRuntime {
                     pullThrough: pullThrough, store: store,
                     metrics: pullThroughMetrics, logger: logger))
         }
-        if let agent, let namespaces, let sources, let pullThrough, let peering, let linkWindows {
+        if let agent, let namespaces, let sources, let pullThrough, let peering, let upstreamLink {
             services += Self.agentServices(
                 agent, registry: registry, store: store, namespaces: namespaces, sources: sources,
-                pullThrough: pullThrough, windows: linkWindows,
+                pullThrough: pullThrough, link: upstreamLink,
                 peering: peering, serving: serving, logger: logger, setLogLevel: setLogLevel)
         }
         self.services = services
@@ -157,7 +161,7 @@ public struct SatelliteRuntime {
 
     private static func agentServices(
         _ agent: Agent, registry: Registry, store: RegistryStore, namespaces: UpstreamNamespaces,
-        sources: any ContentSources, pullThrough: PullThrough, windows: LinkWindows, peering: SitePeering,
+        sources: any ContentSources, pullThrough: PullThrough, link: UpstreamLink, peering: SitePeering,
         serving: ServingTLS?,
         logger: Logger, setLogLevel: @escaping @Sendable (Logger.Level) -> Void
     ) -> [any Service] {
@@ -170,7 +174,7 @@ public struct SatelliteRuntime {
         let snapshot = StatusSnapshot(
             dataDirectory: registry.directory, stateSource: origin, store: store, logger: logger,
             isCached: { [pullThrough] in pullThrough.isCached($0) }, site: { [peering] in peering.report },
-            link: { [windows] in windows.report() })
+            link: { [link] in link.windows.report() }, meter: { [link] in link.meter.report() })
         let source: any Service =
             switch agent.source {
             case .file(let options):
@@ -185,9 +189,9 @@ public struct SatelliteRuntime {
         if serving != nil { runtimes.servingCA = registry.directory.trustBundle }
         let replicator = Replicator(store: store, sources: sources, options: agent.replicator, logger: logger)
         let replication = ReplicationService(
-            options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot, windows: windows,
+            options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot, windows: link.windows,
             observers: [
-                windows,
+                link.windows, link.meter,
                 // First: the sync that follows asks the peers the state names.
                 peering,
                 NamespaceRefresh(namespaces: namespaces, store: store, logger: logger),

@@ -28,6 +28,8 @@ public struct SatelliteStatus: Codable, Sendable {
     public var transfer: TransferCounts?
     /// The sync windows: open or not, until when (absent: the state sets none).
     public var link: LinkReport?
+    /// Upstream bytes per day and against each budget.
+    public var meter: MeterReport?
     public var inventory: [Tagged]
 
     static func path(in dataDirectory: DataDirectory) -> String { dataDirectory.status }
@@ -76,6 +78,15 @@ public struct SatelliteStatus: Codable, Sendable {
             lines.append("sync window: " + (link.windowOpen ? "open" : "closed") + until + oneOff)
             for problem in link.problems ?? [] { lines.append("  \(problem)") }
         }
+        for use in meter?.budgets ?? [] {
+            lines.append(
+                "upstream budget \(use.budget): \(ByteSize.show(use.usedBytes)) used in \(use.period)"
+                    + (use.exhausted ? " (budget exhausted: fetches past it wait for the next period)" : ""))
+        }
+        if let over = meter?.overBudgetBytes {
+            lines.append("  critical artifacts took \(ByteSize.show(over)) past the budget this month")
+        }
+        for problem in meter?.problems ?? [] { lines.append("  \(problem)") }
         if let revoked {
             lines.append("REVOKED: \(revoked)")
         }

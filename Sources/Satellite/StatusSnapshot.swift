@@ -26,14 +26,18 @@ public actor StatusSnapshot {
     let site: @Sendable () -> (advertised: String?, transfer: TransferCounts?)
     /// The sync windows as they stand now.
     let link: @Sendable () -> LinkReport?
+    /// Upstream bytes and budgets.
+    let meter: @Sendable () -> MeterReport?
 
     public init(
         dataDirectory: DataDirectory, stateSource: String, store: RegistryStore, logger: Logger,
         isCached: @escaping @Sendable (String) -> Bool = { _ in false },
         site: @escaping @Sendable () -> (advertised: String?, transfer: TransferCounts?) = { (nil, nil) },
-        link: @escaping @Sendable () -> LinkReport? = { nil }
+        link: @escaping @Sendable () -> LinkReport? = { nil },
+        meter: @escaping @Sendable () -> MeterReport? = { nil }
     ) {
         self.link = link
+        self.meter = meter
         self.dataDirectory = dataDirectory
         self.isCached = isCached
         self.site = site
@@ -95,7 +99,8 @@ public actor StatusSnapshot {
                     error: stateError ?? failures.first.map { "\($0.reference): \($0.message)" },
                     failures: failures.isEmpty ? nil : failures)
             },
-            version: version, advertisedURL: site.advertised, transfer: site.transfer, link: link())
+            version: version, advertisedURL: site.advertised, transfer: site.transfer, link: link(),
+            meter: meter())
     }
 
     private func writeFile() async {
@@ -103,7 +108,7 @@ public actor StatusSnapshot {
         let status = SatelliteStatus(
             updatedAt: Date(), stateSource: stateSource, stateError: stateError, revoked: revokedReason,
             lastSync: lastReport,
-            transfer: site().transfer, link: link(),
+            transfer: site().transfer, link: link(), meter: meter(),
             inventory: tags.map {
                 .init(
                     repository: $0.repository, tag: $0.tag, digest: $0.digest,

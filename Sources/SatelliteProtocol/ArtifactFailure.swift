@@ -33,6 +33,8 @@ public struct FailureReason: RawRepresentable, Codable, Sendable, Hashable, Cust
     public static let signature = FailureReason(rawValue: "signature")
     /// Its sync waits for a sync window: upstreams are not used outside them.
     public static let outsideSyncWindow = FailureReason(rawValue: "outsideSyncWindow")
+    /// Fetching it would overrun the satellite's upstream budget.
+    public static let budgetExhausted = FailureReason(rawValue: "budgetExhausted")
     /// The desired state cannot be followed as written (unknown upstream, unreadable password file).
     public static let configuration = FailureReason(rawValue: "configuration")
 

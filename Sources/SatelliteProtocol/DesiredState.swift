@@ -30,6 +30,9 @@ public struct DesiredState: Codable, Sendable, Equatable {
     public var keepPrevious: Bool?
     /// When the satellite may use its upstreams: its own windows, or its site's.
     public var syncWindows: SyncWindows?
+    /// Bytes the satellite may fetch from its upstreams per day or month (`UpstreamBudget`):
+    /// past one, it fetches nothing more but what its critical artifacts need.
+    public var upstreamBudgets: [String]?
     /// Set anew each time an admin opens a one-off window (`satctl satellites sync-now`): the
     /// next sync may use upstreams whatever the windows say.
     public var syncNow: String?
@@ -151,12 +154,17 @@ public struct DesiredState: Codable, Sendable, Equatable {
         /// When its content may be fetched from its upstream (its group's windows), besides the
         /// satellite's own; always when absent.
         public var syncWindows: [String]?
+        /// `critical`: fetched even past the satellite's upstream budget (counted, reported).
+        public var priority: String?
+
+        public static let critical = "critical"
 
         public init(
             upstream: String, repository: RepositoryName, tag: Tag? = nil, digest: Digest? = nil,
             platforms: [String]? = nil,
-            verification: Verification? = nil, syncWindows: [String]? = nil
+            verification: Verification? = nil, syncWindows: [String]? = nil, priority: String? = nil
         ) {
+            self.priority = priority
             self.upstream = upstream
             self.repository = repository
             self.tag = tag

@@ -21,6 +21,8 @@ public struct SatelliteSettings: Codable, Sendable, Equatable {
     public var syncWindows: [String]?
     /// `defer` or `allow`: what a pull-through miss gets outside its windows.
     public var outsideWindow: String?
+    /// Bytes it may fetch from upstreams per day or month (`5GiB/month`, `200MiB/day`).
+    public var upstreamBudgets: [String]?
 
     /// The runtimes a satellite knows how to configure.
     public static let knownRuntimes = ["containerd", "crio", "podman", "docker", "k3s", "rke2"]
@@ -122,14 +124,17 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var transfer: TransferCounts?
     /// Whether it may use its upstream links now, and until when.
     public var link: LinkReport?
+    /// Bytes it fetched from upstreams, per day, and against its budgets.
+    public var meter: MeterReport?
 
     public init(
         generation: Int64, inventory: [Digest], cached: [Digest]? = nil, diskUsedBytes: Int64? = nil,
         diskFreeBytes: Int64? = nil,
         lastSync: SyncResult? = nil, version: String? = nil, advertisedURL: String? = nil,
-        transfer: TransferCounts? = nil, link: LinkReport? = nil
+        transfer: TransferCounts? = nil, link: LinkReport? = nil, meter: MeterReport? = nil
     ) {
         self.link = link
+        self.meter = meter
         self.generation = generation
         self.inventory = inventory
         self.cached = cached
@@ -159,6 +164,58 @@ public struct LinkReport: Codable, Sendable, Equatable {
         self.syncNowOpen = syncNowOpen
         self.problems = problems
     }
+}
+
+/// A satellite's upstream bytes: each of the last 30 days, and each budget's use.
+public struct MeterReport: Codable, Sendable, Equatable {
+    /// One budget in its current period.
+    public struct BudgetUse: Codable, Sendable, Equatable {
+        /// As the state gives it (`1MiB/month`).
+        public var budget: String
+        /// `2026-12-07` or `2026-12` (UTC).
+        public var period: String
+        public var usedBytes: Int64
+        public var limitBytes: Int64
+        /// A fetch was refused for it this period.
+        public var exhausted: Bool
+
+        public init(budget: String, period: String, usedBytes: Int64, limitBytes: Int64, exhausted: Bool) {
+            self.budget = budget
+            self.period = period
+            self.usedBytes = usedBytes
+            self.limitBytes = limitBytes
+            self.exhausted = exhausted
+        }
+    }
+
+    /// Upstream bytes of one day (UTC).
+    public struct Day: Codable, Sendable, Equatable {
+        public var day: String
+        public var bytes: Int64
+
+        public init(day: String, bytes: Int64) {
+            self.day = day
+            self.bytes = bytes
+        }
+    }
+
+    public var budgets: [BudgetUse]
+    /// Oldest first; days without traffic left out.
+    public var days: [Day]
+    /// Bytes critical artifacts fetched past a budget this month.
+    public var overBudgetBytes: Int64?
+    /// Budgets it cannot read, each with why; they are not applied.
+    public var problems: [String]?
+
+    public init(budgets: [BudgetUse], days: [Day], overBudgetBytes: Int64? = nil, problems: [String]? = nil) {
+        self.budgets = budgets
+        self.days = days
+        self.overBudgetBytes = overBudgetBytes
+        self.problems = problems
+    }
+
+    /// Whether any budget turned a fetch away this period.
+    public var exhausted: Bool { budgets.contains(where: \.exhausted) }
 }
 
 /// Where a satellite's bytes came from and went to, since it started.

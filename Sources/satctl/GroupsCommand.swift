@@ -18,14 +18,14 @@ struct GroupsCommand: AsyncParsableCommand {
     }
 
     static func artifactTable(_ group: GroupView) -> [[String]] {
-        var rows = [["REPOSITORY", "TAG", "DIGEST", "RESOLVED", "PLATFORMS"]]
+        var rows = [["REPOSITORY", "TAG", "DIGEST", "RESOLVED", "PLATFORMS", "PRIORITY"]]
         for artifact in group.artifacts {
             let platforms = artifact.platforms?.joined(separator: ",") ?? "all"
             guard artifact.isSelection else {
                 rows.append([
                     artifact.fullRepository ?? artifact.repository.value, artifact.tag?.value ?? "-",
                     artifact.digest?.string ?? "-",
-                    artifact.resolvedDigest?.string ?? "-", platforms,
+                    artifact.resolvedDigest?.string ?? "-", platforms, artifact.priority ?? "",
                 ])
                 continue
             }
@@ -239,6 +239,15 @@ struct GroupsCommand: AsyncParsableCommand {
                 """
         )
         var rollout: String?
+        @Option(
+            name: .customLong("critical-artifact"),
+            help:
+                """
+                An artifact as --artifact takes it, which members fetch even past their upstream budget; repeat \
+                for several.
+                """
+        )
+        var criticalArtifacts: [String] = []
         @OptionGroup var windowOptions: SyncWindowOptions
 
         func run() async throws {
@@ -272,6 +281,11 @@ struct GroupsCommand: AsyncParsableCommand {
             let definition = GroupDefinition(
                 registry: registry,
                 artifacts: try artifacts.map { try GroupsCommand.artifact($0, platforms: platforms) }
+                    + criticalArtifacts.map { raw in
+                        var artifact = try GroupsCommand.artifact(raw, platforms: platforms)
+                        artifact.priority = DesiredState.Artifact.critical
+                        return artifact
+                    }
                     + selections.map { try GroupsCommand.selection($0, platforms: platforms) },
                 proxy: proxy, maxSeverity: maxSeverity, requireScan: requireScan ? true : nil,
                 verification: keys.isEmpty

@@ -31,10 +31,19 @@ struct SettingOptions: ParsableArguments {
     )
     var cacheMaxBytes: String?
     @OptionGroup var windowOptions: SyncWindowOptions
+    @Option(
+        name: .customLong("upstream-budget"),
+        help:
+            """
+            Bytes it may fetch from upstreams per day or month (UTC): '5GiB/month', '200MiB/day'; one of each at \
+            most. An empty string removes them.
+            """
+    )
+    var upstreamBudgets: [String] = []
 
     var isEmpty: Bool {
         syncInterval == nil && heartbeatInterval == nil && logLevel == nil && runtimes == nil && !localRuntimes
-            && cacheMaxBytes == nil && windowOptions.isEmpty
+            && cacheMaxBytes == nil && windowOptions.isEmpty && upstreamBudgets.isEmpty
     }
 
     func applied(to base: SatelliteSettings) throws -> SatelliteSettings {
@@ -50,6 +59,18 @@ struct SettingOptions: ParsableArguments {
         if localRuntimes { settings.runtimes = nil }
         if let windows = try windowOptions.windows() { settings.syncWindows = windows.isEmpty ? nil : windows }
         if let outside = try windowOptions.outsideWindowChecked() { settings.outsideWindow = outside }
+        if !upstreamBudgets.isEmpty {
+            if upstreamBudgets.contains("") {
+                settings.upstreamBudgets = nil
+            } else {
+                for budget in upstreamBudgets {
+                    do { _ = try UpstreamBudget(parsing: budget) } catch {
+                        throw SatctlError("--upstream-budget: \(error)")
+                    }
+                }
+                settings.upstreamBudgets = upstreamBudgets
+            }
+        }
         if let cacheMaxBytes {
             if cacheMaxBytes.isEmpty {
                 settings.cacheMaxBytes = nil

@@ -119,6 +119,18 @@ struct SatellitesCommand: AsyncParsableCommand {
                         "outside them misses: \(settings.outsideWindow ?? "defer")",
                     ])
                 }
+                for use in satellite.meter?.budgets ?? [] {
+                    rows.append([
+                        "upstream budget", use.budget,
+                        "\(ByteSize.show(use.usedBytes)) used in \(use.period)",
+                        use.exhausted ? "budget exhausted: fetches past it wait for the next period" : "",
+                    ])
+                }
+                if let over = satellite.meter?.overBudgetBytes {
+                    rows.append([
+                        "upstream budget", "critical artifacts took \(ByteSize.show(over)) past it this month",
+                    ])
+                }
                 if let link = satellite.link {
                     rows.append(SatellitesCommand.linkRow(link))
                     for problem in link.problems ?? [] { rows.append(["window problem", problem]) }

@@ -79,6 +79,7 @@ import Testing
                     && $0.contains("is not held here: upstreams are not used outside the satellite's sync windows")
             } && output.contains("after sync-now, store-b: missing or stale (0)"), "\(output)")
         #expect(lines.contains { $0.contains("demo/nightly:2026") && $0.contains("[outsideSyncWindow]") })
+        #expect(lines.contains { $0.contains("store-b upstream budget 1GiB/month") && $0.contains("used in 20") })
         #expect(output.contains("store-a: URI:spiffe://harbor-satellite.local/satellite/store-a"), "\(output)")
         #expect(
             output.split(separator: "\n").contains { $0.contains("/v2/ answers 200, trusting") }

@@ -88,7 +88,9 @@ extension RolloutTests {
         let c = try await GroundControlProcess(directory: work, database: database, adminToken: admin)
         defer { Task { await c.stop() } }
         servers.add(c.baseURL)
-        #expect(try await rollout(c).wave == 2, "a new process takes the rollout up where it was")
+        // Where it was, or past it when wave 2's 3 s soak ended while the new process started (a
+        // slow machine): the audit below shows each wave reached once, none skipped.
+        #expect(try await rollout(c).wave >= 2, "a new process takes the rollout up where it was")
         try await poll("the rollout to complete", timeout: .seconds(30)) {
             try await rollout(c).state == "completed"
         }

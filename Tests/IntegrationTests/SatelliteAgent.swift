@@ -116,6 +116,17 @@ struct AgentStatus: Decodable, CustomStringConvertible {
     let lastSync: Sync?
     let transfer: Transfer?
     let link: Link?
+    /// Upstream bytes against the budgets.
+    struct Meter: Decodable {
+        struct Use: Decodable {
+            let budget: String
+            let usedBytes: Int64
+            let exhausted: Bool
+        }
+        let budgets: [Use]
+        let overBudgetBytes: Int64?
+    }
+    let meter: Meter?
     let inventory: [Tagged]
 
     var allSynced: Bool { lastSync.map { $0.artifacts.allSatisfy { $0.outcome == "synced" } } ?? false }

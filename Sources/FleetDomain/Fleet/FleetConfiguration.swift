@@ -70,6 +70,7 @@ public struct FleetConfiguration: Sendable {
         state.satellite = satellite.name
         state.syncWindows = SyncWindowRules.effective(settings: satellite.settings, site: satellite.site?.settings)
         state.syncNow = satellite.syncNow
+        state.upstreamBudgets = satellite.settings.upstreamBudgets
         return state
     }
 
@@ -171,7 +172,8 @@ public struct FleetConfiguration: Sendable {
             return [
                 DesiredState.Artifact(
                     upstream: upstream, repository: repository, tag: artifact.tag,
-                    digest: artifact.digest ?? artifact.resolvedDigest, platforms: artifact.platforms)
+                    digest: artifact.digest ?? artifact.resolvedDigest, platforms: artifact.platforms,
+                    priority: artifact.priority)
             ]
         }
         return (artifact.resolved ?? []).compactMap { chosen in
@@ -180,7 +182,7 @@ public struct FleetConfiguration: Sendable {
             }
             return DesiredState.Artifact(
                 upstream: upstream, repository: repository, tag: tag, digest: chosen.digest,
-                platforms: artifact.platforms)
+                platforms: artifact.platforms, priority: artifact.priority)
         }
     }
 

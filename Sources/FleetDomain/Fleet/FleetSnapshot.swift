@@ -124,6 +124,7 @@ struct FleetSnapshot: Sendable {
         view.awaitingApproval = satellite.approved || satellite.status == "revoked" ? nil : true
         view.transfer = satellite.report?.transfer
         view.link = satellite.report?.link
+        view.meter = satellite.report?.meter
         let withheld = (membership[satellite.name] ?? []).compactMap { configuration.groups[$0] }.flatMap(\.heldBack)
         view.heldBack = withheld.isEmpty ? nil : withheld
         let robots = (robots[satellite.name] ?? []).map { robot in

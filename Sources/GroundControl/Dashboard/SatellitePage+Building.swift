@@ -86,6 +86,13 @@ extension SatellitePage {
         if let windows = satellite.settings.syncWindows {
             facts.append(Fact(label: "Sync windows", value: windows.joined(separator: "; "), title: ""))
         }
+        for use in satellite.meter?.budgets ?? [] {
+            let state = use.exhausted ? "exhausted: fetches past it wait for the next period" : "within it"
+            facts.append(
+                Fact(
+                    label: "Upstream budget \(use.budget)",
+                    value: "\(DashboardFormat.bytes(use.usedBytes)) used in \(use.period), \(state)", title: ""))
+        }
         if let link = satellite.link {
             let state =
                 link.syncNowOpen == true ? "open for one sync" : link.windowOpen ? "open" : "closed, upstreams not used"

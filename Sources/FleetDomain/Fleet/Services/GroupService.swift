@@ -208,6 +208,10 @@ extension GroupService {
                         "\(field): needs a tag, a digest, or both (or tag filters, from a registry of kind harbor)")
                 }
             }
+            if let priority = artifact.priority, priority != DesiredState.Artifact.critical {
+                throw GroundControlError(
+                    .invalidField, "\(field).priority: must be critical or absent, not '\(priority.prefix(40))'")
+            }
             for (platformIndex, platform) in (artifact.platforms ?? []).enumerated() {
                 do {
                     _ = try Platform(parsing: platform)

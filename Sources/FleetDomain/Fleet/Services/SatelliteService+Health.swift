@@ -29,6 +29,9 @@ extension SatelliteService {
             /// What the events say, should the drift or the failure be news.
             let drift: [String: String]
             let failure: [String: String]
+            /// The budgets its last report says are exhausted, with their periods.
+            let budgetExhausted: String
+            let budget: [String: String]
         }
 
         var seen: [String: Seen] = [:]
@@ -83,7 +86,8 @@ extension SatelliteService {
                     drift: [
                         "desiredGeneration": "\(view.desiredGeneration)", "missing": "\(view.drift.missing.count)",
                     ],
-                    failure: Self.failureDetails(of: view))
+                    failure: Self.failureDetails(of: view),
+                    budgetExhausted: Self.exhaustedBudgets(of: view), budget: Self.budgetDetails(of: view))
             }
         }
         memo.seen = seen
@@ -93,7 +97,8 @@ extension SatelliteService {
                 state: SatelliteRecord.state(
                     status: "registered", lastSeen: satellite.lastSeen, registeredAt: satellite.registeredAt,
                     heartbeatSeconds: satellite.heartbeatSeconds, now: at),
-                drifting: satellite.drifting, failedSyncAt: satellite.failedSyncAt)
+                drifting: satellite.drifting, failedSyncAt: satellite.failedSyncAt,
+                budgetExhausted: satellite.budgetExhausted)
             guard let before = known[name] else {
                 // First sight (a satellite registered before events existed): a baseline, no event.
                 _ = try await store.transaction { records in try await records.health.insertIfAbsent(name, now) }
@@ -103,6 +108,7 @@ extension SatelliteService {
             guard
                 now.state != before.state || now.drifting != before.drifting
                     || (now.failedSyncAt ?? 0) > (before.failedSyncAt ?? 0)
+                    || now.budgetExhausted != before.budgetExhausted
             else {
                 continue
             }
@@ -130,10 +136,32 @@ extension SatelliteService {
                     try changes.emit(.satelliteDrift, subject: name, data: satellite.drift)
                     told += 1
                 }
+                // Told once per budget and period; a budget renewed is no news.
+                if now.budgetExhausted != before.budgetExhausted,
+                    try await health.claimBudgetExhausted(
+                        of: name, from: before.budgetExhausted, to: now.budgetExhausted),
+                    !now.budgetExhausted.isEmpty
+                {
+                    try changes.emit(.satelliteBudgetExhausted, subject: name, data: satellite.budget)
+                    told += 1
+                }
                 return told
             }
         }
         return told
+    }
+
+    static func exhaustedBudgets(of view: SatelliteView) -> String {
+        (view.meter?.budgets ?? []).filter(\.exhausted).map { "\($0.budget)@\($0.period)" }.joined(separator: ",")
+    }
+
+    static func budgetDetails(of view: SatelliteView) -> [String: String] {
+        guard let use = view.meter?.budgets.first(where: \.exhausted) else { return [:] }
+        let undone = (view.lastSync?.failures ?? []).filter { $0.reason == .budgetExhausted }
+        return [
+            "budget": use.budget, "period": use.period, "usedBytes": "\(use.usedBytes)",
+            "limitBytes": "\(use.limitBytes)", "artifactsLeft": "\(undone.count)",
+        ]
     }
 
     static func failureDetails(of view: SatelliteView) -> [String: String] {

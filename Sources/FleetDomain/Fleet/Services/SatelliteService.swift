@@ -238,6 +238,7 @@ extension SatelliteService {
         settings.syncWindows = try SyncWindowRules.validated(settings.syncWindows, field: "settings.syncWindows")
         settings.outsideWindow = try SyncWindowRules.validatedOutsideWindow(
             settings.outsideWindow, field: "settings.outsideWindow")
+        settings.upstreamBudgets = try Self.validatedBudgets(settings.upstreamBudgets)
         if let bytes = settings.cacheMaxBytes, bytes < 1 {
             throw GroundControlError(
                 .invalidField, "settings.cacheMaxBytes: must be a positive number of bytes, not \(bytes)")
@@ -247,6 +248,24 @@ extension SatelliteService {
 }
 
 extension SatelliteService {
+    /// Budgets checked, in canonical spelling, at most one per period; nil for none.
+    static func validatedBudgets(_ budgets: [String]?) throws(GroundControlError) -> [String]? {
+        guard let budgets, !budgets.isEmpty else { return nil }
+        var checked: [UpstreamBudget] = []
+        for (index, text) in budgets.enumerated() {
+            let budget: UpstreamBudget
+            do { budget = try UpstreamBudget(parsing: String(text.prefix(80))) } catch {
+                throw GroundControlError(.invalidField, "settings.upstreamBudgets[\(index)]: \(error)")
+            }
+            guard !checked.contains(where: { $0.period == budget.period }) else {
+                throw GroundControlError(
+                    .invalidField, "settings.upstreamBudgets[\(index)]: a second budget per \(budget.period.rawValue)")
+            }
+            checked.append(budget)
+        }
+        return checked.map(\.description)
+    }
+
     /// Opens a one-off sync window: the satellite's next sync may use its upstreams whatever
     /// its windows say. Returns the window's id, which the satellite's state carries.
     public func syncNow(_ name: ResourceName, by actor: Fleet.Actor = .admin) async throws -> String {

@@ -55,6 +55,10 @@ struct InMemoryHealthRepository: HealthRepository {
         claim(name, when: { ($0.failedSyncAt ?? Int64.min) < at }) { $0.failedSyncAt = at }
     }
 
+    func claimBudgetExhausted(of name: String, from: String, to: String) async throws -> Bool {
+        claim(name, when: { $0.budgetExhausted == from }) { $0.budgetExhausted = to }
+    }
+
     private func claim(
         _ name: String, when condition: (HealthRecord) -> Bool, _ change: (inout HealthRecord) -> Void
     ) -> Bool {

@@ -13,6 +13,10 @@ package protocol HealthRepository: Sendable {
     func claimState(of name: String, from: String, to: String) async throws -> Bool
     func claimDrifting(of name: String, from: Bool, to: Bool) async throws -> Bool
     func claimFailedSync(of name: String, at: Int64) async throws -> Bool
+
+    /// Moves the exhausted budgets told for `name` from `from` to `to`; false when another
+    /// process moved them first.
+    func claimBudgetExhausted(of name: String, from: String, to: String) async throws -> Bool
 }
 
 package struct HealthRecord: Sendable, Equatable {
@@ -20,4 +24,6 @@ package struct HealthRecord: Sendable, Equatable {
     var drifting: Bool
     /// Milliseconds since 1970.
     var failedSyncAt: Int64?
+    /// The budgets exhausted when last told (`1MiB/month@2026-12`), empty for none.
+    var budgetExhausted = ""
 }

@@ -225,6 +225,8 @@ package enum FleetSchema {
                 "ALTER TABLE image_groups ADD COLUMN sync_windows TEXT",
                 "ALTER TABLE sites ADD COLUMN settings TEXT",
                 "ALTER TABLE satellites ADD COLUMN sync_now TEXT",
+                // The budgets (with their periods) a satellite last reported exhausted, as told.
+                "ALTER TABLE satellite_health ADD COLUMN budget_exhausted TEXT NOT NULL DEFAULT ''",
             ],
         ]
     }

@@ -3,10 +3,13 @@ struct SQLHealthRepository: HealthRepository {
 
     func all() async throws -> [String: HealthRecord] {
         var known: [String: HealthRecord] = [:]
-        for row in try await session.query("SELECT name, state, drifting, failed_sync_at FROM satellite_health") {
+        for row in try await session.query(
+            "SELECT name, state, drifting, failed_sync_at, budget_exhausted FROM satellite_health")
+        {
             known[try row.text("name")] = HealthRecord(
                 state: try row.text("state"), drifting: try row.bool("drifting"),
-                failedSyncAt: try row.optionalInteger("failed_sync_at"))
+                failedSyncAt: try row.optionalInteger("failed_sync_at"),
+                budgetExhausted: try row.text("budget_exhausted"))
         }
         return known
     }
@@ -52,6 +55,13 @@ struct SQLHealthRepository: HealthRepository {
                 failed_sync_at < ?) RETURNING name
             """,
             .integer(at), .text(name), .integer(at)
+        ).isEmpty
+    }
+
+    func claimBudgetExhausted(of name: String, from: String, to: String) async throws -> Bool {
+        try await !session.query(
+            "UPDATE satellite_health SET budget_exhausted = ? WHERE name = ? AND budget_exhausted = ? RETURNING name",
+            .text(to), .text(name), .text(from)
         ).isEmpty
     }
 }
