@@ -31,43 +31,12 @@ extension RolloutTests {
         }
         try await put(a, "/api/v1/registries/central", #"{"url":"http://127.0.0.1:1"}"#)
         try await put(a, "/api/v1/groups/apps", group("d1"))
-        var credentials: [String: String] = [:]
-        for name in ["s1", "s2", "s3"] {
-            let created = try await httpSend(
-                "POST", "\(a.baseURL)/api/v1/satellites", headers: headers,
-                body: Data(#"{"name":"\#(name)","groups":["apps"]}"#.utf8))
-            let token = try APIJSON.decoder().decode(RegistrationToken.self, from: created.body).token
-            credentials[name] = try APIJSON.decoder().decode(
-                RegistrationResponse.self,
-                from: try await httpSend(
-                    "POST", "\(b.baseURL)/api/v1/register", body: Data(#"{"token":"\#(token)"}"#.utf8)
-                ).body
-            ).credential
-        }
+        let credentials = try await SimulatedMembers.register(
+            ["s1", "s2", "s3"], group: "apps", creating: a.baseURL, registering: b.baseURL, headers: headers)
 
         // Each member applies whatever state it is given at once, through whichever process is up.
         let servers = ServerList([a.baseURL, b.baseURL])
-        let members = Task {
-            while !Task.isCancelled {
-                for (name, credential) in credentials {
-                    guard let url = servers.pick(name) else { continue }
-                    let bearer = ["Authorization": "Bearer \(credential)"]
-                    guard let state = try? await httpGet("\(url)/api/v1/state", headers: bearer),
-                        let desired = try? APIJSON.decoder().decode(DesiredState.self, from: state.body)
-                    else { continue }
-                    let report = StatusReport(
-                        generation: desired.generation, inventory: desired.artifacts.compactMap(\.digest),
-                        lastSync: SyncResult(succeeded: true, finishedAt: Date()))
-                    _ = try? await httpSend(
-                        "POST", "\(url)/api/v1/status",
-                        headers: bearer.merging(["Content-Type": "application/json"]) {
-                            $1
-                        },
-                        body: try APIJSON.encoder().encode(report))
-                }
-                try? await Task.sleep(for: .milliseconds(200))
-            }
-        }
+        let members = SimulatedMembers.apply(credentials, servers: servers)
         defer { members.cancel() }
         func rollout(_ server: GroundControlProcess) async throws -> RolloutView {
             try APIJSON.decoder().decode(
