@@ -17,7 +17,7 @@ import ZoneInfo
 /// says `allow`. A group's windows hold back its artifacts' repositories besides.
 package final class LinkWindows: SyncObserver, Sendable {
     private struct Current {
-        var link = SyncSchedule([], zones: ZoneDatabase(directory: ZoneDatabase.defaultDirectory))
+        var link = SyncSchedule.always
         var allowsMisses = false
         /// `upstream/repository` of artifacts whose groups all have windows.
         var groups: [String: SyncSchedule] = [:]

@@ -13,6 +13,7 @@ public struct SyncSchedule: Sendable {
     /// The windows that never open here, each with why.
     public let problems: [String]
 
+    /// No windows: upstreams may be used at any time.
     public static let always = SyncSchedule([], zones: ZoneDatabase(directory: ZoneDatabase.defaultDirectory))
 
     public init(_ texts: [String], zones: ZoneDatabase) {

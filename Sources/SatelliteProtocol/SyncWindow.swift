@@ -19,29 +19,36 @@ public struct SyncWindow: Sendable, Equatable, CustomStringConvertible {
 
     static let dayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
 
-    public init(parsing text: String) throws(SyncWindowError) {
+    public init(parsing text: String) throws(SettingTextError) {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true)
         guard parts.count == 3 else {
-            throw SyncWindowError(
-                text, "write DAYS HH:MM-HH:MM ZONE, as in 'Mon-Fri 22:00-05:00 Europe/Berlin'")
+            throw SettingTextError(
+                text, is: "a sync window", "write DAYS HH:MM-HH:MM ZONE, as in 'Mon-Fri 22:00-05:00 Europe/Berlin'")
         }
         days = try Self.days(String(parts[0]), in: text)
         let times = parts[1].split(separator: "-", omittingEmptySubsequences: false)
-        guard times.count == 2 else { throw SyncWindowError(text, "'\(parts[1])' is not HH:MM-HH:MM") }
+        guard times.count == 2 else {
+            throw SettingTextError(
+                text, is: "a sync window", "'\(parts[1])' is not HH:MM-HH:MM")
+        }
         guard let start = Self.minutes(times[0]), start < 1440 else {
-            throw SyncWindowError(text, "'\(times[0])' is not a time from 00:00 to 23:59")
+            throw SettingTextError(
+                text, is: "a sync window", "'\(times[0])' is not a time from 00:00 to 23:59")
         }
         guard let end = Self.minutes(times[1]), end <= 1440 else {
-            throw SyncWindowError(text, "'\(times[1])' is not a time from 00:00 to 24:00")
+            throw SettingTextError(
+                text, is: "a sync window", "'\(times[1])' is not a time from 00:00 to 24:00")
         }
         guard start != end else {
-            throw SyncWindowError(text, "it ends when it starts (00:00-24:00 is a whole day)")
+            throw SettingTextError(
+                text, is: "a sync window", "it ends when it starts (00:00-24:00 is a whole day)")
         }
         self.start = start
         self.end = end == 0 ? 1440 : end
         zone = String(parts[2])
         guard ZoneDatabase.isZoneName(zone) else {
-            throw SyncWindowError(text, "'\(zone)' is not a time zone name (Area/City, as in Europe/Berlin)")
+            throw SettingTextError(
+                text, is: "a sync window", "'\(zone)' is not a time zone name (Area/City, as in Europe/Berlin)")
         }
     }
 
@@ -92,14 +99,15 @@ public struct SyncWindow: Sendable, Equatable, CustomStringConvertible {
         return runs.joined(separator: ",")
     }
 
-    private static func days(_ text: String, in window: String) throws(SyncWindowError) -> UInt8 {
+    private static func days(_ text: String, in window: String) throws(SettingTextError) -> UInt8 {
         if text.lowercased() == "daily" { return 0x7F }
         var mask: UInt8 = 0
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
             let ends = item.split(separator: "-", omittingEmptySubsequences: false)
             guard ends.count <= 2, let first = weekday(ends[0]), let last = weekday(ends[ends.count - 1]) else {
-                throw SyncWindowError(
-                    window, "'\(item)' is not a day (Mon … Sun), a range of days (Mon-Fri) or daily")
+                throw SettingTextError(
+                    window, is: "a sync window",
+                    "'\(item)' is not a day (Mon … Sun), a range of days (Mon-Fri) or daily")
             }
             var day = first
             while true {
@@ -125,15 +133,19 @@ public struct SyncWindow: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A sync window that cannot be read, with what is wrong with it.
-public struct SyncWindowError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let window: String
+/// A setting written as text (a sync window, an upstream budget) that cannot be read, with
+/// what is wrong with it.
+public struct SettingTextError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let text: String
+    /// What the text was meant to be: `a sync window`, `an upstream budget`.
+    public let kind: String
     public let problem: String
 
-    init(_ window: String, _ problem: String) {
-        self.window = window
+    init(_ text: String, is kind: String, _ problem: String) {
+        self.text = text
+        self.kind = kind
         self.problem = problem
     }
 
-    public var description: String { "'\(window)' is not a sync window: \(problem)" }
+    public var description: String { "'\(text)' is not \(kind): \(problem)" }
 }

@@ -12,13 +12,15 @@ public struct UpstreamBudget: Sendable, Equatable, CustomStringConvertible {
     public let bytes: Int64
     public let period: Period
 
-    public init(parsing text: String) throws(UpstreamBudgetError) {
+    public init(parsing text: String) throws(SettingTextError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
-            throw UpstreamBudgetError(text, "write BYTES/day or BYTES/month, as in '5GiB/month'")
+            throw SettingTextError(
+                text, is: "an upstream budget", "write BYTES/day or BYTES/month, as in '5GiB/month'")
         }
         guard let period = Period(rawValue: parts[1].lowercased()) else {
-            throw UpstreamBudgetError(text, "'\(parts[1])' is not day or month")
+            throw SettingTextError(
+                text, is: "an upstream budget", "'\(parts[1])' is not day or month")
         }
         var amount = String(parts[0])
         for suffix in ["iB", "ib", "B", "b"] where amount.hasSuffix(suffix) && amount.count > suffix.count {
@@ -26,8 +28,9 @@ public struct UpstreamBudget: Sendable, Equatable, CustomStringConvertible {
             break
         }
         guard let bytes = ByteSize.parse(amount) else {
-            throw UpstreamBudgetError(
-                text, "'\(parts[0])' is not a positive number of bytes (KiB, MiB, GiB, TiB allowed)")
+            throw SettingTextError(
+                text, is: "an upstream budget",
+                "'\(parts[0])' is not a positive number of bytes (KiB, MiB, GiB, TiB allowed)")
         }
         self.bytes = bytes
         self.period = period
@@ -47,17 +50,4 @@ public struct UpstreamBudget: Sendable, Equatable, CustomStringConvertible {
         let date2 = date < 10 ? "0\(date)" : "\(date)"
         return period == .day ? "\(year)-\(month2)-\(date2)" : "\(year)-\(month2)"
     }
-}
-
-/// A budget that cannot be read, with what is wrong with it.
-public struct UpstreamBudgetError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let budget: String
-    public let problem: String
-
-    init(_ budget: String, _ problem: String) {
-        self.budget = budget
-        self.problem = problem
-    }
-
-    public var description: String { "'\(budget)' is not an upstream budget: \(problem)" }
 }

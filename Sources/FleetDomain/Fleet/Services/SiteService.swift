@@ -85,7 +85,7 @@ extension SiteService {
     public func setSettings(
         _ settings: SiteSettings, of name: String, by actor: Fleet.Actor = .admin
     ) async throws -> SiteSettings {
-        guard name.utf8.count <= 63, RepositoryName.isValidComponent(name) else {
+        guard Self.isSiteName(name) else {
             throw GroundControlError(.invalidField, "site: '\(name.prefix(80))' is not a site name")
         }
         let checked = SiteSettings(
@@ -103,10 +103,15 @@ extension SiteService {
     /// The label whose value puts a satellite in a site.
     public static let siteLabel = "site"
 
+    /// A site's name as a label gives it, and a state's `site.name` takes it.
+    static func isSiteName(_ name: String) -> Bool {
+        name.utf8.count <= 63 && RepositoryName.isValidComponent(name)
+    }
+
     /// The site a satellite's labels put it in, checked as a state's `site.name` is.
     static func site(in labels: [String: String]) throws(GroundControlError) -> String? {
         guard let site = labels[siteLabel] else { return nil }
-        guard site.utf8.count <= 63, RepositoryName.isValidComponent(site) else {
+        guard isSiteName(site) else {
             throw GroundControlError(
                 .invalidField,
                 """
