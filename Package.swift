@@ -293,6 +293,9 @@ let package = Package(
                 .embedInCode("Dashboard/Templates/satellite.mustache"),
                 .embedInCode("Dashboard/Templates/status.mustache"),
                 .embedInCode("Dashboard/Templates/groups.mustache"),
+                .embedInCode("Dashboard/Templates/chart.mustache"),
+                .embedInCode("Dashboard/Templates/demand.mustache"),
+                .embedInCode("Dashboard/Templates/rollouts.mustache"),
                 .embedInCode("Dashboard/Templates/group.mustache"),
                 .embedInCode("Dashboard/Templates/registries.mustache"),
                 .embedInCode("Dashboard/Templates/audit.mustache"), .embedInCode("Dashboard/Templates/events.mustache"),
@@ -396,6 +399,7 @@ let package = Package(
             name: "SatelliteTests",
             dependencies: [
                 "Satellite", "SatelliteProtocol", "OCI", "TestSupport", "FleetIdentity", "StateContent", "ZoneInfo",
+                "RegistryServer",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSettings

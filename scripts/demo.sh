@@ -249,6 +249,19 @@ for _ in $(seq 1 300); do "$BIN/satctl" satellites show store-b | grep -q '^upst
 "$BIN/satctl" satellites settings store-b --sync-window '' --upstream-budget '' >/dev/null
 echo
 
+echo "== demand: a device asks store-a3 for demo/debug:1 (pulled through; again, it is held) and other/tool:1 twice (outside the rules); satctl demand sums what no group names, and adds one (docs/demand.md)"
+for _ in 1 2; do curl -s -o /dev/null -H "$accept" "http://127.0.0.1:$A3/v2/demo/debug/manifests/1"; done
+# As containerd asks a mirror: ?ns= names the registry the image is from.
+for _ in 1 2; do curl -s -o /dev/null -H "$accept" "http://127.0.0.1:$A3/v2/other/tool/manifests/1?ns=127.0.0.1:$UPSTREAM_PORT"; done
+for _ in $(seq 1 300); do
+  "$BIN/satctl" demand | sed 's/  */ /g' | grep -q 'other/tool:1 2 ' && "$BIN/satctl" demand | grep -q 'demo/debug:1' && break
+  sleep 0.1
+done
+"$BIN/satctl" demand | sed 's/  */ /g; s/^/   /'
+"$BIN/satctl" demand add edge demo/debug:1 --registry central | sed 's/^/   satctl: /'
+"$BIN/satctl" demand | sed 's/  */ /g; s/^/   now: /'
+echo
+
 echo "== signed images only, carried to a site with no link: ship-07 never comes online (docs/signatures.md, docs/bundles.md)"
 if python3 -c 'import cryptography' 2>/dev/null; then
   # Signed in cosign's format (cosign itself is not on this machine; the tests use the same script).

@@ -413,6 +413,8 @@ public struct SatelliteView: Codable, Sendable, Equatable {
     public var link: LinkReport?
     /// Its upstream bytes per day and against its budgets, as it last reported them.
     public var meter: MeterReport?
+    /// What devices asked it for that it did not hold, as it last reported it.
+    public var demand: DemandReport?
     /// Artifacts of its groups that a scan gate withholds, and why.
     public var heldBack: [HeldBackArtifact]?
     /// The Harbor robots its state hands out, one per registry of kind harbor.

@@ -8,10 +8,10 @@ public protocol ContentOnDemand: Sendable {
     /// its upstream here (and moved if it moved). Cheap when there is nothing to do; never fails:
     /// what is held stays served.
     func refresh(_ repository: RepositoryName, tag: Tag) async
-    /// A manifest the store lacks: fetched and stored when the rules allow it. Returns whether it
-    /// is held now (false: the miss stays a miss). Throws `OnDemandRefusal` for a repository
-    /// outside the rules.
-    func fetchManifest(_ repository: RepositoryName, reference: Reference) async throws -> Bool
+    /// A manifest the store lacks: fetched and stored when the rules allow it. Says whether it is
+    /// held now and, when not, whether it was tried. Throws `OnDemandRefusal` for a repository
+    /// outside the rules, `OnDemandDeferred` for one that may be fetched later.
+    func fetchManifest(_ repository: RepositoryName, reference: Reference) async throws -> OnDemandManifest
     /// A request the store answered at once, for counting and for the cache's recency:
     /// `manifest` for a manifest request, `bytes` what was sent (0 for a HEAD). Called on the
     /// request's path: it must be cheap.
@@ -19,6 +19,16 @@ public protocol ContentOnDemand: Sendable {
     /// A blob the store lacks, likewise: nil for a miss, `.held` when the store has it now,
     /// `.arriving` while it streams in (to be sent as it arrives).
     func fetchBlob(_ repository: RepositoryName, digest: Digest) async throws -> OnDemandBlob?
+}
+
+/// What became of a manifest the store lacked.
+public enum OnDemandManifest: Sendable, Equatable {
+    /// Fetched and stored: read it now.
+    case fetched
+    /// Nothing may fetch it here (no pull-through for its upstream): a plain miss.
+    case notFetchable
+    /// Tried, and its upstream did not give it (unknown there, or unreachable).
+    case unavailable
 }
 
 /// A blob fetched for a client.
@@ -70,6 +80,8 @@ public struct NoContentOnDemand: ContentOnDemand {
     public init() {}
     public func refresh(_ repository: RepositoryName, tag: Tag) async {}
     public func servedHeld(_ repository: RepositoryName, manifest: Digest?, bytes: Int64) {}
-    public func fetchManifest(_ repository: RepositoryName, reference: Reference) async throws -> Bool { false }
+    public func fetchManifest(_ repository: RepositoryName, reference: Reference) async throws -> OnDemandManifest {
+        .notFetchable
+    }
     public func fetchBlob(_ repository: RepositoryName, digest: Digest) async throws -> OnDemandBlob? { nil }
 }

@@ -3,7 +3,13 @@ import OCI
 import RegistryStore
 
 extension RegistryResponder {
-    func getManifest(_ name: RepositoryName, _ rawReference: String, head: Bool) async throws -> Response {
+    /// A manifest read. What the store lacks is fetched on demand where the rules allow, and every
+    /// request the store could not answer at once is told to the demand log with its outcome.
+    func getManifest(
+        _ asked: RepositoryName, _ rawReference: String, _ request: Request, head: Bool
+    ) async throws
+        -> Response
+    {
         // A reference that could never have been pushed names no manifest: 404, as the
         // distribution spec's conformance suite expects, not 400.
         guard let reference = try? Reference(rawReference) else {
@@ -11,11 +17,33 @@ extension RegistryResponder {
                 .notFound, .manifestUnknown,
                 "manifest '\(rawReference.prefix(100))' is unknown: it is neither a valid tag nor a digest")
         }
+        let resolution = namespaces.resolve(asked, namespace: request.uri.queryParameters.get("ns"))
+        guard case .repository(let name) = resolution else {
+            var host: String?
+            if case .unknownNamespace(let named) = resolution { host = named }
+            demand.asked(UnheldManifest(repository: asked, reference: reference, unknownHost: host, outcome: .notFound))
+            throw RegistryError(resolution) ?? RegistryError(.notFound, .nameUnknown, "\(asked) is unknown here")
+        }
         if case .tag(let tag) = reference { await onDemand.refresh(name, tag: tag) }
         do {
             return try await readManifest(name, reference, head: head, held: true)
-        } catch let error as StoreError where error.isMiss {
-            guard try await onDemand.fetchManifest(name, reference: reference) else { throw error }
+        } catch let miss as StoreError where miss.isMiss {
+            func tell(_ outcome: UnheldManifest.Outcome) {
+                demand.asked(UnheldManifest(repository: name, reference: reference, outcome: outcome))
+            }
+            let result: OnDemandManifest
+            do {
+                result = try await onDemand.fetchManifest(name, reference: reference)
+            } catch {
+                tell(error is OnDemandRefusal ? .denied : error is OnDemandDeferred ? .deferred : .unavailable)
+                throw error
+            }
+            switch result {
+            case .fetched: tell(.fetched)
+            case .unavailable: tell(.unavailable)
+            case .notFetchable: tell(.notFound)
+            }
+            guard result == .fetched else { throw miss }
             return try await readManifest(name, reference, head: head, held: false)
         }
     }

@@ -44,7 +44,7 @@ extension RegistryResponder {
         case .blob(_, let digest):
             return try await peerBlob(try Digest(digest), request, channel: context.channel, head: head)
         case .manifest(let name, let reference):
-            return try await holdings.getManifest(try stored(name, request), reference, head: head)
+            return try await holdings.getManifest(name, reference, request, head: head)
         case .tags(let name) where !head:
             return try await holdings.tags(name, stored: try stored(name, request), request)
         case .referrers(let name, let digest) where !head:

@@ -21,14 +21,17 @@ public struct RegistryResponder: HTTPResponder {
     let onDemand: any ContentOnDemand
     /// The other satellites of the site, reading under `/_site/v2/…`.
     let sitePeers: any SitePeers
+    /// Hears of the manifests devices asked for that the store did not hold.
+    let demand: any DemandLog
     /// Bytes per read when streaming a blob out (512 KiB measured fastest; BENCHMARKS.md).
     let readChunkSize = 512 * 1024
 
     public init(
         store: RegistryStore, metrics: RegistryMetrics, logger: Logger, readOnly: Bool = false,
         namespaces: any RepositoryNamespaces = FlatNamespaces(), onDemand: any ContentOnDemand = NoContentOnDemand(),
-        sitePeers: any SitePeers = NoSitePeers()
+        sitePeers: any SitePeers = NoSitePeers(), demand: any DemandLog = NoDemandLog()
     ) {
+        self.demand = demand
         self.store = store
         self.metrics = metrics
         self.logger = logger
@@ -108,8 +111,8 @@ public struct RegistryResponder: HTTPResponder {
             return try await tags(name, stored: stored(name), request)
         case .manifest(let name, let reference):
             switch method {
-            case .get: return try await getManifest(stored(name), reference, head: false)
-            case .head: return try await getManifest(stored(name), reference, head: true)
+            case .get: return try await getManifest(name, reference, request, head: false)
+            case .head: return try await getManifest(name, reference, request, head: true)
             case .put: return try await putManifest(name, reference, request)
             case .delete: return try await deleteManifest(name, reference)
             default: break

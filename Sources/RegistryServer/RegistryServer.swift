@@ -38,14 +38,13 @@ public enum RegistryServer {
     public static func makeApplication(
         store: RegistryStore, metrics: RegistryMetrics, configuration: Configuration, logger: Logger,
         namespaces: any RepositoryNamespaces = FlatNamespaces(), onDemand: any ContentOnDemand = NoContentOnDemand(),
-        sitePeers: any SitePeers = NoSitePeers(),
+        sitePeers: any SitePeers = NoSitePeers(), demand: any DemandLog = NoDemandLog(),
         eventLoopGroup: EventLoopGroupProvider = .singleton,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let responder = RegistryResponder(
             store: store, metrics: metrics, logger: logger, readOnly: configuration.readOnly, namespaces: namespaces,
-            onDemand: onDemand,
-            sitePeers: sitePeers)
+            onDemand: onDemand, sitePeers: sitePeers, demand: demand)
         let server = try HTTPServerBuilder.http1(
             tlsCertificatePath: configuration.tlsCertificatePath, tlsKeyPath: configuration.tlsKeyPath,
             limits: configuration.limits,

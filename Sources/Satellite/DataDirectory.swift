@@ -56,5 +56,8 @@ public struct DataDirectory: Sendable, Hashable, CustomStringConvertible {
     /// Upstream bytes per day and month (`UpstreamMeter`), kept across restarts.
     var upstreamMeter: String { file("upstream-meter.json") }
 
+    /// What devices asked for that the store did not hold (`DemandRecorder`), kept across restarts.
+    var demand: String { file("demand.json") }
+
     private func file(_ name: String) -> String { path + "/" + name }
 }

@@ -180,8 +180,8 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
         }
     }
 
-    public func fetchManifest(_ stored: RepositoryName, reference: Reference) async throws -> Bool {
-        guard let found = try originOfMiss(stored) else { return false }
+    public func fetchManifest(_ stored: RepositoryName, reference: Reference) async throws -> OnDemandManifest {
+        guard let found = try originOfMiss(stored) else { return .notFetchable }
         let (source, repository) = (try sources.source(for: found.upstream), found.repository)
         do {
             let started = try await flights.run("manifest \(stored):\(reference)") {
@@ -201,7 +201,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
             }
             if started { metrics?.missed() } else { metrics?.joined() }
             logger.info("pulled through", metadata: ["repository": "\(stored)", "reference": "\(reference)"])
-            return true
+            return .fetched
         } catch let error as OnDemandRefusal {
             throw error
         } catch let closed as UpstreamClosed {
@@ -210,7 +210,7 @@ public final class PullThrough: ContentOnDemand, SyncObserver {
             logger.warning(
                 "cannot pull through",
                 metadata: ["repository": "\(stored)", "reference": "\(reference)", "error": "\(error)"])
-            return false
+            return .unavailable
         }
     }
 

@@ -95,6 +95,8 @@ public struct SatelliteRuntime {
         let pullThrough: PullThrough?
         var peering: SitePeering?
         var upstreamLink: UpstreamLink?
+        // An agent counts what devices ask for that it does not hold; a plain registry does not.
+        let demand = agent.map { _ in DemandRecorder(directory: registry.directory, logger: logger) }
         if let agent {
             // An agent asks the satellites of its site before each upstream, and serves them.
             let siteMetrics = SiteMetrics(prometheus: metrics.prometheus)
@@ -138,7 +140,7 @@ public struct SatelliteRuntime {
         let application = try RegistryServer.makeApplication(
             store: store, metrics: metrics, configuration: server, logger: logger,
             namespaces: namespaces ?? FlatNamespaces(), onDemand: pullThrough ?? NoContentOnDemand(),
-            sitePeers: peering ?? NoSitePeers(),
+            sitePeers: peering ?? NoSitePeers(), demand: demand ?? NoDemandLog(),
             onServerRunning: { channel in onServing(channel.localAddress?.port ?? configuredPort) })
         let collector = GarbageCollectionService(
             store: store, interval: registry.garbageCollectionInterval, logger: logger)
@@ -150,10 +152,10 @@ public struct SatelliteRuntime {
                     pullThrough: pullThrough, store: store,
                     metrics: pullThroughMetrics, logger: logger))
         }
-        if let agent, let namespaces, let sources, let pullThrough, let peering, let upstreamLink {
+        if let agent, let namespaces, let sources, let pullThrough, let peering, let upstreamLink, let demand {
             services += Self.agentServices(
                 agent, registry: registry, store: store, namespaces: namespaces, sources: sources,
-                pullThrough: pullThrough, link: upstreamLink,
+                pullThrough: pullThrough, link: upstreamLink, demand: demand,
                 peering: peering, serving: serving, logger: logger, setLogLevel: setLogLevel)
         }
         self.services = services
@@ -161,8 +163,8 @@ public struct SatelliteRuntime {
 
     private static func agentServices(
         _ agent: Agent, registry: Registry, store: RegistryStore, namespaces: UpstreamNamespaces,
-        sources: any ContentSources, pullThrough: PullThrough, link: UpstreamLink, peering: SitePeering,
-        serving: ServingTLS?,
+        sources: any ContentSources, pullThrough: PullThrough, link: UpstreamLink, demand: DemandRecorder,
+        peering: SitePeering, serving: ServingTLS?,
         logger: Logger, setLogLevel: @escaping @Sendable (Logger.Level) -> Void
     ) -> [any Service] {
         let inbox = DesiredStateInbox()
@@ -174,7 +176,8 @@ public struct SatelliteRuntime {
         let snapshot = StatusSnapshot(
             dataDirectory: registry.directory, stateSource: origin, store: store, logger: logger,
             isCached: { [pullThrough] in pullThrough.isCached($0) }, site: { [peering] in peering.report },
-            link: { [link] in link.windows.report() }, meter: { [link] in link.meter.report() })
+            link: { [link] in link.windows.report() }, meter: { [link] in link.meter.report() },
+            demand: { [demand] in demand.report() })
         let source: any Service =
             switch agent.source {
             case .file(let options):
@@ -191,7 +194,7 @@ public struct SatelliteRuntime {
         let replication = ReplicationService(
             options: agent.replication, inbox: inbox, replicator: replicator, snapshot: snapshot, windows: link.windows,
             observers: [
-                link.windows, link.meter,
+                link.windows, link.meter, demand,
                 // First: the sync that follows asks the peers the state names.
                 peering,
                 NamespaceRefresh(namespaces: namespaces, store: store, logger: logger),
@@ -199,7 +202,7 @@ public struct SatelliteRuntime {
                 RuntimeConfiguring(options: runtimes, logger: logger),
             ],
             logger: logger)
-        return [source, replication]
+        return [source, replication, demand]
     }
 
     /// The listener's certificate when Ground Control gives it (`--tls-from-ground-control`):

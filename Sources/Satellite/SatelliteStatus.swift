@@ -30,6 +30,9 @@ public struct SatelliteStatus: Codable, Sendable {
     public var link: LinkReport?
     /// Upstream bytes per day and against each budget.
     public var meter: MeterReport?
+    /// What devices asked for that was not held, from `demand.json` (kept apart: it changes
+    /// between syncs).
+    public var demand: DemandReport?
     public var inventory: [Tagged]
 
     static func path(in dataDirectory: DataDirectory) -> String { dataDirectory.status }
@@ -46,8 +49,10 @@ public struct SatelliteStatus: Codable, Sendable {
     public static func read(from dataDirectory: DataDirectory) throws -> SatelliteStatus {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(
+        var status = try decoder.decode(
             SatelliteStatus.self, from: Data(contentsOf: URL(fileURLWithPath: path(in: dataDirectory))))
+        status.demand = DemandRecorder.report(in: dataDirectory)
+        return status
     }
 
     /// The human-readable report `satellite status` prints.
@@ -96,6 +101,14 @@ public struct SatelliteStatus: Codable, Sendable {
         for item in inventory {
             lines.append(
                 "  \(item.repository):\(item.tag)  \(item.digest)" + (item.cached == true ? "  (pulled through)" : ""))
+        }
+        if let demand {
+            lines.append("asked for but not held (\(demand.entries.count + (demand.omitted ?? 0))):")
+            for entry in demand.entries {
+                lines.append(
+                    "  \(entry.reference)  \(entry.misses) pull-through misses, \(entry.denied) denied, "
+                        + "\(entry.notFound) not found; last \(ISO8601DateFormatter().string(from: entry.lastAskedAt))")
+            }
         }
         let problems = lastSync?.artifacts.filter { $0.outcome != .synced } ?? []
         lines.append("missing or stale (\(problems.count)):")

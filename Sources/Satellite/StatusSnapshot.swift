@@ -28,14 +28,18 @@ public actor StatusSnapshot {
     let link: @Sendable () -> LinkReport?
     /// Upstream bytes and budgets.
     let meter: @Sendable () -> MeterReport?
+    /// What devices asked for that the store did not hold.
+    let demand: @Sendable () -> DemandReport?
 
     public init(
         dataDirectory: DataDirectory, stateSource: String, store: RegistryStore, logger: Logger,
         isCached: @escaping @Sendable (String) -> Bool = { _ in false },
         site: @escaping @Sendable () -> (advertised: String?, transfer: TransferCounts?) = { (nil, nil) },
         link: @escaping @Sendable () -> LinkReport? = { nil },
-        meter: @escaping @Sendable () -> MeterReport? = { nil }
+        meter: @escaping @Sendable () -> MeterReport? = { nil },
+        demand: @escaping @Sendable () -> DemandReport? = { nil }
     ) {
+        self.demand = demand
         self.link = link
         self.meter = meter
         self.dataDirectory = dataDirectory
@@ -100,7 +104,7 @@ public actor StatusSnapshot {
                     failures: failures.isEmpty ? nil : failures)
             },
             version: version, advertisedURL: site.advertised, transfer: site.transfer, link: link(),
-            meter: meter())
+            meter: meter(), demand: demand())
     }
 
     private func writeFile() async {

@@ -126,13 +126,17 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var link: LinkReport?
     /// Bytes it fetched from upstreams, per day, and against its budgets.
     public var meter: MeterReport?
+    /// What devices asked for that it did not hold.
+    public var demand: DemandReport?
 
     public init(
         generation: Int64, inventory: [Digest], cached: [Digest]? = nil, diskUsedBytes: Int64? = nil,
         diskFreeBytes: Int64? = nil,
         lastSync: SyncResult? = nil, version: String? = nil, advertisedURL: String? = nil,
-        transfer: TransferCounts? = nil, link: LinkReport? = nil, meter: MeterReport? = nil
+        transfer: TransferCounts? = nil, link: LinkReport? = nil, meter: MeterReport? = nil,
+        demand: DemandReport? = nil
     ) {
+        self.demand = demand
         self.link = link
         self.meter = meter
         self.generation = generation

@@ -40,6 +40,13 @@ struct APIClient {
     func send(
         _ method: String, _ path: String, body: (any Encodable)? = nil, headers: [String: String] = [:]
     ) async throws -> Data {
+        try await exchange(method, path, body: body, headers: headers).body
+    }
+
+    /// Sends a request and returns a 2xx reply's status and body.
+    func exchange(
+        _ method: String, _ path: String, body: (any Encodable)? = nil, headers: [String: String] = [:]
+    ) async throws -> (status: Int, body: Data) {
         let reply: GroundControlClient.Reply
         do {
             let encoded = try body.map { try APIJSON.encoder().encode($0) }
@@ -51,7 +58,7 @@ struct APIClient {
             throw SatctlError("cannot reach Ground Control at \(client.baseURL): \(error)")
         }
         guard (200..<300).contains(reply.status) else { throw SatctlError(reply.errorMessage) }
-        return reply.body
+        return (Int(reply.status), reply.body)
     }
 
     /// Streams a 200 reply's body into `path`, written as `<path>.partial` (owner-only) and

@@ -18,6 +18,7 @@ struct SatctlCommand: AsyncParsableCommand {
             RegistriesCommand.self, GroupsCommand.self, SatellitesCommand.self, SitesCommand.self, AuditCommand.self,
             StateCommand.self,
             UsersCommand.self, LoginCommand.self, WhoamiCommand.self, SubscriptionsCommand.self, RolloutsCommand.self,
+            DemandCommand.self,
         ])
 }
 

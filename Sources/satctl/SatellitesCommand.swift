@@ -175,6 +175,15 @@ struct SatellitesCommand: AsyncParsableCommand {
                     }
                 }
                 for digest in satellite.drift.missing { rows.append(["missing", digest]) }
+                for entry in satellite.demand?.entries ?? [] {
+                    rows.append([
+                        "asked for", entry.reference, DemandCommand.counts(entry.misses, entry.denied, entry.notFound),
+                        "last \(show(entry.lastAskedAt))",
+                    ])
+                }
+                if let omitted = satellite.demand?.omitted {
+                    rows.append(["asked for", "and \(omitted) more, asked for less often"])
+                }
                 return rows.filter { !$0.isEmpty }
             }
         }

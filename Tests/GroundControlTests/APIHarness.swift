@@ -65,6 +65,19 @@ struct APIHarness: Sendable {
         try await send(method, path, token: Self.adminToken, json: json)
     }
 
+    /// People `vera` (viewer) and `olga` (operator) with `password`, and a personal token of each.
+    func viewerAndOperatorTokens(password: String) async throws -> (viewer: String, operator: String) {
+        var tokens: [String] = []
+        for (name, role) in [("vera", "viewer"), ("olga", "operator")] {
+            _ = try await admin("PUT", "/api/v1/users/\(name)", json: #"{"role":"\#(role)","password":"\#(password)"}"#)
+            let basic = "Basic " + Data("\(name):\(password)".utf8).base64EncodedString()
+            tokens.append(
+                try await send("POST", "/api/v1/tokens", headers: ["Authorization": basic]).decode(PersonalToken.self)
+                    .token)
+        }
+        return (tokens[0], tokens[1])
+    }
+
     /// A registry, a group with one digest-pinned image, and a registered satellite `s1`;
     /// returns the satellite's registration.
     func seedRegisteredSatellite() async throws -> RegistrationResponse {

@@ -10,9 +10,14 @@ extension APITests {
     /// session cookie that is `__Host-`, Secure and HttpOnly, changes refused without the page's
     /// CSRF token, roles, lock-out, the live fragment and logging out.
     @Test func dashboardSessionsNeedTheirCSRFTokenAndKeepToTheRole() async throws {
+        try await Self.withPageClient { try await dashboardSessions($0) }
+    }
+
+    /// An HTTP client that follows no redirect, as the login's 303 is checked, shut down after `body`.
+    static func withPageClient(_ body: (HTTPClient) async throws -> Void) async throws {
         let http = HTTPClient(configuration: .init(redirectConfiguration: .disallow))
         do {
-            try await dashboardSessions(http)
+            try await body(http)
         } catch {
             try? await http.shutdown()
             throw error
@@ -98,6 +103,7 @@ extension APITests {
             #expect(try await vera.get("/audit?before=0").status == 400)
             for path in [
                 "/groups", "/groups/edge", "/registries", "/events", "/audit", "/?sort=-seen&state=online&q=s",
+                "/rollouts", "/demand", "/demand?all=true",
             ] {
                 let shown = try await vera.get(path)
                 #expect(
@@ -149,7 +155,7 @@ extension APITests {
 }
 
 /// A client that keeps the dashboard's cookies, as a browser would.
-private struct Browser {
+struct Browser {
     let client: GroundControlClient
     var cookies: [String: String] = [:]
 

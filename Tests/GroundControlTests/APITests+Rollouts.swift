@@ -10,18 +10,7 @@ extension APITests {
         try await APIHarness.run { api in
             _ = try await api.seedRegisteredSatellite()
             let password = "a long enough password"
-            for (name, role) in [("vera", "viewer"), ("olga", "operator")] {
-                _ = try await api.admin(
-                    "PUT", "/api/v1/users/\(name)", json: #"{"role":"\#(role)","password":"\#(password)"}"#)
-            }
-            func token(_ name: String) async throws -> String {
-                let basic = "Basic " + Data("\(name):\(password)".utf8).base64EncodedString()
-                return try await api.send("POST", "/api/v1/tokens", headers: ["Authorization": basic]).decode(
-                    PersonalToken.self
-                ).token
-            }
-            let viewer = try await token("vera")
-            let operatorToken = try await token("olga")
+            let (viewer, operatorToken) = try await api.viewerAndOperatorTokens(password: password)
             func group(_ byte: String, _ policy: String) -> String {
                 let digest = "sha256:" + String(repeating: byte, count: 32)
                 let artifacts = #"[{"repository":"apps/web","digest":"\#(digest)"}]"#

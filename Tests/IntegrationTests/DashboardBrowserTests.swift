@@ -5,7 +5,8 @@ import TestSupport
 import Testing
 
 /// The dashboard in real Chromium, driven by `scripts/testing/dashboard-browser.py` through
-/// chromium-driver: roles, the live overview, revoking from a satellite's page, logging in through
+/// chromium-driver: roles, the live overview, a rollout paused from its page, an entry of the demand
+/// list added to a group, revoking from a satellite's page, logging in through
 /// an OIDC provider (oidc-provider-mock) whose group claim maps to a role, a phone-sized window, no
 /// console errors. The screenshots it takes are kept in `.build/dashboard-screenshots`
 /// (or `$DASHBOARD_SCREENSHOTS`).
@@ -83,16 +84,23 @@ import Testing
         }
         let digest = "sha256:" + String(repeating: "ab", count: 32)
         try await put("/api/v1/registries/central", #"{"url":"http://127.0.0.1:5000"}"#)
-        try await put(
-            "/api/v1/groups/edge",
-            #"{"registry":"central","artifacts":[{"repository":"apps/web","digest":"\#(digest)"}]}"#)
+        // With a rollout policy: the change below starts a rollout for the rollouts page, whose
+        // first wave is ship-02 (the canary), which heartbeats but never applies it.
+        let policy = "waves=1,100%;soak=10m;order=canary=true"
+        func group(_ digest: String) -> String {
+            let artifacts = #"[{"repository":"apps/web","digest":"\#(digest)"}]"#
+            return #"{"registry":"central","artifacts":\#(artifacts),"rollout":"\#(policy)"}"#
+        }
+        try await put("/api/v1/groups/edge", group(digest))
         var token = ""
         for name in ["ship-01", "ship-02"] {
+            let labels = #"{"site":"north-sea","canary":"\#(name == "ship-02")"}"#
             let created = try await httpSend(
                 "POST", server.baseURL + "/api/v1/satellites", headers: admin,
-                body: Data(#"{"name":"\#(name)","groups":["edge"],"labels":{"site":"north-sea"}}"#.utf8))
+                body: Data(#"{"name":"\#(name)","groups":["edge"],"labels":\#(labels)}"#.utf8))
             token = try APIJSON.decoder().decode(RegistrationToken.self, from: created.body).token
         }
+        try await put("/api/v1/groups/edge", group("sha256:" + String(repeating: "cd", count: 32)))
         // ship-02 registers but stays silent until the browser watches for its heartbeat.
         let registered = try await httpSend(
             "POST", server.baseURL + "/api/v1/register", headers: ["Content-Type": "application/json"],
@@ -114,7 +122,9 @@ import Testing
         let result = try await run(python, ["\(Self.scripts)/dashboard-browser.py", setupFile], timeout: .seconds(240))
         print("DashboardBrowserTests:\n\(result.output)")
         #expect(result.status == 0, "\(result.output)\n\(result.error.suffix(3000))")
-        for shot in ["overview.png", "satellite.png", "overview-phone.png", "satellite-phone.png"] {
+        for shot in [
+            "overview.png", "satellite.png", "overview-phone.png", "satellite-phone.png", "rollouts.png", "demand.png",
+        ] {
             #expect(FileManager.default.fileExists(atPath: "\(Self.screenshots)/\(shot)"), "\(shot) was not saved")
         }
     }

@@ -80,6 +80,13 @@ import Testing
             } && output.contains("after sync-now, store-b: missing or stale (0)"), "\(output)")
         #expect(lines.contains { $0.contains("demo/nightly:2026") && $0.contains("[outsideSyncWindow]") })
         #expect(lines.contains { $0.contains("store-b upstream budget 1GiB/month") && $0.contains("used in 20") })
+        // Demand: the pull-through and the denied requests summed, one added to the group.
+        #expect(lines.contains { $0.contains("   central demo/debug:1 1 1 0 0 1") }, "\(output)")
+        #expect(lines.contains { $0.contains("   central other/tool:1 2 0 2 0 1") }, "\(output)")
+        #expect(output.contains("satctl: added demo/debug:1 to group edge"), "\(output)")
+        #expect(
+            lines.contains { $0.contains("now: central other/tool:1") }
+                && !lines.contains { $0.contains("now: central demo/debug:1") }, "\(output)")
         #expect(output.contains("store-a: URI:spiffe://harbor-satellite.local/satellite/store-a"), "\(output)")
         #expect(
             output.split(separator: "\n").contains { $0.contains("/v2/ answers 200, trusting") }

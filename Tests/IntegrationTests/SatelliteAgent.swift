@@ -21,17 +21,21 @@ final class SatelliteAgent: @unchecked Sendable {
     ) async throws {
         directory = try existing ?? TemporaryDirectory("agent")
         if let state { try Data(state.utf8).write(to: URL(fileURLWithPath: directory.appending("state.yaml"))) }
-        port = try fixedPort ?? freePort()
-        child = try ChildProcess(
+        // Without a fixed port the satellite takes one itself and says which: a port looked up
+        // beforehand may be taken by another test's process before the satellite binds it.
+        let child = try ChildProcess(
             try productPath("satellite"),
-            ["run", "--data-dir", directory.appending("data"), "--listen", "127.0.0.1:\(port)", "--log-level", "info"]
-                + (source ?? ["--state-file", directory.appending("state.yaml")]) + arguments,
+            [
+                "run", "--data-dir", directory.appending("data"), "--listen", "127.0.0.1:\(fixedPort ?? 0)",
+                "--log-level", "info",
+            ] + (source ?? ["--state-file", directory.appending("state.yaml")]) + arguments,
             logDirectory: directory.path)
-        let child = self.child
-        try await poll("satellite run to listen") {
+        self.child = child
+        let serving = try await pollFor("satellite run to listen") { () -> Int? in
             guard child.isRunning else { throw TestSupportError("satellite exited: \(child.errorOutput)") }
-            return child.output.contains("satellite: serving")
+            return child.output.firstMatch(of: #/satellite: serving https?://[^ ]+:(\d+) /#).flatMap { Int($0.1) }
         }
+        port = fixedPort ?? serving
     }
 
     func writeState(_ text: String) throws {
@@ -127,6 +131,20 @@ struct AgentStatus: Decodable, CustomStringConvertible {
         let overBudgetBytes: Int64?
     }
     let meter: Meter?
+    /// What devices asked for that was not held.
+    struct Demand: Decodable {
+        struct Entry: Decodable {
+            let upstream: String?
+            let host: String?
+            let repository: String
+            let tag: String?
+            let misses: Int64
+            let denied: Int64
+            let notFound: Int64
+        }
+        let entries: [Entry]
+    }
+    let demand: Demand?
     let inventory: [Tagged]
 
     var allSynced: Bool { lastSync.map { $0.artifacts.allSatisfy { $0.outcome == "synced" } } ?? false }

@@ -35,6 +35,8 @@ struct RegistryHarness {
     static func run(
         options: RegistryStore.Options = RegistryStore.Options(),
         eventLoopGroup: EventLoopGroupProvider = .singleton,
+        namespaces: any RepositoryNamespaces = FlatNamespaces(), onDemand: any ContentOnDemand = NoContentOnDemand(),
+        demand: any DemandLog = NoDemandLog(),
         _ body: @Sendable (RegistryHarness) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -51,7 +53,7 @@ struct RegistryHarness {
         configuration.limits.idleTimeout = .seconds(600)
         let app = try RegistryServer.makeApplication(
             store: store, metrics: RegistryMetrics(), configuration: configuration, logger: logger,
-            eventLoopGroup: eventLoopGroup)
+            namespaces: namespaces, onDemand: onDemand, demand: demand, eventLoopGroup: eventLoopGroup)
         try await app.test(.live) { client in
             try await body(RegistryHarness(port: try #require(client.port), store: store, directory: directory))
         }

@@ -32,7 +32,9 @@ struct ZoneRulesTests {
     }
 
     /// Every six hours from 1970 to 2045, in zones north and south, with half and quarter hours:
-    /// the offsets agree with Foundation's.
+    /// the offsets agree with Foundation's. Morocco's clocks follow Ramadan, which each tz
+    /// release predicts anew (and 2026's releases changed): two releases agree on its past only,
+    /// so Casablanca is compared up to 2026.
     @Test(arguments: [
         "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "America/St_Johns",
         "Pacific/Chatham", "Asia/Kathmandu", "America/Sao_Paulo", "Africa/Casablanca", "Europe/Dublin",
@@ -42,7 +44,8 @@ struct ZoneRulesTests {
         let zone = try #require(TimeZone(identifier: name))
         var instant = Self.utc(1970, 1, 1)
         var disagreements: [String] = []
-        while instant < Self.utc(2045, 1, 1) {
+        let end = name == "Africa/Casablanca" ? Self.utc(2026, 1, 1) : Self.utc(2045, 1, 1)
+        while instant < end {
             let expected = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant)))
             if rules.offset(at: instant) != Int64(expected) && disagreements.count < 5 {
                 disagreements.append("\(instant): \(rules.offset(at: instant)) against \(expected)")

@@ -6,6 +6,7 @@ needs neither the internet nor a container engine:
     demo/web:1.0      an index of linux/amd64 and linux/arm64
     demo/tools:1      one platform, for adding to the group while the demo runs
     demo/nightly:2026 one platform, for the sync-window step
+    demo/debug:1      one platform, for the demand step
 
     seed-images.py REGISTRY_URL      (e.g. http://127.0.0.1:5000)
 """
@@ -82,4 +83,5 @@ push_manifest("demo/web", "1.0", {
 }, "application/vnd.oci.image.index.v1+json")
 image("demo/tools", "amd64", {"tools.txt": "A tool the group did not name at first.\n"}, tag="1")
 image("demo/nightly", "amd64", {"nightly.txt": "Fetched only in a sync window.\n"}, tag="2026")
-print("seeded demo/hello:1, demo/web:1.0 (linux/amd64 + linux/arm64), demo/tools:1, demo/nightly:2026")
+image("demo/debug", "amd64", {"debug.txt": "Asked for by devices before any group named it.\n"}, tag="1")
+print("seeded demo/hello:1, demo/web:1.0 (linux/amd64 + linux/arm64), demo/tools:1, demo/nightly:2026, demo/debug:1")

@@ -17,6 +17,7 @@ phone-sized window; the browser's console stays free of errors. Exits 1 naming t
 check that failed.
 """
 
+import datetime
 import json
 import sys
 import time
@@ -92,7 +93,22 @@ def present(driver, selector):
 
 
 def heartbeat():
-    body = json.dumps({"generation": 0, "inventory": [], "version": "browser-test"}).encode()
+    # A month of upstream traffic and two things devices asked for, for the meter chart and the
+    # demand list (their pictures go into docs/).
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    days = [{"day": (today - datetime.timedelta(days=back)).isoformat(), "bytes": (back * 7919 % 23 + 2) << 24}
+            for back in range(29, -1, -1) if back % 6 != 3]
+    asked = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = json.dumps({
+        "generation": 0, "inventory": [], "version": "browser-test",
+        "meter": {"budgets": [{"budget": "20GiB/month", "period": today.strftime("%Y-%m"), "usedBytes": 9 << 30,
+                               "limitBytes": 20 << 30, "exhausted": False}], "days": days},
+        "demand": {"entries": [
+            {"upstream": "central", "repository": "apps/api", "tag": "2.1", "misses": 41, "denied": 0, "notFound": 0,
+             "lastAskedAt": asked},
+            {"upstream": "central", "repository": "tools/debug", "tag": "latest", "misses": 0, "denied": 6,
+             "notFound": 0, "lastAskedAt": asked}]},
+    }).encode()
     request = urllib.request.Request(base + "/api/v1/status", data=body, method="POST", headers={
         "Authorization": "Bearer " + setup["credential"], "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as reply:
@@ -144,7 +160,28 @@ def main():
         driver.get(base + f"/?q={satellite}")
         check(len(driver.find_elements(By.CSS_SELECTOR, "table.list tbody tr")) == 1, "the name filter narrows the list")
 
+        # A rollout with a bar per wave, paused from its page; the fleet by generation above it.
+        driver.get(base + "/rollouts")
+        check(present(driver, "#generations svg.chart rect"), "the rollouts page draws the fleet by generation")
+        check(present(driver, "section.rollout svg.chart rect.waiting"), "the rollout's first wave is reached, not applied")
+        driver.save_screenshot(f"{shots}/rollouts.png")
+        pause = [b for b in driver.find_elements(By.CSS_SELECTOR, "section.rollout button") if b.text == "Pause"]
+        check(len(pause) == 1, "an operator is offered to pause the running rollout")
+        pause[0].click()
+        wait_for("the rollout shown paused", lambda: "paused" in (text(driver, "section.rollout .badge") or ""))
+
+        # The demand list: an entry added to a group leaves it.
+        driver.get(base + "/demand")
+        check("apps/api:2.1" in (text(driver, "#demand") or ""), "the demand list shows what devices asked for")
+        driver.save_screenshot(f"{shots}/demand.png")
+        row = driver.find_element(By.ID, "demand-0")
+        row.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_for("the entry added", lambda: "Added" in (row.find_element(By.CSS_SELECTOR, ".status").text or ""))
+        driver.get(base + "/demand")
+        check("apps/api:2.1" not in (text(driver, "#demand") or ""), "once in a group it leaves the list")
+
         driver.get(base + f"/satellites/{satellite}")
+        check(present(driver, "#status svg.chart rect.upstream"), "the satellite's page charts its upstream bytes")
         driver.save_screenshot(f"{shots}/satellite.png")
         check(present(driver, "#revoke"), "an operator is offered revoke")
         driver.find_element(By.ID, "revoke").click()
@@ -175,9 +212,12 @@ def main():
             # Ground Control's console errors: drained here, unchecked.
             console_errors(driver)
 
-        # A phone-sized window: nothing wider than the screen.
+        # A phone-sized window: nothing wider than the screen (logged in again: the OIDC checks
+        # end logged out, and the login page is not what is to be seen here).
+        log_in(driver, "operator")
         driver.set_window_size(390, 844)
-        for path, shot in [("/", "overview-phone.png"), (f"/satellites/{satellite}", "satellite-phone.png"), ("/audit", None)]:
+        for path, shot in [("/", "overview-phone.png"), (f"/satellites/{satellite}", "satellite-phone.png"), ("/audit", None),
+                           ("/rollouts", None), ("/demand", None)]:
             driver.get(base + path)
             check(fits(driver), f"{path} fits a phone-sized window")
             if shot:

@@ -125,6 +125,7 @@ struct FleetSnapshot: Sendable {
         view.transfer = satellite.report?.transfer
         view.link = satellite.report?.link
         view.meter = satellite.report?.meter
+        view.demand = satellite.report?.demand
         let withheld = (membership[satellite.name] ?? []).compactMap { configuration.groups[$0] }.flatMap(\.heldBack)
         view.heldBack = withheld.isEmpty ? nil : withheld
         let robots = (robots[satellite.name] ?? []).map { robot in

@@ -26,8 +26,8 @@ struct PageFrame {
         role = principal.role.rawValue
         csrf = BrowserSession.csrfToken(for: session)
         nav = [
-            ("/", "Fleet"), ("/groups", "Groups"), ("/registries", "Registries"), ("/events", "Events"),
-            ("/audit", "Audit log"),
+            ("/", "Fleet"), ("/groups", "Groups"), ("/rollouts", "Rollouts"), ("/demand", "Demand"),
+            ("/registries", "Registries"), ("/events", "Events"), ("/audit", "Audit log"),
         ].map {
             NavLink(href: $0.0, label: $0.1, current: $0.0 == section)
         }
@@ -140,6 +140,16 @@ struct SatellitePage {
         let removeURL: String
     }
 
+    /// Something devices asked it for that it did not hold.
+    struct Asked {
+        let artifact: String
+        let misses: Int64
+        let denied: Int64
+        let notFound: Int64
+        let lastAsked: String
+        let lastAskedAt: String
+    }
+
     struct Status {
         let name: String
         let state: String
@@ -148,11 +158,15 @@ struct SatellitePage {
         let failures: [Failure]
         let missing: [String]
         let heldBack: [HeldBack]
+        let asked: [Asked]
+        /// Upstream bytes of each of the last 30 days, when it reports a meter.
+        let meterChart: SVGChart?
         let asOf: String
         // Mustache iterates a list section; these say whether to show the list's heading at all.
         let hasFailures: Bool
         let hasMissing: Bool
         let hasHeldBack: Bool
+        let hasAsked: Bool
     }
 
     let frame: PageFrame

@@ -16,6 +16,8 @@ struct DashboardTemplates: Sendable {
             ("status", PackageResources.status_mustache), ("groups", PackageResources.groups_mustache),
             ("group", PackageResources.group_mustache), ("registries", PackageResources.registries_mustache),
             ("audit", PackageResources.audit_mustache), ("events", PackageResources.events_mustache),
+            ("chart", PackageResources.chart_mustache), ("demand", PackageResources.demand_mustache),
+            ("rollouts", PackageResources.rollouts_mustache),
         ]
         for (name, bytes) in sources {
             try library.register(String(decoding: bytes, as: UTF8.self), named: name)

@@ -49,6 +49,25 @@ extension GroundControlAPI {
                     GroupPage(frame: frame, group: group, satellites: try await satelliteViews(), now: Date()), "group")
             }
         }
+        pages.get("rollouts") { request, context in
+            try await page(request, context, section: "/rollouts", title: "Rollouts") { frame in
+                templates.render(
+                    RolloutsPage(
+                        frame: frame, rollouts: try await fleet.rollouts.list(limit: 20),
+                        satellites: try await satelliteViews(), now: Date()),
+                    "rollouts")
+            }
+        }
+        pages.get("demand") { request, context in
+            try await page(request, context, section: "/demand", title: "Demand") { frame in
+                let all = try Self.flag(request.uri.queryParameters.get("all"), field: "all") ?? false
+                return templates.render(
+                    DemandPage(
+                        frame: frame, list: try await fleetDemand(includeGrouped: all),
+                        groups: try await fleet.groups.all(), all: all, now: Date()),
+                    "demand")
+            }
+        }
         pages.get("registries") { request, context in
             try await page(request, context, section: "/registries", title: "Registries") { frame in
                 templates.render(

@@ -115,12 +115,37 @@ extension SatellitePage {
                 artifact: $0.repository + ($0.tag.map { ":" + $0 } ?? ""),
                 digest: DashboardFormat.short($0.digest.description), reason: $0.reason)
         }
+        let asked = (satellite.demand?.entries ?? []).map {
+            Asked(
+                artifact: $0.reference, misses: $0.misses, denied: $0.denied, notFound: $0.notFound,
+                lastAsked: DashboardFormat.ago($0.lastAskedAt, now: now),
+                lastAskedAt: DashboardFormat.timestamp($0.lastAskedAt))
+        }
         return Status(
             name: satellite.name, state: satellite.state, behind: satellite.drift.behind, facts: facts,
-            failures: failures, missing: satellite.drift.missing, heldBack: heldBack,
-            asOf: DashboardFormat.timestamp(now),
-            hasFailures: !failures.isEmpty, hasMissing: !satellite.drift.missing.isEmpty, hasHeldBack: !heldBack.isEmpty
-        )
+            failures: failures, missing: satellite.drift.missing, heldBack: heldBack, asked: asked,
+            meterChart: satellite.meter.map { meterChart($0, now: now) }, asOf: DashboardFormat.timestamp(now),
+            hasFailures: !failures.isEmpty, hasMissing: !satellite.drift.missing.isEmpty,
+            hasHeldBack: !heldBack.isEmpty,
+            hasAsked: !asked.isEmpty)
+    }
+
+    /// Upstream bytes per day over the 30 days up to today (UTC), days without traffic at zero.
+    static func meterChart(_ meter: MeterReport, now: Date) -> SVGChart {
+        let byDay = Dictionary(meter.days.map { ($0.day, $0.bytes) }) { first, _ in first }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+        let days = (0..<30).reversed().compactMap { back -> (name: String, value: Int64, title: String)? in
+            guard let date = calendar.date(byAdding: .day, value: -back, to: now) else { return nil }
+            let parts = calendar.dateComponents([.year, .month, .day], from: date)
+            let day = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+            let bytes = byDay[day] ?? 0
+            return (day, bytes, "\(day): \(DashboardFormat.bytes(bytes))")
+        }
+        let largest = days.map(\.value).max() ?? 0
+        return SVGChart.columns(
+            days, kind: "upstream", label: "Bytes fetched from upstreams on each of the last 30 days",
+            largest: "largest day: \(DashboardFormat.bytes(largest))")
     }
 
     static func lastSync(_ sync: SyncResult?, now: Date) -> String {

@@ -124,6 +124,7 @@ public enum GroundControlServer {
         api.addOperationsRoutes(to: router)
         api.addAdminRoutes(to: router)
         api.addRolloutRoutes(to: router)
+        api.addDemandRoutes(to: router)
         api.addBundleRoutes(to: router)
         api.addPeopleRoutes(to: router)
         api.addSatelliteRoutes(to: router)

@@ -33,6 +33,7 @@ extension SatelliteService {
         guard (report.diskUsedBytes ?? 0) >= 0, (report.diskFreeBytes ?? 0) >= 0 else {
             throw GroundControlError(.invalidField, "diskUsedBytes, diskFreeBytes: must not be negative")
         }
+        try Self.validate(report.demand)
         guard satellite.status == "registered" else {
             throw GroundControlError(.revoked, "satellite '\(satellite.name)' is not registered")
         }
@@ -64,6 +65,34 @@ extension SatelliteService {
             for heartbeat in heartbeats {
                 try await records.satellites.recordHeartbeat(
                     of: heartbeat.name, at: Self.milliseconds(heartbeat.at), report: heartbeat.report)
+            }
+        }
+    }
+
+    /// A demand report of bounded size with counts that add up: it is kept and summed fleet-wide.
+    static func validate(_ demand: DemandReport?) throws(GroundControlError) {
+        guard let demand else { return }
+        guard demand.entries.count <= DemandReport.reportedEntries else {
+            throw GroundControlError(
+                .invalidField,
+                "demand.entries: at most \(DemandReport.reportedEntries) entries, not \(demand.entries.count)")
+        }
+        guard (demand.omitted ?? 0) >= 0 else {
+            throw GroundControlError(.invalidField, "demand.omitted: must not be negative")
+        }
+        for (index, entry) in demand.entries.enumerated() {
+            let field = "demand.entries[\(index)]"
+            // Bounded so that the fleet's sums cannot overflow (and a browser reads them exactly).
+            let counts = 0...(Int64(1) << 53)
+            guard counts.contains(entry.misses), counts.contains(entry.denied), counts.contains(entry.notFound) else {
+                throw GroundControlError(.invalidField, "\(field): counts must be 0 to 2^53")
+            }
+            let texts = [entry.upstream, entry.host, entry.repository, entry.tag, entry.digest]
+            guard texts.allSatisfy({ ($0?.utf8.count ?? 0) <= 512 }), !entry.repository.isEmpty else {
+                throw GroundControlError(.invalidField, "\(field): names must be 1 to 512 bytes")
+            }
+            guard (entry.tag == nil) != (entry.digest == nil) else {
+                throw GroundControlError(.invalidField, "\(field): needs a tag or a digest, not both")
             }
         }
     }

@@ -26,18 +26,25 @@
     }
     if (form.dataset.body !== "fields") return undefined;
     const value = {};
+    // A field named `a.b` is `b` of the object `a`.
+    const put = (name, item) => {
+      const path = name.split(".");
+      let target = value;
+      for (const key of path.slice(0, -1)) target = target[key] ??= {};
+      target[path[path.length - 1]] = item;
+    };
     for (const field of form.elements) {
       if (!field.name || field.disabled || field.name === "json" || "path" in field.dataset) continue;
       if (field.type === "checkbox") {
-        value[field.name] = field.checked;
+        put(field.name, field.checked);
       } else if (field.value.trim() === "") {
         continue;
       } else if (field.type === "number") {
-        value[field.name] = Number(field.value);
+        put(field.name, Number(field.value));
       } else if ("list" in field.dataset) {
-        value[field.name] = field.value.split(",").map((item) => item.trim()).filter(Boolean);
+        put(field.name, field.value.split(",").map((item) => item.trim()).filter(Boolean));
       } else {
-        value[field.name] = field.value;
+        put(field.name, field.value);
       }
     }
     return JSON.stringify(value);
