@@ -12,6 +12,44 @@ extension RegistryStore {
         }
     }
 
+    /// Whether `repository` holds the manifest `digest` with its tree: every blob an image
+    /// manifest in it names (config, layers) is held, through the children of an index that are
+    /// held. A child an index lists but the store lacks (left out by a platform filter) is not
+    /// required; a blob a pulled-through manifest names is, until it arrives.
+    public func hasTree(_ repository: RepositoryName, _ digest: Digest) async throws(StoreError) -> Bool {
+        try await read { db in
+            guard
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM manifests WHERE repository = ? AND digest = ?",
+                    arguments: [repository.value, digest.string]) ?? false
+            else { return false }
+            // The held manifests of the tree; then any reference of one of them that is neither
+            // a held manifest of the repository nor a held blob.
+            let missing = try Bool.fetchOne(
+                db,
+                sql: """
+                    WITH RECURSIVE tree(digest) AS (
+                        SELECT ?
+                        UNION
+                        SELECT r.digest FROM manifest_references r JOIN tree t ON r.manifest = t.digest
+                        WHERE r.repository = ?
+                            AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository = ? AND m.digest = r.digest)
+                    )
+                    SELECT 1 FROM tree t
+                    JOIN manifests m ON m.repository = ? AND m.digest = t.digest
+                    JOIN manifest_references r ON r.repository = ? AND r.manifest = t.digest
+                    WHERE m.media_type NOT IN (?, ?)
+                        AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.digest = r.digest)
+                    LIMIT 1
+                    """,
+                arguments: [
+                    digest.string, repository.value, repository.value, repository.value, repository.value,
+                    MediaType.ociIndex, MediaType.dockerManifestList,
+                ])
+            return missing != true
+        }
+    }
+
     /// Points a tag at a manifest already held.
     public func setTag(_ repository: RepositoryName, _ tag: Tag, to digest: Digest) async throws(StoreError) {
         let now = options.clock()

@@ -84,7 +84,11 @@ public struct ReplicationService: Service {
                 }
             }
             if let state, let due = nextSync, ContinuousClock.now >= due {
-                let report = await replicator.sync(state)
+                // A stop does not wait for a sync (one waiting on a slow peer or upstream could
+                // outlast any grace period): what it brought in is committed whole or not at all,
+                // and the next start syncs again. A sync cut short is not reported.
+                let report = await cancelWhenGracefulShutdown { [replicator] in await replicator.sync(state) }
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 for observer in observers {
                     await observer.synced(state)
                 }

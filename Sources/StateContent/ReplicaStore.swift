@@ -7,6 +7,11 @@ import RegistryClient
 /// manifest only when what it names is present.
 public protocol ReplicaStore: Sendable {
     func hasManifest(_ repository: RepositoryName, _ digest: Digest) async throws -> Bool
+    /// Whether the manifest is held with everything a client may ask for under it: an image's
+    /// config and layers, and the same for each child of an index that is held (a child left
+    /// out, as a platform filter leaves it, does not count). A manifest pull-through stored
+    /// before its blobs were asked for is held without its tree.
+    func hasTree(_ repository: RepositoryName, _ digest: Digest) async throws -> Bool
     func hasBlob(_ digest: Digest) async throws -> Bool
     /// Receives one blob: `receive` fills the sink it is given, then the blob is verified and
     /// committed into `repository`. If `receive` throws or the digest differs, nothing is kept.

@@ -134,8 +134,9 @@ extension Replicator {
     /// Adds a manifest and everything under it that the store lacks.
     func addTree(_ digest: Digest, platforms: [Platform], referrers: Bool, to walk: inout TreeWalk) async throws {
         guard walk.visited.insert(digest).inserted else { return }
-        // The store commits children before parents, so a manifest present is a tree complete.
-        if try await store.hasManifest(walk.local, digest) { return }
+        // Held with its tree: nothing to fetch. (A manifest pull-through stored alone is held
+        // without its layers: walked, so that a state naming it brings them in.)
+        if try await store.hasTree(walk.local, digest) { return }
 
         let manifest = try await walk.fetches.manifest(
             walk.repository, digest, upstream: walk.upstream, from: walk.source)

@@ -24,6 +24,31 @@ final class InMemoryReplicaStore: ReplicaStore {
         }
     }
 
+    func hasTree(_ repository: RepositoryName, _ digest: Digest) async throws -> Bool {
+        contents.withLock { contents in
+            func complete(_ digest: Digest) -> Bool {
+                guard
+                    let parsed = contents.manifests[
+                        ManifestReference(repository: repository.value, digest: digest.string)]
+                else { return false }
+                return parsed.requiredBlobs.allSatisfy { contents.blobs[$0.digest] != nil }
+                    && parsed.manifests.allSatisfy { child in
+                        contents.manifests[ManifestReference(repository: repository.value, digest: child.digest.string)]
+                            == nil || complete(child.digest)
+                    }
+            }
+            return complete(digest)
+        }
+    }
+
+    /// Stores a manifest without what it names, as pull-through keeps one before its blobs are asked for.
+    func putManifestAlone(_ manifest: RemoteManifest, in repository: RepositoryName) throws {
+        let parsed = try ParsedManifest(bytes: manifest.bytes, contentType: manifest.mediaType)
+        contents.withLock {
+            $0.manifests[ManifestReference(repository: repository.value, digest: manifest.digest.string)] = parsed
+        }
+    }
+
     func hasBlob(_ digest: Digest) async throws -> Bool {
         contents.withLock { $0.blobs[digest] != nil }
     }

@@ -226,6 +226,11 @@ import Testing
         #expect(try await fixture.store.hasManifest(repository, arm64.digest))
         #expect(try await !fixture.store.hasManifest(repository, amd64.digest))
         #expect(fixture.upstream.manifestRequests(amd64.digest) == 0)
+        // A child left out is not missing: the index is held with its tree, and a resync fetches nothing.
+        #expect(try await fixture.store.hasTree(repository, index.digest))
+        let again = await fixture.sync(
+            generation: 2, [try Self.artifact("apps/multi", tag: "1", platforms: ["linux/arm64"])])
+        #expect(again.succeeded && again.manifestsFetched == 0 && again.blobsFetched == 0)
     }
 
     @Test(arguments: StoreKind.allCases)

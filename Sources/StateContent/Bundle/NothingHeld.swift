@@ -7,6 +7,7 @@ import SatelliteProtocol
 public struct NothingHeld: ReplicaStore {
     public init() {}
     public func hasManifest(_ repository: RepositoryName, _ digest: Digest) async throws -> Bool { false }
+    public func hasTree(_ repository: RepositoryName, _ digest: Digest) async throws -> Bool { false }
     public func hasBlob(_ digest: Digest) async throws -> Bool { false }
     public func ingest(
         _ digest: Digest, into repository: RepositoryName, _ receive: (any BlobSink) async throws -> Void
