@@ -47,6 +47,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "StrictJSON", swiftSettings: strict),
+        // Kubernetes admission reviews answered with image rewrites: pure, no I/O.
+        .target(name: "Admission", dependencies: ["OCI"], swiftSettings: strict),
         // Files replaced whole (temp, fsync, rename, fsync the directory): the one helper for it.
         .target(name: "DurableFiles", swiftSettings: strict),
         // Background loops (a pass every interval, on a poke, ending at shutdown): the one helper for them.
@@ -203,6 +205,9 @@ let package = Package(
                 "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
                 "StateContent", "ZoneInfo",
                 "GroundControlClient", "RuntimeConfig", "DurableFiles", "FleetIdentity", "HTTPServerSupport",
+                "Admission",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),
@@ -366,6 +371,11 @@ let package = Package(
         .testTarget(
             name: "DurableFilesTests", dependencies: ["DurableFiles", "TestSupport"], swiftSettings: testSettings),
         .testTarget(
+            name: "AdmissionTests",
+            dependencies: ["Admission", "TestSupport"],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
             name: "BackgroundWorkTests",
             dependencies: [
                 "BackgroundWork", "TestSupport",
@@ -399,7 +409,7 @@ let package = Package(
             name: "SatelliteTests",
             dependencies: [
                 "Satellite", "SatelliteProtocol", "OCI", "TestSupport", "FleetIdentity", "StateContent", "ZoneInfo",
-                "RegistryServer",
+                "RegistryServer", "RegistryStore", "Admission",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSettings

@@ -64,6 +64,8 @@ public struct SatelliteRuntime {
         public var replication = ReplicationService.Options()
         /// The node's runtimes to point at this satellite (`--configure-runtime`).
         public var runtimes = RuntimeMirrors.AgentOptions(runtimes: [], advertised: nil)
+        /// The Kubernetes admission webhook that sends pods' images here (`--admission-listen`).
+        public var admission: AdmissionWebhook?
 
         public init(source: StateSource) { self.source = source }
     }
@@ -78,7 +80,8 @@ public struct SatelliteRuntime {
     public init(
         registry: Registry, agent: Agent? = nil, logger: Logger,
         setLogLevel: @escaping @Sendable (Logger.Level) -> Void = { _ in },
-        onServing: @escaping @Sendable (_ port: Int) -> Void = { _ in }
+        onServing: @escaping @Sendable (_ port: Int) -> Void = { _ in },
+        onAdmissionServing: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) throws {
         self.logger = logger
         // One process per data directory: `satellite import` must not rewrite a store being served.
@@ -153,9 +156,17 @@ public struct SatelliteRuntime {
                     metrics: pullThroughMetrics, logger: logger))
         }
         if let agent, let namespaces, let sources, let pullThrough, let peering, let upstreamLink, let demand {
+            var observers: [any SyncObserver] = []
+            if let webhook = agent.admission {
+                let images = AdmissionImages(
+                    advertised: webhook.advertised, pinDigests: webhook.pinDigests, namespaces: namespaces,
+                    store: store, link: upstreamLink)
+                observers.append(images)
+                services.append(try webhook.application(mirror: images, logger: logger, onServing: onAdmissionServing))
+            }
             services += Self.agentServices(
                 agent, registry: registry, store: store, namespaces: namespaces, sources: sources,
-                pullThrough: pullThrough, link: upstreamLink, demand: demand,
+                pullThrough: pullThrough, link: upstreamLink, demand: demand, observers: observers,
                 peering: peering, serving: serving, logger: logger, setLogLevel: setLogLevel)
         }
         self.services = services
@@ -164,7 +175,7 @@ public struct SatelliteRuntime {
     private static func agentServices(
         _ agent: Agent, registry: Registry, store: RegistryStore, namespaces: UpstreamNamespaces,
         sources: any ContentSources, pullThrough: PullThrough, link: UpstreamLink, demand: DemandRecorder,
-        peering: SitePeering, serving: ServingTLS?,
+        observers extra: [any SyncObserver], peering: SitePeering, serving: ServingTLS?,
         logger: Logger, setLogLevel: @escaping @Sendable (Logger.Level) -> Void
     ) -> [any Service] {
         let inbox = DesiredStateInbox()
@@ -200,7 +211,7 @@ public struct SatelliteRuntime {
                 NamespaceRefresh(namespaces: namespaces, store: store, logger: logger),
                 pullThrough,
                 RuntimeConfiguring(options: runtimes, logger: logger),
-            ],
+            ] + extra,
             logger: logger)
         return [source, replication, demand]
     }

@@ -22,4 +22,11 @@ package struct UpstreamLink: UpstreamGate {
     package func received(_ bytes: Int64, upstream: String, repository: RepositoryName) {
         meter.received(bytes, upstream: upstream, repository: repository)
     }
+
+    /// Whether a pull-through miss for `repository` would be fetched now (windows and budgets
+    /// allowing), asked without counting as a refusal.
+    package func mayPullThrough(_ upstream: String, repository: RepositoryName) -> Bool {
+        (try? windows.admit(.pullThrough, upstream: upstream, repository: repository)) != nil
+            && !meter.isSpent(for: upstream, repository: repository)
+    }
 }

@@ -129,6 +129,18 @@ package final class UpstreamMeter: SyncObserver, Sendable {
         }
     }
 
+    /// Whether a fetch for `repository` would be refused now, without marking anything: some
+    /// budget is spent and the repository is not critical.
+    package func isSpent(for upstream: String, repository: RepositoryName) -> Bool {
+        let now = clock()
+        return current.withLock { current in
+            guard !current.critical.contains(Self.key(upstream, repository)) else { return false }
+            return current.budgets.contains { budget in
+                current.counts.used(budget.period, UpstreamBudget.key(of: budget.period, at: now)) >= budget.bytes
+            }
+        }
+    }
+
     package func received(_ bytes: Int64, upstream: String, repository: RepositoryName) {
         guard bytes > 0 else { return }
         let now = clock()

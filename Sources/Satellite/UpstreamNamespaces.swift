@@ -51,6 +51,19 @@ public final class UpstreamNamespaces: RepositoryNamespaces {
         snapshot.withLock { $0 = Snapshot(upstreams: entries, held: held, names: names, proxy: rules) }
     }
 
+    /// For an image from registry `host`: the upstream this satellite keeps its repository under,
+    /// whether it holds that repository, and whether its pull-through rules may fetch it.
+    func upstream(host: String, repository: RepositoryName) -> (name: String, held: Bool, fetchable: Bool)? {
+        let current = snapshot.withLock { $0 }
+        guard let upstream = current.upstreams.first(where: { $0.hosts.contains(host.lowercased()) }) else {
+            return nil
+        }
+        return (
+            upstream.name, current.held.contains("\(upstream.name)/\(repository.value)"),
+            current.proxy[upstream.name]?.allows(repository) ?? false
+        )
+    }
+
     public func resolve(_ name: RepositoryName, namespace: String?) -> NamespaceResolution {
         let current = snapshot.withLock { $0 }
         func kept(_ upstream: String, _ repository: Substring) -> RepositoryName? {

@@ -101,6 +101,10 @@ struct RegistrySetup {
             onServing: { port in
                 FileHandle.standardOutput.write(
                     Data("satellite: serving \(scheme)://\(host):\(port) from \(directory)\n".utf8))
+            },
+            onAdmissionServing: { [admission = agent?.admission] port in
+                FileHandle.standardOutput.write(
+                    Data("satellite: admission webhook at https://\(admission?.host ?? host):\(port)/mutate\n".utf8))
             })
     }
 }

@@ -113,6 +113,22 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("runtime-root"), help: "The directory the runtimes' files are under (default /).")
     var runtimeRoot: String?
 
+    @Option(
+        name: .customLong("admission-listen"),
+        help: "HOST:PORT for the Kubernetes admission webhook (POST /mutate) that sends pods' images here; TLS only.")
+    var admissionListen: String?
+
+    @Option(name: .customLong("admission-tls-cert"), help: "PEM certificate chain of the admission webhook.")
+    var admissionCertificate: String?
+
+    @Option(name: .customLong("admission-tls-key"), help: "PEM private key of the admission webhook.")
+    var admissionKey: String?
+
+    @Flag(
+        name: .customLong("admission-pin-digests"),
+        help: "Rewrite a tag the state pins as tag@digest, so every node runs the same image.")
+    var admissionPinDigests = false
+
     func run() async throws {
         var flags = registry.flags
         for (name, value) in [
@@ -122,11 +138,14 @@ struct RunCommand: AsyncParsableCommand {
             "upstream-timeout": upstreamTimeout, "stall-timeout": stallTimeout, "state-public-key": statePublicKey,
             "configure-runtime": configureRuntime, "advertise-ca": advertiseCA, "runtime-root": runtimeRoot,
             "svid-cert": svidCert, "svid-key": svidKey, "svid-bundle": svidBundle,
+            "admission-listen": admissionListen, "admission-tls-cert": admissionCertificate,
+            "admission-tls-key": admissionKey,
         ] as KeyValuePairs {
             flags.set(name, value)
         }
         flags.set("advertise", advertise)
         flags.set("tls-from-ground-control", tlsFromGroundControl ? "true" : nil)
+        flags.set("admission-pin-digests", admissionPinDigests ? "true" : nil)
         let sources = try await registry.sources(flags)
         let settings = try RegistrySettings(sources)
         let agent = try AgentSettings(sources)

@@ -3,11 +3,12 @@ public struct ListenAddress: Sendable {
     public let host: String
     public let port: Int
 
-    public init(_ raw: String) throws {
+    /// - Parameter field: the setting it comes from, for the error.
+    public init(_ raw: String, field: String = "listen") throws {
         guard let colon = raw.lastIndex(of: ":"), let port = Int(raw[raw.index(after: colon)...]),
             (0...65535).contains(port)
         else {
-            throw SettingsError("listen must be host:port, not '\(raw)'")
+            throw SettingsError("\(field) must be host:port, not '\(raw.prefix(200))'")
         }
         var host = String(raw[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

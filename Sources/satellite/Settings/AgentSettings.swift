@@ -18,6 +18,7 @@ struct AgentSettings {
     var stallTimeout: Duration
     var syncInterval: Duration
     var runtimes: RuntimeMirrors.AgentOptions
+    var admission: AdmissionWebhook?
 
     init(_ settings: SettingSources) throws {
         source = try Self.source(settings)
@@ -27,6 +28,7 @@ struct AgentSettings {
         stallTimeout = try settings.seconds("stall-timeout", default: 15, lowest: 0.1)
         syncInterval = try settings.seconds("sync-interval", default: 300)
         runtimes = try Self.runtimes(settings)
+        admission = try Self.admission(settings)
     }
 
     /// The agent these settings describe, keeping what it keeps in `dataDirectory`.
@@ -48,7 +50,43 @@ struct AgentSettings {
         agent.upstreams.stallTimeout = stallTimeout
         agent.replication.syncInterval = syncInterval
         agent.runtimes = runtimes
+        agent.admission = admission
         return agent
+    }
+
+    /// The admission webhook: TLS only, and sending pods to the first `--advertise`.
+    private static func admission(_ settings: SettingSources) throws -> AdmissionWebhook? {
+        let (certificate, key) = (settings.string("admission-tls-cert"), settings.string("admission-tls-key"))
+        guard let raw = settings.string("admission-listen") else {
+            guard certificate == nil, key == nil, settings.string("admission-pin-digests") == nil else {
+                throw SettingsError(
+                    "admission-tls-cert, admission-tls-key and admission-pin-digests need --admission-listen")
+            }
+            return nil
+        }
+        let listen = try ListenAddress(raw, field: "admission-listen")
+        guard let certificate, let key else {
+            throw SettingsError(
+                """
+                admission-listen: the API server calls webhooks over TLS: give --admission-tls-cert and \
+                --admission-tls-key
+                """
+            )
+        }
+        for (field, path) in [("admission-tls-cert", certificate), ("admission-tls-key", key)]
+        where !FileManager.default.isReadableFile(atPath: path) {
+            throw SettingsError("\(field): cannot read \(path)")
+        }
+        guard let first = settings.list("advertise").first, let url = URLComponents(string: first),
+            url.scheme == "http" || url.scheme == "https", let host = url.host, !host.isEmpty
+        else {
+            throw SettingsError(
+                "admission-listen: needs --advertise http(s)://HOST[:PORT], the address pods are sent to pull from")
+        }
+        let advertised = (host.contains(":") ? "[\(host)]" : host) + (url.port.map { ":\($0)" } ?? "")
+        return AdmissionWebhook(
+            host: listen.host, port: listen.port, certificatePath: certificate, keyPath: key, advertised: advertised,
+            pinDigests: settings.string("admission-pin-digests") == "true")
     }
 
     /// A state file or Ground Control, never both.

@@ -1,0 +1,58 @@
+import Admission
+import HTTPServerSupport
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import RegistryStore
+
+/// The Kubernetes admission webhook's listener (`--admission-listen`): `POST /mutate` answers
+/// `AdmissionReview`s, `GET /healthz` says it is up. TLS only: the API server calls webhooks
+/// over HTTPS and checks the certificate against the webhook configuration's `caBundle`.
+public struct AdmissionWebhook: Sendable {
+    public var host: String
+    public var port: Int
+    public var certificatePath: String
+    public var keyPath: String
+    /// `host[:port]` pods are sent to pull from (the first `--advertise`).
+    public var advertised: String
+    /// Add the digest the state pins to a rewritten tag (`--admission-pin-digests`).
+    public var pinDigests: Bool
+    public var limits = ServerLimits()
+
+    /// Reviews larger than this are refused with 413 (an object in etcd is at most 1.5 MiB;
+    /// a review carries it and its previous version).
+    static let maximumBody = 8 << 20
+
+    public init(host: String, port: Int, certificatePath: String, keyPath: String, advertised: String, pinDigests: Bool)
+    {
+        self.host = host
+        self.port = port
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.advertised = advertised
+        self.pinDigests = pinDigests
+    }
+
+    /// The listener as a service; `onServing` hears the port it took.
+    func application(
+        mirror: any ImageMirror, logger: Logger, onServing: @escaping @Sendable (Int) -> Void
+    ) throws -> some ApplicationProtocol {
+        let mutator = AdmissionMutator(mirror: mirror)
+        let router = Router()
+        router.post("mutate") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: Self.maximumBody)
+            let answer = await mutator.answer(body.readableBytesView)
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer)))
+        }
+        router.get("healthz") { _, _ in "ok\n" }
+        let server = try HTTPServerBuilder.http1(
+            tlsCertificatePath: certificatePath, tlsKeyPath: keyPath, limits: limits)
+        return Application(
+            router: router, server: server,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in onServing(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+}
