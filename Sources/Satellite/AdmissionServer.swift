@@ -5,10 +5,12 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import RegistryStore
+import ServiceLifecycle
 
 /// The Kubernetes admission webhook's listener (`--admission-listen`): `POST /mutate` answers
 /// `AdmissionReview`s, `GET /healthz` says it is up. TLS only: the API server calls webhooks
-/// over HTTPS and checks the certificate against the webhook configuration's `caBundle`.
+/// over HTTPS and checks the certificate against the webhook configuration's `caBundle`. The
+/// certificate files are re-read when they change (`AdmissionCertificate`).
 public struct AdmissionWebhook: Sendable {
     public var host: String
     public var port: Int
@@ -34,9 +36,19 @@ public struct AdmissionWebhook: Sendable {
         self.pinDigests = pinDigests
     }
 
-    /// The listener as a service; `onServing` hears the port it took.
-    func application(
+    /// The listener and its certificate's watcher, as services; `onServing` hears the port it took.
+    func services(
         mirror: any ImageMirror, logger: Logger, onServing: @escaping @Sendable (Int) -> Void
+    ) throws -> [any Service] {
+        let certificate = try AdmissionCertificate(certificatePath: certificatePath, keyPath: keyPath, logger: logger)
+        return [
+            try application(mirror: mirror, serving: certificate.serving, logger: logger, onServing: onServing),
+            certificate,
+        ]
+    }
+
+    private func application(
+        mirror: any ImageMirror, serving: ServingTLS, logger: Logger, onServing: @escaping @Sendable (Int) -> Void
     ) throws -> some ApplicationProtocol {
         let mutator = AdmissionMutator(mirror: mirror)
         let router = Router()
@@ -49,7 +61,7 @@ public struct AdmissionWebhook: Sendable {
         }
         router.get("healthz") { _, _ in "ok\n" }
         let server = try HTTPServerBuilder.http1(
-            tlsCertificatePath: certificatePath, tlsKeyPath: keyPath, limits: limits)
+            tlsCertificatePath: nil, tlsKeyPath: nil, limits: limits, serving: serving)
         return Application(
             router: router, server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: nil),

@@ -162,7 +162,7 @@ public struct SatelliteRuntime {
                     advertised: webhook.advertised, pinDigests: webhook.pinDigests, namespaces: namespaces,
                     store: store, link: upstreamLink)
                 observers.append(images)
-                services.append(try webhook.application(mirror: images, logger: logger, onServing: onAdmissionServing))
+                services += try webhook.services(mirror: images, logger: logger, onServing: onAdmissionServing)
             }
             services += Self.agentServices(
                 agent, registry: registry, store: store, namespaces: namespaces, sources: sources,

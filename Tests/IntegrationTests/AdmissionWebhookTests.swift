@@ -114,6 +114,24 @@ import Testing
             // TLS only: the listener does not answer plain HTTP.
             let plain = try? await httpGet(webhook.replacingOccurrences(of: "https://", with: "http://") + "/healthz")
             #expect(plain?.status != 200)
+
+            // Renewed in place (as cert-manager and the kubelet do): new connections get the new pair.
+            try await runChecked(
+                openssl,
+                [
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                    "-subj", "/CN=renewed-webhook", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", work.appending("renewed.key"), "-out", work.appending("renewed.crt"),
+                ])
+            _ = rename(work.appending("renewed.key"), work.appending("webhook.key"))
+            _ = rename(work.appending("renewed.crt"), work.appending("webhook.crt"))
+            let address = String(webhook.dropFirst("https://".count))
+            try await poll("the renewed certificate served", timeout: .seconds(30)) {
+                let shown = try await run(
+                    openssl, ["s_client", "-connect", address], timeout: .seconds(10))
+                return shown.output.contains("renewed-webhook")
+            }
+            #expect(try await httpGet(webhook + "/healthz", insecure: true).status == 200)
         }
     }
 
@@ -133,6 +151,7 @@ import Testing
             (["--admission-pin-digests"], "need --admission-listen"),
             (["--admission-listen", "nowhere"] + tls, "admission-listen must be host:port"),
             (["--admission-listen", "127.0.0.1:0"] + tls, "needs --advertise"),
+            (["--admission-listen", "127.0.0.1:0", "--advertise", "http://a:1"] + tls, "holds no PEM certificate"),
             (
                 [
                     "--admission-listen", "127.0.0.1:0", "--advertise", "http://a:1", "--admission-tls-cert", file,
