@@ -54,9 +54,10 @@ public struct AdmissionMutator: Sendable {
         guard mirror.isReady else {
             return Self.encode(uid: request.uid, warning: "harbor-satellite: not ready; images left as they are")
         }
+        let fields = WorkloadImages.fields(kind: kind, operation: request.operation, subResource: request.subResource)
         var operations: [PatchOperation] = []
         var changes: [[String: String]] = []
-        for (pointer, image) in images {
+        for (field, pointer, image) in images where fields.contains(field) {
             guard let name = try? ImageName(parsing: image), let target = await mirror.mirrored(name), target != image
             else { continue }
             operations.append(PatchOperation(op: "replace", path: pointer, value: .text(target)))

@@ -17,6 +17,10 @@ public enum AdmissionReview {
     struct Details: Decodable {
         let uid: String
         let kind: GroupVersionKind
+        /// `CREATE`, `UPDATE`, …
+        let operation: String?
+        /// `ephemeralcontainers` when a debug container is added to a running pod.
+        let subResource: String?
     }
 
     /// The object, read apart from the envelope: one it cannot read still gets the review's uid back.

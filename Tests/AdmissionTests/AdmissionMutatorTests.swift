@@ -23,17 +23,19 @@ struct AdmissionMutatorTests {
     }
 
     static func review(
-        kind: String, group: String = "", object: [String: Any], apiVersion: String = "admission.k8s.io/v1"
+        kind: String, group: String = "", object: [String: Any], apiVersion: String = "admission.k8s.io/v1",
+        operation: String = "CREATE", subResource: String? = nil
     ) throws -> [UInt8] {
         let review: [String: Any] = [
             "apiVersion": apiVersion, "kind": "AdmissionReview",
-            "request": [
-                "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
-                "kind": ["group": group, "version": "v1", "kind": kind],
-                "resource": ["group": group, "version": "v1", "resource": kind.lowercased() + "s"],
-                "namespace": "shop", "operation": "CREATE", "object": object,
-                "userInfo": ["username": "admin"], "dryRun": false,
-            ] as [String: Any],
+            "request":
+                ([
+                    "uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+                    "kind": ["group": group, "version": "v1", "kind": kind],
+                    "resource": ["group": group, "version": "v1", "resource": kind.lowercased() + "s"],
+                    "namespace": "shop", "operation": operation, "object": object,
+                    "userInfo": ["username": "admin"], "dryRun": false,
+                ] as [String: Any]).merging(subResource.map { ["subResource": $0] } ?? [:]) { first, _ in first },
         ]
         return [UInt8](try JSONSerialization.data(withJSONObject: review))
     }
@@ -181,6 +183,29 @@ struct AdmissionMutatorTests {
         let bare = try Self.answer(
             await AdmissionMutator(mirror: Mirror()).answer(Self.review(kind: "Pod", object: served)))
         #expect(bare.patch?.last?["path"] as? String == "/metadata")
+    }
+
+    /// A running pod's containers restart when their image changes: an update of a pod changes
+    /// nothing but the debug containers added to it; a workload's template is rewritten on update.
+    @Test func aRunningPodsContainersAreLeftAloneOnUpdate() async throws {
+        var spec = Self.podSpec(["nginx"], initImages: ["busybox"])
+        spec["ephemeralContainers"] = [["name": "debug", "image": "busybox:1.36"]]
+        let pod: [String: Any] = ["kind": "Pod", "metadata": ["name": "web"], "spec": spec]
+        let mutator = AdmissionMutator(mirror: Mirror())
+        let update = try Self.answer(await mutator.answer(Self.review(kind: "Pod", object: pod, operation: "UPDATE")))
+        #expect(update.allowed && update.patch == nil)
+        let debug = try Self.answer(
+            await mutator.answer(
+                Self.review(kind: "Pod", object: pod, operation: "UPDATE", subResource: "ephemeralcontainers")))
+        #expect(
+            debug.patch?.compactMap { $0["path"] as? String }.filter { $0.hasSuffix("/image") } == [
+                "/spec/ephemeralContainers/0/image"
+            ])
+        let deployment: [String: Any] = ["kind": "Deployment", "spec": ["template": ["spec": Self.podSpec(["nginx"])]]]
+        let updated = try Self.answer(
+            await mutator.answer(
+                Self.review(kind: "Deployment", group: "apps", object: deployment, operation: "UPDATE")))
+        #expect(updated.patch?.first?["path"] as? String == "/spec/template/spec/containers/0/image")
     }
 
     @Test func garbageIsAllowedWithAWarningAndTheUidWhenItCanBeRead() async throws {

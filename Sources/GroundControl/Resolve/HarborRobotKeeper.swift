@@ -205,6 +205,7 @@ private struct RobotWork {
                 others.first
                 ?? RobotRow(registry: pair.registry, satellite: pair.satellite, slot: issued?.slot == "a" ? "b" : "a")
             row.epoch = (rows.map(\.epoch).max() ?? 0) + 1
+            if others.isEmpty { try await fleet.robots.reserve(row) }
             try await put(&row, projects: projects, fresh: true)
             try await fleet.robots.save(row, issue: true)
             metrics.robotChange("issue")

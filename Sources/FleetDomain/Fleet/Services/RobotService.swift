@@ -192,6 +192,13 @@ extension RobotService {
         }
     }
 
+    /// Records a slot before its robot is made in Harbor, not handed out: a process killed after
+    /// Harbor made the robot and before it was recorded leaves a row the next pass finds, so the
+    /// robot is taken over by name or, for a satellite that no longer needs it, deleted.
+    package func reserve(_ row: RobotRow) async throws {
+        try await store.transaction { records in try await records.robots.put(row) }
+    }
+
     /// Forgets a slot whose robot Harbor no longer has.
     package func forget(_ row: RobotRow, reason: String) async throws {
         try await change(by: .groundControl) { changes in
