@@ -46,22 +46,32 @@ wait_for() { # URL WHAT
   fail "$2 did not start; its log: $(ls "$WORK"/*.log | tr '\n' ' ')"
 }
 
-UPSTREAM_PORT=$(free_port)
-echo "== upstream registry (satellite serve) on 127.0.0.1:$UPSTREAM_PORT"
-"$BIN/satellite" serve --data-dir "$WORK/upstream" --listen "127.0.0.1:$UPSTREAM_PORT" --log-level warning >"$WORK/upstream.log" 2>&1 &
+# The port a program started with --listen 127.0.0.1:0 took, from the line it prints once it
+# listens: a port looked up beforehand may be taken by another program before it binds it.
+serving_port() { # LOG WHAT
+  for _ in $(seq 1 200); do
+    port=$(sed -n 's/^[a-z-]*: serving https\{0,1\}:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*$/\1/p' "$1" | head -1)
+    if [ -n "$port" ]; then echo "$port"; return 0; fi
+    sleep 0.1
+  done
+  fail "$2 did not start; its log: $1"
+}
+
+"$BIN/satellite" serve --data-dir "$WORK/upstream" --listen "127.0.0.1:0" --log-level warning >"$WORK/upstream.log" 2>&1 &
 PIDS+=($!)
-wait_for "http://127.0.0.1:$UPSTREAM_PORT/v2/" "the upstream registry"
+UPSTREAM_PORT=$(serving_port "$WORK/upstream.log" "the upstream registry")
+echo "== upstream registry (satellite serve) on 127.0.0.1:$UPSTREAM_PORT"
 python3 scripts/demo/seed-images.py "http://127.0.0.1:$UPSTREAM_PORT"
 
-GC_PORT=$(free_port)
-export SATCTL_URL="http://127.0.0.1:$GC_PORT"
 SATCTL_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
 export SATCTL_TOKEN
-echo "== Ground Control (SQLite) on $SATCTL_URL"
-GROUND_CONTROL_ADMIN_TOKEN=$SATCTL_TOKEN "$BIN/ground-control" serve --listen "127.0.0.1:$GC_PORT" \
+GROUND_CONTROL_ADMIN_TOKEN=$SATCTL_TOKEN "$BIN/ground-control" serve --listen "127.0.0.1:0" \
   --database "sqlite:$WORK/ground-control.sqlite" --resolve-interval 5 --log-level warning >"$WORK/ground-control.log" 2>&1 &
 GC_PID=$!
 PIDS+=($GC_PID)
+GC_PORT=$(serving_port "$WORK/ground-control.log" "Ground Control")
+export SATCTL_URL="http://127.0.0.1:$GC_PORT"
+echo "== Ground Control (SQLite) on $SATCTL_URL"
 wait_for "$SATCTL_URL/healthz" "Ground Control"
 
 # A person for the dashboard; the password stays in an owner-only file.
