@@ -106,6 +106,7 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -409,7 +410,7 @@ let package = Package(
             name: "SatelliteTests",
             dependencies: [
                 "Satellite", "SatelliteProtocol", "OCI", "TestSupport", "FleetIdentity", "StateContent", "ZoneInfo",
-                "RegistryServer", "RegistryStore", "Admission",
+                "RegistryServer", "RegistryStore", "Admission", "HTTPServerSupport",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSettings

@@ -19,11 +19,17 @@ public struct CertificateAuthority: Sendable {
     /// A new authority with a P-256 key, valid ten years from `now`.
     public static func make(trustDomain: String, now: Date) throws(IdentityError) -> CertificateAuthority {
         try SPIFFEID.checkTrustDomain(trustDomain)
+        return try make(commonName: "Ground Control CA \(trustDomain)", now: now)
+    }
+
+    /// A new authority named `commonName` (cut to 64 characters) with a P-256 key, valid ten
+    /// years from `now`.
+    public static func make(commonName: String, now: Date) throws(IdentityError) -> CertificateAuthority {
         let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
         do {
             let name = try DistinguishedName {
                 OrganizationName("Harbor Satellite")
-                CommonName(String("Ground Control CA \(trustDomain)".prefix(64)))
+                CommonName(String(commonName.prefix(64)))
             }
             let certificate = try Certificate(
                 version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: key.publicKey,

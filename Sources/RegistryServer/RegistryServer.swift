@@ -60,3 +60,25 @@ public enum RegistryServer {
             logger: logger)
     }
 }
+
+extension RegistryServer {
+    /// Makes the application (a `Service`) serving `store` read-only through an HTTP forward proxy
+    /// listener (`HTTPS_PROXY`): `policy` says which targets are served here, which are
+    /// tunnelled, and how a served request names its registry (`?ns=`).
+    public static func makeForwardProxy(
+        store: RegistryStore, metrics: RegistryMetrics, host: String, port: Int, limits: ServerLimits,
+        policy: any ForwardProxyPolicy, logger: Logger, namespaces: any RepositoryNamespaces,
+        onDemand: any ContentOnDemand, demand: any DemandLog,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let responder = RegistryResponder(
+            store: store, metrics: metrics, logger: logger, readOnly: true, namespaces: namespaces,
+            onDemand: onDemand, demand: demand)
+        return Application(
+            responder: responder,
+            server: .forwardProxy(policy: policy, limits: limits),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: onServerRunning,
+            logger: logger)
+    }
+}

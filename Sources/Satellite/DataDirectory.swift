@@ -59,5 +59,9 @@ public struct DataDirectory: Sendable, Hashable, CustomStringConvertible {
     /// What devices asked for that the store did not hold (`DemandRecorder`), kept across restarts.
     var demand: String { file("demand.json") }
 
+    /// The site CA the HTTPS proxy signs registry hosts' certificates with: key, then
+    /// certificate (owner-only; `satellite proxy-ca export` prints the certificate).
+    var proxyAuthority: String { file("proxy-ca.pem") }
+
     private func file(_ name: String) -> String { path + "/" + name }
 }

@@ -66,6 +66,8 @@ public struct SatelliteRuntime {
         public var runtimes = RuntimeMirrors.AgentOptions(runtimes: [], advertised: nil)
         /// The Kubernetes admission webhook that sends pods' images here (`--admission-listen`).
         public var admission: AdmissionWebhook?
+        /// The HTTPS proxy devices reach this satellite through (`--http-proxy-listen`).
+        public var proxy: SiteProxy?
 
         public init(source: StateSource) { self.source = source }
     }
@@ -81,7 +83,8 @@ public struct SatelliteRuntime {
         registry: Registry, agent: Agent? = nil, logger: Logger,
         setLogLevel: @escaping @Sendable (Logger.Level) -> Void = { _ in },
         onServing: @escaping @Sendable (_ port: Int) -> Void = { _ in },
-        onAdmissionServing: @escaping @Sendable (_ port: Int) -> Void = { _ in }
+        onAdmissionServing: @escaping @Sendable (_ port: Int) -> Void = { _ in },
+        onProxyServing: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) throws {
         self.logger = logger
         // One process per data directory: `satellite import` must not rewrite a store being served.
@@ -163,6 +166,12 @@ public struct SatelliteRuntime {
                     store: store, link: upstreamLink)
                 observers.append(images)
                 services += try webhook.services(mirror: images, logger: logger, onServing: onAdmissionServing)
+            }
+            if let proxy = agent.proxy {
+                services.append(
+                    try proxy.service(
+                        dataDirectory: registry.directory, store: store, metrics: metrics, namespaces: namespaces,
+                        onDemand: pullThrough, demand: demand, logger: logger, onServing: onProxyServing))
             }
             services += Self.agentServices(
                 agent, registry: registry, store: store, namespaces: namespaces, sources: sources,

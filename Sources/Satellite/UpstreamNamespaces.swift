@@ -1,3 +1,4 @@
+import HTTPServerSupport
 import Logging
 import OCI
 import RegistryServer
@@ -62,6 +63,17 @@ public final class UpstreamNamespaces: RepositoryNamespaces {
             upstream.name, current.held.contains("\(upstream.name)/\(repository.value)"),
             current.proxy[upstream.name]?.allows(repository) ?? false
         )
+    }
+
+    /// For a host a device sent through the HTTPS proxy (`CONNECT host:port`, or a plain
+    /// request's `Host`): the name `?ns=` takes for it, when an upstream of the state has that
+    /// host. A host written without a port in the state answers on 443 and 80.
+    package func namespace(proxiedTo target: ProxyTarget) -> String? {
+        let upstreams = snapshot.withLock { $0.upstreams }
+        let withPort = target.description
+        if upstreams.contains(where: { $0.hosts.contains(withPort) }) { return withPort }
+        guard target.port == 443 || target.port == 80 else { return nil }
+        return upstreams.contains(where: { $0.hosts.contains(target.bracketedHost) }) ? target.bracketedHost : nil
     }
 
     public func resolve(_ name: RepositoryName, namespace: String?) -> NamespaceResolution {

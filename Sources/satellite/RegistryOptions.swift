@@ -105,6 +105,10 @@ struct RegistrySetup {
             onAdmissionServing: { [admission = agent?.admission] port in
                 FileHandle.standardOutput.write(
                     Data("satellite: admission webhook at https://\(admission?.host ?? host):\(port)/mutate\n".utf8))
+            },
+            onProxyServing: { [proxy = agent?.proxy] port in
+                FileHandle.standardOutput.write(
+                    Data("satellite: HTTPS proxy at http://\(proxy?.host ?? host):\(port)\n".utf8))
             })
     }
 }

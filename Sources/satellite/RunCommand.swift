@@ -129,6 +129,27 @@ struct RunCommand: AsyncParsableCommand {
         help: "Rewrite a tag the state pins as tag@digest, so every node runs the same image.")
     var admissionPinDigests = false
 
+    @Option(
+        name: .customLong("http-proxy-listen"),
+        help: """
+            HOST:PORT of an HTTP(S) proxy for devices (HTTPS_PROXY): the state's registries are served here \
+            under the site CA, hosts in --proxy-pass tunnelled, anything else refused.
+            """)
+    var httpProxyListen: String?
+
+    @Option(
+        name: .customLong("proxy-pass"),
+        help: "HOST-GLOB[:PORT|:*] the proxy tunnels to untouched (port 443 when none); repeat or comma-separate.")
+    var proxyPass: [String] = []
+
+    @Option(
+        name: .customLong("proxy-ca-cert"),
+        help: "PEM certificate of the proxy's site CA (default: made at first start).")
+    var proxyCACertificate: String?
+
+    @Option(name: .customLong("proxy-ca-key"), help: "PEM private key of the proxy's site CA (owner-only).")
+    var proxyCAKey: String?
+
     func run() async throws {
         var flags = registry.flags
         for (name, value) in [
@@ -139,11 +160,13 @@ struct RunCommand: AsyncParsableCommand {
             "configure-runtime": configureRuntime, "advertise-ca": advertiseCA, "runtime-root": runtimeRoot,
             "svid-cert": svidCert, "svid-key": svidKey, "svid-bundle": svidBundle,
             "admission-listen": admissionListen, "admission-tls-cert": admissionCertificate,
-            "admission-tls-key": admissionKey,
+            "admission-tls-key": admissionKey, "http-proxy-listen": httpProxyListen,
+            "proxy-ca-cert": proxyCACertificate, "proxy-ca-key": proxyCAKey,
         ] as KeyValuePairs {
             flags.set(name, value)
         }
         flags.set("advertise", advertise)
+        flags.set("proxy-pass", proxyPass.flatMap { $0.split(separator: ",").map(String.init) })
         flags.set("tls-from-ground-control", tlsFromGroundControl ? "true" : nil)
         flags.set("admission-pin-digests", admissionPinDigests ? "true" : nil)
         let sources = try await registry.sources(flags)
@@ -159,7 +182,10 @@ struct RunCommand: AsyncParsableCommand {
                 """
             )
         }
-        try await setup.runtime(agent: agent.agent(dataDirectory: setup.registry.directory)).run()
+        var options = agent.agent(dataDirectory: setup.registry.directory)
+        // The proxy holds connections as the registry does: the same timeouts and ceiling.
+        options.proxy?.limits = settings.limits
+        try await setup.runtime(agent: options).run()
     }
 }
 

@@ -10,6 +10,6 @@ struct SatelliteCommand: AsyncParsableCommand {
         version: ReleaseVersion.current,
         subcommands: [
             ServeCommand.self, RunCommand.self, StatusCommand.self, RuntimeCommand.self, ImportCommand.self,
-            ExportCommand.self,
+            ExportCommand.self, ProxyCACommand.self,
         ])
 }

@@ -93,6 +93,8 @@ struct ShapedWAN {
     let nearDevice: String
     let farDevice: String
     let farAddress: String
+    /// This machine's end of the link.
+    let nearAddress: String
     private(set) var shaping = ""
 
     /// The namespace and link, or nil (having said why in the output) when this machine refuses
@@ -104,7 +106,7 @@ struct ShapedWAN {
         let subnet = Int.random(in: 1...250)
         let wan = ShapedWAN(
             ip: ip, tc: tc, namespace: "satwan-\(id)", nearDevice: "swn\(id)", farDevice: "swf\(id)",
-            farAddress: "10.231.\(subnet).2")
+            farAddress: "10.231.\(subnet).2", nearAddress: "10.231.\(subnet).1")
         let created = try await run(ip, ["netns", "add", wan.namespace])
         guard created.status == 0 else {
             print(
@@ -119,7 +121,7 @@ struct ShapedWAN {
         do {
             try await runChecked(ip, ["link", "add", wan.nearDevice, "type", "veth", "peer", "name", wan.farDevice])
             try await runChecked(ip, ["link", "set", wan.farDevice, "netns", wan.namespace])
-            try await runChecked(ip, ["addr", "add", "10.231.\(subnet).1/30", "dev", wan.nearDevice])
+            try await runChecked(ip, ["addr", "add", "\(wan.nearAddress)/30", "dev", wan.nearDevice])
             try await runChecked(ip, ["link", "set", wan.nearDevice, "up"])
             try await runChecked(
                 ip, ["netns", "exec", wan.namespace, ip, "addr", "add", "\(wan.farAddress)/30", "dev", wan.farDevice])

@@ -27,25 +27,30 @@ final class UpstreamRegistry: @unchecked Sendable {
 
     /// Serves HTTPS with a certificate signed by nobody but `caFile`.
     let tls: Bool
-    var host: String { "127.0.0.1:\(port)" }
+    /// The namespace it runs in, on the far end of its link; nil for this machine's loopback.
+    let wan: ShapedWAN?
+    var address: String { wan?.farAddress ?? "127.0.0.1" }
+    var host: String { "\(address):\(port)" }
     var url: String { "\(tls ? "https" : "http")://\(host)" }
     /// The certificate clients must trust to verify a TLS upstream.
     var caFile: String { directory.appending("tls-cert.pem") }
     var credentials: String { "\(Self.username):\(Self.password)" }
     var storage: String { directory.appending("storage") }
 
-    init(auth: Auth = .basic, tls: Bool = false) async throws {
+    init(auth: Auth = .basic, tls: Bool = false, in wan: ShapedWAN? = nil) async throws {
         directory = try TemporaryDirectory("upstream")
         port = try freePort()
         self.tls = tls
+        self.wan = wan
+        let address = wan?.farAddress ?? "127.0.0.1"
         var tlsConfig = ""
         if tls {
             let openssl = try requireTool("openssl", package: "openssl")
             try await runChecked(
                 openssl,
                 [
-                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1",
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=\(address)",
+                    "-addext", "subjectAltName=IP:\(address)",
                     "-keyout", directory.appending("tls-key.pem"), "-out", directory.appending("tls-cert.pem"),
                 ])
             tlsConfig =
@@ -77,7 +82,7 @@ final class UpstreamRegistry: @unchecked Sendable {
               delete: {enabled: true}
             auth:
               \(authConfig)
-            http: {addr: 127.0.0.1:\(port)\(tlsConfig)}
+            http: {addr: "\(address):\(port)"\(tlsConfig)}
             """
         try Data(config.utf8).write(to: URL(fileURLWithPath: directory.appending("config.yml")))
         try await start()
@@ -111,8 +116,10 @@ final class UpstreamRegistry: @unchecked Sendable {
 
     func start() async throws {
         let registry = try requireTool("docker-registry", package: "docker-registry")
+        let command = [registry, "serve", directory.appending("config.yml")]
+        let launcher = wan.map { [$0.ip, "netns", "exec", $0.namespace] } ?? []
         let child = try ChildProcess(
-            registry, ["serve", directory.appending("config.yml")], logDirectory: directory.path)
+            (launcher + command)[0], Array((launcher + command).dropFirst()), logDirectory: directory.path)
         self.child = child
         let url = self.url
         try await poll("docker-registry to listen") {

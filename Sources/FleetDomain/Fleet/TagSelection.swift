@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// Which tags of a repository a group takes when it names no single tag: those matching a glob
 /// (`tags: "1.*"`), those within a semantic-version range (`semver: ">=1.25 <2"`), and of what
@@ -78,28 +79,7 @@ public struct TagSelection: Codable, Sendable, Equatable {
 
     /// Glob match over whole strings: `*` any run, `?` one character.
     static func glob(_ pattern: String, matches text: String) -> Bool {
-        let pattern = Array(pattern.unicodeScalars)
-        let text = Array(text.unicodeScalars)
-        var (p, t) = (0, 0)
-        var star: (p: Int, t: Int)?
-        while t < text.count {
-            if p < pattern.count, pattern[p] == "?" || pattern[p] == text[t] && pattern[p] != "*" {
-                p += 1
-                t += 1
-            } else if p < pattern.count, pattern[p] == "*" {
-                star = (p, t)
-                p += 1
-            } else if let last = star {
-                // Let the last star take one more character.
-                p = last.p + 1
-                t = last.t + 1
-                star = (last.p, last.t + 1)
-            } else {
-                return false
-            }
-        }
-        while p < pattern.count, pattern[p] == "*" { p += 1 }
-        return p == pattern.count
+        Glob.matches(pattern, text)
     }
 }
 

@@ -19,6 +19,7 @@ struct AgentSettings {
     var syncInterval: Duration
     var runtimes: RuntimeMirrors.AgentOptions
     var admission: AdmissionWebhook?
+    var proxy: SiteProxy?
 
     init(_ settings: SettingSources) throws {
         source = try Self.source(settings)
@@ -29,6 +30,7 @@ struct AgentSettings {
         syncInterval = try settings.seconds("sync-interval", default: 300)
         runtimes = try Self.runtimes(settings)
         admission = try Self.admission(settings)
+        proxy = try Self.proxy(settings)
     }
 
     /// The agent these settings describe, keeping what it keeps in `dataDirectory`.
@@ -51,6 +53,7 @@ struct AgentSettings {
         agent.replication.syncInterval = syncInterval
         agent.runtimes = runtimes
         agent.admission = admission
+        agent.proxy = proxy
         return agent
     }
 
@@ -87,6 +90,37 @@ struct AgentSettings {
         return AdmissionWebhook(
             host: listen.host, port: listen.port, certificatePath: certificate, keyPath: key, advertised: advertised,
             pinDigests: settings.string("admission-pin-digests") == "true")
+    }
+
+    /// The HTTPS proxy, with the site CA given as two files or made in the data directory.
+    private static func proxy(_ settings: SettingSources) throws -> SiteProxy? {
+        let (certificate, key) = (settings.string("proxy-ca-cert"), settings.string("proxy-ca-key"))
+        let pass = settings.list("proxy-pass")
+        guard let raw = settings.string("http-proxy-listen") else {
+            guard certificate == nil, key == nil, pass.isEmpty else {
+                throw SettingsError("proxy-ca-cert, proxy-ca-key and proxy-pass need --http-proxy-listen")
+            }
+            return nil
+        }
+        let listen = try ListenAddress(raw, field: "http-proxy-listen")
+        guard (certificate == nil) == (key == nil) else {
+            throw SettingsError("proxy-ca-cert and proxy-ca-key are given together, or neither (one is made)")
+        }
+        for (field, path) in [("proxy-ca-cert", certificate), ("proxy-ca-key", key)]
+        where path.map({ !FileManager.default.isReadableFile(atPath: $0) }) ?? false {
+            throw SettingsError("\(field): cannot read \(path ?? "")")
+        }
+        return SiteProxy(
+            host: listen.host, port: listen.port, pass: try passList(pass), certificatePath: certificate,
+            keyPath: key)
+    }
+
+    private static func passList(_ raw: [String]) throws -> ProxyPass {
+        do {
+            return try ProxyPass(raw)
+        } catch {
+            throw SettingsError(error.description)
+        }
     }
 
     /// A state file or Ground Control, never both.
