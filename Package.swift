@@ -215,6 +215,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -410,7 +411,7 @@ let package = Package(
             name: "SatelliteTests",
             dependencies: [
                 "Satellite", "SatelliteProtocol", "OCI", "TestSupport", "FleetIdentity", "StateContent", "ZoneInfo",
-                "RegistryServer", "RegistryStore", "Admission", "HTTPServerSupport",
+                "RegistryServer", "RegistryStore", "Admission", "HTTPServerSupport", "RuntimeConfig",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSettings

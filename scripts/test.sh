@@ -12,7 +12,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 declare -A tools=(
   [skopeo]=skopeo [podman]=podman [umoci]=umoci [containerd]=containerd [ctr]=containerd
   [docker-registry]=docker-registry [curl]=curl [openssl]=openssl [htpasswd]=apache2-utils [unshare]=util-linux
-  [ip]=iproute2 [tc]=iproute2 [chromium]=chromium [chromedriver]=chromium-driver
+  [ip]=iproute2 [tc]=iproute2 [chromium]=chromium [chromedriver]=chromium-driver [dockerd]=docker.io
 )
 missing=()
 for tool in "${!tools[@]}"; do

@@ -81,6 +81,19 @@ public struct MirrorPlan: Sendable, Equatable {
     /// The satellites, in the order runtimes should try them.
     public var endpoints: [Endpoint]
     public var ca: CertificateAuthority?
+    /// Reach the satellite as an HTTPS proxy rather than as a mirror (`--via-proxy`): the first
+    /// endpoint is the proxy (`--http-proxy-listen` as devices reach it) and `ca` its site CA.
+    public var proxy: ProxyWay?
+
+    /// How a runtime that cannot mirror every registry (docker) reaches the satellite's proxy.
+    public struct ProxyWay: Sendable, Equatable {
+        /// Hosts never sent through the proxy, beyond this node's loopback (`NO_PROXY`).
+        public var bypass: [String]
+
+        public init(bypass: [String] = []) {
+            self.bypass = bypass
+        }
+    }
 
     public init(
         registries: [Registry], endpoints: [Endpoint], ca: CertificateAuthority? = nil

@@ -26,7 +26,7 @@ public enum Runtime: String, Sendable, CaseIterable, CustomStringConvertible {
         switch self {
         case .containerd: ContainerdConfig.edits(plan, root: root)
         case .crio, .podman: ContainersRegistriesConfig.edits(plan)
-        case .docker: DockerDaemonConfig.edits(plan)
+        case .docker: plan.proxy == nil ? DockerDaemonConfig.edits(plan) : DockerProxyDropIn.edits(plan)
         case .k3s: K3sRegistriesConfig.edits(plan, file: "etc/rancher/k3s/registries.yaml")
         case .rke2: K3sRegistriesConfig.edits(plan, file: "etc/rancher/rke2/registries.yaml")
         }
@@ -35,6 +35,14 @@ public enum Runtime: String, Sendable, CaseIterable, CustomStringConvertible {
     /// What the operator must know or do after a change: reloads this command never does.
     func notes(_ plan: MirrorPlan) -> [String] {
         switch self {
+        case .docker where plan.proxy != nil:
+            [
+                """
+                docker pulls every registry through the satellite's proxy at \(plan.endpoints[0].url); the \
+                state's registries are served by the satellite, others only if its --proxy-pass lets them through
+                """,
+                "run systemctl daemon-reload, then restart docker (systemctl restart docker); this command never does",
+            ]
         case .docker where DockerDaemonConfig.mirrorsDockerHub(plan):
             [
                 """

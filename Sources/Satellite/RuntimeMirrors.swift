@@ -55,6 +55,42 @@ public enum RuntimeMirrors {
             endpoints: advertised.endpoints, ca: advertised.ca)
     }
 
+    /// `--via-proxy`: docker alone, one plain-HTTP proxy address, the site CA to trust, and
+    /// bypass hosts that cannot break the drop-in they are written into.
+    public static func proxyWay(
+        runtimes: [Runtime], advertised: Advertised, bypass: [String]
+    ) throws(RuntimeConfigError) -> MirrorPlan.ProxyWay {
+        guard runtimes == [.docker] else {
+            throw RuntimeConfigError(
+                .invalidInput,
+                """
+                --via-proxy and --no-proxy are for docker alone: containerd, CRI-O, podman and k3s mirror every \
+                registry, so configure them without it
+                """
+            )
+        }
+        guard advertised.endpoints.count == 1, let proxy = advertised.endpoints.first, !proxy.secure else {
+            throw RuntimeConfigError(
+                .invalidInput,
+                "--via-proxy: give one --advertise, the proxy as docker reaches it: http://HOST:PORT (--http-proxy-listen)"
+            )
+        }
+        guard advertised.ca != nil else {
+            throw RuntimeConfigError(
+                .invalidInput, "--via-proxy needs --advertise-ca: the site CA that `satellite proxy-ca export` prints")
+        }
+        let hosts = bypass.flatMap { $0.split(separator: ",").map(String.init) }
+        for host in hosts where host.isEmpty || host.count > 253 || !host.allSatisfy(Self.isBypassCharacter) {
+            throw RuntimeConfigError(
+                .invalidInput, "--no-proxy '\(host.prefix(100))' is not a host, a domain (.example.com) or an address")
+        }
+        return MirrorPlan.ProxyWay(bypass: hosts)
+    }
+
+    private static func isBypassCharacter(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || ".-:*/[]_".contains(character))
+    }
+
     /// The state the agent would apply now: the state file, checked as `satellite run` checks it,
     /// or the state Ground Control last sent, kept in the data directory and verified with the
     /// key received at registration.

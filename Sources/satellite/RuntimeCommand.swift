@@ -49,6 +49,18 @@ struct RuntimeCommand: AsyncParsableCommand {
             name: .customLong("advertise-ca"),
             help: "PEM file on this node with the CA of the satellites' TLS certificates.")
         var advertiseCA: String?
+        @Flag(
+            name: .customLong("via-proxy"),
+            help: """
+                docker only: pull every registry through the satellite's HTTPS proxy (a systemd drop-in with \
+                HTTPS_PROXY) instead of mirroring Docker Hub; --advertise is then the proxy's http://HOST:PORT and \
+                --advertise-ca the site CA (satellite proxy-ca export).
+                """)
+        var viaProxy = false
+        @Option(
+            name: .customLong("no-proxy"),
+            help: "With --via-proxy: hosts docker reaches directly (NO_PROXY, beside this node's loopback).")
+        var noProxy: [String] = []
 
         func run() async throws {
             do {
@@ -58,7 +70,11 @@ struct RuntimeCommand: AsyncParsableCommand {
                 let state = try RuntimeMirrors.currentState(
                     stateFile: stateFile, publicKey: try statePublicKey.map(StatePublicKey.read),
                     dataDirectory: dataDirectory.map(DataDirectory.init))
-                let plan = try RuntimeMirrors.plan(for: state, advertised: advertised)
+                var plan = try RuntimeMirrors.plan(for: state, advertised: advertised)
+                if viaProxy || !noProxy.isEmpty {
+                    plan.proxy = try RuntimeMirrors.proxyWay(
+                        runtimes: runtimes, advertised: advertised, bypass: noProxy)
+                }
                 let configurator = RuntimeConfigurator(root: root)
                 for runtime in runtimes {
                     RuntimeCommand.report(runtime, try configurator.configure(runtime, plan: plan))

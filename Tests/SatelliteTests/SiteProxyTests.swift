@@ -3,6 +3,7 @@ import Foundation
 import HTTPServerSupport
 import Hummingbird
 import Logging
+import RuntimeConfig
 import Satellite
 import SatelliteProtocol
 import TestSupport
@@ -177,5 +178,36 @@ import Testing
         chmod(file, 0o600)
         let error = #expect(throws: ProxyAuthorityError.self) { try ProxyAuthorityFile.load(dataDirectory: data) }
         #expect(error?.description.contains("proxy-ca.pem") == true)
+    }
+}
+
+/// `satellite runtime configure --via-proxy`: what it refuses before any file is touched.
+@Suite struct ProxyWayTests {
+    static func advertised(_ urls: [String], ca: Bool = true) throws -> RuntimeMirrors.Advertised {
+        var advertised = try RuntimeMirrors.Advertised(urls, caFile: nil)
+        if ca { advertised.ca = .init(path: "/etc/harbor-satellite/proxy-ca.pem", pem: Data("PEM".utf8)) }
+        return advertised
+    }
+
+    @Test func dockerAloneOneHTTPProxyAndTheSiteCA() throws {
+        let way = try RuntimeMirrors.proxyWay(
+            runtimes: [.docker], advertised: try Self.advertised(["http://10.0.0.5:3128"]),
+            bypass: [".corp.example,10.0.0.0/8"])
+        #expect(way.bypass == [".corp.example", "10.0.0.0/8"])
+        let refused: [([Runtime], RuntimeMirrors.Advertised, [String])] = [
+            ([.containerd], try Self.advertised(["http://10.0.0.5:3128"]), []),
+            ([.docker, .podman], try Self.advertised(["http://10.0.0.5:3128"]), []),
+            ([.docker], try Self.advertised(["https://10.0.0.5:3128"]), []),
+            ([.docker], try Self.advertised(["http://10.0.0.5:3128", "http://10.0.0.6:3128"]), []),
+            ([.docker], try Self.advertised(["http://10.0.0.5:3128"], ca: false), []),
+            ([.docker], try Self.advertised(["http://10.0.0.5:3128"]), ["a\"b"]),
+            ([.docker], try Self.advertised(["http://10.0.0.5:3128"]), ["a\nEnvironment=X=1"]),
+            ([.docker], try Self.advertised(["http://10.0.0.5:3128"]), ["a b"]),
+        ]
+        for (runtimes, advertised, bypass) in refused {
+            #expect(throws: RuntimeConfigError.self, "\(runtimes) \(advertised.endpoints) \(bypass)") {
+                try RuntimeMirrors.proxyWay(runtimes: runtimes, advertised: advertised, bypass: bypass)
+            }
+        }
     }
 }
