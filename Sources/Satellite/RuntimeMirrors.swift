@@ -72,7 +72,10 @@ public enum RuntimeMirrors {
         guard advertised.endpoints.count == 1, let proxy = advertised.endpoints.first, !proxy.secure else {
             throw RuntimeConfigError(
                 .invalidInput,
-                "--via-proxy: give one --advertise, the proxy as docker reaches it: http://HOST:PORT (--http-proxy-listen)"
+                """
+                --via-proxy: give one --advertise, the proxy as docker reaches it: http://HOST:PORT \
+                (--http-proxy-listen)
+                """
             )
         }
         guard advertised.ca != nil else {

@@ -48,129 +48,136 @@ import Testing
         }
     }
 
-    @Test func podmanPullsThroughTheProxyTwiceTheSecondTimeWithTheUpstreamStopped() async throws {
-        let podman = try requireTool("podman", package: "podman")
+    /// A TLS upstream at a non-loopback address (a network namespace's), holding `library/app:1`.
+    static func withFarUpstream(
+        _ name: String, _ body: (ShapedWAN, TemporaryDirectory, TestImages, UpstreamRegistry) async throws -> Void
+    ) async throws {
         let wan = try #require(try await ShapedWAN.make(), "network namespaces are needed for a non-loopback upstream")
         defer { wan.remove() }
-        let work = try TemporaryDirectory("proxy-podman")
+        let work = try TemporaryDirectory(name)
         defer { work.remove() }
         let images = try TestImages(in: work)
         let upstream = try await UpstreamRegistry(tls: true, in: wan)
         defer { Task { await upstream.cleanUp() } }
         try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
-        let proxied = try await ProxiedAgent(upstream: upstream, work: work)
-        defer { proxied.agent.terminate() }
+        try await body(wan, work, images, upstream)
+    }
 
-        // podman as on a device whose only setting is HTTPS_PROXY, trusting the site CA.
-        let environment = ["HTTPS_PROXY": proxied.proxyURL, "NO_PROXY": "", "https_proxy": "", "no_proxy": ""]
-        let storage = [
-            "--root", work.appending("podman/root"), "--runroot", work.appending("podman/run"), "--storage-driver",
-            "vfs",
-        ]
-        let reference = "\(upstream.host)/library/app:1"
-        func pull() async throws -> String {
-            _ = try await runChecked(
-                podman, storage + ["pull", "-q", "--cert-dir", work.appending("certs"), reference],
-                environment: environment)
-            return try await runChecked(podman, storage + ["image", "inspect", "--format", "{{.Digest}}", reference])
+    @Test func podmanPullsThroughTheProxyTwiceTheSecondTimeWithTheUpstreamStopped() async throws {
+        let podman = try requireTool("podman", package: "podman")
+        try await Self.withFarUpstream("proxy-podman") { wan, work, images, upstream in
+            let proxied = try await ProxiedAgent(upstream: upstream, work: work)
+            defer { proxied.agent.terminate() }
+
+            // podman as on a device whose only setting is HTTPS_PROXY, trusting the site CA.
+            let environment = ["HTTPS_PROXY": proxied.proxyURL, "NO_PROXY": "", "https_proxy": "", "no_proxy": ""]
+            let storage = [
+                "--root", work.appending("podman/root"), "--runroot", work.appending("podman/run"), "--storage-driver",
+                "vfs",
+            ]
+            let reference = "\(upstream.host)/library/app:1"
+            func pull() async throws -> String {
+                _ = try await runChecked(
+                    podman, storage + ["pull", "-q", "--cert-dir", work.appending("certs"), reference],
+                    environment: environment)
+                return try await runChecked(
+                    podman, storage + ["image", "inspect", "--format", "{{.Digest}}", reference]
+                )
                 .trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        #expect(try await pull() == images.first.digest.string)
-        // The satellite fetched and kept it (podman alone could not: the upstream wants credentials).
-        let held = try await httpGet(
-            proxied.agent.baseURL + "/v2/central/library/app/manifests/1", headers: ["Accept": MediaType.ociManifest])
-        #expect(held.status == 200 && held.headers["docker-content-digest"] == images.first.digest.string)
+            }
+            #expect(try await pull() == images.first.digest.string)
+            // The satellite fetched and kept it (podman alone could not: the upstream wants credentials).
+            let held = try await httpGet(
+                proxied.agent.baseURL + "/v2/central/library/app/manifests/1",
+                headers: ["Accept": MediaType.ociManifest])
+            #expect(held.status == 200 && held.headers["docker-content-digest"] == images.first.digest.string)
 
-        // Again, the upstream gone: served from the satellite's store.
-        _ = try await runChecked(podman, storage + ["rmi", "-f", reference])
-        await upstream.stop()
-        #expect(try await pull() == images.first.digest.string)
+            // Again, the upstream gone: served from the satellite's store.
+            _ = try await runChecked(podman, storage + ["rmi", "-f", reference])
+            await upstream.stop()
+            #expect(try await pull() == images.first.digest.string)
+        }
     }
 
     @Test func curlIsServedTunnelledOrRefusedByHost() async throws {
         let curl = try requireTool("curl", package: "curl")
         let python = try requireTool("python3", package: "python3")
-        let wan = try #require(try await ShapedWAN.make(), "network namespaces are needed for a non-loopback target")
-        defer { wan.remove() }
-        let work = try TemporaryDirectory("proxy-curl")
-        defer { work.remove() }
-        let images = try TestImages(in: work)
-        let upstream = try await UpstreamRegistry(tls: true, in: wan)
-        defer { Task { await upstream.cleanUp() } }
-        try await upstream.push(layout: images.layout, name: "first", to: "library/app:1")
+        try await Self.withFarUpstream("proxy-curl") { wan, work, images, upstream in
 
-        // A plain web server beside the upstream, for the tunnel.
-        let files = work.appending("files")
-        try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
-        let payload = Data(patternBytes(2 * 1024 * 1024, seed: 7))
-        try payload.write(to: URL(fileURLWithPath: files + "/payload"))
-        let webPort = try freePort()
-        let web = try ChildProcess(
-            wan.ip,
-            [
-                "netns", "exec", wan.namespace, python, "-m", "http.server", String(webPort), "--bind",
-                wan.farAddress, "--directory", files,
-            ], logDirectory: work.path)
-        defer { Task { await web.stop() } }
-        try await poll("the web server in the namespace") {
-            (try? await httpGet("http://\(wan.farAddress):\(webPort)/payload"))?.status == 200
-        }
+            // A plain web server beside the upstream, for the tunnel.
+            let files = work.appending("files")
+            try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+            let payload = Data(patternBytes(2 * 1024 * 1024, seed: 7))
+            try payload.write(to: URL(fileURLWithPath: files + "/payload"))
+            let webPort = try freePort()
+            let web = try ChildProcess(
+                wan.ip,
+                [
+                    "netns", "exec", wan.namespace, python, "-m", "http.server", String(webPort), "--bind",
+                    wan.farAddress, "--directory", files,
+                ], logDirectory: work.path)
+            defer { Task { await web.stop() } }
+            try await poll("the web server in the namespace") {
+                (try? await httpGet("http://\(wan.farAddress):\(webPort)/payload"))?.status == 200
+            }
 
-        // Everything passed, to show that this machine is refused whatever the list says.
-        let proxied = try await ProxiedAgent(upstream: upstream, pass: ["*:*"], work: work)
-        defer { proxied.agent.terminate() }
-        let proxy = ["--proxy", proxied.proxyURL, "--noproxy", ""]
-        /// The status the proxy answered a CONNECT to `target` with.
-        func connectStatus(_ target: String) async throws -> String {
-            try await run(
+            // Everything passed, to show that this machine is refused whatever the list says.
+            let proxied = try await ProxiedAgent(upstream: upstream, pass: ["*:*"], work: work)
+            defer { proxied.agent.terminate() }
+            let proxy = ["--proxy", proxied.proxyURL, "--noproxy", ""]
+            /// The status the proxy answered a CONNECT to `target` with.
+            func connectStatus(_ target: String) async throws -> String {
+                try await run(
+                    curl,
+                    ["-s", "-o", "/dev/null", "-p", "-w", "%{http_connect}", "--max-time", "10"] + proxy
+                        + ["http://\(target)/"]
+                ).output
+            }
+
+            // The state's registry: served under the site CA, pulled through.
+            let manifest = try await runChecked(
                 curl,
-                ["-s", "-o", "/dev/null", "-p", "-w", "%{http_connect}", "--max-time", "10"] + proxy
-                    + ["http://\(target)/"]
-            ).output
+                ["-sSf", "--cacert", proxied.caFile, "-H", "Accept: \(MediaType.ociManifest)", "-D", "-"] + proxy
+                    + ["https://\(upstream.host)/v2/library/app/manifests/1", "-o", "/dev/null"])
+            #expect(
+                manifest.lowercased().contains("docker-content-digest: \(images.first.digest.string)"), "\(manifest)")
+            // Its CA is not the upstream's: a client trusting only the upstream refuses it.
+            let wrongCA = try await run(
+                curl, ["-sS", "--cacert", upstream.caFile] + proxy + ["https://\(upstream.host)/v2/"])
+            #expect(wrongCA.status != 0)
+            // In the plain too (an http:// registry through HTTP_PROXY).
+            let plain = try await runChecked(curl, ["-sSf"] + proxy + ["http://\(upstream.host)/v2/"])
+            #expect(plain == "{}")
+
+            // A passed host: tunnelled, bytes unchanged.
+            let tunnelled = work.appending("tunnelled")
+            _ = try await runChecked(
+                curl, ["-sSf", "-p"] + proxy + ["http://\(wan.farAddress):\(webPort)/payload", "-o", tunnelled])
+            #expect(try Data(contentsOf: URL(fileURLWithPath: tunnelled)) == payload)
+
+            // This machine, its loopback and link-local addresses: refused, whatever port.
+            let agentPort = proxied.agent.port
+            var scanned = ["127.0.0.1:\(agentPort)", "127.0.0.1:\(proxied.proxyPort)", "localhost:\(agentPort)"]
+            scanned += [22, 80, 443, 5432, 6443, 8080, 10250].map { "127.0.0.1:\($0)" }
+            scanned += ["169.254.169.254:80", "[::1]:\(agentPort)", "\(wan.nearAddress):\(agentPort)"]
+            for target in scanned {
+                #expect(try await connectStatus(target) == "403", "CONNECT \(target)")
+            }
+            // A host neither the state's nor passed (a narrower list): refused.
+            let narrow = try await SatelliteAgent(
+                state: nil, arguments: ["--http-proxy-listen", "127.0.0.1:0", "--proxy-pass", "mirror.example"],
+                source: ["--state-file", proxied.agent.stateFile])
+            defer { narrow.terminate() }
+            let narrowPort = try await ProxiedAgent.proxyPort(of: narrow)
+            let refused = try await run(
+                curl,
+                ["-s", "-o", "/dev/null", "-p", "-w", "%{http_connect}", "--proxy", "http://127.0.0.1:\(narrowPort)"]
+                    + ["http://\(wan.farAddress):\(webPort)/payload"])
+            #expect(refused.output == "403")
+            // The proxy still serves after all that.
+            let again = try await runChecked(
+                curl, ["-sSf", "--cacert", proxied.caFile] + proxy + ["https://\(upstream.host)/v2/"])
+            #expect(again == "{}")
         }
-
-        // The state's registry: served under the site CA, pulled through.
-        let manifest = try await runChecked(
-            curl,
-            ["-sSf", "--cacert", proxied.caFile, "-H", "Accept: \(MediaType.ociManifest)", "-D", "-"] + proxy
-                + ["https://\(upstream.host)/v2/library/app/manifests/1", "-o", "/dev/null"])
-        #expect(manifest.lowercased().contains("docker-content-digest: \(images.first.digest.string)"), "\(manifest)")
-        // Its CA is not the upstream's: a client trusting only the upstream refuses it.
-        let wrongCA = try await run(
-            curl, ["-sS", "--cacert", upstream.caFile] + proxy + ["https://\(upstream.host)/v2/"])
-        #expect(wrongCA.status != 0)
-        // In the plain too (an http:// registry through HTTP_PROXY).
-        let plain = try await runChecked(curl, ["-sSf"] + proxy + ["http://\(upstream.host)/v2/"])
-        #expect(plain == "{}")
-
-        // A passed host: tunnelled, bytes unchanged.
-        let tunnelled = work.appending("tunnelled")
-        _ = try await runChecked(
-            curl, ["-sSf", "-p"] + proxy + ["http://\(wan.farAddress):\(webPort)/payload", "-o", tunnelled])
-        #expect(try Data(contentsOf: URL(fileURLWithPath: tunnelled)) == payload)
-
-        // This machine, its loopback and link-local addresses: refused, whatever port.
-        let agentPort = proxied.agent.port
-        var scanned = ["127.0.0.1:\(agentPort)", "127.0.0.1:\(proxied.proxyPort)", "localhost:\(agentPort)"]
-        scanned += [22, 80, 443, 5432, 6443, 8080, 10250].map { "127.0.0.1:\($0)" }
-        scanned += ["169.254.169.254:80", "[::1]:\(agentPort)", "\(wan.nearAddress):\(agentPort)"]
-        for target in scanned {
-            #expect(try await connectStatus(target) == "403", "CONNECT \(target)")
-        }
-        // A host neither the state's nor passed (a narrower list): refused.
-        let narrow = try await SatelliteAgent(
-            state: nil, arguments: ["--http-proxy-listen", "127.0.0.1:0", "--proxy-pass", "mirror.example"],
-            source: ["--state-file", proxied.agent.stateFile])
-        defer { narrow.terminate() }
-        let narrowPort = try await ProxiedAgent.proxyPort(of: narrow)
-        let refused = try await run(
-            curl,
-            ["-s", "-o", "/dev/null", "-p", "-w", "%{http_connect}", "--proxy", "http://127.0.0.1:\(narrowPort)"]
-                + ["http://\(wan.farAddress):\(webPort)/payload"])
-        #expect(refused.output == "403")
-        // The proxy still serves after all that.
-        let again = try await runChecked(
-            curl, ["-sSf", "--cacert", proxied.caFile] + proxy + ["https://\(upstream.host)/v2/"])
-        #expect(again == "{}")
     }
 }
