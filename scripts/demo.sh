@@ -48,18 +48,18 @@ wait_for() { # URL WHAT
 
 # The port a program started with --listen 127.0.0.1:0 took, from the line it prints once it
 # listens: a port looked up beforehand may be taken by another program before it binds it.
-serving_port() { # LOG WHAT
+announced_port() { # LOG LABEL WHAT: the port in the program's "NAME: LABEL http(s)://127.0.0.1:PORT" line
   for _ in $(seq 1 200); do
-    port=$(sed -n 's/^[a-z-]*: serving https\{0,1\}:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*$/\1/p' "$1" | head -1)
+    port=$(sed -n "s/^[a-z-]*: $2 https\{0,1\}:\/\/127\.0\.0\.1:\([0-9][0-9]*\).*$/\1/p" "$1" | head -1)
     if [ -n "$port" ]; then echo "$port"; return 0; fi
     sleep 0.1
   done
-  fail "$2 did not start; its log: $1"
+  fail "$3 did not start; its log: $1"
 }
 
 "$BIN/satellite" serve --data-dir "$WORK/upstream" --listen "127.0.0.1:0" --log-level warning >"$WORK/upstream.log" 2>&1 &
 PIDS+=($!)
-UPSTREAM_PORT=$(serving_port "$WORK/upstream.log" "the upstream registry")
+UPSTREAM_PORT=$(announced_port "$WORK/upstream.log" serving "the upstream registry")
 echo "== upstream registry (satellite serve) on 127.0.0.1:$UPSTREAM_PORT"
 python3 scripts/demo/seed-images.py "http://127.0.0.1:$UPSTREAM_PORT"
 
@@ -69,7 +69,7 @@ GROUND_CONTROL_ADMIN_TOKEN=$SATCTL_TOKEN "$BIN/ground-control" serve --listen "1
   --database "sqlite:$WORK/ground-control.sqlite" --resolve-interval 5 --log-level warning >"$WORK/ground-control.log" 2>&1 &
 GC_PID=$!
 PIDS+=($GC_PID)
-GC_PORT=$(serving_port "$WORK/ground-control.log" "Ground Control")
+GC_PORT=$(announced_port "$WORK/ground-control.log" serving "Ground Control")
 export SATCTL_URL="http://127.0.0.1:$GC_PORT"
 echo "== Ground Control (SQLite) on $SATCTL_URL"
 wait_for "$SATCTL_URL/healthz" "Ground Control"
@@ -83,15 +83,26 @@ echo "== the fleet: registry 'central', group 'edge' (two images listed, demo/* 
 "$BIN/satctl" groups put edge --registry central --artifact demo/hello:1 --artifact demo/web:1.0 \
   --proxy-allow 'demo/*' --proxy-tag-ttl 60 >/dev/null
 declare -A SAT_PORT
+# store-a is also an HTTPS proxy for devices, and a Kubernetes admission webhook (TLS, with a
+# certificate openssl makes here).
+proxy_flags=(--http-proxy-listen 127.0.0.1:0)
+if command -v openssl >/dev/null; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/webhook.key" -out "$WORK/webhook.crt" 2>/dev/null
+  proxy_flags+=(--admission-listen 127.0.0.1:0 --admission-tls-cert "$WORK/webhook.crt" --admission-tls-key "$WORK/webhook.key")
+fi
 for site in a b; do
   name="store-$site"
   token=$("$BIN/satctl" satellites create "$name" --group edge --label "site=$site" --output json \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
   port=$(free_port)
   SAT_PORT[$site]=$port
+  extra=()
+  if [ "$site" = a ]; then extra=("${proxy_flags[@]}"); fi
   echo "   $name (site=$site) registers with its one-time token and serves 127.0.0.1:$port"
   SATELLITE_TOKEN=$token "$BIN/satellite" run --data-dir "$WORK/$name" --listen "127.0.0.1:$port" \
-    --advertise "http://127.0.0.1:$port" --ground-control "$SATCTL_URL" --cache-max-bytes 1G --log-level info >"$WORK/$name.log" 2>&1 &
+    --advertise "http://127.0.0.1:$port" --ground-control "$SATCTL_URL" --cache-max-bytes 1G --log-level info \
+    "${extra[@]}" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
 done
 
@@ -154,6 +165,45 @@ echo "   first pull from store-a: $first (fetched from the upstream and kept); a
 echo "   outside the rules: $denied"
 curl -s "http://127.0.0.1:$A/metrics" | grep -E '^satellite_pull_through_(hits|misses|denied)_total' | sed 's/^/   /'
 echo
+
+PROXY=$(announced_port "$WORK/store-a.log" "HTTPS proxy at" "store-a's proxy")
+echo "== the proxy way: a device that knows only HTTPS_PROXY=http://127.0.0.1:$PROXY pulls through store-a (docs/runtimes.md)"
+"$BIN/satellite" proxy-ca export --data-dir "$WORK/store-a" > "$WORK/proxy-ca.pem"
+through=$(curl -s -o /dev/null -w '%{http_code}' --proxy "http://127.0.0.1:$PROXY" \
+  --cacert "$WORK/proxy-ca.pem" -H "$accept" "https://127.0.0.1:$UPSTREAM_PORT/v2/demo/tools/manifests/1")
+echo "   GET https://127.0.0.1:$UPSTREAM_PORT/v2/demo/tools/manifests/1 (the state's registry): $through, served by"
+echo "   store-a under a certificate its site CA issued for that host (curl --cacert proxy-ca.pem verified it)"
+refused=$(curl -s -o /dev/null -w '%{http_connect}' --proxy "http://127.0.0.1:$PROXY" https://example.com/ || true)
+echo "   CONNECT example.com:443 (neither the state's nor in --proxy-pass): $refused"
+if command -v openssl >/dev/null; then
+  openssl x509 -in "$WORK/proxy-ca.pem" -noout -subject | sed 's/^/   site CA (satellite proxy-ca export): /'
+fi
+echo "   docker: satellite runtime configure --runtime docker --via-proxy --advertise http://127.0.0.1:$PROXY --advertise-ca $WORK/proxy-ca.pem"
+echo
+
+if command -v openssl >/dev/null; then
+  HOOK=$(announced_port "$WORK/store-a.log" "admission webhook at" "store-a's webhook")
+  echo "== Kubernetes: the admission webhook rewrites a pod's images store-a holds or may pull through (docs/kubernetes.md)"
+  python3 - "$UPSTREAM_PORT" > "$WORK/review.json" <<'PY'
+import json, sys
+pod = {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "web", "namespace": "shop"},
+       "spec": {"containers": [{"name": "web", "image": f"127.0.0.1:{sys.argv[1]}/demo/web:1.0"},
+                               {"name": "proxy", "image": "nginx:1.27"}]}}
+print(json.dumps({"kind": "AdmissionReview", "apiVersion": "admission.k8s.io/v1", "request": {
+    "uid": "demo-1", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+    "resource": {"group": "", "version": "v1", "resource": "pods"}, "namespace": "shop",
+    "operation": "CREATE", "object": pod}}))
+PY
+  curl -s --cacert "$WORK/webhook.crt" -H 'Content-Type: application/json' --data @"$WORK/review.json" \
+    "https://127.0.0.1:$HOOK/mutate" | python3 -c '
+import base64, json, sys
+answer = json.load(sys.stdin)["response"]
+print("   allowed:", answer["allowed"])
+for op in json.loads(base64.b64decode(answer.get("patch", "W10="))):
+    print("   patch:", op["op"], op["path"], json.dumps(op.get("value")))'
+  echo "   (nginx:1.27 is from Docker Hub, which the state does not mirror: left alone)"
+  echo
+fi
 
 echo "== a second node at site a: store-a2 joins by its label and address, and fills from store-a, not the upstream (docs/sites.md)"
 token=$("$BIN/satctl" satellites create store-a2 --group edge --label site=a --output json \

@@ -12,6 +12,10 @@
 #         per connection (scripts/testing/link-relay.py; where the link is, as at a site);
 #   warm  the same pull again, served from the cache;
 #   crowd 20 pulls at once through an empty cache: bytes the upstream sent / the image's bytes;
+#   proxy a warm pull through the satellite's HTTPS proxy (CONNECT, TLS terminated with the site
+#         CA, served from its store) against the same pull through its registry mirror (plain
+#         HTTP: the cost of TLS) and through a plain CONNECT tunnel to the upstream (TLS end to
+#         end, the upstream in a network namespace: needs root);
 #   rss   the satellite's peak resident memory over the whole run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,7 +25,7 @@ RUNS=${RUNS:-3}
 LINK_RATE=${LINK_RATE:-25000000}
 
 . scripts/bench/common.sh
-bench_setup proxy docker-registry:docker-registry skopeo:skopeo curl:curl
+bench_setup proxy docker-registry:docker-registry skopeo:skopeo curl:curl openssl:openssl ip:iproute2
 median() { python3 -c 'import statistics,sys; print("%.3f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 pull() { python3 scripts/bench/pull.py "$1" "$2" "$3" | cut -d' ' -f1; }
@@ -148,10 +152,57 @@ start_proxy_registry
 read -r DR_CROWD_S DR_CROWD_X < <(crowd "127.0.0.1:$DR_PORT")
 stop_satellite; stop_proxy_registry
 
+echo "== the proxy way (HTTPS_PROXY): warm pulls of the ${IMAGE_MIB} MiB image under TLS, $RUNS runs each, median"
+# The upstream again, under TLS at a non-loopback address (a network namespace's end of a veth
+# pair): the satellite never tunnels to this machine. The same storage, so the same image.
+NS=satbench-$$
+ip netns add "$NS"
+trap 'ip link del "sbn$$" 2>/dev/null; ip netns del "$NS" 2>/dev/null; bench_cleanup' EXIT
+ip link add "sbn$$" type veth peer name "sbf$$"
+ip link set "sbf$$" netns "$NS"
+ip addr add 10.239.0.1/30 dev "sbn$$"; ip link set "sbn$$" up
+ip netns exec "$NS" ip addr add 10.239.0.2/30 dev "sbf$$"
+ip netns exec "$NS" ip link set "sbf$$" up; ip netns exec "$NS" ip link set lo up
+FAR=10.239.0.2:5443
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=10.239.0.2 -addext subjectAltName=IP:10.239.0.2 \
+  -keyout "$WORK/far-key.pem" -out "$WORK/far-cert.pem" 2>/dev/null
+printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp: {addr: "%s", tls: {certificate: %s, key: %s}}\n' \
+  "$WORK/upstream/data" "$FAR" "$WORK/far-cert.pem" "$WORK/far-key.pem" > "$WORK/far.yml"
+ip netns exec "$NS" docker-registry serve "$WORK/far.yml" >/dev/null 2>&1 &
+PIDS+=($!)
+wait_http "https://$FAR/v2/" --cacert "$WORK/far-cert.pem"
+# proxy_satellite NAME STATE [ARGS...]: a satellite with its proxy; sets its ports and PID.
+proxy_satellite() {
+  local name=$1 state=$2; shift 2
+  mkdir -p "$WORK/$name"
+  printf '%b' "$state" > "$WORK/$name/state.yaml"
+  "$SATELLITE" run --data-dir "$WORK/$name/data" --state-file "$WORK/$name/state.yaml" --listen 127.0.0.1:0 \
+    --http-proxy-listen 127.0.0.1:0 --log-level error "$@" > "$WORK/$name/out" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 200); do grep -q "HTTPS proxy at" "$WORK/$name/out" && grep -q "serving http" "$WORK/$name/out" && break; sleep 0.05; done
+  eval "PROXY_$name=$(grep -o 'HTTPS proxy at http://[^ ]*' "$WORK/$name/out" | grep -o '[0-9]*$')"
+  eval "REGISTRY_$name=$(grep -o 'serving http://[^ ]*' "$WORK/$name/out" | grep -o '[0-9]*$')"
+}
+# The satellite serving the far registry under its site CA, and one that only tunnels to it.
+proxy_satellite served "schemaVersion: 1\ngeneration: 1\nupstreams:\n  - {name: central, url: \"https://$FAR\", caFile: \"$WORK/far-cert.pem\"}\nartifacts: []\nproxy:\n  - {upstream: central, repositories: [\"**\"]}\n"
+proxy_satellite tunnel "schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\n" --proxy-pass "$FAR"
+"$SATELLITE" proxy-ca export --data-dir "$WORK/served/data" > "$WORK/site-ca.pem"
+python3 scripts/bench/pull.py --proxy "127.0.0.1:$PROXY_served" --cafile "$WORK/site-ca.pem" "$FAR" bench/app v1 >/dev/null
+via_proxy=(); via_mirror=(); via_tunnel=()
+for _ in $(seq 1 "$RUNS"); do
+  via_proxy+=("$(python3 scripts/bench/pull.py --proxy "127.0.0.1:$PROXY_served" --cafile "$WORK/site-ca.pem" "$FAR" bench/app v1 | cut -d' ' -f1)")
+  via_mirror+=("$(pull "127.0.0.1:$REGISTRY_served" central/bench/app v1)")
+  via_tunnel+=("$(python3 scripts/bench/pull.py --proxy "127.0.0.1:$PROXY_tunnel" --cafile "$WORK/far-cert.pem" "$FAR" bench/app v1 | cut -d' ' -f1)")
+done
+VIA_PROXY=$(median "${via_proxy[@]}"); VIA_MIRROR=$(median "${via_mirror[@]}"); VIA_TUNNEL=$(median "${via_tunnel[@]}")
+echo "through HTTPS_PROXY, served: ${VIA_PROXY}s (${via_proxy[*]})   the registry mirror, plain HTTP: ${VIA_MIRROR}s (${via_mirror[*]})   a CONNECT tunnel to the upstream: ${VIA_TUNNEL}s (${via_tunnel[*]})"
+
 echo
 echo "RESULTS (image $((IMAGE_BYTES / 1048576)) MiB, medians of $RUNS)"
 echo "cold pull over the link, satellite / direct: $(ratio "$LINK_SAT" "$LINK_DIRECT")x   (target <= 1.1; docker-registry proxy: $(ratio "$LINK_DR" "$LINK_DIRECT")x)"
 echo "cold pull over loopback, satellite / direct: $(ratio "$SAT_COLD" "$DIRECT")x   (docker-registry proxy: $(ratio "$DR_COLD" "$DIRECT")x; CPU-bound here: no verifying proxy can beat ${FLOOR}x on $CORES cores, the direct pull's CPU plus SHA-256 of the image)"
 echo "warm pull, docker-registry / satellite: $(ratio "$DR_WARM" "$SAT_WARM")x   (target >= 1.2)"
 echo "20 cold pulls at once, upstream bytes / image: satellite ${SAT_CROWD_X}x in ${SAT_CROWD_S}s, docker-registry ${DR_CROWD_X}x in ${DR_CROWD_S}s   (target 1.0)"
+echo "warm pull through HTTPS_PROXY / through the registry mirror: $(ratio "$VIA_PROXY" "$VIA_MIRROR")x   (what terminating TLS costs)"
+echo "warm pull through HTTPS_PROXY, a CONNECT tunnel to the upstream / served by the satellite: $(ratio "$VIA_TUNNEL" "$VIA_PROXY")x"
 echo "satellite peak RSS: $((PEAK_RSS_KIB / 1024)) MiB   (target < 100; per instance, cold+warm runs then the crowd: ${RSS_LOG[*]} MiB)"

@@ -3,15 +3,41 @@
 index, then the first linux/amd64 manifest), then its config and layers, three at a time.
 Prints seconds, bytes and its own CPU seconds. Not a test; the proxy benchmark's client.
 
-    pull.py HOST:PORT REPOSITORY REFERENCE
+    pull.py [--proxy HOST:PORT --cafile PEM] HOST:PORT REPOSITORY REFERENCE
+
+With --proxy, every connection is a CONNECT to HOST:PORT through the proxy, then TLS checked
+against PEM, as a runtime with HTTPS_PROXY set pulls.
 """
 import http.client
 import json
+import ssl
 import sys
 import threading
 import time
 
-host, repository, reference = sys.argv[1], sys.argv[2], sys.argv[3]
+arguments = sys.argv[1:]
+proxy = cafile = None
+while arguments and arguments[0].startswith("--"):
+    option, value, arguments = arguments[0], arguments[1], arguments[2:]
+    if option == "--proxy":
+        proxy = value
+    elif option == "--cafile":
+        cafile = value
+    else:
+        raise SystemExit(f"unknown option {option}")
+host, repository, reference = arguments
+
+
+def connect():
+    if proxy is None:
+        return http.client.HTTPConnection(host, timeout=600)
+    proxy_host, proxy_port = proxy.rsplit(":", 1)
+    target_host, target_port = host.rsplit(":", 1)
+    connection = http.client.HTTPSConnection(
+        proxy_host, int(proxy_port), timeout=600, context=ssl.create_default_context(cafile=cafile))
+    connection.set_tunnel(target_host, int(target_port))
+    return connection
+
 ACCEPT = ", ".join([
     "application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.docker.distribution.manifest.v2+json",
@@ -19,7 +45,7 @@ ACCEPT = ", ".join([
 
 
 def get(path, sink=None):
-    connection = http.client.HTTPConnection(host, timeout=600)
+    connection = connect()
     connection.request("GET", path, headers={"Accept": ACCEPT})
     response = connection.getresponse()
     if response.status != 200:
