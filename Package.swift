@@ -98,6 +98,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(name: "NetworkAddresses", swiftSettings: strict),
         .target(
             name: "HTTPServerSupport",
             dependencies: [
@@ -206,7 +207,7 @@ let package = Package(
                 "OCI", "SatelliteProtocol", "RegistryStore", "RegistryServer", "RegistryClient", "Replication",
                 "StateContent", "ZoneInfo",
                 "GroundControlClient", "RuntimeConfig", "DurableFiles", "FleetIdentity", "HTTPServerSupport",
-                "Admission",
+                "Admission", "NetworkAddresses",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -257,7 +258,7 @@ let package = Package(
             name: "FleetDomain",
             dependencies: [
                 "OCI", "SatelliteProtocol", "FleetAPI", "StrictJSON", "ImageSignatures", "DurableFiles",
-                "FleetIdentity", "ZoneInfo",
+                "FleetIdentity", "ZoneInfo", "NetworkAddresses",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -412,6 +413,7 @@ let package = Package(
             dependencies: [
                 "Satellite", "SatelliteProtocol", "OCI", "TestSupport", "FleetIdentity", "StateContent", "ZoneInfo",
                 "RegistryServer", "RegistryStore", "Admission", "HTTPServerSupport", "RuntimeConfig",
+                "NetworkAddresses",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSettings
@@ -435,7 +437,7 @@ let package = Package(
             dependencies: [
                 "FleetAPI",
                 "GroundControl", "FleetDomain", "FleetIdentity", "GroundControlClient", "SatelliteProtocol", "OCI",
-                "TestSupport",
+                "TestSupport", "NetworkAddresses",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

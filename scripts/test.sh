@@ -13,6 +13,7 @@ declare -A tools=(
   [skopeo]=skopeo [podman]=podman [umoci]=umoci [containerd]=containerd [ctr]=containerd
   [docker-registry]=docker-registry [curl]=curl [openssl]=openssl [htpasswd]=apache2-utils [unshare]=util-linux
   [ip]=iproute2 [tc]=iproute2 [chromium]=chromium [chromedriver]=chromium-driver [dockerd]=docker.io
+  [kubectl]=kubernetes-client
 )
 missing=()
 for tool in "${!tools[@]}"; do

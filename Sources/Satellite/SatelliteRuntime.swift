@@ -68,6 +68,8 @@ public struct SatelliteRuntime {
         public var admission: AdmissionWebhook?
         /// The HTTPS proxy devices reach this satellite through (`--http-proxy-listen`).
         public var proxy: SiteProxy?
+        /// The site's other satellites found by DNS (`--site-peers-dns`).
+        public var peersDNS: SitePeersDNS?
 
         public init(source: StateSource) { self.source = source }
     }
@@ -166,6 +168,9 @@ public struct SatelliteRuntime {
                     store: store, link: upstreamLink)
                 observers.append(images)
                 services += try webhook.services(mirror: images, logger: logger, onServing: onAdmissionServing)
+            }
+            if let dns = agent.peersDNS {
+                services.append(SitePeersDiscovery(dns: dns, peering: peering, logger: logger))
             }
             if let proxy = agent.proxy {
                 services.append(

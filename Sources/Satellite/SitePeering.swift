@@ -33,6 +33,8 @@ final class SitePeering: SitePeers, SyncObserver {
     /// What this satellite presents to its peers, and the last state, to configure them again
     /// when the certificate changes.
     private let presented = Mutex<(certificate: PeerClientCertificate?, state: DesiredState?)>((nil, nil))
+    /// Peers found by DNS (`--site-peers-dns`), beside the state's.
+    private let discoveredPeers = Mutex<[String]>([])
 
     init(site: Site, ownURL: String?, caFile: String?, metrics: SiteMetrics, logger: Logger) {
         self.site = site
@@ -70,11 +72,19 @@ final class SitePeering: SitePeers, SyncObserver {
         }
         let accepted = [credential] + (described.previousCredential.map { [$0] } ?? [])
         acceptedHashes.withLock { $0 = accepted.map(Self.hash) }
+        let listed = (state.peers ?? []).map(\.url)
+        let found = discoveredPeers.withLock { $0 }
         var configuration = Site.Configuration(
-            name: described.name, peers: (state.peers ?? []).map(\.url), ownURL: ownURL,
+            name: described.name, peers: listed + found.filter { !listed.contains($0) }, ownURL: ownURL,
             credential: credential, previousCredential: described.previousCredential, caFile: caFile)
         configuration.presenting = presenting
         site.configure(configuration)
+    }
+
+    /// The peers DNS names now (`SitePeersDiscovery`); the last state is applied again with them.
+    func discovered(_ peers: [String]) {
+        discoveredPeers.withLock { $0 = peers }
+        if let state = presented.withLock({ $0.state }) { apply(state) }
     }
 
     /// The certificate this satellite presents from now on (enrolled, renewed, an SVID rotated),

@@ -3,7 +3,7 @@ import HTTPServerSupport
 import Hummingbird
 import Logging
 import NIOCore
-import NIOPosix
+import NetworkAddresses
 
 /// Where the satellite's HTTPS proxy sends each target: the registries the state names are
 /// answered here under the site CA's certificate; a target in `--proxy-pass` is tunnelled unless
@@ -36,16 +36,22 @@ package struct SiteProxyPolicy: ForwardProxyPolicy {
             return .refuse(
                 .forbidden, "\(target) is neither a registry this satellite mirrors nor in its --proxy-pass list")
         }
+        // Every address the name has must be allowed (the resolver may hand out any of them
+        // later), and the one connected to is the one checked.
+        let addresses = await NetworkAddress.resolve(target.host)
+        guard let first = addresses.first else { return .refuse(.badGateway, "cannot resolve \(target.host)") }
+        let own = NetworkAddress.ownAddresses()
+        if let (address, reason) = addresses.lazy.compactMap({ a in
+            NetworkAddress.forbidden(a, own: own).map { (a, $0) }
+        })
+        .first {
+            return .refuse(.forbidden, "\(target) is at \(address), \(reason): the proxy never tunnels there")
+        }
         let address: SocketAddress
         do {
-            address = try await NIOThreadPool.singleton.runIfActive {
-                try SocketAddress.makeAddressResolvingHost(target.host, port: target.port)
-            }
+            address = try SocketAddress(ipAddress: first, port: target.port)
         } catch {
-            return .refuse(.badGateway, "cannot resolve \(target.host)")
-        }
-        guard let ip = address.ipAddress, !Self.isThisMachineOrLinkLocal(ip) else {
-            return .refuse(.forbidden, "\(target) is this machine or link-local: the proxy never tunnels there")
+            return .refuse(.badGateway, "cannot reach \(target.host)")
         }
         return .tunnel(address)
     }
@@ -67,45 +73,5 @@ package struct SiteProxyPolicy: ForwardProxyPolicy {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~:"))
         query.append("ns=" + (namespace.addingPercentEncoding(withAllowedCharacters: allowed) ?? namespace))
         return parts[0] + "?" + query.joined(separator: "&")
-    }
-
-    /// Loopback, unspecified, link-local (cloud metadata lives there) or an address of this
-    /// machine's interfaces.
-    package static func isThisMachineOrLinkLocal(_ ip: String) -> Bool {
-        if let bytes = IPBytes(ip) {
-            switch bytes {
-            case .v4(let b):
-                if b[0] == 127 || b[0] == 0 || (b[0] == 169 && b[1] == 254) { return true }
-            case .v6(let b):
-                if b.allSatisfy({ $0 == 0 }) || b == [UInt8](repeating: 0, count: 15) + [1] { return true }
-                if b[0] == 0xfe && (b[1] & 0xc0) == 0x80 { return true }
-                // IPv4-mapped: judged as the IPv4 address.
-                if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xff && b[11] == 0xff {
-                    return isThisMachineOrLinkLocal("\(b[12]).\(b[13]).\(b[14]).\(b[15])")
-                }
-            }
-        }
-        let local = (try? System.enumerateDevices()) ?? []
-        return local.contains { $0.address?.ipAddress == ip }
-    }
-}
-
-/// An IP literal's bytes.
-enum IPBytes {
-    case v4([UInt8])
-    case v6([UInt8])
-
-    init?(_ text: String) {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            self = .v4(withUnsafeBytes(of: &v4) { Array($0) })
-            return
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 {
-            self = .v6(withUnsafeBytes(of: &v6) { Array($0) })
-            return
-        }
-        return nil
     }
 }

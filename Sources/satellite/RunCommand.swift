@@ -150,6 +150,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("proxy-ca-key"), help: "PEM private key of the proxy's site CA (owner-only).")
     var proxyCAKey: String?
 
+    @Option(
+        name: .customLong("site-peers-dns"),
+        help: """
+            NAME:PORT whose addresses are the site's other satellites (a Kubernetes headless Service), \
+            looked up every 15 s, beside the state's peers.
+            """)
+    var sitePeersDNS: String?
+
     func run() async throws {
         var flags = registry.flags
         for (name, value) in [
@@ -161,7 +169,7 @@ struct RunCommand: AsyncParsableCommand {
             "svid-cert": svidCert, "svid-key": svidKey, "svid-bundle": svidBundle,
             "admission-listen": admissionListen, "admission-tls-cert": admissionCertificate,
             "admission-tls-key": admissionKey, "http-proxy-listen": httpProxyListen,
-            "proxy-ca-cert": proxyCACertificate, "proxy-ca-key": proxyCAKey,
+            "proxy-ca-cert": proxyCACertificate, "proxy-ca-key": proxyCAKey, "site-peers-dns": sitePeersDNS,
         ] as KeyValuePairs {
             flags.set(name, value)
         }

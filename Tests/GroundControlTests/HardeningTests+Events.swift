@@ -2,6 +2,7 @@ import FleetAPI
 import FleetDomain
 import Foundation
 import GroundControl
+import NetworkAddresses
 import SatelliteProtocol
 import TestSupport
 import Testing
@@ -53,10 +54,10 @@ extension HardeningTests {
     }
 
     @Test func theServersOwnAddressesAndMappedForms() {
-        #expect(EventTargetPolicy.forbidden("10.1.2.3", own: ["10.1.2.3"]) == "an address of this server")
-        #expect(EventTargetPolicy.forbidden("10.1.2.3", own: []) == nil)
-        #expect(EventTargetPolicy.forbidden("::ffff:169.254.1.1", own: []) == "a link-local address")
-        #expect(EventTargetPolicy.forbidden("2001:db8::1", own: []) == nil)
-        #expect(EventTargetPolicy.ownAddresses().contains("127.0.0.1"))
+        #expect(NetworkAddress.forbidden("10.1.2.3", own: ["10.1.2.3"]) == "an address of this server")
+        #expect(NetworkAddress.forbidden("10.1.2.3", own: []) == nil)
+        #expect(NetworkAddress.forbidden("::ffff:169.254.1.1", own: []) == "a link-local address")
+        #expect(NetworkAddress.forbidden("2001:db8::1", own: []) == nil)
+        #expect(NetworkAddress.ownAddresses().contains("127.0.0.1"))
     }
 }

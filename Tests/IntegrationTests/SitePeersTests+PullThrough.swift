@@ -7,15 +7,7 @@ extension SitePeersTests {
     /// A pull-through miss asks the site's peers too: with the upstream gone, a satellite that
     /// never held an image serves it to a client from what its peer holds.
     @Test func aPullThroughMissIsServedFromAPeerWhileTheUpstreamIsGone() async throws {
-        try await withUpstream { work, _, upstream in
-            let images = try SiteImages(in: work)
-            try await images.push(to: upstream)
-            let holderPort = try freePort()
-            let holder = try await Self.startMember(
-                Self.siteState(upstream, artifacts: SiteImages.artifacts, peers: []), port: holderPort)
-            defer { holder.terminate() }
-            try await holder.waitForStatus("the holder's sync") { $0.allSynced }
-            await upstream.stop()
+        try await Self.withOfflineHolder { images, upstream, holderPort in
 
             let port = try freePort()
             let state =

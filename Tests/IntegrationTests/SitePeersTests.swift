@@ -54,6 +54,34 @@ import Testing
             state: state, arguments: ["--advertise", "http://127.0.0.1:\(port)"] + arguments, port: port)
     }
 
+    /// A satellite of the site holding every artifact of `SiteImages`, synced; and its port.
+    static func startHolder(_ upstream: UpstreamRegistry) async throws -> (agent: SatelliteAgent, port: Int) {
+        let port = try freePort()
+        let holder = try await startMember(siteState(upstream, artifacts: SiteImages.artifacts, peers: []), port: port)
+        do {
+            try await holder.waitForStatus("the holder's sync") { $0.allSynced }
+        } catch {
+            holder.terminate()
+            throw error
+        }
+        return (holder, port)
+    }
+
+    /// A holder of every artifact of `SiteImages`, synced, then its upstream stopped: what a
+    /// satellite that joins can fill from only through its peers.
+    static func withOfflineHolder(
+        _ body: (SiteImages, UpstreamRegistry, _ holderPort: Int) async throws -> Void
+    ) async throws {
+        try await withUpstream { work, _, upstream in
+            let images = try SiteImages(in: work)
+            try await images.push(to: upstream)
+            let (holder, holderPort) = try await startHolder(upstream)
+            defer { holder.terminate() }
+            await upstream.stop()
+            try await body(images, upstream, holderPort)
+        }
+    }
+
     /// Satellites of the site on `ports`, with a state of no artifacts yet.
     static func startSite(
         _ upstream: UpstreamRegistry, url: String, peers: [String], on ports: [Int]
@@ -178,11 +206,8 @@ import Testing
         try await withUpstream { work, _, upstream in
             let images = try SiteImages(in: work)
             try await images.push(to: upstream)
-            let holderPort = try freePort()
-            let holder = try await Self.startMember(
-                Self.siteState(upstream, artifacts: SiteImages.artifacts, peers: []), port: holderPort)
+            let (holder, holderPort) = try await Self.startHolder(upstream)
             defer { holder.terminate() }
-            try await holder.waitForStatus("the holder's sync") { $0.allSynced }
             let python = try requireTool("python3", package: "python3")
             let tampering = try ChildProcess(
                 python, ["\(RealClientTests.scripts)/tampering-proxy.py", String(holderPort), "--blobs"],

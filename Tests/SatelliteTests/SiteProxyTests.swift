@@ -3,6 +3,7 @@ import Foundation
 import HTTPServerSupport
 import Hummingbird
 import Logging
+import NetworkAddresses
 import RuntimeConfig
 import Satellite
 import SatelliteProtocol
@@ -133,7 +134,7 @@ import Testing
         "127.0.0.1", "127.8.9.1", "0.0.0.0", "::1", "::", "::ffff:127.0.0.1", "169.254.169.254", "fe80::1",
     ])
     func thisMachineAndLinkLocalAddressesAreRefused(_ address: String) {
-        #expect(SiteProxyPolicy.isThisMachineOrLinkLocal(address))
+        #expect(NetworkAddress.forbidden(address, own: NetworkAddress.ownAddresses()) != nil)
     }
 
     @Test func aServedRequestNamesTheRegistryItWasSentTo() throws {

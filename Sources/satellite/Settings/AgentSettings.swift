@@ -20,6 +20,7 @@ struct AgentSettings {
     var runtimes: RuntimeMirrors.AgentOptions
     var admission: AdmissionWebhook?
     var proxy: SiteProxy?
+    var peersDNS: SitePeersDNS?
 
     init(_ settings: SettingSources) throws {
         source = try Self.source(settings)
@@ -31,6 +32,7 @@ struct AgentSettings {
         runtimes = try Self.runtimes(settings)
         admission = try Self.admission(settings)
         proxy = try Self.proxy(settings)
+        peersDNS = try Self.peersDNS(settings)
     }
 
     /// The agent these settings describe, keeping what it keeps in `dataDirectory`.
@@ -54,6 +56,7 @@ struct AgentSettings {
         agent.runtimes = runtimes
         agent.admission = admission
         agent.proxy = proxy
+        agent.peersDNS = peersDNS
         return agent
     }
 
@@ -113,6 +116,21 @@ struct AgentSettings {
         return SiteProxy(
             host: listen.host, port: listen.port, pass: try passList(pass), certificatePath: certificate,
             keyPath: key)
+    }
+
+    /// `--site-peers-dns NAME:PORT`, the peers' scheme the first `--advertise`'s.
+    private static func peersDNS(_ settings: SettingSources) throws -> SitePeersDNS? {
+        guard let raw = settings.string("site-peers-dns") else { return nil }
+        let address = try ListenAddress(raw, field: "site-peers-dns")
+        guard address.port != 0, !raw.hasPrefix(":"), !raw.hasPrefix("0.0.0.0:") else {
+            throw SettingsError("site-peers-dns must be NAME:PORT, a name and the port the site's satellites serve on")
+        }
+        guard let first = settings.list("advertise").first, let scheme = URLComponents(string: first)?.scheme else {
+            throw SettingsError(
+                "site-peers-dns: needs --advertise, where the site's satellites reach this one (left out of its peers)"
+            )
+        }
+        return SitePeersDNS(name: address.host, port: address.port, scheme: scheme.lowercased())
     }
 
     private static func passList(_ raw: [String]) throws -> ProxyPass {

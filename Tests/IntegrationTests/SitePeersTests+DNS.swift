@@ -1,0 +1,42 @@
+import Foundation
+import TestSupport
+import Testing
+
+extension SitePeersTests {
+    /// `--site-peers-dns`: a satellite whose state lists no peers finds the site's other one by
+    /// a name's addresses (`localhost`, as a headless Service's name gives each pod's), leaves
+    /// itself out, and fills from it with the upstream stopped.
+    @Test func aSatelliteFindsItsPeersByDNSAndFillsFromThemOffline() async throws {
+        try await Self.withOfflineHolder { images, upstream, holderPort in
+
+            let port = try freePort()
+            let finder = try await Self.startMember(
+                Self.siteState(upstream, artifacts: SiteImages.artifacts, peers: []), port: port,
+                arguments: ["--site-peers-dns", "localhost:\(holderPort)"])
+            defer { finder.terminate() }
+            try await finder.waitForStatus("a sync from the peer found by DNS") { $0.allSynced }
+            #expect(
+                finder.child.errorOutput.contains("the site's peers by DNS"), "\(finder.child.errorOutput.suffix(2000))"
+            )
+            try await Self.expectHoldsWhole(images.blobs, finder)
+        }
+    }
+
+    @Test(
+        arguments: [
+            (["--site-peers-dns", "localhost:0", "--advertise", "http://127.0.0.1:5050"], "NAME:PORT"),
+            (["--site-peers-dns", ":5050", "--advertise", "http://127.0.0.1:5050"], "NAME:PORT"),
+            (["--site-peers-dns", "localhost", "--advertise", "http://127.0.0.1:5050"], "host:port"),
+            (["--site-peers-dns", "localhost:5050"], "needs --advertise"),
+        ] as [([String], String)])
+    func peersByDNSNeedANameAPortAndAnAdvertisedAddress(arguments: [String], message: String) async throws {
+        let work = try TemporaryDirectory("peers-dns")
+        defer { work.remove() }
+        try Data("schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\n".utf8).write(
+            to: URL(fileURLWithPath: work.appending("state.yaml")))
+        let result = try await run(
+            try productPath("satellite"),
+            ["run", "--data-dir", work.appending("data"), "--state-file", work.appending("state.yaml")] + arguments)
+        #expect(result.status != 0 && result.error.contains(message), "\(arguments): \(result.error)")
+    }
+}
