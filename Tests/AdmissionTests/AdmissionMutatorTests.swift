@@ -71,36 +71,9 @@ struct AdmissionMutatorTests {
             warnings: response["warnings"] as? [String] ?? [])
     }
 
-    /// Applies `add` and `replace` operations as RFC 6902 says (what the API server does).
+    /// Applies the patch as RFC 6902 says (what the API server does).
     static func apply(_ patch: [[String: Any]], to object: Any) throws -> Any {
-        var result = object
-        for operation in patch {
-            let path = try #require(operation["path"] as? String)
-            let tokens = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map {
-                $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
-            }
-            result = try set(
-                result, tokens[...], operation["value"] as Any, replace: operation["op"] as? String == "replace")
-        }
-        return result
-    }
-
-    static func set(_ node: Any, _ tokens: ArraySlice<String>, _ value: Any, replace: Bool) throws -> Any {
-        guard let token = tokens.first else { return value }
-        if var array = node as? [Any] {
-            let index = try #require(Int(token))
-            #expect(array.indices.contains(index), "no element \(index)")
-            array[index] = try set(array[index], tokens.dropFirst(), value, replace: replace)
-            return array
-        }
-        var map = try #require(node as? [String: Any], "\(token) of a scalar")
-        if tokens.count == 1 {
-            #expect(!replace || map[token] != nil, "replace of a missing \(token)")
-        } else {
-            #expect(map[token] != nil, "no \(token) on the way")
-        }
-        map[token] = try set(map[token] as Any, tokens.dropFirst(), value, replace: replace)
-        return map
+        try JSONPatch.apply(patch, to: object)
     }
 
     @Test func aPodsServedImagesAreRewrittenAndAnnotated() async throws {

@@ -12,6 +12,33 @@ import Testing
         "Fixtures/admission"
     ).path
 
+    /// A satellite with `state` serving the webhook with `work`'s webhook.crt and webhook.key,
+    /// synced; its registry's port and its webhook's.
+    static func startWebhook(
+        state: String, work: TemporaryDirectory, arguments: [String] = []
+    ) async throws -> (agent: SatelliteAgent, port: Int, webhookPort: Int) {
+        let port = try freePort()
+        let agent = try await SatelliteAgent(
+            state: state,
+            arguments: [
+                "--advertise", "http://127.0.0.1:\(port)", "--admission-listen", "127.0.0.1:0",
+                "--admission-tls-cert", work.appending("webhook.crt"), "--admission-tls-key",
+                work.appending("webhook.key"),
+            ] + arguments,
+            port: port)
+        do {
+            try await agent.waitForStatus("the first sync") { $0.allSynced }
+            let webhookPort = try await pollFor("the webhook's port") { () -> Int? in
+                agent.child.output.firstMatch(of: #/satellite: admission webhook at https://[^ ]+:(\d+)/mutate/#)
+                    .flatMap { Int($0.1) }
+            }
+            return (agent, port, webhookPort)
+        } catch {
+            agent.terminate()
+            throw error
+        }
+    }
+
     @Test func servedImagesAreRewrittenToTheSatelliteAndPullFromIt() async throws {
         let openssl = try requireTool("openssl", package: "openssl")
         try await withUpstream { work, images, upstream in
@@ -37,21 +64,10 @@ import Testing
                     generation: 1, upstream: upstream,
                     artifacts: ["repository: apps/web\ntag: \"1\"\ndigest: \(webDigest)"])
                 + "\nproxy:\n  - upstream: central\n    repositories: [\"library/*\"]\n"
-            let port = try freePort()
-            let agent = try await SatelliteAgent(
-                state: state,
-                arguments: [
-                    "--advertise", "http://127.0.0.1:\(port)", "--admission-listen", "127.0.0.1:0",
-                    "--admission-tls-cert", work.appending("webhook.crt"), "--admission-tls-key",
-                    work.appending("webhook.key"), "--admission-pin-digests",
-                ],
-                port: port)
+            let (agent, port, webhookPort) = try await Self.startWebhook(
+                state: state, work: work, arguments: ["--admission-pin-digests"])
             defer { agent.terminate() }
-            try await agent.waitForStatus("the first sync") { $0.allSynced }
-            let webhook = try await pollFor("the webhook's address") { () -> String? in
-                agent.child.output.firstMatch(of: #/satellite: admission webhook at (https://[^ ]+)/mutate/#)
-                    .map { String($0.1) }
-            }
+            let webhook = "https://127.0.0.1:\(webhookPort)"
 
             let upstreamHost = String(upstream.url.dropFirst("http://".count))
             func review(_ name: String) throws -> Data {
