@@ -25,8 +25,11 @@ public enum Runtime: String, Sendable, CaseIterable, CustomStringConvertible {
     func edits(_ plan: MirrorPlan, root: String) -> [FileEdit] {
         switch self {
         case .containerd: ContainerdConfig.edits(plan, root: root)
+        case .crio where plan.proxy != nil: ProxyWayConfig.crioEdits(plan)
+        case .podman where plan.proxy != nil: ProxyWayConfig.podmanEdits(plan)
+        case .docker where plan.proxy != nil: ProxyWayConfig.dockerEdits(plan)
         case .crio, .podman: ContainersRegistriesConfig.edits(plan)
-        case .docker: plan.proxy == nil ? DockerDaemonConfig.edits(plan) : DockerProxyDropIn.edits(plan)
+        case .docker: DockerDaemonConfig.edits(plan)
         case .k3s: K3sRegistriesConfig.edits(plan, file: "etc/rancher/k3s/registries.yaml")
         case .rke2: K3sRegistriesConfig.edits(plan, file: "etc/rancher/rke2/registries.yaml")
         }
@@ -35,13 +38,15 @@ public enum Runtime: String, Sendable, CaseIterable, CustomStringConvertible {
     /// What the operator must know or do after a change: reloads this command never does.
     func notes(_ plan: MirrorPlan) -> [String] {
         switch self {
-        case .docker where plan.proxy != nil:
+        case .docker where plan.proxy != nil, .crio where plan.proxy != nil, .podman where plan.proxy != nil:
             [
                 """
-                docker pulls every registry through the satellite's proxy at \(plan.endpoints[0].url); the \
+                \(self) pulls every registry through the satellite's proxy at \(plan.endpoints[0].url); the \
                 state's registries are served by the satellite, others only if its --proxy-pass lets them through
                 """,
-                "run systemctl daemon-reload, then restart docker (systemctl restart docker); this command never does",
+                self == .podman
+                    ? "podman reads this on its next pull"
+                    : "run systemctl daemon-reload, then systemctl restart \(rawValue); this command never does",
             ]
         case .docker where DockerDaemonConfig.mirrorsDockerHub(plan):
             [

@@ -55,17 +55,17 @@ public enum RuntimeMirrors {
             endpoints: advertised.endpoints, ca: advertised.ca)
     }
 
-    /// `--via-proxy`: docker alone, one plain-HTTP proxy address, the site CA to trust, and
+    /// `--via-proxy`: docker, podman or CRI-O, one plain-HTTP proxy address, the site CA to trust, and
     /// bypass hosts that cannot break the drop-in they are written into.
     public static func proxyWay(
         runtimes: [Runtime], advertised: Advertised, bypass: [String]
     ) throws(RuntimeConfigError) -> MirrorPlan.ProxyWay {
-        guard runtimes == [.docker] else {
+        if let mirroring = runtimes.first(where: { ![.docker, .podman, .crio].contains($0) }) {
             throw RuntimeConfigError(
                 .invalidInput,
                 """
-                --via-proxy and --no-proxy are for docker alone: containerd, CRI-O, podman and k3s mirror every \
-                registry, so configure them without it
+                --via-proxy and --no-proxy are for docker, podman and CRI-O: \(mirroring)'s mirror configuration \
+                is where its pulls go, so configure it without them
                 """
             )
         }

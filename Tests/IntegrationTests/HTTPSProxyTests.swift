@@ -96,6 +96,38 @@ import Testing
             _ = try await runChecked(podman, storage + ["rmi", "-f", reference])
             await upstream.stop()
             #expect(try await pull() == images.first.digest.string)
+
+            // And as `satellite runtime configure --runtime podman --via-proxy` leaves a node: no
+            // environment, no --cert-dir; podman reads its containers.conf.d and certs.d, which
+            // are the node root's in a mount namespace of its own.
+            let node = work.appending("node")
+            try FileManager.default.createDirectory(atPath: node + "/etc", withIntermediateDirectories: true)
+            try await runChecked("/bin/cp", ["-a", "/etc/containers", node + "/etc/containers"])
+            let nodeBefore = try treeSnapshot(node)
+            _ = try await runChecked(
+                try productPath("satellite"),
+                [
+                    "runtime", "configure", "--runtime", "podman", "--via-proxy", "--root", node, "--state-file",
+                    proxied.agent.stateFile, "--advertise", proxied.proxyURL, "--advertise-ca", proxied.caFile,
+                ])
+            _ = try await runChecked(podman, storage + ["rmi", "-f", reference])
+            let digest = try await runChecked(
+                "/usr/bin/unshare",
+                [
+                    "--mount", "--", "/bin/sh", "-c",
+                    """
+                    mount --bind "$0/etc/containers" /etc/containers && p="$1" && r="$2" && shift 2 && \
+                    "$p" "$@" pull -q "$r" >/dev/null && "$p" "$@" image inspect --format '{{.Digest}}' "$r"
+                    """, node, podman, reference,
+                ] + storage)
+            #expect(digest.trimmingCharacters(in: .whitespacesAndNewlines) == images.first.digest.string)
+            _ = try await runChecked(
+                try productPath("satellite"), ["runtime", "restore", "--runtime", "podman", "--root", node])
+            // podman keeps its network lock under /etc/containers, which is the node root's here.
+            let kept = { (tree: [String: Data]) in tree.filter { !$0.key.hasPrefix("etc/containers/networks") } }
+            let (after, before) = (kept(try treeSnapshot(node)), kept(nodeBefore))
+            #expect(
+                after == before, "\(Set(after.keys).union(before.keys).filter { after[$0] != before[$0] }.sorted())")
         }
     }
 

@@ -190,14 +190,14 @@ import Testing
         return advertised
     }
 
-    @Test func dockerAloneOneHTTPProxyAndTheSiteCA() throws {
+    @Test func dockerPodmanOrCRIOOneHTTPProxyAndTheSiteCA() throws {
         let way = try RuntimeMirrors.proxyWay(
-            runtimes: [.docker], advertised: try Self.advertised(["http://10.0.0.5:3128"]),
+            runtimes: [.docker, .podman, .crio], advertised: try Self.advertised(["http://10.0.0.5:3128"]),
             bypass: [".corp.example,10.0.0.0/8"])
         #expect(way.bypass == [".corp.example", "10.0.0.0/8"])
         let refused: [([Runtime], RuntimeMirrors.Advertised, [String])] = [
             ([.containerd], try Self.advertised(["http://10.0.0.5:3128"]), []),
-            ([.docker, .podman], try Self.advertised(["http://10.0.0.5:3128"]), []),
+            ([.docker, .k3s], try Self.advertised(["http://10.0.0.5:3128"]), []),
             ([.docker], try Self.advertised(["https://10.0.0.5:3128"]), []),
             ([.docker], try Self.advertised(["http://10.0.0.5:3128", "http://10.0.0.6:3128"]), []),
             ([.docker], try Self.advertised(["http://10.0.0.5:3128"], ca: false), []),

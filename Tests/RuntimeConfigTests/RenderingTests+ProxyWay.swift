@@ -1,5 +1,6 @@
 import Foundation
 import RuntimeConfig
+import TOMLKit
 import Testing
 
 extension RenderingTests {
@@ -35,7 +36,38 @@ extension RenderingTests {
         #expect(try root.snapshot() == before)
     }
 
+    /// podman takes the proxy from a containers.conf drop-in, CRI-O from its unit's; both trust
+    /// the site CA in containers' certs.d, shared, and each is undone on its own.
+    @Test func podmanAndCRIOViaTheProxyAreConfiguredAndUndoneByteForByte() throws {
+        let root = try NodeRoot([:])
+        defer { root.directory.remove() }
+        let before = try root.snapshot()
+        let ca = MirrorPlan.CertificateAuthority(path: "/etc/harbor-satellite/proxy-ca.pem", pem: Data("PEM\n".utf8))
+        var plan = try samplePlan(endpoints: ["http://10.0.0.5:3128"], ca: ca)
+        plan.proxy = MirrorPlan.ProxyWay()
+        let configurator = RuntimeConfigurator(root: root.path)
+        _ = try configurator.configure(.podman, plan: plan)
+        _ = try configurator.configure(.crio, plan: plan)
+        let podman = try TOMLTable(
+            string: try root.contents("etc/containers/containers.conf.d/50-harbor-satellite-proxy.conf"))
+        #expect(
+            podman["engine"]?.table?["env"]?.array?.compactMap(\.string) == [
+                "HTTPS_PROXY=http://10.0.0.5:3128", "HTTP_PROXY=http://10.0.0.5:3128",
+                "NO_PROXY=localhost,127.0.0.1,::1",
+            ])
+        let crio = try root.contents("etc/systemd/system/crio.service.d/50-harbor-satellite-proxy.conf")
+        #expect(crio.contains(#"Environment="HTTPS_PROXY=http://10.0.0.5:3128""#))
+        for host in ["127.0.0.1:5000", "docker.io", "registry-1.docker.io"] {
+            #expect(try root.contents("etc/containers/certs.d/\(host)/ca.crt") == "PEM\n", "\(host)")
+        }
+        #expect(root.read("etc/containers/registries.conf.d/50-satellite.conf") == nil, "no mirror beside the proxy")
+        _ = try configurator.restore(.podman)
+        #expect(try root.contents("etc/containers/certs.d/docker.io/ca.crt") == "PEM\n", "CRI-O still trusts it")
+        _ = try configurator.restore(.crio)
+        #expect(try root.snapshot() == before)
+    }
+
     @Test func systemdWordsAreQuotedSoAValueCannotAddASetting() {
-        #expect(DockerProxyDropIn.systemdQuoted(#"a"b\c%d"#) == #""a\"b\\c%%d""#)
+        #expect(ProxyWayConfig.systemdQuoted(#"a"b\c%d"#) == #""a\"b\\c%%d""#)
     }
 }
