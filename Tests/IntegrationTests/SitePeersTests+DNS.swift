@@ -22,6 +22,25 @@ extension SitePeersTests {
         }
     }
 
+    /// A name that has no address (DNS away, no ready pod yet) leaves the satellite as it was:
+    /// it says so, syncs from its upstream, and serves.
+    @Test func aNameWithoutAddressesIsSaidAndChangesNothing() async throws {
+        try await withUpstream { work, _, upstream in
+            let images = try SiteImages(in: work)
+            try await images.push(to: upstream)
+            let port = try freePort()
+            let agent = try await Self.startMember(
+                Self.siteState(upstream, artifacts: SiteImages.artifacts, peers: []), port: port,
+                arguments: ["--site-peers-dns", "no-such-peers.invalid:5050"])
+            defer { agent.terminate() }
+            try await agent.waitForStatus("a sync from the upstream") { $0.allSynced }
+            try await poll("the warning") {
+                agent.child.errorOutput.contains("the site's peers' name has no addresses")
+            }
+            try await Self.expectHoldsWhole(images.blobs, agent)
+        }
+    }
+
     @Test(
         arguments: [
             (["--site-peers-dns", "localhost:0", "--advertise", "http://127.0.0.1:5050"], "NAME:PORT"),
