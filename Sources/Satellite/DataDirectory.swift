@@ -47,6 +47,10 @@ public struct DataDirectory: Sendable, Hashable, CustomStringConvertible {
     /// (`--tls-from-ground-control`); owner-only.
     var servingIdentity: String { file("serving.pem") }
 
+    /// The key and certificate the admission webhook serves with, from Ground Control
+    /// (`--admission-tls-from-ground-control`); owner-only.
+    var admissionIdentity: String { file("admission.pem") }
+
     /// The authority that signs satellites' certificates, as Ground Control last sent it.
     var trustBundle: String { file("trust-bundle.pem") }
 

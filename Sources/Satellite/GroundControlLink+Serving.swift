@@ -6,21 +6,45 @@ import Logging
 import SatelliteProtocol
 import X509
 
+/// A listener's certificate from Ground Control's authority: for which names, what serves it,
+/// and where it is kept.
+struct ServedCertificate: Sendable {
+    let names: [String]
+    let serving: ServingTLS
+    let load: @Sendable () throws -> ClientIdentity?
+    let save: @Sendable (ClientIdentity) throws -> Void
+    /// Whether Ground Control's request for new keys (`satctl satellites rotate`) is this one's to
+    /// answer at once; another is given a new key at its next renewal.
+    let followsRotation: Bool
+
+    /// The registry's (`--tls-from-ground-control`), kept in `serving.pem`.
+    static func registry(_ serving: ServingTLS, names: [String], files: IdentityFiles) -> ServedCertificate {
+        ServedCertificate(
+            names: names, serving: serving, load: { try files.serving() }, save: { try files.saveServing($0) },
+            followsRotation: true)
+    }
+
+    /// The admission webhook's (`--admission-tls-from-ground-control`), kept in `admission.pem`.
+    static func admission(_ serving: ServingTLS, names: [String], files: IdentityFiles) -> ServedCertificate {
+        ServedCertificate(
+            names: names, serving: serving, load: { try files.admission() }, save: { try files.saveAdmission($0) },
+            followsRotation: false)
+    }
+}
+
 extension GroundControlLink {
-    /// Keeps the certificate the satellite serves with (`--tls-from-ground-control`): asked for
-    /// at once when there is none, and for a new key two thirds into its life, as the client
-    /// one is renewed; each is kept in `serving.pem` and served from the next connection on.
-    /// Until the first arrives the listener closes connections; later failures are retried
-    /// while the one held goes on serving.
-    func keepServingCertificate(
-        _ session: Session, serving: ServingTLS, names: [String], files: IdentityFiles
-    ) async {
+    /// Keeps a certificate a listener serves with: asked for at once when there is none, and for
+    /// a new key two thirds into its life, as the client one is renewed; each is kept and served
+    /// from the next connection on. Until the first arrives the listener closes connections;
+    /// later failures are retried while the one held goes on serving.
+    func keepServingCertificate(_ session: Session, _ served: ServedCertificate, files: IdentityFiles) async {
+        let (serving, names) = (served.serving, served.names)
         var failures = 0
         while !Task.isCancelled {
             let seen = renewal.version
-            let held = try? files.serving()
+            let held = try? served.load()
             if let held, !serving.isReady { try? serving.serve(held) }
-            let rotate = await session.servingRotationRequested
+            let rotate = served.followsRotation ? await session.servingRotationRequested : false
             // A certificate for other names (--advertise changed) is replaced at once.
             let named = held?.certificate.map { certificate in
                 names.allSatisfy { (try? ServingName($0))?.isNamed(by: certificate) == true }
@@ -33,7 +57,7 @@ extension GroundControlLink {
             }
             do {
                 let (next, bundle) = try await requestServingCertificate(session, names: names)
-                try files.saveServing(next)
+                try served.save(next)
                 // What devices and peers trust it by, even where satellites' identities are SPIRE's.
                 try files.saveTrustBundle(bundle)
                 try serving.serve(next)

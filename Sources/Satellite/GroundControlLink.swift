@@ -44,6 +44,9 @@ public struct GroundControlLink: Service {
         /// The hosts to ask Ground Control a serving certificate for (`--tls-from-ground-control`,
         /// the first `--advertise`'s); nil to serve with files or without TLS.
         public var servingNames: [String]?
+        /// The admission webhook's names when Ground Control's authority gives its certificate
+        /// (`--admission-tls-from-ground-control`).
+        public var admissionNames: [String]?
         public var maximumBackoff: Duration = .seconds(120)
 
         public init(url: String, dataDirectory: DataDirectory, token: String?) {
@@ -67,12 +70,14 @@ public struct GroundControlLink: Service {
     let onIdentity: @Sendable (ClientIdentity, CertificateTrust?) -> Void
     /// Where the serving certificate from Ground Control goes, with `options.servingNames`.
     let serving: ServingTLS?
+    /// Where the admission webhook's goes, with `options.admissionNames`.
+    let admissionServing: ServingTLS?
 
     public init(
         options: Options, inbox: DesiredStateInbox, snapshot: StatusSnapshot, logger: Logger,
         setLogLevel: @escaping @Sendable (Logger.Level) -> Void = { _ in },
         onIdentity: @escaping @Sendable (ClientIdentity, CertificateTrust?) -> Void = { _, _ in },
-        serving: ServingTLS? = nil
+        serving: ServingTLS? = nil, admissionServing: ServingTLS? = nil
     ) {
         self.options = options
         self.inbox = inbox
@@ -81,6 +86,7 @@ public struct GroundControlLink: Service {
         self.setLogLevel = setLogLevel
         self.onIdentity = onIdentity
         self.serving = serving
+        self.admissionServing = admissionServing
     }
 
     public func run() async throws {
@@ -111,7 +117,14 @@ public struct GroundControlLink: Service {
                 group.addTask { await self.heartbeat(session) }
                 if let serving, let names = options.servingNames {
                     group.addTask {
-                        await self.keepServingCertificate(session, serving: serving, names: names, files: files)
+                        await self.keepServingCertificate(
+                            session, .registry(serving, names: names, files: files), files: files)
+                    }
+                }
+                if let admissionServing, let names = options.admissionNames {
+                    group.addTask {
+                        await self.keepServingCertificate(
+                            session, .admission(admissionServing, names: names, files: files), files: files)
                     }
                 }
                 if let svidFiles {

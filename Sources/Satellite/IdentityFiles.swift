@@ -48,6 +48,17 @@ struct IdentityFiles: Sendable {
             Data(try identity.pem.utf8), to: dataDirectory.servingIdentity, mode: .exactly(0o600))
     }
 
+    /// The admission webhook's key and certificate from Ground Control, if there are.
+    func admission() throws -> ClientIdentity? {
+        try load(dataDirectory.admissionIdentity)
+    }
+
+    /// Keeps the admission webhook's key and certificate, written whole.
+    func saveAdmission(_ identity: ClientIdentity) throws {
+        try DurableFile.write(
+            Data(try identity.pem.utf8), to: dataDirectory.admissionIdentity, mode: .exactly(0o600))
+    }
+
     /// The authority's bundle Ground Control sent last, if there is one that parses.
     func trustBundle() -> CertificateTrust? {
         FileManager.default.contents(atPath: dataDirectory.trustBundle).flatMap {

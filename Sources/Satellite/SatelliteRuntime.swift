@@ -162,12 +162,15 @@ public struct SatelliteRuntime {
         }
         if let agent, let namespaces, let sources, let pullThrough, let peering, let upstreamLink, let demand {
             var observers: [any SyncObserver] = []
+            var admissionServing: ServingTLS?
             if let webhook = agent.admission {
                 let images = AdmissionImages(
                     advertised: webhook.advertised, pinDigests: webhook.pinDigests, namespaces: namespaces,
                     store: store, link: upstreamLink)
                 observers.append(images)
-                services += try webhook.services(mirror: images, logger: logger, onServing: onAdmissionServing)
+                admissionServing = try Self.admissionFromGroundControl(agent, directory: registry.directory)
+                services += try webhook.services(
+                    mirror: images, fromGroundControl: admissionServing, logger: logger, onServing: onAdmissionServing)
             }
             if let dns = agent.peersDNS {
                 services.append(SitePeersDiscovery(dns: dns, peering: peering, logger: logger))
@@ -181,7 +184,8 @@ public struct SatelliteRuntime {
             services += Self.agentServices(
                 agent, registry: registry, store: store, namespaces: namespaces, sources: sources,
                 pullThrough: pullThrough, link: upstreamLink, demand: demand, observers: observers,
-                peering: peering, serving: serving, logger: logger, setLogLevel: setLogLevel)
+                peering: peering, serving: serving, admissionServing: admissionServing, logger: logger,
+                setLogLevel: setLogLevel)
         }
         self.services = services
     }
@@ -189,7 +193,7 @@ public struct SatelliteRuntime {
     private static func agentServices(
         _ agent: Agent, registry: Registry, store: RegistryStore, namespaces: UpstreamNamespaces,
         sources: any ContentSources, pullThrough: PullThrough, link: UpstreamLink, demand: DemandRecorder,
-        observers extra: [any SyncObserver], peering: SitePeering, serving: ServingTLS?,
+        observers extra: [any SyncObserver], peering: SitePeering, serving: ServingTLS?, admissionServing: ServingTLS?,
         logger: Logger, setLogLevel: @escaping @Sendable (Logger.Level) -> Void
     ) -> [any Service] {
         let inbox = DesiredStateInbox()
@@ -211,7 +215,7 @@ public struct SatelliteRuntime {
                 GroundControlLink(
                     options: options, inbox: inbox, snapshot: snapshot, logger: logger, setLogLevel: setLogLevel,
                     onIdentity: { [peering] identity, trust in peering.present(identity, trust: trust) },
-                    serving: serving)
+                    serving: serving, admissionServing: admissionServing)
             }
         var runtimes = agent.runtimes
         if serving != nil { runtimes.servingCA = registry.directory.trustBundle }
@@ -236,6 +240,15 @@ public struct SatelliteRuntime {
         guard case .groundControl(let options) = agent?.source, options.servingNames != nil else { return nil }
         let serving = ServingTLS(asksClientCertificates: true)
         if let held = try IdentityFiles(dataDirectory: directory).serving() { try serving.serve(held) }
+        return serving
+    }
+
+    /// The webhook's certificate when Ground Control gives it (`--admission-tls-from-ground-control`):
+    /// the one a run before kept, served at once; the link keeps it renewed.
+    private static func admissionFromGroundControl(_ agent: Agent, directory: DataDirectory) throws -> ServingTLS? {
+        guard case .groundControl(let options) = agent.source, options.admissionNames != nil else { return nil }
+        let serving = ServingTLS(asksClientCertificates: false)
+        if let held = try IdentityFiles(dataDirectory: directory).admission() { try serving.serve(held) }
         return serving
     }
 

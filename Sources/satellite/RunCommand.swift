@@ -125,6 +125,16 @@ struct RunCommand: AsyncParsableCommand {
     var admissionKey: String?
 
     @Flag(
+        name: .customLong("admission-tls-from-ground-control"),
+        help: "Serve the admission webhook with a certificate from Ground Control's authority for --admission-name.")
+    var admissionTLSFromGroundControl = false
+
+    @Option(
+        name: .customLong("admission-name"),
+        help: "The webhook Service's DNS name the certificate names (default satellite-webhook.harbor-satellite.svc).")
+    var admissionName: String?
+
+    @Flag(
         name: .customLong("admission-pin-digests"),
         help: "Rewrite a tag the state pins as tag@digest, so every node runs the same image.")
     var admissionPinDigests = false
@@ -168,7 +178,7 @@ struct RunCommand: AsyncParsableCommand {
             "configure-runtime": configureRuntime, "advertise-ca": advertiseCA, "runtime-root": runtimeRoot,
             "svid-cert": svidCert, "svid-key": svidKey, "svid-bundle": svidBundle,
             "admission-listen": admissionListen, "admission-tls-cert": admissionCertificate,
-            "admission-tls-key": admissionKey, "http-proxy-listen": httpProxyListen,
+            "admission-tls-key": admissionKey, "admission-name": admissionName, "http-proxy-listen": httpProxyListen,
             "proxy-ca-cert": proxyCACertificate, "proxy-ca-key": proxyCAKey, "site-peers-dns": sitePeersDNS,
         ] as KeyValuePairs {
             flags.set(name, value)
@@ -177,6 +187,7 @@ struct RunCommand: AsyncParsableCommand {
         flags.set("proxy-pass", proxyPass.flatMap { $0.split(separator: ",").map(String.init) })
         flags.set("tls-from-ground-control", tlsFromGroundControl ? "true" : nil)
         flags.set("admission-pin-digests", admissionPinDigests ? "true" : nil)
+        flags.set("admission-tls-from-ground-control", admissionTLSFromGroundControl ? "true" : nil)
         let sources = try await registry.sources(flags)
         let settings = try RegistrySettings(sources)
         let agent = try AgentSettings(sources)

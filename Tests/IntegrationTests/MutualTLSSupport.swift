@@ -41,6 +41,24 @@ struct MutualTLS {
         return (tls, server)
     }
 
+    /// Ground Control on HTTPS taking satellites by their certificates, and satellite `name`
+    /// created there: what `satellite run` is given to register with it.
+    static func satelliteOfGroundControl(
+        in work: TemporaryDirectory, name: String
+    ) async throws -> (tls: MutualTLS, server: GroundControlProcess, source: [String]) {
+        let (tls, server) = try await groundControl(in: work, auth: "mtls")
+        do {
+            let token = try await createSatellite(server, name)
+            return (
+                tls, server,
+                ["--ground-control", server.baseURL, "--token", token, "--ground-control-ca", tls.serverCertificate]
+            )
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
     /// The arguments that start Ground Control on HTTPS asking satellites for `auth`.
     func groundControlArguments(auth: String) -> [String] {
         ["--tls-cert", serverCertificate, "--tls-key", serverKey, "--satellite-auth", auth]

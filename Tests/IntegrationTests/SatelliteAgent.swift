@@ -72,6 +72,16 @@ final class SatelliteAgent: @unchecked Sendable {
         return try decoder.decode(AgentStatus.self, from: Data(output.utf8))
     }
 
+    /// Kills the agent (SIGKILL) and starts it again on its data directory with these settings.
+    func killedAndRestarted(
+        arguments: [String] = [], source: [String]? = nil, port: Int? = nil
+    ) async throws -> SatelliteAgent {
+        child.signal(SIGKILL)
+        _ = child.isRunning
+        return try await SatelliteAgent(
+            state: nil, directory: directory, arguments: arguments, source: source, port: port)
+    }
+
     /// Kills the agent and removes its directory; synchronous, for `defer`.
     func terminate() {
         child.signal(SIGKILL)

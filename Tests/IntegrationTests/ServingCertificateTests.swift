@@ -13,13 +13,9 @@ import Testing
     @Test func aSatelliteServesHTTPSWithACertificateFromGroundControl() async throws {
         let work = try TemporaryDirectory("serving")
         defer { work.remove() }
-        let (tls, server) = try await MutualTLS.groundControl(in: work, auth: "mtls")
+        let (tls, server, source) = try await MutualTLS.satelliteOfGroundControl(in: work, name: "edge-01")
         defer { Task { await server.stop() } }
-        let token = try await createSatellite(server, "edge-01")
         let port = try freePort()
-        let source = [
-            "--ground-control", server.baseURL, "--token", token, "--ground-control-ca", tls.serverCertificate,
-        ]
         let arguments = ["--tls-from-ground-control", "--advertise", "https://127.0.0.1:\(port)"]
         var agent = try await SatelliteAgent(state: nil, arguments: arguments, source: source, port: port)
         defer { agent.terminate() }
@@ -67,11 +63,7 @@ import Testing
 
         // Restarted, it serves the certificate it kept at once, Ground Control or not.
         await server.stop()
-        let directory = agent.directory
-        agent.child.signal(SIGKILL)
-        _ = agent.child.isRunning
-        agent = try await SatelliteAgent(
-            state: nil, directory: directory, arguments: arguments, source: source, port: port)
+        agent = try await agent.killedAndRestarted(arguments: arguments, source: source, port: port)
         #expect(try await served(), "the kept certificate is served from the start")
     }
 

@@ -46,6 +46,7 @@ struct AgentSettings {
             options.groundControlCA = caFile
             options.svid = svid
             options.servingNames = servingNames
+            options.admissionNames = admission?.namesFromGroundControl
             agent = .init(source: .groundControl(options))
         }
         if let maxConcurrentBlobs { agent.replicator.maxConcurrentBlobs = maxConcurrentBlobs }
@@ -63,25 +64,54 @@ struct AgentSettings {
     /// The admission webhook: TLS only, and sending pods to the first `--advertise`.
     private static func admission(_ settings: SettingSources) throws -> AdmissionWebhook? {
         let (certificate, key) = (settings.string("admission-tls-cert"), settings.string("admission-tls-key"))
+        let fromGroundControl = settings.string("admission-tls-from-ground-control") == "true"
+        let name = settings.string("admission-name")
         guard let raw = settings.string("admission-listen") else {
-            guard certificate == nil, key == nil, settings.string("admission-pin-digests") == nil else {
+            guard certificate == nil, key == nil, settings.string("admission-pin-digests") == nil, !fromGroundControl,
+                name == nil
+            else {
                 throw SettingsError(
-                    "admission-tls-cert, admission-tls-key and admission-pin-digests need --admission-listen")
+                    """
+                    admission-tls-cert, admission-tls-key, admission-tls-from-ground-control, admission-name and \
+                    admission-pin-digests need --admission-listen
+                    """
+                )
             }
             return nil
         }
         let listen = try ListenAddress(raw, field: "admission-listen")
-        guard let certificate, let key else {
+        let source: AdmissionWebhook.Certificate
+        switch (certificate, key, fromGroundControl) {
+        case (let certificate?, let key?, false):
+            for (field, path) in [("admission-tls-cert", certificate), ("admission-tls-key", key)]
+            where !FileManager.default.isReadableFile(atPath: path) {
+                throw SettingsError("\(field): cannot read \(path)")
+            }
+            guard name == nil else { throw SettingsError("admission-name: is for a certificate from Ground Control") }
+            source = .files(certificate: certificate, key: key)
+        case (nil, nil, true):
+            guard settings.string("ground-control") != nil else {
+                throw SettingsError(
+                    "admission-tls-from-ground-control: needs --ground-control, whose authority issues it")
+            }
+            let named = name ?? "satellite-webhook.harbor-satellite.svc"
+            let labels = named.split(separator: ".", omittingEmptySubsequences: false)
+            guard named.utf8.count <= 253,
+                labels.allSatisfy({ label in
+                    (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
+                        && label.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
+                })
+            else {
+                throw SettingsError("admission-name: '\(named.prefix(100))' is not a lower-case DNS name")
+            }
+            source = .groundControl(names: [named])
+        default:
             throw SettingsError(
                 """
                 admission-listen: the API server calls webhooks over TLS: give --admission-tls-cert and \
-                --admission-tls-key
+                --admission-tls-key, or --admission-tls-from-ground-control
                 """
             )
-        }
-        for (field, path) in [("admission-tls-cert", certificate), ("admission-tls-key", key)]
-        where !FileManager.default.isReadableFile(atPath: path) {
-            throw SettingsError("\(field): cannot read \(path)")
         }
         guard let first = settings.list("advertise").first, let url = URLComponents(string: first),
             url.scheme == "http" || url.scheme == "https", let host = url.host, !host.isEmpty
@@ -91,7 +121,7 @@ struct AgentSettings {
         }
         let advertised = (host.contains(":") ? "[\(host)]" : host) + (url.port.map { ":\($0)" } ?? "")
         return AdmissionWebhook(
-            host: listen.host, port: listen.port, certificatePath: certificate, keyPath: key, advertised: advertised,
+            host: listen.host, port: listen.port, certificate: source, advertised: advertised,
             pinDigests: settings.string("admission-pin-digests") == "true")
     }
 
