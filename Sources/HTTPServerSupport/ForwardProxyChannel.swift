@@ -25,6 +25,12 @@ public protocol ForwardProxyPolicy: Sendable {
     /// The request to serve for one sent to `target` (through a `CONNECT`, or in the plain with
     /// the target as its `Host`); nil when this proxy serves nothing for `target`.
     func rewrite(_ request: Request, for target: ProxyTarget) -> Request?
+    /// Hears each tunnel open and close.
+    func tunnel(opened: Bool)
+}
+
+extension ForwardProxyPolicy {
+    public func tunnel(opened: Bool) {}
 }
 
 /// A connection to an HTTP forward proxy (`HTTPS_PROXY`): the first request head decides what it
@@ -176,7 +182,11 @@ struct ForwardProxyChannel: ServerChildChannel {
                     try upstream.pipeline.syncOperations.addHandlers([IdleStateHandler(allTimeout: idle), server])
                     channel.writeAndFlush(ProxyAnswer.established, promise: nil)
                     if !bytes.isEmpty { upstream.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) }
-                    channel.closeFuture.whenComplete { _ in upstream.close(promise: nil) }
+                    policy.tunnel(opened: true)
+                    channel.closeFuture.whenComplete { [policy] _ in
+                        upstream.close(promise: nil)
+                        policy.tunnel(opened: false)
+                    }
                     upstream.closeFuture.whenComplete { _ in channel.close(promise: nil) }
                     return .relayed
                 }.flatMapErrorThrowing { error in

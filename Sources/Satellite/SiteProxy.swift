@@ -38,7 +38,8 @@ public struct SiteProxy: Sendable {
         let authority = try ProxyAuthorityFile.load(
             dataDirectory: dataDirectory, certificatePath: certificatePath, keyPath: keyPath)
         let policy = SiteProxyPolicy(
-            namespaces: namespaces, certificates: ProxyCertificates(authority: authority), pass: pass, logger: logger)
+            namespaces: namespaces, certificates: ProxyCertificates(authority: authority), pass: pass, logger: logger,
+            metrics: ProxyMetrics(prometheus: metrics.prometheus))
         return RegistryServer.makeForwardProxy(
             store: store, metrics: metrics, host: host, port: port, limits: limits, policy: policy, logger: logger,
             namespaces: namespaces, onDemand: onDemand, demand: demand,

@@ -15,14 +15,37 @@ package struct SiteProxyPolicy: ForwardProxyPolicy {
     let pass: ProxyPass
     let logger: Logger
 
-    package init(namespaces: UpstreamNamespaces, certificates: ProxyCertificates, pass: ProxyPass, logger: Logger) {
+    let metrics: ProxyMetrics?
+
+    package init(
+        namespaces: UpstreamNamespaces, certificates: ProxyCertificates, pass: ProxyPass, logger: Logger,
+        metrics: ProxyMetrics? = nil
+    ) {
         self.namespaces = namespaces
         self.certificates = certificates
         self.pass = pass
         self.logger = logger
+        self.metrics = metrics
     }
 
     package func route(_ target: ProxyTarget) async -> ProxyRoute {
+        let route = await decide(target)
+        switch route {
+        case .serve: metrics?.connect(.served)
+        case .tunnel: metrics?.connect(.tunnelled)
+        case .refuse(let status, let reason):
+            metrics?.connect(.refused)
+            logger.debug(
+                "CONNECT refused", metadata: ["target": "\(target)", "status": "\(status.code)", "why": "\(reason)"])
+        }
+        return route
+    }
+
+    package func tunnel(opened: Bool) {
+        metrics?.tunnel(opened: opened)
+    }
+
+    private func decide(_ target: ProxyTarget) async -> ProxyRoute {
         if namespaces.namespace(proxiedTo: target) != nil {
             do {
                 return .serve(tls: try certificates.context(for: target.host))

@@ -210,6 +210,20 @@ import Testing
             let again = try await runChecked(
                 curl, ["-sSf", "--cacert", proxied.caFile] + proxy + ["https://\(upstream.host)/v2/"])
             #expect(again == "{}")
+
+            // What it did, on /metrics: every CONNECT by where it went, no tunnel left open.
+            try await poll("the proxy's counts") {
+                let text = String(
+                    decoding: try await httpGet(proxied.agent.baseURL + "/metrics").body, as: UTF8.self)
+                func value(_ name: String) -> Double? {
+                    text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                        .flatMap { Double($0.split(separator: " ").last ?? "") }
+                }
+                return (value(#"satellite_proxy_connects_total{route="served"}"#) ?? 0) >= 2
+                    && value(#"satellite_proxy_connects_total{route="tunnelled"}"#) == 1
+                    && (value(#"satellite_proxy_connects_total{route="refused"}"#) ?? 0) >= Double(scanned.count)
+                    && value("satellite_proxy_tunnels_open") == 0
+            }
         }
     }
 }
