@@ -19,7 +19,7 @@ import Testing
             (["--advertise", "http://[::]:8080"], "names no address"),
             ([], "--advertise is required"),
             (["--advertise", "http://10.0.0.5:8080", "--runtime", "rkt"], "unknown runtime 'rkt'"),
-            (["--advertise", "http://10.0.0.5:3128", "--via-proxy"], "are for docker alone"),
+            (["--advertise", "http://10.0.0.5:3128", "--via-proxy"], "are for docker, podman and CRI-O"),
             (["--advertise", "http://10.0.0.5:3128", "--via-proxy", "--runtime", "docker"], "needs --advertise-ca"),
         ] as [([String], String)])
     func unusableInputIsRefused(arguments: [String], message: String) async throws {
