@@ -14,7 +14,7 @@ final class UpstreamRegistry: @unchecked Sendable {
     static let password = "s3cret-pass"
 
     let directory: TemporaryDirectory
-    let port: Int
+    private(set) var port: Int
     private(set) var child: ChildProcess?
     private var tokenServer: ChildProcess?
 
@@ -82,10 +82,20 @@ final class UpstreamRegistry: @unchecked Sendable {
               delete: {enabled: true}
             auth:
               \(authConfig)
-            http: {addr: "\(address):\(port)"\(tlsConfig)}
+            http: {addr: "\(address):{{PORT}}"\(tlsConfig)}
             """
-        try Data(config.utf8).write(to: URL(fileURLWithPath: directory.appending("config.yml")))
-        try await start()
+        // A port looked up free can be taken by another test's process before docker-registry
+        // binds it: the first start takes another then. Later starts keep theirs (clients know it).
+        for attempt in 1... {
+            try Data(config.replacingOccurrences(of: "{{PORT}}", with: String(port)).utf8).write(
+                to: URL(fileURLWithPath: directory.appending("config.yml")))
+            do {
+                try await start()
+                return
+            } catch let error as TestSupportError where attempt < 5 && "\(error)".contains("address already in use") {
+                port = try freePort()
+            }
+        }
     }
 
     /// Starts the token service with a fresh signing key; returns its realm URL.
