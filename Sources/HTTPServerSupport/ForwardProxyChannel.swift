@@ -118,10 +118,10 @@ struct ForwardProxyChannel: ServerChildChannel {
         let http = HTTP1Channel(responder: proxied(target: target), configuration: httpConfiguration)
         return channel.eventLoop.makeCompletedFuture { () -> [UInt8] in
             let pipeline = channel.pipeline.syncOperations
-            var bytes = try pipeline.handler(type: ProxyHeadReader.self).takeBytes()
+            var (bytes, headLength) = try pipeline.handler(type: ProxyHeadReader.self).takeBytes()
             if let tls {
                 // The CONNECT head is ours; what follows it is the client's TLS handshake.
-                bytes.removeFirst(min(bytes.count, (try? ProxyRequestHead.parse(bytes))?.length ?? 0))
+                bytes.removeFirst(min(bytes.count, headLength))
                 channel.writeAndFlush(ProxyAnswer.established, promise: nil)
                 try pipeline.addHandler(NIOSSLServerHandler(context: tls))
             }
@@ -174,8 +174,8 @@ struct ForwardProxyChannel: ServerChildChannel {
             .flatMap { upstream in
                 loop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    var bytes = try pipeline.handler(type: ProxyHeadReader.self).takeBytes()
-                    bytes.removeFirst(min(bytes.count, (try? ProxyRequestHead.parse(bytes))?.length ?? 0))
+                    var (bytes, headLength) = try pipeline.handler(type: ProxyHeadReader.self).takeBytes()
+                    bytes.removeFirst(min(bytes.count, headLength))
                     _ = try pipeline.removeHandler(pipeline.handler(type: ProxyHeadReader.self))
                     let (client, server) = TunnelRelay.pair()
                     try pipeline.addHandlers([IdleStateHandler(allTimeout: idle), client])

@@ -18,10 +18,14 @@ final class ProxyHeadReader: ChannelInboundHandler, RemovableChannelHandler {
         self.arrived = arrived
     }
 
-    /// Everything read so far, from the head's first byte; the reader is then removed.
-    func takeBytes() -> [UInt8] {
+    /// The length of the first head, once it has arrived.
+    private var headLength = 0
+
+    /// Everything read so far, from the head's first byte, and the head's length; the reader is
+    /// then removed.
+    func takeBytes() -> (bytes: [UInt8], headLength: Int) {
         defer { bytes = [] }
-        return bytes
+        return (bytes, headLength)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -40,7 +44,8 @@ final class ProxyHeadReader: ChannelInboundHandler, RemovableChannelHandler {
         bytes.append(contentsOf: buffer.readableBytesView)
         guard !decided else { return }
         do throws(ProxyRequestHead.Refusal) {
-            guard let (head, _) = try ProxyRequestHead.parse(bytes) else { return }
+            guard let (head, length) = try ProxyRequestHead.parse(bytes) else { return }
+            headLength = length
             decided = true
             timer?.cancel()
             arrived.succeed(head)

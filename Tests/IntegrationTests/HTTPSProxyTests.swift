@@ -227,3 +227,30 @@ import Testing
         }
     }
 }
+
+extension HTTPSProxyTests {
+    /// The proxy's settings refused at start with the field named, before anything is made.
+    @Test(
+        arguments: [
+            (["--proxy-pass", "github.com"], "need --http-proxy-listen"),
+            (["--http-proxy-listen", "127.0.0.1:0", "--proxy-pass", "a b"], "proxy-pass: 'a b'"),
+            (["--http-proxy-listen", "127.0.0.1:0", "--proxy-pass", "host:99999"], "proxy-pass: 'host:99999'"),
+            (["--http-proxy-listen", "127.0.0.1:0", "--proxy-ca-cert", "/etc/hostname"], "given together"),
+            (["--http-proxy-listen", "nowhere"], "http-proxy-listen"),
+            (
+                ["--http-proxy-listen", "127.0.0.1:0", "--proxy-ca-cert", "/nonexistent", "--proxy-ca-key", "/x"],
+                "proxy-ca-cert: cannot read"
+            ),
+        ] as [([String], String)])
+    func badProxySettingsAreRefusedNamingTheField(arguments: [String], message: String) async throws {
+        let work = try TemporaryDirectory("proxy-settings")
+        defer { work.remove() }
+        try Data("schemaVersion: 1\ngeneration: 1\nupstreams: []\nartifacts: []\n".utf8).write(
+            to: URL(fileURLWithPath: work.appending("state.yaml")))
+        let result = try await run(
+            try productPath("satellite"),
+            ["run", "--data-dir", work.appending("data"), "--state-file", work.appending("state.yaml")] + arguments)
+        #expect(result.status != 0 && result.error.contains(message), "\(arguments): \(result.error)")
+        #expect(!FileManager.default.fileExists(atPath: work.appending("data/proxy-ca.pem")))
+    }
+}
