@@ -1,11 +1,11 @@
 import ArgumentParser
 import AsyncHTTPClient
 import FleetAPI
-import Foundation
 import FleetIdentity
+import Foundation
 import GroundControlClient
-import NIOSSL
 import NIOPosix
+import NIOSSL
 import SatelliteProtocol
 import Synchronization
 import X509
@@ -33,6 +33,7 @@ struct FleetSimulator: AsyncParsableCommand {
     var mtls = false
     @Option(help: "Instead of the steady load: the group under this rollout policy changes once, followed to the end.")
     var rollout: String?
+    @OptionGroup var wire: WireOptions
 
     func run() async throws {
         var configuration = HTTPClient.Configuration()
@@ -63,35 +64,64 @@ struct FleetSimulator: AsyncParsableCommand {
 
         // Setup: one registry, one group of pinned images, the satellites registered.
         let group = "\(prefix)-edge"
-        try await client.expect(200..<300, "PUT", "/api/v1/registries/\(prefix)-central", admin, #"{"url":"http://127.0.0.1:1"}"#)
-        try await client.expect(200..<300, "PUT", "/api/v1/groups/\(group)", admin, Self.group(version: 0, rollout: rollout))
-        let setupStarted = ContinuousClock.now
-        let credentials = Mutex<[Simulated]>([])
-        try await forEach(0..<satellites, concurrency: 32) { index in
-            let created = try await client.expect(201..<202, "POST", "/api/v1/satellites", admin, #"{"name":"\#(prefix)-\#(index)","groups":["\#(group)"]}"#)
-            let token = try APIJSON.decoder().decode(RegistrationToken.self, from: created.body).token
-            let key = mtls ? DeviceKey() : nil
-            let request = RegistrationRequest(token: token, csr: try key?.request(for: nil))
-            let registered = try await client.expect(
-                200..<201, "POST", "/api/v1/register", [:], String(decoding: try APIJSON.encoder().encode(request), as: UTF8.self))
-            let registration = try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body)
-            var simulated = Simulated(credential: registration.credential, tls: try client.tls.map(Self.ownConnection))
-            if let key, let certificate = registration.certificate {
-                let identity = try ClientIdentity(key: key, chain: try Certificate.all(inPEM: certificate, what: "certificate"))
-                simulated = Simulated(
-                    tls: try (client.tls ?? .makeClientConfiguration()).presenting(chainDER: try identity.chainDER, privateKeyPEM: try key.pem))
-            }
-            simulated.name = "\(prefix)-\(index)"
-            credentials.withLock { $0.append(simulated) }
+        if !wire.enabled || wire.prepareOnly {
+            try await client.expect(
+                200..<300, "PUT", "/api/v1/registries/\(prefix)-central", admin, #"{"url":"http://127.0.0.1:1"}"#)
+            try await client.expect(
+                200..<300, "PUT", "/api/v1/groups/\(group)", admin, Self.group(version: 0, rollout: rollout))
+            if wire.prepareOnly { return }
         }
+        let setupStarted = ContinuousClock.now
+        let all = try await register(client, group: group)
         let setup = ContinuousClock.now - setupStarted
-        let all = credentials.withLock { $0 }
-        print("setup: \(satellites) satellites created and registered\(mtls ? " with certificates" : "") in \(Self.seconds(setup)) s")
+        print(
+            "setup: \(satellites) satellites created and registered\(mtls ? " with certificates" : "") in \(Self.seconds(setup)) s"
+        )
+        if wire.enabled {
+            try await simulateWire(client, group: group, satellites: all)
+            return
+        }
         if let rollout {
             try await simulateRollout(client, group: group, policy: rollout, satellites: all)
             return
         }
+        try await steadyLoad(client, heartbeats: heartbeats, group: group, satellites: all)
+    }
 
+    /// Creates and registers this process's satellites, 32 at a time.
+    private func register(_ client: GroundControlClient, group: String) async throws -> [Simulated] {
+        let admin = ["Authorization": "Bearer \(adminToken)"]
+        let credentials = Mutex<[Simulated]>([])
+        let first = wire.firstIndex
+        try await forEach(first..<first + satellites, concurrency: 32) { index in
+            let created = try await client.expect(
+                201..<202, "POST", "/api/v1/satellites", admin,
+                #"{"name":"\#(prefix)-\#(index)","groups":["\#(group)"]}"#)
+            let token = try APIJSON.decoder().decode(RegistrationToken.self, from: created.body).token
+            let key = mtls ? DeviceKey() : nil
+            let request = RegistrationRequest(token: token, csr: try key?.request(for: nil))
+            let registered = try await client.expect(
+                200..<201, "POST", "/api/v1/register", [:],
+                String(decoding: try APIJSON.encoder().encode(request), as: UTF8.self))
+            let registration = try APIJSON.decoder().decode(RegistrationResponse.self, from: registered.body)
+            var simulated = Simulated(credential: registration.credential, tls: try client.tls.map(Self.ownConnection))
+            if let key, let certificate = registration.certificate {
+                let identity = try ClientIdentity(
+                    key: key, chain: try Certificate.all(inPEM: certificate, what: "certificate"))
+                simulated = Simulated(
+                    tls: try (client.tls ?? .makeClientConfiguration()).presenting(
+                        chainDER: try identity.chainDER, privateKeyPEM: try key.pem))
+            }
+            simulated.name = "\(prefix)-\(index)"
+            credentials.withLock { $0.append(simulated) }
+        }
+        return credentials.withLock { $0 }
+    }
+
+    private func steadyLoad(
+        _ client: GroundControlClient, heartbeats: GroundControlClient, group: String, satellites all: [Simulated]
+    ) async throws {
+        let admin = ["Authorization": "Bearer \(adminToken)"]
         // Steady load: heartbeats and long-polls until the end; one group change half-way.
         let warming = Stats()
         let pollers = min(longPolls ?? satellites, satellites)
@@ -106,7 +136,8 @@ struct FleetSimulator: AsyncParsableCommand {
                     let beats = satellite.client(heartbeats)
                     tasks.addTask {
                         await self.heartbeat(
-                            beats, satellite.credential, firstAt: loadStarted + .seconds(offset), until: started, warming)
+                            beats, satellite.credential, firstAt: loadStarted + .seconds(offset), until: started,
+                            warming)
                     }
                 }
             }
@@ -118,11 +149,17 @@ struct FleetSimulator: AsyncParsableCommand {
             for (index, satellite) in all.enumerated() {
                 let offset = heartbeatSeconds * Double(index) / Double(all.count)
                 let beats = satellite.client(heartbeats)
-                tasks.addTask { await self.heartbeat(beats, satellite.credential, firstAt: started + .seconds(offset), until: end, stats) }
+                tasks.addTask {
+                    await self.heartbeat(
+                        beats, satellite.credential, firstAt: started + .seconds(offset), until: end, stats)
+                }
                 if index < pollers {
                     // Satellites start at different moments: the first GETs spread like the heartbeats.
                     let polls = satellite.client(client)
-                    tasks.addTask { await self.longPoll(polls, satellite.credential, from: started + .seconds(offset), until: end, stats) }
+                    tasks.addTask {
+                        await self.longPoll(
+                            polls, satellite.credential, from: started + .seconds(offset), until: end, stats)
+                    }
                 }
             }
             tasks.addTask {
@@ -165,7 +202,10 @@ struct FleetSimulator: AsyncParsableCommand {
         return tls
     }
 
-    private func heartbeat(_ client: GroundControlClient, _ credential: String?, firstAt: ContinuousClock.Instant, until end: ContinuousClock.Instant, _ stats: Stats) async {
+    private func heartbeat(
+        _ client: GroundControlClient, _ credential: String?, firstAt: ContinuousClock.Instant,
+        until end: ContinuousClock.Instant, _ stats: Stats
+    ) async {
         var due = firstAt
         let body = #"{"generation":1,"inventory":[],"diskUsedBytes":1000000,"diskFreeBytes":9000000,"version":"sim"}"#
         while due < end {
@@ -187,8 +227,11 @@ struct FleetSimulator: AsyncParsableCommand {
     }
 
     /// Long-polls with the last ETag; records how fast each poll wakes after the group change.
-    private func longPoll(_ client: GroundControlClient, _ credential: String?, from start: ContinuousClock.Instant, until end: ContinuousClock.Instant,
-                          _ stats: Stats) async {
+    private func longPoll(
+        _ client: GroundControlClient, _ credential: String?, from start: ContinuousClock.Instant,
+        until end: ContinuousClock.Instant,
+        _ stats: Stats
+    ) async {
         try? await Task.sleep(until: start)
         var etag: String?
         let bearer = credential.map { ["Authorization": "Bearer \($0)"] } ?? [:]
@@ -198,7 +241,11 @@ struct FleetSimulator: AsyncParsableCommand {
             if let etag { headers["If-None-Match"] = etag }
             let sent = ContinuousClock.now
             stats.counted()
-            guard let reply = try? await client.send("GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(wait)"), headers: headers, timeout: .seconds(120)) else {
+            guard
+                let reply = try? await client.send(
+                    "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(wait)"), headers: headers,
+                    timeout: .seconds(120))
+            else {
                 stats.record(.state, .zero, ok: false)
                 continue
             }
@@ -220,10 +267,13 @@ struct FleetSimulator: AsyncParsableCommand {
     }
 
     /// What share of a route's requests the server answered within 10, 50 and 100 ms.
-    static func serverSide(_ metrics: String, route: String, method: String, label: String, counts: Bool = false) -> String {
+    static func serverSide(
+        _ metrics: String, route: String, method: String, label: String, counts: Bool = false
+    ) -> String {
         var buckets: [String: Double] = [:]
         var count = 0.0
-        for line in metrics.split(separator: "\n") where line.contains("route=\"\(route)\"") && line.contains("method=\"\(method)\"") {
+        for line in metrics.split(separator: "\n")
+        where line.contains("route=\"\(route)\"") && line.contains("method=\"\(method)\"") {
             guard let value = line.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
             if line.hasPrefix("ground_control_request_duration_seconds_count") { count = value }
             if line.hasPrefix("ground_control_request_duration_seconds_bucket"), let range = line.range(of: "le=\"") {
@@ -235,7 +285,8 @@ struct FleetSimulator: AsyncParsableCommand {
         let share = { (bound: String) in
             counts ? String(Int(buckets[bound] ?? 0)) : String(format: "%.2f%%", 100 * (buckets[bound] ?? 0) / count)
         }
-        return "server side, \(label): \(Int(count)) answered; within 10 ms \(share("0.01")), 50 ms \(share("0.05")), 100 ms \(share("0.1"))"
+        return
+            "server side, \(label): \(Int(count)) answered; within 10 ms \(share("0.01")), 50 ms \(share("0.05")), 100 ms \(share("0.1"))"
     }
 
     static func seconds(_ duration: Duration) -> String {
@@ -245,7 +296,8 @@ struct FleetSimulator: AsyncParsableCommand {
     /// User and system CPU time of the process so far (`/proc/PID/stat` fields 14 and 15).
     static func cpuSeconds(_ pid: Int32) -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let end = stat.lastIndex(of: ")") else { return nil }
+            let end = stat.lastIndex(of: ")")
+        else { return nil }
         // Fields after the command name (which may hold spaces) start at field 3.
         let fields = stat[stat.index(after: end)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
@@ -256,12 +308,14 @@ struct FleetSimulator: AsyncParsableCommand {
     static func rss(_ pid: Int32) -> String {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return "unknown" }
         return status.split(separator: "\n").filter { $0.hasPrefix("VmRSS") || $0.hasPrefix("VmHWM") }
-            .map { $0.replacingOccurrences(of: "\t", with: "").replacingOccurrences(of: "  ", with: "") }.joined(separator: ", ")
+            .map { $0.replacingOccurrences(of: "\t", with: "").replacingOccurrences(of: "  ", with: "") }.joined(
+                separator: ", ")
     }
 }
 
 /// Runs `body` for each element, `concurrency` at a time.
-func forEach(_ range: Range<Int>, concurrency: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+func forEach(_ range: Range<Int>, concurrency: Int, _ body: @escaping @Sendable (Int) async throws -> Void) async throws
+{
     try await withThrowingTaskGroup(of: Void.self) { group in
         var next = range.lowerBound
         while next < range.upperBound && next - range.lowerBound < concurrency {
@@ -302,8 +356,11 @@ struct Simulated: Sendable {
 extension GroundControlClient {
     /// `send`, failing unless the status is in `statuses`.
     @discardableResult
-    func expect(_ statuses: Range<Int>, _ method: String, _ path: String, _ headers: [String: String], _ body: String?) async throws -> Reply {
-        let reply = try await send(method, path, headers: headers, body: body.map { Data($0.utf8) }, timeout: .seconds(120))
+    func expect(
+        _ statuses: Range<Int>, _ method: String, _ path: String, _ headers: [String: String], _ body: String?
+    ) async throws -> Reply {
+        let reply = try await send(
+            method, path, headers: headers, body: body.map { Data($0.utf8) }, timeout: .seconds(120))
         guard statuses.contains(reply.status) else {
             throw ValidationError("\(method) \(path) answered \(reply.status): \(reply.errorMessage)")
         }
@@ -357,16 +414,23 @@ final class Stats: Sendable {
         let total = requests.load(ordering: .relaxed)
         for (reason, count) in reasons.withLock({ $0 }) { print("failed \(count)×: \(reason.prefix(300))") }
         print("requests: \(total) in \(elapsed) s, \(String(format: "%.0f", Double(total) / (Double(elapsed) ?? 1)))/s")
-        print("load: \(satellites) satellites, heartbeat every \(heartbeatSeconds) s (target \(String(format: "%.0f", Double(satellites) / heartbeatSeconds))/s), \(pollers) long-polls, \(elapsed) s")
+        print(
+            "load: \(satellites) satellites, heartbeat every \(heartbeatSeconds) s (target \(String(format: "%.0f", Double(satellites) / heartbeatSeconds))/s), \(pollers) long-polls, \(elapsed) s"
+        )
         for kind in Kind.allCases {
             let values = (all[kind] ?? []).sorted()
             guard !values.isEmpty else {
                 print("\(kind.rawValue): none (\(failed[kind] ?? 0) failed)")
                 continue
             }
-            func percentile(_ p: Double) -> String { String(format: "%.1f", values[min(values.count - 1, Int(Double(values.count) * p))]) }
-            let rate = kind == .heartbeat ? String(format: ", %.0f/s", Double(values.count) / (Double(elapsed) ?? 1)) : ""
-            print("\(kind.rawValue): \(values.count) ok, \(failed[kind] ?? 0) failed\(rate); ms p50 \(percentile(0.5)) p90 \(percentile(0.9)) p99 \(percentile(0.99)) max \(percentile(1))")
+            func percentile(_ p: Double) -> String {
+                String(format: "%.1f", values[min(values.count - 1, Int(Double(values.count) * p))])
+            }
+            let rate =
+                kind == .heartbeat ? String(format: ", %.0f/s", Double(values.count) / (Double(elapsed) ?? 1)) : ""
+            print(
+                "\(kind.rawValue): \(values.count) ok, \(failed[kind] ?? 0) failed\(rate); ms p50 \(percentile(0.5)) p90 \(percentile(0.9)) p99 \(percentile(0.99)) max \(percentile(1))"
+            )
         }
     }
 }

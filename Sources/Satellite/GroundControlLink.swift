@@ -65,6 +65,8 @@ public struct GroundControlLink: Service {
     private let http = HTTPClient(eventLoopGroupProvider: .singleton)
     /// Wakes the certificate renewal (Ground Control asked for a new key, or refused an ended one).
     let renewal = ChangeSignal()
+    /// Heartbeats on the long-poll's connection, between polls.
+    let turn = PollTurn()
     /// Hears each certificate the satellite presents from then on, with the authority it chains
     /// to (the site's peers are checked against it, and shown it).
     let onIdentity: @Sendable (ClientIdentity, CertificateTrust?) -> Void
@@ -260,13 +262,16 @@ public struct GroundControlLink: Service {
         while !Task.isCancelled {
             do {
                 let (credentials, client, presented) = await session.current
+                let wait = await session.pollWait(own: options.wait)
                 let reply = try await client.send(
-                    "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(options.wait)"),
+                    "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(wait)"),
                     bearer: credentials.credential,
-                    headers: etag.map { ["If-None-Match": $0] } ?? [:], timeout: .seconds(options.wait + 30))
+                    headers: etag.map { ["If-None-Match": $0] } ?? [:], timeout: .seconds(wait + 30))
+                await session.setPollHeld(reply.status == 200 || reply.status == 304)
                 switch reply.status {
                 case 304:
                     failures = 0
+                    await turn.pollReturned(pause: .zero)
                     continue
                 case 401:
                     try await revoke(
@@ -297,11 +302,14 @@ public struct GroundControlLink: Service {
                         "desired state received",
                         metadata: ["generation": "\(state.generation)", "artifacts": "\(state.artifacts.count)"])
                     failures = 0
+                    // The heartbeat its sync makes goes on this connection, if the sync is quick.
+                    await turn.pollReturned(pause: Self.syncPause)
                 default:
                     throw LinkError("Ground Control answered \(reply.status) for the state: \(reply.errorMessage)")
                 }
             } catch {
                 if Task.isCancelled { return }
+                await session.setPollHeld(false)
                 failures += 1
                 logger.warning("cannot get the desired state; serving what is held", metadata: ["error": "\(error)"])
                 // Never slower than the heartbeat: a satellite hears of Ground Control's return
@@ -329,29 +337,41 @@ public struct GroundControlLink: Service {
         return true
     }
 
-    /// Reports what the status snapshot holds: at once when a sync ends or a state is refused,
-    /// else every heartbeat interval. Follows credential rotation.
+    /// Reports what the status snapshot holds. What Ground Control acts on (a sync that brought
+    /// something new or failed, a refused state, demand) goes at once when a sync ends, or at
+    /// the next heartbeat interval; otherwise a heartbeat goes every heartbeat interval, or, to
+    /// a Ground Control that takes them and while it holds the long-poll, a quiet one every
+    /// quiet interval (naming the status it holds), with times, counters and disk figures sent
+    /// in full every `refreshQuietIntervals` of them. Follows credential rotation.
     private func heartbeat(_ session: Session) async {
         // A rotated credential not yet kept (a full disk): Ground Control takes the old one
         // until the new one is first used, so it is used only once it is on disk.
         var unsaved: String?
+        var sent: (significant: String, at: ContinuousClock.Instant, inFull: ContinuousClock.Instant)?
         while !Task.isCancelled {
             let seen = snapshot.changed.version
             if let credential = unsaved, await keepRotated(credential, in: session) { unsaved = nil }
             let report = await snapshot.heartbeat(version: ReleaseVersion.current)
+            let significant = QuietHeartbeat.digest(of: (try? APIJSON.encoder().encode(report.significant)) ?? Data())
+            let wait = Duration.seconds(await session.heartbeatWait)
+            if let sent, sent.significant == significant, ContinuousClock.now < sent.at + wait {
+                // Looked at again every heartbeat interval, for what a sync does not announce.
+                let look = min(sent.at + wait - .now, .seconds(await session.heartbeatInterval))
+                await snapshot.changed.wait(beyond: seen, timeout: look)
+                continue
+            }
+            let refreshed = sent.map { ContinuousClock.now < $0.inFull + wait * Self.refreshQuietIntervals } ?? false
+            let quiet = sent?.significant == significant && refreshed ? await session.quietDigest : nil
+            // On the long-poll's connection: when it is free now, or, for a quiet heartbeat, when
+            // the poll returns (unless something to report comes first).
+            guard let granted = await connectionTurn(quiet: quiet != nil, seen: seen, session: session) else {
+                continue
+            }
             do {
-                let (credentials, client, presented) = await session.current
-                let reply = try await client.send(
-                    "POST", "/api/v1/status", bearer: credentials.credential, json: report)
-                if reply.status == 401 {
-                    try await revoke(
-                        session, credentials: credentials, presented: presented, refusal: reply)
-                    return
-                }
-                guard reply.status == 200 else {
-                    throw LinkError("Ground Control answered \(reply.status): \(reply.errorMessage)")
-                }
-                let answer = try reply.decode(StatusReply.self)
+                defer { if granted { turn.finished() } }
+                let reply = try await sendHeartbeat(report, quiet: quiet, session: session)
+                guard let (answer, wasQuiet) = reply else { return }
+                sent = (significant, .now, wasQuiet ? sent?.inFull ?? .now : .now)
                 await adopt(answer.settings, in: session)
                 for command in answer.commands where command.type == SatelliteInstruction.rotateCredential {
                     guard let credential = command.credential else { continue }
@@ -363,9 +383,71 @@ public struct GroundControlLink: Service {
                     if !(await keepRotated(credential, in: session)) { unsaved = credential }
                 }
             } catch {
+                // Tried again at the next interval, whatever changed meanwhile.
+                sent = (significant, .now, sent?.inFull ?? .now)
                 logger.warning("heartbeat failed", metadata: ["error": "\(error)"])
             }
             await snapshot.changed.wait(beyond: seen, timeout: .seconds(await session.heartbeatInterval))
+        }
+    }
+
+    /// How long a long-poll answered with a new state waits for the heartbeat of its sync.
+    static let syncPause = Duration.seconds(30)
+    /// Quiet intervals between two heartbeats in full when only times and counters changed.
+    static let refreshQuietIntervals = 4
+
+    /// Whether the heartbeat has the long-poll's connection (then `turn.finished()` after it):
+    /// taken at once when the poll waits for one, else, for a quiet heartbeat while the poll is
+    /// held, when it returns. Nil when the snapshot changed first: looked at again.
+    private func connectionTurn(quiet: Bool, seen: Int, session: Session) async -> Bool? {
+        guard quiet, await session.pollHeld else { return await turn.take(timeout: .zero) }
+        let timeout = Duration.seconds(await session.pollWait(own: options.wait) + 30)
+        return await withTaskGroup(of: Bool?.self) { group in
+            group.addTask { await self.turn.take(timeout: timeout) }
+            group.addTask {
+                await snapshot.changed.wait(beyond: seen)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            // A turn granted as the other finished is still the heartbeat's to use.
+            while let other = await group.next() { if other == true { return true } }
+            return first
+        }
+    }
+
+    /// Sends `report`, or, with `quiet` (the digest of the status Ground Control holds), only
+    /// that; in full after a 412. The reply and whether it was quiet; nil once revoked.
+    private func sendHeartbeat(
+        _ report: StatusReport, quiet: String?, session: Session
+    ) async throws -> (StatusReply, Bool)? {
+        let body = try APIJSON.encoder().encode(report)
+        var quiet = quiet
+        while true {
+            let (credentials, client, presented) = await session.current
+            let reply =
+                if let quiet {
+                    try await client.send(
+                        "POST", "/api/v1/status", bearer: credentials.credential,
+                        headers: ["If-Match": QuietHeartbeat.entityTag(quiet)])
+                } else {
+                    try await client.send("POST", "/api/v1/status", bearer: credentials.credential, body: body)
+                }
+            if reply.status == 401 {
+                try await revoke(session, credentials: credentials, presented: presented, refusal: reply)
+                return nil
+            }
+            if quiet != nil && reply.status == 412 {
+                // Ground Control holds another status (restored, or another process): in full.
+                quiet = nil
+                continue
+            }
+            guard reply.status == 200 else {
+                throw LinkError("Ground Control answered \(reply.status): \(reply.errorMessage)")
+            }
+            let answer = try reply.decode(StatusReply.self)
+            await session.setCadence(from: answer)
+            return (answer, quiet != nil)
         }
     }
 }
@@ -502,6 +584,34 @@ actor Session {
     }
 
     var heartbeatInterval: Int64 { Int64(settings?.heartbeatIntervalSeconds ?? 30) }
+
+    /// What Ground Control's last heartbeat reply asked (nothing, from one before quiet heartbeats).
+    private var cadence: (acknowledged: String?, quietSeconds: Int?, pollWait: Int?) = (nil, nil, nil)
+    /// Whether Ground Control answered the last long-poll: a held one vouches for the satellite.
+    private(set) var pollHeld = false
+
+    func setCadence(from reply: StatusReply) {
+        cadence = (reply.statusDigest, reply.quietIntervalSeconds, reply.pollWaitSeconds)
+    }
+
+    func setPollHeld(_ held: Bool) { pollHeld = held }
+
+    /// The digest a quiet heartbeat names, when it may be quiet: Ground Control takes quiet
+    /// ones, holds the long-poll, and holds a status of this satellite.
+    var quietDigest: String? {
+        guard cadence.quietSeconds != nil, pollHeld else { return nil }
+        return cadence.acknowledged
+    }
+
+    /// Seconds until the next heartbeat: the quiet interval while Ground Control holds the
+    /// status and the long-poll, else the heartbeat interval.
+    var heartbeatWait: Int64 {
+        guard let quiet = cadence.quietSeconds, pollHeld, cadence.acknowledged != nil else { return heartbeatInterval }
+        return max(heartbeatInterval, Int64(quiet))
+    }
+
+    /// The `?wait=` for long-polls: Ground Control's when it asks, else `own`.
+    func pollWait(own: Int) -> Int { cadence.pollWait.map { min(max($0, 1), 300) } ?? own }
 }
 
 /// A failure talking to Ground Control that retrying will not fix.

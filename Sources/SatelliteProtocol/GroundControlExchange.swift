@@ -254,11 +254,25 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var desiredGeneration: Int64
     public var settings: SatelliteSettings
     public var commands: [SatelliteInstruction]
+    /// The digest of the status Ground Control now holds for the satellite (`QuietHeartbeat`).
+    /// Its presence says Ground Control takes quiet heartbeats; older ones send none.
+    public var statusDigest: String?
+    /// How long a satellite whose status has not changed, and whose long-poll Ground Control
+    /// holds, may go between heartbeats; absent: every heartbeat interval.
+    public var quietIntervalSeconds: Int?
+    /// The `?wait=` Ground Control asks long-polls to use; absent: the satellite's own.
+    public var pollWaitSeconds: Int?
 
-    public init(desiredGeneration: Int64, settings: SatelliteSettings, commands: [SatelliteInstruction]) {
+    public init(
+        desiredGeneration: Int64, settings: SatelliteSettings, commands: [SatelliteInstruction],
+        statusDigest: String? = nil, quietIntervalSeconds: Int? = nil, pollWaitSeconds: Int? = nil
+    ) {
         self.desiredGeneration = desiredGeneration
         self.settings = settings
         self.commands = commands
+        self.statusDigest = statusDigest
+        self.quietIntervalSeconds = quietIntervalSeconds
+        self.pollWaitSeconds = pollWaitSeconds
     }
 }
 

@@ -56,6 +56,19 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var healthInterval: String?
 
+    @Option(
+        name: .customLong("quiet-heartbeat-seconds"),
+        help: """
+            Seconds a satellite whose status has not changed, and whose long-poll is held, may go between \
+            heartbeats (default 300; never less than its heartbeat interval).
+            """)
+    var quietHeartbeatSeconds: String?
+
+    @Option(
+        name: .customLong("poll-wait-seconds"),
+        help: "Seconds satellites are asked to hold each long-poll for (default 60, at most 300).")
+    var pollWaitSeconds: String?
+
     @Option(name: .customLong("token-lifetime"), help: "Seconds a registration token stays usable (default 86400).")
     var tokenLifetime: String?
 

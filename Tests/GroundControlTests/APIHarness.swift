@@ -14,11 +14,14 @@ struct APIHarness: Sendable {
     static let adminToken = "test-admin-token"
     let baseURL: String
 
-    /// Serves a fresh Ground Control for the length of `body`.
-    static func run(
+    /// Serves a fresh Ground Control for the length of `body`, on a new database or `database`
+    /// (a SQLite file that outlives it).
+    @discardableResult
+    static func run<Value: Sendable>(
+        database: String? = nil,
         configure: @Sendable (inout GroundControlServer.Configuration) -> Void = { _ in },
-        _ body: @Sendable (APIHarness) async throws -> Void
-    ) async throws {
+        _ body: @Sendable (APIHarness) async throws -> Value
+    ) async throws -> Value {
         let directory = try TemporaryDirectory("ground-control")
         defer { directory.remove() }
         var logger = Logger(label: "ground-control-test")
@@ -27,7 +30,7 @@ struct APIHarness: Sendable {
         configure(&configuration)
         let port = Mutex<Int?>(nil)
         let application = try GroundControlServer.makeApplication(
-            store: try SQLiteFleetStore(path: directory.appending("fleet.sqlite"), secrets: .forTests),
+            store: try SQLiteFleetStore(path: database ?? directory.appending("fleet.sqlite"), secrets: .forTests),
             configuration: configuration,
             logger: logger,
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } })
@@ -41,14 +44,15 @@ struct APIHarness: Sendable {
             try await poll("Ground Control to be ready", timeout: .seconds(120)) {
                 (try? await harness.send("GET", "/readyz").status) == 200
             }
-            try await body(harness)
+            let result = try await body(harness)
+            await group.triggerGracefulShutdown()
+            try await serving.value
+            return result
         } catch {
             await group.triggerGracefulShutdown()
             _ = await serving.result
             throw error
         }
-        await group.triggerGracefulShutdown()
-        try await serving.value
     }
 
     /// Sends a request; `token` nil sends no Authorization header.

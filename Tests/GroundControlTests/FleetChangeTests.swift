@@ -114,6 +114,9 @@ struct FleetChangeTests {
             let watcher = RevisionWatcher(fleet: fleet, interval: .seconds(3600), logger: Logger(label: "test"))
             await watcher.narrowWakeUps { from, to in await cache.affectedSatellites(from: from, to: to) }
             fleet.observers.observe { change in if change.revision != nil { await watcher.poll() } }
+            // Running, it ends the waits whose time is up (it reads the revision only when poked).
+            let running = Task { try await watcher.run() }
+            defer { running.cancel() }
             await watcher.poll()
             let revision = await watcher.current
             _ = try await cache.configuration(key: revision)

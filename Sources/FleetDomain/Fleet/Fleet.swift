@@ -38,6 +38,16 @@ public struct Fleet: Sendable {
         try await store.prepare()
     }
 
+    /// Takes or renews the lease on a job one process does for all, for `duration`; whether
+    /// `owner` (a process) holds it. A process that stops renewing loses it when it ends.
+    public func holdLease(_ job: String, owner: String, for duration: Duration) async throws -> Bool {
+        let at = Self.milliseconds(now())
+        let until = at + duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return try await store.transaction { records in
+            try await records.meta.hold(lease: job, owner: owner, until: until, now: at)
+        }
+    }
+
     /// The fleet-wide revision: it changes whenever any satellite's desired state may have.
     public func revision() async throws -> Int64 {
         try await store.read { records in try await records.revision.current() }

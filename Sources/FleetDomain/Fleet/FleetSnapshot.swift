@@ -6,8 +6,8 @@ import SatelliteProtocol
 extension SatelliteRecord {
     func state(now: Date) -> String {
         Self.state(
-            status: status, lastSeen: lastSeen, registeredAt: registeredAt,
-            heartbeatSeconds: settings.heartbeatIntervalSeconds, now: now)
+            status: status, lastSeen: Fleet.lastHeard(lastSeen, pollingUntil: pollingUntil, now: now),
+            registeredAt: registeredAt, heartbeatSeconds: settings.heartbeatIntervalSeconds, now: now)
     }
 
     /// `online` until three heartbeats are missed, then `stale`.
@@ -18,6 +18,16 @@ extension SatelliteRecord {
         guard let since = lastSeen ?? registeredAt else { return "stale" }
         let silence = now.timeIntervalSince(Fleet.date(since))
         return silence > 3 * Double(heartbeatSeconds) ? "stale" : "online"
+    }
+}
+
+extension Fleet {
+    /// When a satellite was last heard from, as of `now`: its last request, or now while a
+    /// long-poll it holds vouches for it (`pollingUntil`, in the future while one is held).
+    static func lastHeard(_ lastSeen: Int64?, pollingUntil: Int64?, now: Date) -> Int64? {
+        guard let pollingUntil else { return lastSeen }
+        let heard = min(milliseconds(now), pollingUntil)
+        return max(lastSeen ?? heard, heard)
     }
 }
 
@@ -112,7 +122,11 @@ struct FleetSnapshot: Sendable {
         var view = SatelliteView(
             name: satellite.name, state: satellite.state(now: now), groups: membership[satellite.name] ?? [],
             labels: satellite.labels, settings: satellite.settings, createdAt: Fleet.date(satellite.createdAt),
-            registeredAt: satellite.registeredAt.map(Fleet.date), lastSeen: satellite.lastSeen.map(Fleet.date),
+            registeredAt: satellite.registeredAt.map(Fleet.date),
+            lastSeen: Fleet.lastHeard(
+                satellite.lastSeen, pollingUntil: satellite.status == "registered" ? satellite.pollingUntil : nil,
+                now: now
+            ).map(Fleet.date),
             desiredGeneration: generation, appliedGeneration: satellite.appliedGeneration,
             drift: Drift(
                 behind: (satellite.appliedGeneration ?? -1) < generation, missing: Array(Set(missing)).sorted()),

@@ -39,6 +39,8 @@ public struct GroundControlError: Error, Sendable, Equatable, CustomStringConver
         public static let revoked = Code(name: "SATELLITE_REVOKED", status: 403)
         public static let approvalRequired = Code(name: "APPROVAL_REQUIRED", status: 403)
         public static let changed = Code(name: "CHANGED", status: 412)
+        /// A quiet heartbeat naming a status Ground Control does not hold: send it in full.
+        public static let statusChanged = Code(name: QuietHeartbeat.changedCode, status: 412)
         public static let bundleBaseUnknown = Code(name: "BUNDLE_BASE_UNKNOWN", status: 409)
         public static let upstreamFailed = Code(name: "UPSTREAM_FAILED", status: 502)
         public static let unavailable = Code(name: "UNAVAILABLE", status: 503)

@@ -29,12 +29,7 @@ extension GroundControlAPI {
             try await state(for: context.satellite, request: request)
         }
         satellites.post("status") { request, context in
-            let satellite = context.satellite
-            let report = try await APIBody.decode(StatusReport.self, from: request, limit: bodyLimit * 8, strict: false)
-            let (reply, heartbeat) = try await fleet.satellites.acceptHeartbeat(
-                report, from: satellite.satellite, configuration: satellite.configuration)
-            await heartbeats.add(heartbeat)
-            return try APIBody.json(reply)
+            try await heartbeat(from: context.satellite, request: request)
         }
         self.satellites(router, grace: fleet.identity.reenrolExpired).post("certificate") { request, context in
             let body = try await APIBody.decode(CertificateRenewalRequest.self, from: request, limit: bodyLimit)
@@ -47,6 +42,41 @@ extension GroundControlAPI {
         }
     }
 
+    /// A heartbeat: the status in full, or quiet (`If-Match` naming the digest of the status
+    /// last sent, no body; `QuietHeartbeat`). The reply tells the satellite the digest now held
+    /// and how often to call.
+    private func heartbeat(from satellite: SatelliteRequest, request: Request) async throws -> Response {
+        let body = try await APIBody.collect(request, limit: bodyLimit * 8)
+        let report: StatusReport?
+        let digest: String
+        if let ifMatch = request.headers[.ifMatch] {
+            guard body.readableBytes == 0 else {
+                throw GroundControlError(.invalidBody, "a quiet heartbeat (If-Match) has no body")
+            }
+            guard let named = QuietHeartbeat.digest(ifMatch: ifMatch) else {
+                throw GroundControlError(.invalidField, "If-Match: must be one quoted status digest (sha256:…)")
+            }
+            let name = satellite.name.value
+            let held = try await statusDigests.digest(of: name) { try await fleet.satellites.statusDigest(of: name) }
+            guard held == named else {
+                throw GroundControlError(.statusChanged, "Ground Control holds another status; send it in full")
+            }
+            (report, digest) = (nil, named)
+        } else {
+            report = try APIBody.decode(StatusReport.self, from: body, strict: false)
+            digest = QuietHeartbeat.digest(of: body.readableBytesView)
+        }
+        var (reply, heartbeat) = try await fleet.satellites.acceptHeartbeat(
+            report, digest: digest, from: satellite.satellite, configuration: satellite.configuration)
+        if report != nil { statusDigests.remember(digest, for: satellite.name.value) }
+        await heartbeats.add(heartbeat)
+        metrics.heartbeat(quiet: report == nil)
+        reply.statusDigest = digest
+        reply.quietIntervalSeconds = cadence.quietInterval(heartbeatSeconds: reply.settings.heartbeatIntervalSeconds)
+        reply.pollWaitSeconds = min(cadence.pollWaitSeconds, longestWait)
+        return try APIBody.json(reply)
+    }
+
     /// The signed desired state; with `If-None-Match` naming the current generation, 304 — after
     /// waiting up to `?wait=` seconds for it to change.
     private func state(for request: SatelliteRequest, request http: Request) async throws -> Response {
@@ -56,6 +86,15 @@ extension GroundControlAPI {
             Self.matches(known, current.configuration.generation(of: current.satellite))
         {
             let deadline = ContinuousClock.now + .seconds(wait)
+            if wait > 0 {
+                // A held long-poll vouches for the satellite until it ends (and the next begins),
+                // so one whose status has not changed need not heartbeat meanwhile.
+                let now = Date()
+                await heartbeats.add(
+                    .init(
+                        name: current.name.value, at: now,
+                        pollingUntil: now.addingTimeInterval(Double(wait) + Self.pollingSlack)))
+            }
             while true {
                 let remaining = deadline - ContinuousClock.now
                 guard remaining > .zero,
@@ -90,6 +129,9 @@ extension GroundControlAPI {
     }
 
     static func etag(_ generation: Int64) -> String { "\"\(generation)\"" }
+
+    /// Seconds a long-poll vouches for its satellite past its wait: the next one is on its way.
+    static let pollingSlack = 10.0
 
     /// `If-None-Match` may list several tags, weak or strong.
     static func matches(_ header: String, _ generation: Int64) -> Bool {

@@ -22,6 +22,8 @@ struct GroundControlAPI: Sendable {
     let bodyLimit: Int
     /// Longest `?wait=` a long-poll may ask for, in seconds.
     let longestWait: Int
+    let cadence: SatelliteCadence
+    let statusDigests = StatusDigests()
     let templates: DashboardTemplates
     /// The OIDC provider people may log in through, when one is configured.
     let oidc: OIDCProvider?

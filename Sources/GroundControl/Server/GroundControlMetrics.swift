@@ -36,6 +36,14 @@ public final class GroundControlMetrics: Sendable {
         CoreMetrics.Counter(label: "ground_control_long_poll_wakeups_total", factory: factory).increment(by: count)
     }
 
+    /// A heartbeat taken: `full` (the status sent) or `quiet` (its digest named).
+    func heartbeat(quiet: Bool) {
+        CoreMetrics.Counter(
+            label: "ground_control_heartbeats_total", dimensions: [("kind", quiet ? "quiet" : "full")],
+            factory: factory
+        ).increment()
+    }
+
     /// A registry event taken (`PUSH_ARTIFACT`, …), by type.
     func event(_ type: String) {
         CoreMetrics.Counter(

@@ -39,6 +39,8 @@ public enum GroundControlServer {
         public var heartbeatFlushInterval: Duration = .milliseconds(500)
         /// Longest `?wait=` a long-poll may ask for.
         public var longestWaitSeconds = 300
+        /// The quiet heartbeat interval and long-poll wait satellites are asked to use.
+        public var cadence = SatelliteCadence()
         public var bodyLimit = APIBody.defaultLimit
         /// Header and idle timeouts and the connection ceiling (a long-poll holds one connection
         /// per satellite, and no file).
@@ -115,6 +117,7 @@ public enum GroundControlServer {
             heartbeats: heartbeats,
             metrics: metrics, keys: keys,
             bodyLimit: configuration.bodyLimit, longestWait: configuration.longestWaitSeconds,
+            cadence: configuration.cadence,
             templates: try DashboardTemplates(),
             oidc: configuration.oidc.map { OIDCProvider(configuration: $0) },
             satelliteAuth: configuration.satelliteAuth, certificates: certificates)

@@ -5,7 +5,8 @@ import ServiceLifecycle
 
 /// Writes heartbeats in batches: a thousand satellites heartbeating every few seconds would
 /// otherwise cost a durable commit each. A heartbeat is acknowledged before it is written; one
-/// lost in a crash is repeated by the satellite at its next interval. The latest per satellite wins.
+/// lost in a crash is repeated by the satellite at its next interval. The latest status per
+/// satellite wins; quiet heartbeats and long-polls add only when it was heard from.
 public actor HeartbeatWriter: Service {
     private let fleet: Fleet
     private let interval: Duration
@@ -19,7 +20,7 @@ public actor HeartbeatWriter: Service {
     }
 
     public func add(_ heartbeat: SatelliteService.Heartbeat) {
-        pending[heartbeat.name] = heartbeat
+        pending[heartbeat.name] = pending[heartbeat.name]?.merged(with: heartbeat) ?? heartbeat
     }
 
     public func run() async throws {
@@ -38,7 +39,9 @@ public actor HeartbeatWriter: Service {
             logger.warning(
                 "cannot store \(batch.count) heartbeat(s); keeping them for the next try",
                 metadata: ["error": "\(error)"])
-            for heartbeat in batch where pending[heartbeat.name] == nil { pending[heartbeat.name] = heartbeat }
+            for heartbeat in batch {
+                pending[heartbeat.name] = pending[heartbeat.name].map(heartbeat.merged) ?? heartbeat
+            }
         }
     }
 }

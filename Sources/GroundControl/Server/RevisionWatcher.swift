@@ -27,6 +27,12 @@ public actor RevisionWatcher: Service {
     /// `current`, readable without waiting for the actor (requests read it on every call).
     public nonisolated var latest: Int64 { published.load(ordering: .acquiring) }
     private var waiters: [Int: (satellite: String?, continuation: CheckedContinuation<Bool, Never>)] = [:]
+    /// The waiters whose time runs out in each second (of `ContinuousClock`, from `origin`):
+    /// one sweep per read of the revision ends them, where a timer per waiter would cost a
+    /// task each for every long-poll held.
+    private var expiries: [Int64: [Int]] = [:]
+    private var swept: Int64 = 0
+    private let origin = ContinuousClock.now
     private var affected: AffectedSatellites?
     private var nextWaiter = 0
     private let ready: @Sendable () async -> Void
@@ -50,9 +56,14 @@ public actor RevisionWatcher: Service {
 
     public func run() async throws {
         await ready()
+        var nextRead = ContinuousClock.now
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await poll()
-            try? await Task.sleep(for: interval)
+            if ContinuousClock.now >= nextRead {
+                await poll()
+                nextRead = .now + interval
+            }
+            sweepExpired()
+            try? await Task.sleep(for: min(interval, .seconds(1)))
         }
         wakeAll(changed: false)
     }
@@ -83,11 +94,8 @@ public actor RevisionWatcher: Service {
         if current != revision { return true }
         let id = nextWaiter
         nextWaiter += 1
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            await self?.resume(id, changed: false)
-        }
-        defer { timer.cancel() }
+        let second = max(swept, Self.second(ContinuousClock.now + timeout - origin, roundingUp: true))
+        expiries[second, default: []].append(id)
         // Ends early when the request is cancelled or the server begins a graceful shutdown (the
         // server waits for requests in flight, and a long-poll may have minutes left).
         return await withGracefulShutdownHandler {
@@ -101,6 +109,23 @@ public actor RevisionWatcher: Service {
         } onGracefulShutdown: {
             Task { await self.resume(id, changed: false) }
         }
+    }
+
+    /// Ends the waits whose time has run out.
+    private func sweepExpired() {
+        let now = Self.second(ContinuousClock.now - origin, roundingUp: false)
+        guard now >= swept else { return }
+        for second in swept...now {
+            for id in expiries.removeValue(forKey: second) ?? [] { resume(id, changed: false) }
+        }
+        swept = now + 1
+    }
+
+    /// Whole seconds: a wait's end rounded up, the time now down, so a wait never ends early
+    /// and ends within a second and a sweep after its time.
+    private static func second(_ duration: Duration, roundingUp: Bool) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return roundingUp && attoseconds > 0 ? seconds + 1 : seconds
     }
 
     private func resume(_ id: Int, changed: Bool) {

@@ -17,6 +17,7 @@ struct ServeSettings {
     var resolveInterval: Duration
     var robotInterval: Duration
     var healthInterval: Duration
+    var cadence: SatelliteCadence
     var tokenLifetime: Duration
     var oidc: OIDCConfiguration?
     var eventAllowHosts: [String]
@@ -36,6 +37,7 @@ struct ServeSettings {
         resolveInterval = try settings.seconds("resolve-interval", default: 60, lowest: 1)
         robotInterval = try settings.seconds("robot-interval", default: 30, lowest: 1)
         healthInterval = try settings.seconds("health-interval", default: 5, lowest: 1)
+        cadence = try Self.cadence(settings)
         tokenLifetime = try settings.seconds("token-lifetime", default: 86400, lowest: 1)
         oidc = try Self.oidc(settings)
         eventAllowHosts = settings.list("event-allow-hosts")
@@ -62,6 +64,7 @@ struct ServeSettings {
         configuration.resolveInterval = resolveInterval
         configuration.robotInterval = robotInterval
         configuration.healthInterval = healthInterval
+        configuration.cadence = cadence
         configuration.tokenLifetime = tokenLifetime.secondsValue
         configuration.oidc = oidc
         configuration.eventAllowedHosts = eventAllowHosts
@@ -70,6 +73,17 @@ struct ServeSettings {
         configuration.satelliteAuth = satelliteAuth
         configuration.spiffeTrustBundle = spiffeTrustBundle
         return configuration
+    }
+
+    /// `quiet-heartbeat-seconds` and `poll-wait-seconds`, whole seconds.
+    private static func cadence(_ settings: SettingSources) throws -> SatelliteCadence {
+        let quiet = try settings.seconds("quiet-heartbeat-seconds", default: 300, lowest: 1)
+        let wait = try settings.seconds("poll-wait-seconds", default: 60, lowest: 1)
+        guard wait <= .seconds(300) else {
+            throw SettingsError("poll-wait-seconds: at most 300 (the longest wait a long-poll may ask for)")
+        }
+        return SatelliteCadence(
+            quietHeartbeatSeconds: Int(quiet.components.seconds), pollWaitSeconds: Int(wait.components.seconds))
     }
 
     /// `spiffe-trust-bundle`, which goes with `spiffe-id-pattern` and client certificates.
@@ -138,6 +152,7 @@ extension ServeCommand {
             "listen": listen, "database": database, "secret-key-file": secretKeyFile, "tls-cert": tlsCertificate,
             "tls-key": tlsKey,
             "resolve-interval": resolveInterval, "robot-interval": robotInterval, "health-interval": healthInterval,
+            "quiet-heartbeat-seconds": quietHeartbeatSeconds, "poll-wait-seconds": pollWaitSeconds,
             "token-lifetime": tokenLifetime, "log-level": logLevel, "oidc-issuer": oidcIssuer,
             "oidc-client-id": oidcClientID, "oidc-client-secret-file": oidcClientSecretFile,
             "oidc-redirect-url": oidcRedirectURL, "oidc-role-claim": oidcRoleClaim,

@@ -24,7 +24,9 @@ enum RolloutGate {
         }
         if let failedAt = member.failedSyncAt, failedAt >= rollout.waveReachedAt[index] { return .failed }
         let state = SatelliteRecord.state(
-            status: member.status, lastSeen: member.lastSeen, registeredAt: member.registeredAt,
+            status: member.status,
+            lastSeen: Fleet.lastHeard(member.lastSeen, pollingUntil: member.pollingUntil, now: now),
+            registeredAt: member.registeredAt,
             heartbeatSeconds: member.heartbeatSeconds, now: now)
         if state != "online" { return .offline }
         return (member.appliedGeneration ?? -1) >= rollout.waveRevisions[index] ? .applied : .pending

@@ -19,7 +19,10 @@ extension SatelliteService {
     public struct HealthMemo: Sendable {
         struct Seen: Sendable {
             let revision: Int64
-            let lastSeen: Int64?
+            /// Taken from the row at every look: liveness alone works out nothing again.
+            var lastSeen: Int64?
+            var pollingUntil: Int64?
+            let statusDigest: String?
             let appliedGeneration: Int64?
             let registeredAt: Int64?
             let heartbeatSeconds: Int
@@ -61,15 +64,18 @@ extension SatelliteService {
         var moved: [String] = []
         for row in rows {
             let name = row.name
-            if let before = memo.seen[name], before.revision == row.revision, before.lastSeen == row.lastSeen,
+            if var before = memo.seen[name], before.revision == row.revision, before.statusDigest == row.statusDigest,
                 before.appliedGeneration == row.appliedGeneration, before.contentRevision == contentRevision
             {
+                before.lastSeen = row.lastSeen
+                before.pollingUntil = row.pollingUntil
                 seen[name] = before
             } else {
                 moved.append(name)
             }
         }
         if !moved.isEmpty {
+            let rowsByName = Dictionary(rows.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             let snapshot = try await store.read { [moved] records in
                 try await FleetSnapshot.load(records, satellites: moved)
             }
@@ -77,7 +83,8 @@ extension SatelliteService {
             where record.status == "registered" {
                 let health = Self.health(of: view)
                 seen[record.name] = HealthMemo.Seen(
-                    revision: record.revision, lastSeen: record.lastSeen, appliedGeneration: record.appliedGeneration,
+                    revision: record.revision, lastSeen: record.lastSeen, pollingUntil: record.pollingUntil,
+                    statusDigest: rowsByName[record.name]?.statusDigest, appliedGeneration: record.appliedGeneration,
                     registeredAt: record.registeredAt,
                     heartbeatSeconds: record.settings.heartbeatIntervalSeconds,
                     // Read with the rows: a later change to a group is seen at the next look.
@@ -95,7 +102,9 @@ extension SatelliteService {
         for (name, satellite) in seen.sorted(by: { $0.key < $1.key }) {
             let now = HealthRecord(
                 state: SatelliteRecord.state(
-                    status: "registered", lastSeen: satellite.lastSeen, registeredAt: satellite.registeredAt,
+                    status: "registered",
+                    lastSeen: Fleet.lastHeard(satellite.lastSeen, pollingUntil: satellite.pollingUntil, now: at),
+                    registeredAt: satellite.registeredAt,
                     heartbeatSeconds: satellite.heartbeatSeconds, now: at),
                 drifting: satellite.drifting, failedSyncAt: satellite.failedSyncAt,
                 budgetExhausted: satellite.budgetExhausted)

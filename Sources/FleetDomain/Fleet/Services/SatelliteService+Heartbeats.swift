@@ -2,49 +2,75 @@ import Foundation
 import SatelliteProtocol
 
 extension SatelliteService {
-    /// A heartbeat as received, waiting to be written.
+    /// A heartbeat as received, waiting to be written; or only that the satellite was heard
+    /// from (a quiet heartbeat, a long-poll).
     public struct Heartbeat: Sendable {
         public let name: String
-        public let report: StatusReport
-        public let at: Date
+        /// The status sent in full, and the digest of its body as sent; nil when quiet.
+        public var report: StatusReport?
+        public var digest: String?
+        public var at: Date
+        /// Until when a long-poll being held vouches for it.
+        public var pollingUntil: Date?
+
+        public init(
+            name: String, report: StatusReport? = nil, digest: String? = nil, at: Date, pollingUntil: Date? = nil
+        ) {
+            self.name = name
+            self.report = report
+            self.digest = digest
+            self.at = at
+            self.pollingUntil = pollingUntil
+        }
+
+        /// This and a later one as one write: the latest status and times.
+        public func merged(with later: Heartbeat) -> Heartbeat {
+            var merged = self
+            if later.report != nil {
+                merged.report = later.report
+                merged.digest = later.digest
+            }
+            merged.at = max(at, later.at)
+            merged.pollingUntil = [pollingUntil, later.pollingUntil].compactMap { $0 }.max()
+            return merged
+        }
     }
 
     /// Records a heartbeat now and answers it (`acceptHeartbeat` then `storeHeartbeats`).
     public func recordHeartbeat(_ name: ResourceName, _ report: StatusReport) async throws -> StatusReply {
-        let (reply, heartbeat) = try await acceptHeartbeat(name, report)
+        let (reply, heartbeat) = try await acceptHeartbeat(name, report, digest: nil)
         try await storeHeartbeats([heartbeat])
         return reply
     }
 
     /// Checks a heartbeat and answers it with the desired generation, the settings, and any
     /// command, without writing it: the caller stores heartbeats in batches.
-    public func acceptHeartbeat(_ name: ResourceName, _ report: StatusReport) async throws -> (StatusReply, Heartbeat) {
+    public func acceptHeartbeat(
+        _ name: ResourceName, _ report: StatusReport?, digest: String?
+    ) async throws -> (StatusReply, Heartbeat) {
         try await acceptHeartbeat(
-            report, from: try await fleet.stateInputs(of: name), configuration: try await fleet.configuration())
+            report, digest: digest, from: try await fleet.stateInputs(of: name),
+            configuration: try await fleet.configuration())
     }
 
     /// `acceptHeartbeat` from what the caller already holds: no query unless a rotation is due.
+    /// A quiet heartbeat (`report` nil) says only that the satellite is there.
     public func acceptHeartbeat(
-        _ report: StatusReport, from satellite: SatelliteStateInputs, configuration: FleetConfiguration
+        _ report: StatusReport?, digest: String?, from satellite: SatelliteStateInputs,
+        configuration: FleetConfiguration
     ) async throws -> (StatusReply, Heartbeat) {
-        guard report.generation >= 0 else {
-            throw GroundControlError(.invalidField, "generation: must not be negative")
-        }
-        guard (report.diskUsedBytes ?? 0) >= 0, (report.diskFreeBytes ?? 0) >= 0 else {
-            throw GroundControlError(.invalidField, "diskUsedBytes, diskFreeBytes: must not be negative")
-        }
-        try Self.validate(report.demand)
+        if let report { try Self.validate(report) }
         guard satellite.status == "registered" else {
             throw GroundControlError(.revoked, "satellite '\(satellite.name)' is not registered")
         }
-        let advertised = try report.advertisedURL.map { raw throws(GroundControlError) in
+        let advertised = try report?.advertisedURL.map { raw throws(GroundControlError) in
             guard let url = DesiredState.normalizedPeerURL(raw) else {
                 throw GroundControlError(
                     .invalidField, "advertisedURL: must be http(s)://host:port with no path, not '\(raw.prefix(200))'")
             }
             return url
         }
-        if advertised != satellite.advertisedURL {
+        if report != nil, advertised != satellite.advertisedURL {
             // Rare (a start, a new address): the site's members list it from now on.
             try await fleet.sites.recordAdvertisedURL(advertised, of: try ResourceName(satellite.name))
         }
@@ -55,7 +81,22 @@ extension SatelliteService {
         let reply = StatusReply(
             desiredGeneration: configuration.generation(of: satellite), settings: satellite.settings, commands: commands
         )
-        return (reply, Heartbeat(name: satellite.name, report: report, at: now()))
+        return (reply, Heartbeat(name: satellite.name, report: report, digest: digest, at: now()))
+    }
+
+    private static func validate(_ report: StatusReport) throws(GroundControlError) {
+        guard report.generation >= 0 else {
+            throw GroundControlError(.invalidField, "generation: must not be negative")
+        }
+        guard (report.diskUsedBytes ?? 0) >= 0, (report.diskFreeBytes ?? 0) >= 0 else {
+            throw GroundControlError(.invalidField, "diskUsedBytes, diskFreeBytes: must not be negative")
+        }
+        try validate(report.demand)
+    }
+
+    /// The digest of the status a satellite last sent in full (a quiet heartbeat names it).
+    public func statusDigest(of name: String) async throws -> String? {
+        try await store.read { records in try await records.satellites.statusDigest(of: name) }
     }
 
     /// Writes heartbeats in one transaction (a revoked satellite's are dropped).
@@ -63,8 +104,14 @@ extension SatelliteService {
         guard !heartbeats.isEmpty else { return }
         try await store.transaction { records in
             for heartbeat in heartbeats {
-                try await records.satellites.recordHeartbeat(
-                    of: heartbeat.name, at: Self.milliseconds(heartbeat.at), report: heartbeat.report)
+                let at = Self.milliseconds(heartbeat.at)
+                let pollingUntil = heartbeat.pollingUntil.map(Self.milliseconds)
+                if let report = heartbeat.report {
+                    try await records.satellites.recordHeartbeat(
+                        of: heartbeat.name, at: at, report: report, digest: heartbeat.digest)
+                    guard pollingUntil != nil else { continue }
+                }
+                try await records.satellites.recordPresence(of: heartbeat.name, at: at, pollingUntil: pollingUntil)
             }
         }
     }

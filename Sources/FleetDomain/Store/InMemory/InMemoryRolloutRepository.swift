@@ -52,6 +52,7 @@ struct InMemoryRolloutRepository: RolloutRepository {
                 let sync = satellite.report?.lastSync
                 return RolloutGateRow(
                     name: satellite.name, status: satellite.status, lastSeen: satellite.lastSeen,
+                    pollingUntil: satellite.pollingUntil,
                     registeredAt: satellite.registeredAt, appliedGeneration: satellite.appliedGeneration,
                     heartbeatSeconds: satellite.settings.heartbeatIntervalSeconds,
                     failedSyncAt: sync?.failed == true ? sync?.finishedAt.map(Fleet.milliseconds) : nil)

@@ -114,12 +114,24 @@ struct InMemorySatelliteRepository: SatelliteRepository {
         update(name, where: { $0.status == "registered" }) { $0.advertisedURL = url }
     }
 
-    func recordHeartbeat(of name: String, at: Int64, report: StatusReport) async throws {
+    func recordHeartbeat(of name: String, at: Int64, report: StatusReport, digest: String?) async throws {
         update(name, where: { $0.status == "registered" }) { satellite in
             satellite.lastSeen = at
             satellite.appliedGeneration = report.generation
             satellite.report = report
+            satellite.statusDigest = digest
         }
+    }
+
+    func recordPresence(of name: String, at: Int64, pollingUntil: Int64?) async throws {
+        update(name, where: { $0.status == "registered" }) { satellite in
+            satellite.lastSeen = at
+            if let pollingUntil { satellite.pollingUntil = pollingUntil }
+        }
+    }
+
+    func statusDigest(of name: String) async throws -> String? {
+        transaction.read { $0.satellites[name]?.statusDigest }
     }
 
     func tokenHolder(tokenHash: String) async throws -> TokenHolder? {
@@ -205,8 +217,8 @@ struct InMemorySatelliteRepository: SatelliteRepository {
         transaction.read { tables in
             tables.satellites.values.filter { $0.status == "registered" }.map {
                 RegisteredSatellite(
-                    name: $0.name, revision: $0.revision, lastSeen: $0.lastSeen, appliedGeneration: $0.appliedGeneration
-                )
+                    name: $0.name, revision: $0.revision, lastSeen: $0.lastSeen, pollingUntil: $0.pollingUntil,
+                    appliedGeneration: $0.appliedGeneration, statusDigest: $0.statusDigest)
             }
         }
     }

@@ -108,4 +108,12 @@ struct InMemoryMetaRepository: MetaRepository {
             return true
         }
     }
+
+    func hold(lease job: String, owner: String, until: Int64, now: Int64) async throws -> Bool {
+        transaction.change { tables in
+            if let held = tables.leases[job], held.until > now, held.owner != owner { return false }
+            tables.leases[job] = (owner, until)
+            return true
+        }
+    }
 }

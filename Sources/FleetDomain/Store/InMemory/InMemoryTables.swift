@@ -25,6 +25,7 @@ struct InMemoryTables: Sendable {
     /// Issued certificates by serial.
     var certificates: [String: CertificateRecord] = [:]
     var meta: [String: String] = [:]
+    var leases: [String: (owner: String, until: Int64)] = [:]
     var users: [String: UserRecord] = [:]
     /// Personal tokens and sessions by hash.
     var userTokens: [String: UserTokenRecord] = [:]
@@ -61,6 +62,8 @@ struct InMemorySatellite: Sendable {
     var createdAt: Int64
     var registeredAt: Int64?
     var lastSeen: Int64?
+    var pollingUntil: Int64?
+    var statusDigest: String?
     var appliedGeneration: Int64?
     var report: StatusReport?
     var rotateRequested = false
@@ -78,7 +81,8 @@ struct InMemorySatellite: Sendable {
     var record: SatelliteRecord {
         SatelliteRecord(
             name: name, status: status, labels: labels, settings: settings, revision: revision, createdAt: createdAt,
-            registeredAt: registeredAt, lastSeen: lastSeen, appliedGeneration: appliedGeneration, report: report,
+            registeredAt: registeredAt, lastSeen: lastSeen, pollingUntil: pollingUntil,
+            appliedGeneration: appliedGeneration, report: report,
             rotateRequested: rotateRequested, site: site, advertisedURL: advertisedURL,
             approved: status == "pending" ? tokenApproved : approved)
     }

@@ -34,6 +34,7 @@ package struct RolloutGateRow: Sendable, Equatable {
     let status: String
     /// Milliseconds since 1970.
     let lastSeen: Int64?
+    var pollingUntil: Int64? = nil
     let registeredAt: Int64?
     let appliedGeneration: Int64?
     let heartbeatSeconds: Int

@@ -51,8 +51,16 @@ package protocol SatelliteRepository: Sendable {
     /// Records the address a registered satellite advertised; nil when it is not registered.
     func setAdvertisedURL(_ url: String?, of name: String) async throws -> SatelliteRecord?
 
-    /// Writes a heartbeat of a registered satellite (a revoked one's is dropped).
-    func recordHeartbeat(of name: String, at: Int64, report: StatusReport) async throws
+    /// Writes a heartbeat of a registered satellite (a revoked one's is dropped), with the
+    /// digest of its body as sent.
+    func recordHeartbeat(of name: String, at: Int64, report: StatusReport, digest: String?) async throws
+
+    /// Records that a registered satellite was heard from at `at` without a status (a quiet
+    /// heartbeat, a long-poll), and until when the long-poll it holds vouches for it.
+    func recordPresence(of name: String, at: Int64, pollingUntil: Int64?) async throws
+
+    /// The digest of the status a satellite last sent in full.
+    func statusDigest(of name: String) async throws -> String?
 
     // MARK: Secrets (hashes only)
 
@@ -105,6 +113,8 @@ package struct SatelliteRecord: Sendable, Equatable {
     let createdAt: Int64
     let registeredAt: Int64?
     let lastSeen: Int64?
+    /// Until when a long-poll it holds vouches for it (`Fleet.lastHeard`).
+    var pollingUntil: Int64? = nil
     let appliedGeneration: Int64?
     let report: StatusReport?
     let rotateRequested: Bool
@@ -169,5 +179,8 @@ package struct RegisteredSatellite: Sendable {
     let name: String
     let revision: Int64
     let lastSeen: Int64?
+    var pollingUntil: Int64? = nil
     let appliedGeneration: Int64?
+    /// Moves with every status it sends in full, not with its quiet heartbeats and long-polls.
+    var statusDigest: String? = nil
 }

@@ -228,6 +228,16 @@ package enum FleetSchema {
                 // The budgets (with their periods) a satellite last reported exhausted, as told.
                 "ALTER TABLE satellite_health ADD COLUMN budget_exhausted TEXT NOT NULL DEFAULT ''",
             ],
+            [
+                // Liveness without a heartbeat: until when a long-poll Ground Control holds
+                // vouches for the satellite (milliseconds), and the digest of the status it
+                // last sent in full, which a quiet heartbeat names instead of sending it again.
+                "ALTER TABLE satellites ADD COLUMN polling_until \(integer)",
+                "ALTER TABLE satellites ADD COLUMN status_digest TEXT",
+                // A job one process does for all (looking at the whole fleet's health): which
+                // process holds it, and until when (milliseconds) unless it renews.
+                "CREATE TABLE job_leases (job TEXT PRIMARY KEY, owner TEXT NOT NULL, until \(integer) NOT NULL)",
+            ],
         ]
     }
 

@@ -22,6 +22,17 @@ struct SQLMetaRepository: MetaRepository {
         ).isEmpty
     }
 
+    func hold(lease job: String, owner: String, until: Int64, now: Int64) async throws -> Bool {
+        try await !session.query(
+            """
+            INSERT INTO job_leases (job, owner, until) VALUES (?, ?, ?)
+            ON CONFLICT (job) DO UPDATE SET owner = excluded.owner, until = excluded.until
+            WHERE job_leases.until <= ? OR job_leases.owner = excluded.owner
+            RETURNING job
+            """, .text(job), .text(owner), .integer(until), .integer(now)
+        ).isEmpty
+    }
+
     private func stored(_ value: String, key: String) throws -> String {
         column.covers(key) ? try secrets.seal(value, column, key: key) : value
     }

@@ -95,7 +95,8 @@ extension SQLRolloutRepository {
             : "json_array_length(\(field("s.report", ["lastSync", "failures"], text: false)))"
         let rows = try await session.query(
             """
-            SELECT s.name AS name, s.status AS status, s.last_seen AS last_seen, s.registered_at AS registered_at,
+            SELECT s.name AS name, s.status AS status, s.last_seen AS last_seen, s.polling_until AS polling_until,
+                s.registered_at AS registered_at,
                 s.applied_generation AS applied_generation,
                 \(field("s.settings", ["heartbeatIntervalSeconds"])) AS heartbeat_seconds,
                 \(field("s.report", ["lastSync", "succeeded"])) AS sync_succeeded,
@@ -112,7 +113,7 @@ extension SQLRolloutRepository {
             let finished = try row.optionalText("sync_finished_at").flatMap { try? Date($0, strategy: .iso8601) }
             return RolloutGateRow(
                 name: try row.text("name"), status: try row.text("status"),
-                lastSeen: try row.optionalInteger("last_seen"),
+                lastSeen: try row.optionalInteger("last_seen"), pollingUntil: try row.optionalInteger("polling_until"),
                 registeredAt: try row.optionalInteger("registered_at"),
                 appliedGeneration: try row.optionalInteger("applied_generation"),
                 heartbeatSeconds: Int(try row.optionalText("heartbeat_seconds").flatMap { Int($0) } ?? 30),

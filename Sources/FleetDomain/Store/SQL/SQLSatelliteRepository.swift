@@ -2,8 +2,8 @@ import SatelliteProtocol
 
 struct SQLSatelliteRepository: SatelliteRepository {
     static let columns = """
-        name, status, labels, settings, revision, created_at, registered_at, last_seen, applied_generation, report, \
-        rotate_requested, site, advertised_url, approved, token_approved
+        name, status, labels, settings, revision, created_at, registered_at, last_seen, polling_until, \
+        applied_generation, report, rotate_requested, site, advertised_url, approved, token_approved
         """
     /// Longer lists of names are read a chunk at a time.
     static let chunk = 500
@@ -162,13 +162,28 @@ struct SQLSatelliteRepository: SatelliteRepository {
         ).first.map(SatelliteRecord.init)
     }
 
-    func recordHeartbeat(of name: String, at: Int64, report: StatusReport) async throws {
+    func recordHeartbeat(of name: String, at: Int64, report: StatusReport, digest: String?) async throws {
         try await session.query(
             """
-            UPDATE satellites SET last_seen = ?, applied_generation = ?, report = ? WHERE name = ? AND status =
-                'registered'
+            UPDATE satellites SET last_seen = ?, applied_generation = ?, report = ?, status_digest = ?
+            WHERE name = ? AND status = 'registered'
             """,
-            .integer(at), .integer(report.generation), .text(try StoredJSON.encode(report)), .text(name))
+            .integer(at), .integer(report.generation), .text(try StoredJSON.encode(report)),
+            digest.map(SQLValue.text) ?? .null, .text(name))
+    }
+
+    func recordPresence(of name: String, at: Int64, pollingUntil: Int64?) async throws {
+        try await session.query(
+            """
+            UPDATE satellites SET last_seen = ?, polling_until = COALESCE(?, polling_until)
+            WHERE name = ? AND status = 'registered'
+            """,
+            .integer(at), pollingUntil.map(SQLValue.integer) ?? .null, .text(name))
+    }
+
+    func statusDigest(of name: String) async throws -> String? {
+        try await session.query("SELECT status_digest FROM satellites WHERE name = ?", .text(name)).first?
+            .optionalText("status_digest")
     }
 
     func tokenHolder(tokenHash: String) async throws -> TokenHolder? {
@@ -290,12 +305,16 @@ struct SQLSatelliteRepository: SatelliteRepository {
 
     func registered() async throws -> [RegisteredSatellite] {
         try await session.query(
-            "SELECT name, revision, last_seen, applied_generation FROM satellites WHERE status = 'registered'"
+            """
+            SELECT name, revision, last_seen, polling_until, applied_generation, status_digest FROM satellites
+            WHERE status = 'registered'
+            """
         ).map { row in
             RegisteredSatellite(
                 name: try row.text("name"), revision: try row.integer("revision"),
-                lastSeen: try row.optionalInteger("last_seen"),
-                appliedGeneration: try row.optionalInteger("applied_generation"))
+                lastSeen: try row.optionalInteger("last_seen"), pollingUntil: try row.optionalInteger("polling_until"),
+                appliedGeneration: try row.optionalInteger("applied_generation"),
+                statusDigest: try row.optionalText("status_digest"))
         }
     }
 
@@ -315,7 +334,7 @@ extension SatelliteRecord {
             settings: try StoredJSON.decode(SatelliteSettings.self, try row.text("settings")),
             revision: try row.integer("revision"),
             createdAt: try row.integer("created_at"), registeredAt: try row.optionalInteger("registered_at"),
-            lastSeen: try row.optionalInteger("last_seen"),
+            lastSeen: try row.optionalInteger("last_seen"), pollingUntil: try row.optionalInteger("polling_until"),
             appliedGeneration: try row.optionalInteger("applied_generation"),
             report: try row.optionalText("report").map { try StoredJSON.decode(StatusReport.self, $0) },
             rotateRequested: try row.bool("rotate_requested"), site: try row.optionalText("site"),
