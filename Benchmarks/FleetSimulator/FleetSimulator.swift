@@ -36,6 +36,8 @@ struct FleetSimulator: AsyncParsableCommand {
     @OptionGroup var wire: WireOptions
 
     func run() async throws {
+        // Each satellite holds up to two connections: its long-poll and a heartbeat's.
+        try FileDescriptorBudget.require(connections: 2 * satellites, what: "\(satellites) satellites")
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = satellites + 512
         configuration.timeout.connect = .seconds(30)

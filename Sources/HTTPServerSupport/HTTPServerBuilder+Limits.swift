@@ -31,6 +31,9 @@ public struct ServerLimits: Sendable {
     }
 
     /// The open-file limit less a reserve for the database and logs, shared out per connection.
+    /// The reserve also keeps the process alive: libdispatch opens `/proc/<tid>/stat` every second
+    /// while work is queued and stops the process (SIGILL) when it cannot, so a Swift server must
+    /// never use its last descriptors (the fleet simulator did, at 25,000 satellites).
     public static func defaultMaximumConnections(descriptorsPerConnection: Int) -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(Int32.max) else {

@@ -35,9 +35,14 @@ sleep_until() { python3 -c "import time; time.sleep(max(0, $1 - time.time()))"; 
 
 run_scale() { # DATABASE-URL
   QUIET=${QUIET:-300}
-  local database=$1 per=12500 sims gcs i port pid urls=() gc_pids=() sim_pids=()
-  sims=$(( (SATELLITES + per - 1) / per ))
-  gcs=${GC_PROCESSES:-$sims}
+  local database=$1 sims gcs i port pid urls=() gc_pids=() sim_pids=()
+  # Ground Control: a process per 12,500 satellites, each under its open-file limit. Simulators:
+  # at most 9,000 each (a satellite may hold two connections, and a Swift process that runs out of
+  # descriptors is stopped by libdispatch), as many per Ground Control process as each needs.
+  gcs=${GC_PROCESSES:-$(( (SATELLITES + 12499) / 12500 ))}
+  sims=$(( (SATELLITES + 8999) / 9000 ))
+  sims=$(( (sims + gcs - 1) / gcs * gcs ))
+  local per=$(( (SATELLITES + sims - 1) / sims ))
   for i in $(seq 0 $((gcs - 1))); do
     port=$(free_port)
     # shellcheck disable=SC2086 # the flag list is split on purpose

@@ -7,7 +7,7 @@
 # The default run is the fleet at scale: Ground Control as GC_PROCESSES processes (default: one
 # per 12,500 satellites, each under the open-file limit) on one PostgreSQL this script starts,
 # and the simulator (`--wire`: each satellite on raw HTTP/1.1 connections, as the agent behaves)
-# as one process per 12,500 satellites, each talking to one Ground Control process. Every
+# as processes of at most 9,000 satellites spread evenly over the Ground Control ones. Every
 # satellite registers, then holds its long-poll and heartbeats as Ground Control asks
 # (GROUND_CONTROL_FLAGS adds to `ground-control serve`; the quiet heartbeat and the poll wait
 # are 300 s unless it says otherwise); SECONDS of steady state are measured; then the group of
