@@ -15,16 +15,16 @@ extension GroundControlLink {
         while !Task.isCancelled {
             let seen = renewal.version
             let identity = await session.identity
-            let rotate = await session.keyRotationRequested
+            let rotation = await session.keyRotationRequested
             let due = await session.fellBack ? .distantPast : identity.renewalDate ?? .distantPast
-            if !rotate && due > Date() {
+            if rotation == nil && due > Date() {
                 // Looked at again within the hour, so a clock set forward is noticed.
                 let wait = min(due.timeIntervalSinceNow, 3600)
                 await renewal.wait(beyond: seen, timeout: .milliseconds(Int64(wait * 1000) + 1))
                 continue
             }
             do {
-                try await renew(session, from: identity, newKey: rotate, files: files)
+                try await renew(session, from: identity, newKey: rotation, files: files)
                 failures = 0
             } catch let error as RenewalUnsupported {
                 logger.notice("\(error)")
@@ -40,9 +40,9 @@ extension GroundControlLink {
     }
 
     private func renew(
-        _ session: Session, from identity: ClientIdentity, newKey: Bool, files: IdentityFiles
+        _ session: Session, from identity: ClientIdentity, newKey rotation: Int?, files: IdentityFiles
     ) async throws {
-        let key = newKey ? DeviceKey() : identity.key
+        let key = rotation != nil ? DeviceKey() : identity.key
         let named = identity.certificate.flatMap { try? PresentedIdentity($0).id }
         let (credentials, client, _) = await session.current
         let reply = try await client.send(
@@ -56,9 +56,9 @@ extension GroundControlLink {
             try files.replace(with: next)
             try files.saveTrustBundle(renewed.trustBundle)
             try await session.setIdentity(
-                next, rotated: newKey, trust: try? CertificateTrust(bundlePEM: renewed.trustBundle))
+                next, rotated: rotation, trust: try? CertificateTrust(bundlePEM: renewed.trustBundle))
             logger.info(
-                newKey ? "certificate renewed for a new key" : "certificate renewed",
+                rotation != nil ? "certificate renewed for a new key" : "certificate renewed",
                 metadata: ["validUntil": "\(next.certificate?.notValidAfter ?? Date())"])
         case 404:
             throw RenewalUnsupported()

@@ -33,7 +33,7 @@ extension GroundControlLink {
             await renewal.wait(beyond: renewal.version, timeout: options.svidPollInterval)
             do {
                 guard let (identity, trust) = try files.changed() else { continue }
-                try await session.setIdentity(identity, rotated: false, trust: trust)
+                try await session.setIdentity(identity, rotated: nil, trust: trust)
                 logger.info("SVID rotated", metadata: metadata(of: identity))
             } catch {
                 logger.warning("\(error); presenting the SVID before it")

@@ -44,13 +44,13 @@ extension GroundControlLink {
             let seen = renewal.version
             let held = try? served.load()
             if let held, !serving.isReady { try? serving.serve(held) }
-            let rotate = served.followsRotation ? await session.servingRotationRequested : false
+            let rotation = served.followsRotation ? await session.servingRotationRequested : nil
             // A certificate for other names (--advertise changed) is replaced at once.
             let named = held?.certificate.map { certificate in
                 names.allSatisfy { (try? ServingName($0))?.isNamed(by: certificate) == true }
             }
             let due = named == true ? held?.renewalDate ?? .distantPast : .distantPast
-            if !rotate && due > Date() {
+            if rotation == nil && due > Date() {
                 let wait = min(due.timeIntervalSinceNow, 3600)
                 await renewal.wait(beyond: seen, timeout: .milliseconds(Int64(wait * 1000) + 1))
                 continue
@@ -61,7 +61,7 @@ extension GroundControlLink {
                 // What devices and peers trust it by, even where satellites' identities are SPIRE's.
                 try files.saveTrustBundle(bundle)
                 try serving.serve(next)
-                if rotate { await session.servingRotated() }
+                if let rotation { await session.servingRotated(upTo: rotation) }
                 failures = 0
                 logger.info(
                     "serving certificate from Ground Control",

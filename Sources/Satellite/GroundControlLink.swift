@@ -266,12 +266,19 @@ public struct GroundControlLink: Service {
                 let reply = try await client.send(
                     "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(wait)"),
                     bearer: credentials.credential,
-                    headers: etag.map { ["If-None-Match": $0] } ?? [:], timeout: .seconds(wait + 30))
+                    headers: etag.map { ["If-None-Match": $0, "Prefer": HeartbeatRequest.preference] } ?? [:],
+                    timeout: .seconds(wait + 30))
                 await session.setPollHeld(reply.status == 200 || reply.status == 304)
                 switch reply.status {
                 case 304:
                     failures = 0
-                    await turn.pollReturned(pause: .zero)
+                    let asked = reply.headers[HeartbeatRequest.header.lowercased()] == HeartbeatRequest.requested
+                    if asked {
+                        await session.requestHeartbeat()
+                        snapshot.changed.notify()
+                    }
+                    // Asked: the poll waits (not asking again at once) for the heartbeat to go on its connection.
+                    await turn.pollReturned(pause: asked ? Self.syncPause : .zero)
                     continue
                 case 401:
                     try await revoke(
@@ -354,7 +361,8 @@ public struct GroundControlLink: Service {
             let report = await snapshot.heartbeat(version: ReleaseVersion.current)
             let significant = QuietHeartbeat.digest(of: (try? APIJSON.encoder().encode(report.significant)) ?? Data())
             let wait = Duration.seconds(await session.heartbeatWait)
-            if let sent, sent.significant == significant, ContinuousClock.now < sent.at + wait {
+            let asked = await session.heartbeatRequested
+            if let sent, sent.significant == significant, ContinuousClock.now < sent.at + wait, !asked {
                 // Looked at again every heartbeat interval, for what a sync does not announce.
                 let look = min(sent.at + wait - .now, .seconds(await session.heartbeatInterval))
                 await snapshot.changed.wait(beyond: seen, timeout: look)
@@ -371,6 +379,7 @@ public struct GroundControlLink: Service {
                 defer { if granted { turn.finished() } }
                 let reply = try await sendHeartbeat(report, quiet: quiet, session: session)
                 guard let (answer, wasQuiet) = reply else { return }
+                if asked { await session.heartbeatAnswered() }
                 sent = (significant, .now, wasQuiet ? sent?.inFull ?? .now : .now)
                 await adopt(answer.settings, in: session)
                 for command in answer.commands where command.type == SatelliteInstruction.rotateCredential {
@@ -492,10 +501,11 @@ actor Session {
     private(set) var client: GroundControlClient
     private let base: GroundControlClient
     private let announce: @Sendable (ClientIdentity, CertificateTrust?) -> Void
-    /// Ground Control asked for a new key; the next renewal makes one.
-    private(set) var keyRotationRequested = false
+    /// New keys Ground Control asked for, counted, and the last request a renewal made a new
+    /// key for: one asked while a renewal is under way is served by the next renewal.
+    private var keyRotations = (asked: 0, done: 0)
     /// The same for the serving certificate's key.
-    private(set) var servingRotationRequested = false
+    private var servingRotations = (asked: 0, done: 0)
     /// Presenting the pair before the latest, which Ground Control refused: renew at once.
     private(set) var fellBack = false
     private var settings: SatelliteSettings?
@@ -526,11 +536,19 @@ actor Session {
 
     /// Asks for new keys: the serving one, and the client one unless SPIRE keeps it.
     func requestKeyRotation(client: Bool) {
-        if client { keyRotationRequested = true }
-        servingRotationRequested = true
+        if client { keyRotations.asked += 1 }
+        servingRotations.asked += 1
     }
 
-    func servingRotated() { servingRotationRequested = false }
+    /// The latest request for a new client key not yet served, which a renewal names when done.
+    var keyRotationRequested: Int? { keyRotations.asked > keyRotations.done ? keyRotations.asked : nil }
+
+    /// The same for the serving key.
+    var servingRotationRequested: Int? {
+        servingRotations.asked > servingRotations.done ? servingRotations.asked : nil
+    }
+
+    func servingRotated(upTo request: Int) { servingRotations.done = max(servingRotations.done, request) }
 
     /// What a request goes out with: the credential, the client, and the certificate it presents.
     var current: (GroundControlCredentials, GroundControlClient, Certificate?) {
@@ -538,13 +556,13 @@ actor Session {
     }
 
     /// The renewed identity, presented from now on (and the authority it chains to, when
-    /// that changed too); a rotation asked for is done.
-    func setIdentity(_ value: ClientIdentity, rotated: Bool, trust: CertificateTrust? = nil) throws {
+    /// that changed too); with a new key, the rotations asked up to `rotated` are done.
+    func setIdentity(_ value: ClientIdentity, rotated: Int?, trust: CertificateTrust? = nil) throws {
         client = try Self.client(presenting: value, on: base)
         identity = value
         if let trust { self.trust = trust }
         fellBack = false
-        if rotated { keyRotationRequested = false }
+        if let rotated { keyRotations.done = max(keyRotations.done, rotated) }
         announce(value, self.trust)
     }
 
@@ -595,6 +613,14 @@ actor Session {
     }
 
     func setPollHeld(_ held: Bool) { pollHeld = held }
+
+    /// Ground Control ended the long-poll asking for a heartbeat (`HeartbeatRequest`): it goes
+    /// now, and again at each heartbeat interval until one is answered.
+    private(set) var heartbeatRequested = false
+
+    func requestHeartbeat() { heartbeatRequested = true }
+
+    func heartbeatAnswered() { heartbeatRequested = false }
 
     /// The digest a quiet heartbeat names, when it may be quiet: Ground Control takes quiet
     /// ones, holds the long-poll, and holds a status of this satellite.

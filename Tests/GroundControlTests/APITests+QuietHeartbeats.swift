@@ -108,4 +108,50 @@ import Testing
             #expect(try await held.status == 304)
         }
     }
+
+    @Test func aLongPollWhileARotationWaitsAsksASatelliteThatPrefersItForAHeartbeat() async throws {
+        try await APIHarness.run { api in
+            let satellite = try await api.seedRegisteredSatellite()
+            let etag = try #require(
+                try await api.send("GET", "/api/v1/state", token: satellite.credential).headers["etag"])
+            func asked(_ reply: GroundControlClient.Reply) -> Bool {
+                reply.status == 304 && reply.headers[HeartbeatRequest.header.lowercased()] == HeartbeatRequest.requested
+            }
+            // Held, then the rotation is asked for: it stamps the state, so the poll is answered.
+            async let held = api.send(
+                "GET", "/api/v1/state?wait=40", token: satellite.credential,
+                headers: ["If-None-Match": etag, "Prefer": HeartbeatRequest.preference])
+            try await poll("the long-poll to wait") {
+                String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self)
+                    .contains("ground_control_long_polls 1")
+            }
+            #expect(try await api.admin("POST", "/api/v1/satellites/s1/rotate").status == 202)
+            let answered = try await held
+            let stamped = try #require(answered.headers["etag"])
+            #expect(answered.status == 200 && stamped != etag)
+
+            // While the rotation waits, a poll that prefers heartbeat requests ends at once asking
+            // for one (the preference among others); one that does not (an older satellite) is held.
+            let preferring = ["If-None-Match": stamped, "Prefer": "respond-async, \(HeartbeatRequest.preference); x=1"]
+            let started = ContinuousClock.now
+            let now = try await api.send(
+                "GET", "/api/v1/state?wait=40", token: satellite.credential, headers: preferring)
+            #expect(asked(now) && now.headers["etag"] == stamped, "\(now.status) \(now.headers)")
+            #expect(ContinuousClock.now - started < .seconds(20), "not at the end of its wait")
+            let older = try await api.send(
+                "GET", "/api/v1/state?wait=1", token: satellite.credential, headers: ["If-None-Match": stamped])
+            #expect(older.status == 304 && older.headers[HeartbeatRequest.header.lowercased()] == nil)
+
+            // The heartbeat takes the rotation (issuing the credential stamps the state again);
+            // after it the long-poll is held again.
+            let reply = try await api.send("POST", "/api/v1/status", token: satellite.credential, json: Self.report)
+            #expect(try reply.decode(StatusReply.self).commands.map(\.type) == [SatelliteInstruction.rotateCredential])
+            let latest = try #require(
+                try await api.send("GET", "/api/v1/state", token: satellite.credential).headers["etag"])
+            let after = try await api.send(
+                "GET", "/api/v1/state?wait=1", token: satellite.credential,
+                headers: ["If-None-Match": latest, "Prefer": HeartbeatRequest.preference])
+            #expect(after.status == 304 && !asked(after))
+        }
+    }
 }

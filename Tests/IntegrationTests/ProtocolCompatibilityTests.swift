@@ -24,7 +24,7 @@ import Testing
                 server, "s1", options: ["--group", "edge", "--heartbeat-interval", "1"])
             let older = try await OlderGroundControl(in: work, upstream: server.baseURL)
             defer { Task { await older.stop() } }
-            var agent = try await SatelliteAgent(state: nil, source: ["--ground-control", older.url, "--token", token])
+            let agent = try await SatelliteAgent(state: nil, source: ["--ground-control", older.url, "--token", token])
             defer { agent.terminate() }
             try await agent.waitForStatus("the first sync") { $0.allSynced }
 

@@ -86,6 +86,12 @@ extension GroundControlAPI {
             Self.matches(known, current.configuration.generation(of: current.satellite))
         {
             let deadline = ContinuousClock.now + .seconds(wait)
+            // Asking for a rotation stamps the satellite's state, so a poll held then is answered
+            // with the new state and the heartbeat after its sync takes the rotation; a poll that
+            // begins while the rotation still waits asks for that heartbeat.
+            if HeartbeatRequest.isPreferred(in: http.headers[Self.prefer]) && current.satellite.rotateRequested {
+                return Self.heartbeatRequested(current)
+            }
             if wait > 0 {
                 // A held long-poll vouches for the satellite until it ends (and the next begins),
                 // so one whose status has not changed need not heartbeat meanwhile.
@@ -129,6 +135,16 @@ extension GroundControlAPI {
     }
 
     static func etag(_ generation: Int64) -> String { "\"\(generation)\"" }
+
+    /// Ends a long-poll so that the satellite heartbeats now: a credential rotation waits for
+    /// its reply (`HeartbeatRequest`).
+    private static func heartbeatRequested(_ request: SatelliteRequest) -> Response {
+        var headers: HTTPFields = [.eTag: etag(request.configuration.generation(of: request.satellite))]
+        if let field = HTTPField.Name(HeartbeatRequest.header) { headers[field] = HeartbeatRequest.requested }
+        return Response(status: .notModified, headers: headers)
+    }
+
+    private static let prefer = HTTPField.Name("Prefer")!
 
     /// Seconds a long-poll vouches for its satellite past its wait: the next one is on its way.
     static let pollingSlack = 10.0
