@@ -90,16 +90,26 @@ struct FleetSimulator: AsyncParsableCommand {
         try await steadyLoad(client, heartbeats: heartbeats, group: group, satellites: all)
     }
 
-    /// Creates and registers this process's satellites, 32 at a time.
+    /// Creates this process's satellites a thousand per request, then registers them 32 at a time.
     private func register(_ client: GroundControlClient, group: String) async throws -> [Simulated] {
         let admin = ["Authorization": "Bearer \(adminToken)"]
         let credentials = Mutex<[Simulated]>([])
         let first = wire.firstIndex
-        try await forEach(first..<first + satellites, concurrency: 32) { index in
+        var tokens: [Int: String] = [:]
+        // Ground Control's most per request.
+        let batchLimit = 1000
+        for start in stride(from: first, to: first + satellites, by: batchLimit) {
+            let indices = start..<min(start + batchLimit, first + satellites)
+            let batch = SatelliteBatch(
+                satellites: indices.map { SatelliteDefinition(name: "\(prefix)-\($0)", groups: [group]) })
             let created = try await client.expect(
-                201..<202, "POST", "/api/v1/satellites", admin,
-                #"{"name":"\#(prefix)-\#(index)","groups":["\#(group)"]}"#)
-            let token = try APIJSON.decoder().decode(RegistrationToken.self, from: created.body).token
+                201..<202, "POST", "/api/v1/satellites/batch", admin,
+                String(decoding: try APIJSON.encoder().encode(batch), as: UTF8.self))
+            let made = try APIJSON.decoder().decode(RegistrationTokens.self, from: created.body).tokens
+            for (index, token) in zip(indices, made) { tokens[index] = token.token }
+        }
+        try await forEach(first..<first + satellites, concurrency: 32) { [tokens] index in
+            guard let token = tokens[index] else { throw ValidationError("no token for satellite \(index)") }
             let key = mtls ? DeviceKey() : nil
             let request = RegistrationRequest(token: token, csr: try key?.request(for: nil))
             let registered = try await client.expect(

@@ -357,6 +357,24 @@ public struct SatelliteDefinition: Codable, Sendable, Equatable {
     }
 }
 
+/// Satellites to create in one request (`POST /api/v1/satellites/batch`), all or none.
+public struct SatelliteBatch: Codable, Sendable, Equatable {
+    public var satellites: [SatelliteDefinition]
+
+    public init(satellites: [SatelliteDefinition]) {
+        self.satellites = satellites
+    }
+}
+
+/// The registration tokens of satellites created together, in the order they were given.
+public struct RegistrationTokens: Codable, Sendable, Equatable {
+    public var tokens: [RegistrationToken]
+
+    public init(tokens: [RegistrationToken]) {
+        self.tokens = tokens
+    }
+}
+
 /// The one-time registration token for a satellite (shown once; the server keeps only its hash).
 public struct RegistrationToken: Codable, Sendable, Equatable {
     public var name: String

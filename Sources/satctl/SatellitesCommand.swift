@@ -9,7 +9,8 @@ struct SatellitesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satellites", abstract: "Edge sites: create, list, show, approve, revoke.",
         subcommands: [
-            Create.self, List.self, Show.self, Settings.self, SyncNow.self, Token.self, Approve.self, Rotate.self,
+            Create.self, CreateBatch.self, List.self, Show.self, Settings.self, SyncNow.self, Token.self, Approve.self,
+            Rotate.self,
             Revoke.self,
             Delete.self, AddGroup.self,
             RemoveGroup.self, Bundle.self,

@@ -60,6 +60,12 @@ extension GroundControlAPI {
             let token = try await fleet.satellites.create(definition, by: principal)
             return try APIBody.json(token, status: .created)
         }
+        operators.post("satellites/batch") { request, context in
+            let principal = context.principal
+            let batch = try await APIBody.decode(SatelliteBatch.self, from: request, limit: bodyLimit)
+            let tokens = try await fleet.satellites.create(batch: batch.satellites, by: principal)
+            return try APIBody.json(RegistrationTokens(tokens: tokens), status: .created)
+        }
         viewers.get("satellites") { request, _ in
             return try APIBody.json(try await fleet.satellites.all())
         }

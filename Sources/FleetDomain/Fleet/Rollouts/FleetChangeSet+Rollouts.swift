@@ -47,15 +47,25 @@ extension FleetChangeSet {
     /// A satellite joined groups: in each with an open rollout it takes the wave its place in
     /// the policy's order gives, and holds what that wave holds.
     mutating func joined(_ candidate: RolloutCandidate, groups: [String]) async throws {
-        for group in groups {
-            guard let rollout = try await records.rollouts.latest(of: group), rollout.state.isOpen,
-                !rollout.members.contains(where: { $0.name == candidate.name })
-            else { continue }
+        try await joined([(candidate, groups)])
+    }
+
+    /// Satellites joined groups (created together): each group's rollout is read and saved once.
+    mutating func joined(_ joining: [(candidate: RolloutCandidate, groups: [String])]) async throws {
+        var byGroup: [String: [RolloutCandidate]] = [:]
+        for (candidate, groups) in joining {
+            for group in groups { byGroup[group, default: []].append(candidate) }
+        }
+        for (group, candidates) in byGroup.sorted(by: { $0.key < $1.key }) {
+            guard let rollout = try await records.rollouts.latest(of: group), rollout.state.isOpen else { continue }
             var placed = rollout
-            let wave = rollout.policy.wave(ofNewcomer: candidate, among: rollout.members)
-            placed.members.append(
-                RolloutMember(name: candidate.name, key: rollout.policy.key(of: candidate), wave: wave))
-            try await save(placed, from: rollout)
+            var members = Set(rollout.members.map(\.name))
+            for candidate in candidates where members.insert(candidate.name).inserted {
+                let wave = rollout.policy.wave(ofNewcomer: candidate, among: placed.members)
+                placed.members.append(
+                    RolloutMember(name: candidate.name, key: rollout.policy.key(of: candidate), wave: wave))
+            }
+            if placed.members.count > rollout.members.count { try await save(placed, from: rollout) }
         }
     }
 

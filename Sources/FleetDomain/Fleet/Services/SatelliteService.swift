@@ -8,31 +8,92 @@ extension SatelliteService {
     public func create(
         _ definition: SatelliteDefinition, by principal: Principal = .bootstrapAdmin
     ) async throws -> RegistrationToken {
-        let name = try ResourceName(definition.name, kind: "name")
-        let groups = try Self.groupNames(definition.groups)
-        let labels = try Self.validatedLabels(definition.labels ?? [:])
-        let site = try SiteService.site(in: labels)
-        let settings = try Self.validatedSettings(definition.settings ?? .defaults)
-        let token = Secret.make(prefix: Secret.registrationPrefix)
+        let made = try await create([definition], by: principal) { $1 }
+        return made[0]
+    }
+
+    /// The most satellites one request creates.
+    public static let batchLimit = 1000
+
+    /// Creates satellites in one change, all or none: each checked as `create` checks one, an
+    /// error naming its entry (`satellites[i]: name: …`). Tokens in the order given.
+    public func create(
+        batch definitions: [SatelliteDefinition], by principal: Principal = .bootstrapAdmin
+    ) async throws -> [RegistrationToken] {
+        guard (1...Self.batchLimit).contains(definitions.count) else {
+            throw GroundControlError(
+                .invalidField, "satellites: 1 to \(Self.batchLimit) satellites, not \(definitions.count)")
+        }
+        return try await create(definitions, by: principal) { "satellites[\($0)]: " + $1 }
+    }
+
+    /// A satellite's definition, checked.
+    private struct CheckedDefinition: Sendable {
+        let name: ResourceName
+        let groups: [ResourceName]
+        let labels: [String: String]
+        let site: String?
+        let settings: SatelliteSettings
+    }
+
+    private func create(
+        _ definitions: [SatelliteDefinition], by principal: Principal,
+        field: @escaping @Sendable (_ index: Int, _ message: String) -> String
+    ) async throws -> [RegistrationToken] {
+        let checked = try Self.check(definitions, field: field)
         let created = now()
         let expires = created.addingTimeInterval(tokenLifetime)
-        try await change(by: principal.actor) { changes in
-            guard try await changes.records.satellites.named(name.value) == nil else {
-                throw GroundControlError(.duplicate, "satellite '\(name)' already exists")
+        return try await change(by: principal.actor) { changes in
+            var made: [RegistrationToken] = []
+            var joining: [(candidate: RolloutCandidate, groups: [String])] = []
+            let existing = try await changes.records.satellites.named(in: checked.map(\.name.value))
+            if let taken = existing.first, let index = checked.firstIndex(where: { $0.name.value == taken.name }) {
+                throw GroundControlError(.duplicate, field(index, "satellite '\(taken.name)' already exists"))
             }
-            try await Self.requireGroups(groups, changes.records)
-            try await changes.records.satellites.create(
-                NewSatellite(
-                    name: name.value, labels: labels, settings: settings, site: site, groups: groups.map(\.value),
-                    revision: try await changes.created(satellite: name.value), createdAt: Self.milliseconds(created),
-                    token: TokenGrant(
-                        hash: Secret.hash(token), expiresAt: Self.milliseconds(expires),
-                        approved: principal.mayApproveSatellites)))
-            try await changes.joined(
-                RolloutCandidate(name: name.value, labels: labels, site: site), groups: groups.map(\.value))
-            changes.audit("satellite.create", name.value, "groups \(groups.map(\.value).joined(separator: ","))")
+            try await Self.requireGroups(Set(checked.flatMap(\.groups)).sorted(), changes.records)
+            for entry in checked {
+                let token = Secret.make(prefix: Secret.registrationPrefix)
+                let groups = entry.groups.map(\.value)
+                try await changes.records.satellites.create(
+                    NewSatellite(
+                        name: entry.name.value, labels: entry.labels, settings: entry.settings, site: entry.site,
+                        groups: groups, revision: try await changes.created(satellite: entry.name.value),
+                        createdAt: Self.milliseconds(created),
+                        token: TokenGrant(
+                            hash: Secret.hash(token), expiresAt: Self.milliseconds(expires),
+                            approved: principal.mayApproveSatellites)))
+                joining.append(
+                    (RolloutCandidate(name: entry.name.value, labels: entry.labels, site: entry.site), groups))
+                changes.audit("satellite.create", entry.name.value, "groups \(groups.joined(separator: ","))")
+                made.append(RegistrationToken(name: entry.name.value, token: token, expiresAt: expires))
+            }
+            try await changes.joined(joining)
+            return made
         }
-        return RegistrationToken(name: name.value, token: token, expiresAt: expires)
+    }
+
+    private static func check(
+        _ definitions: [SatelliteDefinition], field: (_ index: Int, _ message: String) -> String
+    ) throws -> [CheckedDefinition] {
+        var checked: [CheckedDefinition] = []
+        var names = Set<String>()
+        for (index, definition) in definitions.enumerated() {
+            do {
+                let name = try ResourceName(definition.name, kind: "name")
+                guard names.insert(name.value).inserted else {
+                    throw GroundControlError(.duplicate, "name: '\(name)' is given more than once")
+                }
+                let labels = try Self.validatedLabels(definition.labels ?? [:])
+                checked.append(
+                    CheckedDefinition(
+                        name: name, groups: try Self.groupNames(definition.groups), labels: labels,
+                        site: try SiteService.site(in: labels),
+                        settings: try Self.validatedSettings(definition.settings ?? .defaults)))
+            } catch let error as GroundControlError {
+                throw GroundControlError(error.code, field(index, error.message))
+            }
+        }
+        return checked
     }
 
     public func named(_ name: ResourceName) async throws -> SatelliteView {
