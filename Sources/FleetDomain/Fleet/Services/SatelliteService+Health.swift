@@ -16,10 +16,15 @@ extension SatelliteService {
     /// satellite's report and desired state, which move only with its row (a heartbeat, a change
     /// to it) or with the groups and registries: the next look works them out again only for
     /// those, and judges the rest (online or stale) from the clock alone.
+    ///
+    /// Between looks at the whole fleet (every `fullLookInterval`, and whenever the groups or
+    /// registries change), a look reads only the satellites that sent a status in full or were
+    /// changed since the last, and those the memo no longer shows online (to see whether they
+    /// were heard from since): at rest, a small part of the fleet.
     public struct HealthMemo: Sendable {
         struct Seen: Sendable {
             let revision: Int64
-            /// Taken from the row at every look: liveness alone works out nothing again.
+            /// Taken from the row whenever it is read: liveness alone works out nothing again.
             var lastSeen: Int64?
             var pollingUntil: Int64?
             let statusDigest: String?
@@ -38,9 +43,26 @@ extension SatelliteService {
         }
 
         var seen: [String: Seen] = [:]
+        /// The health recorded of each satellite, as the last look read or told it.
+        var known: [String: HealthRecord] = [:]
+        /// The fleet's revision and the groups' content when the last look read.
+        var revision: Int64 = -1
+        var contentRevision: Int64 = -1
+        /// From when (milliseconds) statuses sent in full are read again: the last look's time
+        /// less `reportSlack`.
+        var reportedSince: Int64 = 0
+        var fullLookAt: Date?
+        /// How many satellites' rows the last look read.
+        public internal(set) var rowsRead = 0
 
         public init() {}
     }
+
+    /// How often the whole fleet is read though nothing says it changed.
+    static let fullLookInterval: TimeInterval = 300
+    /// How late a status may be written after the time it carries (batched writes, the clocks
+    /// of several processes): each look reads the statuses sent this long before the last.
+    static let reportSlack: Int64 = 30_000
 
     /// Compares the fleet view with what was seen last and records an event for each change.
     /// Returns how many events it recorded.
@@ -50,22 +72,23 @@ extension SatelliteService {
         return try await observeHealth(remembering: &memo)
     }
 
-    /// `observeHealth()`, working out again only what may have changed since `memo`.
+    /// `observeHealth()`, reading and working out again only what may have changed since `memo`.
     @discardableResult
     public func observeHealth(remembering memo: inout HealthMemo) async throws -> Int {
         let at = now()
-        let (rows, contentRevision, known) = try await store.read { records in
-            (
-                try await records.satellites.registered(), try await FleetConfiguration.load(records).contentRevision,
-                try await records.health.all()
-            )
+        let full =
+            memo.fullLookAt.map { at.timeIntervalSince($0) >= Self.fullLookInterval || at < $0 } ?? true
+        let look = try await store.read { [memo] records in
+            try await Self.readForLook(records, memo: memo, full: full, at: at)
         }
-        var seen: [String: HealthMemo.Seen] = [:]
+        let whole = look.whole
+        var seen = whole ? [:] : memo.seen
+        for name in look.gone { seen[name] = nil }
         var moved: [String] = []
-        for row in rows {
+        for row in look.rows {
             let name = row.name
             if var before = memo.seen[name], before.revision == row.revision, before.statusDigest == row.statusDigest,
-                before.appliedGeneration == row.appliedGeneration, before.contentRevision == contentRevision
+                before.appliedGeneration == row.appliedGeneration, before.contentRevision == look.contentRevision
             {
                 before.lastSeen = row.lastSeen
                 before.pollingUntil = row.pollingUntil
@@ -75,7 +98,8 @@ extension SatelliteService {
             }
         }
         if !moved.isEmpty {
-            let rowsByName = Dictionary(rows.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            let digests = Dictionary(
+                look.rows.map { ($0.name, $0.statusDigest) }, uniquingKeysWith: { first, _ in first })
             let snapshot = try await store.read { [moved] records in
                 try await FleetSnapshot.load(records, satellites: moved)
             }
@@ -84,11 +108,11 @@ extension SatelliteService {
                 let health = Self.health(of: view)
                 seen[record.name] = HealthMemo.Seen(
                     revision: record.revision, lastSeen: record.lastSeen, pollingUntil: record.pollingUntil,
-                    statusDigest: rowsByName[record.name]?.statusDigest, appliedGeneration: record.appliedGeneration,
+                    statusDigest: digests[record.name] ?? nil, appliedGeneration: record.appliedGeneration,
                     registeredAt: record.registeredAt,
                     heartbeatSeconds: record.settings.heartbeatIntervalSeconds,
                     // Read with the rows: a later change to a group is seen at the next look.
-                    contentRevision: min(contentRevision, snapshot.configuration.contentRevision),
+                    contentRevision: min(look.contentRevision, snapshot.configuration.contentRevision),
                     drifting: health.drifting, failedSyncAt: health.failedSyncAt,
                     drift: [
                         "desiredGeneration": "\(view.desiredGeneration)", "missing": "\(view.drift.missing.count)",
@@ -97,9 +121,19 @@ extension SatelliteService {
                     budgetExhausted: Self.exhaustedBudgets(of: view), budget: Self.budgetDetails(of: view))
             }
         }
+        var known = whole ? look.known : memo.known
+        for name in look.gone { known[name] = nil }
+        known.merge(look.known) { _, fresh in fresh }
         memo.seen = seen
+        memo.revision = look.revision
+        memo.contentRevision = look.contentRevision
+        memo.reportedSince = Fleet.milliseconds(at) - Self.reportSlack
+        if whole { memo.fullLookAt = at }
+        memo.rowsRead = look.rows.count
         var told = 0
-        for (name, satellite) in seen.sorted(by: { $0.key < $1.key }) {
+        let looked = whole ? seen.keys.sorted() : look.rows.map(\.name).sorted()
+        for name in looked {
+            guard let satellite = seen[name] else { continue }
             let now = HealthRecord(
                 state: SatelliteRecord.state(
                     status: "registered",
@@ -108,6 +142,7 @@ extension SatelliteService {
                     heartbeatSeconds: satellite.heartbeatSeconds, now: at),
                 drifting: satellite.drifting, failedSyncAt: satellite.failedSyncAt,
                 budgetExhausted: satellite.budgetExhausted)
+            defer { known[name] = now }
             guard let before = known[name] else {
                 // First sight (a satellite registered before events existed): a baseline, no event.
                 _ = try await store.transaction { records in try await records.health.insertIfAbsent(name, now) }
@@ -157,7 +192,54 @@ extension SatelliteService {
                 return told
             }
         }
+        memo.known = known
         return told
+    }
+
+    /// What a look reads: the rows of the satellites it looks at, those gone since the last look,
+    /// and their recorded health.
+    private struct LookRead: Sendable {
+        var rows: [RegisteredSatellite]
+        var gone: [String]
+        var known: [String: HealthRecord]
+        var revision: Int64
+        var contentRevision: Int64
+        /// The whole fleet was read.
+        var whole: Bool
+    }
+
+    /// The whole fleet (`full`, or when the groups or registries changed), or what may have
+    /// changed since `memo`: satellites changed since its revision, statuses sent in full since
+    /// its time, and the satellites it shows not online by now or not recorded so (were they
+    /// heard from since?).
+    private static func readForLook(
+        _ records: FleetRecords, memo: HealthMemo, full: Bool, at: Date
+    ) async throws -> LookRead {
+        let configuration = try await FleetConfiguration.load(records)
+        let (revision, contentRevision) = (configuration.revision, configuration.contentRevision)
+        if full || contentRevision != memo.contentRevision {
+            return LookRead(
+                rows: try await records.satellites.registered(), gone: [], known: try await records.health.all(),
+                revision: revision, contentRevision: contentRevision, whole: true)
+        }
+        var rows = try await records.satellites.registered(reportedSince: memo.reportedSince)
+        var names = Set(rows.map(\.name))
+        var wanted = Set(try await records.satellites.revisions(after: memo.revision).map(\.name))
+        for (name, satellite) in memo.seen {
+            let heard = Fleet.lastHeard(satellite.lastSeen, pollingUntil: satellite.pollingUntil, now: at)
+            let state = SatelliteRecord.state(
+                status: "registered", lastSeen: heard, registeredAt: satellite.registeredAt,
+                heartbeatSeconds: satellite.heartbeatSeconds, now: at)
+            if state != "online" || memo.known[name]?.state != "online" { wanted.insert(name) }
+        }
+        wanted.subtract(names)
+        let fresh = try await records.satellites.registered(named: wanted.sorted())
+        rows += fresh
+        names.formUnion(fresh.map(\.name))
+        let gone = wanted.subtracting(names).filter { memo.seen[$0] != nil || memo.known[$0] != nil }
+        return LookRead(
+            rows: rows, gone: gone.sorted(), known: try await records.health.named(in: names.sorted()),
+            revision: revision, contentRevision: contentRevision, whole: false)
     }
 
     static func exhaustedBudgets(of view: SatelliteView) -> String {

@@ -117,6 +117,7 @@ struct InMemorySatelliteRepository: SatelliteRepository {
     func recordHeartbeat(of name: String, at: Int64, report: StatusReport, digest: String?) async throws {
         update(name, where: { $0.status == "registered" }) { satellite in
             satellite.lastSeen = at
+            satellite.reportedAt = at
             satellite.appliedGeneration = report.generation
             satellite.report = report
             satellite.statusDigest = digest
@@ -214,8 +215,21 @@ struct InMemorySatelliteRepository: SatelliteRepository {
     }
 
     func registered() async throws -> [RegisteredSatellite] {
+        registered { _ in true }
+    }
+
+    func registered(named names: [String]) async throws -> [RegisteredSatellite] {
+        let wanted = Set(names)
+        return registered { wanted.contains($0.name) }
+    }
+
+    func registered(reportedSince since: Int64) async throws -> [RegisteredSatellite] {
+        registered { ($0.reportedAt ?? .min) >= since }
+    }
+
+    private func registered(where condition: (InMemorySatellite) -> Bool) -> [RegisteredSatellite] {
         transaction.read { tables in
-            tables.satellites.values.filter { $0.status == "registered" }.map {
+            tables.satellites.values.filter { $0.status == "registered" && condition($0) }.map {
                 RegisteredSatellite(
                     name: $0.name, revision: $0.revision, lastSeen: $0.lastSeen, pollingUntil: $0.pollingUntil,
                     appliedGeneration: $0.appliedGeneration, statusDigest: $0.statusDigest)

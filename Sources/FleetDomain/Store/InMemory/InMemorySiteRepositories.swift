@@ -31,6 +31,10 @@ struct InMemoryHealthRepository: HealthRepository {
 
     func all() async throws -> [String: HealthRecord] { transaction.read { $0.health } }
 
+    func named(in names: [String]) async throws -> [String: HealthRecord] {
+        transaction.read { tables in tables.health.filter { names.contains($0.key) } }
+    }
+
     func reset(_ name: String, to health: HealthRecord) async throws {
         transaction.change { $0.health[name] = health }
     }

@@ -64,6 +64,7 @@ struct InMemorySatellite: Sendable {
     var lastSeen: Int64?
     var pollingUntil: Int64?
     var statusDigest: String?
+    var reportedAt: Int64?
     var appliedGeneration: Int64?
     var report: StatusReport?
     var rotateRequested = false

@@ -3,6 +3,9 @@
 package protocol HealthRepository: Sendable {
     func all() async throws -> [String: HealthRecord]
 
+    /// The health recorded of those of `names` that have one.
+    func named(in names: [String]) async throws -> [String: HealthRecord]
+
     /// Sets a satellite's health (at registration: online, nothing to tell).
     func reset(_ name: String, to health: HealthRecord) async throws
 

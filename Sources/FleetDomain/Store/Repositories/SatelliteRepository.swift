@@ -99,6 +99,12 @@ package protocol SatelliteRepository: Sendable {
 
     /// The registered satellites, each with its revision and how far it applied its state.
     func registered() async throws -> [RegisteredSatellite]
+
+    /// Those of `names` still registered.
+    func registered(named names: [String]) async throws -> [RegisteredSatellite]
+
+    /// The registered satellites that sent their status in full at or after `since` (milliseconds).
+    func registered(reportedSince since: Int64) async throws -> [RegisteredSatellite]
 }
 
 /// A satellite (its secrets excluded).

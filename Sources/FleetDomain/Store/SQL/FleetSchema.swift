@@ -238,6 +238,14 @@ package enum FleetSchema {
                 // process holds it, and until when (milliseconds) unless it renews.
                 "CREATE TABLE job_leases (job TEXT PRIMARY KEY, owner TEXT NOT NULL, until \(integer) NOT NULL)",
             ],
+            [
+                // When a satellite last sent its status in full (milliseconds): between its looks
+                // at the whole fleet, the health watcher reads only the satellites that reported
+                // or changed since the last one (by revision).
+                "ALTER TABLE satellites ADD COLUMN reported_at \(integer)",
+                "CREATE INDEX satellites_by_reported_at ON satellites(reported_at)",
+                "CREATE INDEX satellites_by_revision ON satellites(revision)",
+            ],
         ]
     }
 

@@ -2,9 +2,25 @@ struct SQLHealthRepository: HealthRepository {
     let session: any FleetSession
 
     func all() async throws -> [String: HealthRecord] {
+        try await records(where: "", [])
+    }
+
+    func named(in names: [String]) async throws -> [String: HealthRecord] {
+        var known: [String: HealthRecord] = [:]
+        for chunk in SQLSatelliteRepository.chunks(of: names) {
+            known.merge(
+                try await records(
+                    where: "WHERE name IN (\(SQLSatelliteRepository.placeholders(chunk.count)))",
+                    chunk.map(SQLValue.text))
+            ) { first, _ in first }
+        }
+        return known
+    }
+
+    private func records(where condition: String, _ values: [SQLValue]) async throws -> [String: HealthRecord] {
         var known: [String: HealthRecord] = [:]
         for row in try await session.query(
-            "SELECT name, state, drifting, failed_sync_at, budget_exhausted FROM satellite_health")
+            "SELECT name, state, drifting, failed_sync_at, budget_exhausted FROM satellite_health \(condition)", values)
         {
             known[try row.text("name")] = HealthRecord(
                 state: try row.text("state"), drifting: try row.bool("drifting"),

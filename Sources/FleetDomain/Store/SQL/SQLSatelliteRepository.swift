@@ -165,10 +165,11 @@ struct SQLSatelliteRepository: SatelliteRepository {
     func recordHeartbeat(of name: String, at: Int64, report: StatusReport, digest: String?) async throws {
         try await session.query(
             """
-            UPDATE satellites SET last_seen = ?, applied_generation = ?, report = ?, status_digest = ?
+            UPDATE satellites SET last_seen = ?, reported_at = ?, applied_generation = ?, report = ?,
+                status_digest = ?
             WHERE name = ? AND status = 'registered'
             """,
-            .integer(at), .integer(report.generation), .text(try StoredJSON.encode(report)),
+            .integer(at), .integer(at), .integer(report.generation), .text(try StoredJSON.encode(report)),
             digest.map(SQLValue.text) ?? .null, .text(name))
     }
 
@@ -304,11 +305,28 @@ struct SQLSatelliteRepository: SatelliteRepository {
     }
 
     func registered() async throws -> [RegisteredSatellite] {
+        try await registered(where: "", [])
+    }
+
+    func registered(named names: [String]) async throws -> [RegisteredSatellite] {
+        var rows: [RegisteredSatellite] = []
+        for chunk in Self.chunks(of: names) {
+            rows += try await registered(
+                where: "AND name IN (\(Self.placeholders(chunk.count)))", chunk.map(SQLValue.text))
+        }
+        return rows
+    }
+
+    func registered(reportedSince since: Int64) async throws -> [RegisteredSatellite] {
+        try await registered(where: "AND reported_at >= ?", [.integer(since)])
+    }
+
+    private func registered(where condition: String, _ values: [SQLValue]) async throws -> [RegisteredSatellite] {
         try await session.query(
             """
             SELECT name, revision, last_seen, polling_until, applied_generation, status_digest FROM satellites
-            WHERE status = 'registered'
-            """
+            WHERE status = 'registered' \(condition)
+            """, values
         ).map { row in
             RegisteredSatellite(
                 name: try row.text("name"), revision: try row.integer("revision"),
