@@ -353,6 +353,15 @@ else
 fi
 echo
 
+echo "== a large fleet: satellites created a thousand per request; at rest each heartbeats quietly, naming the status it last sent (docs/operating.md)"
+python3 -c 'import json; print(json.dumps({"satellites": [{"name": "branch-%03d" % i, "groups": [], "labels": {"region": "demo"}} for i in range(250)]}))' >"$WORK/branches.json"
+"$BIN/satctl" satellites create-batch --file "$WORK/branches.json" --output json | python3 -c '
+import json, sys
+tokens = json.load(sys.stdin)
+print("   satctl satellites create-batch: %d satellites, %s to %s, a one-time token each" % (len(tokens), tokens[0]["name"], tokens[-1]["name"]))'
+curl -s "$SATCTL_URL/metrics" | grep '^ground_control_heartbeats_total' | sed 's/^/   /' || true
+echo
+
 echo "== point a node's containerd and podman at store-a ($WORK/node stands in for the node's /)"
 mkdir -p "$WORK/node"
 "$BIN/satellite" runtime configure --runtime containerd,podman --root "$WORK/node" \

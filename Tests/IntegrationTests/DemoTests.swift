@@ -69,6 +69,8 @@ import Testing
                 && output.contains("ship-07 serves demo/web:1.0 as sha256:"), "\(output)")
         #expect(output.contains("satellite: the bundle is refused") && output.contains("not signed"), "\(output)")
         #expect(
+            output.contains("satctl satellites create-batch: 250 satellites, branch-000 to branch-249"), "\(output)")
+        #expect(
             output.contains("edge's rollout: completed (wave 1: store-b; wave 2: store-a,store-a2,store-a3)"),
             "\(output)")
         let lines = output.split(separator: "\n")

@@ -397,6 +397,23 @@ extension GroundControlProgramTests {
         let badListen = try await run(
             executable, ["serve", "--listen", "nowhere", "--database", "sqlite:\(work.appending("x.sqlite"))"])
         #expect(badListen.status != 0 && badListen.error.contains("listen must be host:port"))
+        // The satellites' cadence (issue 30): seconds (below one taken as one), a wait of at most 300.
+        for (flag, value, says) in [
+            ("--poll-wait-seconds", "301", "poll-wait-seconds: at most 300"),
+            ("--poll-wait-seconds", "-1", "poll-wait-seconds"),
+            ("--quiet-heartbeat-seconds", "soon", "quiet-heartbeat-seconds"),
+        ] {
+            let cadence = try await run(
+                executable,
+                [
+                    "serve", "--listen", "127.0.0.1:0", "--database", "sqlite:\(work.appending("c.sqlite"))", flag,
+                    value,
+                ],
+                timeout: .seconds(30))
+            #expect(cadence.status != 0 && cadence.error.contains(says), "\(flag) \(value): \(cadence.error)")
+        }
+        #expect(
+            !FileManager.default.fileExists(atPath: work.appending("c.sqlite")), "refused before the database is made")
     }
 }
 

@@ -4,6 +4,12 @@ import OCI
 import SatelliteProtocol
 
 extension SatelliteRecord {
+    /// When it was last heard from, as the fleet view shows it: a revoked satellite keeps its
+    /// last sight (a long-poll held then vouches for nothing).
+    func lastHeard(now: Date) -> Int64? {
+        Fleet.lastHeard(lastSeen, pollingUntil: status == "registered" ? pollingUntil : nil, now: now)
+    }
+
     func state(now: Date) -> String {
         Self.state(
             status: status, lastSeen: Fleet.lastHeard(lastSeen, pollingUntil: pollingUntil, now: now),
@@ -123,10 +129,7 @@ struct FleetSnapshot: Sendable {
             name: satellite.name, state: satellite.state(now: now), groups: membership[satellite.name] ?? [],
             labels: satellite.labels, settings: satellite.settings, createdAt: Fleet.date(satellite.createdAt),
             registeredAt: satellite.registeredAt.map(Fleet.date),
-            lastSeen: Fleet.lastHeard(
-                satellite.lastSeen, pollingUntil: satellite.status == "registered" ? satellite.pollingUntil : nil,
-                now: now
-            ).map(Fleet.date),
+            lastSeen: satellite.lastHeard(now: now).map(Fleet.date),
             desiredGeneration: generation, appliedGeneration: satellite.appliedGeneration,
             drift: Drift(
                 behind: (satellite.appliedGeneration ?? -1) < generation, missing: Array(Set(missing)).sorted()),

@@ -106,6 +106,28 @@ extension SatelliteService {
         return snapshot.view(of: record, now: now())
     }
 
+    /// The page of satellites `query` asks for, judged now, and how many match in all: the
+    /// database filters, orders and counts, and only the page's views are worked out.
+    public func page(_ query: SatelliteQuery) async throws -> SatellitePage {
+        let query = try query.validated()
+        let at = now()
+        let (snapshot, names, total) = try await store.read { records in
+            let (names, total) = try await records.satellites.page(query, now: Self.milliseconds(at))
+            return (try await FleetSnapshot.load(records, satellites: names), names, total)
+        }
+        let views = Dictionary(
+            await snapshot.views(now: at).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return SatellitePage(satellites: names.compactMap { views[$0] }, total: total)
+    }
+
+    /// How many satellites are in each state now (every state named, 0 for none).
+    public func countByState() async throws -> [String: Int] {
+        let at = Self.milliseconds(now())
+        var counts = try await store.read { records in try await records.satellites.countByState(now: at) }
+        for state in SatelliteQuery.states where counts[state] == nil { counts[state] = 0 }
+        return counts
+    }
+
     public func all() async throws -> [SatelliteView] {
         let snapshot = try await store.read { records in try await FleetSnapshot.load(records, satellite: nil) }
         return await snapshot.views(now: now())

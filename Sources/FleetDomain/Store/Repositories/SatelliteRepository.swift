@@ -100,6 +100,13 @@ package protocol SatelliteRepository: Sendable {
     /// The registered satellites, each with its revision and how far it applied its state.
     func registered() async throws -> [RegisteredSatellite]
 
+    /// The names of the page of satellites `query` asks for, in its order, judged at `now`
+    /// (milliseconds), and how many match in all.
+    func page(_ query: SatelliteQuery, now: Int64) async throws -> (names: [String], total: Int)
+
+    /// How many satellites are in each state at `now` (milliseconds).
+    func countByState(now: Int64) async throws -> [String: Int]
+
     /// Those of `names` still registered.
     func registered(named names: [String]) async throws -> [RegisteredSatellite]
 

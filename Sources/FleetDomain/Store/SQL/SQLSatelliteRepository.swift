@@ -9,6 +9,7 @@ struct SQLSatelliteRepository: SatelliteRepository {
     static let chunk = 500
 
     let session: any FleetSession
+    let dialect: SQLDialect
 
     func named(_ name: String) async throws -> SatelliteRecord? {
         try await session.query("SELECT \(Self.columns) FROM satellites WHERE name = ?", .text(name)).first.map(
