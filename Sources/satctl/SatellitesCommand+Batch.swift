@@ -62,7 +62,8 @@ extension SatellitesCommand {
             }
             let batch: SatelliteBatch
             do { batch = try APIJSON.decoder().decode(SatelliteBatch.self, from: data) } catch {
-                throw SatctlError("--file \(path): not {\"satellites\": [{\"name\": …, \"groups\": […]}, …]}: \(error)")
+                throw SatctlError(
+                    "--file \(path): not {\"satellites\": [{\"name\": …, \"groups\": […]}, …]}: \(error)")
             }
             guard !batch.satellites.isEmpty else { throw SatctlError("--file \(path): no satellites in it") }
             return batch
