@@ -357,6 +357,18 @@ public struct SatelliteDefinition: Codable, Sendable, Equatable {
     }
 }
 
+/// The fleet in numbers (`GET /api/v1/fleet`): how many satellites, and how many in each state.
+public struct FleetSummary: Codable, Sendable, Equatable {
+    public var satellites: Int
+    /// `online`, `stale`, `pending`, `revoked`: every state named, 0 for none.
+    public var byState: [String: Int]
+
+    public init(satellites: Int, byState: [String: Int]) {
+        self.satellites = satellites
+        self.byState = byState
+    }
+}
+
 /// Satellites to create in one request (`POST /api/v1/satellites/batch`), all or none.
 public struct SatelliteBatch: Codable, Sendable, Equatable {
     public var satellites: [SatelliteDefinition]

@@ -67,6 +67,9 @@ public struct GroundControlLink: Service {
     let renewal = ChangeSignal()
     /// Heartbeats on the long-poll's connection, between polls.
     let turn = PollTurn()
+    /// Counts the certificates presented: a long-poll held on the one before is asked again
+    /// with the new one.
+    let presenting = ChangeSignal()
     /// Hears each certificate the satellite presents from then on, with the authority it chains
     /// to (the site's peers are checked against it, and shown it).
     let onIdentity: @Sendable (ClientIdentity, CertificateTrust?) -> Void
@@ -106,7 +109,11 @@ public struct GroundControlLink: Service {
         guard let credentials = try await registered(client: plain, identity: &identity, files: files) else { return }
         if svid == nil { authority = files.trustBundle() }
         let session = try Session(
-            credentials: credentials, identity: identity, trust: authority, base: plain, announce: onIdentity)
+            credentials: credentials, identity: identity, trust: authority, base: plain
+        ) { [onIdentity, presenting] identity, trust in
+            onIdentity(identity, trust)
+            presenting.notify()
+        }
         let svidFiles = svid
         let saved = takeSavedState(publicKey: credentials.publicKey)
         // The intervals Ground Control set hold from the start, even while it is out of reach.
@@ -263,11 +270,20 @@ public struct GroundControlLink: Service {
             do {
                 let (credentials, client, presented) = await session.current
                 let wait = await session.pollWait(own: options.wait)
-                let reply = try await client.send(
-                    "GET", "/api/v1/state" + (etag == nil ? "" : "?wait=\(wait)"),
-                    bearer: credentials.credential,
-                    headers: etag.map { ["If-None-Match": $0, "Prefer": HeartbeatRequest.preference] } ?? [:],
-                    timeout: .seconds(wait + 30))
+                let seenIdentity = presenting.version
+                // A renewed certificate is first used, which ends the one before it, by the next
+                // request: the long-poll held on the old one is asked again at once.
+                let path = "/api/v1/state" + (etag == nil ? "" : "?wait=\(wait)")
+                let headers = etag.map { ["If-None-Match": $0, "Prefer": HeartbeatRequest.preference] } ?? [:]
+                guard
+                    let reply = try await untilPresentingChanges(
+                        beyond: seenIdentity,
+                        {
+                            try await client.send(
+                                "GET", path, bearer: credentials.credential, headers: headers,
+                                timeout: .seconds(wait + 30))
+                        })
+                else { continue }
                 await session.setPollHeld(reply.status == 200 || reply.status == 304)
                 switch reply.status {
                 case 304:
@@ -324,6 +340,23 @@ public struct GroundControlLink: Service {
                 let ceiling = min(options.maximumBackoff, .seconds(await session.heartbeatInterval))
                 try? await Task.sleep(for: RetryDelay.after(failures: failures, maximum: ceiling))
             }
+        }
+    }
+
+    /// `request`'s reply, or nil once the satellite presents another certificate (the request is
+    /// cancelled).
+    private func untilPresentingChanges(
+        beyond seen: Int, _ request: @escaping @Sendable () async throws -> GroundControlClient.Reply
+    ) async throws -> GroundControlClient.Reply? {
+        try await withThrowingTaskGroup(of: GroundControlClient.Reply?.self) { group in
+            group.addTask { try await request() }
+            group.addTask { [presenting] in
+                await presenting.wait(beyond: seen)
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
     }
 

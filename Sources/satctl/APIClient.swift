@@ -43,10 +43,10 @@ struct APIClient {
         try await exchange(method, path, body: body, headers: headers).body
     }
 
-    /// Sends a request and returns a 2xx reply's status and body.
+    /// Sends a request and returns a 2xx reply's status, headers (names in lower case) and body.
     func exchange(
         _ method: String, _ path: String, body: (any Encodable)? = nil, headers: [String: String] = [:]
-    ) async throws -> (status: Int, body: Data) {
+    ) async throws -> (status: Int, headers: [String: String], body: Data) {
         let reply: GroundControlClient.Reply
         do {
             let encoded = try body.map { try APIJSON.encoder().encode($0) }
@@ -58,7 +58,7 @@ struct APIClient {
             throw SatctlError("cannot reach Ground Control at \(client.baseURL): \(error)")
         }
         guard (200..<300).contains(reply.status) else { throw SatctlError(reply.errorMessage) }
-        return (Int(reply.status), reply.body)
+        return (Int(reply.status), reply.headers, reply.body)
     }
 
     /// Streams a 200 reply's body into `path`, written as `<path>.partial` (owner-only) and

@@ -64,7 +64,7 @@ struct DemandCommand: AsyncParsableCommand {
             let addition = GroupArtifactAddition(
                 registry: registry, artifact: try GroupsCommand.artifact(artifact, platforms: []))
             let (status, view) = try await APIClient.with(connection) { client in
-                let (status, data) = try await client.exchange(
+                let (status, _, data) = try await client.exchange(
                     "POST", "/api/v1/groups/\(segment(group))/artifacts", body: addition)
                 return (status, try client.decode(GroupView.self, data))
             }

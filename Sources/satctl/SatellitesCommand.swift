@@ -9,7 +9,8 @@ struct SatellitesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satellites", abstract: "Edge sites: create, list, show, approve, revoke.",
         subcommands: [
-            Create.self, CreateBatch.self, List.self, Show.self, Settings.self, SyncNow.self, Token.self, Approve.self,
+            Create.self, CreateBatch.self, List.self, Count.self, Show.self, Settings.self, SyncNow.self, Token.self,
+            Approve.self,
             Rotate.self,
             Revoke.self,
             Delete.self, AddGroup.self,
@@ -80,14 +81,58 @@ struct SatellitesCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List satellites with state and drift.")
+        static let configuration = CommandConfiguration(
+            abstract: "List satellites with state and drift.",
+            discussion: """
+                With any of the options, one page of those that match, worked out by Ground Control \
+                (the table says how many match in all); without, the whole fleet.
+                """)
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "Only these: online, stale, pending or revoked.") var state: String?
+        @Option(help: "Only members of this group.") var group: String?
+        @Option(help: "Only satellites at this site.") var site: String?
+        @Option(help: "Only names holding this, any case.") var name: String?
+        @Option(help: "name, state, site or seen (when last heard from); - first for the other way.")
+        var sort: String?
+        @Option(help: "The page, from 1.") var page: Int?
+        @Option(name: .customLong("page-size"), help: "Satellites per page, up to 1000 (default 100).")
+        var pageSize: Int?
+
+        func run() async throws {
+            let values: [(String, String?)] = [
+                ("state", state), ("group", group), ("site", site), ("name", name), ("sort", sort),
+                ("page", page.map(String.init)), ("page_size", pageSize.map(String.init)),
+            ]
+            var components = URLComponents()
+            components.path = "/api/v1/satellites"
+            let items = values.compactMap { key, value in value.map { URLQueryItem(name: key, value: $0) } }
+            components.queryItems = items.isEmpty ? nil : items
+            let (_, headers, body) = try await APIClient.with(connection) { client in
+                try await client.exchange("GET", components.string ?? "/api/v1/satellites")
+            }
+            let satellites = try APIJSON.decoder().decode([SatelliteView].self, from: body)
+            try emit(satellites, connection.output, table: SatellitesCommand.table)
+            if let total = headers["x-total-count"], connection.output == .table {
+                let first = ((page ?? 1) - 1) * (pageSize ?? 100)
+                let shown = "\(first + 1)–\(first + satellites.count)"
+                print(satellites.isEmpty ? "none of \(total)" : "\(shown) of \(total)")
+            }
+        }
+    }
+
+    struct Count: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "How many satellites, in each state.")
         @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            let satellites = try await APIClient.with(connection) {
-                try await $0.get("/api/v1/satellites", as: [SatelliteView].self)
+            let summary = try await APIClient.with(connection) {
+                try await $0.get("/api/v1/fleet", as: FleetSummary.self)
             }
-            try emit(satellites, connection.output, table: SatellitesCommand.table)
+            try emit(summary, connection.output) { summary in
+                [["STATE", "SATELLITES"]]
+                    + ["online", "stale", "pending", "revoked"].map { [$0, "\(summary.byState[$0] ?? 0)"] }
+                    + [["all", "\(summary.satellites)"]]
+            }
         }
     }
 

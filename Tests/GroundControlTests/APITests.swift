@@ -265,7 +265,7 @@ struct APITests {
                 "/api/v1/satellites/{name}", "/api/v1/satellites/{name}/groups/{group}",
                 "/api/v1/satellites/{name}/token",
                 "/api/v1/satellites/{name}/bundle", "/api/v1/users", "/api/v1/users/{name}", "/api/v1/tokens",
-                "/api/v1/whoami", "/api/v1/satellites/batch",
+                "/api/v1/whoami", "/api/v1/satellites/batch", "/api/v1/fleet",
                 "/api/v1/audit", "/api/v1/sites", "/api/v1/events/harbor", "/api/v1/subscriptions",
                 "/api/v1/subscriptions/{name}",
                 "/api/v1/subscriptions/{name}/deliveries", "/api/v1/register", "/api/v1/state", "/api/v1/status",

@@ -35,6 +35,14 @@ extension GroundControlProgramTests {
         let listed = try await satctl(server, token: "admin", ["satellites", "list", "--output", "json"])
         #expect(try APIJSON.decoder().decode([SatelliteView].self, from: Data(listed.utf8)).count == 1500)
 
+        // A page of them, and the counts, worked out by Ground Control.
+        let page = try await satctl(
+            server, token: "admin", ["satellites", "list", "--state", "pending", "--page", "2", "--page-size", "100"])
+        #expect(page.contains("edge-1089") && page.contains("101–200 of 1500"), "\(page)")
+        let counted = try await satctl(server, token: "admin", ["satellites", "count", "--output", "json"])
+        let summary = try APIJSON.decoder().decode(FleetSummary.self, from: Data(counted.utf8))
+        #expect(summary.satellites == 1500 && summary.byState["pending"] == 1500)
+
         // The second thousand names one that exists: the first thousand are made and printed.
         let second = try batchFile("second.json", (0..<1200).map { $0 == 1100 ? "edge-7" : "more-\($0)" })
         let satctl = try productPath("satctl")

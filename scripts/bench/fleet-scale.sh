@@ -110,6 +110,18 @@ run_scale() { # DATABASE-URL
   for pid in "${sim_pids[@]}"; do wait "$pid" || { echo "a simulator failed:" >&2; tail -20 "$WORK"/sim-*.log >&2; exit 1; }; done
   for i in $(seq 0 $((sims - 1))); do sed 's/^/  /' "$WORK/sim-$i.log" | tail -8; done
   echo "PostgreSQL CPU in the steady window: $(python3 -c "print('%.2f' % (($pg_until - $pg_from) / $DURATION))") cores"
+  # Pages of the fleet as the dashboard and satctl ask for them, worked out by the database
+  # (the target: each within 200 ms at 100,000), and the counts by state; the slowest of three.
+  local query times
+  for query in "satellites?page_size=100" "satellites?page=500&page_size=100&sort=-seen" \
+    "satellites?state=online&page=3&page_size=100" "satellites?name=77&sort=state&page_size=100" "fleet"; do
+    times=()
+    for _ in 1 2 3; do
+      times+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer bench-admin" \
+        "${urls[0]}/api/v1/$query")")
+    done
+    echo "page: GET /api/v1/$query $(python3 -c "print('%.0f ms' % (1000 * max(${times[*]/%/,})))")"
+  done
   python3 - "$SATELLITES" "$gcs" "$cpu_from" "$cpu_until" "$DURATION" "$base_rss" "$rss" "$registration" \
     "$WORK"/samples-* <<'PY'
 import sys

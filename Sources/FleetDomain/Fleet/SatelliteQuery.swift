@@ -63,7 +63,7 @@ public struct SatelliteQuery: Sendable, Equatable {
 }
 
 /// A page of satellites and how many match in all.
-public struct SatellitePage: Sendable {
+public struct SatelliteListPage: Sendable {
     public let satellites: [SatelliteView]
     public let total: Int
 }

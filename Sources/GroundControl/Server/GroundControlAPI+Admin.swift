@@ -67,7 +67,15 @@ extension GroundControlAPI {
             return try APIBody.json(RegistrationTokens(tokens: tokens), status: .created)
         }
         viewers.get("satellites") { request, _ in
-            return try APIBody.json(try await fleet.satellites.all())
+            guard let query = try Self.satelliteQuery(Self.parameters(request)) else {
+                return try APIBody.json(try await fleet.satellites.all())
+            }
+            return try Self.pageResponse(
+                try await fleet.satellites.page(query), query: query, path: "/api/v1/satellites")
+        }
+        viewers.get("fleet") { request, _ in
+            let counts = try await fleet.satellites.countByState()
+            return try APIBody.json(FleetSummary(satellites: counts.values.reduce(0, +), byState: counts))
         }
         viewers.get("sites") { request, _ in
             return try APIBody.json(try await fleet.sites.all())

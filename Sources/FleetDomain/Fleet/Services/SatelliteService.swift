@@ -108,7 +108,7 @@ extension SatelliteService {
 
     /// The page of satellites `query` asks for, judged now, and how many match in all: the
     /// database filters, orders and counts, and only the page's views are worked out.
-    public func page(_ query: SatelliteQuery) async throws -> SatellitePage {
+    public func page(_ query: SatelliteQuery) async throws -> SatelliteListPage {
         let query = try query.validated()
         let at = now()
         let (snapshot, names, total) = try await store.read { records in
@@ -117,7 +117,7 @@ extension SatelliteService {
         }
         let views = Dictionary(
             await snapshot.views(now: at).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        return SatellitePage(satellites: names.compactMap { views[$0] }, total: total)
+        return SatelliteListPage(satellites: names.compactMap { views[$0] }, total: total)
     }
 
     /// How many satellites are in each state now (every state named, 0 for none).
