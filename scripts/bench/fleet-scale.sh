@@ -112,7 +112,13 @@ run_scale() { # DATABASE-URL
   echo "PostgreSQL CPU in the steady window: $(python3 -c "print('%.2f' % (($pg_until - $pg_from) / $DURATION))") cores"
   # Pages of the fleet as the dashboard and satctl ask for them, worked out by the database
   # (the target: each within 200 ms at 100,000), and the counts by state; three times each.
-  local query times
+  # Timed once Ground Control is at rest again: the simulators' connections close as they end,
+  # and a page timed meanwhile measures that (at most a minute's wait).
+  local query times before after
+  for _ in $(seq 60); do
+    before=$(cpu_of "${gc_pids[@]}"); sleep 1; after=$(cpu_of "${gc_pids[@]}")
+    python3 -c "import sys; sys.exit(0 if $after - $before < 0.05 else 1)" && break
+  done
   for query in "satellites?page_size=100" "satellites?page=500&page_size=100&sort=-seen" \
     "satellites?state=online&page=3&page_size=100" "satellites?name=77&sort=state&page_size=100" "fleet"; do
     times=()
